@@ -1,0 +1,241 @@
+"""Stage 3, circuit: PyTorch -> ONNX -> EZKL settings, compiled circuit, keys, verifier.
+
+The statement each proof makes:
+
+* the model is the committed one: its weights are *fixed* in the circuit, so
+  they are private and identified by the verifying key (``model_id`` is the
+  keccak256 of the vk file);
+* the input window is private and committed: ``input_visibility="hashed"``
+  makes its Poseidon hash the first public instance;
+* the score is public: the second instance, a fixed-point integer at the
+  output scale. The registry compares it with the model's registered threshold
+  (same units), so the alarm bit itself is decided on-chain from proven data.
+
+SRS: EZKL's ``get_srs`` downloads and cannot work offline. By default we make
+a *development* SRS with ``gen_srs`` (its toxic waste is known to this
+machine: never use it for production). Pass a ceremony SRS file (``--srs``)
+for real deployments.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from eth_utils import keccak
+
+from .config import GENERATED_DIR, StrPath, Workspace, srs_dir
+from .data import FloatArray
+from .detector import Detector
+from .errors import ZkAlertError
+from .toolchain import link_solc_for_consumers
+
+
+@dataclass(frozen=True)
+class CircuitConfig:
+    """EZKL run arguments. ``logrows=None`` lets EZKL calibrate (target below)."""
+
+    input_scale: int = 10
+    param_scale: int = 10
+    decomp_base: int | None = None
+    decomp_legs: int | None = None
+    logrows: int | None = None
+    calibrate_target: str = "resources"
+
+
+@dataclass(frozen=True)
+class CircuitInfo:
+    """What the chain and the prover need to know about a compiled circuit."""
+
+    model_id: str  # 0x-prefixed bytes32: keccak256(vk)
+    logrows: int
+    input_scale: int
+    output_scale: int
+    threshold: float
+    threshold_felt: int
+    width: int
+    windows_per_proof: int
+    verifier_contract: str
+    verifier_source: str
+    srs_path: str
+    srs_development_only: bool
+    setup_s: float
+    pk_bytes: int
+    vk_bytes: int
+
+    def save(self, workspace: Workspace) -> None:
+        workspace.circuit_meta.write_text(json.dumps(asdict(self), indent=2))
+
+    @classmethod
+    def load(cls, workspace: Workspace) -> CircuitInfo:
+        if not workspace.circuit_meta.is_file():
+            raise ZkAlertError(f"no compiled circuit in {workspace.root}: run `zkalert compile` first")
+        return cls(**json.loads(workspace.circuit_meta.read_text()))
+
+    def score_to_felt(self, score: float) -> int:
+        return int(round(score * 2**self.output_scale))
+
+    def felt_to_score(self, felt: int) -> float:
+        return felt / 2**self.output_scale
+
+
+def export_onnx(detector: Detector, path: StrPath) -> None:
+    """Export the score model (eval mode) with a batch of one window."""
+    example = torch.zeros(1, detector.width)
+    # The TorchScript exporter gives the plain Gemm/Relu/Abs/ReduceMean graph EZKL expects.
+    torch.onnx.export(
+        detector.score_model(),
+        (example,),
+        str(path),
+        input_names=["window"],
+        output_names=["score"],
+        opset_version=17,
+        dynamo=False,
+    )
+
+
+def _run_args(config: CircuitConfig) -> Any:
+    import ezkl
+
+    args = ezkl.PyRunArgs()
+    args.input_visibility = "hashed"  # private window, public Poseidon commitment
+    args.param_visibility = "fixed"  # weights baked into the circuit, identified by the vk
+    args.output_visibility = "public"  # the score
+    args.input_scale = config.input_scale
+    args.param_scale = config.param_scale
+    if config.decomp_base is not None:
+        args.decomp_base = config.decomp_base
+    if config.decomp_legs is not None:
+        args.decomp_legs = config.decomp_legs
+    if config.logrows is not None:
+        args.logrows = config.logrows
+    return args
+
+
+def srs_file(logrows: int, ceremony_srs: StrPath | None = None, echo: Any = print) -> tuple[Path, bool]:
+    """The SRS to use: the given ceremony file, or a cached development SRS."""
+    import ezkl
+
+    if ceremony_srs is not None:
+        path = Path(ceremony_srs)
+        if not path.is_file():
+            raise ZkAlertError(f"SRS file {path} does not exist")
+        return path, False
+    path = srs_dir() / f"kzg{logrows}.dev.srs"
+    if not path.is_file():
+        echo(f"generating a DEVELOPMENT SRS for logrows={logrows} (gen_srs: not for production; pass --srs for a ceremony file)")
+        tmp = path.with_suffix(".tmp")
+        ezkl.gen_srs(str(tmp), logrows)
+        tmp.replace(path)
+    return path, True
+
+
+def contract_name_ok(name: str) -> bool:
+    return re.fullmatch(r"[A-Z][A-Za-z0-9_]{0,63}", name) is not None
+
+
+def generate_verifier(
+    workspace: Workspace, srs_path: Path, contract_name: str, out_dir: Path = GENERATED_DIR
+) -> Path:
+    """EZKL Solidity verifier -> contracts/generated/<contract_name>.sol (never hand-edited)."""
+    if not contract_name_ok(contract_name):
+        raise ZkAlertError(f"verifier contract name {contract_name!r} must be a Solidity identifier starting with a capital")
+    link_solc_for_consumers()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    raw = workspace.root / "Halo2Verifier.sol"
+    proc = subprocess.run(
+        [sys.executable, "-m", "zkalert._evm_codegen", str(workspace.vk), str(workspace.settings), str(raw), str(workspace.verifier_abi), str(srs_path)],
+        capture_output=True,
+        text=True,
+    )
+    if proc.returncode != 0 or not raw.is_file():
+        raise ZkAlertError(f"EZKL verifier generation failed: {proc.stderr.strip()[-800:]}")
+    source = raw.read_text()
+    if "contract Halo2Verifier" not in source:
+        raise ZkAlertError("unexpected EZKL verifier: no `contract Halo2Verifier`")
+    header = (
+        "// Generated by `zkalert compile` from EZKL 23.0.5 (create_evm_verifier). Do not edit:\n"
+        "// regenerate it instead. Circuit vk keccak256: " + "0x" + keccak(workspace.vk.read_bytes()).hex() + "\n"
+    )
+    source = header + source.replace("contract Halo2Verifier", f"contract {contract_name}", 1)
+    target = out_dir / f"{contract_name}.sol"
+    target.write_text(source)
+    return target
+
+
+def compile_circuit(
+    detector: Detector,
+    workspace: Workspace,
+    calibration_windows: FloatArray,
+    config: CircuitConfig = CircuitConfig(),
+    contract_name: str = "DetectorVerifier",
+    ceremony_srs: StrPath | None = None,
+    verifier_dir: Path = GENERATED_DIR,
+    echo: Any = print,
+) -> CircuitInfo:
+    """ONNX export, settings (+ calibration), compile, SRS, setup and verifier."""
+    import ezkl
+
+    export_onnx(detector, workspace.onnx)
+    scaled = detector.scale(calibration_windows)
+    # EZKL splits a long input into chunks of the input shape: calibration sees many windows.
+    calib_path = workspace.calibration_input
+    calib_path.write_text(json.dumps({"input_data": [scaled[: min(len(scaled), 64)].ravel().tolist()]}))
+
+    if not ezkl.gen_settings(str(workspace.onnx), str(workspace.settings), py_run_args=_run_args(config)):
+        raise ZkAlertError("ezkl.gen_settings failed")
+    if config.logrows is None:
+        echo(f"calibrating circuit settings (target={config.calibrate_target}) ...")
+        ezkl.calibrate_settings(str(calib_path), str(workspace.onnx), str(workspace.settings), config.calibrate_target, scales=[config.input_scale])
+    if not ezkl.compile_circuit(str(workspace.onnx), str(workspace.compiled), str(workspace.settings)):
+        raise ZkAlertError("ezkl.compile_circuit failed")
+    settings = json.loads(workspace.settings.read_text())
+    logrows = int(settings["run_args"]["logrows"])
+    srs_path, development = srs_file(logrows, ceremony_srs, echo)
+
+    echo(f"setup: logrows={logrows}, {settings['num_rows']} rows ...")
+    started = time.perf_counter()
+    if not ezkl.setup(str(workspace.compiled), str(workspace.vk), str(workspace.pk), srs_path=str(srs_path)):
+        raise ZkAlertError("ezkl.setup failed")
+    setup_s = time.perf_counter() - started
+
+    echo("generating the Solidity verifier ...")
+    source = generate_verifier(workspace, srs_path, contract_name, verifier_dir)
+    output_scale = int(settings["model_output_scales"][0])
+    info = CircuitInfo(
+        model_id="0x" + keccak(workspace.vk.read_bytes()).hex(),
+        logrows=logrows,
+        input_scale=int(settings["model_input_scales"][0]),
+        output_scale=output_scale,
+        threshold=detector.threshold,
+        threshold_felt=int(round(detector.threshold * 2**output_scale)),
+        width=detector.width,
+        windows_per_proof=1,
+        verifier_contract=contract_name,
+        verifier_source=str(source),
+        srs_path=str(srs_path),
+        srs_development_only=development,
+        setup_s=setup_s,
+        pk_bytes=workspace.pk.stat().st_size,
+        vk_bytes=workspace.vk.stat().st_size,
+    )
+    info.save(workspace)
+    return info
+
+
+def file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def quantize(window: np.ndarray, scale: int) -> np.ndarray:
+    """How EZKL rounds an input at ``scale`` (used to explain parity, not to prove)."""
+    return np.round(window * 2**scale) / 2**scale

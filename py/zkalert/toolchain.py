@@ -1,0 +1,78 @@
+"""Locating the project's offline toolchain: forge, anvil, cast and solc.
+
+``make setup`` installs Foundry from npm into ``.tools/`` and wraps solcjs
+behind ``tools/solc``. A native solc on PATH is preferred when present. EZKL
+and py-solc-x look for solc at fixed places under the home folder; we link
+those to the chosen compiler so nothing ever tries to download one.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from functools import cache
+from pathlib import Path
+
+from .config import PROJECT_ROOT
+from .errors import ToolchainError
+
+LOCAL_BIN = PROJECT_ROOT / ".tools" / "node_modules" / ".bin"
+SOLC_ADAPTER = PROJECT_ROOT / "tools" / "solc"
+
+
+def tool(name: str) -> Path:
+    """Path of forge / anvil / cast: the project-local install first, then PATH."""
+    local = LOCAL_BIN / name
+    if local.exists():
+        return local
+    found = shutil.which(name)
+    if found:
+        return Path(found)
+    raise ToolchainError(f"{name} not found: run `make setup` (installs Foundry from npm into .tools/)")
+
+
+@cache
+def solc() -> Path:
+    """A solc speaking the native CLI: a real native solc on PATH, else the solcjs adapter."""
+    native = shutil.which("solc")
+    if native and Path(native).resolve() != SOLC_ADAPTER.resolve():
+        try:
+            out = subprocess.run([native, "--version"], capture_output=True, text=True, timeout=20).stdout
+        except (OSError, subprocess.TimeoutExpired):
+            out = ""
+        if "Version:" in out:
+            return Path(native)
+    if not SOLC_ADAPTER.exists():
+        raise ToolchainError("no solc: put a native solc on PATH or run `make setup` (solcjs adapter)")
+    return SOLC_ADAPTER
+
+
+def solc_version() -> str:
+    out = subprocess.run([str(solc()), "--version"], capture_output=True, text=True, check=True).stdout
+    line = [ln for ln in out.splitlines() if ln.startswith("Version:")][-1]
+    return line.split()[1].split("+")[0]
+
+
+def link_solc_for_consumers() -> None:
+    """Point ezkl (svm path) and py-solc-x / ape-solidity (solcx path) at our solc."""
+    compiler = solc()
+    home = Path(os.path.expanduser("~"))
+    targets = [
+        home / ".svm" / "0.8.20" / "solc-0.8.20",  # where ezkl's create_evm_verifier looks
+        home / ".solcx" / f"solc-v{solc_version()}",  # py-solc-x / ape-solidity
+    ]
+    for target in targets:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.is_symlink() or target.exists():
+            if target.resolve() == compiler.resolve():
+                continue
+            target.unlink()
+        target.symlink_to(compiler)
+
+
+def env_with_tools() -> dict[str, str]:
+    """Environment for subprocesses: the project-local Foundry bin first on PATH."""
+    env = dict(os.environ)
+    env["PATH"] = f"{LOCAL_BIN}{os.pathsep}{env.get('PATH', '')}"
+    return env
