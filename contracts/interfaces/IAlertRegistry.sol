@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+/// @title IAlertRegistry
+/// @notice An on-chain log of zk-verified anomaly alerts. Each stream (one sensor feed, one plant
+/// unit) is a hash chain: every recorded window extends the stream's head with an alert hash that
+/// binds the previous head, the stream, its sequence number, the model, the submitting gateway,
+/// the window's input commitment, its anomaly score and the alarm bit.
+/// @dev Public instances of a model with B windows per proof are laid out as
+/// `[c_1, ..., c_B, s_1, ..., s_B]`: c_i is the Poseidon commitment of window i's private input
+/// and s_i its anomaly score, a non-negative fixed-point integer, both BN254 scalar field elements.
+///
+/// The alert hash is a cross-language contract (the Python side recomputes it):
+/// `keccak256(abi.encode(bytes32 prevHead, bytes32 streamId, uint64 seq, bytes32 modelId,
+///  address gateway, uint256 inputCommitment, uint256 score, bool alarm))`.
+interface IAlertRegistry {
+    /// @notice A detector model whose proofs the registry accepts.
+    /// @param verifier The EZKL Halo2 verifier contract for the model's circuit.
+    /// @param threshold Alarm threshold in the circuit's fixed-point units: a window alarms when
+    /// its score is >= threshold.
+    /// @param windowsPerProof B, the number of windows one proof covers.
+    /// @param registeredAt The block number the model was registered in (0 for an unknown model).
+    struct Model {
+        address verifier;
+        uint256 threshold;
+        uint32 windowsPerProof;
+        uint64 registeredAt;
+    }
+
+    // ---------------------------------------------------------------- errors
+
+    /// @notice The caller is not the owner.
+    /// @param caller The account that called.
+    error AlertRegistryUnauthorized(address caller);
+
+    /// @notice The zero address was given as owner.
+    /// @param owner The rejected owner.
+    error AlertRegistryInvalidOwner(address owner);
+
+    /// @notice The verifier is the zero address or an account without code.
+    /// @param verifier The rejected verifier.
+    error AlertRegistryInvalidVerifier(address verifier);
+
+    /// @notice A model must cover at least one window per proof.
+    /// @param windowsPerProof The rejected value.
+    error AlertRegistryInvalidWindowsPerProof(uint32 windowsPerProof);
+
+    /// @notice A model with this id is already registered; models are immutable.
+    /// @param modelId The duplicate id.
+    error AlertRegistryModelExists(bytes32 modelId);
+
+    /// @notice No model with this id is registered.
+    /// @param modelId The unknown id.
+    error AlertRegistryUnknownModel(bytes32 modelId);
+
+    /// @notice The caller is not an allowed gateway.
+    /// @param caller The account that called.
+    error AlertRegistryUnknownGateway(address caller);
+
+    /// @notice The number of public instances does not match 2 * windowsPerProof.
+    /// @param expected The count the model requires.
+    /// @param got The count submitted.
+    error AlertRegistryInstanceCount(uint256 expected, uint256 got);
+
+    /// @notice A public instance is not a canonical BN254 scalar field element (it is >= r).
+    /// @dev Without this check `x` and `x + r` would be two statements for the same field element.
+    /// @param index The position of the instance in `instances`.
+    /// @param value The instance.
+    error AlertRegistryInstanceOutOfField(uint256 index, uint256 value);
+
+    /// @notice `prevHash` is not the stream's current head (a stale or forked submission).
+    /// @param expected The stream's current head.
+    /// @param got The submitted prevHash.
+    error AlertRegistryStalePrevHash(bytes32 expected, bytes32 got);
+
+    /// @notice This (model, input commitment, score) statement has already been recorded.
+    /// @param statement The statement key, see {statementOf}.
+    error AlertRegistryReplay(bytes32 statement);
+
+    /// @notice The verifier rejected the proof (it returned false or reverted).
+    /// @param modelId The model whose verifier rejected the proof.
+    error AlertRegistryInvalidProof(bytes32 modelId);
+
+    /// @notice No alert with this sequence number exists in the stream yet.
+    /// @param streamId The stream.
+    /// @param seq The requested sequence number.
+    /// @param count The stream's alert count.
+    error AlertRegistrySeqOutOfRange(bytes32 streamId, uint64 seq, uint64 count);
+
+    // ---------------------------------------------------------------- events
+
+    /// @notice Ownership moved from `previousOwner` to `newOwner` (previousOwner is zero at
+    /// deployment).
+    /// @param previousOwner The former owner.
+    /// @param newOwner The new owner.
+    event OwnershipTransferred(address indexed previousOwner, address indexed newOwner);
+
+    /// @notice A model was registered.
+    /// @param modelId The model's id.
+    /// @param verifier The model's verifier contract.
+    /// @param threshold The alarm threshold in fixed-point units.
+    /// @param windowsPerProof Windows per proof.
+    event ModelRegistered(
+        bytes32 indexed modelId, address indexed verifier, uint256 threshold, uint32 windowsPerProof
+    );
+
+    /// @notice A gateway was allowed or disallowed.
+    /// @param gateway The gateway account.
+    /// @param allowed Whether it may submit alerts.
+    event GatewaySet(address indexed gateway, bool allowed);
+
+    /// @notice One window's alert was appended to a stream.
+    /// @param streamId The stream.
+    /// @param seq The alert's 0-based position in the stream.
+    /// @param modelId The model whose proof covered the window.
+    /// @param alertHash The alert hash, now the stream's head (until the next window).
+    /// @param prevHash The stream's head before this alert.
+    /// @param gateway The account that submitted the proof.
+    /// @param inputCommitment The Poseidon commitment of the window's input.
+    /// @param score The window's anomaly score in fixed-point units.
+    /// @param alarm Whether score >= the model's threshold.
+    event AlertRecorded(
+        bytes32 indexed streamId,
+        uint64 indexed seq,
+        bytes32 indexed modelId,
+        bytes32 alertHash,
+        bytes32 prevHash,
+        address gateway,
+        uint256 inputCommitment,
+        uint256 score,
+        bool alarm
+    );
+
+    // ---------------------------------------------------------------- owner
+
+    /// @notice Hands the registry to a new owner.
+    /// @dev Only the owner. Reverts with {AlertRegistryInvalidOwner} for the zero address.
+    /// @param newOwner The new owner.
+    function transferOwnership(address newOwner) external;
+
+    /// @notice Registers a detector model and its verifier. A model id can be registered once.
+    /// @dev Only the owner. Emits {ModelRegistered}.
+    /// @param modelId The model's id (e.g. a hash of its circuit settings and verifying key).
+    /// @param verifier The EZKL verifier contract; must have code.
+    /// @param threshold The alarm threshold in the circuit's fixed-point units.
+    /// @param windowsPerProof B, the number of windows one proof covers; at least 1.
+    function registerModel(bytes32 modelId, address verifier, uint256 threshold, uint32 windowsPerProof)
+        external;
+
+    /// @notice Allows or disallows a gateway to submit alerts.
+    /// @dev Only the owner. Emits {GatewaySet}.
+    /// @param gateway The gateway account.
+    /// @param allowed Whether it may submit.
+    function setGateway(address gateway, bool allowed) external;
+
+    // ---------------------------------------------------------------- gateways
+
+    /// @notice Verifies a proof covering B windows and appends one alert per window to a stream.
+    /// @dev Only allowed gateways. The caller's address is bound into each alert hash, so a proof
+    /// copied from the mempool and resubmitted by another gateway makes different records.
+    /// Replays are detected per statement `(modelId, c_i, s_i)`, not per proof bytes, so a
+    /// re-randomised proof of a recorded statement is refused too. Emits {AlertRecorded} once per
+    /// window, in window order.
+    /// @param streamId The stream to append to.
+    /// @param modelId The registered model whose verifier checks the proof.
+    /// @param prevHash The stream head the gateway extends; must equal {head} (bytes32(0) for a new
+    /// stream).
+    /// @param proof The Halo2 proof bytes.
+    /// @param instances The public instances `[c_1, ..., c_B, s_1, ..., s_B]`.
+    /// @return newHead The stream's head after the last window.
+    function submitAlert(
+        bytes32 streamId,
+        bytes32 modelId,
+        bytes32 prevHash,
+        bytes calldata proof,
+        uint256[] calldata instances
+    ) external returns (bytes32 newHead);
+
+    // ---------------------------------------------------------------- views
+
+    /// @notice The registry's owner.
+    /// @return The owner.
+    function owner() external view returns (address);
+
+    /// @notice A registered model.
+    /// @param modelId The model's id.
+    /// @return The model; all fields zero when it is not registered.
+    function model(bytes32 modelId) external view returns (Model memory);
+
+    /// @notice Whether an account may submit alerts.
+    /// @param gateway The account.
+    /// @return True when allowed.
+    function isGateway(address gateway) external view returns (bool);
+
+    /// @notice The hash of a stream's latest alert.
+    /// @param streamId The stream.
+    /// @return The head; bytes32(0) for a stream without alerts.
+    function head(bytes32 streamId) external view returns (bytes32);
+
+    /// @notice The number of alerts in a stream.
+    /// @param streamId The stream.
+    /// @return The count, also the next alert's sequence number.
+    function count(bytes32 streamId) external view returns (uint64);
+
+    /// @notice The alert hash at a position in a stream.
+    /// @dev Reverts with {AlertRegistrySeqOutOfRange} when seq >= count(streamId).
+    /// @param streamId The stream.
+    /// @param seq The 0-based sequence number.
+    /// @return The alert hash.
+    function alertHashAt(bytes32 streamId, uint64 seq) external view returns (bytes32);
+
+    /// @notice Whether a statement has been recorded.
+    /// @param statement The statement key, see {statementOf}.
+    /// @return True when recorded.
+    function isRecorded(bytes32 statement) external view returns (bool);
+
+    /// @notice The alert hash a statement was recorded under.
+    /// @param statement The statement key, see {statementOf}.
+    /// @return The alert hash; bytes32(0) when the statement is not recorded.
+    function alertHashOf(bytes32 statement) external view returns (bytes32);
+
+    /// @notice The replay key of one window: `keccak256(abi.encode(modelId, inputCommitment, score))`.
+    /// @param modelId The model.
+    /// @param inputCommitment The window's input commitment c_i.
+    /// @param score The window's score s_i.
+    /// @return The statement key.
+    function statementOf(bytes32 modelId, uint256 inputCommitment, uint256 score)
+        external
+        pure
+        returns (bytes32);
+
+    /// @notice The implementation's semantic version.
+    /// @return The version string.
+    function version() external pure returns (string memory);
+}
