@@ -1,0 +1,324 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {Test} from "./utils/Test.sol";
+import {AlertChain} from "./utils/AlertChain.sol";
+import {MockHalo2Verifier} from "./utils/MockHalo2Verifier.sol";
+import {AlertRegistry} from "../contracts/AlertRegistry.sol";
+import {IAlertRegistry} from "../contracts/interfaces/IAlertRegistry.sol";
+
+/// @dev Drives the registry with valid and invalid submissions across three streams and two
+/// models, and keeps its own copy of every chain (ghost_ state) folded off-chain.
+contract AlertRegistryHandler is Test {
+    struct Window {
+        bytes32 modelId;
+        uint256 inputCommitment;
+        uint256 score;
+    }
+
+    uint256 internal constant R = AlertChain.FIELD_MODULUS;
+    uint256 internal constant THRESHOLD = 1_000;
+    bytes32 public constant MODEL_1 = keccak256("model/one-window");
+    bytes32 public constant MODEL_3 = keccak256("model/three-windows");
+
+    AlertRegistry public immutable registry;
+    MockHalo2Verifier public immutable verifier;
+    address[2] internal _gateways;
+    address internal _stranger;
+    bytes32[3] internal _streams;
+
+    mapping(bytes32 streamId => bytes32 head) public ghost_head;
+    mapping(bytes32 streamId => uint64 count) public ghost_count;
+    mapping(bytes32 streamId => mapping(uint64 seq => bytes32 alertHash)) public ghost_alertHash;
+    mapping(bytes32 statement => bool recorded) public ghost_recorded;
+    bytes32[] public ghost_statements;
+    Window[] internal _recordedWindows;
+    /// @dev Submissions whose outcome (accepted or refused, and why) differed from the model.
+    uint256 public ghost_unexpectedOutcomes;
+    /// @dev Statements the registry accepted although they were already recorded.
+    uint256 public ghost_duplicateStatements;
+    uint256 public ghost_accepted;
+    uint256 public ghost_refused;
+
+    constructor(AlertRegistry registry_, MockHalo2Verifier verifier_, address[2] memory gateways_) {
+        registry = registry_;
+        verifier = verifier_;
+        _gateways = gateways_;
+        _stranger = makeAddr("stranger");
+        _streams = [keccak256("stream/0"), keccak256("stream/1"), keccak256("stream/2")];
+    }
+
+    // ============================================================ actions
+
+    /// @dev A well-formed submission. Commitments come from a small seed space, so statements
+    /// collide now and then and the registry must refuse those as replays.
+    function submitValid(uint256 streamSeed, bool threeWindows, uint256 gatewaySeed, uint8 commitmentSeed, uint256 scoreSeed)
+        external
+    {
+        bytes32 streamId = _stream(streamSeed);
+        bytes32 modelId = threeWindows ? MODEL_3 : MODEL_1;
+        uint256 windows = threeWindows ? 3 : 1;
+        uint256[] memory commitments = new uint256[](windows);
+        uint256[] memory scores = new uint256[](windows);
+        for (uint256 i; i < windows; ++i) {
+            commitments[i] = uint256(keccak256(abi.encode(commitmentSeed % 64, i))) % R;
+            scores[i] = bound(scoreSeed, 0, 2 * THRESHOLD) + i;
+        }
+
+        bytes32 firstReplay;
+        for (uint256 i; i < windows; ++i) {
+            bytes32 statement = AlertChain.statement(modelId, commitments[i], scores[i]);
+            if (ghost_recorded[statement]) {
+                firstReplay = statement;
+                break;
+            }
+        }
+        bytes memory expectedError = firstReplay == bytes32(0)
+            ? bytes("")
+            : abi.encodeWithSelector(IAlertRegistry.AlertRegistryReplay.selector, firstReplay);
+        _submit(_gateways[gatewaySeed % 2], streamId, modelId, ghost_head[streamId], commitments, scores, expectedError);
+    }
+
+    /// @dev Resubmits a recorded statement, with fresh proof bytes, to any stream.
+    function submitReplay(uint256 windowSeed, uint256 streamSeed, uint256 freshSeed) external {
+        if (_recordedWindows.length == 0) return;
+        Window memory window = _recordedWindows[windowSeed % _recordedWindows.length];
+        bytes32 streamId = _stream(streamSeed);
+        uint256 windows = window.modelId == MODEL_3 ? 3 : 1;
+        uint256[] memory commitments = new uint256[](windows);
+        uint256[] memory scores = new uint256[](windows);
+        commitments[0] = window.inputCommitment;
+        scores[0] = window.score;
+        for (uint256 i = 1; i < windows; ++i) {
+            // never-seen companions, so the recorded window is the one that is refused
+            commitments[i] = uint256(keccak256(abi.encode("fresh", freshSeed, i))) % R;
+            scores[i] = i;
+        }
+        bytes32 statement = AlertChain.statement(window.modelId, window.inputCommitment, window.score);
+        _submit(
+            _gateways[freshSeed % 2],
+            streamId,
+            window.modelId,
+            ghost_head[streamId],
+            commitments,
+            scores,
+            abi.encodeWithSelector(IAlertRegistry.AlertRegistryReplay.selector, statement)
+        );
+    }
+
+    /// @dev Extends something other than the stream's head.
+    function submitStale(uint256 streamSeed, bytes32 wrongPrevHash, uint256 freshSeed) external {
+        bytes32 streamId = _stream(streamSeed);
+        bytes32 currentHead = ghost_head[streamId];
+        if (wrongPrevHash == currentHead) wrongPrevHash = keccak256(abi.encode(wrongPrevHash));
+        (uint256[] memory commitments, uint256[] memory scores) = _freshSingle(freshSeed);
+        _submit(
+            _gateways[0],
+            streamId,
+            MODEL_1,
+            wrongPrevHash,
+            commitments,
+            scores,
+            abi.encodeWithSelector(IAlertRegistry.AlertRegistryStalePrevHash.selector, currentHead, wrongPrevHash)
+        );
+    }
+
+    /// @dev Puts a value >= r in one instance slot.
+    function submitOutOfField(uint256 streamSeed, uint256 value, bool inScore, uint256 freshSeed) external {
+        value = bound(value, R, type(uint256).max);
+        bytes32 streamId = _stream(streamSeed);
+        (uint256[] memory commitments, uint256[] memory scores) = _freshSingle(freshSeed);
+        if (inScore) scores[0] = value;
+        else commitments[0] = value;
+        _submit(
+            _gateways[1],
+            streamId,
+            MODEL_1,
+            ghost_head[streamId],
+            commitments,
+            scores,
+            abi.encodeWithSelector(IAlertRegistry.AlertRegistryInstanceOutOfField.selector, inScore ? 1 : 0, value)
+        );
+    }
+
+    /// @dev A proof the verifier rejects, by returning false or by reverting.
+    function submitInvalidProof(uint256 streamSeed, bool reverts, uint256 freshSeed) external {
+        bytes32 streamId = _stream(streamSeed);
+        (uint256[] memory commitments, uint256[] memory scores) = _freshSingle(freshSeed);
+        verifier.setMode(reverts ? MockHalo2Verifier.Mode.Revert : MockHalo2Verifier.Mode.Reject);
+        _submit(
+            _gateways[0],
+            streamId,
+            MODEL_1,
+            ghost_head[streamId],
+            commitments,
+            scores,
+            abi.encodeWithSelector(IAlertRegistry.AlertRegistryInvalidProof.selector, MODEL_1)
+        );
+        verifier.setMode(MockHalo2Verifier.Mode.Accept);
+    }
+
+    /// @dev A valid-looking submission from an account that is not a gateway.
+    function submitAsStranger(uint256 streamSeed, uint256 freshSeed) external {
+        bytes32 streamId = _stream(streamSeed);
+        (uint256[] memory commitments, uint256[] memory scores) = _freshSingle(freshSeed);
+        _submit(
+            _stranger,
+            streamId,
+            MODEL_1,
+            ghost_head[streamId],
+            commitments,
+            scores,
+            abi.encodeWithSelector(IAlertRegistry.AlertRegistryUnknownGateway.selector, _stranger)
+        );
+    }
+
+    // ============================================================ views for the invariants
+
+    function streams() external view returns (bytes32[3] memory) {
+        return _streams;
+    }
+
+    function statementCount() external view returns (uint256) {
+        return ghost_statements.length;
+    }
+
+    // ============================================================ internals
+
+    /// @dev Submits and checks the outcome against `expectedError` (empty: must be accepted).
+    /// Never reverts, so every surprise lands in ghost_unexpectedOutcomes.
+    function _submit(
+        address sender,
+        bytes32 streamId,
+        bytes32 modelId,
+        bytes32 prevHash,
+        uint256[] memory commitments,
+        uint256[] memory scores,
+        bytes memory expectedError
+    ) internal {
+        uint256[] memory instances = AlertChain.instances(commitments, scores);
+        vm.prank(sender);
+        try registry.submitAlert(streamId, modelId, prevHash, hex"0badc0de", instances) returns (bytes32 newHead) {
+            ++ghost_accepted;
+            if (expectedError.length != 0) ++ghost_unexpectedOutcomes;
+            bytes32 folded = _fold(sender, streamId, modelId, commitments, scores);
+            if (folded != newHead) ++ghost_unexpectedOutcomes;
+        } catch (bytes memory reason) {
+            ++ghost_refused;
+            if (keccak256(reason) != keccak256(expectedError)) ++ghost_unexpectedOutcomes;
+        }
+    }
+
+    /// @dev Appends the windows to the ghost chain exactly as the specification says.
+    function _fold(
+        address sender,
+        bytes32 streamId,
+        bytes32 modelId,
+        uint256[] memory commitments,
+        uint256[] memory scores
+    ) internal returns (bytes32 head) {
+        head = ghost_head[streamId];
+        uint64 seq = ghost_count[streamId];
+        for (uint256 i; i < commitments.length; ++i) {
+            head = AlertChain.alertHash(
+                head, streamId, seq, modelId, sender, commitments[i], scores[i], scores[i] >= THRESHOLD
+            );
+            ghost_alertHash[streamId][seq] = head;
+            ++seq;
+
+            bytes32 statement = AlertChain.statement(modelId, commitments[i], scores[i]);
+            if (ghost_recorded[statement]) ++ghost_duplicateStatements;
+            ghost_recorded[statement] = true;
+            ghost_statements.push(statement);
+            _recordedWindows.push(Window(modelId, commitments[i], scores[i]));
+        }
+        ghost_head[streamId] = head;
+        ghost_count[streamId] = seq;
+    }
+
+    function _stream(uint256 seed) internal view returns (bytes32) {
+        return _streams[seed % _streams.length];
+    }
+
+    /// @dev A single window that cannot collide with the small seed space of submitValid.
+    function _freshSingle(uint256 seed) internal pure returns (uint256[] memory commitments, uint256[] memory scores) {
+        commitments = new uint256[](1);
+        scores = new uint256[](1);
+        commitments[0] = uint256(keccak256(abi.encode("unrecorded", seed))) % R;
+        scores[0] = seed % (2 * THRESHOLD);
+    }
+}
+
+contract AlertRegistryInvariantTest is Test {
+    AlertRegistry internal registry;
+    MockHalo2Verifier internal verifier;
+    AlertRegistryHandler internal handler;
+
+    function setUp() public {
+        address owner = makeAddr("owner");
+        address[2] memory gateways = [makeAddr("gateway/0"), makeAddr("gateway/1")];
+        registry = new AlertRegistry(owner);
+        verifier = new MockHalo2Verifier();
+        handler = new AlertRegistryHandler(registry, verifier, gateways);
+
+        vm.startPrank(owner);
+        registry.registerModel(handler.MODEL_1(), address(verifier), 1_000, 1);
+        registry.registerModel(handler.MODEL_3(), address(verifier), 1_000, 3);
+        registry.setGateway(gateways[0], true);
+        registry.setGateway(gateways[1], true);
+        vm.stopPrank();
+
+        bytes4[] memory selectors = new bytes4[](6);
+        selectors[0] = AlertRegistryHandler.submitValid.selector;
+        selectors[1] = AlertRegistryHandler.submitReplay.selector;
+        selectors[2] = AlertRegistryHandler.submitStale.selector;
+        selectors[3] = AlertRegistryHandler.submitOutOfField.selector;
+        selectors[4] = AlertRegistryHandler.submitInvalidProof.selector;
+        selectors[5] = AlertRegistryHandler.submitAsStranger.selector;
+        targetSelector(FuzzSelector({addr: address(handler), selectors: selectors}));
+        targetContract(address(handler));
+    }
+
+    function invariant_headMatchesGhostHead() public view {
+        bytes32[3] memory streamIds = handler.streams();
+        for (uint256 i; i < streamIds.length; ++i) {
+            assertEq(registry.head(streamIds[i]), handler.ghost_head(streamIds[i]), "head");
+        }
+    }
+
+    function invariant_countMatchesGhostCount() public view {
+        bytes32[3] memory streamIds = handler.streams();
+        uint256 total;
+        for (uint256 i; i < streamIds.length; ++i) {
+            uint64 streamCount = registry.count(streamIds[i]);
+            assertEq(streamCount, handler.ghost_count(streamIds[i]), "count");
+            total += streamCount;
+        }
+        // every recorded alert carries its own statement
+        assertEq(total, handler.statementCount(), "alerts vs statements");
+    }
+
+    function invariant_alertHashesMatchGhostChain() public view {
+        bytes32[3] memory streamIds = handler.streams();
+        for (uint256 i; i < streamIds.length; ++i) {
+            uint64 streamCount = registry.count(streamIds[i]);
+            for (uint64 seq; seq < streamCount; ++seq) {
+                assertEq(
+                    registry.alertHashAt(streamIds[i], seq), handler.ghost_alertHash(streamIds[i], seq), "alertHashAt"
+                );
+            }
+        }
+    }
+
+    function invariant_noStatementRecordedTwice() public view {
+        assertEq(handler.ghost_duplicateStatements(), 0, "a recorded statement was accepted again");
+        uint256 statements = handler.statementCount();
+        for (uint256 i; i < statements; ++i) {
+            assertTrue(registry.isRecorded(handler.ghost_statements(i)), "statement not recorded");
+        }
+    }
+
+    function invariant_outcomesMatchSpecification() public view {
+        assertEq(handler.ghost_unexpectedOutcomes(), 0, "a submission was accepted or refused unexpectedly");
+    }
+}

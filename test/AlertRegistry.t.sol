@@ -1,0 +1,573 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {Test} from "./utils/Test.sol";
+import {AlertChain} from "./utils/AlertChain.sol";
+import {MockHalo2Verifier} from "./utils/MockHalo2Verifier.sol";
+import {AlertRegistry} from "../contracts/AlertRegistry.sol";
+import {IAlertRegistry} from "../contracts/interfaces/IAlertRegistry.sol";
+import {IHalo2Verifier} from "../contracts/interfaces/IHalo2Verifier.sol";
+
+contract AlertRegistryTest is Test {
+    bytes32 internal constant MODEL_1 = keccak256("model/one-window");
+    bytes32 internal constant MODEL_3 = keccak256("model/three-windows");
+    bytes32 internal constant STREAM_A = keccak256("stream/a");
+    bytes32 internal constant STREAM_B = keccak256("stream/b");
+    uint256 internal constant THRESHOLD = 1_000;
+    uint256 internal constant R = AlertChain.FIELD_MODULUS;
+    bytes internal constant PROOF = hex"c0ffee";
+
+    AlertRegistry internal registry;
+    MockHalo2Verifier internal verifier;
+    address internal owner;
+    address internal gateway;
+    address internal stranger;
+
+    function setUp() public {
+        owner = makeAddr("owner");
+        gateway = makeAddr("gateway");
+        stranger = makeAddr("stranger");
+
+        registry = new AlertRegistry(owner);
+        verifier = new MockHalo2Verifier();
+
+        vm.startPrank(owner);
+        registry.registerModel(MODEL_1, address(verifier), THRESHOLD, 1);
+        registry.registerModel(MODEL_3, address(verifier), THRESHOLD, 3);
+        registry.setGateway(gateway, true);
+        vm.stopPrank();
+    }
+
+    // ============================================================ helpers
+
+    function _submitSingle(bytes32 streamId, bytes32 prevHash, uint256 commitment, uint256 score)
+        internal
+        returns (bytes32)
+    {
+        uint256[] memory instances = AlertChain.single(commitment, score);
+        vm.prank(gateway);
+        return registry.submitAlert(streamId, MODEL_1, prevHash, PROOF, instances);
+    }
+
+    function _three(uint256 a, uint256 b, uint256 c) internal pure returns (uint256[] memory values) {
+        values = new uint256[](3);
+        values[0] = a;
+        values[1] = b;
+        values[2] = c;
+    }
+
+    function _assertNothingRecorded(bytes32 streamId) internal view {
+        assertEq(registry.head(streamId), bytes32(0), "head moved");
+        assertEq(registry.count(streamId), 0, "count moved");
+    }
+
+    // ============================================================ constructor and ownership
+
+    function test_constructor_setsOwner() public view {
+        assertEq(registry.owner(), owner);
+    }
+
+    function test_constructor_emitsOwnershipTransferred() public {
+        // The emitter is the contract being created, so only topics and data are checked.
+        vm.expectEmit();
+        emit IAlertRegistry.OwnershipTransferred(address(0), owner);
+        new AlertRegistry(owner);
+    }
+
+    function test_RevertWhen_constructorOwnerIsZero() public {
+        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInvalidOwner.selector, address(0)));
+        new AlertRegistry(address(0));
+    }
+
+    function test_transferOwnership_movesOwner() public {
+        address newOwner = makeAddr("newOwner");
+        vm.expectEmit(address(registry));
+        emit IAlertRegistry.OwnershipTransferred(owner, newOwner);
+        vm.prank(owner);
+        registry.transferOwnership(newOwner);
+        assertEq(registry.owner(), newOwner);
+
+        // the old owner lost its rights
+        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryUnauthorized.selector, owner));
+        vm.prank(owner);
+        registry.setGateway(owner, true);
+    }
+
+    function test_RevertWhen_transferOwnershipCallerNotOwner() public {
+        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryUnauthorized.selector, stranger));
+        vm.prank(stranger);
+        registry.transferOwnership(stranger);
+    }
+
+    function test_RevertWhen_transferOwnershipToZero() public {
+        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInvalidOwner.selector, address(0)));
+        vm.prank(owner);
+        registry.transferOwnership(address(0));
+    }
+
+    // ============================================================ registerModel
+
+    function test_registerModel_storesModel() public {
+        bytes32 modelId = keccak256("model/new");
+        vm.roll(4242);
+        vm.expectEmit(address(registry));
+        emit IAlertRegistry.ModelRegistered(modelId, address(verifier), 77, 8);
+        vm.prank(owner);
+        registry.registerModel(modelId, address(verifier), 77, 8);
+
+        IAlertRegistry.Model memory stored = registry.model(modelId);
+        assertEq(stored.verifier, address(verifier));
+        assertEq(stored.threshold, 77);
+        assertEq(stored.windowsPerProof, 8);
+        assertEq(stored.registeredAt, 4242);
+    }
+
+    function test_model_returnsZeroForUnknownModel() public view {
+        IAlertRegistry.Model memory stored = registry.model(keccak256("model/unknown"));
+        assertEq(stored.verifier, address(0));
+        assertEq(stored.threshold, 0);
+        assertEq(stored.windowsPerProof, 0);
+        assertEq(stored.registeredAt, 0);
+    }
+
+    function test_RevertWhen_registerModelCallerNotOwner() public {
+        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryUnauthorized.selector, gateway));
+        vm.prank(gateway);
+        registry.registerModel(keccak256("model/new"), address(verifier), THRESHOLD, 1);
+    }
+
+    function test_RevertWhen_registerModelVerifierIsZero() public {
+        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInvalidVerifier.selector, address(0)));
+        vm.prank(owner);
+        registry.registerModel(keccak256("model/new"), address(0), THRESHOLD, 1);
+    }
+
+    function test_RevertWhen_registerModelVerifierHasNoCode() public {
+        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInvalidVerifier.selector, stranger));
+        vm.prank(owner);
+        registry.registerModel(keccak256("model/new"), stranger, THRESHOLD, 1);
+    }
+
+    function test_RevertWhen_registerModelWindowsPerProofIsZero() public {
+        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInvalidWindowsPerProof.selector, 0));
+        vm.prank(owner);
+        registry.registerModel(keccak256("model/new"), address(verifier), THRESHOLD, 0);
+    }
+
+    function test_RevertWhen_registerModelIdExists() public {
+        MockHalo2Verifier otherVerifier = new MockHalo2Verifier();
+        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryModelExists.selector, MODEL_1));
+        vm.prank(owner);
+        registry.registerModel(MODEL_1, address(otherVerifier), THRESHOLD + 1, 1);
+        assertEq(registry.model(MODEL_1).verifier, address(verifier), "model was overwritten");
+    }
+
+    // ============================================================ setGateway
+
+    function test_setGateway_allowsAndDisallows() public {
+        address newGateway = makeAddr("newGateway");
+        assertFalse(registry.isGateway(newGateway));
+
+        vm.expectEmit(address(registry));
+        emit IAlertRegistry.GatewaySet(newGateway, true);
+        vm.prank(owner);
+        registry.setGateway(newGateway, true);
+        assertTrue(registry.isGateway(newGateway));
+
+        vm.expectEmit(address(registry));
+        emit IAlertRegistry.GatewaySet(newGateway, false);
+        vm.prank(owner);
+        registry.setGateway(newGateway, false);
+        assertFalse(registry.isGateway(newGateway));
+    }
+
+    function test_RevertWhen_setGatewayCallerNotOwner() public {
+        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryUnauthorized.selector, stranger));
+        vm.prank(stranger);
+        registry.setGateway(stranger, true);
+    }
+
+    // ============================================================ submitAlert: success
+
+    function test_submitAlert_recordsSingleWindow() public {
+        bytes32 expected = AlertChain.alertHash(bytes32(0), STREAM_A, 0, MODEL_1, gateway, 11, 1_500, true);
+
+        bytes32 newHead = _submitSingle(STREAM_A, bytes32(0), 11, 1_500);
+
+        assertEq(newHead, expected, "returned head");
+        assertEq(registry.head(STREAM_A), expected, "head");
+        assertEq(registry.count(STREAM_A), 1, "count");
+        assertEq(registry.alertHashAt(STREAM_A, 0), expected, "alertHashAt");
+        bytes32 statement = AlertChain.statement(MODEL_1, 11, 1_500);
+        assertTrue(registry.isRecorded(statement), "isRecorded");
+        assertEq(registry.alertHashOf(statement), expected, "alertHashOf");
+    }
+
+    function test_submitAlert_emitsAlertRecorded() public {
+        bytes32 expected = AlertChain.alertHash(bytes32(0), STREAM_A, 0, MODEL_1, gateway, 11, 999, false);
+        vm.expectEmit(address(registry));
+        emit IAlertRegistry.AlertRecorded(STREAM_A, 0, MODEL_1, expected, bytes32(0), gateway, 11, 999, false);
+        _submitSingle(STREAM_A, bytes32(0), 11, 999);
+    }
+
+    function test_submitAlert_forwardsProofAndInstances() public {
+        uint256[] memory instances = AlertChain.single(11, 999);
+        vm.expectCall(address(verifier), abi.encodeCall(IHalo2Verifier.verifyProof, (PROOF, instances)));
+        _submitSingle(STREAM_A, bytes32(0), 11, 999);
+    }
+
+    function test_submitAlert_extendsChain() public {
+        bytes32 first = _submitSingle(STREAM_A, bytes32(0), 11, 10);
+        bytes32 expected = AlertChain.alertHash(first, STREAM_A, 1, MODEL_1, gateway, 12, 20, false);
+
+        vm.expectEmit(address(registry));
+        emit IAlertRegistry.AlertRecorded(STREAM_A, 1, MODEL_1, expected, first, gateway, 12, 20, false);
+        bytes32 second = _submitSingle(STREAM_A, first, 12, 20);
+
+        assertEq(second, expected);
+        assertEq(registry.head(STREAM_A), expected);
+        assertEq(registry.count(STREAM_A), 2);
+        assertEq(registry.alertHashAt(STREAM_A, 0), first);
+        assertEq(registry.alertHashAt(STREAM_A, 1), second);
+    }
+
+    function test_submitAlert_recordsThreeWindows() public {
+        uint256[] memory commitments = _three(101, 102, 103);
+        uint256[] memory scores = _three(THRESHOLD - 1, THRESHOLD, THRESHOLD * 5);
+        bool[3] memory alarms = [false, true, true];
+
+        bytes32[3] memory hashes;
+        bytes32 prev = bytes32(0);
+        for (uint64 i; i < 3; ++i) {
+            hashes[i] = AlertChain.alertHash(
+                prev, STREAM_A, i, MODEL_3, gateway, commitments[i], scores[i], alarms[i]
+            );
+            vm.expectEmit(address(registry));
+            emit IAlertRegistry.AlertRecorded(
+                STREAM_A, i, MODEL_3, hashes[i], prev, gateway, commitments[i], scores[i], alarms[i]
+            );
+            prev = hashes[i];
+        }
+
+        uint256[] memory instances = AlertChain.instances(commitments, scores);
+        vm.prank(gateway);
+        bytes32 newHead = registry.submitAlert(STREAM_A, MODEL_3, bytes32(0), PROOF, instances);
+
+        assertEq(newHead, hashes[2], "returned head");
+        assertEq(registry.head(STREAM_A), hashes[2], "head");
+        assertEq(registry.count(STREAM_A), 3, "count");
+        for (uint64 i; i < 3; ++i) {
+            assertEq(registry.alertHashAt(STREAM_A, i), hashes[i], "alertHashAt");
+            assertEq(
+                registry.alertHashOf(AlertChain.statement(MODEL_3, commitments[i], scores[i])),
+                hashes[i],
+                "alertHashOf"
+            );
+        }
+    }
+
+    function test_submitAlert_mixesModelsInOneStream() public {
+        bytes32 first = _submitSingle(STREAM_A, bytes32(0), 1, 1);
+
+        uint256[] memory instances = AlertChain.instances(_three(2, 3, 4), _three(5, 6, 7));
+        vm.prank(gateway);
+        bytes32 newHead = registry.submitAlert(STREAM_A, MODEL_3, first, PROOF, instances);
+
+        bytes32 expected = first;
+        for (uint64 i; i < 3; ++i) {
+            expected = AlertChain.alertHash(expected, STREAM_A, 1 + i, MODEL_3, gateway, 2 + i, 5 + i, false);
+        }
+        assertEq(newHead, expected);
+        assertEq(registry.count(STREAM_A), 4);
+    }
+
+    function test_submitAlert_keepsStreamsIndependent() public {
+        bytes32 headA = _submitSingle(STREAM_A, bytes32(0), 11, 10);
+        // A new stream starts from the genesis head whatever other streams hold.
+        bytes32 headB = _submitSingle(STREAM_B, bytes32(0), 12, 10);
+
+        assertEq(headB, AlertChain.alertHash(bytes32(0), STREAM_B, 0, MODEL_1, gateway, 12, 10, false));
+        assertEq(registry.head(STREAM_A), headA);
+        assertEq(registry.count(STREAM_A), 1);
+        assertEq(registry.count(STREAM_B), 1);
+    }
+
+    function test_submitAlert_bindsSubmittingGateway() public {
+        address otherGateway = makeAddr("otherGateway");
+        vm.prank(owner);
+        registry.setGateway(otherGateway, true);
+
+        // A second gateway that front-runs with a copied proof makes a record of its own, not the
+        // first gateway's.
+        uint256[] memory instances = AlertChain.single(11, 10);
+        vm.prank(otherGateway);
+        bytes32 newHead = registry.submitAlert(STREAM_A, MODEL_1, bytes32(0), PROOF, instances);
+
+        assertEq(newHead, AlertChain.alertHash(bytes32(0), STREAM_A, 0, MODEL_1, otherGateway, 11, 10, false));
+        assertNotEq(newHead, AlertChain.alertHash(bytes32(0), STREAM_A, 0, MODEL_1, gateway, 11, 10, false));
+    }
+
+    function test_submitAlert_acceptsLargestFieldElement() public {
+        bytes32 newHead = _submitSingle(STREAM_A, bytes32(0), R - 1, R - 1);
+        assertEq(newHead, AlertChain.alertHash(bytes32(0), STREAM_A, 0, MODEL_1, gateway, R - 1, R - 1, true));
+    }
+
+    function test_submitAlert_setsAlarmAtThreshold() public {
+        bytes32 below = _submitSingle(STREAM_A, bytes32(0), 1, THRESHOLD - 1);
+        assertEq(below, AlertChain.alertHash(bytes32(0), STREAM_A, 0, MODEL_1, gateway, 1, THRESHOLD - 1, false));
+        bytes32 at = _submitSingle(STREAM_A, below, 2, THRESHOLD);
+        assertEq(at, AlertChain.alertHash(below, STREAM_A, 1, MODEL_1, gateway, 2, THRESHOLD, true));
+    }
+
+    // ============================================================ submitAlert: reverts
+
+    function test_RevertWhen_submitAlertCallerNotGateway() public {
+        uint256[] memory instances = AlertChain.single(11, 10);
+        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryUnknownGateway.selector, stranger));
+        vm.prank(stranger);
+        registry.submitAlert(STREAM_A, MODEL_1, bytes32(0), PROOF, instances);
+    }
+
+    function test_RevertWhen_submitAlertGatewayWasDisallowed() public {
+        vm.prank(owner);
+        registry.setGateway(gateway, false);
+
+        uint256[] memory instances = AlertChain.single(11, 10);
+        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryUnknownGateway.selector, gateway));
+        vm.prank(gateway);
+        registry.submitAlert(STREAM_A, MODEL_1, bytes32(0), PROOF, instances);
+    }
+
+    function test_RevertWhen_submitAlertModelUnknown() public {
+        bytes32 unknown = keccak256("model/unknown");
+        uint256[] memory instances = AlertChain.single(11, 10);
+        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryUnknownModel.selector, unknown));
+        vm.prank(gateway);
+        registry.submitAlert(STREAM_A, unknown, bytes32(0), PROOF, instances);
+    }
+
+    function test_RevertWhen_submitAlertInstanceCountTooSmall() public {
+        uint256[] memory instances = new uint256[](1);
+        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInstanceCount.selector, 2, 1));
+        vm.prank(gateway);
+        registry.submitAlert(STREAM_A, MODEL_1, bytes32(0), PROOF, instances);
+    }
+
+    function test_RevertWhen_submitAlertInstanceCountTooLarge() public {
+        uint256[] memory instances = new uint256[](3);
+        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInstanceCount.selector, 2, 3));
+        vm.prank(gateway);
+        registry.submitAlert(STREAM_A, MODEL_1, bytes32(0), PROOF, instances);
+    }
+
+    function test_RevertWhen_submitAlertInstanceCountMissesBatchSize() public {
+        // a single-window proof sent to a three-window model
+        uint256[] memory instances = AlertChain.single(11, 10);
+        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInstanceCount.selector, 6, 2));
+        vm.prank(gateway);
+        registry.submitAlert(STREAM_A, MODEL_3, bytes32(0), PROOF, instances);
+    }
+
+    function test_RevertWhen_submitAlertCommitmentEqualsModulus() public {
+        uint256[] memory instances = AlertChain.single(R, 10);
+        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInstanceOutOfField.selector, 0, R));
+        vm.prank(gateway);
+        registry.submitAlert(STREAM_A, MODEL_1, bytes32(0), PROOF, instances);
+    }
+
+    function test_RevertWhen_submitAlertScoreAboveModulus() public {
+        // x + r is the same field element as x: without the check it would dodge replay detection
+        uint256[] memory instances = AlertChain.single(11, R + 10);
+        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInstanceOutOfField.selector, 1, R + 10));
+        vm.prank(gateway);
+        registry.submitAlert(STREAM_A, MODEL_1, bytes32(0), PROOF, instances);
+    }
+
+    function test_RevertWhen_submitAlertPrevHashStale() public {
+        bytes32 first = _submitSingle(STREAM_A, bytes32(0), 11, 10);
+
+        // a gateway that has not seen the first alert still extends genesis
+        uint256[] memory instances = AlertChain.single(12, 10);
+        vm.expectRevert(
+            abi.encodeWithSelector(IAlertRegistry.AlertRegistryStalePrevHash.selector, first, bytes32(0))
+        );
+        vm.prank(gateway);
+        registry.submitAlert(STREAM_A, MODEL_1, bytes32(0), PROOF, instances);
+    }
+
+    function test_RevertWhen_submitAlertPrevHashForked() public {
+        bytes32 first = _submitSingle(STREAM_A, bytes32(0), 11, 10);
+        bytes32 second = _submitSingle(STREAM_A, first, 12, 10);
+
+        // extending an older alert would fork the chain
+        uint256[] memory instances = AlertChain.single(13, 10);
+        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryStalePrevHash.selector, second, first));
+        vm.prank(gateway);
+        registry.submitAlert(STREAM_A, MODEL_1, first, PROOF, instances);
+
+        // and a made-up head on a fresh stream is refused too
+        bytes32 madeUp = keccak256("made up");
+        vm.expectRevert(
+            abi.encodeWithSelector(IAlertRegistry.AlertRegistryStalePrevHash.selector, bytes32(0), madeUp)
+        );
+        vm.prank(gateway);
+        registry.submitAlert(STREAM_B, MODEL_1, madeUp, PROOF, instances);
+    }
+
+    function test_RevertWhen_submitAlertStatementReplayed() public {
+        bytes32 first = _submitSingle(STREAM_A, bytes32(0), 11, 10);
+        bytes32 statement = AlertChain.statement(MODEL_1, 11, 10);
+        uint256[] memory instances = AlertChain.single(11, 10);
+
+        // different proof bytes for the same statement (as a re-randomised proof would be)
+        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryReplay.selector, statement));
+        vm.prank(gateway);
+        registry.submitAlert(STREAM_A, MODEL_1, first, hex"deadbeef", instances);
+
+        // nor can it be moved to another stream
+        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryReplay.selector, statement));
+        vm.prank(gateway);
+        registry.submitAlert(STREAM_B, MODEL_1, bytes32(0), PROOF, instances);
+
+        assertEq(registry.count(STREAM_A), 1);
+        _assertNothingRecorded(STREAM_B);
+    }
+
+    function test_RevertWhen_submitAlertStatementReplayedInsideBatch() public {
+        _submitSingle(STREAM_A, bytes32(0), 11, 10);
+        uint256[] memory instances = AlertChain.instances(_three(21, 22, 21), _three(5, 6, 5));
+        bytes32 statement = AlertChain.statement(MODEL_3, 21, 5);
+
+        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryReplay.selector, statement));
+        vm.prank(gateway);
+        registry.submitAlert(STREAM_B, MODEL_3, bytes32(0), PROOF, instances);
+        _assertNothingRecorded(STREAM_B);
+    }
+
+    function test_RevertWhen_submitAlertVerifierReturnsFalse() public {
+        verifier.setMode(MockHalo2Verifier.Mode.Reject);
+        uint256[] memory instances = AlertChain.single(11, 10);
+        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInvalidProof.selector, MODEL_1));
+        vm.prank(gateway);
+        registry.submitAlert(STREAM_A, MODEL_1, bytes32(0), PROOF, instances);
+
+        _assertNothingRecorded(STREAM_A);
+        assertFalse(registry.isRecorded(AlertChain.statement(MODEL_1, 11, 10)));
+    }
+
+    function test_RevertWhen_submitAlertVerifierReverts() public {
+        verifier.setMode(MockHalo2Verifier.Mode.Revert);
+        uint256[] memory instances = AlertChain.instances(_three(1, 2, 3), _three(4, 5, 6));
+        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInvalidProof.selector, MODEL_3));
+        vm.prank(gateway);
+        registry.submitAlert(STREAM_A, MODEL_3, bytes32(0), PROOF, instances);
+
+        _assertNothingRecorded(STREAM_A);
+    }
+
+    // ============================================================ views
+
+    function test_RevertWhen_alertHashAtSeqOutOfRange() public {
+        vm.expectRevert(
+            abi.encodeWithSelector(IAlertRegistry.AlertRegistrySeqOutOfRange.selector, STREAM_A, uint64(0), uint64(0))
+        );
+        registry.alertHashAt(STREAM_A, 0);
+
+        _submitSingle(STREAM_A, bytes32(0), 11, 10);
+        vm.expectRevert(
+            abi.encodeWithSelector(IAlertRegistry.AlertRegistrySeqOutOfRange.selector, STREAM_A, uint64(1), uint64(1))
+        );
+        registry.alertHashAt(STREAM_A, 1);
+    }
+
+    function test_statementOf_matchesSpecification() public view {
+        assertEq(registry.statementOf(MODEL_1, 11, 10), AlertChain.statement(MODEL_1, 11, 10));
+    }
+
+    function test_version_returnsSemver() public view {
+        assertEq(registry.version(), "0.1.0");
+    }
+
+    /// @dev Golden vectors shared with the Python side; computed independently with
+    /// `cast keccak $(cast abi-encode "f(bytes32,bytes32,uint64,bytes32,address,uint256,uint256,bool)" ...)`.
+    function test_alertHash_matchesGoldenVector() public view {
+        bytes32 prevHead = 0x1111111111111111111111111111111111111111111111111111111111111111;
+        bytes32 streamId = 0x2222222222222222222222222222222222222222222222222222222222222222;
+        bytes32 modelId = 0x3333333333333333333333333333333333333333333333333333333333333333;
+        address gatewayAddr = 0x4444444444444444444444444444444444444444;
+        assertEq(
+            AlertChain.alertHash(prevHead, streamId, 7, modelId, gatewayAddr, 12345678901234567890, 4242, true),
+            0xcdbe8990cce15e6ab24c610a3b91509af3b91b6ba795874dbbd09db878a5456e
+        );
+        assertEq(
+            registry.statementOf(modelId, 12345678901234567890, 4242),
+            0x81227a1644ded7a10320ed8572169eb74be37234302f25b4c591a2eb0c5008a8
+        );
+    }
+
+    // ============================================================ fuzz
+
+    function testFuzz_submitAlert_outOfField(uint256 value, uint256 index) public {
+        value = bound(value, R, type(uint256).max);
+        index = bound(index, 0, 5);
+        uint256[] memory instances = AlertChain.instances(_three(1, 2, 3), _three(4, 5, 6));
+        instances[index] = value;
+
+        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInstanceOutOfField.selector, index, value));
+        vm.prank(gateway);
+        registry.submitAlert(STREAM_A, MODEL_3, bytes32(0), PROOF, instances);
+    }
+
+    function testFuzz_submitAlert_alarmBit(uint256 threshold, uint256 score, uint256 commitment) public {
+        score = bound(score, 0, R - 1);
+        commitment = bound(commitment, 0, R - 1);
+        bytes32 modelId = keccak256(abi.encode("model/fuzz", threshold));
+        vm.prank(owner);
+        registry.registerModel(modelId, address(verifier), threshold, 1);
+
+        bool alarm = score >= threshold;
+        bytes32 expected = AlertChain.alertHash(bytes32(0), STREAM_A, 0, modelId, gateway, commitment, score, alarm);
+        vm.expectEmit(address(registry));
+        emit IAlertRegistry.AlertRecorded(STREAM_A, 0, modelId, expected, bytes32(0), gateway, commitment, score, alarm);
+
+        uint256[] memory instances = AlertChain.single(commitment, score);
+        vm.prank(gateway);
+        bytes32 newHead = registry.submitAlert(STREAM_A, modelId, bytes32(0), PROOF, instances);
+        assertEq(newHead, expected);
+    }
+
+    function testFuzz_submitAlert_chainsBatch(uint256 seed, uint256 prefix) public {
+        // a stream that already holds 0-3 alerts, then one three-window batch
+        prefix = bound(prefix, 0, 3);
+        bytes32 expected;
+        uint64 seq;
+        for (; seq < prefix; ++seq) {
+            expected = _submitSingle(STREAM_A, expected, seq, seq);
+        }
+
+        uint256[] memory commitments = new uint256[](3);
+        uint256[] memory scores = new uint256[](3);
+        for (uint256 i; i < 3; ++i) {
+            commitments[i] = uint256(keccak256(abi.encode(seed, "c", i))) % R;
+            scores[i] = uint256(keccak256(abi.encode(seed, "s", i))) % (2 * THRESHOLD);
+        }
+        uint256[] memory instances = AlertChain.instances(commitments, scores);
+        vm.prank(gateway);
+        bytes32 newHead = registry.submitAlert(STREAM_A, MODEL_3, expected, PROOF, instances);
+
+        for (uint256 i; i < 3; ++i) {
+            expected = AlertChain.alertHash(
+                expected,
+                STREAM_A,
+                seq++,
+                MODEL_3,
+                gateway,
+                commitments[i],
+                scores[i],
+                scores[i] >= THRESHOLD
+            );
+        }
+        assertEq(newHead, expected, "head");
+        assertEq(registry.count(STREAM_A), prefix + 3, "count");
+    }
+}
