@@ -65,11 +65,13 @@ interface Vm {
         external
         returns (string memory json);
     function writeJson(string calldata json, string calldata path) external;
+    function writeJson(string calldata json, string calldata path, string calldata valueKey) external;
 
     // ------------------------------------------------------------ strings
     function toString(address value) external pure returns (string memory stringifiedValue);
     function toString(bytes32 value) external pure returns (string memory stringifiedValue);
     function toString(uint256 value) external pure returns (string memory stringifiedValue);
+    function indexOf(string calldata input, string calldata key) external pure returns (uint256);
     function split(string calldata input, string calldata delimiter) external pure returns (string[] memory outputs);
     function replace(string calldata input, string calldata from, string calldata to)
         external

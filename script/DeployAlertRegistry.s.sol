@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {BaseScript} from "./Base.s.sol";
+import {AlertRegistry} from "../contracts/AlertRegistry.sol";
+
+/// @notice Deploys an AlertRegistry owned by the broadcaster, optionally one model's verifier, and
+/// allows a gateway; records everything under deployments/<chainid>/.
+/// @dev Environment:
+///   PRIVATE_KEY        broadcaster key (default: anvil account 0)
+///   GATEWAY            gateway to allow (default: the broadcaster)
+///   VERIFIER_ARTIFACT  e.g. "DetectorVerifier.sol:DetectorVerifier"; when set, also deploys it and
+///                      registers it with MODEL_ID (bytes32), THRESHOLD (uint), WINDOWS_PER_PROOF
+///                      (uint, default 1)
+/// Usage: forge script script/DeployAlertRegistry.s.sol --rpc-url $RPC_URL --broadcast
+contract DeployAlertRegistry is BaseScript {
+    function run() external broadcast returns (AlertRegistry registry, address verifier) {
+        uint256 deployBlock = block.number;
+        registry = new AlertRegistry(_broadcaster);
+
+        ModelConfig memory config;
+        if (vm.envExists("VERIFIER_ARTIFACT")) {
+            config = _modelConfigFromEnv();
+            verifier = _deployAndRegisterModel(registry, config);
+        }
+
+        registry.setGateway(vm.envOr("GATEWAY", _broadcaster), true);
+
+        _writeRegistryRecord(address(registry), _broadcaster, deployBlock);
+        if (verifier != address(0)) _writeModelRecord(config, verifier);
+    }
+}

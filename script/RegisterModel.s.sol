@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {BaseScript} from "./Base.s.sol";
+import {IAlertRegistry} from "../contracts/interfaces/IAlertRegistry.sol";
+
+/// @notice Deploys a model's verifier and registers it on an existing AlertRegistry; records it
+/// under deployments/<chainid>/models/.
+/// @dev Environment:
+///   REGISTRY           the AlertRegistry (the broadcaster must own it)
+///   VERIFIER_ARTIFACT  e.g. "DetectorVerifier.sol:DetectorVerifier"
+///   MODEL_ID           bytes32
+///   THRESHOLD          uint, in the circuit's fixed-point units
+///   WINDOWS_PER_PROOF  uint (default 1)
+///   PRIVATE_KEY        broadcaster key (default: anvil account 0)
+///   GATEWAY            optional: also allow this gateway
+/// Usage: forge script script/RegisterModel.s.sol --rpc-url $RPC_URL --broadcast
+contract RegisterModel is BaseScript {
+    function run() external broadcast returns (address verifier) {
+        IAlertRegistry registry = IAlertRegistry(vm.envAddress("REGISTRY"));
+        if (address(registry).code.length == 0) revert DeployRegistryNotFound(address(registry));
+        address registryOwner = registry.owner();
+        if (registryOwner != _broadcaster) revert DeployNotRegistryOwner(address(registry), registryOwner, _broadcaster);
+
+        ModelConfig memory config = _modelConfigFromEnv();
+        verifier = _deployAndRegisterModel(registry, config);
+        if (vm.envExists("GATEWAY")) registry.setGateway(vm.envAddress("GATEWAY"), true);
+
+        _writeModelRecord(config, verifier);
+    }
+}
