@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 import subprocess
 import sys
@@ -42,14 +43,38 @@ from .toolchain import link_solc_for_consumers
 
 @dataclass(frozen=True)
 class CircuitConfig:
-    """EZKL run arguments. ``logrows=None`` lets EZKL calibrate (target below)."""
+    """EZKL run arguments.
+
+    The default is the project's hand-set circuit: scale 10 (inputs and
+    weights), non-linearities decomposed in base 1024 with 3 legs so range
+    checks need only a 1024-row table, and the smallest logrows that holds the
+    circuit's rows. ``calibrate=True`` is EZKL's own default path
+    (``calibrate_settings``), kept for comparison.
+    """
 
     input_scale: int = 10
     param_scale: int = 10
-    decomp_base: int | None = None
-    decomp_legs: int | None = None
+    decomp_base: int | None = 1024
+    decomp_legs: int | None = 3
     logrows: int | None = None
+    calibrate: bool = False
     calibrate_target: str = "resources"
+
+    @classmethod
+    def ezkl_default(cls) -> CircuitConfig:
+        return cls(decomp_base=None, decomp_legs=None, calibrate=True)
+
+
+#: Rows EZKL reserves at the end of the table (blinding factors and friends), with margin.
+_RESERVED_ROWS = 64
+
+
+def smallest_logrows(settings: dict[str, Any]) -> int:
+    """The least k with 2^k rows for the circuit and its range-check / lookup tables."""
+    needed = int(settings["num_rows"]) + _RESERVED_ROWS
+    for low, high in settings.get("required_range_checks", []):
+        needed = max(needed, int(high) - int(low) + 1 + _RESERVED_ROWS)
+    return max(int(math.ceil(math.log2(needed))), 10)
 
 
 @dataclass(frozen=True)
@@ -193,9 +218,13 @@ def compile_circuit(
 
     if not ezkl.gen_settings(str(workspace.onnx), str(workspace.settings), py_run_args=_run_args(config)):
         raise ZkAlertError("ezkl.gen_settings failed")
-    if config.logrows is None:
-        echo(f"calibrating circuit settings (target={config.calibrate_target}) ...")
+    if config.calibrate:
+        echo(f"calibrating circuit settings with EZKL (target={config.calibrate_target}) ...")
         ezkl.calibrate_settings(str(calib_path), str(workspace.onnx), str(workspace.settings), config.calibrate_target, scales=[config.input_scale])
+    elif config.logrows is None:
+        settings = json.loads(workspace.settings.read_text())
+        settings["run_args"]["logrows"] = smallest_logrows(settings)
+        workspace.settings.write_text(json.dumps(settings))
     if not ezkl.compile_circuit(str(workspace.onnx), str(workspace.compiled), str(workspace.settings)):
         raise ZkAlertError("ezkl.compile_circuit failed")
     settings = json.loads(workspace.settings.read_text())

@@ -162,7 +162,7 @@ def train(
 
     model = SparseDenoisingAutoencoder(width, config.hidden, config.dropout)
     optimiser = torch.optim.Adam(model.parameters(), lr=config.learning_rate, weight_decay=config.l2_weight)
-    bar = tqdm(range(config.epochs), desc="train", unit="epoch", disable=not progress)
+    bar = tqdm(range(config.epochs), desc="train", unit="epoch", disable=not progress, mininterval=0.5)
     for _ in bar:
         model.train()
         epoch_loss = 0.0
@@ -175,7 +175,7 @@ def train(
             loss.backward()
             optimiser.step()
             epoch_loss += float(loss.detach()) * len(batch)
-        bar.set_postfix(loss=f"{epoch_loss / len(scaled):.4f}")
+        bar.set_postfix(loss=f"{epoch_loss / len(scaled):.4f}", refresh=False)
         perm = torch.as_tensor(rng.permutation(len(scaled)))
         scaled = scaled[perm]
 

@@ -1,0 +1,56 @@
+# zkalert: everything a user or CI runs goes through these targets.
+#   make setup   install the toolchain into the project (idempotent, offline-safe)
+#   make test    forge test + pytest
+#   make demo    the whole pipeline on a local anvil, Table I metrics
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+TOOLS_BIN := $(CURDIR)/.tools/node_modules/.bin
+export PATH := $(TOOLS_BIN):$(CURDIR)/$(VENV)/bin:$(PATH)
+
+.PHONY: setup test test-sol test-py demo anvil anvil-stop fixtures snapshot clean
+
+setup: $(VENV)/.installed .tools/.installed
+	@$(PY) -c "from zkalert.toolchain import link_solc_for_consumers, solc; link_solc_for_consumers(); print('solc:', solc())"
+	@forge --version | head -1
+
+$(VENV)/.installed: pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) (3.11)"; exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	# torch first and exactly pinned: an unpinned torch pulls a multi-GB CUDA build
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e '.[dev]'
+	@touch $@
+
+.tools/.installed: .tools/package.json
+	cd .tools && npm install --no-audit --no-fund --loglevel=error
+	@touch $@
+
+test: setup test-sol test-py
+
+test-sol:
+	forge test
+
+test-py:
+	$(PY) -m pytest -q
+
+demo: setup
+	$(VENV)/bin/zkalert demo
+
+anvil: setup
+	$(VENV)/bin/zkalert node start
+
+anvil-stop:
+	$(VENV)/bin/zkalert node stop
+
+# Regenerate the committed proof fixture and its verifier (contracts/generated/FixtureVerifier.sol).
+fixtures: setup
+	$(PY) -m zkalert.fixtures
+
+snapshot:
+	forge snapshot
+
+clean:
+	rm -rf out cache broadcast build reports/demo

@@ -1,0 +1,242 @@
+"""The zkalert command line: one command per pipeline stage, plus the demo.
+
+    zkalert train                 fit the detector on Tennessee Eastman normal data
+    zkalert compile [--srs F]     EZKL circuit, keys and Solidity verifier
+    zkalert deploy                verifier + AlertRegistry to RPC_URL (anvil by default)
+    zkalert prove WINDOWS.csv     prove windows (raw sensor units, one row each)
+    zkalert submit PROOF.json ... --stream NAME
+    zkalert alerts [--json]       the on-chain log, with the hash chain checked
+    zkalert demo                  all of the above on real fault data
+    zkalert node start|stop       a local anvil that outlives the command
+
+Errors are one line on stderr and exit code 1; ``ZKALERT_DEBUG=1`` shows tracebacks.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .config import Workspace, rpc_url
+from .errors import ZkAlertError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Provable anomaly alerts: detector -> EZKL proof -> on-chain log.")
+node_app = typer.Typer(no_args_is_help=True, help="Manage a local anvil node.")
+app.add_typer(node_app, name="node")
+
+WorkdirOpt = Annotated[Optional[Path], typer.Option("--workdir", help="Artifact folder (default: build/ or $ZKALERT_HOME).")]
+RpcOpt = Annotated[Optional[str], typer.Option("--rpc-url", help="JSON-RPC endpoint (default: $RPC_URL or http://127.0.0.1:8545).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+
+
+def _rpc(value: str | None) -> str:
+    if value:
+        os.environ["RPC_URL"] = value
+    return rpc_url()
+
+
+@app.command("train")
+def train_cmd(
+    workdir: WorkdirOpt = None,
+    epochs: Annotated[int, typer.Option(min=1, help="Training epochs.")] = 200,
+    seed: Annotated[int, typer.Option(help="Random seed (training and splits).")] = 0,
+) -> None:
+    """Train the sparse denoising autoencoder and pick the best-F1 threshold."""
+    from .data import load_tennessee_eastman
+    from .detector import TrainConfig, train
+
+    workspace = Workspace.at(workdir)
+    te = load_tennessee_eastman(seed=seed)
+    detector = train(te.train, te.validation.windows, te.validation.labels, TrainConfig(epochs=epochs, seed=seed))
+    detector.save(workspace)
+    v = detector.validation
+    typer.echo(f"detector saved to {workspace.detector}; threshold {detector.threshold:.4f}; validation F1 {v['f1']:.3f}, precision {v['precision']:.3f}, recall {v['recall']:.3f}")
+
+
+@app.command("compile")
+def compile_cmd(
+    workdir: WorkdirOpt = None,
+    srs: Annotated[Optional[Path], typer.Option(help="Ceremony SRS file; without it a DEVELOPMENT SRS is generated.")] = None,
+    contract: Annotated[str, typer.Option(help="Name of the generated verifier contract.")] = "DetectorVerifier",
+    ezkl_default: Annotated[bool, typer.Option("--ezkl-default", help="Use EZKL's calibrate_settings instead of the hand-set circuit.")] = False,
+    scale: Annotated[int, typer.Option(min=1, max=20, help="Fixed-point scale (bits) of inputs and weights.")] = 10,
+) -> None:
+    """Export to ONNX, build the EZKL circuit, run setup and generate the Solidity verifier."""
+    from .circuit import CircuitConfig, compile_circuit
+    from .data import load_tennessee_eastman
+    from .detector import Detector
+
+    workspace = Workspace.at(workdir)
+    detector = Detector.load(workspace)
+    config = CircuitConfig.ezkl_default() if ezkl_default else CircuitConfig()
+    config = CircuitConfig(**{**config.__dict__, "input_scale": scale, "param_scale": scale})
+    info = compile_circuit(detector, workspace, load_tennessee_eastman().train, config, contract, srs, echo=typer.echo)
+    typer.echo(f"circuit: logrows {info.logrows}, setup {info.setup_s:.1f} s, model id {info.model_id}")
+    typer.echo(f"verifier: {info.verifier_source}")
+    if info.srs_development_only:
+        typer.secho("WARNING: development SRS (gen_srs). Not for production: pass --srs <ceremony file>.", fg="yellow", err=True)
+
+
+@app.command("deploy")
+def deploy_cmd(workdir: WorkdirOpt = None, rpc_url_opt: RpcOpt = None) -> None:
+    """Deploy the compiled model's verifier (and the registry, if the chain has none)."""
+    from .chain import deploy
+    from .circuit import CircuitInfo
+
+    info = CircuitInfo.load(Workspace.at(workdir))
+    deployment = deploy(info, _rpc(rpc_url_opt))
+    model = deployment.model(info.model_id)
+    typer.echo(f"chain {deployment.chain_id}: AlertRegistry {deployment.registry_address}; model {info.model_id} -> verifier {model.verifier}")
+
+
+@app.command("prove")
+def prove_cmd(
+    windows_csv: Annotated[Path, typer.Argument(help="CSV with a header and one window per row (raw units).")],
+    workdir: WorkdirOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Prove every window of a CSV; proof files go to <workdir>/proofs/."""
+    from .data import load_csv
+    from .detector import Detector
+    from .prover import Prover
+
+    workspace = Workspace.at(workdir)
+    detector = Detector.load(workspace)
+    windows, _ = load_csv(windows_csv, detector.width)
+    prover = Prover(workspace)
+    scaled = detector.scale(windows)
+    scores = detector.score_scaled(scaled)
+    results = []
+    for i in range(len(scaled)):
+        proven = prover.prove(scaled[i : i + 1], f"{windows_csv.stem}-{i}", float(scores[i]))
+        alarm = proven.score_felt >= prover.info.threshold_felt
+        results.append({"window": i, "proof": str(proven.proof_path), "score": prover.info.felt_to_score(proven.score_felt), "alarm": alarm, "prove_s": round(proven.prove_s, 3)})
+        if not json_out:
+            typer.echo(f"window {i}: score {results[-1]['score']:.4f} {'ALARM' if alarm else 'normal'} -> {proven.proof_path} ({proven.prove_s:.2f} s)")
+    if json_out:
+        typer.echo(json.dumps(results, indent=2))
+
+
+@app.command("submit")
+def submit_cmd(
+    proofs: Annotated[list[Path], typer.Argument(help="Proof files written by `zkalert prove`.")],
+    stream: Annotated[str, typer.Option(help="Stream name, e.g. plant-a/unit-3.")],
+    workdir: WorkdirOpt = None,
+    rpc_url_opt: RpcOpt = None,
+) -> None:
+    """Submit proofs to the registry, in the order given, as one stream's next alerts."""
+    from .chain import Deployment, Gateway, connect, stream_id
+    from .circuit import CircuitInfo
+    from .prover import ProvenWindow
+
+    info = CircuitInfo.load(Workspace.at(workdir))
+    for path in proofs:
+        if not path.is_file():
+            raise ZkAlertError(f"{path}: no such proof file")
+    w3 = connect(_rpc(rpc_url_opt))
+    gateway = Gateway(w3, Deployment.load(w3.eth.chain_id))
+    for path in proofs:
+        proven = ProvenWindow.from_proof_file(path)
+        sub = gateway.submit(stream_id(stream), info.model_id, proven)
+        typer.echo(f"{path.name}: recorded in block {sub.block}, tx {sub.tx_hash}, gas {sub.gas_used:,}, calldata {sub.calldata_bytes:,} B")
+
+
+@app.command("alerts")
+def alerts_cmd(
+    stream: Annotated[Optional[str], typer.Option(help="Only this stream (by name).")] = None,
+    from_block: Annotated[Optional[int], typer.Option(min=0, help="First block (default: the registry's deployment block).")] = None,
+    json_out: JsonOpt = False,
+    rpc_url_opt: RpcOpt = None,
+) -> None:
+    """List the recorded alerts from the chain's events and check every hash chain."""
+    from .chain import Deployment, connect, stream_id
+    from .log import check_chain, fetch_alerts
+
+    w3 = connect(_rpc(rpc_url_opt))
+    deployment = Deployment.load(w3.eth.chain_id)
+    registry = deployment.registry(w3)
+    start = deployment.block if from_block is None else from_block
+    entries = fetch_alerts(registry, from_block=start, stream=stream_id(stream) if stream else None)
+    checks = check_chain(registry, entries, complete_history=start <= deployment.block)
+    intact = all(c.ok for c in checks)
+    if json_out:
+        typer.echo(json.dumps({
+            "chain_id": deployment.chain_id,
+            "registry": deployment.registry_address,
+            "alerts": [e.to_json() for e in entries],
+            "streams": [{"stream_id": c.stream_id, "records": c.records, "onchain_count": c.onchain_count, "head": c.onchain_head, "intact": c.ok, "problems": c.problems} for c in checks],
+            "chain_intact": intact,
+        }, indent=2))
+    else:
+        typer.echo(f"{'stream':<12} {'seq':>4} {'alarm':<5} {'score':>8} {'block':>6} {'alert hash':<20} {'prev hash':<20} tx")
+        for e in entries:
+            typer.echo(f"{e.stream_id[:10]:<12} {e.seq:>4} {str(e.alarm):<5} {e.score:>8} {e.block:>6} {e.alert_hash[:18]:<20} {e.prev_hash[:18]:<20} {e.tx_hash[:18]}")
+        for c in checks:
+            typer.echo(f"stream {c.stream_id[:10]}: {c.records} records; chain {'intact' if c.ok else 'BROKEN: ' + '; '.join(c.problems)}")
+    if not intact:
+        raise typer.Exit(2)
+
+
+@app.command("demo")
+def demo_cmd(
+    alerts_per_stream: Annotated[int, typer.Option(min=1, max=50, help="Alerts per fault stream.")] = 2,
+    epochs: Annotated[int, typer.Option(min=1)] = 200,
+    workdir: WorkdirOpt = None,
+    rpc_url_opt: RpcOpt = None,
+) -> None:
+    """Train, compile, deploy, prove and submit real TE fault alerts; print Table I."""
+    from . import demo, localnode
+
+    url = _rpc(rpc_url_opt)
+    if "RPC_URL" not in os.environ or not localnode.answers(url):
+        if localnode.start(url):
+            typer.echo(f"started a local anvil at {url} (stop it with `zkalert node stop`)")
+    report = demo.run(demo.DemoOptions(alerts_per_stream=alerts_per_stream, epochs=epochs, workspace=workdir), echo=typer.echo)
+    if report["summary"].get("true_rate") != 1.0:
+        raise ZkAlertError("not every alert verified on-chain (TRUE rate below 100%)")
+
+
+@node_app.command("start")
+def node_start(
+    rpc_url_opt: RpcOpt = None,
+    block_time: Annotated[Optional[float], typer.Option(help="Seconds per block (interval mining, like a PoA chain).")] = None,
+) -> None:
+    """Start anvil in the background (no-op if a node already answers)."""
+    from . import localnode
+
+    url = _rpc(rpc_url_opt)
+    typer.echo(f"anvil started at {url}" if localnode.start(url, block_time) else f"a node already answers at {url}")
+
+
+@node_app.command("stop")
+def node_stop() -> None:
+    """Stop the anvil started by `zkalert node start` or the demo."""
+    from . import localnode
+
+    typer.echo("anvil stopped" if localnode.stop() else "no anvil started by zkalert is running")
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except ZkAlertError as exc:
+        if os.environ.get("ZKALERT_DEBUG"):
+            raise
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        sys.exit(1)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        sys.exit(130)
+    except Exception as exc:  # click usage errors arrive here in non-standalone mode
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise

@@ -1,0 +1,57 @@
+"""Regenerate the committed proof fixture for ``forge test`` (``make fixtures``).
+
+Writes ``contracts/generated/FixtureVerifier.sol`` (the EZKL verifier of a
+detector trained briefly on Tennessee Eastman) and ``test/fixtures/alert_proof.json``
+(a real proof of one fault window through it). The two must be regenerated
+together: the verifier embeds the verifying key the proof was made under.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+
+from .circuit import CircuitConfig, compile_circuit
+from .config import GENERATED_DIR, PROJECT_ROOT, Workspace
+from .data import load_tennessee_eastman
+from .detector import TrainConfig, train
+from .prover import Prover
+
+FIXTURE_DIR = PROJECT_ROOT / "test" / "fixtures"
+
+
+def main() -> None:
+    workspace = Workspace.at(PROJECT_ROOT / "build" / "fixture")
+    te = load_tennessee_eastman()
+    detector = train(te.train, te.validation.windows, te.validation.labels, TrainConfig(epochs=60))
+    detector.save(workspace)
+    info = compile_circuit(detector, workspace, te.train, CircuitConfig(), contract_name="FixtureVerifier", verifier_dir=GENERATED_DIR)
+    scores = detector.score(te.test.windows)
+    alarm_rows = np.flatnonzero((te.test.fault_ids == 1) & (te.test.labels == 1) & (scores >= detector.threshold))
+    normal_rows = np.flatnonzero((te.test.fault_ids == 0) & (scores < detector.threshold))
+    prover = Prover(workspace)
+    FIXTURE_DIR.mkdir(parents=True, exist_ok=True)
+    for name, index in (("alert_proof", int(alarm_rows[0])), ("normal_proof", int(normal_rows[0]))):
+        proven = prover.prove(detector.scale(te.test.windows[index : index + 1]), name, float(scores[index]))
+        assert prover.verify_offchain(proven), "EZKL rejected its own fixture proof"
+        fixture = {
+            "proof": "0x" + proven.proof.hex(),
+            "instances": [f"0x{v:064x}" for v in proven.instances],
+            "model_id": info.model_id,
+            "threshold": str(info.threshold_felt),
+            "windows_per_proof": 1,
+            "score": str(proven.score_felt),
+            "input_commitment": f"0x{proven.input_commitment:064x}",
+            "alarm": proven.score_felt >= info.threshold_felt,
+            "source": {"data": "Tennessee Eastman d01_te" if name == "alert_proof" else "Tennessee Eastman d00_te", "row": int(te.test.rows[index]), "float_score": float(scores[index])},
+            "circuit": {"logrows": info.logrows, "input_scale": info.input_scale, "output_scale": info.output_scale, "srs": "development (gen_srs)"},
+        }
+        (FIXTURE_DIR / f"{name}.json").write_text(json.dumps(fixture, indent=2) + "\n")
+        shutil.copy(proven.proof_path, FIXTURE_DIR / f"{name}.ezkl.json")
+    print(f"wrote {GENERATED_DIR / 'FixtureVerifier.sol'} and {FIXTURE_DIR}/alert_proof.json, normal_proof.json")
+
+
+if __name__ == "__main__":
+    main()

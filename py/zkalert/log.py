@@ -1,0 +1,147 @@
+"""Stage 6, log: read the on-chain alert log back and check its hash chain.
+
+Each ``AlertRecorded`` event carries everything needed to recompute the alert
+hash the contract stored:
+
+    alertHash = keccak256(abi.encode(prevHash, streamId, seq, modelId,
+                                     gateway, inputCommitment, score, alarm))
+
+A reader refolds each stream from the genesis head (zero) and compares with
+the contract's ``head`` and ``count``: a forged, missing, reordered or
+replayed record cannot match.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from eth_abi import encode as abi_encode
+from eth_utils import keccak
+from web3 import Web3
+from web3.contract import Contract
+
+ZERO32 = b"\x00" * 32
+LOG_CHUNK_BLOCKS = 5_000
+
+
+def alert_hash(
+    prev_hash: bytes, stream: bytes, seq: int, model_id: bytes, gateway: str, input_commitment: int, score: int, alarm: bool
+) -> bytes:
+    return keccak(
+        abi_encode(
+            ["bytes32", "bytes32", "uint64", "bytes32", "address", "uint256", "uint256", "bool"],
+            [prev_hash, stream, seq, model_id, gateway, input_commitment, score, alarm],
+        )
+    )
+
+
+@dataclass(frozen=True)
+class AlertEntry:
+    stream_id: str
+    seq: int
+    model_id: str
+    alert_hash: str
+    prev_hash: str
+    gateway: str
+    input_commitment: str
+    score: int
+    alarm: bool
+    block: int
+    tx_hash: str
+    log_index: int
+
+    def recomputed_hash(self) -> str:
+        digest = alert_hash(
+            bytes.fromhex(self.prev_hash[2:]), bytes.fromhex(self.stream_id[2:]), self.seq,
+            bytes.fromhex(self.model_id[2:]), self.gateway, int(self.input_commitment, 16), self.score, self.alarm,
+        )
+        return "0x" + digest.hex()
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def fetch_alerts(
+    registry: Contract, from_block: int = 0, to_block: int | None = None, stream: bytes | None = None
+) -> list[AlertEntry]:
+    """All AlertRecorded events in [from_block, to_block], read in chunks so long histories work."""
+    w3: Web3 = registry.w3
+    last = w3.eth.block_number if to_block is None else to_block
+    filters = {"streamId": stream} if stream is not None else None
+    entries: list[AlertEntry] = []
+    start = from_block
+    while start <= last:
+        end = min(start + LOG_CHUNK_BLOCKS - 1, last)
+        logs = registry.events.AlertRecorded.get_logs(from_block=start, to_block=end, argument_filters=filters)
+        for log in logs:
+            a = log["args"]
+            entries.append(
+                AlertEntry(
+                    stream_id="0x" + bytes(a["streamId"]).hex(),
+                    seq=int(a["seq"]),
+                    model_id="0x" + bytes(a["modelId"]).hex(),
+                    alert_hash="0x" + bytes(a["alertHash"]).hex(),
+                    prev_hash="0x" + bytes(a["prevHash"]).hex(),
+                    gateway=Web3.to_checksum_address(a["gateway"]),
+                    input_commitment=hex(int(a["inputCommitment"])),
+                    score=int(a["score"]),
+                    alarm=bool(a["alarm"]),
+                    block=int(log["blockNumber"]),
+                    tx_hash="0x" + bytes(log["transactionHash"]).hex(),
+                    log_index=int(log["logIndex"]),
+                )
+            )
+        start = end + 1
+    entries.sort(key=lambda e: (e.block, e.log_index))
+    return entries
+
+
+@dataclass
+class StreamCheck:
+    stream_id: str
+    records: int
+    onchain_count: int
+    onchain_head: str
+    folded_head: str
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def check_chain(registry: Contract, entries: list[AlertEntry], complete_history: bool = True) -> list[StreamCheck]:
+    """Refold every stream's hash chain and compare it with the contract's head and count.
+
+    ``complete_history`` says the entries start at the stream's genesis (seq 0);
+    with a partial block range only the links between the entries are checked.
+    """
+    by_stream: dict[str, list[AlertEntry]] = {}
+    for entry in entries:
+        by_stream.setdefault(entry.stream_id, []).append(entry)
+    results = []
+    for sid, stream_entries in by_stream.items():
+        stream = bytes.fromhex(sid[2:])
+        problems: list[str] = []
+        head = stream_entries[0].prev_hash if not complete_history else "0x" + ZERO32.hex()
+        expected_seq = stream_entries[0].seq if not complete_history else 0
+        for e in stream_entries:
+            if e.seq != expected_seq:
+                problems.append(f"seq {e.seq} where {expected_seq} was expected (a gap or reorder)")
+            if e.prev_hash != head:
+                problems.append(f"seq {e.seq}: prevHash {e.prev_hash} does not link to {head}")
+            recomputed = e.recomputed_hash()
+            if recomputed != e.alert_hash:
+                problems.append(f"seq {e.seq}: event hash {e.alert_hash} != recomputed {recomputed}")
+            head = e.alert_hash
+            expected_seq = e.seq + 1
+        onchain_head = "0x" + bytes(registry.functions.head(stream).call()).hex()
+        onchain_count = int(registry.functions.count(stream).call())
+        if complete_history:
+            if onchain_head != head:
+                problems.append(f"on-chain head {onchain_head} != folded head {head}")
+            if onchain_count != len(stream_entries):
+                problems.append(f"on-chain count {onchain_count} != {len(stream_entries)} records read")
+        results.append(StreamCheck(sid, len(stream_entries), onchain_count, onchain_head, head, problems))
+    return results
