@@ -122,17 +122,37 @@ def _forge(args: list[str], env: dict[str, str]) -> str:
     return proc.stdout
 
 
-def deploy(info: CircuitInfo, url: str | None = None, key: str | None = None, gateway: str | None = None) -> Deployment:
-    """Deploy the registry if this chain has none, then the model's verifier, and register it."""
+@dataclass(frozen=True)
+class ModelSpec:
+    """What registering a model needs: its verifier contract (in contracts/generated) and threshold."""
+
+    verifier_contract: str
+    model_id: str
+    threshold_felt: int
+    windows_per_proof: int = 1
+
+    @classmethod
+    def of(cls, info: CircuitInfo) -> ModelSpec:
+        return cls(info.verifier_contract, info.model_id, info.threshold_felt, info.windows_per_proof)
+
+
+def deploy(spec: ModelSpec | CircuitInfo, url: str | None = None, key: str | None = None, gateway: str | None = None) -> Deployment:
+    """Deploy the registry if this chain has none, then the model's verifier, and register it.
+
+    Runs the Foundry scripts in ``script/``; they write ``deployments/<chainid>/``.
+    Idempotent: a model already registered with live code is left as it is.
+    """
+    if isinstance(spec, CircuitInfo):
+        spec = ModelSpec.of(spec)
     url = url or rpc_url()
     w3 = connect(url)
     chain_id = w3.eth.chain_id
     env = env_with_tools()
     env["PRIVATE_KEY"] = key or private_key()
-    env["VERIFIER_ARTIFACT"] = f"{info.verifier_contract}.sol:{info.verifier_contract}"
-    env["MODEL_ID"] = info.model_id
-    env["THRESHOLD"] = str(info.threshold_felt)
-    env["WINDOWS_PER_PROOF"] = str(info.windows_per_proof)
+    env["VERIFIER_ARTIFACT"] = f"{spec.verifier_contract}.sol:{spec.verifier_contract}"
+    env["MODEL_ID"] = spec.model_id
+    env["THRESHOLD"] = str(spec.threshold_felt)
+    env["WINDOWS_PER_PROOF"] = str(spec.windows_per_proof)
     if gateway:
         env["GATEWAY"] = gateway
     _forge(["build"], env)
@@ -143,9 +163,8 @@ def deploy(info: CircuitInfo, url: str | None = None, key: str | None = None, ga
         existing.registry(w3)
     except ChainError:
         existing = None
-    if existing is not None and info.model_id.lower() in existing.models:
-        deployed = existing.models[info.model_id.lower()]
-        if w3.eth.get_code(deployed.verifier):
+    if existing is not None and spec.model_id.lower() in existing.models:
+        if w3.eth.get_code(existing.models[spec.model_id.lower()].verifier):
             return existing
     if existing is None:
         _forge(["script", "script/DeployAlertRegistry.s.sol", "--rpc-url", url, "--broadcast"], env)

@@ -84,6 +84,20 @@ class Prover:
         prove_s = time.perf_counter() - started
         return ProvenWindow.from_proof_file(proof_path, float_score, witness_s, prove_s)
 
+    def statement_instances(self, scaled_window: np.ndarray, name: str) -> tuple[int, ...]:
+        """The public instances a proof of this window would carry (witness only, no proof)."""
+        import ezkl
+
+        window = check_matrix(scaled_window, self.info.width, f"window {name}")
+        folder = self.workspace.proofs
+        input_path = folder / f"{name}.input.json"
+        witness_path = folder / f"{name}.witness.json"
+        input_path.write_text(json.dumps({"input_data": [window.ravel().tolist()]}))
+        witness = ezkl.gen_witness(str(input_path), str(self.workspace.compiled), str(witness_path))
+        hashed_inputs = [felt_hex_to_int(f) for group in witness["processed_inputs"]["poseidon_hash"] for f in (group if isinstance(group, list) else [group])]
+        outputs = [felt_hex_to_int(f) for group in witness["outputs"] for f in group]
+        return tuple(hashed_inputs + outputs)
+
     def verify_offchain(self, proven: ProvenWindow) -> bool:
         import ezkl
 

@@ -12,9 +12,6 @@ interface Vm {
     function roll(uint256 newHeight) external;
     function label(address account, string calldata newLabel) external;
     function addr(uint256 privateKey) external pure returns (address keyAddr);
-    function etch(address target, bytes calldata newRuntimeBytecode) external;
-    function getChainId() external view returns (uint256 blockChainId);
-    function skip(bool skipTest, string calldata reason) external;
 
     // ------------------------------------------------------------ expectations
     function expectRevert(bytes4 revertData) external;
@@ -38,11 +35,8 @@ interface Vm {
 
     // ------------------------------------------------------------ files and JSON
     function projectRoot() external view returns (string memory path);
-    function exists(string calldata path) external view returns (bool result);
     function readFile(string calldata path) external view returns (string memory data);
-    function writeFile(string calldata path, string calldata data) external;
     function createDir(string calldata path, bool recursive) external;
-    function keyExistsJson(string calldata json, string calldata key) external view returns (bool);
     function parseJsonBytes(string calldata json, string calldata key) external pure returns (bytes memory);
     function parseJsonBytes32(string calldata json, string calldata key) external pure returns (bytes32);
     function parseJsonUint(string calldata json, string calldata key) external pure returns (uint256);
@@ -50,8 +44,6 @@ interface Vm {
         external
         pure
         returns (uint256[] memory);
-    function parseJsonString(string calldata json, string calldata key) external pure returns (string memory);
-    function parseJsonKeys(string calldata json, string calldata key) external pure returns (string[] memory keys);
     function serializeAddress(string calldata objectKey, string calldata valueKey, address value)
         external
         returns (string memory json);
@@ -68,25 +60,17 @@ interface Vm {
     function writeJson(string calldata json, string calldata path, string calldata valueKey) external;
 
     // ------------------------------------------------------------ strings
-    function toString(address value) external pure returns (string memory stringifiedValue);
     function toString(bytes32 value) external pure returns (string memory stringifiedValue);
     function toString(uint256 value) external pure returns (string memory stringifiedValue);
     function indexOf(string calldata input, string calldata key) external pure returns (uint256);
-    function split(string calldata input, string calldata delimiter) external pure returns (string[] memory outputs);
-    function replace(string calldata input, string calldata from, string calldata to)
-        external
-        pure
-        returns (string memory output);
 
     // ------------------------------------------------------------ deployment and scripts
     function deployCode(string calldata artifactPath) external returns (address deployedAddress);
-    function getCode(string calldata artifactPath) external view returns (bytes memory creationBytecode);
     function startBroadcast(uint256 privateKey) external;
     function stopBroadcast() external;
     function envExists(string calldata name) external view returns (bool result);
     function envOr(string calldata name, uint256 defaultValue) external view returns (uint256 value);
     function envOr(string calldata name, address defaultValue) external view returns (address value);
-    function envOr(string calldata name, string calldata defaultValue) external view returns (string memory value);
     function envAddress(string calldata name) external view returns (address value);
     function envBytes32(string calldata name) external view returns (bytes32 value);
     function envUint(string calldata name) external view returns (uint256 value);

@@ -1,0 +1,83 @@
+import numpy as np
+import pytest
+
+from zkalert.data import (
+    TE_FAULT_START_ROW,
+    Scaler,
+    check_matrix,
+    load_csv,
+    load_te_file,
+    load_tennessee_eastman,
+)
+from zkalert.errors import DataError
+
+
+def test_te_files_have_the_published_shapes():
+    assert load_te_file("d00.dat").shape == (500, 52)  # stored transposed in bibmon
+    assert load_te_file("d01.dat").shape == (480, 52)
+    assert load_te_file("d05_te.dat").shape == (960, 52)
+
+
+def test_te_splits_label_faults_from_row_160_and_never_mix_files():
+    te = load_tennessee_eastman()
+    assert te.width == 52
+    assert te.train.shape == (400, 52)
+    # test labels: all zero for d00_te, and from row 160 on for faults
+    normal = te.test.fault_ids == 0
+    assert te.test.labels[normal].sum() == 0
+    fault1 = te.test.fault_ids == 1
+    assert (te.test.labels[fault1] == (te.test.rows[fault1] >= TE_FAULT_START_ROW)).all()
+    # validation normals are d00.dat rows not used for training
+    val_normal = te.validation.windows[te.validation.labels == 0]
+    train_rows = {tuple(r) for r in te.train}
+    assert not any(tuple(r) in train_rows for r in val_normal)
+    assert set(np.unique(te.validation.labels)) == {0, 1}
+
+
+def test_te_unknown_fault_is_refused():
+    with pytest.raises(DataError, match="fault 22 does not exist"):
+        load_tennessee_eastman(faults=(22,))
+
+
+@pytest.mark.parametrize(
+    "matrix, message",
+    [
+        (np.zeros((3, 51)), "must have 52 values, got 51"),
+        (np.zeros((0, 52)), "no rows"),
+        (np.array([[1.0] * 51 + [np.nan]]), "NaN at row 0, column 51"),
+        (np.array([[0.0] * 52, [0.0] * 10 + [np.inf] + [0.0] * 41]), "inf at row 1, column 10"),
+    ],
+)
+def test_check_matrix_names_the_problem(matrix, message):
+    with pytest.raises(DataError, match=message.replace("(", r"\(")):
+        check_matrix(matrix, 52, "windows")
+
+
+def test_scaler_is_fitted_on_training_rows_and_survives_constant_columns():
+    rows = np.column_stack([np.arange(10.0), np.full(10, 3.0)])
+    scaler = Scaler.fit(rows)
+    out = scaler.transform(rows)
+    assert np.allclose(out[:, 0].mean(), 0) and np.allclose(out[:, 0].std(), 1)
+    assert np.all(np.isfinite(out[:, 1]))
+    assert np.allclose(Scaler.from_json(scaler.to_json()).transform(rows), out)
+
+
+def test_csv_loader_errors(tmp_path):
+    good = tmp_path / "w.csv"
+    good.write_text("a,b,label\n1,2,0\n3,4,1\n")
+    windows, labels = load_csv(good, width=2, label_column="label")
+    assert windows.shape == (2, 2) and labels.tolist() == [0, 1]
+    with pytest.raises(DataError, match="label column 'y' not found"):
+        load_csv(good, width=2, label_column="y")
+    with pytest.raises(DataError, match="must have 3 values, got 2"):
+        load_csv(good, width=3, label_column="label")
+    text = tmp_path / "t.csv"
+    text.write_text("a,b\n1,x\n")
+    with pytest.raises(DataError, match="non-numeric"):
+        load_csv(text, width=2)
+    nan = tmp_path / "n.csv"
+    nan.write_text("a,b\n1,2\n3,\n")
+    with pytest.raises(DataError, match="NaN at row 1, column 1"):
+        load_csv(nan, width=2)
+    with pytest.raises(DataError, match="no such file"):
+        load_csv(tmp_path / "missing.csv")

@@ -1,0 +1,36 @@
+"""`ape run submit_alert`: prove the next unrecorded alert and submit it through Ape.
+
+Uses the registry recorded in deployments/<chainid>/ (from `zkalert deploy` or
+`make demo`) and the compiled detector in build/ (or $ZKALERT_HOME).
+Environment: ZKALERT_FAULT (Tennessee Eastman fault run, default 1),
+ZKALERT_PROOF (submit this proof file instead of proving), ZKALERT_STREAM.
+On a live network set ZKALERT_ACCOUNT to an Ape account alias; locally the
+first test account (anvil's account 0, the registered gateway) signs.
+"""
+
+import os
+
+from ape import Contract, accounts, networks
+
+from zkalert.ape_bridge import prepare_alert
+
+
+def main() -> None:
+    alert = prepare_alert(
+        networks.provider.web3,
+        fault=int(os.environ.get("ZKALERT_FAULT", "1")),
+        proof_file=os.environ.get("ZKALERT_PROOF"),
+        stream=os.environ.get("ZKALERT_STREAM"),
+    )
+    if "ZKALERT_ACCOUNT" in os.environ:
+        sender = accounts.load(os.environ["ZKALERT_ACCOUNT"])
+    else:
+        sender = accounts.test_accounts[0]
+    registry = Contract(alert.registry, abi=alert.registry_abi)
+    prev_hash = registry.head(alert.stream_id)
+    receipt = registry.submitAlert(
+        alert.stream_id, alert.model_id, prev_hash, alert.proof, list(alert.instances), sender=sender
+    )
+    seq = registry.count(alert.stream_id) - 1
+    print(f"stream {alert.stream_name} (TE row {alert.row}): recorded as seq {seq}")
+    print(f"tx {receipt.txn_hash}  block {receipt.block_number}  gas {receipt.gas_used}")

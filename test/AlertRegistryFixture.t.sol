@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {Test} from "./utils/Test.sol";
+import {AlertChain} from "./utils/AlertChain.sol";
+import {AlertRegistry} from "../contracts/AlertRegistry.sol";
+import {IAlertRegistry} from "../contracts/interfaces/IAlertRegistry.sol";
+import {IHalo2Verifier} from "../contracts/interfaces/IHalo2Verifier.sol";
+
+/// @dev Real EZKL proofs, made by the Python pipeline (`test/fixtures/*.json`), against the verifier
+/// generated for the same circuit (`contracts/generated/FixtureVerifier.sol`). Regenerate both
+/// together; a stale pair fails test_verifyProof_acceptsFixtureProofs.
+contract AlertRegistryFixtureTest is Test {
+    /// @dev One proof fixture: `{"proof", "instances", "model_id", "threshold", "windows_per_proof",
+    /// "score", "input_commitment"}`; instances are `[input_commitment, score]`.
+    struct ProofFixture {
+        bytes proof;
+        uint256[] instances;
+        bytes32 modelId;
+        uint256 threshold;
+        uint256 windowsPerProof;
+        uint256 score;
+        uint256 inputCommitment;
+    }
+
+    bytes32 internal constant STREAM = keccak256("stream/te-reactor");
+    string internal constant VERIFIER_ARTIFACT = "FixtureVerifier.sol:FixtureVerifier";
+
+    AlertRegistry internal registry;
+    IHalo2Verifier internal verifier;
+    address internal gateway;
+    ProofFixture internal alertFixture;
+    ProofFixture internal normalFixture;
+
+    function setUp() public {
+        alertFixture = _load("alert_proof.json");
+        normalFixture = _load("normal_proof.json");
+
+        // deployCode rather than an import, so the rest of the suite builds without the generated file
+        verifier = IHalo2Verifier(vm.deployCode(VERIFIER_ARTIFACT));
+        address owner = makeAddr("owner");
+        gateway = makeAddr("gateway");
+        registry = new AlertRegistry(owner);
+
+        vm.startPrank(owner);
+        registry.registerModel(
+            alertFixture.modelId, address(verifier), alertFixture.threshold, uint32(alertFixture.windowsPerProof)
+        );
+        registry.setGateway(gateway, true);
+        vm.stopPrank();
+    }
+
+    function _load(string memory name) internal view returns (ProofFixture memory fixture) {
+        string memory json = vm.readFile(string.concat(vm.projectRoot(), "/test/fixtures/", name));
+        fixture.proof = vm.parseJsonBytes(json, ".proof");
+        fixture.instances = vm.parseJsonUintArray(json, ".instances");
+        fixture.modelId = vm.parseJsonBytes32(json, ".model_id");
+        fixture.threshold = vm.parseJsonUint(json, ".threshold");
+        fixture.windowsPerProof = vm.parseJsonUint(json, ".windows_per_proof");
+        fixture.score = vm.parseJsonUint(json, ".score");
+        fixture.inputCommitment = vm.parseJsonUint(json, ".input_commitment");
+    }
+
+    function _submit(ProofFixture memory fixture, bytes32 prevHash) internal returns (bytes32) {
+        vm.prank(gateway);
+        return registry.submitAlert(STREAM, fixture.modelId, prevHash, fixture.proof, fixture.instances);
+    }
+
+    function _assertNothingRecorded() internal view {
+        assertEq(registry.head(STREAM), bytes32(0), "head moved");
+        assertEq(registry.count(STREAM), 0, "count moved");
+        assertFalse(
+            registry.isRecorded(
+                AlertChain.statement(alertFixture.modelId, alertFixture.inputCommitment, alertFixture.score)
+            ),
+            "statement recorded"
+        );
+    }
+
+    // ============================================================ the fixtures themselves
+
+    function test_fixtures_haveDocumentedShape() public view {
+        ProofFixture[2] memory fixtures = [alertFixture, normalFixture];
+        for (uint256 i; i < fixtures.length; ++i) {
+            assertEq(fixtures[i].windowsPerProof, 1, "windows_per_proof");
+            assertEq(fixtures[i].instances.length, 2, "instances.length");
+            assertEq(fixtures[i].instances[0], fixtures[i].inputCommitment, "instances[0] is input_commitment");
+            assertEq(fixtures[i].instances[1], fixtures[i].score, "instances[1] is score");
+            assertLt(fixtures[i].inputCommitment, AlertChain.FIELD_MODULUS, "input_commitment in field");
+            assertLt(fixtures[i].score, AlertChain.FIELD_MODULUS, "score in field");
+        }
+        // one circuit, one model: both proofs go to the same registered model
+        assertEq(normalFixture.modelId, alertFixture.modelId, "model_id");
+        assertEq(normalFixture.threshold, alertFixture.threshold, "threshold");
+        // the alert fixture alarms and the normal one does not
+        assertGe(alertFixture.score, alertFixture.threshold, "alert score below threshold");
+        assertLt(normalFixture.score, normalFixture.threshold, "normal score not below threshold");
+    }
+
+    // ============================================================ (a) the verifier alone
+
+    function test_verifyProof_acceptsFixtureProofs() public {
+        assertTrue(verifier.verifyProof(alertFixture.proof, alertFixture.instances), "alert proof");
+        assertTrue(verifier.verifyProof(normalFixture.proof, normalFixture.instances), "normal proof");
+    }
+
+    // ============================================================ (b) through the registry
+
+    function test_submitAlert_recordsFixtureProofs() public {
+        bytes32 alertHash = AlertChain.alertHash(
+            bytes32(0), STREAM, 0, alertFixture.modelId, gateway, alertFixture.inputCommitment, alertFixture.score, true
+        );
+        vm.expectEmit(address(registry));
+        emit IAlertRegistry.AlertRecorded(
+            STREAM,
+            0,
+            alertFixture.modelId,
+            alertHash,
+            bytes32(0),
+            gateway,
+            alertFixture.inputCommitment,
+            alertFixture.score,
+            true
+        );
+        assertEq(_submit(alertFixture, bytes32(0)), alertHash, "returned head");
+        assertEq(registry.head(STREAM), alertHash, "head");
+        assertEq(registry.count(STREAM), 1, "count");
+        assertEq(registry.alertHashAt(STREAM, 0), alertHash, "alertHashAt");
+        assertEq(
+            registry.alertHashOf(
+                AlertChain.statement(alertFixture.modelId, alertFixture.inputCommitment, alertFixture.score)
+            ),
+            alertHash,
+            "alertHashOf"
+        );
+
+        // a normal window extends the chain without an alarm
+        bytes32 normalHash = AlertChain.alertHash(
+            alertHash, STREAM, 1, normalFixture.modelId, gateway, normalFixture.inputCommitment, normalFixture.score, false
+        );
+        assertEq(_submit(normalFixture, alertHash), normalHash, "second head");
+        assertEq(registry.count(STREAM), 2, "second count");
+    }
+
+    // ============================================================ (c) tampered proof
+
+    function test_RevertWhen_submitAlertFixtureProofTampered() public {
+        uint256 length = alertFixture.proof.length;
+        uint256[3] memory positions = [uint256(0), length / 2, length - 1];
+        for (uint256 i; i < positions.length; ++i) {
+            bytes memory tampered = bytes.concat(alertFixture.proof);
+            tampered[positions[i]] ^= 0x01;
+
+            vm.expectRevert(
+                abi.encodeWithSelector(IAlertRegistry.AlertRegistryInvalidProof.selector, alertFixture.modelId)
+            );
+            vm.prank(gateway);
+            registry.submitAlert(STREAM, alertFixture.modelId, bytes32(0), tampered, alertFixture.instances);
+        }
+        _assertNothingRecorded();
+    }
+
+    // ============================================================ (d) tampered instances
+
+    function test_RevertWhen_submitAlertFixtureScoreTampered() public {
+        uint256[] memory instances = AlertChain.single(alertFixture.inputCommitment, alertFixture.score + 1);
+        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInvalidProof.selector, alertFixture.modelId));
+        vm.prank(gateway);
+        registry.submitAlert(STREAM, alertFixture.modelId, bytes32(0), alertFixture.proof, instances);
+        _assertNothingRecorded();
+    }
+
+    function test_RevertWhen_submitAlertFixtureCommitmentTampered() public {
+        uint256 commitment = (alertFixture.inputCommitment + 1) % AlertChain.FIELD_MODULUS;
+        uint256[] memory instances = AlertChain.single(commitment, alertFixture.score);
+        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInvalidProof.selector, alertFixture.modelId));
+        vm.prank(gateway);
+        registry.submitAlert(STREAM, alertFixture.modelId, bytes32(0), alertFixture.proof, instances);
+        _assertNothingRecorded();
+    }
+
+    function test_RevertWhen_submitAlertFixtureProofSwapped() public {
+        // a valid proof, but of the other window's statement
+        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInvalidProof.selector, alertFixture.modelId));
+        vm.prank(gateway);
+        registry.submitAlert(STREAM, alertFixture.modelId, bytes32(0), normalFixture.proof, alertFixture.instances);
+        _assertNothingRecorded();
+    }
+
+    // ============================================================ (e) replay
+
+    function test_RevertWhen_submitAlertFixtureReplayed() public {
+        bytes32 firstHead = _submit(alertFixture, bytes32(0));
+        bytes32 statement = AlertChain.statement(alertFixture.modelId, alertFixture.inputCommitment, alertFixture.score);
+
+        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryReplay.selector, statement));
+        vm.prank(gateway);
+        registry.submitAlert(STREAM, alertFixture.modelId, firstHead, alertFixture.proof, alertFixture.instances);
+
+        assertEq(registry.head(STREAM), firstHead, "head moved");
+        assertEq(registry.count(STREAM), 1, "count moved");
+    }
+}
