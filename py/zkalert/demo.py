@@ -75,7 +75,6 @@ def run(options: DemoOptions, echo: Callable[[str], None] = print) -> dict:
         raise ZkAlertError("the detector raised no alarm on the chosen faults: nothing to submit")
     prover = Prover(workspace)
     rows: list[AlertMetrics] = []
-    first_proven: tuple[bytes, ProvenWindow] | None = None
     for fault, index in tqdm(picks, desc="prove+submit", unit="alert"):
         started = time.perf_counter()
         window = detector.scale(te.test.windows[index : index + 1])
@@ -97,30 +96,10 @@ def run(options: DemoOptions, echo: Callable[[str], None] = print) -> dict:
                 verified_eth_call=verified, recorded=True, tx_hash=submission.tx_hash,
             )
         )
-        if first_proven is None:
-            first_proven = (stream, proven)
 
     tamper: dict[str, str] = {}
-    if options.show_tamper and first_proven is not None:
-        stream, proven = first_proven
-        forged = bytearray(proven.proof)
-        forged[100] ^= 0x01
-        forged_window = ProvenWindow(proven.proof_path, bytes(forged), proven.instances, proven.float_score, 0.0, 0.0)
-        before = gateway.head(stream)
-        try:
-            gateway.submit(stream, info.model_id, forged_window)
-            tamper["tampered_proof"] = "ACCEPTED (a defect)"
-        except chainmod.RevertedError as exc:
-            tamper["tampered_proof"] = f"refused: {exc.reason}"
-        try:
-            gateway.submit(stream, info.model_id, proven, prev_hash=before)
-            tamper["replay"] = "ACCEPTED (a defect)"
-        except chainmod.RevertedError as exc:
-            tamper["replay"] = f"refused: {exc.reason}"
-        if gateway.head(stream) != before:
-            tamper["head_unchanged"] = "NO (a defect)"
-        for name, outcome in tamper.items():
-            echo(f"      {name}: {outcome}")
+    if options.show_tamper:
+        tamper = _tamper_checks(detector, prover, gateway, info.model_id, te, scores, picks, echo)
 
     echo("[6/6] log: read the alerts back and refold the hash chains")
     entries = fetch_alerts(gateway.registry, from_block=deployment.block)
@@ -144,3 +123,35 @@ def run(options: DemoOptions, echo: Callable[[str], None] = print) -> dict:
     echo(f"\nreport: {options.report_path}")
     return report
 
+
+
+def _refusal(action: Callable[[], object]) -> str:
+    try:
+        action()
+    except chainmod.RevertedError as exc:
+        return f"refused: {exc.reason}"
+    return "ACCEPTED (a defect)"
+
+
+def _tamper_checks(detector, prover, gateway, model_id, te, scores, picks, echo) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """A forged proof, a forged score and a replay must all be refused, leaving the head as it was."""
+    fault = picks[0][0]
+    used = {index for _, index in picks}
+    spare = [int(i) for i in np.flatnonzero((te.test.fault_ids == fault) & (te.test.labels == 1) & (scores >= detector.threshold)) if int(i) not in used]
+    stream = chainmod.stream_id(f"te/fault-{fault:02d}")
+    proven = prover.prove(detector.scale(te.test.windows[spare[0] : spare[0] + 1]), "tamper-check", float(scores[spare[0]]))
+    before = gateway.head(stream)
+    forged_proof = bytearray(proven.proof)
+    forged_proof[100] ^= 0x01
+    forged_score = (proven.instances[0], proven.instances[1] + 1)
+    outcome = {
+        "tampered_proof": _refusal(lambda: gateway.submit(stream, model_id, ProvenWindow(proven.proof_path, bytes(forged_proof), proven.instances, 0.0, 0.0, 0.0))),
+        "tampered_score": _refusal(lambda: gateway.submit(stream, model_id, ProvenWindow(proven.proof_path, proven.proof, forged_score, 0.0, 0.0, 0.0))),
+    }
+    outcome["head_unchanged_after_forgeries"] = "yes" if gateway.head(stream) == before else "NO (a defect)"
+    gateway.submit(stream, model_id, proven)
+    outcome["honest_proof_after_forgeries"] = "recorded"
+    outcome["replay"] = _refusal(lambda: gateway.submit(stream, model_id, proven))
+    for name, result in outcome.items():
+        echo(f"      {name}: {result}")
+    return outcome
