@@ -124,9 +124,8 @@ contract AlertRegistry is IAlertRegistry {
         newHead = stream.head;
         uint64 seq = stream.count;
         for (uint256 i; i < windows; ++i) {
-            newHead = _recordWindow(
-                streamId, modelId, record.threshold, newHead, seq, instances[i], instances[windows + i]
-            );
+            newHead =
+                _recordWindow(streamId, modelId, record.threshold, newHead, seq, instances[i], instances[windows + i]);
             ++seq;
         }
         _streams[streamId] = Stream({head: newHead, count: seq});
@@ -146,14 +145,10 @@ contract AlertRegistry is IAlertRegistry {
         if (_statements[statement] != bytes32(0)) revert AlertRegistryReplay(statement);
 
         bool alarm = score >= threshold;
-        alertHash = keccak256(
-            abi.encode(prevHead, streamId, seq, modelId, msg.sender, inputCommitment, score, alarm)
-        );
+        alertHash = keccak256(abi.encode(prevHead, streamId, seq, modelId, msg.sender, inputCommitment, score, alarm));
         _alertHashes[streamId][seq] = alertHash;
         _statements[statement] = alertHash;
-        emit AlertRecorded(
-            streamId, seq, modelId, alertHash, prevHead, msg.sender, inputCommitment, score, alarm
-        );
+        emit AlertRecorded(streamId, seq, modelId, alertHash, prevHead, msg.sender, inputCommitment, score, alarm);
     }
 
     // ---------------------------------------------------------------- views
@@ -207,11 +202,7 @@ contract AlertRegistry is IAlertRegistry {
     }
 
     /// @inheritdoc IAlertRegistry
-    function statementOf(bytes32 modelId, uint256 inputCommitment, uint256 score)
-        external
-        pure
-        returns (bytes32)
-    {
+    function statementOf(bytes32 modelId, uint256 inputCommitment, uint256 score) external pure returns (bytes32) {
         return _statementOf(modelId, inputCommitment, score);
     }
 
@@ -220,11 +211,7 @@ contract AlertRegistry is IAlertRegistry {
         return "0.1.0";
     }
 
-    function _statementOf(bytes32 modelId, uint256 inputCommitment, uint256 score)
-        private
-        pure
-        returns (bytes32)
-    {
+    function _statementOf(bytes32 modelId, uint256 inputCommitment, uint256 score) private pure returns (bytes32) {
         return keccak256(abi.encode(modelId, inputCommitment, score));
     }
 }

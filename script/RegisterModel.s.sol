@@ -20,7 +20,9 @@ contract RegisterModel is BaseScript {
         IAlertRegistry registry = IAlertRegistry(vm.envAddress("REGISTRY"));
         if (address(registry).code.length == 0) revert DeployRegistryNotFound(address(registry));
         address registryOwner = registry.owner();
-        if (registryOwner != _broadcaster) revert DeployNotRegistryOwner(address(registry), registryOwner, _broadcaster);
+        if (registryOwner != _broadcaster) {
+            revert DeployNotRegistryOwner(address(registry), registryOwner, _broadcaster);
+        }
 
         ModelConfig memory config = _modelConfigFromEnv();
         verifier = _deployAndRegisterModel(registry, config);

@@ -100,9 +100,7 @@ interface IAlertRegistry {
     /// @param verifier The model's verifier contract.
     /// @param threshold The alarm threshold in fixed-point units.
     /// @param windowsPerProof Windows per proof.
-    event ModelRegistered(
-        bytes32 indexed modelId, address indexed verifier, uint256 threshold, uint32 windowsPerProof
-    );
+    event ModelRegistered(bytes32 indexed modelId, address indexed verifier, uint256 threshold, uint32 windowsPerProof);
 
     /// @notice A gateway was allowed or disallowed.
     /// @param gateway The gateway account.
@@ -144,8 +142,7 @@ interface IAlertRegistry {
     /// @param verifier The EZKL verifier contract; must have code.
     /// @param threshold The alarm threshold in the circuit's fixed-point units.
     /// @param windowsPerProof B, the number of windows one proof covers; at least 1.
-    function registerModel(bytes32 modelId, address verifier, uint256 threshold, uint32 windowsPerProof)
-        external;
+    function registerModel(bytes32 modelId, address verifier, uint256 threshold, uint32 windowsPerProof) external;
 
     /// @notice Allows or disallows a gateway to submit alerts.
     /// @dev Only the owner. Emits {GatewaySet}.
@@ -224,10 +221,7 @@ interface IAlertRegistry {
     /// @param inputCommitment The window's input commitment c_i.
     /// @param score The window's score s_i.
     /// @return The statement key.
-    function statementOf(bytes32 modelId, uint256 inputCommitment, uint256 score)
-        external
-        pure
-        returns (bytes32);
+    function statementOf(bytes32 modelId, uint256 inputCommitment, uint256 score) external pure returns (bytes32);
 
     /// @notice The implementation's semantic version.
     /// @return The version string.
