@@ -239,9 +239,7 @@ contract AlertRegistryTest is Test {
         bytes32[3] memory hashes;
         bytes32 prev = bytes32(0);
         for (uint64 i; i < 3; ++i) {
-            hashes[i] = AlertChain.alertHash(
-                prev, STREAM_A, i, MODEL_3, gateway, commitments[i], scores[i], alarms[i]
-            );
+            hashes[i] = AlertChain.alertHash(prev, STREAM_A, i, MODEL_3, gateway, commitments[i], scores[i], alarms[i]);
             vm.expectEmit(address(registry));
             emit IAlertRegistry.AlertRecorded(
                 STREAM_A, i, MODEL_3, hashes[i], prev, gateway, commitments[i], scores[i], alarms[i]
@@ -259,9 +257,7 @@ contract AlertRegistryTest is Test {
         for (uint64 i; i < 3; ++i) {
             assertEq(registry.alertHashAt(STREAM_A, i), hashes[i], "alertHashAt");
             assertEq(
-                registry.alertHashOf(AlertChain.statement(MODEL_3, commitments[i], scores[i])),
-                hashes[i],
-                "alertHashOf"
+                registry.alertHashOf(AlertChain.statement(MODEL_3, commitments[i], scores[i])), hashes[i], "alertHashOf"
             );
         }
     }
@@ -388,9 +384,7 @@ contract AlertRegistryTest is Test {
 
         // a gateway that has not seen the first alert still extends genesis
         uint256[] memory instances = AlertChain.single(12, 10);
-        vm.expectRevert(
-            abi.encodeWithSelector(IAlertRegistry.AlertRegistryStalePrevHash.selector, first, bytes32(0))
-        );
+        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryStalePrevHash.selector, first, bytes32(0)));
         vm.prank(gateway);
         registry.submitAlert(STREAM_A, MODEL_1, bytes32(0), PROOF, instances);
     }
@@ -407,9 +401,7 @@ contract AlertRegistryTest is Test {
 
         // and a made-up head on a fresh stream is refused too
         bytes32 madeUp = keccak256("made up");
-        vm.expectRevert(
-            abi.encodeWithSelector(IAlertRegistry.AlertRegistryStalePrevHash.selector, bytes32(0), madeUp)
-        );
+        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryStalePrevHash.selector, bytes32(0), madeUp));
         vm.prank(gateway);
         registry.submitAlert(STREAM_B, MODEL_1, madeUp, PROOF, instances);
     }
@@ -557,14 +549,7 @@ contract AlertRegistryTest is Test {
 
         for (uint256 i; i < 3; ++i) {
             expected = AlertChain.alertHash(
-                expected,
-                STREAM_A,
-                seq++,
-                MODEL_3,
-                gateway,
-                commitments[i],
-                scores[i],
-                scores[i] >= THRESHOLD
+                expected, STREAM_A, seq++, MODEL_3, gateway, commitments[i], scores[i], scores[i] >= THRESHOLD
             );
         }
         assertEq(newHead, expected, "head");
