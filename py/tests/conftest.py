@@ -75,3 +75,13 @@ def normal_fixture() -> dict:
 @pytest.fixture(scope="session")
 def fixture_proof_paths() -> dict[str, Path]:
     return {"alert": FIXTURES / "alert_proof.ezkl.json", "normal": FIXTURES / "normal_proof.ezkl.json"}
+
+
+@pytest.fixture
+def isolated(w3: Web3) -> Iterator[None]:
+    """Undo every transaction a test makes (anvil's evm_snapshot / evm_revert)."""
+    snapshot = w3.provider.make_request("evm_snapshot", [])["result"]
+    try:
+        yield
+    finally:
+        w3.provider.make_request("evm_revert", [snapshot])

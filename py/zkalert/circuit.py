@@ -26,6 +26,7 @@ import re
 import subprocess
 import sys
 import time
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -116,16 +117,19 @@ class CircuitInfo:
 def export_onnx(detector: Detector, path: StrPath) -> None:
     """Export the score model (eval mode) with a batch of one window."""
     example = torch.zeros(1, detector.width)
-    # The TorchScript exporter gives the plain Gemm/Relu/Abs/ReduceMean graph EZKL expects.
-    torch.onnx.export(
-        detector.score_model(),
-        (example,),
-        str(path),
-        input_names=["window"],
-        output_names=["score"],
-        opset_version=17,
-        dynamo=False,
-    )
+    # The TorchScript exporter gives the plain Gemm/Relu/Abs/ReduceMean graph EZKL expects;
+    # its deprecation notice is not actionable for us.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        torch.onnx.export(
+            detector.score_model(),
+            (example,),
+            str(path),
+            input_names=["window"],
+            output_names=["score"],
+            opset_version=17,
+            dynamo=False,
+        )
 
 
 def _run_args(config: CircuitConfig) -> Any:

@@ -1,0 +1,175 @@
+"""The chain stage against a real anvil, with the committed real EZKL proofs (test/fixtures/)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from web3 import Web3
+
+from zkalert import chain
+from zkalert.chain import Deployment, Gateway, ModelSpec, RevertedError, connect, deploy, stream_id, verifier_eth_call
+from zkalert.config import BN254_R, PROJECT_ROOT
+from zkalert.errors import ChainError
+from zkalert.log import ZERO32, alert_hash, check_chain, fetch_alerts
+from zkalert.prover import ProvenWindow
+
+from conftest import OTHER_KEY, OWNER_KEY
+
+
+@pytest.fixture(scope="module")
+def deployment(anvil_url, alert_fixture) -> Deployment:
+    spec = ModelSpec("FixtureVerifier", alert_fixture["model_id"], int(alert_fixture["threshold"]), 1)
+    return deploy(spec, anvil_url, key=OWNER_KEY)
+
+
+@pytest.fixture(scope="module")
+def gateway(w3, deployment) -> Gateway:
+    return Gateway(w3, deployment, key=OWNER_KEY)
+
+
+@pytest.fixture(scope="module")
+def alert(fixture_proof_paths) -> ProvenWindow:
+    return ProvenWindow.from_proof_file(fixture_proof_paths["alert"])
+
+
+@pytest.fixture(scope="module")
+def normal(fixture_proof_paths) -> ProvenWindow:
+    return ProvenWindow.from_proof_file(fixture_proof_paths["normal"])
+
+
+def _tampered(proven: ProvenWindow, proof: bytes | None = None, instances: tuple[int, ...] | None = None) -> ProvenWindow:
+    return ProvenWindow(proven.proof_path, proof or proven.proof, instances or proven.instances, 0.0, 0.0, 0.0)
+
+
+def test_fixture_instances_parse_to_the_committed_values(alert, alert_fixture):
+    assert alert.instances == tuple(int(v, 16) for v in alert_fixture["instances"])
+    assert alert.score_felt == int(alert_fixture["score"])
+    assert all(v < BN254_R for v in alert.instances)
+
+
+def test_deploy_records_addresses_and_is_idempotent(anvil_url, deployment, alert_fixture, w3):
+    folder = PROJECT_ROOT / "deployments" / str(deployment.chain_id)
+    record = json.loads((folder / "AlertRegistry.json").read_text())
+    assert Web3.to_checksum_address(record["address"]) == deployment.registry_address
+    model = deployment.model(alert_fixture["model_id"])
+    assert w3.eth.get_code(model.verifier)
+    assert model.threshold == int(alert_fixture["threshold"])
+    again = deploy(ModelSpec("FixtureVerifier", alert_fixture["model_id"], int(alert_fixture["threshold"])), anvil_url, key=OWNER_KEY)
+    assert again.registry_address == deployment.registry_address
+    assert again.model(alert_fixture["model_id"]).verifier == model.verifier
+
+
+def test_verifier_eth_call_accepts_the_real_proof_and_rejects_a_flipped_byte(w3, deployment, alert, alert_fixture):
+    verifier = deployment.model(alert_fixture["model_id"]).verifier
+    calldata = chain.ezkl_calldata(alert)
+    ok, seconds = verifier_eth_call(w3, verifier, calldata)
+    assert ok and seconds > 0
+    forged = bytearray(calldata)
+    forged[-200] ^= 0x01
+    assert verifier_eth_call(w3, verifier, bytes(forged))[0] is False
+
+
+def test_submit_records_alert_and_the_log_refolds_to_the_head(isolated, gateway, deployment, alert, normal, alert_fixture):
+    stream = stream_id("pytest/chain")
+    model_id = alert_fixture["model_id"]
+    first = gateway.submit(stream, model_id, alert)
+    assert first.gas_used > 0 and first.calldata_bytes > len(alert.proof)
+    expected = alert_hash(ZERO32, stream, 0, bytes.fromhex(model_id[2:]), gateway.account.address, alert.instances[0], alert.instances[1], True)
+    assert first.head == "0x" + expected.hex()
+    second = gateway.submit(stream, model_id, normal)
+    assert gateway.registry.functions.count(stream).call() == 2
+
+    entries = [e for e in fetch_alerts(gateway.registry, deployment.block) if e.stream_id == "0x" + stream.hex()]
+    assert [e.seq for e in entries] == [0, 1]
+    assert [e.alarm for e in entries] == [True, False]  # the registry decides the alarm from the proven score
+    assert entries[1].prev_hash == first.head and entries[1].alert_hash == second.head
+    (check,) = check_chain(gateway.registry, entries)
+    assert check.ok, check.problems
+
+
+def test_tampered_proof_is_refused_and_nothing_recorded(isolated, gateway, alert, alert_fixture):
+    stream = stream_id("pytest/tamper-proof")
+    forged = bytearray(alert.proof)
+    forged[64] ^= 0x01
+    with pytest.raises(RevertedError, match="AlertRegistryInvalidProof"):
+        gateway.submit(stream, alert_fixture["model_id"], _tampered(alert, proof=bytes(forged)))
+    assert gateway.registry.functions.count(stream).call() == 0
+
+
+@pytest.mark.parametrize("index, delta", [(0, 1), (1, 1), (1, -1)])
+def test_tampered_instance_is_refused(isolated, gateway, alert, alert_fixture, index, delta):
+    stream = stream_id(f"pytest/tamper-instance-{index}-{delta}")
+    instances = list(alert.instances)
+    instances[index] += delta
+    with pytest.raises(RevertedError, match="AlertRegistryInvalidProof"):
+        gateway.submit(stream, alert_fixture["model_id"], _tampered(alert, instances=tuple(instances)))
+    assert gateway.registry.functions.count(stream).call() == 0
+
+
+def test_instance_outside_the_field_is_refused(isolated, gateway, alert, alert_fixture):
+    with pytest.raises(RevertedError, match="AlertRegistryInstanceOutOfField"):
+        gateway.submit(stream_id("pytest/field"), alert_fixture["model_id"], _tampered(alert, instances=(alert.instances[0] + BN254_R, alert.instances[1])))
+
+
+def test_replay_is_refused_on_the_same_and_on_another_stream(isolated, gateway, alert, alert_fixture):
+    model_id = alert_fixture["model_id"]
+    first = stream_id("pytest/replay-a")
+    gateway.submit(first, model_id, alert)
+    head = gateway.head(first)
+    for stream in (first, stream_id("pytest/replay-b")):
+        with pytest.raises(RevertedError, match="AlertRegistryReplay"):
+            gateway.submit(stream, model_id, alert)
+    assert gateway.head(first) == head
+    assert gateway.registry.functions.count(stream_id("pytest/replay-b")).call() == 0
+
+
+def test_stale_prev_hash_is_refused(isolated, gateway, alert, normal, alert_fixture):
+    stream = stream_id("pytest/stale")
+    gateway.submit(stream, alert_fixture["model_id"], alert)
+    with pytest.raises(RevertedError, match="AlertRegistryStalePrevHash"):
+        gateway.submit(stream, alert_fixture["model_id"], normal, prev_hash=ZERO32)
+
+
+def test_unregistered_gateway_is_refused(isolated, w3, deployment, normal, alert_fixture):
+    w3.provider.make_request("anvil_setBalance", [Web3.to_checksum_address("0x70997970C51812dc3A010C7d01b50e0d17dc79C8"), hex(10**20)])
+    stranger = Gateway(w3, deployment, key=OTHER_KEY)
+    with pytest.raises(RevertedError, match="AlertRegistryUnknownGateway"):
+        stranger.submit(stream_id("pytest/stranger"), alert_fixture["model_id"], normal)
+
+
+def test_no_node_gives_one_line_with_the_fix():
+    with pytest.raises(ChainError, match=r"make anvil.*RPC_URL"):
+        connect("http://127.0.0.1:9")
+
+
+def test_deployment_for_another_chain_is_refused(tmp_path):
+    (tmp_path / "AlertRegistry.json").write_text(json.dumps({"address": "0x" + "11" * 20, "abi": [], "chain_id": 5}))
+    with pytest.raises(ChainError, match="records chain 5"):
+        Deployment.load(31999, tmp_path)
+
+
+def _cli(*args: str, url: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, RPC_URL=url)
+    return subprocess.run([sys.executable, "-m", "zkalert", *args], capture_output=True, text=True, env=env, cwd=PROJECT_ROOT)
+
+
+def test_cli_alerts_json_reports_an_intact_chain(isolated, anvil_url, gateway, alert, normal, alert_fixture):
+    gateway.submit(stream_id("pytest/cli"), alert_fixture["model_id"], alert)
+    gateway.submit(stream_id("pytest/cli"), alert_fixture["model_id"], normal)
+    out = _cli("alerts", "--json", url=anvil_url)
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["chain_intact"] is True
+    assert len(data["alerts"]) >= 2
+    assert all(s["intact"] for s in data["streams"])
+
+
+def test_cli_without_a_node_prints_one_line(tmp_path):
+    out = _cli("alerts", url="http://127.0.0.1:9")
+    assert out.returncode == 1
+    assert out.stderr.strip().startswith("error: no Ethereum node answers at http://127.0.0.1:9")
+    assert "Traceback" not in out.stderr

@@ -1,0 +1,113 @@
+"""The whole path with a freshly trained detector: train -> compile -> prove -> deploy -> submit -> log.
+
+Real EZKL (logrows 13 circuit, a few seconds per proof) and a real anvil. The
+verifier is generated into contracts/generated/PytestVerifier.sol (ignored
+by git) and removed afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from zkalert.chain import Gateway, ModelSpec, deploy, ezkl_calldata, stream_id, verifier_eth_call
+from zkalert.circuit import CircuitConfig, CircuitInfo, compile_circuit
+from zkalert.config import GENERATED_DIR, PROJECT_ROOT, Workspace
+from zkalert.data import load_tennessee_eastman
+from zkalert.detector import TrainConfig, train
+from zkalert.log import check_chain, fetch_alerts
+from zkalert.prover import Prover
+
+from conftest import OWNER_KEY
+
+
+@pytest.fixture(scope="module")
+def compiled(tmp_path_factory):
+    workspace = Workspace.at(tmp_path_factory.mktemp("pipeline"))
+    te = load_tennessee_eastman()
+    detector = train(te.train, te.validation.windows, te.validation.labels, TrainConfig(epochs=40), progress=False)
+    detector.save(workspace)
+    info = compile_circuit(detector, workspace, te.train, CircuitConfig(), contract_name="PytestVerifier", echo=lambda _m: None)
+    yield workspace, detector, info, te
+    (GENERATED_DIR / "PytestVerifier.sol").unlink(missing_ok=True)
+
+
+def test_compile_binds_model_and_threshold(compiled):
+    workspace, detector, info, _ = compiled
+    assert info.logrows <= 14
+    assert info.srs_development_only is True
+    assert info.threshold_felt == round(detector.threshold * 2**info.output_scale)
+    assert CircuitInfo.load(workspace) == info
+    source = (GENERATED_DIR / "PytestVerifier.sol").read_text()
+    assert "contract PytestVerifier" in source and "Do not edit" in source
+
+
+def test_proven_score_matches_the_float_detector_and_decisions_agree(compiled):
+    workspace, detector, info, te = compiled
+    prover = Prover(workspace)
+    rows = np.r_[np.flatnonzero(te.test.fault_ids == 0)[:3], np.flatnonzero((te.test.fault_ids == 1) & (te.test.labels == 1))[:3]]
+    for k, row in enumerate(rows):
+        window = detector.scale(te.test.windows[row : row + 1])
+        float_score = float(detector.score_scaled(window)[0])
+        instances = prover.statement_instances(window, f"parity-{k}")
+        proven_score = info.felt_to_score(instances[1])
+        assert proven_score == pytest.approx(float_score, abs=0.05 * max(1.0, float_score))
+        if abs(float_score - detector.threshold) > 0.05:
+            assert (instances[1] >= info.threshold_felt) == (float_score >= detector.threshold)
+
+
+def test_fresh_proof_verifies_offchain_by_eth_call_and_through_the_registry(compiled, anvil_url, w3):
+    workspace, detector, info, te = compiled
+    prover = Prover(workspace)
+    row = int(np.flatnonzero((te.test.fault_ids == 2) & (te.test.labels == 1))[50])
+    window = detector.scale(te.test.windows[row : row + 1])
+    proven = prover.prove(window, "fresh", float(detector.score_scaled(window)[0]))
+    assert prover.verify_offchain(proven)
+    assert proven.prove_s > 0 and proven.witness_s > 0
+
+    deployment = deploy(ModelSpec.of(info), anvil_url, key=OWNER_KEY)
+    verifier = deployment.model(info.model_id).verifier
+    assert verifier_eth_call(w3, verifier, ezkl_calldata(proven))[0]
+
+    gateway = Gateway(w3, deployment, key=OWNER_KEY)
+    stream = stream_id("pytest/pipeline")
+    before = gateway.registry.functions.count(stream).call()
+    gateway.submit(stream, info.model_id, proven)
+    entries = fetch_alerts(gateway.registry, deployment.block, stream=stream)
+    assert len(entries) == before + 1
+    assert entries[-1].score == proven.score_felt
+    assert entries[-1].alarm == (proven.score_felt >= info.threshold_felt)
+    assert all(c.ok for c in check_chain(gateway.registry, entries))
+
+
+def test_prove_cli_refuses_bad_windows_and_writes_nothing(compiled, tmp_path):
+    workspace, *_ = compiled
+    env = dict(os.environ, ZKALERT_HOME=str(workspace.root))
+    before = sorted(p.name for p in workspace.proofs.iterdir())
+    bad_width = tmp_path / "narrow.csv"
+    bad_width.write_text(",".join(f"v{i}" for i in range(51)) + "\n" + ",".join("0" for _ in range(51)) + "\n")
+    nan_row = tmp_path / "nan.csv"
+    nan_row.write_text(",".join(f"v{i}" for i in range(52)) + "\n" + ",".join(["1"] * 51 + ["nan"]) + "\n")
+    for path, message in ((bad_width, "must have 52 values, got 51"), (nan_row, "NaN at row 0, column 51")):
+        out = subprocess.run([sys.executable, "-m", "zkalert", "prove", str(path)], capture_output=True, text=True, env=env, cwd=PROJECT_ROOT)
+        assert out.returncode == 1
+        assert message in out.stderr and "Traceback" not in out.stderr
+    assert sorted(p.name for p in workspace.proofs.iterdir()) == before
+
+
+def test_prove_cli_proves_a_csv_window(compiled, tmp_path):
+    workspace, _, info, te = compiled
+    env = dict(os.environ, ZKALERT_HOME=str(workspace.root))
+    csv = tmp_path / "one.csv"
+    row = te.test.windows[int(np.flatnonzero(te.test.fault_ids == 6)[300])]
+    csv.write_text(",".join(f"v{i}" for i in range(52)) + "\n" + ",".join(repr(float(v)) for v in row) + "\n")
+    out = subprocess.run([sys.executable, "-m", "zkalert", "prove", str(csv), "--json"], capture_output=True, text=True, env=env, cwd=PROJECT_ROOT)
+    assert out.returncode == 0, out.stderr
+    (result,) = json.loads(out.stdout)
+    assert os.path.isfile(result["proof"])
+    assert result["alarm"] == (result["score"] >= info.threshold_felt / 2**info.output_scale)
