@@ -311,7 +311,9 @@ def verifier_eth_call(w3: Web3, verifier: str, calldata: bytes) -> tuple[bool, f
 
 def ezkl_calldata(proven: ProvenWindow) -> bytes:
     """verifyProof(bytes,uint256[]) calldata, encoded by EZKL itself."""
+    import tempfile
+
     import ezkl
 
-    out = proven.proof_path.with_suffix(".calldata")
-    return bytes(ezkl.encode_evm_calldata(str(proven.proof_path), str(out)))
+    with tempfile.TemporaryDirectory() as folder:  # ezkl insists on writing a file; keep it out of the tree
+        return bytes(ezkl.encode_evm_calldata(str(proven.proof_path), str(Path(folder) / "calldata.bin")))

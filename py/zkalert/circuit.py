@@ -22,7 +22,9 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -35,9 +37,9 @@ import numpy as np
 import torch
 from eth_utils import keccak
 
-from .config import GENERATED_DIR, StrPath, Workspace, srs_dir
+from .config import GENERATED_DIR, PROJECT_ROOT, StrPath, Workspace, srs_dir
 from .data import FloatArray
-from .detector import Detector
+from .detector import BatchScoreModel, Detector
 from .errors import ZkAlertError
 from .toolchain import link_solc_for_consumers
 
@@ -97,6 +99,13 @@ class CircuitInfo:
     setup_s: float
     pk_bytes: int
     vk_bytes: int
+    num_rows: int = 0
+    decomp_base: int | None = None
+    decomp_legs: int | None = None
+    calibrated: bool = False
+    circuit_digest: str = ""
+    keys_cached: bool = False
+    verifier_runtime_bytes: int = 0
 
     def save(self, workspace: Workspace) -> None:
         workspace.circuit_meta.write_text(json.dumps(asdict(self), indent=2))
@@ -107,6 +116,10 @@ class CircuitInfo:
             raise ZkAlertError(f"no compiled circuit in {workspace.root}: run `zkalert compile` first")
         return cls(**json.loads(workspace.circuit_meta.read_text()))
 
+    @property
+    def instance_count(self) -> int:
+        return 2 * self.windows_per_proof
+
     def score_to_felt(self, score: float) -> int:
         return int(round(score * 2**self.output_scale))
 
@@ -114,18 +127,25 @@ class CircuitInfo:
         return felt / 2**self.output_scale
 
 
-def export_onnx(detector: Detector, path: StrPath) -> None:
-    """Export the score model (eval mode) with a batch of one window."""
-    example = torch.zeros(1, detector.width)
+def export_onnx(detector: Detector, path: StrPath, windows_per_proof: int = 1) -> None:
+    """Export the score model (eval mode): one input tensor of shape (1, width) per window."""
+    if windows_per_proof < 1:
+        raise ZkAlertError(f"windows per proof must be at least 1, got {windows_per_proof}")
+    model: torch.nn.Module = detector.score_model()
+    names = ["window"]
+    if windows_per_proof > 1:
+        model = BatchScoreModel(detector.score_model(), windows_per_proof).eval()
+        names = [f"window_{i}" for i in range(windows_per_proof)]
+    examples = tuple(torch.zeros(1, detector.width) for _ in names)
     # The TorchScript exporter gives the plain Gemm/Relu/Abs/ReduceMean graph EZKL expects;
     # its deprecation notice is not actionable for us.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         torch.onnx.export(
-            detector.score_model(),
-            (example,),
+            model,
+            examples,
             str(path),
-            input_names=["window"],
+            input_names=names,
             output_names=["score"],
             opset_version=17,
             dynamo=False,
@@ -210,15 +230,19 @@ def compile_circuit(
     ceremony_srs: StrPath | None = None,
     verifier_dir: Path = GENERATED_DIR,
     echo: Any = print,
+    windows_per_proof: int = 1,
 ) -> CircuitInfo:
-    """ONNX export, settings (+ calibration), compile, SRS, setup and verifier."""
+    """ONNX export, settings (+ calibration), compile, SRS, setup (cached by circuit) and verifier."""
     import ezkl
 
-    export_onnx(detector, workspace.onnx)
+    export_onnx(detector, workspace.onnx, windows_per_proof)
     scaled = detector.scale(calibration_windows)
     # EZKL splits a long input into chunks of the input shape: calibration sees many windows.
     calib_path = workspace.calibration_input
-    calib_path.write_text(json.dumps({"input_data": [scaled[: min(len(scaled), 64)].ravel().tolist()]}))
+    if windows_per_proof == 1:
+        calib_path.write_text(json.dumps({"input_data": [scaled[: min(len(scaled), 64)].ravel().tolist()]}))
+    else:
+        calib_path.write_text(json.dumps({"input_data": [scaled[i % len(scaled)].tolist() for i in range(windows_per_proof)]}))
 
     if not ezkl.gen_settings(str(workspace.onnx), str(workspace.settings), py_run_args=_run_args(config)):
         raise ZkAlertError("ezkl.gen_settings failed")
@@ -235,14 +259,31 @@ def compile_circuit(
     logrows = int(settings["run_args"]["logrows"])
     srs_path, development = srs_file(logrows, ceremony_srs, echo)
 
-    echo(f"setup: logrows={logrows}, {settings['num_rows']} rows ...")
+    digest = circuit_digest(workspace.compiled, srs_path)
+    cached = key_cache_dir() / digest
+    keys_cached = (cached / "pk.key").is_file() and (cached / "vk.key").is_file()
     started = time.perf_counter()
-    if not ezkl.setup(str(workspace.compiled), str(workspace.vk), str(workspace.pk), srs_path=str(srs_path)):
-        raise ZkAlertError("ezkl.setup failed")
+    if keys_cached:
+        echo(f"keys: cached for this circuit ({cached})")
+        for name, target in (("pk.key", workspace.pk), ("vk.key", workspace.vk)):
+            target.unlink(missing_ok=True)
+            os.link(cached / name, target) if _same_device(cached, target.parent) else shutil.copy(cached / name, target)
+    else:
+        echo(f"setup: logrows={logrows}, {settings['num_rows']} rows ...")
+        if not ezkl.setup(str(workspace.compiled), str(workspace.vk), str(workspace.pk), srs_path=str(srs_path)):
+            raise ZkAlertError("ezkl.setup failed")
+        _store_keys(workspace, cached)
     setup_s = time.perf_counter() - started
 
     echo("generating the Solidity verifier ...")
     source = generate_verifier(workspace, srs_path, contract_name, verifier_dir)
+    runtime_bytes = verifier_runtime_size(source, contract_name)
+    if runtime_bytes > EIP170_LIMIT:
+        source.unlink()
+        raise ZkAlertError(
+            f"the plain verifier for this circuit is {runtime_bytes:,} bytes of runtime code, over the "
+            f"EIP-170 limit of {EIP170_LIMIT:,}: use fewer windows per proof or the hand-set circuit"
+        )
     output_scale = int(settings["model_output_scales"][0])
     info = CircuitInfo(
         model_id="0x" + keccak(workspace.vk.read_bytes()).hex(),
@@ -252,7 +293,7 @@ def compile_circuit(
         threshold=detector.threshold,
         threshold_felt=int(round(detector.threshold * 2**output_scale)),
         width=detector.width,
-        windows_per_proof=1,
+        windows_per_proof=windows_per_proof,
         verifier_contract=contract_name,
         verifier_source=str(source),
         srs_path=str(srs_path),
@@ -260,6 +301,13 @@ def compile_circuit(
         setup_s=setup_s,
         pk_bytes=workspace.pk.stat().st_size,
         vk_bytes=workspace.vk.stat().st_size,
+        num_rows=int(settings["num_rows"]),
+        decomp_base=int(settings["run_args"]["decomp_base"]),
+        decomp_legs=int(settings["run_args"]["decomp_legs"]),
+        calibrated=config.calibrate,
+        circuit_digest=digest,
+        keys_cached=keys_cached,
+        verifier_runtime_bytes=runtime_bytes,
     )
     info.save(workspace)
     return info
@@ -267,6 +315,66 @@ def compile_circuit(
 
 def file_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+#: EIP-170: the largest runtime bytecode a contract may have.
+EIP170_LIMIT = 24_576
+
+
+def circuit_digest(compiled: Path, srs_path: Path) -> str:
+    """Keys depend only on the compiled circuit (weights included) and the SRS."""
+    digest = hashlib.sha256()
+    digest.update(compiled.read_bytes())
+    digest.update(hashlib.sha256(srs_path.read_bytes()).digest())
+    return digest.hexdigest()[:32]
+
+
+def key_cache_dir() -> Path:
+    path = Path(os.environ.get("ZKALERT_KEY_CACHE", PROJECT_ROOT / "build" / "keys"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _same_device(a: Path, b: Path) -> bool:
+    return a.stat().st_dev == b.stat().st_dev
+
+
+def _store_keys(workspace: Workspace, cached: Path) -> None:
+    """Copy fresh keys into the cache atomically (a crash leaves no half-written entry)."""
+    tmp = cached.with_name(cached.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    for name, source in (("pk.key", workspace.pk), ("vk.key", workspace.vk)):
+        if _same_device(source.parent, tmp):
+            os.link(source, tmp / name)
+        else:
+            shutil.copy(source, tmp / name)
+    shutil.rmtree(cached, ignore_errors=True)
+    tmp.rename(cached)
+
+
+def verifier_runtime_size(source: Path, contract_name: str) -> int:
+    """Runtime bytecode size of a generated verifier, compiled as forge compiles it."""
+    from .toolchain import solc
+
+    request = {
+        "language": "Solidity",
+        "sources": {source.name: {"content": source.read_text()}},
+        "settings": {
+            "optimizer": {"enabled": True, "runs": 200},
+            "evmVersion": "cancun",
+            "outputSelection": {"*": {"*": ["evm.deployedBytecode.object"]}},
+        },
+    }
+    proc = subprocess.run([str(solc()), "--standard-json"], input=json.dumps(request), capture_output=True, text=True)
+    output: dict[str, Any] = {}
+    try:
+        output = json.loads(proc.stdout)
+        code = output["contracts"][source.name][contract_name]["evm"]["deployedBytecode"]["object"]
+    except (json.JSONDecodeError, KeyError) as exc:
+        errors = [e.get("formattedMessage", "") for e in output.get("errors", []) if e.get("severity") == "error"]
+        raise ZkAlertError(f"could not compile {source.name} to measure its size: {errors or proc.stderr[-400:]}") from exc
+    return len(code) // 2
 
 
 def quantize(window: np.ndarray, scale: int) -> np.ndarray:

@@ -67,6 +67,22 @@ class ScoreModel(nn.Module):
         return torch.mean(torch.abs(window - reconstruction), dim=1, keepdim=True)
 
 
+class BatchScoreModel(nn.Module):
+    """B windows in, B scores out (shape (B, 1)): one proof covers B consecutive windows.
+
+    Each window is its own input tensor, so EZKL gives each its own Poseidon
+    commitment; the public instances are then ``[c_1..c_B, s_1..s_B]``.
+    """
+
+    def __init__(self, score_model: ScoreModel, windows: int) -> None:
+        super().__init__()
+        self.score_model = score_model
+        self.windows = windows
+
+    def forward(self, *windows: torch.Tensor) -> torch.Tensor:
+        return torch.cat([self.score_model(w) for w in windows], dim=0)
+
+
 @dataclass
 class Detector:
     """A trained detector: network, scaler and alarm threshold."""

@@ -1,8 +1,8 @@
-"""Stage 4, prover: witness and proof for one window, parsed for the chain.
+"""Stage 4, prover: witness and proof for B windows (B = the circuit's windows per proof).
 
 A :class:`ProvenWindow` carries what the registry needs (proof bytes and the
-public instances ``[input_commitment, score]`` as integers) and the stage
-timings the paper's Table I reports.
+public instances ``[c_1..c_B, s_1..s_B]`` as integers: input commitments,
+then scores) and the stage timings the paper's Table I reports.
 """
 
 from __future__ import annotations
@@ -38,12 +38,26 @@ class ProvenWindow:
     prove_s: float
 
     @property
+    def windows(self) -> int:
+        return len(self.instances) // 2
+
+    @property
+    def input_commitments(self) -> tuple[int, ...]:
+        return self.instances[: self.windows]
+
+    @property
+    def score_felts(self) -> tuple[int, ...]:
+        return self.instances[self.windows :]
+
+    @property
     def input_commitment(self) -> int:
+        """The first window's commitment (the only one for single-window circuits)."""
         return self.instances[0]
 
     @property
     def score_felt(self) -> int:
-        return self.instances[1]
+        """The first window's score (the only one for single-window circuits)."""
+        return self.instances[self.windows]
 
     @classmethod
     def from_proof_file(cls, path: Path, float_score: float = float("nan"), witness_s: float = 0.0, prove_s: float = 0.0) -> ProvenWindow:
@@ -62,18 +76,22 @@ class Prover:
             if not path.is_file():
                 raise ZkAlertError(f"{path} is missing: run `zkalert compile` again")
 
-    def prove(self, scaled_window: np.ndarray, name: str, float_score: float = float("nan")) -> ProvenWindow:
-        """Prove one already-scaled window; files go to <workspace>/proofs/<name>.*"""
+    def _input_file(self, scaled_windows: np.ndarray, name: str) -> Path:
+        windows = check_matrix(scaled_windows, self.info.width, f"proof {name}")
+        expected = self.info.windows_per_proof
+        if windows.shape[0] != expected:
+            raise ZkAlertError(f"proof {name}: this circuit proves {expected} window(s) at a time, got {windows.shape[0]}")
+        path = self.workspace.proofs / f"{name}.input.json"
+        path.write_text(json.dumps({"input_data": [w.tolist() for w in windows]}))
+        return path
+
+    def prove(self, scaled_windows: np.ndarray, name: str, float_score: float = float("nan")) -> ProvenWindow:
+        """Prove already-scaled windows (as many as the circuit takes); files go to <workspace>/proofs/<name>.*"""
         import ezkl
 
-        window = check_matrix(scaled_window, self.info.width, f"window {name}")
-        if window.shape[0] != 1:
-            raise ZkAlertError(f"window {name}: one window per proof, got {window.shape[0]}")
-        folder = self.workspace.proofs
-        input_path = folder / f"{name}.input.json"
-        witness_path = folder / f"{name}.witness.json"
-        proof_path = folder / f"{name}.proof.json"
-        input_path.write_text(json.dumps({"input_data": [window.ravel().tolist()]}))
+        input_path = self._input_file(scaled_windows, name)
+        witness_path = self.workspace.proofs / f"{name}.witness.json"
+        proof_path = self.workspace.proofs / f"{name}.proof.json"
 
         started = time.perf_counter()
         ezkl.gen_witness(str(input_path), str(self.workspace.compiled), str(witness_path))
@@ -88,11 +106,8 @@ class Prover:
         """The public instances a proof of this window would carry (witness only, no proof)."""
         import ezkl
 
-        window = check_matrix(scaled_window, self.info.width, f"window {name}")
-        folder = self.workspace.proofs
-        input_path = folder / f"{name}.input.json"
-        witness_path = folder / f"{name}.witness.json"
-        input_path.write_text(json.dumps({"input_data": [window.ravel().tolist()]}))
+        input_path = self._input_file(scaled_window, name)
+        witness_path = self.workspace.proofs / f"{name}.witness.json"
         witness = ezkl.gen_witness(str(input_path), str(self.workspace.compiled), str(witness_path))
         hashed_inputs = [felt_hex_to_int(f) for group in witness["processed_inputs"]["poseidon_hash"] for f in (group if isinstance(group, list) else [group])]
         outputs = [felt_hex_to_int(f) for group in witness["outputs"] for f in group]
