@@ -20,10 +20,12 @@ contract AlertRegistry is IAlertRegistry {
         uint256 threshold;
     }
 
-    /// @dev A stream's chain state. The head fills its slot; count sits in the next one.
+    /// @dev A stream's chain state. The head fills its slot; count and the bound gateway share the
+    /// next one, so binding a stream costs no extra storage slot.
     struct Stream {
         bytes32 head;
         uint64 count;
+        address gateway;
     }
 
     address private _owner;
@@ -33,6 +35,8 @@ contract AlertRegistry is IAlertRegistry {
     mapping(bytes32 streamId => mapping(uint64 seq => bytes32 alertHash)) private _alertHashes;
     /// @dev A recorded statement maps to the alert hash it was recorded under (never zero).
     mapping(bytes32 statement => bytes32 alertHash) private _statements;
+    /// @dev The model each verifier code hash is registered under: one circuit, one model.
+    mapping(bytes32 codehash => bytes32 modelId) private _verifierModels;
 
     modifier onlyOwner() {
         if (msg.sender != _owner) revert AlertRegistryUnauthorized(msg.sender);
@@ -61,10 +65,17 @@ contract AlertRegistry is IAlertRegistry {
         external
         onlyOwner
     {
+        if (modelId == bytes32(0)) revert AlertRegistryInvalidModelId(modelId);
         // code.length is also 0 for address(0)
         if (verifier.code.length == 0) revert AlertRegistryInvalidVerifier(verifier);
         if (windowsPerProof == 0) revert AlertRegistryInvalidWindowsPerProof(windowsPerProof);
         if (_models[modelId].verifier != address(0)) revert AlertRegistryModelExists(modelId);
+        // EZKL verifiers embed their verifying key, so equal code means the same circuit: a second
+        // model id for it would let one proof be recorded twice, under two thresholds.
+        bytes32 codehash = verifier.codehash;
+        bytes32 existing = _verifierModels[codehash];
+        if (existing != bytes32(0)) revert AlertRegistryVerifierInUse(verifier, existing);
+        _verifierModels[codehash] = modelId;
 
         _models[modelId] = ModelRecord({
             verifier: verifier,
@@ -79,6 +90,13 @@ contract AlertRegistry is IAlertRegistry {
     function setGateway(address gateway, bool allowed) external onlyOwner {
         _gateways[gateway] = allowed;
         emit GatewaySet(gateway, allowed);
+    }
+
+    /// @inheritdoc IAlertRegistry
+    function setStreamGateway(bytes32 streamId, address gateway) external onlyOwner {
+        address previousGateway = _streams[streamId].gateway;
+        _streams[streamId].gateway = gateway;
+        emit StreamGatewaySet(streamId, previousGateway, gateway);
     }
 
     // ---------------------------------------------------------------- gateways
@@ -105,6 +123,9 @@ contract AlertRegistry is IAlertRegistry {
         }
 
         Stream memory stream = _streams[streamId];
+        if (stream.gateway != address(0) && stream.gateway != msg.sender) {
+            revert AlertRegistryStreamGateway(streamId, stream.gateway, msg.sender);
+        }
         if (prevHash != stream.head) revert AlertRegistryStalePrevHash(stream.head, prevHash);
 
         // Cheap rejection of replays before paying for verification; duplicates inside this batch
@@ -114,12 +135,7 @@ contract AlertRegistry is IAlertRegistry {
             if (_statements[statement] != bytes32(0)) revert AlertRegistryReplay(statement);
         }
 
-        // The verifier is set by the owner; generated verifiers revert on bad proofs.
-        try IHalo2Verifier(record.verifier).verifyProof(proof, instances) returns (bool valid) {
-            if (!valid) revert AlertRegistryInvalidProof(modelId);
-        } catch {
-            revert AlertRegistryInvalidProof(modelId);
-        }
+        if (!_verify(record.verifier, proof, instances)) revert AlertRegistryInvalidProof(modelId);
 
         newHead = stream.head;
         uint64 seq = stream.count;
@@ -128,7 +144,22 @@ contract AlertRegistry is IAlertRegistry {
                 _recordWindow(streamId, modelId, record.threshold, newHead, seq, instances[i], instances[windows + i]);
             ++seq;
         }
-        _streams[streamId] = Stream({head: newHead, count: seq});
+        // the first alert binds the stream to its submitter (a bound stream keeps its gateway)
+        _streams[streamId] = Stream({head: newHead, count: seq, gateway: msg.sender});
+    }
+
+    /// @dev True only when the verifier returns exactly `true`. STATICCALL: a verifier cannot
+    /// re-enter or change state. `abi.encodeCall` re-encodes proof and instances canonically, which
+    /// matters because EZKL's generated verifier reads parts of the proof at fixed calldata offsets
+    /// that hold only for the canonical layout (the registry's own caller may encode as it likes).
+    function _verify(address verifier, bytes calldata proof, uint256[] calldata instances)
+        private
+        view
+        returns (bool valid)
+    {
+        (bool success, bytes memory result) =
+            verifier.staticcall(abi.encodeCall(IHalo2Verifier.verifyProof, (proof, instances)));
+        valid = success && result.length == 32 && abi.decode(result, (uint256)) == 1;
     }
 
     /// @dev Appends one window's alert after `prevHead` and returns its alert hash.
@@ -175,6 +206,11 @@ contract AlertRegistry is IAlertRegistry {
     }
 
     /// @inheritdoc IAlertRegistry
+    function streamGateway(bytes32 streamId) external view returns (address) {
+        return _streams[streamId].gateway;
+    }
+
+    /// @inheritdoc IAlertRegistry
     function head(bytes32 streamId) external view returns (bytes32) {
         return _streams[streamId].head;
     }
@@ -208,7 +244,7 @@ contract AlertRegistry is IAlertRegistry {
 
     /// @inheritdoc IAlertRegistry
     function version() external pure returns (string memory) {
-        return "0.1.0";
+        return "0.2.0";
     }
 
     function _statementOf(bytes32 modelId, uint256 inputCommitment, uint256 score) private pure returns (bytes32) {

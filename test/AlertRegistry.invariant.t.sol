@@ -24,6 +24,7 @@ contract AlertRegistryHandler is Test {
     AlertRegistry public immutable registry;
     MockHalo2Verifier public immutable verifier;
     address[2] internal _gateways;
+    address internal _owner;
     address internal _stranger;
     bytes32[3] internal _streams;
 
@@ -31,6 +32,8 @@ contract AlertRegistryHandler is Test {
     mapping(bytes32 streamId => uint64 count) public ghost_count;
     mapping(bytes32 streamId => mapping(uint64 seq => bytes32 alertHash)) public ghost_alertHash;
     mapping(bytes32 statement => bool recorded) public ghost_recorded;
+    /// @dev The gateway each stream is bound to: its first writer, or the owner's choice.
+    mapping(bytes32 streamId => address gateway) public ghost_streamGateway;
     bytes32[] public ghost_statements;
     Window[] internal _recordedWindows;
     /// @dev Submissions whose outcome (accepted or refused, and why) differed from the model.
@@ -40,9 +43,10 @@ contract AlertRegistryHandler is Test {
     uint256 public ghost_accepted;
     uint256 public ghost_refused;
 
-    constructor(AlertRegistry registry_, MockHalo2Verifier verifier_, address[2] memory gateways_) {
+    constructor(AlertRegistry registry_, MockHalo2Verifier verifier_, address owner_, address[2] memory gateways_) {
         registry = registry_;
         verifier = verifier_;
+        _owner = owner_;
         _gateways = gateways_;
         _stranger = makeAddr("stranger");
         _streams = [keccak256("stream/0"), keccak256("stream/1"), keccak256("stream/2")];
@@ -80,7 +84,24 @@ contract AlertRegistryHandler is Test {
         bytes memory expectedError = firstReplay == bytes32(0)
             ? bytes("")
             : abi.encodeWithSelector(IAlertRegistry.AlertRegistryReplay.selector, firstReplay);
-        _submit(_gateways[gatewaySeed % 2], streamId, modelId, ghost_head[streamId], commitments, scores, expectedError);
+        _submit(
+            _gatewayFor(streamId, gatewaySeed),
+            streamId,
+            modelId,
+            ghost_head[streamId],
+            commitments,
+            scores,
+            expectedError
+        );
+    }
+
+    /// @dev The owner hands a stream to a gateway, or releases it (the next writer binds it).
+    function rebindStream(uint256 streamSeed, uint256 gatewaySeed) external {
+        bytes32 streamId = _stream(streamSeed);
+        address gateway = gatewaySeed % 3 == 2 ? address(0) : _gateways[gatewaySeed % 3];
+        vm.prank(_owner);
+        registry.setStreamGateway(streamId, gateway);
+        ghost_streamGateway[streamId] = gateway;
     }
 
     /// @dev Resubmits a recorded statement, with fresh proof bytes, to any stream.
@@ -100,7 +121,7 @@ contract AlertRegistryHandler is Test {
         }
         bytes32 statement = AlertChain.statement(window.modelId, window.inputCommitment, window.score);
         _submit(
-            _gateways[freshSeed % 2],
+            _gatewayFor(streamId, freshSeed),
             streamId,
             window.modelId,
             ghost_head[streamId],
@@ -117,7 +138,7 @@ contract AlertRegistryHandler is Test {
         if (wrongPrevHash == currentHead) wrongPrevHash = keccak256(abi.encode(wrongPrevHash));
         (uint256[] memory commitments, uint256[] memory scores) = _freshSingle(freshSeed);
         _submit(
-            _gateways[0],
+            _gatewayFor(streamId, freshSeed),
             streamId,
             MODEL_1,
             wrongPrevHash,
@@ -151,7 +172,7 @@ contract AlertRegistryHandler is Test {
         (uint256[] memory commitments, uint256[] memory scores) = _freshSingle(freshSeed);
         verifier.setMode(reverts ? MockHalo2Verifier.Mode.Revert : MockHalo2Verifier.Mode.Reject);
         _submit(
-            _gateways[0],
+            _gatewayFor(streamId, freshSeed),
             streamId,
             MODEL_1,
             ghost_head[streamId],
@@ -187,6 +208,10 @@ contract AlertRegistryHandler is Test {
         return ghost_statements.length;
     }
 
+    function gateways() external view returns (address[2] memory) {
+        return _gateways;
+    }
+
     // ============================================================ internals
 
     /// @dev Submits and checks the outcome against `expectedError` (empty: must be accepted).
@@ -201,12 +226,25 @@ contract AlertRegistryHandler is Test {
         bytes memory expectedError
     ) internal {
         uint256[] memory instances = AlertChain.instances(commitments, scores);
+        // The stream binding is checked after the gateway, instance count and field checks, and
+        // before prevHash, replay and proof.
+        address bound = ghost_streamGateway[streamId];
+        bool isGateway = sender == _gateways[0] || sender == _gateways[1];
+        // casting to 'bytes4' is safe because only the error selector is compared
+        // forge-lint: disable-next-line(unsafe-typecast)
+        bytes4 expectedSelector = bytes4(expectedError);
+        bool fieldError = expectedSelector == IAlertRegistry.AlertRegistryInstanceOutOfField.selector;
+        if (isGateway && bound != address(0) && bound != sender && !fieldError) {
+            expectedError =
+                abi.encodeWithSelector(IAlertRegistry.AlertRegistryStreamGateway.selector, streamId, bound, sender);
+        }
         vm.prank(sender);
         try registry.submitAlert(streamId, modelId, prevHash, hex"0badc0de", instances) returns (bytes32 newHead) {
             ++ghost_accepted;
             if (expectedError.length != 0) ++ghost_unexpectedOutcomes;
             bytes32 folded = _fold(sender, streamId, modelId, commitments, scores);
             if (folded != newHead) ++ghost_unexpectedOutcomes;
+            ghost_streamGateway[streamId] = sender;
         } catch (bytes memory reason) {
             ++ghost_refused;
             if (keccak256(reason) != keccak256(expectedError)) ++ghost_unexpectedOutcomes;
@@ -244,6 +282,14 @@ contract AlertRegistryHandler is Test {
         return _streams[seed % _streams.length];
     }
 
+    /// @dev Mostly the stream's own gateway (so chains grow), one call in four either gateway (so
+    /// a foreign gateway's attempts to extend a bound stream are exercised too).
+    function _gatewayFor(bytes32 streamId, uint256 seed) internal view returns (address) {
+        address bound = ghost_streamGateway[streamId];
+        if (bound != address(0) && seed % 4 != 0) return bound;
+        return _gateways[(seed / 4) % 2];
+    }
+
     /// @dev A single window that cannot collide with the small seed space of submitValid.
     function _freshSingle(uint256 seed) internal pure returns (uint256[] memory commitments, uint256[] memory scores) {
         commitments = new uint256[](1);
@@ -263,18 +309,19 @@ contract AlertRegistryInvariantTest is Test {
         address[2] memory gateways = [makeAddr("gateway/0"), makeAddr("gateway/1")];
         registry = new AlertRegistry(owner);
         verifier = new MockHalo2Verifier();
-        handler = new AlertRegistryHandler(registry, verifier, gateways);
+        MockHalo2Verifier verifier3 = new MockHalo2Verifier();
+        handler = new AlertRegistryHandler(registry, verifier, owner, gateways);
 
         vm.startPrank(owner);
         registry.registerModel(handler.MODEL_1(), address(verifier), 1_000, 1);
-        registry.registerModel(handler.MODEL_3(), address(verifier), 1_000, 3);
+        registry.registerModel(handler.MODEL_3(), address(verifier3), 1_000, 3);
         registry.setGateway(gateways[0], true);
         registry.setGateway(gateways[1], true);
         vm.stopPrank();
 
         // submitValid is listed four times: forge picks uniformly from this list, so about half
         // the calls extend a chain and the chains grow long enough to matter.
-        bytes4[] memory selectors = new bytes4[](9);
+        bytes4[] memory selectors = new bytes4[](10);
         selectors[0] = AlertRegistryHandler.submitValid.selector;
         selectors[1] = AlertRegistryHandler.submitValid.selector;
         selectors[2] = AlertRegistryHandler.submitValid.selector;
@@ -284,6 +331,7 @@ contract AlertRegistryInvariantTest is Test {
         selectors[6] = AlertRegistryHandler.submitOutOfField.selector;
         selectors[7] = AlertRegistryHandler.submitInvalidProof.selector;
         selectors[8] = AlertRegistryHandler.submitAsStranger.selector;
+        selectors[9] = AlertRegistryHandler.rebindStream.selector;
         targetSelector(FuzzSelector({addr: address(handler), selectors: selectors}));
         targetContract(address(handler));
     }
@@ -324,6 +372,17 @@ contract AlertRegistryInvariantTest is Test {
         uint256 statements = handler.statementCount();
         for (uint256 i; i < statements; ++i) {
             assertTrue(registry.isRecorded(handler.ghost_statements(i)), "statement not recorded");
+        }
+    }
+
+    function invariant_streamsBoundAsSpecified() public view {
+        bytes32[3] memory streamIds = handler.streams();
+        address[2] memory gateways = handler.gateways();
+        for (uint256 i; i < streamIds.length; ++i) {
+            address bound = registry.streamGateway(streamIds[i]);
+            assertEq(bound, handler.ghost_streamGateway(streamIds[i]), "streamGateway");
+            // a stream with alerts is always bound to a gateway (until the owner releases it)
+            assertTrue(bound == address(0) || bound == gateways[0] || bound == gateways[1], "bound to a stranger");
         }
     }
 

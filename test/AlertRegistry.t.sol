@@ -19,6 +19,8 @@ contract AlertRegistryTest is Test {
 
     AlertRegistry internal registry;
     MockHalo2Verifier internal verifier;
+    /// @dev MODEL_3's verifier: one verifier code per model.
+    MockHalo2Verifier internal verifier3;
     address internal owner;
     address internal gateway;
     address internal stranger;
@@ -30,10 +32,11 @@ contract AlertRegistryTest is Test {
 
         registry = new AlertRegistry(owner);
         verifier = new MockHalo2Verifier();
+        verifier3 = new MockHalo2Verifier();
 
         vm.startPrank(owner);
         registry.registerModel(MODEL_1, address(verifier), THRESHOLD, 1);
-        registry.registerModel(MODEL_3, address(verifier), THRESHOLD, 3);
+        registry.registerModel(MODEL_3, address(verifier3), THRESHOLD, 3);
         registry.setGateway(gateway, true);
         vm.stopPrank();
     }
@@ -109,14 +112,15 @@ contract AlertRegistryTest is Test {
 
     function test_registerModel_storesModel() public {
         bytes32 modelId = keccak256("model/new");
+        MockHalo2Verifier newVerifier = new MockHalo2Verifier();
         vm.roll(4242);
         vm.expectEmit(address(registry));
-        emit IAlertRegistry.ModelRegistered(modelId, address(verifier), 77, 8);
+        emit IAlertRegistry.ModelRegistered(modelId, address(newVerifier), 77, 8);
         vm.prank(owner);
-        registry.registerModel(modelId, address(verifier), 77, 8);
+        registry.registerModel(modelId, address(newVerifier), 77, 8);
 
         IAlertRegistry.Model memory stored = registry.model(modelId);
-        assertEq(stored.verifier, address(verifier));
+        assertEq(stored.verifier, address(newVerifier));
         assertEq(stored.threshold, 77);
         assertEq(stored.windowsPerProof, 8);
         assertEq(stored.registeredAt, 4242);
@@ -448,7 +452,7 @@ contract AlertRegistryTest is Test {
     }
 
     function test_RevertWhen_submitAlertVerifierReverts() public {
-        verifier.setMode(MockHalo2Verifier.Mode.Revert);
+        verifier3.setMode(MockHalo2Verifier.Mode.Revert);
         uint256[] memory instances = AlertChain.instances(_three(1, 2, 3), _three(4, 5, 6));
         vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInvalidProof.selector, MODEL_3));
         vm.prank(gateway);
@@ -477,7 +481,7 @@ contract AlertRegistryTest is Test {
     }
 
     function test_version_returnsSemver() public view {
-        assertEq(registry.version(), "0.1.0");
+        assertEq(registry.version(), "0.2.0");
     }
 
     /// @dev Golden vectors shared with the Python side; computed independently with
@@ -514,8 +518,9 @@ contract AlertRegistryTest is Test {
         score = bound(score, 0, R - 1);
         commitment = bound(commitment, 0, R - 1);
         bytes32 modelId = keccak256(abi.encode("model/fuzz", threshold));
+        address modelVerifier = address(new MockHalo2Verifier());
         vm.prank(owner);
-        registry.registerModel(modelId, address(verifier), threshold, 1);
+        registry.registerModel(modelId, modelVerifier, threshold, 1);
 
         bool alarm = score >= threshold;
         bytes32 expected = AlertChain.alertHash(bytes32(0), STREAM_A, 0, modelId, gateway, commitment, score, alarm);

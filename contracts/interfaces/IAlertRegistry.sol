@@ -45,6 +45,17 @@ interface IAlertRegistry {
     /// @param windowsPerProof The rejected value.
     error AlertRegistryInvalidWindowsPerProof(uint32 windowsPerProof);
 
+    /// @notice The zero model id was given; it is reserved for "no model".
+    /// @param modelId The rejected id.
+    error AlertRegistryInvalidModelId(bytes32 modelId);
+
+    /// @notice A verifier with the same code (so the same embedded verifying key) is already
+    /// registered: one circuit maps to exactly one model, else one proof could be recorded twice,
+    /// under two model ids with two thresholds.
+    /// @param verifier The rejected verifier.
+    /// @param modelId The model that already uses this code.
+    error AlertRegistryVerifierInUse(address verifier, bytes32 modelId);
+
     /// @notice A model with this id is already registered; models are immutable.
     /// @param modelId The duplicate id.
     error AlertRegistryModelExists(bytes32 modelId);
@@ -56,6 +67,13 @@ interface IAlertRegistry {
     /// @notice The caller is not an allowed gateway.
     /// @param caller The account that called.
     error AlertRegistryUnknownGateway(address caller);
+
+    /// @notice The stream is bound to another gateway (the one that opened it, or the one the
+    /// owner assigned). A proof copied from the mempool cannot be appended to someone else's stream.
+    /// @param streamId The stream.
+    /// @param gateway The gateway the stream is bound to.
+    /// @param caller The account that called.
+    error AlertRegistryStreamGateway(bytes32 streamId, address gateway, address caller);
 
     /// @notice The number of public instances does not match 2 * windowsPerProof.
     /// @param expected The count the model requires.
@@ -107,6 +125,13 @@ interface IAlertRegistry {
     /// @param allowed Whether it may submit alerts.
     event GatewaySet(address indexed gateway, bool allowed);
 
+    /// @notice A stream was bound to a gateway by the owner (zero: released, the next gateway to
+    /// submit binds it).
+    /// @param streamId The stream.
+    /// @param previousGateway The gateway it was bound to before.
+    /// @param gateway The gateway it is bound to now.
+    event StreamGatewaySet(bytes32 indexed streamId, address indexed previousGateway, address indexed gateway);
+
     /// @notice One window's alert was appended to a stream.
     /// @param streamId The stream.
     /// @param seq The alert's 0-based position in the stream.
@@ -136,9 +161,11 @@ interface IAlertRegistry {
     /// @param newOwner The new owner.
     function transferOwnership(address newOwner) external;
 
-    /// @notice Registers a detector model and its verifier. A model id can be registered once.
-    /// @dev Only the owner. Emits {ModelRegistered}.
-    /// @param modelId The model's id (e.g. a hash of its circuit settings and verifying key).
+    /// @notice Registers a detector model and its verifier. A model id can be registered once, and
+    /// a verifier's code (which embeds its verifying key) under one model id only.
+    /// @dev Only the owner. Emits {ModelRegistered}. Reverts with {AlertRegistryVerifierInUse} when a
+    /// verifier with the same code hash is registered already.
+    /// @param modelId The model's id (e.g. a hash of its circuit settings and verifying key); not zero.
     /// @param verifier The EZKL verifier contract; must have code.
     /// @param threshold The alarm threshold in the circuit's fixed-point units.
     /// @param windowsPerProof B, the number of windows one proof covers; at least 1.
@@ -150,11 +177,21 @@ interface IAlertRegistry {
     /// @param allowed Whether it may submit.
     function setGateway(address gateway, bool allowed) external;
 
+    /// @notice Binds a stream to a gateway (or releases it with the zero address), e.g. to hand a
+    /// stream to a replacement gateway, or to reserve a stream before its first alert.
+    /// @dev Only the owner. Emits {StreamGatewaySet}. The stream's chain (head, count) is unchanged.
+    /// @param streamId The stream.
+    /// @param gateway The gateway that may extend it from now on.
+    function setStreamGateway(bytes32 streamId, address gateway) external;
+
     // ---------------------------------------------------------------- gateways
 
     /// @notice Verifies a proof covering B windows and appends one alert per window to a stream.
-    /// @dev Only allowed gateways. The caller's address is bound into each alert hash, so a proof
-    /// copied from the mempool and resubmitted by another gateway makes different records.
+    /// @dev Only allowed gateways, and only the gateway the stream is bound to: the first alert of a
+    /// stream binds it to its submitter unless the owner bound it before. The caller's address is
+    /// also bound into each alert hash, so a proof copied from the mempool by another gateway can
+    /// neither extend the victim's stream nor pass as the victim's record. The verifier is called
+    /// with STATICCALL and canonical ABI encoding, whatever encoding the caller used.
     /// Replays are detected per statement `(modelId, c_i, s_i)`, not per proof bytes, so a
     /// re-randomised proof of a recorded statement is refused too. Emits {AlertRecorded} once per
     /// window, in window order.
@@ -188,6 +225,11 @@ interface IAlertRegistry {
     /// @param gateway The account.
     /// @return True when allowed.
     function isGateway(address gateway) external view returns (bool);
+
+    /// @notice The gateway a stream is bound to.
+    /// @param streamId The stream.
+    /// @return The gateway; the zero address for a stream nobody has opened or that was released.
+    function streamGateway(bytes32 streamId) external view returns (address);
 
     /// @notice The hash of a stream's latest alert.
     /// @param streamId The stream.

@@ -16,6 +16,15 @@ contract MockHalo2Verifier is IHalo2Verifier {
 
     Mode public mode;
 
+    /// @dev Read at run time, so it is embedded in the runtime code: every mock deployment has its
+    /// own code hash, as two EZKL verifiers with different keys do (the registry allows one model
+    /// per verifier code hash).
+    uint256 private immutable _deployment = uint256(uint160(address(this)));
+
+    function deployment() external view returns (uint256) {
+        return _deployment;
+    }
+
     function setMode(Mode newMode) external {
         mode = newMode;
     }
