@@ -30,8 +30,10 @@ $(VENV)/.installed: pyproject.toml
 
 test: setup test-sol test-py
 
+# forge snapshot --check runs every forge test and fails when gas moved from .gas-snapshot
+# (fixture proofs are fixed and fuzzing is seeded, so gas is deterministic; `make snapshot` updates it)
 test-sol:
-	forge test
+	forge snapshot --check
 
 test-py:
 	$(PY) -m pytest -q
@@ -48,6 +50,7 @@ anvil-stop:
 # Regenerate the committed proof fixture and its verifier (contracts/generated/FixtureVerifier.sol).
 fixtures: setup
 	$(PY) -m zkalert.fixtures
+	$(PY) -m zkalert.attackfixtures
 
 snapshot:
 	forge snapshot

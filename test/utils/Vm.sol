@@ -12,6 +12,7 @@ interface Vm {
     function roll(uint256 newHeight) external;
     function label(address account, string calldata newLabel) external;
     function addr(uint256 privateKey) external pure returns (address keyAddr);
+    function assume(bool condition) external pure;
 
     // ------------------------------------------------------------ expectations
     function expectRevert(bytes4 revertData) external;
