@@ -41,7 +41,8 @@ def test_compile_binds_model_and_threshold(compiled):
     workspace, detector, info, _ = compiled
     assert info.logrows <= 14
     assert info.srs_development_only is True
-    assert info.threshold_felt == round(detector.threshold * 2**info.output_scale)
+    assert info.threshold_felt == round(detector.threshold * detector.width * 2**info.output_scale)
+    assert info.score_divisor == detector.width
     assert CircuitInfo.load(workspace) == info
     source = (GENERATED_DIR / "PytestVerifier.sol").read_text()
     assert "contract PytestVerifier" in source and "Do not edit" in source
@@ -110,4 +111,4 @@ def test_prove_cli_proves_a_csv_window(compiled, tmp_path):
     assert out.returncode == 0, out.stderr
     (result,) = json.loads(out.stdout)
     assert os.path.isfile(result["proof"])
-    assert result["alarm"] == (result["score"] >= info.threshold_felt / 2**info.output_scale)
+    assert result["alarm"] == (result["score"] >= info.felt_to_score(info.threshold_felt))

@@ -8,8 +8,10 @@ The statement each proof makes:
 * the input window is private and committed: ``input_visibility="hashed"``
   makes its Poseidon hash the first public instance;
 * the score is public: the second instance, a fixed-point integer at the
-  output scale. The registry compares it with the model's registered threshold
-  (same units), so the alarm bit itself is decided on-chain from proven data.
+  output scale. The circuit outputs the *sum* of absolute reconstruction errors
+  (``width`` x the mean: exact, where EZKL's mean is biased by a quantized
+  1/width), and the registered threshold is scaled the same way, so the alarm
+  bit is decided on-chain from proven data with no rounding bias.
 
 SRS: EZKL's ``get_srs`` downloads and cannot work offline. By default we make
 a *development* SRS with ``gen_srs`` (its toxic waste is known to this
@@ -106,6 +108,7 @@ class CircuitInfo:
     circuit_digest: str = ""
     keys_cached: bool = False
     verifier_runtime_bytes: int = 0
+    score_divisor: int = 1  # the score instance is score_divisor x the mean absolute error
 
     def save(self, workspace: Workspace) -> None:
         workspace.circuit_meta.write_text(json.dumps(asdict(self), indent=2))
@@ -121,20 +124,20 @@ class CircuitInfo:
         return 2 * self.windows_per_proof
 
     def score_to_felt(self, score: float) -> int:
-        return int(round(score * 2**self.output_scale))
+        return int(round(score * self.score_divisor * 2**self.output_scale))
 
     def felt_to_score(self, felt: int) -> float:
-        return felt / 2**self.output_scale
+        return felt / (self.score_divisor * 2**self.output_scale)
 
 
 def export_onnx(detector: Detector, path: StrPath, windows_per_proof: int = 1) -> None:
     """Export the score model (eval mode): one input tensor of shape (1, width) per window."""
     if windows_per_proof < 1:
         raise ZkAlertError(f"windows per proof must be at least 1, got {windows_per_proof}")
-    model: torch.nn.Module = detector.score_model()
+    model: torch.nn.Module = detector.circuit_model()
     names = ["window"]
     if windows_per_proof > 1:
-        model = BatchScoreModel(detector.score_model(), windows_per_proof).eval()
+        model = BatchScoreModel(detector.circuit_model(), windows_per_proof).eval()
         names = [f"window_{i}" for i in range(windows_per_proof)]
     examples = tuple(torch.zeros(1, detector.width) for _ in names)
     # The TorchScript exporter gives the plain Gemm/Relu/Abs/ReduceMean graph EZKL expects;
@@ -291,7 +294,7 @@ def compile_circuit(
         input_scale=int(settings["model_input_scales"][0]),
         output_scale=output_scale,
         threshold=detector.threshold,
-        threshold_felt=int(round(detector.threshold * 2**output_scale)),
+        threshold_felt=int(round(detector.threshold * detector.width * 2**output_scale)),
         width=detector.width,
         windows_per_proof=windows_per_proof,
         verifier_contract=contract_name,
@@ -308,6 +311,7 @@ def compile_circuit(
         circuit_digest=digest,
         keys_cached=keys_cached,
         verifier_runtime_bytes=runtime_bytes,
+        score_divisor=detector.width,
     )
     info.save(workspace)
     return info

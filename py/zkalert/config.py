@@ -82,6 +82,10 @@ class Workspace:
         return self.root / "pk.key"
 
     @property
+    def tune(self) -> Path:
+        return self.root / "tune.json"
+
+    @property
     def circuit_meta(self) -> Path:
         return self.root / "circuit.json"
 

@@ -67,6 +67,24 @@ class ScoreModel(nn.Module):
         return torch.mean(torch.abs(window - reconstruction), dim=1, keepdim=True)
 
 
+class CircuitScoreModel(nn.Module):
+    """What the circuit computes: the SUM of absolute errors, i.e. ``width x`` the score.
+
+    EZKL turns a mean (or a division by a constant) into a multiplication by a
+    quantized ``1/width``: at scale 10, 1/52 is off by 1.6%, which biases every
+    proven score. The sum is exact; the registry's threshold is scaled by the
+    width instead (see ``CircuitInfo.score_divisor``).
+    """
+
+    def __init__(self, autoencoder: SparseDenoisingAutoencoder) -> None:
+        super().__init__()
+        self.autoencoder = autoencoder
+
+    def forward(self, window: torch.Tensor) -> torch.Tensor:
+        reconstruction, _ = self.autoencoder(window)
+        return torch.sum(torch.abs(window - reconstruction), dim=1, keepdim=True)
+
+
 class BatchScoreModel(nn.Module):
     """B windows in, B scores out (shape (B, 1)): one proof covers B consecutive windows.
 
@@ -74,7 +92,7 @@ class BatchScoreModel(nn.Module):
     commitment; the public instances are then ``[c_1..c_B, s_1..s_B]``.
     """
 
-    def __init__(self, score_model: ScoreModel, windows: int) -> None:
+    def __init__(self, score_model: nn.Module, windows: int) -> None:
         super().__init__()
         self.score_model = score_model
         self.windows = windows
@@ -99,6 +117,9 @@ class Detector:
 
     def score_model(self) -> ScoreModel:
         return ScoreModel(self.model).eval()
+
+    def circuit_model(self) -> CircuitScoreModel:
+        return CircuitScoreModel(self.model).eval()
 
     def scale(self, raw_windows: FloatArray) -> FloatArray:
         return self.scaler.transform(raw_windows)
@@ -136,7 +157,7 @@ class Detector:
 
 
 def best_f1_threshold(scores: FloatArray, labels: np.ndarray) -> tuple[float, dict[str, float]]:
-    """Sweep every distinct validation score as a threshold (alarm when score >= t)."""
+    """Sweep every distinct validation score as a cut (alarm when score >= t); best F1 wins."""
     if labels.min() == labels.max():
         raise ZkAlertError("the validation split has one class only: a best-F1 threshold needs both")
     order = np.argsort(-scores)
@@ -152,7 +173,10 @@ def best_f1_threshold(scores: FloatArray, labels: np.ndarray) -> tuple[float, di
     f1 = np.where(last_of_value, f1, -1.0)
     best = int(np.argmax(f1))
     negatives = len(labels) - positives
-    return float(sorted_scores[best]), {
+    # Cut halfway to the next lower score: a threshold equal to a validation score
+    # would put that window on the boundary, where quantization decides its side.
+    below = sorted_scores[best + 1] if best + 1 < len(sorted_scores) else sorted_scores[best] - 1e-3
+    return float((sorted_scores[best] + below) / 2), {
         "f1": float(f1[best]),
         "precision": float(precision[best]),
         "recall": float(recall[best]),
