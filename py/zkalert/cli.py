@@ -1,12 +1,15 @@
 """The zkalert command line: one command per pipeline stage, plus the demo.
 
     zkalert train                 fit the detector on Tennessee Eastman normal data
+    zkalert tune                  the smallest circuit that keeps every validation decision
     zkalert compile [--srs F]     EZKL circuit, keys and Solidity verifier
+                                  (--tuned, --windows-per-proof B for batched proofs)
     zkalert deploy                verifier + AlertRegistry to RPC_URL (anvil by default)
     zkalert prove WINDOWS.csv     prove windows (raw sensor units, one row each)
     zkalert submit PROOF.json ... --stream NAME
     zkalert alerts [--json]       the on-chain log, with the hash chain checked
     zkalert demo                  all of the above on real fault data
+    zkalert bench                 naive EZKL vs tuned vs batched, same windows, one run
     zkalert node start|stop       a local anvil that outlives the command
 
 Errors are one line on stderr and exit code 1; ``ZKALERT_DEBUG=1`` shows tracebacks.
@@ -64,22 +67,77 @@ def compile_cmd(
     srs: Annotated[Optional[Path], typer.Option(help="Ceremony SRS file; without it a DEVELOPMENT SRS is generated.")] = None,
     contract: Annotated[str, typer.Option(help="Name of the generated verifier contract.")] = "DetectorVerifier",
     ezkl_default: Annotated[bool, typer.Option("--ezkl-default", help="Use EZKL's calibrate_settings instead of the hand-set circuit.")] = False,
+    tuned: Annotated[bool, typer.Option("--tuned", help="Use the circuit chosen by `zkalert tune`.")] = False,
     scale: Annotated[int, typer.Option(min=1, max=20, help="Fixed-point scale (bits) of inputs and weights.")] = 10,
+    windows_per_proof: Annotated[int, typer.Option("--windows-per-proof", min=1, max=64, help="Windows covered by one proof (batched proofs).")] = 1,
 ) -> None:
     """Export to ONNX, build the EZKL circuit, run setup and generate the Solidity verifier."""
     from .circuit import CircuitConfig, compile_circuit
     from .data import load_tennessee_eastman
     from .detector import Detector
+    from .tuning import tuned_config
 
+    if ezkl_default and tuned:
+        raise ZkAlertError("--ezkl-default and --tuned exclude each other")
     workspace = Workspace.at(workdir)
     detector = Detector.load(workspace)
-    config = CircuitConfig.ezkl_default() if ezkl_default else CircuitConfig()
-    config = CircuitConfig(**{**config.__dict__, "input_scale": scale, "param_scale": scale})
-    info = compile_circuit(detector, workspace, load_tennessee_eastman().train, config, contract, srs, echo=typer.echo)
-    typer.echo(f"circuit: logrows {info.logrows}, setup {info.setup_s:.1f} s, model id {info.model_id}")
+    if ezkl_default:
+        config = CircuitConfig.ezkl_default()
+    elif tuned:
+        config = tuned_config(workspace)
+    else:
+        config = CircuitConfig(input_scale=scale, param_scale=scale)
+    info = compile_circuit(detector, workspace, load_tennessee_eastman().train, config, contract, srs, echo=typer.echo, windows_per_proof=windows_per_proof)
+    typer.echo(f"circuit: {info.windows_per_proof} window(s)/proof, logrows {info.logrows}, setup {info.setup_s:.1f} s{' (keys from cache)' if info.keys_cached else ''}, model id {info.model_id}")
     typer.echo(f"verifier: {info.verifier_source}")
     if info.srs_development_only:
         typer.secho("WARNING: development SRS (gen_srs). Not for production: pass --srs <ceremony file>.", fg="yellow", err=True)
+
+
+@app.command("tune")
+def tune_cmd(
+    workdir: WorkdirOpt = None,
+    scales: Annotated[str, typer.Option(help="Comma-separated fixed-point scales to try.")] = "7,8,9,10,11",
+) -> None:
+    """Search scales and decompositions for the smallest circuit that keeps every validation decision."""
+    from .data import load_tennessee_eastman
+    from .detector import Detector
+    from .tuning import tune
+
+    try:
+        scale_list = tuple(int(s) for s in scales.split(","))
+    except ValueError:
+        raise ZkAlertError(f"--scales must be comma-separated integers, got {scales!r}") from None
+    workspace = Workspace.at(workdir)
+    detector = Detector.load(workspace)
+    report = tune(detector, workspace, load_tennessee_eastman().validation.windows, scale_list, echo=typer.echo)
+    c = report["chosen"]
+    typer.echo(
+        f"chosen: scale {c['input_scale']}, decomposition {c['decomp_base']} x {c['decomp_legs']}, logrows {c['logrows']} "
+        f"({c['num_rows']} rows); decisions agree on {c['agreement']:.2%} of {c['windows']} validation windows, "
+        f"max |score error| {c['max_abs_score_error']:.4f}. Saved to {workspace.tune}; build it with `zkalert compile --tuned`."
+    )
+
+
+@app.command("bench")
+def bench_cmd(
+    windows: Annotated[int, typer.Option(min=2, help="Real TE windows proved by every pipeline.")] = 16,
+    batch_sizes: Annotated[str, typer.Option(help="Comma-separated windows-per-proof for the batched pipelines.")] = "8,16",
+    agreement_windows: Annotated[int, typer.Option(min=10, help="Test windows run through each circuit for decision agreement.")] = 1000,
+    memory_budget_gb: Annotated[float, typer.Option(help="Prover memory budget for the single-window pipelines.")] = 2.0,
+) -> None:
+    """Naive EZKL pipeline vs the tuned one, single and batched, on the same windows: reports/bench/."""
+    from . import bench
+
+    try:
+        sizes = tuple(int(b) for b in batch_sizes.split(",") if b.strip())
+    except ValueError:
+        raise ZkAlertError(f"--batch-sizes must be comma-separated integers, got {batch_sizes!r}") from None
+    for b in sizes:
+        if b < 2 or b > windows or windows % b:
+            raise ZkAlertError(f"batch size {b} must be between 2 and --windows ({windows}) and divide it")
+    options = bench.BenchOptions(windows=windows, batch_sizes=sizes, agreement_windows=agreement_windows, memory_budget_bytes=int(memory_budget_gb * 1e9))
+    bench.run(options, echo=typer.echo)
 
 
 @app.command("deploy")
@@ -219,6 +277,133 @@ def node_stop() -> None:
     from . import localnode
 
     typer.echo("anvil stopped" if localnode.stop() else "no anvil started by zkalert is running")
+
+
+# ---------------------------------------------------------------------------
+# Durable submission (issue 6): the outbox, its worker and the soak run.
+# Modules: outbox.py (SQLite WAL state machine), sender.py (nonces, fees, replacement,
+# confirmations, reorgs, retries), netconfig.py (networks.toml), faults.py, soak.py.
+# ---------------------------------------------------------------------------
+
+outbox_app = typer.Typer(no_args_is_help=True, help="The durable outbox: enqueue windows, run the gateway worker, inspect.")
+app.add_typer(outbox_app, name="outbox")
+
+NetworkOpt = Annotated[Optional[str], typer.Option("--network", help="Network in networks.toml (default: $ZKALERT_NETWORK or anvil).")]
+OutboxOpt = Annotated[Optional[Path], typer.Option("--outbox", help="Outbox file (default: <workdir>/outbox/<network>.sqlite).")]
+
+
+def _network(name: str | None, rpc_url_opt: str | None):  # noqa: ANN202 - netconfig.Network, imported lazily
+    from .netconfig import load_network
+
+    return load_network(name, rpc_url=rpc_url_opt)
+
+
+def _outbox_path(outbox: Path | None, workdir: Path | None, network) -> Path:  # noqa: ANN001
+    from .sender import default_outbox_path
+
+    return outbox if outbox is not None else default_outbox_path(Workspace.at(workdir).root, network)
+
+
+@outbox_app.command("enqueue")
+def outbox_enqueue_cmd(
+    windows_csv: Annotated[Path, typer.Argument(help="CSV with a header and one window per row (raw units).")],
+    stream: Annotated[str, typer.Option(help="Stream name, e.g. plant-a/unit-3.")],
+    workdir: WorkdirOpt = None,
+    network_name: NetworkOpt = None,
+    outbox: OutboxOpt = None,
+) -> None:
+    """Score every window of a CSV and record it (state: scored); `outbox run` proves and sends."""
+    from .circuit import CircuitInfo
+    from .data import load_csv
+    from .detector import Detector
+    from .outbox import Outbox
+
+    workspace = Workspace.at(workdir)
+    detector = Detector.load(workspace)
+    info = CircuitInfo.load(workspace)
+    windows, _ = load_csv(windows_csv, detector.width)
+    scaled = detector.scale(windows)
+    scores = detector.score_scaled(scaled)
+    path = _outbox_path(outbox, workdir, _network(network_name, None))
+    with Outbox.open(path) as box:
+        ids = [box.enqueue(stream, f"{stream}/{windows_csv.name}#{i}", info.model_id, scaled[i : i + 1], float(scores[i])) for i in range(len(scaled))]
+    typer.echo(f"{len(ids)} windows recorded in {path} (rows {ids[0]}..{ids[-1]}); run `zkalert outbox run` to prove and send them")
+
+
+@outbox_app.command("add")
+def outbox_add_cmd(
+    proofs: Annotated[list[Path], typer.Argument(help="Proof files written by `zkalert prove`.")],
+    stream: Annotated[str, typer.Option(help="Stream name.")],
+    workdir: WorkdirOpt = None,
+    network_name: NetworkOpt = None,
+    outbox: OutboxOpt = None,
+) -> None:
+    """Record already proven windows (state: proven), in the order given."""
+    from .circuit import CircuitInfo
+    from .outbox import Outbox
+    from .prover import ProvenWindow
+
+    info = CircuitInfo.load(Workspace.at(workdir))
+    for proof_path in proofs:
+        if not proof_path.is_file():
+            raise ZkAlertError(f"{proof_path}: no such proof file")
+    path = _outbox_path(outbox, workdir, _network(network_name, None))
+    with Outbox.open(path) as box:
+        for proof_path in proofs:
+            proven = ProvenWindow.from_proof_file(proof_path)
+            box.enqueue_proven(stream, f"{stream}/{proof_path.name}", info.model_id, proven.proof, proven.instances)
+    typer.echo(f"{len(proofs)} proofs recorded in {path}")
+
+
+@outbox_app.command("run")
+def outbox_run_cmd(
+    workdir: WorkdirOpt = None,
+    network_name: NetworkOpt = None,
+    rpc_url_opt: RpcOpt = None,
+    outbox: OutboxOpt = None,
+    follow: Annotated[bool, typer.Option("--follow", help="Keep running when the outbox is drained (a gateway daemon).")] = False,
+    timeout: Annotated[Optional[float], typer.Option(min=1, help="Give up after this many seconds.")] = None,
+    no_prove: Annotated[bool, typer.Option("--no-prove", help="Send proven rows only; leave scored rows alone.")] = False,
+) -> None:
+    """The gateway worker: prove scored rows, send, confirm, and survive crashes, reorgs and outages."""
+    from .config import private_key
+    from .sender import open_sender
+
+    network = _network(network_name, rpc_url_opt)
+    path = _outbox_path(outbox, workdir, network)
+    workspace_root = None if no_prove else Workspace.at(workdir).root
+    sender = open_sender(network, path, private_key(), workspace_root, echo=lambda m: typer.echo(m, err=True))
+    typer.echo(f"gateway {sender.account.address} on {network.name} (chain {network.chain_id}); outbox {path}: {sender.outbox.counts()}", err=True)
+    stats = sender.run(until_done=not follow, timeout_s=timeout)
+    counts = sender.outbox.counts()
+    typer.echo(json.dumps({"outbox": counts, "stats": stats.as_dict()}))
+    if counts["refused"]:
+        raise ZkAlertError(f"{counts['refused']} alert(s) were refused by the registry: `zkalert outbox status` lists them")
+
+
+@outbox_app.command("status")
+def outbox_status_cmd(
+    workdir: WorkdirOpt = None,
+    network_name: NetworkOpt = None,
+    outbox: OutboxOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Counts per state, and every row that is not confirmed (read-only; safe while a worker runs)."""
+    from .outbox import Outbox
+
+    path = _outbox_path(outbox, workdir, _network(network_name, None))
+    with Outbox.open(path, readonly=True) as box:
+        counts, meta, events = box.counts(), box.meta(), box.event_counts()
+        open_rows = [r for r in box.rows() if r.state != "confirmed"]
+    if json_out:
+        typer.echo(json.dumps({"outbox": str(path), "meta": meta, "counts": counts, "events": events, "open": [
+            {"id": r.id, "stream": r.stream, "window": r.window_key, "state": r.state, "nonce": r.nonce, "sends": r.sends, "error": r.error} for r in open_rows
+        ]}, indent=2))
+        return
+    typer.echo(f"{path} (chain {meta.get('chain_id')}, registry {meta.get('registry')}, gateway {meta.get('gateway')})")
+    typer.echo("  ".join(f"{state} {n}" for state, n in counts.items()))
+    for r in open_rows:
+        typer.echo(f"  row {r.id:>5} {r.state:<8} {r.stream} {r.window_key} nonce={r.nonce} sends={r.sends} {r.error or ''}")
 
 
 def main() -> None:
