@@ -67,7 +67,8 @@ class CircuitConfig:
 
     @classmethod
     def ezkl_default(cls) -> CircuitConfig:
-        return cls(decomp_base=None, decomp_legs=None, calibrate=True)
+        """EZKL's own path: default run args, then ``calibrate_settings`` picks scales and sizes."""
+        return cls(input_scale=0, param_scale=0, decomp_base=None, decomp_legs=None, calibrate=True)
 
 
 #: Rows EZKL reserves at the end of the table (blinding factors and friends), with margin.
@@ -162,8 +163,9 @@ def _run_args(config: CircuitConfig) -> Any:
     args.input_visibility = "hashed"  # private window, public Poseidon commitment
     args.param_visibility = "fixed"  # weights baked into the circuit, identified by the vk
     args.output_visibility = "public"  # the score
-    args.input_scale = config.input_scale
-    args.param_scale = config.param_scale
+    if config.input_scale:  # 0 keeps EZKL's default (calibration then chooses)
+        args.input_scale = config.input_scale
+        args.param_scale = config.param_scale
     if config.decomp_base is not None:
         args.decomp_base = config.decomp_base
     if config.decomp_legs is not None:
@@ -251,7 +253,8 @@ def compile_circuit(
         raise ZkAlertError("ezkl.gen_settings failed")
     if config.calibrate:
         echo(f"calibrating circuit settings with EZKL (target={config.calibrate_target}) ...")
-        ezkl.calibrate_settings(str(calib_path), str(workspace.onnx), str(workspace.settings), config.calibrate_target, scales=[config.input_scale])
+        scales = [config.input_scale] if config.input_scale else None
+        ezkl.calibrate_settings(str(calib_path), str(workspace.onnx), str(workspace.settings), config.calibrate_target, scales=scales)
     elif config.logrows is None:
         settings = json.loads(workspace.settings.read_text())
         settings["run_args"]["logrows"] = smallest_logrows(settings)

@@ -1,0 +1,500 @@
+"""``zkalert bench`` / ``make bench``: the naive EZKL pipeline and ours, on the same windows, in one run.
+
+Pipelines (each compiled, set up, deployed and exercised end to end here):
+
+* ``naive``: EZKL's defaults, as a first-time user would run them:
+  ``calibrate_settings(target="resources")``, one window per proof, the
+  plain verifier;
+* ``tuned``: the circuit chosen by ``zkalert tune`` (hand-set scale and
+  decomposition, smallest logrows that keeps every validation decision), one
+  window per proof; also proved on the parallel pool;
+* ``tuned-bN``: the tuned circuit with N windows per proof (one commitment
+  and one score per window, recorded in order in one registry call).
+
+For each: witness, prove, encode, eth_call and end-to-end time (mean, P95),
+proofs and windows per minute, gas and calldata bytes per alert (registry
+write included), verifier runtime size, setup time, key sizes, the prover's
+peak RSS and decision agreement with the float model. Written to
+``reports/bench/`` as JSON, Markdown and PNG figures. Keys are generated
+fresh (setup is timed), in a key cache private to the run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from . import chain as chainmod
+from .circuit import CircuitConfig, CircuitInfo, compile_circuit
+from .config import GENERATED_DIR, PROJECT_ROOT, Workspace
+from .data import load_tennessee_eastman
+from .detector import Detector, TrainConfig, train
+from .metrics import machine
+from .pool import ProofJob, ProverPool
+from .prover import Prover
+from .toolchain import tool
+from .tuning import tune
+
+REPORT_DIR = PROJECT_ROOT / "reports" / "bench"
+BENCH_CHAIN_ID = 31998
+BENCH_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"  # anvil account 0
+
+TARGETS = {
+    "single_median_prove_s": 1.0,
+    "single_speedup_vs_naive": 5.0,
+    "batched_prove_s_per_window": 0.5,
+    "batched_gas_per_alert": 150_000,
+    "batched_calldata_bytes_per_alert": 1_000,
+    "prover_peak_rss_bytes": 2_000_000_000,
+    "decision_agreement": 0.999,
+    "roc_auc_change": 0.002,
+}
+
+
+@dataclass(frozen=True)
+class BenchOptions:
+    windows: int = 16  # real TE windows proved by every pipeline
+    batch_sizes: tuple[int, ...] = (8, 16)
+    agreement_windows: int = 1000  # test windows run through each circuit (witness only)
+    memory_budget_bytes: int = 2_000_000_000  # for the single-window pipelines (the default configuration)
+    batched_memory_budget_bytes: int = 12_000_000_000  # larger circuits need more; refused above it
+    fault: int = 6  # the TE fault run the proved windows come from (rows from 150: normal, then faulty)
+    first_row: int = 150
+    report_dir: Path = REPORT_DIR
+    tune_scales: tuple[int, ...] = (8, 9, 10)
+    tune_decompositions: tuple[tuple[int, int], ...] = ((1024, 2), (1024, 3))
+    epochs: int = 200
+
+
+@dataclass
+class PipelineResult:
+    name: str
+    description: str
+    windows_per_proof: int
+    circuit: dict[str, Any]
+    setup_s: float
+    proofs: list[dict[str, Any]] = field(default_factory=list)
+    agreement: dict[str, Any] = field(default_factory=dict)
+    peak_rss_bytes: int = 0
+    parallel: dict[str, Any] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        def stat(key: str) -> dict[str, float]:
+            values = np.array([p[key] for p in self.proofs], dtype=float)
+            return {"mean": float(values.mean()), "median": float(np.median(values)), "p95": float(np.percentile(values, 95))}
+
+        b = self.windows_per_proof
+        prove = stat("prove_s")
+        return {
+            "windows_per_proof": b,
+            "proofs": len(self.proofs),
+            "witness_s": stat("witness_s"),
+            "prove_s": prove,
+            "prove_s_per_window": prove["mean"] / b,
+            "encode_s": stat("encode_s"),
+            "eth_call_s": stat("eth_call_s"),
+            "tx_s": stat("tx_s"),
+            "end_to_end_s": stat("end_to_end_s"),
+            "proofs_per_minute": 60.0 / prove["mean"],
+            "windows_per_minute": 60.0 * b / prove["mean"],
+            "gas_per_alert": float(np.mean([p["gas_used"] for p in self.proofs])) / b,
+            "calldata_bytes_per_alert": float(np.mean([p["calldata_bytes"] for p in self.proofs])) / b,
+            "proof_bytes": int(self.proofs[0]["proof_bytes"]),
+            "eth_call_true_rate": float(np.mean([p["verified"] for p in self.proofs])),
+            "verifier_runtime_bytes": self.circuit["verifier_runtime_bytes"],
+            "setup_s": self.setup_s,
+            "pk_bytes": self.circuit["pk_bytes"],
+            "vk_bytes": self.circuit["vk_bytes"],
+            "logrows": self.circuit["logrows"],
+            "num_rows": self.circuit["num_rows"],
+            "peak_rss_bytes": self.peak_rss_bytes,
+            "decision_agreement": self.agreement.get("agreement"),
+            "roc_auc_float": self.agreement.get("roc_auc_float"),
+            "roc_auc_circuit": self.agreement.get("roc_auc_circuit"),
+            "parallel": self.parallel,
+        }
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class _Anvil:
+    """A private anvil for the run (its own chain id, so no developer deployment is touched)."""
+
+    def __init__(self) -> None:
+        self.url = f"http://127.0.0.1:{_free_port()}"
+        port = self.url.rsplit(":", 1)[1]
+        self.proc = subprocess.Popen(
+            [str(tool("anvil")), "--port", port, "--chain-id", str(BENCH_CHAIN_ID), "--silent", "--gas-limit", "60000000"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                chainmod.connect(self.url)
+                break
+            except Exception:
+                if time.monotonic() > deadline:
+                    self.close()
+                    raise
+                time.sleep(0.2)
+
+    def close(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+        shutil.rmtree(PROJECT_ROOT / "deployments" / str(BENCH_CHAIN_ID), ignore_errors=True)
+
+
+def _roc_auc(scores: np.ndarray, labels: np.ndarray) -> float | None:
+    from sklearn.metrics import roc_auc_score
+
+    if labels.min() == labels.max():
+        return None
+    return float(roc_auc_score(labels, scores))
+
+
+def decision_agreement(detector: Detector, workspace: Workspace, windows: np.ndarray, labels: np.ndarray) -> dict[str, Any]:
+    """Run the single-window circuit (witness only) on ``windows``; compare with the float model."""
+    prover = Prover(workspace)
+    info = prover.info
+    scaled = detector.scale(windows)
+    float_scores = detector.score_scaled(scaled)
+    circuit_felts = np.array([prover.statement_instances(scaled[i : i + 1], "agreement")[1] for i in range(len(scaled))])
+    circuit_scores = circuit_felts / (info.score_divisor * 2**info.output_scale)
+    float_alarm = float_scores >= detector.threshold
+    circuit_alarm = circuit_felts >= info.threshold_felt
+    auc_float, auc_circuit = _roc_auc(float_scores, labels), _roc_auc(circuit_scores, labels)
+    return {
+        "windows": int(len(scaled)),
+        "agreement": float((float_alarm == circuit_alarm).mean()),
+        "disagreements": int((float_alarm != circuit_alarm).sum()),
+        "max_abs_score_error": float(np.abs(circuit_scores - float_scores).max()),
+        "roc_auc_float": auc_float,
+        "roc_auc_circuit": auc_circuit,
+        "roc_auc_change": None if auc_float is None or auc_circuit is None else abs(auc_circuit - auc_float),
+    }
+
+
+def _run_pipeline(
+    name: str,
+    description: str,
+    detector: Detector,
+    te: Any,
+    config: CircuitConfig,
+    windows_per_proof: int,
+    proved_windows: np.ndarray,
+    anvil: _Anvil,
+    options: BenchOptions,
+    echo: Callable[[str], None],
+    agreement_set: tuple[np.ndarray, np.ndarray] | None,
+    parallel: bool = False,
+) -> PipelineResult:
+    workspace = Workspace.at(PROJECT_ROOT / "build" / "bench" / name)
+    detector.save(workspace)
+    contract = "Bench" + "".join(part.capitalize() for part in name.replace("-", " ").split()) + "Verifier"
+    echo(f"[{name}] compile + setup ({description})")
+    started = time.perf_counter()
+    info = compile_circuit(detector, workspace, te.train, config, contract, echo=lambda m: echo("    " + m), windows_per_proof=windows_per_proof)
+    setup_s = time.perf_counter() - started  # settings, calibration, compile, SRS, setup, verifier
+    result = PipelineResult(name, description, windows_per_proof, {k: v for k, v in asdict(info).items() if k != "verifier_source"}, setup_s)
+    echo(f"    logrows {info.logrows}, {info.num_rows} rows, setup {setup_s:.1f} s, verifier {info.verifier_runtime_bytes:,} B")
+
+    deployment = chainmod.deploy(info, anvil.url, key=BENCH_KEY)
+    w3 = chainmod.connect(anvil.url)
+    gateway = chainmod.Gateway(w3, deployment, key=BENCH_KEY)
+    verifier = deployment.model(info.model_id).verifier
+    stream = chainmod.stream_id(f"bench/{name}")
+
+    scaled = detector.scale(proved_windows)
+    float_scores = detector.score_scaled(scaled)
+    jobs = [
+        ProofJob(scaled[i : i + windows_per_proof], f"{name}-{i // windows_per_proof}", float(float_scores[i]))
+        for i in range(0, len(scaled) - windows_per_proof + 1, windows_per_proof)
+    ]
+    echo(f"    proving {len(jobs)} proof(s) of {windows_per_proof} window(s), one at a time")
+    budget = options.memory_budget_bytes if windows_per_proof == 1 else options.batched_memory_budget_bytes
+    with ProverPool(workspace, budget, max_workers=1) as pool:
+        for job in jobs:
+            outcome = pool.prove_all([job])[0]
+            proven = outcome.proven
+            result.peak_rss_bytes = max(result.peak_rss_bytes, outcome.peak_rss_bytes)
+            started = time.perf_counter()
+            calldata = chainmod.ezkl_calldata(proven)
+            ezkl_encode_s = time.perf_counter() - started
+            verified, eth_call_s = chainmod.verifier_eth_call(w3, verifier, calldata)
+            submission = gateway.submit(stream, info.model_id, proven)
+            result.proofs.append(
+                {
+                    "name": job.name,
+                    "witness_s": proven.witness_s,
+                    "prove_s": proven.prove_s,
+                    "encode_s": ezkl_encode_s + submission.encode_s,
+                    "eth_call_s": eth_call_s,
+                    "tx_s": submission.tx_s,
+                    "end_to_end_s": proven.witness_s + proven.prove_s + ezkl_encode_s + submission.encode_s + eth_call_s + submission.tx_s,
+                    "gas_used": submission.gas_used,
+                    "calldata_bytes": submission.calldata_bytes,
+                    "verifier_calldata_bytes": len(calldata),
+                    "proof_bytes": len(proven.proof),
+                    "verified": verified,
+                }
+            )
+            echo(f"    {job.name}: prove {proven.prove_s:.2f} s, gas {submission.gas_used:,}, eth_call {'TRUE' if verified else 'FALSE'}")
+
+    if parallel:
+        with ProverPool(workspace, options.memory_budget_bytes) as pool:
+            echo(f"    parallel pool: {pool.workers} worker(s) within {options.memory_budget_bytes / 1e9:.1f} GB")
+            pool.prove_all(jobs[:1])  # workers load the circuit before the clock starts
+            started = time.perf_counter()
+            outcomes = pool.prove_all([ProofJob(j.windows, j.name + "-pool", j.float_score) for j in jobs])
+            wall = time.perf_counter() - started
+        result.parallel = {
+            "workers": pool.workers,
+            "proofs": len(jobs),
+            "wall_s": wall,
+            "proofs_per_minute": 60.0 * len(jobs) / wall,
+            "peak_rss_bytes_per_worker": max(o.peak_rss_bytes for o in outcomes),
+        }
+        echo(f"    parallel: {result.parallel['proofs_per_minute']:.1f} proofs/min with {pool.workers} workers")
+
+    if agreement_set is not None:
+        echo(f"    decision agreement on {len(agreement_set[0])} test windows (witness only)")
+        result.agreement = decision_agreement(detector, workspace, *agreement_set)
+    (GENERATED_DIR / f"{contract}.sol").unlink(missing_ok=True)
+    return result
+
+
+def run(options: BenchOptions = BenchOptions(), echo: Callable[[str], None] = print) -> dict[str, Any]:
+    started = time.perf_counter()
+    options.report_dir.mkdir(parents=True, exist_ok=True)
+    te = load_tennessee_eastman()
+    echo("training the detector (the same model for every pipeline)")
+    detector = train(te.train, te.validation.windows, te.validation.labels, TrainConfig(epochs=options.epochs), progress=False)
+
+    run_ids = np.flatnonzero(te.test.fault_ids == options.fault)
+    proved = te.test.windows[run_ids[options.first_row : options.first_row + options.windows]]
+    rng = np.random.default_rng(0)
+    sample = rng.choice(len(te.test), size=min(options.agreement_windows, len(te.test)), replace=False)
+    agreement_set = (te.test.windows[sample], te.test.labels[sample])
+
+    echo("tuning the circuit on validation windows")
+    tune_ws = Workspace.at(PROJECT_ROOT / "build" / "bench" / "tune")
+    detector.save(tune_ws)
+    tuning = tune(detector, tune_ws, te.validation.windows, options.tune_scales, options.tune_decompositions, echo=lambda m: echo("  " + m))
+    chosen = tuning["chosen"]
+    tuned = CircuitConfig(input_scale=chosen["input_scale"], param_scale=chosen["input_scale"], decomp_base=chosen["decomp_base"], decomp_legs=chosen["decomp_legs"])
+
+    key_cache = tempfile.mkdtemp(prefix="zkalert-bench-keys-")
+    previous_cache = os.environ.get("ZKALERT_KEY_CACHE")
+    os.environ["ZKALERT_KEY_CACHE"] = key_cache  # setup is part of what we measure: no cached keys
+    anvil = _Anvil()
+    results: list[PipelineResult] = []
+    try:
+        results.append(_run_pipeline("naive", "ezkl calibrate_settings(resources), 1 window/proof, plain verifier", detector, te, CircuitConfig.ezkl_default(), 1, proved, anvil, options, echo, agreement_set))
+        results.append(_run_pipeline("tuned", f"scale {tuned.input_scale}, decomposition {tuned.decomp_base}x{tuned.decomp_legs}, 1 window/proof", detector, te, tuned, 1, proved, anvil, options, echo, agreement_set, parallel=True))
+        for b in options.batch_sizes:
+            results.append(_run_pipeline(f"tuned-b{b}", f"tuned circuit, {b} windows/proof", detector, te, tuned, b, proved, anvil, options, echo, None))
+    finally:
+        anvil.close()
+        shutil.rmtree(key_cache, ignore_errors=True)
+        if previous_cache is None:
+            os.environ.pop("ZKALERT_KEY_CACHE", None)
+        else:
+            os.environ["ZKALERT_KEY_CACHE"] = previous_cache
+
+    summaries = {r.name: r.summary() for r in results}
+    report = {
+        "machine": machine(),
+        "forge": _tool_version("forge"),
+        "options": {k: (list(v) if isinstance(v, tuple) else str(v) if isinstance(v, Path) else v) for k, v in asdict(options).items()},
+        "data": {"proved_windows": f"Tennessee Eastman d{options.fault:02d}_te rows {options.first_row}..{options.first_row + options.windows - 1} (fault from row 160)", "agreement_windows": int(len(sample))},
+        "detector": {"threshold": detector.threshold, "validation": detector.validation},
+        "tuning": {"chosen": chosen, "tune_s": tuning["tune_s"], "candidates": len(tuning["candidates"])},
+        "pipelines": summaries,
+        "proofs": {r.name: r.proofs for r in results},
+        "agreement": {r.name: r.agreement for r in results if r.agreement},
+        "ratios": _ratios(summaries),
+        "targets": _targets(summaries, options.batch_sizes),
+        "bench_s": time.perf_counter() - started,
+    }
+    (options.report_dir / "bench.json").write_text(json.dumps(report, indent=2, default=float))
+    (options.report_dir / "bench.md").write_text(markdown(report))
+    figures(report, options.report_dir)
+    echo(markdown(report))
+    return report
+
+
+def _tool_version(name: str) -> str:
+    try:
+        return subprocess.run([str(tool(name)), "--version"], capture_output=True, text=True).stdout.splitlines()[0]
+    except Exception:
+        return "unknown"
+
+
+def _ratios(s: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    naive, tuned = s["naive"], s["tuned"]
+    ratios: dict[str, Any] = {
+        "tuned/naive prove_s (median)": tuned["prove_s"]["median"] / naive["prove_s"]["median"],
+        "naive/tuned speedup (median prove)": naive["prove_s"]["median"] / tuned["prove_s"]["median"],
+        "tuned/naive end_to_end_s (mean)": tuned["end_to_end_s"]["mean"] / naive["end_to_end_s"]["mean"],
+        "tuned/naive gas per alert": tuned["gas_per_alert"] / naive["gas_per_alert"],
+        "tuned/naive calldata per alert": tuned["calldata_bytes_per_alert"] / naive["calldata_bytes_per_alert"],
+        "tuned/naive setup_s": tuned["setup_s"] / naive["setup_s"],
+        "tuned/naive pk_bytes": tuned["pk_bytes"] / naive["pk_bytes"],
+        "tuned/naive peak RSS": tuned["peak_rss_bytes"] / naive["peak_rss_bytes"],
+    }
+    for name, summary in s.items():
+        if name.startswith("tuned-b"):
+            ratios[f"{name}/naive prove_s per window"] = summary["prove_s_per_window"] / naive["prove_s"]["mean"]
+            ratios[f"{name}/naive gas per alert"] = summary["gas_per_alert"] / naive["gas_per_alert"]
+    return ratios
+
+
+def _targets(s: dict[str, dict[str, Any]], batch_sizes: tuple[int, ...]) -> list[dict[str, Any]]:
+    tuned = s["tuned"]
+    speedup = s["naive"]["prove_s"]["median"] / tuned["prove_s"]["median"]
+    best_batch = min((s[f"tuned-b{b}"] for b in batch_sizes), key=lambda x: x["gas_per_alert"]) if batch_sizes else None
+    rows = [
+        ("single-window median prove (s)", "<= 1.0", tuned["prove_s"]["median"], tuned["prove_s"]["median"] <= 1.0),
+        ("speed-up vs naive (median prove)", ">= 5x", speedup, speedup >= 5.0),
+        ("decision agreement with float", ">= 99.9%", tuned["decision_agreement"], (tuned["decision_agreement"] or 0) >= 0.999),
+        ("ROC-AUC change", "<= 0.002", abs((tuned["roc_auc_circuit"] or 0) - (tuned["roc_auc_float"] or 0)), abs((tuned["roc_auc_circuit"] or 0) - (tuned["roc_auc_float"] or 0)) <= 0.002),
+        ("prover peak RSS, default config (GB)", "<= 2.0", tuned["peak_rss_bytes"] / 1e9, tuned["peak_rss_bytes"] <= 2e9),
+    ]
+    if best_batch is not None:
+        b = best_batch["windows_per_proof"]
+        rows += [
+            (f"batched (B={b}) proving per window (s)", "<= 0.5", best_batch["prove_s_per_window"], best_batch["prove_s_per_window"] <= 0.5),
+            (f"batched (B={b}) gas per alert", "<= 150,000", best_batch["gas_per_alert"], best_batch["gas_per_alert"] <= 150_000),
+            (f"batched (B={b}) calldata per alert (B)", "<= 1,000", best_batch["calldata_bytes_per_alert"], best_batch["calldata_bytes_per_alert"] <= 1_000),
+        ]
+    return [{"target": t, "goal": g, "measured": m, "met": bool(ok)} for t, g, m, ok in rows]
+
+
+def _fmt(value: Any, digits: int = 3) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}" if abs(value) < 1000 else f"{value:,.0f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def markdown(report: dict[str, Any]) -> str:
+    p = report["pipelines"]
+    names = list(p)
+    m = report["machine"]
+    lines = [
+        "# zkalert benchmark: naive EZKL vs tuned vs batched",
+        "",
+        f"Machine: {m['platform']}, {m['cpus']} CPUs; Python {m['python']}, ezkl {m['ezkl']}, torch {m['torch']}, web3 {m['web3']}; {report['forge']}.",
+        f"Windows: {report['data']['proved_windows']}; decision agreement on {report['data']['agreement_windows']} random test windows.",
+        f"Tuned circuit: scale {report['tuning']['chosen']['input_scale']}, decomposition {report['tuning']['chosen']['decomp_base']} x {report['tuning']['chosen']['decomp_legs']} (tuning took {report['tuning']['tune_s']:.0f} s over {report['tuning']['candidates']} candidates).",
+        f"Whole run: {report['bench_s']:.0f} s.",
+        "",
+        "| metric | " + " | ".join(names) + " |",
+        "| --- | " + " | ".join("---:" for _ in names) + " |",
+    ]
+
+    def row(label: str, getter: Callable[[dict[str, Any]], Any], digits: int = 3) -> None:
+        lines.append(f"| {label} | " + " | ".join(_fmt(getter(p[n]), digits) for n in names) + " |")
+
+    row("windows per proof", lambda x: x["windows_per_proof"])
+    row("logrows (rows used)", lambda x: f"{x['logrows']} ({x['num_rows']:,})")
+    for key in ("witness_s", "prove_s", "encode_s", "eth_call_s", "tx_s", "end_to_end_s"):
+        row(f"{key} mean / P95", lambda x, k=key: f"{x[k]['mean']:.3f} / {x[k]['p95']:.3f}")
+    row("prove_s median", lambda x: x["prove_s"]["median"])
+    row("proving per window (s)", lambda x: x["prove_s_per_window"])
+    row("proofs per minute", lambda x: x["proofs_per_minute"], 1)
+    row("windows per minute", lambda x: x["windows_per_minute"], 1)
+    row("gas per alert (verify + record)", lambda x: int(x["gas_per_alert"]))
+    row("calldata bytes per alert", lambda x: int(x["calldata_bytes_per_alert"]))
+    row("proof bytes", lambda x: x["proof_bytes"])
+    row("eth_call TRUE rate", lambda x: f"{x['eth_call_true_rate']:.0%}")
+    row("verifier runtime bytes (EIP-170: 24,576)", lambda x: x["verifier_runtime_bytes"])
+    row("setup s (settings..verifier)", lambda x: x["setup_s"], 1)
+    row("pk / vk MB", lambda x: f"{x['pk_bytes'] / 1e6:.0f} / {x['vk_bytes'] / 1e6:.2f}")
+    row("prover peak RSS (GB)", lambda x: x["peak_rss_bytes"] / 1e9, 2)
+    row("decision agreement with float", lambda x: None if x["decision_agreement"] is None else f"{x['decision_agreement']:.2%}")
+    row("ROC-AUC float / circuit", lambda x: None if x["roc_auc_float"] is None else f"{x['roc_auc_float']:.4f} / {x['roc_auc_circuit']:.4f}")
+    par = p.get("tuned", {}).get("parallel")
+    if par:
+        lines += ["", f"Parallel pool (tuned, single window): {par['workers']} worker(s), {par['proofs_per_minute']:.1f} proofs/min ({par['proofs']} proofs in {par['wall_s']:.1f} s), peak RSS per worker {par['peak_rss_bytes_per_worker'] / 1e9:.2f} GB."]
+    lines += ["", "Batched pipelines reuse the tuned single-window circuit's per-window arithmetic; their decision agreement is the tuned row's.", "", "## Ratios", "", "| ratio | value |", "| --- | ---: |"]
+    lines += [f"| {k} | {v:.3f} |" for k, v in report["ratios"].items()]
+    lines += ["", "## Targets (issue 3)", "", "| target | goal | measured | met |", "| --- | --- | ---: | --- |"]
+    lines += [f"| {t['target']} | {t['goal']} | {_fmt(t['measured'])} | {'yes' if t['met'] else 'NO'} |" for t in report["targets"]]
+    lines += ["", "Figures: `time_breakdown.png`, `prove_hist.png`, `eth_call_hist.png`, `calldata_vs_latency.png`.", ""]
+    return "\n".join(lines)
+
+
+def figures(report: dict[str, Any], folder: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    proofs = report["proofs"]
+    names = list(proofs)
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    stages = ("witness_s", "prove_s", "encode_s", "eth_call_s", "tx_s")
+    x0 = 0
+    ticks, labels = [], []
+    for name in names:
+        b = report["pipelines"][name]["windows_per_proof"]
+        for i, p in enumerate(proofs[name]):
+            bottom = 0.0
+            for k, stage in enumerate(stages):
+                value = p[stage] / b
+                ax.bar(x0 + i, value, bottom=bottom, color=colors[k], label=stage.removesuffix("_s") if x0 + i == 0 else None)
+                bottom += value
+        ticks.append(x0 + (len(proofs[name]) - 1) / 2)
+        labels.append(name)
+        x0 += len(proofs[name]) + 2
+    ax.set_xticks(ticks, labels)
+    ax.set_ylabel("seconds per window")
+    ax.set_title("Per-sample time breakdown (per window; batched proofs divided by B)")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(folder / "time_breakdown.png", dpi=110)
+    plt.close(fig)
+
+    for key, title, filename in (("prove_s", "Proving time per proof", "prove_hist.png"), ("eth_call_s", "eth_call verification time", "eth_call_hist.png")):
+        fig, ax = plt.subplots(figsize=(7, 4))
+        for k, name in enumerate(names):
+            ax.hist([p[key] for p in proofs[name]], bins=10, alpha=0.6, color=colors[k % len(colors)], label=name)
+        ax.set_xlabel("seconds")
+        ax.set_ylabel("proofs")
+        ax.set_title(title)
+        ax.legend()
+        fig.tight_layout()
+        fig.savefig(folder / filename, dpi=110)
+        plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for k, name in enumerate(names):
+        b = report["pipelines"][name]["windows_per_proof"]
+        ax.scatter([p["calldata_bytes"] / b for p in proofs[name]], [p["eth_call_s"] * 1000 for p in proofs[name]], color=colors[k % len(colors)], label=name)
+    ax.set_xlabel("registry calldata bytes per alert")
+    ax.set_ylabel("eth_call verification latency (ms)")
+    ax.set_title("Calldata size vs verification latency")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(folder / "calldata_vs_latency.png", dpi=110)
+    plt.close(fig)
