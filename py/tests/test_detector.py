@@ -3,7 +3,17 @@ import pytest
 
 from zkalert.config import Workspace
 from zkalert.data import load_tennessee_eastman
-from zkalert.detector import Detector, TrainConfig, best_f1_threshold, train
+from zkalert.detector import (
+    Detector,
+    TrainConfig,
+    best_f1_threshold,
+    choose_threshold,
+    cross_fitted_scores,
+    far_threshold,
+    fold_slices,
+    threshold_stats,
+    train,
+)
 from zkalert.errors import ZkAlertError
 
 
@@ -56,3 +66,47 @@ def test_training_is_reproducible_and_separates_faults(tmp_path):
 def test_loading_without_training_says_what_to_run(tmp_path):
     with pytest.raises(ZkAlertError, match="run `zkalert train` first"):
         Detector.load(Workspace.at(tmp_path))
+
+
+def test_far_threshold_allows_at_most_the_target_share_of_normals():
+    normals = np.arange(1.0, 101.0)  # 100 normal scores 1..100
+    threshold = far_threshold(normals, 0.05)
+    assert (normals >= threshold).sum() == 5
+    assert 95.0 < threshold < 96.0  # halfway: fixed-point rounding cannot flip a neighbour
+    assert (normals >= far_threshold(normals, 0.0)).sum() == 0
+    with pytest.raises(ZkAlertError, match="needs normal validation windows"):
+        far_threshold(np.zeros(0), 0.01)
+
+
+def test_threshold_stats_say_undefined_instead_of_dividing_by_zero():
+    stats = threshold_stats(np.array([0.1, 0.9]), np.array([1, 1]), threshold=0.5)
+    assert stats["recall"] == 0.5 and stats["precision"] == 1.0
+    assert stats["false_positive_rate"] is None  # no normal windows
+    assert threshold_stats(np.array([0.1]), np.array([0]), threshold=0.5)["precision"] is None
+
+
+def test_choose_threshold_uses_held_out_normals_as_extra_negatives():
+    threshold, stats = choose_threshold(np.array([0.1, 0.2, 0.3]), np.array([0.9, 1.0]), np.array([1, 1]), "best-f1", 0.01)
+    assert 0.3 < threshold <= 0.9  # every held-out normal below, every fault at or above
+    assert stats["f1"] == 1.0 and stats["normal_windows"] == 3 and stats["fault_windows"] == 2
+    with pytest.raises(ZkAlertError, match="one class only"):
+        choose_threshold(np.zeros(0), np.array([0.9, 1.0]), np.array([1, 1]), "best-f1", 0.01)
+    with pytest.raises(ZkAlertError, match="threshold rule 'median' is not one of"):
+        TrainConfig(threshold_rule="median")
+
+
+def test_cross_fitting_scores_each_contiguous_fold_with_a_model_that_never_saw_it():
+    windows = np.arange(10.0).reshape(10, 1)
+    assert [(s.start, s.stop) for s in fold_slices(10, 3)] == [(0, 3), (3, 7), (7, 10)]
+    seen = []
+
+    def fit_and_score(rest, held_out):
+        assert not set(rest.ravel()) & set(held_out.ravel())
+        seen.append(held_out.ravel().tolist())
+        return held_out.ravel() * 0 + len(rest)
+
+    scores = cross_fitted_scores(windows, 3, fit_and_score)
+    assert scores.tolist() == [7.0] * 3 + [6.0] * 4 + [7.0] * 3
+    assert sum(seen, []) == list(range(10))
+    with pytest.raises(ZkAlertError, match="need at least 20 training windows"):
+        fold_slices(10, 20)

@@ -8,10 +8,10 @@ XMV) sampled every 3 minutes.
 * ``dNN.dat`` (NN = 01..21): 480 training rows recorded after fault NN began;
 * ``dNN_te.dat`` (NN = 00..21): 960 test rows, the fault starting at row 160.
 
-Splits never mix files: the detector is fitted on part of ``d00.dat``, the
-threshold is chosen on the rest of ``d00.dat`` plus rows of the fault training
-files, and every reported figure comes from the ``_te`` test files. Scaling is
-fitted on the training rows only.
+Splits never mix files: the detector is fitted on ``d00.dat``, the threshold is
+chosen on held-out normal scores (cross-fitted on ``d00.dat``) plus rows of the
+fault training files, and every reported figure comes from the ``_te`` test
+files. Scaling is fitted on the training rows only.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import json
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -101,29 +102,69 @@ def load_csv(path: StrPath, width: int | None = None, label_column: str | None =
     return check_matrix(frame.to_numpy(dtype=np.float64), width, str(csv_path)), labels
 
 
+#: Whitening ignores directions whose training variance is below this fraction of the largest:
+#: they carry no information (constant or exactly dependent columns) and 1/sqrt(0) is no scale.
+WHITEN_RANK_TOLERANCE = 1e-12
+
+
 @dataclass(frozen=True)
 class Scaler:
-    """Per-variable standardisation fitted on training rows only."""
+    """Per-variable standardisation, optionally followed by PCA whitening; fitted on training rows only.
+
+    With whitening the output is ``((x - mean) / std) @ rotation``: the training rows'
+    principal components, each divided by its standard deviation, so normal
+    windows have identity covariance and a window that breaks a correlation the
+    plant always keeps (a valve no longer following its level controller) stands
+    out even when every single variable is within its usual range.
+    """
 
     mean: FloatArray
     std: FloatArray
+    rotation: FloatArray | None = None
 
     @classmethod
-    def fit(cls, rows: FloatArray) -> Scaler:
+    def fit(cls, rows: FloatArray, whiten: bool = False) -> Scaler:
+        rows = check_matrix(rows, None, "training windows")
         std = rows.std(axis=0)
         std[std < 1e-12] = 1.0  # a constant variable carries no information; keep it finite
-        return cls(mean=rows.mean(axis=0), std=std)
+        mean = rows.mean(axis=0)
+        if not whiten:
+            return cls(mean=mean, std=std)
+        if rows.shape[0] < 2:
+            raise DataError("whitening needs at least 2 training windows")
+        covariance = np.atleast_2d(np.cov((rows - mean) / std, rowvar=False))
+        eigenvalues, vectors = np.linalg.eigh(covariance)
+        order = np.argsort(eigenvalues)[::-1]
+        eigenvalues, vectors = eigenvalues[order], vectors[:, order]
+        kept = eigenvalues > WHITEN_RANK_TOLERANCE * max(float(eigenvalues[0]), 1e-300)
+        inverse_sd = np.where(kept, 1.0 / np.sqrt(np.where(kept, eigenvalues, 1.0)), 0.0)
+        # the sign of an eigenvector is arbitrary: fix it so a refit gives the same rotation
+        signs = np.sign(vectors[np.argmax(np.abs(vectors), axis=0), np.arange(vectors.shape[1])])
+        return cls(mean=mean, std=std, rotation=vectors * signs * inverse_sd)
+
+    @property
+    def width(self) -> int:
+        return int(self.mean.shape[0])
 
     def transform(self, rows: FloatArray) -> FloatArray:
-        rows = check_matrix(rows, width=self.mean.shape[0], what="windows")
-        return (rows - self.mean) / self.std
+        rows = check_matrix(rows, width=self.width, what="windows")
+        scaled = (rows - self.mean) / self.std
+        return scaled if self.rotation is None else scaled @ self.rotation
 
-    def to_json(self) -> dict[str, list[float]]:
-        return {"mean": self.mean.tolist(), "std": self.std.tolist()}
+    def to_json(self) -> dict[str, list[float] | list[list[float]]]:
+        data: dict[str, list[float] | list[list[float]]] = {"mean": self.mean.tolist(), "std": self.std.tolist()}
+        if self.rotation is not None:
+            data["rotation"] = self.rotation.tolist()
+        return data
 
     @classmethod
-    def from_json(cls, data: dict[str, list[float]]) -> Scaler:
-        return cls(mean=np.asarray(data["mean"]), std=np.asarray(data["std"]))
+    def from_json(cls, data: dict[str, Any]) -> Scaler:
+        rotation = data.get("rotation")
+        return cls(
+            mean=np.asarray(data["mean"], dtype=np.float64),
+            std=np.asarray(data["std"], dtype=np.float64),
+            rotation=None if rotation is None else np.asarray(rotation, dtype=np.float64),
+        )
 
 
 @dataclass(frozen=True)
@@ -163,21 +204,32 @@ def _concat(parts: list[LabelledSet]) -> LabelledSet:
 
 def load_tennessee_eastman(
     faults: tuple[int, ...] = TE_FAULTS,
-    validation_normal_fraction: float = 0.2,
+    validation_normal_fraction: float = 0.0,
     validation_fault_rows: int = 5,
     seed: int = 0,
 ) -> TennesseeEastman:
-    """Build the splits from bibmon's files (offline; nothing is downloaded)."""
+    """Build the splits from bibmon's files (offline; nothing is downloaded).
+
+    By default all 500 ``d00.dat`` rows are training data and the validation
+    split holds fault rows only: the detector's training cross-fits itself on
+    ``d00.dat`` to get held-out normal scores (``TrainConfig.cv_folds``), which
+    uses the few normal rows there are far better than holding 100 back. With
+    ``validation_normal_fraction > 0`` the *last* rows of ``d00.dat`` are held
+    out instead, as one contiguous block: neighbouring rows are correlated, so
+    a random split would leak validation rows' neighbours into training.
+    """
     for fault in faults:
         if fault not in TE_FAULTS:
             raise DataError(f"Tennessee Eastman fault {fault} does not exist (faults are 1..21)")
+    if not 0.0 <= validation_normal_fraction < 1.0:
+        raise DataError(f"validation_normal_fraction must be in [0, 1), got {validation_normal_fraction}")
     rng = np.random.default_rng(seed)
     normal = load_te_file("d00.dat")
-    order = rng.permutation(normal.shape[0])
     n_val = int(round(validation_normal_fraction * normal.shape[0]))
-    val_idx, train_idx = np.sort(order[:n_val]), np.sort(order[n_val:])
-    if len(train_idx) == 0 or len(val_idx) == 0:
-        raise DataError("validation_normal_fraction leaves an empty training or validation split")
+    if validation_normal_fraction > 0 and n_val == 0:
+        raise DataError("validation_normal_fraction leaves an empty validation split")
+    train_idx = np.arange(normal.shape[0] - n_val)
+    val_idx = np.arange(normal.shape[0] - n_val, normal.shape[0])
 
     val_parts = [
         LabelledSet(normal[val_idx], np.zeros(len(val_idx), np.int64), np.zeros(len(val_idx), np.int64), val_idx.astype(np.int64))

@@ -4,7 +4,11 @@ Architecture ``d -> 32 -> 12 -> 32 -> d`` (d follows the data: 52 on
 Tennessee Eastman), trained on normal windows only with Gaussian input noise,
 dropout, an L1 activity penalty on the code (sparsity) and L2 weight decay.
 The anomaly score of a window is its mean absolute reconstruction error; the
-alarm threshold is the validation score that maximises F1.
+alarm threshold is the validation score that maximises F1 (or, as an option,
+the lowest one with a target false-alarm rate on normal windows). The window
+is standardised and PCA-whitened first (fitted on training rows only), and
+the training rows are also scored out-of-fold so the threshold sweep has
+honest normal scores even when normal data are scarce.
 
 What the circuit proves is :class:`ScoreModel`: window in, score out, in eval
 mode (no noise, no dropout), so the float reference and the proven function
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
+from typing import Callable
 
 import numpy as np
 import torch
@@ -24,6 +29,9 @@ from tqdm import tqdm
 from .config import Workspace
 from .data import FloatArray, Scaler, check_matrix
 from .errors import ZkAlertError
+
+
+THRESHOLD_RULES = ("best-f1", "far")
 
 
 @dataclass(frozen=True)
@@ -37,6 +45,18 @@ class TrainConfig:
     l1_activity: float = 1e-4  # sparsity of the 12-wide code
     l2_weight: float = 1e-5  # weight decay
     seed: int = 0
+    whiten: bool = True  # PCA-whiten the standardised window (fitted on training rows)
+    cv_folds: int = 5  # contiguous folds of the training rows scored out-of-fold for the threshold; 1 = off
+    threshold_rule: str = "best-f1"  # or "far": the lowest threshold with at most target_far on normals
+    target_far: float = 0.01
+
+    def __post_init__(self) -> None:
+        if self.threshold_rule not in THRESHOLD_RULES:
+            raise ZkAlertError(f"threshold rule {self.threshold_rule!r} is not one of {', '.join(THRESHOLD_RULES)}")
+        if not 0.0 <= self.target_far < 1.0:
+            raise ZkAlertError(f"target false-alarm rate must be in [0, 1), got {self.target_far}")
+        if self.cv_folds < 1:
+            raise ZkAlertError(f"cv_folds must be at least 1, got {self.cv_folds}")
 
 
 class SparseDenoisingAutoencoder(nn.Module):
@@ -184,25 +204,104 @@ def best_f1_threshold(scores: FloatArray, labels: np.ndarray) -> tuple[float, di
     }
 
 
-def train(
-    train_windows: FloatArray,
-    validation_windows: FloatArray,
-    validation_labels: np.ndarray,
-    config: TrainConfig = TrainConfig(),
-    progress: bool = True,
-) -> Detector:
-    """Fit scaler and autoencoder on normal rows, then choose the best-F1 threshold."""
-    train_windows = check_matrix(train_windows, None, "training windows")
-    width = train_windows.shape[1]
-    validation_windows = check_matrix(validation_windows, width, "validation windows")
+def far_threshold(normal_scores: FloatArray, target_far: float) -> float:
+    """The lowest threshold (alarm when score >= t) with at most ``target_far`` of the normal scores alarming."""
+    if len(normal_scores) == 0:
+        raise ZkAlertError("a false-alarm-rate threshold needs normal validation windows; there are none")
+    ordered = np.sort(np.asarray(normal_scores, dtype=np.float64))[::-1]
+    allowed = int(np.floor(target_far * len(ordered) + 1e-9))
+    if allowed >= len(ordered):
+        return float(ordered[-1])
+    highest_silent = ordered[allowed]  # must stay below the threshold
+    lowest_alarm = ordered[allowed - 1] if allowed > 0 else highest_silent
+    if lowest_alarm > highest_silent:
+        # halfway between the two, so rounding the threshold to fixed point cannot flip either
+        return float((highest_silent + lowest_alarm) / 2)
+    return float(np.nextafter(highest_silent, np.inf))
+
+
+def threshold_stats(scores: FloatArray, labels: np.ndarray, threshold: float) -> dict[str, float | None]:
+    """Precision, recall, F1 and false-positive rate at one threshold; None where a class is missing."""
+    labels = np.asarray(labels)
+    alarm = np.asarray(scores) >= threshold
+    tp = int(np.sum(alarm & (labels == 1)))
+    fp = int(np.sum(alarm & (labels == 0)))
+    positives, negatives = int(np.sum(labels == 1)), int(np.sum(labels == 0))
+    precision = tp / (tp + fp) if tp + fp else None
+    recall = tp / positives if positives else None
+    f1 = None
+    if precision is not None and recall is not None:
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0
+    return {"f1": f1, "precision": precision, "recall": recall, "false_positive_rate": fp / negatives if negatives else None}
+
+
+def choose_threshold(
+    normal_scores: FloatArray, validation_scores: FloatArray, validation_labels: np.ndarray, rule: str, target_far: float
+) -> tuple[float, dict[str, float | None]]:
+    """The alarm threshold from validation data only: best F1, or a target false-alarm rate on normals.
+
+    ``normal_scores`` are held-out (cross-fitted) scores of normal training
+    windows; they join the validation windows as extra normals.
+    """
+    scores = np.r_[np.asarray(normal_scores, dtype=np.float64), np.asarray(validation_scores, dtype=np.float64)]
+    labels = np.r_[np.zeros(len(normal_scores), np.int64), np.asarray(validation_labels, dtype=np.int64)]
+    if len(scores) == 0:
+        raise ZkAlertError("the validation split is empty: there is nothing to choose a threshold on")
+    if rule == "best-f1":
+        threshold, _ = best_f1_threshold(scores, labels)
+    elif rule == "far":
+        threshold = far_threshold(scores[labels == 0], target_far)
+    else:
+        raise ZkAlertError(f"threshold rule {rule!r} is not one of {', '.join(THRESHOLD_RULES)}")
+    stats = threshold_stats(scores, labels, threshold)
+    return threshold, {
+        **stats,
+        "rule": rule,  # type: ignore[dict-item]
+        "target_far": target_far if rule == "far" else None,
+        "normal_windows": float(np.sum(labels == 0)),
+        "fault_windows": float(np.sum(labels == 1)),
+    }
+
+
+def fold_slices(rows: int, folds: int) -> list[slice]:
+    """Contiguous folds: neighbouring windows are correlated, so a fold must not interleave with training."""
+    if folds > rows:
+        raise ZkAlertError(f"{folds} cross-fitting folds need at least {folds} training windows, got {rows}")
+    edges = np.linspace(0, rows, folds + 1).round().astype(int)
+    return [slice(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:])]
+
+
+def cross_fitted_scores(
+    train_windows: FloatArray, folds: int, fit_and_score: Callable[[FloatArray, FloatArray], FloatArray]
+) -> FloatArray:
+    """Out-of-fold scores of every training window: fit on the other folds, score the held-out one."""
+    if folds < 2:
+        return np.zeros(0)
+    parts = []
+    for held_out in fold_slices(len(train_windows), folds):
+        rest = np.r_[train_windows[: held_out.start], train_windows[held_out.stop :]]
+        parts.append(fit_and_score(rest, train_windows[held_out]))
+    return np.concatenate(parts)
+
+
+def _fit_autoencoder(scaled_windows: FloatArray, config: TrainConfig, progress: bool, desc: str = "train") -> SparseDenoisingAutoencoder:
+    # A 52-32-12 network's batches are far too small for intra-op threads to pay off; on a
+    # loaded machine they make training many times slower. Restore the caller's setting after.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return _fit_autoencoder_1(scaled_windows, config, progress, desc)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _fit_autoencoder_1(scaled_windows: FloatArray, config: TrainConfig, progress: bool, desc: str) -> SparseDenoisingAutoencoder:
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
-    scaler = Scaler.fit(train_windows)
-    scaled = torch.as_tensor(scaler.transform(train_windows), dtype=torch.float32)
-
-    model = SparseDenoisingAutoencoder(width, config.hidden, config.dropout)
+    scaled = torch.as_tensor(scaled_windows, dtype=torch.float32)
+    model = SparseDenoisingAutoencoder(scaled.shape[1], config.hidden, config.dropout)
     optimiser = torch.optim.Adam(model.parameters(), lr=config.learning_rate, weight_decay=config.l2_weight)
-    bar = tqdm(range(config.epochs), desc="train", unit="epoch", disable=not progress, mininterval=0.5)
+    bar = tqdm(range(config.epochs), desc=desc, unit="epoch", disable=not progress, mininterval=0.5)
     for _ in bar:
         model.train()
         epoch_loss = 0.0
@@ -218,11 +317,51 @@ def train(
         bar.set_postfix(loss=f"{epoch_loss / len(scaled):.4f}", refresh=False)
         perm = torch.as_tensor(rng.permutation(len(scaled)))
         scaled = scaled[perm]
-
     model.eval()
-    detector = Detector(model, scaler, threshold=0.0, config=config)
-    val_scores = detector.score(validation_windows)
-    threshold, stats = best_f1_threshold(val_scores, np.asarray(validation_labels))
-    detector.threshold = threshold
-    detector.validation = stats
+    return model
+
+
+def fit_detector(train_windows: FloatArray, config: TrainConfig, progress: bool = False, desc: str = "train") -> Detector:
+    """Scaler and autoencoder fitted on normal windows; no threshold yet."""
+    train_windows = check_matrix(train_windows, None, "training windows")
+    scaler = Scaler.fit(train_windows, whiten=config.whiten)
+    model = _fit_autoencoder(scaler.transform(train_windows), config, progress, desc)
+    return Detector(model, scaler, threshold=0.0, config=config)
+
+
+def train(
+    train_windows: FloatArray,
+    validation_windows: FloatArray,
+    validation_labels: np.ndarray,
+    config: TrainConfig = TrainConfig(),
+    progress: bool = True,
+) -> Detector:
+    """Fit scaler and autoencoder on normal windows, then choose the threshold on validation data.
+
+    With ``config.cv_folds > 1`` the training windows are also scored
+    out-of-fold (a detector fitted on the other folds scores each contiguous
+    fold) and those held-out normal scores join the validation sweep: the few
+    normal windows there are then serve both fitting and threshold choice,
+    without the threshold ever seeing a score of a window its model trained on.
+    """
+    train_windows = check_matrix(train_windows, None, "training windows")
+    width = train_windows.shape[1]
+    validation_windows = np.asarray(validation_windows, dtype=np.float64)
+    if validation_windows.size:
+        validation_windows = check_matrix(validation_windows, width, "validation windows")
+    validation_labels = np.asarray(validation_labels, dtype=np.int64)
+    if len(validation_labels) != len(validation_windows):
+        raise ZkAlertError(f"validation split: {len(validation_windows)} windows but {len(validation_labels)} labels")
+    if np.any((validation_labels != 0) & (validation_labels != 1)):
+        raise ZkAlertError("validation labels must be 0 (normal) or 1 (anomalous)")
+    detector = fit_detector(train_windows, config, progress)
+
+    def fold(rest: FloatArray, held_out: FloatArray) -> FloatArray:
+        return fit_detector(rest, config).score(held_out)
+
+    normal_scores = cross_fitted_scores(train_windows, config.cv_folds, fold)
+    val_scores = detector.score(validation_windows) if len(validation_windows) else np.zeros(0)
+    detector.threshold, detector.validation = choose_threshold(  # type: ignore[assignment]
+        normal_scores, val_scores, validation_labels, config.threshold_rule, config.target_far
+    )
     return detector
