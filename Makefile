@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 TOOLS_BIN := $(CURDIR)/.tools/node_modules/.bin
 export PATH := $(TOOLS_BIN):$(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup test test-sol test-py demo anvil anvil-stop fixtures snapshot clean
+.PHONY: setup test test-sol test-py demo anvil anvil-stop fixtures snapshot soak clean
 
 setup: $(VENV)/.installed .tools/.installed
 	@$(PY) -c "from zkalert.toolchain import link_solc_for_consumers, solc; link_solc_for_consumers(); print('solc:', solc())"
@@ -54,6 +54,13 @@ fixtures: setup
 
 snapshot:
 	forge snapshot
+
+# Durability soak (issue 6): hundreds of real alerts under random faults, not part of `make test`.
+# Needs a compiled workspace (SOAK_WORKDIR; build/fixture exists after `make fixtures`); proofs are cached.
+SOAK_WORKDIR ?= build/fixture
+SOAK_ARGS ?= --alerts 300 --streams 5
+soak: setup
+	$(VENV)/bin/zkalert soak --workdir $(SOAK_WORKDIR) $(SOAK_ARGS)
 
 clean:
 	rm -rf out cache broadcast build reports/demo

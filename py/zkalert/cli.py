@@ -11,6 +11,11 @@
     zkalert demo                  all of the above on real fault data
     zkalert bench                 naive EZKL vs tuned vs batched, same windows, one run
     zkalert node start|stop       a local anvil that outlives the command
+    zkalert outbox enqueue|add    record windows/proofs in the durable outbox (SQLite, WAL)
+    zkalert outbox run [--follow] the gateway worker: prove, send, confirm; survives crashes,
+                                  reorgs, dropped/stuck transactions and RPC outages
+    zkalert outbox status         what the outbox holds, per state
+    zkalert soak                  hundreds of real alerts under random faults: lost/duplicated
 
 Errors are one line on stderr and exit code 1; ``ZKALERT_DEBUG=1`` shows tracebacks.
 """
@@ -404,6 +409,32 @@ def outbox_status_cmd(
     typer.echo("  ".join(f"{state} {n}" for state, n in counts.items()))
     for r in open_rows:
         typer.echo(f"  row {r.id:>5} {r.state:<8} {r.stream} {r.window_key} nonce={r.nonce} sends={r.sends} {r.error or ''}")
+
+
+@app.command("soak")
+def soak_cmd(
+    alerts: Annotated[int, typer.Option(min=1, max=5000, help="Alerts (distinct real proofs) to push through.")] = 300,
+    streams: Annotated[int, typer.Option(min=1, max=21, help="Streams (one Tennessee Eastman fault run each).")] = 5,
+    workdir: WorkdirOpt = None,
+    seed: Annotated[int, typer.Option(help="Seed of the fault schedule.")] = 1,
+    block_time: Annotated[float, typer.Option(min=0.5, help="anvil interval mining, seconds per block.")] = 1.0,
+    confirmations: Annotated[int, typer.Option(min=1, help="Confirmation depth.")] = 2,
+    faults: Annotated[str, typer.Option(help="Comma-separated faults to inject (default: all).")] = "all",
+    twin: Annotated[bool, typer.Option("--twin/--no-twin", help="A second gateway process with the same key and alerts.")] = True,
+    max_minutes: Annotated[float, typer.Option(min=1, help="Stop injecting after this long if not drained.")] = 60.0,
+) -> None:
+    """Hundreds of real alerts through two gateway processes under random faults; counts lost and duplicated."""
+    from . import soak
+
+    chosen = soak.ALL_FAULTS if faults == "all" else tuple(f.strip() for f in faults.split(",") if f.strip())
+    options = soak.SoakOptions(alerts=alerts, streams=streams, workspace=workdir, seed=seed, block_time_s=block_time,
+                               confirmations=confirmations, faults=chosen, twin=twin, max_minutes=max_minutes)
+    report = soak.run(options, echo=typer.echo)
+    typer.echo(soak.markdown(report))
+    bad = report["alerts"]["lost"] or report["alerts"]["duplicated"] or report["alerts"]["out_of_order_streams"] or not report["chain"]["intact"]
+    if bad:
+        raise ZkAlertError(f"soak failed: {report['alerts']['lost']} lost, {report['alerts']['duplicated']} duplicated, "
+                           f"{report['alerts']['out_of_order_streams']} streams out of order (reports/soak/soak.json)")
 
 
 def main() -> None:

@@ -318,6 +318,7 @@ class Sender:
                             raise SenderStopped(f"transaction {tx_hash} succeeded but the registry does not record row {row.id}'s statements")
                     continue
                 self.stats.reverted += 1
+                self.outbox.event(row.id, "reverted", f"tx {tx_hash} in block {mined}")
                 if self._confirm_if_recorded(row, None, None, f"its transaction {tx_hash} reverted: recorded by another transaction"):
                     continue
                 if row.reverts + 1 >= self.network.max_reverts:
@@ -344,6 +345,7 @@ class Sender:
                     self._replace(row, newest)  # evicted because the base fee rose past its bid
                 else:
                     self.outbox.touch_attempt(newest.id)
+                    self.outbox.event(row.id, "rebroadcast", f"nonce {row.nonce} tx {newest.tx_hash}")
                     self.stats.rebroadcast += 1
             elif time.time() - newest.sent_at > self.network.stuck_after:
                 self._replace(row, newest)
