@@ -66,6 +66,36 @@ class ProvenWindow:
         return cls(path, bytes.fromhex(data["hex_proof"].removeprefix("0x")), instances, float_score, witness_s, prove_s)
 
 
+@dataclass(frozen=True)
+class StreamWindow:
+    """One window of a stream, in raw sensor units, with its position in the stream."""
+
+    stream: str
+    index: int  # position in the stream (row / time step)
+    values: np.ndarray
+
+
+def assemble_batch(windows: list[StreamWindow], width: int, size: int) -> np.ndarray:
+    """Check and stack windows for one batched proof, refusing before any proving.
+
+    A batch must hold exactly ``size`` windows of one stream, consecutive and in
+    order, each of the detector's width with finite values; the error names the
+    offending window.
+    """
+    if len(windows) != size:
+        raise ZkAlertError(f"a batch holds {size} windows, got {len(windows)}")
+    first = windows[0]
+    rows = []
+    for k, window in enumerate(windows):
+        label = f"batch window {k} ({window.stream} #{window.index})"
+        if window.stream != first.stream:
+            raise ZkAlertError(f"{label}: belongs to stream {window.stream!r}, the batch is for {first.stream!r}")
+        if window.index != first.index + k:
+            raise ZkAlertError(f"{label}: out of order, expected #{first.index + k}")
+        rows.append(check_matrix(window.values, width, label)[0])
+    return np.stack(rows)
+
+
 class Prover:
     """Proves windows of one compiled circuit. Keys are loaded by EZKL per call."""
 

@@ -1,0 +1,125 @@
+"""Batched proofs (B windows, one commitment and one score each), tuning and the prover pool.
+
+Real EZKL: a B=2 circuit (logrows 15) is set up once for the module.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from zkalert.chain import Gateway, ModelSpec, deploy, stream_id
+from zkalert.circuit import CircuitConfig, CircuitInfo, compile_circuit
+from zkalert.config import GENERATED_DIR, Workspace
+from zkalert.data import load_tennessee_eastman
+from zkalert.detector import TrainConfig, train
+from zkalert.errors import ZkAlertError
+from zkalert.log import check_chain, fetch_alerts
+from zkalert.pool import ProofJob, ProverPool, plan_workers
+from zkalert.prover import Prover, StreamWindow, assemble_batch
+from zkalert.tuning import tune, tuned_config
+
+from conftest import OWNER_KEY
+
+
+@pytest.fixture(scope="module")
+def te():
+    return load_tennessee_eastman()
+
+
+@pytest.fixture(scope="module")
+def detector(te):
+    return train(te.train, te.validation.windows, te.validation.labels, TrainConfig(epochs=30), progress=False)
+
+
+@pytest.fixture(scope="module")
+def batch_workspace(tmp_path_factory, detector, te):
+    workspace = Workspace.at(tmp_path_factory.mktemp("batch2"))
+    detector.save(workspace)
+    compile_circuit(detector, workspace, te.train, CircuitConfig(), "PytestBatchVerifier", echo=lambda _m: None, windows_per_proof=2)
+    yield workspace
+    (GENERATED_DIR / "PytestBatchVerifier.sol").unlink(missing_ok=True)
+
+
+def _windows(te, fault, start, n, stream="s"):
+    rows = np.flatnonzero(te.test.fault_ids == fault)[start : start + n]
+    return [StreamWindow(stream, start + k, te.test.windows[r]) for k, r in enumerate(rows)]
+
+
+def test_assemble_batch_refuses_mixed_streams_disorder_and_bad_width(te):
+    good = _windows(te, 1, 200, 2)
+    assert assemble_batch(good, 52, 2).shape == (2, 52)
+    with pytest.raises(ZkAlertError, match=r"batch window 1 \(t #201\): belongs to stream 't'"):
+        assemble_batch([good[0], StreamWindow("t", 201, good[1].values)], 52, 2)
+    with pytest.raises(ZkAlertError, match=r"batch window 1 \(s #205\): out of order, expected #201"):
+        assemble_batch([good[0], StreamWindow("s", 205, good[1].values)], 52, 2)
+    with pytest.raises(ZkAlertError, match=r"batch window 1 \(s #201\): each window must have 52 values, got 51"):
+        assemble_batch([good[0], StreamWindow("s", 201, good[1].values[:51])], 52, 2)
+    with pytest.raises(ZkAlertError, match="a batch holds 2 windows, got 1"):
+        assemble_batch(good[:1], 52, 2)
+
+
+def test_batched_proof_records_each_window_in_order(batch_workspace, detector, te, anvil_url, w3, isolated):
+    info = CircuitInfo.load(batch_workspace)
+    assert info.windows_per_proof == 2 and info.instance_count == 4
+    assert info.verifier_runtime_bytes < 24_576
+    prover = Prover(batch_workspace)
+    batch = assemble_batch(_windows(te, 1, 300, 2), detector.width, 2)
+    scaled = detector.scale(batch)
+    proven = prover.prove(scaled, "batch-0")
+    assert proven.windows == 2 and len(proven.input_commitments) == 2
+    assert proven.input_commitments[0] != proven.input_commitments[1]
+    # each window's proven score is the float model's, window by window
+    float_scores = detector.score_scaled(scaled)
+    for felt, expected in zip(proven.score_felts, float_scores):
+        assert info.felt_to_score(felt) == pytest.approx(expected, rel=0.01, abs=0.01)
+    # a single-window circuit commits a window to the same Poseidon hash
+    assert prover.verify_offchain(proven)
+
+    deployment = deploy(ModelSpec.of(info), anvil_url, key=OWNER_KEY)
+    gateway = Gateway(w3, deployment, key=OWNER_KEY)
+    stream = stream_id("pytest/batch")
+    submission = gateway.submit(stream, info.model_id, proven)
+    entries = fetch_alerts(gateway.registry, deployment.block, stream=stream)
+    assert [e.seq for e in entries] == [0, 1]
+    assert [int(e.input_commitment, 16) for e in entries] == list(proven.input_commitments)
+    assert [e.score for e in entries] == list(proven.score_felts)
+    assert entries[1].prev_hash == entries[0].alert_hash and entries[1].alert_hash == submission.head
+    assert all(c.ok for c in check_chain(gateway.registry, entries))
+
+
+def test_prover_refuses_a_batch_of_the_wrong_size(batch_workspace, detector, te):
+    prover = Prover(batch_workspace)
+    with pytest.raises(ZkAlertError, match="proves 2 window"):
+        prover.prove(detector.scale(te.test.windows[:3]), "wrong-size")
+
+
+def test_pool_proves_jobs_in_order_and_refuses_an_impossible_budget(batch_workspace, detector, te):
+    info = CircuitInfo.load(batch_workspace)
+    with pytest.raises(ZkAlertError, match=r"needs about [0-9.]+ GB, over the memory budget of 0.1 GB"):
+        plan_workers(info, 100_000_000)
+    assert plan_workers(info, 10**12) >= 1
+    scaled = detector.scale(te.test.windows[:4])
+    jobs = [ProofJob(scaled[0:2], "pool-a"), ProofJob(scaled[2:4], "pool-b")]
+    with ProverPool(batch_workspace, 8_000_000_000, max_workers=2) as pool:
+        results = pool.prove_all(jobs)
+    assert [r.proven.proof_path.name for r in results] == ["pool-a.proof.json", "pool-b.proof.json"]
+    assert all(0 < r.peak_rss_bytes < 8_000_000_000 for r in results)
+    direct = Prover(batch_workspace).statement_instances(scaled[2:4], "pool-check")
+    assert results[1].proven.instances == direct
+
+
+def test_tune_keeps_every_decision_and_records_the_choice(tmp_path, detector, te):
+    workspace = Workspace.at(tmp_path)
+    windows = te.validation.windows[::10]
+    report = tune(detector, workspace, windows, scales=(6, 10), decompositions=((1024, 3),), echo=lambda _m: None)
+    chosen = report["chosen"]
+    assert chosen["disagreements"] == 0 and chosen["agreement"] == 1.0
+    assert {c["input_scale"] for c in report["candidates"]} == {6, 10}
+    config = tuned_config(workspace)
+    assert (config.input_scale, config.decomp_base, config.decomp_legs) == (chosen["input_scale"], 1024, 3)
+
+
+def test_tuned_config_without_tuning_says_what_to_run(tmp_path):
+    with pytest.raises(ZkAlertError, match="run `zkalert tune` first"):
+        tuned_config(Workspace.at(tmp_path))
