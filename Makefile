@@ -2,6 +2,7 @@
 #   make setup   install the toolchain into the project (idempotent, offline-safe)
 #   make test    forge test + pytest
 #   make demo    the whole pipeline on a local anvil, Table I metrics
+#   make bench   naive EZKL vs tuned vs batched proofs, same windows: reports/bench/
 SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
@@ -9,7 +10,7 @@ PY := $(VENV)/bin/python
 TOOLS_BIN := $(CURDIR)/.tools/node_modules/.bin
 export PATH := $(TOOLS_BIN):$(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup test test-sol test-py demo anvil anvil-stop fixtures snapshot soak clean
+.PHONY: setup test test-sol test-py demo bench anvil anvil-stop fixtures snapshot soak clean
 
 setup: $(VENV)/.installed .tools/.installed
 	@$(PY) -c "from zkalert.toolchain import link_solc_for_consumers, solc; link_solc_for_consumers(); print('solc:', solc())"
@@ -40,6 +41,10 @@ test-py:
 
 demo: setup
 	$(VENV)/bin/zkalert demo
+
+# Proving benchmark (issue 3): under 20 minutes on 2 cores; writes reports/bench/.
+bench: setup
+	$(VENV)/bin/zkalert bench
 
 anvil: setup
 	$(VENV)/bin/zkalert node start
