@@ -72,7 +72,7 @@ def test_scaler_is_fitted_on_training_rows_and_survives_constant_columns():
     assert np.allclose(Scaler.from_json(scaler.to_json()).transform(rows), out)
 
 
-def test_whitening_decorrelates_training_rows_and_drops_dead_directions():
+def test_whitening_decorrelates_training_rows_and_keeps_dead_directions_at_unit_scale():
     rng = np.random.default_rng(0)
     base = rng.normal(size=(400, 3))
     # column 3 follows column 0 almost exactly (a valve tracking its controller); column 4 is constant
@@ -84,6 +84,10 @@ def test_whitening_decorrelates_training_rows_and_drops_dead_directions():
     assert kept.sum() == 4  # the constant column adds no direction
     assert np.allclose(covariance[np.ix_(kept, kept)], np.eye(4), atol=1e-6)
     assert np.allclose(white[:, ~kept], 0.0)
+    # a constant training column that moves later is still visible, at its standardised size
+    moved = rows[:1].copy()
+    moved[0, 4] = 9.0
+    assert np.abs(scaler.transform(moved)[0, ~kept]).max() == pytest.approx(2.0)
     # breaking the tracking relation is invisible per variable but huge once whitened
     broken = rows[:1].copy()
     broken[0, 3] = broken[0, 0] + 0.05

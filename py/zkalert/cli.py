@@ -16,6 +16,8 @@
                                   reorgs, dropped/stuck transactions and RPC outages
     zkalert outbox status         what the outbox holds, per state
     zkalert soak                  hundreds of real alerts under random faults: lost/duplicated
+    zkalert evaluate              detection quality vs a PCA T²/Q baseline + in-circuit parity
+                                  (--data te|edge-iiotset|csv; reports/evaluate/)
 
 Errors are one line on stderr and exit code 1; ``ZKALERT_DEBUG=1`` shows tracebacks.
 """
@@ -435,6 +437,71 @@ def soak_cmd(
     if bad:
         raise ZkAlertError(f"soak failed: {report['alerts']['lost']} lost, {report['alerts']['duplicated']} duplicated, "
                            f"{report['alerts']['out_of_order_streams']} streams out of order (reports/soak/soak.json)")
+
+
+
+# ---------------------------------------------------------------------------
+# Detection quality (issue 4): `zkalert evaluate`.
+# Modules: evaluate.py (run + report), quality.py (metrics), baseline.py (PCA T²/Q),
+# datasets.py (Tennessee Eastman, Edge-IIoTset, any labelled CSV).
+# ---------------------------------------------------------------------------
+
+
+@app.command("evaluate")
+def evaluate_cmd(
+    data: Annotated[str, typer.Option(help="te (Tennessee Eastman, default), edge-iiotset or csv.")] = "te",
+    csv: Annotated[Optional[Path], typer.Option(help="The CSV for --data edge-iiotset or csv.")] = None,
+    label_column: Annotated[Optional[str], typer.Option(help="CSV label column: 0 normal, 1 anomalous (--data csv).")] = None,
+    group_column: Annotated[Optional[str], typer.Option(help="CSV column naming the anomaly kind, for per-group rates.")] = None,
+    drop_column: Annotated[Optional[list[str]], typer.Option(help="CSV column to ignore (repeatable).")] = None,
+    categorical: Annotated[Optional[list[str]], typer.Option(help="CSV column to one-hot encode (repeatable).")] = None,
+    ordered: Annotated[bool, typer.Option("--ordered", help="Split the CSV in file order (time series) instead of at random.")] = False,
+    drop_missing: Annotated[bool, typer.Option("--drop-missing", help="Drop CSV rows with missing values instead of refusing them.")] = False,
+    max_train_windows: Annotated[Optional[int], typer.Option(min=1, help="Cap on normal training windows (CSV data; sampled).")] = None,
+    epochs: Annotated[int, typer.Option(min=1, help="Training epochs.")] = 200,
+    seed: Annotated[int, typer.Option(help="Seed for training, splits and the parity sample.")] = 0,
+    threshold: Annotated[str, typer.Option(help="Threshold rule: best-f1 (the paper's) or far (target false-alarm rate).")] = "best-f1",
+    target_far: Annotated[float, typer.Option(min=0.0, max=0.5, help="Target false-alarm rate on validation normals for --threshold far.")] = 0.01,
+    compare_far: Annotated[float, typer.Option(min=0.001, max=0.5, help="False-alarm rate of the side-by-side ROC read-out.")] = 0.05,
+    parity: Annotated[bool, typer.Option("--parity/--no-parity", help="Run every test window through the EZKL circuit (witness only).")] = True,
+    parity_windows: Annotated[Optional[int], typer.Option(min=1, help="Check this many test windows (seeded sample) instead of all.")] = None,
+    detector_from: Annotated[Optional[Path], typer.Option(help="Evaluate the detector trained in this workspace instead of training one.")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Report folder (default reports/evaluate/).")] = None,
+    workdir: WorkdirOpt = None,
+) -> None:
+    """Detection quality of the detector next to a PCA T²/Q baseline, and in-circuit parity."""
+    from . import datasets, evaluate
+
+    kinds = ("te", "edge-iiotset", "csv")
+    if data not in kinds:
+        raise ZkAlertError(f"--data must be one of {', '.join(kinds)}, got {data!r}")
+    if data != "te" and csv is None:
+        raise ZkAlertError(f"--data {data} needs --csv PATH")
+    if data == "csv" and not label_column:
+        raise ZkAlertError("--data csv needs --label-column NAME (0 normal, 1 anomalous)")
+    if data == "te" and (csv or label_column):
+        raise ZkAlertError("--csv/--label-column are for --data edge-iiotset or csv; Tennessee Eastman ships with bibmon")
+    if data == "te":
+        dataset = datasets.tennessee_eastman(seed=seed)
+    elif data == "edge-iiotset":
+        dataset = datasets.load_edge_iiotset(csv, seed=seed, **({"max_train_windows": max_train_windows} if max_train_windows else {}))  # type: ignore[arg-type]
+    else:
+        dataset = datasets.load_labelled_csv(
+            csv, label_column, drop_columns=drop_column or (), categorical_columns=categorical or (),  # type: ignore[arg-type]
+            group_column=group_column, ordered=ordered, drop_missing=drop_missing,
+            max_train_windows=max_train_windows, seed=seed,
+        )  # fmt: skip
+    options = evaluate.EvaluateOptions(
+        epochs=epochs, seed=seed, threshold_rule=threshold, target_far=target_far, compare_far=compare_far,
+        parity=parity, parity_windows=parity_windows, workspace=workdir, detector_from=detector_from,
+        out_dir=out or evaluate.REPORT_DIR,
+    )  # fmt: skip
+    report = evaluate.run(dataset, options, echo=typer.echo)
+    typer.echo("")
+    typer.echo(evaluate.summary_table(report))
+    if report["parity"] is not None:
+        p = report["parity"]
+        typer.echo(f"\nin-circuit parity: {p['windows_checked'] - p['differing']:,} of {p['windows_checked']:,} decisions identical")
 
 
 def main() -> None:

@@ -102,8 +102,9 @@ def load_csv(path: StrPath, width: int | None = None, label_column: str | None =
     return check_matrix(frame.to_numpy(dtype=np.float64), width, str(csv_path)), labels
 
 
-#: Whitening ignores directions whose training variance is below this fraction of the largest:
-#: they carry no information (constant or exactly dependent columns) and 1/sqrt(0) is no scale.
+#: Directions whose training variance is below this fraction of the largest (constant or exactly
+#: dependent columns) have no scale to divide by: whitening passes them through at unit scale,
+#: as standardisation does for a constant column, so a change there still shows.
 WHITEN_RANK_TOLERANCE = 1e-12
 
 
@@ -137,7 +138,7 @@ class Scaler:
         order = np.argsort(eigenvalues)[::-1]
         eigenvalues, vectors = eigenvalues[order], vectors[:, order]
         kept = eigenvalues > WHITEN_RANK_TOLERANCE * max(float(eigenvalues[0]), 1e-300)
-        inverse_sd = np.where(kept, 1.0 / np.sqrt(np.where(kept, eigenvalues, 1.0)), 0.0)
+        inverse_sd = np.where(kept, 1.0 / np.sqrt(np.where(kept, eigenvalues, 1.0)), 1.0)
         # the sign of an eigenvector is arbitrary: fix it so a refit gives the same rotation
         signs = np.sign(vectors[np.argmax(np.abs(vectors), axis=0), np.arange(vectors.shape[1])])
         return cls(mean=mean, std=std, rotation=vectors * signs * inverse_sd)
