@@ -472,9 +472,10 @@ def write_plots(report: dict[str, Any], data: EvaluationData, scores: dict[str, 
     ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls=":")
     ax.axvline(report["config"]["compare_far"], color="grey", lw=0.8, ls="--")
     ax.set(xlabel="false-positive rate", ylabel="true-positive rate", title=f"ROC, {data.name} test split")
-    ax.legend(loc="lower right")
     if all(c is None for c in curve.values()):
-        ax.text(0.5, 0.5, "undefined: one class only", ha="center")
+        ax.text(0.5, 0.5, "undefined: the test set has one class only", ha="center")
+    else:
+        ax.legend(loc="lower right")
     fig.tight_layout()
     fig.savefig(out_dir / "roc.png", dpi=110)
     plt.close(fig)
@@ -485,7 +486,10 @@ def write_plots(report: dict[str, Any], data: EvaluationData, scores: dict[str, 
             ap = report["detectors"][key]["pr_auc"]
             ax.plot(c["recall"], c["precision"], label=f"{names[key]} (AP {ap:.3f})")
     ax.set(xlabel="recall", ylabel="precision", title=f"Precision-recall, {data.name} test split", ylim=(0, 1.02))
-    ax.legend(loc="lower left")
+    if all(c is None for c in curve.values()):
+        ax.text(0.5, 0.5, "undefined: the test set has one class only", ha="center")
+    else:
+        ax.legend(loc="lower left")
     fig.tight_layout()
     fig.savefig(out_dir / "pr.png", dpi=110)
     plt.close(fig)
