@@ -3,6 +3,7 @@
 #   make test    forge test + pytest
 #   make demo    the whole pipeline on a local anvil, Table I metrics
 #   make bench   naive EZKL vs tuned vs batched proofs, same windows: reports/bench/
+#   make evaluate  detection quality vs a PCA T²/Q baseline + in-circuit parity: reports/evaluate/
 SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
@@ -10,7 +11,7 @@ PY := $(VENV)/bin/python
 TOOLS_BIN := $(CURDIR)/.tools/node_modules/.bin
 export PATH := $(TOOLS_BIN):$(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup test test-sol test-py demo bench anvil anvil-stop fixtures snapshot soak clean
+.PHONY: setup test test-sol test-py demo bench evaluate anvil anvil-stop fixtures snapshot soak clean
 
 setup: $(VENV)/.installed .tools/.installed
 	@$(PY) -c "from zkalert.toolchain import link_solc_for_consumers, solc; link_solc_for_consumers(); print('solc:', solc())"
@@ -45,6 +46,11 @@ demo: setup
 # Proving benchmark (issue 3): under 20 minutes on 2 cores; writes reports/bench/.
 bench: setup
 	$(VENV)/bin/zkalert bench
+
+# Detection quality vs the PCA T²/Q baseline, and every TE test window through the circuit
+# (witness only, about 15-30 minutes): reports/evaluate/
+evaluate: setup
+	$(VENV)/bin/zkalert evaluate
 
 anvil: setup
 	$(VENV)/bin/zkalert node start
