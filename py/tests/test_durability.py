@@ -36,7 +36,10 @@ from zkalert.sender import Sender, SenderStopped
 
 from conftest import FIXTURES, OWNER_KEY
 
-FAULT_CHAIN_ID = 32177  # this module's anvils; deployments/32177/ is removed at the end
+#: This session's chain id, claimed in base_state: a free one in 32100-32179 (its deployments/<id>/
+#: folder is created as the claim and removed at the end), so concurrent test runs in one tree
+#: never share or delete each other's deployment records.
+FAULT_CHAIN_ID = 0
 GATEWAY_KEY = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a"  # anvil account 2
 RIVAL_KEY = "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6"  # anvil account 3
 GATEWAY = Account.from_key(GATEWAY_KEY).address
@@ -59,9 +62,23 @@ def _load_proofs() -> tuple[str, int, list[tuple[str, bytes, tuple[int, ...]]]]:
 MODEL_ID, THRESHOLD, PROOFS = _load_proofs()  # 8 real proofs, 8 distinct statements
 
 
+def _claim_chain_id() -> int:
+    root = PROJECT_ROOT / "deployments"
+    root.mkdir(exist_ok=True)
+    for chain_id in range(32100, 32180):
+        try:
+            (root / str(chain_id)).mkdir()
+        except FileExistsError:
+            continue
+        return chain_id
+    raise RuntimeError("no free chain id in 32100-32179 (stale deployments/321xx folders?)")
+
+
 @pytest.fixture(scope="module")
 def base_state(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Deployment]]:
     """A chain with the registry and FixtureVerifier deployed, saved once as an anvil state file."""
+    global FAULT_CHAIN_ID
+    FAULT_CHAIN_ID = _claim_chain_id()
     folder = tmp_path_factory.mktemp("base-chain")
     state = folder / "state.json"
     anvil = Anvil(free_port(), FAULT_CHAIN_ID, state_file=state).start()
@@ -499,7 +516,7 @@ def test_garbage_file_is_not_an_outbox(tmp_path):
 def test_outbox_of_another_chain_or_gateway_refuses(deployment, tmp_path):
     path = tmp_path / "outbox.sqlite"
     _open(path, deployment).close()
-    with pytest.raises(OutboxError, match="belongs to chain_id 32177, not 5"):
+    with pytest.raises(OutboxError, match=f"belongs to chain_id {FAULT_CHAIN_ID}, not 5"):
         Outbox.open(path, chain_id=5)
     with pytest.raises(OutboxError, match="belongs to gateway"):
         Outbox.open(path, chain_id=FAULT_CHAIN_ID, registry=deployment.registry_address, gateway=Account.from_key(RIVAL_KEY).address)
