@@ -12,7 +12,12 @@ import csv
 import numpy as np
 import pytest
 
-from zkalert.datasets import EDGE_IIOTSET_DROP, load_edge_iiotset, load_labelled_csv, tennessee_eastman
+from zkalert.datasets import (
+    EDGE_IIOTSET_DROP,
+    load_edge_iiotset,
+    load_labelled_csv,
+    tennessee_eastman,
+)
 from zkalert.errors import DataError
 
 EDGE_COLUMNS = [

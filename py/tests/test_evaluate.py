@@ -21,7 +21,14 @@ from zkalert.config import PROJECT_ROOT
 from zkalert.data import LabelledSet
 from zkalert.datasets import EvaluationData, tennessee_eastman
 from zkalert.evaluate import EvaluateOptions, run, summary_table
-from zkalert.quality import binary_metrics, curves, decision_agreement, detection_at_far, group_rates, mean_detection_rate
+from zkalert.quality import (
+    binary_metrics,
+    curves,
+    decision_agreement,
+    detection_at_far,
+    group_rates,
+    mean_detection_rate,
+)
 
 
 def test_binary_metrics_on_a_perfect_split_and_at_a_cut():

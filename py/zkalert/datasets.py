@@ -131,7 +131,7 @@ def _split_indices(labels: np.ndarray, fractions: tuple[float, float, float], or
     else:  # stratified: each class is cut in the same proportions
         rng = np.random.default_rng(seed)
         order = np.concatenate([rng.permutation(np.flatnonzero(labels == c)) for c in (0, 1)])
-    edges_of = lambda idx: (np.cumsum(fractions)[:-1] * len(idx)).round().astype(int)  # noqa: E731 - tiny helper
+    edges_of = lambda idx: (np.cumsum(fractions)[:-1] * len(idx)).round().astype(int)
     if ordered:
         return [np.sort(part) for part in np.split(order, edges_of(order))]
     parts: list[list[np.ndarray]] = [[], [], []]

@@ -26,9 +26,10 @@ from __future__ import annotations
 import json
 import platform
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from tqdm import tqdm
@@ -39,7 +40,14 @@ from .data import FloatArray, Scaler
 from .datasets import EvaluationData
 from .detector import Detector, TrainConfig, choose_threshold, cross_fitted_scores, train
 from .errors import DataError, ZkAlertError
-from .quality import binary_metrics, curves, decision_agreement, detection_at_far, group_rates, mean_detection_rate
+from .quality import (
+    binary_metrics,
+    curves,
+    decision_agreement,
+    detection_at_far,
+    group_rates,
+    mean_detection_rate,
+)
 
 REPORT_DIR = PROJECT_ROOT / "reports" / "evaluate"
 DEFAULT_WORKSPACE = PROJECT_ROOT / "build" / "evaluate"
@@ -176,7 +184,7 @@ def parity_check(
             "output_scale": info.output_scale, "threshold_felt": info.threshold_felt,
             "score_divisor": info.score_divisor,
         },
-        "windows_checked": int(len(chosen)),
+        "windows_checked": len(chosen),
         "windows_in_test_split": int(n),
         "sample": "every test window" if len(chosen) == n else f"{len(chosen)} test windows drawn with seed {options.seed}",
         "witness_failures": failures[:20],
@@ -274,9 +282,9 @@ def run(data: EvaluationData, options: EvaluateOptions = EvaluateOptions(), echo
     report: dict[str, Any] = {
         "machine": machine(),
         "data": {
-            "name": data.name, "width": data.width, "train_windows": int(len(data.train)),
-            "validation_windows": int(len(data.validation)), "validation_anomalous": int(data.validation.labels.sum()),
-            "test_windows": int(len(data.test)), "test_anomalous": int(data.test.labels.sum()),
+            "name": data.name, "width": data.width, "train_windows": len(data.train),
+            "validation_windows": len(data.validation), "validation_anomalous": int(data.validation.labels.sum()),
+            "test_windows": len(data.test), "test_anomalous": int(data.test.labels.sum()),
             "group_kind": data.group_kind, "notes": data.notes,
         },
         "config": {
@@ -355,7 +363,7 @@ def _group_table(report: dict[str, Any]) -> str:
         row = f"| {name} | {_fmt(g['detection_rate'], percent=True)} | {_fmt(pca[name]['detection_rate'], percent=True)} | "
         row += f"{_fmt(ae_m.get(name), percent=True)} | {_fmt(pca_m.get(name), percent=True)} |"
         if delay:
-            fmt_delay = lambda v: "not detected" if v is None else f"{3 * v:.0f}"  # noqa: E731
+            fmt_delay = lambda v: "not detected" if v is None else f"{3 * v:.0f}"
             row += f" {fmt_delay(g['first_alarm_delay'])} | {fmt_delay(pca[name]['first_alarm_delay'])} |"
         lines.append(row)
     return "\n".join(lines)

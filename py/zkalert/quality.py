@@ -47,7 +47,7 @@ def binary_metrics(scores: np.ndarray, labels: np.ndarray, threshold: float) -> 
     }
     result: dict[str, Any] = {
         "threshold": float(threshold),
-        "windows": int(len(labels)),
+        "windows": len(labels),
         "anomalous_windows": int(np.sum(labels == 1)),
         "normal_windows": int(np.sum(labels == 0)),
         **threshold_stats(scores, labels, threshold),
@@ -151,8 +151,8 @@ def decision_agreement(float_alarm: np.ndarray, proven_alarm: np.ndarray) -> dic
     proven_alarm = np.asarray(proven_alarm, dtype=bool)
     differ = np.flatnonzero(float_alarm != proven_alarm)
     return {
-        "windows": int(len(float_alarm)),
-        "differing": int(len(differ)),
+        "windows": len(float_alarm),
+        "differing": len(differ),
         "agreement": float(1.0 - len(differ) / len(float_alarm)) if len(float_alarm) else None,
         "float_alarm_proven_silent": int(np.sum(float_alarm & ~proven_alarm)),
         "float_silent_proven_alarm": int(np.sum(~float_alarm & proven_alarm)),
