@@ -27,7 +27,7 @@ from .config import GENERATED_DIR, PROJECT_ROOT, Workspace
 from .data import TE_FAULT_START_ROW, load_te_file, load_tennessee_eastman
 from .detector import Detector, TrainConfig, train
 from .errors import ZkAlertError
-from .prover import Prover, ProvenWindow
+from .prover import ProvenWindow, Prover
 
 FIXTURE_DIR = PROJECT_ROOT / "test" / "fixtures"
 FIXTURE_WORKSPACE = PROJECT_ROOT / "build" / "fixture"

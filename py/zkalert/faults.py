@@ -79,21 +79,20 @@ class Anvil:
     def start(self, load: Path | None = None) -> Anvil:
         if self.proc is not None and self.proc.poll() is None:
             raise ChainError(f"anvil on port {self.port} is already running")
-        out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL
-        try:
+        args = self._args(load if load is not None else self.load_state)
+        if self.log_file:
+            with open(self.log_file, "ab") as log:
+                self.proc = subprocess.Popen(args, stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True)
+        else:
             self.proc = subprocess.Popen(
-                self._args(load if load is not None else self.load_state), stdout=out, stderr=out, stdin=subprocess.DEVNULL,
-                start_new_session=True,
+                args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, start_new_session=True
             )
-        finally:
-            if self.log_file:
-                out.close()  # type: ignore[union-attr]
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
                 if int(self.w3.eth.chain_id) == self.chain_id:
                     return self
-            except Exception:  # not listening yet
+            except Exception:  # noqa: BLE001, S110 - any failure here means "not listening yet"
                 pass
             if self.proc.poll() is not None:
                 raise ChainError(f"anvil on port {self.port} exited at start (code {self.proc.returncode})")

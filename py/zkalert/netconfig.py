@@ -158,7 +158,7 @@ def connect_checked(network: Network) -> Web3:
     w3 = web3_for(network)
     try:
         chain_id = int(w3.eth.chain_id)
-    except Exception as exc:  # any transport failure: the node is not there
+    except Exception as exc:  # noqa: BLE001 - requests/web3 raise many transport errors: the node is not there
         raise ChainError(
             f"no Ethereum node answers at {network.rpc_url} (network {network.name!r}): start it, or fix rpc_url "
             f"in {networks_file()} / RPC_URL ({type(exc).__name__})"

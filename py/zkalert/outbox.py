@@ -34,7 +34,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 from eth_abi import encode as abi_encode
@@ -256,7 +256,7 @@ class Outbox:
             os.close(self._lock_fd)
             self._lock_fd = None
 
-    def __enter__(self) -> Outbox:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -325,7 +325,7 @@ class Outbox:
 
     def _verify_row(self, raw: sqlite3.Row, live_nonces: set[int]) -> None:
         key = raw["window_key"]
-        fail = lambda what: self._corrupt(raw["id"], key, what)  # noqa: E731 - a local shorthand
+        fail = lambda what: self._corrupt(raw["id"], key, what)
         if _digest([raw[c] for c in _ALERT_COLUMNS]) != raw["digest"]:
             raise fail("its content does not match its digest")
         state = raw["state"]
@@ -351,9 +351,8 @@ class Outbox:
                 raise fail(f"a sent row whose live transactions (nonces {sorted(live_nonces)}) do not match its nonce {row.nonce}")
         elif live_nonces:
             raise fail(f"a {state} row with live transactions")
-        if state == "confirmed":
-            if row.alert_hashes is None or len(row.alert_hashes) != row.windows:
-                raise fail("a confirmed row without one alert hash per window")
+        if state == "confirmed" and (row.alert_hashes is None or len(row.alert_hashes) != row.windows):
+            raise fail("a confirmed row without one alert hash per window")
         if state == "refused" and not row.error:
             raise fail("a refused row without the reason")
 

@@ -565,14 +565,29 @@ def workspace_prover(workspace_root: Any) -> Prove:
 
 
 def open_sender(network: Network, outbox_path: Any, key: str, workspace_root: Any = None, echo: Callable[[str], None] | None = None) -> Sender:
-    """Connect (checking the chain id), load the deployment, open and bind the outbox."""
-    from .netconfig import connect_checked
+    """Connect (checking the chain id), load the deployment, open and bind the outbox.
 
-    w3 = connect_checked(network)
+    A node that does not answer yet is waited for (a gateway booting before its node), up to
+    the network's outage budget; a node that answers with another chain id is refused at once."""
+    from .netconfig import NetworkConfigError, connect_checked
+
+    deadline = time.monotonic() + network.outage_budget_s
+    delay = 0.5
+    while True:
+        try:
+            w3 = connect_checked(network)
+            break
+        except NetworkConfigError:
+            raise
+        except ChainError:
+            if time.monotonic() + delay > deadline:
+                raise
+            if echo is not None and delay == 0.5:
+                echo(f"waiting for the node at {network.rpc_url} (up to {network.outage_budget_s:.0f} s)")
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
     deployment = Deployment.load(network.chain_id)
     account = Account.from_key(key)
     outbox = Outbox.open(outbox_path, chain_id=network.chain_id, registry=deployment.registry_address, gateway=account.address)
     prover = workspace_prover(workspace_root) if workspace_root is not None else None
-    sender = Sender(outbox, network, deployment, key, w3=w3, prover=prover, echo=echo)
-    sender.check_setup()
-    return sender
+    return Sender(outbox, network, deployment, key, w3=w3, prover=prover, echo=echo)  # run() checks the setup first

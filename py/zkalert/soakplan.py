@@ -21,7 +21,7 @@ from .config import Workspace
 from .data import TE_FAULT_START_ROW, TE_FAULTS, load_te_file
 from .detector import Detector
 from .errors import ZkAlertError
-from .prover import Prover, ProvenWindow
+from .prover import ProvenWindow, Prover
 
 
 @dataclass(frozen=True)
