@@ -1,0 +1,360 @@
+"""Stage 3-4 (time-series mode): the TC and SC circuits, their keys, witnesses and proofs.
+
+Visibility (EZKL run args), as in the zkSTAR statement:
+
+* TC: inputs ``hashed`` (state_in, acc_in, block, reset), outputs ``hashed`` (state_out, acc_out,
+  krc_ok), parameters ``fixed``;
+* SC: inputs ``hashed`` (acc_end, advice), outputs ``public`` (t2, alarm, svd_ok),
+  parameters ``fixed``.
+
+Parameters are ``fixed`` rather than EZKL's ``private``: both keep the weights out of the
+proof, but only fixed columns are bound by the verifying key; with ``private`` the prover
+could substitute other weights. The KRC verdict is a hashed output, so its instance is the
+Poseidon hash of a one-element tensor: the contract compares it with the registered hash
+of ``[1]`` (:func:`pass_commitment`); likewise the ``reset`` input's hash is one of two
+constants (:func:`reset_commitments`), which the contract expects at and between window starts.
+
+Instances: TC ``[h(state_in), h(acc_in), h(block), h(reset), h(state_out), h(acc_out),
+h(krc_ok)]``; SC ``[h(acc_end), h(advice), t2, alarm, svd_ok]`` (t2 in fixed point at the
+output scale, alarm and svd_ok 0/1).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import warnings
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import torch
+from eth_utils import keccak
+
+from ..circuit import generate_verifier, smallest_logrows, srs_file
+from ..config import GENERATED_DIR, StrPath, Workspace
+from ..errors import ZkAlertError
+from ..prover import felt_hex_to_int
+from .ekf import Detector
+from .graphs import Layout, StatisticalConsistency, TemporalConsistency
+
+Kind = Literal["tc", "sc"]
+
+TC_INSTANCES = ("state_in", "acc_in", "block", "reset", "state_out", "acc_out", "krc_ok")
+SC_INSTANCES = ("acc_end", "advice", "t2", "alarm", "svd_ok")
+
+
+@dataclass(frozen=True)
+class Precision:
+    """Fixed-point settings shared by TC and SC: the precision scale factor (PSF) and tolerances.
+
+    Tolerances are absolute, in the units of the quantity checked, and exact at any PSF ≥ 7.
+    """
+
+    psf: int = 12  # bits: values are integers of 2**-psf
+    decomp_base: int = 4096
+    decomp_legs: int = 2
+    sc_decomp_legs: int = 3  # T² can be large during faults
+    num_inner_cols: int = 2
+    krc_epsilon: float = 2**-6  # ‖K S − P⁻Hᵀ‖∞
+    svd_epsilon: float = 2**-4  # ‖U diag(s) Uᵀ − Σ‖∞, Σ summed over a window (order 10)
+    orthogonality_epsilon: float = 2**-7  # ‖UᵀU − I‖∞
+    inverse_epsilon: float = 2**-7  # ‖s ⊙ w² − 1‖∞
+
+    def quantize(self, values: np.ndarray) -> np.ndarray:
+        """How EZKL rounds an input at this scale."""
+        return np.round(np.asarray(values, dtype=np.float64) * 2**self.psf) / 2**self.psf
+
+
+@dataclass(frozen=True)
+class CircuitInfo:
+    kind: str
+    subsystem: str
+    steps: int  # D for TC, window steps L for SC
+    n: int
+    m: int
+    psf: int
+    logrows: int
+    num_rows: int
+    output_scales: list[int]
+    key_id: str  # keccak256(vk) as 0x bytes32
+    verifier_contract: str
+    verifier_source: str
+    srs_path: str
+    srs_development_only: bool
+    export_s: float
+    settings_s: float
+    compile_s: float
+    setup_s: float
+    pk_bytes: int
+    vk_bytes: int
+    circuit_bytes: int
+    pass_commitment: int  # Poseidon hash of [1]: the krc_ok instance of a passing TC proof
+    reset_commitment: int  # h([1.0]) at the PSF: the reset instance of a window's first interval
+    continue_commitment: int  # h([0.0]): the reset instance of every other interval
+    precision: dict[str, Any]
+
+    @classmethod
+    def load(cls, folder: Path) -> CircuitInfo:
+        path = folder / "circuit.json"
+        if not path.is_file():
+            raise ZkAlertError(f"no compiled circuit in {folder}: run `zkalert ts compile` first")
+        return cls(**json.loads(path.read_text()))
+
+    def save(self, folder: Path) -> None:
+        (folder / "circuit.json").write_text(json.dumps(asdict(self), indent=2))
+
+
+def poseidon_of_felts(felts: list[int]) -> int:
+    """EZKL's Poseidon commitment of one tensor of field elements (a hashed instance)."""
+    import ezkl
+
+    return felt_hex_to_int(ezkl.poseidon_hash([f.to_bytes(32, "little").hex() for f in felts])[0])
+
+
+def pass_commitment() -> int:
+    """The hashed instance of the one-element boolean output [1] (scale 0): a passed check."""
+    return poseidon_of_felts([1])
+
+
+def reset_commitments(psf: int) -> tuple[int, int]:
+    """Hashed instances of the reset input [1.0] and [0.0] at the PSF."""
+    return poseidon_of_felts([2**psf]), poseidon_of_felts([0])
+
+
+def _run_args(kind: Kind, precision: Precision) -> Any:
+    import ezkl
+
+    args = ezkl.PyRunArgs()
+    args.input_visibility = "hashed"
+    args.output_visibility = "hashed" if kind == "tc" else "public"
+    args.param_visibility = "fixed"
+    args.input_scale = precision.psf
+    args.param_scale = precision.psf
+    args.decomp_base = precision.decomp_base
+    args.decomp_legs = precision.decomp_legs if kind == "tc" else precision.sc_decomp_legs
+    args.num_inner_cols = precision.num_inner_cols
+    # Nonces (up to 2**32 at scale psf) travel through the circuit untouched; the Poseidon
+    # hashes bind every input and output, so their range checks only cost rows.
+    args.ignore_range_check_inputs_outputs = True
+    # Freivalds' check for matrix products needs a second proving phase that made proving
+    # several times slower for these small matrices; plain einsum layout is used.
+    args.disable_freivalds = True
+    return args
+
+
+class CircuitDir:
+    """The files of one compiled circuit (TC for one D, or SC) of one subsystem."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+
+    onnx = property(lambda self: self.root / "model.onnx")
+    settings = property(lambda self: self.root / "settings.json")
+    compiled = property(lambda self: self.root / "model.compiled")
+    pk = property(lambda self: self.root / "pk.key")
+    vk = property(lambda self: self.root / "vk.key")
+
+    @property
+    def info(self) -> CircuitInfo:
+        return CircuitInfo.load(self.root)
+
+
+def tc_dir(workspace: Workspace, subsystem: str, steps: int, psf: int) -> CircuitDir:
+    return CircuitDir(workspace.root / "ts" / subsystem / f"tc-d{steps}-psf{psf}")
+
+
+def sc_dir(workspace: Workspace, subsystem: str, psf: int) -> CircuitDir:
+    return CircuitDir(workspace.root / "ts" / subsystem / f"sc-psf{psf}")
+
+
+def detector_dir(workspace: Workspace, subsystem: str) -> Path:
+    return workspace.root / "ts" / subsystem
+
+
+def _export(module: torch.nn.Module, example: tuple[torch.Tensor, ...], path: Path, inputs: list[str], outputs: list[str]) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice
+        torch.onnx.export(module.eval(), example, str(path), input_names=inputs, output_names=outputs, opset_version=17, dynamo=False)
+
+
+def compile_circuit(
+    detector: Detector,
+    kind: Kind,
+    folder: CircuitDir,
+    contract_name: str,
+    steps: int = 16,
+    precision: Precision = Precision(),
+    ceremony_srs: StrPath | None = None,
+    verifier_dir: Path = GENERATED_DIR,
+    echo: Any = print,
+) -> CircuitInfo:
+    """ONNX export, EZKL settings, compile, SRS, key setup and Solidity verifier."""
+    import ezkl
+
+    layout = Layout(detector.n, detector.m, steps)
+    started = time.perf_counter()
+    if kind == "tc":
+        module: torch.nn.Module = TemporalConsistency(detector.model, steps, precision.krc_epsilon)
+        example = (torch.zeros(1, layout.state_len), torch.zeros(1, layout.acc_len), torch.zeros(1, layout.block_len), torch.zeros(1, 1))
+        _export(module, example, folder.onnx, ["state_in", "acc_in", "block", "reset"], ["state_out", "acc_out", "krc_ok"])
+    else:
+        module = StatisticalConsistency(detector.m, detector.ucl, precision.svd_epsilon, precision.inverse_epsilon, precision.orthogonality_epsilon)
+        example = (torch.zeros(1, layout.acc_len), torch.zeros(1, layout.advice_len))
+        _export(module, example, folder.onnx, ["acc_end", "advice"], ["t2", "alarm", "svd_ok"])
+    export_s = time.perf_counter() - started
+
+    started = time.perf_counter()
+    if not ezkl.gen_settings(str(folder.onnx), str(folder.settings), py_run_args=_run_args(kind, precision)):
+        raise ZkAlertError(f"ezkl.gen_settings failed for the {kind.upper()} circuit")
+    settings = json.loads(folder.settings.read_text())
+    settings["run_args"]["logrows"] = smallest_logrows(settings)
+    folder.settings.write_text(json.dumps(settings))
+    settings_s = time.perf_counter() - started
+
+    started = time.perf_counter()
+    if not ezkl.compile_circuit(str(folder.onnx), str(folder.compiled), str(folder.settings)):
+        raise ZkAlertError(f"ezkl.compile_circuit failed for the {kind.upper()} circuit")
+    compile_s = time.perf_counter() - started
+    logrows = int(settings["run_args"]["logrows"])
+    srs_path, development = srs_file(logrows, ceremony_srs, echo)
+
+    echo(f"{kind.upper()} setup ({detector.config.subsystem}, {'D=' + str(steps) if kind == 'tc' else 'window'}, PSF {precision.psf}): logrows {logrows}, {settings['num_rows']} rows ...")
+    started = time.perf_counter()
+    if not ezkl.setup(str(folder.compiled), str(folder.vk), str(folder.pk), srs_path=str(srs_path)):
+        raise ZkAlertError(f"ezkl.setup failed for the {kind.upper()} circuit")
+    setup_s = time.perf_counter() - started
+
+    source = generate_verifier(_AsWorkspace(folder), srs_path, contract_name, verifier_dir)
+    info = CircuitInfo(
+        kind=kind,
+        subsystem=detector.config.subsystem,
+        steps=steps if kind == "tc" else detector.config.window_steps,
+        n=detector.n,
+        m=detector.m,
+        psf=precision.psf,
+        logrows=logrows,
+        num_rows=int(settings["num_rows"]),
+        output_scales=[int(s) for s in settings["model_output_scales"]],
+        key_id="0x" + keccak(folder.vk.read_bytes()).hex(),
+        verifier_contract=contract_name,
+        verifier_source=str(source),
+        srs_path=str(srs_path),
+        srs_development_only=development,
+        export_s=export_s,
+        settings_s=settings_s,
+        compile_s=compile_s,
+        setup_s=setup_s,
+        pk_bytes=folder.pk.stat().st_size,
+        vk_bytes=folder.vk.stat().st_size,
+        circuit_bytes=folder.compiled.stat().st_size,
+        pass_commitment=pass_commitment(),
+        reset_commitment=reset_commitments(precision.psf)[0],
+        continue_commitment=reset_commitments(precision.psf)[1],
+        precision=asdict(precision),
+    )
+    info.save(folder.root)
+    return info
+
+
+class _AsWorkspace:
+    """What :func:`zkalert.circuit.generate_verifier` reads from a workspace."""
+
+    def __init__(self, folder: CircuitDir) -> None:
+        self.root = folder.root
+        self.vk = folder.vk
+        self.settings = folder.settings
+        self.verifier_abi = folder.root / "verifier.abi"
+
+
+# ---------------------------------------------------------------- witness and proof
+
+
+@dataclass(frozen=True)
+class Witness:
+    """One circuit run: public instances and the dequantised outputs (what the next interval reads)."""
+
+    path: Path
+    instances: tuple[int, ...]
+    outputs: list[list[float]]
+    witness_s: float
+
+
+def _instances(witness: dict[str, Any], kind: Kind) -> tuple[int, ...]:
+    hashed_in = [felt_hex_to_int(f) for group in witness["processed_inputs"]["poseidon_hash"] for f in (group if isinstance(group, list) else [group])]
+    if kind == "tc":
+        out = [felt_hex_to_int(f) for group in witness["processed_outputs"]["poseidon_hash"] for f in (group if isinstance(group, list) else [group])]
+    else:
+        out = [felt_hex_to_int(f) for group in witness["outputs"] for f in group]
+    return tuple(hashed_in + out)
+
+
+def run_witness(folder: CircuitDir, kind: Kind, inputs: list[list[float]], path: Path) -> Witness:
+    """EZKL witness generation for already-quantised inputs; files go next to ``path``."""
+    import ezkl
+
+    input_path = path.with_suffix(".input.json")
+    input_path.write_text(json.dumps({"input_data": inputs}))
+    started = time.perf_counter()
+    try:
+        ezkl.gen_witness(str(input_path), str(folder.compiled), str(path))
+    except RuntimeError as exc:
+        raise ZkAlertError(f"{kind.upper()} witness generation failed ({path.name}): {exc}") from None
+    witness_s = time.perf_counter() - started
+    data = json.loads(path.read_text())
+    outputs = [[float(v) for v in group] for group in data["pretty_elements"]["rescaled_outputs"]]
+    return Witness(path, _instances(data, kind), outputs, witness_s)
+
+
+@dataclass(frozen=True)
+class Proof:
+    path: Path
+    proof: bytes
+    instances: tuple[int, ...]
+    prove_s: float
+
+    @classmethod
+    def load(cls, path: Path, prove_s: float = 0.0) -> Proof:
+        data = json.loads(path.read_text())
+        instances = tuple(felt_hex_to_int(f) for group in data["instances"] for f in group)
+        return cls(path, bytes.fromhex(data["hex_proof"].removeprefix("0x")), instances, prove_s)
+
+
+def prove(folder: CircuitDir, witness_path: Path, proof_path: Path) -> Proof:
+    import ezkl
+
+    info = folder.info
+    started = time.perf_counter()
+    try:
+        ezkl.prove(str(witness_path), str(folder.compiled), str(folder.pk), str(proof_path), srs_path=info.srs_path)
+    except RuntimeError as exc:
+        raise ZkAlertError(f"{info.kind.upper()} proving failed ({witness_path.name}): {exc}") from None
+    return Proof.load(proof_path, time.perf_counter() - started)
+
+
+def verify(folder: CircuitDir, proof_path: Path) -> bool:
+    import ezkl
+
+    return bool(ezkl.verify(str(proof_path), str(folder.settings), str(folder.vk), srs_path=folder.info.srs_path))
+
+
+# ---------------------------------------------------------------- offline "compute, then validate online"
+
+
+def interval_gains(detector: Detector, state: list[float], ys: np.ndarray) -> np.ndarray:
+    """Kalman gains K_1..K_D for one interval, from the float EKF run on the circuit's own start state."""
+    n = detector.n
+    x = np.asarray(state[:n])
+    P = np.asarray(state[n : n + n * n]).reshape(n, n)
+    return detector.run(ys, x, P).K
+
+
+def svd_advice(acc_end: list[float], m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """U, s, w = 1/√s of the window's accumulated innovation covariance (symmetric: eigh)."""
+    covariance = np.asarray(acc_end[m : m + m * m]).reshape(m, m)
+    s, U = np.linalg.eigh(0.5 * (covariance + covariance.T))
+    if (s <= 0).any():
+        raise ZkAlertError(f"accumulated innovation covariance is not positive definite (eigenvalues {s})")
+    return U, s, 1.0 / np.sqrt(s)

@@ -1,0 +1,321 @@
+"""Stage 2 (time-series mode), detector: a learned extended Kalman filter on one plant subsystem.
+
+The state-space model, per subsystem of ``m`` Tennessee Eastman variables with
+an ``n``-dimensional latent state::
+
+    x_k = f(x_{k-1}) + w,   w ~ N(0, Q)        f(x) = A x + b + W2 relu(W1 x + b1)
+    y_k = h(x_k)     + v,   v ~ N(0, R)        h(x) = C x + c + V2 relu(V1 x + c1)
+
+``f`` and ``h`` are small feed-forward networks (a residual ReLU layer on a
+linear map): EZKL lays out Gemm/MatMul, Relu and comparisons, but not ONNX's
+``LSTM`` as one operator, so an LSTM would have to be unrolled into its gates
+and sigmoid/tanh lookups for every step; the feed-forward form keeps a TC
+proof of 16 steps within the 2-core budget. ``Q`` and ``R`` are learned
+(diagonal, log-parametrised) by maximising the EKF's innovation likelihood on
+normal data. The Jacobians ``F = ∂f/∂x`` and ``H = ∂h/∂x`` are what autodiff
+gives for these networks, ``A + W2 diag(1[W1 x + b1 > 0]) W1``; the circuit
+evaluates that closed form, and a test checks it against ``torch.func.jacrev``.
+
+One EKF step (the same formulas in the float reference and in the circuit)::
+
+    x⁻ = f(x), F = ∂f(x);  P⁻ = F P Fᵀ + Q
+    ŷ = h(x⁻), H = ∂h(x⁻); S = H P⁻ Hᵀ + R;  r = y − ŷ
+    K solves K S = P⁻ Hᵀ   (offline; the circuit checks ‖K S − P⁻Hᵀ‖∞ ≤ ε: the KRC check)
+    x = x⁻ + K r;  P = P⁻ − K H P⁻
+
+Statistical consistency per window of L steps: with the accumulated residual
+``ρ = Σ r_k`` and accumulated innovation covariance ``Σ = Σ S_k`` (under normal
+operation the innovations are white, so Cov ρ ≈ Σ), and the SVD
+``Σ = U diag(s) Uᵀ``::
+
+    T² = Σ_i (u_iᵀ ρ / √s_i)²,   alarm = T² > UCL
+
+with the UCL the 99th percentile of T² over windows of normal training data.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..config import StrPath
+from ..data import FloatArray, Scaler, TE_VARIABLES, check_matrix, load_te_file
+from ..errors import DataError, ZkAlertError
+
+#: Plant subsystems: groups of related Tennessee Eastman variables (1-based XMEAS/XMV names).
+SUBSYSTEMS: dict[str, tuple[str, ...]] = {
+    # reactor pressure, reactor temperature, cooling-water outlet temperature, cooling-water flow
+    "reactor": ("XMEAS(7)", "XMEAS(9)", "XMEAS(21)", "XMV(10)"),
+    # separator temperature, separator pressure, its cooling-water outlet temperature, condenser flow
+    "separator": ("XMEAS(11)", "XMEAS(13)", "XMEAS(22)", "XMV(11)"),
+    # stripper level, pressure, temperature and steam flow
+    "stripper": ("XMEAS(15)", "XMEAS(16)", "XMEAS(18)", "XMEAS(19)"),
+}
+
+#: Measurements are clipped to ±CLIP standard deviations before they are committed: keeps every
+#: fixed-point intermediate inside the circuit's range checks even during large faults.
+CLIP = 12.0
+
+
+def subsystem_columns(name: str) -> list[int]:
+    try:
+        variables = SUBSYSTEMS[name]
+    except KeyError:
+        raise DataError(f"unknown subsystem {name!r}; choose one of {', '.join(SUBSYSTEMS)}") from None
+    return [TE_VARIABLES.index(v) for v in variables]
+
+
+@dataclass(frozen=True)
+class EKFConfig:
+    subsystem: str = "reactor"
+    state_dim: int = 4
+    hidden: int = 4
+    window_steps: int = 16  # L: steps per detection window
+    epochs: int = 200
+    sequence_steps: int = 32
+    batch: int = 16
+    learning_rate: float = 5e-3
+    ucl_quantile: float = 0.99
+    seed: int = 0
+
+
+class EKFModel(nn.Module):
+    """f, h, Q, R of the state-space model; all tensors float64."""
+
+    def __init__(self, n: int, m: int, hidden: int) -> None:
+        super().__init__()
+        self.n, self.m, self.hidden = n, m, hidden
+        d = torch.float64
+        self.A = nn.Parameter(torch.eye(n, dtype=d) * 0.9)
+        self.b = nn.Parameter(torch.zeros(n, dtype=d))
+        self.W1 = nn.Parameter(torch.randn(hidden, n, dtype=d) * 0.3)
+        self.b1 = nn.Parameter(torch.zeros(hidden, dtype=d))
+        self.W2 = nn.Parameter(torch.randn(n, hidden, dtype=d) * 0.05)
+        self.C = nn.Parameter(torch.eye(m, n, dtype=d))
+        self.c = nn.Parameter(torch.zeros(m, dtype=d))
+        self.V1 = nn.Parameter(torch.randn(hidden, n, dtype=d) * 0.3)
+        self.c1 = nn.Parameter(torch.zeros(hidden, dtype=d))
+        self.V2 = nn.Parameter(torch.randn(m, hidden, dtype=d) * 0.05)
+        self.log_q = nn.Parameter(torch.full((n,), -1.5, dtype=d))
+        self.log_r = nn.Parameter(torch.full((m,), -1.0, dtype=d))
+
+    # The maps and their Jacobians; x has shape (..., n).
+    def f(self, x: torch.Tensor) -> torch.Tensor:
+        return x @ self.A.T + self.b + torch.relu(x @ self.W1.T + self.b1) @ self.W2.T
+
+    def h(self, x: torch.Tensor) -> torch.Tensor:
+        return x @ self.C.T + self.c + torch.relu(x @ self.V1.T + self.c1) @ self.V2.T
+
+    def F(self, x: torch.Tensor) -> torch.Tensor:
+        mask = (x @ self.W1.T + self.b1 > 0).to(x.dtype)  # (..., hidden)
+        return self.A + (self.W2 * mask.unsqueeze(-2)) @ self.W1
+
+    def H(self, x: torch.Tensor) -> torch.Tensor:
+        mask = (x @ self.V1.T + self.c1 > 0).to(x.dtype)
+        return self.C + (self.V2 * mask.unsqueeze(-2)) @ self.V1
+
+    @property
+    def Q(self) -> torch.Tensor:
+        return torch.diag(torch.exp(2 * self.log_q))
+
+    @property
+    def R(self) -> torch.Tensor:
+        return torch.diag(torch.exp(2 * self.log_r))
+
+
+@dataclass
+class Step:
+    """One float EKF step's values (batched leading dims allowed)."""
+
+    x: torch.Tensor
+    P: torch.Tensor
+    residual: torch.Tensor
+    S: torch.Tensor
+    K: torch.Tensor
+
+
+def ekf_step(model: EKFModel, x: torch.Tensor, P: torch.Tensor, y: torch.Tensor, K: torch.Tensor | None = None) -> Step:
+    """The float EKF step; ``K`` given means "use this gain" (as the circuit does)."""
+    x_pred = model.f(x)
+    F = model.F(x)
+    P_pred = F @ P @ F.transpose(-1, -2) + model.Q
+    H = model.H(x_pred)
+    HP = H @ P_pred
+    S = HP @ H.transpose(-1, -2) + model.R
+    if K is None:
+        K = torch.linalg.solve(S, HP).transpose(-1, -2)  # K S = P⁻ Hᵀ, S symmetric
+    r = y - model.h(x_pred)
+    x_new = x_pred + (K @ r.unsqueeze(-1)).squeeze(-1)
+    P_new = P_pred - K @ HP
+    return Step(x_new, P_new, r, S, K)
+
+
+@dataclass
+class Trajectory:
+    """A float run over a sequence: per-step residuals, innovation covariances, gains, states."""
+
+    x: FloatArray  # (T, n) posterior states
+    P: FloatArray  # (T, n, n)
+    residuals: FloatArray  # (T, m)
+    S: FloatArray  # (T, m, m)
+    K: FloatArray  # (T, n, m)
+
+
+def t2_statistic(residual_sum: FloatArray, covariance_sum: FloatArray) -> float:
+    """T² = Σ_i (u_iᵀ ρ / √s_i)² over the eigenpairs of the (symmetric) accumulated covariance."""
+    s, U = np.linalg.eigh(0.5 * (covariance_sum + covariance_sum.T))
+    projected = U.T @ residual_sum / np.sqrt(np.maximum(s, 1e-12))
+    return float(projected @ projected)
+
+
+@dataclass
+class Detector:
+    """A trained EKF detector of one subsystem: model, scaler, initial state and UCL."""
+
+    config: EKFConfig
+    model: EKFModel
+    scaler: Scaler
+    x0: FloatArray
+    P0: FloatArray
+    ucl: float
+    training: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return self.model.n
+
+    @property
+    def m(self) -> int:
+        return self.model.m
+
+    def measurements(self, raw_rows: FloatArray) -> FloatArray:
+        """Raw TE rows (52 columns) or subsystem rows (m columns) -> scaled, clipped measurements."""
+        rows = check_matrix(raw_rows, None, "measurements")
+        if rows.shape[1] == len(TE_VARIABLES):
+            rows = rows[:, subsystem_columns(self.config.subsystem)]
+        if rows.shape[1] != self.m:
+            raise DataError(f"measurements: subsystem {self.config.subsystem!r} has {self.m} variables, got {rows.shape[1]} columns")
+        return np.clip(self.scaler.transform(rows), -CLIP, CLIP)
+
+    def run(self, ys: FloatArray, x0: FloatArray | None = None, P0: FloatArray | None = None) -> Trajectory:
+        """The float (non-ZK) reference run over scaled measurements."""
+        x = torch.as_tensor(self.x0 if x0 is None else x0, dtype=torch.float64)
+        P = torch.as_tensor(self.P0 if P0 is None else P0, dtype=torch.float64)
+        out: dict[str, list[np.ndarray]] = {k: [] for k in ("x", "P", "residuals", "S", "K")}
+        with torch.no_grad():
+            for y in torch.as_tensor(ys, dtype=torch.float64):
+                step = ekf_step(self.model, x, P, y)
+                x, P = step.x, step.P
+                for key, value in (("x", x), ("P", P), ("residuals", step.residual), ("S", step.S), ("K", step.K)):
+                    out[key].append(value.numpy().copy())
+        return Trajectory(**{k: np.stack(v) for k, v in out.items()})
+
+    def window_t2(self, trajectory: Trajectory, offset: int = 0) -> FloatArray:
+        """T² of each complete window of L steps, windows starting at ``offset``."""
+        L = self.config.window_steps
+        values = []
+        for start in range(offset, len(trajectory.residuals) - L + 1, L):
+            values.append(t2_statistic(trajectory.residuals[start : start + L].sum(0), trajectory.S[start : start + L].sum(0)))
+        return np.asarray(values)
+
+    # ------------------------------------------------------------ persistence
+
+    def save(self, folder: StrPath) -> None:
+        path = Path(folder)
+        path.mkdir(parents=True, exist_ok=True)
+        torch.save(self.model.state_dict(), path / "ekf.pt")
+        meta = {
+            "config": asdict(self.config),
+            "n": self.n,
+            "m": self.m,
+            "scaler": self.scaler.to_json(),
+            "x0": self.x0.tolist(),
+            "P0": self.P0.tolist(),
+            "ucl": self.ucl,
+            "training": self.training,
+        }
+        (path / "ekf.json").write_text(json.dumps(meta, indent=2))
+
+    @classmethod
+    def load(cls, folder: StrPath) -> Detector:
+        path = Path(folder)
+        if not (path / "ekf.pt").is_file() or not (path / "ekf.json").is_file():
+            raise ZkAlertError(f"no trained EKF detector in {path}: run `zkalert ts train` first")
+        meta = json.loads((path / "ekf.json").read_text())
+        config = EKFConfig(**meta["config"])
+        model = EKFModel(meta["n"], meta["m"], config.hidden)
+        model.load_state_dict(torch.load(path / "ekf.pt", weights_only=True))
+        model.eval()
+        return cls(config, model, Scaler.from_json(meta["scaler"]), np.asarray(meta["x0"]), np.asarray(meta["P0"]), float(meta["ucl"]), meta.get("training", {}))
+
+
+def _sequence_nll(model: EKFModel, ys: torch.Tensor, x0: torch.Tensor, P0: torch.Tensor) -> torch.Tensor:
+    """Mean negative log-likelihood of the innovations, batched over sequences (B, T, m)."""
+    x, P = x0.expand(ys.shape[0], -1), P0.expand(ys.shape[0], -1, -1)
+    total = ys.new_zeros(())
+    for t in range(ys.shape[1]):
+        step = ekf_step(model, x, P, ys[:, t])
+        chol = torch.linalg.cholesky(step.S)
+        whitened = torch.linalg.solve_triangular(chol, step.residual.unsqueeze(-1), upper=False).squeeze(-1)
+        logdet = 2 * torch.log(torch.diagonal(chol, dim1=-2, dim2=-1)).sum(-1)
+        total = total + 0.5 * (logdet + (whitened**2).sum(-1)).mean()
+        x, P = step.x, step.P
+    return total / ys.shape[1]
+
+
+def train(config: EKFConfig = EKFConfig(), progress: bool = True) -> Detector:
+    """Fit the EKF on the normal Tennessee Eastman run (d00.dat) of one subsystem; set the UCL."""
+    torch.manual_seed(config.seed)
+    # Tiny tensors: one thread avoids contention overhead on a shared 2-core machine.
+    torch.set_num_threads(1)
+    rng = np.random.default_rng(config.seed)
+    raw = load_te_file("d00.dat")[:, subsystem_columns(config.subsystem)]
+    scaler = Scaler.fit(raw)
+    ys = np.clip(scaler.transform(raw), -CLIP, CLIP)
+    m, n = ys.shape[1], config.state_dim
+    model = EKFModel(n, m, config.hidden)
+    # Start from the least-squares AR(1) of the measurements: x ≈ y, x_k ≈ A x_{k-1}.
+    with torch.no_grad():
+        A, *_ = np.linalg.lstsq(ys[:-1], ys[1:], rcond=None)
+        if n == m:
+            model.A.copy_(torch.as_tensor(A.T))
+    ys_t = torch.as_tensor(ys, dtype=torch.float64)
+    x0 = torch.zeros(n, dtype=torch.float64)
+    P0 = torch.eye(n, dtype=torch.float64) * 0.5
+    optimiser = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
+    T = config.sequence_steps
+    nll = float("nan")
+    for epoch in range(config.epochs):
+        starts = rng.integers(0, len(ys) - T, size=config.batch)
+        batch = torch.stack([ys_t[s : s + T] for s in starts])
+        x_start = torch.zeros(n, dtype=torch.float64)
+        if n == m:  # begin each sequence at its first measurement
+            x_start = batch[:, 0]
+        loss = _sequence_nll(model, batch, x_start, P0)
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+        nll = float(loss.detach())
+        if progress and epoch % 100 == 0:
+            print(f"  [{config.subsystem}] epoch {epoch}: innovation NLL {nll:.3f}")
+    model.eval()
+
+    # Initial state: the filter's state and covariance after running over the normal data.
+    detector = Detector(config, model, scaler, x0.numpy(), P0.numpy(), float("inf"))
+    warm = detector.run(ys)
+    detector.x0, detector.P0 = warm.x.mean(0), warm.P[-1]
+    trajectory = detector.run(ys)
+    # UCL from sliding windows (stride 1) of the normal run, after a warm-up of one window.
+    L = config.window_steps
+    t2 = np.array([
+        t2_statistic(trajectory.residuals[s : s + L].sum(0), trajectory.S[s : s + L].sum(0))
+        for s in range(L, len(ys) - L + 1)
+    ])
+    detector.ucl = float(np.quantile(t2, config.ucl_quantile))
+    detector.training = {"nll": nll, "rows": int(len(ys)), "t2_median": float(np.median(t2)), "windows_for_ucl": int(len(t2))}
+    return detector

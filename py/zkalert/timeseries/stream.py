@@ -1,0 +1,189 @@
+"""Operating a time-series stream: interval by interval, eager or lazy proving.
+
+During operation the utility feeds measurements; every complete interval of D
+steps gets its Kalman gains computed offline, fresh nonces, and an EZKL witness
+(which yields the exact next state, so the chain of hashes is fixed as it goes),
+and is stored durably (:mod:`.store`). Every complete window of L = W·D steps
+gets its SC witness. In eager mode each is proven at once; in lazy mode
+:meth:`Operator.prove_window` proves any window on demand from the stored rows.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..config import BN254_R, Workspace
+from ..errors import ZkAlertError
+from .circuits import CircuitDir, Precision, Proof, interval_gains, poseidon_of_felts, prove, run_witness, svd_advice, verify
+from .ekf import Detector, t2_statistic
+from .graphs import NONCE_BITS, NONCE_LEN
+from .store import IntervalRow, Store, StreamRow, WindowRow
+
+
+def fresh_nonce() -> list[float]:
+    """NONCE_LEN uniformly random integers below 2**NONCE_BITS (exact in float64)."""
+    return [float(secrets.randbits(NONCE_BITS)) for _ in range(NONCE_LEN)]
+
+
+def felt_of(value: float, psf: int) -> int:
+    return int(round(value * 2**psf)) % BN254_R
+
+
+def tensor_commitment(values: list[float], psf: int) -> int:
+    """EZKL's Poseidon commitment of one hashed input tensor (values exact in float32)."""
+    return poseidon_of_felts([felt_of(v, psf) for v in values])
+
+
+def store_path(workspace: Workspace) -> Path:
+    return workspace.root / "ts" / "store.sqlite"
+
+
+@dataclass
+class Operator:
+    """One stream of one subsystem: detector, circuits and store."""
+
+    name: str
+    detector: Detector
+    tc: CircuitDir
+    sc: CircuitDir
+    store: Store
+    folder: Path
+    eager: bool = False
+    echo: Any = print
+
+    @property
+    def stream(self) -> StreamRow:
+        return self.store.stream(self.name)
+
+    @property
+    def precision(self) -> Precision:
+        return Precision(**self.tc.info.precision)
+
+    @classmethod
+    def open(cls, name: str, detector: Detector, tc: CircuitDir, sc: CircuitDir, store: Store, workspace: Workspace, eager: bool = False, echo: Any = print) -> Operator:
+        """Start a new stream (genesis state = the detector's x0, P0) or resume a stored one."""
+        tc_info = tc.info
+        steps = tc_info.steps
+        window_steps = detector.config.window_steps
+        if window_steps % steps:
+            raise ZkAlertError(f"interval length D={steps} must divide the window length L={window_steps}")
+        folder = workspace.root / "ts" / detector.config.subsystem / "streams" / re.sub(r"[^A-Za-z0-9_.-]", "_", name)
+        folder.mkdir(parents=True, exist_ok=True)
+        if name not in store.streams():
+            precision = Precision(**tc_info.precision)
+            n, m = detector.n, detector.m
+            state = [*precision.quantize(detector.x0).tolist(), *precision.quantize(detector.P0).ravel().tolist(), *fresh_nonce()]
+            acc = [0.0] * (m + m * m) + fresh_nonce()
+            genesis_instances = (tensor_commitment(state, precision.psf), tensor_commitment(acc, precision.psf))
+            store.create_stream(StreamRow(name, detector.config.subsystem, steps, precision.psf, window_steps // steps, [state, acc], genesis_instances))
+        row = store.stream(name)
+        if row.steps != steps or row.subsystem != detector.config.subsystem or row.psf != tc_info.psf:
+            raise ZkAlertError(f"stream {name!r} was started with {row.subsystem}, D={row.steps}, PSF {row.psf}; the circuit given is {tc_info.subsystem}, D={steps}, PSF {tc_info.psf}")
+        return cls(name, detector, tc, sc, store, folder, eager, echo)
+
+    # ------------------------------------------------------------ operation
+
+    def feed(self, measurements: np.ndarray) -> int:
+        """Process every complete interval of the stream's scaled measurements not yet stored.
+
+        ``measurements`` is the whole stream so far (scaled, clipped: Detector.measurements);
+        returns the number of intervals added.
+        """
+        row = self.stream
+        D, W = row.steps, row.intervals_per_window
+        precision = self.precision
+        ys_all = precision.quantize(measurements)
+        done = self.store.interval_count(self.name)
+        added = 0
+        while (done + 1) * D <= len(ys_all):
+            idx = done
+            if idx == 0:
+                state, acc = row.genesis
+            else:
+                previous = self.store.intervals(self.name, idx - 1, idx)[0]
+                state, acc = previous.outputs[0], previous.outputs[1]
+            ys = ys_all[idx * D : (idx + 1) * D]
+            gains = precision.quantize(interval_gains(self.detector, state, ys))
+            block = [*ys.ravel().tolist(), *gains.ravel().tolist(), *fresh_nonce(), *fresh_nonce()]
+            inputs = [state, acc, block, [1.0 if idx % W == 0 else 0.0]]
+            witness = run_witness(self.tc, "tc", inputs, self._path("tc", idx, "witness"))
+            if idx == 0 and witness.instances[:2] != row.genesis_instances:
+                raise ZkAlertError("the TC circuit's input hashes differ from the stored genesis commitment (EZKL hashing changed?)")
+            self.store.add_interval(self.name, idx, idx * D, inputs, witness.instances, witness.outputs, witness.witness_s)
+            if self.eager:
+                self._prove_interval(self.store.intervals(self.name, idx, idx + 1)[0])
+            done += 1
+            added += 1
+            if done % W == 0:
+                self._close_window(done // W - 1, measurements)
+        return added
+
+    def _close_window(self, j: int, measurements: np.ndarray) -> None:
+        row = self.stream
+        W, m = row.intervals_per_window, self.detector.m
+        acc_end = self.store.intervals(self.name, (j + 1) * W - 1, (j + 1) * W)[0].outputs[1]
+        U, s, w = svd_advice(acc_end, m)
+        precision = self.precision
+        advice = [*precision.quantize(U).ravel().tolist(), *precision.quantize(s).tolist(), *precision.quantize(w).tolist(), *fresh_nonce()]
+        inputs = [acc_end, advice]
+        witness = run_witness(self.sc, "sc", inputs, self._path("sc", j, "witness"))
+        t2, alarm, svd_ok = witness.outputs[0][0], witness.outputs[1][0] > 0.5, witness.outputs[2][0] > 0.5
+        float_t2 = self.float_window_t2(measurements, j)
+        self.store.add_window(self.name, j, inputs, witness.instances, t2, alarm, svd_ok, float_t2, float_t2 > self.detector.ucl, witness.witness_s)
+        if self.eager:
+            self._prove_window_sc(self.store.window(self.name, j))
+
+    def float_window_t2(self, measurements: np.ndarray, j: int) -> float:
+        """The float (non-ZK) detector's T² of window j: the same EKF from the same start, in float64."""
+        L = self.detector.config.window_steps
+        if not hasattr(self, "_float_cache") or len(self._float_cache[0]) < (j + 1) * L:
+            genesis = self.stream.genesis[0]
+            n = self.detector.n
+            trajectory = self.detector.run(measurements[: (j + 1) * L], np.asarray(genesis[:n]), np.asarray(genesis[n : n + n * n]).reshape(n, n))
+            self._float_cache = (trajectory.residuals, trajectory.S)
+        residuals, S = self._float_cache
+        return t2_statistic(residuals[j * L : (j + 1) * L].sum(0), S[j * L : (j + 1) * L].sum(0))
+
+    # ------------------------------------------------------------ proving
+
+    def _path(self, kind: str, idx: int, what: str) -> Path:
+        return self.folder / f"{kind}-{idx:05d}.{what}.json"
+
+    def _prove_interval(self, interval: IntervalRow) -> Proof:
+        witness = run_witness(self.tc, "tc", interval.inputs, self._path("tc", interval.idx, "witness"))
+        if witness.instances != interval.instances:
+            raise ZkAlertError(f"interval {interval.idx}: the stored inputs no longer give the stored instances (circuit or keys changed since operation)")
+        proof = prove(self.tc, witness.path, self._path("tc", interval.idx, "proof"))
+        if proof.instances != interval.instances:
+            raise ZkAlertError(f"interval {interval.idx}: proof instances differ from the witness")
+        self.store.set_interval_proof(self.name, interval.idx, proof.path, proof.prove_s)
+        self.echo(f"  TC interval {interval.idx}: proven in {proof.prove_s:.1f} s")
+        return proof
+
+    def _prove_window_sc(self, window: WindowRow) -> Proof:
+        witness = run_witness(self.sc, "sc", window.inputs, self._path("sc", window.idx, "witness"))
+        if witness.instances != window.instances:
+            raise ZkAlertError(f"window {window.idx}: the stored SC inputs no longer give the stored instances")
+        proof = prove(self.sc, witness.path, self._path("sc", window.idx, "proof"))
+        self.store.set_window_proof(self.name, window.idx, proof.path, proof.prove_s)
+        self.echo(f"  SC window {window.idx}: proven in {proof.prove_s:.1f} s (T² {window.t2:.2f}, alarm {window.alarm})")
+        return proof
+
+    def prove_window(self, j: int) -> None:
+        """Prove window j's TC intervals and its SC (whatever is not proven yet)."""
+        W = self.stream.intervals_per_window
+        window = self.store.window(self.name, j)
+        for interval in self.store.intervals(self.name, j * W, (j + 1) * W):
+            if interval.proof is None or not Path(interval.proof).is_file():
+                self._prove_interval(interval)
+        if window.proof is None or not Path(window.proof).is_file():
+            self._prove_window_sc(window)
+
+    def verify_offchain(self, proof_path: Path, kind: str) -> bool:
+        return verify(self.tc if kind == "tc" else self.sc, proof_path)
