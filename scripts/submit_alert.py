@@ -3,7 +3,9 @@
 Uses the registry recorded in deployments/<chainid>/ (from `zkalert deploy` or
 `make demo`) and the compiled detector in build/ (or $ZKALERT_HOME).
 Environment: ZKALERT_FAULT (Tennessee Eastman fault run, default 1),
-ZKALERT_PROOF (submit this proof file instead of proving), ZKALERT_STREAM.
+ZKALERT_PROOF (submit this proof file instead of proving; ZKALERT_MODEL_ID
+names its model if it is not the workspace's), ZKALERT_STREAM.
+APE_FOUNDRY_HOST overrides the node in ape-config.yaml.
 On a live network set ZKALERT_ACCOUNT to an Ape account alias; locally the
 first test account (anvil's account 0, the registered gateway) signs.
 """
@@ -21,6 +23,7 @@ def main() -> None:
         fault=int(os.environ.get("ZKALERT_FAULT", "1")),
         proof_file=os.environ.get("ZKALERT_PROOF"),
         stream=os.environ.get("ZKALERT_STREAM"),
+        model_id_hex=os.environ.get("ZKALERT_MODEL_ID"),
     )
     if "ZKALERT_ACCOUNT" in os.environ:
         sender = accounts.load(os.environ["ZKALERT_ACCOUNT"])

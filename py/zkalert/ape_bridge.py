@@ -28,14 +28,26 @@ class PreparedAlert:
     instances: tuple[int, ...]
 
 
-def prepare_alert(w3: Web3, fault: int = 1, proof_file: str | None = None, stream: str | None = None, workdir: str | None = None) -> PreparedAlert:
-    """Load a proof file, or prove the next alert of a TE fault run that the registry lacks."""
+def prepare_alert(
+    w3: Web3,
+    fault: int = 1,
+    proof_file: str | None = None,
+    stream: str | None = None,
+    workdir: str | None = None,
+    model_id_hex: str | None = None,
+) -> PreparedAlert:
+    """Load a proof file, or prove the next alert of a TE fault run that the registry lacks.
+
+    With a proof file, ``model_id_hex`` names its model; otherwise the compiled
+    workspace's model is used.
+    """
     deployment = Deployment.load(w3.eth.chain_id)
     registry = deployment.registry(w3)
     workspace = Workspace.at(workdir)
-    info = CircuitInfo.load(workspace)
-    deployment.model(info.model_id)  # refuses a model that is not deployed here
-    model_id = bytes.fromhex(info.model_id[2:])
+    if model_id_hex is None or not proof_file:
+        model_id_hex = CircuitInfo.load(workspace).model_id
+    deployment.model(model_id_hex)  # refuses a model that is not deployed here
+    model_id = bytes.fromhex(model_id_hex.removeprefix("0x"))
 
     def recorded(instances: tuple[int, ...]) -> bool:
         statement = registry.functions.statementOf(model_id, instances[0], instances[1]).call()

@@ -1,0 +1,32 @@
+"""`ape run submit_alert` against a real anvil, submitting a committed real proof through Ape."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+from zkalert.chain import Deployment, ModelSpec, deploy, stream_id
+from zkalert.config import PROJECT_ROOT
+
+from conftest import FIXTURES, OWNER_KEY
+
+
+def test_ape_script_submits_an_alert_through_the_foundry_provider(anvil_url, w3, alert_fixture, isolated):
+    spec = ModelSpec("FixtureVerifier", alert_fixture["model_id"], int(alert_fixture["threshold"]))
+    deployment: Deployment = deploy(spec, anvil_url, key=OWNER_KEY)
+    registry = deployment.registry(w3)
+    stream = stream_id("pytest/ape")
+    assert registry.functions.count(stream).call() == 0
+    env = dict(
+        os.environ,
+        APE_FOUNDRY_HOST=anvil_url,
+        ZKALERT_PROOF=str(FIXTURES / "alert_proof.ezkl.json"),
+        ZKALERT_MODEL_ID=alert_fixture["model_id"],
+        ZKALERT_STREAM="pytest/ape",
+    )
+    ape = PROJECT_ROOT / ".venv" / "bin" / "ape"
+    out = subprocess.run([str(ape), "run", "submit_alert"], capture_output=True, text=True, env=env, cwd=PROJECT_ROOT, timeout=300)
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    assert "recorded as seq 0" in out.stdout
+    assert "gas" in out.stdout and "tx 0x" in out.stdout
+    assert registry.functions.count(stream).call() == 1
