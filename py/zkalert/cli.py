@@ -18,6 +18,10 @@
     zkalert soak                  hundreds of real alerts under random faults: lost/duplicated
     zkalert evaluate              detection quality vs a PCA T²/Q baseline + in-circuit parity
                                   (--data te|edge-iiotset|csv; reports/evaluate/)
+    zkalert serve utility         the utility's REST service: ingest, commit windows, prove on request
+    zkalert serve regulator       the regulator's REST service and read-only web page of the log
+    zkalert serve token|push      add an API token; send a CSV's windows to a utility
+    zkalert audit --stream NAME   chains, gaps (withheld windows), key invariance, proofs verified
 
 Errors are one line on stderr and exit code 1; ``ZKALERT_DEBUG=1`` shows tracebacks.
 """
@@ -148,7 +152,11 @@ def bench_cmd(
 
 
 @app.command("deploy")
-def deploy_cmd(workdir: WorkdirOpt = None, rpc_url_opt: RpcOpt = None) -> None:
+def deploy_cmd(
+    workdir: WorkdirOpt = None,
+    rpc_url_opt: RpcOpt = None,
+    window_log: Annotated[bool, typer.Option("--window-log", help="Also deploy the lazy policy's WindowLog (services, issue 7).")] = False,
+) -> None:
     """Deploy the compiled model's verifier (and the registry, if the chain has none)."""
     from .chain import deploy
     from .circuit import CircuitInfo
@@ -157,6 +165,10 @@ def deploy_cmd(workdir: WorkdirOpt = None, rpc_url_opt: RpcOpt = None) -> None:
     deployment = deploy(info, _rpc(rpc_url_opt))
     model = deployment.model(info.model_id)
     typer.echo(f"chain {deployment.chain_id}: AlertRegistry {deployment.registry_address}; model {info.model_id} -> verifier {model.verifier}")
+    if window_log:
+        from .windowlog import deploy_window_log
+
+        typer.echo(f"chain {deployment.chain_id}: WindowLog {deploy_window_log(_rpc(rpc_url_opt)).address}")
 
 
 @app.command("prove")
@@ -502,6 +514,17 @@ def evaluate_cmd(
     if report["parity"] is not None:
         p = report["parity"]
         typer.echo(f"\nin-circuit parity: {p['windows_checked'] - p['differing']:,} of {p['windows_checked']:,} decisions identical")
+
+
+# ---------------------------------------------------------------------------
+# Services (issue 7): `zkalert serve utility|regulator|token|push` and `zkalert audit`.
+# Commands: cli_services.py; modules: services/ (utility, regulator, audit, store, access,
+# client, page), windowlog.py (contracts/WindowLog.sol), receipts.py.
+# ---------------------------------------------------------------------------
+
+from .cli_services import register_service_commands  # noqa: E402 - kept beside its section
+
+register_service_commands(app)
 
 
 def main() -> None:

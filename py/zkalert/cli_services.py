@@ -1,0 +1,233 @@
+"""Commands of the services (issue 7), registered on the main CLI by :func:`register_service_commands`.
+
+    zkalert serve utility         the utility's REST service: ingest, commit, prove on request
+    zkalert serve regulator       the regulator's REST service and read-only web page
+    zkalert serve token NAME      add an API token to a tokens file (prints the secret once)
+    zkalert serve push CSV        send a CSV's rows to a utility as one stream's windows
+    zkalert audit --stream NAME   audit a stream: chain, gaps, keys, proofs from the utility
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .config import PROJECT_ROOT, Workspace, rpc_url
+from .errors import ZkAlertError
+
+serve_app = typer.Typer(no_args_is_help=True, help="Run the utility or regulator service; manage tokens; push windows.")
+
+HostOpt = Annotated[str, typer.Option(help="Interface to listen on.")]
+RpcOpt = Annotated[Optional[str], typer.Option("--rpc-url", help="JSON-RPC endpoint (default: $RPC_URL or http://127.0.0.1:8545).")]
+WorkdirOpt = Annotated[Optional[Path], typer.Option("--workdir", help="Artifact folder (default: build/ or $ZKALERT_HOME).")]
+FolderOpt = Annotated[Optional[Path], typer.Option("--folder", help="Regulator folder: regulator.sqlite, key cache, reports/ (default <workdir>/regulator).")]
+UtilityUrlOpt = Annotated[Optional[str], typer.Option("--utility", help="The utility service's URL.", envvar="ZKALERT_UTILITY_URL")]
+UtilityTokenOpt = Annotated[Optional[str], typer.Option("--utility-token", help="This regulator's token at the utility.", envvar="ZKALERT_UTILITY_TOKEN", show_default=False)]
+
+
+def _rpc(value: str | None) -> str:
+    if value:
+        os.environ["RPC_URL"] = value
+    return rpc_url()
+
+
+def _regulator_folder(folder: Path | None, workdir: Path | None) -> Path:
+    return folder if folder is not None else Workspace.at(workdir).root / "regulator"
+
+
+def _port(value: int) -> int:
+    if not 1 <= value <= 65535:
+        raise ZkAlertError(f"port must be 1..65535, got {value}")
+    return value
+
+
+@serve_app.command("utility")
+def serve_utility_cmd(
+    tokens: Annotated[Path, typer.Option(help="Tokens file (make one with `zkalert serve token`).")],
+    workdir: WorkdirOpt = None,
+    store: Annotated[Optional[str], typer.Option(help="SQLite file or postgresql:// URL (default <workdir>/utility/windows.sqlite).")] = None,
+    policy: Annotated[str, typer.Option(help="lazy: commit windows, prove on request; eager: also prove and record every alarm at once.")] = "lazy",
+    host: HostOpt = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8901,
+    rpc_url_opt: RpcOpt = None,
+    commit: Annotated[bool, typer.Option("--commit/--no-commit", help="Commit windows to the on-chain WindowLog.")] = True,
+    max_range: Annotated[int, typer.Option(min=1, max=256, help="Most windows one range request may ask proofs for.")] = 16,
+    replay: Annotated[Optional[Path], typer.Option(help="Ingest this CSV (raw units, header row) as --stream at start, row i = window i.")] = None,
+    stream: Annotated[Optional[str], typer.Option(help="Stream name for --replay.")] = None,
+    log_level: Annotated[str, typer.Option(help="debug, info, warning.")] = "info",
+) -> None:
+    """The utility's edge gateway as a REST service (FastAPI + uvicorn); OpenAPI at /docs."""
+    from .services import utility
+
+    if (replay is None) != (stream is None):
+        raise ZkAlertError("--replay and --stream go together")
+    root = Workspace.at(workdir).root
+    config = utility.UtilityConfig(
+        workdir=root, store=store or str(root / "utility" / "windows.sqlite"), tokens=tokens, rpc_url=_rpc(rpc_url_opt),
+        policy=policy, commit=commit, max_range=max_range,
+    )
+    core = utility.UtilityCore(config)
+    if replay is not None and stream is not None:
+        _replay(core, replay, stream)
+    app = utility.create_app(core)
+    import logging
+
+    import uvicorn
+
+    logging.basicConfig(level=getattr(logging, log_level.upper(), logging.INFO), format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    typer.echo(f"utility service ({policy}) on http://{host}:{_port(port)}; store {core.store.url}; model {core.info.model_id}", err=True)
+    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
+
+
+def _replay(core: object, path: Path, stream: str) -> None:
+    from eth_utils import keccak
+
+    from .data import load_csv
+    from .services.utility import UtilityCore
+
+    assert isinstance(core, UtilityCore)
+    rows, _ = load_csv(path, core.detector.width)
+    stream_id = "0x" + keccak(text=stream).hex()
+    last = core.store.last_index(stream_id)
+    todo = [(i, [float(v) for v in rows[i]]) for i in range(len(rows)) if last is None or i > last]
+    for start in range(0, len(todo), 64):
+        core.ingest(stream, stream_id, todo[start : start + 64])
+    typer.echo(f"replayed {len(todo)} window(s) of {path} into stream {stream!r} ({len(rows) - len(todo)} stored before)", err=True)
+
+
+@serve_app.command("regulator")
+def serve_regulator_cmd(
+    utility_url: UtilityUrlOpt = None,
+    utility_token: UtilityTokenOpt = None,
+    folder: FolderOpt = None,
+    workdir: WorkdirOpt = None,
+    host: HostOpt = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8902,
+    rpc_url_opt: RpcOpt = None,
+    tokens: Annotated[Optional[Path], typer.Option(help="Tokens file; when given, starting an audit needs one of its tokens.")] = None,
+    log_level: Annotated[str, typer.Option(help="debug, info, warning.")] = "info",
+) -> None:
+    """The regulator's service: audits on request (POST /api/audits) and a read-only web view at /."""
+    from .services import regulator
+
+    if utility_url and not utility_token:
+        raise ZkAlertError("--utility needs --utility-token (or $ZKALERT_UTILITY_TOKEN)")
+    config = regulator.RegulatorConfig(folder=_regulator_folder(folder, workdir), rpc_url=_rpc(rpc_url_opt), utility_url=utility_url, utility_token=utility_token, tokens=tokens)
+    typer.echo(f"regulator service on http://{host}:{_port(port)}; folder {config.folder}; utility {utility_url or '(none: chain checks only)'}", err=True)
+    regulator.serve(config, host, port, log_level)
+
+
+@serve_app.command("token")
+def serve_token_cmd(
+    name: Annotated[str, typer.Argument(help="Who holds the token, e.g. regulator-a.")],
+    tokens: Annotated[Path, typer.Option(help="Tokens file to add it to (created if missing).")],
+    role: Annotated[str, typer.Option(help="regulator (proofs), ingest (POST windows) or admin (both).")] = "regulator",
+    rate_per_minute: Annotated[float, typer.Option(min=0.001, help="Sustained requests (or proven windows) per minute.")] = 60.0,
+    burst: Annotated[float, typer.Option(min=1, help="Bucket size: requests allowed at once.")] = 20.0,
+) -> None:
+    """Add a token to a tokens file; the secret is printed once (only its SHA-256 is stored)."""
+    from .services.access import add_token
+
+    typer.echo(add_token(tokens, name, role, rate_per_minute, burst))
+
+
+@serve_app.command("push")
+def serve_push_cmd(
+    windows_csv: Annotated[Path, typer.Argument(help="CSV with a header and one window per row (raw units).")],
+    stream: Annotated[str, typer.Option(help="Stream name.")],
+    url: Annotated[str, typer.Option(help="The utility service's URL.", envvar="ZKALERT_UTILITY_URL")],
+    token: Annotated[str, typer.Option(help="An ingest token.", envvar="ZKALERT_INGEST_TOKEN", show_default=False)],
+    first_index: Annotated[int, typer.Option(min=0, help="Window index of the CSV's first row.")] = 0,
+    skip: Annotated[Optional[str], typer.Option(help="Comma-separated window indexes NOT to send (a gateway withholding them).")] = None,
+    batch: Annotated[int, typer.Option(min=1, max=256, help="Windows per POST.")] = 32,
+) -> None:
+    """Send a CSV's rows to a utility's POST /v1/windows as one stream's windows."""
+    import httpx
+
+    from .data import load_csv
+
+    rows, _ = load_csv(windows_csv)
+    try:
+        skipped = {int(s) for s in skip.split(",") if s.strip()} if skip else set()
+    except ValueError:
+        raise ZkAlertError(f"--skip must be comma-separated integers, got {skip!r}") from None
+    windows = [{"index": first_index + i, "values": [float(v) for v in rows[i]]} for i in range(len(rows)) if first_index + i not in skipped]
+    sent = 0
+    with httpx.Client(base_url=url.rstrip("/"), headers={"Authorization": f"Bearer {token}"}, timeout=300) as client:
+        for start in range(0, len(windows), batch):
+            try:
+                response = client.post("/v1/windows", params={"stream": stream}, json={"windows": windows[start : start + batch]})
+            except httpx.HTTPError as exc:
+                raise ZkAlertError(f"the utility at {url} does not answer ({type(exc).__name__})") from None
+            if response.status_code != 201:
+                try:
+                    message = response.json().get("error", response.text)
+                except ValueError:
+                    message = response.text
+                raise ZkAlertError(f"the utility refused windows {windows[start]['index']}..: {message} (HTTP {response.status_code})")
+            sent += response.json()["stored"]
+    typer.echo(f"{sent} window(s) of {windows_csv.name} stored in stream {stream!r}" + (f"; withheld {sorted(skipped)}" if skipped else ""))
+
+
+def audit_cmd(
+    stream: Annotated[str, typer.Option(help="Stream name or 0x stream id.")],
+    utility_url: UtilityUrlOpt = None,
+    utility_token: UtilityTokenOpt = None,
+    from_block: Annotated[Optional[int], typer.Option(min=0, help="First block (default: the contracts' deployment).")] = None,
+    to_block: Annotated[Optional[int], typer.Option(min=0, help="Last block (default: the chain head).")] = None,
+    proofs: Annotated[str, typer.Option(help="Proofs to ask the utility for: all, alarms or none.")] = "all",
+    max_proofs: Annotated[int, typer.Option(min=0, help="At most this many proof requests.")] = 500,
+    srs: Annotated[Optional[Path], typer.Option(help="The regulator's own copy of the SRS (default: the utility's, recorded by hash).")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Report folder (default <folder>/reports).")] = None,
+    folder: FolderOpt = None,
+    workdir: WorkdirOpt = None,
+    rpc_url_opt: RpcOpt = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Audit a stream: hash chains, gaps (withheld windows), key invariance, proofs from the utility."""
+    from .chain import connect
+    from .services.audit import AuditOptions, run_audit, write_report
+    from .services.client import UtilityClient
+    from .services.regulator import AuditBook, record_audit
+
+    if utility_url and not utility_token:
+        raise ZkAlertError("--utility needs --utility-token (or $ZKALERT_UTILITY_TOKEN)")
+    options = AuditOptions(stream, from_block, to_block, proofs, max_proofs, srs=srs)
+    regulator_folder = _regulator_folder(folder, workdir)
+    w3 = connect(_rpc(rpc_url_opt))
+    client = UtilityClient(utility_url, utility_token) if utility_url and utility_token else None
+    try:
+        report = run_audit(w3, client, options, regulator_folder, echo=(lambda m: typer.echo(m, err=True)))
+    finally:
+        if client is not None:
+            client.close()
+    json_path, md_path = write_report(report, out or regulator_folder / "reports")
+    book = AuditBook(regulator_folder / "regulator.sqlite")
+    try:
+        record_audit(book, report, json_path, md_path, {"stream": stream, "from_block": from_block, "to_block": to_block, "proofs": proofs, "via": "cli"})
+    finally:
+        book.close()
+    summary = report["summary"]
+    if json_out:
+        typer.echo(json.dumps(report, indent=2))
+    else:
+        typer.echo(f"audit of {report['audit']['stream'] or report['audit']['stream_id']}: {summary['verdict']} "
+                   f"({summary['windows_committed']} windows committed, {summary['verified']} verified, {summary['gaps']} withheld, "
+                   f"{summary['invalid']} invalid, {summary['proof-missing']} without proof)")
+        for finding in summary["findings"]:
+            typer.echo(f"  - {finding}")
+        typer.echo(f"report: {md_path} and {json_path.name}")
+    if summary["verdict"] != "PASS":
+        raise SystemExit(2)  # typer.Exit is swallowed by the non-standalone main(); findings exit 2, like `alerts`
+
+
+def register_service_commands(app: typer.Typer) -> None:
+    app.add_typer(serve_app, name="serve")
+    app.command("audit")(audit_cmd)
+
+
+__all__ = ["register_service_commands", "PROJECT_ROOT"]

@@ -1,0 +1,511 @@
+"""The regulator's audit of one stream (``zkalert audit``, ``POST /api/audits``).
+
+1. Read the stream's on-chain history in a block range, in chunks of getLogs:
+   the WindowLog's commitments (both policies) and the AlertRegistry's
+   verified alerts (eager policy).
+2. Refold both hash chains against the contracts' heads and counts; check the
+   sequence numbers and the window indexes: an index that was skipped is a
+   window the utility never committed, i.e. suppressed. Check key invariance:
+   one model id for the whole stream, registered with live verifier code, and
+   the verifying key the utility hands out hashes to that model id.
+3. Ask the utility for the proof of every committed window (or only the
+   alarms), and for the skipped indexes too. Each proof must carry exactly the
+   committed ``(c, s)``; it is verified off-chain with EZKL and on-chain by an
+   eth_call of the model's verifier (read from the registry, not from the
+   utility). Registry alerts are re-verified from their transaction's calldata.
+4. Write a report (JSON + Markdown) naming every finding, window by window.
+
+Statuses per window: ``verified``, ``invalid`` (a proof that does not match or
+does not verify), ``proof-missing`` (committed but the utility gave no proof),
+``unchecked`` (not asked for), and ``gap`` (never committed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from eth_abi import encode as abi_encode
+from eth_utils import function_signature_to_4byte_selector, keccak
+from web3 import Web3
+
+from ..chain import Deployment, verifier_eth_call
+from ..errors import ZkAlertError
+from ..log import LOG_CHUNK_BLOCKS, check_chain, fetch_alerts
+from ..windowlog import WindowLogDeployment, check_window_chain, fetch_windows
+from .client import UtilityClient, UtilityError
+
+PROOF_POLICIES = ("all", "alarms", "none")
+VERIFY_SELECTOR = function_signature_to_4byte_selector("verifyProof(bytes,uint256[])")
+
+
+class AuditError(ZkAlertError):
+    """The audit cannot run: bad block range, unknown stream, no deployment."""
+
+
+@dataclass
+class AuditOptions:
+    stream: str  # name or 0x id
+    from_block: int | None = None
+    to_block: int | None = None
+    proofs: str = "all"
+    max_proofs: int = 500
+    max_gap_probes: int = 32
+    srs: Path | None = None  # the regulator's own copy of the SRS; default: the utility's, recorded by hash
+    chunk_blocks: int = LOG_CHUNK_BLOCKS
+
+    def __post_init__(self) -> None:
+        if self.proofs not in PROOF_POLICIES:
+            raise AuditError(f"proofs must be one of {', '.join(PROOF_POLICIES)}, got {self.proofs!r}")
+        if self.from_block is not None and self.from_block < 0 or self.to_block is not None and self.to_block < 0:
+            raise AuditError("block numbers must not be negative")
+        if self.max_proofs < 0 or self.max_gap_probes < 0:
+            raise AuditError("max proofs and gap probes must not be negative")
+
+
+def stream_of(text: str) -> tuple[str | None, str]:
+    """(name or None, 0x id) of a stream given by name or id."""
+    text = text.strip()
+    if text.startswith("0x") and len(text) == 66:
+        try:
+            bytes.fromhex(text[2:])
+        except ValueError:
+            raise AuditError(f"{text!r} is not a 0x stream id") from None
+        return None, text.lower()
+    if not text:
+        raise AuditError("a stream name must not be empty")
+    return text, "0x" + keccak(text=text).hex()
+
+
+def verify_calldata(proof: bytes, instances: list[int] | tuple[int, ...]) -> bytes:
+    """verifyProof(bytes,uint256[]) calldata, ABI-encoded canonically (as the registry re-encodes it)."""
+    return VERIFY_SELECTOR + abi_encode(["bytes", "uint256[]"], [proof, list(instances)])
+
+
+def ezkl_proof_json(proof: bytes, instances: list[int] | tuple[int, ...]) -> dict[str, Any]:
+    """A proof file EZKL's verify reads, rebuilt from the bytes and instances alone."""
+    return {
+        "protocol": None, "instances": [[v.to_bytes(32, "little").hex() for v in instances]], "proof": list(proof),
+        "hex_proof": "0x" + proof.hex(), "split": None, "pretty_public_inputs": None, "timestamp": None, "version": "23.0.5",
+    }
+
+
+class ModelMaterial:
+    """A model's verifying key, settings and SRS as the regulator holds them, and both verifications."""
+
+    def __init__(self, folder: Path, model_id: str, verifier: str, w3: Web3) -> None:
+        self.folder = folder
+        self.model_id = model_id
+        self.verifier = verifier
+        self.w3 = w3
+        self.problems: list[str] = []
+        self.srs_source = "none"
+        self.srs_sha256: str | None = None
+        self.srs_development: bool | None = None
+        self.vk_matches: bool | None = None
+
+    @property
+    def vk(self) -> Path:
+        return self.folder / "vk.key"
+
+    @property
+    def settings(self) -> Path:
+        return self.folder / "settings.json"
+
+    @property
+    def srs(self) -> Path:
+        return self.folder / "kzg.srs"
+
+    def fetch(self, client: UtilityClient | None, own_srs: Path | None) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        summary: dict[str, Any] = {}
+        if client is not None:
+            try:
+                summary = client.model()
+                if not self.vk.is_file() or "0x" + keccak(self.vk.read_bytes()).hex() != self.model_id:
+                    self.vk.write_bytes(client.checked("/v1/model/vk", binary=True))
+                if not self.settings.is_file():
+                    self.settings.write_bytes(json.dumps(client.checked("/v1/model/settings")).encode())
+                if own_srs is None and not self.srs.is_file():
+                    self.srs.write_bytes(client.checked("/v1/model/srs", binary=True))
+            except UtilityError as exc:
+                self.problems.append(f"could not fetch the model's keys from the utility: {exc}")
+        if own_srs is not None:
+            if not own_srs.is_file():
+                raise AuditError(f"--srs {own_srs}: no such file")
+            self.srs.unlink(missing_ok=True)
+            self.srs.write_bytes(own_srs.read_bytes())
+            self.srs_source = f"regulator ({own_srs})"
+        elif self.srs.is_file():
+            self.srs_source = "utility"
+        if self.srs.is_file():
+            self.srs_sha256 = hashlib.sha256(self.srs.read_bytes()).hexdigest()
+        self.srs_development = summary.get("srs_development_only")
+        if summary and str(summary.get("model_id", "")).lower() != self.model_id:
+            self.problems.append(f"the utility says it runs model {summary.get('model_id')}, the chain records {self.model_id}")
+        if self.vk.is_file():
+            self.vk_matches = "0x" + keccak(self.vk.read_bytes()).hex() == self.model_id
+            if not self.vk_matches:
+                self.problems.append(f"the utility's verifying key hashes to 0x{keccak(self.vk.read_bytes()).hex()}, not the model id {self.model_id}")
+
+    @property
+    def can_verify_offchain(self) -> bool:
+        return bool(self.vk_matches) and self.settings.is_file() and self.srs.is_file()
+
+    def offchain(self, proof: bytes, instances: list[int] | tuple[int, ...]) -> tuple[bool | None, str, float]:
+        import ezkl
+
+        if not self.can_verify_offchain:
+            return None, "no verifying key matching the model id", 0.0
+        started = time.perf_counter()
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "proof.json"
+            path.write_text(json.dumps(ezkl_proof_json(proof, instances)))
+            try:
+                ok = bool(ezkl.verify(str(path), str(self.settings), str(self.vk), srs_path=str(self.srs)))
+                detail = "" if ok else "EZKL verify returned false"
+            except Exception as exc:  # ezkl raises RuntimeError for an unsatisfied constraint system
+                ok, detail = False, f"EZKL: {str(exc).splitlines()[0][:200]}"
+        return ok, detail, time.perf_counter() - started
+
+    def onchain(self, proof: bytes, instances: list[int] | tuple[int, ...]) -> tuple[bool, float]:
+        return verifier_eth_call(self.w3, self.verifier, verify_calldata(proof, instances))
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _environment() -> dict[str, Any]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    versions = {}
+    for package in ("zkalert", "ezkl", "web3", "fastapi"):
+        try:
+            versions[package] = version(package)
+        except PackageNotFoundError:
+            versions[package] = None
+    return {"machine": {"platform": platform.platform(), "python": platform.python_version(), "cpus": __import__("os").cpu_count()}, "versions": versions}
+
+
+def run_audit(
+    w3: Web3, client: UtilityClient | None, options: AuditOptions, regulator_dir: Path,
+    echo: Callable[[str], None] = lambda _m: None,
+) -> dict[str, Any]:
+    """Audit one stream; returns the report (see :func:`markdown` for its reading)."""
+    started = time.perf_counter()
+    started_at = _now()
+    chain_id = int(w3.eth.chain_id)
+    deployment = Deployment.load(chain_id)
+    registry = deployment.registry(w3)
+    log_deployment = WindowLogDeployment.load(chain_id)
+    window_log = log_deployment.contract(w3)
+
+    latest = int(w3.eth.block_number)
+    genesis = min(deployment.block, log_deployment.block)
+    from_block = genesis if options.from_block is None else options.from_block
+    to_block = latest if options.to_block is None else options.to_block
+    if from_block > latest:
+        raise AuditError(f"from block {from_block} is beyond the chain head {latest}")
+    if to_block > latest:
+        raise AuditError(f"to block {to_block} is beyond the chain head {latest}")
+    if to_block < from_block:
+        raise AuditError(f"to block {to_block} is below from block {from_block}")
+    complete = from_block <= genesis and to_block == latest
+
+    name, stream_id = stream_of(options.stream)
+    if name is None and client is not None:
+        try:
+            name = next((s["stream"] for s in client.streams() if s["stream_id"] == stream_id), None)
+        except UtilityError:
+            name = None
+    stream = bytes.fromhex(stream_id[2:])
+    echo(f"reading stream {name or stream_id} on chain {chain_id}, blocks {from_block}-{to_block} ...")
+    windows = fetch_windows(window_log, from_block, to_block, stream, options.chunk_blocks)
+    alerts = fetch_alerts(registry, from_block, to_block, stream)
+    if not windows and not alerts:
+        raise AuditError(f"stream {name or stream_id} has no commitments or alerts in blocks {from_block}-{to_block}")
+
+    window_checks = check_window_chain(window_log, windows, complete_history=complete) if windows else []
+    alert_checks = check_chain(registry, alerts, complete_history=complete) if alerts else []
+    window_check = window_checks[0] if window_checks else None
+    alert_check = alert_checks[0] if alert_checks else None
+
+    # --- key invariance
+    model_ids = sorted({w.model_id for w in windows} | {a.model_id for a in alerts})
+    key_problems: list[str] = []
+    if len(model_ids) > 1:
+        changes = [f"seq {b.seq} (window {b.window_index}): {a.model_id[:10]}.. -> {b.model_id[:10]}.." for a, b in zip(windows, windows[1:]) if a.model_id != b.model_id]
+        key_problems.append(f"the stream uses {len(model_ids)} models: " + "; ".join(changes or model_ids))
+    gateways = sorted({w.gateway for w in windows} | {a.gateway for a in alerts})
+    model_id = (windows or alerts)[0].model_id
+    registered = registry.functions.model(bytes.fromhex(model_id[2:])).call()
+    verifier = Web3.to_checksum_address(registered[0])
+    threshold = int(registered[1])
+    if int(verifier, 16) == 0:
+        key_problems.append(f"model {model_id} is not registered in the registry")
+    elif not w3.eth.get_code(verifier):
+        key_problems.append(f"model {model_id}'s verifier {verifier} has no code")
+    material = ModelMaterial(regulator_dir / "models" / model_id, model_id, verifier, w3)
+    material.fetch(client, options.srs)
+    key_problems.extend(material.problems)
+
+    # --- proofs of committed windows
+    rows: list[dict[str, Any]] = []
+    requested = 0
+    for entry in windows:
+        row: dict[str, Any] = {
+            "window": entry.window_index, "seq": entry.seq, "block": entry.block, "tx_hash": entry.tx_hash,
+            "input_commitment": entry.input_commitment, "score": entry.score, "alarm": entry.alarm,
+            "commit_hash": entry.commit_hash, "status": "unchecked", "offchain": None, "onchain": None, "detail": "",
+        }
+        wanted = options.proofs == "all" or (options.proofs == "alarms" and entry.alarm)
+        if wanted and client is not None and requested < options.max_proofs:
+            requested += 1
+            _check_window_proof(row, client, stream_id, material, int(entry.input_commitment, 16), entry.score, echo)
+        elif wanted and client is None:
+            row["detail"] = "no utility to ask"
+        rows.append(row)
+
+    # --- gaps: windows never committed; ask the utility about them all the same
+    gaps: list[dict[str, Any]] = []
+    missing = window_check.missing_indexes if window_check else []
+    by_index = {e.window_index: e for e in windows}
+    for k, idx in enumerate(missing):
+        before = max((i for i in by_index if i < idx), default=None)
+        after = min((i for i in by_index if i > idx), default=None)
+        gap: dict[str, Any] = {
+            "window": idx, "status": "gap", "between": [before, after],
+            "blocks": [by_index[before].block if before is not None else None, by_index[after].block if after is not None else None],
+            "utility": "not asked",
+        }
+        if client is not None and k < options.max_gap_probes:
+            answer = client.proof(stream_id, idx)
+            if answer.ok:
+                body = answer.body
+                proof = bytes.fromhex(body["proof"]["hex_proof"].removeprefix("0x"))
+                from .utility import felts_of
+
+                instances = felts_of(body["proof"])
+                ok, detail, _ = material.offchain(proof, instances)
+                onchain_ok, _ = material.onchain(proof, instances)
+                score = instances[1]
+                gap["utility"] = (f"holds it and proved it on request: score {score}, alarm {score >= threshold}, "
+                                  f"proof {'verifies' if ok and onchain_ok else 'does NOT verify'}")
+                gap.update({"score": score, "alarm": score >= threshold, "offchain": ok, "onchain": onchain_ok})
+            else:
+                gap["utility"] = f"no proof ({answer.error}, HTTP {answer.status})"
+        gaps.append(gap)
+        echo(f"window {idx}: never committed (gap between {before} and {after}); utility: {gap['utility']}")
+
+    # --- registry alerts (eager policy): re-verify from the transactions' calldata
+    alert_rows = _check_alerts(w3, registry, alerts, material, windows)
+
+    # --- summary
+    counts = {status: sum(1 for r in rows if r["status"] == status) for status in ("verified", "invalid", "proof-missing", "unchecked")}
+    findings: list[str] = []
+    for gap in gaps:
+        findings.append(f"window {gap['window']} was withheld: never committed on-chain (gap between windows {gap['between'][0]} and {gap['between'][1]}); utility: {gap['utility']}")
+    for r in rows:
+        if r["status"] in ("invalid", "proof-missing"):
+            findings.append(f"window {r['window']} (seq {r['seq']}, claimed score {r['score']}{', ALARM' if r['alarm'] else ''}): {r['status']}: {r['detail']}")
+    for a in alert_rows:
+        if a["status"] != "verified":
+            findings.append(f"registry alert seq {a['seq']}: {a['status']}: {a['detail']}")
+    if window_check and not window_check.intact:
+        findings.extend(f"window log: {p}" for p in window_check.problems)
+    if alert_check and not alert_check.ok:
+        findings.extend(f"alert registry: {p}" for p in alert_check.problems)
+    findings.extend(f"key: {p}" for p in key_problems)
+    if len(gateways) > 1:
+        findings.append(f"the stream was written by {len(gateways)} gateways: {', '.join(gateways)}")
+    alarms_unrecorded = [r["window"] for r in rows if r["alarm"] and not any(a.get("window") == r["window"] for a in alert_rows)]
+
+    report: dict[str, Any] = {
+        "audit": {
+            "stream": name, "stream_id": stream_id, "chain_id": chain_id, "registry": deployment.registry_address,
+            "window_log": log_deployment.address, "from_block": from_block, "to_block": to_block,
+            "complete_history": complete, "proofs": options.proofs, "utility": client.base_url if client else None,
+            "started_at": started_at, "finished_at": _now(), "duration_s": round(time.perf_counter() - started, 3),
+        },
+        **_environment(),
+        "window_log": {
+            "records": len(windows), "intact": window_check.intact if window_check else None,
+            "onchain_count": window_check.onchain_count if window_check else 0,
+            "first_index": window_check.first_index if window_check else None,
+            "last_index": window_check.last_index if window_check else None,
+            "missing_indexes": missing, "problems": window_check.problems if window_check else [],
+        },
+        "registry_log": {
+            "records": len(alerts), "intact": alert_check.ok if alert_check else None,
+            "problems": alert_check.problems if alert_check else [],
+        },
+        "key": {
+            "model_ids": model_ids, "invariant": not key_problems, "model_id": model_id, "verifier": verifier,
+            "threshold": str(threshold), "gateways": gateways, "vk_matches_model_id": material.vk_matches,
+            "srs": {"source": material.srs_source, "sha256": material.srs_sha256, "development_only": material.srs_development},
+            "problems": key_problems,
+        },
+        "windows": rows,
+        "gaps": gaps,
+        "alerts": alert_rows,
+        "summary": {
+            "windows_committed": len(windows), "gaps": len(gaps), "withheld_windows": [g["window"] for g in gaps],
+            "proofs_requested": requested, **counts,
+            "alarms_claimed": sum(1 for r in rows if r["alarm"]), "alarms_without_registry_alert": alarms_unrecorded,
+            "registry_alerts": len(alert_rows), "registry_alerts_verified": sum(1 for a in alert_rows if a["status"] == "verified"),
+            "utility_requests": client.requests if client else 0, "utility_rate_limited": client.rate_limited if client else 0,
+            "prove_and_fetch_s": round(sum(r.get("fetch_s", 0.0) for r in rows), 3),
+            "verify_offchain_s": round(sum(r.get("offchain_s", 0.0) for r in rows), 3),
+            "verify_onchain_s": round(sum(r.get("onchain_s", 0.0) for r in rows), 3),
+            "findings": findings,
+            "verdict": "PASS" if not findings else "FAIL",
+        },
+    }
+    return report
+
+
+def _check_window_proof(row: dict[str, Any], client: UtilityClient, stream_id: str, material: ModelMaterial,
+                        commitment: int, score: int, echo: Callable[[str], None]) -> None:
+    from .utility import felts_of
+
+    started = time.perf_counter()
+    answer = client.proof(stream_id, row["window"])
+    row["fetch_s"] = round(time.perf_counter() - started, 3)
+    if not answer.ok:
+        row["status"], row["detail"] = "proof-missing", f"the utility gave no proof: {answer.error} (HTTP {answer.status})"
+        echo(f"window {row['window']}: proof missing ({answer.error})")
+        return
+    try:
+        proof = bytes.fromhex(answer.body["proof"]["hex_proof"].removeprefix("0x"))
+        instances = felts_of(answer.body["proof"])
+    except (KeyError, TypeError, ValueError, ZkAlertError) as exc:
+        row["status"], row["detail"] = "invalid", f"malformed proof from the utility ({type(exc).__name__})"
+        return
+    if list(instances) != [commitment, score]:
+        row["status"] = "invalid"
+        row["detail"] = f"the proof is of another statement (c, s) than the one committed on-chain"
+        echo(f"window {row['window']}: proof statement differs from the commitment")
+        return
+    ok, detail, offchain_s = material.offchain(proof, instances)
+    onchain_ok, onchain_s = material.onchain(proof, instances)
+    row.update({"offchain": ok, "onchain": onchain_ok, "offchain_s": round(offchain_s, 4), "onchain_s": round(onchain_s, 4),
+                "cached": answer.body.get("cached"), "prove_s": answer.body.get("prove_s")})
+    if onchain_ok and ok is not False:
+        row["status"] = "verified"
+        row["detail"] = "" if ok else f"on-chain only ({detail})"
+    else:
+        row["status"] = "invalid"
+        row["detail"] = "; ".join(x for x in (detail, "" if onchain_ok else "the on-chain verifier refuses it") if x)
+    echo(f"window {row['window']}: {row['status']} (off-chain {ok}, eth_call {onchain_ok}, fetch {row['fetch_s']:.2f} s)")
+
+
+def _check_alerts(w3: Web3, registry: Any, alerts: list[Any], material: ModelMaterial, windows: list[Any]) -> list[dict[str, Any]]:
+    by_statement = {(int(w.input_commitment, 16), w.score): w.window_index for w in windows}
+    rows = []
+    verified_tx: dict[str, tuple[bool | None, bool, str]] = {}
+    for a in alerts:
+        if a.tx_hash not in verified_tx:
+            try:
+                tx = w3.eth.get_transaction(a.tx_hash)
+                _, args = registry.decode_function_input(tx["input"])
+                proof, instances = bytes(args["proof"]), [int(v) for v in args["instances"]]
+                ok, detail, _ = material.offchain(proof, instances)
+                onchain_ok, _ = material.onchain(proof, instances)
+                verified_tx[a.tx_hash] = (ok, onchain_ok, detail)
+            except Exception as exc:  # a transaction that does not decode is itself a finding
+                verified_tx[a.tx_hash] = (None, False, f"could not decode the transaction ({type(exc).__name__})")
+        ok, onchain_ok, detail = verified_tx[a.tx_hash]
+        status = "verified" if onchain_ok and ok is not False else "invalid"
+        rows.append({
+            "seq": a.seq, "block": a.block, "tx_hash": a.tx_hash, "score": a.score, "alarm": a.alarm,
+            "input_commitment": a.input_commitment, "alert_hash": a.alert_hash,
+            "window": by_statement.get((int(a.input_commitment, 16), a.score)),
+            "offchain": ok, "onchain": onchain_ok, "status": status, "detail": detail,
+        })
+    return rows
+
+
+# ---------------------------------------------------------------------- report files
+
+
+def write_report(report: dict[str, Any], out_dir: Path) -> tuple[Path, Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stamp = report["audit"]["finished_at"].replace(":", "").replace("-", "")
+    base = out_dir / f"audit-{report['audit']['stream_id'][2:10]}-{stamp}"
+    json_path, md_path = base.with_suffix(".json"), base.with_suffix(".md")
+    json_path.write_text(json.dumps(report, indent=2) + "\n")
+    md_path.write_text(markdown(report))
+    return json_path, md_path
+
+
+def markdown(report: dict[str, Any]) -> str:
+    a, s, k, wl = report["audit"], report["summary"], report["key"], report["window_log"]
+    lines = [
+        f"# Audit of stream {a['stream'] or a['stream_id']}: {s['verdict']}",
+        "",
+        f"Chain {a['chain_id']}, blocks {a['from_block']}–{a['to_block']} ({'complete history' if a['complete_history'] else 'partial range'}); "
+        f"WindowLog {a['window_log']}, AlertRegistry {a['registry']}; utility {a['utility'] or '—'}; proofs asked for: {a['proofs']}. "
+        f"Run {a['started_at']} – {a['finished_at']} ({a['duration_s']} s) on {report['machine']['platform']}, Python {report['machine']['python']}, "
+        + ", ".join(f"{p} {v}" for p, v in report["versions"].items()) + ".",
+        "",
+        "## Findings",
+        "",
+    ]
+    lines += [f"- {f}" for f in s["findings"]] or ["- none: every committed window checked was proven and verified, no gaps, chains intact."]
+    lines += [
+        "",
+        "## Summary",
+        "",
+        "| what | value |",
+        "| --- | ---: |",
+        f"| windows committed | {s['windows_committed']} |",
+        f"| window indexes | {wl['first_index']}–{wl['last_index']} |",
+        f"| withheld windows (gaps) | {', '.join(map(str, s['withheld_windows'])) or 'none'} |",
+        f"| proofs requested | {s['proofs_requested']} |",
+        f"| verified | {s['verified']} |",
+        f"| invalid | {s['invalid']} |",
+        f"| proof missing | {s['proof-missing']} |",
+        f"| not checked | {s['unchecked']} |",
+        f"| alarms claimed | {s['alarms_claimed']} |",
+        f"| registry alerts (verified) | {s['registry_alerts']} ({s['registry_alerts_verified']}) |",
+        f"| window log chain intact | {wl['intact']} |",
+        f"| registry chain intact | {report['registry_log']['intact']} |",
+        f"| key invariant | {k['invariant']} |",
+        f"| utility requests (rate-limited) | {s['utility_requests']} ({s['utility_rate_limited']}) |",
+        f"| fetch + prove at the utility (s) | {s['prove_and_fetch_s']} |",
+        f"| verify off-chain / on-chain (s) | {s['verify_offchain_s']} / {s['verify_onchain_s']} |",
+        "",
+        "## Key",
+        "",
+        f"Model {k['model_id']} (verifier {k['verifier']}, threshold {k['threshold']}); gateways {', '.join(k['gateways'])}; "
+        f"utility's verifying key matches the model id: {k['vk_matches_model_id']}; SRS from {k['srs']['source']} "
+        f"(sha256 {k['srs']['sha256']}, development only: {k['srs']['development_only']}).",
+        "",
+        "## Windows",
+        "",
+        "| window | seq | block | score | alarm | status | off-chain | eth_call | detail |",
+        "| ---: | ---: | ---: | ---: | :---: | --- | :---: | :---: | --- |",
+    ]
+    rows = sorted([*report["windows"], *report["gaps"]], key=lambda r: r["window"])
+    for r in rows:
+        if r["status"] == "gap":
+            lines.append(f"| {r['window']} | — | — | {r.get('score', '—')} | {'yes' if r.get('alarm') else '—'} | **GAP (withheld)** | {_mark(r.get('offchain'))} | {_mark(r.get('onchain'))} | utility: {r['utility']} |")
+        else:
+            lines.append(f"| {r['window']} | {r['seq']} | {r['block']} | {r['score']} | {'yes' if r['alarm'] else ''} | {r['status']} | {_mark(r['offchain'])} | {_mark(r['onchain'])} | {r['detail']} |")
+    if report["alerts"]:
+        lines += ["", "## Registry alerts", "", "| seq | window | block | score | alarm | status |", "| ---: | ---: | ---: | ---: | :---: | --- |"]
+        lines += [f"| {r['seq']} | {r['window'] if r['window'] is not None else '—'} | {r['block']} | {r['score']} | {'yes' if r['alarm'] else ''} | {r['status']} |" for r in report["alerts"]]
+    return "\n".join(lines) + "\n"
+
+
+def _mark(value: bool | None) -> str:
+    return "—" if value is None else ("✓" if value else "✗")
