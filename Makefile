@@ -11,9 +11,9 @@ PY := $(VENV)/bin/python
 TOOLS_BIN := $(CURDIR)/.tools/node_modules/.bin
 export PATH := $(TOOLS_BIN):$(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup test test-sol test-py demo bench evaluate anvil anvil-stop fixtures snapshot soak clean
+.PHONY: setup setup-browser test test-sol test-py demo bench evaluate anvil anvil-stop fixtures snapshot soak clean
 
-setup: $(VENV)/.installed .tools/.installed
+setup: $(VENV)/.installed .tools/.installed setup-browser
 	@$(PY) -c "from zkalert.toolchain import link_solc_for_consumers, solc; link_solc_for_consumers(); print('solc:', solc())"
 	@forge --version | head -1
 
@@ -25,6 +25,13 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q torch==2.13.0
 	$(PY) -m pip install -q -e '.[dev]'
 	@touch $@
+
+# Debian's chromium for the services' browser test (issue 7): Playwright drives /usr/bin/chromium,
+# its own browser download does not work offline. Idempotent: apt-get only when chromium is missing.
+setup-browser:
+	@command -v chromium >/dev/null || { \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium chromium-driver; }
 
 .tools/.installed: .tools/package.json
 	cd .tools && npm install --no-audit --no-fund --loglevel=error
