@@ -10,6 +10,7 @@ interface Vm {
     function startPrank(address msgSender) external;
     function stopPrank() external;
     function roll(uint256 newHeight) external;
+    function etch(address target, bytes calldata newRuntimeBytecode) external;
     function label(address account, string calldata newLabel) external;
     function addr(uint256 privateKey) external pure returns (address keyAddr);
     function assume(bool condition) external pure;

@@ -1,0 +1,318 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {ITimeSeriesRegistry} from "./interfaces/ITimeSeriesRegistry.sol";
+import {IHalo2Verifier} from "./interfaces/IHalo2Verifier.sol";
+
+/// @title TimeSeriesRegistry
+/// @notice Companion of AlertRegistry for time-series mode: chained TC proofs and per-window SC
+/// proofs of an EKF detector, with the hash linkage enforced on-chain.
+contract TimeSeriesRegistry is ITimeSeriesRegistry {
+    /// @dev The BN254 scalar field modulus r; EZKL instances are elements of this field.
+    uint256 internal constant FIELD_MODULUS =
+        21888242871839275222246405745257275088548364400416034343698204186575808495617;
+
+    uint256 internal constant TC_INSTANCES = 7;
+    uint256 internal constant SC_INSTANCES = 5;
+    // TC instance positions
+    uint256 internal constant TC_STATE_IN = 0;
+    uint256 internal constant TC_ACC_IN = 1;
+    uint256 internal constant TC_BLOCK = 2;
+    uint256 internal constant TC_RESET = 3;
+    uint256 internal constant TC_STATE_OUT = 4;
+    uint256 internal constant TC_ACC_OUT = 5;
+    uint256 internal constant TC_KRC_OK = 6;
+    // SC instance positions
+    uint256 internal constant SC_ACC_END = 0;
+    uint256 internal constant SC_ADVICE = 1;
+    uint256 internal constant SC_T2 = 2;
+    uint256 internal constant SC_ALARM = 3;
+    uint256 internal constant SC_SVD_OK = 4;
+
+    uint8 internal constant KIND_TC = 0;
+    uint8 internal constant KIND_SC = 1;
+
+    address private _owner;
+    mapping(address gateway => bool allowed) private _gateways;
+    mapping(bytes32 modelId => Model model) private _models;
+    mapping(bytes32 streamId => Stream stream) private _streams;
+    mapping(bytes32 streamId => mapping(uint64 windowIndex => Window window)) private _windows;
+    /// @dev States a stream has moved past: a proof starting from one of them is stale.
+    mapping(bytes32 streamId => mapping(uint256 stateHash => bool consumed)) private _pastStates;
+    /// @dev keccak256(modelId, instances) of every recorded TC proof.
+    mapping(bytes32 statement => bool recorded) private _statements;
+
+    modifier onlyOwner() {
+        if (msg.sender != _owner) revert TimeSeriesRegistryUnauthorized(msg.sender);
+        _;
+    }
+
+    /// @param initialOwner The account allowed to register models and gateways (the regulator).
+    constructor(address initialOwner) {
+        if (initialOwner == address(0)) revert TimeSeriesRegistryInvalidOwner(address(0));
+        _owner = initialOwner;
+        emit OwnershipTransferred(address(0), initialOwner);
+    }
+
+    // ---------------------------------------------------------------- owner
+
+    /// @inheritdoc ITimeSeriesRegistry
+    function transferOwnership(address newOwner) external onlyOwner {
+        if (newOwner == address(0)) revert TimeSeriesRegistryInvalidOwner(address(0));
+        address previousOwner = _owner;
+        _owner = newOwner;
+        emit OwnershipTransferred(previousOwner, newOwner);
+    }
+
+    /// @inheritdoc ITimeSeriesRegistry
+    function registerModel(bytes32 modelId, Model calldata params) external onlyOwner {
+        if (params.tcVerifier.code.length == 0) revert TimeSeriesRegistryInvalidVerifier(params.tcVerifier);
+        if (params.scVerifier.code.length == 0) revert TimeSeriesRegistryInvalidVerifier(params.scVerifier);
+        if (params.stepsPerInterval == 0 || params.intervalsPerWindow == 0) {
+            revert TimeSeriesRegistryInvalidShape(params.stepsPerInterval, params.intervalsPerWindow);
+        }
+        if (_models[modelId].tcVerifier != address(0)) revert TimeSeriesRegistryModelExists(modelId);
+
+        Model memory record = params;
+        record.tcCodehash = params.tcVerifier.codehash;
+        record.scCodehash = params.scVerifier.codehash;
+        record.registeredAt = uint64(block.number);
+        _models[modelId] = record;
+        emit ModelRegistered(
+            modelId,
+            record.tcVerifier,
+            record.scVerifier,
+            record.tcCodehash,
+            record.scCodehash,
+            record.stepsPerInterval,
+            record.intervalsPerWindow
+        );
+    }
+
+    /// @inheritdoc ITimeSeriesRegistry
+    function setGateway(address gateway, bool allowed) external onlyOwner {
+        _gateways[gateway] = allowed;
+        emit GatewaySet(gateway, allowed);
+    }
+
+    // ---------------------------------------------------------------- gateways
+
+    /// @inheritdoc ITimeSeriesRegistry
+    function openStream(bytes32 streamId, bytes32 modelId, uint256 genesisState, uint256 genesisAcc) external {
+        if (!_gateways[msg.sender]) revert TimeSeriesRegistryUnknownGateway(msg.sender);
+        if (_streams[streamId].gateway != address(0)) revert TimeSeriesRegistryStreamExists(streamId);
+        if (_models[modelId].tcVerifier == address(0)) revert TimeSeriesRegistryUnknownModel(modelId);
+        _checkField(0, genesisState);
+        _checkField(1, genesisAcc);
+
+        Stream storage s = _streams[streamId];
+        s.modelId = modelId;
+        s.gateway = msg.sender;
+        s.stateHead = genesisState;
+        s.accHead = genesisAcc;
+        emit StreamOpened(streamId, modelId, msg.sender, genesisState, genesisAcc);
+    }
+
+    /// @inheritdoc ITimeSeriesRegistry
+    function rotateModel(bytes32 streamId, bytes32 newModelId, uint256 genesisState, uint256 genesisAcc) external {
+        Stream storage s = _ownedStream(streamId);
+        if (_models[newModelId].tcVerifier == address(0)) revert TimeSeriesRegistryUnknownModel(newModelId);
+        uint64 windowsClosed = _windowsClosed(s);
+        uint32 perWindow = _models[s.modelId].intervalsPerWindow;
+        if ((s.intervals - s.firstInterval) % perWindow != 0 || s.windowsRecorded != s.firstWindow + windowsClosed) {
+            revert TimeSeriesRegistryRotationNotAtBoundary(streamId, s.intervals, s.windowsRecorded);
+        }
+        _checkField(0, genesisState);
+        _checkField(1, genesisAcc);
+
+        bytes32 oldModelId = s.modelId;
+        _pastStates[streamId][s.stateHead] = true;
+        s.modelId = newModelId;
+        s.firstWindow += windowsClosed;
+        s.firstInterval = s.intervals;
+        s.stateHead = genesisState;
+        s.accHead = genesisAcc;
+        emit ModelRotated(streamId, oldModelId, newModelId, s.intervals, genesisState, genesisAcc);
+    }
+
+    /// @inheritdoc ITimeSeriesRegistry
+    function submitInterval(bytes32 streamId, bytes calldata proof, uint256[] calldata instances)
+        external
+        returns (bytes32 logHash)
+    {
+        Stream storage s = _ownedStream(streamId);
+        _checkInstances(instances, TC_INSTANCES);
+        bytes32 statement = _checkInterval(s, streamId, instances);
+        _verify(s.modelId, KIND_TC, proof, instances);
+        _statements[statement] = true;
+        logHash = _recordInterval(s, streamId, instances);
+    }
+
+    /// @dev Everything about a TC submission that can be refused before verification, cheapest
+    /// first; returns its statement.
+    function _checkInterval(Stream storage s, bytes32 streamId, uint256[] calldata instances)
+        private
+        view
+        returns (bytes32 statement)
+    {
+        Model storage m = _models[s.modelId];
+        statement = keccak256(abi.encode(s.modelId, instances));
+        if (_statements[statement]) revert TimeSeriesRegistryReplay(statement);
+
+        uint64 interval = s.intervals;
+        uint256 stateIn = instances[TC_STATE_IN];
+        if (stateIn != s.stateHead) {
+            if (_pastStates[streamId][stateIn]) {
+                revert TimeSeriesRegistryStaleState(streamId, interval, s.stateHead, stateIn);
+            }
+            revert TimeSeriesRegistryStateLinkBroken(streamId, interval, s.stateHead, stateIn);
+        }
+        if (instances[TC_ACC_IN] != s.accHead) {
+            revert TimeSeriesRegistryAccLinkBroken(streamId, interval, s.accHead, instances[TC_ACC_IN]);
+        }
+        uint256 expectedReset =
+            (interval - s.firstInterval) % m.intervalsPerWindow == 0 ? m.resetCommitment : m.continueCommitment;
+        if (instances[TC_RESET] != expectedReset) {
+            revert TimeSeriesRegistryResetMismatch(streamId, interval, expectedReset, instances[TC_RESET]);
+        }
+        if (instances[TC_KRC_OK] != m.krcPassCommitment) {
+            revert TimeSeriesRegistryKrcCheckFailed(streamId, interval, instances[TC_KRC_OK]);
+        }
+    }
+
+    /// @dev Moves the stream's heads to the interval's outputs, closes its window if it was the
+    /// window's last interval, and extends the log.
+    function _recordInterval(Stream storage s, bytes32 streamId, uint256[] calldata instances)
+        private
+        returns (bytes32 logHash)
+    {
+        bytes32 modelId = s.modelId;
+        uint64 interval = s.intervals;
+        uint64 perWindow = _models[modelId].intervalsPerWindow;
+        _pastStates[streamId][instances[TC_STATE_IN]] = true;
+        s.stateHead = instances[TC_STATE_OUT];
+        s.accHead = instances[TC_ACC_OUT];
+        s.intervals = interval + 1;
+        if ((interval - s.firstInterval) % perWindow + 1 == perWindow) {
+            Window storage w = _windows[streamId][s.firstWindow + (interval - s.firstInterval) / perWindow];
+            w.closed = true;
+            w.accEnd = instances[TC_ACC_OUT];
+            w.modelId = modelId;
+        }
+        logHash = keccak256(abi.encode(s.logHead, KIND_TC, streamId, interval, modelId, instances));
+        s.logHead = logHash;
+        emit IntervalRecorded(
+            streamId,
+            interval,
+            modelId,
+            instances[TC_STATE_IN],
+            instances[TC_STATE_OUT],
+            instances[TC_ACC_OUT],
+            instances[TC_BLOCK],
+            logHash
+        );
+    }
+
+    /// @inheritdoc ITimeSeriesRegistry
+    function submitWindow(bytes32 streamId, uint64 windowIndex, bytes calldata proof, uint256[] calldata instances)
+        external
+        returns (bytes32 logHash)
+    {
+        Stream storage s = _ownedStream(streamId);
+        _checkInstances(instances, SC_INSTANCES);
+        Window storage w = _windows[streamId][windowIndex];
+        if (!w.closed) revert TimeSeriesRegistryWindowOpen(streamId, windowIndex, s.intervals);
+        if (w.recorded) revert TimeSeriesRegistryWindowRecorded(streamId, windowIndex);
+        if (instances[SC_ACC_END] != w.accEnd) {
+            revert TimeSeriesRegistryResidualsNotFromChain(streamId, windowIndex, w.accEnd, instances[SC_ACC_END]);
+        }
+        if (instances[SC_SVD_OK] != 1) {
+            revert TimeSeriesRegistrySvdCheckFailed(streamId, windowIndex, instances[SC_SVD_OK]);
+        }
+        uint256 alarmValue = instances[SC_ALARM];
+        if (alarmValue > 1) revert TimeSeriesRegistryAlarmNotBoolean(streamId, windowIndex, alarmValue);
+
+        bytes32 modelId = w.modelId;
+        _verify(modelId, KIND_SC, proof, instances);
+
+        w.recorded = true;
+        w.alarm = alarmValue == 1;
+        w.t2 = instances[SC_T2];
+        s.windowsRecorded += 1;
+        logHash = keccak256(abi.encode(s.logHead, KIND_SC, streamId, windowIndex, modelId, instances));
+        s.logHead = logHash;
+        emit WindowRecorded(streamId, windowIndex, modelId, instances[SC_T2], alarmValue == 1, logHash);
+    }
+
+    // ---------------------------------------------------------------- internals
+
+    /// @dev The stream, if it exists and the caller is its gateway (and still an allowed one).
+    function _ownedStream(bytes32 streamId) private view returns (Stream storage s) {
+        s = _streams[streamId];
+        if (s.gateway == address(0)) revert TimeSeriesRegistryUnknownStream(streamId);
+        if (s.gateway != msg.sender || !_gateways[msg.sender]) revert TimeSeriesRegistryUnknownGateway(msg.sender);
+    }
+
+    function _windowsClosed(Stream storage s) private view returns (uint64) {
+        return (s.intervals - s.firstInterval) / _models[s.modelId].intervalsPerWindow;
+    }
+
+    function _checkInstances(uint256[] calldata instances, uint256 expected) private pure {
+        if (instances.length != expected) revert TimeSeriesRegistryInstanceCount(expected, instances.length);
+        for (uint256 i; i < expected; ++i) {
+            _checkField(i, instances[i]);
+        }
+    }
+
+    function _checkField(uint256 index, uint256 value) private pure {
+        if (value >= FIELD_MODULUS) revert TimeSeriesRegistryInstanceOutOfField(index, value);
+    }
+
+    /// @dev Key invariance first (the verifier's code, and so its embedded key, is the registered
+    /// one), then the proof; generated verifiers revert on most bad proofs, so a revert and `false`
+    /// are refused alike.
+    function _verify(bytes32 modelId, uint8 kind, bytes calldata proof, uint256[] calldata instances) private {
+        Model storage m = _models[modelId];
+        (address verifier, bytes32 codehash) =
+            kind == KIND_TC ? (m.tcVerifier, m.tcCodehash) : (m.scVerifier, m.scCodehash);
+        bytes32 current = verifier.codehash;
+        if (current != codehash) revert TimeSeriesRegistryVerifierChanged(modelId, verifier, codehash, current);
+        try IHalo2Verifier(verifier).verifyProof(proof, instances) returns (bool valid) {
+            if (!valid) revert TimeSeriesRegistryInvalidProof(modelId, kind);
+        } catch {
+            revert TimeSeriesRegistryInvalidProof(modelId, kind);
+        }
+    }
+
+    // ---------------------------------------------------------------- views
+
+    /// @inheritdoc ITimeSeriesRegistry
+    function owner() external view returns (address) {
+        return _owner;
+    }
+
+    /// @inheritdoc ITimeSeriesRegistry
+    function isGateway(address gateway) external view returns (bool) {
+        return _gateways[gateway];
+    }
+
+    /// @inheritdoc ITimeSeriesRegistry
+    function model(bytes32 modelId) external view returns (Model memory) {
+        return _models[modelId];
+    }
+
+    /// @inheritdoc ITimeSeriesRegistry
+    function stream(bytes32 streamId) external view returns (Stream memory) {
+        return _streams[streamId];
+    }
+
+    /// @inheritdoc ITimeSeriesRegistry
+    function window(bytes32 streamId, uint64 windowIndex) external view returns (Window memory) {
+        return _windows[streamId][windowIndex];
+    }
+
+    /// @inheritdoc ITimeSeriesRegistry
+    function version() external pure returns (string memory) {
+        return "0.1.0";
+    }
+}

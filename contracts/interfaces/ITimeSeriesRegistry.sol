@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+/// @title ITimeSeriesRegistry
+/// @notice Time-series mode of zkalert: per stream, a chain of temporal-consistency (TC) proofs of
+/// an extended Kalman filter, one per interval of D steps, and a statistical-consistency (SC) proof
+/// per detection window of W intervals whose alarm is recorded and queryable.
+/// @dev The registry enforces in the contract what the zkSTAR paper checks off-chain:
+///  - each TC proof starts from the previous TC proof's state and accumulator hashes
+///    (`stateIn == stateHead`, `accIn == accHead`), so no interval can be replayed, skipped or
+///    started from a stale or forged state;
+///  - the accumulator restarts exactly at window starts (the `reset` instance is one of two
+///    registered constants);
+///  - each TC proof's Kalman-gain check (KRC) passed: its `krcOk` instance is the registered
+///    Poseidon hash of a passing verdict;
+///  - each SC proof consumes the accumulator hash recorded by the last TC proof of its window, and
+///    its SVD check passed;
+///  - proofs verify under the registered verifiers, whose code hashes are pinned at registration
+///    (key invariance); a stream changes model only through `rotateModel`, which is logged.
+/// TC instances (EZKL order, inputs then outputs): [stateIn, accIn, block, reset, stateOut, accOut, krcOk].
+/// SC instances: [accEnd, advice, t2, alarm, svdOk]; t2 is fixed point, alarm and svdOk are 0 or 1.
+interface ITimeSeriesRegistry {
+    // ------------------------------------------------------------------ types
+
+    /// @notice A registered detector: its two verifiers and the constants its proofs are checked against.
+    /// @param tcVerifier EZKL verifier of the TC circuit (one D).
+    /// @param scVerifier EZKL verifier of the SC circuit.
+    /// @param tcCodehash Code hash of `tcVerifier` at registration (the TC verifying key is embedded in it).
+    /// @param scCodehash Code hash of `scVerifier` at registration.
+    /// @param krcPassCommitment The `krcOk` instance of a TC proof whose KRC check passed.
+    /// @param resetCommitment The `reset` instance expected on the first interval of a window.
+    /// @param continueCommitment The `reset` instance expected on every other interval.
+    /// @param stepsPerInterval D, time steps per TC proof.
+    /// @param intervalsPerWindow W, TC intervals per SC window.
+    /// @param registeredAt Block number of registration.
+    struct Model {
+        address tcVerifier;
+        address scVerifier;
+        bytes32 tcCodehash;
+        bytes32 scCodehash;
+        uint256 krcPassCommitment;
+        uint256 resetCommitment;
+        uint256 continueCommitment;
+        uint32 stepsPerInterval;
+        uint32 intervalsPerWindow;
+        uint64 registeredAt;
+    }
+
+    /// @notice A stream's state: model, gateway, chain heads and counters.
+    /// @param modelId The model the stream's proofs are checked under now.
+    /// @param gateway The only account that may submit for the stream.
+    /// @param intervals TC intervals recorded (the next interval's index).
+    /// @param windowsRecorded SC windows recorded.
+    /// @param firstInterval Index of the first interval under `modelId` (changes on rotation).
+    /// @param firstWindow Index of the first window under `modelId`; interval k belongs to window
+    /// firstWindow + (k − firstInterval) / W.
+    /// @param stateHead Hash of the last recorded posterior state (or the genesis state).
+    /// @param accHead Hash of the last recorded accumulator (or the genesis accumulator).
+    /// @param logHead keccak256 chain over every recorded interval and window of the stream.
+    struct Stream {
+        bytes32 modelId;
+        address gateway;
+        uint64 intervals;
+        uint64 windowsRecorded;
+        uint64 firstInterval;
+        uint64 firstWindow;
+        uint256 stateHead;
+        uint256 accHead;
+        bytes32 logHead;
+    }
+
+    /// @notice What the registry knows about one window.
+    /// @param closed True once the window's last TC interval is recorded.
+    /// @param recorded True once its SC proof is recorded.
+    /// @param alarm The proven alarm (meaningful when `recorded`).
+    /// @param t2 The proven T² statistic in fixed point (meaningful when `recorded`).
+    /// @param accEnd Accumulator hash of the window's last TC proof (what its SC proof must consume).
+    /// @param modelId Model the window was proven under.
+    struct Window {
+        bool closed;
+        bool recorded;
+        bool alarm;
+        uint256 t2;
+        uint256 accEnd;
+        bytes32 modelId;
+    }
+
+    // ------------------------------------------------------------------ errors
+
+    /// @notice The caller is not the owner.
+    error TimeSeriesRegistryUnauthorized(address caller);
+    /// @notice The owner cannot be the zero address.
+    error TimeSeriesRegistryInvalidOwner(address owner);
+    /// @notice The caller is not an allowed gateway, or not the stream's gateway.
+    error TimeSeriesRegistryUnknownGateway(address caller);
+    /// @notice A verifier address has no code.
+    error TimeSeriesRegistryInvalidVerifier(address verifier);
+    /// @notice D or W is zero.
+    error TimeSeriesRegistryInvalidShape(uint32 stepsPerInterval, uint32 intervalsPerWindow);
+    /// @notice The model id is already registered.
+    error TimeSeriesRegistryModelExists(bytes32 modelId);
+    /// @notice The model id is not registered.
+    error TimeSeriesRegistryUnknownModel(bytes32 modelId);
+    /// @notice The stream was already opened.
+    error TimeSeriesRegistryStreamExists(bytes32 streamId);
+    /// @notice The stream was never opened.
+    error TimeSeriesRegistryUnknownStream(bytes32 streamId);
+    /// @notice A proof came with the wrong number of public instances.
+    error TimeSeriesRegistryInstanceCount(uint256 expected, uint256 got);
+    /// @notice A public instance is not below the BN254 scalar field modulus.
+    error TimeSeriesRegistryInstanceOutOfField(uint256 index, uint256 value);
+    /// @notice This exact TC statement (model and instances) was recorded before: a replayed proof.
+    error TimeSeriesRegistryReplay(bytes32 statement);
+    /// @notice The TC proof starts from a state this stream recorded earlier, not from its head.
+    error TimeSeriesRegistryStaleState(bytes32 streamId, uint64 interval, uint256 expected, uint256 got);
+    /// @notice The TC proof starts from a state this stream never recorded: a skipped interval or a forged state.
+    error TimeSeriesRegistryStateLinkBroken(bytes32 streamId, uint64 interval, uint256 expected, uint256 got);
+    /// @notice The TC proof's accumulator does not continue the stream's accumulator.
+    error TimeSeriesRegistryAccLinkBroken(bytes32 streamId, uint64 interval, uint256 expected, uint256 got);
+    /// @notice The TC proof resets (or keeps) the window accumulator where it must not.
+    error TimeSeriesRegistryResetMismatch(bytes32 streamId, uint64 interval, uint256 expected, uint256 got);
+    /// @notice The TC proof's Kalman-gain check (‖K S − P Hᵀ‖ ≤ ε) failed.
+    error TimeSeriesRegistryKrcCheckFailed(bytes32 streamId, uint64 interval, uint256 krcOk);
+    /// @notice A verifier's code is no longer the code registered (its verifying key changed).
+    error TimeSeriesRegistryVerifierChanged(bytes32 modelId, address verifier, bytes32 expected, bytes32 got);
+    /// @notice The verifier refused the proof (or reverted). `kind` is 0 for TC, 1 for SC.
+    error TimeSeriesRegistryInvalidProof(bytes32 modelId, uint8 kind);
+    /// @notice The window's last TC interval is not recorded yet.
+    error TimeSeriesRegistryWindowOpen(bytes32 streamId, uint64 window, uint64 intervals);
+    /// @notice The window already has its SC proof.
+    error TimeSeriesRegistryWindowRecorded(bytes32 streamId, uint64 window);
+    /// @notice The SC proof's residuals are not the accumulator of this window's TC chain.
+    error TimeSeriesRegistryResidualsNotFromChain(bytes32 streamId, uint64 window, uint256 expected, uint256 got);
+    /// @notice The SC proof's SVD check (‖U diag(s) Uᵀ − Σ‖ ≤ ε, UᵀU ≈ I, s w² ≈ 1) failed.
+    error TimeSeriesRegistrySvdCheckFailed(bytes32 streamId, uint64 window, uint256 svdOk);
+    /// @notice The SC proof's alarm instance is neither 0 nor 1.
+    error TimeSeriesRegistryAlarmNotBoolean(bytes32 streamId, uint64 window, uint256 alarm);
+    /// @notice A model can be rotated only at a window boundary with every window's SC recorded.
+    error TimeSeriesRegistryRotationNotAtBoundary(bytes32 streamId, uint64 intervals, uint64 windowsRecorded);
+
+    // ------------------------------------------------------------------ events
+
+    /// @notice Ownership moved from `previousOwner` to `newOwner`.
+    event OwnershipTransferred(address indexed previousOwner, address indexed newOwner);
+    /// @notice A gateway was allowed or disallowed.
+    event GatewaySet(address indexed gateway, bool allowed);
+    /// @notice A model was registered with its verifiers and constants.
+    event ModelRegistered(
+        bytes32 indexed modelId,
+        address tcVerifier,
+        address scVerifier,
+        bytes32 tcCodehash,
+        bytes32 scCodehash,
+        uint32 stepsPerInterval,
+        uint32 intervalsPerWindow
+    );
+    /// @notice A stream was opened at its genesis state and accumulator hashes.
+    event StreamOpened(
+        bytes32 indexed streamId,
+        bytes32 indexed modelId,
+        address indexed gateway,
+        uint256 genesisState,
+        uint256 genesisAcc
+    );
+    /// @notice A stream moved to another model from interval `atInterval`, with a new genesis.
+    event ModelRotated(
+        bytes32 indexed streamId,
+        bytes32 indexed oldModelId,
+        bytes32 indexed newModelId,
+        uint64 atInterval,
+        uint256 genesisState,
+        uint256 genesisAcc
+    );
+    /// @notice A TC proof was verified and appended to the stream.
+    event IntervalRecorded(
+        bytes32 indexed streamId,
+        uint64 indexed interval,
+        bytes32 indexed modelId,
+        uint256 stateIn,
+        uint256 stateOut,
+        uint256 accOut,
+        uint256 blockCommitment,
+        bytes32 logHash
+    );
+    /// @notice An SC proof was verified: the window's alarm is recorded.
+    event WindowRecorded(
+        bytes32 indexed streamId,
+        uint64 indexed window,
+        bytes32 indexed modelId,
+        uint256 t2,
+        bool alarm,
+        bytes32 logHash
+    );
+
+    // ------------------------------------------------------------------ owner
+
+    /// @notice Moves ownership (the right to register models and gateways).
+    /// @param newOwner The new owner; not the zero address.
+    function transferOwnership(address newOwner) external;
+
+    /// @notice Registers a detector's verifiers and constants; pins the verifiers' code hashes.
+    /// @param modelId keccak256 of the TC and SC verifying keys (computed off-chain).
+    /// @param model The verifiers and constants; `tcCodehash`, `scCodehash` and `registeredAt` are ignored and set here.
+    function registerModel(bytes32 modelId, Model calldata model) external;
+
+    /// @notice Allows or disallows a gateway to open streams.
+    /// @param gateway The gateway account.
+    /// @param allowed Whether it may open streams.
+    function setGateway(address gateway, bool allowed) external;
+
+    // ------------------------------------------------------------------ gateways
+
+    /// @notice Opens a stream under a registered model; the caller becomes its gateway.
+    /// @param streamId The stream's id (keccak256 of its name).
+    /// @param modelId A registered model.
+    /// @param genesisState Poseidon hash of the initial state tensor (with its nonce).
+    /// @param genesisAcc Poseidon hash of the initial accumulator tensor (with its nonce).
+    function openStream(bytes32 streamId, bytes32 modelId, uint256 genesisState, uint256 genesisAcc) external;
+
+    /// @notice Moves the stream to another registered model with a new genesis (a logged, explicit event).
+    /// @dev Only at a window boundary with every window's SC proof recorded.
+    /// @param streamId The stream.
+    /// @param newModelId The model its next proofs are checked under.
+    /// @param genesisState Hash of the state the next interval starts from.
+    /// @param genesisAcc Hash of the accumulator the next interval starts from.
+    function rotateModel(bytes32 streamId, bytes32 newModelId, uint256 genesisState, uint256 genesisAcc) external;
+
+    /// @notice Verifies and records the stream's next TC interval.
+    /// @param streamId The stream.
+    /// @param proof The EZKL proof bytes.
+    /// @param instances [stateIn, accIn, block, reset, stateOut, accOut, krcOk].
+    /// @return logHash The stream's new log head.
+    function submitInterval(bytes32 streamId, bytes calldata proof, uint256[] calldata instances)
+        external
+        returns (bytes32 logHash);
+
+    /// @notice Verifies and records the SC proof of a closed window: its alarm becomes queryable.
+    /// @param streamId The stream.
+    /// @param window The window's index (intervals window·W … window·W + W − 1).
+    /// @param proof The EZKL proof bytes.
+    /// @param instances [accEnd, advice, t2, alarm, svdOk].
+    /// @return logHash The stream's new log head.
+    function submitWindow(bytes32 streamId, uint64 window, bytes calldata proof, uint256[] calldata instances)
+        external
+        returns (bytes32 logHash);
+
+    // ------------------------------------------------------------------ views
+
+    /// @notice The owner.
+    function owner() external view returns (address);
+
+    /// @notice Whether `gateway` may open streams.
+    function isGateway(address gateway) external view returns (bool);
+
+    /// @notice A registered model (zero verifier if unknown).
+    function model(bytes32 modelId) external view returns (Model memory);
+
+    /// @notice A stream's state (zero gateway if never opened).
+    function stream(bytes32 streamId) external view returns (Stream memory);
+
+    /// @notice What is known about one window of a stream.
+    function window(bytes32 streamId, uint64 windowIndex) external view returns (Window memory);
+
+    /// @notice The contract version.
+    function version() external pure returns (string memory);
+}

@@ -1,0 +1,268 @@
+"""The regulator's check: read a stream's records back from the chain and check them, per window.
+
+Needs nothing from the utility: only the chain (events, transactions, the
+registered verifiers). For every window it reports whether each proof verifies
+(an ``eth_call`` of the registered verifier with the proof and instances taken
+from the recording transaction), whether the hash linkage is intact (each
+interval's state-in and accumulator-in hashes are the previous interval's
+outputs or the stream's genesis, and the SC proof consumed the window's last
+accumulator), whether the keys are unchanged (the verifiers' code hashes are
+still the registered ones), and the proven alarm. It also lists every refused
+submission found on the chain, re-simulated to name the registry's error,
+with what that error means.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from eth_abi import decode as abi_decode
+from eth_abi import encode as abi_encode
+from eth_utils import keccak
+from web3 import Web3
+from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
+
+from ..chain import _revert_data, decode_revert
+from .chain import TsDeployment, eth_call_verify
+
+#: What each refusal means (the attacks of issue 5 first).
+MEANING = {
+    "TimeSeriesRegistryReplay": "replay of an already recorded interval proof",
+    "TimeSeriesRegistryStaleState": "interval started from a stale state (one the stream had moved past)",
+    "TimeSeriesRegistryStateLinkBroken": "interval started from a state the stream never recorded",
+    "TimeSeriesRegistryAccLinkBroken": "accumulator does not continue the stream's accumulator",
+    "TimeSeriesRegistryResidualsNotFromChain": "SC proof over residuals that are not the window's TC accumulator",
+    "TimeSeriesRegistryInvalidProof": "proof does not verify under the registered key (another key, or altered instances)",
+    "TimeSeriesRegistryKrcCheckFailed": "Kalman gain check failed (gain not a solution of K S = P Hᵀ)",
+    "TimeSeriesRegistrySvdCheckFailed": "SVD check failed",
+    "TimeSeriesRegistryResetMismatch": "window accumulator reset at the wrong interval",
+    "TimeSeriesRegistryVerifierChanged": "a verifier's code (its key) changed since registration",
+    "TimeSeriesRegistryWindowRecorded": "second SC proof for a recorded window",
+    "TimeSeriesRegistryWindowOpen": "SC proof for a window whose intervals are not all recorded",
+    "TimeSeriesRegistryUnknownGateway": "submission by an account that is not the stream's gateway",
+}
+
+
+@dataclass
+class WindowReport:
+    window: int
+    intervals: list[int]
+    tc_verified: bool
+    linkage_intact: bool
+    sc_recorded: bool
+    sc_verified: bool
+    keys_unchanged: bool
+    alarm: bool | None
+    t2_fixed: int | None
+    model_id: str
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.tc_verified and self.linkage_intact and self.sc_recorded and self.sc_verified and self.keys_unchanged and not self.problems
+
+
+@dataclass
+class Refusal:
+    block: int
+    tx_hash: str
+    function: str
+    stream_id: str
+    target: str
+    error: str
+    meaning: str
+
+
+@dataclass
+class StreamAudit:
+    stream_id: str
+    intervals: int
+    windows: list[WindowReport]
+    refused: list[Refusal]
+    log_head_ok: bool
+    problems: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return self.log_head_ok and not self.problems and all(w.ok for w in self.windows)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "stream_id": self.stream_id,
+            "intervals": self.intervals,
+            "ok": self.ok,
+            "log_head_ok": self.log_head_ok,
+            "problems": self.problems,
+            "windows": [{**asdict(w), "ok": w.ok} for w in self.windows],
+            "refused": [asdict(r) for r in self.refused],
+        }
+
+
+def _events(registry: Any, name: str, from_block: int, stream_id: bytes | None = None) -> list[Any]:
+    event = getattr(registry.events, name)
+    filters = {"streamId": stream_id} if stream_id is not None else None
+    logs = event.get_logs(from_block=from_block, argument_filters=filters)
+    return sorted(logs, key=lambda e: (e["blockNumber"], e["logIndex"]))
+
+
+def _decode_call(registry: Any, tx_input: bytes) -> tuple[str, dict[str, Any]]:
+    function, args = registry.decode_function_input(tx_input)
+    return function.fn_name, dict(args)
+
+
+def _codehash(w3: Web3, address: str) -> bytes:
+    return keccak(bytes(w3.eth.get_code(Web3.to_checksum_address(address))))
+
+
+def audit(w3: Web3, deployment: TsDeployment, stream_id: bytes | None = None) -> list[StreamAudit]:
+    registry = deployment.registry(w3)
+    start = deployment.block
+    opened = _events(registry, "StreamOpened", start, stream_id)
+    models: dict[bytes, Any] = {}
+    reports = []
+    for open_event in opened:
+        sid = bytes(open_event["args"]["streamId"])
+        reports.append(_audit_stream(w3, registry, sid, open_event, start, models))
+    return reports
+
+
+def _audit_stream(w3: Web3, registry: Any, sid: bytes, open_event: Any, start: int, models: dict[bytes, Any]) -> StreamAudit:
+    problems: list[str] = []
+    rotations = {int(e["args"]["atInterval"]): e for e in _events(registry, "ModelRotated", start, sid)}
+    intervals = _events(registry, "IntervalRecorded", start, sid)
+    windows = {int(e["args"]["window"]): e for e in _events(registry, "WindowRecorded", start, sid)}
+
+    def model(mid: bytes) -> Any:
+        if mid not in models:
+            models[mid] = registry.functions.model(mid).call()
+        return models[mid]
+
+    def keys_unchanged(mid: bytes) -> bool:
+        tc_verifier, sc_verifier, tc_hash, sc_hash = model(mid)[:4]
+        return _codehash(w3, tc_verifier) == bytes(tc_hash) and _codehash(w3, sc_verifier) == bytes(sc_hash)
+
+    # Every recorded event, in chain order, refolds the stream's log hash.
+    records = sorted([(e["blockNumber"], e["logIndex"], "tc", e) for e in intervals] + [(e["blockNumber"], e["logIndex"], "sc", e) for e in windows.values()])
+    log_head = b"\x00" * 32
+    tc_rows: dict[int, dict[str, Any]] = {}
+    sc_rows: dict[int, dict[str, Any]] = {}
+    for _, _, kind, event in records:
+        tx = w3.eth.get_transaction(event["transactionHash"])
+        _, args = _decode_call(registry, bytes(tx["input"]))
+        instances = [int(v) for v in args["instances"]]
+        mid = bytes(event["args"]["modelId"])
+        index = int(event["args"]["interval" if kind == "tc" else "window"])
+        log_head = keccak(abi_encode(["bytes32", "uint8", "bytes32", "uint64", "bytes32", "uint256[]"], [log_head, 0 if kind == "tc" else 1, sid, index, mid, instances]))
+        if log_head != bytes(event["args"]["logHash"]):
+            problems.append(f"{kind} {index}: log hash does not refold")
+        verifier = model(mid)[0 if kind == "tc" else 1]
+        calldata = keccak(text="verifyProof(bytes,uint256[])")[:4] + abi_encode(["bytes", "uint256[]"], [bytes(args["proof"]), instances])
+        verified, _ = eth_call_verify(w3, verifier, calldata)
+        row = {"instances": instances, "verified": verified, "model": mid}
+        (tc_rows if kind == "tc" else sc_rows)[index] = row
+    stream_state = registry.functions.stream(sid).call()
+    log_head_ok = log_head == bytes(stream_state[8])
+    if not log_head_ok:
+        problems.append("the stream's on-chain log head is not the refold of its events")
+
+    # Linkage, interval by interval, from the genesis (and each rotation's new genesis).
+    state_head, acc_head = int(open_event["args"]["genesisState"]), int(open_event["args"]["genesisAcc"])
+    mid = bytes(open_event["args"]["modelId"])
+    first_interval, first_window = 0, 0
+    link_ok: dict[int, bool] = {}
+    window_of: dict[int, tuple[int, bytes]] = {}
+    for k in range(len(tc_rows)):
+        if k in rotations:
+            rotation = rotations[k]
+            mid = bytes(rotation["args"]["newModelId"])
+            first_window += (k - first_interval) // int(model(bytes(rotation["args"]["oldModelId"]))[8])
+            first_interval = k
+            state_head, acc_head = int(rotation["args"]["genesisState"]), int(rotation["args"]["genesisAcc"])
+        row = tc_rows.get(k)
+        if row is None:
+            problems.append(f"interval {k} missing from the events")
+            break
+        per_window = int(model(mid)[8])
+        link_ok[k] = row["instances"][0] == state_head and row["instances"][1] == acc_head and row["model"] == mid
+        state_head, acc_head = row["instances"][4], row["instances"][5]
+        window_of[k] = (first_window + (k - first_interval) // per_window, mid)
+
+    window_reports = []
+    by_window: dict[int, list[int]] = {}
+    for k, (j, _) in window_of.items():
+        by_window.setdefault(j, []).append(k)
+    for j, members in sorted(by_window.items()):
+        mid = window_of[members[0]][1]
+        per_window = int(model(mid)[8])
+        sc = sc_rows.get(j)
+        closed = len(members) == per_window
+        report = WindowReport(
+            window=j,
+            intervals=members,
+            tc_verified=all(tc_rows[k]["verified"] for k in members),
+            linkage_intact=all(link_ok.get(k, False) for k in members),
+            sc_recorded=sc is not None,
+            sc_verified=bool(sc and sc["verified"]),
+            keys_unchanged=keys_unchanged(mid),
+            alarm=(sc["instances"][3] == 1) if sc else None,
+            t2_fixed=sc["instances"][2] if sc else None,
+            model_id="0x" + mid.hex(),
+        )
+        if sc is not None and closed and sc["instances"][0] != tc_rows[members[-1]]["instances"][5]:
+            report.linkage_intact = False
+            report.problems.append("SC accumulator is not the window's last TC accumulator")
+        if not closed:
+            report.problems.append(f"window open: {len(members)} of {per_window} intervals recorded")
+        elif sc is None:
+            report.problems.append("no SC proof recorded for this window")
+        window_reports.append(report)
+
+    recorded_states = {row["instances"][4] for row in tc_rows.values()}
+    refused = _refusals(w3, registry, sid, start, recorded_states)
+    return StreamAudit("0x" + sid.hex(), len(tc_rows), window_reports, refused, log_head_ok, problems)
+
+
+def _refusals(w3: Web3, registry: Any, sid: bytes, start: int, recorded_states: set[int]) -> list[Refusal]:
+    """Mined transactions to the registry for this stream that reverted, with the error re-simulated."""
+    found = []
+    latest = w3.eth.block_number
+    for number in range(start, latest + 1):
+        block = w3.eth.get_block(number, full_transactions=True)
+        for tx in block["transactions"]:
+            if tx.get("to") is None or Web3.to_checksum_address(tx["to"]) != registry.address:
+                continue
+            receipt = w3.eth.get_transaction_receipt(tx["hash"])
+            if receipt["status"] == 1:
+                continue
+            try:
+                name, args = _decode_call(registry, bytes(tx["input"]))
+            except ValueError:
+                continue
+            if bytes(args.get("streamId", b"")) != sid:
+                continue
+            call = {"from": tx["from"], "to": tx["to"], "data": "0x" + bytes(tx["input"]).hex(), "gas": tx["gas"]}
+            try:
+                w3.eth.call(call, block_identifier=number - 1)
+                error = "reverted (no longer reproducible)"
+            except (ContractCustomError, ContractLogicError, Web3RPCError, ValueError) as exc:
+                error = decode_revert(registry.abi, _revert_data(exc))
+            error_name = error.split("(")[0]
+            meaning = MEANING.get(error_name, "refused")
+            instances = [int(v) for v in args.get("instances", [])]
+            if error_name == "TimeSeriesRegistryStateLinkBroken" and instances:
+                meaning = ("a skipped interval: its state-in is a state the stream recorded later" if instances[0] in recorded_states
+                           else "a forged state: its state-in matches no state the stream ever recorded")
+            target = f"window {args['window']}" if "window" in args else "next interval"
+            if "window" not in args:
+                before = registry.functions.stream(sid).call(block_identifier=number - 1)
+                target = f"interval {before[2]}"
+            found.append(Refusal(number, "0x" + bytes(tx["hash"]).hex(), name, "0x" + sid.hex(), target, error, meaning))
+    return found
+
+
+def dequantize_t2(t2_fixed: int, output_scale: int) -> float:
+    return t2_fixed / 2**output_scale
+
+
+__all__ = ["audit", "StreamAudit", "WindowReport", "Refusal", "dequantize_t2", "abi_decode"]

@@ -1,0 +1,380 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {Test} from "./utils/Test.sol";
+import {TimeSeriesRegistry} from "../contracts/TimeSeriesRegistry.sol";
+import {ITimeSeriesRegistry} from "../contracts/interfaces/ITimeSeriesRegistry.sol";
+
+/// @dev Time-series mode against real EZKL proofs (test/fixtures/ts, made by `make fixtures-ts`)
+/// and their generated verifiers: an honest stream of 4 TC intervals (D = 1) and 2 SC windows
+/// (W = 2), and each attack of issue 5 refused with its own error while the stream stays unchanged.
+contract TimeSeriesRegistryTest is Test {
+    string internal constant DIR = "/test/fixtures/ts/";
+
+    TimeSeriesRegistry internal registry;
+    address internal tcVerifier;
+    address internal scVerifier;
+    address internal gateway;
+    bytes32 internal constant STREAM = keccak256("te/reactor/fault-04");
+    bytes32 internal modelId;
+    string internal modelJson;
+
+    struct Fixture {
+        bytes proof;
+        uint256[] instances;
+    }
+
+    function setUp() public {
+        modelJson = vm.readFile(string.concat(vm.projectRoot(), DIR, "model.json"));
+        modelId = vm.parseJsonBytes32(modelJson, ".model_id");
+        gateway = makeAddr("gateway");
+        registry = new TimeSeriesRegistry(address(this));
+        tcVerifier = vm.deployCode("TsFixtureTcVerifier.sol:TsFixtureTcVerifier");
+        scVerifier = vm.deployCode("TsFixtureScVerifier.sol:TsFixtureScVerifier");
+        registry.registerModel(modelId, _modelParams(tcVerifier, scVerifier));
+        registry.setGateway(gateway, true);
+        vm.prank(gateway);
+        registry.openStream(
+            STREAM, modelId, vm.parseJsonUint(modelJson, ".genesis_state"), vm.parseJsonUint(modelJson, ".genesis_acc")
+        );
+    }
+
+    // ------------------------------------------------------------ helpers
+
+    function _modelParams(address tc, address sc) internal view returns (ITimeSeriesRegistry.Model memory params) {
+        params.tcVerifier = tc;
+        params.scVerifier = sc;
+        params.krcPassCommitment = vm.parseJsonUint(modelJson, ".krc_pass");
+        params.resetCommitment = vm.parseJsonUint(modelJson, ".reset");
+        params.continueCommitment = vm.parseJsonUint(modelJson, ".continue");
+        params.stepsPerInterval = uint32(vm.parseJsonUint(modelJson, ".steps_per_interval"));
+        params.intervalsPerWindow = uint32(vm.parseJsonUint(modelJson, ".intervals_per_window"));
+    }
+
+    function _load(string memory name) internal view returns (Fixture memory f) {
+        string memory json = vm.readFile(string.concat(vm.projectRoot(), DIR, name, ".json"));
+        f.proof = vm.parseJsonBytes(json, ".proof");
+        f.instances = vm.parseJsonUintArray(json, ".instances");
+    }
+
+    function _interval(string memory name) internal returns (bytes32) {
+        Fixture memory f = _load(name);
+        vm.prank(gateway);
+        return registry.submitInterval(STREAM, f.proof, f.instances);
+    }
+
+    function _window(string memory name, uint64 index) internal returns (bytes32) {
+        Fixture memory f = _load(name);
+        vm.prank(gateway);
+        return registry.submitWindow(STREAM, index, f.proof, f.instances);
+    }
+
+    function _honestStream() internal {
+        _interval("tc0");
+        _interval("tc1");
+        _interval("tc2");
+        _interval("tc3");
+        _window("sc0", 0);
+        _window("sc1", 1);
+    }
+
+    /// @dev The stream record, to compare before and after a refused submission.
+    function _record() internal view returns (bytes32) {
+        ITimeSeriesRegistry.Stream memory s = registry.stream(STREAM);
+        return keccak256(abi.encode(s));
+    }
+
+    // ------------------------------------------------------------ honest stream
+
+    function test_submitInterval_honestChainRecordsEveryWindow() public {
+        _honestStream();
+        ITimeSeriesRegistry.Stream memory s = registry.stream(STREAM);
+        assertEq(uint256(s.intervals), 4);
+        assertEq(uint256(s.windowsRecorded), 2);
+        assertEq(s.stateHead, _load("tc3").instances[4], "state head is the last state out");
+        for (uint64 j; j < 2; ++j) {
+            Fixture memory sc = _load(j == 0 ? "sc0" : "sc1");
+            ITimeSeriesRegistry.Window memory w = registry.window(STREAM, j);
+            assertTrue(w.closed && w.recorded, "window recorded");
+            assertEq(w.alarm, sc.instances[3] == 1, "alarm as proven");
+            assertEq(w.t2, sc.instances[2], "T2 as proven");
+            assertEq(w.accEnd, sc.instances[0], "accumulator of the window's last TC proof");
+            assertEq(w.modelId, modelId);
+        }
+    }
+
+    function test_submitInterval_logHashChainsEveryRecord() public {
+        Fixture memory f = _load("tc0");
+        bytes32 expected = keccak256(abi.encode(bytes32(0), uint8(0), STREAM, uint64(0), modelId, f.instances));
+        assertEq(_interval("tc0"), expected);
+        assertEq(registry.stream(STREAM).logHead, expected);
+    }
+
+    // ------------------------------------------------------------ the attacks of issue 5
+
+    function test_RevertWhen_replayingAnOldInterval() public {
+        _interval("tc0");
+        _interval("tc1");
+        bytes32 before = _record();
+        Fixture memory f = _load("tc0");
+        bytes32 statement = keccak256(abi.encode(modelId, f.instances));
+        vm.expectRevert(abi.encodeWithSelector(ITimeSeriesRegistry.TimeSeriesRegistryReplay.selector, statement));
+        vm.prank(gateway);
+        registry.submitInterval(STREAM, f.proof, f.instances);
+        assertEq(_record(), before, "stream unchanged");
+    }
+
+    function test_RevertWhen_startingFromAStaleState() public {
+        _interval("tc0");
+        _interval("tc1");
+        bytes32 before = _record();
+        Fixture memory fork = _load("tc0_fork"); // a valid proof from the genesis state, other nonces
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ITimeSeriesRegistry.TimeSeriesRegistryStaleState.selector,
+                STREAM,
+                uint64(2),
+                registry.stream(STREAM).stateHead,
+                fork.instances[0]
+            )
+        );
+        vm.prank(gateway);
+        registry.submitInterval(STREAM, fork.proof, fork.instances);
+        assertEq(_record(), before, "stream unchanged");
+    }
+
+    function test_RevertWhen_startingFromAForgedState() public {
+        bytes32 before = _record();
+        Fixture memory forged = _load("tcb0"); // a valid proof from another genesis
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ITimeSeriesRegistry.TimeSeriesRegistryStateLinkBroken.selector,
+                STREAM,
+                uint64(0),
+                vm.parseJsonUint(modelJson, ".genesis_state"),
+                forged.instances[0]
+            )
+        );
+        vm.prank(gateway);
+        registry.submitInterval(STREAM, forged.proof, forged.instances);
+        assertEq(_record(), before, "stream unchanged");
+    }
+
+    function test_RevertWhen_skippingAnInterval() public {
+        _interval("tc0");
+        bytes32 before = _record();
+        Fixture memory f = _load("tc2"); // interval 2's proof while interval 1 is not recorded
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ITimeSeriesRegistry.TimeSeriesRegistryStateLinkBroken.selector,
+                STREAM,
+                uint64(1),
+                _load("tc0").instances[4],
+                f.instances[0]
+            )
+        );
+        vm.prank(gateway);
+        registry.submitInterval(STREAM, f.proof, f.instances);
+        assertEq(_record(), before, "stream unchanged");
+    }
+
+    function test_RevertWhen_scResidualsDoNotComeFromTheWindowsChain() public {
+        _interval("tc0");
+        _interval("tc1");
+        _interval("tc2");
+        _interval("tc3");
+        bytes32 before = _record();
+        Fixture memory f = _load("sc1"); // window 1's residuals offered for window 0
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ITimeSeriesRegistry.TimeSeriesRegistryResidualsNotFromChain.selector,
+                STREAM,
+                uint64(0),
+                _load("tc1").instances[5],
+                f.instances[0]
+            )
+        );
+        vm.prank(gateway);
+        registry.submitWindow(STREAM, 0, f.proof, f.instances);
+        assertEq(_record(), before, "stream unchanged");
+        assertFalse(registry.window(STREAM, 0).recorded);
+    }
+
+    function test_RevertWhen_proofUnderAnUnregisteredKey() public {
+        bytes32 before = _record();
+        Fixture memory f = _load("tc0_otherkey"); // same genesis, another circuit's key
+        vm.expectRevert(
+            abi.encodeWithSelector(ITimeSeriesRegistry.TimeSeriesRegistryInvalidProof.selector, modelId, uint8(0))
+        );
+        vm.prank(gateway);
+        registry.submitInterval(STREAM, f.proof, f.instances);
+        assertEq(_record(), before, "stream unchanged");
+    }
+
+    function test_RevertWhen_alarmFlippedInTheInstances() public {
+        _interval("tc0");
+        _interval("tc1");
+        bytes32 before = _record();
+        Fixture memory f = _load("sc0");
+        f.instances[3] = 1 - f.instances[3];
+        vm.expectRevert(
+            abi.encodeWithSelector(ITimeSeriesRegistry.TimeSeriesRegistryInvalidProof.selector, modelId, uint8(1))
+        );
+        vm.prank(gateway);
+        registry.submitWindow(STREAM, 0, f.proof, f.instances);
+        assertEq(_record(), before, "stream unchanged");
+        assertFalse(registry.window(STREAM, 0).recorded);
+    }
+
+    function test_RevertWhen_kalmanGainCheckFailed() public {
+        _interval("tc0");
+        _interval("tc1");
+        bytes32 before = _record();
+        Fixture memory f = _load("tc2_badgain"); // a valid proof whose KRC verdict is "failed"
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ITimeSeriesRegistry.TimeSeriesRegistryKrcCheckFailed.selector, STREAM, uint64(2), f.instances[6]
+            )
+        );
+        vm.prank(gateway);
+        registry.submitInterval(STREAM, f.proof, f.instances);
+        assertEq(_record(), before, "stream unchanged");
+    }
+
+    // ------------------------------------------------------------ further checks
+
+    function test_RevertWhen_verifierCodeChanged() public {
+        bytes32 registered = registry.model(modelId).tcCodehash;
+        vm.etch(tcVerifier, scVerifier.code);
+        Fixture memory f = _load("tc0");
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ITimeSeriesRegistry.TimeSeriesRegistryVerifierChanged.selector,
+                modelId,
+                tcVerifier,
+                registered,
+                scVerifier.codehash
+            )
+        );
+        vm.prank(gateway);
+        registry.submitInterval(STREAM, f.proof, f.instances);
+    }
+
+    function test_RevertWhen_resetOutsideAWindowStart() public {
+        _interval("tc0");
+        Fixture memory f = _load("tc1");
+        uint256 reset = vm.parseJsonUint(modelJson, ".reset");
+        f.instances[3] = reset;
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ITimeSeriesRegistry.TimeSeriesRegistryResetMismatch.selector,
+                STREAM,
+                uint64(1),
+                vm.parseJsonUint(modelJson, ".continue"),
+                reset
+            )
+        );
+        vm.prank(gateway);
+        registry.submitInterval(STREAM, f.proof, f.instances);
+    }
+
+    function test_RevertWhen_windowNotClosed() public {
+        _interval("tc0");
+        Fixture memory f = _load("sc0");
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ITimeSeriesRegistry.TimeSeriesRegistryWindowOpen.selector, STREAM, uint64(0), uint64(1)
+            )
+        );
+        vm.prank(gateway);
+        registry.submitWindow(STREAM, 0, f.proof, f.instances);
+    }
+
+    function test_RevertWhen_windowRecordedTwice() public {
+        _honestStream();
+        Fixture memory f = _load("sc0");
+        vm.expectRevert(
+            abi.encodeWithSelector(ITimeSeriesRegistry.TimeSeriesRegistryWindowRecorded.selector, STREAM, uint64(0))
+        );
+        vm.prank(gateway);
+        registry.submitWindow(STREAM, 0, f.proof, f.instances);
+    }
+
+    function test_RevertWhen_callerIsNotTheStreamsGateway() public {
+        Fixture memory f = _load("tc0");
+        address intruder = makeAddr("intruder");
+        registry.setGateway(intruder, true);
+        vm.expectRevert(abi.encodeWithSelector(ITimeSeriesRegistry.TimeSeriesRegistryUnknownGateway.selector, intruder));
+        vm.prank(intruder);
+        registry.submitInterval(STREAM, f.proof, f.instances);
+    }
+
+    function test_RevertWhen_instanceCountWrong() public {
+        Fixture memory f = _load("sc0");
+        vm.expectRevert(
+            abi.encodeWithSelector(ITimeSeriesRegistry.TimeSeriesRegistryInstanceCount.selector, uint256(7), uint256(5))
+        );
+        vm.prank(gateway);
+        registry.submitInterval(STREAM, f.proof, f.instances);
+    }
+
+    function testFuzz_submitInterval_RevertWhen_instanceOutOfField(uint256 index, uint256 value) public {
+        index = bound(index, 0, 6);
+        value = bound(
+            value, 21888242871839275222246405745257275088548364400416034343698204186575808495617, type(uint256).max
+        );
+        Fixture memory f = _load("tc0");
+        f.instances[index] = value;
+        vm.expectRevert(
+            abi.encodeWithSelector(ITimeSeriesRegistry.TimeSeriesRegistryInstanceOutOfField.selector, index, value)
+        );
+        vm.prank(gateway);
+        registry.submitInterval(STREAM, f.proof, f.instances);
+    }
+
+    // ------------------------------------------------------------ model rotation
+
+    function test_rotateModel_atWindowBoundaryIsLogged() public {
+        _honestStream();
+        bytes32 newModel = keccak256("model-2");
+        registry.registerModel(newModel, _modelParams(tcVerifier, scVerifier));
+        uint256 genesisB = vm.parseJsonUint(modelJson, ".genesis_state_b");
+        uint256 accB = vm.parseJsonUint(modelJson, ".genesis_acc_b");
+        vm.expectEmit(address(registry));
+        emit ITimeSeriesRegistry.ModelRotated(STREAM, modelId, newModel, 4, genesisB, accB);
+        vm.prank(gateway);
+        registry.rotateModel(STREAM, newModel, genesisB, accB);
+        ITimeSeriesRegistry.Stream memory s = registry.stream(STREAM);
+        assertEq(s.modelId, newModel);
+        assertEq(uint256(s.firstInterval), 4);
+        assertEq(uint256(s.firstWindow), 2);
+        // the next interval starts from the new genesis: stream B's first proof links
+        _interval("tcb0");
+        assertEq(uint256(registry.stream(STREAM).intervals), 5);
+    }
+
+    function test_RevertWhen_rotatingWithAWindowUnproven() public {
+        _interval("tc0");
+        _interval("tc1");
+        bytes32 newModel = keccak256("model-2");
+        registry.registerModel(newModel, _modelParams(tcVerifier, scVerifier));
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ITimeSeriesRegistry.TimeSeriesRegistryRotationNotAtBoundary.selector, STREAM, uint64(2), uint64(0)
+            )
+        );
+        vm.prank(gateway);
+        registry.rotateModel(STREAM, newModel, 1, 2);
+    }
+
+    function test_RevertWhen_registeringAKnownModel() public {
+        vm.expectRevert(abi.encodeWithSelector(ITimeSeriesRegistry.TimeSeriesRegistryModelExists.selector, modelId));
+        registry.registerModel(modelId, _modelParams(tcVerifier, scVerifier));
+    }
+
+    function test_RevertWhen_registerModelByNonOwner() public {
+        vm.expectRevert(abi.encodeWithSelector(ITimeSeriesRegistry.TimeSeriesRegistryUnauthorized.selector, gateway));
+        vm.prank(gateway);
+        registry.registerModel(keccak256("x"), _modelParams(tcVerifier, scVerifier));
+    }
+}
