@@ -18,6 +18,8 @@
     zkalert soak                  hundreds of real alerts under random faults: lost/duplicated
     zkalert evaluate              detection quality vs a PCA T²/Q baseline + in-circuit parity
                                   (--data te|edge-iiotset|csv; reports/evaluate/)
+    zkalert ts ...                time-series mode (issue 5): EKF detector, chained TC/SC proofs,
+                                  TimeSeriesRegistry; `zkalert ts --help` lists its commands
     zkalert serve utility         the utility's REST service: ingest, commit windows, prove on request
     zkalert serve regulator       the regulator's REST service and read-only web page of the log
     zkalert serve token|push      add an API token; send a CSV's windows to a utility
@@ -42,6 +44,11 @@ from .errors import ZkAlertError
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Provable anomaly alerts: detector -> EZKL proof -> on-chain log.")
 node_app = typer.Typer(no_args_is_help=True, help="Manage a local anvil node.")
 app.add_typer(node_app, name="node")
+
+# ---- time-series mode (issue 5): its commands live in zkalert/timeseries/cli.py
+from .timeseries.cli import ts_app  # noqa: E402 - grouped with its add_typer
+
+app.add_typer(ts_app, name="ts")
 
 WorkdirOpt = Annotated[Optional[Path], typer.Option("--workdir", help="Artifact folder (default: build/ or $ZKALERT_HOME).")]
 RpcOpt = Annotated[Optional[str], typer.Option("--rpc-url", help="JSON-RPC endpoint (default: $RPC_URL or http://127.0.0.1:8545).")]

@@ -1,0 +1,237 @@
+"""``zkalert ts``: time-series mode (EKF detector, chained TC/SC proofs, TimeSeriesRegistry).
+
+    zkalert ts train [--subsystem S]          fit the EKF of one plant subsystem on TE normal data
+    zkalert ts compile [--steps D] [--psf P]  TC (D steps) and SC circuits, keys, Solidity verifiers
+    zkalert ts run NAME --fault N [--eager]   operate a stream over a TE test run: witness + store
+                                              every interval (lazy), or prove as it goes (eager)
+    zkalert ts prove NAME --window J          prove one window on demand from the store
+    zkalert ts deploy                         TimeSeriesRegistry + the model's verifiers
+    zkalert ts submit NAME                    open the stream on-chain and submit its proven windows in order
+    zkalert ts audit [--stream NAME] [--json] the regulator's check, read back from the chain
+    zkalert ts demo                           a TE fault scenario with every attack, on a local anvil
+    zkalert ts bench                          per D and PSF: setup/prove/verify times, sizes, gas, RSS
+    zkalert ts agreement                      circuit vs float alarms over whole TE test runs
+
+Several subsystems can run side by side (``--subsystem reactor|separator|stripper``); each has its
+own detector, circuits, model id and streams.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ..config import Workspace, rpc_url
+from ..errors import ZkAlertError
+
+ts_app = typer.Typer(no_args_is_help=True, help="Time-series mode: EKF detector with chained TC/SC proofs.")
+
+WorkdirOpt = Annotated[Optional[Path], typer.Option("--workdir", help="Artifact folder (default: build/ or $ZKALERT_HOME).")]
+RpcOpt = Annotated[Optional[str], typer.Option("--rpc-url", help="JSON-RPC endpoint (default: $RPC_URL).")]
+SubsystemOpt = Annotated[str, typer.Option("--subsystem", help="Plant subsystem: reactor, separator or stripper.")]
+StepsOpt = Annotated[int, typer.Option("--steps", min=1, max=16, help="D, EKF steps per TC proof (must divide the window of 16).")]
+PsfOpt = Annotated[int, typer.Option("--psf", min=8, max=16, help="Precision scale factor (fixed-point bits).")]
+
+
+def _rpc(value: str | None) -> str:
+    if value:
+        os.environ["RPC_URL"] = value
+    return rpc_url()
+
+
+def _circuits(workspace: Workspace, subsystem: str, steps: int, psf: int) -> tuple[object, object, object]:
+    from .circuits import detector_dir, sc_dir, tc_dir
+    from .ekf import Detector
+
+    detector = Detector.load(detector_dir(workspace, subsystem))
+    tc, sc = tc_dir(workspace, subsystem, steps, psf), sc_dir(workspace, subsystem, psf)
+    for folder in (tc, sc):
+        if not (folder.root / "circuit.json").is_file():
+            raise ZkAlertError(f"no compiled circuit in {folder.root}: run `zkalert ts compile --subsystem {subsystem} --steps {steps} --psf {psf}`")
+    return detector, tc, sc
+
+
+@ts_app.command("train")
+def train_cmd(subsystem: SubsystemOpt = "reactor", epochs: Annotated[int, typer.Option(min=1)] = 200, seed: int = 0, workdir: WorkdirOpt = None) -> None:
+    """Fit the EKF (f, h, Q, R) on the normal TE run and set the UCL."""
+    from .circuits import detector_dir
+    from .ekf import EKFConfig, subsystem_columns, train
+
+    subsystem_columns(subsystem)  # a clear error for an unknown subsystem before any work
+    detector = train(EKFConfig(subsystem=subsystem, epochs=epochs, seed=seed))
+    folder = detector_dir(Workspace.at(workdir), subsystem)
+    detector.save(folder)
+    typer.echo(f"{subsystem} EKF saved to {folder}: UCL {detector.ucl:.2f} (99th percentile of normal-window T²), innovation NLL {detector.training['nll']:.3f}")
+
+
+@ts_app.command("compile")
+def compile_cmd(subsystem: SubsystemOpt = "reactor", steps: StepsOpt = 16, psf: PsfOpt = 12, workdir: WorkdirOpt = None, srs: Annotated[Optional[Path], typer.Option(help="Ceremony SRS file; default a DEVELOPMENT SRS.")] = None) -> None:
+    """Compile the TC (D steps) and SC circuits: settings, keys, Solidity verifiers."""
+    from .circuits import Precision, compile_circuit, detector_dir, sc_dir, tc_dir
+    from .demo import verifier_names
+    from .ekf import Detector
+
+    workspace = Workspace.at(workdir)
+    detector = Detector.load(detector_dir(workspace, subsystem))
+    if detector.config.window_steps % steps:
+        raise ZkAlertError(f"--steps {steps} must divide the window length {detector.config.window_steps}")
+    tc_name, sc_name = verifier_names(subsystem, steps)
+    for kind, folder, name in (("tc", tc_dir(workspace, subsystem, steps, psf), tc_name), ("sc", sc_dir(workspace, subsystem, psf), sc_name)):
+        info = compile_circuit(detector, kind, folder, name, steps, Precision(psf=psf), srs, echo=typer.echo)  # type: ignore[arg-type]
+        typer.echo(f"{kind.upper()}: logrows {info.logrows}, setup {info.setup_s:.1f} s, pk {info.pk_bytes / 2**20:.0f} MiB -> {info.verifier_source}")
+    if srs is None:
+        typer.secho("WARNING: development SRS (gen_srs). Not for production: pass --srs <ceremony file>.", fg="yellow", err=True)
+
+
+@ts_app.command("run")
+def run_cmd(
+    name: Annotated[str, typer.Argument(help="Stream name, e.g. plant-a/reactor.")],
+    fault: Annotated[int, typer.Option(min=0, max=21, help="TE test run (0 = normal).")] = 4,
+    rows: Annotated[Optional[Path], typer.Option(help="CSV of raw measurements instead (header; 52 TE columns or the subsystem's).")] = None,
+    subsystem: SubsystemOpt = "reactor",
+    steps: StepsOpt = 16,
+    psf: PsfOpt = 12,
+    eager: Annotated[bool, typer.Option(help="Prove every interval and window as it completes.")] = False,
+    workdir: WorkdirOpt = None,
+) -> None:
+    """Operate a stream: per interval, gains offline + fresh nonces + witness, stored durably."""
+    from ..data import load_csv, load_te_file
+    from .store import Store
+    from .stream import Operator, store_path
+
+    workspace = Workspace.at(workdir)
+    detector, tc, sc = _circuits(workspace, subsystem, steps, psf)
+    raw = load_csv(rows)[0] if rows is not None else load_te_file(f"d{fault:02d}_te.dat")
+    operator = Operator.open(name, detector, tc, sc, Store(store_path(workspace)), workspace, eager=eager, echo=typer.echo)  # type: ignore[arg-type]
+    added = operator.feed(detector.measurements(raw))  # type: ignore[attr-defined]
+    for w in operator.store.windows(name):
+        typer.echo(f"window {w.idx}: T² {w.t2:.2f} (float {w.float_t2:.2f}) alarm {w.alarm} (float {w.float_alarm}){' proven' if w.proof else ''}")
+    typer.echo(f"{added} intervals added to {name} ({operator.store.interval_count(name)} stored)")
+
+
+@ts_app.command("prove")
+def prove_cmd(name: Annotated[str, typer.Argument()], window: Annotated[int, typer.Option(min=0)], subsystem: SubsystemOpt = "reactor", steps: StepsOpt = 16, psf: PsfOpt = 12, workdir: WorkdirOpt = None) -> None:
+    """Prove one window (its TC intervals and its SC) from the stored witness inputs."""
+    from .store import Store
+    from .stream import Operator, store_path
+
+    workspace = Workspace.at(workdir)
+    detector, tc, sc = _circuits(workspace, subsystem, steps, psf)
+    operator = Operator.open(name, detector, tc, sc, Store(store_path(workspace)), workspace, echo=typer.echo)  # type: ignore[arg-type]
+    operator.prove_window(window)
+
+
+@ts_app.command("deploy")
+def deploy_cmd(subsystem: SubsystemOpt = "reactor", steps: StepsOpt = 16, psf: PsfOpt = 12, workdir: WorkdirOpt = None, rpc_url_opt: RpcOpt = None) -> None:
+    """Deploy TimeSeriesRegistry (if the chain has none) and register this model's verifiers."""
+    from .chain import deploy
+
+    _, tc, sc = _circuits(Workspace.at(workdir), subsystem, steps, psf)
+    deployment, mid = deploy(tc, sc, _rpc(rpc_url_opt))  # type: ignore[arg-type]
+    typer.echo(f"chain {deployment.chain_id}: TimeSeriesRegistry {deployment.address}; model {mid}")
+
+
+@ts_app.command("submit")
+def submit_cmd(name: Annotated[str, typer.Argument()], subsystem: SubsystemOpt = "reactor", steps: StepsOpt = 16, psf: PsfOpt = 12, workdir: WorkdirOpt = None, rpc_url_opt: RpcOpt = None) -> None:
+    """Open the stream on-chain if needed, then submit its proven intervals and windows in order."""
+    from ..chain import connect, stream_id
+    from .chain import TsDeployment, TsGateway, model_id
+    from .circuits import Proof
+    from .store import Store
+    from .stream import store_path
+
+    workspace = Workspace.at(workdir)
+    _, tc, sc = _circuits(workspace, subsystem, steps, psf)
+    store = Store(store_path(workspace))
+    row = store.stream(name)
+    w3 = connect(_rpc(rpc_url_opt))
+    gateway = TsGateway(w3, TsDeployment.load(w3.eth.chain_id))
+    sid = stream_id(name)
+    state = gateway.stream(sid)
+    if int(state["gateway"], 16) == 0:
+        gateway.open_stream(sid, model_id(tc, sc), *row.genesis_instances)  # type: ignore[arg-type]
+        state = gateway.stream(sid)
+    W = row.intervals_per_window
+    for interval in store.intervals(name, int(state["intervals"])):
+        if interval.proof is None:
+            typer.echo(f"interval {interval.idx} is not proven yet: `zkalert ts prove {name} --window {interval.idx // W}`; stopping")
+            break
+        sub = gateway.submit_interval(sid, Proof.load(Path(interval.proof)))
+        typer.echo(f"interval {interval.idx}: recorded in block {sub.block}, gas {sub.gas_used:,}")
+    recorded = gateway.registry.functions.stream(sid).call()[2]
+    for window in store.windows(name):
+        on_chain = gateway.registry.functions.window(sid, window.idx).call()
+        if on_chain[1] or (window.idx + 1) * W > recorded or window.proof is None:
+            continue
+        sub = gateway.submit_window(sid, window.idx, Proof.load(Path(window.proof)))
+        typer.echo(f"window {window.idx}: alarm {window.alarm} recorded in block {sub.block}, gas {sub.gas_used:,}")
+
+
+@ts_app.command("audit")
+def audit_cmd(stream: Annotated[Optional[str], typer.Option(help="Only this stream (by name).")] = None, json_out: Annotated[bool, typer.Option("--json")] = False, rpc_url_opt: RpcOpt = None) -> None:
+    """The regulator's check of every stream (or one): per window verified, linked, keys, alarm."""
+    from ..chain import connect, stream_id
+    from .audit import audit
+    from .chain import TsDeployment
+    from .demo import format_audit
+
+    w3 = connect(_rpc(rpc_url_opt))
+    reports = audit(w3, TsDeployment.load(w3.eth.chain_id), stream_id(stream) if stream else None)
+    if json_out:
+        typer.echo(json.dumps([r.to_json() for r in reports], indent=2))
+    else:
+        for report in reports:
+            for line in format_audit(report):
+                typer.echo(line)
+    if not all(r.ok for r in reports):
+        raise typer.Exit(2)
+
+
+@ts_app.command("demo")
+def demo_cmd(
+    subsystem: SubsystemOpt = "reactor",
+    fault: Annotated[int, typer.Option(min=1, max=21)] = 4,
+    steps: StepsOpt = 16,
+    psf: PsfOpt = 12,
+    windows: Annotated[int, typer.Option(min=4, max=60)] = 6,
+    start_row: Annotated[int, typer.Option(min=0)] = 112,
+    workdir: WorkdirOpt = None,
+    rpc_url_opt: Annotated[Optional[str], typer.Option("--rpc-url", help="Use this node instead of a fresh anvil on port 8877.")] = None,
+) -> None:
+    """A TE fault scenario through time-series mode on a local chain, with every attack."""
+    from .demo import DemoOptions, run
+
+    run(DemoOptions(subsystem, fault, steps, psf, start_row, windows, workdir, rpc_url_opt), echo=typer.echo)
+
+
+@ts_app.command("bench")
+def bench_cmd(
+    steps: Annotated[list[int], typer.Option("--steps", help="D values (repeatable).")] = [1, 4, 8, 16],  # noqa: B006 - typer needs a literal default
+    psf: Annotated[list[int], typer.Option("--psf", help="PSF values (repeatable).")] = [12],  # noqa: B006
+    cols: Annotated[int, typer.Option(min=1, max=8, help="EZKL num_inner_cols.")] = 2,
+    proofs: Annotated[int, typer.Option(min=1, max=20, help="Proofs per configuration.")] = 3,
+) -> None:
+    """Per D and PSF: setup, proving (mean, std), verification, sizes, peak RSS; writes reports/timeseries/."""
+    from .bench import run
+    from .report import write_report
+
+    run([(d, p, cols) for p in psf for d in steps], proofs, echo=typer.echo)
+    typer.echo(f"report: {write_report()}")
+
+
+@ts_app.command("agreement")
+def agreement_cmd(
+    steps: StepsOpt = 16,
+    psf: PsfOpt = 12,
+    faults: Annotated[list[int], typer.Option("--fault", help="TE runs (repeatable; default all 0-21).")] = [],  # noqa: B006
+    workdir: WorkdirOpt = None,
+) -> None:
+    """Alarm agreement of the circuits (witness outputs) with the float EKF over whole TE test runs."""
+    from .agreement import run
+
+    result = run(Workspace.at(workdir), steps, psf, faults or list(range(22)), echo=typer.echo)
+    typer.echo(f"agreement {result['agreement']:.4f} over {result['windows']} windows -> reports/timeseries/agreement.json")

@@ -1,0 +1,100 @@
+"""reports/timeseries/README.md (+ prove_time.png) from bench.json, agreement.json and demo.json."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from .bench import REPORT_DIR
+
+TARGETS = {"tc_d16_prove_s": 20.0, "sc_prove_s": 5.0, "setup_s": 60.0, "rss_gb": 8.0, "agreement": 0.99}
+
+
+def _load(name: str) -> dict[str, Any] | None:
+    path = REPORT_DIR / name
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def _mib(n: float) -> str:
+    return f"{n / 2**20:,.1f}"
+
+
+def write_report() -> Path:
+    bench, agreement, demo = _load("bench.json"), _load("agreement.json"), _load("demo.json")
+    lines = ["# Time-series mode: measured figures", ""]
+    source = bench or agreement or demo
+    if source:
+        m = source["machine"]
+        lines += [f"Machine: {m['cpus']} × {m['cpu']}, {m['memory_gb']} GB RAM, {m['platform']}; Python {m['python']}, ezkl {m['ezkl']}, torch {m['torch']}.",
+                  f"Load average when the run started: {', '.join(f'{x:.1f}' for x in m['load_average_at_start'])} (the machine is shared by four engineers: timings are noisy).", ""]
+    if bench:
+        rows = [r for r in bench["results"] if "error" not in r]
+        lines += ["## Circuits and proving (`zkalert ts bench`)", "",
+                  f"Reactor subsystem (n = 4 states, m = 4 measurements, hidden 4), windows of 16 steps, {bench['proofs_per_config']} real TE intervals per configuration. Development SRS.", "",
+                  "| D | PSF | cols | logrows | rows | export s | settings s | compile s | setup s | pk MiB | vk KiB | circuit KiB | witness KiB | proof B | TC prove s (mean ± std) | per step s | verify s | peak RSS GB |",
+                  "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+        for r in rows:
+            t = r["tc"]
+            lines.append(f"| {r['steps']} | {r['psf']} | {r['cols']} | {t['logrows']} | {t['num_rows']:,} | {t['export_s']:.2f} | {t['settings_s']:.2f} | {t['compile_s']:.2f} | {t['setup_s']:.1f} | {_mib(t['pk_bytes'])} | {t['vk_bytes'] / 1024:.0f} | {t['circuit_bytes'] / 1024:.0f} | {t['witness_bytes'] / 1024:.0f} | {t['proof_bytes']:,} | {t['prove_mean_s']:.1f} ± {t['prove_std_s']:.1f} | {t['prove_mean_s'] / r['steps']:.2f} | {t['verify_mean_s']:.2f} | {r['peak_rss_bytes'] / 2**30:.2f} |")
+        by_d = {(r["steps"], r["psf"], r["cols"]): r for r in rows}
+        lines += ["", "Speedup of proving a 16-step horizon with interval D versus D = 1 (16 · t(D=1) / ((16/D) · t(D))):", ""]
+        for (d, p, c), r in sorted(by_d.items()):
+            base = by_d.get((1, p, c))
+            if base and d != 1:
+                speedup = 16 * base["tc"]["prove_mean_s"] / ((16 / d) * r["tc"]["prove_mean_s"])
+                lines.append(f"- D = {d}, PSF {p}: {speedup:.2f}×")
+        sc_rows = [r for r in rows if "sc" in r]
+        if sc_rows:
+            lines += ["", "| SC circuit | PSF | logrows | rows | setup s | pk MiB | proof B | prove s (mean ± std) | verify s |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+            for r in sc_rows:
+                s = r["sc"]
+                lines.append(f"| T² + SVD check | {r['psf']} | {s['logrows']} | {s['num_rows']:,} | {s['setup_s']:.1f} | {_mib(s['pk_bytes'])} | {s['proof_bytes']:,} | {s['prove_mean_s']:.1f} ± {s['prove_std_s']:.1f} | {s['verify_mean_s']:.2f} |")
+        _plot(rows)
+        lines += ["", "![TC proving time per D](prove_time.png)", ""]
+    if demo:
+        s = demo["summary"]
+        lines += ["## Demo on a local chain (`zkalert ts demo`)", "",
+                  f"Stream `{demo['stream']}`, {len(demo['windows'])} windows of D = {demo['options']['steps']}: honest stream passes the regulator's check: **{s['honest_stream_passes']}**; every attack refused with its error and the stream unchanged: **{s['attacks_refused']}**; every refusal found by the check: **{s['attacks_found_by_audit']}**.", "",
+                  "| metric | value |", "| --- | ---: |",
+                  f"| TC prove (mean, s) | {s['tc_prove_mean_s']:.1f} |", f"| SC prove (mean, s) | {s['sc_prove_mean_s']:.1f} |",
+                  f"| gas per TC submission (verify + record) | {s['tc_gas_mean']:,.0f} |", f"| gas per SC submission | {s['sc_gas_mean']:,.0f} |",
+                  f"| gas per window | {s['gas_per_window_mean']:,.0f} |", f"| alarm agreement with float (demo windows) | {s['alarm_agreement']:.2%} |", "",
+                  "| attack | refused with | stream unchanged |", "| --- | --- | --- |"]
+        for a in demo["attacks"]:
+            lines.append(f"| {a['attack']} | `{a['outcome'].split('(')[0]}` | {a['stream_unchanged']} |")
+        lines += [""]
+    if agreement:
+        lines += ["## Alarm agreement with the float EKF (`zkalert ts agreement`)", "",
+                  f"D = {agreement['steps']}, PSF {agreement['psf']}, windows of {agreement['window_steps']} steps, UCL {agreement['ucl']:.2f}; circuit alarms are the SC witness outputs (what a proof attests). "
+                  f"**{agreement['agreement']:.2%}** of {agreement['windows']} windows agree (target ≥ 99%).", "",
+                  "| run | windows | agree | KRC ok | SVD ok | alarms before fault (circuit / float) | alarms in fault (circuit / float) | first alarm window in fault (circuit / float) | max abs T² diff |",
+                  "| ---: | ---: | ---: | --- | --- | --- | --- | --- | ---: |"]
+        for r in agreement["runs"]:
+            in_fault = "-" if r["circuit_alarm_rate_in_fault"] is None else f"{r['circuit_alarm_rate_in_fault']:.2f} / {r['float_alarm_rate_in_fault']:.2f}"
+            first = "-" if r["fault"] == 0 else f"{r['circuit_first_alarm_window_in_fault']} / {r['float_first_alarm_window_in_fault']}"
+            lines.append(f"| d{r['fault']:02d} | {r['windows']} | {r['agree']} | {r['krc_ok']} | {r['svd_ok']} | {r['circuit_alarm_rate_before_fault']:.2f} / {r['float_alarm_rate_before_fault']:.2f} | {in_fault} | {first} | {r['max_abs_t2_difference']:.3f} |")
+        lines += [""]
+    path = REPORT_DIR / "README.md"
+    REPORT_DIR.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _plot(rows: list[dict[str, Any]]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    for psf in sorted({r["psf"] for r in rows}):
+        sel = sorted((r for r in rows if r["psf"] == psf), key=lambda r: r["steps"])
+        ax.errorbar([r["steps"] for r in sel], [r["tc"]["prove_mean_s"] for r in sel], yerr=[r["tc"]["prove_std_s"] for r in sel], marker="o", label=f"PSF {psf}")
+    ax.axhline(TARGETS["tc_d16_prove_s"], color="grey", linestyle="--", label="target at D=16 (20 s)")
+    ax.set_xlabel("D (EKF steps per TC proof)")
+    ax.set_ylabel("TC prove time (s)")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(REPORT_DIR / "prove_time.png", dpi=110)
+    plt.close(fig)
