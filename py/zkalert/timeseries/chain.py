@@ -59,26 +59,49 @@ class TsDeployment:
         return w3.eth.contract(address=self.address, abi=self.abi)
 
 
-def deploy(tc: CircuitDir, sc: CircuitDir, url: str | None = None, key: str | None = None, gateway: str | None = None) -> tuple[TsDeployment, str]:
-    """Deploy the registry if this chain has none, then the model's verifiers; register them."""
+@dataclass(frozen=True)
+class ModelParams:
+    """What registering a time-series model needs (the verifier contracts live in contracts/generated)."""
+
+    model_id: str
+    tc_verifier_contract: str
+    sc_verifier_contract: str
+    krc_pass: int
+    reset_commitment: int
+    continue_commitment: int
+    steps_per_interval: int
+    intervals_per_window: int
+
+    @classmethod
+    def of(cls, tc: CircuitDir, sc: CircuitDir) -> ModelParams:
+        tc_info, sc_info = tc.info, sc.info
+        if sc_info.m != tc_info.m or tc_info.subsystem != sc_info.subsystem or tc_info.psf != sc_info.psf:
+            raise ChainError("the TC and SC circuits belong to different detectors or precisions")
+        return cls(model_id(tc, sc), tc_info.verifier_contract, sc_info.verifier_contract, tc_info.pass_commitment,
+                   tc_info.reset_commitment, tc_info.continue_commitment, tc_info.steps, sc_info.steps // tc_info.steps)
+
+
+def deploy(tc: CircuitDir | ModelParams, sc: CircuitDir | None = None, url: str | None = None, key: str | None = None, gateway: str | None = None) -> tuple[TsDeployment, str]:
+    """Deploy the registry if this chain has none, then the model's verifiers; register them.
+
+    Runs ``script/DeployTimeSeriesRegistry.s.sol``; idempotent for a model already registered.
+    """
+    params = tc if isinstance(tc, ModelParams) else ModelParams.of(tc, sc)  # type: ignore[arg-type]
     url = url or rpc_url()
     w3 = connect(url)
     chain_id = w3.eth.chain_id
-    tc_info, sc_info = tc.info, sc.info
-    if sc_info.m != tc_info.m or tc_info.subsystem != sc_info.subsystem:
-        raise ChainError("the TC and SC circuits belong to different detectors")
-    mid = model_id(tc, sc)
+    mid = params.model_id
     env = env_with_tools()
     env.update({
         "PRIVATE_KEY": key or private_key(),
-        "TC_VERIFIER_ARTIFACT": f"{tc_info.verifier_contract}.sol:{tc_info.verifier_contract}",
-        "SC_VERIFIER_ARTIFACT": f"{sc_info.verifier_contract}.sol:{sc_info.verifier_contract}",
+        "TC_VERIFIER_ARTIFACT": f"{params.tc_verifier_contract}.sol:{params.tc_verifier_contract}",
+        "SC_VERIFIER_ARTIFACT": f"{params.sc_verifier_contract}.sol:{params.sc_verifier_contract}",
         "MODEL_ID": mid,
-        "KRC_PASS": str(tc_info.pass_commitment),
-        "RESET_COMMITMENT": str(tc_info.reset_commitment),
-        "CONTINUE_COMMITMENT": str(tc_info.continue_commitment),
-        "STEPS_PER_INTERVAL": str(tc_info.steps),
-        "INTERVALS_PER_WINDOW": str(sc_info.steps // tc_info.steps),
+        "KRC_PASS": str(params.krc_pass),
+        "RESET_COMMITMENT": str(params.reset_commitment),
+        "CONTINUE_COMMITMENT": str(params.continue_commitment),
+        "STEPS_PER_INTERVAL": str(params.steps_per_interval),
+        "INTERVALS_PER_WINDOW": str(params.intervals_per_window),
     })
     if gateway:
         env["GATEWAY"] = gateway

@@ -1,0 +1,208 @@
+"""Time-series mode: EKF maths, the committed real TC/SC proofs on a real anvil, attacks, the audit.
+
+The chain tests use test/fixtures/ts (real EZKL proofs, `make fixtures-ts`) and their generated
+verifiers; the pipeline test builds a tiny real circuit (D = 1, windows of 2 steps) and proves one
+window, so the whole path store -> witness -> proof -> chain is exercised on fresh keys too.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from web3 import Web3
+
+from zkalert.chain import RevertedError
+from zkalert.config import PROJECT_ROOT, Workspace
+from zkalert.timeseries.audit import audit
+from zkalert.timeseries.chain import ModelParams, TsGateway, deploy
+from zkalert.timeseries.circuits import Proof, pass_commitment, reset_commitments
+from zkalert.timeseries.ekf import EKFConfig, EKFModel, ekf_step, train
+from zkalert.timeseries.graphs import TemporalConsistency
+
+from conftest import FIXTURES
+
+TS_FIXTURES = FIXTURES / "ts"
+STREAM = Web3.keccak(text="te/reactor/fault-04")
+
+
+def _proof(name: str) -> Proof:
+    data = json.loads((TS_FIXTURES / f"{name}.json").read_text())
+    return Proof(TS_FIXTURES / f"{name}.json", bytes.fromhex(data["proof"][2:]), tuple(int(v, 16) for v in data["instances"]), 0.0)
+
+
+@pytest.fixture(scope="module")
+def model_json() -> dict:
+    return json.loads((TS_FIXTURES / "model.json").read_text())
+
+
+# ---------------------------------------------------------------- maths (no EZKL)
+
+
+def test_jacobians_match_autodiff() -> None:
+    torch.manual_seed(3)
+    model = EKFModel(4, 4, 4)
+    with torch.no_grad():
+        model.b1.copy_(torch.randn(4))
+        model.c1.copy_(torch.randn(4))
+    for _ in range(5):
+        x = torch.randn(4, dtype=torch.float64)
+        assert torch.allclose(model.F(x), torch.func.jacrev(model.f)(x), atol=1e-12)
+        assert torch.allclose(model.H(x), torch.func.jacrev(model.h)(x), atol=1e-12)
+
+
+def test_tc_graph_is_the_float_ekf() -> None:
+    """The module exported to ONNX computes the same D steps as the float reference."""
+    torch.manual_seed(4)
+    model = EKFModel(4, 4, 4)
+    graph = TemporalConsistency(model, steps=3, krc_epsilon=2**-6).double()
+    x = torch.randn(4, dtype=torch.float64)
+    P = torch.eye(4, dtype=torch.float64) * 0.3
+    ys = torch.randn(3, 4, dtype=torch.float64)
+    xs, Ps, rsum, Ssum, gains = x, P, torch.zeros(4, dtype=torch.float64), torch.zeros(4, 4, dtype=torch.float64), []
+    with torch.no_grad():
+        for y in ys:
+            step = ekf_step(model, xs, Ps, y)
+            xs, Ps, rsum, Ssum = step.x, step.P, rsum + step.residual, Ssum + step.S
+            gains.append(step.K)
+        nonce = torch.arange(6, dtype=torch.float64)
+        state_in = torch.cat([x, P.ravel(), nonce]).unsqueeze(0)
+        acc_in = torch.cat([torch.full((20,), 7.0, dtype=torch.float64), nonce]).unsqueeze(0)  # reset zeroes it
+        block = torch.cat([ys.ravel(), torch.stack(gains).ravel(), nonce + 10, nonce + 20]).unsqueeze(0)
+        state_out, acc_out, krc_ok = graph(state_in, acc_in, block, torch.ones(1, 1, dtype=torch.float64))
+    assert torch.allclose(state_out[0, :4], xs, atol=1e-9) and torch.allclose(state_out[0, 4:20], Ps.ravel(), atol=1e-9)
+    assert torch.equal(state_out[0, 20:], nonce + 10), "the fresh state nonce travels to the output"
+    assert torch.allclose(acc_out[0, :4], rsum, atol=1e-9) and torch.allclose(acc_out[0, 4:20], Ssum.ravel(), atol=1e-9)
+    assert krc_ok.item() == 1.0
+    block_bad = block.clone()
+    block_bad[0, 12:28] *= 2  # forged gains of step 1
+    assert graph(state_in, acc_in, block_bad, torch.ones(1, 1, dtype=torch.float64))[2].item() == 0.0
+
+
+def test_fixture_constants_are_the_circuit_constants(model_json: dict) -> None:
+    reset, keep = reset_commitments(12)
+    assert int(model_json["krc_pass"], 16) == pass_commitment()
+    assert (int(model_json["reset"], 16), int(model_json["continue"], 16)) == (reset, keep)
+    assert _proof("tc0").instances[3] == reset and _proof("tc1").instances[3] == keep
+    assert _proof("tc0").instances[6] == pass_commitment()
+    assert _proof("tc2_badgain").instances[6] != pass_commitment()
+
+
+def test_fixture_chain_links_state_and_accumulator(model_json: dict) -> None:
+    chain = [_proof(f"tc{k}") for k in range(4)]
+    assert chain[0].instances[0] == int(model_json["genesis_state"], 16)
+    for prev, nxt in zip(chain, chain[1:]):
+        assert prev.instances[4] == nxt.instances[0] and prev.instances[5] == nxt.instances[1]
+    assert _proof("sc0").instances[0] == chain[1].instances[5] and _proof("sc1").instances[0] == chain[3].instances[5]
+
+
+# ---------------------------------------------------------------- the registry on a real anvil
+
+
+@pytest.fixture(scope="module")
+def ts_deployment(anvil_url: str, model_json: dict):
+    params = ModelParams(model_json["model_id"], "TsFixtureTcVerifier", "TsFixtureScVerifier", int(model_json["krc_pass"], 16),
+                         int(model_json["reset"], 16), int(model_json["continue"], 16), model_json["steps_per_interval"], model_json["intervals_per_window"])
+    deployment, _ = deploy(params, url=anvil_url)
+    return deployment
+
+
+def test_attacks_refused_and_pinpointed_by_the_audit(w3: Web3, ts_deployment, model_json: dict, isolated: None) -> None:
+    gateway = TsGateway(w3, ts_deployment)
+    stream = Web3.keccak(text=f"te/reactor/fault-04/{w3.eth.block_number}")
+    gateway.open_stream(stream, model_json["model_id"], int(model_json["genesis_state"], 16), int(model_json["genesis_acc"], 16))
+    refused = []
+
+    def attack(expected: str, send) -> None:
+        before = gateway.stream(stream)
+        with pytest.raises(RevertedError) as info:
+            send()
+        assert info.value.reason.startswith(expected), info.value.reason
+        assert gateway.stream(stream) == before, "a refused submission changed the stream"
+        refused.append(expected)
+
+    attack("TimeSeriesRegistryStateLinkBroken", lambda: gateway.submit_interval(stream, _proof("tcb0"), mine_refused=True))  # forged
+    attack("TimeSeriesRegistryInvalidProof", lambda: gateway.submit_interval(stream, _proof("tc0_otherkey"), mine_refused=True))
+    gateway.submit_interval(stream, _proof("tc0"))
+    attack("TimeSeriesRegistryStateLinkBroken", lambda: gateway.submit_interval(stream, _proof("tc2"), mine_refused=True))  # skip
+    gateway.submit_interval(stream, _proof("tc1"))
+    attack("TimeSeriesRegistryReplay", lambda: gateway.submit_interval(stream, _proof("tc0"), mine_refused=True))
+    attack("TimeSeriesRegistryStaleState", lambda: gateway.submit_interval(stream, _proof("tc0_fork"), mine_refused=True))
+    attack("TimeSeriesRegistryKrcCheckFailed", lambda: gateway.submit_interval(stream, _proof("tc2_badgain"), mine_refused=True))
+    sc0 = _proof("sc0")
+    flipped = list(sc0.instances)
+    flipped[3] = 1 - flipped[3]
+    attack("TimeSeriesRegistryInvalidProof", lambda: gateway.submit_window(stream, 0, sc0, tuple(flipped), mine_refused=True))
+    attack("TimeSeriesRegistryResidualsNotFromChain", lambda: gateway.submit_window(stream, 0, _proof("sc1"), mine_refused=True))
+    gateway.submit_window(stream, 0, sc0)
+    gateway.submit_interval(stream, _proof("tc2"))
+    gateway.submit_interval(stream, _proof("tc3"))
+    gateway.submit_window(stream, 1, _proof("sc1"))
+
+    report = audit(w3, ts_deployment, stream)[0]
+    assert report.ok, report.to_json()
+    assert [w.alarm for w in report.windows] == model_json["alarms"]
+    assert all(w.tc_verified and w.sc_verified and w.linkage_intact and w.keys_unchanged for w in report.windows)
+    assert [r.error.split("(")[0] for r in report.refused] == refused
+    meanings = [r.meaning for r in report.refused]
+    assert meanings[0].startswith("a forged state") and meanings[2].startswith("a skipped interval")
+
+
+# ---------------------------------------------------------------- fresh pipeline (tiny real circuit)
+
+
+def test_lazy_stream_store_prove_window(tmp_path: Path) -> None:
+    from zkalert.data import load_te_file
+    from zkalert.timeseries.circuits import CircuitDir, Precision, compile_circuit, verify
+    from zkalert.timeseries.store import Store
+    from zkalert.timeseries.stream import Operator, tensor_commitment
+
+    workspace = Workspace.at(tmp_path)
+    detector = train(EKFConfig(window_steps=2, epochs=15), progress=False)
+    tc, sc = CircuitDir(tmp_path / "tc"), CircuitDir(tmp_path / "sc")
+    out = tmp_path / "generated"
+    compile_circuit(detector, "tc", tc, "TsPytestTcVerifier", 1, Precision(), verifier_dir=out, echo=lambda *_: None)
+    compile_circuit(detector, "sc", sc, "TsPytestScVerifier", 1, Precision(), verifier_dir=out, echo=lambda *_: None)
+    ys = detector.measurements(load_te_file("d04_te.dat"))[150:156]
+    store = Store(tmp_path / "store.sqlite")
+    operator = Operator.open("pytest", detector, tc, sc, store, workspace, echo=lambda *_: None)
+    assert operator.feed(ys[:3]) == 3 and operator.feed(ys) == 3, "feeding is incremental"
+    intervals = store.intervals("pytest")
+    genesis = store.stream("pytest").genesis
+    assert intervals[0].instances[:2] == (tensor_commitment(genesis[0], 12), tensor_commitment(genesis[1], 12))
+    for prev, nxt in zip(intervals, intervals[1:]):
+        assert prev.instances[4] == nxt.instances[0] and prev.instances[5] == nxt.instances[1]
+    windows = store.windows("pytest")
+    assert len(windows) == 3 and all(w.svd_ok for w in windows)
+    assert all(abs(w.t2 - w.float_t2) <= 0.02 * max(1.0, w.float_t2) for w in windows)
+
+    store.close()
+    reopened = Store(tmp_path / "store.sqlite")  # durable: a new process proves from the stored rows
+    operator = Operator.open("pytest", detector, tc, sc, reopened, workspace, echo=lambda *_: None)
+    operator.prove_window(1)
+    proven = reopened.intervals("pytest", 2, 4)
+    assert all(i.proof and verify(tc, Path(i.proof)) for i in proven)
+    assert verify(sc, Path(reopened.window("pytest", 1).proof or ""))
+    assert Proof.load(Path(proven[0].proof or "")).instances == proven[0].instances
+
+
+# ---------------------------------------------------------------- CLI mistakes
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["ts", "train", "--subsystem", "boiler"], "unknown subsystem 'boiler'"),
+        (["ts", "prove", "nothing", "--window", "0", "--workdir", "/tmp/zkalert-ts-empty"], "run `zkalert ts train` first"),
+    ],
+)
+def test_cli_mistakes_are_one_line(args: list[str], message: str) -> None:
+    proc = subprocess.run([sys.executable, "-m", "zkalert", *args], capture_output=True, text=True, cwd=PROJECT_ROOT)
+    assert proc.returncode == 1
+    lines = [line for line in proc.stderr.strip().splitlines() if line]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], proc.stderr
