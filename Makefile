@@ -4,6 +4,7 @@
 #   make demo    the whole pipeline on a local anvil, Table I metrics
 #   make bench   naive EZKL vs tuned vs batched proofs, same windows: reports/bench/
 #   make evaluate  detection quality vs a PCA T²/Q baseline + in-circuit parity: reports/evaluate/
+#   make demo-ts / bench-ts  time-series mode (issue 5): EKF, chained TC/SC proofs, attacks; reports/timeseries/
 SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
@@ -11,7 +12,7 @@ PY := $(VENV)/bin/python
 TOOLS_BIN := $(CURDIR)/.tools/node_modules/.bin
 export PATH := $(TOOLS_BIN):$(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup setup-browser test test-sol test-py demo bench evaluate anvil anvil-stop fixtures snapshot soak clean
+.PHONY: setup setup-browser test test-sol test-py demo bench evaluate anvil anvil-stop fixtures snapshot soak clean demo-ts bench-ts fixtures-ts
 
 setup: $(VENV)/.installed .tools/.installed setup-browser
 	@$(PY) -c "from zkalert.toolchain import link_solc_for_consumers, solc; link_solc_for_consumers(); print('solc:', solc())"
@@ -79,6 +80,22 @@ SOAK_WORKDIR ?= build/fixture
 SOAK_ARGS ?= --alerts 300 --streams 5
 soak: setup
 	$(VENV)/bin/zkalert soak --workdir $(SOAK_WORKDIR) $(SOAK_ARGS)
+
+# ---- time-series mode (issue 5)
+# A TE fault scenario on a fresh anvil (port 8877, chain 31777) with every attack, checked by the audit.
+demo-ts: setup
+	$(VENV)/bin/zkalert ts demo
+
+# Real-size runs: per D (1, 4, 8, 16) setup/prove/verify/sizes/RSS, then alarm agreement over all
+# 22 TE test runs (witness outputs vs the float EKF); reports/timeseries/README.md.
+TS_BENCH_ARGS ?= --steps 1 --steps 4 --steps 8 --steps 16 --psf 12 --proofs 3
+bench-ts: setup
+	$(VENV)/bin/zkalert ts bench $(TS_BENCH_ARGS)
+	$(VENV)/bin/zkalert ts agreement --steps 16 --psf 12
+
+# Regenerate test/fixtures/ts/*.json and contracts/generated/TsFixture*Verifier.sol together.
+fixtures-ts: setup
+	$(PY) -m zkalert.timeseries.fixtures
 
 clean:
 	rm -rf out cache broadcast build reports/demo
