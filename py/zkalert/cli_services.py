@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -22,11 +22,11 @@ from .errors import ZkAlertError
 serve_app = typer.Typer(no_args_is_help=True, help="Run the utility or regulator service; manage tokens; push windows.")
 
 HostOpt = Annotated[str, typer.Option(help="Interface to listen on.")]
-RpcOpt = Annotated[Optional[str], typer.Option("--rpc-url", help="JSON-RPC endpoint (default: $RPC_URL or http://127.0.0.1:8545).")]
-WorkdirOpt = Annotated[Optional[Path], typer.Option("--workdir", help="Artifact folder (default: build/ or $ZKALERT_HOME).")]
-FolderOpt = Annotated[Optional[Path], typer.Option("--folder", help="Regulator folder: regulator.sqlite, key cache, reports/ (default <workdir>/regulator).")]
-UtilityUrlOpt = Annotated[Optional[str], typer.Option("--utility", help="The utility service's URL.", envvar="ZKALERT_UTILITY_URL")]
-UtilityTokenOpt = Annotated[Optional[str], typer.Option("--utility-token", help="This regulator's token at the utility.", envvar="ZKALERT_UTILITY_TOKEN", show_default=False)]
+RpcOpt = Annotated[str | None, typer.Option("--rpc-url", help="JSON-RPC endpoint (default: $RPC_URL or http://127.0.0.1:8545).")]
+WorkdirOpt = Annotated[Path | None, typer.Option("--workdir", help="Artifact folder (default: build/ or $ZKALERT_HOME).")]
+FolderOpt = Annotated[Path | None, typer.Option("--folder", help="Regulator folder: regulator.sqlite, key cache, reports/ (default <workdir>/regulator).")]
+UtilityUrlOpt = Annotated[str | None, typer.Option("--utility", help="The utility service's URL.", envvar="ZKALERT_UTILITY_URL")]
+UtilityTokenOpt = Annotated[str | None, typer.Option("--utility-token", help="This regulator's token at the utility.", envvar="ZKALERT_UTILITY_TOKEN", show_default=False)]
 
 
 def _rpc(value: str | None) -> str:
@@ -49,15 +49,15 @@ def _port(value: int) -> int:
 def serve_utility_cmd(
     tokens: Annotated[Path, typer.Option(help="Tokens file (make one with `zkalert serve token`).")],
     workdir: WorkdirOpt = None,
-    store: Annotated[Optional[str], typer.Option(help="SQLite file or postgresql:// URL (default <workdir>/utility/windows.sqlite).")] = None,
+    store: Annotated[str | None, typer.Option(help="SQLite file or postgresql:// URL (default <workdir>/utility/windows.sqlite).")] = None,
     policy: Annotated[str, typer.Option(help="lazy: commit windows, prove on request; eager: also prove and record every alarm at once.")] = "lazy",
     host: HostOpt = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8901,
     rpc_url_opt: RpcOpt = None,
     commit: Annotated[bool, typer.Option("--commit/--no-commit", help="Commit windows to the on-chain WindowLog.")] = True,
     max_range: Annotated[int, typer.Option(min=1, max=256, help="Most windows one range request may ask proofs for.")] = 16,
-    replay: Annotated[Optional[Path], typer.Option(help="Ingest this CSV (raw units, header row) as --stream at start, row i = window i.")] = None,
-    stream: Annotated[Optional[str], typer.Option(help="Stream name for --replay.")] = None,
+    replay: Annotated[Path | None, typer.Option(help="Ingest this CSV (raw units, header row) as --stream at start, row i = window i.")] = None,
+    stream: Annotated[str | None, typer.Option(help="Stream name for --replay.")] = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning.")] = "info",
 ) -> None:
     """The utility's edge gateway as a REST service (FastAPI + uvicorn); OpenAPI at /docs."""
@@ -108,7 +108,7 @@ def serve_regulator_cmd(
     host: HostOpt = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8902,
     rpc_url_opt: RpcOpt = None,
-    tokens: Annotated[Optional[Path], typer.Option(help="Tokens file; when given, starting an audit needs one of its tokens.")] = None,
+    tokens: Annotated[Path | None, typer.Option(help="Tokens file; when given, starting an audit needs one of its tokens.")] = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning.")] = "info",
 ) -> None:
     """The regulator's service: audits on request (POST /api/audits) and a read-only web view at /."""
@@ -142,7 +142,7 @@ def serve_push_cmd(
     url: Annotated[str, typer.Option(help="The utility service's URL.", envvar="ZKALERT_UTILITY_URL")],
     token: Annotated[str, typer.Option(help="An ingest token.", envvar="ZKALERT_INGEST_TOKEN", show_default=False)],
     first_index: Annotated[int, typer.Option(min=0, help="Window index of the CSV's first row.")] = 0,
-    skip: Annotated[Optional[str], typer.Option(help="Comma-separated window indexes NOT to send (a gateway withholding them).")] = None,
+    skip: Annotated[str | None, typer.Option(help="Comma-separated window indexes NOT to send (a gateway withholding them).")] = None,
     batch: Annotated[int, typer.Option(min=1, max=256, help="Windows per POST.")] = 32,
 ) -> None:
     """Send a CSV's rows to a utility's POST /v1/windows as one stream's windows."""
@@ -177,12 +177,12 @@ def audit_cmd(
     stream: Annotated[str, typer.Option(help="Stream name or 0x stream id.")],
     utility_url: UtilityUrlOpt = None,
     utility_token: UtilityTokenOpt = None,
-    from_block: Annotated[Optional[int], typer.Option(min=0, help="First block (default: the contracts' deployment).")] = None,
-    to_block: Annotated[Optional[int], typer.Option(min=0, help="Last block (default: the chain head).")] = None,
+    from_block: Annotated[int | None, typer.Option(min=0, help="First block (default: the contracts' deployment).")] = None,
+    to_block: Annotated[int | None, typer.Option(min=0, help="Last block (default: the chain head).")] = None,
     proofs: Annotated[str, typer.Option(help="Proofs to ask the utility for: all, alarms or none.")] = "all",
     max_proofs: Annotated[int, typer.Option(min=0, help="At most this many proof requests.")] = 500,
-    srs: Annotated[Optional[Path], typer.Option(help="The regulator's own copy of the SRS (default: the utility's, recorded by hash).")] = None,
-    out: Annotated[Optional[Path], typer.Option(help="Report folder (default <folder>/reports).")] = None,
+    srs: Annotated[Path | None, typer.Option(help="The regulator's own copy of the SRS (default: the utility's, recorded by hash).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Report folder (default <folder>/reports).")] = None,
     folder: FolderOpt = None,
     workdir: WorkdirOpt = None,
     rpc_url_opt: RpcOpt = None,
@@ -230,4 +230,4 @@ def register_service_commands(app: typer.Typer) -> None:
     app.command("audit")(audit_cmd)
 
 
-__all__ = ["register_service_commands", "PROJECT_ROOT"]
+__all__ = ["PROJECT_ROOT", "register_service_commands"]

@@ -23,13 +23,14 @@ does not verify), ``proof-missing`` (committed but the utility gave no proof),
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import platform
 import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -172,7 +173,7 @@ class ModelMaterial:
             try:
                 ok = bool(ezkl.verify(str(path), str(self.settings), str(self.vk), srs_path=str(self.srs)))
                 detail = "" if ok else "EZKL verify returned false"
-            except Exception as exc:  # ezkl raises RuntimeError for an unsatisfied constraint system
+            except Exception as exc:  # noqa: BLE001 - ezkl raises RuntimeError (and others) for a proof that does not verify
                 ok, detail = False, f"EZKL: {str(exc).splitlines()[0][:200]}"
         return ok, detail, time.perf_counter() - started
 
@@ -181,7 +182,7 @@ class ModelMaterial:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _environment() -> dict[str, Any]:
@@ -243,7 +244,7 @@ def run_audit(
     model_ids = sorted({w.model_id for w in windows} | {a.model_id for a in alerts})
     key_problems: list[str] = []
     if len(model_ids) > 1:
-        changes = [f"seq {b.seq} (window {b.window_index}): {a.model_id[:10]}.. -> {b.model_id[:10]}.." for a, b in zip(windows, windows[1:]) if a.model_id != b.model_id]
+        changes = [f"seq {b.seq} (window {b.window_index}): {a.model_id[:10]}.. -> {b.model_id[:10]}.." for a, b in itertools.pairwise(windows) if a.model_id != b.model_id]
         key_problems.append(f"the stream uses {len(model_ids)} models: " + "; ".join(changes or model_ids))
     gateways = sorted({w.gateway for w in windows} | {a.gateway for a in alerts})
     model_id = (windows or alerts)[0].model_id
@@ -295,7 +296,7 @@ def run_audit(
                 from .utility import felts_of
 
                 instances = felts_of(body["proof"])
-                ok, detail, _ = material.offchain(proof, instances)
+                ok, _detail, _ = material.offchain(proof, instances)
                 onchain_ok, _ = material.onchain(proof, instances)
                 score = instances[1]
                 gap["utility"] = (f"holds it and proved it on request: score {score}, alarm {score >= threshold}, "
@@ -392,7 +393,7 @@ def _check_window_proof(row: dict[str, Any], client: UtilityClient, stream_id: s
         return
     if list(instances) != [commitment, score]:
         row["status"] = "invalid"
-        row["detail"] = f"the proof is of another statement (c, s) than the one committed on-chain"
+        row["detail"] = "the proof is of another statement (c, s) than the one committed on-chain"
         echo(f"window {row['window']}: proof statement differs from the commitment")
         return
     ok, detail, offchain_s = material.offchain(proof, instances)
@@ -421,7 +422,7 @@ def _check_alerts(w3: Web3, registry: Any, alerts: list[Any], material: ModelMat
                 ok, detail, _ = material.offchain(proof, instances)
                 onchain_ok, _ = material.onchain(proof, instances)
                 verified_tx[a.tx_hash] = (ok, onchain_ok, detail)
-            except Exception as exc:  # a transaction that does not decode is itself a finding
+            except Exception as exc:  # noqa: BLE001 - a transaction that does not decode is itself a finding
                 verified_tx[a.tx_hash] = (None, False, f"could not decode the transaction ({type(exc).__name__})")
         ok, onchain_ok, detail = verified_tx[a.tx_hash]
         status = "verified" if onchain_ok and ok is not False else "invalid"
@@ -486,9 +487,11 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         "## Key",
         "",
-        f"Model {k['model_id']} (verifier {k['verifier']}, threshold {k['threshold']}); gateways {', '.join(k['gateways'])}; "
-        f"utility's verifying key matches the model id: {k['vk_matches_model_id']}; SRS from {k['srs']['source']} "
-        f"(sha256 {k['srs']['sha256']}, development only: {k['srs']['development_only']}).",
+        (
+            f"Model {k['model_id']} (verifier {k['verifier']}, threshold {k['threshold']}); gateways {', '.join(k['gateways'])}; "
+            f"utility's verifying key matches the model id: {k['vk_matches_model_id']}; SRS from {k['srs']['source']} "
+            f"(sha256 {k['srs']['sha256']}, development only: {k['srs']['development_only']})."
+        ),
         "",
         "## Windows",
         "",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 import httpx
 
@@ -46,7 +46,7 @@ class UtilityClient:
     def close(self) -> None:
         self._http.close()
 
-    def __enter__(self) -> UtilityClient:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -26,13 +26,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import FastAPI, HTTPException, Path as PathParam, Request
+from fastapi import FastAPI, HTTPException, Request
+from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, PlainTextResponse
 from pydantic import BaseModel, Field
 
 from ..errors import ZkAlertError
 from . import page
-from .access import BodyLimit, RateLimiter, TokenBook, install_error_handlers, install_request_log, require
+from .access import (
+    BodyLimit,
+    RateLimiter,
+    TokenBook,
+    install_error_handlers,
+    install_request_log,
+    require,
+)
 
 log = logging.getLogger("zkalert.regulator")
 STREAM_ID = r"^0x[0-9a-fA-F]{64}$"
@@ -276,8 +284,8 @@ def create_app(regulator: Regulator) -> FastAPI:
     app.state.tokens = regulator.tokens or TokenBook([])
     app.state.limiter = RateLimiter()
     install_error_handlers(app)
-    install_request_log(app, None)
     app.add_middleware(BodyLimit, max_bytes=64_000)
+    install_request_log(app, None)
 
     @app.get("/healthz", tags=["service"])
     def healthz() -> dict[str, str]:

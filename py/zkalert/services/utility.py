@@ -24,6 +24,7 @@ a regulator asks. One EZKL process at a time: proving is serialised.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
 import re
@@ -40,8 +41,16 @@ from pydantic import BaseModel, Field
 
 from ..config import Workspace
 from ..errors import ZkAlertError
-from .access import BodyLimit, RateLimiter, TokenBook, charge, install_error_handlers, install_request_log, require
-from .store import StoredWindow, StoreError, WindowConflict, WindowStore
+from .access import (
+    BodyLimit,
+    RateLimiter,
+    TokenBook,
+    charge,
+    install_error_handlers,
+    install_request_log,
+    require,
+)
+from .store import StoredWindow, WindowConflict, WindowStore
 
 log = logging.getLogger("zkalert.utility")
 
@@ -157,7 +166,7 @@ class UtilityCore:
         from ..data import DataError, check_matrix
 
         indexes = [i for i, _ in windows]
-        if any(b <= a for a, b in zip(indexes, indexes[1:])):
+        if any(b <= a for a, b in itertools.pairwise(indexes)):
             raise HTTPException(422, "window indexes must strictly increase within a request")
         last = self.store.last_index(stream_id)
         if last is not None and indexes[0] <= last:
@@ -316,7 +325,7 @@ class ChainWorker(threading.Thread):
                 backoff = self.core.config.poll_s
                 if not busy:
                     self.stop_event.wait(self.core.config.poll_s)
-            except Exception as exc:  # the worker must outlive a node outage; the status endpoint shows why it waits
+            except Exception as exc:  # noqa: BLE001 - the worker must outlive a node outage; the status endpoint shows why it waits
                 message = f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}"
                 if message != self.core.worker.last_error:
                     log.warning("chain worker: %s (retrying)", message)
@@ -468,11 +477,11 @@ def create_app(core: UtilityCore, start_worker: bool = True) -> FastAPI:
     app.state.limiter = core.limiter
     app.state.core = core
     install_error_handlers(app)
-    install_request_log(app, core.store.log_request)
     app.add_middleware(BodyLimit, max_bytes=core.config.max_body_bytes)
+    install_request_log(app, core.store.log_request)  # added last: outermost, so refused bodies are logged too
 
     def known_stream(stream: str) -> tuple[str, str]:
-        name, stream_id = stream_ref(stream)
+        _, stream_id = stream_ref(stream)
         found = core.store.resolve_stream(stream_id)
         if found is None:
             raise HTTPException(404, f"unknown stream {stream!r}: the utility holds no window of it")
@@ -593,9 +602,5 @@ def serve(config: UtilityConfig, host: str, port: int, log_level: str = "info") 
     import uvicorn
 
     logging.basicConfig(level=getattr(logging, log_level.upper(), logging.INFO), format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    try:
-        core = UtilityCore(config)
-    except StoreError:
-        raise
-    app = create_app(core)
+    app = create_app(UtilityCore(config))
     uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)

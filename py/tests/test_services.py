@@ -1,0 +1,345 @@
+"""The services of issue 7: utility and regulator over REST, the audit, the web page in a real browser.
+
+Real components throughout: a freshly trained detector and its EZKL circuit
+(logrows 13, a few seconds per proof), an anvil of this module's own (chain
+31996), the AlertRegistry and WindowLog deployed by the Foundry scripts, both
+services as uvicorn subprocesses, and Debian's headless chromium driven by
+Playwright. The lazy audit must pinpoint a window the utility withheld.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from conftest import OWNER_KEY
+from eth_utils import keccak
+from web3 import Web3
+
+from zkalert.chain import ModelSpec, deploy
+from zkalert.circuit import CircuitConfig, compile_circuit
+from zkalert.config import GENERATED_DIR, PROJECT_ROOT, Workspace
+from zkalert.data import TE_FAULT_START_ROW, load_te_file, load_tennessee_eastman
+from zkalert.detector import TrainConfig, train
+from zkalert.services.access import add_token
+from zkalert.services.utility import UtilityConfig, UtilityCore, create_app
+from zkalert.toolchain import tool
+from zkalert.windowlog import deploy_window_log
+
+CHAIN_ID = 31996
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+STREAM = "plant-a/unit-3"
+WITHHELD = 3  # the window the gateway never sends
+LOST = 5  # a window whose stored inputs the utility loses after committing it
+
+
+def _port() -> int:
+    """A free port in 8900-8999 (the range this project's tests use)."""
+    for port in random.sample(range(8900, 9000), 100):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port in 8900-8999")
+
+
+def _wait(predicate, timeout_s: float, what: str, interval_s: float = 0.3):
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            value = predicate()
+            if value:
+                return value
+        except (httpx.HTTPError, OSError):
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for {what}")
+        time.sleep(interval_s)
+
+
+# ---------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def compiled(tmp_path_factory) -> Iterator[tuple[Workspace, object, object]]:
+    workspace = Workspace.at(tmp_path_factory.mktemp("services"))
+    te = load_tennessee_eastman()
+    detector = train(te.train, te.validation.windows, te.validation.labels, TrainConfig(epochs=10), progress=False)
+    detector.save(workspace)
+    info = compile_circuit(detector, workspace, te.train, CircuitConfig(), contract_name="PytestServicesVerifier", echo=lambda _m: None)
+    yield workspace, detector, info
+    (GENERATED_DIR / "PytestServicesVerifier.sol").unlink(missing_ok=True)
+
+
+@pytest.fixture(scope="module")
+def stream_windows(compiled) -> list[list[float]]:
+    """Seven raw windows of the TE fault-1 test run: three normal ones before the onset, then alarms."""
+    _, detector, _ = compiled
+    run = load_te_file("d01_te.dat")
+    scores = detector.score(run)
+    normal = [r for r in range(TE_FAULT_START_ROW - 40, TE_FAULT_START_ROW) if scores[r] < detector.threshold * 0.9][:3]
+    alarms = [r for r in range(TE_FAULT_START_ROW + 40, len(run)) if scores[r] > detector.threshold * 1.1][:4]
+    assert len(normal) == 3 and len(alarms) == 4, "the briefly trained detector should separate these rows"
+    return [[float(v) for v in run[r]] for r in normal + alarms]
+
+
+@pytest.fixture(scope="module")
+def chain(compiled) -> Iterator[str]:
+    """An anvil of this module's own, with the registry, the model's verifier and the WindowLog deployed."""
+    _, _, info = compiled
+    port = _port()
+    proc = subprocess.Popen([str(tool("anvil")), "--port", str(port), "--chain-id", str(CHAIN_ID), "--silent"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait(lambda: Web3(Web3.HTTPProvider(url)).eth.chain_id == CHAIN_ID, 30, "anvil")
+        deploy(ModelSpec.of(info), url, key=OWNER_KEY)
+        deploy_window_log(url, key=OWNER_KEY)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        shutil.rmtree(PROJECT_ROOT / "deployments" / str(CHAIN_ID), ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def tokens(tmp_path_factory) -> dict[str, object]:
+    path = tmp_path_factory.mktemp("tokens") / "tokens.json"
+    return {
+        "path": path,
+        "regulator": add_token(path, "regulator-a", "regulator", rate_per_minute=600, burst=30),
+        "slow": add_token(path, "regulator-slow", "regulator", rate_per_minute=6, burst=2),
+        "ingest": add_token(path, "plant", "ingest", rate_per_minute=600, burst=50),
+    }
+
+
+def _service(args: list[str], port: int, log: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    handle = log.open("wb")
+    return subprocess.Popen([sys.executable, "-m", "zkalert", "serve", *args, "--port", str(port)],
+                            stdout=handle, stderr=subprocess.STDOUT, env=env, cwd=PROJECT_ROOT)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+# ---------------------------------------------------------------------- the utility API, in-process
+
+
+@pytest.fixture(scope="module")
+def utility_api(compiled, tokens, tmp_path_factory):
+    from fastapi.testclient import TestClient
+
+    workspace, _, _ = compiled
+    store = tmp_path_factory.mktemp("api") / "windows.sqlite"
+    core = UtilityCore(UtilityConfig(workdir=workspace.root, store=str(store), tokens=tokens["path"], max_range=4, max_body_bytes=200_000))
+    with TestClient(create_app(core, start_worker=False), raise_server_exceptions=False) as client:
+        yield client, core
+
+
+def _auth(secret: object) -> dict[str, str]:
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def test_utility_refuses_bad_input_with_clear_4xx_and_keeps_serving(utility_api, tokens, stream_windows):
+    client, core = utility_api
+    ingest, regulator = _auth(tokens["ingest"]), _auth(tokens["regulator"])
+    good = {"windows": [{"index": 0, "values": stream_windows[0]}, {"index": 1, "values": stream_windows[1]}]}
+
+    cases = [
+        # (method, url, headers, body, status, message fragment)
+        ("post", "/v1/windows?stream=api", {}, good, 401, "missing API token"),
+        ("post", "/v1/windows?stream=api", _auth("zka_not-a-token"), good, 401, "unknown API token"),
+        ("post", "/v1/windows?stream=api", regulator, good, 403, "needs ingest"),
+        ("post", "/v1/windows?stream=bad%20name", ingest, good, 422, "neither a 0x stream id nor a name"),
+        ("post", "/v1/windows?stream=api", ingest, {"windows": [{"index": 0, "values": [1.0, 2.0]}]}, 422, "must have 52 values, got 2"),
+        ("post", "/v1/windows?stream=api", ingest, {"windows": [{"index": -1, "values": stream_windows[0]}]}, 422, "index"),
+        ("post", "/v1/windows?stream=api", ingest, {"windows": []}, 422, "invalid request"),
+        ("post", "/v1/windows?stream=api", ingest, {"windows": [{"index": 2, "values": stream_windows[0]}, {"index": 1, "values": stream_windows[1]}]}, 422, "strictly increase"),
+        ("get", "/v1/proof?stream=api&window=x", regulator, None, 422, "window"),
+        ("get", "/v1/proof?stream=nowhere&window=0", regulator, None, 404, "unknown stream"),
+        ("get", "/v1/proofs?stream=api&first=5&last=1", regulator, None, 422, "below first"),
+        ("get", "/v1/proofs?stream=api&first=0&last=99", regulator, None, 422, "at most 4 windows"),
+        ("get", "/v1/nothing", regulator, None, 404, "no such endpoint"),
+    ]
+    for method, url, headers, body, status, fragment in cases:
+        response = client.request(method.upper(), url, headers=headers, json=body)
+        assert response.status_code == status, (url, response.text)
+        assert fragment in response.json()["error"], (url, response.json())
+        assert "Traceback" not in response.text
+
+    nan_window = list(stream_windows[0])
+    nan_window[7] = math.nan
+    response = client.post("/v1/windows?stream=api", headers={**ingest, "content-type": "application/json"},
+                           content=json.dumps({"windows": [{"index": 0, "values": nan_window}]}))
+    assert response.status_code == 422 and "NaN in window #0, column 7" in response.json()["error"]
+    response = client.post("/v1/windows?stream=api", headers={**ingest, "content-type": "application/json"}, content=b'{"windows": [')
+    assert response.status_code == 422 and "JSON" in response.json()["error"]
+    response = client.post("/v1/windows?stream=api", headers={**ingest, "content-type": "application/json"}, content=b"[" + b"1," * 150_000 + b"1]")
+    assert response.status_code == 413 and "over 200,000 bytes" in response.json()["error"]
+
+    # nothing above stored a window; the service still works
+    assert core.store.counts()["windows"] == 0
+    response = client.post("/v1/windows?stream=api", headers=ingest, json=good)
+    assert response.status_code == 201, response.text
+    stored = response.json()["windows"]
+    assert [w["window"] for w in stored] == [0, 1] and all(w["input_commitment"].startswith("0x") for w in stored)
+    again = client.post("/v1/windows?stream=api", headers=ingest, json=good)
+    assert again.status_code == 409 and "not above the last stored window 1" in again.json()["error"]
+    assert client.get("/v1/proof?stream=api&window=7", headers=regulator).status_code == 404
+
+    # every request was logged with the token's name, never its secret
+    logged = core.store.requests(limit=500)
+    assert {r["token"] for r in logged} >= {"plant", "regulator-a", None}
+    assert not any(str(tokens["ingest"]) in json.dumps(r) for r in logged)
+    assert {401, 403, 404, 409, 413, 422, 201} <= {int(r["status"]) for r in logged}
+
+
+def test_utility_rate_limits_per_token_and_publishes_openapi(utility_api, tokens):
+    client, _ = utility_api
+    slow = _auth(tokens["slow"])
+    statuses = [client.get("/v1/status", headers=slow).status_code for _ in range(4)]
+    assert statuses[:2] == [200, 200] and statuses[2:] == [429, 429]
+    limited = client.get("/v1/status", headers=slow)
+    assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
+    assert "rate limit of token 'regulator-slow'" in limited.json()["error"]
+    assert client.get("/v1/status", headers=_auth(tokens["regulator"])).status_code == 200  # other tokens unaffected
+
+    schema = client.get("/openapi.json").json()
+    assert {"/v1/windows", "/v1/proof", "/v1/proofs", "/v1/model", "/v1/status", "/metrics"} <= set(schema["paths"])
+    assert client.get("/metrics", headers=_auth(tokens["regulator"])).text.count("zkalert_") >= 6
+
+
+# ---------------------------------------------------------------------- both services, end to end, in a browser
+
+
+@pytest.fixture(scope="module")
+def services(compiled, chain, tokens, tmp_path_factory) -> Iterator[dict[str, object]]:
+    workspace, _, _ = compiled
+    folder = tmp_path_factory.mktemp("running")
+    env = dict(os.environ, RPC_URL=chain, PRIVATE_KEY=OWNER_KEY, ZKALERT_UTILITY_TOKEN=str(tokens["regulator"]))
+    utility_port, regulator_port = _port(), _port()
+    store = folder / "windows.sqlite"
+    utility = _service(["utility", "--workdir", str(workspace.root), "--store", str(store), "--tokens", str(tokens["path"])],
+                       utility_port, folder / "utility.log", env)
+    regulator = _service(["regulator", "--utility", f"http://127.0.0.1:{utility_port}", "--folder", str(folder / "regulator")],
+                         regulator_port, folder / "regulator.log", env)
+    try:
+        for port, log in ((utility_port, "utility.log"), (regulator_port, "regulator.log")):
+            _wait(lambda p=port: httpx.get(f"http://127.0.0.1:{p}/healthz", timeout=2).status_code == 200, 90,
+                  f"the service on port {port} ({(folder / log).read_text()[-500:] if (folder / log).exists() else ''})")
+        yield {"utility": f"http://127.0.0.1:{utility_port}", "regulator": f"http://127.0.0.1:{regulator_port}",
+               "store": store, "folder": folder, "env": env}
+    finally:
+        _stop(regulator)
+        _stop(utility)
+
+
+def test_lazy_audit_end_to_end_pinpoints_the_withheld_window_and_the_page_shows_it(services, tokens, stream_windows, compiled, tmp_path):
+    utility, regulator = str(services["utility"]), str(services["regulator"])
+    stream_id = "0x" + keccak(text=STREAM).hex()
+
+    # the gateway sends windows 0..6 but withholds window 3
+    sent = [{"index": i, "values": w} for i, w in enumerate(stream_windows) if i != WITHHELD]
+    response = httpx.post(f"{utility}/v1/windows", params={"stream": STREAM}, json={"windows": sent}, headers=_auth(tokens["ingest"]), timeout=60)
+    assert response.status_code == 201, response.text
+    status = _wait(lambda: (s := httpx.get(f"{utility}/v1/status", headers=_auth(tokens["regulator"]), timeout=5).json())["store"]["committed"] == 6 and s,
+                   60, "the utility to commit its windows on-chain")
+    assert status["policy"] == "lazy" and status["proofs"]["made"] == 0  # lazy: nothing proven before the regulator asks
+    # the utility then loses the stored inputs of a committed window (it can no longer prove it)
+    with sqlite3.connect(str(services["store"])) as db:
+        db.execute("UPDATE windows SET scaled = NULL WHERE stream_id = ? AND idx = ?", (stream_id, LOST))
+
+    # a bad audit request is refused up front; the service keeps serving
+    bad = httpx.post(f"{regulator}/api/audits", json={"stream": STREAM, "from_block": 10**9}, timeout=30)
+    assert bad.status_code == 422 and "beyond the chain head" in bad.json()["error"]
+    assert httpx.post(f"{regulator}/api/audits", json={"stream": ""}, timeout=10).status_code == 422
+    assert httpx.get(f"{regulator}/streams/0x1234", timeout=10).status_code == 422
+    assert httpx.get(f"{regulator}/streams/0x{'ab' * 32}", timeout=30).status_code == 404
+
+    started = httpx.post(f"{regulator}/api/audits", json={"stream": STREAM}, timeout=30)
+    assert started.status_code == 202, started.text
+    audit_id = started.json()["id"]
+    done = _wait(lambda: (a := httpx.get(f"{regulator}/api/audits/{audit_id}", timeout=10).json())["state"] != "running" and a, 240, "the audit")
+    assert done["state"] == "done", done.get("error")
+    report = done["report"]
+    summary = report["summary"]
+    assert summary["verdict"] == "FAIL"
+    assert summary["withheld_windows"] == [WITHHELD]
+    assert report["window_log"]["missing_indexes"] == [WITHHELD] and report["window_log"]["intact"] is True
+    statuses = {w["window"]: w["status"] for w in report["windows"]}
+    assert statuses == {0: "verified", 1: "verified", 2: "verified", 4: "verified", 5: "proof-missing", 6: "verified"}
+    assert all(w["offchain"] and w["onchain"] for w in report["windows"] if w["status"] == "verified")
+    assert report["key"]["invariant"] is True and report["key"]["vk_matches_model_id"] is True
+    assert [w["alarm"] for w in report["windows"]] == [False, False, False, True, True, True]
+    assert any(f.startswith(f"window {WITHHELD} was withheld") for f in summary["findings"])
+    assert any(f.startswith(f"window {LOST} ") and "proof-missing" in f for f in summary["findings"])
+    markdown = httpx.get(f"{regulator}/api/audits/{audit_id}/report.md", timeout=10).text
+    assert "**GAP (withheld)**" in markdown and "| 3 |" in markdown
+
+    _check_page_in_chromium(regulator, stream_id, tmp_path)
+
+    # the CLI audit reads the same chain and utility (proofs are cached there now) and exits 2 on findings
+    cli = subprocess.run(
+        [sys.executable, "-m", "zkalert", "audit", "--stream", STREAM, "--utility", utility, "--folder", str(Path(str(services["folder"])) / "cli"), "--json"],
+        capture_output=True, text=True, env=services["env"], cwd=PROJECT_ROOT, timeout=240, check=False,
+    )
+    assert cli.returncode == 2, cli.stderr
+    cli_report = json.loads(cli.stdout)
+    assert cli_report["summary"]["withheld_windows"] == [WITHHELD]
+    assert {w["window"]: w["status"] for w in cli_report["windows"]} == statuses
+
+
+def _check_page_in_chromium(regulator: str, stream_id: str, tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    assert os.path.exists(CHROMIUM), "Debian's chromium is missing: run `make setup-browser`"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1100, "height": 1300})
+            page.goto(regulator + "/")
+            row = page.locator(f'tr[data-stream="{stream_id}"]')
+            assert row.locator("a").inner_text() == STREAM
+            assert row.locator("td.gaps").inner_text() == "1"
+            assert "FAIL" in row.inner_text()
+            row.locator("a").click()
+            page.wait_for_url(f"**/streams/{stream_id}")
+
+            assert page.locator("h1").inner_text() == f"Stream {STREAM}"
+            assert page.locator("#verdict").inner_text() == "FAIL"
+            gap = page.locator(f'tr[data-window="{WITHHELD}"]')
+            assert gap.get_attribute("data-status") == "gap" and "WITHHELD" in gap.inner_text()
+            assert page.locator(f'tr[data-window="{LOST}"]').get_attribute("data-status") == "proof-missing"
+            assert page.locator('tr[data-status="verified"]').count() == 5
+            assert page.locator('tr[data-alarm="true"]').count() == 3
+            assert page.locator('[data-card="withheld"] b').inner_text() == "1"
+            assert "window 3 was withheld" in page.locator("#findings").inner_text()
+            # the timeline: one point per committed window, alarms marked, the gap as a band
+            assert page.locator("#timeline g.point").count() == 6
+            assert page.locator('#timeline g.point[data-alarm="true"]').count() == 3
+            assert page.locator(f'#timeline rect.gap-band[data-window="{WITHHELD}"]').count() == 1
+            page.screenshot(path=str(tmp_path / "stream.png"), full_page=True)
+        finally:
+            browser.close()
