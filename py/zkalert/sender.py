@@ -44,7 +44,9 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 from web3 import Web3
 from web3.exceptions import (
+    BadFunctionCallOutput,
     BadResponseFormat,
+    BlockNotFound,
     ContractCustomError,
     ContractLogicError,
     ProviderConnectionError,
@@ -69,6 +71,10 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     ConnectionError,
     TimeoutError,
 )
+
+#: What a step may meet while the node restarts, reorganises or answers from a restored state: the
+#: step is retried (after a setup check), the outbox holds everything needed to go on.
+RETRYABLE_IN_STEP: tuple[type[BaseException], ...] = (*TRANSIENT_ERRORS, BlockNotFound, BadFunctionCallOutput, Web3RPCError)
 
 #: Registry refusals that are about this proof: the row is refused, the others go on.
 REFUSED_FOREVER = ("AlertRegistryInvalidProof", "AlertRegistryInstanceCount", "AlertRegistryInstanceOutOfField")
@@ -194,7 +200,7 @@ class Sender:
                     self.check_setup()
                     needs_check = False
                 self.step()
-            except TRANSIENT_ERRORS as exc:
+            except RETRYABLE_IN_STEP as exc:
                 now = time.monotonic()
                 self.stats.rpc_errors += 1
                 if outage_started is None:
@@ -251,7 +257,10 @@ class Sender:
             elif number == view.block:
                 changed = block_hash != view.block_hash
             else:
-                changed = bytes(self.w3.eth.get_block(view.block)["hash"]) != view.block_hash
+                try:
+                    changed = bytes(self.w3.eth.get_block(view.block)["hash"]) != view.block_hash
+                except BlockNotFound:  # a node restored from a state without that block
+                    changed = True
         if changed:
             self.stats.reorgs_seen += 1
             self.outbox.event(None, "reorg", f"tip {view.block} -> {number}")
@@ -312,7 +321,10 @@ class Sender:
                         row = self.outbox.mark_mined(row.id, tx_hash, mined)
                     depth = latest - mined + 1
                     if depth >= self.network.confirmations:
-                        canonical = bytes(self.w3.eth.get_block(mined)["hash"]) == bytes(receipt["blockHash"])
+                        try:
+                            canonical = bytes(self.w3.eth.get_block(mined)["hash"]) == bytes(receipt["blockHash"])
+                        except BlockNotFound:
+                            canonical = False
                         if canonical and not self._confirm_if_recorded(row, tx_hash, mined, f"receipt {tx_hash} at depth {depth}"):
                             # mined successfully but the statements are not recorded: not the registry we think
                             raise SenderStopped(f"transaction {tx_hash} succeeded but the registry does not record row {row.id}'s statements")
@@ -411,9 +423,10 @@ class Sender:
         try:
             gas = int(self.w3.eth.estimate_gas(tx) * self.network.gas_margin)  # type: ignore[arg-type]
         except (ContractCustomError, ContractLogicError, Web3RPCError, ValueError) as exc:
-            if isinstance(exc, TRANSIENT_ERRORS):
-                raise
-            reason = decode_revert(self.deployment.registry_abi, _revert_data(exc))
+            data = _revert_data(exc)
+            if isinstance(exc, TRANSIENT_ERRORS) or (isinstance(exc, Web3RPCError) and data is None and "revert" not in str(exc).lower()):
+                raise  # the node failed, the registry did not answer: retried by run()
+            reason = decode_revert(self.deployment.registry_abi, data)
             name = reason.split("(", 1)[0]
             if name in RETRY_LATER:
                 return
@@ -510,15 +523,17 @@ class Sender:
     # ------------------------------------------------------------------ prove
 
     def _prove_one(self) -> None:
+        """Prove scored rows in order: at least one, more while they take under a second in all
+        (cached proofs), so sending is never starved by a slow proof."""
         if self.prover is None:
             return
-        scored = self.outbox.rows("scored")
-        if not scored:
-            return
-        row = scored[0]
-        proof, instances = self.prover(row)
-        self.outbox.mark_proven(row.id, proof, instances)
-        self.stats.proven += 1
+        started = time.monotonic()
+        for row in self.outbox.rows("scored"):
+            proof, instances = self.prover(row)
+            self.outbox.mark_proven(row.id, proof, instances)
+            self.stats.proven += 1
+            if time.monotonic() - started > 1.0:
+                return
 
 
 def statement_hex(statement: bytes) -> str:

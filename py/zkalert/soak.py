@@ -330,7 +330,13 @@ def _verify(anvil: Anvil, deployment: Deployment, plan: list[Any], outboxes: dic
 
     with Outbox.open(outboxes["gateway"], readonly=True) as box:
         rows = box.rows()
+    # Two independent counts. (1) The registry's state: each planned statement's alert hash
+    # (alertHashOf), and per stream the stored chain (alertHashAt 0..count-1), which must be
+    # exactly the planned alerts' hashes in outbox order: nothing missing, nothing extra, no
+    # reordering. (2) The AlertRecorded events: each planned statement exactly once, per stream
+    # in outbox order, and every hash chain refolded (log.check_chain).
     expected: dict[str, list[bytes]] = {}
+    expected_hashes: dict[str, list[bytes]] = {}
     planned_statements: set[bytes] = set()
     lost, duplicated, recorded = [], [], 0
     for row in rows:
@@ -338,19 +344,29 @@ def _verify(anvil: Anvil, deployment: Deployment, plan: list[Any], outboxes: dic
         if not statements:
             lost.append(row.window_key)  # never proven
             continue
+        sid = "0x" + row.stream_id.hex()
         for statement in statements:
             planned_statements.add(statement)
+            alert = bytes(registry.functions.alertHashOf(statement).call())
             n = on_chain.get(statement, 0)
-            if n == 0:
+            if alert == b"\x00" * 32:
                 lost.append(row.window_key)
             elif n > 1:
                 duplicated.append(row.window_key)
             else:
                 recorded += 1
-        expected.setdefault("0x" + row.stream_id.hex(), []).extend(statements)
-    out_of_order = [sid for sid, statements in expected.items() if by_stream.get(sid, []) != statements]
+            expected_hashes.setdefault(sid, []).append(alert)
+        expected.setdefault(sid, []).extend(statements)
+    stored_chains = {
+        sid: [bytes(registry.functions.alertHashAt(bytes.fromhex(sid[2:]), i).call())
+              for i in range(int(registry.functions.count(bytes.fromhex(sid[2:])).call()))]
+        for sid in expected_hashes
+    }
+    out_of_order = sorted({sid for sid, hashes in expected_hashes.items() if stored_chains[sid] != hashes}
+                          | {sid for sid, statements in expected.items() if by_stream.get(sid, []) != statements})
     foreign = sum(n for s, n in on_chain.items() if s not in planned_statements)
     checks = check_chain(registry, entries)
+    records_in_registry = sum(len(v) for v in stored_chains.values())
 
     outbox_report: dict[str, Any] = {}
     tx_total, tx_reverted, tx_unmined = 0, 0, 0
@@ -386,7 +402,8 @@ def _verify(anvil: Anvil, deployment: Deployment, plan: list[Any], outboxes: dic
             "duplicated": len(duplicated),
             "out_of_order_streams": len(out_of_order),
             "foreign_records": foreign,
-            "records_on_chain": len(entries),
+            "records_in_registry": records_in_registry,
+            "recorded_events": len(entries),
             "lost_windows": lost[:20],
             "duplicated_windows": duplicated[:20],
         },
