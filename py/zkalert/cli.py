@@ -8,6 +8,9 @@
     zkalert prove WINDOWS.csv     prove windows (raw sensor units, one row each)
     zkalert submit PROOF.json ... --stream NAME
     zkalert alerts [--json]       the on-chain log, with the hash chain checked
+                                  (--stream, --model, --from/--to-block, --since/--until, --alarm-only;
+                                  --export-receipts DIR: one offline-checkable receipt per alert)
+    zkalert receipt check FILE    check exported receipts offline (--vk/--settings/--srs: the proof too)
     zkalert demo                  all of the above on real fault data
     zkalert bench                 naive EZKL vs tuned vs batched, same windows, one run
     zkalert node start|stop       a local anvil that outlives the command
@@ -236,29 +239,48 @@ def alerts_cmd(
     from_block: Annotated[Optional[int], typer.Option(min=0, help="First block (default: the registry's deployment block).")] = None,
     json_out: JsonOpt = False,
     rpc_url_opt: RpcOpt = None,
+    # filters and receipts (issue 7); the hash chains are always checked on everything read
+    to_block: Annotated[Optional[int], typer.Option(min=0, help="Last block (default: the chain head).")] = None,
+    model: Annotated[Optional[str], typer.Option(help="Only alerts of this model id (0x + 64 hex).")] = None,
+    since: Annotated[Optional[str], typer.Option(help="Only alerts in blocks at or after this time (ISO 8601, UTC if no zone, or unix seconds).")] = None,
+    until: Annotated[Optional[str], typer.Option(help="Only alerts in blocks at or before this time.")] = None,
+    alarm_only: Annotated[bool, typer.Option("--alarm-only", help="Only alerts whose alarm bit is set.")] = False,
+    export_receipts: Annotated[Optional[Path], typer.Option(help="Write one self-contained, offline-checkable receipt per listed alert here.")] = None,
 ) -> None:
     """List the recorded alerts from the chain's events and check every hash chain."""
     from .chain import Deployment, connect, stream_id
+    from .cli_services import AlertFilters, select_alerts
     from .log import check_chain, fetch_alerts
 
     w3 = connect(_rpc(rpc_url_opt))
     deployment = Deployment.load(w3.eth.chain_id)
     registry = deployment.registry(w3)
     start = deployment.block if from_block is None else from_block
-    entries = fetch_alerts(registry, from_block=start, stream=stream_id(stream) if stream else None)
-    checks = check_chain(registry, entries, complete_history=start <= deployment.block)
+    filters = AlertFilters.parse(w3, start, to_block, model, since, until, alarm_only)
+    entries = fetch_alerts(registry, from_block=start, to_block=to_block, stream=stream_id(stream) if stream else None)
+    checks = check_chain(registry, entries, complete_history=start <= deployment.block and to_block is None)
     intact = all(c.ok for c in checks)
+    shown = select_alerts(w3, entries, filters)
+    if export_receipts is not None:
+        from .receipts import build_receipts, write_receipts
+
+        by_stream: dict[str, list] = {}
+        for e in entries:
+            by_stream.setdefault(e.stream_id, []).append(e)
+        paths = write_receipts(build_receipts(w3, registry, deployment.chain_id, shown, by_stream), export_receipts)
+        typer.echo(f"{len(paths)} receipt(s) written to {export_receipts}", err=True)
     if json_out:
         typer.echo(json.dumps({
             "chain_id": deployment.chain_id,
             "registry": deployment.registry_address,
-            "alerts": [e.to_json() for e in entries],
+            "alerts": [e.to_json() for e in shown],
             "streams": [{"stream_id": c.stream_id, "records": c.records, "onchain_count": c.onchain_count, "head": c.onchain_head, "intact": c.ok, "problems": c.problems} for c in checks],
             "chain_intact": intact,
+            "filters": filters.to_json(),
         }, indent=2))
     else:
         typer.echo(f"{'stream':<12} {'seq':>4} {'alarm':<5} {'score':>8} {'block':>6} {'alert hash':<20} {'prev hash':<20} tx")
-        for e in entries:
+        for e in shown:
             typer.echo(f"{e.stream_id[:10]:<12} {e.seq:>4} {str(e.alarm):<5} {e.score:>8} {e.block:>6} {e.alert_hash[:18]:<20} {e.prev_hash[:18]:<20} {e.tx_hash[:18]}")
         for c in checks:
             typer.echo(f"stream {c.stream_id[:10]}: {c.records} records; chain {'intact' if c.ok else 'BROKEN: ' + '; '.join(c.problems)}")
@@ -529,7 +551,7 @@ def evaluate_cmd(
 # client, page), windowlog.py (contracts/WindowLog.sol), receipts.py.
 # ---------------------------------------------------------------------------
 
-from .cli_services import register_service_commands  # noqa: E402 - kept beside its section
+from .cli_services import register_service_commands  # imported here, beside its section
 
 register_service_commands(app)
 

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -225,9 +228,101 @@ def audit_cmd(
         raise SystemExit(2)  # typer.Exit is swallowed by the non-standalone main(); findings exit 2, like `alerts`
 
 
+# ---------------------------------------------------------------------- alerts: filters and receipts
+
+
+@dataclass(frozen=True)
+class AlertFilters:
+    """What `zkalert alerts` lists (the hash chains are checked on everything read regardless)."""
+
+    model: str | None = None
+    since: int | None = None  # unix seconds, block timestamp
+    until: int | None = None
+    alarm_only: bool = False
+    from_block: int | None = None
+    to_block: int | None = None
+
+    @classmethod
+    def parse(cls, w3: Any, from_block: int, to_block: int | None, model: str | None, since: str | None, until: str | None, alarm_only: bool) -> AlertFilters:
+        head = int(w3.eth.block_number)
+        if from_block > head:
+            raise ZkAlertError(f"--from-block {from_block} is beyond the chain head {head}")
+        if to_block is not None and to_block > head:
+            raise ZkAlertError(f"--to-block {to_block} is beyond the chain head {head}")
+        if to_block is not None and to_block < from_block:
+            raise ZkAlertError(f"--to-block {to_block} is below the first block {from_block}")
+        if model is not None and not re.fullmatch(r"0x[0-9a-fA-F]{64}", model):
+            raise ZkAlertError(f"--model must be a 0x model id (64 hex digits), got {model!r}")
+        start, end = _time(since, "--since"), _time(until, "--until")
+        if start is not None and end is not None and end < start:
+            raise ZkAlertError("--until is before --since")
+        return cls(model.lower() if model else None, start, end, alarm_only, from_block, to_block)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"model": self.model, "since": self.since, "until": self.until, "alarm_only": self.alarm_only, "from_block": self.from_block, "to_block": self.to_block}
+
+
+def _time(text: str | None, option: str) -> int | None:
+    if text is None:
+        return None
+    if re.fullmatch(r"\d+(\.\d+)?", text.strip()):
+        return int(float(text))
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ZkAlertError(f"{option} must be ISO 8601 (2026-11-22T10:00:00Z) or unix seconds, got {text!r}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp())
+
+
+def select_alerts(w3: Any, entries: list[Any], filters: AlertFilters) -> list[Any]:
+    """The entries the filters keep; block timestamps are read only when a time filter is set."""
+    kept = [e for e in entries if (filters.model is None or e.model_id == filters.model) and (not filters.alarm_only or e.alarm)]
+    if filters.since is None and filters.until is None:
+        return kept
+    stamps: dict[int, int] = {}
+    result = []
+    for e in kept:
+        if e.block not in stamps:
+            stamps[e.block] = int(w3.eth.get_block(e.block)["timestamp"])
+        if (filters.since is None or stamps[e.block] >= filters.since) and (filters.until is None or stamps[e.block] <= filters.until):
+            result.append(e)
+    return result
+
+
+receipt_app = typer.Typer(no_args_is_help=True, help="Alert receipts exported by `zkalert alerts --export-receipts`.")
+
+
+@receipt_app.command("check")
+def receipt_check_cmd(
+    receipts: Annotated[list[Path], typer.Argument(help="Receipt files.")],
+    vk: Annotated[Path | None, typer.Option(help="The model's verifying key: checks keccak256(vk) == model id.")] = None,
+    settings: Annotated[Path | None, typer.Option(help="The circuit's settings.json (with --vk and --srs: verify the proof).")] = None,
+    srs: Annotated[Path | None, typer.Option(help="The KZG SRS the keys were made with.")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Check receipts offline, without a node: hash, links, instances, alarm bit (and the proof with the key)."""
+    from .receipts import check_receipt
+
+    for path in (vk, settings, srs):
+        if path is not None and not path.is_file():
+            raise ZkAlertError(f"{path}: no such file")
+    results = [check_receipt(path, vk, settings, srs) for path in receipts]
+    if json_out:
+        typer.echo(json.dumps([{"path": r.path, "ok": r.ok, "checks": r.checks, "problems": r.problems} for r in results], indent=2))
+    else:
+        for r in results:
+            checked = ", ".join(f"{name} {'ok' if ok else 'FAILED'}" for name, ok in r.checks.items() if ok is not None)
+            typer.echo(f"{r.path}: {'OK' if r.ok else 'BAD'} ({checked})" + ("" if r.ok else " - " + "; ".join(r.problems)))
+    if not all(r.ok for r in results):
+        raise SystemExit(2)
+
+
 def register_service_commands(app: typer.Typer) -> None:
     app.add_typer(serve_app, name="serve")
     app.command("audit")(audit_cmd)
+    app.add_typer(receipt_app, name="receipt")
 
 
 __all__ = ["PROJECT_ROOT", "register_service_commands"]

@@ -63,12 +63,21 @@ class AlertEntry:
 
 
 def fetch_alerts(
-    registry: Contract, from_block: int = 0, to_block: int | None = None, stream: bytes | None = None
+    registry: Contract, from_block: int = 0, to_block: int | None = None, stream: bytes | None = None,
+    model: bytes | None = None,
 ) -> list[AlertEntry]:
-    """All AlertRecorded events in [from_block, to_block], read in chunks so long histories work."""
+    """All AlertRecorded events in [from_block, to_block], read in chunks so long histories work.
+
+    ``stream`` and ``model`` filter on the event's indexed topics (node-side).
+    """
     w3: Web3 = registry.w3
     last = w3.eth.block_number if to_block is None else to_block
-    filters = {"streamId": stream} if stream is not None else None
+    filters: dict[str, bytes] | None = {}
+    if stream is not None:
+        filters["streamId"] = stream
+    if model is not None:
+        filters["modelId"] = model
+    filters = filters or None
     entries: list[AlertEntry] = []
     start = from_block
     while start <= last:
