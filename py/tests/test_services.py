@@ -343,3 +343,49 @@ def _check_page_in_chromium(regulator: str, stream_id: str, tmp_path: Path) -> N
             page.screenshot(path=str(tmp_path / "stream.png"), full_page=True)
         finally:
             browser.close()
+
+
+def test_eager_policy_records_alarms_through_the_outbox_and_their_receipts_check_offline(compiled, chain, tokens, stream_windows, tmp_path, monkeypatch, capsys):
+    from zkalert.chain import Deployment
+    from zkalert.cli import main
+    from zkalert.services.utility import ChainWorker
+
+    workspace, _, info = compiled
+    stream = "plant-b/eager"
+    sid = "0x" + keccak(text=stream).hex()
+    core = UtilityCore(UtilityConfig(workdir=workspace.root, store=str(tmp_path / "eager.sqlite"), tokens=tokens["path"], rpc_url=chain,
+                                     key=OWNER_KEY, policy="eager", outbox=tmp_path / "outbox.sqlite", poll_s=0.2))
+    worker = ChainWorker(core)
+    worker.start()
+    try:
+        core.ingest(stream, sid, [(0, stream_windows[0]), (1, stream_windows[4])])  # a normal window, then an alarm
+        _wait(lambda: (w := core.store.get(sid, 1)) is not None and w.alert_state == "confirmed", 180,
+              f"the eager alert to be confirmed (worker: {core.worker.__dict__})")
+        assert core.store.get(sid, 0).alert_state is None and core.store.get(sid, 0).proof is None  # normal: committed, never proven
+        assert core.store.counts()["committed"] == 2
+    finally:
+        worker.stop_event.set()
+        worker.join(timeout=30)
+
+    w3 = Web3(Web3.HTTPProvider(chain))
+    registry = Deployment.load(CHAIN_ID).registry(w3)
+    assert registry.functions.count(bytes.fromhex(sid[2:])).call() == 1
+
+    def cli(*args: str) -> tuple[int, str]:
+        monkeypatch.setenv("RPC_URL", chain)
+        monkeypatch.setattr(sys, "argv", ["zkalert", *args])
+        capsys.readouterr()
+        try:
+            main()
+            code = 0
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        return code, capsys.readouterr().out
+
+    code, _ = cli("alerts", "--stream", stream, "--export-receipts", str(tmp_path / "receipts"))
+    assert code == 0
+    (receipt,) = sorted((tmp_path / "receipts").glob("receipt-*.json"))
+    code, out = cli("receipt", "check", str(receipt), "--vk", str(workspace.vk), "--settings", str(workspace.settings), "--srs", info.srs_path, "--json")
+    assert code == 0, out
+    (result,) = json.loads(out)
+    assert result["checks"]["proof"] is True and result["checks"]["model_id"] is True and result["checks"]["alarm"] is True
