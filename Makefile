@@ -12,9 +12,9 @@ PY := $(VENV)/bin/python
 TOOLS_BIN := $(CURDIR)/.tools/node_modules/.bin
 export PATH := $(TOOLS_BIN):$(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup setup-browser test test-sol test-py demo bench evaluate anvil anvil-stop fixtures snapshot soak clean demo-ts bench-ts fixtures-ts
+.PHONY: setup setup-browser setup-postgres test test-sol test-py demo bench evaluate anvil anvil-stop fixtures snapshot soak clean demo-ts bench-ts fixtures-ts
 
-setup: $(VENV)/.installed .tools/.installed setup-browser
+setup: $(VENV)/.installed .tools/.installed setup-browser setup-postgres
 	@$(PY) -c "from zkalert.toolchain import link_solc_for_consumers, solc; link_solc_for_consumers(); print('solc:', solc())"
 	@forge --version | head -1
 
@@ -33,6 +33,13 @@ setup-browser:
 	@command -v chromium >/dev/null || { \
 		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium chromium-driver; }
+
+# Debian's PostgreSQL server binaries: the services' test runs a throwaway server for the
+# optional PostgreSQL window store. Idempotent: apt-get only when no initdb is installed.
+setup-postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq postgresql; }
 
 .tools/.installed: .tools/package.json
 	cd .tools && npm install --no-audit --no-fund --loglevel=error

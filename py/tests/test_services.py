@@ -389,3 +389,77 @@ def test_eager_policy_records_alarms_through_the_outbox_and_their_receipts_check
     assert code == 0, out
     (result,) = json.loads(out)
     assert result["checks"]["proof"] is True and result["checks"]["model_id"] is True and result["checks"]["alarm"] is True
+
+
+# ---------------------------------------------------------------------- the PostgreSQL window store
+
+
+def _pg_bin() -> Path | None:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    return found[-1].parent if found else None
+
+
+@pytest.fixture(scope="module")
+def postgres_url() -> Iterator[str]:
+    """A throwaway PostgreSQL server (Debian's binaries) on a port of 8900-8999, trust auth on loopback."""
+    import pwd
+    import tempfile
+
+    pg_bin = _pg_bin()
+    if pg_bin is None:
+        pytest.skip("PostgreSQL server binaries are not installed (`make setup` installs Debian's postgresql)")
+    data = Path(tempfile.mkdtemp(prefix="zkalert-pg-"))
+    prefix: list[str] = []
+    if os.geteuid() == 0:  # initdb refuses to run as root
+        user = pwd.getpwnam("postgres")
+        os.chown(data, user.pw_uid, user.pw_gid)
+        prefix = ["runuser", "-u", "postgres", "--"]
+    port = _port()
+
+    def run(*args: str) -> None:
+        subprocess.run([*prefix, *args], check=True, capture_output=True, timeout=120)
+
+    run(str(pg_bin / "initdb"), "-D", str(data / "db"), "-A", "trust", "-U", "zkalert", "--no-sync")
+    run(str(pg_bin / "pg_ctl"), "-D", str(data / "db"), "-l", str(data / "log"), "-w", "-t", "60",
+        "-o", f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off", "start")
+    try:
+        yield f"postgresql://zkalert@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run([*prefix, str(pg_bin / "pg_ctl"), "-D", str(data / "db"), "-m", "immediate", "stop"], capture_output=True, timeout=60, check=False)
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def test_postgresql_store_serves_the_utility_and_keeps_its_windows(postgres_url, compiled, tokens, stream_windows):
+    from fastapi.testclient import TestClient
+
+    from zkalert.services.store import StoreError, WindowStore
+
+    workspace, _, _ = compiled
+    config = UtilityConfig(workdir=workspace.root, store=postgres_url, tokens=tokens["path"])
+    core = UtilityCore(config)
+    assert core.store.postgres is True
+    with TestClient(create_app(core, start_worker=False), raise_server_exceptions=False) as client:
+        body = {"windows": [{"index": 10, "values": stream_windows[0]}, {"index": 11, "values": stream_windows[5]}]}
+        assert client.post("/v1/windows?stream=pg/stream", headers=_auth(tokens["ingest"]), json=body).status_code == 201
+        again = client.post("/v1/windows?stream=pg/stream", headers=_auth(tokens["ingest"]), json={"windows": [body["windows"][0]]})
+        assert again.status_code == 409
+        proof = client.get("/v1/proof?stream=pg/stream&window=11", headers=_auth(tokens["regulator"]))
+        assert proof.status_code == 200, proof.text
+        assert proof.json()["alarm"] is True and proof.json()["cached"] is False
+        assert client.get("/v1/proof?stream=pg/stream&window=11", headers=_auth(tokens["regulator"])).json()["cached"] is True
+
+    reopened = WindowStore.open(postgres_url)  # durable: a new connection sees everything
+    try:
+        sid = "0x" + keccak(text="pg/stream").hex()
+        windows = reopened.windows(sid)
+        assert [w.idx for w in windows] == [10, 11]
+        assert windows[1].proof is not None and windows[0].proof is None and windows[0].scaled is not None
+        assert reopened.streams()[0]["windows"] == 2
+        assert {int(r["status"]) for r in reopened.requests()} >= {200, 201, 409}
+        with pytest.raises(StoreError, match="belongs to model_id"):
+            reopened.bind("model_id", "0x" + "00" * 32)
+    finally:
+        reopened.close()
+    with pytest.raises(StoreError, match="cannot connect to PostgreSQL") as refused:
+        WindowStore.open("postgresql://zkalert:secret@127.0.0.1:9/none")
+    assert "secret" not in str(refused.value)
