@@ -28,7 +28,7 @@ import numpy as np
 
 from ..config import PROJECT_ROOT, Workspace
 from ..data import load_te_file
-from .circuits import CircuitDir, Precision, compile_circuit, detector_dir, prove, run_witness, sc_dir, tc_dir, verify
+from .circuits import CircuitDir, Precision, compile_circuit, detector_dir, prove, run_witness, sc_dir, verify
 from .ekf import Detector, EKFConfig, train
 from .store import Store
 from .stream import Operator
@@ -55,11 +55,12 @@ def run_one(steps: int, psf: int, proofs: int, with_sc: bool, cols: int, subsyst
     workspace = Workspace.at(BENCH_ROOT)
     detector = _detector(workspace, subsystem)
     precision = Precision(psf=psf, num_inner_cols=cols)
-    tc = tc_dir(workspace, subsystem, steps, psf)
     name = f"TsBenchTcD{steps}P{psf}C{cols}"
-    tc = CircuitDir(tc.root.with_name(tc.root.name + f"-c{cols}"))
+    tc = CircuitDir(detector_dir(workspace, subsystem) / f"tc-d{steps}-psf{psf}-c{cols}")
+    cpu_before = _cpu_s()
     tc_info = compile_circuit(detector, "tc", tc, name, steps, precision, echo=lambda *_: None)
-    result: dict[str, Any] = {"steps": steps, "psf": psf, "cols": cols, "subsystem": subsystem, "tc": _circuit_row(tc_info, tc)}
+    compile_cpu_s = _cpu_s() - cpu_before
+    result: dict[str, Any] = {"steps": steps, "psf": psf, "cols": cols, "subsystem": subsystem, "tc": _circuit_row(tc_info, tc) | {"compile_and_setup_cpu_s": compile_cpu_s}}
     sc = sc_dir(workspace, subsystem, psf)
     sc_info = compile_circuit(detector, "sc", sc, f"TsBenchScP{psf}", steps, precision, echo=lambda *_: None) if with_sc or not (sc.root / "circuit.json").is_file() else sc.info
     if with_sc:
@@ -74,36 +75,46 @@ def run_one(steps: int, psf: int, proofs: int, with_sc: bool, cols: int, subsyst
     need = -(-need // window_steps) * window_steps
     operator.feed(detector.measurements(load_te_file("d04_te.dat"))[96 : 96 + need])
     tc_rows = store.intervals(stream_name)[:proofs]
-    prove_s, verify_s, witness_s = [], [], []
+    prove_s, prove_cpu_s, verify_s, witness_s = [], [], [], []
     for interval in tc_rows:
         witness = run_witness(tc, "tc", interval.inputs, operator.folder / f"tc-{interval.idx:05d}.witness.json")
         witness_s.append(witness.witness_s)
+        cpu_before = _cpu_s()
         proof = prove(tc, witness.path, operator.folder / f"tc-{interval.idx:05d}.proof.json")
+        prove_cpu_s.append(_cpu_s() - cpu_before)
         prove_s.append(proof.prove_s)
         started = time.perf_counter()
         assert verify(tc, proof.path)
         verify_s.append(time.perf_counter() - started)
         result.setdefault("tc_proofs", []).append(str(proof.path))
-    result["tc"].update(_timing("prove_s", prove_s) | _timing("verify_s", verify_s) | _timing("witness_s", witness_s))
+    result["tc"].update(_timing("prove_s", prove_s) | _timing("prove_cpu_s", prove_cpu_s) | _timing("verify_s", verify_s) | _timing("witness_s", witness_s))
     result["tc"]["proof_bytes"] = len(json.loads(Path(result["tc_proofs"][0]).read_text())["hex_proof"]) // 2 - 1
     result["tc"]["witness_bytes"] = _file_bytes(Path(result["tc_proofs"][0].replace(".proof.", ".witness.")))
     if with_sc:
-        sc_prove, sc_verify = [], []
+        sc_prove, sc_cpu, sc_verify = [], [], []
         for window in store.windows(stream_name)[:proofs]:
             witness = run_witness(sc, "sc", window.inputs, operator.folder / f"sc-{window.idx:05d}.witness.json")
+            cpu_before = _cpu_s()
             proof = prove(sc, witness.path, operator.folder / f"sc-{window.idx:05d}.proof.json")
+            sc_cpu.append(_cpu_s() - cpu_before)
             sc_prove.append(proof.prove_s)
             started = time.perf_counter()
             assert verify(sc, proof.path)
             sc_verify.append(time.perf_counter() - started)
             result.setdefault("sc_proofs", []).append(str(proof.path))
-        result["sc"].update(_timing("prove_s", sc_prove) | _timing("verify_s", sc_verify))
+        result["sc"].update(_timing("prove_s", sc_prove) | _timing("prove_cpu_s", sc_cpu) | _timing("verify_s", sc_verify))
         result["sc"]["proof_bytes"] = len(json.loads(Path(result["sc_proofs"][0]).read_text())["hex_proof"]) // 2 - 1
     usage = resource.getrusage(resource.RUSAGE_SELF)
     result["peak_rss_bytes"] = usage.ru_maxrss * 1024
     result["cpu_s"] = usage.ru_utime + usage.ru_stime
     store.close()
     return result
+
+
+def _cpu_s() -> float:
+    """CPU seconds of this process, all threads: with the machine shared, wall time alone misleads."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _circuit_row(info: Any, folder: CircuitDir) -> dict[str, Any]:
@@ -168,9 +179,72 @@ def run(configs: list[tuple[int, int, int]], proofs: int, echo: Any = print) -> 
         row = json.loads(out.read_text())
         echo(f"  TC logrows {row['tc']['logrows']}, setup {row['tc']['setup_s']:.1f} s, prove {row['tc']['prove_mean_s']:.1f} ± {row['tc']['prove_std_s']:.1f} s, peak RSS {row['peak_rss_bytes'] / 2**30:.2f} GB")
         results.append(row)
+    try:
+        _onchain(results, echo)
+    except Exception as exc:  # the on-chain part is reported as missing rather than losing the rest
+        echo(f"  on-chain verification skipped: {exc}")
     report = {"machine": machine(), "proofs_per_config": proofs, "results": results}
     (REPORT_DIR / "bench.json").write_text(json.dumps(report, indent=2))
     return report
+
+
+EIP170_BYTES = 24_576
+BENCH_PORT = 8878
+BENCH_CHAIN_ID = 31998
+
+
+def _onchain(results: list[dict[str, Any]], echo: Any) -> None:
+    """Deploy each generated verifier on a fresh anvil; eth_call time and gas of every proof."""
+    from eth_account import Account
+    from web3 import Web3
+
+    from ..chain import _forge, connect
+    from ..config import private_key
+    from ..toolchain import env_with_tools, tool
+    from .chain import eth_call_verify, verifier_calldata
+    from .circuits import Proof
+
+    _forge(["build"], env_with_tools())
+    node = subprocess.Popen([str(tool("anvil")), "--port", str(BENCH_PORT), "--chain-id", str(BENCH_CHAIN_ID), "--silent", "--code-size-limit", "100000"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{BENCH_PORT}"
+        for _ in range(100):
+            try:
+                w3 = connect(url)
+                break
+            except Exception:
+                time.sleep(0.3)
+        account = Account.from_key(private_key())
+
+        def deploy_runtime(contract: str) -> tuple[str, int]:
+            artifact = json.loads((PROJECT_ROOT / "out" / f"{contract}.sol" / f"{contract}.json").read_text())
+            runtime = len(bytes.fromhex(artifact["deployedBytecode"]["object"].removeprefix("0x")))
+            tx = {"from": account.address, "data": artifact["bytecode"]["object"], "nonce": w3.eth.get_transaction_count(account.address), "chainId": BENCH_CHAIN_ID, "gas": 15_000_000, "gasPrice": w3.eth.gas_price}
+            receipt = w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction))
+            return str(receipt["contractAddress"]), runtime
+
+        for row in results:
+            for kind in ("tc", "sc"):
+                if kind not in row or f"{kind}_proofs" not in row:
+                    continue
+                address, runtime = deploy_runtime(row[kind]["verifier_contract"])
+                row[kind]["verifier_runtime_bytes"] = runtime
+                row[kind]["fits_eip170"] = runtime <= EIP170_BYTES
+                times, gas = [], []
+                for path in row[f"{kind}_proofs"]:
+                    calldata = verifier_calldata(Proof.load(Path(path)))
+                    ok, elapsed = eth_call_verify(w3, address, calldata)
+                    if not ok:
+                        raise RuntimeError(f"{path} did not verify by eth_call")
+                    times.append(elapsed)
+                    gas.append(w3.eth.estimate_gas({"to": address, "data": "0x" + calldata.hex()}))
+                row[kind].update(_timing("eth_call_s", times))
+                row[kind]["verify_gas_mean"] = statistics.fmean(gas)
+                row[kind]["calldata_bytes"] = len(calldata)
+            echo(f"  D={row['steps']}: eth_call {row['tc'].get('eth_call_mean_s', float('nan')):.3f} s, verify gas {row['tc'].get('verify_gas_mean', 0):,.0f}, verifier {row['tc'].get('verifier_runtime_bytes', 0):,} B")
+    finally:
+        node.terminate()
+        node.wait(timeout=10)
 
 
 def main(argv: list[str]) -> int:
