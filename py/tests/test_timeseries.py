@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from itertools import pairwise
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
+from conftest import FIXTURES
 from web3 import Web3
 
 from zkalert.chain import RevertedError
@@ -24,8 +25,6 @@ from zkalert.timeseries.chain import ModelParams, TsGateway, deploy
 from zkalert.timeseries.circuits import Proof, pass_commitment, reset_commitments
 from zkalert.timeseries.ekf import EKFConfig, EKFModel, ekf_step, train
 from zkalert.timeseries.graphs import TemporalConsistency
-
-from conftest import FIXTURES
 
 TS_FIXTURES = FIXTURES / "ts"
 STREAM = Web3.keccak(text="te/reactor/fault-04")
@@ -96,7 +95,7 @@ def test_fixture_constants_are_the_circuit_constants(model_json: dict) -> None:
 def test_fixture_chain_links_state_and_accumulator(model_json: dict) -> None:
     chain = [_proof(f"tc{k}") for k in range(4)]
     assert chain[0].instances[0] == int(model_json["genesis_state"], 16)
-    for prev, nxt in zip(chain, chain[1:]):
+    for prev, nxt in pairwise(chain):
         assert prev.instances[4] == nxt.instances[0] and prev.instances[5] == nxt.instances[1]
     assert _proof("sc0").instances[0] == chain[1].instances[5] and _proof("sc1").instances[0] == chain[3].instances[5]
 
@@ -175,7 +174,7 @@ def test_lazy_stream_store_prove_window(tmp_path: Path) -> None:
     intervals = store.intervals("pytest")
     genesis = store.stream("pytest").genesis
     assert intervals[0].instances[:2] == (tensor_commitment(genesis[0], 12), tensor_commitment(genesis[1], 12))
-    for prev, nxt in zip(intervals, intervals[1:]):
+    for prev, nxt in pairwise(intervals):
         assert prev.instances[4] == nxt.instances[0] and prev.instances[5] == nxt.instances[1]
     windows = store.windows("pytest")
     assert len(windows) == 3 and all(w.svd_ok for w in windows)
@@ -202,7 +201,7 @@ def test_lazy_stream_store_prove_window(tmp_path: Path) -> None:
     ],
 )
 def test_cli_mistakes_are_one_line(args: list[str], message: str) -> None:
-    proc = subprocess.run([sys.executable, "-m", "zkalert", *args], capture_output=True, text=True, cwd=PROJECT_ROOT)
+    proc = subprocess.run([sys.executable, "-m", "zkalert", *args], capture_output=True, text=True, cwd=PROJECT_ROOT, check=False)
     assert proc.returncode == 1
     lines = [line for line in proc.stderr.strip().splitlines() if line]
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], proc.stderr

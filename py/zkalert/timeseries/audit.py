@@ -265,4 +265,4 @@ def dequantize_t2(t2_fixed: int, output_scale: int) -> float:
     return t2_fixed / 2**output_scale
 
 
-__all__ = ["audit", "StreamAudit", "WindowReport", "Refusal", "dequantize_t2", "abi_decode"]
+__all__ = ["Refusal", "StreamAudit", "WindowReport", "abi_decode", "audit", "dequantize_t2"]

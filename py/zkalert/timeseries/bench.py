@@ -24,11 +24,18 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from ..config import PROJECT_ROOT, Workspace
 from ..data import load_te_file
-from .circuits import CircuitDir, Precision, compile_circuit, detector_dir, prove, run_witness, sc_dir, verify
+from .circuits import (
+    CircuitDir,
+    Precision,
+    compile_circuit,
+    detector_dir,
+    prove,
+    run_witness,
+    sc_dir,
+    verify,
+)
 from .ekf import Detector, EKFConfig, train
 from .store import Store
 from .stream import Operator
@@ -171,7 +178,7 @@ def run(configs: list[tuple[int, int, int]], proofs: int, echo: Any = print) -> 
         echo(f"bench: D={steps} PSF={psf} cols={cols} ({proofs} proofs{', with SC' if with_sc else ''}) ...")
         out = BENCH_ROOT / f"result-{steps}-{psf}-{cols}.json"
         cmd = [sys.executable, "-m", "zkalert.timeseries.bench", "one", str(steps), str(psf), str(proofs), "1" if with_sc else "0", str(cols), str(out)]
-        proc = subprocess.run(cmd, capture_output=True, text=True)
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if proc.returncode != 0 or not out.is_file():
             echo(f"  failed: {proc.stderr.strip()[-600:]}")
             results.append({"steps": steps, "psf": psf, "cols": cols, "error": proc.stderr.strip()[-600:]})
@@ -181,7 +188,7 @@ def run(configs: list[tuple[int, int, int]], proofs: int, echo: Any = print) -> 
         results.append(row)
     try:
         _onchain(results, echo)
-    except Exception as exc:  # the on-chain part is reported as missing rather than losing the rest
+    except Exception as exc:  # noqa: BLE001 - any failure here must not lose the proving results
         echo(f"  on-chain verification skipped: {exc}")
     report = {"machine": machine(), "proofs_per_config": proofs, "results": results}
     (REPORT_DIR / "bench.json").write_text(json.dumps(report, indent=2))
@@ -196,7 +203,6 @@ BENCH_CHAIN_ID = 31998
 def _onchain(results: list[dict[str, Any]], echo: Any) -> None:
     """Deploy each generated verifier on a fresh anvil; eth_call time and gas of every proof."""
     from eth_account import Account
-    from web3 import Web3
 
     from ..chain import _forge, connect
     from ..config import private_key
@@ -212,7 +218,7 @@ def _onchain(results: list[dict[str, Any]], echo: Any) -> None:
             try:
                 w3 = connect(url)
                 break
-            except Exception:
+            except Exception:  # noqa: BLE001 - not up yet
                 time.sleep(0.3)
         account = Account.from_key(private_key())
 

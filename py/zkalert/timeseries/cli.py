@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -30,8 +30,8 @@ from ..errors import ZkAlertError
 
 ts_app = typer.Typer(no_args_is_help=True, help="Time-series mode: EKF detector with chained TC/SC proofs.")
 
-WorkdirOpt = Annotated[Optional[Path], typer.Option("--workdir", help="Artifact folder (default: build/ or $ZKALERT_HOME).")]
-RpcOpt = Annotated[Optional[str], typer.Option("--rpc-url", help="JSON-RPC endpoint (default: $RPC_URL).")]
+WorkdirOpt = Annotated[Path | None, typer.Option("--workdir", help="Artifact folder (default: build/ or $ZKALERT_HOME).")]
+RpcOpt = Annotated[str | None, typer.Option("--rpc-url", help="JSON-RPC endpoint (default: $RPC_URL).")]
 SubsystemOpt = Annotated[str, typer.Option("--subsystem", help="Plant subsystem: reactor, separator or stripper.")]
 StepsOpt = Annotated[int, typer.Option("--steps", min=1, max=16, help="D, EKF steps per TC proof (must divide the window of 16).")]
 PsfOpt = Annotated[int, typer.Option("--psf", min=8, max=16, help="Precision scale factor (fixed-point bits).")]
@@ -69,7 +69,7 @@ def train_cmd(subsystem: SubsystemOpt = "reactor", epochs: Annotated[int, typer.
 
 
 @ts_app.command("compile")
-def compile_cmd(subsystem: SubsystemOpt = "reactor", steps: StepsOpt = 16, psf: PsfOpt = 12, workdir: WorkdirOpt = None, srs: Annotated[Optional[Path], typer.Option(help="Ceremony SRS file; default a DEVELOPMENT SRS.")] = None) -> None:
+def compile_cmd(subsystem: SubsystemOpt = "reactor", steps: StepsOpt = 16, psf: PsfOpt = 12, workdir: WorkdirOpt = None, srs: Annotated[Path | None, typer.Option(help="Ceremony SRS file; default a DEVELOPMENT SRS.")] = None) -> None:
     """Compile the TC (D steps) and SC circuits: settings, keys, Solidity verifiers."""
     from .circuits import Precision, compile_circuit, detector_dir, sc_dir, tc_dir
     from .demo import verifier_names
@@ -91,7 +91,7 @@ def compile_cmd(subsystem: SubsystemOpt = "reactor", steps: StepsOpt = 16, psf: 
 def run_cmd(
     name: Annotated[str, typer.Argument(help="Stream name, e.g. plant-a/reactor.")],
     fault: Annotated[int, typer.Option(min=0, max=21, help="TE test run (0 = normal).")] = 4,
-    rows: Annotated[Optional[Path], typer.Option(help="CSV of raw measurements instead (header; 52 TE columns or the subsystem's).")] = None,
+    rows: Annotated[Path | None, typer.Option(help="CSV of raw measurements instead (header; 52 TE columns or the subsystem's).")] = None,
     subsystem: SubsystemOpt = "reactor",
     steps: StepsOpt = 16,
     psf: PsfOpt = 12,
@@ -172,7 +172,7 @@ def submit_cmd(name: Annotated[str, typer.Argument()], subsystem: SubsystemOpt =
 
 
 @ts_app.command("audit")
-def audit_cmd(stream: Annotated[Optional[str], typer.Option(help="Only this stream (by name).")] = None, json_out: Annotated[bool, typer.Option("--json")] = False, rpc_url_opt: RpcOpt = None) -> None:
+def audit_cmd(stream: Annotated[str | None, typer.Option(help="Only this stream (by name).")] = None, json_out: Annotated[bool, typer.Option("--json")] = False, rpc_url_opt: RpcOpt = None) -> None:
     """The regulator's check of every stream (or one): per window verified, linked, keys, alarm."""
     from ..chain import connect, stream_id
     from .audit import audit
@@ -200,7 +200,7 @@ def demo_cmd(
     windows: Annotated[int, typer.Option(min=4, max=60)] = 6,
     start_row: Annotated[int, typer.Option(min=0)] = 112,
     workdir: WorkdirOpt = None,
-    rpc_url_opt: Annotated[Optional[str], typer.Option("--rpc-url", help="Use this node instead of a fresh anvil on port 8877.")] = None,
+    rpc_url_opt: Annotated[str | None, typer.Option("--rpc-url", help="Use this node instead of a fresh anvil on port 8877.")] = None,
 ) -> None:
     """A TE fault scenario through time-series mode on a local chain, with every attack."""
     from .demo import DemoOptions, run

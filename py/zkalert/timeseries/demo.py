@@ -15,9 +15,10 @@ import json
 import shutil
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ..chain import RevertedError, connect, stream_id
 from ..config import Workspace, deployments_dir
@@ -25,13 +26,24 @@ from ..data import load_te_file
 from ..errors import ZkAlertError
 from ..toolchain import tool
 from . import audit as audit_mod
-from .chain import TsDeployment, TsGateway, deploy
-from .circuits import CircuitDir, Precision, Proof, compile_circuit, detector_dir, interval_gains, prove, run_witness, sc_dir, tc_dir
+from .bench import REPORT_DIR, machine
+from .chain import TsGateway, deploy
+from .circuits import (
+    CircuitDir,
+    Precision,
+    Proof,
+    compile_circuit,
+    detector_dir,
+    interval_gains,
+    prove,
+    run_witness,
+    sc_dir,
+    tc_dir,
+)
 from .ekf import Detector, EKFConfig, train
 from .graphs import NONCE_LEN
 from .store import Store
 from .stream import Operator, fresh_nonce, store_path
-from .bench import REPORT_DIR, machine
 
 DEMO_PORT = 8877
 DEMO_CHAIN_ID = 31777
@@ -194,7 +206,7 @@ def _run(options: DemoOptions, url: str, echo: Callable[..., Any]) -> dict[str, 
         if j == 2:
             flipped = list(sc_proofs[2].instances)
             flipped[3] = 1 - flipped[3]
-            attempt("alarm flipped in the submitted instances", "TimeSeriesRegistryInvalidProof", lambda: gateway.submit_window(sid, 2, sc_proofs[2], tuple(flipped), mine_refused=True))
+            attempt("alarm flipped in the submitted instances", "TimeSeriesRegistryInvalidProof", lambda flipped=flipped: gateway.submit_window(sid, 2, sc_proofs[2], tuple(flipped), mine_refused=True))
             attempt("SC over residuals not from the window's TC chain", "TimeSeriesRegistryResidualsNotFromChain", lambda: gateway.submit_window(sid, 2, sc_proofs[0], mine_refused=True))
         gas["sc"].append(gateway.submit_window(sid, j, sc_proofs[j]).gas_used)
 
@@ -249,7 +261,7 @@ def format_audit(report: audit_mod.StreamAudit, detector_t2_scale: int | None = 
         lines.append(
             f"  {w.window:>6} {str(w.intervals[0]) + '-' + str(w.intervals[-1]):<10} {'verified' if w.tc_verified else 'FAILED':<9} "
             f"{'intact' if w.linkage_intact else 'BROKEN':<8} {('verified' if w.sc_verified else 'FAILED') if w.sc_recorded else 'missing':<9} "
-            f"{'unchanged' if w.keys_unchanged else 'CHANGED':<9} {str(w.alarm):<6} {t2}{'  ' + '; '.join(w.problems) if w.problems else ''}"
+            f"{'unchanged' if w.keys_unchanged else 'CHANGED':<9} {w.alarm!s:<6} {t2}{'  ' + '; '.join(w.problems) if w.problems else ''}"
         )
     for p in report.problems:
         lines.append(f"  problem: {p}")

@@ -44,7 +44,7 @@ import torch
 from torch import nn
 
 from ..config import StrPath
-from ..data import FloatArray, Scaler, TE_VARIABLES, check_matrix, load_te_file
+from ..data import TE_VARIABLES, FloatArray, Scaler, check_matrix, load_te_file
 from ..errors import DataError, ZkAlertError
 
 #: Plant subsystems: groups of related Tennessee Eastman variables (1-based XMEAS/XMV names).
@@ -317,5 +317,5 @@ def train(config: EKFConfig = EKFConfig(), progress: bool = True) -> Detector:
         for s in range(L, len(ys) - L + 1)
     ])
     detector.ucl = float(np.quantile(t2, config.ucl_quantile))
-    detector.training = {"nll": nll, "rows": int(len(ys)), "t2_median": float(np.median(t2)), "windows_for_ucl": int(len(t2))}
+    detector.training = {"nll": nll, "rows": len(ys), "t2_median": float(np.median(t2)), "windows_for_ucl": len(t2)}
     return detector

@@ -18,13 +18,20 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
-
-import numpy as np
 
 from ..config import GENERATED_DIR, PROJECT_ROOT, Workspace
 from ..data import load_te_file
-from .circuits import CircuitDir, Precision, Proof, compile_circuit, interval_gains, prove, run_witness, svd_advice, verify
+from .circuits import (
+    CircuitDir,
+    Precision,
+    Proof,
+    compile_circuit,
+    interval_gains,
+    prove,
+    run_witness,
+    svd_advice,
+    verify,
+)
 from .ekf import Detector, EKFConfig, train
 from .stream import fresh_nonce, tensor_commitment
 
@@ -44,7 +51,7 @@ def _write(name: str, proof: Proof, extra: dict[str, object] | None = None) -> N
 
 
 def _genesis(detector: Detector, precision: Precision) -> tuple[list[float], list[float]]:
-    n, m = detector.n, detector.m
+    m = detector.m
     state = [*precision.quantize(detector.x0).tolist(), *precision.quantize(detector.P0).ravel().tolist(), *fresh_nonce()]
     return state, [0.0] * (m + m * m) + fresh_nonce()
 
@@ -52,7 +59,7 @@ def _genesis(detector: Detector, precision: Precision) -> tuple[list[float], lis
 def main() -> None:
     root = PROJECT_ROOT / "build" / "ts-fixture"
     shutil.rmtree(root, ignore_errors=True)
-    workspace = Workspace.at(root)
+    Workspace.at(root)  # creates the folder
     precision = Precision()
     detector = train(EKFConfig(window_steps=WINDOW_STEPS, epochs=60), progress=False)
     other = train(EKFConfig(window_steps=WINDOW_STEPS, epochs=60, seed=1), progress=False)

@@ -66,8 +66,8 @@ def write_report() -> Path:
         lines += [""]
     if agreement:
         lines += ["## Alarm agreement with the float EKF (`zkalert ts agreement`)", "",
-                  f"D = {agreement['steps']}, PSF {agreement['psf']}, windows of {agreement['window_steps']} steps, UCL {agreement['ucl']:.2f}; circuit alarms are the SC witness outputs (what a proof attests). "
-                  f"**{agreement['agreement']:.2%}** of {agreement['windows']} windows agree (target ≥ 99%).", "",
+                  (f"D = {agreement['steps']}, PSF {agreement['psf']}, windows of {agreement['window_steps']} steps, UCL {agreement['ucl']:.2f}; circuit alarms are the SC witness outputs (what a proof attests). "
+                   f"**{agreement['agreement']:.2%}** of {agreement['windows']} windows agree (target ≥ 99%)."), "",
                   "| run | windows | agree | KRC ok | SVD ok | alarms before fault (circuit / float) | alarms in fault (circuit / float) | first alarm window in fault (circuit / float) | max abs T² diff |",
                   "| ---: | ---: | ---: | --- | --- | --- | --- | --- | ---: |"]
         for r in agreement["runs"]:

@@ -20,7 +20,17 @@ import numpy as np
 
 from ..config import BN254_R, Workspace
 from ..errors import ZkAlertError
-from .circuits import CircuitDir, Precision, Proof, interval_gains, poseidon_of_felts, prove, run_witness, svd_advice, verify
+from .circuits import (
+    CircuitDir,
+    Precision,
+    Proof,
+    interval_gains,
+    poseidon_of_felts,
+    prove,
+    run_witness,
+    svd_advice,
+    verify,
+)
 from .ekf import Detector, t2_statistic
 from .graphs import NONCE_BITS, NONCE_LEN
 from .store import IntervalRow, Store, StreamRow, WindowRow
@@ -32,7 +42,7 @@ def fresh_nonce() -> list[float]:
 
 
 def felt_of(value: float, psf: int) -> int:
-    return int(round(value * 2**psf)) % BN254_R
+    return round(value * 2**psf) % BN254_R
 
 
 def tensor_commitment(values: list[float], psf: int) -> int:
@@ -77,7 +87,7 @@ class Operator:
         folder.mkdir(parents=True, exist_ok=True)
         if name not in store.streams():
             precision = Precision(**tc_info.precision)
-            n, m = detector.n, detector.m
+            m = detector.m
             state = [*precision.quantize(detector.x0).tolist(), *precision.quantize(detector.P0).ravel().tolist(), *fresh_nonce()]
             acc = [0.0] * (m + m * m) + fresh_nonce()
             genesis_instances = (tensor_commitment(state, precision.psf), tensor_commitment(acc, precision.psf))
