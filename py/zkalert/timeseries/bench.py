@@ -169,7 +169,7 @@ def machine() -> dict[str, Any]:
     }
 
 
-def run(configs: list[tuple[int, int, int]], proofs: int, echo: Any = print) -> dict[str, Any]:
+def run(configs: list[tuple[int, int, int]], proofs: int, echo: Any = print, reuse: bool = False) -> dict[str, Any]:
     """All configurations, each in a subprocess, one after the other (one prover at a time)."""
     REPORT_DIR.mkdir(parents=True, exist_ok=True)
     results = []
@@ -177,6 +177,10 @@ def run(configs: list[tuple[int, int, int]], proofs: int, echo: Any = print) -> 
         with_sc = index == 0 or psf not in {c[1] for c in configs[:index]}
         echo(f"bench: D={steps} PSF={psf} cols={cols} ({proofs} proofs{', with SC' if with_sc else ''}) ...")
         out = BENCH_ROOT / f"result-{steps}-{psf}-{cols}.json"
+        if reuse and out.is_file():
+            echo("  reusing the result of an earlier run")
+            results.append(json.loads(out.read_text()))
+            continue
         cmd = [sys.executable, "-m", "zkalert.timeseries.bench", "one", str(steps), str(psf), str(proofs), "1" if with_sc else "0", str(cols), str(out)]
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if proc.returncode != 0 or not out.is_file():

@@ -55,7 +55,8 @@ class Precision:
     psf: int = 12  # bits: values are integers of 2**-psf
     decomp_base: int = 4096
     decomp_legs: int = 2
-    sc_decomp_legs: int = 3  # T² can be large during faults
+    sc_decomp_base: int = 1024  # T² can be large during faults: 1024**4 = 2**40, and a
+    sc_decomp_legs: int = 4  # 1024-row range table keeps the SC circuit at logrows 12
     num_inner_cols: int = 2
     krc_epsilon: float = 2**-6  # ‖K S − P⁻Hᵀ‖∞
     svd_epsilon: float = 2**-4  # ‖U diag(s) Uᵀ − Σ‖∞, Σ summed over a window (order 10)
@@ -132,7 +133,7 @@ def _run_args(kind: Kind, precision: Precision) -> Any:
     args.param_visibility = "fixed"
     args.input_scale = precision.psf
     args.param_scale = precision.psf
-    args.decomp_base = precision.decomp_base
+    args.decomp_base = precision.decomp_base if kind == "tc" else precision.sc_decomp_base
     args.decomp_legs = precision.decomp_legs if kind == "tc" else precision.sc_decomp_legs
     args.num_inner_cols = precision.num_inner_cols
     # Nonces (up to 2**32 at scale psf) travel through the circuit untouched; the Poseidon

@@ -214,12 +214,13 @@ def bench_cmd(
     psf: Annotated[list[int], typer.Option("--psf", help="PSF values (repeatable).")] = [12],  # noqa: B006
     cols: Annotated[int, typer.Option(min=1, max=8, help="EZKL num_inner_cols.")] = 2,
     proofs: Annotated[int, typer.Option(min=1, max=20, help="Proofs per configuration.")] = 3,
+    reuse: Annotated[bool, typer.Option(help="Keep results of configurations already measured (build/ts-bench/).")] = False,
 ) -> None:
     """Per D and PSF: setup, proving (mean, std), verification, sizes, peak RSS; writes reports/timeseries/."""
     from .bench import run
     from .report import write_report
 
-    run([(d, p, cols) for p in psf for d in steps], proofs, echo=typer.echo)
+    run([(d, p, cols) for p in psf for d in steps], proofs, echo=typer.echo, reuse=reuse)
     typer.echo(f"report: {write_report()}")
 
 
