@@ -61,12 +61,12 @@ class PcaMonitor:
         scaled = scaler.transform(train_windows)
         full = PCA(svd_solver="full").fit(scaled)
         cumulative = np.cumsum(full.explained_variance_ratio_)
-        k = int(min(np.searchsorted(cumulative, variance) + 1, width, n - 2))
+        k = min(int(np.searchsorted(cumulative, variance)) + 1, width, n - 2)
         pca = PCA(n_components=k, svd_solver="full").fit(scaled)
         monitor = cls(scaler, pca, 1.0, 1.0, 1.0, 1.0)
         t2, q = monitor.statistics(train_windows)
-        monitor.t2_scale = float(max(np.quantile(t2, LIMIT_CONFIDENCE), 1e-12))
-        monitor.q_scale = float(max(np.quantile(q, LIMIT_CONFIDENCE), 1e-12))
+        monitor.t2_scale = max(float(np.quantile(t2, LIMIT_CONFIDENCE)), 1e-12)
+        monitor.q_scale = max(float(np.quantile(q, LIMIT_CONFIDENCE)), 1e-12)
         monitor.t2_limit = float(k * (n - 1) * (n + 1) / (n * (n - k)) * stats.f.ppf(LIMIT_CONFIDENCE, k, n - k))
         monitor.q_limit = _jackson_mudholkar(full.explained_variance_[k:], LIMIT_CONFIDENCE)
         return monitor
@@ -93,8 +93,8 @@ def _jackson_mudholkar(residual_eigenvalues: FloatArray, confidence: float) -> f
     """The Q (SPE) control limit of Jackson and Mudholkar (1979)."""
     lam = np.asarray(residual_eigenvalues, dtype=np.float64)
     theta1, theta2, theta3 = (float(np.sum(lam**i)) for i in (1, 2, 3))
-    if theta1 <= 0 or theta2 <= 0:
-        return 0.0
+    if theta1 <= 0 or theta2 <= 0:  # every component kept: no residual space, Q is rounding noise
+        return float("inf")
     h0 = 1.0 - 2.0 * theta1 * theta3 / (3.0 * theta2**2)
     c = stats.norm.ppf(confidence)
     if h0 <= 0:  # degenerate spectrum: fall back to the chi-square approximation
