@@ -160,3 +160,15 @@ def test_tennessee_eastman_evaluation_data_keeps_the_published_layout():
     assert data.width == 52 and len(data.train) == 500
     assert len(data.test) == 22 * 960 and data.onset_row == 160
     assert data.group_names[0] == "normal" and data.group_names[21] == "fault 21"
+
+
+def test_edge_iiotset_fixture_goes_through_evaluate(edge_csv, tmp_path):
+    from zkalert.evaluate import EvaluateOptions, run
+
+    data = load_edge_iiotset(edge_csv, seed=0)
+    options = EvaluateOptions(epochs=10, parity=False, workspace=tmp_path / "ws", out_dir=tmp_path / "out", progress=False)
+    report = run(data, options, echo=lambda _m: None)
+    groups = {g["name"] for g in report["detectors"]["autoencoder"]["groups"]}
+    assert groups == {"Normal", "DDoS_TCP", "SQL_injection"}
+    assert report["detectors"]["autoencoder"]["roc_auc"] is not None
+    assert "## Per attack type" in (tmp_path / "out" / "report.md").read_text()
