@@ -43,7 +43,7 @@ from .metrics import machine
 from .pool import ProofJob, ProverPool
 from .prover import Prover
 from .toolchain import tool
-from .tuning import tune
+from .tuning import tune, tuning_windows
 
 REPORT_DIR = PROJECT_ROOT / "reports" / "bench"
 BENCH_CHAIN_ID = 31998
@@ -290,10 +290,10 @@ def run(options: BenchOptions = BenchOptions(), echo: Callable[[str], None] = pr
     sample = rng.choice(len(te.test), size=min(options.agreement_windows, len(te.test)), replace=False)
     agreement_set = (te.test.windows[sample], te.test.labels[sample])
 
-    echo("tuning the circuit on validation windows")
+    echo("tuning the circuit on training + validation windows")
     tune_ws = Workspace.at(PROJECT_ROOT / "build" / "bench" / "tune")
     detector.save(tune_ws)
-    tuning = tune(detector, tune_ws, te.validation.windows, options.tune_scales, options.tune_decompositions, echo=lambda m: echo("  " + m))
+    tuning = tune(detector, tune_ws, tuning_windows(te), options.tune_scales, options.tune_decompositions, echo=lambda m: echo("  " + m))
     chosen = tuning["chosen"]
     tuned = CircuitConfig(input_scale=chosen["input_scale"], param_scale=chosen["input_scale"], decomp_base=chosen["decomp_base"], decomp_legs=chosen["decomp_legs"])
 

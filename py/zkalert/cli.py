@@ -123,7 +123,7 @@ def tune_cmd(
     """Search scales and decompositions for the smallest circuit that keeps every validation decision."""
     from .data import load_tennessee_eastman
     from .detector import Detector
-    from .tuning import tune
+    from .tuning import tune, tuning_windows
 
     try:
         scale_list = tuple(int(s) for s in scales.split(","))
@@ -131,11 +131,11 @@ def tune_cmd(
         raise ZkAlertError(f"--scales must be comma-separated integers, got {scales!r}") from None
     workspace = Workspace.at(workdir)
     detector = Detector.load(workspace)
-    report = tune(detector, workspace, load_tennessee_eastman().validation.windows, scale_list, echo=typer.echo)
+    report = tune(detector, workspace, tuning_windows(load_tennessee_eastman()), scale_list, echo=typer.echo)
     c = report["chosen"]
     typer.echo(
         f"chosen: scale {c['input_scale']}, decomposition {c['decomp_base']} x {c['decomp_legs']}, logrows {c['logrows']} "
-        f"({c['num_rows']} rows); decisions agree on {c['agreement']:.2%} of {c['windows']} validation windows, "
+        f"({c['num_rows']} rows); decisions agree on {c['agreement']:.2%} of {c['windows']} training/validation windows, "
         f"max |score error| {c['max_abs_score_error']:.4f}. Saved to {workspace.tune}; build it with `zkalert compile --tuned`."
     )
 

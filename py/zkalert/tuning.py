@@ -92,6 +92,13 @@ def evaluate_candidate(detector: Detector, onnx: Path, scaled: FloatArray, scale
     )
 
 
+def tuning_windows(te: Any) -> FloatArray:
+    """Windows for checking quantization: training normals (every other row) and the
+    validation fault rows. Never test data; no fitting happens here, so reusing
+    training rows is sound, and it puts normal windows near the threshold."""
+    return np.r_[te.train[::2], te.validation.windows]
+
+
 def tune(
     detector: Detector,
     workspace: Workspace,
@@ -100,7 +107,7 @@ def tune(
     decompositions: tuple[tuple[int, int], ...] = DEFAULT_DECOMPOSITIONS,
     echo: Callable[[str], None] = print,
 ) -> dict[str, Any]:
-    """Try every candidate on ``windows`` (raw units; validation data, never test data)."""
+    """Try every candidate on ``windows`` (raw units; training/validation data, never test data)."""
     if len(windows) == 0:
         raise ZkAlertError("tuning needs at least one window")
     scaled = detector.scale(windows)
