@@ -36,7 +36,7 @@ from zkalert.detector import TrainConfig, train
 from zkalert.services.access import add_token
 from zkalert.services.utility import UtilityConfig, UtilityCore, create_app
 from zkalert.toolchain import tool
-from zkalert.windowlog import deploy_window_log
+from zkalert.windowlog import WindowLogDeployment, deploy_window_log, fetch_windows
 
 CHAIN_ID = 31996
 CHROMIUM = "/usr/bin/chromium"
@@ -216,8 +216,8 @@ def test_utility_refuses_bad_input_with_clear_4xx_and_keeps_serving(utility_api,
     assert {401, 403, 404, 409, 413, 422, 201} <= {int(r["status"]) for r in logged}
 
 
-def test_utility_rate_limits_per_token_and_publishes_openapi(utility_api, tokens):
-    client, _ = utility_api
+def test_utility_rate_limits_per_token_replays_files_and_publishes_openapi(utility_api, tokens, stream_windows, tmp_path):
+    client, core = utility_api
     slow = _auth(tokens["slow"])
     statuses = [client.get("/v1/status", headers=slow).status_code for _ in range(4)]
     assert statuses[:2] == [200, 200] and statuses[2:] == [429, 429]
@@ -225,6 +225,16 @@ def test_utility_rate_limits_per_token_and_publishes_openapi(utility_api, tokens
     assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
     assert "rate limit of token 'regulator-slow'" in limited.json()["error"]
     assert client.get("/v1/status", headers=_auth(tokens["regulator"])).status_code == 200  # other tokens unaffected
+
+    # file replay (`serve utility --replay`) stores a CSV's rows as windows 0..n-1, once
+    from zkalert.cli_services import _replay
+
+    csv = tmp_path / "replay.csv"
+    csv.write_text(",".join(f"v{i}" for i in range(52)) + "\n" + "\n".join(",".join(repr(v) for v in w) for w in stream_windows[:2]) + "\n")
+    _replay(core, csv, "replayed")
+    _replay(core, csv, "replayed")
+    sid = "0x" + keccak(text="replayed").hex()
+    assert [w.idx for w in core.store.windows(sid)] == [0, 1]
 
     schema = client.get("/openapi.json").json()
     assert {"/v1/windows", "/v1/proof", "/v1/proofs", "/v1/model", "/v1/status", "/metrics"} <= set(schema["paths"])
@@ -370,6 +380,9 @@ def test_eager_policy_records_alarms_through_the_outbox_and_their_receipts_check
     w3 = Web3(Web3.HTTPProvider(chain))
     registry = Deployment.load(CHAIN_ID).registry(w3)
     assert registry.functions.count(bytes.fromhex(sid[2:])).call() == 1
+    # reading the logs two blocks at a time gives what one read gives (long histories are read in chunks)
+    window_log = WindowLogDeployment.load(CHAIN_ID).contract(w3)
+    assert fetch_windows(window_log, 0, None, None, chunk_blocks=2) == fetch_windows(window_log)
 
     def cli(*args: str) -> tuple[int, str]:
         monkeypatch.setenv("RPC_URL", chain)

@@ -34,7 +34,7 @@ class Answer:
 class UtilityClient:
     """Talks to one utility service with one regulator token."""
 
-    def __init__(self, base_url: str, token: str, timeout_s: float = 300.0, max_wait_s: float = 120.0) -> None:
+    def __init__(self, base_url: str, token: str, timeout_s: float = 600.0, max_wait_s: float = 120.0) -> None:
         if not base_url.startswith(("http://", "https://")):
             raise UtilityError(f"the utility URL must start with http:// or https://, got {base_url!r}")
         self.base_url = base_url.rstrip("/")

@@ -116,6 +116,8 @@ def timeline_svg(points: list[dict[str, Any]], gaps: list[int], width: int = 900
         else:
             shape = f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="4.5" fill="white" stroke="{colour}" stroke-width="2"/>'
         parts.append(f'<g class="point" data-window="{p["window"]}" data-alarm="{str(p["alarm"]).lower()}" data-status="{_e(p["status"])}">{shape}<title>{_e(title)}</title></g>')
+    for ratio in (0.0, 1.0, round(top * 0.9, 1)):
+        parts.append(f'<text x="{left - 4}" y="{y(ratio) + 4:.1f}" font-size="10" text-anchor="end" fill="#5b6875">{ratio:g}</text>')
     for tick in sorted({lo, hi, *(g for g in gaps)}):
         parts.append(f'<text x="{x(tick):.1f}" y="{height - 16}" font-size="11" text-anchor="middle">{tick}</text>')
     parts.append(f'<text x="{left + plot_w / 2:.1f}" y="{height - 2}" font-size="11" text-anchor="middle" fill="#5b6875">window index</text>')

@@ -210,6 +210,7 @@ class Regulator:
         self.chain = ChainView(config.rpc_url, config.cache_s)
         self.tokens = TokenBook.load(config.tokens) if config.tokens else None
         self._audit_lock = threading.Lock()
+        self._names_at = 0.0
 
     def client(self) -> Any:
         from .client import UtilityClient
@@ -242,7 +243,24 @@ class Regulator:
                 if client is not None:
                     client.close()
 
+    def _learn_names(self) -> None:
+        """Stream names from the utility (the chain holds only keccak256 ids); best effort."""
+        if self._names_at and time.monotonic() - self._names_at < 30:
+            return
+        self._names_at = time.monotonic()
+        client = self.client()
+        if client is None:
+            return
+        try:
+            for s in client.streams():
+                self.chain.names.setdefault(str(s["stream_id"]), str(s["stream"]))
+        except (ZkAlertError, KeyError, TypeError):
+            pass  # the page still works on ids alone
+        finally:
+            client.close()
+
     def overview(self) -> dict[str, Any]:
+        self._learn_names()
         snap = self.chain.snapshot()
         streams = []
         for sid, data in snap["streams"].items():
@@ -260,6 +278,7 @@ class Regulator:
         return {"chain": snap["chain"], "streams": streams}
 
     def stream_view(self, stream_id: str) -> dict[str, Any]:
+        self._learn_names()
         view = self.chain.stream(stream_id.lower())
         latest = self.book.latest(stream_id.lower())
         view["audit"] = latest["report"] if latest else None
