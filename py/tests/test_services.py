@@ -404,6 +404,35 @@ def test_eager_policy_records_alarms_through_the_outbox_and_their_receipts_check
     assert result["checks"]["proof"] is True and result["checks"]["model_id"] is True and result["checks"]["alarm"] is True
 
 
+def test_chain_worker_resumes_after_a_crash_between_sending_a_commit_and_recording_it(compiled, chain, tokens, stream_windows, tmp_path):
+    from zkalert.services.utility import ChainWorker
+    from zkalert.windowlog import WindowCommitter
+
+    workspace, _, info = compiled
+    stream = "plant-c/crash"
+    sid = "0x" + keccak(text=stream).hex()
+    core = UtilityCore(UtilityConfig(workdir=workspace.root, store=str(tmp_path / "crash.sqlite"), tokens=tokens["path"], rpc_url=chain, key=OWNER_KEY, poll_s=0.2))
+    stored = core.ingest(stream, sid, [(0, stream_windows[0]), (1, stream_windows[1])])
+    # the previous worker sent this commit, then died before writing it down
+    w3 = Web3(Web3.HTTPProvider(chain))
+    sent = WindowCommitter(w3, WindowLogDeployment.load(CHAIN_ID), OWNER_KEY).commit(
+        bytes.fromhex(sid[2:]), info.model_id, [(w.idx, w.input_commitment, w.score_felt) for w in stored])
+    assert core.store.counts()["committed"] == 0
+
+    worker = ChainWorker(core)
+    worker.start()
+    try:
+        _wait(lambda: core.store.counts()["committed"] == 2, 60, f"the restarted worker to reconcile ({core.worker.__dict__})")
+        assert [w.commit_tx for w in core.store.windows(sid)] == [sent.tx_hash, sent.tx_hash]
+        assert core.worker.commits == 0  # nothing sent twice
+        core.ingest(stream, sid, [(2, stream_windows[2])])
+        _wait(lambda: core.store.counts()["committed"] == 3, 60, "the next window's commit")
+        assert core.store.get(sid, 2).commit_seq == 2 and core.worker.commits == 1
+    finally:
+        worker.stop_event.set()
+        worker.join(timeout=30)
+
+
 # ---------------------------------------------------------------------- the PostgreSQL window store
 
 

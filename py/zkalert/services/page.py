@@ -25,7 +25,7 @@ code { font-size: .8rem; }
 tr.gap td { background: #fff1d6; font-weight: 600; }
 tr.invalid td, tr.proof-missing td { background: #fde2e1; }
 .badge { display: inline-block; padding: .05rem .45rem; border-radius: .6rem; font-size: .75rem; }
-.verified { color: #14632b; } .badge.verified { background: #d9f2df; }
+.badge.verified { background: #d9f2df; color: #14632b; }
 .badge.invalid, .badge.proof-missing { background: #f8c9c6; color: #8a1c14; }
 .badge.gap { background: #ffd88a; color: #6b4600; } .badge.unchecked { background: #e8ecf1; color: #46525e; }
 .badge.PASS { background: #d9f2df; color: #14632b; } .badge.FAIL { background: #f8c9c6; color: #8a1c14; }
