@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import os
 import platform
 import tempfile
 import time
@@ -188,13 +189,13 @@ def _now() -> str:
 def _environment() -> dict[str, Any]:
     from importlib.metadata import PackageNotFoundError, version
 
-    versions = {}
+    versions: dict[str, str | None] = {}
     for package in ("zkalert", "ezkl", "web3", "fastapi"):
         try:
             versions[package] = version(package)
         except PackageNotFoundError:
             versions[package] = None
-    return {"machine": {"platform": platform.platform(), "python": platform.python_version(), "cpus": __import__("os").cpu_count()}, "versions": versions}
+    return {"machine": {"platform": platform.platform(), "python": platform.python_version(), "cpus": os.cpu_count()}, "versions": versions}
 
 
 def run_audit(
