@@ -577,3 +577,34 @@ def test_gateway_not_allowed_and_stream_of_another_gateway_stop_the_sender(chain
     with pytest.raises(SenderStopped, match="AlertRegistryStreamGateway"):
         sender.run(timeout_s=30)
     assert outbox.counts()["proven"] == 1
+
+
+def test_reader_checks_a_consistent_snapshot_while_the_worker_writes(tmp_path):
+    """`zkalert outbox status` (and the soak) open the outbox read-only while the worker commits:
+    the check must see each row together with its transactions, never half a transition."""
+    path = tmp_path / "outbox.sqlite"
+    writer = Outbox.open(path)
+    row_id = writer.enqueue_proven("s", "k", MODEL_ID, PROOFS[0][1], PROOFS[0][2])
+    stop = threading.Event()
+
+    def flip() -> None:
+        nonce = 0
+        while not stop.is_set():
+            writer.record_attempt(row_id, nonce, f"0x{nonce:064x}", b"raw", 21_000, b"\0" * 32, (b"\1" * 32,), 1, 1, None)
+            writer.requeue(row_id, "again")
+            nonce += 1
+
+    flipper = threading.Thread(target=flip)
+    flipper.start()
+    try:
+        reads = 0
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline:
+            with Outbox.open(path, readonly=True) as reader:
+                reader.counts()
+            reads += 1
+    finally:
+        stop.set()
+        flipper.join()
+        writer.close()
+    assert reads > 10

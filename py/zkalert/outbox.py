@@ -300,8 +300,14 @@ class Outbox:
     def verify(self) -> None:
         """Check every row; raise :class:`OutboxError` naming the first bad one."""
         try:
-            rows = self._db.execute("SELECT * FROM alerts ORDER BY id").fetchall()
-            attempts = self._db.execute("SELECT * FROM attempts ORDER BY id").fetchall()
+            # one read transaction: rows and attempts from the same snapshot, even while the
+            # worker commits (a reader's check must not see a row and its attempts half-way)
+            self._db.execute("BEGIN")
+            try:
+                rows = self._db.execute("SELECT * FROM alerts ORDER BY id").fetchall()
+                attempts = self._db.execute("SELECT * FROM attempts ORDER BY id").fetchall()
+            finally:
+                self._db.execute("COMMIT")
         except sqlite3.OperationalError as exc:
             raise OutboxError(f"outbox {self.path} is not a zkalert outbox ({exc})") from None
         live_nonces: dict[int, set[int]] = {}

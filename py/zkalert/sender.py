@@ -326,8 +326,8 @@ class Sender:
                         except BlockNotFound:
                             canonical = False
                         if canonical and not self._confirm_if_recorded(row, tx_hash, mined, f"receipt {tx_hash} at depth {depth}"):
-                            # mined successfully but the statements are not recorded: not the registry we think
-                            raise SenderStopped(f"transaction {tx_hash} succeeded but the registry does not record row {row.id}'s statements")
+                            # the block went away between the two reads (a reorg right now): look again next pass
+                            self.outbox.event(row.id, "receipt-without-record", f"tx {tx_hash} block {mined}")
                     continue
                 self.stats.reverted += 1
                 self.outbox.event(row.id, "reverted", f"tx {tx_hash} in block {mined}")
@@ -606,3 +606,39 @@ def open_sender(network: Network, outbox_path: Any, key: str, workspace_root: An
     outbox = Outbox.open(outbox_path, chain_id=network.chain_id, registry=deployment.registry_address, gateway=account.address)
     prover = workspace_prover(workspace_root) if workspace_root is not None else None
     return Sender(outbox, network, deployment, key, w3=w3, prover=prover, echo=echo)  # run() checks the setup first
+
+
+def worker_main(argv: list[str] | None = None) -> int:
+    """``python -m zkalert.sender --network N --outbox F [--workdir W] [--follow]``: the worker
+    without the CLI around it (the soak runs it this way). Errors: one line, exit code 1."""
+    import argparse
+    import json
+    import os
+    import sys
+
+    from .config import private_key
+    from .errors import ZkAlertError
+    from .netconfig import load_network
+
+    parser = argparse.ArgumentParser(prog="python -m zkalert.sender")
+    parser.add_argument("--network")
+    parser.add_argument("--outbox", required=True)
+    parser.add_argument("--workdir")
+    parser.add_argument("--follow", action="store_true")
+    args = parser.parse_args(argv)
+    try:
+        network = load_network(args.network)
+        sender = open_sender(network, args.outbox, private_key(), args.workdir, echo=lambda m: print(m, file=sys.stderr, flush=True))
+        print(f"gateway {sender.account.address} on {network.name}; outbox {args.outbox}: {sender.outbox.counts()}", file=sys.stderr, flush=True)
+        stats = sender.run(until_done=not args.follow)
+        print(json.dumps({"outbox": sender.outbox.counts(), "stats": stats.as_dict()}), flush=True)
+        return 0
+    except ZkAlertError as exc:
+        if os.environ.get("ZKALERT_DEBUG"):
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(worker_main())

@@ -97,7 +97,8 @@ class _Worker:
         env.pop("RPC_URL", None)
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "zkalert", "outbox", "run", "--follow", "--network", "soak",
+                # the worker's own entry point: the soak does not depend on the CLI module
+                [sys.executable, "-m", "zkalert.sender", "--follow", "--network", "soak",
                  "--outbox", str(self.outbox), "--workdir", str(self.workspace)],
                 cwd=PROJECT_ROOT, env=env, stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True,
             )
