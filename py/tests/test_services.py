@@ -380,6 +380,13 @@ def test_eager_policy_records_alarms_through_the_outbox_and_their_receipts_check
     w3 = Web3(Web3.HTTPProvider(chain))
     registry = Deployment.load(CHAIN_ID).registry(w3)
     assert registry.functions.count(bytes.fromhex(sid[2:])).call() == 1
+    # the regulator's chain-only audit (no utility) re-verifies the registry alert from its calldata
+    from zkalert.services.audit import AuditOptions, run_audit
+
+    report = run_audit(w3, None, AuditOptions(stream, proofs="none", chunk_blocks=3), tmp_path / "regulator")
+    assert report["summary"]["verdict"] == "PASS" and report["window_log"]["records"] == 2
+    (alert,) = report["alerts"]
+    assert alert["status"] == "verified" and alert["onchain"] is True and alert["window"] == 1
     # reading the logs two blocks at a time gives what one read gives (long histories are read in chunks)
     window_log = WindowLogDeployment.load(CHAIN_ID).contract(w3)
     assert fetch_windows(window_log, 0, None, None, chunk_blocks=2) == fetch_windows(window_log)
