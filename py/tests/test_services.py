@@ -308,6 +308,12 @@ def test_lazy_audit_end_to_end_pinpoints_the_withheld_window_and_the_page_shows_
     markdown = httpx.get(f"{regulator}/api/audits/{audit_id}/report.md", timeout=10).text
     assert "**GAP (withheld)**" in markdown and "| 3 |" in markdown
 
+    # the range endpoint, now from the utility's proof cache: proofs, never-held and unprovable windows apart
+    ranged = httpx.get(f"{utility}/v1/proofs", params={"stream": STREAM, "first": 0, "last": 6}, headers=_auth(tokens["regulator"]), timeout=120)
+    assert ranged.status_code == 200, ranged.text
+    assert [p["window"] for p in ranged.json()["proofs"]] == [0, 1, 2, 4, 6] and all(p["cached"] for p in ranged.json()["proofs"])
+    assert ranged.json()["missing"] == [WITHHELD] and [u["window"] for u in ranged.json()["unavailable"]] == [LOST]
+
     _check_page_in_chromium(regulator, stream_id, tmp_path)
 
     # the CLI audit reads the same chain and utility (proofs are cached there now) and exits 2 on findings

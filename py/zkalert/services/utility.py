@@ -442,9 +442,15 @@ class ProofOut(WindowOut):
     prove_s: float | None
 
 
+class Unavailable(BaseModel):
+    window: int
+    error: str
+
+
 class ProofsOut(BaseModel):
     proofs: list[ProofOut]
     missing: list[int] = Field(description="Indexes in the range the utility holds no window for.")
+    unavailable: list[Unavailable] = Field(description="Windows held but not provable (e.g. inputs no longer stored).")
 
 
 StreamParam = Annotated[str, Query(min_length=1, max_length=130, description="Stream name or 0x stream id.")]
@@ -548,7 +554,13 @@ def create_app(core: UtilityCore, start_worker: bool = True) -> FastAPI:
         _, stream_id = known_stream(stream)
         held = core.store.windows(stream_id, first, last, core.config.max_range)
         charge(request, token, len(held) - 1)  # a range costs one unit per window held
-        return {"proofs": [core.proof_response(w) for w in held], "missing": sorted(set(range(first, last + 1)) - {w.idx for w in held})}
+        proofs, unavailable = [], []
+        for w in held:
+            try:
+                proofs.append(core.proof_response(w))
+            except HTTPException as exc:  # one window that cannot be proven does not sink the range
+                unavailable.append({"window": w.idx, "error": str(exc.detail)})
+        return {"proofs": proofs, "missing": sorted(set(range(first, last + 1)) - {w.idx for w in held}), "unavailable": unavailable}
 
     @app.get("/v1/model", tags=["model"])
     def model(request: Request) -> dict[str, Any]:
