@@ -446,6 +446,26 @@ def test_chain_worker_resumes_after_a_crash_between_sending_a_commit_and_recordi
         worker.join(timeout=30)
 
 
+def test_regulator_with_tokens_guards_audits_and_reports_a_failed_one(chain, tokens, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from zkalert.services.regulator import Regulator, RegulatorConfig
+    from zkalert.services.regulator import create_app as regulator_app
+
+    regulator = Regulator(RegulatorConfig(folder=tmp_path / "regulator", rpc_url=chain, tokens=tokens["path"]))
+    with TestClient(regulator_app(regulator), raise_server_exceptions=False) as client:
+        assert client.post("/api/audits", json={"stream": "nobody/here"}).status_code == 401
+        assert client.post("/api/audits", json={"stream": "nobody/here"}, headers=_auth(tokens["ingest"])).status_code == 403
+        assert client.post("/api/audits", json={"stream": "x", "proofs": "some"}, headers=_auth(tokens["regulator"])).status_code == 422
+        started = client.post("/api/audits", json={"stream": "nobody/here"}, headers=_auth(tokens["regulator"]))
+        assert started.status_code == 202
+        audit = _wait(lambda: (a := client.get(f"/api/audits/{started.json()['id']}").json())["state"] != "running" and a, 60, "the audit")
+        assert audit["state"] == "failed" and "has no commitments or alerts" in audit["error"]
+        assert client.get(f"/api/audits/{started.json()['id']}/report.md").status_code == 409
+        assert client.get("/api/audits/999999").status_code == 404
+        assert client.get("/").status_code == 200  # the page still serves
+
+
 # ---------------------------------------------------------------------- the PostgreSQL window store
 
 
