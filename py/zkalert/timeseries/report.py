@@ -16,6 +16,10 @@ def _load(name: str) -> dict[str, Any] | None:
     return json.loads(path.read_text()) if path.is_file() else None
 
 
+def _opt(row: dict[str, Any], key: str, spec: str) -> str:
+    return format(row[key], spec) if key in row else "-"
+
+
 def _mib(n: float) -> str:
     return f"{n / 2**20:,.1f}"
 
@@ -32,11 +36,12 @@ def write_report() -> Path:
         rows = [r for r in bench["results"] if "error" not in r]
         lines += ["## Circuits and proving (`zkalert ts bench`)", "",
                   f"Reactor subsystem (n = 4 states, m = 4 measurements, hidden 4), windows of 16 steps, {bench['proofs_per_config']} real TE intervals per configuration. Development SRS.", "",
-                  "| D | PSF | cols | logrows | rows | export s | settings s | compile s | setup s | pk MiB | vk KiB | circuit KiB | witness KiB | proof B | TC prove s (mean ± std) | per step s | verify s | peak RSS GB |",
-                  "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+                  "Wall times are what the shared machine gave; CPU seconds (all threads of the proving process) show how much of it was contention: on an idle 2-core machine a proof cannot take less than about CPU / 2.", "",
+                  "| D | PSF | logrows | rows | export s | settings s | compile s | setup s | pk MiB | vk KiB | circuit KiB | witness KiB | proof B | TC prove s (mean ± std) | prove CPU s | per step s | verify s | eth_call s | verify gas | verifier B | peak RSS GB |",
+                  "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
         for r in rows:
             t = r["tc"]
-            lines.append(f"| {r['steps']} | {r['psf']} | {r['cols']} | {t['logrows']} | {t['num_rows']:,} | {t['export_s']:.2f} | {t['settings_s']:.2f} | {t['compile_s']:.2f} | {t['setup_s']:.1f} | {_mib(t['pk_bytes'])} | {t['vk_bytes'] / 1024:.0f} | {t['circuit_bytes'] / 1024:.0f} | {t['witness_bytes'] / 1024:.0f} | {t['proof_bytes']:,} | {t['prove_mean_s']:.1f} ± {t['prove_std_s']:.1f} | {t['prove_mean_s'] / r['steps']:.2f} | {t['verify_mean_s']:.2f} | {r['peak_rss_bytes'] / 2**30:.2f} |")
+            lines.append(f"| {r['steps']} | {r['psf']} | {t['logrows']} | {t['num_rows']:,} | {t['export_s']:.2f} | {t['settings_s']:.2f} | {t['compile_s']:.2f} | {t['setup_s']:.1f} | {_mib(t['pk_bytes'])} | {t['vk_bytes'] / 1024:.0f} | {t['circuit_bytes'] / 1024:.0f} | {t['witness_bytes'] / 1024:.0f} | {t['proof_bytes']:,} | {t['prove_mean_s']:.1f} ± {t['prove_std_s']:.1f} | {_opt(t, 'prove_cpu_mean_s', '.1f')} | {t['prove_mean_s'] / r['steps']:.2f} | {t['verify_mean_s']:.2f} | {_opt(t, 'eth_call_mean_s', '.3f')} | {_opt(t, 'verify_gas_mean', ',.0f')} | {_opt(t, 'verifier_runtime_bytes', ',')} | {r['peak_rss_bytes'] / 2**30:.2f} |")
         by_d = {(r["steps"], r["psf"], r["cols"]): r for r in rows}
         lines += ["", "Speedup of proving a 16-step horizon with interval D versus D = 1 (16 · t(D=1) / ((16/D) · t(D))):", ""]
         for (d, p, c), r in sorted(by_d.items()):
@@ -46,10 +51,15 @@ def write_report() -> Path:
                 lines.append(f"- D = {d}, PSF {p}: {speedup:.2f}×")
         sc_rows = [r for r in rows if "sc" in r]
         if sc_rows:
-            lines += ["", "| SC circuit | PSF | logrows | rows | setup s | pk MiB | proof B | prove s (mean ± std) | verify s |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+            lines += ["", "| SC circuit | PSF | logrows | rows | setup s | pk MiB | proof B | prove s (mean ± std) | prove CPU s | verify s | eth_call s | verify gas | verifier B |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
             for r in sc_rows:
                 s = r["sc"]
-                lines.append(f"| T² + SVD check | {r['psf']} | {s['logrows']} | {s['num_rows']:,} | {s['setup_s']:.1f} | {_mib(s['pk_bytes'])} | {s['proof_bytes']:,} | {s['prove_mean_s']:.1f} ± {s['prove_std_s']:.1f} | {s['verify_mean_s']:.2f} |")
+                lines.append(f"| T² + SVD check | {r['psf']} | {s['logrows']} | {s['num_rows']:,} | {s['setup_s']:.1f} | {_mib(s['pk_bytes'])} | {s['proof_bytes']:,} | {s['prove_mean_s']:.1f} ± {s['prove_std_s']:.1f} | {_opt(s, 'prove_cpu_mean_s', '.1f')} | {s['verify_mean_s']:.2f} | {_opt(s, 'eth_call_mean_s', '.3f')} | {_opt(s, 'verify_gas_mean', ',.0f')} | {_opt(s, 'verifier_runtime_bytes', ',')} |")
+            by_psf = {r["psf"]: r for r in sc_rows}
+            lines += ["", "Gas to verify one window on-chain (verifiers only; the registry's own bookkeeping is in the demo's figures): W · TC + SC.", ""]
+            for (d, p, _), r in sorted(by_d.items()):
+                if p in by_psf and "verify_gas_mean" in r["tc"] and "verify_gas_mean" in by_psf[p]["sc"]:
+                    lines.append(f"- D = {d}, PSF {p}: {16 // d} × {r['tc']['verify_gas_mean']:,.0f} + {by_psf[p]['sc']['verify_gas_mean']:,.0f} = {(16 // d) * r['tc']['verify_gas_mean'] + by_psf[p]['sc']['verify_gas_mean']:,.0f} gas")
         _plot(rows)
         lines += ["", "![TC proving time per D](prove_time.png)", ""]
     if demo:
