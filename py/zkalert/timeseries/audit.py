@@ -253,8 +253,12 @@ def _refusals(w3: Web3, registry: Any, sid: bytes, start: int, recorded_states: 
             if error_name == "TimeSeriesRegistryStateLinkBroken" and instances:
                 meaning = ("a skipped interval: its state-in is a state the stream recorded later" if instances[0] in recorded_states
                            else "a forged state: its state-in matches no state the stream ever recorded")
-            target = f"window {args['window']}" if "window" in args else "next interval"
-            if "window" not in args:
+            window_arg = args.get("windowIndex", args.get("window"))
+            if error_name == "TimeSeriesRegistryInvalidProof":
+                meaning = ("SC proof does not verify: its instances were altered (e.g. a flipped alarm) or it was made under another key"
+                           if name == "submitWindow" else "TC proof does not verify under the registered key (an unregistered key, or altered instances)")
+            target = f"window {window_arg}" if window_arg is not None else "next interval"
+            if window_arg is None:
                 before = registry.functions.stream(sid).call(block_identifier=number - 1)
                 target = f"interval {before[2]}"
             found.append(Refusal(number, "0x" + bytes(tx["hash"]).hex(), name, "0x" + sid.hex(), target, error, meaning))
