@@ -61,6 +61,8 @@ class Anvil:
         self.state_interval_s = state_interval_s
         self.log_file = log_file
         self.proc: subprocess.Popen[bytes] | None = None
+        #: The block the node was started at: a node loaded from a dump has no older states.
+        self.restored_at_block = 0
         self.url = f"http://127.0.0.1:{port}"
         self.w3 = Web3(Web3.HTTPProvider(self.url, request_kwargs={"timeout": 10}, exception_retry_configuration=None))
 
@@ -91,6 +93,7 @@ class Anvil:
         while time.monotonic() < deadline:
             try:
                 if int(self.w3.eth.chain_id) == self.chain_id:
+                    self.restored_at_block = int(self.w3.eth.block_number)
                     return self
             except Exception:  # noqa: BLE001, S110 - any failure here means "not listening yet"
                 pass

@@ -110,6 +110,7 @@ class SenderStats:
     outages: int = 0
     longest_outage_s: float = 0.0
     reorgs_seen: int = 0
+    phantom_receipts: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -148,6 +149,7 @@ class Sender:
         self.reconcile_every = reconcile_every
         self._steps = 0
         self._view = _ChainView()
+        self._suspects: dict[int, int] = {}  # row id -> passes in a row with a receipt lacking effect
         self._fee_cap_wei = int(network.max_fee_gwei * 1e9)
         self._tip_wei = int(network.priority_fee_gwei * 1e9)
 
@@ -320,14 +322,32 @@ class Sender:
                     if row.tx_hash != tx_hash or row.block != mined:
                         row = self.outbox.mark_mined(row.id, tx_hash, mined)
                     depth = latest - mined + 1
-                    if depth >= self.network.confirmations:
+                    # A successful receipt whose effects the node's state lacks (the account nonce has
+                    # not passed it, or the registry does not hold the statements) happened on anvil
+                    # when a reorg raced its interval miner. Seen on three passes in a row, the receipt
+                    # is not trusted: the row is sent again (a replay would just confirm it).
+                    phantom = row.nonce is not None and row.nonce >= chain_nonce
+                    if not phantom and depth >= self.network.confirmations:
                         try:
                             canonical = bytes(self.w3.eth.get_block(mined)["hash"]) == bytes(receipt["blockHash"])
                         except BlockNotFound:
                             canonical = False
-                        if canonical and not self._confirm_if_recorded(row, tx_hash, mined, f"receipt {tx_hash} at depth {depth}"):
-                            # the block went away between the two reads (a reorg right now): look again next pass
-                            self.outbox.event(row.id, "receipt-without-record", f"tx {tx_hash} block {mined}")
+                        if not canonical:
+                            continue
+                        if self._confirm_if_recorded(row, tx_hash, mined, f"receipt {tx_hash} at depth {depth}"):
+                            self._suspects.pop(row.id, None)
+                            continue
+                        phantom = True
+                    if phantom:
+                        self._suspects[row.id] = self._suspects.get(row.id, 0) + 1
+                        self.outbox.event(row.id, "receipt-without-effect", f"tx {tx_hash} block {mined} nonce {row.nonce} chain nonce {chain_nonce}")
+                        if self._suspects[row.id] >= 3:
+                            del self._suspects[row.id]
+                            self.outbox.requeue(row.id, f"the node's receipt for {tx_hash} (block {mined}) has no effect in its state")
+                            self.stats.phantom_receipts += 1
+                            self.stats.requeued += 1
+                    else:
+                        self._suspects.pop(row.id, None)
                     continue
                 self.stats.reverted += 1
                 self.outbox.event(row.id, "reverted", f"tx {tx_hash} in block {mined}")
