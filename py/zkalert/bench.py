@@ -279,6 +279,7 @@ def _run_pipeline(
 
 def run(options: BenchOptions = BenchOptions(), echo: Callable[[str], None] = print) -> dict[str, Any]:
     started = time.perf_counter()
+    load_at_start = os.getloadavg()
     options.report_dir.mkdir(parents=True, exist_ok=True)
     te = load_tennessee_eastman()
     echo("training the detector (the same model for every pipeline)")
@@ -329,6 +330,8 @@ def run(options: BenchOptions = BenchOptions(), echo: Callable[[str], None] = pr
         "ratios": _ratios(summaries),
         "targets": _targets(summaries, options.batch_sizes),
         "bench_s": time.perf_counter() - started,
+        # other work on the machine inflates every timing: the 1/5/15-minute load averages say how much
+        "load_average": {"start": list(load_at_start), "end": list(os.getloadavg())},
     }
     (options.report_dir / "bench.json").write_text(json.dumps(report, indent=2, default=float))
     (options.report_dir / "bench.md").write_text(markdown(report))
@@ -404,7 +407,7 @@ def markdown(report: dict[str, Any]) -> str:
         f"Machine: {m['platform']}, {m['cpus']} CPUs; Python {m['python']}, ezkl {m['ezkl']}, torch {m['torch']}, web3 {m['web3']}; {report['forge']}.",
         f"Windows: {report['data']['proved_windows']}; decision agreement on {report['data']['agreement_windows']} random test windows.",
         f"Tuned circuit: scale {report['tuning']['chosen']['input_scale']}, decomposition {report['tuning']['chosen']['decomp_base']} x {report['tuning']['chosen']['decomp_legs']} (tuning took {report['tuning']['tune_s']:.0f} s over {report['tuning']['candidates']} candidates).",
-        f"Whole run: {report['bench_s']:.0f} s.",
+        f"Whole run: {report['bench_s']:.0f} s. Load average (1/5/15 min) at start {', '.join(f'{x:.1f}' for x in report['load_average']['start'])}, at end {', '.join(f'{x:.1f}' for x in report['load_average']['end'])} ({report['machine']['cpus']} CPUs: above that, other work shared the cores).",
         "",
         "| metric | " + " | ".join(names) + " |",
         "| --- | " + " | ".join("---:" for _ in names) + " |",
