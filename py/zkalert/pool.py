@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import resource
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
@@ -49,9 +51,18 @@ class PoolResult:
 _worker_prover: Prover | None = None
 
 
+def _exit_with_parent(parent: int) -> None:
+    """A worker whose parent was killed would prove on forever as an orphan: leave instead."""
+    while True:
+        if os.getppid() != parent:
+            os._exit(1)
+        time.sleep(1.0)
+
+
 def _init_worker(workspace_root: str, threads: int) -> None:
     global _worker_prover
     os.environ["RAYON_NUM_THREADS"] = str(threads)
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     _worker_prover = Prover(Workspace(Path(workspace_root)))
 
 
