@@ -474,10 +474,10 @@ def soak_cmd(
                                confirmations=confirmations, faults=chosen, twin=twin, max_minutes=max_minutes)
     report = soak.run(options, echo=typer.echo)
     typer.echo(soak.markdown(report))
-    bad = report["alerts"]["lost"] or report["alerts"]["duplicated"] or report["alerts"]["out_of_order_streams"] or not report["chain"]["intact"]
-    if bad:
-        raise ZkAlertError(f"soak failed: {report['alerts']['lost']} lost, {report['alerts']['duplicated']} duplicated, "
-                           f"{report['alerts']['out_of_order_streams']} streams out of order (reports/soak/soak.json)")
+    a = report["alerts"]
+    if a["lost"] or a["duplicated"] or a["out_of_order_streams"] or a["streams_whose_events_differ"] or not report["chain"]["intact"]:
+        raise ZkAlertError(f"soak failed: {a['lost']} lost, {a['duplicated']} duplicated, {a['out_of_order_streams']} streams out of "
+                           f"order in the registry, {a['streams_whose_events_differ']} whose events differ (reports/soak/soak.json)")
 
 
 

@@ -14,6 +14,8 @@ import socket
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -122,11 +124,26 @@ class Anvil:
         self.proc.wait()
         _wait_group_gone(self.proc)
 
+    @contextmanager
+    def _miner_paused(self) -> Iterator[None]:
+        """anvil's interval miner races anvil_dumpState and anvil_reorg (anvil 1.7.1: a dump whose
+        state holds a record its blocks do not, a receipt whose effects the state lacks). Real
+        nodes snapshot and reorganise atomically, so the faults are injected with the miner paused."""
+        if not self.block_time_s:
+            yield
+            return
+        self.rpc("evm_setIntervalMining", [0])
+        try:
+            yield
+        finally:
+            self.rpc("evm_setIntervalMining", [max(1, int(self.block_time_s))])
+
     def checkpoint(self, path: Path) -> Path:
         """Write the node's state now (``anvil_dumpState``, un-gzipped: what --load-state reads)."""
         import gzip
 
-        dumped = bytes.fromhex(str(self.rpc("anvil_dumpState", [])).removeprefix("0x"))
+        with self._miner_paused():
+            dumped = bytes.fromhex(str(self.rpc("anvil_dumpState", [])).removeprefix("0x"))
         path.write_bytes(gzip.decompress(dumped) if dumped[:2] == b"\x1f\x8b" else dumped)
         return path
 
@@ -146,7 +163,8 @@ class Anvil:
     def reorg(self, depth: int) -> None:
         """Replace the last ``depth`` blocks with empty ones: their transactions vanish."""
         depth = max(1, min(depth, int(self.w3.eth.block_number)))
-        self.rpc("anvil_reorg", [depth, []])
+        with self._miner_paused():
+            self.rpc("anvil_reorg", [depth, []])
 
     def pending_hashes(self) -> list[str]:
         content = self.rpc("txpool_content", [])

@@ -373,8 +373,8 @@ def _verify(anvil: Anvil, deployment: Deployment, plan: list[Any], outboxes: dic
               for i in range(int(registry.functions.count(bytes.fromhex(sid[2:])).call()))]
         for sid in expected_hashes
     }
-    out_of_order = sorted({sid for sid, hashes in expected_hashes.items() if stored_chains[sid] != hashes}
-                          | {sid for sid, statements in expected.items() if by_stream.get(sid, []) != statements})
+    out_of_order = sorted(sid for sid, hashes in expected_hashes.items() if stored_chains[sid] != hashes)
+    events_differ = sorted(sid for sid, statements in expected.items() if by_stream.get(sid, []) != statements)
     foreign = sum(n for s, n in on_chain.items() if s not in planned_statements)
     checks = check_chain(registry, entries)
     records_in_registry = sum(len(v) for v in stored_chains.values())
@@ -415,6 +415,7 @@ def _verify(anvil: Anvil, deployment: Deployment, plan: list[Any], outboxes: dic
             "foreign_records": foreign,
             "records_in_registry": records_in_registry,
             "recorded_events": len(entries),
+            "streams_whose_events_differ": len(events_differ),
             "lost_windows": lost[:20],
             "duplicated_windows": duplicated[:20],
         },
@@ -444,7 +445,7 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         "| alerts | count |",
         "| --- | ---: |",
-        *(f"| {k} | {a[k]} |" for k in ("planned", "sent", "recorded", "lost", "duplicated", "out_of_order_streams", "foreign_records")),
+        *(f"| {k} | {a[k]} |" for k in ("planned", "sent", "recorded", "lost", "duplicated", "out_of_order_streams", "foreign_records", "records_in_registry", "recorded_events", "streams_whose_events_differ")),
         "",
         ("`sent`: alerts with at least one transaction, summed over the gateway processes (an alert that the "
          "twin recorded first is confirmed by the other without a transaction)."),
