@@ -63,16 +63,17 @@ def test_tc_graph_is_the_float_ekf() -> None:
     x = torch.randn(4, dtype=torch.float64)
     P = torch.eye(4, dtype=torch.float64) * 0.3
     ys = torch.randn(3, 4, dtype=torch.float64)
-    xs, Ps, rsum, Ssum, gains = x, P, torch.zeros(4, dtype=torch.float64), torch.zeros(4, 4, dtype=torch.float64), []
+    xs, Ps, rsum, Ssum, gains, patterns = x, P, torch.zeros(4, dtype=torch.float64), torch.zeros(4, 4, dtype=torch.float64), [], []
     with torch.no_grad():
         for y in ys:
+            patterns.append(torch.cat([xs @ model.W1.T + model.b1 > 0, model.f(xs) @ model.V1.T + model.c1 > 0]).double())
             step = ekf_step(model, xs, Ps, y)
             xs, Ps, rsum, Ssum = step.x, step.P, rsum + step.residual, Ssum + step.S
             gains.append(step.K)
         nonce = torch.arange(6, dtype=torch.float64)
         state_in = torch.cat([x, P.ravel(), nonce]).unsqueeze(0)
         acc_in = torch.cat([torch.full((20,), 7.0, dtype=torch.float64), nonce]).unsqueeze(0)  # reset zeroes it
-        block = torch.cat([ys.ravel(), torch.stack(gains).ravel(), nonce + 10, nonce + 20]).unsqueeze(0)
+        block = torch.cat([ys.ravel(), torch.stack(gains).ravel(), torch.stack(patterns).ravel(), nonce + 10, nonce + 20]).unsqueeze(0)
         state_out, acc_out, krc_ok = graph(state_in, acc_in, block, torch.ones(1, 1, dtype=torch.float64))
     assert torch.allclose(state_out[0, :4], xs, atol=1e-9) and torch.allclose(state_out[0, 4:20], Ps.ravel(), atol=1e-9)
     assert torch.equal(state_out[0, 20:], nonce + 10), "the fresh state nonce travels to the output"
@@ -81,6 +82,12 @@ def test_tc_graph_is_the_float_ekf() -> None:
     block_bad = block.clone()
     block_bad[0, 12:28] *= 2  # forged gains of step 1
     assert graph(state_in, acc_in, block_bad, torch.ones(1, 1, dtype=torch.float64))[2].item() == 0.0
+    with torch.no_grad():
+        z = x @ model.W1.T + model.b1
+        unit = int(torch.argmax(z.abs()))  # clearly on one side of the kink
+        block_flip = block.clone()
+        block_flip[0, 12 + 48 + unit] = 1 - block_flip[0, 12 + 48 + unit]  # a false activation bit at step 0
+        assert graph(state_in, acc_in, block_flip, torch.ones(1, 1, dtype=torch.float64))[2].item() == 0.0
 
 
 def test_fixture_constants_are_the_circuit_constants(model_json: dict) -> None:

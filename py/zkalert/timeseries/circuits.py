@@ -195,7 +195,7 @@ def compile_circuit(
     """ONNX export, EZKL settings, compile, SRS, key setup and Solidity verifier."""
     import ezkl
 
-    layout = Layout(detector.n, detector.m, steps)
+    layout = Layout(detector.n, detector.m, steps, detector.model.hidden)
     started = time.perf_counter()
     if kind == "tc":
         module: torch.nn.Module = TemporalConsistency(detector.model, steps, precision.krc_epsilon)
@@ -346,10 +346,22 @@ def verify(folder: CircuitDir, proof_path: Path) -> bool:
 
 def interval_gains(detector: Detector, state: list[float], ys: np.ndarray) -> np.ndarray:
     """Kalman gains K_1..K_D for one interval, from the float EKF run on the circuit's own start state."""
+    return interval_advice(detector, state, ys)[0]
+
+
+def interval_advice(detector: Detector, state: list[float], ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Gains and ReLU activation patterns for one interval (float EKF from the circuit's start state)."""
     n = detector.n
     x = np.asarray(state[:n])
     P = np.asarray(state[n : n + n * n]).reshape(n, n)
-    return detector.run(ys, x, P).K
+    trajectory = detector.run(ys, x, P)
+    return trajectory.K, trajectory.patterns
+
+
+def tc_block(detector: Detector, precision: Precision, state: list[float], ys: np.ndarray, nonces: list[float], gain_factor: float = 1.0) -> list[float]:
+    """The block input of a TC proof: measurements, offline gains and patterns, then the fresh nonces."""
+    gains, patterns = interval_advice(detector, state, ys)
+    return [*np.asarray(ys).ravel().tolist(), *precision.quantize(gain_factor * gains).ravel().tolist(), *patterns.ravel().tolist(), *nonces]
 
 
 def svd_advice(acc_end: list[float], m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -34,10 +34,10 @@ from .circuits import (
     Proof,
     compile_circuit,
     detector_dir,
-    interval_gains,
     prove,
     run_witness,
     sc_dir,
+    tc_block,
     tc_dir,
 )
 from .ekf import Detector, EKFConfig, train
@@ -165,14 +165,14 @@ def _run(options: DemoOptions, url: str, echo: Callable[..., Any]) -> dict[str, 
     import numpy as np
 
     ys = np.asarray(forged_ys).reshape(options.steps, detector.m)
-    gains = precision.quantize(interval_gains(detector, forged_state, ys))
-    forged = _prove_inputs(tc, "tc", [forged_state, head_inputs[1], [*forged_ys, *gains.ravel().tolist(), *fresh_nonce(), *fresh_nonce()], head_inputs[3]], attack_dir / "forged-state")
+    forged_block = tc_block(detector, precision, forged_state, ys, fresh_nonce() + fresh_nonce())
+    forged = _prove_inputs(tc, "tc", [forged_state, head_inputs[1], forged_block, head_inputs[3]], attack_dir / "forged-state")
     other_dir = tc_dir(workspace, options.subsystem, 1, options.psf)
     if not (other_dir.root / "circuit.json").is_file():
         compile_circuit(detector, "tc", other_dir, verifier_names(options.subsystem, 1)[0], 1, precision, echo=echo)
     head3 = intervals[3 * W].inputs
-    gains1 = precision.quantize(interval_gains(detector, head3[0], np.asarray(head3[2][: detector.m]).reshape(1, detector.m)))
-    other_key = _prove_inputs(other_dir, "tc", [head3[0], head3[1], [*head3[2][: detector.m], *gains1.ravel().tolist(), *fresh_nonce(), *fresh_nonce()], head3[3]], attack_dir / "other-key")
+    block1 = tc_block(detector, precision, head3[0], np.asarray(head3[2][: detector.m]).reshape(1, detector.m), fresh_nonce() + fresh_nonce())
+    other_key = _prove_inputs(other_dir, "tc", [head3[0], head3[1], block1, head3[3]], attack_dir / "other-key")
 
     sid = stream_id(name)
     genesis = store.stream(name).genesis_instances

@@ -164,6 +164,7 @@ class Trajectory:
     residuals: FloatArray  # (T, m)
     S: FloatArray  # (T, m, m)
     K: FloatArray  # (T, n, m)
+    patterns: FloatArray  # (T, 2·hidden): ReLU activation bits of f (at x) then h (at x⁻)
 
 
 def t2_statistic(residual_sum: FloatArray, covariance_sum: FloatArray) -> float:
@@ -206,9 +207,12 @@ class Detector:
         """The float (non-ZK) reference run over scaled measurements."""
         x = torch.as_tensor(self.x0 if x0 is None else x0, dtype=torch.float64)
         P = torch.as_tensor(self.P0 if P0 is None else P0, dtype=torch.float64)
-        out: dict[str, list[np.ndarray]] = {k: [] for k in ("x", "P", "residuals", "S", "K")}
+        out: dict[str, list[np.ndarray]] = {k: [] for k in ("x", "P", "residuals", "S", "K", "patterns")}
+        m = self.model
         with torch.no_grad():
             for y in torch.as_tensor(ys, dtype=torch.float64):
+                pattern = torch.cat([x @ m.W1.T + m.b1 > 0, m.f(x) @ m.V1.T + m.c1 > 0]).to(torch.float64)
+                out["patterns"].append(pattern.numpy())
                 step = ekf_step(self.model, x, P, y)
                 x, P = step.x, step.P
                 for key, value in (("x", x), ("P", P), ("residuals", step.residual), ("S", step.S), ("K", step.K)):

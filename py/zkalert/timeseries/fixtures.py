@@ -26,10 +26,10 @@ from .circuits import (
     Precision,
     Proof,
     compile_circuit,
-    interval_gains,
     prove,
     run_witness,
     svd_advice,
+    tc_block,
     verify,
 )
 from .ekf import Detector, EKFConfig, train
@@ -75,8 +75,7 @@ def main() -> None:
 
     def tc_proof(folder: CircuitDir, det: Detector, name: str, state: list[float], acc: list[float], k: int, reset: bool, gain_factor: float = 1.0) -> tuple[Proof, list[list[float]]]:
         y = ys[k * STEPS : (k + 1) * STEPS]
-        gains = precision.quantize(gain_factor * interval_gains(det, state, y))
-        block = [*y.ravel().tolist(), *gains.ravel().tolist(), *fresh_nonce(), *fresh_nonce()]
+        block = tc_block(det, precision, state, y, fresh_nonce() + fresh_nonce(), gain_factor)
         witness = run_witness(folder, "tc", [state, acc, block, [1.0 if reset else 0.0]], proofs / f"{name}.witness.json")
         proof = prove(folder, witness.path, proofs / f"{name}.proof.json")
         assert verify(folder, proof.path), f"EZKL rejected its own fixture proof {name}"

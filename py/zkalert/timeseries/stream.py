@@ -24,11 +24,11 @@ from .circuits import (
     CircuitDir,
     Precision,
     Proof,
-    interval_gains,
     poseidon_of_felts,
     prove,
     run_witness,
     svd_advice,
+    tc_block,
     verify,
 )
 from .ekf import Detector, t2_statistic
@@ -119,8 +119,7 @@ class Operator:
                 previous = self.store.intervals(self.name, idx - 1, idx)[0]
                 state, acc = previous.outputs[0], previous.outputs[1]
             ys = ys_all[idx * D : (idx + 1) * D]
-            gains = precision.quantize(interval_gains(self.detector, state, ys))
-            block = [*ys.ravel().tolist(), *gains.ravel().tolist(), *fresh_nonce(), *fresh_nonce()]
+            block = tc_block(self.detector, precision, state, ys, fresh_nonce() + fresh_nonce())
             inputs = [state, acc, block, [1.0 if idx % W == 0 else 0.0]]
             witness = run_witness(self.tc, "tc", inputs, self._path("tc", idx, "witness"))
             if idx == 0 and witness.instances[:2] != row.genesis_instances:
