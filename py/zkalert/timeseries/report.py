@@ -77,8 +77,12 @@ def write_report() -> Path:
     if agreement:
         lines += ["## Alarm agreement with the float EKF (`zkalert ts agreement`)", "",
                   (f"D = {agreement['steps']}, PSF {agreement['psf']}, windows of {agreement['window_steps']} steps, UCL {agreement['ucl']:.2f}; circuit alarms are the SC witness outputs (what a proof attests). "
-                   f"**{agreement['agreement']:.2%}** of {agreement['windows']} windows agree (target ≥ 99%)."), "",
-                  "| run | windows | agree | KRC ok | SVD ok | alarms before fault (circuit / float) | alarms in fault (circuit / float) | first alarm window in fault (circuit / float) | max abs T² diff |",
+                   f"**{agreement['agreement']:.2%}** of {agreement['windows']} windows agree (target ≥ 99%). The fault starts at window {agreement['fault_starts_at_window']}."), ""]
+        before = _load("agreement-before-pattern-check.json")
+        if before:
+            failed = [r["fault"] for r in before["runs"] if not r["krc_ok"]]
+            lines += [f"Before the ReLU activation patterns became checked advice (the previous TC circuit), all {len(before['runs'])} runs were measured: {before['agreement']:.2%} of {before['windows']} windows agreed, but honest intervals failed their KRC check in run(s) {failed} (float and fixed point on different sides of a ReLU kink); that run is included again below.", ""]
+        lines += ["| run | windows | agree | KRC ok | SVD ok | alarms before fault (circuit / float) | alarms in fault (circuit / float) | first alarm window in fault (circuit / float) | max abs T² diff |",
                   "| ---: | ---: | ---: | --- | --- | --- | --- | --- | ---: |"]
         for r in agreement["runs"]:
             in_fault = "-" if r["circuit_alarm_rate_in_fault"] is None else f"{r['circuit_alarm_rate_in_fault']:.2f} / {r['float_alarm_rate_in_fault']:.2f}"
