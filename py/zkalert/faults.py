@@ -126,9 +126,9 @@ class Anvil:
 
     @contextmanager
     def _miner_paused(self) -> Iterator[None]:
-        """anvil's interval miner races anvil_dumpState and anvil_reorg (anvil 1.7.1: a dump whose
-        state holds a record its blocks do not, a receipt whose effects the state lacks). Real
-        nodes snapshot and reorganise atomically, so the faults are injected with the miner paused."""
+        """No block is mined while anvil dumps or reorganises: a real node snapshots and switches
+        forks atomically, and anvil 1.7.1 was seen to leave receipts without their effects when
+        these calls overlapped other work (see zkalert.soak._isolated)."""
         if not self.block_time_s:
             yield
             return

@@ -29,7 +29,8 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -225,7 +226,8 @@ def run(options: SoakOptions, echo: Callable[[str], None] = print) -> dict[str, 
                     raise ZkAlertError(f"the {worker.name} process exited on its own: {worker.exit_line()}")
             time.sleep(rng.uniform(*options.fault_gap_s))
             if time.monotonic() - last_checkpoint > 15:
-                checkpoint = anvil.checkpoint(run_dir / "checkpoint.json")
+                with _isolated(proxy):
+                    checkpoint = anvil.checkpoint(run_dir / "checkpoint.json")
                 last_checkpoint = time.monotonic()
             kind = rng.choice(options.faults)
             _inject(kind, rng, anvil, proxy, main, outboxes["gateway"], checkpoint, faults, started)
@@ -271,6 +273,20 @@ def run(options: SoakOptions, echo: Callable[[str], None] = print) -> dict[str, 
     return report
 
 
+@contextmanager
+def _isolated(proxy: RpcProxy) -> Iterator[None]:
+    """No gateway traffic reaches anvil while it dumps or reorganises. anvil 1.7.1 does neither
+    atomically with respect to transactions arriving meanwhile: under load the soak saw a receipt
+    whose transaction the state never applied (its nonce then used again by another mined
+    transaction), and a record in the state without its event. Sequential reorgs and dumps
+    (no traffic) were consistent in 600 random steps. A real node switches forks atomically."""
+    proxy.down()
+    try:
+        yield
+    finally:
+        proxy.up()
+
+
 def _inject(kind: str, rng: random.Random, anvil: Anvil, proxy: RpcProxy, main: _Worker, outbox: Path, checkpoint: Path,
             faults: FaultLog, started: float) -> None:
     if kind == "kill-gateway":
@@ -299,7 +315,8 @@ def _inject(kind: str, rng: random.Random, anvil: Anvil, proxy: RpcProxy, main: 
             faults.add("reorg-skipped", started, reason="too few blocks since the last restore")
             return
         try:
-            anvil.reorg(depth)
+            with _isolated(proxy):
+                anvil.reorg(depth)
             faults.add(kind, started, depth=depth)
         except ZkAlertError as exc:  # a node restored from a dump lacks the older states a deep reorg needs
             faults.add("reorg-refused-by-node", started, depth=depth, error=str(exc)[:120])
