@@ -281,6 +281,7 @@ def _isolated(proxy: RpcProxy) -> Iterator[None]:
     transaction), and a record in the state without its event. Sequential reorgs and dumps
     (no traffic) were consistent in 600 random steps. A real node switches forks atomically."""
     proxy.down()
+    time.sleep(0.3)  # let requests already inside anvil finish
     try:
         yield
     finally:
