@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import struct
 import subprocess
 import threading
 import time
@@ -193,8 +194,9 @@ class Anvil:
 
 
 class RpcProxy:
-    """A TCP proxy in front of the node. ``down()`` refuses connections (the node "goes away");
-    ``blackhole()`` accepts and never answers (a hung node: clients time out)."""
+    """A TCP proxy in front of the node. ``down()`` cuts every connection and resets new ones
+    (the node "goes away"); ``blackhole()`` accepts and never answers (a hung node: clients time
+    out). The listening port stays bound throughout, so nobody else can take it meanwhile."""
 
     def __init__(self, target_port: int, listen_port: int) -> None:
         self.target_port = target_port
@@ -225,6 +227,11 @@ class RpcProxy:
                 client, _ = server.accept()
             except OSError:
                 return
+            if self.mode == "down":
+                # reset at once: the client sees its connection refused/aborted
+                client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                client.close()
+                continue
             with self._lock:
                 self._conns.add(client)
             if self.mode == "blackhole":
@@ -268,27 +275,24 @@ class RpcProxy:
             self._close(sock)
 
     def down(self) -> None:
-        """Stop listening and cut every open connection: clients get 'connection refused'."""
+        """Cut every open connection and reset new ones."""
         self.mode = "down"
-        if self._server is not None:
-            self._server.close()
-            self._server = None
         self._drop_all()
 
     def blackhole(self) -> None:
-        if self._server is None:
-            self._listen()
         self._drop_all()
         self.mode = "blackhole"
 
     def up(self) -> None:
         self._drop_all()
         self.mode = "up"
-        if self._server is None:
-            self._listen()
 
     def close(self) -> None:
-        self.down()
+        self.mode = "down"
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+        self._drop_all()
 
 
 def _signal_group(proc: subprocess.Popen[Any], sig: int) -> None:
