@@ -435,7 +435,9 @@ def test_rpc_outage_and_hung_node_are_ridden_out(chain, deployment, tmp_path):
         injector.start()
         stats = sender.run(timeout_s=120)
         injector.join()
-        assert stats.outages >= 1 and stats.longest_outage_s >= 2
+        # 6 s of faults; the sender measures an outage from its first failed call, which
+        # a loaded machine can reach late: require a ridden-out outage, not a stopwatch figure
+        assert stats.outages >= 1 and stats.longest_outage_s >= 1
         assert_exactly_once_in_order(chain, deployment, expected)
     finally:
         proxy.close()
