@@ -16,7 +16,8 @@ The run, on a private anvil with interval mining (a PoA-like block time):
    count from the chain's own events: alerts recorded, lost (must be 0),
    duplicated (must be 0), out of order (must be 0), and every stream's hash chain.
 
-The report goes to ``reports/soak/soak.json`` and ``soak.md``.
+The report goes to ``reports/soak/soak.json`` and ``soak.md`` (the run's outboxes, worker logs
+and anvil log to ``reports/soak/run/``).
 """
 
 from __future__ import annotations
@@ -157,7 +158,7 @@ def run(options: SoakOptions, echo: Callable[[str], None] = print) -> dict[str, 
     rng = random.Random(options.seed)
     workspace = Workspace.at(options.workspace)
     info = CircuitInfo.load(workspace)
-    run_dir = options.report_dir
+    run_dir = options.report_dir / "run"  # outboxes, logs, checkpoint: wiped at every start
     if run_dir.exists():
         shutil.rmtree(run_dir)
     run_dir.mkdir(parents=True)
@@ -268,8 +269,8 @@ def run(options: SoakOptions, echo: Callable[[str], None] = print) -> dict[str, 
         anvil.kill()
         shutil.rmtree(deployments, ignore_errors=True)
 
-    (run_dir / "soak.json").write_text(json.dumps(report, indent=2) + "\n")
-    (run_dir / "soak.md").write_text(markdown(report))
+    (options.report_dir / "soak.json").write_text(json.dumps(report, indent=2) + "\n")
+    (options.report_dir / "soak.md").write_text(markdown(report))
     return report
 
 
