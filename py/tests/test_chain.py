@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 import subprocess
 import sys
 
@@ -89,6 +90,23 @@ def test_submit_records_alert_and_the_log_refolds_to_the_head(isolated, gateway,
     assert entries[1].prev_hash == first.head and entries[1].alert_hash == second.head
     (check,) = check_chain(gateway.registry, entries)
     assert check.ok, check.problems
+
+    # A node whose event index disagrees with its state (anvil was seen to do this after a restore
+    # from a dump) serves an extra event at seq 1 and one past the count. The registry's storage
+    # decides: both are set aside as orphans, reported, and the chain still folds to the head.
+    phantom = replace(entries[1], score=entries[1].score + 1, tx_hash="0x" + "ab" * 32)
+    phantom = replace(phantom, alert_hash=phantom.recomputed_hash())
+    beyond = replace(entries[1], seq=2, prev_hash=entries[1].alert_hash, tx_hash="0x" + "cd" * 32, block=entries[1].block + 1)
+    beyond = replace(beyond, alert_hash=beyond.recomputed_hash())
+    (check,) = check_chain(gateway.registry, [entries[0], phantom, entries[1], beyond])
+    assert check.ok, check.problems
+    assert [o.tx_hash for o in check.orphans] == [phantom.tx_hash, beyond.tx_hash]
+    assert check.records == 2 and check.folded_head == second.head
+
+    # Without the real record only a contested seq remains: the break is reported, nothing is hidden.
+    (check,) = check_chain(gateway.registry, [entries[0], phantom])
+    assert not check.ok and not check.orphans
+    assert any("head" in p for p in check.problems)
 
 
 def test_tampered_proof_is_refused_and_nothing_recorded(isolated, gateway, alert, alert_fixture):

@@ -260,6 +260,8 @@ def alerts_cmd(
     entries = fetch_alerts(registry, from_block=start, to_block=to_block, stream=stream_id(stream) if stream else None)
     checks = check_chain(registry, entries, complete_history=start <= deployment.block and to_block is None)
     intact = all(c.ok for c in checks)
+    orphans = [o for c in checks for o in c.orphans]
+    entries = [e for e in entries if not any(e is o for o in orphans)]
     shown = select_alerts(w3, entries, filters)
     if export_receipts is not None:
         from .receipts import build_receipts, write_receipts
@@ -274,7 +276,8 @@ def alerts_cmd(
             "chain_id": deployment.chain_id,
             "registry": deployment.registry_address,
             "alerts": [e.to_json() for e in shown],
-            "streams": [{"stream_id": c.stream_id, "records": c.records, "onchain_count": c.onchain_count, "head": c.onchain_head, "intact": c.ok, "problems": c.problems} for c in checks],
+            "streams": [{"stream_id": c.stream_id, "records": c.records, "onchain_count": c.onchain_count, "head": c.onchain_head, "intact": c.ok, "problems": c.problems,
+                         "orphan_events": [o.to_json() for o in c.orphans]} for c in checks],
             "chain_intact": intact,
             "filters": filters.to_json(),
         }, indent=2))
@@ -284,6 +287,9 @@ def alerts_cmd(
             typer.echo(f"{e.stream_id[:10]:<12} {e.seq:>4} {str(e.alarm):<5} {e.score:>8} {e.block:>6} {e.alert_hash[:18]:<20} {e.prev_hash[:18]:<20} {e.tx_hash[:18]}")
         for c in checks:
             typer.echo(f"stream {c.stream_id[:10]}: {c.records} records; chain {'intact' if c.ok else 'BROKEN: ' + '; '.join(c.problems)}")
+            for o in c.orphans:
+                typer.echo(f"  note: the node returned an event the registry's storage does not hold "
+                           f"(seq {o.seq}, block {o.block}, tx {o.tx_hash}); not counted", err=True)
     if not intact:
         raise typer.Exit(2)
 

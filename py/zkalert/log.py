@@ -9,6 +9,14 @@ hash the contract stored:
 A reader refolds each stream from the genesis head (zero) and compares with
 the contract's ``head`` and ``count``: a forged, missing, reordered or
 replayed record cannot match.
+
+The registry's storage, not the node's event index, is the authority: when the
+events of a stream do not fold (two events for one sequence number, or one past
+the stored count), each contested event is compared with the stored
+``alertHashAt(stream, seq)``. Events the storage does not hold are set aside as
+*orphans* and reported (a node that served them has an event index that
+disagrees with its own state); the chain is then refolded from the events the
+storage confirms. Nothing is dropped silently.
 """
 
 from __future__ import annotations
@@ -114,6 +122,8 @@ class StreamCheck:
     onchain_head: str
     folded_head: str
     problems: list[str] = field(default_factory=list)
+    #: Events the node returned that the registry's storage does not hold (reported, not folded).
+    orphans: list[AlertEntry] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -125,6 +135,8 @@ def check_chain(registry: Contract, entries: list[AlertEntry], complete_history:
 
     ``complete_history`` says the entries start at the stream's genesis (seq 0);
     with a partial block range only the links between the entries are checked.
+    A stream whose events do not fold is reconciled with the registry's storage
+    first (see the module docstring); its orphan events are reported.
     """
     by_stream: dict[str, list[AlertEntry]] = {}
     for entry in entries:
@@ -132,25 +144,66 @@ def check_chain(registry: Contract, entries: list[AlertEntry], complete_history:
     results = []
     for sid, stream_entries in by_stream.items():
         stream = bytes.fromhex(sid[2:])
-        problems: list[str] = []
-        head = stream_entries[0].prev_hash if not complete_history else "0x" + ZERO32.hex()
-        expected_seq = stream_entries[0].seq if not complete_history else 0
-        for e in stream_entries:
-            if e.seq != expected_seq:
-                problems.append(f"seq {e.seq} where {expected_seq} was expected (a gap or reorder)")
-            if e.prev_hash != head:
-                problems.append(f"seq {e.seq}: prevHash {e.prev_hash} does not link to {head}")
-            recomputed = e.recomputed_hash()
-            if recomputed != e.alert_hash:
-                problems.append(f"seq {e.seq}: event hash {e.alert_hash} != recomputed {recomputed}")
-            head = e.alert_hash
-            expected_seq = e.seq + 1
         onchain_head = "0x" + bytes(registry.functions.head(stream).call()).hex()
         onchain_count = int(registry.functions.count(stream).call())
-        if complete_history:
-            if onchain_head != head:
-                problems.append(f"on-chain head {onchain_head} != folded head {head}")
-            if onchain_count != len(stream_entries):
-                problems.append(f"on-chain count {onchain_count} != {len(stream_entries)} records read")
-        results.append(StreamCheck(sid, len(stream_entries), onchain_count, onchain_head, head, problems))
+        problems, head = _fold(stream_entries, onchain_head, onchain_count, complete_history)
+        orphans: list[AlertEntry] = []
+        if problems:
+            kept, orphans = _reconcile(registry, stream, stream_entries, onchain_count)
+            if orphans:
+                problems, head = _fold(kept, onchain_head, onchain_count, complete_history)
+                stream_entries = kept
+        results.append(StreamCheck(sid, len(stream_entries), onchain_count, onchain_head, head, problems, orphans))
     return results
+
+
+def _fold(entries: list[AlertEntry], onchain_head: str, onchain_count: int, complete_history: bool) -> tuple[list[str], str]:
+    problems: list[str] = []
+    head = entries[0].prev_hash if not complete_history else "0x" + ZERO32.hex()
+    expected_seq = entries[0].seq if not complete_history else 0
+    for e in entries:
+        if e.seq != expected_seq:
+            problems.append(f"seq {e.seq} where {expected_seq} was expected (a gap or reorder)")
+        if e.prev_hash != head:
+            problems.append(f"seq {e.seq}: prevHash {e.prev_hash} does not link to {head}")
+        recomputed = e.recomputed_hash()
+        if recomputed != e.alert_hash:
+            problems.append(f"seq {e.seq}: event hash {e.alert_hash} != recomputed {recomputed}")
+        head = e.alert_hash
+        expected_seq = e.seq + 1
+    if complete_history:
+        if onchain_head != head:
+            problems.append(f"on-chain head {onchain_head} != folded head {head}")
+        if onchain_count != len(entries):
+            problems.append(f"on-chain count {onchain_count} != {len(entries)} records read")
+    return problems, head
+
+
+def _reconcile(
+    registry: Contract, stream: bytes, entries: list[AlertEntry], onchain_count: int
+) -> tuple[list[AlertEntry], list[AlertEntry]]:
+    """Split a stream's events into those the registry's storage holds and orphans.
+
+    Only contested events are looked up: those sharing a sequence number with
+    another event, and those at or past the stored count. An event is kept when
+    its alert hash equals ``alertHashAt(stream, seq)``; of byte-identical
+    duplicates the first is kept. When no event of a contested sequence number
+    matches, all of them are kept so the fold reports the break.
+    """
+    by_seq: dict[int, list[AlertEntry]] = {}
+    for e in entries:
+        by_seq.setdefault(e.seq, []).append(e)
+    orphan_ids: set[int] = set()
+    for seq, group in by_seq.items():
+        if len(group) == 1 and seq < onchain_count:
+            continue
+        if seq >= onchain_count:
+            orphan_ids.update(id(e) for e in group)
+            continue
+        stored = "0x" + bytes(registry.functions.alertHashAt(stream, seq).call()).hex()
+        matching = [e for e in group if e.alert_hash == stored]
+        if matching:
+            orphan_ids.update(id(e) for e in group if e is not matching[0])
+    kept = [e for e in entries if id(e) not in orphan_ids]
+    orphans = [e for e in entries if id(e) in orphan_ids]
+    return kept, orphans

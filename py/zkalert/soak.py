@@ -352,7 +352,12 @@ def _receipt(anvil: Anvil, tx_hash: str) -> tuple[int, int] | None:
 
 def _verify(anvil: Anvil, deployment: Deployment, plan: list[Any], outboxes: dict[str, Path], model_id: str) -> dict[str, Any]:
     registry = anvil.w3.eth.contract(address=deployment.registry_address, abi=deployment.registry_abi)
-    entries = fetch_alerts(registry, deployment.block)
+    all_entries = fetch_alerts(registry, deployment.block)
+    # Events the registry's storage does not hold (log.check_chain reconciles contested ones
+    # with alertHashAt) are reported as orphans of the node's event index, never counted.
+    checks = check_chain(registry, all_entries)
+    orphans = [o for c in checks for o in c.orphans]
+    entries = [e for e in all_entries if not any(e is o for o in orphans)]
     on_chain = Counter(statement_of(e.model_id, int(e.input_commitment, 16), e.score) for e in entries)
     by_stream: dict[str, list[bytes]] = {}
     for e in entries:
@@ -395,7 +400,6 @@ def _verify(anvil: Anvil, deployment: Deployment, plan: list[Any], outboxes: dic
     out_of_order = sorted(sid for sid, hashes in expected_hashes.items() if stored_chains[sid] != hashes)
     events_differ = sorted(sid for sid, statements in expected.items() if by_stream.get(sid, []) != statements)
     foreign = sum(n for s, n in on_chain.items() if s not in planned_statements)
-    checks = check_chain(registry, entries)
     records_in_registry = sum(len(v) for v in stored_chains.values())
 
     outbox_report: dict[str, Any] = {}
@@ -435,8 +439,10 @@ def _verify(anvil: Anvil, deployment: Deployment, plan: list[Any], outboxes: dic
             "records_in_registry": records_in_registry,
             "recorded_events": len(entries),
             "streams_whose_events_differ": len(events_differ),
+            "orphan_events": len(orphans),
             "lost_windows": lost[:20],
             "duplicated_windows": duplicated[:20],
+            "orphans": [{**o.to_json(), "receipt": _receipt(anvil, o.tx_hash)} for o in orphans],
         },
         "chain": {
             "streams": len(checks), "intact": all(c.ok for c in checks), "problems": [p for c in checks for p in c.problems][:20],
@@ -464,10 +470,12 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         "| alerts | count |",
         "| --- | ---: |",
-        *(f"| {k} | {a[k]} |" for k in ("planned", "sent", "recorded", "lost", "duplicated", "out_of_order_streams", "foreign_records", "records_in_registry", "recorded_events", "streams_whose_events_differ")),
+        *(f"| {k} | {a[k]} |" for k in ("planned", "sent", "recorded", "lost", "duplicated", "out_of_order_streams", "foreign_records", "records_in_registry", "recorded_events", "streams_whose_events_differ", "orphan_events")),
         "",
         ("`sent`: alerts with at least one transaction, summed over the gateway processes (an alert that the "
-         "twin recorded first is confirmed by the other without a transaction)."),
+         "twin recorded first is confirmed by the other without a transaction). `recorded_events`: AlertRecorded "
+         "events the registry's storage confirms; `orphan_events`: events the node returned that its own state "
+         "does not hold (reported, not counted; see log.check_chain)."),
         "",
         "| faults injected | count |",
         "| --- | ---: |",

@@ -240,6 +240,9 @@ def run_audit(
     alert_checks = check_chain(registry, alerts, complete_history=complete) if alerts else []
     window_check = window_checks[0] if window_checks else None
     alert_check = alert_checks[0] if alert_checks else None
+    orphans = alert_check.orphans if alert_check else []
+    if orphans:  # events the registry's storage does not hold: reported, never audited as alerts
+        alerts = [a for a in alerts if not any(a is o for o in orphans)]
 
     # --- key invariance
     model_ids = sorted({w.model_id for w in windows} | {a.model_id for a in alerts})
@@ -349,6 +352,7 @@ def run_audit(
         "registry_log": {
             "records": len(alerts), "intact": alert_check.ok if alert_check else None,
             "problems": alert_check.problems if alert_check else [],
+            "orphan_events": [o.to_json() for o in orphans],
         },
         "key": {
             "model_ids": model_ids, "invariant": not key_problems, "model_id": model_id, "verifier": verifier,
