@@ -64,6 +64,9 @@ class CircuitConfig:
     logrows: int | None = None
     calibrate: bool = False
     calibrate_target: str = "resources"
+    #: "hashed" (the project's statement: public Poseidon commitment of the window). "private"
+    #: commits to nothing and is only used by the benchmark to measure what the commitment costs.
+    input_visibility: str = "hashed"
 
     @classmethod
     def ezkl_default(cls) -> CircuitConfig:
@@ -160,7 +163,7 @@ def _run_args(config: CircuitConfig) -> Any:
     import ezkl
 
     args = ezkl.PyRunArgs()
-    args.input_visibility = "hashed"  # private window, public Poseidon commitment
+    args.input_visibility = config.input_visibility  # "hashed": private window, public Poseidon commitment
     args.param_visibility = "fixed"  # weights baked into the circuit, identified by the vk
     args.output_visibility = "public"  # the score
     if config.input_scale:  # 0 keeps EZKL's default (calibration then chooses)
