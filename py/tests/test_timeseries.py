@@ -79,6 +79,11 @@ def test_tc_graph_is_the_float_ekf() -> None:
     assert torch.equal(state_out[0, 20:], nonce + 10), "the fresh state nonce travels to the output"
     assert torch.allclose(acc_out[0, :4], rsum, atol=1e-9) and torch.allclose(acc_out[0, 4:20], Ssum.ravel(), atol=1e-9)
     assert krc_ok.item() == 1.0
+    P_out = state_out[0, 4:20].reshape(4, 4)
+    assert torch.equal(P_out, P_out.T), "covariances are computed on their upper triangle and mirrored"
+    block_soft = block.clone()
+    block_soft[0, 12 + 48 : 12 + 48 + 24] = 0.1 + 0.8 * block[0, 12 + 48 : 12 + 48 + 24]  # 0.1 / 0.9: read as bits 0 / 1
+    assert torch.allclose(graph(state_in, acc_in, block_soft, torch.ones(1, 1, dtype=torch.float64))[0], state_out, atol=0)
     block_bad = block.clone()
     block_bad[0, 12:28] *= 2  # forged gains of step 1
     assert graph(state_in, acc_in, block_bad, torch.ones(1, 1, dtype=torch.float64))[2].item() == 0.0

@@ -57,7 +57,11 @@ class Precision:
     decomp_legs: int = 2
     sc_decomp_base: int = 1024  # T² can be large during faults: 1024**4 = 2**40, and a
     sc_decomp_legs: int = 4  # 1024-row range table keeps the SC circuit at logrows 12
-    num_inner_cols: int = 2
+    # TC: 4 inner columns put D = 16 (about 119k cells) in 2^15 rows (the Poseidon commitments of
+    # its 566 hashed values take 23k rows anyway); with 2 it needs 2^16 rows and proved slower.
+    # The verifier stays under EIP-170 (about 24.2 kB of runtime code). SC stays at 2 (logrows 12).
+    num_inner_cols: int = 4
+    sc_num_inner_cols: int = 2
     krc_epsilon: float = 2**-6  # ‖K S − P⁻Hᵀ‖∞
     svd_epsilon: float = 2**-4  # ‖U diag(s) Uᵀ − Σ‖∞, Σ summed over a window (order 10)
     orthogonality_epsilon: float = 2**-7  # ‖UᵀU − I‖∞
@@ -135,7 +139,7 @@ def _run_args(kind: Kind, precision: Precision) -> Any:
     args.param_scale = precision.psf
     args.decomp_base = precision.decomp_base if kind == "tc" else precision.sc_decomp_base
     args.decomp_legs = precision.decomp_legs if kind == "tc" else precision.sc_decomp_legs
-    args.num_inner_cols = precision.num_inner_cols
+    args.num_inner_cols = precision.num_inner_cols if kind == "tc" else precision.sc_num_inner_cols
     # Nonces (up to 2**32 at scale psf) travel through the circuit untouched; the Poseidon
     # hashes bind every input and output, so their range checks only cost rows.
     args.ignore_range_check_inputs_outputs = True
@@ -181,6 +185,34 @@ def _export(module: torch.nn.Module, example: tuple[torch.Tensor, ...], path: Pa
         torch.onnx.export(module.eval(), example, str(path), input_names=inputs, output_names=outputs, opset_version=17, dynamo=False)
 
 
+def export_graph(detector: Detector, kind: Kind, steps: int, precision: Precision, path: Path) -> None:
+    """The ONNX graph of the TC (D = ``steps``) or SC circuit."""
+    layout = Layout(detector.n, detector.m, steps, detector.model.hidden)
+    if kind == "tc":
+        module: torch.nn.Module = TemporalConsistency(detector.model, steps, precision.krc_epsilon)
+        example = (torch.zeros(1, layout.state_len), torch.zeros(1, layout.acc_len), torch.zeros(1, layout.block_len), torch.zeros(1, 1))
+        _export(module, example, path, ["state_in", "acc_in", "block", "reset"], ["state_out", "acc_out", "krc_ok"])
+    else:
+        module = StatisticalConsistency(detector.m, detector.ucl, precision.svd_epsilon, precision.inverse_epsilon, precision.orthogonality_epsilon)
+        example = (torch.zeros(1, layout.acc_len), torch.zeros(1, layout.advice_len))
+        _export(module, example, path, ["acc_end", "advice"], ["t2", "alarm", "svd_ok"])
+
+
+def is_current(detector: Detector, kind: Kind, folder: CircuitDir, steps: int, precision: Precision) -> bool:
+    """Whether ``folder`` holds a compiled circuit of this very graph and precision (else recompile:
+    a workspace compiled before a circuit change must not be reused)."""
+    import tempfile
+
+    if not (folder.root / "circuit.json").is_file() or not folder.onnx.is_file():
+        return False
+    if folder.info.precision != asdict(precision):
+        return False
+    with tempfile.TemporaryDirectory() as tmp:
+        fresh = Path(tmp) / "model.onnx"
+        export_graph(detector, kind, steps, precision, fresh)
+        return fresh.read_bytes() == folder.onnx.read_bytes()
+
+
 def compile_circuit(
     detector: Detector,
     kind: Kind,
@@ -195,16 +227,8 @@ def compile_circuit(
     """ONNX export, EZKL settings, compile, SRS, key setup and Solidity verifier."""
     import ezkl
 
-    layout = Layout(detector.n, detector.m, steps, detector.model.hidden)
     started = time.perf_counter()
-    if kind == "tc":
-        module: torch.nn.Module = TemporalConsistency(detector.model, steps, precision.krc_epsilon)
-        example = (torch.zeros(1, layout.state_len), torch.zeros(1, layout.acc_len), torch.zeros(1, layout.block_len), torch.zeros(1, 1))
-        _export(module, example, folder.onnx, ["state_in", "acc_in", "block", "reset"], ["state_out", "acc_out", "krc_ok"])
-    else:
-        module = StatisticalConsistency(detector.m, detector.ucl, precision.svd_epsilon, precision.inverse_epsilon, precision.orthogonality_epsilon)
-        example = (torch.zeros(1, layout.acc_len), torch.zeros(1, layout.advice_len))
-        _export(module, example, folder.onnx, ["acc_end", "advice"], ["t2", "alarm", "svd_ok"])
+    export_graph(detector, kind, steps, precision, folder.onnx)
     export_s = time.perf_counter() - started
 
     started = time.perf_counter()

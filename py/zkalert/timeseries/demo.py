@@ -34,6 +34,7 @@ from .circuits import (
     Proof,
     compile_circuit,
     detector_dir,
+    is_current,
     prove,
     run_witness,
     sc_dir,
@@ -81,7 +82,7 @@ def prepare(workspace: Workspace, subsystem: str, steps: int, psf: int, echo: Ca
     from ..config import GENERATED_DIR
 
     for folder_, kind, name in ((tc, "tc", tc_name), (sc, "sc", sc_name)):
-        if not (folder_.root / "circuit.json").is_file() or not (GENERATED_DIR / f"{name}.sol").is_file():
+        if not is_current(detector, kind, folder_, steps, precision) or not (GENERATED_DIR / f"{name}.sol").is_file():  # type: ignore[arg-type]
             compile_circuit(detector, kind, folder_, name, steps, precision, echo=echo)  # type: ignore[arg-type]
     return detector, tc, sc
 
