@@ -32,6 +32,7 @@ from .circuits import (
     compile_circuit,
     detector_dir,
     prove,
+    resolve_columns,
     run_witness,
     sc_dir,
     verify,
@@ -172,6 +173,9 @@ def machine() -> dict[str, Any]:
 def run(configs: list[tuple[int, int, int]], proofs: int, echo: Any = print, reuse: bool = False) -> dict[str, Any]:
     """All configurations, each in a subprocess, one after the other (one prover at a time)."""
     REPORT_DIR.mkdir(parents=True, exist_ok=True)
+    if any(cols == 0 for _, _, cols in configs):  # TC inner columns chosen per D, as `zkalert ts compile` does
+        detector = _detector(Workspace.at(BENCH_ROOT), "reactor")
+        configs = [(d, p, c or resolve_columns(detector, "tc", d, Precision(psf=p)).num_inner_cols) for d, p, c in configs]
     results = []
     for index, (steps, psf, cols) in enumerate(configs):
         with_sc = index == 0 or psf not in {c[1] for c in configs[:index]}

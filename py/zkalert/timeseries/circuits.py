@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import time
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -57,11 +57,12 @@ class Precision:
     decomp_legs: int = 2
     sc_decomp_base: int = 1024  # T² can be large during faults: 1024**4 = 2**40, and a
     sc_decomp_legs: int = 4  # 1024-row range table keeps the SC circuit at logrows 12
-    # TC: 4 inner columns put D = 16 (about 119k cells) in 2^15 rows (the Poseidon commitments of
-    # its 566 hashed values take 23k rows anyway); with 2 it needs 2^16 rows and proved slower.
-    # The verifier stays under EIP-170 (about 24.2 kB of runtime code). SC stays at 2 (logrows 12).
-    num_inner_cols: int = 4
-    sc_num_inner_cols: int = 2
+    # TC inner columns; 0 = chosen per circuit (:func:`resolve_columns`): 4 puts D = 16 (about
+    # 119k cells) in 2^15 rows, next to the 23k rows its Poseidon commitments take anyway (with 2
+    # it needs 2^16 and proved slower); where 4 columns do not lower logrows (D = 1, 4), 2 prove
+    # faster and verify for less gas. The 4-column verifier stays under EIP-170 (about 24.3 kB).
+    num_inner_cols: int = 0
+    sc_num_inner_cols: int = 2  # SC: logrows 12 either way
     krc_epsilon: float = 2**-6  # ‖K S − P⁻Hᵀ‖∞
     svd_epsilon: float = 2**-4  # ‖U diag(s) Uᵀ − Σ‖∞, Σ summed over a window (order 10)
     orthogonality_epsilon: float = 2**-7  # ‖UᵀU − I‖∞
@@ -198,6 +199,33 @@ def export_graph(detector: Detector, kind: Kind, steps: int, precision: Precisio
         _export(module, example, path, ["acc_end", "advice"], ["t2", "alarm", "svd_ok"])
 
 
+TC_COLUMN_CHOICES = (2, 4)
+
+
+def resolve_columns(detector: Detector, kind: Kind, steps: int, precision: Precision) -> Precision:
+    """``precision`` with the TC's inner columns fixed: of :data:`TC_COLUMN_CHOICES`, the one that
+    gives the fewest rows as a power of two (logrows), the fewer columns on a tie."""
+    import tempfile
+
+    import ezkl
+
+    if kind != "tc" or precision.num_inner_cols:
+        return precision
+    best: tuple[int, int] | None = None
+    with tempfile.TemporaryDirectory() as tmp:
+        onnx, settings = Path(tmp) / "model.onnx", Path(tmp) / "settings.json"
+        export_graph(detector, kind, steps, precision, onnx)
+        for cols in TC_COLUMN_CHOICES:
+            trial = replace(precision, num_inner_cols=cols)
+            if not ezkl.gen_settings(str(onnx), str(settings), py_run_args=_run_args(kind, trial)):
+                raise ZkAlertError("ezkl.gen_settings failed for the TC circuit")
+            logrows = smallest_logrows(json.loads(settings.read_text()))
+            if best is None or logrows < best[0]:
+                best = (logrows, cols)
+    assert best is not None
+    return replace(precision, num_inner_cols=best[1])
+
+
 def is_current(detector: Detector, kind: Kind, folder: CircuitDir, steps: int, precision: Precision) -> bool:
     """Whether ``folder`` holds a compiled circuit of this very graph and precision (else recompile:
     a workspace compiled before a circuit change must not be reused)."""
@@ -205,7 +233,7 @@ def is_current(detector: Detector, kind: Kind, folder: CircuitDir, steps: int, p
 
     if not (folder.root / "circuit.json").is_file() or not folder.onnx.is_file():
         return False
-    if folder.info.precision != asdict(precision):
+    if folder.info.precision != asdict(resolve_columns(detector, kind, steps, precision)):
         return False
     with tempfile.TemporaryDirectory() as tmp:
         fresh = Path(tmp) / "model.onnx"
@@ -227,6 +255,7 @@ def compile_circuit(
     """ONNX export, EZKL settings, compile, SRS, key setup and Solidity verifier."""
     import ezkl
 
+    precision = resolve_columns(detector, kind, steps, precision)
     started = time.perf_counter()
     export_graph(detector, kind, steps, precision, folder.onnx)
     export_s = time.perf_counter() - started

@@ -212,7 +212,7 @@ def demo_cmd(
 def bench_cmd(
     steps: Annotated[list[int], typer.Option("--steps", help="D values (repeatable).")] = [1, 4, 8, 16],  # noqa: B006 - typer needs a literal default
     psf: Annotated[list[int], typer.Option("--psf", help="PSF values (repeatable).")] = [12],  # noqa: B006
-    cols: Annotated[int, typer.Option(min=1, max=8, help="EZKL num_inner_cols of the TC circuit.")] = 4,
+    cols: Annotated[int, typer.Option(min=0, max=8, help="EZKL num_inner_cols of the TC circuit; 0: per D, the fewest rows as a power of two.")] = 0,
     proofs: Annotated[int, typer.Option(min=1, max=20, help="Proofs per configuration.")] = 3,
     reuse: Annotated[bool, typer.Option(help="Keep results of configurations already measured (build/ts-bench/).")] = False,
 ) -> None:

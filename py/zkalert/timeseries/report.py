@@ -62,6 +62,9 @@ def write_report() -> Path:
                     lines.append(f"- D = {d}, PSF {p}: {16 // d} × {r['tc']['verify_gas_mean']:,.0f} + {by_psf[p]['sc']['verify_gas_mean']:,.0f} = {(16 // d) * r['tc']['verify_gas_mean'] + by_psf[p]['sc']['verify_gas_mean']:,.0f} gas")
         _plot(rows)
         lines += ["", "![TC proving time per D](prove_time.png)", ""]
+        before = _load("bench-before-restructure.json")
+        if before:
+            lines += _before_after(before, bench)
     if demo:
         s = demo["summary"]
         lines += ["## Demo on a local chain (`zkalert ts demo`)", "",
@@ -93,6 +96,26 @@ def write_report() -> Path:
     REPORT_DIR.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def _before_after(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """The TC circuit before its restructure (plain layout, 2 inner columns) against the current one."""
+    old = {r["steps"]: r for r in before["results"] if "error" not in r}
+    new = {r["steps"]: r for r in after["results"] if "error" not in r}
+    load = ", ".join(f"{x:.1f}" for x in before["machine"]["load_average_at_start"])
+    lines = ["### Before and after the TC restructure", "",
+             (f"Previous TC layout (2 inner columns; `bench-before-restructure.json`, load average {load} at its start) against the current one (this run). "
+              "At D = 1 both are bounded below by the 6,000 rows of the Poseidon commitments."), "",
+             "| D | logrows before → after | rows before → after | prove s before → after | prove CPU s before → after | setup s before → after | verify gas before → after | verifier B before → after |",
+             "| ---: | --- | --- | --- | --- | --- | --- | --- |"]
+    for d in sorted(set(old) & set(new)):
+        o, n = old[d]["tc"], new[d]["tc"]
+        lines.append(f"| {d} | {o['logrows']} → {n['logrows']} | {o['num_rows']:,} → {n['num_rows']:,} | {o['prove_mean_s']:.1f} → {n['prove_mean_s']:.1f} | {_opt(o, 'prove_cpu_mean_s', '.1f')} → {_opt(n, 'prove_cpu_mean_s', '.1f')} | {o['setup_s']:.1f} → {n['setup_s']:.1f} | {_opt(o, 'verify_gas_mean', ',.0f')} → {_opt(n, 'verify_gas_mean', ',.0f')} | {_opt(o, 'verifier_runtime_bytes', ',')} → {_opt(n, 'verifier_runtime_bytes', ',')} |")
+    lines.append("")
+    for d in sorted(set(old) & set(new) - {1}):
+        per_old, per_new = old[d]["tc"]["num_rows"] / d, new[d]["tc"]["num_rows"] / d
+        lines.append(f"- rows per EKF step at D = {d} (rows / D): {per_old:,.0f} → {per_new:,.0f} ({per_old / per_new:.1f}× fewer)")
+    return lines + [""]
 
 
 def _plot(rows: list[dict[str, Any]]) -> None:
