@@ -224,6 +224,16 @@ def bench_cmd(
     typer.echo(f"report: {write_report()}")
 
 
+@ts_app.command("cells")
+def cells_cmd(subsystem: SubsystemOpt = "reactor", workdir: WorkdirOpt = None) -> None:
+    """Where the TC circuit's cells go (EZKL primitives, cells per EKF step): reports/timeseries/cells.json."""
+    from .cells import run
+    from .circuits import detector_dir
+    from .ekf import Detector
+
+    typer.echo(f"wrote {run(Detector.load(detector_dir(Workspace.at(workdir), subsystem)))}")
+
+
 @ts_app.command("agreement")
 def agreement_cmd(
     steps: StepsOpt = 16,

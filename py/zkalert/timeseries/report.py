@@ -65,6 +65,9 @@ def write_report() -> Path:
         before = _load("bench-before-restructure.json")
         if before:
             lines += _before_after(before, bench)
+    cells = _load("cells.json")
+    if cells:
+        lines += _cells_section(cells, bench)
     if demo:
         s = demo["summary"]
         lines += ["## Demo on a local chain (`zkalert ts demo`)", "",
@@ -116,6 +119,24 @@ def _before_after(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
         per_old, per_new = old[d]["tc"]["num_rows"] / d, new[d]["tc"]["num_rows"] / d
         lines.append(f"- rows per EKF step at D = {d} (rows / D): {per_old:,.0f} → {per_new:,.0f} ({per_old / per_new:.1f}× fewer)")
     return lines + [""]
+
+
+def _cells_section(cells: dict[str, Any], bench: dict[str, Any] | None) -> list[str]:
+    """Where the TC circuit's cells go (``zkalert ts cells``)."""
+    lines = ["## Where the TC circuit's cells go (`zkalert ts cells`)", "",
+             ("EZKL lays every operation out in advice cells; rows = cells / inner columns, and a circuit needs the next power of two above its rows "
+              "(and above the rows of its Poseidon commitments: 6,000 at D = 1, 23,220 at D = 16). Cost of EZKL's primitives on 16 private fixed-point values "
+              "(`ezkl.gen_settings`, 2 inner columns, decomposition 4096², each net of passing the values through):"), "",
+             "| operation | cells |", "| --- | ---: |"]
+    lines += [f"| {name} | {value:,} |" for name, value in cells["primitives"].items()]
+    step = cells["tc_step"]
+    lines += ["", (f"One EKF step of the current TC circuit: **{step['2']:,.0f} cells** with 2 inner columns, {step['4']:,.0f} with 4 (padding); "
+                   f"inner columns chosen per D: {', '.join(f'D = {d}: {c}' for d, c in cells['tc_columns_by_d'].items())}."), ""]
+    lines += [("Per step the circuit has 98 rescaled products (z, x⁻, g, ŷ, x: 4 each; F P: 16; P⁻, S, K H P⁻ upper triangles: 10 each; H P⁻ and K S: 16 each), "
+               "about 4,300 cells; the KRC check (16 products K S, 16 abs + comparisons) about 1,350; the activation patterns 8 comparisons to bits and 8 pattern "
+               "comparisons, about 370; the rest is matrix-product and addition layout. The previous layout (before commit c8a3f5e) rescaled 204 products per step "
+               "(each ReLU output, W2 diag(a), the Jacobian products, full 4×4 covariances) and took 11,596 cells per step, measured the same way."), ""]
+    return lines
 
 
 def _plot(rows: list[dict[str, Any]]) -> None:
