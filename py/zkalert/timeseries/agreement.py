@@ -28,7 +28,9 @@ def run(workspace: Workspace, steps: int, psf: int, faults: list[int], subsystem
     store = Store(workspace.root / "ts" / "agreement.sqlite")
     L = detector.config.window_steps
     fault_window = TE_FAULT_START_ROW // L
-    runs = []
+    runs: list[dict[str, Any]] = []
+    result: dict[str, Any] = {}
+    load = machine()
     started = time.perf_counter()
     for fault in faults:
         name = f"agreement/{subsystem}/d{steps}/psf{psf}/fault-{fault:02d}"
@@ -61,20 +63,27 @@ def run(workspace: Workspace, steps: int, psf: int, faults: list[int], subsystem
         }
         runs.append(row)
         echo(f"  fault {fault:2d}: {agree}/{len(windows)} windows agree; in-fault alarm rate circuit {row['circuit_alarm_rate_in_fault']} float {row['float_alarm_rate_in_fault']}")
+        # Written after every run, so an interrupted measurement keeps the runs it finished.
+        result = _result(load, subsystem, steps, psf, L, detector.ucl, fault_window, runs, faults, time.perf_counter() - started)
+        REPORT_DIR.mkdir(parents=True, exist_ok=True)
+        (REPORT_DIR / "agreement.json").write_text(json.dumps(result, indent=2))
+    return result
+
+
+def _result(machine_info: dict[str, Any], subsystem: str, steps: int, psf: int, window_steps: int, ucl: float, fault_window: int, runs: list[dict[str, Any]], faults: list[int], elapsed: float) -> dict[str, Any]:
     total = sum(r["windows"] for r in runs)
-    result = {
-        "machine": machine(),
+    return {
+        "machine": machine_info,
         "subsystem": subsystem,
         "steps": steps,
         "psf": psf,
-        "window_steps": L,
-        "ucl": detector.ucl,
+        "window_steps": window_steps,
+        "ucl": ucl,
         "fault_starts_at_window": fault_window,
         "windows": total,
         "agreement": sum(r["agree"] for r in runs) / total,
-        "elapsed_s": time.perf_counter() - started,
+        "elapsed_s": elapsed,
+        "runs_requested": faults,
+        "complete": len(runs) == len(faults),
         "runs": runs,
     }
-    REPORT_DIR.mkdir(parents=True, exist_ok=True)
-    (REPORT_DIR / "agreement.json").write_text(json.dumps(result, indent=2))
-    return result

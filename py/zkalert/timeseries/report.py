@@ -83,7 +83,12 @@ def write_report() -> Path:
     if agreement:
         lines += ["## Alarm agreement with the float EKF (`zkalert ts agreement`)", "",
                   (f"D = {agreement['steps']}, PSF {agreement['psf']}, windows of {agreement['window_steps']} steps, UCL {agreement['ucl']:.2f}; circuit alarms are the SC witness outputs (what a proof attests). "
-                   f"**{agreement['agreement']:.2%}** of {agreement['windows']} windows agree (target ≥ 99%). The fault starts at window {agreement['fault_starts_at_window']}."), ""]
+                   f"**{agreement['agreement']:.2%}** of {agreement['windows']} windows agree (target ≥ 99%), over {len(agreement['runs'])} of the {len(agreement.get('runs_requested', agreement['runs']))} TE runs requested"
+                   f"{'' if agreement.get('complete', True) else ' (the measurement was stopped before the rest)'}. The fault starts at window {agreement['fault_starts_at_window']}. "
+                   f"Load average at the start: {', '.join(f'{x:.1f}' for x in agreement['machine']['load_average_at_start'])}; {agreement['elapsed_s'] / 60:.0f} min."), ""]
+        previous = _load("agreement-before-restructure.json")
+        if previous:
+            lines += [f"The TC circuit before its restructure (`agreement-before-restructure.json`): {previous['agreement']:.2%} of {previous['windows']} windows over {len(previous['runs'])} runs.", ""]
         before = _load("agreement-before-pattern-check.json")
         if before:
             failed = [r["fault"] for r in before["runs"] if not r["krc_ok"]]
