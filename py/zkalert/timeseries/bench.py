@@ -183,7 +183,7 @@ def run(configs: list[tuple[int, int, int]], proofs: int, echo: Any = print, reu
         out = BENCH_ROOT / f"result-{steps}-{psf}-{cols}.json"
         if reuse and out.is_file():
             echo("  reusing the result of an earlier run")
-            results.append(json.loads(out.read_text()))
+            results.append(json.loads(out.read_text()) | {"reused": True})
             continue
         cmd = [sys.executable, "-m", "zkalert.timeseries.bench", "one", str(steps), str(psf), str(proofs), "1" if with_sc else "0", str(cols), str(out)]
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)

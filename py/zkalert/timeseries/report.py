@@ -26,6 +26,11 @@ def _mib(n: float) -> str:
 
 def write_report() -> Path:
     bench, agreement, demo = _load("bench.json"), _load("agreement.json"), _load("demo.json")
+    demo_note = ""
+    if demo is None and _load("demo-before-restructure.json"):
+        demo = _load("demo-before-restructure.json")
+        demo_note = (" **Run on the TC circuit before its restructure** (`demo-before-restructure.json`; the registry, attacks and audit are unchanged since):"
+                     " its proving times and gas are that circuit's.")
     lines = ["# Time-series mode: measured figures", ""]
     source = bench or agreement or demo
     if source:
@@ -42,10 +47,15 @@ def write_report() -> Path:
         for r in rows:
             t = r["tc"]
             lines.append(f"| {r['steps']} | {r['psf']} | {t['logrows']} | {t['num_rows']:,} | {t['export_s']:.2f} | {t['settings_s']:.2f} | {t['compile_s']:.2f} | {t['setup_s']:.1f} | {_mib(t['pk_bytes'])} | {t['vk_bytes'] / 1024:.0f} | {t['circuit_bytes'] / 1024:.0f} | {t['witness_bytes'] / 1024:.0f} | {t['proof_bytes']:,} | {t['prove_mean_s']:.1f} ± {t['prove_std_s']:.1f} | {_opt(t, 'prove_cpu_mean_s', '.1f')} | {t['prove_mean_s'] / r['steps']:.2f} | {t['verify_mean_s']:.2f} | {_opt(t, 'eth_call_mean_s', '.3f')} | {_opt(t, 'verify_gas_mean', ',.0f')} | {_opt(t, 'verifier_runtime_bytes', ',')} | {r['peak_rss_bytes'] / 2**30:.2f} |")
+        reused = [r for r in rows if r.get("reused")]
+        if reused:
+            reused_d = ", ".join(str(r["steps"]) for r in reused)
+            columns = ", ".join(f"D = {r['steps']}: {r['cols']}" for r in rows)
+            lines += ["", f"Rows of D = {reused_d}: measured in an earlier run of the same code and reused (`--reuse`). TC inner columns: {columns}."]
         by_d = {(r["steps"], r["psf"], r["cols"]): r for r in rows}
         lines += ["", "Speedup of proving a 16-step horizon with interval D versus D = 1 (16 · t(D=1) / ((16/D) · t(D))):", ""]
         for (d, p, c), r in sorted(by_d.items()):
-            base = by_d.get((1, p, c))
+            base = next((b for (d1, p1, _), b in by_d.items() if d1 == 1 and p1 == p), None)
             if base and d != 1:
                 speedup = 16 * base["tc"]["prove_mean_s"] / ((16 / d) * r["tc"]["prove_mean_s"])
                 lines.append(f"- D = {d}, PSF {p}: {speedup:.2f}×")
@@ -71,7 +81,7 @@ def write_report() -> Path:
     if demo:
         s = demo["summary"]
         lines += ["## Demo on a local chain (`zkalert ts demo`)", "",
-                  f"Stream `{demo['stream']}`, {len(demo['windows'])} windows of D = {demo['options']['steps']}: honest stream passes the regulator's check: **{s['honest_stream_passes']}**; every attack refused with its error and the stream unchanged: **{s['attacks_refused']}**; every refusal found by the check: **{s['attacks_found_by_audit']}**.", "",
+                  f"Stream `{demo['stream']}`, {len(demo['windows'])} windows of D = {demo['options']['steps']}: honest stream passes the regulator's check: **{s['honest_stream_passes']}**; every attack refused with its error and the stream unchanged: **{s['attacks_refused']}**; every refusal found by the check: **{s['attacks_found_by_audit']}**.{demo_note}", "",
                   "| metric | value |", "| --- | ---: |",
                   f"| TC prove (mean, s) | {s['tc_prove_mean_s']:.1f} |", f"| SC prove (mean, s) | {s['sc_prove_mean_s']:.1f} |",
                   f"| gas per TC submission (verify + record) | {s['tc_gas_mean']:,.0f} |", f"| gas per SC submission | {s['sc_gas_mean']:,.0f} |",
