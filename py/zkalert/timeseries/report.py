@@ -81,7 +81,7 @@ def write_report() -> Path:
     if demo:
         s = demo["summary"]
         lines += ["## Demo on a local chain (`zkalert ts demo`)", "",
-                  f"Stream `{demo['stream']}`, {len(demo['windows'])} windows of D = {demo['options']['steps']}: honest stream passes the regulator's check: **{s['honest_stream_passes']}**; every attack refused with its error and the stream unchanged: **{s['attacks_refused']}**; every refusal found by the check: **{s['attacks_found_by_audit']}**.{demo_note}", "",
+                  f"Stream `{demo['stream']}`, {len(demo['windows'])} windows of D = {demo['options']['steps']}: honest stream passes the regulator's check: **{s['honest_stream_passes']}**; every attack refused with its error and the stream unchanged: **{s['attacks_refused']}**; every refusal found by the check: **{s['attacks_found_by_audit']}**.{demo_note} Load average at its start: {', '.join(f'{x:.1f}' for x in demo['machine']['load_average_at_start'])}.", "",
                   "| metric | value |", "| --- | ---: |",
                   f"| TC prove (mean, s) | {s['tc_prove_mean_s']:.1f} |", f"| SC prove (mean, s) | {s['sc_prove_mean_s']:.1f} |",
                   f"| gas per TC submission (verify + record) | {s['tc_gas_mean']:,.0f} |", f"| gas per SC submission | {s['sc_gas_mean']:,.0f} |",
