@@ -4,21 +4,29 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import replace
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
+from conftest import OTHER_KEY, OWNER_KEY
 from web3 import Web3
 
 from zkalert import chain
-from zkalert.chain import Deployment, Gateway, ModelSpec, RevertedError, connect, deploy, stream_id, verifier_eth_call
+from zkalert.chain import (
+    Deployment,
+    Gateway,
+    ModelSpec,
+    RevertedError,
+    connect,
+    deploy,
+    stream_id,
+    verifier_eth_call,
+)
 from zkalert.config import BN254_R, PROJECT_ROOT
 from zkalert.errors import ChainError
 from zkalert.log import ZERO32, alert_hash, check_chain, fetch_alerts
 from zkalert.prover import ProvenWindow
-
-from conftest import OTHER_KEY, OWNER_KEY
 
 
 @pytest.fixture(scope="module")
