@@ -102,7 +102,7 @@ def write_report() -> Path:
         before = _load("agreement-before-pattern-check.json")
         if before:
             failed = [r["fault"] for r in before["runs"] if not r["krc_ok"]]
-            lines += [f"Before the ReLU activation patterns became checked advice (the previous TC circuit), all {len(before['runs'])} runs were measured: {before['agreement']:.2%} of {before['windows']} windows agreed, but honest intervals failed their KRC check in run(s) {failed} (float and fixed point on different sides of a ReLU kink); that run is included again below.", ""]
+            lines += [f"Before the ReLU activation patterns became checked advice (an earlier TC circuit), all {len(before['runs'])} runs were measured: {before['agreement']:.2%} of {before['windows']} windows agreed, but honest intervals failed their KRC check in run(s) {failed} (float and fixed point on different sides of a ReLU kink); that run is included again below.", ""]
         lines += ["| run | windows | agree | KRC ok | SVD ok | alarms before fault (circuit / float) | alarms in fault (circuit / float) | first alarm window in fault (circuit / float) | max abs T² diff |",
                   "| ---: | ---: | ---: | --- | --- | --- | --- | --- | ---: |"]
         for r in agreement["runs"]:
