@@ -68,7 +68,7 @@ def run_one(steps: int, psf: int, proofs: int, with_sc: bool, cols: int, subsyst
     cpu_before = _cpu_s()
     tc_info = compile_circuit(detector, "tc", tc, name, steps, precision, echo=lambda *_: None)
     compile_cpu_s = _cpu_s() - cpu_before
-    result: dict[str, Any] = {"steps": steps, "psf": psf, "cols": cols, "subsystem": subsystem, "tc": _circuit_row(tc_info, tc) | {"compile_and_setup_cpu_s": compile_cpu_s}}
+    result: dict[str, Any] = {"steps": steps, "psf": psf, "cols": cols, "subsystem": subsystem, "load_average_at_start": list(os.getloadavg()), "tc": _circuit_row(tc_info, tc) | {"compile_and_setup_cpu_s": compile_cpu_s}}
     sc = sc_dir(workspace, subsystem, psf)
     sc_info = compile_circuit(detector, "sc", sc, f"TsBenchScP{psf}", steps, precision, echo=lambda *_: None) if with_sc or not (sc.root / "circuit.json").is_file() else sc.info
     if with_sc:

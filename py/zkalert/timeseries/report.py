@@ -51,7 +51,9 @@ def write_report() -> Path:
         if reused:
             reused_d = ", ".join(str(r["steps"]) for r in reused)
             columns = ", ".join(f"D = {r['steps']}: {r['cols']}" for r in rows)
-            lines += ["", f"Rows of D = {reused_d}: measured in an earlier run of the same code and reused (`--reuse`). TC inner columns: {columns}."]
+            loads = "; ".join(f"D = {r['steps']}: {r['load_average_at_start'][0]:.1f}" for r in rows if "load_average_at_start" in r)
+            lines += ["", f"Rows of D = {reused_d}: measured in an earlier run of the same code and reused (`--reuse`). TC inner columns: {columns}."
+                          + (f" 1-minute load average when each row's measurement started: {loads}." if loads else "")]
         by_d = {(r["steps"], r["psf"], r["cols"]): r for r in rows}
         lines += ["", "Speedup of proving a 16-step horizon with interval D versus D = 1 (16 · t(D=1) / ((16/D) · t(D))):", ""]
         for (d, p, c), r in sorted(by_d.items()):
@@ -75,6 +77,14 @@ def write_report() -> Path:
         before = _load("bench-before-restructure.json")
         if before:
             lines += _before_after(before, bench)
+        quiet_bench = _load("bench-d16-quiet.json")
+        if quiet_bench:
+            q = quiet_bench["results"][0]
+            t = q["tc"]
+            lines += ["### D = 16 bench when the machine was quiet", "",
+                      (f"`bench-d16-quiet.json`: the same D = {q['steps']} circuit ({q['cols']} inner columns, logrows {t['logrows']}) measured by `zkalert ts bench` at a 1-minute load "
+                       f"average of {q['load_average_at_start'][0]:.2f} at its start: setup {t['setup_s']:.1f} s, prove {t['prove_mean_s']:.1f} ± {t['prove_std_s']:.1f} s wall, "
+                       f"{_opt(t, 'prove_cpu_mean_s', '.1f')} CPU-s, peak RSS {q['peak_rss_bytes'] / 2**30:.2f} GB, verify gas {_opt(t, 'verify_gas_mean', ',.0f')}."), ""]
         quieter = [q for q in (_load("prove-d16-quieter.json"), _load("prove-d16-quieter-2.json")) if q]
         if quieter:
             lines += _quieter(quieter)
