@@ -64,7 +64,7 @@ contract AlertRegistryAttacksTest is Test {
     // ============================================================ helpers
 
     function _load(string memory name) internal view returns (ProofFixture memory fixture) {
-        string memory json = vm.readFile(string.concat(vm.projectRoot(), "/test/fixtures/", name));
+        string memory json = vm.readFile(string.concat("test/fixtures/", name));
         fixture.proof = vm.parseJsonBytes(json, ".proof");
         fixture.instances = vm.parseJsonUintArray(json, ".instances");
         fixture.modelId = vm.parseJsonBytes32(json, ".model_id");

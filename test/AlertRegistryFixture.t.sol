@@ -53,7 +53,7 @@ contract AlertRegistryFixtureTest is Test {
     /// @dev Tests read fixtures into memory rather than keeping them in storage, so the snapshot's
     /// gas figures are not inflated by SLOADs of a 4 KB proof.
     function _load(string memory name) internal view returns (ProofFixture memory fixture) {
-        string memory json = vm.readFile(string.concat(vm.projectRoot(), "/test/fixtures/", name));
+        string memory json = vm.readFile(string.concat("test/fixtures/", name));
         fixture.proof = vm.parseJsonBytes(json, ".proof");
         fixture.instances = vm.parseJsonUintArray(json, ".instances");
         fixture.modelId = vm.parseJsonBytes32(json, ".model_id");

@@ -9,7 +9,9 @@ import {ITimeSeriesRegistry} from "../contracts/interfaces/ITimeSeriesRegistry.s
 /// and their generated verifiers: an honest stream of 4 TC intervals (D = 1) and 2 SC windows
 /// (W = 2), and each attack of issue 5 refused with its own error while the stream stays unchanged.
 contract TimeSeriesRegistryTest is Test {
-    string internal constant DIR = "/test/fixtures/ts/";
+    // Relative to the project root (forge resolves it there): an absolute path would make the
+    // tests' gas depend on where the repository is checked out.
+    string internal constant DIR = "test/fixtures/ts/";
 
     TimeSeriesRegistry internal registry;
     address internal tcVerifier;
@@ -25,7 +27,7 @@ contract TimeSeriesRegistryTest is Test {
     }
 
     function setUp() public {
-        modelJson = vm.readFile(string.concat(vm.projectRoot(), DIR, "model.json"));
+        modelJson = vm.readFile(string.concat(DIR, "model.json"));
         modelId = vm.parseJsonBytes32(modelJson, ".model_id");
         gateway = makeAddr("gateway");
         registry = new TimeSeriesRegistry(address(this));
@@ -52,7 +54,7 @@ contract TimeSeriesRegistryTest is Test {
     }
 
     function _load(string memory name) internal view returns (Fixture memory f) {
-        string memory json = vm.readFile(string.concat(vm.projectRoot(), DIR, name, ".json"));
+        string memory json = vm.readFile(string.concat(DIR, name, ".json"));
         f.proof = vm.parseJsonBytes(json, ".proof");
         f.instances = vm.parseJsonUintArray(json, ".instances");
     }
