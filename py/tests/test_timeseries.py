@@ -209,6 +209,8 @@ def test_lazy_stream_store_prove_window(tmp_path: Path) -> None:
     "args, message",
     [
         (["ts", "train", "--subsystem", "boiler"], "unknown subsystem 'boiler'"),
+        (["ts", "agreement", "--subsystem", "boiler", "--fault", "0"], "unknown subsystem 'boiler'"),
+        (["ts", "bench", "--subsystem", "boiler", "--steps", "16"], "unknown subsystem 'boiler'"),
         (["ts", "prove", "nothing", "--window", "0", "--workdir", "/tmp/zkalert-ts-empty"], "run `zkalert ts train` first"),
     ],
 )
@@ -217,3 +219,12 @@ def test_cli_mistakes_are_one_line(args: list[str], message: str) -> None:
     assert proc.returncode == 1
     lines = [line for line in proc.stderr.strip().splitlines() if line]
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], proc.stderr
+
+
+def test_reports_per_subsystem_keep_the_reactor_names() -> None:
+    from zkalert.timeseries import agreement, bench
+
+    assert agreement.report_name("reactor") == "agreement.json"
+    assert agreement.report_name("separator") == "agreement-separator.json"
+    assert bench.report_name("reactor") == "bench.json"
+    assert bench.report_name("stripper") == "bench-stripper.json"

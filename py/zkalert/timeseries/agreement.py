@@ -23,6 +23,11 @@ from .store import Store
 from .stream import Operator
 
 
+def report_name(subsystem: str) -> str:
+    """The reactor keeps the original file name; other subsystems get their own file."""
+    return "agreement.json" if subsystem == "reactor" else f"agreement-{subsystem}.json"
+
+
 def run(workspace: Workspace, steps: int, psf: int, faults: list[int], subsystem: str = "reactor", echo: Callable[..., Any] = print) -> dict[str, Any]:
     detector, tc, sc = prepare(workspace, subsystem, steps, psf, echo)
     store = Store(workspace.root / "ts" / "agreement.sqlite")
@@ -56,6 +61,9 @@ def run(workspace: Workspace, steps: int, psf: int, faults: list[int], subsystem
             "float_alarm_rate_before_fault": sum(w.float_alarm for w in pre) / max(len(pre), 1),
             "circuit_alarm_rate_in_fault": sum(w.alarm for w in post) / max(len(post), 1) if fault else None,
             "float_alarm_rate_in_fault": sum(w.float_alarm for w in post) / max(len(post), 1) if fault else None,
+            # Over the whole run: on the normal run (fault 0) this is the false-alarm rate.
+            "circuit_alarm_rate_all": sum(w.alarm for w in windows) / max(len(windows), 1),
+            "float_alarm_rate_all": sum(w.float_alarm for w in windows) / max(len(windows), 1),
             "circuit_first_alarm_window_in_fault": first_alarm([w.alarm for w in post]) if fault else None,
             "float_first_alarm_window_in_fault": first_alarm([w.float_alarm for w in post]) if fault else None,
             "max_abs_t2_difference": max(abs(w.t2 - w.float_t2) for w in windows),
@@ -65,9 +73,16 @@ def run(workspace: Workspace, steps: int, psf: int, faults: list[int], subsystem
         echo(f"  fault {fault:2d}: {agree}/{len(windows)} windows agree; in-fault alarm rate circuit {row['circuit_alarm_rate_in_fault']} float {row['float_alarm_rate_in_fault']}")
         # Written after every run, so an interrupted measurement keeps the runs it finished.
         result = _result(load, subsystem, steps, psf, L, detector.ucl, fault_window, runs, faults, time.perf_counter() - started)
+        result["circuits"] = {kind: _circuit(folder) for kind, folder in (("tc", tc), ("sc", sc))}
         REPORT_DIR.mkdir(parents=True, exist_ok=True)
-        (REPORT_DIR / "agreement.json").write_text(json.dumps(result, indent=2))
+        (REPORT_DIR / report_name(subsystem)).write_text(json.dumps(result, indent=2))
     return result
+
+
+def _circuit(folder: Any) -> dict[str, Any]:
+    """What the measured circuit is (read from its compile record), so the report names it."""
+    info = folder.info
+    return {"n": info.n, "m": info.m, "logrows": info.logrows, "num_rows": info.num_rows, "setup_s": info.setup_s, "pk_bytes": info.pk_bytes, "srs_development_only": info.srs_development_only}
 
 
 def _result(machine_info: dict[str, Any], subsystem: str, steps: int, psf: int, window_steps: int, ucl: float, fault_window: int, runs: list[dict[str, Any]], faults: list[int], elapsed: float) -> dict[str, Any]:

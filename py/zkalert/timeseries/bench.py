@@ -8,7 +8,8 @@ are deployed and each proof is checked by ``eth_call`` (time) and
 ``estimate_gas`` (gas per window = W·TC + SC verification). A second part,
 ``agreement``, runs the circuits' witnesses (the values a proof attests) over
 whole Tennessee Eastman test runs and compares each window's alarm with the
-float EKF. Reports go to ``reports/timeseries/``.
+float EKF. Reports go to ``reports/timeseries/`` (``bench.json`` for the reactor,
+``bench-<subsystem>.json`` for the other subsystems).
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ def run_one(steps: int, psf: int, proofs: int, with_sc: bool, cols: int, subsyst
         result["sc"] = _circuit_row(sc_info, sc)
 
     # Real intervals: TE fault 4 test run from row 96, stored as the operator stores them.
-    store = Store(BENCH_ROOT / f"bench-{steps}-{psf}-{cols}.sqlite")
+    store = Store(BENCH_ROOT / f"bench-{_tag(subsystem)}{steps}-{psf}-{cols}.sqlite")
     stream_name = f"bench-{time.time_ns()}"
     operator = Operator.open(stream_name, detector, tc, sc, store, workspace, echo=lambda *_: None)
     window_steps = detector.config.window_steps
@@ -170,26 +171,35 @@ def machine() -> dict[str, Any]:
     }
 
 
-def run(configs: list[tuple[int, int, int]], proofs: int, echo: Any = print, reuse: bool = False) -> dict[str, Any]:
+def _tag(subsystem: str) -> str:
+    """File-name prefix: none for the reactor (the names its results always had), else the subsystem."""
+    return "" if subsystem == "reactor" else f"{subsystem}-"
+
+
+def report_name(subsystem: str) -> str:
+    return f"bench{'' if subsystem == 'reactor' else '-' + subsystem}.json"
+
+
+def run(configs: list[tuple[int, int, int]], proofs: int, echo: Any = print, reuse: bool = False, subsystem: str = "reactor") -> dict[str, Any]:
     """All configurations, each in a subprocess, one after the other (one prover at a time)."""
     REPORT_DIR.mkdir(parents=True, exist_ok=True)
     if any(cols == 0 for _, _, cols in configs):  # TC inner columns chosen per D, as `zkalert ts compile` does
-        detector = _detector(Workspace.at(BENCH_ROOT), "reactor")
+        detector = _detector(Workspace.at(BENCH_ROOT), subsystem)
         configs = [(d, p, c or resolve_columns(detector, "tc", d, Precision(psf=p)).num_inner_cols) for d, p, c in configs]
     results = []
     for index, (steps, psf, cols) in enumerate(configs):
         with_sc = index == 0 or psf not in {c[1] for c in configs[:index]}
         echo(f"bench: D={steps} PSF={psf} cols={cols} ({proofs} proofs{', with SC' if with_sc else ''}) ...")
-        out = BENCH_ROOT / f"result-{steps}-{psf}-{cols}.json"
+        out = BENCH_ROOT / f"result-{_tag(subsystem)}{steps}-{psf}-{cols}.json"
         if reuse and out.is_file():
             echo("  reusing the result of an earlier run")
             results.append(json.loads(out.read_text()) | {"reused": True})
             continue
-        cmd = [sys.executable, "-m", "zkalert.timeseries.bench", "one", str(steps), str(psf), str(proofs), "1" if with_sc else "0", str(cols), str(out)]
+        cmd = [sys.executable, "-m", "zkalert.timeseries.bench", "one", str(steps), str(psf), str(proofs), "1" if with_sc else "0", str(cols), str(out), subsystem]
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if proc.returncode != 0 or not out.is_file():
             echo(f"  failed: {proc.stderr.strip()[-600:]}")
-            results.append({"steps": steps, "psf": psf, "cols": cols, "error": proc.stderr.strip()[-600:]})
+            results.append({"steps": steps, "psf": psf, "cols": cols, "subsystem": subsystem, "error": proc.stderr.strip()[-600:]})
             continue
         row = json.loads(out.read_text())
         echo(f"  TC logrows {row['tc']['logrows']}, setup {row['tc']['setup_s']:.1f} s, prove {row['tc']['prove_mean_s']:.1f} ± {row['tc']['prove_std_s']:.1f} s, peak RSS {row['peak_rss_bytes'] / 2**30:.2f} GB")
@@ -198,8 +208,8 @@ def run(configs: list[tuple[int, int, int]], proofs: int, echo: Any = print, reu
         _onchain(results, echo)
     except Exception as exc:  # noqa: BLE001 - any failure here must not lose the proving results
         echo(f"  on-chain verification skipped: {exc}")
-    report = {"machine": machine(), "proofs_per_config": proofs, "results": results}
-    (REPORT_DIR / "bench.json").write_text(json.dumps(report, indent=2))
+    report = {"machine": machine(), "subsystem": subsystem, "proofs_per_config": proofs, "results": results}
+    (REPORT_DIR / report_name(subsystem)).write_text(json.dumps(report, indent=2))
     return report
 
 
@@ -264,8 +274,9 @@ def _onchain(results: list[dict[str, Any]], echo: Any) -> None:
 def main(argv: list[str]) -> int:
     if argv and argv[0] == "one":
         steps, psf, proofs, with_sc, cols, out = int(argv[1]), int(argv[2]), int(argv[3]), argv[4] == "1", int(argv[5]), Path(argv[6])
+        subsystem = argv[7] if len(argv) > 7 else "reactor"
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(run_one(steps, psf, proofs, with_sc, cols), indent=2))
+        out.write_text(json.dumps(run_one(steps, psf, proofs, with_sc, cols, subsystem), indent=2))
         return 0
     print(__doc__, file=sys.stderr)
     return 2

@@ -210,6 +210,7 @@ def demo_cmd(
 
 @ts_app.command("bench")
 def bench_cmd(
+    subsystem: SubsystemOpt = "reactor",
     steps: Annotated[list[int], typer.Option("--steps", help="D values (repeatable).")] = [1, 4, 8, 16],  # noqa: B006 - typer needs a literal default
     psf: Annotated[list[int], typer.Option("--psf", help="PSF values (repeatable).")] = [12],  # noqa: B006
     cols: Annotated[int, typer.Option(min=0, max=8, help="EZKL num_inner_cols of the TC circuit; 0: per D, the fewest rows as a power of two.")] = 0,
@@ -217,11 +218,13 @@ def bench_cmd(
     reuse: Annotated[bool, typer.Option(help="Keep results of configurations already measured (build/ts-bench/).")] = False,
 ) -> None:
     """Per D and PSF: setup, proving (mean, std), verification, sizes, peak RSS; writes reports/timeseries/."""
-    from .bench import run
+    from .bench import report_name, run
+    from .ekf import subsystem_columns
     from .report import write_report
 
-    run([(d, p, cols) for p in psf for d in steps], proofs, echo=typer.echo, reuse=reuse)
-    typer.echo(f"report: {write_report()}")
+    subsystem_columns(subsystem)  # a clear error for an unknown subsystem before any work
+    run([(d, p, cols) for p in psf for d in steps], proofs, echo=typer.echo, reuse=reuse, subsystem=subsystem)
+    typer.echo(f"{subsystem}: reports/timeseries/{report_name(subsystem)}; report: {write_report()}")
 
 
 @ts_app.command("cells")
@@ -236,13 +239,16 @@ def cells_cmd(subsystem: SubsystemOpt = "reactor", workdir: WorkdirOpt = None) -
 
 @ts_app.command("agreement")
 def agreement_cmd(
+    subsystem: SubsystemOpt = "reactor",
     steps: StepsOpt = 16,
     psf: PsfOpt = 12,
     faults: Annotated[list[int], typer.Option("--fault", help="TE runs (repeatable; default all 0-21).")] = [],  # noqa: B006
     workdir: WorkdirOpt = None,
 ) -> None:
     """Alarm agreement of the circuits (witness outputs) with the float EKF over whole TE test runs."""
-    from .agreement import run
+    from .agreement import report_name, run
+    from .ekf import subsystem_columns
 
-    result = run(Workspace.at(workdir), steps, psf, faults or list(range(22)), echo=typer.echo)
-    typer.echo(f"agreement {result['agreement']:.4f} over {result['windows']} windows -> reports/timeseries/agreement.json")
+    subsystem_columns(subsystem)  # a clear error for an unknown subsystem before any work
+    result = run(Workspace.at(workdir), steps, psf, faults or list(range(22)), subsystem, echo=typer.echo)
+    typer.echo(f"{subsystem}: agreement {result['agreement']:.4f} over {result['windows']} windows -> reports/timeseries/{report_name(subsystem)}")
