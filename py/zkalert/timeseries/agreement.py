@@ -28,16 +28,30 @@ def report_name(subsystem: str) -> str:
     return "agreement.json" if subsystem == "reactor" else f"agreement-{subsystem}.json"
 
 
-def run(workspace: Workspace, steps: int, psf: int, faults: list[int], subsystem: str = "reactor", echo: Callable[..., Any] = print) -> dict[str, Any]:
+def run(workspace: Workspace, steps: int, psf: int, faults: list[int], subsystem: str = "reactor", echo: Callable[..., Any] = print, reuse: bool = False) -> dict[str, Any]:
     detector, tc, sc = prepare(workspace, subsystem, steps, psf, echo)
     store = Store(workspace.root / "ts" / "agreement.sqlite")
     L = detector.config.window_steps
     fault_window = TE_FAULT_START_ROW // L
+    circuits = {kind: _circuit(folder) for kind, folder in (("tc", tc), ("sc", sc))}
     runs: list[dict[str, Any]] = []
     result: dict[str, Any] = {}
     load = machine()
+    earlier_s, sessions = 0.0, []
+    path = REPORT_DIR / report_name(subsystem)
+    if reuse and path.is_file():
+        old = json.loads(path.read_text())
+        if (old["subsystem"], old["steps"], old["psf"], old["ucl"], old.get("circuits")) == (subsystem, steps, psf, detector.ucl, circuits):
+            runs = [r for r in old["runs"] if r["fault"] in faults]
+            earlier_s, load = old["elapsed_s"], old["machine"]
+            sessions = old.get("sessions") or [{"load_average_at_start": load["load_average_at_start"], "elapsed_s": earlier_s, "faults": [r["fault"] for r in old["runs"]]}]
+            echo(f"  reusing runs {[r['fault'] for r in runs]} of {path.name} (same detector and circuits)")
+        else:
+            echo(f"  {path.name} is for another detector or circuit: measuring every run")
+    session = {"load_average_at_start": machine()["load_average_at_start"], "elapsed_s": 0.0, "faults": []}
+    sessions.append(session)
     started = time.perf_counter()
-    for fault in faults:
+    for fault in (f for f in faults if f not in {r["fault"] for r in runs}):
         name = f"agreement/{subsystem}/d{steps}/psf{psf}/fault-{fault:02d}"
         if name in store.streams():
             store.drop_stream(name)
@@ -72,10 +86,14 @@ def run(workspace: Workspace, steps: int, psf: int, faults: list[int], subsystem
         runs.append(row)
         echo(f"  fault {fault:2d}: {agree}/{len(windows)} windows agree; in-fault alarm rate circuit {row['circuit_alarm_rate_in_fault']} float {row['float_alarm_rate_in_fault']}")
         # Written after every run, so an interrupted measurement keeps the runs it finished.
-        result = _result(load, subsystem, steps, psf, L, detector.ucl, fault_window, runs, faults, time.perf_counter() - started)
-        result["circuits"] = {kind: _circuit(folder) for kind, folder in (("tc", tc), ("sc", sc))}
+        session["elapsed_s"], session["faults"] = time.perf_counter() - started, [*session["faults"], fault]
+        result = _result(load, subsystem, steps, psf, L, detector.ucl, fault_window, runs, faults, earlier_s + session["elapsed_s"])
+        # Each session's load and duration: with --reuse the runs were measured at different times.
+        result["circuits"], result["sessions"] = circuits, sessions
         REPORT_DIR.mkdir(parents=True, exist_ok=True)
         (REPORT_DIR / report_name(subsystem)).write_text(json.dumps(result, indent=2))
+    if not result and runs:  # every requested run reused: the report is unchanged
+        result = json.loads(path.read_text())
     return result
 
 

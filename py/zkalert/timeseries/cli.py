@@ -243,6 +243,7 @@ def agreement_cmd(
     steps: StepsOpt = 16,
     psf: PsfOpt = 12,
     faults: Annotated[list[int], typer.Option("--fault", help="TE runs (repeatable; default all 0-21).")] = [],  # noqa: B006
+    reuse: Annotated[bool, typer.Option(help="Keep the runs already in this subsystem's report when its detector and circuits are unchanged; measure only the others.")] = False,
     workdir: WorkdirOpt = None,
 ) -> None:
     """Alarm agreement of the circuits (witness outputs) with the float EKF over whole TE test runs."""
@@ -250,5 +251,5 @@ def agreement_cmd(
     from .ekf import subsystem_columns
 
     subsystem_columns(subsystem)  # a clear error for an unknown subsystem before any work
-    result = run(Workspace.at(workdir), steps, psf, faults or list(range(22)), subsystem, echo=typer.echo)
+    result = run(Workspace.at(workdir), steps, psf, faults or list(range(22)), subsystem, echo=typer.echo, reuse=reuse)
     typer.echo(f"{subsystem}: agreement {result['agreement']:.4f} over {result['windows']} windows -> reports/timeseries/{report_name(subsystem)}")

@@ -1,4 +1,4 @@
-"""reports/timeseries/README.md (+ prove_time.png) from bench.json, agreement.json and demo.json."""
+"""reports/timeseries/README.md (+ prove_time.png) from bench.json, agreement*.json and demo.json."""
 
 from __future__ import annotations
 
@@ -123,10 +123,82 @@ def write_report() -> Path:
             first = "-" if r["fault"] == 0 else f"{r['circuit_first_alarm_window_in_fault']} / {r['float_first_alarm_window_in_fault']}"
             lines.append(f"| d{r['fault']:02d} | {r['windows']} | {r['agree']} | {r['krc_ok']} | {r['svd_ok']} | {r['circuit_alarm_rate_before_fault']:.2f} / {r['float_alarm_rate_before_fault']:.2f} | {in_fault} | {first} | {r['max_abs_t2_difference']:.3f} |")
         lines += [""]
+    others = {s: a for s in OTHER_SUBSYSTEMS if (a := _load(f"agreement-{s}.json"))}
+    if others:
+        lines += _other_subsystems(others, agreement)
     path = REPORT_DIR / "README.md"
     REPORT_DIR.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+OTHER_SUBSYSTEMS = ("separator", "stripper")
+FALSE_ALARM_FLAG = 0.05  # flagged above 5x the 1% the UCL (99th percentile of training windows) is set for
+
+
+def _rate(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def _sessions(a: dict[str, Any]) -> str:
+    """Load average at the start of each measuring session (runs kept with --reuse were measured earlier)."""
+    sessions = a.get("sessions") or []
+    if len(sessions) < 2:
+        return ", ".join(f"{x:.1f}" for x in a["machine"]["load_average_at_start"])
+    return "; ".join(f"{', '.join(f'{x:.1f}' for x in s['load_average_at_start'])} ({', '.join(f'd{f:02d}' for f in s['faults'])}: {s['elapsed_s'] / 60:.0f} min)" for s in sessions)
+
+
+def _other_subsystems(others: dict[str, dict[str, Any]], reactor: dict[str, Any] | None) -> list[str]:
+    """``zkalert ts agreement --subsystem S`` for the subsystems other than the reactor."""
+    reactor_normal = next((r for r in reactor["runs"] if r["fault"] == 0), None) if reactor else None
+    lines = ["## Other subsystems", "",
+             ("Each subsystem has its own EKF (`zkalert ts train --subsystem S`, default settings), its own TC and SC circuits (`zkalert ts compile --subsystem S`) "
+              "and its own agreement file (`agreement-S.json`, from `zkalert ts agreement --subsystem S`). Measured on a subset of the TE runs; circuit alarms are the "
+              "SC witness outputs, as above. The false-alarm rate is the share of alarmed windows over the whole normal run d00; the UCL is the 99th percentile "
+              "of the training run's window T², so about 0.01 is what a calibrated detector gives."
+              + (f" The reactor's file records d00 before window {reactor['fault_starts_at_window']} only: {reactor_normal['circuit_alarm_rate_before_fault']:.2f} (circuit) / {reactor_normal['float_alarm_rate_before_fault']:.2f} (float)."
+                 if reactor_normal else "")), "",
+             "| subsystem | n, m | UCL | TC logrows (rows) | SC logrows | runs measured | windows | agreement | KRC ok (runs) | SVD ok (runs) | false alarms on d00 (circuit / float) | 1/5/15-min load at start | duration |",
+             "| --- | --- | ---: | --- | ---: | --- | ---: | ---: | --- | --- | --- | --- | ---: |"]
+    for name, a in others.items():
+        runs = a["runs"]
+        normal = next((r for r in runs if r["fault"] == 0), None)
+        tc, sc = a.get("circuits", {}).get("tc"), a.get("circuits", {}).get("sc")
+        dims = f"{tc['n']}, {tc['m']}" if tc else "-"
+        tc_size = f"{tc['logrows']} ({tc['num_rows']:,})" if tc else "-"
+        false_alarms = f"{normal['circuit_alarm_rate_all']:.3f} / {normal['float_alarm_rate_all']:.3f}" if normal and "circuit_alarm_rate_all" in normal else "-"
+        measured = ", ".join(f"d{r['fault']:02d}" for r in runs) + ("" if a.get("complete", True) else " (stopped early)")
+        lines.append(f"| {name} | {dims} | {a['ucl']:.2f} | {tc_size} | {sc['logrows'] if sc else '-'} | {measured} | {a['windows']} | **{a['agreement']:.2%}** | "
+                     f"{sum(r['krc_ok'] for r in runs)}/{len(runs)} | {sum(r['svd_ok'] for r in runs)}/{len(runs)} | {false_alarms} | {_sessions(a)} | {a['elapsed_s'] / 60:.0f} min |")
+    lines.append("")
+    reactor_runs = {r["fault"]: r for r in reactor["runs"]} if reactor else {}
+    for name, a in others.items():
+        lines += [f"### {name.capitalize()}", "",
+                  "| run | windows | agree | KRC ok | SVD ok | alarms before fault (circuit / float) | alarms in fault (circuit / float) | first alarm window in fault (circuit / float) | reactor on this run: alarms in fault, first alarm (circuit) | max abs T² diff |",
+                  "| ---: | ---: | ---: | --- | --- | --- | --- | --- | --- | ---: |"]
+        for r in a["runs"]:
+            in_fault = "-" if r["circuit_alarm_rate_in_fault"] is None else f"{r['circuit_alarm_rate_in_fault']:.2f} / {r['float_alarm_rate_in_fault']:.2f}"
+            first = "-" if r["fault"] == 0 else f"{r['circuit_first_alarm_window_in_fault']} / {r['float_first_alarm_window_in_fault']}"
+            ref = reactor_runs.get(r["fault"])
+            ref_text = "-" if ref is None or r["fault"] == 0 else f"{_rate(ref['circuit_alarm_rate_in_fault'])}, {ref['circuit_first_alarm_window_in_fault']}"
+            lines.append(f"| d{r['fault']:02d} | {r['windows']} | {r['agree']} | {r['krc_ok']} | {r['svd_ok']} | {r['circuit_alarm_rate_before_fault']:.2f} / {r['float_alarm_rate_before_fault']:.2f} | {in_fault} | {first} | {ref_text} | {r['max_abs_t2_difference']:.3f} |")
+        disagreements = [f"d{r['fault']:02d} window {d['window']} (T² {d['t2']:.2f} circuit, {d['float_t2']:.2f} float, UCL {d['ucl']:.2f})" for r in a["runs"] for d in r["disagreements"]]
+        if disagreements:
+            lines += ["", f"Windows where circuit and float disagree: {'; '.join(disagreements)}."]
+        short = []
+        normal = next((r for r in a["runs"] if r["fault"] == 0 and "circuit_alarm_rate_all" in r), None)
+        if normal and normal["circuit_alarm_rate_all"] > FALSE_ALARM_FLAG:
+            short.append(f"the detector alarms on {normal['circuit_alarm_rate_all']:.1%} of the normal run's windows (float {normal['float_alarm_rate_all']:.1%}), above the 1% its UCL (99th percentile of the training run's windows) is set for")
+        if a["agreement"] < TARGETS["agreement"]:
+            short.append(f"agreement {a['agreement']:.2%} is below the {TARGETS['agreement']:.0%} target")
+        silent = [f"d{r['fault']:02d}" for r in a["runs"] if r["fault"] and not r["circuit_alarm_rate_in_fault"]]
+        if silent:
+            short.append(f"the circuit raises no alarm in the fault period of {', '.join(silent)}")
+        failed = [f"d{r['fault']:02d}" for r in a["runs"] if not (r["krc_ok"] and r["svd_ok"])]
+        if failed:
+            short.append(f"KRC or SVD checks fail on honest intervals of {', '.join(failed)}")
+        lines += ["", f"Short: {'; '.join(short)}." if short else f"No shortfall on these runs: agreement ≥ 99%, every check passes, every fault run alarms in its fault period, false alarms on d00 ≤ {FALSE_ALARM_FLAG:.0%}.", ""]
+    return lines
 
 
 def _before_after(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
