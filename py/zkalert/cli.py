@@ -250,7 +250,7 @@ def alerts_cmd(
     """List the recorded alerts from the chain's events and check every hash chain."""
     from .chain import Deployment, connect, stream_id
     from .cli_services import AlertFilters, select_alerts
-    from .log import check_chain, fetch_alerts
+    from .log import check_chain, fetch_alerts, without_orphans
 
     w3 = connect(_rpc(rpc_url_opt))
     deployment = Deployment.load(w3.eth.chain_id)
@@ -260,8 +260,7 @@ def alerts_cmd(
     entries = fetch_alerts(registry, from_block=start, to_block=to_block, stream=stream_id(stream) if stream else None)
     checks = check_chain(registry, entries, complete_history=start <= deployment.block and to_block is None)
     intact = all(c.ok for c in checks)
-    orphans = [o for c in checks for o in c.orphans]
-    entries = [e for e in entries if not any(e is o for o in orphans)]
+    entries = without_orphans(entries, checks)
     shown = select_alerts(w3, entries, filters)
     if export_receipts is not None:
         from .receipts import build_receipts, write_receipts

@@ -157,6 +157,12 @@ def check_chain(registry: Contract, entries: list[AlertEntry], complete_history:
     return results
 
 
+def without_orphans(entries: list[AlertEntry], checks: list[StreamCheck]) -> list[AlertEntry]:
+    """``entries`` minus the orphan events ``check_chain`` set aside, in their original order."""
+    orphan_ids = {id(o) for c in checks for o in c.orphans}
+    return [e for e in entries if id(e) not in orphan_ids] if orphan_ids else entries
+
+
 def _fold(entries: list[AlertEntry], onchain_head: str, onchain_count: int, complete_history: bool) -> tuple[list[str], str]:
     problems: list[str] = []
     head = entries[0].prev_hash if not complete_history else "0x" + ZERO32.hex()

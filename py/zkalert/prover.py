@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import resource
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -69,10 +69,12 @@ class ProvenWindow:
         return self.instances[self.windows]
 
     @classmethod
-    def from_proof_file(cls, path: Path, float_score: float = float("nan"), witness_s: float = 0.0, prove_s: float = 0.0) -> ProvenWindow:
+    def from_proof_file(
+        cls, path: Path, float_score: float = float("nan"), witness_s: float = 0.0, prove_s: float = 0.0, prove_cpu_s: float = 0.0
+    ) -> ProvenWindow:
         data = json.loads(path.read_text())
         instances = tuple(felt_hex_to_int(f) for group in data["instances"] for f in group)
-        return cls(path, bytes.fromhex(data["hex_proof"].removeprefix("0x")), instances, float_score, witness_s, prove_s)
+        return cls(path, bytes.fromhex(data["hex_proof"].removeprefix("0x")), instances, float_score, witness_s, prove_s, prove_cpu_s)
 
 
 @dataclass(frozen=True)
@@ -140,8 +142,7 @@ class Prover:
         started = time.perf_counter()
         ezkl.prove(str(witness_path), str(self.workspace.compiled), str(self.workspace.pk), str(proof_path), srs_path=self.info.srs_path)
         prove_s = time.perf_counter() - started
-        proven = ProvenWindow.from_proof_file(proof_path, float_score, witness_s, prove_s)
-        return replace(proven, prove_cpu_s=_process_cpu_s() - cpu_started)
+        return ProvenWindow.from_proof_file(proof_path, float_score, witness_s, prove_s, _process_cpu_s() - cpu_started)
 
     def statement_instances(self, scaled_window: np.ndarray, name: str) -> tuple[int, ...]:
         """The public instances a proof of this window would carry (witness only, no proof)."""

@@ -44,7 +44,7 @@ from .circuit import CircuitInfo
 from .config import ANVIL_KEY_0, PROJECT_ROOT, Workspace
 from .errors import ZkAlertError
 from .faults import Anvil, RpcProxy, free_port, kill_process
-from .log import check_chain, fetch_alerts
+from .log import check_chain, fetch_alerts, without_orphans
 from .outbox import Outbox, statement_of
 from .soakplan import prove_cached, soak_windows
 from .toolchain import tool
@@ -357,7 +357,7 @@ def _verify(anvil: Anvil, deployment: Deployment, plan: list[Any], outboxes: dic
     # with alertHashAt) are reported as orphans of the node's event index, never counted.
     checks = check_chain(registry, all_entries)
     orphans = [o for c in checks for o in c.orphans]
-    entries = [e for e in all_entries if not any(e is o for o in orphans)]
+    entries = without_orphans(all_entries, checks)
     on_chain = Counter(statement_of(e.model_id, int(e.input_commitment, 16), e.score) for e in entries)
     by_stream: dict[str, list[bytes]] = {}
     for e in entries:

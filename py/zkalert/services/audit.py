@@ -41,7 +41,7 @@ from web3 import Web3
 
 from ..chain import Deployment, verifier_eth_call
 from ..errors import ZkAlertError
-from ..log import LOG_CHUNK_BLOCKS, check_chain, fetch_alerts
+from ..log import LOG_CHUNK_BLOCKS, check_chain, fetch_alerts, without_orphans
 from ..windowlog import WindowLogDeployment, check_window_chain, fetch_windows
 from .client import UtilityClient, UtilityError
 
@@ -241,8 +241,7 @@ def run_audit(
     window_check = window_checks[0] if window_checks else None
     alert_check = alert_checks[0] if alert_checks else None
     orphans = alert_check.orphans if alert_check else []
-    if orphans:  # events the registry's storage does not hold: reported, never audited as alerts
-        alerts = [a for a in alerts if not any(a is o for o in orphans)]
+    alerts = without_orphans(alerts, alert_checks)  # events the registry's storage does not hold: reported, never audited
 
     # --- key invariance
     model_ids = sorted({w.model_id for w in windows} | {a.model_id for a in alerts})

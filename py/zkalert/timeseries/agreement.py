@@ -36,7 +36,7 @@ def run(workspace: Workspace, steps: int, psf: int, faults: list[int], subsystem
     circuits = {kind: _circuit(folder) for kind, folder in (("tc", tc), ("sc", sc))}
     runs: list[dict[str, Any]] = []
     result: dict[str, Any] = {}
-    load = machine()
+    load = now = machine()
     earlier_s, sessions = 0.0, []
     path = REPORT_DIR / report_name(subsystem)
     if reuse and path.is_file():
@@ -48,7 +48,7 @@ def run(workspace: Workspace, steps: int, psf: int, faults: list[int], subsystem
             echo(f"  reusing runs {[r['fault'] for r in runs]} of {path.name} (same detector and circuits)")
         else:
             echo(f"  {path.name} is for another detector or circuit: measuring every run")
-    session = {"load_average_at_start": machine()["load_average_at_start"], "elapsed_s": 0.0, "faults": []}
+    session = {"load_average_at_start": now["load_average_at_start"], "elapsed_s": 0.0, "faults": []}
     sessions.append(session)
     started = time.perf_counter()
     for fault in (f for f in faults if f not in {r["fault"] for r in runs}):
@@ -91,7 +91,7 @@ def run(workspace: Workspace, steps: int, psf: int, faults: list[int], subsystem
         # Each session's load and duration: with --reuse the runs were measured at different times.
         result["circuits"], result["sessions"] = circuits, sessions
         REPORT_DIR.mkdir(parents=True, exist_ok=True)
-        (REPORT_DIR / report_name(subsystem)).write_text(json.dumps(result, indent=2))
+        path.write_text(json.dumps(result, indent=2))
     if not result and runs:  # every requested run reused: the report is unchanged
         result = json.loads(path.read_text())
     return result
