@@ -82,6 +82,7 @@ anvil-stop:
 # Regenerate the committed proof fixture and its verifier (contracts/generated/FixtureVerifier.sol).
 fixtures: setup
 	$(PY) -m zkalert.fixtures
+	$(PY) -m zkalert.fixtures kzg
 	$(PY) -m zkalert.attackfixtures
 
 snapshot:

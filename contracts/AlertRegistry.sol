@@ -11,12 +11,13 @@ contract AlertRegistry is IAlertRegistry {
     uint256 internal constant FIELD_MODULUS =
         21888242871839275222246405745257275088548364400416034343698204186575808495617;
 
-    /// @dev Storage form of {IAlertRegistry.Model}: verifier, windowsPerProof and registeredAt
-    /// share one slot, so a submission reads two slots rather than three.
+    /// @dev Storage form of {IAlertRegistry.Model}: verifier, windowsPerProof, registeredAt and the
+    /// commitment scheme share one slot, so a submission reads two slots rather than three.
     struct ModelRecord {
         address verifier;
         uint32 windowsPerProof;
-        uint64 registeredAt;
+        uint56 registeredAt;
+        CommitmentScheme commitment;
         uint256 threshold;
     }
 
@@ -61,10 +62,13 @@ contract AlertRegistry is IAlertRegistry {
     }
 
     /// @inheritdoc IAlertRegistry
-    function registerModel(bytes32 modelId, address verifier, uint256 threshold, uint32 windowsPerProof)
-        external
-        onlyOwner
-    {
+    function registerModel(
+        bytes32 modelId,
+        address verifier,
+        uint256 threshold,
+        uint32 windowsPerProof,
+        CommitmentScheme commitment
+    ) external onlyOwner {
         if (modelId == bytes32(0)) revert AlertRegistryInvalidModelId(modelId);
         // code.length is also 0 for address(0)
         if (verifier.code.length == 0) revert AlertRegistryInvalidVerifier(verifier);
@@ -80,10 +84,12 @@ contract AlertRegistry is IAlertRegistry {
         _models[modelId] = ModelRecord({
             verifier: verifier,
             windowsPerProof: windowsPerProof,
-            registeredAt: uint64(block.number),
+            // forge-lint: disable-next-line(unsafe-typecast)
+            registeredAt: uint56(block.number),
+            commitment: commitment,
             threshold: threshold
         });
-        emit ModelRegistered(modelId, verifier, threshold, windowsPerProof);
+        emit ModelRegistered(modelId, verifier, threshold, windowsPerProof, commitment);
     }
 
     /// @inheritdoc IAlertRegistry
@@ -114,13 +120,7 @@ contract AlertRegistry is IAlertRegistry {
         ModelRecord memory record = _models[modelId];
         if (record.verifier == address(0)) revert AlertRegistryUnknownModel(modelId);
 
-        uint256 windows = record.windowsPerProof;
-        if (instances.length != 2 * windows) {
-            revert AlertRegistryInstanceCount(2 * windows, instances.length);
-        }
-        for (uint256 i; i < instances.length; ++i) {
-            if (instances[i] >= FIELD_MODULUS) revert AlertRegistryInstanceOutOfField(i, instances[i]);
-        }
+        (uint256[] memory commitments, uint256[] calldata scores) = _splitInstances(record, proof, instances);
 
         Stream memory stream = _streams[streamId];
         if (stream.gateway != address(0) && stream.gateway != msg.sender) {
@@ -130,22 +130,81 @@ contract AlertRegistry is IAlertRegistry {
 
         // Cheap rejection of replays before paying for verification; duplicates inside this batch
         // are caught again when the statements are written below.
-        for (uint256 i; i < windows; ++i) {
-            bytes32 statement = _statementOf(modelId, instances[i], instances[windows + i]);
+        for (uint256 i; i < scores.length; ++i) {
+            bytes32 statement = _statementOf(modelId, commitments[i], scores[i]);
             if (_statements[statement] != bytes32(0)) revert AlertRegistryReplay(statement);
         }
 
         if (!_verify(record.verifier, proof, instances)) revert AlertRegistryInvalidProof(modelId);
 
-        newHead = stream.head;
-        uint64 seq = stream.count;
-        for (uint256 i; i < windows; ++i) {
-            newHead =
-                _recordWindow(streamId, modelId, record.threshold, newHead, seq, instances[i], instances[windows + i]);
+        newHead = _appendWindows(streamId, modelId, record.threshold, stream.head, stream.count, commitments, scores);
+    }
+
+    /// @dev Appends the verified windows in order and stores the stream's new head and count; the
+    /// first alert binds the stream to its submitter (a bound stream keeps its gateway).
+    function _appendWindows(
+        bytes32 streamId,
+        bytes32 modelId,
+        uint256 threshold,
+        bytes32 head_,
+        uint64 seq,
+        uint256[] memory commitments,
+        uint256[] calldata scores
+    ) private returns (bytes32 newHead) {
+        newHead = head_;
+        for (uint256 i; i < scores.length; ++i) {
+            newHead = _recordWindow(streamId, modelId, threshold, newHead, seq, commitments[i], scores[i]);
             ++seq;
         }
-        // the first alert binds the stream to its submitter (a bound stream keeps its gateway)
         _streams[streamId] = Stream({head: newHead, count: seq, gateway: msg.sender});
+    }
+
+    /// @dev Checks the instances against the model and splits the statement into each window's
+    /// input commitment and score. Scores are the last B instances under both schemes.
+    function _splitInstances(ModelRecord memory record, bytes calldata proof, uint256[] calldata instances)
+        private
+        pure
+        returns (uint256[] memory commitments, uint256[] calldata scores)
+    {
+        uint256 windows = record.windowsPerProof;
+        bool kzg = record.commitment == CommitmentScheme.Kzg;
+        uint256 expected = kzg ? windows : 2 * windows;
+        if (instances.length != expected) revert AlertRegistryInstanceCount(expected, instances.length);
+        for (uint256 i; i < instances.length; ++i) {
+            if (instances[i] >= FIELD_MODULUS) revert AlertRegistryInstanceOutOfField(i, instances[i]);
+        }
+        scores = instances[expected - windows:];
+        commitments = kzg ? _kzgCommitments(proof, windows) : _poseidonCommitments(instances, windows);
+    }
+
+    /// @dev Window i's input commitment under {CommitmentScheme.Kzg}: keccak256 of the proof's i-th
+    /// G1 point. EZKL writes the commitments of the unblinded input columns first, in input order,
+    /// each as 32-byte big-endian x then y; the verifier checks the proof against exactly these
+    /// points, so they are bound to the proven windows.
+    function _kzgCommitments(bytes calldata proof, uint256 windows)
+        private
+        pure
+        returns (uint256[] memory commitments)
+    {
+        if (proof.length < 64 * windows) {
+            revert AlertRegistryProofTooShort(64 * windows, proof.length);
+        }
+        commitments = new uint256[](windows);
+        for (uint256 i; i < windows; ++i) {
+            commitments[i] = uint256(keccak256(proof[64 * i:64 * i + 64]));
+        }
+    }
+
+    /// @dev Under {CommitmentScheme.Poseidon} the first B instances are the windows' commitments.
+    function _poseidonCommitments(uint256[] calldata instances, uint256 windows)
+        private
+        pure
+        returns (uint256[] memory commitments)
+    {
+        commitments = new uint256[](windows);
+        for (uint256 i; i < windows; ++i) {
+            commitments[i] = instances[i];
+        }
     }
 
     /// @dev True only when the verifier returns exactly `true`. STATICCALL: a verifier cannot
@@ -196,7 +255,8 @@ contract AlertRegistry is IAlertRegistry {
             verifier: record.verifier,
             threshold: record.threshold,
             windowsPerProof: record.windowsPerProof,
-            registeredAt: record.registeredAt
+            registeredAt: record.registeredAt,
+            commitment: record.commitment
         });
     }
 
@@ -244,7 +304,7 @@ contract AlertRegistry is IAlertRegistry {
 
     /// @inheritdoc IAlertRegistry
     function version() external pure returns (string memory) {
-        return "0.2.0";
+        return "0.3.0";
     }
 
     function _statementOf(bytes32 modelId, uint256 inputCommitment, uint256 score) private pure returns (bytes32) {

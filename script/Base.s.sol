@@ -16,6 +16,8 @@ abstract contract BaseScript is Script {
     error DeployRegistryNotFound(address registry);
     /// @notice The broadcaster cannot register models on REGISTRY.
     error DeployNotRegistryOwner(address registry, address owner, address broadcaster);
+    /// @notice COMMITMENT is neither "poseidon" nor "kzg".
+    error DeployUnknownCommitment(string commitment);
     /// @notice The artifact's text has no "abi" array.
     error DeployAbiNotFound(string artifactPath);
 
@@ -40,9 +42,11 @@ abstract contract BaseScript is Script {
         bytes32 modelId;
         uint256 threshold;
         uint32 windowsPerProof;
+        IAlertRegistry.CommitmentScheme commitment;
     }
 
-    /// @dev VERIFIER_ARTIFACT ("File.sol:Contract"), MODEL_ID, THRESHOLD, WINDOWS_PER_PROOF (default 1).
+    /// @dev VERIFIER_ARTIFACT ("File.sol:Contract"), MODEL_ID, THRESHOLD, WINDOWS_PER_PROOF (default 1),
+    /// COMMITMENT ("poseidon", the default, or "kzg").
     function _modelConfigFromEnv() internal view returns (ModelConfig memory config) {
         config.verifierArtifact = vm.envString("VERIFIER_ARTIFACT");
         config.modelId = vm.envBytes32("MODEL_ID");
@@ -51,6 +55,14 @@ abstract contract BaseScript is Script {
         if (windowsPerProof > type(uint32).max) revert DeployWindowsPerProofTooLarge(windowsPerProof);
         // forge-lint: disable-next-line(unsafe-typecast)
         config.windowsPerProof = uint32(windowsPerProof);
+        string memory commitment = vm.envOr("COMMITMENT", string("poseidon"));
+        if (keccak256(bytes(commitment)) == keccak256("poseidon")) {
+            config.commitment = IAlertRegistry.CommitmentScheme.Poseidon;
+        } else if (keccak256(bytes(commitment)) == keccak256("kzg")) {
+            config.commitment = IAlertRegistry.CommitmentScheme.Kzg;
+        } else {
+            revert DeployUnknownCommitment(commitment);
+        }
     }
 
     /// @dev Must run inside `broadcast`: the verifier is created by the broadcaster.
@@ -59,7 +71,7 @@ abstract contract BaseScript is Script {
         returns (address verifier)
     {
         verifier = vm.deployCode(config.verifierArtifact);
-        registry.registerModel(config.modelId, verifier, config.threshold, config.windowsPerProof);
+        registry.registerModel(config.modelId, verifier, config.threshold, config.windowsPerProof, config.commitment);
     }
 
     // ------------------------------------------------------------ deployments/<chainid>/
@@ -98,6 +110,9 @@ abstract contract BaseScript is Script {
         vm.serializeString(key, "verifier_artifact", config.verifierArtifact);
         vm.serializeUint(key, "threshold", config.threshold);
         vm.serializeUint(key, "windows_per_proof", config.windowsPerProof);
+        vm.serializeString(
+            key, "commitment", config.commitment == IAlertRegistry.CommitmentScheme.Kzg ? "kzg" : "poseidon"
+        );
         string memory json = vm.serializeUint(key, "chain_id", block.chainid);
 
         string memory dir = string.concat(_deploymentsDir(), "/models");

@@ -11,7 +11,7 @@ import {AlertRegistry} from "../contracts/AlertRegistry.sol";
 ///   GATEWAY            gateway to allow (default: the broadcaster)
 ///   VERIFIER_ARTIFACT  e.g. "DetectorVerifier.sol:DetectorVerifier"; when set, also deploys it and
 ///                      registers it with MODEL_ID (bytes32), THRESHOLD (uint), WINDOWS_PER_PROOF
-///                      (uint, default 1)
+///                      (uint, default 1) and COMMITMENT ("poseidon", default, or "kzg")
 /// Usage: forge script script/DeployAlertRegistry.s.sol --rpc-url $RPC_URL --broadcast
 contract DeployAlertRegistry is BaseScript {
     function run() external broadcast returns (AlertRegistry registry, address verifier) {

@@ -12,6 +12,7 @@ import {IAlertRegistry} from "../contracts/interfaces/IAlertRegistry.sol";
 ///   MODEL_ID           bytes32
 ///   THRESHOLD          uint, in the circuit's fixed-point units
 ///   WINDOWS_PER_PROOF  uint (default 1)
+///   COMMITMENT         "poseidon" (default) or "kzg": how the circuit commits to each window
 ///   PRIVATE_KEY        broadcaster key (default: anvil account 0)
 ///   GATEWAY            optional: also allow this gateway
 /// Usage: forge script script/RegisterModel.s.sol --rpc-url $RPC_URL --broadcast

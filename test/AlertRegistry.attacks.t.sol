@@ -54,8 +54,20 @@ contract AlertRegistryAttacksTest is Test {
         foreignVerifier = IHalo2Verifier(vm.deployCode("ForeignVerifier.sol:ForeignVerifier"));
 
         vm.startPrank(owner);
-        registry.registerModel(alertFixture.modelId, address(fixtureVerifier), alertFixture.threshold, 1);
-        registry.registerModel(foreignFixture.modelId, address(foreignVerifier), foreignFixture.threshold, 1);
+        registry.registerModel(
+            alertFixture.modelId,
+            address(fixtureVerifier),
+            alertFixture.threshold,
+            1,
+            IAlertRegistry.CommitmentScheme.Poseidon
+        );
+        registry.registerModel(
+            foreignFixture.modelId,
+            address(foreignVerifier),
+            foreignFixture.threshold,
+            1,
+            IAlertRegistry.CommitmentScheme.Poseidon
+        );
         registry.setGateway(gateway, true);
         registry.setGateway(rival, true);
         vm.stopPrank();
@@ -385,7 +397,13 @@ contract AlertRegistryAttacksTest is Test {
     function test_RevertWhen_proofIsForAnUnregisteredVerifier() public {
         AlertRegistry fresh = new AlertRegistry(owner);
         vm.startPrank(owner);
-        fresh.registerModel(alertFixture.modelId, address(fixtureVerifier), alertFixture.threshold, 1);
+        fresh.registerModel(
+            alertFixture.modelId,
+            address(fixtureVerifier),
+            alertFixture.threshold,
+            1,
+            IAlertRegistry.CommitmentScheme.Poseidon
+        );
         fresh.setGateway(gateway, true);
         vm.stopPrank();
 
@@ -405,7 +423,7 @@ contract AlertRegistryAttacksTest is Test {
             abi.encodeWithSelector(IAlertRegistry.AlertRegistryVerifierInUse.selector, copy, alertFixture.modelId)
         );
         vm.prank(owner);
-        registry.registerModel(otherId, copy, 0, 1);
+        registry.registerModel(otherId, copy, 0, 1, IAlertRegistry.CommitmentScheme.Poseidon);
         assertEq(registry.model(otherId).verifier, address(0), "registered");
     }
 
@@ -559,7 +577,7 @@ contract AlertRegistryAdministrationTest is Test {
         registry = new AlertRegistry(owner);
         verifier = new MockHalo2Verifier();
         vm.startPrank(owner);
-        registry.registerModel(MODEL, address(verifier), 1_000, 1);
+        registry.registerModel(MODEL, address(verifier), 1_000, 1, IAlertRegistry.CommitmentScheme.Poseidon);
         registry.setGateway(gateway, true);
         registry.setGateway(rival, true);
         vm.stopPrank();
@@ -582,7 +600,7 @@ contract AlertRegistryAdministrationTest is Test {
 
         vm.expectRevert(abi.encodeWithSelector(unauthorized, caller));
         vm.prank(caller);
-        registry.registerModel(keccak256("model/new"), newVerifier, 1, 1);
+        registry.registerModel(keccak256("model/new"), newVerifier, 1, 1, IAlertRegistry.CommitmentScheme.Poseidon);
 
         vm.expectRevert(abi.encodeWithSelector(unauthorized, caller));
         vm.prank(caller);
@@ -621,7 +639,7 @@ contract AlertRegistryAdministrationTest is Test {
         address newVerifier = address(new MockHalo2Verifier());
         vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInvalidModelId.selector, bytes32(0)));
         vm.prank(owner);
-        registry.registerModel(bytes32(0), newVerifier, 1, 1);
+        registry.registerModel(bytes32(0), newVerifier, 1, 1, IAlertRegistry.CommitmentScheme.Poseidon);
     }
 
     // ============================================================ stream binding
@@ -667,7 +685,7 @@ contract AlertRegistryAdministrationTest is Test {
         ReentrantVerifier reentrant = new ReentrantVerifier(registry);
         bytes32 modelId = keccak256("model/reentrant");
         vm.prank(owner);
-        registry.registerModel(modelId, address(reentrant), 1_000, 1);
+        registry.registerModel(modelId, address(reentrant), 1_000, 1, IAlertRegistry.CommitmentScheme.Poseidon);
 
         // STATICCALL: the nested submitAlert cannot write, so the verifier says no
         vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInvalidProof.selector, modelId));
@@ -683,7 +701,7 @@ contract AlertRegistryAdministrationTest is Test {
             address sloppy = address(new SloppyVerifier(answers[i][0], answers[i][1]));
             bytes32 modelId = keccak256(abi.encode("model/sloppy", i));
             vm.prank(owner);
-            registry.registerModel(modelId, sloppy, 1_000, 1);
+            registry.registerModel(modelId, sloppy, 1_000, 1, IAlertRegistry.CommitmentScheme.Poseidon);
 
             vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInvalidProof.selector, modelId));
             vm.prank(gateway);

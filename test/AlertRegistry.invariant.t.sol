@@ -313,8 +313,10 @@ contract AlertRegistryInvariantTest is Test {
         handler = new AlertRegistryHandler(registry, verifier, owner, gateways);
 
         vm.startPrank(owner);
-        registry.registerModel(handler.MODEL_1(), address(verifier), 1_000, 1);
-        registry.registerModel(handler.MODEL_3(), address(verifier3), 1_000, 3);
+        registry.registerModel(handler.MODEL_1(), address(verifier), 1_000, 1, IAlertRegistry.CommitmentScheme.Poseidon);
+        registry.registerModel(
+            handler.MODEL_3(), address(verifier3), 1_000, 3, IAlertRegistry.CommitmentScheme.Poseidon
+        );
         registry.setGateway(gateways[0], true);
         registry.setGateway(gateways[1], true);
         vm.stopPrank();

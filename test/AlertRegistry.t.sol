@@ -35,8 +35,8 @@ contract AlertRegistryTest is Test {
         verifier3 = new MockHalo2Verifier();
 
         vm.startPrank(owner);
-        registry.registerModel(MODEL_1, address(verifier), THRESHOLD, 1);
-        registry.registerModel(MODEL_3, address(verifier3), THRESHOLD, 3);
+        registry.registerModel(MODEL_1, address(verifier), THRESHOLD, 1, IAlertRegistry.CommitmentScheme.Poseidon);
+        registry.registerModel(MODEL_3, address(verifier3), THRESHOLD, 3, IAlertRegistry.CommitmentScheme.Poseidon);
         registry.setGateway(gateway, true);
         vm.stopPrank();
     }
@@ -115,9 +115,11 @@ contract AlertRegistryTest is Test {
         MockHalo2Verifier newVerifier = new MockHalo2Verifier();
         vm.roll(4242);
         vm.expectEmit(address(registry));
-        emit IAlertRegistry.ModelRegistered(modelId, address(newVerifier), 77, 8);
+        emit IAlertRegistry.ModelRegistered(
+            modelId, address(newVerifier), 77, 8, IAlertRegistry.CommitmentScheme.Poseidon
+        );
         vm.prank(owner);
-        registry.registerModel(modelId, address(newVerifier), 77, 8);
+        registry.registerModel(modelId, address(newVerifier), 77, 8, IAlertRegistry.CommitmentScheme.Poseidon);
 
         IAlertRegistry.Model memory stored = registry.model(modelId);
         assertEq(stored.verifier, address(newVerifier));
@@ -137,32 +139,40 @@ contract AlertRegistryTest is Test {
     function test_RevertWhen_registerModelCallerNotOwner() public {
         vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryUnauthorized.selector, gateway));
         vm.prank(gateway);
-        registry.registerModel(keccak256("model/new"), address(verifier), THRESHOLD, 1);
+        registry.registerModel(
+            keccak256("model/new"), address(verifier), THRESHOLD, 1, IAlertRegistry.CommitmentScheme.Poseidon
+        );
     }
 
     function test_RevertWhen_registerModelVerifierIsZero() public {
         vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInvalidVerifier.selector, address(0)));
         vm.prank(owner);
-        registry.registerModel(keccak256("model/new"), address(0), THRESHOLD, 1);
+        registry.registerModel(
+            keccak256("model/new"), address(0), THRESHOLD, 1, IAlertRegistry.CommitmentScheme.Poseidon
+        );
     }
 
     function test_RevertWhen_registerModelVerifierHasNoCode() public {
         vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInvalidVerifier.selector, stranger));
         vm.prank(owner);
-        registry.registerModel(keccak256("model/new"), stranger, THRESHOLD, 1);
+        registry.registerModel(keccak256("model/new"), stranger, THRESHOLD, 1, IAlertRegistry.CommitmentScheme.Poseidon);
     }
 
     function test_RevertWhen_registerModelWindowsPerProofIsZero() public {
         vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInvalidWindowsPerProof.selector, 0));
         vm.prank(owner);
-        registry.registerModel(keccak256("model/new"), address(verifier), THRESHOLD, 0);
+        registry.registerModel(
+            keccak256("model/new"), address(verifier), THRESHOLD, 0, IAlertRegistry.CommitmentScheme.Poseidon
+        );
     }
 
     function test_RevertWhen_registerModelIdExists() public {
         MockHalo2Verifier otherVerifier = new MockHalo2Verifier();
         vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryModelExists.selector, MODEL_1));
         vm.prank(owner);
-        registry.registerModel(MODEL_1, address(otherVerifier), THRESHOLD + 1, 1);
+        registry.registerModel(
+            MODEL_1, address(otherVerifier), THRESHOLD + 1, 1, IAlertRegistry.CommitmentScheme.Poseidon
+        );
         assertEq(registry.model(MODEL_1).verifier, address(verifier), "model was overwritten");
     }
 
@@ -481,7 +491,7 @@ contract AlertRegistryTest is Test {
     }
 
     function test_version_returnsSemver() public view {
-        assertEq(registry.version(), "0.2.0");
+        assertEq(registry.version(), "0.3.0");
     }
 
     /// @dev Golden vectors shared with the Python side; computed independently with
@@ -520,7 +530,7 @@ contract AlertRegistryTest is Test {
         bytes32 modelId = keccak256(abi.encode("model/fuzz", threshold));
         address modelVerifier = address(new MockHalo2Verifier());
         vm.prank(owner);
-        registry.registerModel(modelId, modelVerifier, threshold, 1);
+        registry.registerModel(modelId, modelVerifier, threshold, 1, IAlertRegistry.CommitmentScheme.Poseidon);
 
         bool alarm = score >= threshold;
         bytes32 expected = AlertChain.alertHash(bytes32(0), STREAM_A, 0, modelId, gateway, commitment, score, alarm);

@@ -44,7 +44,11 @@ contract AlertRegistryFixtureTest is Test {
 
         vm.startPrank(owner);
         registry.registerModel(
-            alertFixture.modelId, address(verifier), alertFixture.threshold, uint32(alertFixture.windowsPerProof)
+            alertFixture.modelId,
+            address(verifier),
+            alertFixture.threshold,
+            uint32(alertFixture.windowsPerProof),
+            IAlertRegistry.CommitmentScheme.Poseidon
         );
         registry.setGateway(gateway, true);
         vm.stopPrank();

@@ -4,6 +4,7 @@ pragma solidity ^0.8.24;
 import {Test} from "./utils/Test.sol";
 import {MockHalo2Verifier} from "./utils/MockHalo2Verifier.sol";
 import {AlertRegistry} from "../contracts/AlertRegistry.sol";
+import {IAlertRegistry} from "../contracts/interfaces/IAlertRegistry.sol";
 import {WindowLog} from "../contracts/WindowLog.sol";
 import {IWindowLog} from "../contracts/interfaces/IWindowLog.sol";
 
@@ -29,7 +30,7 @@ contract WindowLogTest is Test {
         registry = new AlertRegistry(owner);
         MockHalo2Verifier verifier = new MockHalo2Verifier();
         vm.startPrank(owner);
-        registry.registerModel(MODEL, address(verifier), THRESHOLD, 1);
+        registry.registerModel(MODEL, address(verifier), THRESHOLD, 1, IAlertRegistry.CommitmentScheme.Poseidon);
         registry.setGateway(gateway, true);
         registry.setGateway(otherGateway, true);
         vm.stopPrank();

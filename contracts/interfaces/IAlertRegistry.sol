@@ -6,25 +6,41 @@ pragma solidity ^0.8.24;
 /// unit) is a hash chain: every recorded window extends the stream's head with an alert hash that
 /// binds the previous head, the stream, its sequence number, the model, the submitting gateway,
 /// the window's input commitment, its anomaly score and the alarm bit.
-/// @dev Public instances of a model with B windows per proof are laid out as
-/// `[c_1, ..., c_B, s_1, ..., s_B]`: c_i is the Poseidon commitment of window i's private input
-/// and s_i its anomaly score, a non-negative fixed-point integer, both BN254 scalar field elements.
+/// @dev Each window's private input is committed to in one of two ways (fixed per model, see
+/// {CommitmentScheme}). Poseidon: the public instances of a model with B windows per proof are
+/// `[c_1, ..., c_B, s_1, ..., s_B]`, c_i the Poseidon hash of window i's input (a public output of
+/// the circuit). KZG: the instances are `[s_1, ..., s_B]` and window i's input is committed to by
+/// the proof itself: its i-th G1 point (bytes 64(i-1) .. 64i of the proof, uncompressed x || y) is
+/// the KZG commitment of the advice column holding the window, and c_i = uint256(keccak256(point)).
+/// s_i is the window's anomaly score, a non-negative fixed-point integer; instances are BN254
+/// scalar field elements.
 ///
 /// The alert hash is a cross-language contract (the Python side recomputes it):
 /// `keccak256(abi.encode(bytes32 prevHead, bytes32 streamId, uint64 seq, bytes32 modelId,
 ///  address gateway, uint256 inputCommitment, uint256 score, bool alarm))`.
 interface IAlertRegistry {
+    /// @notice How a model's proofs commit to each window's private input.
+    /// @dev Poseidon: a Poseidon hash in the public instances (EZKL `input_visibility="hashed"`).
+    /// Kzg: the KZG commitment of the input's advice column, carried in the proof (EZKL
+    /// `"polycommit"`); cheaper to prove, identical privacy (both are deterministic in the window).
+    enum CommitmentScheme {
+        Poseidon,
+        Kzg
+    }
+
     /// @notice A detector model whose proofs the registry accepts.
     /// @param verifier The EZKL Halo2 verifier contract for the model's circuit.
     /// @param threshold Alarm threshold in the circuit's fixed-point units: a window alarms when
     /// its score is >= threshold.
     /// @param windowsPerProof B, the number of windows one proof covers.
     /// @param registeredAt The block number the model was registered in (0 for an unknown model).
+    /// @param commitment How proofs commit to each window's input.
     struct Model {
         address verifier;
         uint256 threshold;
         uint32 windowsPerProof;
         uint64 registeredAt;
+        CommitmentScheme commitment;
     }
 
     // ---------------------------------------------------------------- errors
@@ -75,10 +91,16 @@ interface IAlertRegistry {
     /// @param caller The account that called.
     error AlertRegistryStreamGateway(bytes32 streamId, address gateway, address caller);
 
-    /// @notice The number of public instances does not match 2 * windowsPerProof.
+    /// @notice The number of public instances does not match the model: 2 * windowsPerProof for
+    /// Poseidon commitments, windowsPerProof for KZG commitments.
     /// @param expected The count the model requires.
     /// @param got The count submitted.
     error AlertRegistryInstanceCount(uint256 expected, uint256 got);
+
+    /// @notice A KZG-committed model's proof is too short to hold one G1 point per window.
+    /// @param expected The least length, 64 * windowsPerProof bytes.
+    /// @param got The proof's length.
+    error AlertRegistryProofTooShort(uint256 expected, uint256 got);
 
     /// @notice A public instance is not a canonical BN254 scalar field element (it is >= r).
     /// @dev Without this check `x` and `x + r` would be two statements for the same field element.
@@ -118,7 +140,14 @@ interface IAlertRegistry {
     /// @param verifier The model's verifier contract.
     /// @param threshold The alarm threshold in fixed-point units.
     /// @param windowsPerProof Windows per proof.
-    event ModelRegistered(bytes32 indexed modelId, address indexed verifier, uint256 threshold, uint32 windowsPerProof);
+    /// @param commitment How the model's proofs commit to each window's input.
+    event ModelRegistered(
+        bytes32 indexed modelId,
+        address indexed verifier,
+        uint256 threshold,
+        uint32 windowsPerProof,
+        CommitmentScheme commitment
+    );
 
     /// @notice A gateway was allowed or disallowed.
     /// @param gateway The gateway account.
@@ -139,7 +168,8 @@ interface IAlertRegistry {
     /// @param alertHash The alert hash, now the stream's head (until the next window).
     /// @param prevHash The stream's head before this alert.
     /// @param gateway The account that submitted the proof.
-    /// @param inputCommitment The Poseidon commitment of the window's input.
+    /// @param inputCommitment The window's input commitment: its Poseidon hash, or the keccak256 of
+    /// its KZG commitment (see {CommitmentScheme}).
     /// @param score The window's anomaly score in fixed-point units.
     /// @param alarm Whether score >= the model's threshold.
     event AlertRecorded(
@@ -169,7 +199,15 @@ interface IAlertRegistry {
     /// @param verifier The EZKL verifier contract; must have code.
     /// @param threshold The alarm threshold in the circuit's fixed-point units.
     /// @param windowsPerProof B, the number of windows one proof covers; at least 1.
-    function registerModel(bytes32 modelId, address verifier, uint256 threshold, uint32 windowsPerProof) external;
+    /// @param commitment How the circuit commits to each window's input; must match the circuit
+    /// (a mismatched model accepts no proof: its instance count cannot match).
+    function registerModel(
+        bytes32 modelId,
+        address verifier,
+        uint256 threshold,
+        uint32 windowsPerProof,
+        CommitmentScheme commitment
+    ) external;
 
     /// @notice Allows or disallows a gateway to submit alerts.
     /// @dev Only the owner. Emits {GatewaySet}.
@@ -200,7 +238,8 @@ interface IAlertRegistry {
     /// @param prevHash The stream head the gateway extends; must equal {head} (bytes32(0) for a new
     /// stream).
     /// @param proof The Halo2 proof bytes.
-    /// @param instances The public instances `[c_1, ..., c_B, s_1, ..., s_B]`.
+    /// @param instances The public instances: `[c_1, ..., c_B, s_1, ..., s_B]` (Poseidon) or
+    /// `[s_1, ..., s_B]` (KZG).
     /// @return newHead The stream's head after the last window.
     function submitAlert(
         bytes32 streamId,

@@ -123,3 +123,47 @@ def test_tune_keeps_every_decision_and_records_the_choice(tmp_path, detector, te
 def test_tuned_config_without_tuning_says_what_to_run(tmp_path):
     with pytest.raises(ZkAlertError, match="run `zkalert tune` first"):
         tuned_config(Workspace.at(tmp_path))
+
+
+@pytest.fixture(scope="module")
+def kzg_batch_workspace(tmp_path_factory, detector, te):
+    workspace = Workspace.at(tmp_path_factory.mktemp("kzg2"))
+    detector.save(workspace)
+    compile_circuit(detector, workspace, te.train, CircuitConfig.with_commitment("kzg"), "PytestKzgBatchVerifier",
+                    echo=lambda _m: None, windows_per_proof=2)
+    yield workspace
+    (GENERATED_DIR / "PytestKzgBatchVerifier.sol").unlink(missing_ok=True)
+
+
+def test_kzg_batch_commits_each_window_in_the_proof_and_is_recorded_in_order(kzg_batch_workspace, detector, te, anvil_url, w3, isolated):
+    info = CircuitInfo.load(kzg_batch_workspace)
+    assert info.commitment == "kzg" and info.windows_per_proof == 2 and info.instance_count == 2
+    prover = Prover(kzg_batch_workspace)
+    scaled = detector.scale(assemble_batch(_windows(te, 1, 320, 2), detector.width, 2))
+    proven = prover.prove(scaled, "kzg-batch-0")
+    assert proven.commitment == "kzg" and proven.windows == 2 and len(proven.instances) == 2  # scores only
+    # the commitments the registry will read from the proof are the ones EZKL computes from the windows
+    assert proven.statement == prover.statement_instances(scaled, "kzg-batch-statement")
+    assert proven.input_commitments[0] != proven.input_commitments[1]
+    # a different window gives a different commitment; the same window the same one
+    other = prover.statement_instances(detector.scale(te.test.windows[:2]), "kzg-other")
+    assert set(other[:2]).isdisjoint(proven.input_commitments)
+    assert prover.verify_offchain(proven)
+
+    deployment = deploy(ModelSpec.of(info), anvil_url, key=OWNER_KEY)
+    assert deployment.model(info.model_id).commitment == "kzg"
+    registry = Gateway(w3, deployment, key=OWNER_KEY).registry
+    assert registry.functions.model(info.model_id).call()[4] == 1  # CommitmentScheme.Kzg
+    gateway = Gateway(w3, deployment, key=OWNER_KEY)
+    stream = stream_id("pytest/kzg-batch")
+    submission = gateway.submit(stream, info.model_id, proven)
+    entries = fetch_alerts(gateway.registry, deployment.block, stream=stream)
+    assert [int(e.input_commitment, 16) for e in entries] == list(proven.input_commitments)
+    assert [e.score for e in entries] == list(proven.score_felts)
+    assert entries[1].alert_hash == submission.head and all(c.ok for c in check_chain(gateway.registry, entries))
+
+
+def test_outbox_paths_refuse_kzg_circuits_by_name(kzg_batch_workspace):
+    info = CircuitInfo.load(kzg_batch_workspace)
+    with pytest.raises(ZkAlertError, match=r"the outbox sender supports circuits with Poseidon input commitments only; this circuit commits with 'kzg'"):
+        info.require_poseidon("the outbox sender")

@@ -57,7 +57,7 @@ def prepare_alert(
         path = Path(proof_file)
         if not path.is_file():
             raise ZkAlertError(f"ZKALERT_PROOF={proof_file}: no such file")
-        proven = ProvenWindow.from_proof_file(path)
+        proven = ProvenWindow.from_proof_file(path, commitment=deployment.model(model_id_hex).commitment)
         name, row = stream or "ape/manual", -1
     else:
         name, row, proven = next_unrecorded_alert(workspace, recorded, fault)

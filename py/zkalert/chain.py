@@ -63,6 +63,7 @@ class ModelDeployment:
     verifier: str
     threshold: int
     windows_per_proof: int
+    commitment: str = "poseidon"
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,7 @@ class Deployment:
                 verifier=Web3.to_checksum_address(m["verifier"]),
                 threshold=int(m["threshold"]),
                 windows_per_proof=int(m.get("windows_per_proof", 1)),
+                commitment=str(m.get("commitment", "poseidon")),
             )
             models[model.model_id] = model
         return cls(chain_id, Web3.to_checksum_address(data["address"]), abi, int(data.get("block", 0)), models)
@@ -130,10 +132,11 @@ class ModelSpec:
     model_id: str
     threshold_felt: int
     windows_per_proof: int = 1
+    commitment: str = "poseidon"  # how the circuit commits to each window: "poseidon" or "kzg"
 
     @classmethod
     def of(cls, info: CircuitInfo) -> ModelSpec:
-        return cls(info.verifier_contract, info.model_id, info.threshold_felt, info.windows_per_proof)
+        return cls(info.verifier_contract, info.model_id, info.threshold_felt, info.windows_per_proof, info.commitment)
 
 
 def deploy(spec: ModelSpec | CircuitInfo, url: str | None = None, key: str | None = None, gateway: str | None = None) -> Deployment:
@@ -153,6 +156,7 @@ def deploy(spec: ModelSpec | CircuitInfo, url: str | None = None, key: str | Non
     env["MODEL_ID"] = spec.model_id
     env["THRESHOLD"] = str(spec.threshold_felt)
     env["WINDOWS_PER_PROOF"] = str(spec.windows_per_proof)
+    env["COMMITMENT"] = spec.commitment
     if gateway:
         env["GATEWAY"] = gateway
     _forge(["build"], env)

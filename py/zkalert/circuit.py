@@ -5,8 +5,18 @@ The statement each proof makes:
 * the model is the committed one: its weights are *fixed* in the circuit, so
   they are private and identified by the verifying key (``model_id`` is the
   keccak256 of the vk file);
-* the input window is private and committed: ``input_visibility="hashed"``
-  makes its Poseidon hash the first public instance;
+* the input window is private and committed, in one of two ways (fixed per
+  model, ``CircuitInfo.commitment``):
+
+  - ``poseidon`` (the default; EZKL ``input_visibility="hashed"``): its
+    Poseidon hash is the first public instance;
+  - ``kzg`` (EZKL ``"polycommit"``): the window sits in an unblinded advice
+    column whose KZG commitment is the proof's first G1 point (window i of a
+    batch: the i-th point); the registry records keccak256 of that point.
+    It proves about twice as fast: the Poseidon sponge is most of the tuned
+    circuit's rows. Both are deterministic in the window, so both hide it
+    only as far as it cannot be guessed.
+
 * the score is public: the second instance, a fixed-point integer at the
   output scale. The circuit outputs the *sum* of absolute reconstruction errors
   (``width`` x the mean: exact, where EZKL's mean is biased by a quantized
@@ -64,15 +74,36 @@ class CircuitConfig:
     logrows: int | None = None
     calibrate: bool = False
     calibrate_target: str = "resources"
-    #: "hashed" (the project's statement: public Poseidon commitment of the window). "private"
-    #: commits to nothing and is only used by the benchmark to measure what the commitment costs.
+    #: "hashed" (public Poseidon commitment of the window), "polycommit" (KZG commitment of the
+    #: window's column, carried in the proof). "private" commits to nothing and is only used by the
+    #: benchmark to measure what a commitment costs.
     input_visibility: str = "hashed"
+
+    def __post_init__(self) -> None:
+        if self.input_visibility not in _COMMITMENTS:
+            raise ZkAlertError(f"input visibility {self.input_visibility!r}: expected one of {', '.join(_COMMITMENTS)}")
+
+    @property
+    def commitment(self) -> str:
+        """The registry's name for the input commitment: "poseidon", "kzg" or "none"."""
+        return _COMMITMENTS[self.input_visibility]
+
+    @classmethod
+    def with_commitment(cls, commitment: str, **kwargs: Any) -> CircuitConfig:
+        """The config committing to inputs with ``commitment`` ("poseidon" or "kzg")."""
+        visibility = {"poseidon": "hashed", "kzg": "polycommit"}.get(commitment)
+        if visibility is None:
+            raise ZkAlertError(f"input commitment {commitment!r}: expected 'poseidon' or 'kzg'")
+        return cls(input_visibility=visibility, **kwargs)
 
     @classmethod
     def ezkl_default(cls) -> CircuitConfig:
         """EZKL's own path: default run args, then ``calibrate_settings`` picks scales and sizes."""
         return cls(input_scale=0, param_scale=0, decomp_base=None, decomp_legs=None, calibrate=True)
 
+
+#: EZKL input visibility -> the registry's commitment scheme.
+_COMMITMENTS = {"hashed": "poseidon", "polycommit": "kzg", "private": "none"}
 
 #: Rows EZKL reserves at the end of the table (blinding factors and friends), with margin.
 _RESERVED_ROWS = 64
@@ -113,6 +144,7 @@ class CircuitInfo:
     keys_cached: bool = False
     verifier_runtime_bytes: int = 0
     score_divisor: int = 1  # the score instance is score_divisor x the mean absolute error
+    commitment: str = "poseidon"  # "poseidon" (hash in the instances) or "kzg" (G1 point in the proof)
 
     def save(self, workspace: Workspace) -> None:
         workspace.circuit_meta.write_text(json.dumps(asdict(self), indent=2))
@@ -125,7 +157,15 @@ class CircuitInfo:
 
     @property
     def instance_count(self) -> int:
-        return 2 * self.windows_per_proof
+        return (2 if self.commitment == "poseidon" else 1) * self.windows_per_proof
+
+    def require_poseidon(self, what: str) -> None:
+        """Refuse a KZG-committed circuit where only Poseidon-committed ones are supported."""
+        if self.commitment != "poseidon":
+            raise ZkAlertError(
+                f"{what} supports circuits with Poseidon input commitments only; this circuit commits with "
+                f"{self.commitment!r}: compile it with `--commitment poseidon`, or submit its proofs with `zkalert submit`"
+            )
 
     def score_to_felt(self, score: float) -> int:
         return int(round(score * self.score_divisor * 2**self.output_scale))
@@ -318,6 +358,7 @@ def compile_circuit(
         keys_cached=keys_cached,
         verifier_runtime_bytes=runtime_bytes,
         score_divisor=detector.width,
+        commitment=config.commitment,
     )
     info.save(workspace)
     return info

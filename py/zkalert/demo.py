@@ -7,7 +7,7 @@ this run; the report goes to ``reports/demo/metrics.json``.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -22,7 +22,7 @@ from .detector import TrainConfig, train
 from .errors import ZkAlertError
 from .log import check_chain, fetch_alerts
 from .metrics import AlertMetrics, table, write_report
-from .prover import Prover, ProvenWindow
+from .prover import Prover
 
 DEMO_FAULTS = (1, 2, 4, 6, 7)
 REPORT_PATH = PROJECT_ROOT / "reports" / "demo" / "metrics.json"
@@ -143,10 +143,10 @@ def _tamper_checks(detector, prover, gateway, model_id, te, scores, picks, echo)
     before = gateway.head(stream)
     forged_proof = bytearray(proven.proof)
     forged_proof[100] ^= 0x01
-    forged_score = (proven.instances[0], proven.instances[1] + 1)
+    forged_score = (*proven.instances[:-1], proven.instances[-1] + 1)
     outcome = {
-        "tampered_proof": _refusal(lambda: gateway.submit(stream, model_id, ProvenWindow(proven.proof_path, bytes(forged_proof), proven.instances, 0.0, 0.0, 0.0))),
-        "tampered_score": _refusal(lambda: gateway.submit(stream, model_id, ProvenWindow(proven.proof_path, proven.proof, forged_score, 0.0, 0.0, 0.0))),
+        "tampered_proof": _refusal(lambda: gateway.submit(stream, model_id, replace(proven, proof=bytes(forged_proof)))),
+        "tampered_score": _refusal(lambda: gateway.submit(stream, model_id, replace(proven, instances=forged_score))),
     }
     outcome["head_unchanged_after_forgeries"] = "yes" if gateway.head(stream) == before else "NO (a defect)"
     gateway.submit(stream, model_id, proven)

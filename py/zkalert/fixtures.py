@@ -1,22 +1,31 @@
-"""Regenerate the committed proof fixture for ``forge test`` (``make fixtures``).
+"""Regenerate the committed proof fixtures for ``forge test`` (``make fixtures``).
 
 Writes ``contracts/generated/FixtureVerifier.sol`` (the EZKL verifier of a
 detector trained briefly on Tennessee Eastman) and ``test/fixtures/alert_proof.json``
 (a real proof of one fault window through it). The two must be regenerated
 together: the verifier embeds the verifying key the proof was made under.
+
+``python -m zkalert.fixtures kzg`` writes the KZG-commitment fixtures from the
+same detector: ``FixtureKzgVerifier.sol`` with ``test/fixtures/kzg/alert_proof.json``
+and ``normal_proof.json`` (one window per proof), ``FixtureKzgBatchVerifier.sol``
+with ``test/fixtures/kzg/batch_proof.json`` (two windows per proof). Each
+fixture's ``input_commitments`` come from EZKL's witness (the commitment of the
+window computed from the window), not from the proof bytes, so the forge tests
+cross-check the registry's reading of the proof against them.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
+import sys
 
 import numpy as np
 
 from .circuit import CircuitConfig, compile_circuit
 from .config import GENERATED_DIR, PROJECT_ROOT, Workspace
 from .data import load_tennessee_eastman
-from .detector import TrainConfig, train
+from .detector import Detector, TrainConfig, train
 from .prover import Prover
 
 FIXTURE_DIR = PROJECT_ROOT / "test" / "fixtures"
@@ -53,5 +62,54 @@ def main() -> None:
     print(f"wrote {GENERATED_DIR / 'FixtureVerifier.sol'} and {FIXTURE_DIR}/alert_proof.json, normal_proof.json")
 
 
+def _kzg_fixture(prover: Prover, info, windows: np.ndarray, name: str, source: dict) -> dict:
+    proven = prover.prove(windows, name)
+    assert prover.verify_offchain(proven), "EZKL rejected its own fixture proof"
+    statement = prover.statement_instances(windows, f"{name}-statement")  # from the windows, not the proof
+    b = info.windows_per_proof
+    assert statement == proven.statement, "the proof's G1 points are not the windows' KZG commitments"
+    return {
+        "proof": "0x" + proven.proof.hex(),
+        "instances": [f"0x{v:064x}" for v in proven.instances],
+        "model_id": info.model_id,
+        "threshold": str(info.threshold_felt),
+        "windows_per_proof": b,
+        "commitment": "kzg",
+        "scores": [str(v) for v in statement[b:]],
+        "input_commitments": [f"0x{v:064x}" for v in statement[:b]],
+        "source": source,
+        "circuit": {"logrows": info.logrows, "input_scale": info.input_scale, "output_scale": info.output_scale, "srs": "development (gen_srs)"},
+    }
+
+
+def main_kzg() -> None:
+    """KZG-commitment fixtures from the detector of ``make fixtures`` (build/fixture)."""
+    source_ws = Workspace.at(PROJECT_ROOT / "build" / "fixture")
+    detector = Detector.load(source_ws)  # refuses cleanly when `make fixtures` has not run
+    te = load_tennessee_eastman()
+    scores = detector.score(te.test.windows)
+    alarm_rows = np.flatnonzero((te.test.fault_ids == 1) & (te.test.labels == 1) & (scores >= detector.threshold))
+    normal_rows = np.flatnonzero((te.test.fault_ids == 0) & (scores < detector.threshold))
+    out = FIXTURE_DIR / "kzg"
+    out.mkdir(parents=True, exist_ok=True)
+    for contract, windows_per_proof in (("FixtureKzgVerifier", 1), ("FixtureKzgBatchVerifier", 2)):
+        workspace = Workspace.at(PROJECT_ROOT / "build" / f"fixture-kzg-{windows_per_proof}")
+        detector.save(workspace)
+        info = compile_circuit(detector, workspace, te.train, CircuitConfig.with_commitment("kzg"), contract_name=contract,
+                               verifier_dir=GENERATED_DIR, windows_per_proof=windows_per_proof)
+        prover = Prover(workspace)
+        if windows_per_proof == 1:
+            for name, index in (("alert_proof", int(alarm_rows[0])), ("normal_proof", int(normal_rows[0]))):
+                source = {"data": "Tennessee Eastman " + ("d01_te" if name == "alert_proof" else "d00_te"), "row": int(te.test.rows[index]), "float_score": float(scores[index])}
+                fixture = _kzg_fixture(prover, info, detector.scale(te.test.windows[index : index + 1]), name, source)
+                (out / f"{name}.json").write_text(json.dumps(fixture, indent=2) + "\n")
+        else:
+            index = int(alarm_rows[1])
+            source = {"data": "Tennessee Eastman d01_te", "rows": [int(te.test.rows[index]), int(te.test.rows[index + 1])]}
+            fixture = _kzg_fixture(prover, info, detector.scale(te.test.windows[index : index + 2]), "batch_proof", source)
+            (out / "batch_proof.json").write_text(json.dumps(fixture, indent=2) + "\n")
+    print(f"wrote {GENERATED_DIR}/FixtureKzgVerifier.sol, FixtureKzgBatchVerifier.sol and {out}/*.json")
+
+
 if __name__ == "__main__":
-    main()
+    main_kzg() if sys.argv[1:] == ["kzg"] else main()

@@ -1,8 +1,11 @@
 """Stage 4, prover: witness and proof for B windows (B = the circuit's windows per proof).
 
 A :class:`ProvenWindow` carries what the registry needs (proof bytes and the
-public instances ``[c_1..c_B, s_1..s_B]`` as integers: input commitments,
-then scores) and the stage timings the paper's Table I reports.
+public instances as integers) and the stage timings the paper's Table I
+reports. The instances are ``[c_1..c_B, s_1..s_B]`` (Poseidon commitments,
+then scores) for a ``poseidon`` circuit and ``[s_1..s_B]`` for a ``kzg`` one,
+whose window commitments are keccak256 of the proof's first B G1 points;
+:attr:`ProvenWindow.statement` is ``(c_1..c_B, s_1..s_B)`` either way.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from eth_utils import keccak
 
 from .circuit import CircuitInfo
 from .config import BN254_R, Workspace
@@ -45,18 +50,27 @@ class ProvenWindow:
     #: CPU seconds of the proving call (all threads of the process): on a shared machine the
     #: wall time grows with contention, this hardly does (an idle 2-core machine needs >= CPU/2).
     prove_cpu_s: float = 0.0
+    #: "poseidon" (commitments in the instances) or "kzg" (commitments are the proof's G1 points).
+    commitment: str = "poseidon"
 
     @property
     def windows(self) -> int:
-        return len(self.instances) // 2
+        return len(self.instances) // 2 if self.commitment == "poseidon" else len(self.instances)
 
     @property
     def input_commitments(self) -> tuple[int, ...]:
-        return self.instances[: self.windows]
+        if self.commitment == "poseidon":
+            return self.instances[: self.windows]
+        return kzg_commitments(self.proof, self.windows)
 
     @property
     def score_felts(self) -> tuple[int, ...]:
-        return self.instances[self.windows :]
+        return self.instances[len(self.instances) - self.windows :]
+
+    @property
+    def statement(self) -> tuple[int, ...]:
+        """``(c_1..c_B, s_1..s_B)``: what the registry records, whatever the commitment scheme."""
+        return self.input_commitments + self.score_felts
 
     @property
     def input_commitment(self) -> int:
@@ -66,15 +80,29 @@ class ProvenWindow:
     @property
     def score_felt(self) -> int:
         """The first window's score (the only one for single-window circuits)."""
-        return self.instances[self.windows]
+        return self.score_felts[0]
 
     @classmethod
     def from_proof_file(
-        cls, path: Path, float_score: float = float("nan"), witness_s: float = 0.0, prove_s: float = 0.0, prove_cpu_s: float = 0.0
+        cls, path: Path, float_score: float = float("nan"), witness_s: float = 0.0, prove_s: float = 0.0, prove_cpu_s: float = 0.0,
+        commitment: str = "poseidon",
     ) -> ProvenWindow:
         data = json.loads(path.read_text())
         instances = tuple(felt_hex_to_int(f) for group in data["instances"] for f in group)
-        return cls(path, bytes.fromhex(data["hex_proof"].removeprefix("0x")), instances, float_score, witness_s, prove_s, prove_cpu_s)
+        return cls(path, bytes.fromhex(data["hex_proof"].removeprefix("0x")), instances, float_score, witness_s, prove_s, prove_cpu_s, commitment)
+
+
+def kzg_commitments(proof: bytes, windows: int) -> tuple[int, ...]:
+    """Window i's commitment under the KZG scheme: keccak256 of the proof's i-th G1 point (as AlertRegistry)."""
+    if len(proof) < 64 * windows:
+        raise ZkAlertError(f"a KZG-committed proof of {windows} window(s) needs at least {64 * windows} bytes, got {len(proof)}")
+    return tuple(int.from_bytes(keccak(proof[64 * i : 64 * i + 64]), "big") for i in range(windows))
+
+
+def _witness_points(witness: dict) -> list[bytes]:
+    """The KZG commitments EZKL computed for the inputs, as 64-byte big-endian x || y (proof layout)."""
+    points = [g for group in witness["processed_inputs"]["polycommit"] for g in group]
+    return [bytes.fromhex(g.x)[::-1] + bytes.fromhex(g.y)[::-1] for g in points]
 
 
 @dataclass(frozen=True)
@@ -135,25 +163,42 @@ class Prover:
         proof_path = self.workspace.proofs / f"{name}.proof.json"
 
         started = time.perf_counter()
-        ezkl.gen_witness(str(input_path), str(self.workspace.compiled), str(witness_path))
+        witness = self._witness(input_path, witness_path)
         witness_s = time.perf_counter() - started
 
         cpu_started = _process_cpu_s()
         started = time.perf_counter()
         ezkl.prove(str(witness_path), str(self.workspace.compiled), str(self.workspace.pk), str(proof_path), srs_path=self.info.srs_path)
         prove_s = time.perf_counter() - started
-        return ProvenWindow.from_proof_file(proof_path, float_score, witness_s, prove_s, _process_cpu_s() - cpu_started)
+        proven = ProvenWindow.from_proof_file(proof_path, float_score, witness_s, prove_s, _process_cpu_s() - cpu_started, self.info.commitment)
+        if self.info.commitment == "kzg":
+            # The registry reads window i's commitment at bytes 64i..64i+64 of the proof: check that this
+            # EZKL build puts the input columns' commitments there (it does in 23.0.5), before anything is sent.
+            points = _witness_points(witness)
+            if [proven.proof[64 * i : 64 * i + 64] for i in range(len(points))] != points or len(points) != self.info.windows_per_proof:
+                raise ZkAlertError(f"proof {name}: its first G1 points are not the windows' KZG commitments; this EZKL build lays proofs out differently")
+        return proven
 
-    def statement_instances(self, scaled_window: np.ndarray, name: str) -> tuple[int, ...]:
-        """The public instances a proof of this window would carry (witness only, no proof)."""
+    def _witness(self, input_path: Path, witness_path: Path) -> dict:
+        """EZKL witness; for a KZG circuit with the inputs' commitments (needs the vk and SRS)."""
         import ezkl
 
+        if self.info.commitment == "kzg":
+            return ezkl.gen_witness(str(input_path), str(self.workspace.compiled), str(witness_path),
+                                    vk_path=str(self.workspace.vk), srs_path=self.info.srs_path)
+        return ezkl.gen_witness(str(input_path), str(self.workspace.compiled), str(witness_path))
+
+    def statement_instances(self, scaled_window: np.ndarray, name: str) -> tuple[int, ...]:
+        """The statement ``(c_1..c_B, s_1..s_B)`` a proof of these windows would make (witness only, no proof)."""
         input_path = self._input_file(scaled_window, name)
         witness_path = self.workspace.proofs / f"{name}.witness.json"
-        witness = ezkl.gen_witness(str(input_path), str(self.workspace.compiled), str(witness_path))
-        hashed_inputs = [felt_hex_to_int(f) for group in witness["processed_inputs"]["poseidon_hash"] for f in (group if isinstance(group, list) else [group])]
+        witness = self._witness(input_path, witness_path)
+        if self.info.commitment == "kzg":
+            commitments = [int.from_bytes(keccak(point), "big") for point in _witness_points(witness)]
+        else:
+            commitments = [felt_hex_to_int(f) for group in witness["processed_inputs"]["poseidon_hash"] for f in (group if isinstance(group, list) else [group])]
         outputs = [felt_hex_to_int(f) for group in witness["outputs"] for f in group]
-        return tuple(hashed_inputs + outputs)
+        return tuple(commitments + outputs)
 
     def verify_offchain(self, proven: ProvenWindow) -> bool:
         import ezkl

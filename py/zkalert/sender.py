@@ -588,6 +588,7 @@ def workspace_prover(workspace_root: Any) -> Prove:
 
         if "prover" not in state:
             state["prover"] = Prover(Workspace.at(Path(workspace_root)))
+            state["prover"].info.require_poseidon("the outbox sender")
         prover = state["prover"]
         if prover.info.model_id.lower() != row.model_id:
             raise SenderStopped(f"row {row.id} is for model {row.model_id}, but {workspace_root} proves model {prover.info.model_id}")

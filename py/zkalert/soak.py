@@ -158,6 +158,7 @@ def run(options: SoakOptions, echo: Callable[[str], None] = print) -> dict[str, 
     rng = random.Random(options.seed)
     workspace = Workspace.at(options.workspace)
     info = CircuitInfo.load(workspace)
+    info.require_poseidon("the soak (it sends through the outbox)")
     run_dir = options.report_dir / "run"  # outboxes, logs, checkpoint: wiped at every start
     if run_dir.exists():
         shutil.rmtree(run_dir)

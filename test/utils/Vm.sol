@@ -70,6 +70,7 @@ interface Vm {
     function envExists(string calldata name) external view returns (bool result);
     function envOr(string calldata name, uint256 defaultValue) external view returns (uint256 value);
     function envOr(string calldata name, address defaultValue) external view returns (address value);
+    function envOr(string calldata name, string calldata defaultValue) external view returns (string memory value);
     function envAddress(string calldata name) external view returns (address value);
     function envBytes32(string calldata name) external view returns (bytes32 value);
     function envUint(string calldata name) external view returns (uint256 value);

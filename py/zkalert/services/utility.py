@@ -137,6 +137,7 @@ class UtilityCore:
         self.workspace = Workspace.at(config.workdir)
         self.detector = Detector.load(self.workspace)
         self.info = CircuitInfo.load(self.workspace)
+        self.info.require_poseidon("the utility service")
         if self.info.windows_per_proof != 1:
             raise ZkAlertError(f"the utility service proves one window per proof; {self.workspace.root} holds a {self.info.windows_per_proof}-window circuit")
         for path in (self.workspace.vk, self.workspace.settings, Path(self.info.srs_path)):
@@ -211,7 +212,7 @@ class UtilityCore:
             proven = self.prover.prove(np.asarray([window.scaled]), f"utility-{window.stream_id[2:14]}-{window.idx}", window.float_score or float("nan"))
             prove_s = time.perf_counter() - started
         proof = json.loads(proven.proof_path.read_text())
-        if proven.instances != (window.input_commitment, window.score_felt):
+        if proven.statement != (window.input_commitment, window.score_felt):
             # the stored statement and the proof disagree: never serve it (the circuit or keys changed under us)
             raise HTTPException(409, f"window {window.idx}: the new proof's statement differs from the stored one (circuit changed?)")
         self.store.save_proof(window.stream_id, window.idx, proof, prove_s)
