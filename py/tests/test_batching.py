@@ -5,6 +5,8 @@ Real EZKL: a B=2 circuit (logrows 15) is set up once for the module.
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -135,7 +137,7 @@ def kzg_batch_workspace(tmp_path_factory, detector, te):
     (GENERATED_DIR / "PytestKzgBatchVerifier.sol").unlink(missing_ok=True)
 
 
-def test_kzg_batch_commits_each_window_in_the_proof_and_is_recorded_in_order(kzg_batch_workspace, detector, te, anvil_url, w3, isolated):
+def test_kzg_batch_commits_each_window_in_the_proof_and_is_recorded_in_order(kzg_batch_workspace, detector, te, anvil_url, w3, isolated, tmp_path):
     info = CircuitInfo.load(kzg_batch_workspace)
     assert info.commitment == "kzg" and info.windows_per_proof == 2 and info.instance_count == 2
     prover = Prover(kzg_batch_workspace)
@@ -161,6 +163,18 @@ def test_kzg_batch_commits_each_window_in_the_proof_and_is_recorded_in_order(kzg
     assert [int(e.input_commitment, 16) for e in entries] == list(proven.input_commitments)
     assert [e.score for e in entries] == list(proven.score_felts)
     assert entries[1].alert_hash == submission.head and all(c.ok for c in check_chain(gateway.registry, entries))
+
+    # receipts of KZG alerts check offline: commitment read from the proof's point, proof verified by EZKL
+    from zkalert.receipts import build_receipts, check_receipt, write_receipts
+
+    paths = write_receipts(build_receipts(w3, gateway.registry, deployment.chain_id, entries, {entries[0].stream_id: entries}), tmp_path)
+    for path in paths:
+        result = check_receipt(path, kzg_batch_workspace.vk, kzg_batch_workspace.settings, info.srs_path)
+        assert result.checks["instances"] is True and result.checks["proof"] is True and not result.problems, result.problems
+    data = json.loads(paths[1].read_text())
+    data["alert"]["input_commitment"] = data["alert"]["input_commitment"][:-1] + ("0" if data["alert"]["input_commitment"][-1] != "0" else "1")
+    paths[1].write_text(json.dumps(data))
+    assert check_receipt(paths[1]).checks["instances"] is False
 
 
 def test_outbox_paths_refuse_kzg_circuits_by_name(kzg_batch_workspace):
