@@ -703,7 +703,7 @@ def figures(report: dict[str, Any], folder: Path) -> None:
         ticks.append(x0 + (len(proofs[name]) - 1) / 2)
         labels.append(name)
         x0 += len(proofs[name]) + 2
-    ax.set_xticks(ticks, labels)
+    ax.set_xticks(ticks, labels, rotation=25, ha="right")
     ax.set_ylabel("seconds per window")
     ax.set_title("Per-sample time breakdown (per window; batched proofs divided by B)")
     ax.legend()
