@@ -177,7 +177,7 @@ def test_kzg_batch_commits_each_window_in_the_proof_and_is_recorded_in_order(kzg
     assert check_receipt(paths[1]).checks["instances"] is False
 
 
-def test_outbox_paths_refuse_kzg_circuits_by_name(kzg_batch_workspace):
+def test_poseidon_only_paths_refuse_kzg_circuits_by_name(kzg_batch_workspace):
     info = CircuitInfo.load(kzg_batch_workspace)
-    with pytest.raises(ZkAlertError, match=r"the outbox sender supports circuits with Poseidon input commitments only; this circuit commits with 'kzg'"):
-        info.require_poseidon("the outbox sender")
+    with pytest.raises(ZkAlertError, match=r"the utility service supports circuits with Poseidon input commitments only; this circuit commits with 'kzg'"):
+        info.require_poseidon("the utility service")

@@ -164,7 +164,7 @@ class CircuitInfo:
         if self.commitment != "poseidon":
             raise ZkAlertError(
                 f"{what} supports circuits with Poseidon input commitments only; this circuit commits with "
-                f"{self.commitment!r}: compile it with `--commitment poseidon`, or submit its proofs with `zkalert submit`"
+                f"{self.commitment!r}: compile it with `--commitment poseidon`, or send its proofs with `zkalert submit` or `zkalert outbox`"
             )
 
     def score_to_felt(self, score: float) -> int:

@@ -401,15 +401,14 @@ def outbox_add_cmd(
     from .prover import ProvenWindow
 
     info = CircuitInfo.load(Workspace.at(workdir))
-    info.require_poseidon("the outbox")
     for proof_path in proofs:
         if not proof_path.is_file():
             raise ZkAlertError(f"{proof_path}: no such proof file")
     path = _outbox_path(outbox, workdir, _network(network_name, None))
     with Outbox.open(path) as box:
         for proof_path in proofs:
-            proven = ProvenWindow.from_proof_file(proof_path)
-            box.enqueue_proven(stream, f"{stream}/{proof_path.name}", info.model_id, proven.proof, proven.instances)
+            proven = ProvenWindow.from_proof_file(proof_path, commitment=info.commitment)
+            box.enqueue_proven(stream, f"{stream}/{proof_path.name}", info.model_id, proven.proof, proven.instances, commitment=info.commitment)
     typer.echo(f"{len(proofs)} proofs recorded in {path}")
 
 

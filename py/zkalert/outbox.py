@@ -42,6 +42,7 @@ from eth_utils import keccak
 
 from .config import BN254_R, StrPath
 from .errors import ZkAlertError
+from .statement import SCHEMES, split_statement
 
 SCHEMA_VERSION = 1
 STATES = ("scored", "proven", "sent", "confirmed", "refused")
@@ -113,10 +114,26 @@ def statement_of(model_id: str, input_commitment: int, score: int) -> bytes:
     return keccak(abi_encode(["bytes32", "uint256", "uint256"], [bytes.fromhex(model_id.removeprefix("0x")), input_commitment, score]))
 
 
-def statements_of(model_id: str, instances: tuple[int, ...]) -> tuple[bytes, ...]:
-    """``[c_1..c_B, s_1..s_B]`` -> one statement per window."""
-    windows = len(instances) // 2
-    return tuple(statement_of(model_id, instances[i], instances[windows + i]) for i in range(windows))
+def statements_of(model_id: str, instances: tuple[int, ...], proof: bytes = b"", commitment: str = "poseidon") -> tuple[bytes, ...]:
+    """One statement per window: ``[c_1..c_B, s_1..s_B]`` (Poseidon), or ``[s_1..s_B]`` with the
+    commitments read from the proof's G1 points (KZG)."""
+    commitments, scores = split_statement(instances, proof, commitment)
+    return tuple(statement_of(model_id, c, s) for c, s in zip(commitments, scores))
+
+
+def commitment_of_statements(model_id: str, proof: bytes, instances: tuple[int, ...], statements: tuple[bytes, ...]) -> str | None:
+    """The commitment scheme under which (proof, instances) give exactly ``statements``; None if none does.
+
+    The outbox stores the statements the prover's scheme gave (no column for the scheme, so
+    outbox files stay schema 1); the two schemes cannot give the same statements.
+    """
+    for scheme in SCHEMES:
+        try:
+            if statements_of(model_id, instances, proof, scheme) == statements:
+                return scheme
+        except ZkAlertError:
+            continue
+    return None
 
 
 def _digest(values: list[Any]) -> str:
@@ -160,7 +177,15 @@ class OutboxRow:
 
     @property
     def windows(self) -> int:
-        return len(self.instances) // 2 if self.instances else 0
+        return len(self.statements) if self.statements else 0
+
+    def statement_parts(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """``(commitments, scores)`` of a proven row, whichever scheme its proof commits with."""
+        assert self.proof is not None and self.instances is not None and self.statements is not None
+        scheme = commitment_of_statements(self.model_id, self.proof, self.instances, self.statements)
+        if scheme is None:
+            raise OutboxError(f"row {self.id}: its statements do not match its proof and instances")
+        return split_statement(self.instances, self.proof, scheme)
 
     @property
     def head(self) -> bytes | None:
@@ -346,11 +371,11 @@ class Outbox:
         if state == "scored" and row.window is None:
             raise fail("a scored row without its window")
         if state in ("proven", "sent", "confirmed"):
-            if row.proof is None or not row.instances or len(row.instances) % 2:
-                raise fail(f"a {state} row without a proof and an even number of instances")
+            if row.proof is None or not row.instances or not row.statements:
+                raise fail(f"a {state} row without a proof, instances and statements")
             if any(not 0 <= v < BN254_R for v in row.instances):
                 raise fail("an instance outside the BN254 scalar field")
-            if row.statements != statements_of(row.model_id, row.instances):
+            if commitment_of_statements(row.model_id, row.proof, row.instances, row.statements) is None:
                 raise fail("its statements do not match its instances")
         if state == "sent":
             if row.nonce is None or live_nonces != {row.nonce}:
@@ -457,24 +482,26 @@ class Outbox:
             "float_score": None if math.isnan(float_score) else float(float_score), "state": "scored",
         })
 
-    def enqueue_proven(self, stream: str, window_key: str, model_id: str, proof: bytes, instances: tuple[int, ...], float_score: float = math.nan) -> int:
-        """Record an already proven window (e.g. a proof file made by `zkalert prove`)."""
+    def enqueue_proven(self, stream: str, window_key: str, model_id: str, proof: bytes, instances: tuple[int, ...], float_score: float = math.nan,
+                       commitment: str = "poseidon") -> int:
+        """Record an already proven window (e.g. a proof file made by `zkalert prove`); ``commitment``
+        is how its circuit commits to the windows ("poseidon" or "kzg")."""
         model_id = model_id.lower()
-        _check_instances(window_key, instances)
+        statements = _checked_statements(window_key, model_id, bytes(proof), tuple(instances), commitment)
         return self._insert({
             "stream": stream, "window_key": window_key, "model_id": model_id, "float_score": None if math.isnan(float_score) else float(float_score),
             "state": "proven", "proof": bytes(proof), "instances": json.dumps([str(v) for v in instances]),
-            "statements": _hexes(statements_of(model_id, tuple(instances))),
+            "statements": _hexes(statements),
         })
 
-    def mark_proven(self, alert_id: int, proof: bytes, instances: tuple[int, ...]) -> OutboxRow:
+    def mark_proven(self, alert_id: int, proof: bytes, instances: tuple[int, ...], commitment: str = "poseidon") -> OutboxRow:
         row = self.get(alert_id)
         if row.state != "scored":
             raise OutboxError(f"row {alert_id} is {row.state}, not scored")
-        _check_instances(row.window_key, instances)
+        statements = _checked_statements(row.window_key, row.model_id, bytes(proof), tuple(instances), commitment)
         return self._write(alert_id, {
             "state": "proven", "proof": bytes(proof), "instances": json.dumps([str(v) for v in instances]),
-            "statements": _hexes(statements_of(row.model_id, tuple(instances))),
+            "statements": _hexes(statements),
         }, ("proven", f"{len(proof)} proof bytes"))
 
     def record_attempt(
@@ -595,9 +622,15 @@ class Outbox:
         return all(n == 0 for state, n in self.counts().items() if state not in TERMINAL)
 
 
-def _check_instances(window_key: str, instances: tuple[int, ...]) -> None:
-    if not instances or len(instances) % 2:
+def _checked_statements(window_key: str, model_id: str, proof: bytes, instances: tuple[int, ...], commitment: str) -> tuple[bytes, ...]:
+    if commitment == "poseidon" and (not instances or len(instances) % 2):
         raise OutboxError(f"window {window_key!r}: expected 2*B public instances, got {len(instances)}")
+    if not instances:
+        raise OutboxError(f"window {window_key!r}: a proof without public instances")
     for i, value in enumerate(instances):
         if not 0 <= int(value) < BN254_R:
             raise OutboxError(f"window {window_key!r}: instance {i} is not a canonical BN254 field element")
+    try:
+        return statements_of(model_id, instances, proof, commitment)
+    except ZkAlertError as exc:
+        raise OutboxError(f"window {window_key!r}: {exc}") from None

@@ -24,6 +24,7 @@ from .circuit import CircuitInfo
 from .config import BN254_R, Workspace
 from .data import check_matrix
 from .errors import ZkAlertError
+from .statement import kzg_commitments
 
 
 def felt_hex_to_int(felt: str) -> int:
@@ -75,7 +76,7 @@ class ProvenWindow:
     @property
     def input_commitment(self) -> int:
         """The first window's commitment (the only one for single-window circuits)."""
-        return self.instances[0]
+        return self.input_commitments[0]
 
     @property
     def score_felt(self) -> int:
@@ -90,13 +91,6 @@ class ProvenWindow:
         data = json.loads(path.read_text())
         instances = tuple(felt_hex_to_int(f) for group in data["instances"] for f in group)
         return cls(path, bytes.fromhex(data["hex_proof"].removeprefix("0x")), instances, float_score, witness_s, prove_s, prove_cpu_s, commitment)
-
-
-def kzg_commitments(proof: bytes, windows: int) -> tuple[int, ...]:
-    """Window i's commitment under the KZG scheme: keccak256 of the proof's i-th G1 point (as AlertRegistry)."""
-    if len(proof) < 64 * windows:
-        raise ZkAlertError(f"a KZG-committed proof of {windows} window(s) needs at least {64 * windows} bytes, got {len(proof)}")
-    return tuple(int.from_bytes(keccak(proof[64 * i : 64 * i + 64]), "big") for i in range(windows))
 
 
 def _witness_points(witness: dict) -> list[bytes]:

@@ -31,7 +31,7 @@ from web3.contract import Contract
 from .config import StrPath
 from .errors import ZkAlertError
 from .log import ZERO32, AlertEntry, alert_hash
-from .prover import kzg_commitments
+from .statement import kzg_commitments
 
 RECEIPT_KIND = "zkalert-alert-receipt"
 RECEIPT_VERSION = 1

@@ -87,7 +87,8 @@ UNDERPRICED_MARKERS = ("less than block base fee", "fee cap less than", "max fee
 
 ZERO32 = b"\x00" * 32
 
-Prove = Callable[[OutboxRow], tuple[bytes, tuple[int, ...]]]
+#: proves a scored row: (proof, instances, commitment scheme "poseidon" | "kzg")
+Prove = Callable[[OutboxRow], tuple[bytes, tuple[int, ...], str]]
 
 
 class SenderStopped(ChainError):
@@ -469,14 +470,12 @@ class Sender:
         self._broadcast(bytes(signed.raw_transaction), row.id, "send")
 
     def _predicted_hashes(self, row: OutboxRow, head: bytes, count: int) -> tuple[bytes, ...]:
-        assert row.instances is not None
         model = self.registry.functions.model(bytes.fromhex(row.model_id[2:])).call()
         threshold = int(model[1])
-        windows = row.windows
+        commitments, scores = row.statement_parts()
         hashes = []
         prev = head
-        for i in range(windows):
-            commitment, score = row.instances[i], row.instances[windows + i]
+        for i, (commitment, score) in enumerate(zip(commitments, scores)):
             prev = alert_hash(prev, row.stream_id, count + i, bytes.fromhex(row.model_id[2:]), self.account.address, commitment, score, score >= threshold)
             hashes.append(prev)
         return tuple(hashes)
@@ -549,8 +548,8 @@ class Sender:
             return
         started = time.monotonic()
         for row in self.outbox.rows("scored"):
-            proof, instances = self.prover(row)
-            self.outbox.mark_proven(row.id, proof, instances)
+            proof, instances, commitment = self.prover(row)
+            self.outbox.mark_proven(row.id, proof, instances, commitment)
             self.stats.proven += 1
             if time.monotonic() - started > 1.0:
                 return
@@ -588,14 +587,13 @@ def workspace_prover(workspace_root: Any) -> Prove:
 
         if "prover" not in state:
             state["prover"] = Prover(Workspace.at(Path(workspace_root)))
-            state["prover"].info.require_poseidon("the outbox sender")
         prover = state["prover"]
         if prover.info.model_id.lower() != row.model_id:
             raise SenderStopped(f"row {row.id} is for model {row.model_id}, but {workspace_root} proves model {prover.info.model_id}")
         assert row.window is not None
         name = re.sub(r"[^A-Za-z0-9_.-]", "_", row.window_key)
         proven = prove_cached(prover, name, row.window, row.float_score)
-        return proven.proof, proven.instances
+        return proven.proof, proven.instances, proven.commitment
 
     return prove
 

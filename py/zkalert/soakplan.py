@@ -54,7 +54,7 @@ def soak_windows(workspace: Workspace, alerts: int, streams: int) -> list[Planne
     return ordered[:alerts]
 
 
-def cached_proof(workspace: Workspace, key: str, scaled: np.ndarray) -> ProvenWindow | None:
+def cached_proof(workspace: Workspace, key: str, scaled: np.ndarray, commitment: str = "poseidon") -> ProvenWindow | None:
     """The proof of this exact window from an earlier run, if one is on disk and readable."""
     input_path = workspace.root / "proofs" / f"{key}.input.json"
     proof_path = workspace.root / "proofs" / f"{key}.proof.json"
@@ -64,13 +64,13 @@ def cached_proof(workspace: Workspace, key: str, scaled: np.ndarray) -> ProvenWi
         cached_input = json.loads(input_path.read_text())["input_data"][0]
         if not np.array_equal(np.asarray(cached_input, dtype=np.float64), np.asarray(scaled, dtype=np.float64).ravel()):
             return None
-        return ProvenWindow.from_proof_file(proof_path)
+        return ProvenWindow.from_proof_file(proof_path, commitment=commitment)
     except (ValueError, KeyError, IndexError, ZkAlertError):
         return None  # a proof cut short by a killed prover: prove again
 
 
 def prove_cached(prover: Prover, key: str, scaled: np.ndarray, float_score: float = float("nan")) -> ProvenWindow:
-    cached = cached_proof(prover.workspace, key, scaled)
+    cached = cached_proof(prover.workspace, key, scaled, prover.info.commitment)
     if cached is not None:
         return cached
     return prover.prove(scaled, key, float_score)
