@@ -131,7 +131,7 @@ def test_tuned_config_without_tuning_says_what_to_run(tmp_path):
 def kzg_batch_workspace(tmp_path_factory, detector, te):
     workspace = Workspace.at(tmp_path_factory.mktemp("kzg2"))
     detector.save(workspace)
-    compile_circuit(detector, workspace, te.train, CircuitConfig.with_commitment("kzg"), "PytestKzgBatchVerifier",
+    compile_circuit(detector, workspace, te.train, CircuitConfig().with_commitment("kzg"), "PytestKzgBatchVerifier",
                     echo=lambda _m: None, windows_per_proof=2)
     yield workspace
     (GENERATED_DIR / "PytestKzgBatchVerifier.sol").unlink(missing_ok=True)

@@ -339,17 +339,12 @@ def _run_interleaved(lives: list[_Live], echo: Callable[[str], None], floor: _Fl
     """
     rounds = max(len(live.jobs) for live in lives)
     echo(f"[interleaved] {rounds} rounds: " + ", ".join(f"{live.result.name} ({len(live.jobs)} proofs)" for live in lives))
-    try:
-        for i in range(rounds):
-            for live in lives:
-                if i < len(live.jobs):
-                    _prove_job(live, live.jobs[i], echo)
-            if floor is not None:
-                floor.prove(i)
-    except BaseException:
+    for i in range(rounds):
         for live in lives:
-            live.pool.close()
-        raise
+            if i < len(live.jobs):
+                _prove_job(live, live.jobs[i], echo)
+        if floor is not None:
+            floor.prove(i)
 
 
 class _Floor:
@@ -460,14 +455,16 @@ def run(options: BenchOptions = BenchOptions(), echo: Callable[[str], None] = pr
     os.environ["ZKALERT_KEY_CACHE"] = key_cache  # setup is part of what we measure: no cached keys
     anvil = _Anvil()
     results: list[PipelineResult] = []
+    singles: list[_Live] = []
     try:
-        kzg = replace(tuned, input_visibility="polycommit")
+        kzg = tuned.with_commitment("kzg")
         shape = f"scale {tuned.input_scale}, decomposition {tuned.decomp_base}x{tuned.decomp_legs}"
-        singles = [
-            _prepare("naive", "ezkl calibrate_settings(resources), 1 window/proof, Poseidon commitment, plain verifier", detector, te, CircuitConfig.ezkl_default(), 1, proved[: options.naive_windows], anvil, options, echo),
-            _prepare("tuned", f"{shape}, 1 window/proof, Poseidon commitment", detector, te, tuned, 1, proved, anvil, options, echo),
-            _prepare("tuned-kzg", f"{shape}, 1 window/proof, KZG commitment", detector, te, kzg, 1, proved, anvil, options, echo),
-        ]
+        for name, description, config, windows in (
+            ("naive", "ezkl calibrate_settings(resources), 1 window/proof, Poseidon commitment, plain verifier", CircuitConfig.ezkl_default(), proved[: options.naive_windows]),
+            ("tuned", f"{shape}, 1 window/proof, Poseidon commitment", tuned, proved),
+            ("tuned-kzg", f"{shape}, 1 window/proof, KZG commitment", kzg, proved),
+        ):
+            singles.append(_prepare(name, description, detector, te, config, 1, windows, anvil, options, echo))
         floor = _Floor(detector, te, tuned, proved, options, echo) if options.floor_proofs else None
         _run_interleaved(singles, echo, floor)
         results.append(_finish(singles[0], detector, options, echo, agreement_set))
@@ -476,6 +473,8 @@ def run(options: BenchOptions = BenchOptions(), echo: Callable[[str], None] = pr
         for b in options.batch_sizes:
             results.append(_run_pipeline(f"tuned-kzg-b{b}", f"tuned-kzg circuit, {b} windows/proof", detector, te, kzg, b, proved, anvil, options, echo, None))
     finally:
+        for live in singles:  # no-op for the finished ones; stops the workers after a failure
+            live.pool.close()
         anvil.close()
         shutil.rmtree(key_cache, ignore_errors=True)
         if previous_cache is None:
@@ -511,9 +510,10 @@ def run(options: BenchOptions = BenchOptions(), echo: Callable[[str], None] = pr
         "load_average": {"start": list(load_at_start), "end": list(os.getloadavg())},
     }
     (options.report_dir / "bench.json").write_text(json.dumps(report, indent=2, default=float))
-    (options.report_dir / "bench.md").write_text(markdown(report))
+    text = markdown(report)
+    (options.report_dir / "bench.md").write_text(text)
     figures(report, options.report_dir)
-    echo(markdown(report))
+    echo(text)
     return report
 
 

@@ -41,7 +41,7 @@ import subprocess
 import sys
 import time
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -88,13 +88,12 @@ class CircuitConfig:
         """The registry's name for the input commitment: "poseidon", "kzg" or "none"."""
         return _COMMITMENTS[self.input_visibility]
 
-    @classmethod
-    def with_commitment(cls, commitment: str, **kwargs: Any) -> CircuitConfig:
-        """The config committing to inputs with ``commitment`` ("poseidon" or "kzg")."""
-        visibility = {"poseidon": "hashed", "kzg": "polycommit"}.get(commitment)
+    def with_commitment(self, commitment: str) -> CircuitConfig:
+        """This config, committing to inputs with ``commitment`` ("poseidon" or "kzg")."""
+        visibility = {scheme: vis for vis, scheme in _COMMITMENTS.items() if scheme != "none"}.get(commitment)
         if visibility is None:
             raise ZkAlertError(f"input commitment {commitment!r}: expected 'poseidon' or 'kzg'")
-        return cls(input_visibility=visibility, **kwargs)
+        return replace(self, input_visibility=visibility)
 
     @classmethod
     def ezkl_default(cls) -> CircuitConfig:

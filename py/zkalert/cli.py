@@ -94,8 +94,6 @@ def compile_cmd(
     commitment: Annotated[str, typer.Option(help="How proofs commit to each window: 'poseidon' (hash in the public instances) or 'kzg' (the proof's G1 point; about 2x faster to prove).")] = "poseidon",
 ) -> None:
     """Export to ONNX, build the EZKL circuit, run setup and generate the Solidity verifier."""
-    from dataclasses import replace
-
     from .circuit import CircuitConfig, compile_circuit
     from .data import load_tennessee_eastman
     from .detector import Detector
@@ -111,7 +109,7 @@ def compile_cmd(
         config = tuned_config(workspace)
     else:
         config = CircuitConfig(input_scale=scale, param_scale=scale)
-    config = replace(config, input_visibility=CircuitConfig.with_commitment(commitment).input_visibility)
+    config = config.with_commitment(commitment)
     info = compile_circuit(detector, workspace, load_tennessee_eastman().train, config, contract, srs, echo=typer.echo, windows_per_proof=windows_per_proof)
     typer.echo(f"circuit: {info.windows_per_proof} window(s)/proof, {info.commitment} input commitments, logrows {info.logrows}, setup {info.setup_s:.1f} s{' (keys from cache)' if info.keys_cached else ''}, model id {info.model_id}")
     typer.echo(f"verifier: {info.verifier_source}")

@@ -95,7 +95,7 @@ def main_kzg() -> None:
     for contract, windows_per_proof in (("FixtureKzgVerifier", 1), ("FixtureKzgBatchVerifier", 2)):
         workspace = Workspace.at(PROJECT_ROOT / "build" / f"fixture-kzg-{windows_per_proof}")
         detector.save(workspace)
-        info = compile_circuit(detector, workspace, te.train, CircuitConfig.with_commitment("kzg"), contract_name=contract,
+        info = compile_circuit(detector, workspace, te.train, CircuitConfig().with_commitment("kzg"), contract_name=contract,
                                verifier_dir=GENERATED_DIR, windows_per_proof=windows_per_proof)
         prover = Prover(workspace)
         if windows_per_proof == 1:

@@ -18,13 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
-from eth_utils import keccak
-
 from .circuit import CircuitInfo
 from .config import BN254_R, Workspace
 from .data import check_matrix
 from .errors import ZkAlertError
-from .statement import kzg_commitments
+from .statement import kzg_commitments, split_statement
 
 
 def felt_hex_to_int(felt: str) -> int:
@@ -56,17 +54,15 @@ class ProvenWindow:
 
     @property
     def windows(self) -> int:
-        return len(self.instances) // 2 if self.commitment == "poseidon" else len(self.instances)
+        return len(self.score_felts)
 
     @property
     def input_commitments(self) -> tuple[int, ...]:
-        if self.commitment == "poseidon":
-            return self.instances[: self.windows]
-        return kzg_commitments(self.proof, self.windows)
+        return split_statement(self.instances, self.proof, self.commitment)[0]
 
     @property
     def score_felts(self) -> tuple[int, ...]:
-        return self.instances[len(self.instances) - self.windows :]
+        return split_statement(self.instances, self.proof, self.commitment)[1]
 
     @property
     def statement(self) -> tuple[int, ...]:
@@ -188,7 +184,8 @@ class Prover:
         witness_path = self.workspace.proofs / f"{name}.witness.json"
         witness = self._witness(input_path, witness_path)
         if self.info.commitment == "kzg":
-            commitments = [int.from_bytes(keccak(point), "big") for point in _witness_points(witness)]
+            points = _witness_points(witness)
+            commitments = list(kzg_commitments(b"".join(points), len(points)))
         else:
             commitments = [felt_hex_to_int(f) for group in witness["processed_inputs"]["poseidon_hash"] for f in (group if isinstance(group, list) else [group])]
         outputs = [felt_hex_to_int(f) for group in witness["outputs"] for f in group]

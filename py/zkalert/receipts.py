@@ -31,7 +31,7 @@ from web3.contract import Contract
 from .config import StrPath
 from .errors import ZkAlertError
 from .log import ZERO32, AlertEntry, alert_hash
-from .statement import kzg_commitments
+from .statement import SCHEMES, split_statement
 
 RECEIPT_KIND = "zkalert-alert-receipt"
 RECEIPT_VERSION = 1
@@ -62,7 +62,7 @@ def build_receipts(w3: Web3, registry: Contract, chain_id: int, entries: list[Al
             heads[e.stream_id] = ("0x" + bytes(registry.functions.head(sid).call()).hex(), int(registry.functions.count(sid).call()))
         tx, proof, instances = txs[e.tx_hash]
         verifier, threshold, windows_per_proof = models[e.model_id][0], int(models[e.model_id][1]), int(models[e.model_id][2])
-        commitment = "kzg" if int(models[e.model_id][4]) == 1 else "poseidon"
+        commitment = SCHEMES[int(models[e.model_id][4])]  # IAlertRegistry.CommitmentScheme, in enum order
         siblings = [s for s in stream_entries.get(e.stream_id, []) if s.tx_hash == e.tx_hash]
         position = [s.seq for s in siblings].index(e.seq) if e in siblings else 0
         by_seq = {s.seq: s for s in stream_entries.get(e.stream_id, [])}
@@ -160,12 +160,10 @@ def check_receipt(path: StrPath, vk: StrPath | None = None, settings: StrPath | 
     else:
         record("next_link", links["stream_head_at_export"] == a["alert_hash"] if int(a["seq"]) + 1 == int(links["stream_count_at_export"]) else None,
                "the last alert's hash is not the stream head at export")
-    kzg = data["model"].get("commitment", "poseidon") == "kzg"
-    windows = len(instances) if kzg else len(instances) // 2
-    if 0 <= position < windows:
-        commitment = kzg_commitments(proof, windows)[position] if kzg and len(proof) >= 64 * windows else (None if kzg else instances[position])
-        carried = commitment == int(a["input_commitment"], 16) and instances[len(instances) - windows + position] == int(a["score"])
-    else:
+    try:
+        commitments, scores = split_statement(tuple(instances), proof, data["model"].get("commitment", "poseidon"))
+        carried = 0 <= position < len(scores) and (commitments[position], scores[position]) == (int(a["input_commitment"], 16), int(a["score"]))
+    except ZkAlertError:
         carried = False
     record("instances", carried, "the proof and its instances do not carry this alert's commitment and score")
     record("alarm", (int(a["score"]) >= threshold) == bool(a["alarm"]), "the alarm bit does not follow from the score and threshold")
