@@ -9,13 +9,20 @@ SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
-TOOLS_BIN := $(CURDIR)/.tools/node_modules/.bin
-export PATH := $(TOOLS_BIN):$(CURDIR)/$(VENV)/bin:$(PATH)
+# Foundry's platform binaries, not npm's launchers in node_modules/.bin: those are node scripts
+# that exit 0 whatever forge returned, so a failing forge test would not fail make.
+FOUNDRY_OS := $(shell uname -s | tr '[:upper:]' '[:lower:]')
+FOUNDRY_ARCH := $(if $(filter x86_64 amd64,$(shell uname -m)),amd64,arm64)
+FOUNDRY_BIN := $(foreach t,forge cast anvil,$(CURDIR)/.tools/node_modules/@foundry-rs/$(t)-$(FOUNDRY_OS)-$(FOUNDRY_ARCH)/bin)
+empty :=
+space := $(empty) $(empty)
+export PATH := $(subst $(space),:,$(FOUNDRY_BIN)):$(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: setup setup-browser setup-postgres test test-sol test-py demo bench evaluate anvil anvil-stop fixtures snapshot soak clean demo-ts bench-ts fixtures-ts
 
 setup: $(VENV)/.installed .tools/.installed setup-browser setup-postgres
-	@$(PY) -c "from zkalert.toolchain import link_solc_for_consumers, solc; link_solc_for_consumers(); print('solc:', solc())"
+	@$(PY) -c "from zkalert.toolchain import link_solc_for_consumers, solc; kept = link_solc_for_consumers(); print('solc:', solc()); [print('kept your compiler at', k) for k in kept]"
+	@for t in forge cast anvil; do command -v $$t | grep -q '/@foundry-rs/' || { echo "$$t: platform binary missing under .tools/node_modules/@foundry-rs (rerun: rm .tools/.installed && make setup)" >&2; exit 1; }; done
 	@forge --version | head -1
 
 $(VENV)/.installed: pyproject.toml

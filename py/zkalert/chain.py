@@ -38,7 +38,7 @@ def connect(url: str | None = None) -> Web3:
     except Exception as exc:  # requests/aiohttp raise many connection error types
         raise ChainError(
             f"no Ethereum node answers at {url}: start a local one with `make anvil` "
-            f"(or `.tools/node_modules/.bin/anvil`), or set RPC_URL to your node ({type(exc).__name__})"
+            f"(or `zkalert node start`), or set RPC_URL to your node ({type(exc).__name__})"
         ) from None
     return w3
 

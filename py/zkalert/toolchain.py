@@ -17,15 +17,31 @@ from pathlib import Path
 from .config import PROJECT_ROOT
 from .errors import ToolchainError
 
-LOCAL_BIN = PROJECT_ROOT / ".tools" / "node_modules" / ".bin"
+FOUNDRY_PACKAGES = PROJECT_ROOT / ".tools" / "node_modules" / "@foundry-rs"
 SOLC_ADAPTER = PROJECT_ROOT / "tools" / "solc"
+FOUNDRY_TOOLS = ("forge", "cast", "anvil")
+
+
+def local_bin_dirs() -> list[Path]:
+    """The ``bin/`` folders of the project-local Foundry platform packages.
+
+    npm's launchers in ``node_modules/.bin`` are node scripts that exit 0 whatever the tool
+    returned, so a failing ``forge test`` would look like a pass: we run the platform binaries
+    (``@foundry-rs/forge-linux-amd64/bin/forge`` and friends) directly.
+    """
+    return sorted(
+        path.parent
+        for name in FOUNDRY_TOOLS
+        for path in FOUNDRY_PACKAGES.glob(f"{name}-*/bin/{name}")
+        if path.is_file()
+    )
 
 
 def tool(name: str) -> Path:
-    """Path of forge / anvil / cast: the project-local install first, then PATH."""
-    local = LOCAL_BIN / name
-    if local.exists():
-        return local
+    """Path of forge / anvil / cast: the project-local platform binary first, then PATH."""
+    for directory in local_bin_dirs():
+        if (directory / name).is_file():
+            return directory / name
     found = shutil.which(name)
     if found:
         return Path(found)
@@ -54,25 +70,34 @@ def solc_version() -> str:
     return line.split()[1].split("+")[0]
 
 
-def link_solc_for_consumers() -> None:
-    """Point ezkl (svm path) and py-solc-x / ape-solidity (solcx path) at our solc."""
+def link_solc_for_consumers() -> list[Path]:
+    """Point ezkl (svm path) and py-solc-x / ape-solidity (solcx path) at our solc.
+
+    Only empty places are filled: a compiler the user already has there (a real solc, another
+    checkout's adapter) is left as it is. The one thing replaced is a symlink that points nowhere.
+    Returns the places that hold something else than our compiler, for the caller to report.
+    """
     compiler = solc()
     home = Path(os.path.expanduser("~"))
     targets = [
         home / ".svm" / "0.8.20" / "solc-0.8.20",  # where ezkl's create_evm_verifier looks
         home / ".solcx" / f"solc-v{solc_version()}",  # py-solc-x / ape-solidity
     ]
+    kept: list[Path] = []
     for target in targets:
         target.parent.mkdir(parents=True, exist_ok=True)
-        if target.is_symlink() or target.exists():
-            if target.resolve() == compiler.resolve():
-                continue
+        if target.exists():
+            if target.resolve() != compiler.resolve():
+                kept.append(target)
+            continue
+        if target.is_symlink():  # dangling: points at a compiler that is gone
             target.unlink()
         target.symlink_to(compiler)
+    return kept
 
 
 def env_with_tools() -> dict[str, str]:
     """Environment for subprocesses: the project-local Foundry bin first on PATH."""
     env = dict(os.environ)
-    env["PATH"] = f"{LOCAL_BIN}{os.pathsep}{env.get('PATH', '')}"
+    env["PATH"] = os.pathsep.join([*map(str, local_bin_dirs()), env.get("PATH", "")])
     return env

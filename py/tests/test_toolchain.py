@@ -1,0 +1,50 @@
+"""Foundry's exit codes reach make and Python: a failing forge test must fail the build."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from zkalert.config import PROJECT_ROOT
+from zkalert.toolchain import env_with_tools, tool
+
+FAILING_TEST = """// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+contract DeliberateFailureTest {
+    function test_fails() public pure {
+        require(false, "deliberate failure");
+    }
+}
+"""
+
+
+@pytest.mark.parametrize("name", ["forge", "cast", "anvil"])
+def test_foundry_tool_is_the_platform_binary_and_passes_its_exit_code_on(name: str) -> None:
+    path = tool(name)
+    assert "/.bin/" not in str(path), f"{path} is npm's launcher, which exits 0 on failure"
+    proc = subprocess.run([str(path), "--no-such-flag"], capture_output=True, text=True, check=False)
+    assert proc.returncode == 2, (proc.returncode, proc.stderr[-300:])
+
+
+def test_make_test_sol_fails_when_a_forge_test_fails(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "test").mkdir()
+    (tmp_path / "test" / "Deliberate.t.sol").write_text(FAILING_TEST)
+    env = env_with_tools()
+    # the project's foundry.toml and Makefile, pointed at a test folder that holds one failing test
+    env.update(
+        FOUNDRY_SRC=str(tmp_path / "src"),
+        FOUNDRY_TEST=str(tmp_path / "test"),
+        FOUNDRY_OUT=str(tmp_path / "out"),
+        FOUNDRY_CACHE_PATH=str(tmp_path / "cache"),
+    )
+    proc = subprocess.run(
+        ["make", "--no-print-directory", "test-sol"],
+        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, check=False, timeout=300,
+    )
+    assert proc.returncode != 0, proc.stdout[-2000:]
+    assert "deliberate failure" in proc.stdout
+    assert "test_fails" in proc.stdout
