@@ -39,8 +39,12 @@ contract TimeSeriesRegistry is ITimeSeriesRegistry {
     mapping(bytes32 streamId => mapping(uint64 windowIndex => Window window)) private _windows;
     /// @dev States a stream has moved past: a proof starting from one of them is stale.
     mapping(bytes32 streamId => mapping(uint256 stateHash => bool consumed)) private _pastStates;
-    /// @dev keccak256(modelId, instances) of every recorded TC proof.
+    /// @dev keccak256(instances) of every recorded TC proof, whatever its model or stream.
     mapping(bytes32 statement => bool recorded) private _statements;
+    /// @dev The model each TC verifier code hash serves: one TC circuit, one model.
+    mapping(bytes32 codehash => bytes32 modelId) private _tcModels;
+    /// @dev keccak256(newModelId, genesisState, genesisAcc) of the owner's pending approval.
+    mapping(bytes32 streamId => bytes32 approval) private _rotationApprovals;
 
     modifier onlyOwner() {
         if (msg.sender != _owner) revert TimeSeriesRegistryUnauthorized(msg.sender);
@@ -72,9 +76,13 @@ contract TimeSeriesRegistry is ITimeSeriesRegistry {
             revert TimeSeriesRegistryInvalidShape(params.stepsPerInterval, params.intervalsPerWindow);
         }
         if (_models[modelId].tcVerifier != address(0)) revert TimeSeriesRegistryModelExists(modelId);
+        bytes32 tcCodehash = params.tcVerifier.codehash;
+        bytes32 existing = _tcModels[tcCodehash];
+        if (existing != bytes32(0)) revert TimeSeriesRegistryVerifierInUse(params.tcVerifier, existing);
+        _tcModels[tcCodehash] = modelId;
 
         Model memory record = params;
-        record.tcCodehash = params.tcVerifier.codehash;
+        record.tcCodehash = tcCodehash;
         record.scCodehash = params.scVerifier.codehash;
         record.registeredAt = uint64(block.number);
         _models[modelId] = record;
@@ -95,11 +103,12 @@ contract TimeSeriesRegistry is ITimeSeriesRegistry {
         emit GatewaySet(gateway, allowed);
     }
 
-    // ---------------------------------------------------------------- gateways
-
     /// @inheritdoc ITimeSeriesRegistry
-    function openStream(bytes32 streamId, bytes32 modelId, uint256 genesisState, uint256 genesisAcc) external {
-        if (!_gateways[msg.sender]) revert TimeSeriesRegistryUnknownGateway(msg.sender);
+    function openStream(bytes32 streamId, bytes32 modelId, address gateway, uint256 genesisState, uint256 genesisAcc)
+        external
+        onlyOwner
+    {
+        if (!_gateways[gateway]) revert TimeSeriesRegistryInvalidGateway(gateway);
         if (_streams[streamId].gateway != address(0)) revert TimeSeriesRegistryStreamExists(streamId);
         if (_models[modelId].tcVerifier == address(0)) revert TimeSeriesRegistryUnknownModel(modelId);
         _checkField(0, genesisState);
@@ -107,24 +116,51 @@ contract TimeSeriesRegistry is ITimeSeriesRegistry {
 
         Stream storage s = _streams[streamId];
         s.modelId = modelId;
-        s.gateway = msg.sender;
+        s.gateway = gateway;
         s.stateHead = genesisState;
         s.accHead = genesisAcc;
-        emit StreamOpened(streamId, modelId, msg.sender, genesisState, genesisAcc);
+        emit StreamOpened(streamId, modelId, gateway, genesisState, genesisAcc);
     }
+
+    /// @inheritdoc ITimeSeriesRegistry
+    function setStreamGateway(bytes32 streamId, address gateway) external onlyOwner {
+        Stream storage s = _streams[streamId];
+        if (s.gateway == address(0)) revert TimeSeriesRegistryUnknownStream(streamId);
+        if (!_gateways[gateway]) revert TimeSeriesRegistryInvalidGateway(gateway);
+        address previousGateway = s.gateway;
+        s.gateway = gateway;
+        emit StreamGatewaySet(streamId, previousGateway, gateway);
+    }
+
+    /// @inheritdoc ITimeSeriesRegistry
+    function approveRotation(bytes32 streamId, bytes32 newModelId, uint256 genesisState, uint256 genesisAcc)
+        external
+        onlyOwner
+    {
+        Stream storage s = _streams[streamId];
+        if (s.gateway == address(0)) revert TimeSeriesRegistryUnknownStream(streamId);
+        _checkRotation(s, streamId, newModelId, genesisState, genesisAcc);
+        _rotationApprovals[streamId] = _rotationKey(newModelId, genesisState, genesisAcc);
+        emit RotationApproved(streamId, newModelId, genesisState, genesisAcc);
+    }
+
+    // ---------------------------------------------------------------- gateways
 
     /// @inheritdoc ITimeSeriesRegistry
     function rotateModel(bytes32 streamId, bytes32 newModelId, uint256 genesisState, uint256 genesisAcc) external {
         Stream storage s = _ownedStream(streamId);
-        if (_models[newModelId].tcVerifier == address(0)) revert TimeSeriesRegistryUnknownModel(newModelId);
+        if (_rotationApprovals[streamId] != _rotationKey(newModelId, genesisState, genesisAcc)) {
+            revert TimeSeriesRegistryRotationNotApproved(streamId, newModelId, genesisState, genesisAcc);
+        }
+        // checked again: the stream may have moved past the approved genesis since the approval
+        _checkRotation(s, streamId, newModelId, genesisState, genesisAcc);
         uint64 windowsClosed = _windowsClosed(s);
         uint32 perWindow = _models[s.modelId].intervalsPerWindow;
         if ((s.intervals - s.firstInterval) % perWindow != 0 || s.windowsRecorded != s.firstWindow + windowsClosed) {
             revert TimeSeriesRegistryRotationNotAtBoundary(streamId, s.intervals, s.windowsRecorded);
         }
-        _checkField(0, genesisState);
-        _checkField(1, genesisAcc);
 
+        delete _rotationApprovals[streamId];
         bytes32 oldModelId = s.modelId;
         _pastStates[streamId][s.stateHead] = true;
         s.modelId = newModelId;
@@ -133,6 +169,32 @@ contract TimeSeriesRegistry is ITimeSeriesRegistry {
         s.stateHead = genesisState;
         s.accHead = genesisAcc;
         emit ModelRotated(streamId, oldModelId, newModelId, s.intervals, genesisState, genesisAcc);
+    }
+
+    /// @dev A rotation must lead to another registered model and to a genesis the stream has not
+    /// been at: never back to a state it moved past, nor a restart from its current head.
+    function _checkRotation(
+        Stream storage s,
+        bytes32 streamId,
+        bytes32 newModelId,
+        uint256 genesisState,
+        uint256 genesisAcc
+    ) private view {
+        if (_models[newModelId].tcVerifier == address(0)) revert TimeSeriesRegistryUnknownModel(newModelId);
+        if (newModelId == s.modelId) revert TimeSeriesRegistrySameModel(streamId, newModelId);
+        _checkField(0, genesisState);
+        _checkField(1, genesisAcc);
+        if (genesisState == s.stateHead || _pastStates[streamId][genesisState]) {
+            revert TimeSeriesRegistryGenesisStale(streamId, genesisState);
+        }
+    }
+
+    function _rotationKey(bytes32 newModelId, uint256 genesisState, uint256 genesisAcc)
+        private
+        pure
+        returns (bytes32)
+    {
+        return keccak256(abi.encode(newModelId, genesisState, genesisAcc));
     }
 
     /// @inheritdoc ITimeSeriesRegistry
@@ -156,7 +218,7 @@ contract TimeSeriesRegistry is ITimeSeriesRegistry {
         returns (bytes32 statement)
     {
         Model storage m = _models[s.modelId];
-        statement = keccak256(abi.encode(s.modelId, instances));
+        statement = keccak256(abi.encode(instances));
         if (_statements[statement]) revert TimeSeriesRegistryReplay(statement);
 
         uint64 interval = s.intervals;
@@ -269,17 +331,18 @@ contract TimeSeriesRegistry is ITimeSeriesRegistry {
     }
 
     /// @dev Key invariance first (the verifier's code, and so its embedded key, is the registered
-    /// one), then the proof; generated verifiers revert on most bad proofs, so a revert and `false`
-    /// are refused alike.
-    function _verify(bytes32 modelId, uint8 kind, bytes calldata proof, uint256[] calldata instances) private {
+    /// one), then the proof. STATICCALL: a verifier cannot re-enter or change state; `abi.encodeCall`
+    /// re-encodes canonically (EZKL's verifier reads the proof at fixed calldata offsets); only a
+    /// returned 1 counts, so a revert, `false` or any other answer is refused alike.
+    function _verify(bytes32 modelId, uint8 kind, bytes calldata proof, uint256[] calldata instances) private view {
         Model storage m = _models[modelId];
         (address verifier, bytes32 codehash) =
             kind == KIND_TC ? (m.tcVerifier, m.tcCodehash) : (m.scVerifier, m.scCodehash);
         bytes32 current = verifier.codehash;
         if (current != codehash) revert TimeSeriesRegistryVerifierChanged(modelId, verifier, codehash, current);
-        try IHalo2Verifier(verifier).verifyProof(proof, instances) returns (bool valid) {
-            if (!valid) revert TimeSeriesRegistryInvalidProof(modelId, kind);
-        } catch {
+        (bool success, bytes memory result) =
+            verifier.staticcall(abi.encodeCall(IHalo2Verifier.verifyProof, (proof, instances)));
+        if (!(success && result.length == 32 && abi.decode(result, (uint256)) == 1)) {
             revert TimeSeriesRegistryInvalidProof(modelId, kind);
         }
     }
@@ -302,6 +365,11 @@ contract TimeSeriesRegistry is ITimeSeriesRegistry {
     }
 
     /// @inheritdoc ITimeSeriesRegistry
+    function pendingRotation(bytes32 streamId) external view returns (bytes32) {
+        return _rotationApprovals[streamId];
+    }
+
+    /// @inheritdoc ITimeSeriesRegistry
     function stream(bytes32 streamId) external view returns (Stream memory) {
         return _streams[streamId];
     }
@@ -313,6 +381,6 @@ contract TimeSeriesRegistry is ITimeSeriesRegistry {
 
     /// @inheritdoc ITimeSeriesRegistry
     function version() external pure returns (string memory) {
-        return "0.1.0";
+        return "0.2.0";
     }
 }

@@ -7,7 +7,7 @@ import {ITimeSeriesRegistry} from "../contracts/interfaces/ITimeSeriesRegistry.s
 
 /// @dev Time-series mode against real EZKL proofs (test/fixtures/ts, made by `make fixtures-ts`)
 /// and their generated verifiers: an honest stream of 4 TC intervals (D = 1) and 2 SC windows
-/// (W = 2), and each attack of issue 5 refused with its own error while the stream stays unchanged.
+/// (W = 2), and each attack refused with its own error while the stream stays unchanged.
 contract TimeSeriesRegistryTest is Test {
     // Relative to the project root (forge resolves it there): an absolute path would make the
     // tests' gas depend on where the repository is checked out.
@@ -35,9 +35,12 @@ contract TimeSeriesRegistryTest is Test {
         scVerifier = vm.deployCode("TsFixtureScVerifier.sol:TsFixtureScVerifier");
         registry.registerModel(modelId, _modelParams(tcVerifier, scVerifier));
         registry.setGateway(gateway, true);
-        vm.prank(gateway);
         registry.openStream(
-            STREAM, modelId, vm.parseJsonUint(modelJson, ".genesis_state"), vm.parseJsonUint(modelJson, ".genesis_acc")
+            STREAM,
+            modelId,
+            gateway,
+            vm.parseJsonUint(modelJson, ".genesis_state"),
+            vm.parseJsonUint(modelJson, ".genesis_acc")
         );
     }
 
@@ -112,14 +115,14 @@ contract TimeSeriesRegistryTest is Test {
         assertEq(registry.stream(STREAM).logHead, expected);
     }
 
-    // ------------------------------------------------------------ the attacks of issue 5
+    // ------------------------------------------------------------ attacks on the chain of proofs
 
     function test_RevertWhen_replayingAnOldInterval() public {
         _interval("tc0");
         _interval("tc1");
         bytes32 before = _record();
         Fixture memory f = _load("tc0");
-        bytes32 statement = keccak256(abi.encode(modelId, f.instances));
+        bytes32 statement = keccak256(abi.encode(f.instances));
         vm.expectRevert(abi.encodeWithSelector(ITimeSeriesRegistry.TimeSeriesRegistryReplay.selector, statement));
         vm.prank(gateway);
         registry.submitInterval(STREAM, f.proof, f.instances);
@@ -336,37 +339,195 @@ contract TimeSeriesRegistryTest is Test {
 
     // ------------------------------------------------------------ model rotation
 
-    function test_rotateModel_atWindowBoundaryIsLogged() public {
+    /// @dev Registers the other detector (its own TC verifier, the shared SC verifier).
+    function _registerOther() internal returns (bytes32 otherModel) {
+        otherModel = vm.parseJsonBytes32(modelJson, ".other_model_id");
+        address otherTc = vm.deployCode("TsFixtureOtherTcVerifier.sol:TsFixtureOtherTcVerifier");
+        registry.registerModel(otherModel, _modelParams(otherTc, scVerifier));
+    }
+
+    function _genesisB() internal view returns (uint256 state, uint256 acc) {
+        state = vm.parseJsonUint(modelJson, ".genesis_state_b");
+        acc = vm.parseJsonUint(modelJson, ".genesis_acc_b");
+    }
+
+    function test_rotateModel_approvedRotationIsLoggedAndTheNextProofLinks() public {
         _honestStream();
-        bytes32 newModel = keccak256("model-2");
-        registry.registerModel(newModel, _modelParams(tcVerifier, scVerifier));
-        uint256 genesisB = vm.parseJsonUint(modelJson, ".genesis_state_b");
-        uint256 accB = vm.parseJsonUint(modelJson, ".genesis_acc_b");
+        bytes32 otherModel = _registerOther();
+        (uint256 genesisB, uint256 accB) = _genesisB();
         vm.expectEmit(address(registry));
-        emit ITimeSeriesRegistry.ModelRotated(STREAM, modelId, newModel, 4, genesisB, accB);
+        emit ITimeSeriesRegistry.RotationApproved(STREAM, otherModel, genesisB, accB);
+        registry.approveRotation(STREAM, otherModel, genesisB, accB);
+        vm.expectEmit(address(registry));
+        emit ITimeSeriesRegistry.ModelRotated(STREAM, modelId, otherModel, 4, genesisB, accB);
         vm.prank(gateway);
-        registry.rotateModel(STREAM, newModel, genesisB, accB);
+        registry.rotateModel(STREAM, otherModel, genesisB, accB);
         ITimeSeriesRegistry.Stream memory s = registry.stream(STREAM);
-        assertEq(s.modelId, newModel);
+        assertEq(s.modelId, otherModel);
         assertEq(uint256(s.firstInterval), 4);
         assertEq(uint256(s.firstWindow), 2);
-        // the next interval starts from the new genesis: stream B's first proof links
-        _interval("tcb0");
+        assertEq(registry.pendingRotation(STREAM), bytes32(0), "the approval is used up");
+        // the first interval under the other model starts from the approved genesis
+        _interval("tcb0_otherkey");
         assertEq(uint256(registry.stream(STREAM).intervals), 5);
+    }
+
+    /// @dev The state-reset attack: the gateway restarts its filter from a state of its choosing.
+    function test_RevertWhen_gatewayRotatesWithoutApproval() public {
+        _honestStream();
+        bytes32 otherModel = _registerOther();
+        (uint256 genesisB, uint256 accB) = _genesisB();
+        bytes32 before = _record();
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ITimeSeriesRegistry.TimeSeriesRegistryRotationNotApproved.selector, STREAM, otherModel, genesisB, accB
+            )
+        );
+        vm.prank(gateway);
+        registry.rotateModel(STREAM, otherModel, genesisB, accB);
+        assertEq(_record(), before, "stream unchanged");
+    }
+
+    function test_RevertWhen_rotationDiffersFromTheApprovedGenesis() public {
+        _honestStream();
+        bytes32 otherModel = _registerOther();
+        (uint256 genesisB, uint256 accB) = _genesisB();
+        registry.approveRotation(STREAM, otherModel, genesisB, accB);
+        bytes32 before = _record();
+        uint256 inflated = genesisB ^ 1; // a state of the gateway's choosing, e.g. an inflated covariance
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ITimeSeriesRegistry.TimeSeriesRegistryRotationNotApproved.selector, STREAM, otherModel, inflated, accB
+            )
+        );
+        vm.prank(gateway);
+        registry.rotateModel(STREAM, otherModel, inflated, accB);
+        assertEq(_record(), before, "stream unchanged");
+    }
+
+    function test_RevertWhen_rotatingToTheSameModel() public {
+        _honestStream();
+        (uint256 genesisB, uint256 accB) = _genesisB();
+        vm.expectRevert(
+            abi.encodeWithSelector(ITimeSeriesRegistry.TimeSeriesRegistrySameModel.selector, STREAM, modelId)
+        );
+        registry.approveRotation(STREAM, modelId, genesisB, accB);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ITimeSeriesRegistry.TimeSeriesRegistryRotationNotApproved.selector, STREAM, modelId, genesisB, accB
+            )
+        );
+        vm.prank(gateway);
+        registry.rotateModel(STREAM, modelId, genesisB, accB);
+    }
+
+    function test_RevertWhen_rotatingBackToAStateTheStreamMovedPast() public {
+        _honestStream();
+        bytes32 otherModel = _registerOther();
+        uint256 genesisA = vm.parseJsonUint(modelJson, ".genesis_state");
+        vm.expectRevert(
+            abi.encodeWithSelector(ITimeSeriesRegistry.TimeSeriesRegistryGenesisStale.selector, STREAM, genesisA)
+        );
+        registry.approveRotation(STREAM, otherModel, genesisA, vm.parseJsonUint(modelJson, ".genesis_acc"));
+    }
+
+    function test_RevertWhen_approvalByNonOwner() public {
+        bytes32 otherModel = _registerOther();
+        (uint256 genesisB, uint256 accB) = _genesisB();
+        vm.expectRevert(abi.encodeWithSelector(ITimeSeriesRegistry.TimeSeriesRegistryUnauthorized.selector, gateway));
+        vm.prank(gateway);
+        registry.approveRotation(STREAM, otherModel, genesisB, accB);
+    }
+
+    /// @dev The twin-model replay: a second id over the same TC verifier code is refused, whether
+    /// the owner passes the same deployment or a second deployment of the same code.
+    function test_RevertWhen_registeringATwinModel() public {
+        vm.expectRevert(
+            abi.encodeWithSelector(ITimeSeriesRegistry.TimeSeriesRegistryVerifierInUse.selector, tcVerifier, modelId)
+        );
+        registry.registerModel(keccak256("twin"), _modelParams(tcVerifier, scVerifier));
+        address copy = vm.deployCode("TsFixtureTcVerifier.sol:TsFixtureTcVerifier");
+        vm.expectRevert(
+            abi.encodeWithSelector(ITimeSeriesRegistry.TimeSeriesRegistryVerifierInUse.selector, copy, modelId)
+        );
+        registry.registerModel(keccak256("twin"), _modelParams(copy, scVerifier));
+    }
+
+    /// @dev After a rotation the stream's recorded history cannot be submitted again.
+    function test_RevertWhen_replayingHistoryAfterARotation() public {
+        _honestStream();
+        bytes32 otherModel = _registerOther();
+        (uint256 genesisB, uint256 accB) = _genesisB();
+        registry.approveRotation(STREAM, otherModel, genesisB, accB);
+        vm.prank(gateway);
+        registry.rotateModel(STREAM, otherModel, genesisB, accB);
+        bytes32 before = _record();
+        Fixture memory f = _load("tc0");
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ITimeSeriesRegistry.TimeSeriesRegistryReplay.selector, keccak256(abi.encode(f.instances))
+            )
+        );
+        vm.prank(gateway);
+        registry.submitInterval(STREAM, f.proof, f.instances);
+        assertEq(_record(), before, "stream unchanged");
     }
 
     function test_RevertWhen_rotatingWithAWindowUnproven() public {
         _interval("tc0");
         _interval("tc1");
-        bytes32 newModel = keccak256("model-2");
-        registry.registerModel(newModel, _modelParams(tcVerifier, scVerifier));
+        bytes32 otherModel = _registerOther();
+        (uint256 genesisB, uint256 accB) = _genesisB();
+        registry.approveRotation(STREAM, otherModel, genesisB, accB);
         vm.expectRevert(
             abi.encodeWithSelector(
                 ITimeSeriesRegistry.TimeSeriesRegistryRotationNotAtBoundary.selector, STREAM, uint64(2), uint64(0)
             )
         );
         vm.prank(gateway);
-        registry.rotateModel(STREAM, newModel, 1, 2);
+        registry.rotateModel(STREAM, otherModel, genesisB, accB);
+    }
+
+    // ------------------------------------------------------------ stream ownership
+
+    /// @dev Only the owner opens streams: a rival cannot front-run a stream's opening.
+    function test_RevertWhen_aGatewayOpensAStream() public {
+        address rival = makeAddr("rival");
+        registry.setGateway(rival, true);
+        bytes32 victim = keccak256("te/reactor/fault-05");
+        vm.expectRevert(abi.encodeWithSelector(ITimeSeriesRegistry.TimeSeriesRegistryUnauthorized.selector, rival));
+        vm.prank(rival);
+        registry.openStream(victim, modelId, rival, 1, 2);
+        assertEq(registry.stream(victim).gateway, address(0));
+    }
+
+    function test_RevertWhen_openingAStreamTwice() public {
+        vm.expectRevert(abi.encodeWithSelector(ITimeSeriesRegistry.TimeSeriesRegistryStreamExists.selector, STREAM));
+        registry.openStream(STREAM, modelId, gateway, 1, 2);
+    }
+
+    function test_RevertWhen_openingAStreamForAnUnknownGateway() public {
+        address stranger = makeAddr("stranger");
+        vm.expectRevert(
+            abi.encodeWithSelector(ITimeSeriesRegistry.TimeSeriesRegistryInvalidGateway.selector, stranger)
+        );
+        registry.openStream(keccak256("s2"), modelId, stranger, 1, 2);
+    }
+
+    function test_setStreamGateway_ownerHandsTheStreamToAReplacement() public {
+        _interval("tc0");
+        address replacement = makeAddr("replacement");
+        registry.setGateway(replacement, true);
+        vm.expectEmit(address(registry));
+        emit ITimeSeriesRegistry.StreamGatewaySet(STREAM, gateway, replacement);
+        registry.setStreamGateway(STREAM, replacement);
+        Fixture memory f = _load("tc1");
+        vm.expectRevert(abi.encodeWithSelector(ITimeSeriesRegistry.TimeSeriesRegistryUnknownGateway.selector, gateway));
+        vm.prank(gateway);
+        registry.submitInterval(STREAM, f.proof, f.instances);
+        vm.prank(replacement);
+        registry.submitInterval(STREAM, f.proof, f.instances);
+        assertEq(uint256(registry.stream(STREAM).intervals), 2);
     }
 
     function test_RevertWhen_registeringAKnownModel() public {

@@ -16,7 +16,11 @@ pragma solidity ^0.8.24;
 ///  - each SC proof consumes the accumulator hash recorded by the last TC proof of its window, and
 ///    its SVD check passed;
 ///  - proofs verify under the registered verifiers, whose code hashes are pinned at registration
-///    (key invariance); a stream changes model only through `rotateModel`, which is logged.
+///    (key invariance), and one TC verifier code serves one model;
+///  - the gateway chooses nothing that the owner has not approved: the owner opens each stream for
+///    one gateway at a genesis it approves, and approves every model rotation with the genesis it
+///    starts from; the gateway carries an approved rotation out at a window boundary;
+///  - a TC statement (its instances) is recorded at most once in the registry, whatever the model.
 /// TC instances (EZKL order, inputs then outputs): [stateIn, accIn, block, reset, stateOut, accOut, krcOk].
 /// SC instances: [accEnd, advice, t2, alarm, svdOk]; t2 is fixed point, alarm and svdOk are 0 or 1.
 interface ITimeSeriesRegistry {
@@ -109,8 +113,21 @@ interface ITimeSeriesRegistry {
     error TimeSeriesRegistryInstanceCount(uint256 expected, uint256 got);
     /// @notice A public instance is not below the BN254 scalar field modulus.
     error TimeSeriesRegistryInstanceOutOfField(uint256 index, uint256 value);
-    /// @notice This exact TC statement (model and instances) was recorded before: a replayed proof.
+    /// @notice This exact TC statement (its instances) was recorded before: a replayed proof.
     error TimeSeriesRegistryReplay(bytes32 statement);
+    /// @notice The TC verifier's code already serves another model (a twin model would let a
+    /// recorded history be replayed under a second id).
+    error TimeSeriesRegistryVerifierInUse(address verifier, bytes32 modelId);
+    /// @notice A rotation to the model the stream already runs.
+    error TimeSeriesRegistrySameModel(bytes32 streamId, bytes32 modelId);
+    /// @notice The rotation (model and genesis) is not the one the owner approved for this stream.
+    error TimeSeriesRegistryRotationNotApproved(
+        bytes32 streamId, bytes32 newModelId, uint256 genesisState, uint256 genesisAcc
+    );
+    /// @notice A genesis state the stream has already moved past (a rotation back to old state).
+    error TimeSeriesRegistryGenesisStale(bytes32 streamId, uint256 genesisState);
+    /// @notice A stream cannot be given to the zero address or to an account that is not an allowed gateway.
+    error TimeSeriesRegistryInvalidGateway(address gateway);
     /// @notice The TC proof starts from a state this stream recorded earlier, not from its head.
     error TimeSeriesRegistryStaleState(bytes32 streamId, uint64 interval, uint256 expected, uint256 got);
     /// @notice The TC proof starts from a state this stream never recorded: a skipped interval or a forged state.
@@ -162,6 +179,12 @@ interface ITimeSeriesRegistry {
         uint256 genesisState,
         uint256 genesisAcc
     );
+    /// @notice The owner approved a rotation of the stream to `newModelId` starting at the given genesis.
+    event RotationApproved(
+        bytes32 indexed streamId, bytes32 indexed newModelId, uint256 genesisState, uint256 genesisAcc
+    );
+    /// @notice The owner gave the stream to another gateway (or restored it to its rightful one).
+    event StreamGatewaySet(bytes32 indexed streamId, address indexed previousGateway, address indexed gateway);
     /// @notice A stream moved to another model from interval `atInterval`, with a new genesis.
     event ModelRotated(
         bytes32 indexed streamId,
@@ -199,26 +222,47 @@ interface ITimeSeriesRegistry {
     function transferOwnership(address newOwner) external;
 
     /// @notice Registers a detector's verifiers and constants; pins the verifiers' code hashes.
+    /// @dev The TC verifier's code must not serve another model. An SC verifier may be shared: an SC
+    /// statement is consumed once per window and must consume that window's accumulator as
+    /// recorded by the stream's TC chain, so sharing it cannot replay anything.
     /// @param modelId keccak256 of the TC and SC verifying keys (computed off-chain).
     /// @param model The verifiers and constants; `tcCodehash`, `scCodehash` and `registeredAt` are ignored and set here.
     function registerModel(bytes32 modelId, Model calldata model) external;
 
-    /// @notice Allows or disallows a gateway to open streams.
+    /// @notice Allows or disallows a gateway to submit for the streams it was given.
     /// @param gateway The gateway account.
-    /// @param allowed Whether it may open streams.
+    /// @param allowed Whether it may submit.
     function setGateway(address gateway, bool allowed) external;
+
+    /// @notice Opens a stream under a registered model for one allowed gateway, at the genesis the
+    /// owner approves. Nobody else can open, take or front-run a stream.
+    /// @param streamId The stream's id (keccak256 of its name).
+    /// @param modelId A registered model.
+    /// @param gateway The only account that may submit for the stream.
+    /// @param genesisState Poseidon hash of the initial state tensor (with its nonce), from the gateway.
+    /// @param genesisAcc Poseidon hash of the initial accumulator tensor (with its nonce).
+    function openStream(bytes32 streamId, bytes32 modelId, address gateway, uint256 genesisState, uint256 genesisAcc)
+        external;
+
+    /// @notice Gives an open stream to another allowed gateway (a replacement, or the rightful one back).
+    /// @param streamId An open stream.
+    /// @param gateway An allowed gateway.
+    function setStreamGateway(bytes32 streamId, address gateway) external;
+
+    /// @notice Approves the stream's next rotation: to `newModelId`, starting from the given genesis.
+    /// @dev One approval per stream; a new approval replaces the pending one.
+    /// @param streamId An open stream.
+    /// @param newModelId A registered model other than the stream's current one.
+    /// @param genesisState Hash of the state the first interval under the new model starts from.
+    /// @param genesisAcc Hash of the accumulator it starts from.
+    function approveRotation(bytes32 streamId, bytes32 newModelId, uint256 genesisState, uint256 genesisAcc)
+        external;
 
     // ------------------------------------------------------------------ gateways
 
-    /// @notice Opens a stream under a registered model; the caller becomes its gateway.
-    /// @param streamId The stream's id (keccak256 of its name).
-    /// @param modelId A registered model.
-    /// @param genesisState Poseidon hash of the initial state tensor (with its nonce).
-    /// @param genesisAcc Poseidon hash of the initial accumulator tensor (with its nonce).
-    function openStream(bytes32 streamId, bytes32 modelId, uint256 genesisState, uint256 genesisAcc) external;
-
-    /// @notice Moves the stream to another registered model with a new genesis (a logged, explicit event).
-    /// @dev Only at a window boundary with every window's SC proof recorded.
+    /// @notice Carries out the owner's approved rotation (a logged, explicit event).
+    /// @dev Only at a window boundary with every window's SC proof recorded, and only exactly as
+    /// approved; the approval is used up.
     /// @param streamId The stream.
     /// @param newModelId The model its next proofs are checked under.
     /// @param genesisState Hash of the state the next interval starts from.
@@ -254,6 +298,10 @@ interface ITimeSeriesRegistry {
 
     /// @notice A registered model (zero verifier if unknown).
     function model(bytes32 modelId) external view returns (Model memory);
+
+    /// @notice The stream's pending rotation approval: keccak256(abi.encode(newModelId, genesisState,
+    /// genesisAcc)), or zero when none is pending.
+    function pendingRotation(bytes32 streamId) external view returns (bytes32);
 
     /// @notice A stream's state (zero gateway if never opened).
     function stream(bytes32 streamId) external view returns (Stream memory);

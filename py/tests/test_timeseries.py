@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import FIXTURES
+from conftest import FIXTURES, OTHER_KEY
 from web3 import Web3
 
 from zkalert.chain import RevertedError
 from zkalert.config import PROJECT_ROOT, Workspace
-from zkalert.timeseries.audit import audit
+from zkalert.timeseries.audit import audit, match_rotations
 from zkalert.timeseries.chain import ModelParams, TsGateway, deploy
 from zkalert.timeseries.circuits import Proof, pass_commitment, reset_commitments
 from zkalert.timeseries.ekf import EKFConfig, EKFModel, ekf_step, train
@@ -124,7 +124,7 @@ def ts_deployment(anvil_url: str, model_json: dict):
 
 
 def test_attacks_refused_and_pinpointed_by_the_audit(w3: Web3, ts_deployment, model_json: dict, isolated: None) -> None:
-    gateway = TsGateway(w3, ts_deployment)
+    gateway = TsGateway(w3, ts_deployment)  # owner and gateway: the deployer's account
     stream = Web3.keccak(text=f"te/reactor/fault-04/{w3.eth.block_number}")
     gateway.open_stream(stream, model_json["model_id"], int(model_json["genesis_state"], 16), int(model_json["genesis_acc"], 16))
     refused = []
@@ -162,6 +162,69 @@ def test_attacks_refused_and_pinpointed_by_the_audit(w3: Web3, ts_deployment, mo
     assert [r.error.split("(")[0] for r in report.refused] == refused
     meanings = [r.meaning for r in report.refused]
     assert meanings[0].startswith("a forged state") and meanings[2].startswith("a skipped interval")
+
+
+RIVAL_KEY = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a"  # anvil account 2
+
+
+def _refused(expected: str, send) -> None:
+    with pytest.raises(RevertedError) as info:
+        send()
+    assert info.value.reason.startswith(expected + "("), info.value.reason
+
+
+def test_match_rotations_needs_an_approval_of_exactly_that_rotation_since_the_last_one() -> None:
+    m1, m2 = b"\x01" * 32, b"\x02" * 32
+    approvals = [(10, 0, m1, 5, 6), (30, 0, m2, 7, 8)]
+    rotations = [(11, 0, m1, 5, 6), (20, 0, m1, 5, 6), (31, 0, m2, 7, 9)]
+    # the first is approved; the second reuses a used-up approval; the third differs in its accumulator
+    assert match_rotations(approvals, rotations) == [True, False, False]
+    assert match_rotations([], [(1, 0, m1, 1, 2)]) == [False]
+
+
+def test_owner_opens_and_approves_gateway_rotates_rival_cannot_take_the_stream(w3: Web3, ts_deployment, model_json: dict, isolated: None) -> None:
+    owner = TsGateway(w3, ts_deployment)
+    gateway = TsGateway(w3, ts_deployment, OTHER_KEY)
+    rival = TsGateway(w3, ts_deployment, RIVAL_KEY)
+    owner.set_gateway(gateway.account.address)
+    owner.set_gateway(rival.account.address)
+    stream = Web3.keccak(text=f"te/reactor/rotation/{w3.eth.block_number}")
+    genesis = int(model_json["genesis_state"], 16), int(model_json["genesis_acc"], 16)
+    genesis_b = int(model_json["genesis_state_b"], 16), int(model_json["genesis_acc_b"], 16)
+
+    # a rival gateway can neither open (front-run) the stream nor submit to it once it is open
+    _refused("TimeSeriesRegistryUnauthorized", lambda: rival.open_stream(stream, model_json["model_id"], *genesis))
+    owner.open_stream(stream, model_json["model_id"], *genesis, gateway=gateway.account.address)
+    _refused("TimeSeriesRegistryUnknownGateway", lambda: rival.submit_interval(stream, _proof("tc0")))
+    for k in range(4):
+        gateway.submit_interval(stream, _proof(f"tc{k}"))
+        if k % 2 == 1:
+            gateway.submit_window(stream, k // 2, _proof(f"sc{k // 2}"))
+
+    # the state-reset attack: restart the same model from a genesis of the gateway's choosing
+    before = gateway.stream(stream)
+    _refused("TimeSeriesRegistryRotationNotApproved", lambda: gateway.rotate_model(stream, model_json["model_id"], *genesis_b, mine_refused=True))
+    assert gateway.stream(stream) == before
+    _refused("TimeSeriesRegistrySameModel", lambda: owner.approve_rotation(stream, model_json["model_id"], *genesis_b))
+
+    other = ModelParams(model_json["other_model_id"], "TsFixtureOtherTcVerifier", "TsFixtureScVerifier", int(model_json["krc_pass"], 16),
+                        int(model_json["reset"], 16), int(model_json["continue"], 16), model_json["steps_per_interval"], model_json["intervals_per_window"])
+    deployment, _ = deploy(other, url=w3.provider.endpoint_uri)
+    owner.approve_rotation(stream, other.model_id, *genesis_b)
+    gateway.rotate_model(stream, other.model_id, *genesis_b)
+    gateway.submit_interval(stream, _proof("tcb0_otherkey"))
+    _refused("TimeSeriesRegistryReplay", lambda: gateway.submit_interval(stream, _proof("tc0")))  # the history cannot be recorded again under the new model
+
+    report = audit(w3, deployment, stream)[0]
+    assert report.gateway == gateway.account.address
+    assert report.genesis_state == f"0x{genesis[0]:064x}"
+    assert [(r.at_interval, r.new_model_id, r.approved) for r in report.rotations] == [(4, other.model_id.lower(), True)]
+    assert [r.error.split("(")[0] for r in report.refused] == ["TimeSeriesRegistryRotationNotApproved"]
+    assert not report.problems and report.log_head_ok, report.problems
+    assert all(w.ok for w in report.windows[:2]), [w.problems for w in report.windows]
+    # the interval under the new model is linked to the approved genesis; its window is still open
+    assert report.windows[2].linkage_intact and report.windows[2].tc_verified
+    assert report.windows[2].problems == ["window open: 1 of 2 intervals recorded"]
 
 
 # ---------------------------------------------------------------- fresh pipeline (tiny real circuit)

@@ -26,7 +26,7 @@ from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCErro
 from ..chain import _revert_data, decode_revert
 from .chain import TsDeployment, eth_call_verify
 
-#: What each refusal means (the attacks of issue 5 first).
+#: What each refusal means (attacks on the chain of proofs first).
 MEANING = {
     "TimeSeriesRegistryReplay": "replay of an already recorded interval proof",
     "TimeSeriesRegistryStaleState": "interval started from a stale state (one the stream had moved past)",
@@ -41,7 +41,40 @@ MEANING = {
     "TimeSeriesRegistryWindowRecorded": "second SC proof for a recorded window",
     "TimeSeriesRegistryWindowOpen": "SC proof for a window whose intervals are not all recorded",
     "TimeSeriesRegistryUnknownGateway": "submission by an account that is not the stream's gateway",
+    "TimeSeriesRegistryRotationNotApproved": "model rotation (a restart from a new genesis) the owner did not approve",
+    "TimeSeriesRegistrySameModel": "rotation to the model the stream already runs",
+    "TimeSeriesRegistryGenesisStale": "rotation back to a state the stream had moved past",
+    "TimeSeriesRegistryUnauthorized": "an owner action (open, approve, hand over a stream) by another account",
 }
+
+
+@dataclass
+class Rotation:
+    """A model rotation of a stream, and whether the owner approved exactly it beforehand."""
+
+    at_interval: int
+    old_model_id: str
+    new_model_id: str
+    genesis_state: str
+    genesis_acc: str
+    approved: bool
+    block: int
+
+
+def match_rotations(approvals: list[tuple[int, int, bytes, int, int]], rotations: list[tuple[int, int, bytes, int, int]]) -> list[bool]:
+    """For each rotation, whether an approval of the same (model, genesis state, genesis acc) came
+    after the previous rotation and before it. Both lists hold (block, log index, model, state,
+    acc) in chain order; an approval is used up by the rotation it matches."""
+    approved = []
+    pending: tuple[bytes, int, int] | None = None
+    events = sorted([(b, i, 0, m, st, ac) for b, i, m, st, ac in approvals] + [(b, i, 1, m, st, ac) for b, i, m, st, ac in rotations])
+    for _, _, kind, mid, state, acc in events:
+        if kind == 0:
+            pending = (mid, state, acc)
+        else:
+            approved.append(pending == (mid, state, acc))
+            pending = None
+    return approved
 
 
 @dataclass
@@ -82,6 +115,10 @@ class StreamAudit:
     refused: list[Refusal]
     log_head_ok: bool
     problems: list[str]
+    gateway: str = ""
+    genesis_state: str = ""
+    genesis_acc: str = ""
+    rotations: list[Rotation] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -94,6 +131,10 @@ class StreamAudit:
             "ok": self.ok,
             "log_head_ok": self.log_head_ok,
             "problems": self.problems,
+            "gateway": self.gateway,
+            "genesis_state": self.genesis_state,
+            "genesis_acc": self.genesis_acc,
+            "rotations": [asdict(r) for r in self.rotations],
             "windows": [{**asdict(w), "ok": w.ok} for w in self.windows],
             "refused": [asdict(r) for r in self.refused],
         }
@@ -129,7 +170,24 @@ def audit(w3: Web3, deployment: TsDeployment, stream_id: bytes | None = None) ->
 
 def _audit_stream(w3: Web3, registry: Any, sid: bytes, open_event: Any, start: int, models: dict[bytes, Any]) -> StreamAudit:
     problems: list[str] = []
-    rotations = {int(e["args"]["atInterval"]): e for e in _events(registry, "ModelRotated", start, sid)}
+    rotation_events = _events(registry, "ModelRotated", start, sid)
+    rotations = {int(e["args"]["atInterval"]): e for e in rotation_events}
+    approval_events = _events(registry, "RotationApproved", start, sid)
+
+    def key(e: Any, model_field: str) -> tuple[int, int, bytes, int, int]:
+        a = e["args"]
+        return (int(e["blockNumber"]), int(e["logIndex"]), bytes(a[model_field]), int(a["genesisState"]), int(a["genesisAcc"]))
+
+    approved = match_rotations([key(e, "newModelId") for e in approval_events], [key(e, "newModelId") for e in rotation_events])
+    rotation_reports = []
+    for e, ok in zip(rotation_events, approved):
+        a = e["args"]
+        rotation_reports.append(Rotation(int(a["atInterval"]), "0x" + bytes(a["oldModelId"]).hex(), "0x" + bytes(a["newModelId"]).hex(),
+                                         f"0x{int(a['genesisState']):064x}", f"0x{int(a['genesisAcc']):064x}", ok, int(e["blockNumber"])))
+        if not ok:
+            problems.append(f"rotation at interval {int(a['atInterval'])} to 0x{bytes(a['newModelId']).hex()} was not approved by the owner")
+        if bytes(a["oldModelId"]) == bytes(a["newModelId"]):
+            problems.append(f"rotation at interval {int(a['atInterval'])} restarts the same model from a new genesis")
     intervals = _events(registry, "IntervalRecorded", start, sid)
     windows = {int(e["args"]["window"]): e for e in _events(registry, "WindowRecorded", start, sid)}
 
@@ -148,11 +206,15 @@ def _audit_stream(w3: Web3, registry: Any, sid: bytes, open_event: Any, start: i
     tc_rows: dict[int, dict[str, Any]] = {}
     sc_rows: dict[int, dict[str, Any]] = {}
     for _, _, kind, event in records:
-        tx = w3.eth.get_transaction(event["transactionHash"])
-        _, args = _decode_call(registry, bytes(tx["input"]))
-        instances = [int(v) for v in args["instances"]]
         mid = bytes(event["args"]["modelId"])
         index = int(event["args"]["interval" if kind == "tc" else "window"])
+        tx = w3.eth.get_transaction(event["transactionHash"])
+        try:
+            _, args = _decode_call(registry, bytes(tx["input"]))
+            instances = [int(v) for v in args["instances"]]
+        except (ValueError, KeyError, TypeError):  # recorded through another contract: no proof to re-check
+            problems.append(f"{kind} {index}: the recording transaction is not a direct registry call; its proof cannot be re-checked")
+            continue
         log_head = keccak(abi_encode(["bytes32", "uint8", "bytes32", "uint64", "bytes32", "uint256[]"], [log_head, 0 if kind == "tc" else 1, sid, index, mid, instances]))
         if log_head != bytes(event["args"]["logHash"]):
             problems.append(f"{kind} {index}: log hash does not refold")
@@ -220,7 +282,10 @@ def _audit_stream(w3: Web3, registry: Any, sid: bytes, open_event: Any, start: i
 
     recorded_states = {row["instances"][4] for row in tc_rows.values()}
     refused = _refusals(w3, registry, sid, start, recorded_states)
-    return StreamAudit("0x" + sid.hex(), len(tc_rows), window_reports, refused, log_head_ok, problems)
+    args = open_event["args"]
+    return StreamAudit("0x" + sid.hex(), len(tc_rows), window_reports, refused, log_head_ok, problems,
+                       gateway=str(args["gateway"]), genesis_state=f"0x{int(args['genesisState']):064x}",
+                       genesis_acc=f"0x{int(args['genesisAcc']):064x}", rotations=rotation_reports)
 
 
 def _refusals(w3: Web3, registry: Any, sid: bytes, start: int, recorded_states: set[int]) -> list[Refusal]:
@@ -269,4 +334,4 @@ def dequantize_t2(t2_fixed: int, output_scale: int) -> float:
     return t2_fixed / 2**output_scale
 
 
-__all__ = ["Refusal", "StreamAudit", "WindowReport", "abi_decode", "audit", "dequantize_t2"]
+__all__ = ["Refusal", "Rotation", "StreamAudit", "match_rotations", "WindowReport", "abi_decode", "audit", "dequantize_t2"]

@@ -130,7 +130,8 @@ class TsSubmission:
 
 
 class TsGateway:
-    """A utility's gateway: opens its streams and submits their TC and SC proofs."""
+    """An account on the time-series registry: the owner (regulator) opens streams and approves
+    rotations; a stream's gateway carries rotations out and submits its TC and SC proofs."""
 
     def __init__(self, w3: Web3, deployment: TsDeployment, key: str | None = None) -> None:
         self.w3 = w3
@@ -142,8 +143,27 @@ class TsGateway:
         fields = ("modelId", "gateway", "intervals", "windowsRecorded", "firstInterval", "firstWindow", "stateHead", "accHead", "logHead")
         return dict(zip(fields, self.registry.functions.stream(stream_id).call()))
 
-    def open_stream(self, stream_id: bytes, model: str, genesis_state: int, genesis_acc: int) -> TsSubmission:
-        return self._send(self.registry.functions.openStream(stream_id, bytes.fromhex(model.removeprefix("0x")), genesis_state, genesis_acc))
+    def open_stream(self, stream_id: bytes, model: str, genesis_state: int, genesis_acc: int, gateway: str | None = None) -> TsSubmission:
+        """Owner: open a stream for ``gateway`` (default: this account) at the genesis the gateway computed."""
+        to = Web3.to_checksum_address(gateway or self.account.address)
+        return self._send(self.registry.functions.openStream(stream_id, _bytes32(model), to, genesis_state, genesis_acc))
+
+    def approve_rotation(self, stream_id: bytes, model: str, genesis_state: int, genesis_acc: int) -> TsSubmission:
+        """Owner: approve the stream's move to ``model`` starting at the given genesis."""
+        return self._send(self.registry.functions.approveRotation(stream_id, _bytes32(model), genesis_state, genesis_acc))
+
+    def rotate_model(self, stream_id: bytes, model: str, genesis_state: int, genesis_acc: int, mine_refused: bool = False) -> TsSubmission:
+        """Gateway: carry out the approved rotation (at a window boundary)."""
+        call = self.registry.functions.rotateModel(stream_id, _bytes32(model), genesis_state, genesis_acc)
+        return self._send(call, mine_refused)
+
+    def set_gateway(self, gateway: str, allowed: bool = True) -> TsSubmission:
+        """Owner: allow (or stop) a gateway account."""
+        return self._send(self.registry.functions.setGateway(Web3.to_checksum_address(gateway), allowed))
+
+    def set_stream_gateway(self, stream_id: bytes, gateway: str) -> TsSubmission:
+        """Owner: give the stream to another allowed gateway (or back to its rightful one)."""
+        return self._send(self.registry.functions.setStreamGateway(stream_id, Web3.to_checksum_address(gateway)))
 
     def submit_interval(self, stream_id: bytes, proof: Proof, instances: tuple[int, ...] | None = None, mine_refused: bool = False) -> TsSubmission:
         call = self.registry.functions.submitInterval(stream_id, proof.proof, list(instances or proof.instances))
@@ -185,6 +205,13 @@ class TsGateway:
         if reason is not None or receipt["status"] != 1:
             raise RevertedError(reason or f"transaction {bytes(tx_hash).hex()} reverted on-chain")
         return TsSubmission("0x" + bytes(tx_hash).hex(), int(receipt["blockNumber"]), int(receipt["gasUsed"]), len(data), time.perf_counter() - started)
+
+
+def _bytes32(model: str) -> bytes:
+    data = bytes.fromhex(model.removeprefix("0x"))
+    if len(data) != 32:
+        raise ChainError(f"model id {model!r}: expected 32 bytes, got {len(data)}")
+    return data
 
 
 def verifier_calldata(proof: Proof, instances: tuple[int, ...] | None = None) -> bytes:

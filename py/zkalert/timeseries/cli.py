@@ -153,6 +153,13 @@ def submit_cmd(name: Annotated[str, typer.Argument()], subsystem: SubsystemOpt =
     sid = stream_id(name)
     state = gateway.stream(sid)
     if int(state["gateway"], 16) == 0:
+        owner = gateway.registry.functions.owner().call()
+        if owner != gateway.account.address:
+            genesis_state, genesis_acc = row.genesis_instances  # type: ignore[misc]
+            raise ZkAlertError(
+                f"stream {name!r} is not open: the registry owner ({owner}) opens it for gateway "
+                f"{gateway.account.address} at genesis state 0x{genesis_state:064x}, accumulator 0x{genesis_acc:064x}"
+            )
         gateway.open_stream(sid, model_id(tc, sc), *row.genesis_instances)  # type: ignore[arg-type]
         state = gateway.stream(sid)
     W = row.intervals_per_window

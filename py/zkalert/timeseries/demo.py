@@ -210,6 +210,9 @@ def _run(options: DemoOptions, url: str, echo: Callable[..., Any]) -> dict[str, 
             attempt("alarm flipped in the submitted instances", "TimeSeriesRegistryInvalidProof", lambda flipped=flipped: gateway.submit_window(sid, 2, sc_proofs[2], tuple(flipped), mine_refused=True))
             attempt("SC over residuals not from the window's TC chain", "TimeSeriesRegistryResidualsNotFromChain", lambda: gateway.submit_window(sid, 2, sc_proofs[0], mine_refused=True))
         gas["sc"].append(gateway.submit_window(sid, j, sc_proofs[j]).gas_used)
+        if j == 1:  # at a window boundary: restart the filter from a state of the gateway's choosing
+            attempt("restarting the filter from a chosen state (rotation the owner did not approve)", "TimeSeriesRegistryRotationNotApproved",
+                    lambda: gateway.rotate_model(sid, mid, forged.instances[0], forged.instances[1], mine_refused=True))
 
     echo("regulator's check (read back from the chain):")
     reports = audit_mod.audit(w3, deployment, sid)
@@ -256,6 +259,10 @@ def _prove_inputs(folder: CircuitDir, kind: str, inputs: list[list[float]], stem
 
 def format_audit(report: audit_mod.StreamAudit, detector_t2_scale: int | None = None) -> list[str]:
     lines = [f"stream {report.stream_id[:18]}…: {report.intervals} intervals, log head {'refolds' if report.log_head_ok else 'BROKEN'}"]
+    lines.append(f"  opened by the owner for gateway {report.gateway} at genesis {report.genesis_state[:18]}…")
+    for rot in report.rotations:
+        lines.append(f"  rotation at interval {rot.at_interval}: {rot.old_model_id[:10]}… -> {rot.new_model_id[:10]}…, genesis "
+                     f"{rot.genesis_state[:18]}…, {'approved by the owner' if rot.approved else 'NOT APPROVED'}")
     lines.append(f"  {'window':>6} {'intervals':<10} {'TC proofs':<9} {'linkage':<8} {'SC proof':<9} {'keys':<9} {'alarm':<6} T²")
     for w in report.windows:
         t2 = "-" if w.t2_fixed is None else (f"{w.t2_fixed / 2**detector_t2_scale:.2f}" if detector_t2_scale is not None else str(w.t2_fixed))

@@ -9,7 +9,9 @@ Eastman fault 4 data, made under a development SRS:
 * ``tc0_fork``: interval 0 again from the same genesis with other nonces (a stale start once tc0 is recorded);
 * ``tcb0``: interval 0 of another stream (another genesis: a forged state for stream A);
 * ``tc2_badgain``: interval 2 with the Kalman gains doubled (its KRC verdict is "failed");
-* ``tc0_otherkey``: interval 0 proven under another TC circuit's key (never registered).
+* ``tc0_otherkey``: interval 0 proven under another TC circuit's key (never registered);
+* ``tcb0_otherkey``: interval 0 from stream B's genesis under that other key: the first proof after
+  an approved rotation to the other model with genesis B.
 
 Verifiers and proofs must be regenerated together (the verifiers embed the keys).
 """
@@ -18,6 +20,8 @@ from __future__ import annotations
 
 import json
 import shutil
+
+from eth_utils import keccak
 
 from ..config import GENERATED_DIR, PROJECT_ROOT, Workspace
 from ..data import load_te_file
@@ -111,10 +115,13 @@ def main() -> None:
     _write("tcb0", proof_b)
     other_key, _ = tc_proof(tc_other, other, "tc0_otherkey", state_a, acc_a, 0, reset=True)
     _write("tc0_otherkey", other_key)
+    rotated, _ = tc_proof(tc_other, other, "tcb0_otherkey", state_b, acc_b, 0, reset=True)
+    _write("tcb0_otherkey", rotated)
 
     tc_info, sc_info = tc.info, sc.info
     model = {
-        "model_id": "0x" + __import__("eth_utils").keccak(tc.vk.read_bytes() + sc.vk.read_bytes()).hex(),
+        "model_id": "0x" + keccak(tc.vk.read_bytes() + sc.vk.read_bytes()).hex(),
+        "other_model_id": "0x" + keccak(tc_other.vk.read_bytes() + sc.vk.read_bytes()).hex(),
         "krc_pass": _hex(tc_info.pass_commitment),
         "reset": _hex(tc_info.reset_commitment),
         "continue": _hex(tc_info.continue_commitment),
