@@ -73,6 +73,7 @@ contract AlertRegistry is IAlertRegistry {
         // code.length is also 0 for address(0)
         if (verifier.code.length == 0) revert AlertRegistryInvalidVerifier(verifier);
         if (windowsPerProof == 0) revert AlertRegistryInvalidWindowsPerProof(windowsPerProof);
+        if (threshold >= FIELD_MODULUS) revert AlertRegistryUnreachableThreshold(threshold);
         if (_models[modelId].verifier != address(0)) revert AlertRegistryModelExists(modelId);
         // EZKL verifiers embed their verifying key, so equal code means the same circuit: a second
         // model id for it would let one proof be recorded twice, under two thresholds.
@@ -135,6 +136,11 @@ contract AlertRegistry is IAlertRegistry {
             if (_statements[statement] != bytes32(0)) revert AlertRegistryReplay(statement);
         }
 
+        // key invariance: the verifier still has the code registered under this model
+        bytes32 codehash = record.verifier.codehash;
+        if (_verifierModels[codehash] != modelId) {
+            revert AlertRegistryVerifierChanged(modelId, record.verifier, codehash);
+        }
         if (!_verify(record.verifier, proof, instances)) revert AlertRegistryInvalidProof(modelId);
 
         newHead = _appendWindows(streamId, modelId, record.threshold, stream.head, stream.count, commitments, scores);
@@ -304,7 +310,7 @@ contract AlertRegistry is IAlertRegistry {
 
     /// @inheritdoc IAlertRegistry
     function version() external pure returns (string memory) {
-        return "0.3.0";
+        return "0.4.0";
     }
 
     function _statementOf(bytes32 modelId, uint256 inputCommitment, uint256 score) private pure returns (bytes32) {

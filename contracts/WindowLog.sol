@@ -14,6 +14,9 @@ contract WindowLog is IWindowLog {
     /// @inheritdoc IWindowLog
     uint256 public constant MAX_BATCH = 64;
 
+    /// @inheritdoc IWindowLog
+    uint64 public constant MAX_INDEX_GAP = 2 ** 32;
+
     /// @dev head fills one slot; count, lastIndex and gateway share the next.
     struct Stream {
         bytes32 head;
@@ -87,6 +90,9 @@ contract WindowLog is IWindowLog {
         if (stream.count != 0 && windowIndex <= stream.lastIndex) {
             revert WindowLogIndexNotIncreasing(batch.streamId, stream.lastIndex, windowIndex);
         }
+        if (windowIndex - stream.lastIndex > MAX_INDEX_GAP) {
+            revert WindowLogIndexGap(batch.streamId, stream.lastIndex, windowIndex, MAX_INDEX_GAP);
+        }
         bool alarm = score >= batch.threshold;
         bytes32 commitHash = keccak256(
             abi.encode(
@@ -147,6 +153,6 @@ contract WindowLog is IWindowLog {
 
     /// @inheritdoc IWindowLog
     function version() external pure returns (string memory) {
-        return "0.1.0";
+        return "0.2.0";
     }
 }

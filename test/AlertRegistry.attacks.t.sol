@@ -427,6 +427,37 @@ contract AlertRegistryAttacksTest is Test {
         assertEq(registry.model(otherId).verifier, address(0), "registered");
     }
 
+    /// @dev A model whose threshold no score can reach never alarms: refused at registration.
+    function test_RevertWhen_thresholdIsUnreachable() public {
+        address copy = vm.deployCode("FixtureVerifier.sol:FixtureVerifier");
+        vm.etch(copy, address(foreignVerifier).code); // any code not registered yet
+        AlertRegistry fresh = new AlertRegistry(owner);
+        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryUnreachableThreshold.selector, R));
+        vm.prank(owner);
+        fresh.registerModel(keccak256("never-alarms"), copy, R, 1, IAlertRegistry.CommitmentScheme.Poseidon);
+        // the largest reachable threshold is accepted
+        vm.prank(owner);
+        fresh.registerModel(keccak256("alarms-at-the-top"), copy, R - 1, 1, IAlertRegistry.CommitmentScheme.Poseidon);
+    }
+
+    /// @dev Where a chain still lets a contract be replaced at its address, a verifier whose code
+    /// changed after registration (another key, or one that accepts anything) is refused.
+    function test_RevertWhen_verifierCodeChangedSinceRegistration() public {
+        bytes memory accepting = address(new MockHalo2Verifier()).code;
+        vm.etch(address(fixtureVerifier), accepting);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IAlertRegistry.AlertRegistryVerifierChanged.selector,
+                alertFixture.modelId,
+                address(fixtureVerifier),
+                keccak256(accepting)
+            )
+        );
+        vm.prank(gateway);
+        registry.submitAlert(STREAM, alertFixture.modelId, bytes32(0), alertFixture.proof, alertFixture.instances);
+        _assertUntouched(STREAM);
+    }
+
     // ============================================================ replays
 
     function test_RevertWhen_rerandomisedProofReplaysARecordedStatement() public {

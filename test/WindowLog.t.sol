@@ -117,8 +117,8 @@ contract WindowLogTest is Test {
     }
 
     function testFuzz_commitWindows_anyIncreasingIndexes(uint64 start, uint64 step) public {
-        start = uint64(bound(start, 0, type(uint64).max / 2));
-        step = uint64(bound(step, 1, type(uint64).max / 4));
+        start = uint64(bound(start, 0, windowLog.MAX_INDEX_GAP()));
+        step = uint64(bound(step, 1, windowLog.MAX_INDEX_GAP()));
         bytes32 head = _commitOne(gateway, bytes32(0), start, 1, 1);
         head = _commitOne(gateway, head, start + step, 2, 2);
         assertEq(windowLog.lastIndex(STREAM), start + step);
@@ -161,6 +161,25 @@ contract WindowLogTest is Test {
         _commitOne(gateway, head, 3, 2, 2);
     }
 
+    /// @dev A jump to the top of the index range would leave no index to commit next: the stream
+    /// would be frozen. A gap of up to MAX_INDEX_GAP withheld windows stays possible (and visible).
+    function test_RevertWhen_indexJumpWouldFreezeTheStream() public {
+        uint64 maxGap = windowLog.MAX_INDEX_GAP();
+        vm.expectRevert(
+            abi.encodeWithSelector(IWindowLog.WindowLogIndexGap.selector, STREAM, 0, type(uint64).max, maxGap)
+        );
+        _commitOne(gateway, bytes32(0), type(uint64).max, 1, 1);
+        bytes32 head = _commitOne(gateway, bytes32(0), 4, 1, 1);
+        vm.expectRevert(
+            abi.encodeWithSelector(IWindowLog.WindowLogIndexGap.selector, STREAM, 4, type(uint64).max, maxGap)
+        );
+        _commitOne(gateway, head, type(uint64).max, 2, 2);
+        head = _commitOne(gateway, head, 4 + maxGap, 2, 2);
+        assertEq(windowLog.lastIndex(STREAM), 4 + maxGap);
+        _commitOne(gateway, head, 5 + maxGap, 3, 3);
+        assertEq(windowLog.count(STREAM), 3);
+    }
+
     function test_RevertWhen_batchIndexesDoNotIncrease() public {
         uint64[] memory indexes = new uint64[](2);
         (indexes[0], indexes[1]) = (3, 3);
@@ -193,7 +212,7 @@ contract WindowLogTest is Test {
     }
 
     function test_version() public view {
-        assertEq(windowLog.version(), "0.1.0");
+        assertEq(windowLog.version(), "0.2.0");
         assertEq(windowLog.MAX_BATCH(), 64);
     }
 }

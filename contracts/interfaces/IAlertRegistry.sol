@@ -72,6 +72,18 @@ interface IAlertRegistry {
     /// @param modelId The model that already uses this code.
     error AlertRegistryVerifierInUse(address verifier, bytes32 modelId);
 
+    /// @notice The threshold is not below the BN254 scalar field modulus, so no score (an
+    /// instance, always below it) could ever reach it: a model that never alarms.
+    /// @param threshold The rejected threshold.
+    error AlertRegistryUnreachableThreshold(uint256 threshold);
+
+    /// @notice The model's verifier no longer has the code it was registered with (a contract
+    /// redeployed at the same address on a chain that still allows it): its key may differ.
+    /// @param modelId The model.
+    /// @param verifier Its verifier.
+    /// @param codehash The verifier's code hash now.
+    error AlertRegistryVerifierChanged(bytes32 modelId, address verifier, bytes32 codehash);
+
     /// @notice A model with this id is already registered; models are immutable.
     /// @param modelId The duplicate id.
     error AlertRegistryModelExists(bytes32 modelId);

@@ -31,6 +31,9 @@ interface IWindowLog {
     /// @notice A window index is not above the stream's last committed index (or the previous one
     /// in the batch).
     error WindowLogIndexNotIncreasing(bytes32 streamId, uint64 lastIndex, uint64 windowIndex);
+    /// @notice A window index jumps more than `maxGap` past the stream's last one (or past 0 for a
+    /// stream's first window): a jump to the top of the index range would freeze the stream.
+    error WindowLogIndexGap(bytes32 streamId, uint64 lastIndex, uint64 windowIndex, uint64 maxGap);
 
     /// @notice The three arrays of a batch differ in length.
     error WindowLogLengthMismatch(uint256 windowIndexes, uint256 inputCommitments, uint256 scores);
@@ -118,6 +121,10 @@ interface IWindowLog {
     /// @notice The largest batch {commitWindows} accepts.
     /// @return The size.
     function MAX_BATCH() external view returns (uint256);
+
+    /// @notice The largest step from one committed window index to the next (a visible gap of up
+    /// to this many withheld windows is allowed; a larger jump is refused).
+    function MAX_INDEX_GAP() external view returns (uint64);
 
     /// @notice The implementation's semantic version.
     /// @return The version string.
