@@ -563,22 +563,50 @@ from .cli_services import register_service_commands  # imported here, beside its
 register_service_commands(app)
 
 
+#: Exit codes of every command (also in `zkalert --help`).
+EXIT_OK, EXIT_ERROR, EXIT_USAGE_OR_FINDINGS, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def _version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        typer.echo(f"zkalert {__version__}")
+        raise typer.Exit()
+
+
+@app.callback(epilog="Exit codes: 0 ok; 1 error (one line on stderr); 2 usage error, or findings "
+              "(a BROKEN chain, a failed audit); 130 interrupted.")
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
+) -> None:
+    """Provable anomaly alerts: detector -> EZKL proof -> on-chain log."""
+
+
+def _is_click_exception(exc: BaseException) -> bool:
+    # typer bundles its own copy of click: match the class by name, whichever click raised it
+    return any(cls.__name__ == "ClickException" for cls in type(exc).__mro__)
+
+
 def main() -> None:
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
     except ZkAlertError as exc:
         if os.environ.get("ZKALERT_DEBUG"):
             raise
         typer.secho(f"error: {exc}", fg="red", err=True)
-        sys.exit(1)
+        sys.exit(EXIT_ERROR)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except typer.Abort:
-        sys.exit(130)
-    except Exception as exc:  # click usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
+    except (typer.Abort, KeyboardInterrupt):
+        sys.exit(EXIT_INTERRUPTED)
+    except Exception as exc:
+        if not _is_click_exception(exc) or os.environ.get("ZKALERT_DEBUG"):
+            raise
+        ctx = getattr(exc, "ctx", None)
+        command = ctx.command_path if ctx is not None else "zkalert"
+        typer.secho(f"error: {exc.format_message()}", fg="red", err=True)  # type: ignore[attr-defined]
+        typer.echo(f"try: {command} --help", err=True)
+        sys.exit(getattr(exc, "exit_code", EXIT_USAGE_OR_FINDINGS))
+    # in non-standalone mode click returns a command's typer.Exit code instead of raising it
+    sys.exit(code if isinstance(code, int) else EXIT_OK)
