@@ -4,7 +4,7 @@
 #   make demo    the whole pipeline on a local anvil, Table I metrics
 #   make bench   naive EZKL vs tuned vs batched proofs, same windows: reports/bench/
 #   make evaluate  detection quality vs a PCA T²/Q baseline + in-circuit parity: reports/evaluate/
-#   make demo-ts / bench-ts  time-series mode (issue 5): EKF, chained TC/SC proofs, attacks; reports/timeseries/
+#   make demo-ts / bench-ts  time-series mode: EKF, chained TC/SC proofs, attacks; reports/timeseries/
 SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
@@ -34,7 +34,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	@touch $@
 
-# Debian's chromium for the services' browser test (issue 7): Playwright drives /usr/bin/chromium,
+# Debian's chromium for the services' browser test: Playwright drives /usr/bin/chromium,
 # its own browser download does not work offline. Idempotent: apt-get only when chromium is missing.
 setup-browser:
 	@command -v chromium >/dev/null || { \
@@ -71,7 +71,7 @@ test-py:
 demo: setup
 	$(VENV)/bin/zkalert demo
 
-# Proving benchmark (issue 3): under 20 minutes on 2 cores; writes reports/bench/.
+# Proving benchmark: under 20 minutes on 2 cores; writes reports/bench/.
 bench: setup
 	$(VENV)/bin/zkalert bench
 
@@ -95,14 +95,14 @@ fixtures: setup
 snapshot:
 	forge snapshot $(SNAPSHOT_FILTER)
 
-# Durability soak (issue 6): hundreds of real alerts under random faults, not part of `make test`.
+# Durability soak: hundreds of real alerts under random faults, not part of `make test`.
 # Needs a compiled workspace (SOAK_WORKDIR; build/fixture exists after `make fixtures`); proofs are cached.
 SOAK_WORKDIR ?= build/fixture
 SOAK_ARGS ?= --alerts 300 --streams 5
 soak: setup
 	$(VENV)/bin/zkalert soak --workdir $(SOAK_WORKDIR) $(SOAK_ARGS)
 
-# ---- time-series mode (issue 5)
+# ---- time-series mode
 # A TE fault scenario on a fresh anvil (port 8877, chain 31777) with every attack, checked by the audit.
 demo-ts: setup
 	$(VENV)/bin/zkalert ts demo

@@ -372,20 +372,25 @@ contract TimeSeriesRegistryTest is Test {
         assertEq(uint256(registry.stream(STREAM).intervals), 5);
     }
 
+    /// @dev The gateway's rotation is refused as not approved and leaves the stream as it was.
+    function _rotationRefusedAsUnapproved(bytes32 model, uint256 state, uint256 acc) internal {
+        bytes32 before = _record();
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ITimeSeriesRegistry.TimeSeriesRegistryRotationNotApproved.selector, STREAM, model, state, acc
+            )
+        );
+        vm.prank(gateway);
+        registry.rotateModel(STREAM, model, state, acc);
+        assertEq(_record(), before, "stream unchanged");
+    }
+
     /// @dev The state-reset attack: the gateway restarts its filter from a state of its choosing.
     function test_RevertWhen_gatewayRotatesWithoutApproval() public {
         _honestStream();
         bytes32 otherModel = _registerOther();
         (uint256 genesisB, uint256 accB) = _genesisB();
-        bytes32 before = _record();
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                ITimeSeriesRegistry.TimeSeriesRegistryRotationNotApproved.selector, STREAM, otherModel, genesisB, accB
-            )
-        );
-        vm.prank(gateway);
-        registry.rotateModel(STREAM, otherModel, genesisB, accB);
-        assertEq(_record(), before, "stream unchanged");
+        _rotationRefusedAsUnapproved(otherModel, genesisB, accB);
     }
 
     function test_RevertWhen_rotationDiffersFromTheApprovedGenesis() public {
@@ -393,16 +398,8 @@ contract TimeSeriesRegistryTest is Test {
         bytes32 otherModel = _registerOther();
         (uint256 genesisB, uint256 accB) = _genesisB();
         registry.approveRotation(STREAM, otherModel, genesisB, accB);
-        bytes32 before = _record();
-        uint256 inflated = genesisB ^ 1; // a state of the gateway's choosing, e.g. an inflated covariance
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                ITimeSeriesRegistry.TimeSeriesRegistryRotationNotApproved.selector, STREAM, otherModel, inflated, accB
-            )
-        );
-        vm.prank(gateway);
-        registry.rotateModel(STREAM, otherModel, inflated, accB);
-        assertEq(_record(), before, "stream unchanged");
+        // a state of the gateway's choosing, e.g. an inflated covariance
+        _rotationRefusedAsUnapproved(otherModel, genesisB ^ 1, accB);
     }
 
     function test_RevertWhen_rotatingToTheSameModel() public {
@@ -412,13 +409,7 @@ contract TimeSeriesRegistryTest is Test {
             abi.encodeWithSelector(ITimeSeriesRegistry.TimeSeriesRegistrySameModel.selector, STREAM, modelId)
         );
         registry.approveRotation(STREAM, modelId, genesisB, accB);
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                ITimeSeriesRegistry.TimeSeriesRegistryRotationNotApproved.selector, STREAM, modelId, genesisB, accB
-            )
-        );
-        vm.prank(gateway);
-        registry.rotateModel(STREAM, modelId, genesisB, accB);
+        _rotationRefusedAsUnapproved(modelId, genesisB, accB);
     }
 
     function test_RevertWhen_rotatingBackToAStateTheStreamMovedPast() public {
