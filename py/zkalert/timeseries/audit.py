@@ -237,8 +237,12 @@ def _audit_stream(w3: Web3, registry: Any, sid: bytes, open_event: Any, start: i
     for k in range(len(tc_rows)):
         if k in rotations:
             rotation = rotations[k]
+            old_window = int(model(bytes(rotation["args"]["oldModelId"]))[8])
+            if old_window == 0:  # W = 0: the registry does not know the model; never divide by it
+                problems.append(f"interval {k}: rotation from a model the registry does not know")
+                break
             mid = bytes(rotation["args"]["newModelId"])
-            first_window += (k - first_interval) // int(model(bytes(rotation["args"]["oldModelId"]))[8])
+            first_window += (k - first_interval) // old_window
             first_interval = k
             state_head, acc_head = int(rotation["args"]["genesisState"]), int(rotation["args"]["genesisAcc"])
         row = tc_rows.get(k)
@@ -246,6 +250,9 @@ def _audit_stream(w3: Web3, registry: Any, sid: bytes, open_event: Any, start: i
             problems.append(f"interval {k} missing from the events")
             break
         per_window = int(model(mid)[8])
+        if per_window == 0:
+            problems.append(f"interval {k}: recorded under model 0x{mid.hex()}, which the registry does not know")
+            break
         link_ok[k] = row["instances"][0] == state_head and row["instances"][1] == acc_head and row["model"] == mid
         state_head, acc_head = row["instances"][4], row["instances"][5]
         window_of[k] = (first_window + (k - first_interval) // per_window, mid)
