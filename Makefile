@@ -20,7 +20,7 @@ export PATH := $(subst $(space),:,$(FOUNDRY_BIN)):$(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: setup setup-browser setup-postgres test test-sol test-py demo bench evaluate anvil anvil-stop fixtures snapshot soak clean demo-ts bench-ts fixtures-ts
 
-setup: $(VENV)/.installed .tools/.installed setup-browser setup-postgres
+setup: $(VENV)/.installed .tools/.installed
 	@$(PY) -c "from zkalert.toolchain import link_solc_for_consumers, solc; kept = link_solc_for_consumers(); print('solc:', solc()); [print('kept your compiler at', k) for k in kept]"
 	@for t in forge cast anvil; do command -v $$t | grep -q '/@foundry-rs/' || { echo "$$t: platform binary missing under .tools/node_modules/@foundry-rs (rerun: rm .tools/.installed && make setup)" >&2; exit 1; }; done
 	@forge --version | head -1
@@ -52,7 +52,8 @@ setup-postgres:
 	cd .tools && npm install --no-audit --no-fund --loglevel=error
 	@touch $@
 
-test: setup test-sol test-py
+# the browser and the PostgreSQL server are for the services' tests only, so only make test installs them
+test: setup setup-browser setup-postgres test-sol test-py
 
 # Every forge test (fuzz and invariant included), then the gas of the deterministic tests against
 # .gas-snapshot. Fuzz tests stay out of the snapshot: their inputs come from a dictionary built from
