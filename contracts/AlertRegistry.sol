@@ -124,7 +124,8 @@ contract AlertRegistry is IAlertRegistry {
         (uint256[] memory commitments, uint256[] calldata scores) = _splitInstances(record, proof, instances);
 
         Stream memory stream = _streams[streamId];
-        if (stream.gateway != address(0) && stream.gateway != msg.sender) {
+        if (stream.gateway != msg.sender) {
+            if (stream.gateway == address(0)) revert AlertRegistryStreamNotOpen(streamId);
             revert AlertRegistryStreamGateway(streamId, stream.gateway, msg.sender);
         }
         if (prevHash != stream.head) revert AlertRegistryStalePrevHash(stream.head, prevHash);
@@ -146,8 +147,8 @@ contract AlertRegistry is IAlertRegistry {
         newHead = _appendWindows(streamId, modelId, record.threshold, stream.head, stream.count, commitments, scores);
     }
 
-    /// @dev Appends the verified windows in order and stores the stream's new head and count; the
-    /// first alert binds the stream to its submitter (a bound stream keeps its gateway).
+    /// @dev Appends the verified windows in order and stores the stream's new head and count (the
+    /// stream keeps the gateway the owner opened it for, who is the caller).
     function _appendWindows(
         bytes32 streamId,
         bytes32 modelId,

@@ -76,10 +76,12 @@ contract WindowLog is IWindowLog {
         if (registered.verifier == address(0)) revert WindowLogUnknownModel(modelId);
 
         Stream memory stream = _streams[streamId];
-        // the registry owner's binding wins (it can hand a stream to a replacement gateway)
+        // the registry owner's binding is the only one: it opens streams and hands them over
         address bound = _registry.streamGateway(streamId);
-        if (bound == address(0)) bound = stream.gateway;
-        if (bound != address(0) && bound != msg.sender) revert WindowLogStreamGateway(streamId, bound, msg.sender);
+        if (bound != msg.sender) {
+            if (bound == address(0)) revert WindowLogStreamNotOpen(streamId);
+            revert WindowLogStreamGateway(streamId, bound, msg.sender);
+        }
         if (prevHash != stream.head) revert WindowLogStalePrevHash(stream.head, prevHash);
         batch = Batch({streamId: streamId, modelId: modelId, threshold: registered.threshold, stream: stream});
     }

@@ -30,6 +30,12 @@ def main() -> None:
     else:
         sender = accounts.test_accounts[0]
     registry = Contract(alert.registry, abi=alert.registry_abi)
+    if int(registry.streamGateway(alert.stream_id), 16) == 0:
+        # only the registry's owner opens a stream; an owner that is also the gateway opens its own
+        if registry.owner() != sender.address:
+            raise SystemExit(f"stream {alert.stream_name!r} is not open: the registry owner ({registry.owner()}) opens it "
+                             f"with `zkalert stream open {alert.stream_name} --gateway {sender.address}`")
+        registry.setStreamGateway(alert.stream_id, sender.address, sender=sender)
     prev_hash = registry.head(alert.stream_id)
     receipt = registry.submitAlert(
         alert.stream_id, alert.model_id, prev_hash, alert.proof, list(alert.instances), sender=sender

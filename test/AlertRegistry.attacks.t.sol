@@ -70,6 +70,8 @@ contract AlertRegistryAttacksTest is Test {
         );
         registry.setGateway(gateway, true);
         registry.setGateway(rival, true);
+        registry.setStreamGateway(STREAM, gateway);
+        registry.setStreamGateway(OTHER_STREAM, rival);
         vm.stopPrank();
     }
 
@@ -465,10 +467,13 @@ contract AlertRegistryAttacksTest is Test {
         bytes32 statement = _statement(alertFixture);
 
         // same stream, another stream, another gateway: the statement is the key, not the bytes
+        bytes32 second = keccak256("stream/victim-second");
+        vm.prank(owner);
+        registry.setStreamGateway(second, gateway);
         vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryReplay.selector, statement));
         _submitAs(gateway, STREAM, rerandomised, head);
         vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryReplay.selector, statement));
-        _submitAs(gateway, OTHER_STREAM, rerandomised, bytes32(0));
+        _submitAs(gateway, second, rerandomised, bytes32(0));
         vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryReplay.selector, statement));
         _submitAs(rival, OTHER_STREAM, rerandomised, bytes32(0));
 
@@ -521,14 +526,21 @@ contract AlertRegistryAttacksTest is Test {
         assertEq(registry.count(STREAM), 2, "count");
     }
 
-    function test_RevertWhen_copiedProofOpensAReservedStream() public {
-        vm.prank(owner);
-        registry.setStreamGateway(STREAM, gateway);
+    /// @dev Landing a copy of the gateway's first transaction before it cannot capture the stream:
+    /// the owner opened it for the gateway. A stream nobody opened takes no alert at all.
+    function test_RevertWhen_rivalFrontRunsTheFirstAlertOfAStream() public {
         vm.expectRevert(
             abi.encodeWithSelector(IAlertRegistry.AlertRegistryStreamGateway.selector, STREAM, gateway, rival)
         );
         _submitAs(rival, STREAM, alertFixture, bytes32(0));
         _assertUntouched(STREAM);
+        bytes32 unopened = keccak256("stream/not-yet-opened");
+        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryStreamNotOpen.selector, unopened));
+        _submitAs(rival, unopened, alertFixture, bytes32(0));
+        _assertUntouched(unopened);
+        // the gateway's own transaction lands
+        _submitAs(gateway, STREAM, alertFixture, bytes32(0));
+        assertEq(registry.count(STREAM), 1, "count");
     }
 
     /// @dev The limit of what the registry can do without the gateway's address inside the proof:
@@ -611,6 +623,7 @@ contract AlertRegistryAdministrationTest is Test {
         registry.registerModel(MODEL, address(verifier), 1_000, 1, IAlertRegistry.CommitmentScheme.Poseidon);
         registry.setGateway(gateway, true);
         registry.setGateway(rival, true);
+        registry.setStreamGateway(STREAM, gateway);
         vm.stopPrank();
     }
 
@@ -646,7 +659,7 @@ contract AlertRegistryAdministrationTest is Test {
         registry.transferOwnership(caller);
 
         assertFalse(registry.isGateway(caller) && caller != gateway && caller != rival, "gateway added");
-        assertEq(registry.streamGateway(STREAM), address(0), "stream bound");
+        assertEq(registry.streamGateway(STREAM), gateway, "stream rebound");
         assertEq(registry.owner(), owner, "owner");
     }
 
@@ -660,7 +673,7 @@ contract AlertRegistryAdministrationTest is Test {
 
     function test_setStreamGateway_bindsAndEmits() public {
         vm.expectEmit(address(registry));
-        emit IAlertRegistry.StreamGatewaySet(STREAM, address(0), rival);
+        emit IAlertRegistry.StreamGatewaySet(STREAM, gateway, rival);
         vm.prank(owner);
         registry.setStreamGateway(STREAM, rival);
         assertEq(registry.streamGateway(STREAM), rival, "bound");
@@ -675,10 +688,12 @@ contract AlertRegistryAdministrationTest is Test {
 
     // ============================================================ stream binding
 
-    function test_submitAlert_firstAlertBindsTheStream() public {
-        assertEq(registry.streamGateway(STREAM), address(0), "unbound");
-        _submit(gateway, STREAM, bytes32(0), 1);
-        assertEq(registry.streamGateway(STREAM), gateway, "bound to its first writer");
+    function test_RevertWhen_firstAlertOnAStreamNobodyOpened() public {
+        bytes32 unopened = keccak256("stream/unopened");
+        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryStreamNotOpen.selector, unopened));
+        _submit(gateway, unopened, bytes32(0), 1);
+        assertEq(registry.streamGateway(unopened), address(0), "still not open");
+        assertEq(registry.count(unopened), 0, "count");
     }
 
     function test_RevertWhen_anotherGatewayExtendsABoundStream() public {
@@ -702,12 +717,15 @@ contract AlertRegistryAdministrationTest is Test {
         assertEq(registry.count(STREAM), 2, "count");
     }
 
-    function test_setStreamGateway_releasedStreamIsBoundByItsNextWriter() public {
+    function test_RevertWhen_submittingToAClosedStream() public {
         bytes32 head = _submit(gateway, STREAM, bytes32(0), 1);
         vm.prank(owner);
         registry.setStreamGateway(STREAM, address(0));
+        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryStreamNotOpen.selector, STREAM));
         _submit(rival, STREAM, head, 2);
-        assertEq(registry.streamGateway(STREAM), rival, "rebound");
+        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryStreamNotOpen.selector, STREAM));
+        _submit(gateway, STREAM, head, 2);
+        assertEq(registry.count(STREAM), 1, "count");
     }
 
     // ============================================================ the verifier call

@@ -38,6 +38,8 @@ contract AlertRegistryTest is Test {
         registry.registerModel(MODEL_1, address(verifier), THRESHOLD, 1, IAlertRegistry.CommitmentScheme.Poseidon);
         registry.registerModel(MODEL_3, address(verifier3), THRESHOLD, 3, IAlertRegistry.CommitmentScheme.Poseidon);
         registry.setGateway(gateway, true);
+        registry.setStreamGateway(STREAM_A, gateway);
+        registry.setStreamGateway(STREAM_B, gateway);
         vm.stopPrank();
     }
 
@@ -304,11 +306,13 @@ contract AlertRegistryTest is Test {
 
     function test_submitAlert_bindsSubmittingGateway() public {
         address otherGateway = makeAddr("otherGateway");
-        vm.prank(owner);
+        vm.startPrank(owner);
         registry.setGateway(otherGateway, true);
+        registry.setStreamGateway(STREAM_A, otherGateway);
+        vm.stopPrank();
 
-        // A second gateway that front-runs with a copied proof makes a record of its own, not the
-        // first gateway's.
+        // A gateway that records a copied proof in a stream of its own makes a record of its own,
+        // not the first gateway's.
         uint256[] memory instances = AlertChain.single(11, 10);
         vm.prank(otherGateway);
         bytes32 newHead = registry.submitAlert(STREAM_A, MODEL_1, bytes32(0), PROOF, instances);

@@ -51,6 +51,7 @@ contract AlertRegistryFixtureTest is Test {
             IAlertRegistry.CommitmentScheme.Poseidon
         );
         registry.setGateway(gateway, true);
+        registry.setStreamGateway(STREAM, gateway);
         vm.stopPrank();
     }
 

@@ -49,6 +49,7 @@ contract AlertRegistryKzgTest is Test {
             batch.modelId, address(batchVerifier), batch.threshold, 2, IAlertRegistry.CommitmentScheme.Kzg
         );
         registry.setGateway(gateway, true);
+        registry.setStreamGateway(STREAM, gateway);
         vm.stopPrank();
     }
 

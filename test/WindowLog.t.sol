@@ -33,6 +33,7 @@ contract WindowLogTest is Test {
         registry.registerModel(MODEL, address(verifier), THRESHOLD, 1, IAlertRegistry.CommitmentScheme.Poseidon);
         registry.setGateway(gateway, true);
         registry.setGateway(otherGateway, true);
+        registry.setStreamGateway(STREAM, gateway);
         vm.stopPrank();
         windowLog = new WindowLog(registry);
     }
@@ -144,6 +145,22 @@ contract WindowLogTest is Test {
             abi.encodeWithSelector(IWindowLog.WindowLogStreamGateway.selector, STREAM, gateway, otherGateway)
         );
         _commitOne(otherGateway, head, 1, 2, 2);
+    }
+
+    /// @dev A rival cannot take or block a stream by committing to it first: the stream is the
+    /// registry owner's to open, and until it is, nobody commits to it.
+    function test_RevertWhen_rivalCommitsFirstToAStream() public {
+        vm.expectRevert(
+            abi.encodeWithSelector(IWindowLog.WindowLogStreamGateway.selector, STREAM, gateway, otherGateway)
+        );
+        _commitOne(otherGateway, bytes32(0), 0, 1, 1);
+        bytes32 unopened = keccak256("stream/unopened");
+        vm.expectRevert(abi.encodeWithSelector(IWindowLog.WindowLogStreamNotOpen.selector, unopened));
+        vm.prank(otherGateway);
+        windowLog.commitWindows(unopened, MODEL, bytes32(0), _one(0), _oneU(1), _oneU(1));
+        assertEq(windowLog.count(unopened), 0);
+        _commitOne(gateway, bytes32(0), 0, 1, 1);
+        assertEq(windowLog.count(STREAM), 1);
     }
 
     function test_RevertWhen_prevHashIsStale() public {

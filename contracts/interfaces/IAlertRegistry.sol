@@ -96,8 +96,13 @@ interface IAlertRegistry {
     /// @param caller The account that called.
     error AlertRegistryUnknownGateway(address caller);
 
-    /// @notice The stream is bound to another gateway (the one that opened it, or the one the
-    /// owner assigned). A proof copied from the mempool cannot be appended to someone else's stream.
+    /// @notice The stream was never opened (or was closed): only the owner opens a stream, for one
+    /// gateway, so nobody can capture a stream by landing the first alert on it.
+    /// @param streamId The stream.
+    error AlertRegistryStreamNotOpen(bytes32 streamId);
+
+    /// @notice The stream is bound to another gateway (the one the owner opened it for). A proof
+    /// copied from the mempool cannot be appended to someone else's stream.
     /// @param streamId The stream.
     /// @param gateway The gateway the stream is bound to.
     /// @param caller The account that called.
@@ -227,8 +232,8 @@ interface IAlertRegistry {
     /// @param allowed Whether it may submit.
     function setGateway(address gateway, bool allowed) external;
 
-    /// @notice Binds a stream to a gateway (or releases it with the zero address), e.g. to hand a
-    /// stream to a replacement gateway, or to reserve a stream before its first alert.
+    /// @notice Opens a stream for a gateway, hands it to a replacement gateway (or back to its
+    /// rightful one), or closes it with the zero address. A stream takes alerts only once opened.
     /// @dev Only the owner. Emits {StreamGatewaySet}. The stream's chain (head, count) is unchanged.
     /// @param streamId The stream.
     /// @param gateway The gateway that may extend it from now on.
@@ -237,8 +242,8 @@ interface IAlertRegistry {
     // ---------------------------------------------------------------- gateways
 
     /// @notice Verifies a proof covering B windows and appends one alert per window to a stream.
-    /// @dev Only allowed gateways, and only the gateway the stream is bound to: the first alert of a
-    /// stream binds it to its submitter unless the owner bound it before. The caller's address is
+    /// @dev Only allowed gateways, and only the gateway the owner opened the stream for (so no
+    /// rival can capture a stream by front-running its first alert). The caller's address is
     /// also bound into each alert hash, so a proof copied from the mempool by another gateway can
     /// neither extend the victim's stream nor pass as the victim's record. The verifier is called
     /// with STATICCALL and canonical ABI encoding, whatever encoding the caller used.

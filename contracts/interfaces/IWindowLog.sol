@@ -11,8 +11,8 @@ import {IAlertRegistry} from "./IAlertRegistry.sol";
 /// @dev Window indexes are the gateway's own positions in the stream (row or time step) and must
 /// strictly increase, so a window that was never committed leaves a gap that no later commit can
 /// fill: a regulator reading the log sees every suppressed window. Gateways and models are those of
-/// the {IAlertRegistry} the log is bound to; a stream the registry has bound to a gateway can only
-/// be extended by that gateway, otherwise by the first gateway that committed to it.
+/// the {IAlertRegistry} the log is bound to; a stream can only be extended by the gateway the
+/// registry's owner opened it for (`streamGateway`).
 interface IWindowLog {
     // ---------------------------------------------------------------- errors
 
@@ -24,6 +24,9 @@ interface IWindowLog {
 
     /// @notice The stream belongs to another gateway.
     error WindowLogStreamGateway(bytes32 streamId, address gateway, address caller);
+    /// @notice The registry's owner has not opened this stream (`AlertRegistry.setStreamGateway`):
+    /// a stream's gateway is the registry's binding, never the first committer.
+    error WindowLogStreamNotOpen(bytes32 streamId);
 
     /// @notice `prevHash` is not the stream's head.
     error WindowLogStalePrevHash(bytes32 expected, bytes32 got);

@@ -199,3 +199,35 @@ def test_cli_without_a_node_prints_one_line(tmp_path):
     assert out.returncode == 1
     assert out.stderr.strip().startswith("error: no Ethereum node answers at http://127.0.0.1:9")
     assert "Traceback" not in out.stderr
+
+
+def test_only_the_owner_opens_a_stream_and_nobody_else_can_take_it(isolated, anvil_url, w3, deployment, normal, alert_fixture):
+    other_address = Web3.to_checksum_address("0x70997970C51812dc3A010C7d01b50e0d17dc79C8")
+    w3.provider.make_request("anvil_setBalance", [other_address, hex(10**20)])
+    registry = deployment.registry(w3)
+    owner = Gateway(w3, deployment, key=OWNER_KEY)
+    registry.functions.setGateway(other_address, True).transact({"from": owner.account.address})
+    other = Gateway(w3, deployment, key=OTHER_KEY)
+    stream = stream_id("pytest/opened-for-other")
+
+    # an allowed gateway that does not own the registry cannot open a stream for itself
+    with pytest.raises(ChainError, match=r"is not open: the registry owner \(0x.*\) opens it .*zkalert stream open"):
+        other.submit(stream, alert_fixture["model_id"], normal)
+    assert registry.functions.count(stream).call() == 0
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "zkalert", "stream", "open", "pytest/opened-for-other", "--gateway", other_address, "--rpc-url", anvil_url],
+        capture_output=True, text=True, check=False, env={**os.environ, "PRIVATE_KEY": OWNER_KEY},
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert registry.functions.streamGateway(stream).call() == other_address
+
+    # the owner's own gateway account cannot land on it first (front-running its first alert)
+    with pytest.raises(ChainError, match=f"belongs to gateway {other_address}"):
+        owner.submit(stream, alert_fixture["model_id"], normal)
+    raw = registry.functions.submitAlert(stream, bytes.fromhex(alert_fixture["model_id"][2:]), ZERO32, normal.proof, list(normal.instances))
+    with pytest.raises(Exception) as refused:  # the contract itself, past the Python side's check
+        raw.call({"from": owner.account.address})
+    assert chain.decode_revert(deployment.registry_abi, chain._revert_data(refused.value)).startswith("AlertRegistryStreamGateway(")
+    other.submit(stream, alert_fixture["model_id"], normal)
+    assert registry.functions.count(stream).call() == 1

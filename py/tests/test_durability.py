@@ -26,7 +26,7 @@ from conftest import FIXTURES, OWNER_KEY
 from eth_account import Account
 from eth_utils import keccak
 
-from zkalert.chain import Deployment, ModelSpec, deploy
+from zkalert.chain import Deployment, Gateway, ModelSpec, connect, deploy, stream_id
 from zkalert.config import PROJECT_ROOT
 from zkalert.errors import ChainError
 from zkalert.faults import Anvil, RpcProxy, free_port, kill_process
@@ -59,6 +59,7 @@ def _load_proofs() -> tuple[str, int, list[tuple[str, bytes, tuple[int, ...]]]]:
 
 
 MODEL_ID, THRESHOLD, PROOFS = _load_proofs()  # 8 real proofs, 8 distinct statements
+STREAMS = ("plant/a", "plant/b")
 
 
 def _claim_chain_id() -> int:
@@ -83,6 +84,9 @@ def base_state(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path,
     anvil = Anvil(free_port(), FAULT_CHAIN_ID, state_file=state).start()
     try:
         deployment = deploy(ModelSpec("FixtureVerifier", MODEL_ID, THRESHOLD, 1), anvil.url, key=OWNER_KEY, gateway=GATEWAY)
+        owner = Gateway(connect(anvil.url), deployment, OWNER_KEY)
+        for name in STREAMS:  # the owner opens the tests' streams for the gateway
+            owner.open_stream(stream_id(name), GATEWAY)
     finally:
         anvil.stop()  # SIGINT: anvil writes the state file
     assert state.is_file()

@@ -255,8 +255,50 @@ class Gateway:
         call = self.registry.functions.submitAlert(stream, _hex32(model_id), prev_hash, proven.proof, list(proven.instances))
         return bytes.fromhex(call._encode_transaction_data().removeprefix("0x"))
 
+    def ensure_stream(self, stream: bytes) -> None:
+        """Make sure the stream is open for this gateway.
+
+        Only the registry's owner opens a stream (so no rival can capture it by landing the first
+        alert). Where this account is the owner (a development chain, a single-operator plant) it
+        opens the stream for itself; otherwise it names who must.
+        """
+        bound = self.registry.functions.streamGateway(stream).call()
+        if bound == self.account.address or not self.registry.functions.isGateway(self.account.address).call():
+            return  # open for us, or we are no gateway at all: the registry's own refusal says so
+        if int(bound, 16) != 0:
+            raise ChainError(f"stream 0x{stream.hex()} belongs to gateway {bound}, not {self.account.address}")
+        owner = self.registry.functions.owner().call()
+        if owner != self.account.address:
+            raise ChainError(
+                f"stream 0x{stream.hex()} is not open: the registry owner ({owner}) opens it for this gateway "
+                f"with `zkalert stream open NAME --gateway {self.account.address}`"
+            )
+        self.open_stream(stream, self.account.address)
+
+    def open_stream(self, stream: bytes, gateway: str) -> str:
+        """Owner: open ``stream`` for ``gateway`` (or hand it over); returns the transaction hash."""
+        call = self.registry.functions.setStreamGateway(stream, Web3.to_checksum_address(gateway))
+        tx: dict[str, Any] = {
+            "from": self.account.address,
+            "to": self.registry.address,
+            "data": call._encode_transaction_data(),
+            "chainId": self.deployment.chain_id,
+            "nonce": self.w3.eth.get_transaction_count(self.account.address, "pending"),
+        }
+        try:
+            tx["gas"] = int(self.w3.eth.estimate_gas(tx) * 1.2)  # type: ignore[arg-type]
+        except (ContractCustomError, ContractLogicError, Web3RPCError, ValueError) as exc:
+            raise RevertedError(decode_revert(self.deployment.registry_abi, _revert_data(exc))) from None
+        tx.update(self._fees())
+        tx_hash = self.w3.eth.send_raw_transaction(self.account.sign_transaction(tx).raw_transaction)
+        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
+        if receipt["status"] != 1:
+            raise ChainError(f"opening stream 0x{stream.hex()} reverted on-chain (transaction 0x{bytes(tx_hash).hex()})")
+        return "0x" + bytes(tx_hash).hex()
+
     def submit(self, stream: bytes, model_id: str, proven: ProvenWindow, prev_hash: bytes | None = None) -> Submission:
         """Send one proven window; raises :class:`RevertedError` with the decoded reason."""
+        self.ensure_stream(stream)
         started = time.perf_counter()
         if prev_hash is None:
             prev_hash = self.head(stream)

@@ -235,6 +235,29 @@ def submit_cmd(
         typer.echo(f"{path.name}: recorded in block {sub.block}, tx {sub.tx_hash}, gas {sub.gas_used:,}, calldata {sub.calldata_bytes:,} B")
 
 
+stream_app = typer.Typer(no_args_is_help=True, help="The registry owner's streams: open one for a gateway, or hand it over.")
+app.add_typer(stream_app, name="stream")
+
+
+@stream_app.command("open")
+def stream_open_cmd(
+    name: Annotated[str, typer.Argument(help="Stream name, e.g. te/fault-01.")],
+    gateway: Annotated[str, typer.Option("--gateway", help="The gateway account that may submit for it (0x...).")],
+    rpc_url_opt: RpcOpt = None,
+) -> None:
+    """Open a stream for one gateway (owner only; also hands an open stream to another gateway)."""
+    from web3 import Web3
+
+    from .chain import Deployment, Gateway, connect, stream_id
+
+    if not Web3.is_address(gateway):
+        raise ZkAlertError(f"--gateway {gateway!r} is not an account address")
+    w3 = connect(_rpc(rpc_url_opt))
+    owner = Gateway(w3, Deployment.load(w3.eth.chain_id))
+    tx = owner.open_stream(stream_id(name), gateway)
+    typer.echo(f"stream {name!r} (0x{stream_id(name).hex()}) opened for {Web3.to_checksum_address(gateway)}: {tx}")
+
+
 @app.command("alerts")
 def alerts_cmd(
     stream: Annotated[Optional[str], typer.Option(help="Only this stream (by name).")] = None,

@@ -55,7 +55,7 @@ from web3.exceptions import (
     Web3RPCError,
 )
 
-from .chain import Deployment, _revert_data, decode_revert
+from .chain import Deployment, Gateway, _revert_data, decode_revert
 from .errors import ChainError
 from .log import alert_hash
 from .netconfig import Network, check_chain_id, web3_for
@@ -188,6 +188,25 @@ class Sender:
                 )
         if not allowed:
             raise SenderStopped(f"gateway {self.account.address} is not allowed by the registry at {address}: the owner must call setGateway")
+        self._open_streams()
+
+    def _open_streams(self) -> None:
+        """Streams with rows to send must be open (only the registry's owner opens a stream). Where
+        this gateway's account is the owner it opens its own; otherwise it stops and names who must."""
+        names = sorted({row.stream for row in self.outbox.rows() if row.state not in ("confirmed", "refused")})
+        owner: str | None = None
+        for name in names:
+            stream = keccak(text=name)
+            if int(self.registry.functions.streamGateway(stream).call(), 16) != 0:
+                continue  # open (for this gateway, or another: the registry's refusal names it at send time)
+            owner = owner or self.registry.functions.owner().call()
+            if owner != self.account.address:
+                raise SenderStopped(
+                    f"stream {name!r} is not open: the registry owner ({owner}) opens it for this gateway with "
+                    f"`zkalert stream open {name} --gateway {self.account.address}`"
+                )
+            Gateway(self.w3, self.deployment, "0x" + bytes(self.account.key).hex()).open_stream(stream, self.account.address)
+            self.echo(f"opened stream {name!r} for this gateway (this account owns the registry)")
 
     # ------------------------------------------------------------------ the loop
 

@@ -39,7 +39,7 @@ from typing import Any
 from eth_account import Account
 from web3.exceptions import TransactionNotFound
 
-from .chain import Deployment, ModelSpec, deploy
+from .chain import Deployment, Gateway, ModelSpec, connect, deploy, stream_id
 from .circuit import CircuitInfo
 from .config import ANVIL_KEY_0, PROJECT_ROOT, Workspace
 from .errors import ZkAlertError
@@ -190,6 +190,9 @@ def run(options: SoakOptions, echo: Callable[[str], None] = print) -> dict[str, 
         anvil.start()
         gateway = Account.from_key(SOAK_GATEWAY_KEY).address
         deployment = deploy(ModelSpec.of(info), anvil.url, key=ANVIL_KEY_0, gateway=gateway)
+        owner = Gateway(connect(anvil.url), deployment, ANVIL_KEY_0)
+        for name in sorted({window.stream for window in plan}):  # the owner opens each stream for the gateway
+            owner.open_stream(stream_id(name), gateway)
         checkpoint = anvil.checkpoint(run_dir / "checkpoint.json")
         proxy = RpcProxy(anvil.port, free_port(exclude={anvil.port})).start()
         networks = run_dir / "networks.toml"

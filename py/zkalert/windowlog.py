@@ -30,7 +30,7 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
 
-from .chain import Deployment, RevertedError, _forge, _revert_data, connect, decode_revert
+from .chain import Deployment, Gateway, RevertedError, _forge, _revert_data, connect, decode_revert
 from .config import deployments_dir, private_key, rpc_url
 from .errors import ChainError
 from .log import LOG_CHUNK_BLOCKS, ZERO32
@@ -140,6 +140,9 @@ class WindowCommitter:
             raise ChainError(f"a commit holds 1 to {MAX_BATCH} windows, got {len(windows)}")
         prev_hash = self.head(stream)
         first_seq = self.count(stream)
+        if first_seq == 0:  # the registry's owner opens streams; an owner-gateway opens its own
+            registry = Deployment.load(self.deployment.chain_id)
+            Gateway(self.w3, registry, "0x" + bytes(self.account.key).hex()).ensure_stream(stream)
         call = self.contract.functions.commitWindows(
             stream, bytes.fromhex(model_id.removeprefix("0x")), prev_hash,
             [w[0] for w in windows], [w[1] for w in windows], [w[2] for w in windows],
