@@ -278,23 +278,10 @@ class Gateway:
     def open_stream(self, stream: bytes, gateway: str) -> str:
         """Owner: open ``stream`` for ``gateway`` (or hand it over); returns the transaction hash."""
         call = self.registry.functions.setStreamGateway(stream, Web3.to_checksum_address(gateway))
-        tx: dict[str, Any] = {
-            "from": self.account.address,
-            "to": self.registry.address,
-            "data": call._encode_transaction_data(),
-            "chainId": self.deployment.chain_id,
-            "nonce": self.w3.eth.get_transaction_count(self.account.address, "pending"),
-        }
-        try:
-            tx["gas"] = int(self.w3.eth.estimate_gas(tx) * 1.2)  # type: ignore[arg-type]
-        except (ContractCustomError, ContractLogicError, Web3RPCError, ValueError) as exc:
-            raise RevertedError(decode_revert(self.deployment.registry_abi, _revert_data(exc))) from None
-        tx.update(self._fees())
-        tx_hash = self.w3.eth.send_raw_transaction(self.account.sign_transaction(tx).raw_transaction)
-        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
+        tx_hash, receipt = send_call(self.w3, self.account, self.deployment.chain_id, call, self.deployment.registry_abi)
         if receipt["status"] != 1:
-            raise ChainError(f"opening stream 0x{stream.hex()} reverted on-chain (transaction 0x{bytes(tx_hash).hex()})")
-        return "0x" + bytes(tx_hash).hex()
+            raise ChainError(f"opening stream 0x{stream.hex()} reverted on-chain (transaction {tx_hash})")
+        return tx_hash
 
     def submit(self, stream: bytes, model_id: str, proven: ProvenWindow, prev_hash: bytes | None = None) -> Submission:
         """Send one proven window; raises :class:`RevertedError` with the decoded reason."""
@@ -336,12 +323,39 @@ class Gateway:
         )
 
     def _fees(self) -> dict[str, int]:
-        latest = self.w3.eth.get_block("latest")
-        base = latest.get("baseFeePerGas")
-        if base is None:  # pre-London / some PoA chains
-            return {"gasPrice": self.w3.eth.gas_price}
-        tip = self.w3.to_wei(1, "gwei")
-        return {"maxFeePerGas": int(base) * 2 + tip, "maxPriorityFeePerGas": tip}
+        return fee_fields(self.w3)
+
+
+def fee_fields(w3: Web3) -> dict[str, int]:
+    """Fee fields for a transaction now: EIP-1559 (twice the base fee plus a 1 gwei tip), or a
+    legacy gas price on chains without a base fee (pre-London, some PoA networks)."""
+    base = w3.eth.get_block("latest").get("baseFeePerGas")
+    if base is None:
+        return {"gasPrice": w3.eth.gas_price}
+    tip = w3.to_wei(1, "gwei")
+    return {"maxFeePerGas": int(base) * 2 + tip, "maxPriorityFeePerGas": tip}
+
+
+def send_call(w3: Web3, account: LocalAccount, chain_id: int, call: Any, abi: list[dict[str, Any]]) -> tuple[str, Any]:
+    """Sign and send a contract call from ``account``; wait for its receipt.
+
+    A call the contract refuses raises :class:`RevertedError` with the decoded custom error
+    before anything is sent. Returns the transaction hash and the receipt."""
+    tx: dict[str, Any] = {
+        "from": account.address,
+        "to": call.address,
+        "data": call._encode_transaction_data(),
+        "chainId": chain_id,
+        "nonce": w3.eth.get_transaction_count(account.address, "pending"),
+    }
+    try:
+        tx["gas"] = int(w3.eth.estimate_gas(tx) * 1.2)  # type: ignore[arg-type]
+    except (ContractCustomError, ContractLogicError, Web3RPCError, ValueError) as exc:
+        raise RevertedError(decode_revert(abi, _revert_data(exc))) from None
+    tx.update(fee_fields(w3))
+    tx_hash = w3.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction)
+    receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
+    return "0x" + bytes(tx_hash).hex(), receipt
 
 
 def verifier_eth_call(w3: Web3, verifier: str, calldata: bytes) -> tuple[bool, float]:

@@ -28,9 +28,8 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 from web3 import Web3
 from web3.contract import Contract
-from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
 
-from .chain import Deployment, Gateway, RevertedError, _forge, _revert_data, connect, decode_revert
+from .chain import Deployment, Gateway, RevertedError, _forge, connect, send_call
 from .config import deployments_dir, private_key, rpc_url
 from .errors import ChainError
 from .log import LOG_CHUNK_BLOCKS, ZERO32
@@ -147,30 +146,10 @@ class WindowCommitter:
             stream, bytes.fromhex(model_id.removeprefix("0x")), prev_hash,
             [w[0] for w in windows], [w[1] for w in windows], [w[2] for w in windows],
         )
-        tx: dict[str, Any] = {
-            "from": self.account.address,
-            "to": self.contract.address,
-            "data": call._encode_transaction_data(),
-            "chainId": self.deployment.chain_id,
-            "nonce": self.w3.eth.get_transaction_count(self.account.address, "pending"),
-        }
-        try:
-            tx["gas"] = int(self.w3.eth.estimate_gas(tx) * 1.2)  # type: ignore[arg-type]
-        except (ContractCustomError, ContractLogicError, Web3RPCError, ValueError) as exc:
-            raise RevertedError(decode_revert(self.deployment.abi, _revert_data(exc))) from None
-        latest = self.w3.eth.get_block("latest")
-        base = latest.get("baseFeePerGas")
-        if base is None:
-            tx["gasPrice"] = self.w3.eth.gas_price
-        else:
-            tip = self.w3.to_wei(1, "gwei")
-            tx.update({"maxFeePerGas": int(base) * 2 + tip, "maxPriorityFeePerGas": tip})
-        signed = self.account.sign_transaction(tx)
-        tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
-        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
+        tx_hash, receipt = send_call(self.w3, self.account, self.deployment.chain_id, call, self.deployment.abi)
         if receipt["status"] != 1:
-            raise RevertedError(f"commit transaction 0x{bytes(tx_hash).hex()} reverted on-chain")
-        return CommitReceipt("0x" + bytes(tx_hash).hex(), int(receipt["blockNumber"]), int(receipt["gasUsed"]), first_seq, "0x" + self.head(stream).hex())
+            raise RevertedError(f"commit transaction {tx_hash} reverted on-chain")
+        return CommitReceipt(tx_hash, int(receipt["blockNumber"]), int(receipt["gasUsed"]), first_seq, "0x" + self.head(stream).hex())
 
 
 # --- reading ----------------------------------------------------------------------
