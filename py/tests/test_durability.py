@@ -1,4 +1,4 @@
-"""Durable submission under real faults (issue 6), on real anvils with the committed real proofs.
+"""Durable submission under real faults, on real anvils with the committed real proofs.
 
 Every test ends with the same check: each alert of the outbox is on-chain exactly
 once, in outbox order, and every stream's hash chain refolds to the registry's head.

@@ -1,4 +1,4 @@
-"""The services of issue 7: utility and regulator over REST, the audit, the web page in a real browser.
+"""The services: utility and regulator over REST, the audit, the web page in a real browser.
 
 Real components throughout: a freshly trained detector and its EZKL circuit
 (logrows 13, a few seconds per proof), an anvil of this module's own (chain

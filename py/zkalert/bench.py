@@ -644,7 +644,7 @@ def markdown(report: dict[str, Any]) -> str:
         "", "## Ratios", "", "| ratio | value |", "| --- | ---: |",
     ]
     lines += [f"| {k} | {v:.3f} |" for k, v in report["ratios"].items()]
-    lines += ["", "## Targets (issue 3)", "", "| target | goal | measured | met |", "| --- | --- | ---: | --- |"]
+    lines += ["", "## Targets", "", "| target | goal | measured | met |", "| --- | --- | ---: | --- |"]
     lines += [f"| {t['target']} | {t['goal']} | {_fmt(t['measured'])} | {'yes' if t['met'] else 'NO'} |" for t in report["targets"]]
     floor = report.get("commitment_floor") or {}
     if floor and "tuned" in report["proofs"] and "tuned-kzg" in report["proofs"]:

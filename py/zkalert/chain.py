@@ -1,4 +1,4 @@
-"""Stage 5, chain: deploy with Foundry, submit proofs with web3.py, verify by eth_call.
+"""Chain: deploy with Foundry, submit proofs with web3.py, verify by eth_call.
 
 The Python side reads addresses and ABIs only from ``deployments/<chainid>/``,
 which the Foundry deploy scripts write. Transactions are signed locally with

@@ -1,4 +1,4 @@
-"""Stage 3, circuit: PyTorch -> ONNX -> EZKL settings, compiled circuit, keys, verifier.
+"""Circuit: PyTorch -> ONNX -> EZKL settings, compiled circuit, keys, verifier.
 
 The statement each proof makes:
 

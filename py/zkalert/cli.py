@@ -21,7 +21,7 @@
     zkalert soak                  hundreds of real alerts under random faults: lost/duplicated
     zkalert evaluate              detection quality vs a PCA T²/Q baseline + in-circuit parity
                                   (--data te|edge-iiotset|csv; reports/evaluate/)
-    zkalert ts ...                time-series mode (issue 5): EKF detector, chained TC/SC proofs,
+    zkalert ts ...                time-series mode: EKF detector, chained TC/SC proofs,
                                   TimeSeriesRegistry; `zkalert ts --help` lists its commands
     zkalert serve utility         the utility's REST service: ingest, commit windows, prove on request
     zkalert serve regulator       the regulator's REST service and read-only web page of the log
@@ -48,7 +48,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help="Provable ano
 node_app = typer.Typer(no_args_is_help=True, help="Manage a local anvil node.")
 app.add_typer(node_app, name="node")
 
-# ---- time-series mode (issue 5): its commands live in zkalert/timeseries/cli.py
+# ---- time-series mode: its commands live in zkalert/timeseries/cli.py
 from .timeseries.cli import ts_app  # noqa: E402 - grouped with its add_typer
 
 app.add_typer(ts_app, name="ts")
@@ -167,7 +167,7 @@ def bench_cmd(
 def deploy_cmd(
     workdir: WorkdirOpt = None,
     rpc_url_opt: RpcOpt = None,
-    window_log: Annotated[bool, typer.Option("--window-log", help="Also deploy the lazy policy's WindowLog (services, issue 7).")] = False,
+    window_log: Annotated[bool, typer.Option("--window-log", help="Also deploy the lazy policy's WindowLog (services).")] = False,
 ) -> None:
     """Deploy the compiled model's verifier (and the registry, if the chain has none)."""
     from .chain import deploy
@@ -264,7 +264,7 @@ def alerts_cmd(
     from_block: Annotated[Optional[int], typer.Option(min=0, help="First block (default: the registry's deployment block).")] = None,
     json_out: JsonOpt = False,
     rpc_url_opt: RpcOpt = None,
-    # filters and receipts (issue 7); the hash chains are always checked on everything read
+    # filters and receipts; the hash chains are always checked on everything read
     to_block: Annotated[Optional[int], typer.Option(min=0, help="Last block (default: the chain head).")] = None,
     model: Annotated[Optional[str], typer.Option(help="Only alerts of this model id (0x + 64 hex).")] = None,
     since: Annotated[Optional[str], typer.Option(help="Only alerts in blocks at or after this time (ISO 8601, UTC if no zone, or unix seconds).")] = None,
@@ -358,7 +358,7 @@ def node_stop() -> None:
 
 
 # ---------------------------------------------------------------------------
-# Durable submission (issue 6): the outbox, its worker and the soak run.
+# Durable submission: the outbox, its worker and the soak run.
 # Modules: outbox.py (SQLite WAL state machine), sender.py (nonces, fees, replacement,
 # confirmations, reorgs, retries), netconfig.py (networks.toml), faults.py, soak.py.
 # ---------------------------------------------------------------------------
@@ -512,7 +512,7 @@ def soak_cmd(
 
 
 # ---------------------------------------------------------------------------
-# Detection quality (issue 4): `zkalert evaluate`.
+# Detection quality: `zkalert evaluate`.
 # Modules: evaluate.py (run + report), quality.py (metrics), baseline.py (PCA T²/Q),
 # datasets.py (Tennessee Eastman, Edge-IIoTset, any labelled CSV).
 # ---------------------------------------------------------------------------
@@ -576,7 +576,7 @@ def evaluate_cmd(
 
 
 # ---------------------------------------------------------------------------
-# Services (issue 7): `zkalert serve utility|regulator|token|push` and `zkalert audit`.
+# Services: `zkalert serve utility|regulator|token|push` and `zkalert audit`.
 # Commands: cli_services.py; modules: services/ (utility, regulator, audit, store, access,
 # client, page), windowlog.py (contracts/WindowLog.sol), receipts.py.
 # ---------------------------------------------------------------------------

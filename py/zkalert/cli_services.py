@@ -1,4 +1,4 @@
-"""Commands of the services (issue 7), registered on the main CLI by :func:`register_service_commands`.
+"""Commands of the services, registered on the main CLI by :func:`register_service_commands`.
 
     zkalert serve utility         the utility's REST service: ingest, commit, prove on request
     zkalert serve regulator       the regulator's REST service and read-only web page

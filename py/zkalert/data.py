@@ -1,4 +1,4 @@
-"""Stage 1, data: the Tennessee Eastman benchmark and user CSVs, checked and scaled.
+"""Data: the Tennessee Eastman benchmark and user CSVs, checked and scaled.
 
 The default data set is the Tennessee Eastman process (TEP) benchmark that the
 PyPI package ``bibmon`` ships as plain text files: 52 variables (41 XMEAS, 11

@@ -1,4 +1,4 @@
-"""Stage 1, data for evaluation: Tennessee Eastman, Edge-IIoTset and any labelled CSV as one shape.
+"""Data for evaluation: Tennessee Eastman, Edge-IIoTset and any labelled CSV as one shape.
 
 Every loader returns :class:`EvaluationData`: normal training windows, a
 labelled validation split (threshold choice) and a labelled test split (every

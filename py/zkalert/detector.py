@@ -1,4 +1,4 @@
-"""Stage 2, detector: the sparse denoising autoencoder of the PureChain paper.
+"""Detector: the sparse denoising autoencoder of the PureChain paper.
 
 Architecture ``d -> 32 -> 12 -> 32 -> d`` (d follows the data: 52 on
 Tennessee Eastman), trained on normal windows only with Gaussian input noise,

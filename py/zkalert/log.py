@@ -1,4 +1,4 @@
-"""Stage 6, log: read the on-chain alert log back and check its hash chain.
+"""Log: read the on-chain alert log back and check its hash chain.
 
 Each ``AlertRecorded`` event carries everything needed to recompute the alert
 hash the contract stored:

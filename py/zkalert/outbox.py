@@ -1,4 +1,4 @@
-"""Stage 5a, outbox: every window's way to the chain, recorded durably (SQLite, WAL).
+"""Outbox: every window's way to the chain, recorded durably (SQLite, WAL).
 
 A window moves through recorded states, each change one committed transaction
 (``synchronous=FULL``), so a crash at any point resumes where it stopped:

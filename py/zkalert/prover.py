@@ -1,4 +1,4 @@
-"""Stage 4, prover: witness and proof for B windows (B = the circuit's windows per proof).
+"""Prover: witness and proof for B windows (B = the circuit's windows per proof).
 
 A :class:`ProvenWindow` carries what the registry needs (proof bytes and the
 public instances as integers) and the stage timings the paper's Table I

@@ -1,4 +1,4 @@
-"""Stage 6b, receipts: one self-contained, offline-checkable file per recorded alert.
+"""Receipts: one self-contained, offline-checkable file per recorded alert.
 
 A receipt holds the alert as the ``AlertRecorded`` event gave it, where it was
 recorded (chain, registry, block with hash and time, transaction), the proof

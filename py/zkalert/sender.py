@@ -1,4 +1,4 @@
-"""Stage 5b, sender: moves outbox rows onto the chain and keeps them there.
+"""Sender: moves outbox rows onto the chain and keeps them there.
 
 One pass (:meth:`Sender.step`) does, in order:
 

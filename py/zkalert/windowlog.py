@@ -1,4 +1,4 @@
-"""Stage 5c, window log: the lazy policy's on-chain commitments (``contracts/WindowLog.sol``).
+"""Window log: the lazy policy's on-chain commitments (``contracts/WindowLog.sol``).
 
 Under the lazy policy a gateway proves nothing up front. It commits every
 scored window, ``(windowIndex, inputCommitment c, claimed score s)``, to a

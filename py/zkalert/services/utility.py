@@ -16,7 +16,7 @@ Ingestion scales and scores each window, computes its public statement
 ``(c, s)`` with an EZKL witness (no proof) and stores the scaled window (the
 witness input) durably. A background chain worker then commits new windows to
 the WindowLog in batches (both policies), and under the ``eager`` policy hands
-every alarm window, proven at once, to the durable outbox (issue 6), whose
+every alarm window, proven at once, to the durable outbox, whose
 sender records it in the AlertRegistry. Under ``lazy`` nothing is proven until
 a regulator asks. One EZKL process at a time: proving is serialised.
 """

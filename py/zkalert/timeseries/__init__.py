@@ -1,4 +1,4 @@
-"""Time-series mode (issue 5): an extended Kalman filter detector with chained proofs.
+"""Time-series mode: an extended Kalman filter detector with chained proofs.
 
 Per interval of D time steps a temporal-consistency (TC) proof shows that the
 EKF steps ran from the previous interval's posterior state (only Poseidon

@@ -1,4 +1,4 @@
-"""Stage 5 (time-series mode), chain: deploy TimeSeriesRegistry, open streams, submit TC/SC proofs.
+"""Time-series mode, chain: deploy TimeSeriesRegistry, open streams, submit TC/SC proofs.
 
 Addresses and ABIs are read only from ``deployments/<chainid>/`` (written by
 ``script/DeployTimeSeriesRegistry.s.sol``). A model's id is

@@ -1,4 +1,4 @@
-"""Stage 3-4 (time-series mode): the TC and SC circuits, their keys, witnesses and proofs.
+"""Time-series mode: the TC and SC circuits, their keys, witnesses and proofs.
 
 Visibility (EZKL run args), as in the zkSTAR statement:
 

@@ -4,7 +4,7 @@ Trains (or loads) the reactor EKF, compiles the TC (D steps) and SC circuits,
 deploys TimeSeriesRegistry with the model on a fresh anvil (port 8877, chain
 31777, unless ``--rpc-url``), operates a stream over the fault run in lazy mode
 (witnesses and durable storage per interval), proves every window on demand,
-submits them in order, and on the way tries each attack of issue 5. The
+submits them in order, and on the way tries each attack on the chain of proofs. The
 regulator's check then reads the chain back: every honest window must pass and
 every attack must be found with its error. Writes ``reports/timeseries/demo.json``.
 """

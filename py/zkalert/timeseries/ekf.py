@@ -1,4 +1,4 @@
-"""Stage 2 (time-series mode), detector: a learned extended Kalman filter on one plant subsystem.
+"""Time-series mode, detector: a learned extended Kalman filter on one plant subsystem.
 
 The state-space model, per subsystem of ``m`` Tennessee Eastman variables with
 an ``n``-dimensional latent state::
