@@ -479,6 +479,53 @@ contract TimeSeriesRegistryTest is Test {
         registry.rotateModel(STREAM, otherModel, genesisB, accB);
     }
 
+    /// @dev The owner approves a genesis the stream has not reached yet; by the time the gateway
+    /// rotates, the stream is at that state: a restart from its own head is refused.
+    function test_RevertWhen_approvedGenesisWasReachedBeforeTheRotation() public {
+        bytes32 otherModel = _registerOther();
+        _interval("tc0");
+        uint256 reached = _load("tc1").instances[4];
+        uint256 acc = _load("tc1").instances[5];
+        registry.approveRotation(STREAM, otherModel, reached, acc);
+        _interval("tc1");
+        _window("sc0", 0);
+        bytes32 before = _record();
+        vm.expectRevert(
+            abi.encodeWithSelector(ITimeSeriesRegistry.TimeSeriesRegistryGenesisStale.selector, STREAM, reached)
+        );
+        vm.prank(gateway);
+        registry.rotateModel(STREAM, otherModel, reached, acc);
+        assertEq(_record(), before, "stream unchanged");
+    }
+
+    /// @dev A newer approval replaces the pending one: the older can no longer be carried out.
+    function test_RevertWhen_rotatingToASupersededApproval() public {
+        _honestStream();
+        bytes32 otherModel = _registerOther();
+        (uint256 genesisB, uint256 accB) = _genesisB();
+        registry.approveRotation(STREAM, otherModel, genesisB, accB);
+        registry.approveRotation(STREAM, otherModel, genesisB, accB ^ 1);
+        _rotationRefusedAsUnapproved(otherModel, genesisB, accB);
+        vm.prank(gateway);
+        registry.rotateModel(STREAM, otherModel, genesisB, accB ^ 1);
+        assertEq(registry.stream(STREAM).modelId, otherModel);
+    }
+
+    function test_RevertWhen_approvingARotationOfAnUnknownStreamOrToAnUnknownModel() public {
+        (uint256 genesisB, uint256 accB) = _genesisB();
+        bytes32 unknownStream = keccak256("te/reactor/never-opened");
+        vm.expectRevert(
+            abi.encodeWithSelector(ITimeSeriesRegistry.TimeSeriesRegistryUnknownStream.selector, unknownStream)
+        );
+        registry.approveRotation(unknownStream, modelId, genesisB, accB);
+        bytes32 unknownModel = keccak256("model/unregistered");
+        vm.expectRevert(
+            abi.encodeWithSelector(ITimeSeriesRegistry.TimeSeriesRegistryUnknownModel.selector, unknownModel)
+        );
+        registry.approveRotation(STREAM, unknownModel, genesisB, accB);
+        assertEq(registry.pendingRotation(STREAM), bytes32(0));
+    }
+
     // ------------------------------------------------------------ stream ownership
 
     /// @dev Only the owner opens streams: a rival cannot front-run a stream's opening.
@@ -503,6 +550,39 @@ contract TimeSeriesRegistryTest is Test {
             abi.encodeWithSelector(ITimeSeriesRegistry.TimeSeriesRegistryInvalidGateway.selector, stranger)
         );
         registry.openStream(keccak256("s2"), modelId, stranger, 1, 2);
+    }
+
+    /// @dev Every owner action, tried by any other account (a gateway, a rival, a stranger).
+    function testFuzz_RevertWhen_ownerActionIsCalledByAnotherAccount(address caller) public {
+        vm.assume(caller != address(this));
+        (uint256 genesisB, uint256 accB) = _genesisB();
+        bytes4 unauthorized = ITimeSeriesRegistry.TimeSeriesRegistryUnauthorized.selector;
+        vm.startPrank(caller);
+        vm.expectRevert(abi.encodeWithSelector(unauthorized, caller));
+        registry.openStream(keccak256("s/new"), modelId, caller, genesisB, accB);
+        vm.expectRevert(abi.encodeWithSelector(unauthorized, caller));
+        registry.setStreamGateway(STREAM, caller);
+        vm.expectRevert(abi.encodeWithSelector(unauthorized, caller));
+        registry.approveRotation(STREAM, modelId, genesisB, accB);
+        vm.expectRevert(abi.encodeWithSelector(unauthorized, caller));
+        registry.setGateway(caller, true);
+        vm.stopPrank();
+        assertEq(registry.stream(STREAM).gateway, gateway, "stream kept its gateway");
+        assertEq(registry.pendingRotation(STREAM), bytes32(0), "no approval");
+    }
+
+    function test_RevertWhen_handingAStreamToAnAccountThatIsNoGateway() public {
+        address stranger = makeAddr("stranger");
+        vm.expectRevert(
+            abi.encodeWithSelector(ITimeSeriesRegistry.TimeSeriesRegistryInvalidGateway.selector, stranger)
+        );
+        registry.setStreamGateway(STREAM, stranger);
+        bytes32 unknownStream = keccak256("te/reactor/never-opened");
+        vm.expectRevert(
+            abi.encodeWithSelector(ITimeSeriesRegistry.TimeSeriesRegistryUnknownStream.selector, unknownStream)
+        );
+        registry.setStreamGateway(unknownStream, gateway);
+        assertEq(registry.stream(STREAM).gateway, gateway);
     }
 
     function test_setStreamGateway_ownerHandsTheStreamToAReplacement() public {
