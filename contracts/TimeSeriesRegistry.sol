@@ -124,8 +124,7 @@ contract TimeSeriesRegistry is ITimeSeriesRegistry {
 
     /// @inheritdoc ITimeSeriesRegistry
     function setStreamGateway(bytes32 streamId, address gateway) external onlyOwner {
-        Stream storage s = _streams[streamId];
-        if (s.gateway == address(0)) revert TimeSeriesRegistryUnknownStream(streamId);
+        Stream storage s = _openStream(streamId);
         if (!_gateways[gateway]) revert TimeSeriesRegistryInvalidGateway(gateway);
         address previousGateway = s.gateway;
         s.gateway = gateway;
@@ -137,8 +136,7 @@ contract TimeSeriesRegistry is ITimeSeriesRegistry {
         external
         onlyOwner
     {
-        Stream storage s = _streams[streamId];
-        if (s.gateway == address(0)) revert TimeSeriesRegistryUnknownStream(streamId);
+        Stream storage s = _openStream(streamId);
         _checkRotation(s, streamId, newModelId, genesisState, genesisAcc);
         _rotationApprovals[streamId] = _rotationKey(newModelId, genesisState, genesisAcc);
         emit RotationApproved(streamId, newModelId, genesisState, genesisAcc);
@@ -310,9 +308,14 @@ contract TimeSeriesRegistry is ITimeSeriesRegistry {
 
     /// @dev The stream, if it exists and the caller is its gateway (and still an allowed one).
     function _ownedStream(bytes32 streamId) private view returns (Stream storage s) {
+        s = _openStream(streamId);
+        if (s.gateway != msg.sender || !_gateways[msg.sender]) revert TimeSeriesRegistryUnknownGateway(msg.sender);
+    }
+
+    /// @dev The stream, if the owner has opened it.
+    function _openStream(bytes32 streamId) private view returns (Stream storage s) {
         s = _streams[streamId];
         if (s.gateway == address(0)) revert TimeSeriesRegistryUnknownStream(streamId);
-        if (s.gateway != msg.sender || !_gateways[msg.sender]) revert TimeSeriesRegistryUnknownGateway(msg.sender);
     }
 
     function _windowsClosed(Stream storage s) private view returns (uint64) {

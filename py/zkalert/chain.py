@@ -242,11 +242,12 @@ class Submission:
 class Gateway:
     """An edge gateway's view of the registry: it signs and submits alerts."""
 
-    def __init__(self, w3: Web3, deployment: Deployment, key: str | None = None) -> None:
+    def __init__(self, w3: Web3, deployment: Deployment, key: str | bytes | None = None) -> None:
         self.w3 = w3
         self.deployment = deployment
         self.registry = deployment.registry(w3)
         self.account: LocalAccount = Account.from_key(key or private_key())
+        self._open: set[bytes] = set()  # streams seen open for this gateway (bindings only the owner changes)
 
     def head(self, stream: bytes) -> bytes:
         return bytes(self.registry.functions.head(stream).call())
@@ -255,25 +256,32 @@ class Gateway:
         call = self.registry.functions.submitAlert(stream, _hex32(model_id), prev_hash, proven.proof, list(proven.instances))
         return bytes.fromhex(call._encode_transaction_data().removeprefix("0x"))
 
-    def ensure_stream(self, stream: bytes) -> None:
+    def ensure_stream(self, stream: bytes, name: str | None = None) -> None:
         """Make sure the stream is open for this gateway.
 
         Only the registry's owner opens a stream (so no rival can capture it by landing the first
         alert). Where this account is the owner (a development chain, a single-operator plant) it
-        opens the stream for itself; otherwise it names who must.
+        opens the stream for itself; otherwise it names who must. ``name`` is for the message.
         """
+        if stream in self._open:
+            return
+        shown = repr(name) if name else f"0x{stream.hex()}"
         bound = self.registry.functions.streamGateway(stream).call()
-        if bound == self.account.address or not self.registry.functions.isGateway(self.account.address).call():
-            return  # open for us, or we are no gateway at all: the registry's own refusal says so
+        if bound == self.account.address:
+            self._open.add(stream)
+            return
+        if not self.registry.functions.isGateway(self.account.address).call():
+            return  # no gateway at all: the registry's own refusal says so
         if int(bound, 16) != 0:
-            raise ChainError(f"stream 0x{stream.hex()} belongs to gateway {bound}, not {self.account.address}")
+            raise ChainError(f"stream {shown} belongs to gateway {bound}, not {self.account.address}")
         owner = self.registry.functions.owner().call()
         if owner != self.account.address:
             raise ChainError(
-                f"stream 0x{stream.hex()} is not open: the registry owner ({owner}) opens it for this gateway "
-                f"with `zkalert stream open NAME --gateway {self.account.address}`"
+                f"stream {shown} is not open: the registry owner ({owner}) opens it for this gateway "
+                f"with `zkalert stream open {name or 'NAME'} --gateway {self.account.address}`"
             )
         self.open_stream(stream, self.account.address)
+        self._open.add(stream)
 
     def open_stream(self, stream: bytes, gateway: str) -> str:
         """Owner: open ``stream`` for ``gateway`` (or hand it over); returns the transaction hash."""

@@ -192,20 +192,18 @@ class Sender:
 
     def _open_streams(self) -> None:
         """Streams with rows to send must be open (only the registry's owner opens a stream). Where
-        this gateway's account is the owner it opens its own; otherwise it stops and names who must."""
-        names = sorted({row.stream for row in self.outbox.rows() if row.state not in ("confirmed", "refused")})
-        owner: str | None = None
-        for name in names:
-            stream = keccak(text=name)
+        this gateway's account is the owner it opens its own; otherwise it stops and names who must.
+        A stream open for another gateway is left to the registry's refusal at send time."""
+        pending = {row.stream: row.stream_id for row in self.outbox.rows() if row.state not in ("confirmed", "refused")}
+        gateway: Gateway | None = None
+        for name, stream in sorted(pending.items()):
             if int(self.registry.functions.streamGateway(stream).call(), 16) != 0:
-                continue  # open (for this gateway, or another: the registry's refusal names it at send time)
-            owner = owner or self.registry.functions.owner().call()
-            if owner != self.account.address:
-                raise SenderStopped(
-                    f"stream {name!r} is not open: the registry owner ({owner}) opens it for this gateway with "
-                    f"`zkalert stream open {name} --gateway {self.account.address}`"
-                )
-            Gateway(self.w3, self.deployment, "0x" + bytes(self.account.key).hex()).open_stream(stream, self.account.address)
+                continue
+            gateway = gateway or Gateway(self.w3, self.deployment, self.account.key)
+            try:
+                gateway.ensure_stream(stream, name)
+            except ChainError as exc:
+                raise SenderStopped(str(exc)) from None
             self.echo(f"opened stream {name!r} for this gateway (this account owns the registry)")
 
     # ------------------------------------------------------------------ the loop

@@ -141,7 +141,7 @@ class WindowCommitter:
         first_seq = self.count(stream)
         if first_seq == 0:  # the registry's owner opens streams; an owner-gateway opens its own
             registry = Deployment.load(self.deployment.chain_id)
-            Gateway(self.w3, registry, "0x" + bytes(self.account.key).hex()).ensure_stream(stream)
+            Gateway(self.w3, registry, self.account.key).ensure_stream(stream)
         call = self.contract.functions.commitWindows(
             stream, bytes.fromhex(model_id.removeprefix("0x")), prev_hash,
             [w[0] for w in windows], [w[1] for w in windows], [w[2] for w in windows],
