@@ -21,12 +21,26 @@ contract AlertRegistry is IAlertRegistry {
         uint256 threshold;
     }
 
-    /// @dev A stream's chain state. The head fills its slot; count and the bound gateway share the
-    /// next one, so binding a stream costs no extra storage slot.
+    /// @inheritdoc IAlertRegistry
+    uint64 public constant MAX_INDEX_GAP = 2 ** 32;
+
+    /// @dev A stream's chain state. The head fills its slot; count, the next window index and the
+    /// bound gateway share the next one (a stream of 2^32 alerts is centuries of windows).
     struct Stream {
         bytes32 head;
-        uint64 count;
+        uint32 count;
+        uint64 nextIndex;
         address gateway;
+    }
+
+    /// @dev What every window of one submission shares.
+    struct Batch {
+        bytes32 streamId;
+        bytes32 modelId;
+        uint256 threshold;
+        uint64 firstIndex;
+        bytes32 head;
+        uint32 count;
     }
 
     address private _owner;
@@ -113,6 +127,7 @@ contract AlertRegistry is IAlertRegistry {
         bytes32 streamId,
         bytes32 modelId,
         bytes32 prevHash,
+        uint64 firstIndex,
         bytes calldata proof,
         uint256[] calldata instances
     ) external returns (bytes32 newHead) {
@@ -122,13 +137,8 @@ contract AlertRegistry is IAlertRegistry {
         if (record.verifier == address(0)) revert AlertRegistryUnknownModel(modelId);
 
         (uint256[] memory commitments, uint256[] calldata scores) = _splitInstances(record, proof, instances);
-
-        Stream memory stream = _streams[streamId];
-        if (stream.gateway != msg.sender) {
-            if (stream.gateway == address(0)) revert AlertRegistryStreamNotOpen(streamId);
-            revert AlertRegistryStreamGateway(streamId, stream.gateway, msg.sender);
-        }
-        if (prevHash != stream.head) revert AlertRegistryStalePrevHash(stream.head, prevHash);
+        Batch memory batch = _openBatch(streamId, modelId, prevHash, firstIndex, record.threshold);
+        _checkBindings(batch, instances[instances.length - scores.length:]);
 
         // Cheap rejection of replays before paying for verification; duplicates inside this batch
         // are caught again when the statements are written below.
@@ -144,30 +154,65 @@ contract AlertRegistry is IAlertRegistry {
         }
         if (!_verify(record.verifier, proof, instances)) revert AlertRegistryInvalidProof(modelId);
 
-        newHead = _appendWindows(streamId, modelId, record.threshold, stream.head, stream.count, commitments, scores);
+        newHead = _appendWindows(batch, commitments, scores);
     }
 
-    /// @dev Appends the verified windows in order and stores the stream's new head and count (the
-    /// stream keeps the gateway the owner opened it for, who is the caller).
-    function _appendWindows(
-        bytes32 streamId,
-        bytes32 modelId,
-        uint256 threshold,
-        bytes32 head_,
-        uint64 seq,
-        uint256[] memory commitments,
-        uint256[] calldata scores
-    ) private returns (bytes32 newHead) {
-        newHead = head_;
+    /// @dev Loads the stream and checks that the caller may extend it from `prevHash` with windows
+    /// from `firstIndex` on (strictly increasing indexes, bounded skip).
+    function _openBatch(bytes32 streamId, bytes32 modelId, bytes32 prevHash, uint64 firstIndex, uint256 threshold)
+        private
+        view
+        returns (Batch memory batch)
+    {
+        Stream memory stream = _streams[streamId];
+        if (stream.gateway != msg.sender) {
+            if (stream.gateway == address(0)) revert AlertRegistryStreamNotOpen(streamId);
+            revert AlertRegistryStreamGateway(streamId, stream.gateway, msg.sender);
+        }
+        if (prevHash != stream.head) revert AlertRegistryStalePrevHash(stream.head, prevHash);
+        uint64 next = stream.nextIndex;
+        if (firstIndex < next) revert AlertRegistryIndexNotIncreasing(streamId, next, firstIndex);
+        if (firstIndex - next > MAX_INDEX_GAP) revert AlertRegistryIndexGap(streamId, next, firstIndex, MAX_INDEX_GAP);
+        batch = Batch({
+            streamId: streamId,
+            modelId: modelId,
+            threshold: threshold,
+            firstIndex: firstIndex,
+            head: stream.head,
+            count: stream.count
+        });
+    }
+
+    /// @dev Each window's proof is bound to the caller, this stream and the window's index.
+    function _checkBindings(Batch memory batch, uint256[] calldata bindings) private view {
+        for (uint256 i; i < bindings.length; ++i) {
+            // forge-lint: disable-next-line(unsafe-typecast)
+            uint256 expected = _bindingOf(msg.sender, batch.streamId, batch.firstIndex + uint64(i));
+            if (bindings[i] != expected) revert AlertRegistryBindingMismatch(i, expected, bindings[i]);
+        }
+    }
+
+    /// @dev Appends the verified windows in order and stores the stream's new head, count and next
+    /// index (the stream keeps the gateway the owner opened it for, who is the caller).
+    function _appendWindows(Batch memory batch, uint256[] memory commitments, uint256[] calldata scores)
+        private
+        returns (bytes32 newHead)
+    {
+        newHead = batch.head;
+        uint32 seq = batch.count;
         for (uint256 i; i < scores.length; ++i) {
-            newHead = _recordWindow(streamId, modelId, threshold, newHead, seq, commitments[i], scores[i]);
+            // forge-lint: disable-next-line(unsafe-typecast)
+            newHead = _recordWindow(batch, newHead, seq, batch.firstIndex + uint64(i), commitments[i], scores[i]);
             ++seq;
         }
-        _streams[streamId] = Stream({head: newHead, count: seq, gateway: msg.sender});
+        // forge-lint: disable-next-line(unsafe-typecast)
+        uint64 next = batch.firstIndex + uint64(scores.length);
+        _streams[batch.streamId] = Stream({head: newHead, count: seq, nextIndex: next, gateway: msg.sender});
     }
 
     /// @dev Checks the instances against the model and splits the statement into each window's
-    /// input commitment and score. Scores are the last B instances under both schemes.
+    /// input commitment and score. Scores then bindings are the last 2B instances under both
+    /// schemes.
     function _splitInstances(ModelRecord memory record, bytes calldata proof, uint256[] calldata instances)
         private
         pure
@@ -175,12 +220,12 @@ contract AlertRegistry is IAlertRegistry {
     {
         uint256 windows = record.windowsPerProof;
         bool kzg = record.commitment == CommitmentScheme.Kzg;
-        uint256 expected = kzg ? windows : 2 * windows;
+        uint256 expected = kzg ? 2 * windows : 3 * windows;
         if (instances.length != expected) revert AlertRegistryInstanceCount(expected, instances.length);
         for (uint256 i; i < instances.length; ++i) {
             if (instances[i] >= FIELD_MODULUS) revert AlertRegistryInstanceOutOfField(i, instances[i]);
         }
-        scores = instances[expected - windows:];
+        scores = instances[expected - 2 * windows:expected - windows];
         commitments = kzg ? _kzgCommitments(proof, windows) : _poseidonCommitments(instances, windows);
     }
 
@@ -230,22 +275,36 @@ contract AlertRegistry is IAlertRegistry {
 
     /// @dev Appends one window's alert after `prevHead` and returns its alert hash.
     function _recordWindow(
-        bytes32 streamId,
-        bytes32 modelId,
-        uint256 threshold,
+        Batch memory batch,
         bytes32 prevHead,
         uint64 seq,
+        uint64 windowIndex,
         uint256 inputCommitment,
         uint256 score
     ) private returns (bytes32 alertHash) {
-        bytes32 statement = _statementOf(modelId, inputCommitment, score);
+        bytes32 statement = _statementOf(batch.modelId, inputCommitment, score);
         if (_statements[statement] != bytes32(0)) revert AlertRegistryReplay(statement);
 
-        bool alarm = score >= threshold;
-        alertHash = keccak256(abi.encode(prevHead, streamId, seq, modelId, msg.sender, inputCommitment, score, alarm));
-        _alertHashes[streamId][seq] = alertHash;
+        bool alarm = score >= batch.threshold;
+        alertHash = keccak256(
+            abi.encode(
+                prevHead, batch.streamId, seq, windowIndex, batch.modelId, msg.sender, inputCommitment, score, alarm
+            )
+        );
+        _alertHashes[batch.streamId][seq] = alertHash;
         _statements[statement] = alertHash;
-        emit AlertRecorded(streamId, seq, modelId, alertHash, prevHead, msg.sender, inputCommitment, score, alarm);
+        emit AlertRecorded(
+            batch.streamId,
+            seq,
+            batch.modelId,
+            windowIndex,
+            alertHash,
+            prevHead,
+            msg.sender,
+            inputCommitment,
+            score,
+            alarm
+        );
     }
 
     // ---------------------------------------------------------------- views
@@ -288,6 +347,16 @@ contract AlertRegistry is IAlertRegistry {
     }
 
     /// @inheritdoc IAlertRegistry
+    function nextIndex(bytes32 streamId) external view returns (uint64) {
+        return _streams[streamId].nextIndex;
+    }
+
+    /// @inheritdoc IAlertRegistry
+    function bindingOf(address gateway, bytes32 streamId, uint64 windowIndex) external pure returns (uint256) {
+        return _bindingOf(gateway, streamId, windowIndex);
+    }
+
+    /// @inheritdoc IAlertRegistry
     function alertHashAt(bytes32 streamId, uint64 seq) external view returns (bytes32) {
         uint64 streamCount = _streams[streamId].count;
         if (seq >= streamCount) revert AlertRegistrySeqOutOfRange(streamId, seq, streamCount);
@@ -311,7 +380,11 @@ contract AlertRegistry is IAlertRegistry {
 
     /// @inheritdoc IAlertRegistry
     function version() external pure returns (string memory) {
-        return "0.4.0";
+        return "0.5.0";
+    }
+
+    function _bindingOf(address gateway, bytes32 streamId, uint64 windowIndex) private pure returns (uint256) {
+        return uint256(keccak256(abi.encode(gateway, streamId, windowIndex))) % FIELD_MODULUS;
     }
 
     function _statementOf(bytes32 modelId, uint256 inputCommitment, uint256 score) private pure returns (bytes32) {

@@ -18,17 +18,18 @@ from zkalert.ape_bridge import prepare_alert
 
 
 def main() -> None:
+    if "ZKALERT_ACCOUNT" in os.environ:
+        sender = accounts.load(os.environ["ZKALERT_ACCOUNT"])
+    else:
+        sender = accounts.test_accounts[0]
     alert = prepare_alert(
         networks.provider.web3,
+        sender.address,
         fault=int(os.environ.get("ZKALERT_FAULT", "1")),
         proof_file=os.environ.get("ZKALERT_PROOF"),
         stream=os.environ.get("ZKALERT_STREAM"),
         model_id_hex=os.environ.get("ZKALERT_MODEL_ID"),
     )
-    if "ZKALERT_ACCOUNT" in os.environ:
-        sender = accounts.load(os.environ["ZKALERT_ACCOUNT"])
-    else:
-        sender = accounts.test_accounts[0]
     registry = Contract(alert.registry, abi=alert.registry_abi)
     if int(registry.streamGateway(alert.stream_id), 16) == 0:
         # only the registry's owner opens a stream; an owner that is also the gateway opens its own
@@ -38,8 +39,8 @@ def main() -> None:
         registry.setStreamGateway(alert.stream_id, sender.address, sender=sender)
     prev_hash = registry.head(alert.stream_id)
     receipt = registry.submitAlert(
-        alert.stream_id, alert.model_id, prev_hash, alert.proof, list(alert.instances), sender=sender
+        alert.stream_id, alert.model_id, prev_hash, alert.index, alert.proof, list(alert.instances), sender=sender
     )
     seq = registry.count(alert.stream_id) - 1
-    print(f"stream {alert.stream_name} (TE row {alert.row}): recorded as seq {seq}")
+    print(f"stream {alert.stream_name} (window index {alert.index}): recorded as seq {seq}")
     print(f"tx {receipt.txn_hash}  block {receipt.block_number}  gas {receipt.gas_used}")

@@ -4,20 +4,26 @@ pragma solidity ^0.8.24;
 /// @title IAlertRegistry
 /// @notice An on-chain log of zk-verified anomaly alerts. Each stream (one sensor feed, one plant
 /// unit) is a hash chain: every recorded window extends the stream's head with an alert hash that
-/// binds the previous head, the stream, its sequence number, the model, the submitting gateway,
-/// the window's input commitment, its anomaly score and the alarm bit.
+/// binds the previous head, the stream, its sequence number, the window's index in the plant's
+/// stream, the model, the submitting gateway, the window's input commitment, its anomaly score and
+/// the alarm bit.
 /// @dev Each window's private input is committed to in one of two ways (fixed per model, see
 /// {CommitmentScheme}). Poseidon: the public instances of a model with B windows per proof are
-/// `[c_1, ..., c_B, s_1, ..., s_B]`, c_i the Poseidon hash of window i's input (a public output of
-/// the circuit). KZG: the instances are `[s_1, ..., s_B]` and window i's input is committed to by
-/// the proof itself: its i-th G1 point (bytes 64(i-1) .. 64i of the proof, uncompressed x || y) is
-/// the KZG commitment of the advice column holding the window, and c_i = uint256(keccak256(point)).
-/// s_i is the window's anomaly score, a non-negative fixed-point integer; instances are BN254
-/// scalar field elements.
+/// `[c_1, ..., c_B, s_1, ..., s_B, b_1, ..., b_B]`, c_i the Poseidon hash of window i's input (a
+/// public output of the circuit). KZG: the instances are `[s_1, ..., s_B, b_1, ..., b_B]` and
+/// window i's input is committed to by the proof itself: its i-th G1 point (bytes 64(i-1) .. 64i
+/// of the proof, uncompressed x || y) is the KZG commitment of the advice column holding the
+/// window, and c_i = uint256(keccak256(point)). s_i is the window's anomaly score, a non-negative
+/// fixed-point integer; instances are BN254 scalar field elements.
+///
+/// b_i is the window's binding (see {bindingOf}): the circuit takes it as one more input element
+/// (so c_i commits to it as well) and makes it public unchanged. It names the gateway, the stream
+/// and the window's index, so a proof stands for one index of one stream of one
+/// gateway: a proof copied by another gateway, into another stream or to another index is refused.
 ///
 /// The alert hash is a cross-language contract (the Python side recomputes it):
-/// `keccak256(abi.encode(bytes32 prevHead, bytes32 streamId, uint64 seq, bytes32 modelId,
-///  address gateway, uint256 inputCommitment, uint256 score, bool alarm))`.
+/// `keccak256(abi.encode(bytes32 prevHead, bytes32 streamId, uint64 seq, uint64 windowIndex,
+///  bytes32 modelId, address gateway, uint256 inputCommitment, uint256 score, bool alarm))`.
 interface IAlertRegistry {
     /// @notice How a model's proofs commit to each window's private input.
     /// @dev Poseidon: a Poseidon hash in the public instances (EZKL `input_visibility="hashed"`).
@@ -108,8 +114,8 @@ interface IAlertRegistry {
     /// @param caller The account that called.
     error AlertRegistryStreamGateway(bytes32 streamId, address gateway, address caller);
 
-    /// @notice The number of public instances does not match the model: 2 * windowsPerProof for
-    /// Poseidon commitments, windowsPerProof for KZG commitments.
+    /// @notice The number of public instances does not match the model: 3 * windowsPerProof for
+    /// Poseidon commitments, 2 * windowsPerProof for KZG commitments.
     /// @param expected The count the model requires.
     /// @param got The count submitted.
     error AlertRegistryInstanceCount(uint256 expected, uint256 got);
@@ -137,6 +143,26 @@ interface IAlertRegistry {
     /// @notice The verifier rejected the proof (it returned false or reverted).
     /// @param modelId The model whose verifier rejected the proof.
     error AlertRegistryInvalidProof(bytes32 modelId);
+
+    /// @notice A window's binding instance is not {bindingOf} the caller, the stream and the
+    /// window's index: the proof was made for another gateway, stream or index (a copied proof).
+    /// @param window The window's position in the proof (0-based).
+    /// @param expected bindingOf(msg.sender, streamId, firstIndex + window).
+    /// @param got The proof's binding instance.
+    error AlertRegistryBindingMismatch(uint256 window, uint256 expected, uint256 got);
+
+    /// @notice The first window's index is not after the stream's last recorded window index.
+    /// @param streamId The stream.
+    /// @param nextIndex The least index the stream takes now.
+    /// @param got The submitted first index.
+    error AlertRegistryIndexNotIncreasing(bytes32 streamId, uint64 nextIndex, uint64 got);
+
+    /// @notice The first window's index skips more than {MAX_INDEX_GAP} windows.
+    /// @param streamId The stream.
+    /// @param nextIndex The least index the stream takes now.
+    /// @param got The submitted first index.
+    /// @param maxGap The largest skip allowed.
+    error AlertRegistryIndexGap(bytes32 streamId, uint64 nextIndex, uint64 got, uint64 maxGap);
 
     /// @notice No alert with this sequence number exists in the stream yet.
     /// @param streamId The stream.
@@ -181,6 +207,7 @@ interface IAlertRegistry {
     /// @notice One window's alert was appended to a stream.
     /// @param streamId The stream.
     /// @param seq The alert's 0-based position in the stream.
+    /// @param windowIndex The window's index in the plant's stream (bound into the proof).
     /// @param modelId The model whose proof covered the window.
     /// @param alertHash The alert hash, now the stream's head (until the next window).
     /// @param prevHash The stream's head before this alert.
@@ -193,6 +220,7 @@ interface IAlertRegistry {
         bytes32 indexed streamId,
         uint64 indexed seq,
         bytes32 indexed modelId,
+        uint64 windowIndex,
         bytes32 alertHash,
         bytes32 prevHash,
         address gateway,
@@ -243,9 +271,11 @@ interface IAlertRegistry {
 
     /// @notice Verifies a proof covering B windows and appends one alert per window to a stream.
     /// @dev Only allowed gateways, and only the gateway the owner opened the stream for (so no
-    /// rival can capture a stream by front-running its first alert). The caller's address is
-    /// also bound into each alert hash, so a proof copied from the mempool by another gateway can
-    /// neither extend the victim's stream nor pass as the victim's record. The verifier is called
+    /// rival can capture a stream by front-running its first alert). Window i of the proof has
+    /// index firstIndex + i and its binding instance must be {bindingOf}(msg.sender, streamId,
+    /// firstIndex + i), so a proof copied from the mempool by another gateway, into another stream
+    /// or to another index is refused. Indexes strictly increase per stream; a skip (windows not
+    /// recorded) is allowed up to {MAX_INDEX_GAP} and visible in the events. The verifier is called
     /// with STATICCALL and canonical ABI encoding, whatever encoding the caller used.
     /// Replays are detected per statement `(modelId, c_i, s_i)`, not per proof bytes, so a
     /// re-randomised proof of a recorded statement is refused too. Emits {AlertRecorded} once per
@@ -254,14 +284,16 @@ interface IAlertRegistry {
     /// @param modelId The registered model whose verifier checks the proof.
     /// @param prevHash The stream head the gateway extends; must equal {head} (bytes32(0) for a new
     /// stream).
+    /// @param firstIndex The first window's index in the plant's stream.
     /// @param proof The Halo2 proof bytes.
-    /// @param instances The public instances: `[c_1, ..., c_B, s_1, ..., s_B]` (Poseidon) or
-    /// `[s_1, ..., s_B]` (KZG).
+    /// @param instances The public instances: `[c_1, ..., c_B, s_1, ..., s_B, b_1, ..., b_B]`
+    /// (Poseidon) or `[s_1, ..., s_B, b_1, ..., b_B]` (KZG).
     /// @return newHead The stream's head after the last window.
     function submitAlert(
         bytes32 streamId,
         bytes32 modelId,
         bytes32 prevHash,
+        uint64 firstIndex,
         bytes calldata proof,
         uint256[] calldata instances
     ) external returns (bytes32 newHead);
@@ -296,6 +328,25 @@ interface IAlertRegistry {
     /// @param streamId The stream.
     /// @return The count, also the next alert's sequence number.
     function count(bytes32 streamId) external view returns (uint64);
+
+    /// @notice The least window index a stream takes next (0 for a stream without alerts).
+    /// @param streamId The stream.
+    /// @return The last recorded window index plus one.
+    function nextIndex(bytes32 streamId) external view returns (uint64);
+
+    /// @notice A window's binding: the public instance that ties a proof to one window index of
+    /// one stream of one gateway, `uint256(keccak256(abi.encode(gateway, streamId, windowIndex))) % r`.
+    /// @dev It names no chain or registry: a gateway may record its own window on two deployments
+    /// (a test chain and the plant's), each audited on its own; no other gateway can.
+    /// @param gateway The gateway that submits the window.
+    /// @param streamId The stream.
+    /// @param windowIndex The window's index in the stream.
+    /// @return The binding, a BN254 scalar field element.
+    function bindingOf(address gateway, bytes32 streamId, uint64 windowIndex) external pure returns (uint256);
+
+    /// @notice The largest skip of window indexes one submission may make.
+    /// @return The gap bound.
+    function MAX_INDEX_GAP() external view returns (uint64);
 
     /// @notice The alert hash at a position in a stream.
     /// @dev Reverts with {AlertRegistrySeqOutOfRange} when seq >= count(streamId).

@@ -27,6 +27,7 @@ from zkalert.config import BN254_R, PROJECT_ROOT
 from zkalert.errors import ChainError
 from zkalert.log import ZERO32, alert_hash, check_chain, fetch_alerts
 from zkalert.prover import ProvenWindow
+from zkalert.statement import Binding
 
 
 @pytest.fixture(scope="module")
@@ -35,23 +36,31 @@ def deployment(anvil_url, alert_fixture) -> Deployment:
     return deploy(spec, anvil_url, key=OWNER_KEY)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def gateway(w3, deployment) -> Gateway:
+    """Anvil's account 0: the registry's owner and the gateway the fixture proofs are bound to
+    (function-scoped: it remembers open streams, which each test's snapshot revert closes)."""
     return Gateway(w3, deployment, key=OWNER_KEY)
 
 
 @pytest.fixture(scope="module")
-def alert(fixture_proof_paths) -> ProvenWindow:
-    return ProvenWindow.from_proof_file(fixture_proof_paths["alert"])
+def alert(fixture_proof_paths, alert_fixture) -> ProvenWindow:
+    return ProvenWindow.from_proof_file(fixture_proof_paths["alert"], binding=Binding.from_json(alert_fixture["binding"]))
 
 
 @pytest.fixture(scope="module")
-def normal(fixture_proof_paths) -> ProvenWindow:
-    return ProvenWindow.from_proof_file(fixture_proof_paths["normal"])
+def normal(fixture_proof_paths, normal_fixture) -> ProvenWindow:
+    return ProvenWindow.from_proof_file(fixture_proof_paths["normal"], binding=Binding.from_json(normal_fixture["binding"]))
+
+
+@pytest.fixture(scope="module")
+def stream(alert_fixture) -> bytes:
+    """The stream the fixture proofs are bound to (alert at index 0, normal at index 1)."""
+    return stream_id(alert_fixture["binding"]["stream"])
 
 
 def _tampered(proven: ProvenWindow, proof: bytes | None = None, instances: tuple[int, ...] | None = None) -> ProvenWindow:
-    return ProvenWindow(proven.proof_path, proof or proven.proof, instances or proven.instances, 0.0, 0.0, 0.0)
+    return replace(proven, proof=proof or proven.proof, instances=instances or proven.instances)
 
 
 def test_fixture_instances_parse_to_the_committed_values(alert, alert_fixture):
@@ -82,18 +91,20 @@ def test_verifier_eth_call_accepts_the_real_proof_and_rejects_a_flipped_byte(w3,
     assert verifier_eth_call(w3, verifier, bytes(forged))[0] is False
 
 
-def test_submit_records_alert_and_the_log_refolds_to_the_head(isolated, gateway, deployment, alert, normal, alert_fixture):
-    stream = stream_id("pytest/chain")
+def test_submit_records_alert_and_the_log_refolds_to_the_head(isolated, gateway, deployment, stream, alert, normal, alert_fixture):
     model_id = alert_fixture["model_id"]
     first = gateway.submit(stream, model_id, alert)
     assert first.gas_used > 0 and first.calldata_bytes > len(alert.proof)
-    expected = alert_hash(ZERO32, stream, 0, bytes.fromhex(model_id[2:]), gateway.account.address, alert.instances[0], alert.instances[1], True)
+    expected = alert_hash(ZERO32, stream, 0, 0, bytes.fromhex(model_id[2:]), gateway.account.address, alert.instances[0], alert.instances[1], True)
     assert first.head == "0x" + expected.hex()
     second = gateway.submit(stream, model_id, normal)
     assert gateway.registry.functions.count(stream).call() == 2
+    assert gateway.registry.functions.nextIndex(stream).call() == 2
+    assert gateway.registry.functions.bindingOf(gateway.account.address, stream, 1).call() == normal.bindings[0]
 
     entries = [e for e in fetch_alerts(gateway.registry, deployment.block) if e.stream_id == "0x" + stream.hex()]
     assert [e.seq for e in entries] == [0, 1]
+    assert [e.window_index for e in entries] == [0, 1]
     assert [e.alarm for e in entries] == [True, False]  # the registry decides the alarm from the proven score
     assert entries[1].prev_hash == first.head and entries[1].alert_hash == second.head
     (check,) = check_chain(gateway.registry, entries)
@@ -117,8 +128,7 @@ def test_submit_records_alert_and_the_log_refolds_to_the_head(isolated, gateway,
     assert any("head" in p for p in check.problems)
 
 
-def test_tampered_proof_is_refused_and_nothing_recorded(isolated, gateway, alert, alert_fixture):
-    stream = stream_id("pytest/tamper-proof")
+def test_tampered_proof_is_refused_and_nothing_recorded(isolated, gateway, stream, alert, alert_fixture):
     forged = bytearray(alert.proof)
     forged[64] ^= 0x01
     with pytest.raises(RevertedError, match="AlertRegistryInvalidProof"):
@@ -126,45 +136,56 @@ def test_tampered_proof_is_refused_and_nothing_recorded(isolated, gateway, alert
     assert gateway.registry.functions.count(stream).call() == 0
 
 
-@pytest.mark.parametrize("index, delta", [(0, 1), (1, 1), (1, -1)])
-def test_tampered_instance_is_refused(isolated, gateway, alert, alert_fixture, index, delta):
-    stream = stream_id(f"pytest/tamper-instance-{index}-{delta}")
+@pytest.mark.parametrize("index, delta, error", [
+    (0, 1, "AlertRegistryInvalidProof"), (1, 1, "AlertRegistryInvalidProof"), (1, -1, "AlertRegistryInvalidProof"),
+    (2, 1, "AlertRegistryBindingMismatch"),
+])
+def test_tampered_instance_is_refused(isolated, gateway, stream, alert, alert_fixture, index, delta, error):
     instances = list(alert.instances)
     instances[index] += delta
-    with pytest.raises(RevertedError, match="AlertRegistryInvalidProof"):
-        gateway.submit(stream, alert_fixture["model_id"], _tampered(alert, instances=tuple(instances)))
+    with pytest.raises(RevertedError, match=error):
+        gateway.submit(stream, alert_fixture["model_id"], _tampered(alert, instances=tuple(instances)), check=False)
     assert gateway.registry.functions.count(stream).call() == 0
 
 
-def test_instance_outside_the_field_is_refused(isolated, gateway, alert, alert_fixture):
+def test_instance_outside_the_field_is_refused(isolated, gateway, stream, alert, alert_fixture):
     with pytest.raises(RevertedError, match="AlertRegistryInstanceOutOfField"):
-        gateway.submit(stream_id("pytest/field"), alert_fixture["model_id"], _tampered(alert, instances=(alert.instances[0] + BN254_R, alert.instances[1])))
+        gateway.submit(stream, alert_fixture["model_id"], _tampered(alert, instances=(alert.instances[0] + BN254_R, *alert.instances[1:])))
 
 
-def test_replay_is_refused_on_the_same_and_on_another_stream(isolated, gateway, alert, alert_fixture):
+def test_replay_copy_and_move_are_refused(isolated, gateway, stream, alert, normal, alert_fixture):
+    """A recorded proof again, the same proof in another stream of the same gateway, a proof at
+    another index: each refused by the registry (and by the gateway's own check before sending)."""
     model_id = alert_fixture["model_id"]
-    first = stream_id("pytest/replay-a")
-    gateway.submit(first, model_id, alert)
-    head = gateway.head(first)
-    for stream in (first, stream_id("pytest/replay-b")):
-        with pytest.raises(RevertedError, match="AlertRegistryReplay"):
-            gateway.submit(stream, model_id, alert)
-    assert gateway.head(first) == head
-    assert gateway.registry.functions.count(stream_id("pytest/replay-b")).call() == 0
+    gateway.submit(stream, model_id, alert)
+    head = gateway.head(stream)
+    other = stream_id("pytest/another-stream")
+    gateway.ensure_stream(other)
+    with pytest.raises(RevertedError, match=r"AlertRegistryIndexNotIncreasing\(.*nextIndex=1, got=0\)"):
+        gateway.submit(stream, model_id, alert)
+    with pytest.raises(RevertedError, match="AlertRegistryBindingMismatch"):
+        gateway.submit(other, model_id, alert, check=False)
+    with pytest.raises(ChainError, match="bound to another gateway, stream or index"):
+        gateway.submit(other, model_id, alert)
+    with pytest.raises(RevertedError, match=r"AlertRegistryBindingMismatch\(window=0, "):
+        gateway.submit(stream, model_id, normal, index=5, check=False)  # a gap is fine, this proof is for index 1
+    assert gateway.head(stream) == head
+    assert gateway.registry.functions.count(other).call() == 0
+    gateway.submit(stream, model_id, normal)
+    assert gateway.registry.functions.count(stream).call() == 2
 
 
-def test_stale_prev_hash_is_refused(isolated, gateway, alert, normal, alert_fixture):
-    stream = stream_id("pytest/stale")
+def test_stale_prev_hash_is_refused(isolated, gateway, stream, alert, normal, alert_fixture):
     gateway.submit(stream, alert_fixture["model_id"], alert)
     with pytest.raises(RevertedError, match="AlertRegistryStalePrevHash"):
         gateway.submit(stream, alert_fixture["model_id"], normal, prev_hash=ZERO32)
 
 
-def test_unregistered_gateway_is_refused(isolated, w3, deployment, normal, alert_fixture):
+def test_unregistered_gateway_is_refused(isolated, w3, deployment, stream, normal, alert_fixture):
     w3.provider.make_request("anvil_setBalance", [Web3.to_checksum_address("0x70997970C51812dc3A010C7d01b50e0d17dc79C8"), hex(10**20)])
     stranger = Gateway(w3, deployment, key=OTHER_KEY)
     with pytest.raises(RevertedError, match="AlertRegistryUnknownGateway"):
-        stranger.submit(stream_id("pytest/stranger"), alert_fixture["model_id"], normal)
+        stranger.submit(stream, alert_fixture["model_id"], normal, check=False)
 
 
 def test_no_node_gives_one_line_with_the_fix():
@@ -183,9 +204,9 @@ def _cli(*args: str, url: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "zkalert", *args], capture_output=True, text=True, env=env, cwd=PROJECT_ROOT)
 
 
-def test_cli_alerts_json_reports_an_intact_chain(isolated, anvil_url, gateway, alert, normal, alert_fixture):
-    gateway.submit(stream_id("pytest/cli"), alert_fixture["model_id"], alert)
-    gateway.submit(stream_id("pytest/cli"), alert_fixture["model_id"], normal)
+def test_cli_alerts_json_reports_an_intact_chain(isolated, anvil_url, gateway, stream, alert, normal, alert_fixture):
+    gateway.submit(stream, alert_fixture["model_id"], alert)
+    gateway.submit(stream, alert_fixture["model_id"], normal)
     out = _cli("alerts", "--json", url=anvil_url)
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
@@ -201,22 +222,21 @@ def test_cli_without_a_node_prints_one_line(tmp_path):
     assert "Traceback" not in out.stderr
 
 
-def test_only_the_owner_opens_a_stream_and_nobody_else_can_take_it(isolated, anvil_url, w3, deployment, normal, alert_fixture):
+def test_only_the_owner_opens_a_stream_and_nobody_else_can_take_it(isolated, anvil_url, w3, deployment, stream, normal, alert_fixture):
     other_address = Web3.to_checksum_address("0x70997970C51812dc3A010C7d01b50e0d17dc79C8")
     w3.provider.make_request("anvil_setBalance", [other_address, hex(10**20)])
     registry = deployment.registry(w3)
     owner = Gateway(w3, deployment, key=OWNER_KEY)
     registry.functions.setGateway(other_address, True).transact({"from": owner.account.address})
     other = Gateway(w3, deployment, key=OTHER_KEY)
-    stream = stream_id("pytest/opened-for-other")
 
     # an allowed gateway that does not own the registry cannot open a stream for itself
     with pytest.raises(ChainError, match=r"is not open: the registry owner \(0x.*\) opens it .*zkalert stream open"):
-        other.submit(stream, alert_fixture["model_id"], normal)
+        other.submit(stream, alert_fixture["model_id"], normal, check=False)
     assert registry.functions.count(stream).call() == 0
 
     proc = subprocess.run(
-        [sys.executable, "-m", "zkalert", "stream", "open", "pytest/opened-for-other", "--gateway", other_address, "--rpc-url", anvil_url],
+        [sys.executable, "-m", "zkalert", "stream", "open", alert_fixture["binding"]["stream"], "--gateway", other_address, "--rpc-url", anvil_url],
         capture_output=True, text=True, check=False, env={**os.environ, "PRIVATE_KEY": OWNER_KEY},
     )
     assert proc.returncode == 0, proc.stderr
@@ -225,9 +245,11 @@ def test_only_the_owner_opens_a_stream_and_nobody_else_can_take_it(isolated, anv
     # the owner's own gateway account cannot land on it first (front-running its first alert)
     with pytest.raises(ChainError, match=f"belongs to gateway {other_address}"):
         owner.submit(stream, alert_fixture["model_id"], normal)
-    raw = registry.functions.submitAlert(stream, bytes.fromhex(alert_fixture["model_id"][2:]), ZERO32, normal.proof, list(normal.instances))
+    raw = registry.functions.submitAlert(stream, bytes.fromhex(alert_fixture["model_id"][2:]), ZERO32, 1, normal.proof, list(normal.instances))
     with pytest.raises(Exception) as refused:  # the contract itself, past the Python side's check
         raw.call({"from": owner.account.address})
     assert chain.decode_revert(deployment.registry_abi, chain._revert_data(refused.value)).startswith("AlertRegistryStreamGateway(")
-    other.submit(stream, alert_fixture["model_id"], normal)
-    assert registry.functions.count(stream).call() == 1
+    # the gateway it was opened for cannot record the owner-gateway's proof either (a copy from the mempool)
+    with pytest.raises(RevertedError, match=r"AlertRegistryBindingMismatch\(window=0, "):
+        other.submit(stream, alert_fixture["model_id"], normal, check=False)
+    assert registry.functions.count(stream).call() == 0

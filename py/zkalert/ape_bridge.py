@@ -12,8 +12,9 @@ from .chain import Deployment, stream_id
 from .circuit import CircuitInfo
 from .config import Workspace
 from .errors import ZkAlertError
-from .prover import ProvenWindow
+from .prover import ProvenWindow, binding_file
 from .replay import next_unrecorded_alert
+from .statement import Binding, check_binding
 
 
 @dataclass(frozen=True)
@@ -24,22 +25,26 @@ class PreparedAlert:
     stream_id: bytes
     model_id: bytes
     row: int
+    index: int  # the first window's index in the stream (the proof is bound to it)
     proof: bytes
     instances: tuple[int, ...]
 
 
 def prepare_alert(
     w3: Web3,
+    gateway: str,
     fault: int = 1,
     proof_file: str | None = None,
     stream: str | None = None,
     workdir: str | None = None,
     model_id_hex: str | None = None,
 ) -> PreparedAlert:
-    """Load a proof file, or prove the next alert of a TE fault run that the registry lacks.
+    """Load a proof file, or prove for ``gateway`` the next alert of a TE fault run that the
+    registry lacks.
 
     With a proof file, ``model_id_hex`` names its model; otherwise the compiled
-    workspace's model is used.
+    workspace's model is used. A proof file is submitted at the stream and index
+    recorded next to it (``<name>.binding.json``, written by ``zkalert prove``).
     """
     deployment = Deployment.load(w3.eth.chain_id)
     registry = deployment.registry(w3)
@@ -49,20 +54,20 @@ def prepare_alert(
     deployment.model(model_id_hex)  # refuses a model that is not deployed here
     model_id = bytes.fromhex(model_id_hex.removeprefix("0x"))
 
-    def recorded(instances: tuple[int, ...]) -> bool:
-        statement = registry.functions.statementOf(model_id, instances[0], instances[1]).call()
-        return bool(registry.functions.isRecorded(statement).call())
-
     if proof_file:
         path = Path(proof_file)
         if not path.is_file():
             raise ZkAlertError(f"ZKALERT_PROOF={proof_file}: no such file")
         proven = ProvenWindow.from_proof_file(path, commitment=deployment.model(model_id_hex).commitment)
-        name, row = stream or "ape/manual", -1
+        if proven.binding is None:
+            raise ZkAlertError(f"{path}: no binding recorded next to it ({binding_file(path).name}): prove it with `zkalert prove --stream`")
+        name, row = stream or f"0x{proven.binding.stream.hex()}", -1
+        sid = stream_id(stream) if stream else proven.binding.stream
     else:
-        name, row, proven = next_unrecorded_alert(workspace, recorded, fault)
-        name = stream or name
+        name, row, proven = next_unrecorded_alert(workspace, gateway, lambda s: int(registry.functions.nextIndex(s).call()), fault, stream)
+        sid = stream_id(name)
+    check_binding(proven.instances, proven.proof, proven.commitment, Binding(gateway, sid, proven.first_index))
     return PreparedAlert(
         registry=deployment.registry_address, registry_abi=deployment.registry_abi, stream_name=name,
-        stream_id=stream_id(name), model_id=model_id, row=row, proof=proven.proof, instances=proven.instances,
+        stream_id=sid, model_id=model_id, row=row, index=proven.first_index, proof=proven.proof, instances=proven.instances,
     )

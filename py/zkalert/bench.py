@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
+from eth_utils import keccak
 
 from . import chain as chainmod
 from .circuit import CircuitConfig, CircuitInfo, compile_circuit
@@ -49,6 +50,7 @@ from .detector import Detector, TrainConfig, train
 from .metrics import machine
 from .pool import ProofJob, ProverPool
 from .prover import Prover
+from .statement import Binding
 from .toolchain import tool
 from .tuning import tune, tuning_windows
 
@@ -240,14 +242,14 @@ def _prepare(
     gateway = chainmod.Gateway(chainmod.connect(anvil.url), deployment, key=BENCH_KEY)
     scaled = detector.scale(proved_windows)
     float_scores = detector.score_scaled(scaled)
+    stream = chainmod.stream_id(f"bench/{name}")
     jobs = [
-        ProofJob(scaled[i : i + windows_per_proof], f"{name}-{i // windows_per_proof}", float(float_scores[i]))
+        ProofJob(scaled[i : i + windows_per_proof], f"{name}-{i // windows_per_proof}", Binding(gateway.account.address, stream, i), float(float_scores[i]))
         for i in range(0, len(scaled) - windows_per_proof + 1, windows_per_proof)
     ]
     budget = options.memory_budget_bytes if windows_per_proof == 1 else options.batched_memory_budget_bytes
     pool = ProverPool(workspace, budget, max_workers=1)
-    return _Live(result, info, workspace, contract, gateway, deployment.model(info.model_id).verifier,
-                 chainmod.stream_id(f"bench/{name}"), jobs, pool)
+    return _Live(result, info, workspace, contract, gateway, deployment.model(info.model_id).verifier, stream, jobs, pool)
 
 
 def _prove_job(live: _Live, job: ProofJob, echo: Callable[[str], None]) -> None:
@@ -298,7 +300,7 @@ def _finish(
             echo(f"[{result.name}] parallel pool: {pool.workers} worker(s) within {options.memory_budget_bytes / 1e9:.1f} GB")
             pool.prove_all(live.jobs[:1])  # workers load the circuit before the clock starts
             started = time.perf_counter()
-            outcomes = pool.prove_all([ProofJob(j.windows, j.name + "-pool", j.float_score) for j in live.jobs])
+            outcomes = pool.prove_all([ProofJob(j.windows, j.name + "-pool", j.binding, j.float_score) for j in live.jobs])
             wall = time.perf_counter() - started
         result.parallel = {
             "workers": pool.workers,
@@ -375,7 +377,8 @@ class _Floor:
     def prove(self, i: int) -> None:
         if i >= len(self.scaled):
             return
-        proven = self.prover.prove(self.scaled[i : i + 1], f"tuned-no-commitment-{i}")
+        binding = Binding("0x" + "00" * 20, keccak(text="bench/no-commitment"), i)  # measured, never submitted
+        proven = self.prover.prove(self.scaled[i : i + 1], f"tuned-no-commitment-{i}", binding)
         self.proofs.append(proven)
         self.trivial_proofs.append(self.trivial())
         self.echo(f"    no-commitment-{i}: prove {proven.prove_s:.2f} s ({proven.prove_cpu_s:.2f} CPU-s); "

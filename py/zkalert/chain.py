@@ -24,8 +24,9 @@ from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCErro
 
 from .circuit import CircuitInfo
 from .config import PROJECT_ROOT, deployments_dir, private_key, rpc_url
-from .errors import ChainError
+from .errors import ChainError, ZkAlertError
 from .prover import ProvenWindow
+from .statement import Binding, check_binding
 from .toolchain import env_with_tools, tool
 
 
@@ -117,6 +118,8 @@ class Deployment:
 
 
 def _forge(args: list[str], env: dict[str, str]) -> str:
+    if args[:1] in (["script"], ["build"]):
+        args = [*args, "--skip", "test"]  # a deployment compiles the contracts and scripts, never the test suite
     proc = subprocess.run([str(tool("forge")), *args], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True)
     if proc.returncode != 0:
         tail = (proc.stdout + proc.stderr).strip().splitlines()[-15:]
@@ -252,9 +255,22 @@ class Gateway:
     def head(self, stream: bytes) -> bytes:
         return bytes(self.registry.functions.head(stream).call())
 
-    def encode_submit(self, stream: bytes, model_id: str, prev_hash: bytes, proven: ProvenWindow) -> bytes:
-        call = self.registry.functions.submitAlert(stream, _hex32(model_id), prev_hash, proven.proof, list(proven.instances))
+    def encode_submit(self, stream: bytes, model_id: str, prev_hash: bytes, proven: ProvenWindow, index: int | None = None) -> bytes:
+        first = proven.first_index if index is None else index
+        call = self.registry.functions.submitAlert(stream, _hex32(model_id), prev_hash, first, proven.proof, list(proven.instances))
         return bytes.fromhex(call._encode_transaction_data().removeprefix("0x"))
+
+    def check_bound(self, stream: bytes, proven: ProvenWindow, index: int | None = None) -> int:
+        """The first window index to submit ``proven`` at; refuses (one line) a proof made for
+        another gateway, stream or index, before anything is sent."""
+        first = proven.first_index if index is None else index
+        try:
+            check_binding(proven.instances, proven.proof, proven.commitment, Binding(self.account.address, stream, first))
+        except ChainError:
+            raise
+        except ZkAlertError as exc:
+            raise ChainError(f"not sent: {exc}") from None
+        return first
 
     def ensure_stream(self, stream: bytes, name: str | None = None) -> None:
         """Make sure the stream is open for this gateway.
@@ -291,13 +307,18 @@ class Gateway:
             raise ChainError(f"opening stream 0x{stream.hex()} reverted on-chain (transaction {tx_hash})")
         return tx_hash
 
-    def submit(self, stream: bytes, model_id: str, proven: ProvenWindow, prev_hash: bytes | None = None) -> Submission:
-        """Send one proven window; raises :class:`RevertedError` with the decoded reason."""
+    def submit(
+        self, stream: bytes, model_id: str, proven: ProvenWindow, prev_hash: bytes | None = None, index: int | None = None, check: bool = True
+    ) -> Submission:
+        """Send one proven window at its window index (the proof's binding unless ``index`` is given);
+        raises :class:`RevertedError` with the decoded reason. ``check=False`` skips the local binding
+        check (to watch the registry refuse a mismatched proof)."""
+        first = self.check_bound(stream, proven, index) if check else (proven.first_index if index is None else index)
         self.ensure_stream(stream)
         started = time.perf_counter()
         if prev_hash is None:
             prev_hash = self.head(stream)
-        data = self.encode_submit(stream, model_id, prev_hash, proven)
+        data = self.encode_submit(stream, model_id, prev_hash, proven, first)
         encode_s = time.perf_counter() - started
 
         tx: dict[str, Any] = {

@@ -43,16 +43,18 @@ import time
 import warnings
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import torch
 from eth_utils import keccak
 
-from .config import GENERATED_DIR, PROJECT_ROOT, StrPath, Workspace, srs_dir
+from .config import BN254_R, GENERATED_DIR, PROJECT_ROOT, StrPath, Workspace, srs_dir
 from .data import FloatArray
 from .detector import BatchScoreModel, Detector
 from .errors import ZkAlertError
+from .statement import instances_per_window
 from .toolchain import link_solc_for_consumers
 
 
@@ -144,6 +146,8 @@ class CircuitInfo:
     verifier_runtime_bytes: int = 0
     score_divisor: int = 1  # the score instance is score_divisor x the mean absolute error
     commitment: str = "poseidon"  # "poseidon" (hash in the instances) or "kzg" (G1 point in the proof)
+    #: Each window's binding (gateway, stream, index) is an input and a public output of the circuit.
+    bound: bool = False
 
     def save(self, workspace: Workspace) -> None:
         workspace.circuit_meta.write_text(json.dumps(asdict(self), indent=2))
@@ -156,7 +160,7 @@ class CircuitInfo:
 
     @property
     def instance_count(self) -> int:
-        return (2 if self.commitment == "poseidon" else 1) * self.windows_per_proof
+        return instances_per_window(self.commitment) * self.windows_per_proof
 
     def require_poseidon(self, what: str) -> None:
         """Refuse a KZG-committed circuit where only Poseidon-committed ones are supported."""
@@ -174,7 +178,8 @@ class CircuitInfo:
 
 
 def export_onnx(detector: Detector, path: StrPath, windows_per_proof: int = 1) -> None:
-    """Export the score model (eval mode): one input tensor of shape (1, width) per window."""
+    """Export the score model (eval mode): one input tensor of shape (1, width + 1) per window,
+    the window and its binding; outputs the scores and the bindings."""
     if windows_per_proof < 1:
         raise ZkAlertError(f"windows per proof must be at least 1, got {windows_per_proof}")
     model: torch.nn.Module = detector.circuit_model()
@@ -182,7 +187,7 @@ def export_onnx(detector: Detector, path: StrPath, windows_per_proof: int = 1) -
     if windows_per_proof > 1:
         model = BatchScoreModel(detector.circuit_model(), windows_per_proof).eval()
         names = [f"window_{i}" for i in range(windows_per_proof)]
-    examples = tuple(torch.zeros(1, detector.width) for _ in names)
+    examples = tuple(torch.zeros(1, detector.width + 1) for _ in names)
     # The TorchScript exporter gives the plain Gemm/Relu/Abs/ReduceMean graph EZKL expects;
     # its deprecation notice is not actionable for us.
     with warnings.catch_warnings():
@@ -192,10 +197,24 @@ def export_onnx(detector: Detector, path: StrPath, windows_per_proof: int = 1) -
             examples,
             str(path),
             input_names=names,
-            output_names=["score"],
+            output_names=["score", "binding"],
             opset_version=17,
             dynamo=False,
         )
+
+
+def felt_to_le_hex(value: int) -> str:
+    """A field element as EZKL reads it in ``input_data``: 32 bytes little-endian, hex, no 0x."""
+    if not 0 <= value < BN254_R:
+        raise ZkAlertError(f"{value} is not a BN254 field element")
+    return value.to_bytes(32, "little").hex()
+
+
+def bound_input_rows(scaled_windows: np.ndarray, tags: Sequence[int]) -> list[list[float | str]]:
+    """EZKL ``input_data``: each window's values then its binding as a raw field element (not scaled)."""
+    if len(tags) != len(scaled_windows):
+        raise ZkAlertError(f"{len(scaled_windows)} window(s) but {len(tags)} binding(s)")
+    return [[*map(float, window), felt_to_le_hex(tag)] for window, tag in zip(scaled_windows, tags)]
 
 
 def _run_args(config: CircuitConfig) -> Any:
@@ -204,7 +223,11 @@ def _run_args(config: CircuitConfig) -> Any:
     args = ezkl.PyRunArgs()
     args.input_visibility = config.input_visibility  # "hashed": private window, public Poseidon commitment
     args.param_visibility = "fixed"  # weights baked into the circuit, identified by the vk
-    args.output_visibility = "public"  # the score
+    args.output_visibility = "public"  # the score and the binding
+    # The binding is a full field element, outside any range an input check allows; it only passes
+    # through. The window's values still meet range checks inside the model (the decompositions of
+    # its non-linearities), so an out-of-range window has no witness.
+    args.ignore_range_check_inputs_outputs = True
     if config.input_scale:  # 0 keeps EZKL's default (calibration then chooses)
         args.input_scale = config.input_scale
         args.param_scale = config.param_scale
@@ -286,10 +309,12 @@ def compile_circuit(
     scaled = detector.scale(calibration_windows)
     # EZKL splits a long input into chunks of the input shape: calibration sees many windows.
     calib_path = workspace.calibration_input
+    # The binding passes through unscaled; calibration sees it as 0.
+    bound = np.hstack([scaled, np.zeros((len(scaled), 1))])
     if windows_per_proof == 1:
-        calib_path.write_text(json.dumps({"input_data": [scaled[: min(len(scaled), 64)].ravel().tolist()]}))
+        calib_path.write_text(json.dumps({"input_data": [bound[: min(len(bound), 64)].ravel().tolist()]}))
     else:
-        calib_path.write_text(json.dumps({"input_data": [scaled[i % len(scaled)].tolist() for i in range(windows_per_proof)]}))
+        calib_path.write_text(json.dumps({"input_data": [bound[i % len(bound)].tolist() for i in range(windows_per_proof)]}))
 
     if not ezkl.gen_settings(str(workspace.onnx), str(workspace.settings), py_run_args=_run_args(config)):
         raise ZkAlertError("ezkl.gen_settings failed")
@@ -358,6 +383,7 @@ def compile_circuit(
         verifier_runtime_bytes=runtime_bytes,
         score_divisor=detector.width,
         commitment=config.commitment,
+        bound=True,
     )
     info.save(workspace)
     return info

@@ -186,14 +186,27 @@ def deploy_cmd(
 @app.command("prove")
 def prove_cmd(
     windows_csv: Annotated[Path, typer.Argument(help="CSV with a header and one window per row (raw units).")],
+    stream: Annotated[str, typer.Option(help="Stream name the proofs are for, e.g. plant-a/unit-3.")],
+    first_index: Annotated[int, typer.Option("--first-index", min=0, help="The first row's window index in the stream (row i gets first + i).")] = 0,
+    gateway_opt: Annotated[str | None, typer.Option("--gateway", help="Gateway account the proofs are for (default: PRIVATE_KEY's account).")] = None,
     workdir: WorkdirOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Prove every window of a CSV; proof files go to <workdir>/proofs/."""
+    """Prove every window of a CSV for one gateway, stream and window indexes; proof files go to <workdir>/proofs/."""
+    from eth_account import Account
+    from eth_utils import is_address, keccak, to_checksum_address
+
+    from .config import private_key
     from .data import load_csv
     from .detector import Detector
     from .prover import Prover
+    from .statement import Binding
 
+    if gateway_opt is not None and not is_address(gateway_opt):
+        raise ZkAlertError(f"--gateway {gateway_opt!r} is not an account address (0x and 40 hex digits)")
+    gateway = to_checksum_address(gateway_opt) if gateway_opt else Account.from_key(private_key()).address
+    if not stream:
+        raise ZkAlertError("--stream must not be empty")
     workspace = Workspace.at(workdir)
     detector = Detector.load(workspace)
     windows, _ = load_csv(windows_csv, detector.width)
@@ -202,11 +215,12 @@ def prove_cmd(
     scores = detector.score_scaled(scaled)
     results = []
     for i in range(len(scaled)):
-        proven = prover.prove(scaled[i : i + 1], f"{windows_csv.stem}-{i}", float(scores[i]))
+        binding = Binding(gateway, keccak(text=stream), first_index + i)
+        proven = prover.prove(scaled[i : i + 1], f"{windows_csv.stem}-{i}", binding, float(scores[i]))
         alarm = proven.score_felt >= prover.info.threshold_felt
-        results.append({"window": i, "proof": str(proven.proof_path), "score": prover.info.felt_to_score(proven.score_felt), "alarm": alarm, "prove_s": round(proven.prove_s, 3)})
+        results.append({"window": i, "index": first_index + i, "proof": str(proven.proof_path), "score": prover.info.felt_to_score(proven.score_felt), "alarm": alarm, "prove_s": round(proven.prove_s, 3)})
         if not json_out:
-            typer.echo(f"window {i}: score {results[-1]['score']:.4f} {'ALARM' if alarm else 'normal'} -> {proven.proof_path} ({proven.prove_s:.2f} s)")
+            typer.echo(f"window {i} (index {first_index + i}): score {results[-1]['score']:.4f} {'ALARM' if alarm else 'normal'} -> {proven.proof_path} ({proven.prove_s:.2f} s)")
     if json_out:
         typer.echo(json.dumps(results, indent=2))
 
@@ -218,7 +232,7 @@ def submit_cmd(
     workdir: WorkdirOpt = None,
     rpc_url_opt: RpcOpt = None,
 ) -> None:
-    """Submit proofs to the registry, in the order given, as one stream's next alerts."""
+    """Submit proofs to the registry, in the order given, each at the window index it was proven for."""
     from .chain import Deployment, Gateway, connect, stream_id
     from .circuit import CircuitInfo
     from .prover import ProvenWindow
@@ -386,6 +400,7 @@ def _outbox_path(outbox: Path | None, workdir: Path | None, network) -> Path:  #
 def outbox_enqueue_cmd(
     windows_csv: Annotated[Path, typer.Argument(help="CSV with a header and one window per row (raw units).")],
     stream: Annotated[str, typer.Option(help="Stream name, e.g. plant-a/unit-3.")],
+    first_index: Annotated[int, typer.Option("--first-index", min=0, help="The first row's window index in the stream (row i gets first + i).")] = 0,
     workdir: WorkdirOpt = None,
     network_name: NetworkOpt = None,
     outbox: OutboxOpt = None,
@@ -404,7 +419,8 @@ def outbox_enqueue_cmd(
     scores = detector.score_scaled(scaled)
     path = _outbox_path(outbox, workdir, _network(network_name, None))
     with Outbox.open(path) as box:
-        ids = [box.enqueue(stream, f"{stream}/{windows_csv.name}#{i}", info.model_id, scaled[i : i + 1], float(scores[i])) for i in range(len(scaled))]
+        ids = [box.enqueue(stream, f"{stream}/{windows_csv.name}#{i}", info.model_id, scaled[i : i + 1], float(scores[i]), index=first_index + i)
+               for i in range(len(scaled))]
     typer.echo(f"{len(ids)} windows recorded in {path} (rows {ids[0]}..{ids[-1]}); run `zkalert outbox run` to prove and send them")
 
 
@@ -429,7 +445,8 @@ def outbox_add_cmd(
     with Outbox.open(path) as box:
         for proof_path in proofs:
             proven = ProvenWindow.from_proof_file(proof_path, commitment=info.commitment)
-            box.enqueue_proven(stream, f"{stream}/{proof_path.name}", info.model_id, proven.proof, proven.instances, commitment=info.commitment)
+            box.enqueue_proven(stream, f"{stream}/{proof_path.name}", info.model_id, proven.proof, proven.instances, commitment=info.commitment,
+                               index=proven.first_index)
     typer.echo(f"{len(proofs)} proofs recorded in {path}")
 
 

@@ -23,6 +23,7 @@ from .errors import ZkAlertError
 from .log import check_chain, fetch_alerts
 from .metrics import AlertMetrics, table, write_report
 from .prover import Prover
+from .statement import Binding
 
 DEMO_FAULTS = (1, 2, 4, 6, 7)
 REPORT_PATH = PROJECT_ROOT / "reports" / "demo" / "metrics.json"
@@ -80,7 +81,8 @@ def run(options: DemoOptions, echo: Callable[[str], None] = print) -> dict:
         window = detector.scale(te.test.windows[index : index + 1])
         stream_name = f"te/fault-{fault:02d}"
         stream = chainmod.stream_id(stream_name)
-        proven = prover.prove(window, f"{stream_name.replace('/', '_')}-row{int(te.test.rows[index])}", float(scores[index]))
+        binding = Binding(gateway.account.address, stream, int(te.test.rows[index]))  # the window's row in its fault run
+        proven = prover.prove(window, f"{stream_name.replace('/', '_')}-row{int(te.test.rows[index])}", binding, float(scores[index]))
         calldata = chainmod.ezkl_calldata(proven)
         verified, eth_call_s = chainmod.verifier_eth_call(w3, model.verifier, calldata)
         submission = gateway.submit(stream, info.model_id, proven)
@@ -134,19 +136,28 @@ def _refusal(action: Callable[[], object]) -> str:
 
 
 def _tamper_checks(detector, prover, gateway, model_id, te, scores, picks, echo) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    """A forged proof, a forged score and a replay must all be refused, leaving the head as it was."""
+    """A forged proof, a forged score, a proof moved to another stream or index, and a replay must
+    all be refused, leaving the head as it was."""
     fault = picks[0][0]
-    used = {index for _, index in picks}
-    spare = [int(i) for i in np.flatnonzero((te.test.fault_ids == fault) & (te.test.labels == 1) & (scores >= detector.threshold)) if int(i) not in used]
+    last_row = max(int(te.test.rows[index]) for f, index in picks if f == fault)
+    spare = [int(i) for i in np.flatnonzero((te.test.fault_ids == fault) & (te.test.labels == 1) & (scores >= detector.threshold))
+             if int(te.test.rows[int(i)]) > last_row]
     stream = chainmod.stream_id(f"te/fault-{fault:02d}")
-    proven = prover.prove(detector.scale(te.test.windows[spare[0] : spare[0] + 1]), "tamper-check", float(scores[spare[0]]))
+    row = int(te.test.rows[spare[0]])
+    proven = prover.prove(detector.scale(te.test.windows[spare[0] : spare[0] + 1]), "tamper-check", Binding(gateway.account.address, stream, row),
+                          float(scores[spare[0]]))
     before = gateway.head(stream)
     forged_proof = bytearray(proven.proof)
     forged_proof[100] ^= 0x01
-    forged_score = (*proven.instances[:-1], proven.instances[-1] + 1)
+    score_at = len(proven.instances) - 2 * proven.windows  # instances end with the scores, then the bindings
+    forged_score = tuple(v + 1 if i == score_at else v for i, v in enumerate(proven.instances))
+    other = chainmod.stream_id("te/another-stream")
+    gateway.ensure_stream(other, "te/another-stream")
     outcome = {
         "tampered_proof": _refusal(lambda: gateway.submit(stream, model_id, replace(proven, proof=bytes(forged_proof)))),
         "tampered_score": _refusal(lambda: gateway.submit(stream, model_id, replace(proven, instances=forged_score))),
+        "copied_to_another_stream": _refusal(lambda: gateway.submit(other, model_id, proven, check=False)),
+        "moved_to_another_index": _refusal(lambda: gateway.submit(stream, model_id, proven, index=row + 1, check=False)),
     }
     outcome["head_unchanged_after_forgeries"] = "yes" if gateway.head(stream) == before else "NO (a defect)"
     gateway.submit(stream, model_id, proven)

@@ -94,22 +94,29 @@ class CircuitScoreModel(nn.Module):
     quantized ``1/width``: at scale 10, 1/52 is off by 1.6%, which biases every
     proven score. The sum is exact; the registry's threshold is scaled by the
     width instead (see ``CircuitInfo.score_divisor``).
+
+    The input is the window followed by one more element, the window's binding
+    (``zkalert.statement.binding_of``): it is committed to with the window and
+    returned unchanged as a second output, so the proof makes it public.
     """
 
-    def __init__(self, autoencoder: SparseDenoisingAutoencoder) -> None:
+    def __init__(self, autoencoder: SparseDenoisingAutoencoder, width: int) -> None:
         super().__init__()
         self.autoencoder = autoencoder
+        self.width = width
 
-    def forward(self, window: torch.Tensor) -> torch.Tensor:
+    def forward(self, bound_window: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        window = bound_window[:, : self.width]
         reconstruction, _ = self.autoencoder(window)
-        return torch.sum(torch.abs(window - reconstruction), dim=1, keepdim=True)
+        score = torch.sum(torch.abs(window - reconstruction), dim=1, keepdim=True)
+        return score, bound_window[:, self.width : self.width + 1]
 
 
 class BatchScoreModel(nn.Module):
-    """B windows in, B scores out (shape (B, 1)): one proof covers B consecutive windows.
+    """B bound windows in, B scores and B bindings out: one proof covers B consecutive windows.
 
     Each window is its own input tensor, so EZKL gives each its own Poseidon
-    commitment; the public instances are then ``[c_1..c_B, s_1..s_B]``.
+    commitment; the public instances are then ``[c_1..c_B, s_1..s_B, b_1..b_B]``.
     """
 
     def __init__(self, score_model: nn.Module, windows: int) -> None:
@@ -117,8 +124,9 @@ class BatchScoreModel(nn.Module):
         self.score_model = score_model
         self.windows = windows
 
-    def forward(self, *windows: torch.Tensor) -> torch.Tensor:
-        return torch.cat([self.score_model(w) for w in windows], dim=0)
+    def forward(self, *windows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        outputs = [self.score_model(w) for w in windows]
+        return torch.cat([score for score, _ in outputs], dim=0), torch.cat([tag for _, tag in outputs], dim=0)
 
 
 @dataclass
@@ -139,7 +147,7 @@ class Detector:
         return ScoreModel(self.model).eval()
 
     def circuit_model(self) -> CircuitScoreModel:
-        return CircuitScoreModel(self.model).eval()
+        return CircuitScoreModel(self.model, self.width).eval()
 
     def scale(self, raw_windows: FloatArray) -> FloatArray:
         return self.scaler.transform(raw_windows)

@@ -5,6 +5,11 @@ detector trained briefly on Tennessee Eastman) and ``test/fixtures/alert_proof.j
 (a real proof of one fault window through it). The two must be regenerated
 together: the verifier embeds the verifying key the proof was made under.
 
+Every proof is bound to a gateway, a stream and a window index (``binding`` in
+each fixture): anvil's account 0 (:data:`FIXTURE_GATEWAY`), the stream named
+``fixture/te`` (``fixture/te-kzg`` for the KZG fixtures), the alert window at
+index 0 and the normal one at index 1, so a test records them in that order.
+
 ``python -m zkalert.fixtures kzg`` writes the KZG-commitment fixtures from the
 same detector: ``FixtureKzgVerifier.sol`` with ``test/fixtures/kzg/alert_proof.json``
 and ``normal_proof.json`` (one window per proof), ``FixtureKzgBatchVerifier.sol``
@@ -21,14 +26,24 @@ import shutil
 import sys
 
 import numpy as np
+from eth_utils import keccak
 
 from .circuit import CircuitConfig, compile_circuit
 from .config import GENERATED_DIR, PROJECT_ROOT, Workspace
 from .data import load_tennessee_eastman
 from .detector import Detector, TrainConfig, train
 from .prover import Prover
+from .statement import Binding
 
 FIXTURE_DIR = PROJECT_ROOT / "test" / "fixtures"
+#: anvil's account 0: the gateway every committed fixture proof is bound to.
+FIXTURE_GATEWAY = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
+FIXTURE_STREAM = "fixture/te"
+FIXTURE_KZG_STREAM = "fixture/te-kzg"
+
+
+def fixture_binding(stream: str, index: int, gateway: str = FIXTURE_GATEWAY) -> Binding:
+    return Binding(gateway, keccak(text=stream), index)
 
 
 def main() -> None:
@@ -42,8 +57,9 @@ def main() -> None:
     normal_rows = np.flatnonzero((te.test.fault_ids == 0) & (scores < detector.threshold))
     prover = Prover(workspace)
     FIXTURE_DIR.mkdir(parents=True, exist_ok=True)
-    for name, index in (("alert_proof", int(alarm_rows[0])), ("normal_proof", int(normal_rows[0]))):
-        proven = prover.prove(detector.scale(te.test.windows[index : index + 1]), name, float(scores[index]))
+    for position, (name, index) in enumerate((("alert_proof", int(alarm_rows[0])), ("normal_proof", int(normal_rows[0])))):
+        binding = fixture_binding(FIXTURE_STREAM, position)
+        proven = prover.prove(detector.scale(te.test.windows[index : index + 1]), name, binding, float(scores[index]))
         assert prover.verify_offchain(proven), "EZKL rejected its own fixture proof"
         fixture = {
             "proof": "0x" + proven.proof.hex(),
@@ -54,6 +70,8 @@ def main() -> None:
             "score": str(proven.score_felt),
             "input_commitment": f"0x{proven.input_commitment:064x}",
             "alarm": proven.score_felt >= info.threshold_felt,
+            "binding": {**binding.to_json(), "stream": FIXTURE_STREAM},
+            "binding_instance": f"0x{proven.bindings[0]:064x}",
             "source": {"data": "Tennessee Eastman d01_te" if name == "alert_proof" else "Tennessee Eastman d00_te", "row": int(te.test.rows[index]), "float_score": float(scores[index])},
             "circuit": {"logrows": info.logrows, "input_scale": info.input_scale, "output_scale": info.output_scale, "srs": "development (gen_srs)"},
         }
@@ -62,10 +80,11 @@ def main() -> None:
     print(f"wrote {GENERATED_DIR / 'FixtureVerifier.sol'} and {FIXTURE_DIR}/alert_proof.json, normal_proof.json")
 
 
-def _kzg_fixture(prover: Prover, info, windows: np.ndarray, name: str, source: dict) -> dict:
-    proven = prover.prove(windows, name)
+def _kzg_fixture(prover: Prover, info, windows: np.ndarray, name: str, source: dict, index: int) -> dict:
+    binding = fixture_binding(FIXTURE_KZG_STREAM, index)
+    proven = prover.prove(windows, name, binding)
     assert prover.verify_offchain(proven), "EZKL rejected its own fixture proof"
-    statement = prover.statement_instances(windows, f"{name}-statement")  # from the windows, not the proof
+    statement = prover.statement_instances(windows, f"{name}-statement", binding)  # from the windows, not the proof
     b = info.windows_per_proof
     assert statement == proven.statement, "the proof's G1 points are not the windows' KZG commitments"
     return {
@@ -77,6 +96,8 @@ def _kzg_fixture(prover: Prover, info, windows: np.ndarray, name: str, source: d
         "commitment": "kzg",
         "scores": [str(v) for v in statement[b:]],
         "input_commitments": [f"0x{v:064x}" for v in statement[:b]],
+        "binding": {**binding.to_json(), "stream": FIXTURE_KZG_STREAM},
+        "bindings": [f"0x{v:064x}" for v in proven.bindings],
         "source": source,
         "circuit": {"logrows": info.logrows, "input_scale": info.input_scale, "output_scale": info.output_scale, "srs": "development (gen_srs)"},
     }
@@ -99,14 +120,14 @@ def main_kzg() -> None:
                                verifier_dir=GENERATED_DIR, windows_per_proof=windows_per_proof)
         prover = Prover(workspace)
         if windows_per_proof == 1:
-            for name, index in (("alert_proof", int(alarm_rows[0])), ("normal_proof", int(normal_rows[0]))):
+            for position, (name, index) in enumerate((("alert_proof", int(alarm_rows[0])), ("normal_proof", int(normal_rows[0])))):
                 source = {"data": "Tennessee Eastman " + ("d01_te" if name == "alert_proof" else "d00_te"), "row": int(te.test.rows[index]), "float_score": float(scores[index])}
-                fixture = _kzg_fixture(prover, info, detector.scale(te.test.windows[index : index + 1]), name, source)
+                fixture = _kzg_fixture(prover, info, detector.scale(te.test.windows[index : index + 1]), name, source, position)
                 (out / f"{name}.json").write_text(json.dumps(fixture, indent=2) + "\n")
         else:
             index = int(alarm_rows[1])
             source = {"data": "Tennessee Eastman d01_te", "rows": [int(te.test.rows[index]), int(te.test.rows[index + 1])]}
-            fixture = _kzg_fixture(prover, info, detector.scale(te.test.windows[index : index + 2]), "batch_proof", source)
+            fixture = _kzg_fixture(prover, info, detector.scale(te.test.windows[index : index + 2]), "batch_proof", source, 2)
             (out / "batch_proof.json").write_text(json.dumps(fixture, indent=2) + "\n")
     print(f"wrote {GENERATED_DIR}/FixtureKzgVerifier.sol, FixtureKzgBatchVerifier.sol and {out}/*.json")
 

@@ -3,7 +3,7 @@
 Each ``AlertRecorded`` event carries everything needed to recompute the alert
 hash the contract stored:
 
-    alertHash = keccak256(abi.encode(prevHash, streamId, seq, modelId,
+    alertHash = keccak256(abi.encode(prevHash, streamId, seq, windowIndex, modelId,
                                      gateway, inputCommitment, score, alarm))
 
 A reader refolds each stream from the genesis head (zero) and compares with
@@ -34,12 +34,12 @@ LOG_CHUNK_BLOCKS = 5_000
 
 
 def alert_hash(
-    prev_hash: bytes, stream: bytes, seq: int, model_id: bytes, gateway: str, input_commitment: int, score: int, alarm: bool
+    prev_hash: bytes, stream: bytes, seq: int, window_index: int, model_id: bytes, gateway: str, input_commitment: int, score: int, alarm: bool
 ) -> bytes:
     return keccak(
         abi_encode(
-            ["bytes32", "bytes32", "uint64", "bytes32", "address", "uint256", "uint256", "bool"],
-            [prev_hash, stream, seq, model_id, gateway, input_commitment, score, alarm],
+            ["bytes32", "bytes32", "uint64", "uint64", "bytes32", "address", "uint256", "uint256", "bool"],
+            [prev_hash, stream, seq, window_index, model_id, gateway, input_commitment, score, alarm],
         )
     )
 
@@ -48,6 +48,7 @@ def alert_hash(
 class AlertEntry:
     stream_id: str
     seq: int
+    window_index: int
     model_id: str
     alert_hash: str
     prev_hash: str
@@ -61,7 +62,7 @@ class AlertEntry:
 
     def recomputed_hash(self) -> str:
         digest = alert_hash(
-            bytes.fromhex(self.prev_hash[2:]), bytes.fromhex(self.stream_id[2:]), self.seq,
+            bytes.fromhex(self.prev_hash[2:]), bytes.fromhex(self.stream_id[2:]), self.seq, self.window_index,
             bytes.fromhex(self.model_id[2:]), self.gateway, int(self.input_commitment, 16), self.score, self.alarm,
         )
         return "0x" + digest.hex()
@@ -97,6 +98,7 @@ def fetch_alerts(
                 AlertEntry(
                     stream_id="0x" + bytes(a["streamId"]).hex(),
                     seq=int(a["seq"]),
+                    window_index=int(a["windowIndex"]),
                     model_id="0x" + bytes(a["modelId"]).hex(),
                     alert_hash="0x" + bytes(a["alertHash"]).hex(),
                     prev_hash="0x" + bytes(a["prevHash"]).hex(),
@@ -167,9 +169,13 @@ def _fold(entries: list[AlertEntry], onchain_head: str, onchain_count: int, comp
     problems: list[str] = []
     head = entries[0].prev_hash if not complete_history else "0x" + ZERO32.hex()
     expected_seq = entries[0].seq if not complete_history else 0
+    last_index = -1
     for e in entries:
         if e.seq != expected_seq:
             problems.append(f"seq {e.seq} where {expected_seq} was expected (a gap or reorder)")
+        if e.window_index <= last_index:
+            problems.append(f"seq {e.seq}: window index {e.window_index} does not follow {last_index}")
+        last_index = e.window_index
         if e.prev_hash != head:
             problems.append(f"seq {e.seq}: prevHash {e.prev_hash} does not link to {head}")
         recomputed = e.recomputed_hash()

@@ -42,9 +42,9 @@ from eth_utils import keccak
 
 from .config import BN254_R, StrPath
 from .errors import ZkAlertError
-from .statement import SCHEMES, split_statement
+from .statement import SCHEMES, Binding, check_binding, split_statement
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 STATES = ("scored", "proven", "sent", "confirmed", "refused")
 TERMINAL = ("confirmed", "refused")
 
@@ -54,6 +54,7 @@ CREATE TABLE IF NOT EXISTS alerts (
     id INTEGER PRIMARY KEY,
     stream TEXT NOT NULL,
     window_key TEXT NOT NULL UNIQUE,
+    window_index INTEGER NOT NULL,
     model_id TEXT NOT NULL,
     window TEXT,
     float_score REAL,
@@ -99,7 +100,7 @@ CREATE TABLE IF NOT EXISTS events (
 
 # content columns covered by a row's digest, in digest order
 _ALERT_COLUMNS = (
-    "stream", "window_key", "model_id", "window", "float_score", "state", "proof", "instances", "statements",
+    "stream", "window_key", "window_index", "model_id", "window", "float_score", "state", "proof", "instances", "statements",
     "nonce", "prev_hash", "alert_hashes", "tx_hash", "block", "sends", "reverts", "error",
 )
 _ATTEMPT_COLUMNS = ("alert_id", "nonce", "tx_hash", "raw_tx", "gas", "max_fee", "priority_fee", "gas_price", "sent_at", "live")
@@ -124,8 +125,8 @@ def statements_of(model_id: str, instances: tuple[int, ...], proof: bytes = b"",
 def commitment_of_statements(model_id: str, proof: bytes, instances: tuple[int, ...], statements: tuple[bytes, ...]) -> str | None:
     """The commitment scheme under which (proof, instances) give exactly ``statements``; None if none does.
 
-    The outbox stores the statements the prover's scheme gave (no column for the scheme, so
-    outbox files stay schema 1); the two schemes cannot give the same statements.
+    The outbox stores the statements the prover's scheme gave (no column for the scheme); the two
+    schemes cannot give the same statements.
     """
     for scheme in SCHEMES:
         try:
@@ -154,6 +155,8 @@ class OutboxRow:
     id: int
     stream: str
     window_key: str
+    #: The first window's index in its stream: the proof is bound to it (and the windows after it).
+    window_index: int
     model_id: str
     window: np.ndarray | None
     float_score: float
@@ -388,6 +391,18 @@ class Outbox:
             raise fail("a refused row without the reason")
 
     @staticmethod
+    def _check_bound(self, window_key: str, stream: str, index: int, proof: bytes, instances: tuple[int, ...], commitment: str) -> None:
+        """A proof bound to another gateway, stream or index than this outbox's row is refused here,
+        not by the registry after it was queued."""
+        gateway = self._meta().get("gateway")
+        if gateway is None:
+            return
+        try:
+            check_binding(instances, proof, commitment, Binding(gateway, keccak(text=stream), index))
+        except ZkAlertError as exc:
+            raise OutboxError(f"window {window_key!r}: {exc}") from None
+
+    @staticmethod
     def _row(raw: sqlite3.Row) -> OutboxRow:
         window = None
         if raw["window"] is not None:
@@ -399,6 +414,7 @@ class Outbox:
             id=int(raw["id"]),
             stream=raw["stream"],
             window_key=raw["window_key"],
+            window_index=int(raw["window_index"]),
             model_id=raw["model_id"],
             window=window,
             float_score=float(raw["float_score"]) if raw["float_score"] is not None else math.nan,
@@ -461,10 +477,16 @@ class Outbox:
         with self._tx():
             existing = self._db.execute("SELECT * FROM alerts WHERE window_key = ?", (values["window_key"],)).fetchone()
             if existing is not None:
-                same = all(existing[c] == values[c] for c in ("stream", "model_id", "window", "proof", "instances"))
+                same = all(existing[c] == values[c] for c in ("stream", "window_index", "model_id", "window", "proof", "instances"))
                 if not same:
                     raise OutboxError(f"window {values['window_key']!r} is already in the outbox (row {existing['id']}) with other content")
                 return int(existing["id"])
+            last = self._db.execute("SELECT MAX(window_index) FROM alerts WHERE stream = ?", (values["stream"],)).fetchone()[0]
+            if last is not None and values["window_index"] <= last:
+                raise OutboxError(
+                    f"window {values['window_key']!r}: index {values['window_index']} does not follow index {last} "
+                    f"already queued for stream {values['stream']!r} (indexes increase within a stream)"
+                )
             cursor = self._db.execute(
                 f"INSERT INTO alerts ({', '.join(values)}) VALUES ({', '.join('?' for _ in values)})", tuple(values.values())
             )
@@ -472,24 +494,29 @@ class Outbox:
             self._event(alert_id, values["state"], values["window_key"])
             return alert_id
 
-    def enqueue(self, stream: str, window_key: str, model_id: str, window: np.ndarray, float_score: float = math.nan) -> int:
-        """Record a scored window (idempotent by ``window_key``); its row id is its place in the stream."""
+    def enqueue(self, stream: str, window_key: str, model_id: str, window: np.ndarray, float_score: float = math.nan, *, index: int) -> int:
+        """Record a scored window (idempotent by ``window_key``) whose first window has ``index`` in
+        its stream; its row id is its place in the stream."""
         matrix = np.asarray(window, dtype=np.float64)
         if matrix.ndim != 2 or not np.all(np.isfinite(matrix)):
             raise OutboxError(f"window {window_key!r}: expected a finite (windows x width) matrix")
+        _check_index(window_key, index)
         return self._insert({
-            "stream": stream, "window_key": window_key, "model_id": model_id.lower(), "window": json.dumps(matrix.tolist()),
+            "stream": stream, "window_key": window_key, "window_index": int(index), "model_id": model_id.lower(), "window": json.dumps(matrix.tolist()),
             "float_score": None if math.isnan(float_score) else float(float_score), "state": "scored",
         })
 
     def enqueue_proven(self, stream: str, window_key: str, model_id: str, proof: bytes, instances: tuple[int, ...], float_score: float = math.nan,
-                       commitment: str = "poseidon") -> int:
-        """Record an already proven window (e.g. a proof file made by `zkalert prove`); ``commitment``
-        is how its circuit commits to the windows ("poseidon" or "kzg")."""
+                       commitment: str = "poseidon", *, index: int) -> int:
+        """Record an already proven window (e.g. a proof file made by `zkalert prove`) bound to
+        ``index`` in ``stream``; ``commitment`` is how its circuit commits to the windows ("poseidon"
+        or "kzg")."""
         model_id = model_id.lower()
+        _check_index(window_key, index)
         statements = _checked_statements(window_key, model_id, bytes(proof), tuple(instances), commitment)
+        self._check_bound(window_key, stream, index, bytes(proof), tuple(instances), commitment)
         return self._insert({
-            "stream": stream, "window_key": window_key, "model_id": model_id, "float_score": None if math.isnan(float_score) else float(float_score),
+            "stream": stream, "window_key": window_key, "window_index": int(index), "model_id": model_id, "float_score": None if math.isnan(float_score) else float(float_score),
             "state": "proven", "proof": bytes(proof), "instances": json.dumps([str(v) for v in instances]),
             "statements": _hexes(statements),
         })
@@ -499,6 +526,7 @@ class Outbox:
         if row.state != "scored":
             raise OutboxError(f"row {alert_id} is {row.state}, not scored")
         statements = _checked_statements(row.window_key, row.model_id, bytes(proof), tuple(instances), commitment)
+        self._check_bound(row.window_key, row.stream, row.window_index, bytes(proof), tuple(instances), commitment)
         return self._write(alert_id, {
             "state": "proven", "proof": bytes(proof), "instances": json.dumps([str(v) for v in instances]),
             "statements": _hexes(statements),
@@ -622,9 +650,12 @@ class Outbox:
         return all(n == 0 for state, n in self.counts().items() if state not in TERMINAL)
 
 
+def _check_index(window_key: str, index: int) -> None:
+    if not isinstance(index, (int, np.integer)) or not 0 <= index < 2**64:
+        raise OutboxError(f"window {window_key!r}: window index {index!r} is not an integer in 0..2^64-1")
+
+
 def _checked_statements(window_key: str, model_id: str, proof: bytes, instances: tuple[int, ...], commitment: str) -> tuple[bytes, ...]:
-    if commitment == "poseidon" and (not instances or len(instances) % 2):
-        raise OutboxError(f"window {window_key!r}: expected 2*B public instances, got {len(instances)}")
     if not instances:
         raise OutboxError(f"window {window_key!r}: a proof without public instances")
     for i, value in enumerate(instances):

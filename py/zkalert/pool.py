@@ -24,6 +24,7 @@ from .circuit import CircuitInfo
 from .config import Workspace
 from .errors import ZkAlertError
 from .prover import Prover, ProvenWindow
+from .statement import Binding
 
 #: Measured prover peak RSS grows with the table size: about 22 KB per row of
 #: 2^logrows (1.43 GB at logrows 16, 2-core x86_64, ezkl 23.0.5) plus the interpreter.
@@ -39,6 +40,7 @@ def estimated_rss_bytes(info: CircuitInfo) -> int:
 class ProofJob:
     windows: np.ndarray  # scaled, shape (windows_per_proof, width)
     name: str
+    binding: Binding  # the gateway, stream and first window index the proof is for
     float_score: float = float("nan")
 
 
@@ -83,7 +85,7 @@ def peak_rss_bytes() -> int:
 
 def _prove_job(job: ProofJob) -> PoolResult:
     assert _worker_prover is not None, "worker not initialised"
-    proven = _worker_prover.prove(job.windows, job.name, job.float_score)
+    proven = _worker_prover.prove(job.windows, job.name, job.binding, job.float_score)
     return PoolResult(proven, peak_rss_bytes())
 
 

@@ -2,10 +2,13 @@
 
 A :class:`ProvenWindow` carries what the registry needs (proof bytes and the
 public instances as integers) and the stage timings the paper's Table I
-reports. The instances are ``[c_1..c_B, s_1..s_B]`` (Poseidon commitments,
-then scores) for a ``poseidon`` circuit and ``[s_1..s_B]`` for a ``kzg`` one,
-whose window commitments are keccak256 of the proof's first B G1 points;
-:attr:`ProvenWindow.statement` is ``(c_1..c_B, s_1..s_B)`` either way.
+reports. The instances are ``[c_1..c_B, s_1..s_B, b_1..b_B]`` (Poseidon
+commitments, scores, bindings) for a ``poseidon`` circuit and ``[s_1..s_B,
+b_1..b_B]`` for a ``kzg`` one, whose window commitments are keccak256 of the
+proof's first B G1 points; :attr:`ProvenWindow.statement` is ``(c_1..c_B,
+s_1..s_B)`` either way. Every proof is made for a :class:`Binding` (chain,
+gateway, stream, first window index): the registry takes it from that gateway,
+for that stream and those indexes only.
 """
 
 from __future__ import annotations
@@ -18,11 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .circuit import CircuitInfo
+from .circuit import CircuitInfo, bound_input_rows
 from .config import BN254_R, Workspace
 from .data import check_matrix
 from .errors import ZkAlertError
-from .statement import kzg_commitments, split_statement
+from .statement import UNBOUND_TAG, Binding, check_binding, kzg_commitments, split_bound_statement, split_statement
 
 
 def felt_hex_to_int(felt: str) -> int:
@@ -51,6 +54,8 @@ class ProvenWindow:
     prove_cpu_s: float = 0.0
     #: "poseidon" (commitments in the instances) or "kzg" (commitments are the proof's G1 points).
     commitment: str = "poseidon"
+    #: Where the proof may be recorded (None: not known, e.g. a proof file read without its binding).
+    binding: Binding | None = None
 
     @property
     def windows(self) -> int:
@@ -70,6 +75,18 @@ class ProvenWindow:
         return self.input_commitments + self.score_felts
 
     @property
+    def bindings(self) -> tuple[int, ...]:
+        """``(b_1..b_B)``: each window's binding instance."""
+        return split_bound_statement(self.instances, self.proof, self.commitment)[2]
+
+    @property
+    def first_index(self) -> int:
+        """The first window's index in its stream (from the binding the proof was made for)."""
+        if self.binding is None:
+            raise ZkAlertError(f"{self.proof_path}: the proof's window index is not known (no binding recorded with it)")
+        return self.binding.index
+
+    @property
     def input_commitment(self) -> int:
         """The first window's commitment (the only one for single-window circuits)."""
         return self.input_commitments[0]
@@ -82,11 +99,27 @@ class ProvenWindow:
     @classmethod
     def from_proof_file(
         cls, path: Path, float_score: float = float("nan"), witness_s: float = 0.0, prove_s: float = 0.0, prove_cpu_s: float = 0.0,
-        commitment: str = "poseidon",
+        commitment: str = "poseidon", binding: Binding | None = None,
     ) -> ProvenWindow:
         data = json.loads(path.read_text())
         instances = tuple(felt_hex_to_int(f) for group in data["instances"] for f in group)
-        return cls(path, bytes.fromhex(data["hex_proof"].removeprefix("0x")), instances, float_score, witness_s, prove_s, prove_cpu_s, commitment)
+        proof = bytes.fromhex(data["hex_proof"].removeprefix("0x"))
+        sidecar = binding_file(path)
+        if binding is None and sidecar.is_file():
+            try:
+                binding = Binding.from_json(json.loads(sidecar.read_text()))
+            except (ValueError, AttributeError) as exc:
+                raise ZkAlertError(f"{sidecar}: not a binding ({exc})") from None
+        if binding is not None:
+            check_binding(instances, proof, commitment, binding)
+        return cls(path, proof, instances, float_score, witness_s, prove_s, prove_cpu_s, commitment, binding)
+
+
+def binding_file(proof_path: Path) -> Path:
+    """Where :meth:`Prover.prove` records what a proof is bound to: <name>.binding.json next to
+    <name>.proof.json."""
+    name = proof_path.name.removesuffix(".json").removesuffix(".proof")
+    return proof_path.with_name(f"{name}.binding.json")
 
 
 def _witness_points(witness: dict) -> list[bytes]:
@@ -131,24 +164,30 @@ class Prover:
     def __init__(self, workspace: Workspace) -> None:
         self.workspace = workspace
         self.info = CircuitInfo.load(workspace)
+        if not self.info.bound:
+            raise ZkAlertError(f"the circuit in {workspace.root} does not bind proofs to their window: run `zkalert compile` again")
         for path in (workspace.compiled, workspace.pk, Path(self.info.srs_path)):
             if not path.is_file():
                 raise ZkAlertError(f"{path} is missing: run `zkalert compile` again")
 
-    def _input_file(self, scaled_windows: np.ndarray, name: str) -> Path:
+    def _input_file(self, scaled_windows: np.ndarray, name: str, binding: Binding | None) -> Path:
         windows = check_matrix(scaled_windows, self.info.width, f"proof {name}")
         expected = self.info.windows_per_proof
         if windows.shape[0] != expected:
             raise ZkAlertError(f"proof {name}: this circuit proves {expected} window(s) at a time, got {windows.shape[0]}")
+        tags = binding.tags(expected) if binding is not None else (UNBOUND_TAG,) * expected
         path = self.workspace.proofs / f"{name}.input.json"
-        path.write_text(json.dumps({"input_data": [w.tolist() for w in windows]}))
+        path.write_text(json.dumps({"input_data": bound_input_rows(windows, tags)}))
         return path
 
-    def prove(self, scaled_windows: np.ndarray, name: str, float_score: float = float("nan")) -> ProvenWindow:
-        """Prove already-scaled windows (as many as the circuit takes); files go to <workspace>/proofs/<name>.*"""
+    def prove(self, scaled_windows: np.ndarray, name: str, binding: Binding, float_score: float = float("nan")) -> ProvenWindow:
+        """Prove already-scaled windows (as many as the circuit takes) for ``binding``; files go to
+        <workspace>/proofs/<name>.*"""
         import ezkl
 
-        input_path = self._input_file(scaled_windows, name)
+        if not isinstance(binding, Binding):
+            raise TypeError("Prover.prove needs the Binding the proof is made for")
+        input_path = self._input_file(scaled_windows, name, binding)
         witness_path = self.workspace.proofs / f"{name}.witness.json"
         proof_path = self.workspace.proofs / f"{name}.proof.json"
 
@@ -160,7 +199,10 @@ class Prover:
         started = time.perf_counter()
         ezkl.prove(str(witness_path), str(self.workspace.compiled), str(self.workspace.pk), str(proof_path), srs_path=self.info.srs_path)
         prove_s = time.perf_counter() - started
-        proven = ProvenWindow.from_proof_file(proof_path, float_score, witness_s, prove_s, _process_cpu_s() - cpu_started, self.info.commitment)
+        binding_file(proof_path).write_text(json.dumps(binding.to_json()))
+        proven = ProvenWindow.from_proof_file(
+            proof_path, float_score, witness_s, prove_s, _process_cpu_s() - cpu_started, self.info.commitment, binding
+        )
         if self.info.commitment == "kzg":
             # The registry reads window i's commitment at bytes 64i..64i+64 of the proof: check that this
             # EZKL build puts the input columns' commitments there (it does in 23.0.5), before anything is sent.
@@ -168,6 +210,26 @@ class Prover:
             if [proven.proof[64 * i : 64 * i + 64] for i in range(len(points))] != points or len(points) != self.info.windows_per_proof:
                 raise ZkAlertError(f"proof {name}: its first G1 points are not the windows' KZG commitments; this EZKL build lays proofs out differently")
         return proven
+
+    def cached(self, name: str, scaled_windows: np.ndarray, binding: Binding) -> ProvenWindow | None:
+        """The proof of exactly these windows for ``binding`` from an earlier run, if one is on disk
+        and readable (proofs live under <workspace>/proofs/<name>.*)."""
+        input_path = self.workspace.proofs / f"{name}.input.json"
+        proof_path = self.workspace.proofs / f"{name}.proof.json"
+        if not (input_path.is_file() and proof_path.is_file()):
+            return None
+        try:
+            windows = check_matrix(scaled_windows, self.info.width, f"proof {name}")
+            wanted = bound_input_rows(windows, binding.tags(len(windows)))
+            if json.loads(input_path.read_text())["input_data"] != json.loads(json.dumps(wanted)):
+                return None
+            return ProvenWindow.from_proof_file(proof_path, commitment=self.info.commitment, binding=binding)
+        except (ValueError, KeyError, IndexError, ZkAlertError):
+            return None  # a proof cut short by a killed prover: prove again
+
+    def prove_cached(self, scaled_windows: np.ndarray, name: str, binding: Binding, float_score: float = float("nan")) -> ProvenWindow:
+        """:meth:`prove`, unless the same windows were proven for the same binding under ``name`` before."""
+        return self.cached(name, scaled_windows, binding) or self.prove(scaled_windows, name, binding, float_score)
 
     def _witness(self, input_path: Path, witness_path: Path) -> dict:
         """EZKL witness; for a KZG circuit with the inputs' commitments (needs the vk and SRS)."""
@@ -178,9 +240,11 @@ class Prover:
                                     vk_path=str(self.workspace.vk), srs_path=self.info.srs_path)
         return ezkl.gen_witness(str(input_path), str(self.workspace.compiled), str(witness_path))
 
-    def statement_instances(self, scaled_window: np.ndarray, name: str) -> tuple[int, ...]:
-        """The statement ``(c_1..c_B, s_1..s_B)`` a proof of these windows would make (witness only, no proof)."""
-        input_path = self._input_file(scaled_window, name)
+    def statement_instances(self, scaled_window: np.ndarray, name: str, binding: Binding | None = None) -> tuple[int, ...]:
+        """The statement ``(c_1..c_B, s_1..s_B)`` a proof of these windows for ``binding`` would make
+        (witness only, no proof). Without a binding the scores are right, the commitments are those
+        of an unbound statement (nothing the registry takes)."""
+        input_path = self._input_file(scaled_window, name, binding)
         witness_path = self.workspace.proofs / f"{name}.witness.json"
         witness = self._witness(input_path, witness_path)
         if self.info.commitment == "kzg":
@@ -188,8 +252,8 @@ class Prover:
             commitments = list(kzg_commitments(b"".join(points), len(points)))
         else:
             commitments = [felt_hex_to_int(f) for group in witness["processed_inputs"]["poseidon_hash"] for f in (group if isinstance(group, list) else [group])]
-        outputs = [felt_hex_to_int(f) for group in witness["outputs"] for f in group]
-        return tuple(commitments + outputs)
+        scores = [felt_hex_to_int(f) for f in witness["outputs"][0]]
+        return tuple(commitments + scores)
 
     def verify_offchain(self, proven: ProvenWindow) -> bool:
         import ezkl

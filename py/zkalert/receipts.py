@@ -31,10 +31,10 @@ from web3.contract import Contract
 from .config import StrPath
 from .errors import ZkAlertError
 from .log import ZERO32, AlertEntry, alert_hash
-from .statement import SCHEMES, split_statement
+from .statement import SCHEMES, binding_of, split_bound_statement
 
 RECEIPT_KIND = "zkalert-alert-receipt"
-RECEIPT_VERSION = 1
+RECEIPT_VERSION = 2
 
 
 class ReceiptError(ZkAlertError):
@@ -136,7 +136,7 @@ def check_receipt(path: StrPath, vk: StrPath | None = None, settings: StrPath | 
         position = int(data["proof"]["window_in_proof"])
         threshold = int(data["model"]["threshold"])
         recomputed = "0x" + alert_hash(
-            bytes.fromhex(a["prev_hash"][2:]), bytes.fromhex(a["stream_id"][2:]), int(a["seq"]), bytes.fromhex(a["model_id"][2:]),
+            bytes.fromhex(a["prev_hash"][2:]), bytes.fromhex(a["stream_id"][2:]), int(a["seq"]), int(a["window_index"]), bytes.fromhex(a["model_id"][2:]),
             a["gateway"], int(a["input_commitment"], 16), int(a["score"]), bool(a["alarm"]),
         ).hex()
     except (KeyError, TypeError, ValueError) as exc:
@@ -161,11 +161,13 @@ def check_receipt(path: StrPath, vk: StrPath | None = None, settings: StrPath | 
         record("next_link", links["stream_head_at_export"] == a["alert_hash"] if int(a["seq"]) + 1 == int(links["stream_count_at_export"]) else None,
                "the last alert's hash is not the stream head at export")
     try:
-        commitments, scores = split_statement(tuple(instances), proof, data["model"].get("commitment", "poseidon"))
+        commitments, scores, bindings = split_bound_statement(tuple(instances), proof, data["model"].get("commitment", "poseidon"))
         carried = 0 <= position < len(scores) and (commitments[position], scores[position]) == (int(a["input_commitment"], 16), int(a["score"]))
+        bound = carried and bindings[position] == binding_of(a["gateway"], bytes.fromhex(a["stream_id"][2:]), int(a["window_index"]))
     except ZkAlertError:
-        carried = False
+        carried = bound = False
     record("instances", carried, "the proof and its instances do not carry this alert's commitment and score")
+    record("binding", bound, "the proof is not bound to this alert's gateway, stream and window index")
     record("alarm", (int(a["score"]) >= threshold) == bool(a["alarm"]), "the alarm bit does not follow from the score and threshold")
     if vk is not None:
         vk_bytes = Path(vk).read_bytes()

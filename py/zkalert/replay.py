@@ -1,9 +1,9 @@
 """Tennessee Eastman fault runs replayed as live sensor streams.
 
-A stream is one fault test file (``te/fault-NN``) read in time order. The
-next alert of a stream is the first alarming window whose statement the
-registry has not recorded yet, so repeated runs add new alerts instead of
-replaying old ones.
+A stream is one fault test file (``te/fault-NN``) read in time order; a
+window's index is its row. The next alert of a stream is the first alarming
+window at or after the stream's next index in the registry, so repeated runs
+add new alerts instead of replaying old ones.
 """
 
 from __future__ import annotations
@@ -11,12 +11,14 @@ from __future__ import annotations
 from typing import Callable
 
 import numpy as np
+from eth_utils import keccak
 
 from .config import Workspace
 from .data import TE_FAULT_START_ROW, load_te_file
 from .detector import Detector
 from .errors import ZkAlertError
 from .prover import Prover, ProvenWindow
+from .statement import Binding
 
 
 def stream_name(fault: int) -> str:
@@ -24,20 +26,24 @@ def stream_name(fault: int) -> str:
 
 
 def next_unrecorded_alert(
-    workspace: Workspace, is_recorded: Callable[[tuple[int, ...]], bool], fault: int = 1, limit: int = 800
+    workspace: Workspace, gateway: str, next_index: Callable[[bytes], int], fault: int = 1, stream: str | None = None
 ) -> tuple[str, int, ProvenWindow]:
-    """Prove the first alarming window of fault ``fault`` not yet on-chain: (stream, row, proof)."""
+    """Prove, for ``gateway``, the first alarming window of fault run ``fault`` at or after the
+    stream's next window index (``next_index(stream_id)``, the registry's ``nextIndex``): (stream, row,
+    proof). A window's index is its row in the run."""
     detector = Detector.load(workspace)
     prover = Prover(workspace)
     rows = load_te_file(f"d{fault:02d}_te.dat")
     scaled = detector.scale(rows)
     scores = detector.score_scaled(scaled)
-    candidates = np.flatnonzero((np.arange(len(rows)) >= TE_FAULT_START_ROW) & (scores >= detector.threshold))
-    name = stream_name(fault)
-    for row in candidates[:limit]:
+    name = stream or stream_name(fault)
+    sid = keccak(text=name)
+    first = max(next_index(sid), TE_FAULT_START_ROW)
+    candidates = np.flatnonzero((np.arange(len(rows)) >= first) & (scores >= detector.threshold))
+    for row in candidates:
         label = f"{name.replace('/', '_')}-row{int(row)}"
-        instances = prover.statement_instances(scaled[row : row + 1], label)
-        if instances[1] < prover.info.threshold_felt or is_recorded(instances):
-            continue
-        return name, int(row), prover.prove(scaled[row : row + 1], label, float(scores[row]))
+        binding = Binding(gateway, sid, int(row))
+        if prover.statement_instances(scaled[row : row + 1], label, binding)[1] < prover.info.threshold_felt:
+            continue  # the float model alarms, the circuit does not: not an alert
+        return name, int(row), prover.prove(scaled[row : row + 1], label, binding, float(scores[row]))
     raise ZkAlertError(f"every alarming window of {name} is already recorded")

@@ -77,7 +77,10 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 RETRYABLE_IN_STEP: tuple[type[BaseException], ...] = (*TRANSIENT_ERRORS, BlockNotFound, BadFunctionCallOutput, Web3RPCError)
 
 #: Registry refusals that are about this proof: the row is refused, the others go on.
-REFUSED_FOREVER = ("AlertRegistryInvalidProof", "AlertRegistryInstanceCount", "AlertRegistryInstanceOutOfField")
+REFUSED_FOREVER = (
+    "AlertRegistryInvalidProof", "AlertRegistryInstanceCount", "AlertRegistryInstanceOutOfField", "AlertRegistryBindingMismatch",
+    "AlertRegistryIndexGap", "AlertRegistryIndexNotIncreasing",
+)
 #: Refusals another pass will resolve (the row is recorded meanwhile, or the head moved).
 RETRY_LATER = ("AlertRegistryReplay", "AlertRegistryStalePrevHash")
 #: Broadcast errors that mean "a transaction with this nonce exists already"; sync sorts it out.
@@ -443,7 +446,7 @@ class Sender:
     def _tx_fields(self, row: OutboxRow, prev_hash: bytes) -> dict[str, Any]:
         assert row.proof is not None and row.instances is not None
         call = self.registry.functions.submitAlert(
-            row.stream_id, bytes.fromhex(row.model_id[2:]), prev_hash, row.proof, list(row.instances)
+            row.stream_id, bytes.fromhex(row.model_id[2:]), prev_hash, row.window_index, row.proof, list(row.instances)
         )
         return {
             "from": self.account.address,
@@ -468,6 +471,8 @@ class Sender:
             name = reason.split("(", 1)[0]
             if name in RETRY_LATER:
                 return
+            if name == "AlertRegistryIndexNotIncreasing" and self._confirm_if_recorded(row, None, None, "already recorded on-chain"):
+                return  # this very row landed meanwhile (another process, or a receipt not seen yet)
             if name in REFUSED_FOREVER:
                 self.outbox.mark_refused(row.id, reason)
                 self.stats.refused += 1
@@ -493,7 +498,10 @@ class Sender:
         hashes = []
         prev = head
         for i, (commitment, score) in enumerate(zip(commitments, scores)):
-            prev = alert_hash(prev, row.stream_id, count + i, bytes.fromhex(row.model_id[2:]), self.account.address, commitment, score, score >= threshold)
+            prev = alert_hash(
+                prev, row.stream_id, count + i, row.window_index + i, bytes.fromhex(row.model_id[2:]), self.account.address,
+                commitment, score, score >= threshold,
+            )
             hashes.append(prev)
         return tuple(hashes)
 
@@ -589,9 +597,10 @@ def default_outbox_path(workspace_root: Any, network: Network) -> Any:
     return Path(workspace_root) / "outbox" / f"{network.name}.sqlite"
 
 
-def workspace_prover(workspace_root: Any) -> Prove:
-    """Proves scored rows with the workspace's circuit; proofs are cached by window key, so a
-    prover killed mid-proof proves that window again and nothing else."""
+def workspace_prover(workspace_root: Any, gateway: str) -> Prove:
+    """Proves scored rows with the workspace's circuit, bound to ``gateway``, each row's stream and
+    window index; proofs are cached by window key, so a prover killed mid-proof proves that window
+    again and nothing else."""
     import re
     from pathlib import Path
 
@@ -600,7 +609,7 @@ def workspace_prover(workspace_root: Any) -> Prove:
     def prove(row: OutboxRow) -> tuple[bytes, tuple[int, ...]]:
         from .config import Workspace
         from .prover import Prover
-        from .soakplan import prove_cached
+        from .statement import Binding
 
         if "prover" not in state:
             state["prover"] = Prover(Workspace.at(Path(workspace_root)))
@@ -609,7 +618,7 @@ def workspace_prover(workspace_root: Any) -> Prove:
             raise SenderStopped(f"row {row.id} is for model {row.model_id}, but {workspace_root} proves model {prover.info.model_id}")
         assert row.window is not None
         name = re.sub(r"[^A-Za-z0-9_.-]", "_", row.window_key)
-        proven = prove_cached(prover, name, row.window, row.float_score)
+        proven = prover.prove_cached(row.window, name, Binding(gateway, row.stream_id, row.window_index), row.float_score)
         return proven.proof, proven.instances, proven.commitment
 
     return prove
@@ -640,7 +649,7 @@ def open_sender(network: Network, outbox_path: Any, key: str, workspace_root: An
     deployment = Deployment.load(network.chain_id)
     account = Account.from_key(key)
     outbox = Outbox.open(outbox_path, chain_id=network.chain_id, registry=deployment.registry_address, gateway=account.address)
-    prover = workspace_prover(workspace_root) if workspace_root is not None else None
+    prover = workspace_prover(workspace_root, account.address) if workspace_root is not None else None
     return Sender(outbox, network, deployment, key, w3=w3, prover=prover, echo=echo)  # run() checks the setup first
 
 

@@ -46,13 +46,11 @@ from .errors import ZkAlertError
 from .faults import Anvil, RpcProxy, free_port, kill_process
 from .log import check_chain, fetch_alerts, without_orphans
 from .outbox import Outbox, statement_of
-from .soakplan import prove_cached, soak_windows
+from .soakplan import SOAK_GATEWAY_KEY, soak_windows
 from .toolchain import tool
 
 #: The soak's private chain (deployments/32188/ is removed afterwards).
 SOAK_CHAIN_ID = 32188
-#: anvil's development account 2: the gateway key both soak processes share.
-SOAK_GATEWAY_KEY = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a"
 ALL_FAULTS = ("kill-gateway", "rpc-down", "rpc-hang", "reorg", "drop-tx", "restore-dump", "fee-spike")
 REPORT_DIR = PROJECT_ROOT / "reports" / "soak"
 
@@ -175,7 +173,7 @@ def run(options: SoakOptions, echo: Callable[[str], None] = print) -> dict[str, 
     prove_started = time.perf_counter()
     fresh = 0
     for i, window in enumerate(plan):
-        proven = prove_cached(prover, window.key, window.scaled, window.float_score)
+        proven = prover.prove_cached(window.scaled, window.key, window.binding(), window.float_score)
         fresh += proven.prove_s > 0
         if (i + 1) % 50 == 0:
             echo(f"      {i + 1}/{len(plan)} ({time.perf_counter() - prove_started:.0f} s)")
@@ -206,7 +204,7 @@ def run(options: SoakOptions, echo: Callable[[str], None] = print) -> dict[str, 
         for path in outboxes.values():
             with Outbox.open(path, chain_id=SOAK_CHAIN_ID, registry=deployment.registry_address, gateway=gateway) as box:
                 for window in plan:
-                    box.enqueue(window.stream, window.key, info.model_id, window.scaled, window.float_score)
+                    box.enqueue(window.stream, window.key, info.model_id, window.scaled, window.float_score, index=window.index)
         echo(f"[2/4] chain {SOAK_CHAIN_ID} at {anvil.url} (block time {options.block_time_s} s, RPC via proxy {proxy.url}); "
              f"registry {deployment.registry_address}; outboxes: {', '.join(names)}")
 

@@ -16,12 +16,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from eth_account import Account
+from eth_utils import keccak
 
 from .config import Workspace
 from .data import TE_FAULT_START_ROW, TE_FAULTS, load_te_file
 from .detector import Detector
 from .errors import ZkAlertError
-from .prover import ProvenWindow, Prover
+from .prover import Prover
+from .statement import Binding
+
+#: anvil's account 2: the soak's gateway (its proofs are bound to it).
+SOAK_GATEWAY_KEY = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a"
+SOAK_GATEWAY = Account.from_key(SOAK_GATEWAY_KEY).address
 
 
 @dataclass(frozen=True)
@@ -30,6 +37,10 @@ class PlannedWindow:
     key: str
     scaled: np.ndarray  # shape (1, width), already scaled for the circuit
     float_score: float
+    index: int  # the window's index in its stream: its row in the fault run
+
+    def binding(self, gateway: str = SOAK_GATEWAY) -> Binding:
+        return Binding(gateway, keccak(text=self.stream), self.index)
 
 
 def soak_windows(workspace: Workspace, alerts: int, streams: int) -> list[PlannedWindow]:
@@ -47,33 +58,11 @@ def soak_windows(workspace: Workspace, alerts: int, streams: int) -> list[Planne
         scaled = detector.scale(rows[TE_FAULT_START_ROW:last])
         scores = detector.score_scaled(scaled)
         planned.append([
-            PlannedWindow(f"soak/te-fault-{fault:02d}", f"soak-f{fault:02d}-r{TE_FAULT_START_ROW + i:03d}", scaled[i : i + 1], float(scores[i]))
+            PlannedWindow(f"soak/te-fault-{fault:02d}", f"soak-f{fault:02d}-r{TE_FAULT_START_ROW + i:03d}", scaled[i : i + 1], float(scores[i]), TE_FAULT_START_ROW + i)
             for i in range(per_stream)
         ])
     ordered = [stream[i] for i in range(per_stream) for stream in planned if i < len(stream)]
     return ordered[:alerts]
-
-
-def cached_proof(workspace: Workspace, key: str, scaled: np.ndarray, commitment: str = "poseidon") -> ProvenWindow | None:
-    """The proof of this exact window from an earlier run, if one is on disk and readable."""
-    input_path = workspace.root / "proofs" / f"{key}.input.json"
-    proof_path = workspace.root / "proofs" / f"{key}.proof.json"
-    if not (input_path.is_file() and proof_path.is_file()):
-        return None
-    try:
-        cached_input = json.loads(input_path.read_text())["input_data"][0]
-        if not np.array_equal(np.asarray(cached_input, dtype=np.float64), np.asarray(scaled, dtype=np.float64).ravel()):
-            return None
-        return ProvenWindow.from_proof_file(proof_path, commitment=commitment)
-    except (ValueError, KeyError, IndexError, ZkAlertError):
-        return None  # a proof cut short by a killed prover: prove again
-
-
-def prove_cached(prover: Prover, key: str, scaled: np.ndarray, float_score: float = float("nan")) -> ProvenWindow:
-    cached = cached_proof(prover.workspace, key, scaled, prover.info.commitment)
-    if cached is not None:
-        return cached
-    return prover.prove(scaled, key, float_score)
 
 
 def main() -> None:  # pragma: no cover - `python -m zkalert.soakplan WORKDIR N STREAMS` pre-proves a plan
@@ -85,7 +74,7 @@ def main() -> None:  # pragma: no cover - `python -m zkalert.soakplan WORKDIR N 
     prover = Prover(workspace)
     started = time.perf_counter()
     for i, window in enumerate(plan):
-        prove_cached(prover, window.key, window.scaled, window.float_score)
+        prover.prove_cached(window.scaled, window.key, window.binding(SOAK_GATEWAY), window.float_score)
         print(f"{i + 1}/{len(plan)} {window.key} {time.perf_counter() - started:.0f} s", flush=True)
 
 

@@ -21,12 +21,13 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .circuit import CircuitConfig, _run_args, export_onnx, smallest_logrows
+from .circuit import CircuitConfig, _run_args, bound_input_rows, export_onnx, smallest_logrows
 from .config import Workspace
 from .data import FloatArray
 from .detector import Detector
 from .errors import ZkAlertError
 from .prover import felt_hex_to_int
+from .statement import UNBOUND_TAG
 
 DEFAULT_SCALES = (7, 8, 9, 10, 11)
 DEFAULT_DECOMPOSITIONS = ((1024, 2), (1024, 3), (4096, 2))
@@ -57,7 +58,7 @@ def _score_windows(compiled: Path, scaled: FloatArray, folder: Path) -> np.ndarr
     scores = np.empty(len(scaled))
     for i, window in enumerate(scaled):
         data = folder / "input.json"
-        data.write_text(json.dumps({"input_data": [window.tolist()]}))
+        data.write_text(json.dumps({"input_data": bound_input_rows(window[None, :], [UNBOUND_TAG])}))
         witness = ezkl.gen_witness(str(data), str(compiled), str(folder / "witness.json"))
         scores[i] = felt_hex_to_int(witness["outputs"][0][0])
     return scores

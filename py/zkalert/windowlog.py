@@ -4,7 +4,9 @@ Under the lazy policy a gateway proves nothing up front. It commits every
 scored window, ``(windowIndex, inputCommitment c, claimed score s)``, to a
 per-stream hash chain in the WindowLog, and proves a window only when a
 regulator asks. The proof's public instances must then equal the committed
-``(c, s)``. Window indexes strictly increase, so a window that was never
+``(c, s)`` and the binding of the committing gateway, the stream and the
+window's index (``zkalert.statement.binding_of``), so one proof answers for one
+index only. Window indexes strictly increase, so a window that was never
 committed is a gap no later commit can fill:
 
     commitHash = keccak256(abi.encode(prevHash, streamId, seq, windowIndex, modelId,

@@ -42,6 +42,7 @@ from web3 import Web3
 from ..chain import Deployment, verifier_eth_call
 from ..errors import ZkAlertError
 from ..log import LOG_CHUNK_BLOCKS, check_chain, fetch_alerts, without_orphans
+from ..statement import binding_of
 from ..windowlog import WindowLogDeployment, check_window_chain, fetch_windows
 from .client import UtilityClient, UtilityError
 
@@ -274,7 +275,8 @@ def run_audit(
         wanted = options.proofs == "all" or (options.proofs == "alarms" and entry.alarm)
         if wanted and client is not None and requested < options.max_proofs:
             requested += 1
-            _check_window_proof(row, client, stream_id, material, int(entry.input_commitment, 16), entry.score, echo)
+            expected = (int(entry.input_commitment, 16), entry.score, binding_of(entry.gateway, stream, entry.window_index))
+            _check_window_proof(row, client, stream_id, material, expected, echo)
         elif wanted and client is None:
             row["detail"] = "no utility to ask"
         rows.append(row)
@@ -324,8 +326,11 @@ def run_audit(
     for a in alert_rows:
         if a["status"] != "verified":
             findings.append(f"registry alert seq {a['seq']}: {a['status']}: {a['detail']}")
+        if a["window_log_index"] is not None and a["window_log_index"] != a["window"]:
+            findings.append(f"registry alert seq {a['seq']} is recorded for window {a['window']}, but its statement was committed for window {a['window_log_index']}")
     if window_check and not window_check.intact:
         findings.extend(f"window log: {p}" for p in window_check.problems)
+    findings.extend(_repeated_commitments(windows))
     if alert_check and not alert_check.ok:
         findings.extend(f"alert registry: {p}" for p in alert_check.problems)
     findings.extend(f"key: {p}" for p in key_problems)
@@ -378,8 +383,24 @@ def run_audit(
     return report
 
 
+def _repeated_commitments(windows: list[Any]) -> list[str]:
+    """Commitments committed at more than one index: an honest window's commitment covers its binding
+    (gateway, stream, index), so no two indexes share one; a repeat stands for a copied window."""
+    seen: dict[str, list[int]] = {}
+    for w in windows:
+        seen.setdefault(w.input_commitment, []).append(w.window_index)
+    return [
+        f"windows {', '.join(map(str, idx[:8]))}{' ...' if len(idx) > 8 else ''}: the same input commitment {c[:18]}.. at {len(idx)} indexes "
+        "(a window's commitment covers its index: a copied window)"
+        for c, idx in seen.items() if len(idx) > 1
+    ]
+
+
 def _check_window_proof(row: dict[str, Any], client: UtilityClient, stream_id: str, material: ModelMaterial,
-                        commitment: int, score: int, echo: Callable[[str], None]) -> None:
+                        expected: tuple[int, int, int], echo: Callable[[str], None]) -> None:
+    """Fetch window ``row["window"]``'s proof and check it: its instances must be exactly the committed
+    commitment and score and the binding of the committing gateway, this stream and this index (so one
+    proof cannot stand for several indexes), and it must verify off-chain and with the registered verifier."""
     from .utility import felts_of
 
     started = time.perf_counter()
@@ -395,10 +416,15 @@ def _check_window_proof(row: dict[str, Any], client: UtilityClient, stream_id: s
     except (KeyError, TypeError, ValueError, ZkAlertError) as exc:
         row["status"], row["detail"] = "invalid", f"malformed proof from the utility ({type(exc).__name__})"
         return
-    if list(instances) != [commitment, score]:
+    if len(instances) != 3 or tuple(instances[:2]) != expected[:2]:
         row["status"] = "invalid"
         row["detail"] = "the proof is of another statement (c, s) than the one committed on-chain"
         echo(f"window {row['window']}: proof statement differs from the commitment")
+        return
+    if instances[2] != expected[2]:
+        row["status"] = "invalid"
+        row["detail"] = "the proof is bound to another gateway, stream or window index than this commitment"
+        echo(f"window {row['window']}: proof bound to another window")
         return
     ok, detail, offchain_s = material.offchain(proof, instances)
     onchain_ok, onchain_s = material.onchain(proof, instances)
@@ -433,7 +459,7 @@ def _check_alerts(w3: Web3, registry: Any, alerts: list[Any], material: ModelMat
         rows.append({
             "seq": a.seq, "block": a.block, "tx_hash": a.tx_hash, "score": a.score, "alarm": a.alarm,
             "input_commitment": a.input_commitment, "alert_hash": a.alert_hash,
-            "window": by_statement.get((int(a.input_commitment, 16), a.score)),
+            "window": a.window_index, "window_log_index": by_statement.get((int(a.input_commitment, 16), a.score)),
             "offchain": ok, "onchain": onchain_ok, "status": status, "detail": detail,
         })
     return rows

@@ -143,8 +143,15 @@ class UtilityCore:
         for path in (self.workspace.vk, self.workspace.settings, Path(self.info.srs_path)):
             if not path.is_file():
                 raise ZkAlertError(f"{path} is missing: run `zkalert compile` again")
+        from eth_account import Account
+
+        from ..config import private_key
+
+        #: the account that commits and submits: every window's statement is bound to it
+        self.gateway: str = Account.from_key(config.key or private_key()).address
         self.store = WindowStore.open(config.store)
         self.store.bind("model_id", self.info.model_id)
+        self.store.bind("gateway", self.gateway)
         self.tokens = TokenBook.load(config.tokens)
         self.limiter = RateLimiter()
         self.counters = Counters()
@@ -152,6 +159,12 @@ class UtilityCore:
         self._ezkl = threading.Lock()  # one EZKL process at a time (2-core machines, big keys)
         self._prover: Any = None
         self.chain: dict[str, Any] = {}
+
+    def binding(self, stream_id: str, idx: int) -> Any:
+        """What window ``idx`` of a stream is proven for: this utility's gateway, the stream, the index."""
+        from ..statement import Binding
+
+        return Binding(self.gateway, bytes.fromhex(stream_id[2:]), idx)
 
     @property
     def prover(self) -> Any:
@@ -183,7 +196,7 @@ class UtilityCore:
         tag = stream_id[2:14]
         with self._ezkl:
             for k, idx in enumerate(indexes):
-                instances = self.prover.statement_instances(scaled[k : k + 1], f"utility-{tag}-{idx}-statement")
+                instances = self.prover.statement_instances(scaled[k : k + 1], f"utility-{tag}-{idx}-statement", self.binding(stream_id, idx))
                 stored.append(StoredWindow(
                     stream_id=stream_id, idx=idx, stream=stream, model_id=self.info.model_id, received_at=now,
                     scaled=[float(v) for v in scaled[k]], float_score=float(float_scores[k]),
@@ -209,7 +222,8 @@ class UtilityCore:
             if fresh is not None and fresh.proof is not None:
                 return fresh.proof, True
             started = time.perf_counter()
-            proven = self.prover.prove(np.asarray([window.scaled]), f"utility-{window.stream_id[2:14]}-{window.idx}", window.float_score or float("nan"))
+            proven = self.prover.prove(np.asarray([window.scaled]), f"utility-{window.stream_id[2:14]}-{window.idx}",
+                                       self.binding(window.stream_id, window.idx), window.float_score or float("nan"))
             prove_s = time.perf_counter() - started
         proof = json.loads(proven.proof_path.read_text())
         if proven.statement != (window.input_commitment, window.score_felt):
@@ -387,7 +401,8 @@ class ChainWorker(threading.Thread):
             proof, _ = self.core.proof_of(window)
             instances = tuple(felt_hex_to_int(f) for group in proof["instances"] for f in group)
             sender.outbox.enqueue_proven(window.stream, f"{window.stream_id}#{window.idx}", self.core.info.model_id,
-                                         bytes.fromhex(proof["hex_proof"].removeprefix("0x")), instances, window.float_score or float("nan"))
+                                         bytes.fromhex(proof["hex_proof"].removeprefix("0x")), instances, window.float_score or float("nan"),
+                                         index=window.idx)
             self.core.store.set_alert_state(window.stream_id, window.idx, "queued")
             self.core.worker.alerts_queued += 1
             busy = True
