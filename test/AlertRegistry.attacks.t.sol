@@ -11,20 +11,30 @@ import {IHalo2Verifier} from "../contracts/interfaces/IHalo2Verifier.sol";
 /// @dev Attacks on the registry with REAL EZKL proofs (test/fixtures/, made by `make fixtures`):
 /// non-canonical field elements and curve points, flipped, truncated and extended proofs, wrong
 /// instance counts, non-canonical ABI encodings, proofs of another circuit, replays with a
-/// re-randomised proof, stale and forked heads, and proofs copied out of the mempool.
+/// re-randomised proof, stale and forked heads, and proofs copied out of the mempool into another
+/// gateway's stream, another stream or another window index.
+///
+/// Every fixture proof is bound to one window: the gateway and stream in its JSON `binding` (anvil's
+/// first account, stream "fixture/te") and its index (alert 0, normal 1). So here the victim
+/// gateway is that account and its stream is that stream; the rival is any other registered
+/// gateway, with a stream of its own.
 contract AlertRegistryAttacksTest is Test {
     struct ProofFixture {
         bytes proof;
         uint256[] instances;
         bytes32 modelId;
         uint256 threshold;
+        /// @dev The window index the proof is bound to (with the fixture gateway and STREAM).
+        uint64 index;
     }
 
     /// @dev The BN254 base field modulus q: proof points' coordinates live in it.
     uint256 internal constant Q = 21888242871839275222246405745257275088696311157297823662689037894645226208583;
     uint256 internal constant R = AlertChain.FIELD_MODULUS;
-    bytes32 internal constant STREAM = keccak256("stream/victim");
-    bytes32 internal constant OTHER_STREAM = keccak256("stream/other");
+    /// @dev The stream every Poseidon fixture was proven for.
+    bytes32 internal constant STREAM = keccak256("fixture/te");
+    bytes32 internal constant OTHER_STREAM = keccak256("stream/rival");
+    bytes32 internal constant SECOND_STREAM = keccak256("fixture/te-second");
 
     AlertRegistry internal registry;
     IHalo2Verifier internal fixtureVerifier;
@@ -46,7 +56,8 @@ contract AlertRegistryAttacksTest is Test {
         foreignFixture = _load("foreign_proof.json");
 
         owner = makeAddr("owner");
-        gateway = makeAddr("gateway");
+        gateway = vm.parseJsonAddress(vm.readFile("test/fixtures/alert_proof.json"), ".binding.gateway");
+        vm.label(gateway, "gateway");
         rival = makeAddr("rival-gateway");
         stranger = makeAddr("stranger");
         registry = new AlertRegistry(owner);
@@ -83,20 +94,48 @@ contract AlertRegistryAttacksTest is Test {
         fixture.instances = vm.parseJsonUintArray(json, ".instances");
         fixture.modelId = vm.parseJsonBytes32(json, ".model_id");
         fixture.threshold = vm.parseJsonUint(json, ".threshold");
+        fixture.index = uint64(vm.parseJsonUint(json, ".binding.index"));
+        assertEq(vm.parseJsonBytes32(json, ".binding.stream_id"), STREAM, "fixture proven for another stream");
     }
 
+    /// @dev The fixture as its gateway would send it: at the index it is bound to.
     function _submitAs(address sender, bytes32 streamId, ProofFixture memory fixture, bytes32 prevHash)
         internal
         returns (bytes32)
     {
+        return _submitAt(sender, streamId, fixture, prevHash, fixture.index);
+    }
+
+    function _submitAt(address sender, bytes32 streamId, ProofFixture memory fixture, bytes32 prevHash, uint64 index)
+        internal
+        returns (bytes32)
+    {
         vm.prank(sender);
-        return registry.submitAlert(streamId, fixture.modelId, prevHash, fixture.proof, fixture.instances);
+        return registry.submitAlert(streamId, fixture.modelId, prevHash, index, fixture.proof, fixture.instances);
     }
 
     function _expectInvalidProof(bytes memory proof, uint256[] memory instances) internal {
         vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInvalidProof.selector, alertFixture.modelId));
         vm.prank(gateway);
-        registry.submitAlert(STREAM, alertFixture.modelId, bytes32(0), proof, instances);
+        registry.submitAlert(STREAM, alertFixture.modelId, bytes32(0), alertFixture.index, proof, instances);
+    }
+
+    /// @dev The refusal of `fixture` submitted by `sender` to window `index` of `streamId`.
+    function _expectBindingMismatch(address sender, bytes32 streamId, uint64 index, ProofFixture memory fixture)
+        internal
+    {
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IAlertRegistry.AlertRegistryBindingMismatch.selector,
+                0,
+                registry.bindingOf(sender, streamId, index),
+                _binding(fixture)
+            )
+        );
+    }
+
+    function _binding(ProofFixture memory fixture) internal pure returns (uint256) {
+        return fixture.instances[2];
     }
 
     function _statement(ProofFixture memory fixture) internal pure returns (bytes32) {
@@ -110,14 +149,27 @@ contract AlertRegistryAttacksTest is Test {
     {
         uint256 score = fixture.instances[1];
         return AlertChain.alertHash(
-            prevHash, streamId, seq, fixture.modelId, by, fixture.instances[0], score, score >= fixture.threshold
+            prevHash,
+            streamId,
+            seq,
+            fixture.index,
+            fixture.modelId,
+            by,
+            fixture.instances[0],
+            score,
+            score >= fixture.threshold
         );
     }
 
     function _assertUntouched(bytes32 streamId) internal view {
-        assertEq(registry.head(streamId), bytes32(0), "head moved");
-        assertEq(registry.count(streamId), 0, "count moved");
+        _assertStream(streamId, bytes32(0), 0, 0);
         assertFalse(registry.isRecorded(_statement(alertFixture)), "statement recorded");
+    }
+
+    function _assertStream(bytes32 streamId, bytes32 head, uint64 streamCount, uint64 next) internal view {
+        assertEq(registry.head(streamId), head, "head moved");
+        assertEq(registry.count(streamId), streamCount, "count moved");
+        assertEq(registry.nextIndex(streamId), next, "nextIndex moved");
     }
 
     function _copy(bytes memory data) internal pure returns (bytes memory) {
@@ -140,52 +192,87 @@ contract AlertRegistryAttacksTest is Test {
 
     function test_fixtures_rerandomisedProofIsAnotherValidProofOfTheSameStatement() public {
         assertEq(rerandomised.modelId, alertFixture.modelId, "model");
-        assertEq(rerandomised.instances.length, 2, "instances");
+        assertEq(rerandomised.instances.length, 3, "instances");
         assertEq(rerandomised.instances[0], alertFixture.instances[0], "commitment");
         assertEq(rerandomised.instances[1], alertFixture.instances[1], "score");
+        assertEq(rerandomised.instances[2], alertFixture.instances[2], "binding");
         assertTrue(keccak256(rerandomised.proof) != keccak256(alertFixture.proof), "same proof bytes");
         assertTrue(fixtureVerifier.verifyProof(rerandomised.proof, rerandomised.instances), "rerandomised proof");
         assertTrue(foreignVerifier.verifyProof(foreignFixture.proof, foreignFixture.instances), "foreign proof");
     }
 
+    /// @dev Each proof's last instance is the binding of the fixture gateway, STREAM and the
+    /// proof's index; the attacks below rely on these indexes.
+    function test_fixtures_areBoundToTheGatewayStreamAndIndex() public view {
+        ProofFixture[4] memory fixtures = [alertFixture, rerandomised, normalFixture, foreignFixture];
+        uint64[4] memory indexes = [uint64(0), 0, 1, 0];
+        for (uint256 i; i < fixtures.length; ++i) {
+            assertEq(fixtures[i].index, indexes[i], "index");
+            assertEq(fixtures[i].instances.length, 3, "instances");
+            assertEq(_binding(fixtures[i]), registry.bindingOf(gateway, STREAM, indexes[i]), "bindingOf");
+            assertEq(_binding(fixtures[i]), AlertChain.binding(gateway, STREAM, indexes[i]), "specification");
+        }
+        assertEq(gateway, 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266, "gateway is anvil's first account");
+    }
+
     // ============================================================ field elements
 
     function test_RevertWhen_commitmentIsShiftedByTheModulus() public {
-        uint256[] memory instances = AlertChain.single(alertFixture.instances[0] + R, alertFixture.instances[1]);
+        uint256[] memory instances =
+            AlertChain.single(alertFixture.instances[0] + R, alertFixture.instances[1], _binding(alertFixture));
         vm.expectRevert(
             abi.encodeWithSelector(IAlertRegistry.AlertRegistryInstanceOutOfField.selector, 0, instances[0])
         );
         vm.prank(gateway);
-        registry.submitAlert(STREAM, alertFixture.modelId, bytes32(0), alertFixture.proof, instances);
+        registry.submitAlert(STREAM, alertFixture.modelId, bytes32(0), 0, alertFixture.proof, instances);
         _assertUntouched(STREAM);
     }
 
     function test_RevertWhen_scoreIsShiftedByTheModulus() public {
-        uint256[] memory instances = AlertChain.single(alertFixture.instances[0], alertFixture.instances[1] + R);
+        uint256[] memory instances =
+            AlertChain.single(alertFixture.instances[0], alertFixture.instances[1] + R, _binding(alertFixture));
         vm.expectRevert(
             abi.encodeWithSelector(IAlertRegistry.AlertRegistryInstanceOutOfField.selector, 1, instances[1])
         );
         vm.prank(gateway);
-        registry.submitAlert(STREAM, alertFixture.modelId, bytes32(0), alertFixture.proof, instances);
+        registry.submitAlert(STREAM, alertFixture.modelId, bytes32(0), 0, alertFixture.proof, instances);
+        _assertUntouched(STREAM);
+    }
+
+    /// @dev b + r is the binding the verifier checks as b: refused before the registry compares it.
+    function test_RevertWhen_bindingIsShiftedByTheModulus() public {
+        uint256[] memory instances =
+            AlertChain.single(alertFixture.instances[0], alertFixture.instances[1], _binding(alertFixture) + R);
+        vm.expectRevert(
+            abi.encodeWithSelector(IAlertRegistry.AlertRegistryInstanceOutOfField.selector, 2, instances[2])
+        );
+        vm.prank(gateway);
+        registry.submitAlert(STREAM, alertFixture.modelId, bytes32(0), 0, alertFixture.proof, instances);
         _assertUntouched(STREAM);
     }
 
     /// @dev x + k*r is the same field element as x: accepting it would make a second statement (and
     /// a second record) out of one proof.
-    function testFuzz_RevertWhen_instanceIsNotCanonical(uint256 multiple, bool inScore) public {
-        uint256 index = inScore ? 1 : 0;
+    function testFuzz_RevertWhen_instanceIsNotCanonical(uint256 multiple, uint8 slot) public {
+        uint256 index = slot % 3;
         uint256 value = alertFixture.instances[index];
         multiple = bound(multiple, 1, (type(uint256).max - value) / R);
-        uint256[] memory instances = AlertChain.single(alertFixture.instances[0], alertFixture.instances[1]);
+        uint256[] memory instances = _copyInstances(alertFixture.instances);
         instances[index] = value + multiple * R;
 
         vm.expectRevert(
             abi.encodeWithSelector(IAlertRegistry.AlertRegistryInstanceOutOfField.selector, index, instances[index])
         );
         vm.prank(gateway);
-        registry.submitAlert(STREAM, alertFixture.modelId, bytes32(0), alertFixture.proof, instances);
+        registry.submitAlert(STREAM, alertFixture.modelId, bytes32(0), 0, alertFixture.proof, instances);
     }
 
+    function _copyInstances(uint256[] memory instances) internal pure returns (uint256[] memory copied) {
+        copied = new uint256[](instances.length);
+        for (uint256 i; i < instances.length; ++i) {
+            copied[i] = instances[i];
+        }
+    }
     // ============================================================ curve points and proof words
 
     function test_RevertWhen_proofPointIsOffTheCurve() public {
@@ -267,16 +354,18 @@ contract AlertRegistryAttacksTest is Test {
 
     // ============================================================ instance counts
 
+    /// @dev One window takes three instances `[c, s, b]`: the layout without a binding (two) and
+    /// every other count are refused before anything else is read.
     function test_RevertWhen_instanceCountIsWrong() public {
-        uint256[3] memory counts = [uint256(0), 1, 3];
+        uint256[4] memory counts = [uint256(0), 1, 2, 4];
         for (uint256 i; i < counts.length; ++i) {
             uint256[] memory instances = new uint256[](counts[i]);
-            for (uint256 j; j < counts[i] && j < 2; ++j) {
+            for (uint256 j; j < counts[i] && j < 3; ++j) {
                 instances[j] = alertFixture.instances[j];
             }
-            vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInstanceCount.selector, 2, counts[i]));
+            vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInstanceCount.selector, 3, counts[i]));
             vm.prank(gateway);
-            registry.submitAlert(STREAM, alertFixture.modelId, bytes32(0), alertFixture.proof, instances);
+            registry.submitAlert(STREAM, alertFixture.modelId, bytes32(0), 0, alertFixture.proof, instances);
         }
         _assertUntouched(STREAM);
     }
@@ -285,17 +374,19 @@ contract AlertRegistryAttacksTest is Test {
 
     /// @dev submitAlert's arguments with the instances' tail placed before the proof's, and a junk
     /// word between head and tails: valid ABI that Solidity decodes, but not the canonical layout.
-    function _nonCanonicalSubmit(bytes32 streamId, bytes32 prevHash, bytes memory proof, uint256[] memory instances)
-        internal
-        view
-        returns (bytes memory)
-    {
-        uint256 instancesOffset = 0xc0; // 5 head words + 1 junk word
+    function _nonCanonicalSubmit(
+        bytes32 streamId,
+        bytes32 prevHash,
+        uint64 firstIndex,
+        bytes memory proof,
+        uint256[] memory instances
+    ) internal view returns (bytes memory) {
+        uint256 instancesOffset = 0xe0; // 6 head words + 1 junk word
         uint256 proofOffset = instancesOffset + 0x20 + 0x20 * instances.length;
         bytes memory paddedProof = bytes.concat(proof, new bytes((32 - proof.length % 32) % 32));
         return bytes.concat(
             IAlertRegistry.submitAlert.selector,
-            abi.encode(streamId, alertFixture.modelId, prevHash, proofOffset, instancesOffset),
+            abi.encode(streamId, alertFixture.modelId, prevHash, firstIndex, proofOffset, instancesOffset),
             bytes32(keccak256("junk between head and tails")),
             abi.encodePacked(instances.length, instances),
             abi.encodePacked(proof.length),
@@ -304,10 +395,10 @@ contract AlertRegistryAttacksTest is Test {
     }
 
     function test_submitAlert_nonCanonicalEncodingRecordsTheCanonicalAlert() public {
-        bytes memory data = _nonCanonicalSubmit(STREAM, bytes32(0), alertFixture.proof, alertFixture.instances);
+        bytes memory data = _nonCanonicalSubmit(STREAM, bytes32(0), 0, alertFixture.proof, alertFixture.instances);
         bytes memory canonical = abi.encodeCall(
             IAlertRegistry.submitAlert,
-            (STREAM, alertFixture.modelId, bytes32(0), alertFixture.proof, alertFixture.instances)
+            (STREAM, alertFixture.modelId, bytes32(0), 0, alertFixture.proof, alertFixture.instances)
         );
         assertTrue(keccak256(data) != keccak256(canonical), "encoding is canonical");
 
@@ -321,27 +412,29 @@ contract AlertRegistryAttacksTest is Test {
         assertTrue(ok, "non-canonical encoding refused");
         bytes32 expected = _hashOf(alertFixture, STREAM, 0, bytes32(0), gateway);
         assertEq(abi.decode(result, (bytes32)), expected, "returned head");
-        assertEq(registry.head(STREAM), expected, "head");
+        _assertStream(STREAM, expected, 1, 1);
     }
 
+    /// @dev The recorded proof again, in another layout: its index is decoded like any other and
+    /// the stream has passed it.
     function test_RevertWhen_nonCanonicalEncodingReplaysAStatement() public {
         bytes32 head = _submitAs(gateway, STREAM, alertFixture, bytes32(0));
-        bytes memory data = _nonCanonicalSubmit(STREAM, head, alertFixture.proof, alertFixture.instances);
+        bytes memory data = _nonCanonicalSubmit(STREAM, head, 0, alertFixture.proof, alertFixture.instances);
         vm.prank(gateway);
         (bool ok, bytes memory result) = address(registry).call(data);
         assertFalse(ok, "replay accepted");
-        assertEq(result, abi.encodeWithSelector(IAlertRegistry.AlertRegistryReplay.selector, _statement(alertFixture)));
-        assertEq(registry.count(STREAM), 1, "count moved");
+        assertEq(result, abi.encodeWithSelector(IAlertRegistry.AlertRegistryIndexNotIncreasing.selector, STREAM, 1, 0));
+        _assertStream(STREAM, head, 1, 1);
     }
 
     function test_RevertWhen_encodingPointsOutsideTheCalldata() public {
-        bytes memory data = _nonCanonicalSubmit(STREAM, bytes32(0), alertFixture.proof, alertFixture.instances);
+        bytes memory data = _nonCanonicalSubmit(STREAM, bytes32(0), 0, alertFixture.proof, alertFixture.instances);
         bytes memory badOffset = _copy(data);
         bytes memory badLength = _copy(data);
         bytes memory cut = _copy(data);
         assembly {
-            mstore(add(badOffset, add(0x24, 0x60)), 0xffffffff) // proof offset far beyond the end
-            mstore(add(badLength, add(0x24, 0xc0)), 0xffffffff) // instances length beyond the end
+            mstore(add(badOffset, add(0x24, 0x80)), 0xffffffff) // proof offset far beyond the end
+            mstore(add(badLength, add(0x24, 0xe0)), 0xffffffff) // instances length beyond the end
             mstore(cut, sub(mload(cut), 0x20)) // the proof's last word missing
         }
         bytes[3] memory malformed = [badOffset, badLength, cut];
@@ -377,23 +470,40 @@ contract AlertRegistryAttacksTest is Test {
     // ============================================================ other circuits
 
     function test_RevertWhen_proofIsForAnotherModel() public {
-        // the foreign circuit's valid proof, submitted under the fixture model
+        // the foreign circuit's valid proof, submitted under the fixture model (both proofs are
+        // bound to the same window, so only the verifier tells them apart)
         vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInvalidProof.selector, alertFixture.modelId));
         vm.prank(gateway);
-        registry.submitAlert(STREAM, alertFixture.modelId, bytes32(0), foreignFixture.proof, foreignFixture.instances);
+        registry.submitAlert(
+            STREAM, alertFixture.modelId, bytes32(0), 0, foreignFixture.proof, foreignFixture.instances
+        );
 
         // and the fixture proof under the foreign model
         vm.expectRevert(
             abi.encodeWithSelector(IAlertRegistry.AlertRegistryInvalidProof.selector, foreignFixture.modelId)
         );
         vm.prank(gateway);
-        registry.submitAlert(STREAM, foreignFixture.modelId, bytes32(0), alertFixture.proof, alertFixture.instances);
+        registry.submitAlert(STREAM, foreignFixture.modelId, bytes32(0), 0, alertFixture.proof, alertFixture.instances);
         _assertUntouched(STREAM);
 
-        // each is accepted under its own model
-        bytes32 head = _submitAs(gateway, STREAM, foreignFixture, bytes32(0));
-        _submitAs(gateway, STREAM, alertFixture, head);
-        assertEq(registry.count(STREAM), 2, "count");
+        // each is accepted under its own model (in two registries: both are bound to index 0)
+        _submitAs(gateway, STREAM, foreignFixture, bytes32(0));
+        assertEq(registry.count(STREAM), 1, "foreign proof");
+        AlertRegistry fresh = new AlertRegistry(owner);
+        vm.startPrank(owner);
+        fresh.registerModel(
+            alertFixture.modelId,
+            address(fixtureVerifier),
+            alertFixture.threshold,
+            1,
+            IAlertRegistry.CommitmentScheme.Poseidon
+        );
+        fresh.setGateway(gateway, true);
+        fresh.setStreamGateway(STREAM, gateway);
+        vm.stopPrank();
+        vm.prank(gateway);
+        fresh.submitAlert(STREAM, alertFixture.modelId, bytes32(0), 0, alertFixture.proof, alertFixture.instances);
+        assertEq(fresh.count(STREAM), 1, "fixture proof");
     }
 
     function test_RevertWhen_proofIsForAnUnregisteredVerifier() public {
@@ -413,7 +523,7 @@ contract AlertRegistryAttacksTest is Test {
             abi.encodeWithSelector(IAlertRegistry.AlertRegistryUnknownModel.selector, foreignFixture.modelId)
         );
         vm.prank(gateway);
-        fresh.submitAlert(STREAM, foreignFixture.modelId, bytes32(0), foreignFixture.proof, foreignFixture.instances);
+        fresh.submitAlert(STREAM, foreignFixture.modelId, bytes32(0), 0, foreignFixture.proof, foreignFixture.instances);
     }
 
     function test_RevertWhen_verifierCodeIsRegisteredUnderASecondModel() public {
@@ -456,36 +566,46 @@ contract AlertRegistryAttacksTest is Test {
             )
         );
         vm.prank(gateway);
-        registry.submitAlert(STREAM, alertFixture.modelId, bytes32(0), alertFixture.proof, alertFixture.instances);
+        registry.submitAlert(STREAM, alertFixture.modelId, bytes32(0), 0, alertFixture.proof, alertFixture.instances);
         _assertUntouched(STREAM);
     }
 
     // ============================================================ replays
 
+    /// @dev A re-randomised proof of a recorded statement carries the same binding: the one place
+    /// it could go is the window already recorded, which the stream has passed; any other
+    /// window, stream or gateway is not the binding's. (The registry's replay check stays behind
+    /// these, see AlertRegistry.t.sol.)
     function test_RevertWhen_rerandomisedProofReplaysARecordedStatement() public {
         bytes32 head = _submitAs(gateway, STREAM, alertFixture, bytes32(0));
         bytes32 statement = _statement(alertFixture);
-
-        // same stream, another stream, another gateway: the statement is the key, not the bytes
-        bytes32 second = keccak256("stream/victim-second");
         vm.prank(owner);
-        registry.setStreamGateway(second, gateway);
-        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryReplay.selector, statement));
-        _submitAs(gateway, STREAM, rerandomised, head);
-        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryReplay.selector, statement));
-        _submitAs(gateway, second, rerandomised, bytes32(0));
-        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryReplay.selector, statement));
+        registry.setStreamGateway(SECOND_STREAM, gateway);
+
+        // same stream at the same index, and at the next one
+        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryIndexNotIncreasing.selector, STREAM, 1, 0));
+        _submitAt(gateway, STREAM, rerandomised, head, 0);
+        _expectBindingMismatch(gateway, STREAM, 1, rerandomised);
+        _submitAt(gateway, STREAM, rerandomised, head, 1);
+        // another stream of the gateway, another gateway's stream
+        _expectBindingMismatch(gateway, SECOND_STREAM, 0, rerandomised);
+        _submitAs(gateway, SECOND_STREAM, rerandomised, bytes32(0));
+        _expectBindingMismatch(rival, OTHER_STREAM, 0, rerandomised);
         _submitAs(rival, OTHER_STREAM, rerandomised, bytes32(0));
 
-        assertEq(registry.count(STREAM), 1, "count");
-        assertEq(registry.count(OTHER_STREAM), 0, "other stream");
+        _assertStream(STREAM, head, 1, 1);
+        _assertStream(SECOND_STREAM, bytes32(0), 0, 0);
+        _assertStream(OTHER_STREAM, bytes32(0), 0, 0);
         assertEq(registry.alertHashOf(statement), head, "recorded under the first proof");
     }
 
     function test_RevertWhen_originalProofReplaysARerandomisedRecord() public {
         bytes32 head = _submitAs(gateway, STREAM, rerandomised, bytes32(0));
-        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryReplay.selector, _statement(alertFixture)));
+        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryIndexNotIncreasing.selector, STREAM, 1, 0));
         _submitAs(gateway, STREAM, alertFixture, head);
+        _expectBindingMismatch(gateway, STREAM, 1, alertFixture);
+        _submitAt(gateway, STREAM, alertFixture, head, 1);
+        _assertStream(STREAM, head, 1, 1);
     }
 
     // ============================================================ stale and forked heads
@@ -494,7 +614,7 @@ contract AlertRegistryAttacksTest is Test {
         bytes32 head = _submitAs(gateway, STREAM, alertFixture, bytes32(0));
         vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryStalePrevHash.selector, head, bytes32(0)));
         _submitAs(gateway, STREAM, normalFixture, bytes32(0));
-        assertEq(registry.count(STREAM), 1, "count");
+        _assertStream(STREAM, head, 1, 1);
     }
 
     function test_RevertWhen_prevHashIsAForkedHead() public {
@@ -503,7 +623,7 @@ contract AlertRegistryAttacksTest is Test {
         bytes32 forked = _hashOf(normalFixture, STREAM, 0, bytes32(0), gateway);
         vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryStalePrevHash.selector, head, forked));
         _submitAs(gateway, STREAM, normalFixture, forked);
-        assertEq(registry.head(STREAM), head, "head moved");
+        _assertStream(STREAM, head, 1, 1);
     }
 
     // ============================================================ proofs copied from the mempool
@@ -515,15 +635,16 @@ contract AlertRegistryAttacksTest is Test {
     }
 
     function test_RevertWhen_copiedProofExtendsAnotherGatewaysStream() public {
-        bytes32 head = _submitAs(gateway, STREAM, normalFixture, bytes32(0));
-        // the rival copies the gateway's next transaction, head included
+        bytes32 head = _submitAs(gateway, STREAM, alertFixture, bytes32(0));
+        // the rival copies the gateway's next transaction, head and index included
         vm.expectRevert(
             abi.encodeWithSelector(IAlertRegistry.AlertRegistryStreamGateway.selector, STREAM, gateway, rival)
         );
-        _submitAs(rival, STREAM, alertFixture, head);
+        _submitAs(rival, STREAM, normalFixture, head);
+        _assertStream(STREAM, head, 1, 1);
         // the gateway's own transaction still lands
-        _submitAs(gateway, STREAM, alertFixture, head);
-        assertEq(registry.count(STREAM), 2, "count");
+        bytes32 next = _submitAs(gateway, STREAM, normalFixture, head);
+        _assertStream(STREAM, next, 2, 2);
     }
 
     /// @dev Landing a copy of the gateway's first transaction before it cannot capture the stream:
@@ -543,15 +664,160 @@ contract AlertRegistryAttacksTest is Test {
         assertEq(registry.count(STREAM), 1, "count");
     }
 
-    /// @dev The limit of what the registry can do without the gateway's address inside the proof:
-    /// a registered gateway that front-runs into a stream of its own gets the record, signed with
-    /// its own address (so the theft is attributable and the owner can revoke it), and the victim
-    /// gets a replay.
-    function test_copiedProofInTheThiefsOwnStreamIsAttributedToTheThief() public {
-        bytes32 head = _submitAs(rival, OTHER_STREAM, alertFixture, bytes32(0));
-        assertEq(head, _hashOf(alertFixture, OTHER_STREAM, 0, bytes32(0), rival), "record names the rival");
-        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryReplay.selector, _statement(alertFixture)));
-        _submitAs(gateway, STREAM, alertFixture, bytes32(0));
+    /// @dev The whole mempool race: the rival sees the gateway's pending first alert and lands a
+    /// copy before it, in the gateway's stream (not its stream to write) and in a stream of its own
+    /// (the proof names the gateway, not the rival). Neither stream moves, and the gateway's
+    /// original transaction, mined after, records the alert as if nobody had tried.
+    function test_RevertWhen_rivalFrontRunsAPendingProof() public {
+        vm.expectRevert(
+            abi.encodeWithSelector(IAlertRegistry.AlertRegistryStreamGateway.selector, STREAM, gateway, rival)
+        );
+        _submitAs(rival, STREAM, alertFixture, bytes32(0));
+        _expectBindingMismatch(rival, OTHER_STREAM, 0, alertFixture);
+        _submitAs(rival, OTHER_STREAM, alertFixture, bytes32(0));
+        _assertUntouched(STREAM);
+        _assertUntouched(OTHER_STREAM);
+
+        bytes32 expected = _hashOf(alertFixture, STREAM, 0, bytes32(0), gateway);
+        vm.expectEmit(address(registry));
+        emit IAlertRegistry.AlertRecorded(
+            STREAM,
+            0,
+            alertFixture.modelId,
+            0,
+            expected,
+            bytes32(0),
+            gateway,
+            alertFixture.instances[0],
+            alertFixture.instances[1],
+            true
+        );
+        assertEq(_submitAs(gateway, STREAM, alertFixture, bytes32(0)), expected, "victim's head");
+        _assertStream(STREAM, expected, 1, 1);
+        assertEq(registry.alertHashOf(_statement(alertFixture)), expected, "recorded for the victim");
+    }
+
+    /// @dev A rival with a stream of its own copies the gateway's pending proof (the gateway's
+    /// second window, index 1) into it: at the rival's own next index and at the victim's
+    /// index, the binding is the gateway's and names the gateway's stream. The rival's stream does
+    /// not move, and the victim's transaction still lands.
+    function test_RevertWhen_rivalCopiesAPendingProofIntoItsOwnStream() public {
+        bytes32 head = _submitAs(gateway, STREAM, alertFixture, bytes32(0));
+        uint64[2] memory indexes = [uint64(0), normalFixture.index];
+        for (uint256 i; i < indexes.length; ++i) {
+            _expectBindingMismatch(rival, OTHER_STREAM, indexes[i], normalFixture);
+            _submitAt(rival, OTHER_STREAM, normalFixture, bytes32(0), indexes[i]);
+        }
+        _assertStream(OTHER_STREAM, bytes32(0), 0, 0);
+        _assertStream(STREAM, head, 1, 1);
+
+        bytes32 next = _submitAs(gateway, STREAM, normalFixture, head);
+        assertEq(next, _hashOf(normalFixture, STREAM, 1, head, gateway), "victim's head");
+        _assertStream(STREAM, next, 2, 2);
+    }
+
+    /// @dev A binding rewritten to the rival's own (so the registry's comparison passes) is a
+    /// statement the proof does not prove; the same for the gateway relabelling its proof for
+    /// another index.
+    function test_RevertWhen_bindingInstanceIsRewritten() public {
+        uint256[] memory rivals = _copyInstances(alertFixture.instances);
+        rivals[2] = registry.bindingOf(rival, OTHER_STREAM, 0);
+        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInvalidProof.selector, alertFixture.modelId));
+        vm.prank(rival);
+        registry.submitAlert(OTHER_STREAM, alertFixture.modelId, bytes32(0), 0, alertFixture.proof, rivals);
+
+        uint256[] memory relabelled = _copyInstances(alertFixture.instances);
+        relabelled[2] = registry.bindingOf(gateway, STREAM, 1);
+        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInvalidProof.selector, alertFixture.modelId));
+        vm.prank(gateway);
+        registry.submitAlert(STREAM, alertFixture.modelId, bytes32(0), 1, alertFixture.proof, relabelled);
+
+        _assertUntouched(OTHER_STREAM);
+        _assertUntouched(STREAM);
+    }
+
+    // ============================================================ other streams and other indexes
+
+    /// @dev The gateway itself moves a proof to another stream it was opened for (a window of one
+    /// sensor passed off as another's), before and after recording it where it belongs.
+    function test_RevertWhen_gatewayMovesAProofToAnotherOfItsStreams() public {
+        vm.prank(owner);
+        registry.setStreamGateway(SECOND_STREAM, gateway);
+
+        _expectBindingMismatch(gateway, SECOND_STREAM, 0, alertFixture);
+        _submitAs(gateway, SECOND_STREAM, alertFixture, bytes32(0));
+        _assertUntouched(SECOND_STREAM);
+
+        bytes32 head = _submitAs(gateway, STREAM, alertFixture, bytes32(0));
+        _expectBindingMismatch(gateway, SECOND_STREAM, 0, alertFixture);
+        _submitAs(gateway, SECOND_STREAM, alertFixture, bytes32(0));
+        _assertStream(SECOND_STREAM, bytes32(0), 0, 0);
+        _assertStream(STREAM, head, 1, 1);
+    }
+
+    /// @dev The right gateway in the right stream, at an index the proof was not made for: the
+    /// alert window moved one later (its slot taken by a quiet window), the normal window moved
+    /// into the alert's slot, the alert window at the far end of the largest skip.
+    function test_RevertWhen_proofIsSubmittedAtAnotherIndex() public {
+        uint64 maxGap = registry.MAX_INDEX_GAP();
+        _expectBindingMismatch(gateway, STREAM, 1, alertFixture);
+        _submitAt(gateway, STREAM, alertFixture, bytes32(0), 1);
+        _expectBindingMismatch(gateway, STREAM, 0, normalFixture);
+        _submitAt(gateway, STREAM, normalFixture, bytes32(0), 0);
+        _expectBindingMismatch(gateway, STREAM, maxGap, alertFixture);
+        _submitAt(gateway, STREAM, alertFixture, bytes32(0), maxGap);
+        _assertUntouched(STREAM);
+
+        // each at its own index, in order
+        bytes32 head = _submitAs(gateway, STREAM, alertFixture, bytes32(0));
+        head = _submitAs(gateway, STREAM, normalFixture, head);
+        _assertStream(STREAM, head, 2, 2);
+    }
+
+    /// @dev A recorded proof submitted again further on (its statement passed off as a later
+    /// window's), by the original and by a re-randomised proof.
+    function test_RevertWhen_recordedProofIsResubmittedAtALaterIndex() public {
+        bytes32 head = _submitAs(gateway, STREAM, alertFixture, bytes32(0));
+        uint64[3] memory later = [uint64(1), 7, 1 + registry.MAX_INDEX_GAP()];
+        for (uint256 i; i < later.length; ++i) {
+            _expectBindingMismatch(gateway, STREAM, later[i], alertFixture);
+            _submitAt(gateway, STREAM, alertFixture, head, later[i]);
+            _expectBindingMismatch(gateway, STREAM, later[i], rerandomised);
+            _submitAt(gateway, STREAM, rerandomised, head, later[i]);
+        }
+        _assertStream(STREAM, head, 1, 1);
+    }
+
+    /// @dev Indexes strictly increase: the last recorded index again, or one before it, is refused
+    /// before the binding is even looked at.
+    function test_RevertWhen_indexIsNotAfterTheLastRecorded() public {
+        bytes32 head = _submitAs(gateway, STREAM, alertFixture, bytes32(0));
+        head = _submitAs(gateway, STREAM, normalFixture, head);
+
+        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryIndexNotIncreasing.selector, STREAM, 2, 1));
+        _submitAs(gateway, STREAM, normalFixture, head);
+        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryIndexNotIncreasing.selector, STREAM, 2, 0));
+        _submitAs(gateway, STREAM, rerandomised, head);
+        _assertStream(STREAM, head, 2, 2);
+    }
+
+    /// @dev A skip of more than MAX_INDEX_GAP windows is refused before the binding: from a fresh
+    /// stream and from a stream with alerts. (No real proof is bound that far ahead; a skip the
+    /// registry accepts is in AlertRegistryAdministrationTest.)
+    function test_RevertWhen_indexSkipsMoreThanMaxIndexGap() public {
+        uint64 maxGap = registry.MAX_INDEX_GAP();
+        vm.expectRevert(
+            abi.encodeWithSelector(IAlertRegistry.AlertRegistryIndexGap.selector, STREAM, 0, maxGap + 1, maxGap)
+        );
+        _submitAt(gateway, STREAM, alertFixture, bytes32(0), maxGap + 1);
+        _assertUntouched(STREAM);
+
+        bytes32 head = _submitAs(gateway, STREAM, alertFixture, bytes32(0));
+        vm.expectRevert(
+            abi.encodeWithSelector(IAlertRegistry.AlertRegistryIndexGap.selector, STREAM, 1, maxGap + 2, maxGap)
+        );
+        _submitAt(gateway, STREAM, normalFixture, head, maxGap + 2);
+        _assertStream(STREAM, head, 1, 1);
     }
 }
 
@@ -565,11 +831,12 @@ contract ReentrantVerifier is IHalo2Verifier {
     }
 
     function verifyProof(bytes calldata proof, uint256[] calldata instances) external returns (bool) {
-        uint256[] memory other = new uint256[](2);
+        uint256[] memory other = new uint256[](3);
         other[0] = instances[0] + 1;
         other[1] = instances[1];
+        other[2] = instances[2];
         try _registry.submitAlert(
-            keccak256("stream/reentered"), keccak256("model/reentrant"), bytes32(0), proof, other
+            keccak256("stream/reentered"), keccak256("model/reentrant"), bytes32(0), 0, proof, other
         ) returns (
             bytes32
         ) {
@@ -600,8 +867,9 @@ contract SloppyVerifier {
     }
 }
 
-/// @dev Owner-only administration (with events), stream binding and the verifier call's strictness,
-/// against controllable verifiers.
+/// @dev Owner-only administration (with events), stream binding, the verifier call's strictness and
+/// window indexes no real proof is bound to (skips up to and past MAX_INDEX_GAP), against
+/// controllable verifiers.
 contract AlertRegistryAdministrationTest is Test {
     bytes32 internal constant MODEL = keccak256("model/one-window");
     bytes32 internal constant STREAM = keccak256("stream/a");
@@ -627,12 +895,28 @@ contract AlertRegistryAdministrationTest is Test {
         vm.stopPrank();
     }
 
+    /// @dev One window at the stream's next index, bound for the sender. It reads nextIndex from
+    /// the registry first, so after vm.expectRevert use _submitAt.
     function _submit(address sender, bytes32 streamId, bytes32 prevHash, uint256 commitment)
         internal
         returns (bytes32)
     {
+        return _submitAt(sender, streamId, prevHash, registry.nextIndex(streamId), commitment);
+    }
+
+    function _submitAt(address sender, bytes32 streamId, bytes32 prevHash, uint64 index, uint256 commitment)
+        internal
+        returns (bytes32)
+    {
+        uint256[] memory instances = AlertChain.single(commitment, 7, sender, streamId, index);
         vm.prank(sender);
-        return registry.submitAlert(streamId, MODEL, prevHash, PROOF, AlertChain.single(commitment, 7));
+        return registry.submitAlert(streamId, MODEL, prevHash, index, PROOF, instances);
+    }
+
+    function _assertStream(bytes32 streamId, bytes32 head, uint64 streamCount, uint64 next) internal view {
+        assertEq(registry.head(streamId), head, "head moved");
+        assertEq(registry.count(streamId), streamCount, "count moved");
+        assertEq(registry.nextIndex(streamId), next, "nextIndex moved");
     }
 
     // ============================================================ owner only, with events
@@ -691,7 +975,7 @@ contract AlertRegistryAdministrationTest is Test {
     function test_RevertWhen_firstAlertOnAStreamNobodyOpened() public {
         bytes32 unopened = keccak256("stream/unopened");
         vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryStreamNotOpen.selector, unopened));
-        _submit(gateway, unopened, bytes32(0), 1);
+        _submitAt(gateway, unopened, bytes32(0), 0, 1);
         assertEq(registry.streamGateway(unopened), address(0), "still not open");
         assertEq(registry.count(unopened), 0, "count");
     }
@@ -701,7 +985,7 @@ contract AlertRegistryAdministrationTest is Test {
         vm.expectRevert(
             abi.encodeWithSelector(IAlertRegistry.AlertRegistryStreamGateway.selector, STREAM, gateway, rival)
         );
-        _submit(rival, STREAM, head, 2);
+        _submitAt(rival, STREAM, head, 1, 2);
         assertEq(registry.count(STREAM), 1, "count");
     }
 
@@ -713,8 +997,8 @@ contract AlertRegistryAdministrationTest is Test {
         vm.stopPrank();
 
         bytes32 next = _submit(rival, STREAM, head, 2);
-        assertEq(next, AlertChain.alertHash(head, STREAM, 1, MODEL, rival, 2, 7, false), "chain continues");
-        assertEq(registry.count(STREAM), 2, "count");
+        assertEq(next, AlertChain.alertHash(head, STREAM, 1, 1, MODEL, rival, 2, 7, false), "chain continues");
+        _assertStream(STREAM, next, 2, 2);
     }
 
     function test_RevertWhen_submittingToAClosedStream() public {
@@ -722,9 +1006,9 @@ contract AlertRegistryAdministrationTest is Test {
         vm.prank(owner);
         registry.setStreamGateway(STREAM, address(0));
         vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryStreamNotOpen.selector, STREAM));
-        _submit(rival, STREAM, head, 2);
+        _submitAt(rival, STREAM, head, 1, 2);
         vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryStreamNotOpen.selector, STREAM));
-        _submit(gateway, STREAM, head, 2);
+        _submitAt(gateway, STREAM, head, 1, 2);
         assertEq(registry.count(STREAM), 1, "count");
     }
 
@@ -739,7 +1023,7 @@ contract AlertRegistryAdministrationTest is Test {
         // STATICCALL: the nested submitAlert cannot write, so the verifier says no
         vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInvalidProof.selector, modelId));
         vm.prank(gateway);
-        registry.submitAlert(STREAM, modelId, bytes32(0), PROOF, AlertChain.single(1, 7));
+        registry.submitAlert(STREAM, modelId, bytes32(0), 0, PROOF, AlertChain.single(1, 7, gateway, STREAM, 0));
         assertEq(registry.count(keccak256("stream/reentered")), 0, "re-entered");
     }
 
@@ -754,7 +1038,48 @@ contract AlertRegistryAdministrationTest is Test {
 
             vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInvalidProof.selector, modelId));
             vm.prank(gateway);
-            registry.submitAlert(STREAM, modelId, bytes32(0), PROOF, AlertChain.single(1, 7));
+            registry.submitAlert(STREAM, modelId, bytes32(0), 0, PROOF, AlertChain.single(1, 7, gateway, STREAM, 0));
         }
+    }
+
+    // ============================================================ window indexes beyond the fixtures
+
+    /// @dev A gateway may skip windows (those it did not record), up to MAX_INDEX_GAP at a time;
+    /// the skip is visible to anyone reading the events: the window's index, not only its seq.
+    function test_submitAlert_skipWithinMaxIndexGapIsVisible() public {
+        uint64 maxGap = registry.MAX_INDEX_GAP();
+        bytes32 head = _submit(gateway, STREAM, bytes32(0), 1);
+
+        uint64 index = 1 + maxGap;
+        bytes32 expected = AlertChain.alertHash(head, STREAM, 1, index, MODEL, gateway, 2, 7, false);
+        vm.expectEmit(address(registry));
+        emit IAlertRegistry.AlertRecorded(STREAM, 1, MODEL, index, expected, head, gateway, 2, 7, false);
+        assertEq(_submitAt(gateway, STREAM, head, index, 2), expected, "head");
+        _assertStream(STREAM, expected, 2, index + 1);
+    }
+
+    /// @dev A gateway cannot jump its stream's index arbitrarily far ahead (towards the end of
+    /// the index space) in one submission, even with a binding made for that index.
+    function test_RevertWhen_skipExceedsMaxIndexGap() public {
+        uint64 maxGap = registry.MAX_INDEX_GAP();
+        bytes32 head = _submit(gateway, STREAM, bytes32(0), 1);
+        uint64[2] memory indexes = [2 + maxGap, type(uint64).max];
+        for (uint256 i; i < indexes.length; ++i) {
+            vm.expectRevert(
+                abi.encodeWithSelector(IAlertRegistry.AlertRegistryIndexGap.selector, STREAM, 1, indexes[i], maxGap)
+            );
+            _submitAt(gateway, STREAM, head, indexes[i], 2);
+        }
+        _assertStream(STREAM, head, 1, 1);
+    }
+
+    /// @dev A window the gateway skipped (say an alarm it held back) cannot be filled in later,
+    /// not even with a proof bound to exactly that index.
+    function test_RevertWhen_skippedWindowIsFilledInLater() public {
+        bytes32 head = _submit(gateway, STREAM, bytes32(0), 1);
+        head = _submitAt(gateway, STREAM, head, 5, 2);
+        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryIndexNotIncreasing.selector, STREAM, 6, 3));
+        _submitAt(gateway, STREAM, head, 3, 3);
+        _assertStream(STREAM, head, 2, 6);
     }
 }

@@ -8,7 +8,8 @@ import {AlertRegistry} from "../contracts/AlertRegistry.sol";
 import {IAlertRegistry} from "../contracts/interfaces/IAlertRegistry.sol";
 
 /// @dev Drives the registry with valid and invalid submissions across three streams and two
-/// models, and keeps its own copy of every chain (ghost_ state) folded off-chain.
+/// models, and keeps its own copy of every chain (ghost_ state) folded off-chain: heads, counts,
+/// alert hashes with their window indexes, and the index each stream takes next.
 contract AlertRegistryHandler is Test {
     struct Window {
         bytes32 modelId;
@@ -16,8 +17,21 @@ contract AlertRegistryHandler is Test {
         uint256 score;
     }
 
+    /// @dev One submission as the handler sends it.
+    struct Submission {
+        address sender;
+        bytes32 streamId;
+        bytes32 modelId;
+        bytes32 prevHash;
+        uint64 firstIndex;
+        uint256[] commitments;
+        uint256[] scores;
+        uint256[] bindings;
+    }
+
     uint256 internal constant R = AlertChain.FIELD_MODULUS;
     uint256 internal constant THRESHOLD = 1_000;
+    uint64 internal constant MAX_INDEX_GAP = 2 ** 32;
     bytes32 public constant MODEL_1 = keccak256("model/one-window");
     bytes32 public constant MODEL_3 = keccak256("model/three-windows");
 
@@ -30,7 +44,9 @@ contract AlertRegistryHandler is Test {
 
     mapping(bytes32 streamId => bytes32 head) public ghost_head;
     mapping(bytes32 streamId => uint64 count) public ghost_count;
+    mapping(bytes32 streamId => uint64 nextIndex) public ghost_nextIndex;
     mapping(bytes32 streamId => mapping(uint64 seq => bytes32 alertHash)) public ghost_alertHash;
+    mapping(bytes32 streamId => mapping(uint64 seq => uint64 windowIndex)) public ghost_windowIndex;
     mapping(bytes32 statement => bool recorded) public ghost_recorded;
     /// @dev The gateway each stream is bound to: the owner's choice (zero: not open).
     mapping(bytes32 streamId => address gateway) public ghost_streamGateway;
@@ -42,6 +58,9 @@ contract AlertRegistryHandler is Test {
     uint256 public ghost_duplicateStatements;
     uint256 public ghost_accepted;
     uint256 public ghost_refused;
+    /// @dev Refusals for a binding, an index that does not increase and a skip too large.
+    uint256 public ghost_bindingRefusals;
+    uint256 public ghost_indexRefusals;
 
     constructor(AlertRegistry registry_, MockHalo2Verifier verifier_, address owner_, address[2] memory gateways_) {
         registry = registry_;
@@ -54,8 +73,9 @@ contract AlertRegistryHandler is Test {
 
     // ============================================================ actions
 
-    /// @dev A well-formed submission. Commitments come from a small seed space, so statements
-    /// collide now and then and the registry must refuse those as replays.
+    /// @dev A well-formed submission at the stream's next index or after a skip (now and then the
+    /// largest allowed). Commitments come from a small seed space, so statements collide now and
+    /// then and the registry must refuse those as replays.
     function submitValid(
         uint256 streamSeed,
         bool threeWindows,
@@ -64,18 +84,20 @@ contract AlertRegistryHandler is Test {
         uint256 scoreSeed
     ) external {
         bytes32 streamId = _stream(streamSeed);
-        bytes32 modelId = threeWindows ? MODEL_3 : MODEL_1;
         uint256 windows = threeWindows ? 3 : 1;
-        uint256[] memory commitments = new uint256[](windows);
-        uint256[] memory scores = new uint256[](windows);
+        Submission memory submission = _submission(
+            _gatewayFor(streamId, gatewaySeed), streamId, threeWindows ? MODEL_3 : MODEL_1, _skip(gatewaySeed), windows
+        );
         for (uint256 i; i < windows; ++i) {
-            commitments[i] = uint256(keccak256(abi.encode(commitmentSeed % 64, i))) % R;
-            scores[i] = bound(scoreSeed, 0, 2 * THRESHOLD) + i;
+            submission.commitments[i] = uint256(keccak256(abi.encode(commitmentSeed % 64, i))) % R;
+            submission.scores[i] = bound(scoreSeed, 0, 2 * THRESHOLD) + i;
         }
+        _bind(submission);
 
         bytes32 firstReplay;
         for (uint256 i; i < windows; ++i) {
-            bytes32 statement = AlertChain.statement(modelId, commitments[i], scores[i]);
+            bytes32 statement =
+                AlertChain.statement(submission.modelId, submission.commitments[i], submission.scores[i]);
             if (ghost_recorded[statement]) {
                 firstReplay = statement;
                 break;
@@ -84,15 +106,7 @@ contract AlertRegistryHandler is Test {
         bytes memory expectedError = firstReplay == bytes32(0)
             ? bytes("")
             : abi.encodeWithSelector(IAlertRegistry.AlertRegistryReplay.selector, firstReplay);
-        _submit(
-            _gatewayFor(streamId, gatewaySeed),
-            streamId,
-            modelId,
-            ghost_head[streamId],
-            commitments,
-            scores,
-            expectedError
-        );
+        _submit(submission, expectedError);
     }
 
     /// @dev The owner opens the streams, two for gateway 0 and one for gateway 1.
@@ -114,31 +128,25 @@ contract AlertRegistryHandler is Test {
         ghost_streamGateway[streamId] = gateway;
     }
 
-    /// @dev Resubmits a recorded statement, with fresh proof bytes, to any stream.
+    /// @dev Resubmits a recorded statement, with fresh proof bytes and a binding that fits, to any
+    /// stream.
     function submitReplay(uint256 windowSeed, uint256 streamSeed, uint256 freshSeed) external {
         if (_recordedWindows.length == 0) return;
         Window memory window = _recordedWindows[windowSeed % _recordedWindows.length];
         bytes32 streamId = _stream(streamSeed);
         uint256 windows = window.modelId == MODEL_3 ? 3 : 1;
-        uint256[] memory commitments = new uint256[](windows);
-        uint256[] memory scores = new uint256[](windows);
-        commitments[0] = window.inputCommitment;
-        scores[0] = window.score;
+        Submission memory submission =
+            _submission(_gatewayFor(streamId, freshSeed), streamId, window.modelId, _skip(freshSeed), windows);
+        submission.commitments[0] = window.inputCommitment;
+        submission.scores[0] = window.score;
         for (uint256 i = 1; i < windows; ++i) {
             // never-seen companions, so the recorded window is the one that is refused
-            commitments[i] = uint256(keccak256(abi.encode("fresh", freshSeed, i))) % R;
-            scores[i] = i;
+            submission.commitments[i] = uint256(keccak256(abi.encode("fresh", freshSeed, i))) % R;
+            submission.scores[i] = i;
         }
+        _bind(submission);
         bytes32 statement = AlertChain.statement(window.modelId, window.inputCommitment, window.score);
-        _submit(
-            _gatewayFor(streamId, freshSeed),
-            streamId,
-            window.modelId,
-            ghost_head[streamId],
-            commitments,
-            scores,
-            abi.encodeWithSelector(IAlertRegistry.AlertRegistryReplay.selector, statement)
-        );
+        _submit(submission, abi.encodeWithSelector(IAlertRegistry.AlertRegistryReplay.selector, statement));
     }
 
     /// @dev Extends something other than the stream's head.
@@ -146,65 +154,96 @@ contract AlertRegistryHandler is Test {
         bytes32 streamId = _stream(streamSeed);
         bytes32 currentHead = ghost_head[streamId];
         if (wrongPrevHash == currentHead) wrongPrevHash = keccak256(abi.encode(wrongPrevHash));
-        (uint256[] memory commitments, uint256[] memory scores) = _freshSingle(freshSeed);
+        Submission memory submission = _freshSingle(_gatewayFor(streamId, freshSeed), streamId, freshSeed);
+        submission.prevHash = wrongPrevHash;
         _submit(
-            _gatewayFor(streamId, freshSeed),
-            streamId,
-            MODEL_1,
-            wrongPrevHash,
-            commitments,
-            scores,
+            submission,
             abi.encodeWithSelector(IAlertRegistry.AlertRegistryStalePrevHash.selector, currentHead, wrongPrevHash)
         );
     }
 
-    /// @dev Puts a value >= r in one instance slot.
-    function submitOutOfField(uint256 streamSeed, uint256 value, bool inScore, uint256 freshSeed) external {
+    /// @dev Puts a value >= r in one instance slot: commitment, score or binding.
+    function submitOutOfField(uint256 streamSeed, uint256 value, uint8 slot, uint256 freshSeed) external {
         value = bound(value, R, type(uint256).max);
+        slot %= 3;
         bytes32 streamId = _stream(streamSeed);
-        (uint256[] memory commitments, uint256[] memory scores) = _freshSingle(freshSeed);
-        if (inScore) scores[0] = value;
-        else commitments[0] = value;
+        Submission memory submission = _freshSingle(_gateways[1], streamId, freshSeed);
+        if (slot == 0) submission.commitments[0] = value;
+        else if (slot == 1) submission.scores[0] = value;
+        else submission.bindings[0] = value;
         _submit(
-            _gateways[1],
-            streamId,
-            MODEL_1,
-            ghost_head[streamId],
-            commitments,
-            scores,
-            abi.encodeWithSelector(IAlertRegistry.AlertRegistryInstanceOutOfField.selector, inScore ? 1 : 0, value)
+            submission, abi.encodeWithSelector(IAlertRegistry.AlertRegistryInstanceOutOfField.selector, slot, value)
         );
     }
 
     /// @dev A proof the verifier rejects, by returning false or by reverting.
     function submitInvalidProof(uint256 streamSeed, bool reverts, uint256 freshSeed) external {
         bytes32 streamId = _stream(streamSeed);
-        (uint256[] memory commitments, uint256[] memory scores) = _freshSingle(freshSeed);
+        Submission memory submission = _freshSingle(_gatewayFor(streamId, freshSeed), streamId, freshSeed);
         verifier.setMode(reverts ? MockHalo2Verifier.Mode.Revert : MockHalo2Verifier.Mode.Reject);
-        _submit(
-            _gatewayFor(streamId, freshSeed),
-            streamId,
-            MODEL_1,
-            ghost_head[streamId],
-            commitments,
-            scores,
-            abi.encodeWithSelector(IAlertRegistry.AlertRegistryInvalidProof.selector, MODEL_1)
-        );
+        _submit(submission, abi.encodeWithSelector(IAlertRegistry.AlertRegistryInvalidProof.selector, MODEL_1));
         verifier.setMode(MockHalo2Verifier.Mode.Accept);
     }
 
     /// @dev A valid-looking submission from an account that is not a gateway.
     function submitAsStranger(uint256 streamSeed, uint256 freshSeed) external {
         bytes32 streamId = _stream(streamSeed);
-        (uint256[] memory commitments, uint256[] memory scores) = _freshSingle(freshSeed);
+        Submission memory submission = _freshSingle(_stranger, streamId, freshSeed);
+        _submit(submission, abi.encodeWithSelector(IAlertRegistry.AlertRegistryUnknownGateway.selector, _stranger));
+    }
+
+    /// @dev A copied proof: its binding was made for the other gateway, another stream or
+    /// another index than the one it is submitted at.
+    function submitForeignBinding(uint256 streamSeed, uint256 freshSeed, uint8 kind) external {
+        bytes32 streamId = _stream(streamSeed);
+        Submission memory submission = _freshSingle(_gatewayFor(streamId, freshSeed), streamId, freshSeed);
+        uint256 expected = submission.bindings[0];
+        kind %= 3;
+        if (kind == 0) {
+            address other = submission.sender == _gateways[0] ? _gateways[1] : _gateways[0];
+            submission.bindings[0] = AlertChain.binding(other, streamId, submission.firstIndex);
+        } else if (kind == 1) {
+            bytes32 otherStream = _streams[(streamSeed % _streams.length + 1 + freshSeed % 2) % _streams.length];
+            submission.bindings[0] = AlertChain.binding(submission.sender, otherStream, submission.firstIndex);
+        } else {
+            submission.bindings[0] = AlertChain.binding(submission.sender, streamId, submission.firstIndex + 1);
+        }
         _submit(
-            _stranger,
-            streamId,
-            MODEL_1,
-            ghost_head[streamId],
-            commitments,
-            scores,
-            abi.encodeWithSelector(IAlertRegistry.AlertRegistryUnknownGateway.selector, _stranger)
+            submission,
+            abi.encodeWithSelector(
+                IAlertRegistry.AlertRegistryBindingMismatch.selector, 0, expected, submission.bindings[0]
+            )
+        );
+    }
+
+    /// @dev An index at or below the last recorded one (a proof made for an earlier window).
+    function submitOldIndex(uint256 streamSeed, uint256 freshSeed, uint64 back) external {
+        bytes32 streamId = _stream(streamSeed);
+        uint64 next = ghost_nextIndex[streamId];
+        if (next == 0) return;
+        Submission memory submission = _freshSingle(_gatewayFor(streamId, freshSeed), streamId, freshSeed);
+        submission.firstIndex = next - 1 - uint64(bound(back, 0, next - 1));
+        _bind(submission);
+        _submit(
+            submission,
+            abi.encodeWithSelector(
+                IAlertRegistry.AlertRegistryIndexNotIncreasing.selector, streamId, next, submission.firstIndex
+            )
+        );
+    }
+
+    /// @dev An index more than MAX_INDEX_GAP past the stream's next one.
+    function submitTooFarAhead(uint256 streamSeed, uint256 freshSeed, uint64 beyond) external {
+        bytes32 streamId = _stream(streamSeed);
+        uint64 next = ghost_nextIndex[streamId];
+        Submission memory submission = _freshSingle(_gatewayFor(streamId, freshSeed), streamId, freshSeed);
+        submission.firstIndex = next + MAX_INDEX_GAP + 1 + uint64(bound(beyond, 0, MAX_INDEX_GAP));
+        _bind(submission);
+        _submit(
+            submission,
+            abi.encodeWithSelector(
+                IAlertRegistry.AlertRegistryIndexGap.selector, streamId, next, submission.firstIndex, MAX_INDEX_GAP
+            )
         );
     }
 
@@ -226,19 +265,13 @@ contract AlertRegistryHandler is Test {
 
     /// @dev Submits and checks the outcome against `expectedError` (empty: must be accepted).
     /// Never reverts, so every surprise lands in ghost_unexpectedOutcomes.
-    function _submit(
-        address sender,
-        bytes32 streamId,
-        bytes32 modelId,
-        bytes32 prevHash,
-        uint256[] memory commitments,
-        uint256[] memory scores,
-        bytes memory expectedError
-    ) internal {
-        uint256[] memory instances = AlertChain.instances(commitments, scores);
+    function _submit(Submission memory submission, bytes memory expectedError) internal {
+        uint256[] memory instances =
+            AlertChain.instances(submission.commitments, submission.scores, submission.bindings);
         // The stream binding is checked after the gateway, instance count and field checks, and
-        // before prevHash, replay and proof.
-        address bound = ghost_streamGateway[streamId];
+        // before prevHash, indexes, binding instances, replay and proof.
+        address bound = ghost_streamGateway[submission.streamId];
+        address sender = submission.sender;
         bool isGateway = sender == _gateways[0] || sender == _gateways[1];
         // casting to 'bytes4' is safe because only the error selector is compared
         // forge-lint: disable-next-line(unsafe-typecast)
@@ -246,47 +279,107 @@ contract AlertRegistryHandler is Test {
         bool fieldError = expectedSelector == IAlertRegistry.AlertRegistryInstanceOutOfField.selector;
         if (isGateway && bound != sender && !fieldError) {
             expectedError = bound == address(0)
-                ? abi.encodeWithSelector(IAlertRegistry.AlertRegistryStreamNotOpen.selector, streamId)
-                : abi.encodeWithSelector(IAlertRegistry.AlertRegistryStreamGateway.selector, streamId, bound, sender);
+                ? abi.encodeWithSelector(IAlertRegistry.AlertRegistryStreamNotOpen.selector, submission.streamId)
+                : abi.encodeWithSelector(
+                    IAlertRegistry.AlertRegistryStreamGateway.selector, submission.streamId, bound, sender
+                );
         }
         vm.prank(sender);
-        try registry.submitAlert(streamId, modelId, prevHash, hex"0badc0de", instances) returns (bytes32 newHead) {
+        try registry.submitAlert(
+            submission.streamId,
+            submission.modelId,
+            submission.prevHash,
+            submission.firstIndex,
+            hex"0badc0de",
+            instances
+        ) returns (
+            bytes32 newHead
+        ) {
             ++ghost_accepted;
             if (expectedError.length != 0) ++ghost_unexpectedOutcomes;
-            bytes32 folded = _fold(sender, streamId, modelId, commitments, scores);
+            bytes32 folded = _fold(submission);
             if (folded != newHead) ++ghost_unexpectedOutcomes;
-            ghost_streamGateway[streamId] = sender;
+            ghost_streamGateway[submission.streamId] = sender;
         } catch (bytes memory reason) {
             ++ghost_refused;
             if (keccak256(reason) != keccak256(expectedError)) ++ghost_unexpectedOutcomes;
+            // forge-lint: disable-next-line(unsafe-typecast)
+            bytes4 selector = bytes4(reason);
+            if (selector == IAlertRegistry.AlertRegistryBindingMismatch.selector) ++ghost_bindingRefusals;
+            if (
+                selector == IAlertRegistry.AlertRegistryIndexNotIncreasing.selector
+                    || selector == IAlertRegistry.AlertRegistryIndexGap.selector
+            ) ++ghost_indexRefusals;
         }
     }
 
     /// @dev Appends the windows to the ghost chain exactly as the specification says.
-    function _fold(
-        address sender,
-        bytes32 streamId,
-        bytes32 modelId,
-        uint256[] memory commitments,
-        uint256[] memory scores
-    ) internal returns (bytes32 head) {
+    function _fold(Submission memory submission) internal returns (bytes32 head) {
+        bytes32 streamId = submission.streamId;
         head = ghost_head[streamId];
         uint64 seq = ghost_count[streamId];
-        for (uint256 i; i < commitments.length; ++i) {
+        for (uint256 i; i < submission.commitments.length; ++i) {
+            // forge-lint: disable-next-line(unsafe-typecast)
+            uint64 windowIndex = submission.firstIndex + uint64(i);
+            uint256 commitment = submission.commitments[i];
+            uint256 score = submission.scores[i];
             head = AlertChain.alertHash(
-                head, streamId, seq, modelId, sender, commitments[i], scores[i], scores[i] >= THRESHOLD
+                head,
+                streamId,
+                seq,
+                windowIndex,
+                submission.modelId,
+                submission.sender,
+                commitment,
+                score,
+                score >= THRESHOLD
             );
             ghost_alertHash[streamId][seq] = head;
+            ghost_windowIndex[streamId][seq] = windowIndex;
             ++seq;
 
-            bytes32 statement = AlertChain.statement(modelId, commitments[i], scores[i]);
+            bytes32 statement = AlertChain.statement(submission.modelId, commitment, score);
             if (ghost_recorded[statement]) ++ghost_duplicateStatements;
             ghost_recorded[statement] = true;
             ghost_statements.push(statement);
-            _recordedWindows.push(Window(modelId, commitments[i], scores[i]));
+            _recordedWindows.push(Window(submission.modelId, commitment, score));
         }
         ghost_head[streamId] = head;
         ghost_count[streamId] = seq;
+        // forge-lint: disable-next-line(unsafe-typecast)
+        ghost_nextIndex[streamId] = submission.firstIndex + uint64(submission.commitments.length);
+    }
+
+    /// @dev A submission of `windows` windows to the stream's head, `skip` indexes past its next
+    /// index; commitments, scores and bindings still to be filled in.
+    function _submission(address sender, bytes32 streamId, bytes32 modelId, uint64 skip, uint256 windows)
+        internal
+        view
+        returns (Submission memory submission)
+    {
+        submission.sender = sender;
+        submission.streamId = streamId;
+        submission.modelId = modelId;
+        submission.prevHash = ghost_head[streamId];
+        submission.firstIndex = ghost_nextIndex[streamId] + skip;
+        submission.commitments = new uint256[](windows);
+        submission.scores = new uint256[](windows);
+        submission.bindings = new uint256[](windows);
+    }
+
+    /// @dev The bindings the sender needs for the submission's stream and indexes.
+    function _bind(Submission memory submission) internal pure {
+        submission.bindings = AlertChain.bindings(
+            submission.sender, submission.streamId, submission.firstIndex, submission.commitments.length
+        );
+    }
+
+    /// @dev Mostly no skip, sometimes a few windows, one call in sixteen the largest allowed.
+    function _skip(uint256 seed) internal pure returns (uint64) {
+        uint256 pick = (seed >> 8) % 16;
+        if (pick == 15) return MAX_INDEX_GAP;
+        // forge-lint: disable-next-line(unsafe-typecast)
+        return pick < 12 ? 0 : uint64(pick - 11);
     }
 
     function _stream(uint256 seed) internal view returns (bytes32) {
@@ -301,12 +394,17 @@ contract AlertRegistryHandler is Test {
         return _gateways[(seed / 4) % 2];
     }
 
-    /// @dev A single window that cannot collide with the small seed space of submitValid.
-    function _freshSingle(uint256 seed) internal pure returns (uint256[] memory commitments, uint256[] memory scores) {
-        commitments = new uint256[](1);
-        scores = new uint256[](1);
-        commitments[0] = uint256(keccak256(abi.encode("unrecorded", seed))) % R;
-        scores[0] = seed % (2 * THRESHOLD);
+    /// @dev A single window, bound for the sender at the stream's next index, that cannot collide
+    /// with the small seed space of submitValid.
+    function _freshSingle(address sender, bytes32 streamId, uint256 seed)
+        internal
+        view
+        returns (Submission memory submission)
+    {
+        submission = _submission(sender, streamId, MODEL_1, 0, 1);
+        submission.commitments[0] = uint256(keccak256(abi.encode("unrecorded", seed))) % R;
+        submission.scores[0] = seed % (2 * THRESHOLD);
+        _bind(submission);
     }
 }
 
@@ -333,19 +431,23 @@ contract AlertRegistryInvariantTest is Test {
         vm.stopPrank();
         handler.openStreams();
 
-        // submitValid is listed four times: forge picks uniformly from this list, so about half
-        // the calls extend a chain and the chains grow long enough to matter.
-        bytes4[] memory selectors = new bytes4[](10);
+        // submitValid is listed five times: forge picks uniformly from this list, so about a third
+        // of the calls extend a chain and the chains grow long enough to matter.
+        bytes4[] memory selectors = new bytes4[](14);
         selectors[0] = AlertRegistryHandler.submitValid.selector;
         selectors[1] = AlertRegistryHandler.submitValid.selector;
         selectors[2] = AlertRegistryHandler.submitValid.selector;
         selectors[3] = AlertRegistryHandler.submitValid.selector;
-        selectors[4] = AlertRegistryHandler.submitReplay.selector;
-        selectors[5] = AlertRegistryHandler.submitStale.selector;
-        selectors[6] = AlertRegistryHandler.submitOutOfField.selector;
-        selectors[7] = AlertRegistryHandler.submitInvalidProof.selector;
-        selectors[8] = AlertRegistryHandler.submitAsStranger.selector;
-        selectors[9] = AlertRegistryHandler.rebindStream.selector;
+        selectors[4] = AlertRegistryHandler.submitValid.selector;
+        selectors[5] = AlertRegistryHandler.submitReplay.selector;
+        selectors[6] = AlertRegistryHandler.submitStale.selector;
+        selectors[7] = AlertRegistryHandler.submitOutOfField.selector;
+        selectors[8] = AlertRegistryHandler.submitInvalidProof.selector;
+        selectors[9] = AlertRegistryHandler.submitAsStranger.selector;
+        selectors[10] = AlertRegistryHandler.rebindStream.selector;
+        selectors[11] = AlertRegistryHandler.submitForeignBinding.selector;
+        selectors[12] = AlertRegistryHandler.submitOldIndex.selector;
+        selectors[13] = AlertRegistryHandler.submitTooFarAhead.selector;
         targetSelector(FuzzSelector({addr: address(handler), selectors: selectors}));
         targetContract(address(handler));
     }
@@ -377,6 +479,23 @@ contract AlertRegistryInvariantTest is Test {
                 assertEq(
                     registry.alertHashAt(streamIds[i], seq), handler.ghost_alertHash(streamIds[i], seq), "alertHashAt"
                 );
+            }
+        }
+    }
+
+    /// @dev The registry's next index is the ghost's, and along each chain the window indexes
+    /// strictly increase and stay below it (every recorded index was bound into its proof).
+    function invariant_windowIndexesIncrease() public view {
+        bytes32[3] memory streamIds = handler.streams();
+        for (uint256 i; i < streamIds.length; ++i) {
+            uint64 next = registry.nextIndex(streamIds[i]);
+            uint64 streamCount = registry.count(streamIds[i]);
+            assertEq(next, handler.ghost_nextIndex(streamIds[i]), "nextIndex");
+            assertGe(next, streamCount, "fewer indexes than alerts");
+            for (uint64 seq; seq < streamCount; ++seq) {
+                uint64 windowIndex = handler.ghost_windowIndex(streamIds[i], seq);
+                uint64 following = seq + 1 < streamCount ? handler.ghost_windowIndex(streamIds[i], seq + 1) : next;
+                assertLt(windowIndex, following, "window index not increasing");
             }
         }
     }

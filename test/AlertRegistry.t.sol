@@ -45,13 +45,22 @@ contract AlertRegistryTest is Test {
 
     // ============================================================ helpers
 
+    /// @dev One window at the stream's next index, bound as the gateway must bind it. It reads
+    /// nextIndex from the registry first, so after vm.expectRevert use _submitSingleAt.
     function _submitSingle(bytes32 streamId, bytes32 prevHash, uint256 commitment, uint256 score)
         internal
         returns (bytes32)
     {
-        uint256[] memory instances = AlertChain.single(commitment, score);
+        return _submitSingleAt(streamId, prevHash, registry.nextIndex(streamId), commitment, score);
+    }
+
+    function _submitSingleAt(bytes32 streamId, bytes32 prevHash, uint64 index, uint256 commitment, uint256 score)
+        internal
+        returns (bytes32)
+    {
+        uint256[] memory instances = AlertChain.single(commitment, score, gateway, streamId, index);
         vm.prank(gateway);
-        return registry.submitAlert(streamId, MODEL_1, prevHash, PROOF, instances);
+        return registry.submitAlert(streamId, MODEL_1, prevHash, index, PROOF, instances);
     }
 
     function _three(uint256 a, uint256 b, uint256 c) internal pure returns (uint256[] memory values) {
@@ -64,6 +73,13 @@ contract AlertRegistryTest is Test {
     function _assertNothingRecorded(bytes32 streamId) internal view {
         assertEq(registry.head(streamId), bytes32(0), "head moved");
         assertEq(registry.count(streamId), 0, "count moved");
+        assertEq(registry.nextIndex(streamId), 0, "nextIndex moved");
+    }
+
+    function _assertStream(bytes32 streamId, bytes32 head, uint64 streamCount, uint64 next) internal view {
+        assertEq(registry.head(streamId), head, "head");
+        assertEq(registry.count(streamId), streamCount, "count");
+        assertEq(registry.nextIndex(streamId), next, "nextIndex");
     }
 
     // ============================================================ constructor and ownership
@@ -206,13 +222,12 @@ contract AlertRegistryTest is Test {
     // ============================================================ submitAlert: success
 
     function test_submitAlert_recordsSingleWindow() public {
-        bytes32 expected = AlertChain.alertHash(bytes32(0), STREAM_A, 0, MODEL_1, gateway, 11, 1_500, true);
+        bytes32 expected = AlertChain.alertHash(bytes32(0), STREAM_A, 0, 0, MODEL_1, gateway, 11, 1_500, true);
 
         bytes32 newHead = _submitSingle(STREAM_A, bytes32(0), 11, 1_500);
 
         assertEq(newHead, expected, "returned head");
-        assertEq(registry.head(STREAM_A), expected, "head");
-        assertEq(registry.count(STREAM_A), 1, "count");
+        _assertStream(STREAM_A, expected, 1, 1);
         assertEq(registry.alertHashAt(STREAM_A, 0), expected, "alertHashAt");
         bytes32 statement = AlertChain.statement(MODEL_1, 11, 1_500);
         assertTrue(registry.isRecorded(statement), "isRecorded");
@@ -220,29 +235,28 @@ contract AlertRegistryTest is Test {
     }
 
     function test_submitAlert_emitsAlertRecorded() public {
-        bytes32 expected = AlertChain.alertHash(bytes32(0), STREAM_A, 0, MODEL_1, gateway, 11, 999, false);
+        bytes32 expected = AlertChain.alertHash(bytes32(0), STREAM_A, 0, 0, MODEL_1, gateway, 11, 999, false);
         vm.expectEmit(address(registry));
-        emit IAlertRegistry.AlertRecorded(STREAM_A, 0, MODEL_1, expected, bytes32(0), gateway, 11, 999, false);
+        emit IAlertRegistry.AlertRecorded(STREAM_A, 0, MODEL_1, 0, expected, bytes32(0), gateway, 11, 999, false);
         _submitSingle(STREAM_A, bytes32(0), 11, 999);
     }
 
     function test_submitAlert_forwardsProofAndInstances() public {
-        uint256[] memory instances = AlertChain.single(11, 999);
+        uint256[] memory instances = AlertChain.single(11, 999, gateway, STREAM_A, 0);
         vm.expectCall(address(verifier), abi.encodeCall(IHalo2Verifier.verifyProof, (PROOF, instances)));
         _submitSingle(STREAM_A, bytes32(0), 11, 999);
     }
 
     function test_submitAlert_extendsChain() public {
         bytes32 first = _submitSingle(STREAM_A, bytes32(0), 11, 10);
-        bytes32 expected = AlertChain.alertHash(first, STREAM_A, 1, MODEL_1, gateway, 12, 20, false);
+        bytes32 expected = AlertChain.alertHash(first, STREAM_A, 1, 1, MODEL_1, gateway, 12, 20, false);
 
         vm.expectEmit(address(registry));
-        emit IAlertRegistry.AlertRecorded(STREAM_A, 1, MODEL_1, expected, first, gateway, 12, 20, false);
+        emit IAlertRegistry.AlertRecorded(STREAM_A, 1, MODEL_1, 1, expected, first, gateway, 12, 20, false);
         bytes32 second = _submitSingle(STREAM_A, first, 12, 20);
 
         assertEq(second, expected);
-        assertEq(registry.head(STREAM_A), expected);
-        assertEq(registry.count(STREAM_A), 2);
+        _assertStream(STREAM_A, expected, 2, 2);
         assertEq(registry.alertHashAt(STREAM_A, 0), first);
         assertEq(registry.alertHashAt(STREAM_A, 1), second);
     }
@@ -255,21 +269,21 @@ contract AlertRegistryTest is Test {
         bytes32[3] memory hashes;
         bytes32 prev = bytes32(0);
         for (uint64 i; i < 3; ++i) {
-            hashes[i] = AlertChain.alertHash(prev, STREAM_A, i, MODEL_3, gateway, commitments[i], scores[i], alarms[i]);
+            hashes[i] =
+                AlertChain.alertHash(prev, STREAM_A, i, i, MODEL_3, gateway, commitments[i], scores[i], alarms[i]);
             vm.expectEmit(address(registry));
             emit IAlertRegistry.AlertRecorded(
-                STREAM_A, i, MODEL_3, hashes[i], prev, gateway, commitments[i], scores[i], alarms[i]
+                STREAM_A, i, MODEL_3, i, hashes[i], prev, gateway, commitments[i], scores[i], alarms[i]
             );
             prev = hashes[i];
         }
 
-        uint256[] memory instances = AlertChain.instances(commitments, scores);
+        uint256[] memory instances = AlertChain.instances(commitments, scores, gateway, STREAM_A, 0);
         vm.prank(gateway);
-        bytes32 newHead = registry.submitAlert(STREAM_A, MODEL_3, bytes32(0), PROOF, instances);
+        bytes32 newHead = registry.submitAlert(STREAM_A, MODEL_3, bytes32(0), 0, PROOF, instances);
 
         assertEq(newHead, hashes[2], "returned head");
-        assertEq(registry.head(STREAM_A), hashes[2], "head");
-        assertEq(registry.count(STREAM_A), 3, "count");
+        _assertStream(STREAM_A, hashes[2], 3, 3);
         for (uint64 i; i < 3; ++i) {
             assertEq(registry.alertHashAt(STREAM_A, i), hashes[i], "alertHashAt");
             assertEq(
@@ -281,27 +295,26 @@ contract AlertRegistryTest is Test {
     function test_submitAlert_mixesModelsInOneStream() public {
         bytes32 first = _submitSingle(STREAM_A, bytes32(0), 1, 1);
 
-        uint256[] memory instances = AlertChain.instances(_three(2, 3, 4), _three(5, 6, 7));
+        uint256[] memory instances = AlertChain.instances(_three(2, 3, 4), _three(5, 6, 7), gateway, STREAM_A, 1);
         vm.prank(gateway);
-        bytes32 newHead = registry.submitAlert(STREAM_A, MODEL_3, first, PROOF, instances);
+        bytes32 newHead = registry.submitAlert(STREAM_A, MODEL_3, first, 1, PROOF, instances);
 
         bytes32 expected = first;
         for (uint64 i; i < 3; ++i) {
-            expected = AlertChain.alertHash(expected, STREAM_A, 1 + i, MODEL_3, gateway, 2 + i, 5 + i, false);
+            expected = AlertChain.alertHash(expected, STREAM_A, 1 + i, 1 + i, MODEL_3, gateway, 2 + i, 5 + i, false);
         }
         assertEq(newHead, expected);
-        assertEq(registry.count(STREAM_A), 4);
+        _assertStream(STREAM_A, expected, 4, 4);
     }
 
     function test_submitAlert_keepsStreamsIndependent() public {
         bytes32 headA = _submitSingle(STREAM_A, bytes32(0), 11, 10);
-        // A new stream starts from the genesis head whatever other streams hold.
+        // A new stream starts from the genesis head and index 0 whatever other streams hold.
         bytes32 headB = _submitSingle(STREAM_B, bytes32(0), 12, 10);
 
-        assertEq(headB, AlertChain.alertHash(bytes32(0), STREAM_B, 0, MODEL_1, gateway, 12, 10, false));
-        assertEq(registry.head(STREAM_A), headA);
-        assertEq(registry.count(STREAM_A), 1);
-        assertEq(registry.count(STREAM_B), 1);
+        assertEq(headB, AlertChain.alertHash(bytes32(0), STREAM_B, 0, 0, MODEL_1, gateway, 12, 10, false));
+        _assertStream(STREAM_A, headA, 1, 1);
+        _assertStream(STREAM_B, headB, 1, 1);
     }
 
     function test_submitAlert_bindsSubmittingGateway() public {
@@ -311,100 +324,257 @@ contract AlertRegistryTest is Test {
         registry.setStreamGateway(STREAM_A, otherGateway);
         vm.stopPrank();
 
-        // A gateway that records a copied proof in a stream of its own makes a record of its own,
-        // not the first gateway's.
-        uint256[] memory instances = AlertChain.single(11, 10);
+        // A proof bound to the first gateway is refused even in a stream the other gateway holds,
+        uint256 copied = AlertChain.binding(gateway, STREAM_A, 0);
+        uint256 own = AlertChain.binding(otherGateway, STREAM_A, 0);
+        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryBindingMismatch.selector, 0, own, copied));
         vm.prank(otherGateway);
-        bytes32 newHead = registry.submitAlert(STREAM_A, MODEL_1, bytes32(0), PROOF, instances);
+        registry.submitAlert(STREAM_A, MODEL_1, bytes32(0), 0, PROOF, AlertChain.single(11, 10, copied));
+        _assertNothingRecorded(STREAM_A);
 
-        assertEq(newHead, AlertChain.alertHash(bytes32(0), STREAM_A, 0, MODEL_1, otherGateway, 11, 10, false));
-        assertNotEq(newHead, AlertChain.alertHash(bytes32(0), STREAM_A, 0, MODEL_1, gateway, 11, 10, false));
+        // and a proof bound to the other gateway makes a record of its own, not the first gateway's.
+        vm.prank(otherGateway);
+        bytes32 newHead = registry.submitAlert(STREAM_A, MODEL_1, bytes32(0), 0, PROOF, AlertChain.single(11, 10, own));
+
+        assertEq(newHead, AlertChain.alertHash(bytes32(0), STREAM_A, 0, 0, MODEL_1, otherGateway, 11, 10, false));
+        assertNotEq(newHead, AlertChain.alertHash(bytes32(0), STREAM_A, 0, 0, MODEL_1, gateway, 11, 10, false));
     }
 
     function test_submitAlert_acceptsLargestFieldElement() public {
         bytes32 newHead = _submitSingle(STREAM_A, bytes32(0), R - 1, R - 1);
-        assertEq(newHead, AlertChain.alertHash(bytes32(0), STREAM_A, 0, MODEL_1, gateway, R - 1, R - 1, true));
+        assertEq(newHead, AlertChain.alertHash(bytes32(0), STREAM_A, 0, 0, MODEL_1, gateway, R - 1, R - 1, true));
     }
 
     function test_submitAlert_setsAlarmAtThreshold() public {
         bytes32 below = _submitSingle(STREAM_A, bytes32(0), 1, THRESHOLD - 1);
-        assertEq(below, AlertChain.alertHash(bytes32(0), STREAM_A, 0, MODEL_1, gateway, 1, THRESHOLD - 1, false));
+        assertEq(below, AlertChain.alertHash(bytes32(0), STREAM_A, 0, 0, MODEL_1, gateway, 1, THRESHOLD - 1, false));
         bytes32 at = _submitSingle(STREAM_A, below, 2, THRESHOLD);
-        assertEq(at, AlertChain.alertHash(below, STREAM_A, 1, MODEL_1, gateway, 2, THRESHOLD, true));
+        assertEq(at, AlertChain.alertHash(below, STREAM_A, 1, 1, MODEL_1, gateway, 2, THRESHOLD, true));
+    }
+
+    // ============================================================ submitAlert: window indexes
+
+    /// @dev Window i of a batch has index firstIndex + i; nextIndex moves past the batch's last
+    /// window, and indexes the gateway skipped (windows it did not record) stay skipped.
+    function test_submitAlert_numbersBatchWindowsFromFirstIndex() public {
+        assertEq(registry.nextIndex(STREAM_A), 0, "fresh stream");
+        bytes32 head = _submitSingle(STREAM_A, bytes32(0), 1, 1);
+        _assertStream(STREAM_A, head, 1, 1);
+
+        uint64 firstIndex = 4; // windows 1 to 3 were not recorded
+        uint256[] memory instances =
+            AlertChain.instances(_three(2, 3, 4), _three(5, 6, 7), gateway, STREAM_A, firstIndex);
+        bytes32 expected = head;
+        for (uint64 i; i < 3; ++i) {
+            bytes32 next =
+                AlertChain.alertHash(expected, STREAM_A, 1 + i, firstIndex + i, MODEL_3, gateway, 2 + i, 5 + i, false);
+            vm.expectEmit(address(registry));
+            emit IAlertRegistry.AlertRecorded(
+                STREAM_A, 1 + i, MODEL_3, firstIndex + i, next, expected, gateway, 2 + i, 5 + i, false
+            );
+            expected = next;
+        }
+        vm.prank(gateway);
+        assertEq(registry.submitAlert(STREAM_A, MODEL_3, head, firstIndex, PROOF, instances), expected, "head");
+        _assertStream(STREAM_A, expected, 4, firstIndex + 3);
+    }
+
+    /// @dev A skip of exactly MAX_INDEX_GAP windows is accepted, and the skipped indexes show in
+    /// the event and the alert hash.
+    function test_submitAlert_acceptsTheLargestIndexGap() public {
+        uint64 maxGap = registry.MAX_INDEX_GAP();
+        assertEq(maxGap, 2 ** 32, "MAX_INDEX_GAP");
+        bytes32 first = _submitSingle(STREAM_A, bytes32(0), 11, 10);
+
+        uint64 index = 1 + maxGap;
+        bytes32 expected = AlertChain.alertHash(first, STREAM_A, 1, index, MODEL_1, gateway, 12, 10, false);
+        vm.expectEmit(address(registry));
+        emit IAlertRegistry.AlertRecorded(STREAM_A, 1, MODEL_1, index, expected, first, gateway, 12, 10, false);
+        assertEq(_submitSingleAt(STREAM_A, first, index, 12, 10), expected, "head");
+        _assertStream(STREAM_A, expected, 2, index + 1);
+    }
+
+    function test_RevertWhen_submitAlertIndexNotIncreasing() public {
+        bytes32 first = _submitSingle(STREAM_A, bytes32(0), 11, 10);
+        bytes32 second = _submitSingle(STREAM_A, first, 12, 10);
+
+        // the last recorded index again, and one before it
+        uint64[2] memory indexes = [uint64(1), 0];
+        for (uint256 i; i < indexes.length; ++i) {
+            vm.expectRevert(
+                abi.encodeWithSelector(
+                    IAlertRegistry.AlertRegistryIndexNotIncreasing.selector, STREAM_A, uint64(2), indexes[i]
+                )
+            );
+            _submitSingleAt(STREAM_A, second, indexes[i], 13, 10);
+        }
+        _assertStream(STREAM_A, second, 2, 2);
+    }
+
+    function test_RevertWhen_submitAlertIndexGapTooLarge() public {
+        uint64 maxGap = registry.MAX_INDEX_GAP();
+        uint64[2] memory indexes = [maxGap + 1, type(uint64).max];
+        for (uint256 i; i < indexes.length; ++i) {
+            vm.expectRevert(
+                abi.encodeWithSelector(
+                    IAlertRegistry.AlertRegistryIndexGap.selector, STREAM_A, uint64(0), indexes[i], maxGap
+                )
+            );
+            _submitSingleAt(STREAM_A, bytes32(0), indexes[i], 11, 10);
+        }
+        _assertNothingRecorded(STREAM_A);
+    }
+
+    // ============================================================ submitAlert: bindings
+
+    /// @dev Each window is checked against its own index: a batch whose last window is bound to
+    /// one index further is refused, naming that window.
+    function test_RevertWhen_submitAlertBatchWindowBoundToAnotherIndex() public {
+        uint256[] memory bindingValues = AlertChain.bindings(gateway, STREAM_A, 0, 3);
+        bindingValues[2] = AlertChain.binding(gateway, STREAM_A, 3);
+        uint256[] memory instances = AlertChain.instances(_three(1, 2, 3), _three(4, 5, 6), bindingValues);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IAlertRegistry.AlertRegistryBindingMismatch.selector,
+                2,
+                AlertChain.binding(gateway, STREAM_A, 2),
+                bindingValues[2]
+            )
+        );
+        vm.prank(gateway);
+        registry.submitAlert(STREAM_A, MODEL_3, bytes32(0), 0, PROOF, instances);
+        _assertNothingRecorded(STREAM_A);
+    }
+
+    /// @dev The order of the checks after the stream: head, index, gap, binding, replay. Each
+    /// submission below is wrong in one thing fewer than the one before it.
+    function test_RevertWhen_submitAlertChecksHeadThenIndexThenBindingThenReplay() public {
+        bytes32 head = _submitSingle(STREAM_A, bytes32(0), 11, 10);
+        bytes32 stale = keccak256("stale head");
+        uint256 wrongBinding = AlertChain.binding(gateway, STREAM_B, 1);
+        uint256 rightBinding = AlertChain.binding(gateway, STREAM_A, 1);
+        uint256[] memory wrong = AlertChain.single(11, 10, wrongBinding);
+        uint256[] memory replayed = AlertChain.single(11, 10, rightBinding);
+        uint64 maxGap = registry.MAX_INDEX_GAP();
+        uint64 tooFar = 2 + maxGap;
+
+        vm.startPrank(gateway);
+        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryStalePrevHash.selector, head, stale));
+        registry.submitAlert(STREAM_A, MODEL_1, stale, 0, PROOF, wrong);
+        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryIndexNotIncreasing.selector, STREAM_A, 1, 0));
+        registry.submitAlert(STREAM_A, MODEL_1, head, 0, PROOF, wrong);
+        vm.expectRevert(
+            abi.encodeWithSelector(IAlertRegistry.AlertRegistryIndexGap.selector, STREAM_A, 1, tooFar, maxGap)
+        );
+        registry.submitAlert(STREAM_A, MODEL_1, head, tooFar, PROOF, wrong);
+        vm.expectRevert(
+            abi.encodeWithSelector(IAlertRegistry.AlertRegistryBindingMismatch.selector, 0, rightBinding, wrongBinding)
+        );
+        registry.submitAlert(STREAM_A, MODEL_1, head, 1, PROOF, wrong);
+        vm.expectRevert(
+            abi.encodeWithSelector(IAlertRegistry.AlertRegistryReplay.selector, AlertChain.statement(MODEL_1, 11, 10))
+        );
+        registry.submitAlert(STREAM_A, MODEL_1, head, 1, PROOF, replayed);
+        vm.stopPrank();
+        _assertStream(STREAM_A, head, 1, 1);
+    }
+
+    function test_bindingOf_matchesGoldenVector() public view {
+        // cast keccak $(cast abi-encode "f(address,bytes32,uint64)" 0x44..44 0x22..22 9) is
+        // 0x4fcd5025...d9e9df86, above r: the binding is that minus r
+        bytes32 streamId = 0x2222222222222222222222222222222222222222222222222222222222222222;
+        address gatewayAddr = 0x4444444444444444444444444444444444444444;
+        uint256 expected = 0x1f6901b31e1d48f18397313ac914661014eb8b7715959126233f1317e9e9df85;
+        assertEq(registry.bindingOf(gatewayAddr, streamId, 9), expected, "bindingOf");
+        assertEq(AlertChain.binding(gatewayAddr, streamId, 9), expected, "AlertChain.binding");
     }
 
     // ============================================================ submitAlert: reverts
 
     function test_RevertWhen_submitAlertCallerNotGateway() public {
-        uint256[] memory instances = AlertChain.single(11, 10);
+        uint256[] memory instances = AlertChain.single(11, 10, stranger, STREAM_A, 0);
         vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryUnknownGateway.selector, stranger));
         vm.prank(stranger);
-        registry.submitAlert(STREAM_A, MODEL_1, bytes32(0), PROOF, instances);
+        registry.submitAlert(STREAM_A, MODEL_1, bytes32(0), 0, PROOF, instances);
     }
 
     function test_RevertWhen_submitAlertGatewayWasDisallowed() public {
         vm.prank(owner);
         registry.setGateway(gateway, false);
 
-        uint256[] memory instances = AlertChain.single(11, 10);
+        uint256[] memory instances = AlertChain.single(11, 10, gateway, STREAM_A, 0);
         vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryUnknownGateway.selector, gateway));
         vm.prank(gateway);
-        registry.submitAlert(STREAM_A, MODEL_1, bytes32(0), PROOF, instances);
+        registry.submitAlert(STREAM_A, MODEL_1, bytes32(0), 0, PROOF, instances);
     }
 
     function test_RevertWhen_submitAlertModelUnknown() public {
         bytes32 unknown = keccak256("model/unknown");
-        uint256[] memory instances = AlertChain.single(11, 10);
+        uint256[] memory instances = AlertChain.single(11, 10, gateway, STREAM_A, 0);
         vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryUnknownModel.selector, unknown));
         vm.prank(gateway);
-        registry.submitAlert(STREAM_A, unknown, bytes32(0), PROOF, instances);
+        registry.submitAlert(STREAM_A, unknown, bytes32(0), 0, PROOF, instances);
     }
 
     function test_RevertWhen_submitAlertInstanceCountTooSmall() public {
-        uint256[] memory instances = new uint256[](1);
-        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInstanceCount.selector, 2, 1));
+        // `[c, s]`: a proof without a binding
+        uint256[] memory instances = new uint256[](2);
+        instances[0] = 11;
+        instances[1] = 10;
+        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInstanceCount.selector, 3, 2));
         vm.prank(gateway);
-        registry.submitAlert(STREAM_A, MODEL_1, bytes32(0), PROOF, instances);
+        registry.submitAlert(STREAM_A, MODEL_1, bytes32(0), 0, PROOF, instances);
     }
 
     function test_RevertWhen_submitAlertInstanceCountTooLarge() public {
-        uint256[] memory instances = new uint256[](3);
-        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInstanceCount.selector, 2, 3));
+        uint256[] memory instances = new uint256[](4);
+        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInstanceCount.selector, 3, 4));
         vm.prank(gateway);
-        registry.submitAlert(STREAM_A, MODEL_1, bytes32(0), PROOF, instances);
+        registry.submitAlert(STREAM_A, MODEL_1, bytes32(0), 0, PROOF, instances);
     }
 
     function test_RevertWhen_submitAlertInstanceCountMissesBatchSize() public {
         // a single-window proof sent to a three-window model
-        uint256[] memory instances = AlertChain.single(11, 10);
-        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInstanceCount.selector, 6, 2));
+        uint256[] memory instances = AlertChain.single(11, 10, gateway, STREAM_A, 0);
+        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInstanceCount.selector, 9, 3));
         vm.prank(gateway);
-        registry.submitAlert(STREAM_A, MODEL_3, bytes32(0), PROOF, instances);
+        registry.submitAlert(STREAM_A, MODEL_3, bytes32(0), 0, PROOF, instances);
     }
 
     function test_RevertWhen_submitAlertCommitmentEqualsModulus() public {
-        uint256[] memory instances = AlertChain.single(R, 10);
+        uint256[] memory instances = AlertChain.single(R, 10, gateway, STREAM_A, 0);
         vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInstanceOutOfField.selector, 0, R));
         vm.prank(gateway);
-        registry.submitAlert(STREAM_A, MODEL_1, bytes32(0), PROOF, instances);
+        registry.submitAlert(STREAM_A, MODEL_1, bytes32(0), 0, PROOF, instances);
     }
 
     function test_RevertWhen_submitAlertScoreAboveModulus() public {
         // x + r is the same field element as x: without the check it would dodge replay detection
-        uint256[] memory instances = AlertChain.single(11, R + 10);
+        uint256[] memory instances = AlertChain.single(11, R + 10, gateway, STREAM_A, 0);
         vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInstanceOutOfField.selector, 1, R + 10));
         vm.prank(gateway);
-        registry.submitAlert(STREAM_A, MODEL_1, bytes32(0), PROOF, instances);
+        registry.submitAlert(STREAM_A, MODEL_1, bytes32(0), 0, PROOF, instances);
+    }
+
+    function test_RevertWhen_submitAlertBindingAboveModulus() public {
+        // b + r is the field element the verifier would check as b, but not the binding the
+        // registry computes: refused as out of field before the binding is compared
+        uint256 shifted = AlertChain.binding(gateway, STREAM_A, 0) + R;
+        uint256[] memory instances = AlertChain.single(11, 10, shifted);
+        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInstanceOutOfField.selector, 2, shifted));
+        vm.prank(gateway);
+        registry.submitAlert(STREAM_A, MODEL_1, bytes32(0), 0, PROOF, instances);
+        _assertNothingRecorded(STREAM_A);
     }
 
     function test_RevertWhen_submitAlertPrevHashStale() public {
         bytes32 first = _submitSingle(STREAM_A, bytes32(0), 11, 10);
 
         // a gateway that has not seen the first alert still extends genesis
-        uint256[] memory instances = AlertChain.single(12, 10);
+        uint256[] memory instances = AlertChain.single(12, 10, gateway, STREAM_A, 1);
         vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryStalePrevHash.selector, first, bytes32(0)));
         vm.prank(gateway);
-        registry.submitAlert(STREAM_A, MODEL_1, bytes32(0), PROOF, instances);
+        registry.submitAlert(STREAM_A, MODEL_1, bytes32(0), 1, PROOF, instances);
     }
 
     function test_RevertWhen_submitAlertPrevHashForked() public {
@@ -412,54 +582,59 @@ contract AlertRegistryTest is Test {
         bytes32 second = _submitSingle(STREAM_A, first, 12, 10);
 
         // extending an older alert would fork the chain
-        uint256[] memory instances = AlertChain.single(13, 10);
+        uint256[] memory instances = AlertChain.single(13, 10, gateway, STREAM_A, 2);
         vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryStalePrevHash.selector, second, first));
         vm.prank(gateway);
-        registry.submitAlert(STREAM_A, MODEL_1, first, PROOF, instances);
+        registry.submitAlert(STREAM_A, MODEL_1, first, 2, PROOF, instances);
 
         // and a made-up head on a fresh stream is refused too
         bytes32 madeUp = keccak256("made up");
+        instances = AlertChain.single(13, 10, gateway, STREAM_B, 0);
         vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryStalePrevHash.selector, bytes32(0), madeUp));
         vm.prank(gateway);
-        registry.submitAlert(STREAM_B, MODEL_1, madeUp, PROOF, instances);
+        registry.submitAlert(STREAM_B, MODEL_1, madeUp, 0, PROOF, instances);
     }
 
+    /// @dev With a real circuit a window's commitment covers its binding, so a recorded statement
+    /// cannot come back under another binding; against this verifier it can, and the registry's
+    /// own replay check refuses it.
     function test_RevertWhen_submitAlertStatementReplayed() public {
         bytes32 first = _submitSingle(STREAM_A, bytes32(0), 11, 10);
         bytes32 statement = AlertChain.statement(MODEL_1, 11, 10);
-        uint256[] memory instances = AlertChain.single(11, 10);
 
         // different proof bytes for the same statement (as a re-randomised proof would be)
+        uint256[] memory instances = AlertChain.single(11, 10, gateway, STREAM_A, 1);
         vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryReplay.selector, statement));
         vm.prank(gateway);
-        registry.submitAlert(STREAM_A, MODEL_1, first, hex"deadbeef", instances);
+        registry.submitAlert(STREAM_A, MODEL_1, first, 1, hex"deadbeef", instances);
 
         // nor can it be moved to another stream
+        instances = AlertChain.single(11, 10, gateway, STREAM_B, 0);
         vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryReplay.selector, statement));
         vm.prank(gateway);
-        registry.submitAlert(STREAM_B, MODEL_1, bytes32(0), PROOF, instances);
+        registry.submitAlert(STREAM_B, MODEL_1, bytes32(0), 0, PROOF, instances);
 
-        assertEq(registry.count(STREAM_A), 1);
+        _assertStream(STREAM_A, first, 1, 1);
         _assertNothingRecorded(STREAM_B);
     }
 
     function test_RevertWhen_submitAlertStatementReplayedInsideBatch() public {
         _submitSingle(STREAM_A, bytes32(0), 11, 10);
-        uint256[] memory instances = AlertChain.instances(_three(21, 22, 21), _three(5, 6, 5));
+        uint256[] memory instances = AlertChain.instances(_three(21, 22, 21), _three(5, 6, 5), gateway, STREAM_B, 0);
         bytes32 statement = AlertChain.statement(MODEL_3, 21, 5);
 
         vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryReplay.selector, statement));
         vm.prank(gateway);
-        registry.submitAlert(STREAM_B, MODEL_3, bytes32(0), PROOF, instances);
+        registry.submitAlert(STREAM_B, MODEL_3, bytes32(0), 0, PROOF, instances);
         _assertNothingRecorded(STREAM_B);
     }
 
     function test_RevertWhen_submitAlertVerifierReturnsFalse() public {
         verifier.setMode(MockHalo2Verifier.Mode.Reject);
-        uint256[] memory instances = AlertChain.single(11, 10);
+        uint256[] memory instances = AlertChain.single(11, 10, gateway, STREAM_A, 0);
         vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInvalidProof.selector, MODEL_1));
         vm.prank(gateway);
-        registry.submitAlert(STREAM_A, MODEL_1, bytes32(0), PROOF, instances);
+        registry.submitAlert(STREAM_A, MODEL_1, bytes32(0), 0, PROOF, instances);
 
         _assertNothingRecorded(STREAM_A);
         assertFalse(registry.isRecorded(AlertChain.statement(MODEL_1, 11, 10)));
@@ -467,10 +642,10 @@ contract AlertRegistryTest is Test {
 
     function test_RevertWhen_submitAlertVerifierReverts() public {
         verifier3.setMode(MockHalo2Verifier.Mode.Revert);
-        uint256[] memory instances = AlertChain.instances(_three(1, 2, 3), _three(4, 5, 6));
+        uint256[] memory instances = AlertChain.instances(_three(1, 2, 3), _three(4, 5, 6), gateway, STREAM_A, 0);
         vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInvalidProof.selector, MODEL_3));
         vm.prank(gateway);
-        registry.submitAlert(STREAM_A, MODEL_3, bytes32(0), PROOF, instances);
+        registry.submitAlert(STREAM_A, MODEL_3, bytes32(0), 0, PROOF, instances);
 
         _assertNothingRecorded(STREAM_A);
     }
@@ -495,19 +670,19 @@ contract AlertRegistryTest is Test {
     }
 
     function test_version_returnsSemver() public view {
-        assertEq(registry.version(), "0.4.0");
+        assertEq(registry.version(), "0.5.0");
     }
 
     /// @dev Golden vectors shared with the Python side; computed independently with
-    /// `cast keccak $(cast abi-encode "f(bytes32,bytes32,uint64,bytes32,address,uint256,uint256,bool)" ...)`.
+    /// `cast keccak $(cast abi-encode "f(bytes32,bytes32,uint64,uint64,bytes32,address,uint256,uint256,bool)" ...)`.
     function test_alertHash_matchesGoldenVector() public view {
         bytes32 prevHead = 0x1111111111111111111111111111111111111111111111111111111111111111;
         bytes32 streamId = 0x2222222222222222222222222222222222222222222222222222222222222222;
         bytes32 modelId = 0x3333333333333333333333333333333333333333333333333333333333333333;
         address gatewayAddr = 0x4444444444444444444444444444444444444444;
         assertEq(
-            AlertChain.alertHash(prevHead, streamId, 7, modelId, gatewayAddr, 12345678901234567890, 4242, true),
-            0xcdbe8990cce15e6ab24c610a3b91509af3b91b6ba795874dbbd09db878a5456e
+            AlertChain.alertHash(prevHead, streamId, 7, 9, modelId, gatewayAddr, 12345678901234567890, 4242, true),
+            0x617747470e6cf396ab6b30dc7fdcae391c8f16fe27c39de0f6bb6bc9a03d1391
         );
         assertEq(
             registry.statementOf(modelId, 12345678901234567890, 4242),
@@ -519,13 +694,13 @@ contract AlertRegistryTest is Test {
 
     function testFuzz_submitAlert_outOfField(uint256 value, uint256 index) public {
         value = bound(value, R, type(uint256).max);
-        index = bound(index, 0, 5);
-        uint256[] memory instances = AlertChain.instances(_three(1, 2, 3), _three(4, 5, 6));
+        index = bound(index, 0, 8);
+        uint256[] memory instances = AlertChain.instances(_three(1, 2, 3), _three(4, 5, 6), gateway, STREAM_A, 0);
         instances[index] = value;
 
         vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInstanceOutOfField.selector, index, value));
         vm.prank(gateway);
-        registry.submitAlert(STREAM_A, MODEL_3, bytes32(0), PROOF, instances);
+        registry.submitAlert(STREAM_A, MODEL_3, bytes32(0), 0, PROOF, instances);
     }
 
     function testFuzz_submitAlert_alarmBit(uint256 threshold, uint256 score, uint256 commitment) public {
@@ -538,19 +713,22 @@ contract AlertRegistryTest is Test {
         registry.registerModel(modelId, modelVerifier, threshold, 1, IAlertRegistry.CommitmentScheme.Poseidon);
 
         bool alarm = score >= threshold;
-        bytes32 expected = AlertChain.alertHash(bytes32(0), STREAM_A, 0, modelId, gateway, commitment, score, alarm);
+        bytes32 expected = AlertChain.alertHash(bytes32(0), STREAM_A, 0, 0, modelId, gateway, commitment, score, alarm);
         vm.expectEmit(address(registry));
-        emit IAlertRegistry.AlertRecorded(STREAM_A, 0, modelId, expected, bytes32(0), gateway, commitment, score, alarm);
+        emit IAlertRegistry.AlertRecorded(
+            STREAM_A, 0, modelId, 0, expected, bytes32(0), gateway, commitment, score, alarm
+        );
 
-        uint256[] memory instances = AlertChain.single(commitment, score);
+        uint256[] memory instances = AlertChain.single(commitment, score, gateway, STREAM_A, 0);
         vm.prank(gateway);
-        bytes32 newHead = registry.submitAlert(STREAM_A, modelId, bytes32(0), PROOF, instances);
+        bytes32 newHead = registry.submitAlert(STREAM_A, modelId, bytes32(0), 0, PROOF, instances);
         assertEq(newHead, expected);
     }
 
-    function testFuzz_submitAlert_chainsBatch(uint256 seed, uint256 prefix) public {
-        // a stream that already holds 0-3 alerts, then one three-window batch
+    function testFuzz_submitAlert_chainsBatch(uint256 seed, uint256 prefix, uint64 gap) public {
+        // a stream that already holds 0-3 alerts, then one three-window batch after any allowed skip
         prefix = bound(prefix, 0, 3);
+        gap = uint64(bound(gap, 0, registry.MAX_INDEX_GAP()));
         bytes32 expected;
         uint64 seq;
         for (; seq < prefix; ++seq) {
@@ -563,16 +741,69 @@ contract AlertRegistryTest is Test {
             commitments[i] = uint256(keccak256(abi.encode(seed, "c", i))) % R;
             scores[i] = uint256(keccak256(abi.encode(seed, "s", i))) % (2 * THRESHOLD);
         }
-        uint256[] memory instances = AlertChain.instances(commitments, scores);
+        uint64 firstIndex = seq + gap;
+        uint256[] memory instances = AlertChain.instances(commitments, scores, gateway, STREAM_A, firstIndex);
         vm.prank(gateway);
-        bytes32 newHead = registry.submitAlert(STREAM_A, MODEL_3, expected, PROOF, instances);
+        bytes32 newHead = registry.submitAlert(STREAM_A, MODEL_3, expected, firstIndex, PROOF, instances);
 
-        for (uint256 i; i < 3; ++i) {
+        for (uint64 i; i < 3; ++i) {
             expected = AlertChain.alertHash(
-                expected, STREAM_A, seq++, MODEL_3, gateway, commitments[i], scores[i], scores[i] >= THRESHOLD
+                expected,
+                STREAM_A,
+                seq++,
+                firstIndex + i,
+                MODEL_3,
+                gateway,
+                commitments[i],
+                scores[i],
+                scores[i] >= THRESHOLD
             );
         }
+        _assertStream(STREAM_A, expected, uint64(prefix) + 3, firstIndex + 3);
         assertEq(newHead, expected, "head");
-        assertEq(registry.count(STREAM_A), prefix + 3, "count");
+    }
+
+    /// @dev Whatever binding a window carries, only bindingOf(caller, stream, index) passes: one
+    /// made for another gateway, another stream or another index, or any other field element, is
+    /// refused with both values named.
+    function testFuzz_RevertWhen_bindingIsNotTheCallersStreamAndIndex(
+        address otherGateway,
+        bytes32 otherStream,
+        uint64 otherIndex,
+        uint64 index,
+        uint256 anyValue,
+        uint8 kind
+    ) public {
+        index = uint64(bound(index, 0, registry.MAX_INDEX_GAP()));
+        uint256 expected = registry.bindingOf(gateway, STREAM_A, index);
+        uint256 got;
+        kind %= 4;
+        if (kind == 0) {
+            vm.assume(otherGateway != gateway);
+            got = AlertChain.binding(otherGateway, STREAM_A, index);
+        } else if (kind == 1) {
+            vm.assume(otherStream != STREAM_A);
+            got = AlertChain.binding(gateway, otherStream, index);
+        } else if (kind == 2) {
+            vm.assume(otherIndex != index);
+            got = AlertChain.binding(gateway, STREAM_A, otherIndex);
+        } else {
+            got = bound(anyValue, 0, R - 1);
+            vm.assume(got != expected);
+        }
+
+        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryBindingMismatch.selector, 0, expected, got));
+        vm.prank(gateway);
+        registry.submitAlert(STREAM_A, MODEL_1, bytes32(0), index, PROOF, AlertChain.single(11, 10, got));
+        _assertNothingRecorded(STREAM_A);
+    }
+
+    function testFuzz_bindingOf_matchesSpecification(address gatewayAddr, bytes32 streamId, uint64 windowIndex)
+        public
+        view
+    {
+        uint256 binding = registry.bindingOf(gatewayAddr, streamId, windowIndex);
+        assertEq(binding, uint256(keccak256(abi.encode(gatewayAddr, streamId, windowIndex))) % R, "keccak mod r");
+        assertLt(binding, R, "in field");
     }
 }

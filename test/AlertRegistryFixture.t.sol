@@ -9,10 +9,13 @@ import {IHalo2Verifier} from "../contracts/interfaces/IHalo2Verifier.sol";
 
 /// @dev Real EZKL proofs, made by the Python pipeline (`test/fixtures/*.json`), against the verifier
 /// generated for the same circuit (`contracts/generated/FixtureVerifier.sol`). Regenerate both
-/// together; a stale pair fails test_verifyProof_acceptsFixtureProofs.
+/// together; a stale pair fails test_verifyProof_acceptsFixtureProofs. Each proof is bound to one
+/// window of one stream of one gateway (its `binding`): the tests submit it as that gateway, to
+/// that stream, at that index.
 contract AlertRegistryFixtureTest is Test {
     /// @dev One proof fixture: `{"proof", "instances", "model_id", "threshold", "windows_per_proof",
-    /// "score", "input_commitment"}`; instances are `[input_commitment, score]`.
+    /// "score", "input_commitment", "binding": {"gateway", "stream_id", "index"}, "binding_instance"}`;
+    /// instances are `[input_commitment, score, binding_instance]`.
     struct ProofFixture {
         bytes proof;
         uint256[] instances;
@@ -21,9 +24,14 @@ contract AlertRegistryFixtureTest is Test {
         uint256 windowsPerProof;
         uint256 score;
         uint256 inputCommitment;
+        address gateway;
+        bytes32 streamId;
+        uint64 index;
+        uint256 binding;
     }
 
-    bytes32 internal constant STREAM = keccak256("stream/te-reactor");
+    /// @dev The stream the fixtures were proven for.
+    bytes32 internal constant STREAM = keccak256("fixture/te");
     string internal constant VERIFIER_ARTIFACT = "FixtureVerifier.sol:FixtureVerifier";
     /// @dev A window that alarms (score >= threshold) and one that does not, same circuit.
     string internal constant ALERT_FIXTURE = "alert_proof.json";
@@ -39,7 +47,8 @@ contract AlertRegistryFixtureTest is Test {
         // deployCode rather than an import, so the rest of the suite builds without the generated file
         verifier = IHalo2Verifier(vm.deployCode(VERIFIER_ARTIFACT));
         address owner = makeAddr("owner");
-        gateway = makeAddr("gateway");
+        gateway = alertFixture.gateway;
+        vm.label(gateway, "gateway");
         registry = new AlertRegistry(owner);
 
         vm.startPrank(owner);
@@ -66,16 +75,22 @@ contract AlertRegistryFixtureTest is Test {
         fixture.windowsPerProof = vm.parseJsonUint(json, ".windows_per_proof");
         fixture.score = vm.parseJsonUint(json, ".score");
         fixture.inputCommitment = vm.parseJsonUint(json, ".input_commitment");
+        fixture.gateway = vm.parseJsonAddress(json, ".binding.gateway");
+        fixture.streamId = vm.parseJsonBytes32(json, ".binding.stream_id");
+        fixture.index = uint64(vm.parseJsonUint(json, ".binding.index"));
+        fixture.binding = vm.parseJsonUint(json, ".binding_instance");
     }
 
+    /// @dev Submits the fixture at the index it is bound to.
     function _submit(ProofFixture memory fixture, bytes32 prevHash) internal returns (bytes32) {
         vm.prank(gateway);
-        return registry.submitAlert(STREAM, fixture.modelId, prevHash, fixture.proof, fixture.instances);
+        return registry.submitAlert(STREAM, fixture.modelId, prevHash, fixture.index, fixture.proof, fixture.instances);
     }
 
     function _assertNothingRecorded(ProofFixture memory alertFixture) internal view {
         assertEq(registry.head(STREAM), bytes32(0), "head moved");
         assertEq(registry.count(STREAM), 0, "count moved");
+        assertEq(registry.nextIndex(STREAM), 0, "nextIndex moved");
         assertFalse(
             registry.isRecorded(
                 AlertChain.statement(alertFixture.modelId, alertFixture.inputCommitment, alertFixture.score)
@@ -90,13 +105,21 @@ contract AlertRegistryFixtureTest is Test {
         ProofFixture memory alertFixture = _load(ALERT_FIXTURE);
         ProofFixture memory normalFixture = _load(NORMAL_FIXTURE);
         ProofFixture[2] memory fixtures = [alertFixture, normalFixture];
+        uint64[2] memory indexes = [uint64(0), 1];
         for (uint256 i; i < fixtures.length; ++i) {
             assertEq(fixtures[i].windowsPerProof, 1, "windows_per_proof");
-            assertEq(fixtures[i].instances.length, 2, "instances.length");
+            assertEq(fixtures[i].instances.length, 3, "instances.length");
             assertEq(fixtures[i].instances[0], fixtures[i].inputCommitment, "instances[0] is input_commitment");
             assertEq(fixtures[i].instances[1], fixtures[i].score, "instances[1] is score");
+            assertEq(fixtures[i].instances[2], fixtures[i].binding, "instances[2] is binding_instance");
             assertLt(fixtures[i].inputCommitment, AlertChain.FIELD_MODULUS, "input_commitment in field");
             assertLt(fixtures[i].score, AlertChain.FIELD_MODULUS, "score in field");
+            // bound to the gateway, STREAM and the window's index, as bindingOf computes it
+            assertEq(fixtures[i].gateway, gateway, "binding.gateway");
+            assertEq(fixtures[i].streamId, STREAM, "binding.stream_id");
+            assertEq(fixtures[i].index, indexes[i], "binding.index");
+            assertEq(fixtures[i].binding, registry.bindingOf(gateway, STREAM, indexes[i]), "bindingOf");
+            assertEq(fixtures[i].binding, AlertChain.binding(gateway, STREAM, indexes[i]), "specification");
         }
         // one circuit, one model: both proofs go to the same registered model
         assertEq(normalFixture.modelId, alertFixture.modelId, "model_id");
@@ -121,13 +144,22 @@ contract AlertRegistryFixtureTest is Test {
         ProofFixture memory alertFixture = _load(ALERT_FIXTURE);
         ProofFixture memory normalFixture = _load(NORMAL_FIXTURE);
         bytes32 alertHash = AlertChain.alertHash(
-            bytes32(0), STREAM, 0, alertFixture.modelId, gateway, alertFixture.inputCommitment, alertFixture.score, true
+            bytes32(0),
+            STREAM,
+            0,
+            alertFixture.index,
+            alertFixture.modelId,
+            gateway,
+            alertFixture.inputCommitment,
+            alertFixture.score,
+            true
         );
         vm.expectEmit(address(registry));
         emit IAlertRegistry.AlertRecorded(
             STREAM,
             0,
             alertFixture.modelId,
+            alertFixture.index,
             alertHash,
             bytes32(0),
             gateway,
@@ -138,6 +170,7 @@ contract AlertRegistryFixtureTest is Test {
         assertEq(_submit(alertFixture, bytes32(0)), alertHash, "returned head");
         assertEq(registry.head(STREAM), alertHash, "head");
         assertEq(registry.count(STREAM), 1, "count");
+        assertEq(registry.nextIndex(STREAM), alertFixture.index + 1, "nextIndex");
         assertEq(registry.alertHashAt(STREAM, 0), alertHash, "alertHashAt");
         assertEq(
             registry.alertHashOf(
@@ -152,6 +185,7 @@ contract AlertRegistryFixtureTest is Test {
             alertHash,
             STREAM,
             1,
+            normalFixture.index,
             normalFixture.modelId,
             gateway,
             normalFixture.inputCommitment,
@@ -160,6 +194,7 @@ contract AlertRegistryFixtureTest is Test {
         );
         assertEq(_submit(normalFixture, alertHash), normalHash, "second head");
         assertEq(registry.count(STREAM), 2, "second count");
+        assertEq(registry.nextIndex(STREAM), normalFixture.index + 1, "second nextIndex");
     }
 
     // ============================================================ (c) tampered proof
@@ -176,7 +211,7 @@ contract AlertRegistryFixtureTest is Test {
                 abi.encodeWithSelector(IAlertRegistry.AlertRegistryInvalidProof.selector, alertFixture.modelId)
             );
             vm.prank(gateway);
-            registry.submitAlert(STREAM, alertFixture.modelId, bytes32(0), tampered, alertFixture.instances);
+            registry.submitAlert(STREAM, alertFixture.modelId, bytes32(0), 0, tampered, alertFixture.instances);
         }
         _assertNothingRecorded(alertFixture);
     }
@@ -185,20 +220,33 @@ contract AlertRegistryFixtureTest is Test {
 
     function test_RevertWhen_submitAlertFixtureScoreTampered() public {
         ProofFixture memory alertFixture = _load(ALERT_FIXTURE);
-        uint256[] memory instances = AlertChain.single(alertFixture.inputCommitment, alertFixture.score + 1);
+        uint256[] memory instances =
+            AlertChain.single(alertFixture.inputCommitment, alertFixture.score + 1, alertFixture.binding);
         vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInvalidProof.selector, alertFixture.modelId));
         vm.prank(gateway);
-        registry.submitAlert(STREAM, alertFixture.modelId, bytes32(0), alertFixture.proof, instances);
+        registry.submitAlert(STREAM, alertFixture.modelId, bytes32(0), 0, alertFixture.proof, instances);
         _assertNothingRecorded(alertFixture);
     }
 
     function test_RevertWhen_submitAlertFixtureCommitmentTampered() public {
         ProofFixture memory alertFixture = _load(ALERT_FIXTURE);
         uint256 commitment = (alertFixture.inputCommitment + 1) % AlertChain.FIELD_MODULUS;
-        uint256[] memory instances = AlertChain.single(commitment, alertFixture.score);
+        uint256[] memory instances = AlertChain.single(commitment, alertFixture.score, alertFixture.binding);
         vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInvalidProof.selector, alertFixture.modelId));
         vm.prank(gateway);
-        registry.submitAlert(STREAM, alertFixture.modelId, bytes32(0), alertFixture.proof, instances);
+        registry.submitAlert(STREAM, alertFixture.modelId, bytes32(0), 0, alertFixture.proof, instances);
+        _assertNothingRecorded(alertFixture);
+    }
+
+    /// @dev The binding is part of what the proof proves: relabelled for the next index (and
+    /// submitted there, so the registry's own comparison passes), the proof no longer verifies.
+    function test_RevertWhen_submitAlertFixtureBindingTampered() public {
+        ProofFixture memory alertFixture = _load(ALERT_FIXTURE);
+        uint256[] memory instances =
+            AlertChain.single(alertFixture.inputCommitment, alertFixture.score, registry.bindingOf(gateway, STREAM, 1));
+        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInvalidProof.selector, alertFixture.modelId));
+        vm.prank(gateway);
+        registry.submitAlert(STREAM, alertFixture.modelId, bytes32(0), 1, alertFixture.proof, instances);
         _assertNothingRecorded(alertFixture);
     }
 
@@ -208,22 +256,33 @@ contract AlertRegistryFixtureTest is Test {
         // a valid proof, but of the other window's statement
         vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInvalidProof.selector, alertFixture.modelId));
         vm.prank(gateway);
-        registry.submitAlert(STREAM, alertFixture.modelId, bytes32(0), normalFixture.proof, alertFixture.instances);
+        registry.submitAlert(STREAM, alertFixture.modelId, bytes32(0), 0, normalFixture.proof, alertFixture.instances);
         _assertNothingRecorded(alertFixture);
     }
 
     // ============================================================ (e) replay
 
+    /// @dev The recorded proof again: at its own index the stream has passed it, at the next
+    /// index its binding is not that index's.
     function test_RevertWhen_submitAlertFixtureReplayed() public {
         ProofFixture memory alertFixture = _load(ALERT_FIXTURE);
         bytes32 firstHead = _submit(alertFixture, bytes32(0));
-        bytes32 statement = AlertChain.statement(alertFixture.modelId, alertFixture.inputCommitment, alertFixture.score);
 
-        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryReplay.selector, statement));
+        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryIndexNotIncreasing.selector, STREAM, 1, 0));
+        _submit(alertFixture, firstHead);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IAlertRegistry.AlertRegistryBindingMismatch.selector,
+                0,
+                registry.bindingOf(gateway, STREAM, 1),
+                alertFixture.binding
+            )
+        );
         vm.prank(gateway);
-        registry.submitAlert(STREAM, alertFixture.modelId, firstHead, alertFixture.proof, alertFixture.instances);
+        registry.submitAlert(STREAM, alertFixture.modelId, firstHead, 1, alertFixture.proof, alertFixture.instances);
 
         assertEq(registry.head(STREAM), firstHead, "head moved");
         assertEq(registry.count(STREAM), 1, "count moved");
+        assertEq(registry.nextIndex(STREAM), 1, "nextIndex moved");
     }
 }

@@ -8,7 +8,9 @@ import {IAlertRegistry} from "../contracts/interfaces/IAlertRegistry.sol";
 import {IHalo2Verifier} from "../contracts/interfaces/IHalo2Verifier.sol";
 
 /// @dev Models whose proofs commit to each window with KZG (EZKL `polycommit`): the instances are the
-/// scores only, and window i's commitment is keccak256 of the proof's i-th G1 point. Real EZKL proofs
+/// scores then the windows' bindings, and window i's commitment is keccak256 of the proof's i-th G1
+/// point. Each proof is bound to the fixture gateway, the stream "fixture/te-kzg" and its windows'
+/// indexes (alert 0, normal 1, the two-window batch 2 and 3). Real EZKL proofs
 /// (`test/fixtures/kzg/*.json`, `python -m zkalert.fixtures kzg`) against the verifiers generated for
 /// the same circuits. Each fixture's `input_commitments` were computed by EZKL from the windows (witness
 /// generation with the vk and SRS), not read from the proof, so these tests check that the registry
@@ -22,9 +24,13 @@ contract AlertRegistryKzgTest is Test {
         uint256 windowsPerProof;
         uint256[] scores;
         uint256[] inputCommitments;
+        uint256[] bindings;
+        /// @dev The first window's index (window i is bound to index + i).
+        uint64 index;
     }
 
-    bytes32 internal constant STREAM = keccak256("stream/te-reactor-kzg");
+    /// @dev The stream the KZG fixtures were proven for.
+    bytes32 internal constant STREAM = keccak256("fixture/te-kzg");
 
     AlertRegistry internal registry;
     IHalo2Verifier internal verifier;
@@ -38,7 +44,8 @@ contract AlertRegistryKzgTest is Test {
         verifier = IHalo2Verifier(vm.deployCode("FixtureKzgVerifier.sol:FixtureKzgVerifier"));
         batchVerifier = IHalo2Verifier(vm.deployCode("FixtureKzgBatchVerifier.sol:FixtureKzgBatchVerifier"));
         owner = makeAddr("owner");
-        gateway = makeAddr("gateway");
+        gateway = vm.parseJsonAddress(vm.readFile("test/fixtures/kzg/alert_proof.json"), ".binding.gateway");
+        vm.label(gateway, "gateway");
         registry = new AlertRegistry(owner);
 
         vm.startPrank(owner);
@@ -62,32 +69,74 @@ contract AlertRegistryKzgTest is Test {
         fixture.windowsPerProof = vm.parseJsonUint(json, ".windows_per_proof");
         fixture.scores = vm.parseJsonUintArray(json, ".scores");
         fixture.inputCommitments = vm.parseJsonUintArray(json, ".input_commitments");
+        fixture.bindings = vm.parseJsonUintArray(json, ".bindings");
+        fixture.index = uint64(vm.parseJsonUint(json, ".binding.index"));
+        assertEq(vm.parseJsonBytes32(json, ".binding.stream_id"), STREAM, "fixture proven for another stream");
     }
 
+    /// @dev Submits the fixture at the index it is bound to.
     function _submit(KzgFixture memory fixture, bytes32 prevHash) internal returns (bytes32) {
         vm.prank(gateway);
-        return registry.submitAlert(STREAM, fixture.modelId, prevHash, fixture.proof, fixture.instances);
+        return registry.submitAlert(STREAM, fixture.modelId, prevHash, fixture.index, fixture.proof, fixture.instances);
     }
 
     function _expectRevertNothingRecorded(KzgFixture memory fixture, bytes memory proof, uint256[] memory instances)
         internal
     {
+        _expectRevertNothingRecordedAt(fixture, fixture.index, proof, instances);
+    }
+
+    function _expectRevertNothingRecordedAt(
+        KzgFixture memory fixture,
+        uint64 firstIndex,
+        bytes memory proof,
+        uint256[] memory instances
+    ) internal {
         vm.prank(gateway);
-        registry.submitAlert(STREAM, fixture.modelId, bytes32(0), proof, instances);
+        registry.submitAlert(STREAM, fixture.modelId, bytes32(0), firstIndex, proof, instances);
         assertEq(registry.count(STREAM), 0, "count moved");
         assertEq(registry.head(STREAM), bytes32(0), "head moved");
+        assertEq(registry.nextIndex(STREAM), 0, "nextIndex moved");
+    }
+
+    /// @dev `[s_1, ..., s_B, b_1, ..., b_B]`.
+    function _instances(uint256[] memory scores, uint256[] memory bindingValues)
+        internal
+        pure
+        returns (uint256[] memory packed)
+    {
+        uint256 windows = scores.length;
+        packed = new uint256[](2 * windows);
+        for (uint256 i; i < windows; ++i) {
+            packed[i] = scores[i];
+            packed[windows + i] = bindingValues[i];
+        }
+    }
+
+    function _pair(uint256 a, uint256 b) internal pure returns (uint256[] memory values) {
+        values = new uint256[](2);
+        values[0] = a;
+        values[1] = b;
     }
 
     // ============================================================ the fixtures and the model
 
-    function test_fixtures_instancesAreScoresOnly() public view {
+    function test_fixtures_instancesAreScoresThenBindings() public view {
         string[3] memory names = ["alert_proof.json", "normal_proof.json", "batch_proof.json"];
+        uint64[3] memory indexes = [uint64(0), 1, 2];
         for (uint256 i; i < names.length; ++i) {
             KzgFixture memory fixture = _load(names[i]);
-            assertEq(fixture.instances.length, fixture.windowsPerProof, "one instance per window");
-            assertEq(fixture.inputCommitments.length, fixture.windowsPerProof, "one commitment per window");
-            for (uint256 w; w < fixture.windowsPerProof; ++w) {
+            uint256 windows = fixture.windowsPerProof;
+            assertEq(fixture.index, indexes[i], "binding.index");
+            assertEq(fixture.instances.length, 2 * windows, "two instances per window");
+            assertEq(fixture.inputCommitments.length, windows, "one commitment per window");
+            for (uint256 w; w < windows; ++w) {
+                // forge-lint: disable-next-line(unsafe-typecast)
+                uint64 windowIndex = fixture.index + uint64(w);
                 assertEq(fixture.instances[w], fixture.scores[w], "instance is the score");
+                assertEq(fixture.instances[windows + w], fixture.bindings[w], "then the binding");
+                assertEq(fixture.bindings[w], registry.bindingOf(gateway, STREAM, windowIndex), "bindingOf");
+                assertEq(fixture.bindings[w], AlertChain.binding(gateway, STREAM, windowIndex), "specification");
             }
         }
         KzgFixture memory alertFixture = _load("alert_proof.json");
@@ -121,11 +170,11 @@ contract AlertRegistryKzgTest is Test {
         assertEq(uint256(keccak256(_slice(alertFixture.proof, 0, 64))), commitment, "fixture commitment");
 
         bytes32 alertHash = AlertChain.alertHash(
-            bytes32(0), STREAM, 0, alertFixture.modelId, gateway, commitment, alertFixture.scores[0], true
+            bytes32(0), STREAM, 0, 0, alertFixture.modelId, gateway, commitment, alertFixture.scores[0], true
         );
         vm.expectEmit(address(registry));
         emit IAlertRegistry.AlertRecorded(
-            STREAM, 0, alertFixture.modelId, alertHash, bytes32(0), gateway, commitment, alertFixture.scores[0], true
+            STREAM, 0, alertFixture.modelId, 0, alertHash, bytes32(0), gateway, commitment, alertFixture.scores[0], true
         );
         assertEq(_submit(alertFixture, bytes32(0)), alertHash, "head");
         assertEq(
@@ -138,6 +187,7 @@ contract AlertRegistryKzgTest is Test {
             alertHash,
             STREAM,
             1,
+            1,
             normalFixture.modelId,
             gateway,
             normalFixture.inputCommitments[0],
@@ -146,14 +196,18 @@ contract AlertRegistryKzgTest is Test {
         );
         assertEq(_submit(normalFixture, alertHash), normalHash, "second head");
         assertEq(registry.count(STREAM), 2, "count");
+        assertEq(registry.nextIndex(STREAM), 2, "nextIndex");
     }
 
+    /// @dev The batch is bound to indexes 2 and 3; on a fresh stream that is a skip of two windows,
+    /// seq 0 and 1 record window indexes 2 and 3.
     function test_submitAlert_recordsKzgBatchInWindowOrder() public {
         KzgFixture memory batch = _load("batch_proof.json");
         bytes32 first = AlertChain.alertHash(
             bytes32(0),
             STREAM,
             0,
+            2,
             batch.modelId,
             gateway,
             batch.inputCommitments[0],
@@ -164,13 +218,28 @@ contract AlertRegistryKzgTest is Test {
             first,
             STREAM,
             1,
+            3,
             batch.modelId,
             gateway,
             batch.inputCommitments[1],
             batch.scores[1],
             batch.scores[1] >= batch.threshold
         );
+        vm.expectEmit(address(registry));
+        emit IAlertRegistry.AlertRecorded(
+            STREAM,
+            1,
+            batch.modelId,
+            3,
+            second,
+            first,
+            gateway,
+            batch.inputCommitments[1],
+            batch.scores[1],
+            batch.scores[1] >= batch.threshold
+        );
         assertEq(_submit(batch, bytes32(0)), second, "head after the batch");
+        assertEq(registry.nextIndex(STREAM), 4, "nextIndex");
         assertEq(registry.alertHashAt(STREAM, 0), first, "window 0");
         assertEq(registry.alertHashAt(STREAM, 1), second, "window 1");
         assertTrue(batch.inputCommitments[0] != batch.inputCommitments[1], "distinct windows");
@@ -178,13 +247,26 @@ contract AlertRegistryKzgTest is Test {
 
     // ============================================================ refusals
 
+    /// @dev The recorded proof again: its own index the stream has passed, the next one is not
+    /// its binding's.
     function test_RevertWhen_kzgProofReplayed() public {
         KzgFixture memory alertFixture = _load("alert_proof.json");
         bytes32 head = _submit(alertFixture, bytes32(0));
-        bytes32 statement =
-            AlertChain.statement(alertFixture.modelId, alertFixture.inputCommitments[0], alertFixture.scores[0]);
-        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryReplay.selector, statement));
+        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryIndexNotIncreasing.selector, STREAM, 1, 0));
         _submit(alertFixture, head);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IAlertRegistry.AlertRegistryBindingMismatch.selector,
+                0,
+                registry.bindingOf(gateway, STREAM, 1),
+                alertFixture.bindings[0]
+            )
+        );
+        vm.prank(gateway);
+        registry.submitAlert(STREAM, alertFixture.modelId, head, 1, alertFixture.proof, alertFixture.instances);
+        assertEq(registry.head(STREAM), head, "head moved");
+        assertEq(registry.count(STREAM), 1, "count moved");
+        assertEq(registry.nextIndex(STREAM), 1, "nextIndex moved");
     }
 
     /// @dev The commitment is bound by the proof: change one byte of the G1 point and the verifier refuses.
@@ -213,19 +295,82 @@ contract AlertRegistryKzgTest is Test {
 
     function test_RevertWhen_kzgScoreTampered() public {
         KzgFixture memory alertFixture = _load("alert_proof.json");
-        uint256[] memory instances = new uint256[](1);
-        instances[0] = alertFixture.scores[0] - 1;
+        uint256[] memory instances = _pair(alertFixture.scores[0] - 1, alertFixture.bindings[0]);
         vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInvalidProof.selector, alertFixture.modelId));
         _expectRevertNothingRecorded(alertFixture, alertFixture.proof, instances);
     }
 
-    /// @dev A Poseidon-style instance layout `[c, s]` is refused by a KZG model before verification.
+    /// @dev A Poseidon-style instance layout `[c, s, b]` is refused by a KZG model before verification.
     function test_RevertWhen_kzgModelGetsPoseidonLayout() public {
         KzgFixture memory alertFixture = _load("alert_proof.json");
-        uint256[] memory instances =
-            AlertChain.single(alertFixture.inputCommitments[0] % AlertChain.FIELD_MODULUS, alertFixture.scores[0]);
-        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInstanceCount.selector, 1, 2));
+        uint256[] memory instances = AlertChain.single(
+            alertFixture.inputCommitments[0] % AlertChain.FIELD_MODULUS,
+            alertFixture.scores[0],
+            alertFixture.bindings[0]
+        );
+        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInstanceCount.selector, 2, 3));
         _expectRevertNothingRecorded(alertFixture, alertFixture.proof, instances);
+    }
+
+    /// @dev The layout without bindings, `[s_1, ..., s_B]`, is one instance per window short.
+    function test_RevertWhen_kzgInstancesLackBindings() public {
+        KzgFixture memory batch = _load("batch_proof.json");
+        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInstanceCount.selector, 4, 2));
+        _expectRevertNothingRecorded(batch, batch.proof, batch.scores);
+    }
+
+    // ============================================================ bindings of a batch
+
+    /// @dev The batch (bound to indexes 2 and 3) at another first index: too early (0, 1, the
+    /// windows before it) or one late (3, overlapping its own second window). The first window is
+    /// the one named.
+    function test_RevertWhen_kzgBatchAtTheWrongFirstIndex() public {
+        KzgFixture memory batch = _load("batch_proof.json");
+        uint64[3] memory firstIndexes = [uint64(0), 1, 3];
+        for (uint256 i; i < firstIndexes.length; ++i) {
+            vm.expectRevert(
+                abi.encodeWithSelector(
+                    IAlertRegistry.AlertRegistryBindingMismatch.selector,
+                    0,
+                    registry.bindingOf(gateway, STREAM, firstIndexes[i]),
+                    batch.bindings[0]
+                )
+            );
+            _expectRevertNothingRecordedAt(batch, firstIndexes[i], batch.proof, batch.instances);
+        }
+    }
+
+    /// @dev The bindings swapped (each window claiming the other's index), with the scores as
+    /// proven and with the scores swapped too; and a batch whose second window repeats the
+    /// first's binding, refused at window 1. The registry refuses all of them before the verifier.
+    function test_RevertWhen_kzgBatchBindingsSwapped() public {
+        KzgFixture memory batch = _load("batch_proof.json");
+        uint256 expected0 = registry.bindingOf(gateway, STREAM, 2);
+        uint256 expected1 = registry.bindingOf(gateway, STREAM, 3);
+        uint256[] memory swappedBindings = _pair(batch.bindings[1], batch.bindings[0]);
+
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IAlertRegistry.AlertRegistryBindingMismatch.selector, 0, expected0, batch.bindings[1]
+            )
+        );
+        _expectRevertNothingRecorded(batch, batch.proof, _instances(batch.scores, swappedBindings));
+
+        uint256[] memory swappedScores = _pair(batch.scores[1], batch.scores[0]);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IAlertRegistry.AlertRegistryBindingMismatch.selector, 0, expected0, batch.bindings[1]
+            )
+        );
+        _expectRevertNothingRecorded(batch, batch.proof, _instances(swappedScores, swappedBindings));
+
+        uint256[] memory repeated = _pair(batch.bindings[0], batch.bindings[0]);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IAlertRegistry.AlertRegistryBindingMismatch.selector, 1, expected1, batch.bindings[0]
+            )
+        );
+        _expectRevertNothingRecorded(batch, batch.proof, _instances(batch.scores, repeated));
     }
 
     function test_RevertWhen_kzgProofTooShort() public {

@@ -2,27 +2,34 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import subprocess
 
 from zkalert.chain import Deployment, ModelSpec, deploy, stream_id
 from zkalert.config import PROJECT_ROOT
+from zkalert.prover import binding_file
 
 from conftest import FIXTURES, OWNER_KEY
 
 
-def test_ape_script_submits_an_alert_through_the_foundry_provider(anvil_url, w3, alert_fixture, isolated):
+def test_ape_script_submits_an_alert_through_the_foundry_provider(anvil_url, w3, alert_fixture, isolated, tmp_path):
     spec = ModelSpec("FixtureVerifier", alert_fixture["model_id"], int(alert_fixture["threshold"]))
     deployment: Deployment = deploy(spec, anvil_url, key=OWNER_KEY)
     registry = deployment.registry(w3)
-    stream = stream_id("pytest/ape")
+    stream = stream_id(alert_fixture["binding"]["stream"])
     assert registry.functions.count(stream).call() == 0
+    # a proof file as `zkalert prove` leaves it: the proof and, next to it, what it is bound to
+    proof = tmp_path / "alert.proof.json"
+    shutil.copy(FIXTURES / "alert_proof.ezkl.json", proof)
+    binding_file(proof).write_text(json.dumps(alert_fixture["binding"]))
     env = dict(
         os.environ,
         APE_FOUNDRY_HOST=anvil_url,
-        ZKALERT_PROOF=str(FIXTURES / "alert_proof.ezkl.json"),
+        ZKALERT_PROOF=str(proof),
         ZKALERT_MODEL_ID=alert_fixture["model_id"],
-        ZKALERT_STREAM="pytest/ape",
+        ZKALERT_STREAM=alert_fixture["binding"]["stream"],
     )
     ape = PROJECT_ROOT / ".venv" / "bin" / "ape"
     out = subprocess.run([str(ape), "run", "submit_alert"], capture_output=True, text=True, env=env, cwd=PROJECT_ROOT, timeout=300)

@@ -9,6 +9,7 @@ import json
 
 import numpy as np
 import pytest
+from eth_account import Account
 
 from zkalert.chain import Gateway, ModelSpec, deploy, stream_id
 from zkalert.circuit import CircuitConfig, CircuitInfo, compile_circuit
@@ -19,6 +20,7 @@ from zkalert.errors import ZkAlertError
 from zkalert.log import check_chain, fetch_alerts
 from zkalert.pool import ProofJob, ProverPool, plan_workers
 from zkalert.prover import Prover, StreamWindow, assemble_batch
+from zkalert.statement import Binding
 from zkalert.tuning import tune, tuned_config
 
 from conftest import OWNER_KEY
@@ -63,13 +65,17 @@ def test_assemble_batch_refuses_mixed_streams_disorder_and_bad_width(te):
 
 def test_batched_proof_records_each_window_in_order(batch_workspace, detector, te, anvil_url, w3, isolated):
     info = CircuitInfo.load(batch_workspace)
-    assert info.windows_per_proof == 2 and info.instance_count == 4
+    assert info.windows_per_proof == 2 and info.instance_count == 6
     assert info.verifier_runtime_bytes < 24_576
     prover = Prover(batch_workspace)
-    batch = assemble_batch(_windows(te, 1, 300, 2), detector.width, 2)
+    windows = _windows(te, 1, 300, 2)
+    batch = assemble_batch(windows, detector.width, 2)
     scaled = detector.scale(batch)
-    proven = prover.prove(scaled, "batch-0")
+    stream = stream_id("pytest/batch")
+    binding = Binding(Account.from_key(OWNER_KEY).address, stream, windows[0].index)
+    proven = prover.prove(scaled, "batch-0", binding)
     assert proven.windows == 2 and len(proven.input_commitments) == 2
+    assert proven.bindings == binding.tags(2)
     assert proven.input_commitments[0] != proven.input_commitments[1]
     # each window's proven score is the float model's, window by window
     float_scores = detector.score_scaled(scaled)
@@ -80,10 +86,10 @@ def test_batched_proof_records_each_window_in_order(batch_workspace, detector, t
 
     deployment = deploy(ModelSpec.of(info), anvil_url, key=OWNER_KEY)
     gateway = Gateway(w3, deployment, key=OWNER_KEY)
-    stream = stream_id("pytest/batch")
     submission = gateway.submit(stream, info.model_id, proven)
     entries = fetch_alerts(gateway.registry, deployment.block, stream=stream)
     assert [e.seq for e in entries] == [0, 1]
+    assert [e.window_index for e in entries] == [300, 301]
     assert [int(e.input_commitment, 16) for e in entries] == list(proven.input_commitments)
     assert [e.score for e in entries] == list(proven.score_felts)
     assert entries[1].prev_hash == entries[0].alert_hash and entries[1].alert_hash == submission.head
@@ -93,7 +99,7 @@ def test_batched_proof_records_each_window_in_order(batch_workspace, detector, t
 def test_prover_refuses_a_batch_of_the_wrong_size(batch_workspace, detector, te):
     prover = Prover(batch_workspace)
     with pytest.raises(ZkAlertError, match="proves 2 window"):
-        prover.prove(detector.scale(te.test.windows[:3]), "wrong-size")
+        prover.prove(detector.scale(te.test.windows[:3]), "wrong-size", Binding(Account.from_key(OWNER_KEY).address, stream_id("s"), 0))
 
 
 def test_pool_proves_jobs_in_order_and_refuses_an_impossible_budget(batch_workspace, detector, te):
@@ -102,13 +108,14 @@ def test_pool_proves_jobs_in_order_and_refuses_an_impossible_budget(batch_worksp
         plan_workers(info, 100_000_000)
     assert plan_workers(info, 10**12) >= 1
     scaled = detector.scale(te.test.windows[:4])
-    jobs = [ProofJob(scaled[0:2], "pool-a"), ProofJob(scaled[2:4], "pool-b")]
+    gateway = Account.from_key(OWNER_KEY).address
+    jobs = [ProofJob(scaled[0:2], "pool-a", Binding(gateway, stream_id("s"), 0)), ProofJob(scaled[2:4], "pool-b", Binding(gateway, stream_id("s"), 2))]
     with ProverPool(batch_workspace, 8_000_000_000, max_workers=2) as pool:
         results = pool.prove_all(jobs)
     assert [r.proven.proof_path.name for r in results] == ["pool-a.proof.json", "pool-b.proof.json"]
     assert all(0 < r.peak_rss_bytes < 8_000_000_000 for r in results)
-    direct = Prover(batch_workspace).statement_instances(scaled[2:4], "pool-check")
-    assert results[1].proven.instances == direct
+    direct = Prover(batch_workspace).statement_instances(scaled[2:4], "pool-check", jobs[1].binding)
+    assert results[1].proven.statement == direct
 
 
 def test_tune_keeps_every_decision_and_records_the_choice(tmp_path, detector, te):
@@ -139,17 +146,22 @@ def kzg_batch_workspace(tmp_path_factory, detector, te):
 
 def test_kzg_batch_commits_each_window_in_the_proof_and_is_recorded_in_order(kzg_batch_workspace, detector, te, anvil_url, w3, isolated, tmp_path):
     info = CircuitInfo.load(kzg_batch_workspace)
-    assert info.commitment == "kzg" and info.windows_per_proof == 2 and info.instance_count == 2
+    assert info.commitment == "kzg" and info.windows_per_proof == 2 and info.instance_count == 4
     prover = Prover(kzg_batch_workspace)
     scaled = detector.scale(assemble_batch(_windows(te, 1, 320, 2), detector.width, 2))
-    proven = prover.prove(scaled, "kzg-batch-0")
-    assert proven.commitment == "kzg" and proven.windows == 2 and len(proven.instances) == 2  # scores only
+    stream = stream_id("pytest/kzg-batch")
+    binding = Binding(Account.from_key(OWNER_KEY).address, stream, 320)
+    proven = prover.prove(scaled, "kzg-batch-0", binding)
+    assert proven.commitment == "kzg" and proven.windows == 2 and len(proven.instances) == 4  # scores and bindings
     # the commitments the registry will read from the proof are the ones EZKL computes from the windows
-    assert proven.statement == prover.statement_instances(scaled, "kzg-batch-statement")
+    assert proven.statement == prover.statement_instances(scaled, "kzg-batch-statement", binding)
     assert proven.input_commitments[0] != proven.input_commitments[1]
-    # a different window gives a different commitment; the same window the same one
-    other = prover.statement_instances(detector.scale(te.test.windows[:2]), "kzg-other")
+    # a different window gives a different commitment; the same windows at other indexes too (the
+    # commitment covers the binding)
+    other = prover.statement_instances(detector.scale(te.test.windows[:2]), "kzg-other", binding)
     assert set(other[:2]).isdisjoint(proven.input_commitments)
+    moved = prover.statement_instances(scaled, "kzg-moved", Binding(binding.gateway, stream, 330))
+    assert set(moved[:2]).isdisjoint(proven.input_commitments) and moved[2:] == proven.statement[2:]
     assert prover.verify_offchain(proven)
 
     deployment = deploy(ModelSpec.of(info), anvil_url, key=OWNER_KEY)
@@ -157,7 +169,6 @@ def test_kzg_batch_commits_each_window_in_the_proof_and_is_recorded_in_order(kzg
     registry = Gateway(w3, deployment, key=OWNER_KEY).registry
     assert registry.functions.model(info.model_id).call()[4] == 1  # CommitmentScheme.Kzg
     gateway = Gateway(w3, deployment, key=OWNER_KEY)
-    stream = stream_id("pytest/kzg-batch")
     submission = gateway.submit(stream, info.model_id, proven)
     entries = fetch_alerts(gateway.registry, deployment.block, stream=stream)
     assert [int(e.input_commitment, 16) for e in entries] == list(proven.input_commitments)

@@ -47,18 +47,18 @@ GATEWAY = Account.from_key(GATEWAY_KEY).address
 # ---------------------------------------------------------------------- fixtures
 
 
-def _load_proofs() -> tuple[str, int, list[tuple[str, bytes, tuple[int, ...]]]]:
-    proofs = []
-    for name in ("alert_proof.json", "normal_proof.json"):
-        data = json.loads((FIXTURES / name).read_text())
-        proofs.append((name, bytes.fromhex(data["proof"][2:]), tuple(int(v, 16) for v in data["instances"])))
+def _load_proofs() -> tuple[str, int, dict[tuple[str, int], tuple[str, bytes, tuple[int, ...]]]]:
+    """The committed proofs bound to GATEWAY, by (stream, window index)."""
     stream = json.loads((FIXTURES / "stream_proofs.json").read_text())
-    for entry in stream["proofs"]:
-        proofs.append((entry["key"], bytes.fromhex(entry["proof"][2:]), tuple(int(v, 16) for v in entry["instances"])))
+    assert stream["gateway"] == GATEWAY
+    proofs = {
+        (entry["stream"], int(entry["index"])): (entry["key"], bytes.fromhex(entry["proof"][2:]), tuple(int(v, 16) for v in entry["instances"]))
+        for entry in stream["proofs"]
+    }
     return stream["model_id"], int(stream["threshold"]), proofs
 
 
-MODEL_ID, THRESHOLD, PROOFS = _load_proofs()  # 8 real proofs, 8 distinct statements
+MODEL_ID, THRESHOLD, PROOFS = _load_proofs()  # 8 real proofs: windows 0..3 of plant/a and plant/b
 STREAMS = ("plant/a", "plant/b")
 
 
@@ -121,12 +121,13 @@ def _network(url: str, **overrides: object) -> Network:
 
 
 def _fill(outbox: Outbox, streams: dict[str, list[int]]) -> dict[str, list[bytes]]:
-    """Put proofs (by index into PROOFS) into streams; returns each stream's expected statements."""
+    """Put proven windows (by window index, each stream's own proofs) into the outbox, streams
+    interleaved; returns each stream's expected statements."""
     expected: dict[str, list[bytes]] = {}
     order = [(stream, index) for position in range(max(len(v) for v in streams.values())) for stream, v in streams.items() if position < len(v) for index in [v[position]]]
     for stream, index in order:
-        key, proof, instances = PROOFS[index]
-        outbox.enqueue_proven(stream, f"{stream}/{key}", MODEL_ID, proof, instances)
+        key, proof, instances = PROOFS[(stream, index)]
+        outbox.enqueue_proven(stream, f"{stream}/{key}", MODEL_ID, proof, instances, index=index)
         expected.setdefault(stream, []).extend(statements_of(MODEL_ID, instances))
     return expected
 
@@ -173,7 +174,7 @@ def _states(path: Path) -> dict[str, int]:
 
 def test_outbox_drains_in_order_and_skips_recorded_statements(chain, deployment, tmp_path):
     outbox = _open(tmp_path / "outbox.sqlite", deployment)
-    expected = _fill(outbox, {"plant/a": [0, 2, 3], "plant/b": [1, 4]})
+    expected = _fill(outbox, {"plant/a": [0, 2, 3], "plant/b": [1, 3]})
     sender = _sender(outbox, _network(chain.url), deployment)
     stats = sender.run(timeout_s=60)
     assert outbox.counts()["confirmed"] == 5 and stats.sent == 5 and stats.reverted == 0
@@ -181,7 +182,7 @@ def test_outbox_drains_in_order_and_skips_recorded_statements(chain, deployment,
 
     # a second outbox holding the same alerts sends nothing: the registry says they are recorded
     again = _open(tmp_path / "again.sqlite", deployment)
-    _fill(again, {"plant/a": [0, 2, 3], "plant/b": [1, 4]})
+    _fill(again, {"plant/a": [0, 2, 3], "plant/b": [1, 3]})
     stats = _sender(again, _network(chain.url), deployment).run(timeout_s=30)
     assert stats.sent == 0 and stats.confirmed_without_tx == 5
     assert_exactly_once_in_order(chain, deployment, expected)
@@ -241,7 +242,7 @@ def test_crash_after_recording_a_transaction_before_broadcasting_it(chain, deplo
     """The outbox writes a signed transaction before broadcasting it; a crash in between leaves a
     transaction the node never saw, which the restarted sender rebroadcasts (same hash, same nonce)."""
     outbox = _open(tmp_path / "outbox.sqlite", deployment)
-    expected = _fill(outbox, {"plant/a": [5, 6]})
+    expected = _fill(outbox, {"plant/a": [2, 3]})
     network = _network(chain.url)
     sender = _sender(outbox, network, deployment)
     row = outbox.rows("proven")[0]
@@ -268,7 +269,7 @@ def test_crash_after_recording_a_transaction_before_broadcasting_it(chain, deplo
 
 def test_anvil_restarted_from_an_older_state_dump_loses_blocks_and_they_are_resent(chain, deployment, tmp_path):
     outbox = _open(tmp_path / "outbox.sqlite", deployment)
-    expected = _fill(outbox, {"plant/a": [0, 1, 2, 3], "plant/b": [4, 5]})
+    expected = _fill(outbox, {"plant/a": [0, 1, 2, 3], "plant/b": [0, 1]})
     network = _network(chain.url)
     sender = _sender(outbox, network, deployment)
     registry = chain.w3.eth.contract(address=deployment.registry_address, abi=deployment.registry_abi)
@@ -294,7 +295,7 @@ def test_anvil_restarted_from_an_older_state_dump_loses_blocks_and_they_are_rese
 
 def test_reorg_removes_mined_alerts_and_they_are_resent(chain, deployment, tmp_path):
     outbox = _open(tmp_path / "outbox.sqlite", deployment)
-    expected = _fill(outbox, {"plant/a": [0, 1, 2], "plant/b": [3, 4]})
+    expected = _fill(outbox, {"plant/a": [0, 1, 2], "plant/b": [0, 1]})
     network = _network(chain.url, confirmations=1)
     sender = _sender(outbox, network, deployment)
     while outbox.counts()["confirmed"] < 5:
@@ -394,7 +395,7 @@ def test_two_gateway_processes_with_the_same_alerts_record_each_once(base_state,
         paths = [tmp_path / "a.sqlite", tmp_path / "b.sqlite"]
         for path in paths:
             with _open(path, deployment) as outbox:
-                expected = _fill(outbox, {"plant/a": [0, 1, 2, 3], "plant/b": [4, 5, 6, 7]})
+                expected = _fill(outbox, {"plant/a": [0, 1, 2, 3], "plant/b": [0, 1, 2, 3]})
         for folder in ("wa", "wb"):
             (tmp_path / folder).mkdir()
         workers = [_worker(path, anvil.url, tmp_path / name) for path, name in zip(paths, ("wa", "wb"))]
@@ -419,7 +420,7 @@ def test_rpc_outage_and_hung_node_are_ridden_out(chain, deployment, tmp_path):
     proxy = RpcProxy(chain.port, free_port(exclude={chain.port})).start()
     try:
         outbox = _open(tmp_path / "outbox.sqlite", deployment)
-        expected = _fill(outbox, {"plant/a": [0, 1, 2], "plant/b": [3, 4, 5]})
+        expected = _fill(outbox, {"plant/a": [0, 1, 2], "plant/b": [0, 1, 2]})
         sender = _sender(outbox, _network(proxy.url, rpc_timeout_s=1.0), deployment)
 
         def faults() -> None:
@@ -495,7 +496,7 @@ def test_corrupted_outbox_row_refuses_to_start_naming_the_row(deployment, tmp_pa
     db.execute("UPDATE alerts SET proof = ? WHERE id = 2", (bytes(proof),))
     db.commit()
     db.close()
-    with pytest.raises(OutboxError, match=r"row 2 \(plant/a/normal_proof.json\) is corrupted: its content does not match its digest"):
+    with pytest.raises(OutboxError, match=rf"row 2 \(plant/a/{PROOFS[('plant/a', 1)][0]}\) is corrupted: its content does not match its digest"):
         _open(path, deployment)
 
 
@@ -566,7 +567,11 @@ def test_deployment_file_that_does_not_match_the_chain_refuses(base_state, deplo
 def test_gateway_not_allowed_and_stream_of_another_gateway_stop_the_sender(chain, deployment, tmp_path):
     rival = Account.from_key(RIVAL_KEY).address
     chain.set_balance(rival, 10**20)
-    outbox = Outbox.open(tmp_path / "rival.sqlite", chain_id=FAULT_CHAIN_ID, registry=deployment.registry_address, gateway=rival)
+    bound = Outbox.open(tmp_path / "bound.sqlite", chain_id=FAULT_CHAIN_ID, registry=deployment.registry_address, gateway=rival)
+    with pytest.raises(OutboxError, match=r"plant/a.*bound to another gateway, stream or index"):
+        _fill(bound, {"plant/a": [0]})  # an outbox of the rival's key takes no proof made for another gateway
+    # an outbox not bound to a key takes it; the registry then decides
+    outbox = Outbox.open(tmp_path / "rival.sqlite", chain_id=FAULT_CHAIN_ID, registry=deployment.registry_address)
     _fill(outbox, {"plant/a": [0]})
     sender = _sender(outbox, _network(chain.url), deployment, key=RIVAL_KEY)
     with pytest.raises(SenderStopped, match=f"gateway {rival} is not allowed"):
@@ -590,7 +595,8 @@ def test_reader_checks_a_consistent_snapshot_while_the_worker_writes(tmp_path):
     the check must see each row together with its transactions, never half a transition."""
     path = tmp_path / "outbox.sqlite"
     writer = Outbox.open(path)
-    row_id = writer.enqueue_proven("s", "k", MODEL_ID, PROOFS[0][1], PROOFS[0][2])
+    _, proof, instances = PROOFS[("plant/a", 0)]
+    row_id = writer.enqueue_proven("s", "k", MODEL_ID, proof, instances, index=0)
     stop = threading.Event()
 
     def flip() -> None:

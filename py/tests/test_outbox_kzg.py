@@ -1,8 +1,8 @@
 """KZG-committed proofs through the durable outbox and the sender, on a real anvil.
 
 Uses the committed KZG fixtures (real EZKL proofs: `python -m zkalert.fixtures kzg`), so
-nothing is proven here. Under KZG the instances are the scores only and each window's
-commitment is keccak256 of the proof's G1 point: the outbox's statements, the sender's
+nothing is proven here. Under KZG the instances are the scores and the windows' bindings, and
+each window's commitment is keccak256 of the proof's G1 point: the outbox's statements, the sender's
 predicted alert hashes and the registry's records must all agree on that.
 """
 
@@ -23,6 +23,7 @@ from zkalert.outbox import Outbox, OutboxError, statement_of, statements_of
 from zkalert.sender import Sender
 
 GATEWAY = Account.from_key(OWNER_KEY).address
+STREAM = "fixture/te-kzg"  # the KZG fixtures are bound to it: alert at index 0, normal at 1, the batch at 2 and 3
 
 
 def _fixture(name: str) -> dict:
@@ -44,7 +45,7 @@ def test_kzg_proofs_go_through_the_outbox_once_and_in_order(anvil_url, w3, isola
     expected = []
     for key, data in (("alert", single), ("normal", normal), ("batch", batch)):
         proof, instances = _proof(data)
-        outbox.enqueue_proven("plant/kzg", f"plant/kzg/{key}", data["model_id"], proof, instances, commitment="kzg")
+        outbox.enqueue_proven(STREAM, f"{STREAM}/{key}", data["model_id"], proof, instances, commitment="kzg", index=data["binding"]["index"])
         # the outbox's statements use the commitments EZKL computed from the windows
         expected += [statement_of(data["model_id"], int(c, 16), int(s)) for c, s in zip(data["input_commitments"], data["scores"])]
     assert [s for row in outbox.rows() for s in row.statements] == expected
@@ -56,10 +57,11 @@ def test_kzg_proofs_go_through_the_outbox_once_and_in_order(anvil_url, w3, isola
     outbox.close()
 
     registry = w3.eth.contract(address=deployment.registry_address, abi=deployment.registry_abi)
-    stream = "0x" + keccak(text="plant/kzg").hex()
+    stream = "0x" + keccak(text=STREAM).hex()
     entries = [e for e in fetch_alerts(registry, deployment.block) if e.stream_id == stream]
     on_chain = [statement_of(e.model_id, int(e.input_commitment, 16), e.score) for e in entries]
     assert on_chain == expected
+    assert [e.window_index for e in entries] == [0, 1, 2, 3]
     assert all(c.ok for c in check_chain(registry, entries))
 
     # reopened: the integrity check recognises KZG rows; a second outbox with the same proofs sends nothing
@@ -67,7 +69,7 @@ def test_kzg_proofs_go_through_the_outbox_once_and_in_order(anvil_url, w3, isola
         assert again.counts()["confirmed"] == 3
     twin = Outbox.open(tmp_path / "twin.sqlite", chain_id=TEST_CHAIN_ID, registry=deployment.registry_address, gateway=GATEWAY)
     for key, data in (("alert", single), ("normal", normal), ("batch", batch)):
-        twin.enqueue_proven("plant/kzg", f"plant/kzg/{key}", data["model_id"], *_proof(data), commitment="kzg")
+        twin.enqueue_proven(STREAM, f"{STREAM}/{key}", data["model_id"], *_proof(data), commitment="kzg", index=data["binding"]["index"])
     stats = Sender(twin, network, deployment, OWNER_KEY, w3=web3_for(network)).run(timeout_s=30)
     assert stats.sent == 0 and stats.confirmed_without_tx == 3
     twin.close()
@@ -79,14 +81,18 @@ def test_outbox_refuses_kzg_rows_that_do_not_add_up(anvil_url, tmp_path):
     registry = "0x" + "11" * 20
     with Outbox.open(tmp_path / "o.sqlite", chain_id=TEST_CHAIN_ID, registry=registry, gateway=GATEWAY) as outbox:
         with pytest.raises(OutboxError, match=r"window 'k/short': a KZG-committed proof of 2 window\(s\) needs at least 128 bytes, got 100"):
-            outbox.enqueue_proven("k", "k/short", data["model_id"], proof[:100], instances, commitment="kzg")
-        with pytest.raises(OutboxError, match=r"window 'k/odd': expected 2\*B public instances, got 1"):
-            outbox.enqueue_proven("k", "k/odd", data["model_id"], proof, instances[:1])  # Poseidon layout needs pairs
-        outbox.enqueue_proven("k", "k/ok", data["model_id"], proof, instances, commitment="kzg")
+            outbox.enqueue_proven(STREAM, "k/short", data["model_id"], proof[:100], instances, commitment="kzg", index=2)
+        with pytest.raises(OutboxError, match=r"window 'k/odd': a poseidon-committed proof has 3\*B instances, got 1"):
+            outbox.enqueue_proven(STREAM, "k/odd", data["model_id"], proof, instances[:1], index=2)  # Poseidon layout needs triples
+        with pytest.raises(OutboxError, match=r"window 'k/moved': .*bound to another gateway, stream or index"):
+            outbox.enqueue_proven(STREAM, "k/moved", data["model_id"], proof, instances, commitment="kzg", index=4)
+        outbox.enqueue_proven(STREAM, "k/ok", data["model_id"], proof, instances, commitment="kzg", index=2)
+        with pytest.raises(OutboxError, match=r"index 2 does not follow index 2 already queued"):
+            outbox.enqueue_proven(STREAM, "k/again", data["model_id"], proof, instances, commitment="kzg", index=2)
         assert outbox.rows()[0].statements == statements_of(data["model_id"], instances, proof, "kzg")
     # a stored score changed behind the outbox's back: the row's statements no longer follow from it
     db = sqlite3.connect(tmp_path / "o.sqlite")
-    db.execute("UPDATE alerts SET instances = ? WHERE id = 1", (json.dumps([str(instances[0] + 1), str(instances[1])]),))
+    db.execute("UPDATE alerts SET instances = ? WHERE id = 1", (json.dumps([str(instances[0] + 1), *map(str, instances[1:])]),))
     db.commit()
     db.close()
     with pytest.raises(OutboxError, match=r"row 1 \(k/ok\) is corrupted"):

@@ -14,6 +14,7 @@ import sys
 
 import numpy as np
 import pytest
+from eth_account import Account
 
 from zkalert.chain import Gateway, ModelSpec, deploy, ezkl_calldata, stream_id, verifier_eth_call
 from zkalert.circuit import CircuitConfig, CircuitInfo, compile_circuit
@@ -22,6 +23,7 @@ from zkalert.data import load_tennessee_eastman
 from zkalert.detector import TrainConfig, train
 from zkalert.log import check_chain, fetch_alerts
 from zkalert.prover import Prover
+from zkalert.statement import Binding
 
 from conftest import OWNER_KEY
 
@@ -67,7 +69,9 @@ def test_fresh_proof_verifies_offchain_by_eth_call_and_through_the_registry(comp
     prover = Prover(workspace)
     row = int(np.flatnonzero((te.test.fault_ids == 2) & (te.test.labels == 1))[50])
     window = detector.scale(te.test.windows[row : row + 1])
-    proven = prover.prove(window, "fresh", float(detector.score_scaled(window)[0]))
+    stream = stream_id("pytest/pipeline")
+    binding = Binding(Account.from_key(OWNER_KEY).address, stream, row)
+    proven = prover.prove(window, "fresh", binding, float(detector.score_scaled(window)[0]))
     assert prover.verify_offchain(proven)
     assert proven.prove_s > 0 and proven.witness_s > 0
 
@@ -76,7 +80,6 @@ def test_fresh_proof_verifies_offchain_by_eth_call_and_through_the_registry(comp
     assert verifier_eth_call(w3, verifier, ezkl_calldata(proven))[0]
 
     gateway = Gateway(w3, deployment, key=OWNER_KEY)
-    stream = stream_id("pytest/pipeline")
     before = gateway.registry.functions.count(stream).call()
     gateway.submit(stream, info.model_id, proven)
     entries = fetch_alerts(gateway.registry, deployment.block, stream=stream)
@@ -95,20 +98,32 @@ def test_prove_cli_refuses_bad_windows_and_writes_nothing(compiled, tmp_path):
     nan_row = tmp_path / "nan.csv"
     nan_row.write_text(",".join(f"v{i}" for i in range(52)) + "\n" + ",".join(["1"] * 51 + ["nan"]) + "\n")
     for path, message in ((bad_width, "must have 52 values, got 51"), (nan_row, "NaN at row 0, column 51")):
-        out = subprocess.run([sys.executable, "-m", "zkalert", "prove", str(path)], capture_output=True, text=True, env=env, cwd=PROJECT_ROOT)
+        out = subprocess.run([sys.executable, "-m", "zkalert", "prove", str(path), "--stream", "s"], capture_output=True, text=True, env=env, cwd=PROJECT_ROOT)
         assert out.returncode == 1
         assert message in out.stderr and "Traceback" not in out.stderr
     assert sorted(p.name for p in workspace.proofs.iterdir()) == before
 
 
-def test_prove_cli_proves_a_csv_window(compiled, tmp_path):
+def test_prove_cli_proves_a_csv_window_that_submit_records_at_its_index_only(compiled, tmp_path, anvil_url, w3, isolated):
     workspace, _, info, te = compiled
-    env = dict(os.environ, ZKALERT_HOME=str(workspace.root))
+    deployment = deploy(ModelSpec.of(info), anvil_url, key=OWNER_KEY)
+    env = dict(os.environ, ZKALERT_HOME=str(workspace.root), RPC_URL=anvil_url, PRIVATE_KEY=OWNER_KEY)
     csv = tmp_path / "one.csv"
     row = te.test.windows[int(np.flatnonzero(te.test.fault_ids == 6)[300])]
     csv.write_text(",".join(f"v{i}" for i in range(52)) + "\n" + ",".join(repr(float(v)) for v in row) + "\n")
-    out = subprocess.run([sys.executable, "-m", "zkalert", "prove", str(csv), "--json"], capture_output=True, text=True, env=env, cwd=PROJECT_ROOT)
+    zkalert = [sys.executable, "-m", "zkalert"]
+    out = subprocess.run([*zkalert, "prove", str(csv), "--stream", "pytest/cli-prove", "--first-index", "7", "--json"],
+                         capture_output=True, text=True, env=env, cwd=PROJECT_ROOT)
     assert out.returncode == 0, out.stderr
     (result,) = json.loads(out.stdout)
-    assert os.path.isfile(result["proof"])
+    assert os.path.isfile(result["proof"]) and result["index"] == 7
     assert result["alarm"] == (result["score"] >= info.felt_to_score(info.threshold_felt))
+
+    # submitted under another stream name: refused before sending, one line
+    out = subprocess.run([*zkalert, "submit", result["proof"], "--stream", "pytest/elsewhere"], capture_output=True, text=True, env=env, cwd=PROJECT_ROOT)
+    assert out.returncode == 1 and "bound to another gateway, stream or index" in out.stderr and "Traceback" not in out.stderr
+    out = subprocess.run([*zkalert, "submit", result["proof"], "--stream", "pytest/cli-prove"], capture_output=True, text=True, env=env, cwd=PROJECT_ROOT)
+    assert out.returncode == 0, out.stderr
+    registry = deployment.registry(w3)
+    (entry,) = fetch_alerts(registry, deployment.block, stream=stream_id("pytest/cli-prove"))
+    assert entry.window_index == 7 and registry.functions.nextIndex(stream_id("pytest/cli-prove")).call() == 8

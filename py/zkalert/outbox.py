@@ -390,7 +390,6 @@ class Outbox:
         if state == "refused" and not row.error:
             raise fail("a refused row without the reason")
 
-    @staticmethod
     def _check_bound(self, window_key: str, stream: str, index: int, proof: bytes, instances: tuple[int, ...], commitment: str) -> None:
         """A proof bound to another gateway, stream or index than this outbox's row is refused here,
         not by the registry after it was queued."""
