@@ -327,6 +327,80 @@ def test_lazy_audit_end_to_end_pinpoints_the_withheld_window_and_the_page_shows_
     assert {w["window"]: w["status"] for w in cli_report["windows"]} == statuses
 
 
+class _LyingUtility:
+    """A utility front that answers every proof request for ``stand_in`` with the genuine proof of
+    window ``source`` (a compromised gateway serving one benign window's proof for another index)."""
+
+    def __init__(self, upstream: str, stand_in: int, source: int) -> None:
+        import http.server
+        import threading
+        import urllib.parse
+
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+                url = urllib.parse.urlsplit(self.path)
+                query = dict(urllib.parse.parse_qsl(url.query))
+                lie = url.path == "/v1/proof" and query.get("window") == str(stand_in)
+                if lie:
+                    query["window"] = str(source)
+                headers = {k: v for k, v in self.headers.items() if k.lower() == "authorization"}
+                answer = httpx.get(f"{upstream}{url.path}", params=query, headers=headers, timeout=120)
+                body = answer.content
+                if lie and answer.status_code == 200:
+                    body = json.dumps({**answer.json(), "window": stand_in}).encode()
+                outer.served += lie
+                self.send_response(answer.status_code)
+                self.send_header("content-type", answer.headers.get("content-type", "application/json"))
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *_args: object) -> None:
+                pass
+
+        self.served = 0
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", _port()), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def test_lazy_audit_catches_one_window_committed_and_proven_for_another_index(services, chain, compiled, tmp_path):
+    """The gateway commits window 0's genuine (c, s) again at a new index and serves window 0's genuine
+    proof for it: the proof's binding names index 0, so the audit marks the copy invalid, and the
+    commitment repeated at two indexes is a finding of its own."""
+    from eth_account import Account
+
+    from zkalert.windowlog import WindowCommitter
+
+    stream = bytes.fromhex(keccak(text=STREAM).hex())
+    log = WindowLogDeployment.load(CHAIN_ID)
+    committer = WindowCommitter(Web3(Web3.HTTPProvider(chain)), log, OWNER_KEY)
+    entries = fetch_windows(committer.contract, log.block, stream=stream)
+    assert entries[0].gateway == Account.from_key(OWNER_KEY).address  # the utility's key
+    copy_index = entries[-1].window_index + 1
+    committer.commit(stream, entries[0].model_id, [(copy_index, int(entries[0].input_commitment, 16), entries[0].score)])
+
+    liar = _LyingUtility(str(services["utility"]), stand_in=copy_index, source=entries[0].window_index)
+    try:
+        cli = subprocess.run(
+            [sys.executable, "-m", "zkalert", "audit", "--stream", STREAM, "--utility", liar.url, "--folder", str(tmp_path / "audit"), "--json"],
+            capture_output=True, text=True, env=services["env"], cwd=PROJECT_ROOT, timeout=240, check=False,
+        )
+    finally:
+        liar.server.shutdown()
+    assert cli.returncode == 2, cli.stderr
+    assert liar.served >= 1, "the audit never asked for the copied window"
+    report = json.loads(cli.stdout)
+    copied = next(w for w in report["windows"] if w["window"] == copy_index)
+    assert copied["status"] == "invalid" and "bound to another gateway, stream or window index" in copied["detail"]
+    assert {w["window"]: w["status"] for w in report["windows"]}[entries[0].window_index] == "verified"
+    findings = report["summary"]["findings"]
+    assert any(f"windows {entries[0].window_index}, {copy_index}: the same input commitment" in f for f in findings), findings
+    assert any(f.startswith(f"window {copy_index} ") and "invalid" in f for f in findings), findings
+
+
 def _check_page_in_chromium(regulator: str, stream_id: str, tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 
