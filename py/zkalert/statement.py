@@ -77,8 +77,9 @@ def kzg_commitments(proof: bytes, windows: int) -> tuple[int, ...]:
 
 
 def instances_per_window(commitment: str) -> int:
-    """Public instances per window: c, s, b (Poseidon) or s, b (KZG)."""
-    if commitment not in SCHEMES:
+    """Public instances per window: c, s, b (Poseidon) or s, b (KZG, and the benchmark's
+    measurement-only circuits without an input commitment, "none")."""
+    if commitment not in (*SCHEMES, "none"):
         raise ZkAlertError(f"unknown input commitment {commitment!r}: expected one of {', '.join(SCHEMES)}")
     return 3 if commitment == "poseidon" else 2
 
@@ -93,7 +94,10 @@ def split_bound_statement(
     windows = len(instances) // per
     scores = tuple(instances[(per - 2) * windows : (per - 1) * windows])
     bindings = tuple(instances[(per - 1) * windows :])
-    commitments = kzg_commitments(proof, windows) if commitment == "kzg" else tuple(instances[:windows])
+    if commitment == "none":
+        commitments: tuple[int, ...] = (0,) * windows  # nothing commits to the window: not a statement the registry takes
+    else:
+        commitments = kzg_commitments(proof, windows) if commitment == "kzg" else tuple(instances[:windows])
     return commitments, scores, bindings
 
 
