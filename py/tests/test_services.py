@@ -302,6 +302,7 @@ def test_lazy_audit_end_to_end_pinpoints_the_withheld_window_and_the_page_shows_
     assert statuses == {0: "verified", 1: "verified", 2: "verified", 4: "verified", 5: "proof-missing", 6: "verified"}
     assert all(w["offchain"] and w["onchain"] for w in report["windows"] if w["status"] == "verified")
     assert report["key"]["invariant"] is True and report["key"]["vk_matches_model_id"] is True
+    assert report["key"]["verifier_code_matches_vk"] is True and report["key"]["registration_matches_circuit"] is True
     assert [w["alarm"] for w in report["windows"]] == [False, False, False, True, True, True]
     assert any(f.startswith(f"window {WITHHELD} was withheld") for f in summary["findings"])
     assert any(f.startswith(f"window {LOST} ") and "proof-missing" in f for f in summary["findings"])
@@ -399,6 +400,42 @@ def test_lazy_audit_catches_one_window_committed_and_proven_for_another_index(se
     findings = report["summary"]["findings"]
     assert any(f"windows {entries[0].window_index}, {copy_index}: the same input commitment" in f for f in findings), findings
     assert any(f.startswith(f"window {copy_index} ") and "invalid" in f for f in findings), findings
+
+
+def test_regulator_finds_a_proxy_in_place_of_the_generated_verifier_and_a_misregistered_circuit(compiled, chain):
+    """A careless owner registers a minimal proxy (EIP-1167) that delegates to the real verifier: it
+    accepts every genuine proof, so proof checks alone never notice. The regulator's comparison of the
+    runtime code with EZKL's verifier regenerated from the vk does; so does the check of the
+    registration's windows per proof and commitment scheme against the circuit's settings."""
+    from zkalert.chain import Deployment
+    from zkalert.circuit import CircuitInfo
+    from zkalert.verifiercode import KZG, POSEIDON, registration_problems, strip_metadata, verifier_code_problems
+
+    workspace, _, info = compiled
+    w3 = Web3(Web3.HTTPProvider(chain))
+    real = Deployment.load(CHAIN_ID).model(info.model_id).verifier
+    srs = Path(CircuitInfo.load(workspace).srs_path)
+    assert verifier_code_problems(w3, real, workspace.vk, workspace.settings, srs) == []
+
+    runtime = bytes.fromhex("363d3d373d3d3d363d73") + bytes.fromhex(real[2:]) + bytes.fromhex("5af43d82803e903d91602b57fd5bf3")
+    init = bytes.fromhex("602d8060093d393df3") + runtime  # copies the 45-byte runtime and returns it
+    owner = w3.eth.account.from_key(OWNER_KEY)
+    tx = {"from": owner.address, "data": "0x" + init.hex(), "nonce": w3.eth.get_transaction_count(owner.address), "gas": 200_000,
+          "gasPrice": w3.eth.gas_price, "chainId": CHAIN_ID}
+    receipt = w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(owner.sign_transaction(tx).raw_transaction))
+    proxy = receipt["contractAddress"]
+    assert bytes(w3.eth.get_code(proxy)) == runtime
+
+    (problem,) = verifier_code_problems(w3, proxy, workspace.vk, workspace.settings, srs)
+    assert f"the verifier {proxy} runs 45 bytes of code that is not the verifier EZKL generates" in problem
+    assert strip_metadata(runtime) == runtime  # no solc trailer to strip: compared whole
+
+    settings = json.loads(workspace.settings.read_text())
+    assert registration_problems(settings, 1, POSEIDON) == []
+    assert registration_problems(settings, 4, POSEIDON) == ["the model is registered with 4 window(s) per proof, its circuit takes 1"]
+    assert registration_problems(settings, 1, KZG) == ["the model is registered with commitment Kzg, its circuit commits with Poseidon"]
+    unbound = {**settings, "model_instance_shapes": settings["model_instance_shapes"][:1]}
+    assert registration_problems(unbound, 1, POSEIDON) == ["the circuit does not make each window's binding (gateway, stream, index) public"]
 
 
 def _check_page_in_chromium(regulator: str, stream_id: str, tmp_path: Path) -> None:

@@ -162,6 +162,12 @@ def test_attacks_refused_and_pinpointed_by_the_audit(w3: Web3, ts_deployment, mo
     assert [r.error.split("(")[0] for r in report.refused] == refused
     meanings = [r.meaning for r in report.refused]
     assert meanings[0].startswith("a forged state") and meanings[2].startswith("a skipped interval")
+    assert report.refusal_scan["complete"] is True and report.refusal_scan["more"] == 0
+
+    # the refusal search is bounded and says so: the last block only finds none of them
+    narrow = audit(w3, ts_deployment, stream, scan_blocks=1)[0]
+    assert narrow.ok and narrow.refused == []
+    assert narrow.refusal_scan == {"from_block": w3.eth.block_number, "to_block": w3.eth.block_number, "complete": False, "more": 0}
 
 
 RIVAL_KEY = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a"  # anvil account 2

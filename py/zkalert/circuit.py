@@ -429,13 +429,13 @@ def _store_keys(workspace: Workspace, cached: Path) -> None:
     tmp.rename(cached)
 
 
-def verifier_runtime_size(source: Path, contract_name: str) -> int:
-    """Runtime bytecode size of a generated verifier, compiled as forge compiles it."""
+def compile_runtime(source_text: str, file_name: str, contract_name: str) -> bytes:
+    """Runtime bytecode of one contract, compiled as forge compiles it (pinned solc, optimizer 200 runs, cancun)."""
     from .toolchain import solc
 
     request = {
         "language": "Solidity",
-        "sources": {source.name: {"content": source.read_text()}},
+        "sources": {file_name: {"content": source_text}},
         "settings": {
             "optimizer": {"enabled": True, "runs": 200},
             "evmVersion": "cancun",
@@ -446,11 +446,16 @@ def verifier_runtime_size(source: Path, contract_name: str) -> int:
     output: dict[str, Any] = {}
     try:
         output = json.loads(proc.stdout)
-        code = output["contracts"][source.name][contract_name]["evm"]["deployedBytecode"]["object"]
+        code = output["contracts"][file_name][contract_name]["evm"]["deployedBytecode"]["object"]
     except (json.JSONDecodeError, KeyError) as exc:
         errors = [e.get("formattedMessage", "") for e in output.get("errors", []) if e.get("severity") == "error"]
-        raise ZkAlertError(f"could not compile {source.name} to measure its size: {errors or proc.stderr[-400:]}") from exc
-    return len(code) // 2
+        raise ZkAlertError(f"could not compile {file_name}: {errors or proc.stderr[-400:]}") from exc
+    return bytes.fromhex(code.removeprefix("0x"))
+
+
+def verifier_runtime_size(source: Path, contract_name: str) -> int:
+    """Runtime bytecode size of a generated verifier, compiled as forge compiles it."""
+    return len(compile_runtime(source.read_text(), source.name, contract_name))
 
 
 def quantize(window: np.ndarray, scale: int) -> np.ndarray:

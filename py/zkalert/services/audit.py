@@ -43,6 +43,7 @@ from ..chain import Deployment, verifier_eth_call
 from ..errors import ZkAlertError
 from ..log import LOG_CHUNK_BLOCKS, check_chain, fetch_alerts, without_orphans
 from ..statement import binding_of
+from ..verifiercode import registration_problems, verifier_code_problems
 from ..windowlog import WindowLogDeployment, check_window_chain, fetch_windows
 from .client import UtilityClient, UtilityError
 
@@ -262,6 +263,14 @@ def run_audit(
     material = ModelMaterial(regulator_dir / "models" / model_id, model_id, verifier, w3)
     material.fetch(client, options.srs)
     key_problems.extend(material.problems)
+    # what the owner registered, against the circuit: the verifier's code and the registration's shape
+    code_matches: bool | None = None
+    registration_matches: bool | None = None
+    if material.can_verify_offchain and int(verifier, 16) != 0:
+        code = verifier_code_problems(w3, verifier, material.vk, material.settings, material.srs)
+        shape = registration_problems(json.loads(material.settings.read_text()), int(registered[2]), int(registered[4]))
+        code_matches, registration_matches = not code, not shape
+        key_problems.extend(code + shape)
 
     # --- proofs of committed windows
     rows: list[dict[str, Any]] = []
@@ -361,6 +370,7 @@ def run_audit(
         "key": {
             "model_ids": model_ids, "invariant": not key_problems, "model_id": model_id, "verifier": verifier,
             "threshold": str(threshold), "gateways": gateways, "vk_matches_model_id": material.vk_matches,
+            "verifier_code_matches_vk": code_matches, "registration_matches_circuit": registration_matches,
             "srs": {"source": material.srs_source, "sha256": material.srs_sha256, "development_only": material.srs_development},
             "problems": key_problems,
         },

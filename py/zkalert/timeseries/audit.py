@@ -119,6 +119,9 @@ class StreamAudit:
     genesis_state: str = ""
     genesis_acc: str = ""
     rotations: list[Rotation] = field(default_factory=list)
+    #: The blocks searched for refused transactions: {"from_block", "to_block", "complete", "more"}
+    #: (complete: from the deployment on; more: refusals found past MAX_REFUSALS, not listed).
+    refusal_scan: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -137,6 +140,7 @@ class StreamAudit:
             "rotations": [asdict(r) for r in self.rotations],
             "windows": [{**asdict(w), "ok": w.ok} for w in self.windows],
             "refused": [asdict(r) for r in self.refused],
+            "refusal_scan": self.refusal_scan,
         }
 
 
@@ -156,7 +160,18 @@ def _codehash(w3: Web3, address: str) -> bytes:
     return keccak(bytes(w3.eth.get_code(Web3.to_checksum_address(address))))
 
 
-def audit(w3: Web3, deployment: TsDeployment, stream_id: bytes | None = None) -> list[StreamAudit]:
+#: Blocks searched for refused transactions by default (the most recent ones): reading every block of
+#: a long chain costs a request per block, so the search is bounded and its range reported.
+DEFAULT_SCAN_BLOCKS = 10_000
+#: Refused transactions listed per stream at most (an adversary can send any number); the rest are counted.
+MAX_REFUSALS = 1_000
+
+
+def audit(w3: Web3, deployment: TsDeployment, stream_id: bytes | None = None, scan_blocks: int = DEFAULT_SCAN_BLOCKS) -> list[StreamAudit]:
+    """Audit every stream (or one). Refused transactions are searched in the last ``scan_blocks``
+    blocks only (each report says which); the records themselves are always read in full."""
+    if scan_blocks < 0:
+        raise ValueError(f"scan_blocks must be >= 0, got {scan_blocks}")
     registry = deployment.registry(w3)
     start = deployment.block
     opened = _events(registry, "StreamOpened", start, stream_id)
@@ -164,11 +179,11 @@ def audit(w3: Web3, deployment: TsDeployment, stream_id: bytes | None = None) ->
     reports = []
     for open_event in opened:
         sid = bytes(open_event["args"]["streamId"])
-        reports.append(_audit_stream(w3, registry, sid, open_event, start, models))
+        reports.append(_audit_stream(w3, registry, sid, open_event, start, models, scan_blocks))
     return reports
 
 
-def _audit_stream(w3: Web3, registry: Any, sid: bytes, open_event: Any, start: int, models: dict[bytes, Any]) -> StreamAudit:
+def _audit_stream(w3: Web3, registry: Any, sid: bytes, open_event: Any, start: int, models: dict[bytes, Any], scan_blocks: int) -> StreamAudit:
     problems: list[str] = []
     rotation_events = _events(registry, "ModelRotated", start, sid)
     rotations = {int(e["args"]["atInterval"]): e for e in rotation_events}
@@ -288,18 +303,23 @@ def _audit_stream(w3: Web3, registry: Any, sid: bytes, open_event: Any, start: i
         window_reports.append(report)
 
     recorded_states = {row["instances"][4] for row in tc_rows.values()}
-    refused = _refusals(w3, registry, sid, start, recorded_states)
-    args = open_event["args"]
-    return StreamAudit("0x" + sid.hex(), len(tc_rows), window_reports, refused, log_head_ok, problems,
-                       gateway=str(args["gateway"]), genesis_state=f"0x{int(args['genesisState']):064x}",
-                       genesis_acc=f"0x{int(args['genesisAcc']):064x}", rotations=rotation_reports)
-
-
-def _refusals(w3: Web3, registry: Any, sid: bytes, start: int, recorded_states: set[int]) -> list[Refusal]:
-    """Mined transactions to the registry for this stream that reverted, with the error re-simulated."""
-    found = []
     latest = w3.eth.block_number
+    first = max(start, latest - scan_blocks + 1)
+    refused = _refusals(w3, registry, sid, first, latest, recorded_states)
+    scan = {"from_block": first, "to_block": latest, "complete": first == start, "more": max(0, len(refused) - MAX_REFUSALS)}
+    args = open_event["args"]
+    return StreamAudit("0x" + sid.hex(), len(tc_rows), window_reports, refused[:MAX_REFUSALS], log_head_ok, problems,
+                       gateway=str(args["gateway"]), genesis_state=f"0x{int(args['genesisState']):064x}",
+                       genesis_acc=f"0x{int(args['genesisAcc']):064x}", rotations=rotation_reports, refusal_scan=scan)
+
+
+def _refusals(w3: Web3, registry: Any, sid: bytes, start: int, latest: int, recorded_states: set[int]) -> list[Refusal]:
+    """Mined transactions to the registry for this stream in blocks start..latest that reverted, with
+    the error re-simulated (listing stops one past MAX_REFUSALS, so the caller can say there were more)."""
+    found: list[Refusal] = []
     for number in range(start, latest + 1):
+        if len(found) > MAX_REFUSALS:
+            break
         block = w3.eth.get_block(number, full_transactions=True)
         for tx in block["transactions"]:
             if tx.get("to") is None or Web3.to_checksum_address(tx["to"]) != registry.address:

@@ -179,7 +179,12 @@ def submit_cmd(name: Annotated[str, typer.Argument()], subsystem: SubsystemOpt =
 
 
 @ts_app.command("audit")
-def audit_cmd(stream: Annotated[str | None, typer.Option(help="Only this stream (by name).")] = None, json_out: Annotated[bool, typer.Option("--json")] = False, rpc_url_opt: RpcOpt = None) -> None:
+def audit_cmd(
+    stream: Annotated[str | None, typer.Option(help="Only this stream (by name).")] = None,
+    scan_blocks: Annotated[int, typer.Option("--scan-blocks", min=0, help="Search the last N blocks for refused transactions (the records are always read in full).")] = 10_000,
+    json_out: Annotated[bool, typer.Option("--json")] = False,
+    rpc_url_opt: RpcOpt = None,
+) -> None:
     """The regulator's check of every stream (or one): per window verified, linked, keys, alarm."""
     from ..chain import connect, stream_id
     from .audit import audit
@@ -187,7 +192,7 @@ def audit_cmd(stream: Annotated[str | None, typer.Option(help="Only this stream 
     from .demo import format_audit
 
     w3 = connect(_rpc(rpc_url_opt))
-    reports = audit(w3, TsDeployment.load(w3.eth.chain_id), stream_id(stream) if stream else None)
+    reports = audit(w3, TsDeployment.load(w3.eth.chain_id), stream_id(stream) if stream else None, scan_blocks)
     if json_out:
         typer.echo(json.dumps([r.to_json() for r in reports], indent=2))
     else:

@@ -275,5 +275,9 @@ def format_audit(report: audit_mod.StreamAudit, detector_t2_scale: int | None = 
         lines.append(f"  problem: {p}")
     for r in report.refused:
         lines.append(f"  refused at block {r.block} ({r.function}, {r.target}): {r.error.split('(')[0]}: {r.meaning}")
+    scan = report.refusal_scan
+    if scan and (not scan["complete"] or scan["more"]):
+        lines.append(f"  refused transactions searched in blocks {scan['from_block']}-{scan['to_block']} only"
+                     + (f"; {scan['more']} more not listed" if scan["more"] else "") + " (--scan-blocks)")
     lines.append(f"  verdict: {'PASS' if report.ok else 'FAIL'}")
     return lines
