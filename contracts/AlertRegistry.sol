@@ -24,6 +24,15 @@ contract AlertRegistry is IAlertRegistry {
     /// @inheritdoc IAlertRegistry
     uint64 public constant MAX_INDEX_GAP = 2 ** 32;
 
+    /// @inheritdoc IAlertRegistry
+    uint256 public constant BINDING_LIMBS = 5;
+
+    /// @inheritdoc IAlertRegistry
+    uint256 public constant BINDING_LIMB_BITS = 28;
+
+    /// @dev 2^28 - 1: one limb of a binding.
+    uint256 internal constant LIMB_MASK = (1 << BINDING_LIMB_BITS) - 1;
+
     /// @dev A stream's chain state. The head fills its slot; count, the next window index and the
     /// bound gateway share the next one (a stream of 2^32 alerts is centuries of windows).
     struct Stream {
@@ -138,7 +147,7 @@ contract AlertRegistry is IAlertRegistry {
 
         (uint256[] memory commitments, uint256[] calldata scores) = _splitInstances(record, proof, instances);
         Batch memory batch = _openBatch(streamId, modelId, prevHash, firstIndex, record.threshold);
-        _checkBindings(batch, instances[instances.length - scores.length:]);
+        _checkBindings(batch, instances[instances.length - BINDING_LIMBS * scores.length:]);
 
         // Cheap rejection of replays before paying for verification; duplicates inside this batch
         // are caught again when the statements are written below.
@@ -183,12 +192,21 @@ contract AlertRegistry is IAlertRegistry {
         });
     }
 
-    /// @dev Each window's proof is bound to the caller, this stream and the window's index.
-    function _checkBindings(Batch memory batch, uint256[] calldata bindings) private view {
-        for (uint256 i; i < bindings.length; ++i) {
+    /// @dev Each window's proof is bound to the caller, this stream and the window's index: window
+    /// i's BINDING_LIMBS limbs, low limb first, are those of {bindingOf}.
+    function _checkBindings(Batch memory batch, uint256[] calldata limbs) private view {
+        uint256 windows = limbs.length / BINDING_LIMBS;
+        for (uint256 i; i < windows; ++i) {
             // forge-lint: disable-next-line(unsafe-typecast)
             uint256 expected = _bindingOf(msg.sender, batch.streamId, batch.firstIndex + uint64(i));
-            if (bindings[i] != expected) revert AlertRegistryBindingMismatch(i, expected, bindings[i]);
+            uint256 got;
+            bool same = true;
+            for (uint256 k; k < BINDING_LIMBS; ++k) {
+                uint256 limb = limbs[BINDING_LIMBS * i + k];
+                same = same && limb == (expected >> (BINDING_LIMB_BITS * k)) & LIMB_MASK;
+                got += limb << (BINDING_LIMB_BITS * k);
+            }
+            if (!same) revert AlertRegistryBindingMismatch(i, expected, got);
         }
     }
 
@@ -211,8 +229,8 @@ contract AlertRegistry is IAlertRegistry {
     }
 
     /// @dev Checks the instances against the model and splits the statement into each window's
-    /// input commitment and score. Scores then bindings are the last 2B instances under both
-    /// schemes.
+    /// input commitment and score. Under both schemes the instances end with the B scores, then
+    /// the B windows' binding limbs (BINDING_LIMBS each).
     function _splitInstances(ModelRecord memory record, bytes calldata proof, uint256[] calldata instances)
         private
         pure
@@ -220,12 +238,14 @@ contract AlertRegistry is IAlertRegistry {
     {
         uint256 windows = record.windowsPerProof;
         bool kzg = record.commitment == CommitmentScheme.Kzg;
-        uint256 expected = kzg ? 2 * windows : 3 * windows;
+        uint256 perWindow = kzg ? 1 + BINDING_LIMBS : 2 + BINDING_LIMBS;
+        uint256 expected = perWindow * windows;
         if (instances.length != expected) revert AlertRegistryInstanceCount(expected, instances.length);
         for (uint256 i; i < instances.length; ++i) {
             if (instances[i] >= FIELD_MODULUS) revert AlertRegistryInstanceOutOfField(i, instances[i]);
         }
-        scores = instances[expected - 2 * windows:expected - windows];
+        uint256 scoresEnd = expected - BINDING_LIMBS * windows;
+        scores = instances[scoresEnd - windows:scoresEnd];
         commitments = kzg ? _kzgCommitments(proof, windows) : _poseidonCommitments(instances, windows);
     }
 
@@ -384,7 +404,7 @@ contract AlertRegistry is IAlertRegistry {
     }
 
     function _bindingOf(address gateway, bytes32 streamId, uint64 windowIndex) private pure returns (uint256) {
-        return uint256(keccak256(abi.encode(gateway, streamId, windowIndex))) % FIELD_MODULUS;
+        return uint256(keccak256(abi.encode(gateway, streamId, windowIndex))) & ((1 << (BINDING_LIMBS * BINDING_LIMB_BITS)) - 1);
     }
 
     function _statementOf(bytes32 modelId, uint256 inputCommitment, uint256 score) private pure returns (bytes32) {

@@ -16,8 +16,10 @@ pragma solidity ^0.8.24;
 /// window, and c_i = uint256(keccak256(point)). s_i is the window's anomaly score, a non-negative
 /// fixed-point integer; instances are BN254 scalar field elements.
 ///
-/// b_i is the window's binding (see {bindingOf}): the circuit takes it as one more input element
-/// (so c_i commits to it as well) and makes it public unchanged. It names the gateway, the stream
+/// b_i is the window's binding (see {bindingOf}), written as BINDING_LIMBS instances of
+/// BINDING_LIMB_BITS bits each, low limb first: the circuit takes the limbs as more input
+/// elements of the window (so c_i commits to them as well, and EZKL's range checks on inputs and
+/// outputs hold for them) and makes them public unchanged. It names the gateway, the stream
 /// and the window's index, so a proof stands for one index of one stream of one
 /// gateway: a proof copied by another gateway, into another stream or to another index is refused.
 ///
@@ -114,8 +116,8 @@ interface IAlertRegistry {
     /// @param caller The account that called.
     error AlertRegistryStreamGateway(bytes32 streamId, address gateway, address caller);
 
-    /// @notice The number of public instances does not match the model: 3 * windowsPerProof for
-    /// Poseidon commitments, 2 * windowsPerProof for KZG commitments.
+    /// @notice The number of public instances does not match the model: (2 + BINDING_LIMBS) *
+    /// windowsPerProof for Poseidon commitments, (1 + BINDING_LIMBS) * windowsPerProof for KZG.
     /// @param expected The count the model requires.
     /// @param got The count submitted.
     error AlertRegistryInstanceCount(uint256 expected, uint256 got);
@@ -144,11 +146,11 @@ interface IAlertRegistry {
     /// @param modelId The model whose verifier rejected the proof.
     error AlertRegistryInvalidProof(bytes32 modelId);
 
-    /// @notice A window's binding instance is not {bindingOf} the caller, the stream and the
+    /// @notice A window's binding limbs are not those of {bindingOf} the caller, the stream and the
     /// window's index: the proof was made for another gateway, stream or index (a copied proof).
     /// @param window The window's position in the proof (0-based).
     /// @param expected bindingOf(msg.sender, streamId, firstIndex + window).
-    /// @param got The proof's binding instance.
+    /// @param got The proof's limbs recomposed (sum of limb_k * 2^(28k)).
     error AlertRegistryBindingMismatch(uint256 window, uint256 expected, uint256 got);
 
     /// @notice The first window's index is not after the stream's last recorded window index.
@@ -334,15 +336,24 @@ interface IAlertRegistry {
     /// @return The last recorded window index plus one.
     function nextIndex(bytes32 streamId) external view returns (uint64);
 
-    /// @notice A window's binding: the public instance that ties a proof to one window index of
-    /// one stream of one gateway, `uint256(keccak256(abi.encode(gateway, streamId, windowIndex))) % r`.
+    /// @notice A window's binding: what ties a proof to one window index of one stream of one
+    /// gateway, the low 140 bits of `keccak256(abi.encode(gateway, streamId, windowIndex))`; the
+    /// proof carries it as BINDING_LIMBS limbs of BINDING_LIMB_BITS bits, low limb first.
     /// @dev It names no chain or registry: a gateway may record its own window on two deployments
     /// (a test chain and the plant's), each audited on its own; no other gateway can.
     /// @param gateway The gateway that submits the window.
     /// @param streamId The stream.
     /// @param windowIndex The window's index in the stream.
-    /// @return The binding, a BN254 scalar field element.
+    /// @return The binding, below 2^140.
     function bindingOf(address gateway, bytes32 streamId, uint64 windowIndex) external pure returns (uint256);
+
+    /// @notice How many instances carry one window's binding.
+    /// @return 5.
+    function BINDING_LIMBS() external view returns (uint256);
+
+    /// @notice The bits of one binding limb.
+    /// @return 28.
+    function BINDING_LIMB_BITS() external view returns (uint256);
 
     /// @notice The largest skip of window indexes one submission may make.
     /// @return The gap bound.

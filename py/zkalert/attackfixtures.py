@@ -30,7 +30,7 @@ from .detector import Detector, TrainConfig, train
 from .errors import ZkAlertError
 from .fixtures import FIXTURE_STREAM, fixture_binding
 from .prover import ProvenWindow, Prover
-from .statement import Binding
+from .statement import BINDING_LIMBS, Binding
 
 FIXTURE_DIR = PROJECT_ROOT / "test" / "fixtures"
 FIXTURE_WORKSPACE = PROJECT_ROOT / "build" / "fixture"
@@ -55,7 +55,7 @@ def _fixture_record(proven: ProvenWindow, model_id: str, threshold_felt: int, so
         "input_commitment": f"0x{proven.input_commitment:064x}",
         "alarm": proven.score_felt >= threshold_felt,
         "binding": {**binding.to_json(), "stream": FIXTURE_STREAM},
-        "binding_instance": f"0x{proven.bindings[0]:064x}",
+        "binding_value": f"0x{proven.bindings[0]:064x}",
         "source": source,
     }
 
@@ -73,7 +73,7 @@ def rerandomised_alert() -> Path:
     if original["model_id"] != prover.info.model_id:
         raise ZkAlertError(f"{FIXTURE_WORKSPACE} does not hold the circuit of test/fixtures/alert_proof.json: run `make fixtures`")
     rows = json.loads((workspace.proofs / "alert_proof.input.json").read_text())["input_data"]
-    window = np.asarray([row[:-1] for row in rows], dtype=np.float64)  # the binding is the last element
+    window = np.asarray([row[:-BINDING_LIMBS] for row in rows], dtype=np.float64)  # the binding's limbs end each row
     binding = fixture_binding(FIXTURE_STREAM, int(original["binding"]["index"]))
     proven = prover.prove(window, "alert_proof_rerandomised", binding)
     if proven.instances != tuple(int(v, 16) for v in original["instances"]):

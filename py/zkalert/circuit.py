@@ -54,7 +54,7 @@ from .config import BN254_R, GENERATED_DIR, PROJECT_ROOT, StrPath, Workspace, sr
 from .data import FloatArray
 from .detector import BatchScoreModel, Detector
 from .errors import ZkAlertError
-from .statement import instances_per_window
+from .statement import BINDING_LIMBS, instances_per_window
 from .toolchain import link_solc_for_consumers
 
 
@@ -178,8 +178,8 @@ class CircuitInfo:
 
 
 def export_onnx(detector: Detector, path: StrPath, windows_per_proof: int = 1) -> None:
-    """Export the score model (eval mode): one input tensor of shape (1, width + 1) per window,
-    the window and its binding; outputs the scores and the bindings."""
+    """Export the score model (eval mode): one input tensor of shape (1, width + BINDING_LIMBS) per
+    window, the window and its binding's limbs; outputs the scores and the limbs."""
     if windows_per_proof < 1:
         raise ZkAlertError(f"windows per proof must be at least 1, got {windows_per_proof}")
     model: torch.nn.Module = detector.circuit_model()
@@ -187,7 +187,7 @@ def export_onnx(detector: Detector, path: StrPath, windows_per_proof: int = 1) -
     if windows_per_proof > 1:
         model = BatchScoreModel(detector.circuit_model(), windows_per_proof).eval()
         names = [f"window_{i}" for i in range(windows_per_proof)]
-    examples = tuple(torch.zeros(1, detector.width + 1) for _ in names)
+    examples = tuple(torch.zeros(1, detector.width + BINDING_LIMBS) for _ in names)
     # The TorchScript exporter gives the plain Gemm/Relu/Abs/ReduceMean graph EZKL expects;
     # its deprecation notice is not actionable for us.
     with warnings.catch_warnings():
@@ -210,11 +210,11 @@ def felt_to_le_hex(value: int) -> str:
     return value.to_bytes(32, "little").hex()
 
 
-def bound_input_rows(scaled_windows: np.ndarray, tags: Sequence[int]) -> list[list[float | str]]:
-    """EZKL ``input_data``: each window's values then its binding as a raw field element (not scaled)."""
-    if len(tags) != len(scaled_windows):
-        raise ZkAlertError(f"{len(scaled_windows)} window(s) but {len(tags)} binding(s)")
-    return [[*map(float, window), felt_to_le_hex(tag)] for window, tag in zip(scaled_windows, tags)]
+def bound_input_rows(scaled_windows: np.ndarray, limbs: Sequence[Sequence[int]]) -> list[list[float | str]]:
+    """EZKL ``input_data``: each window's values then its binding's limbs as raw field elements (not scaled)."""
+    if len(limbs) != len(scaled_windows):
+        raise ZkAlertError(f"{len(scaled_windows)} window(s) but {len(limbs)} binding(s)")
+    return [[*map(float, window), *map(felt_to_le_hex, window_limbs)] for window, window_limbs in zip(scaled_windows, limbs)]
 
 
 def _run_args(config: CircuitConfig) -> Any:
@@ -223,11 +223,7 @@ def _run_args(config: CircuitConfig) -> Any:
     args = ezkl.PyRunArgs()
     args.input_visibility = config.input_visibility  # "hashed": private window, public Poseidon commitment
     args.param_visibility = "fixed"  # weights baked into the circuit, identified by the vk
-    args.output_visibility = "public"  # the score and the binding
-    # The binding is a full field element, outside any range an input check allows; it only passes
-    # through. The window's values still meet range checks inside the model (the decompositions of
-    # its non-linearities), so an out-of-range window has no witness.
-    args.ignore_range_check_inputs_outputs = True
+    args.output_visibility = "public"  # the score and the binding's limbs
     if config.input_scale:  # 0 keeps EZKL's default (calibration then chooses)
         args.input_scale = config.input_scale
         args.param_scale = config.param_scale
@@ -309,8 +305,8 @@ def compile_circuit(
     scaled = detector.scale(calibration_windows)
     # EZKL splits a long input into chunks of the input shape: calibration sees many windows.
     calib_path = workspace.calibration_input
-    # The binding passes through unscaled; calibration sees it as 0.
-    bound = np.hstack([scaled, np.zeros((len(scaled), 1))])
+    # The binding's limbs pass through unscaled; calibration sees them as 0.
+    bound = np.hstack([scaled, np.zeros((len(scaled), BINDING_LIMBS))])
     if windows_per_proof == 1:
         calib_path.write_text(json.dumps({"input_data": [bound[: min(len(bound), 64)].ravel().tolist()]}))
     else:

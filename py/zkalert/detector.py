@@ -95,9 +95,9 @@ class CircuitScoreModel(nn.Module):
     proven score. The sum is exact; the registry's threshold is scaled by the
     width instead (see ``CircuitInfo.score_divisor``).
 
-    The input is the window followed by one more element, the window's binding
-    (``zkalert.statement.binding_of``): it is committed to with the window and
-    returned unchanged as a second output, so the proof makes it public.
+    The input is the window followed by its binding's limbs
+    (``zkalert.statement.limbs_of``): they are committed to with the window and
+    returned unchanged as a second output, so the proof makes them public.
     """
 
     def __init__(self, autoencoder: SparseDenoisingAutoencoder, width: int) -> None:
@@ -109,7 +109,7 @@ class CircuitScoreModel(nn.Module):
         window = bound_window[:, : self.width]
         reconstruction, _ = self.autoencoder(window)
         score = torch.sum(torch.abs(window - reconstruction), dim=1, keepdim=True)
-        return score, bound_window[:, self.width : self.width + 1]
+        return score, bound_window[:, self.width :]
 
 
 class BatchScoreModel(nn.Module):

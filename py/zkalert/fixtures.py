@@ -71,7 +71,7 @@ def main() -> None:
             "input_commitment": f"0x{proven.input_commitment:064x}",
             "alarm": proven.score_felt >= info.threshold_felt,
             "binding": {**binding.to_json(), "stream": FIXTURE_STREAM},
-            "binding_instance": f"0x{proven.bindings[0]:064x}",
+            "binding_value": f"0x{proven.bindings[0]:064x}",
             "source": {"data": "Tennessee Eastman d01_te" if name == "alert_proof" else "Tennessee Eastman d00_te", "row": int(te.test.rows[index]), "float_score": float(scores[index])},
             "circuit": {"logrows": info.logrows, "input_scale": info.input_scale, "output_scale": info.output_scale, "srs": "development (gen_srs)"},
         }

@@ -25,7 +25,7 @@ from .circuit import CircuitInfo, bound_input_rows
 from .config import BN254_R, Workspace
 from .data import check_matrix
 from .errors import ZkAlertError
-from .statement import UNBOUND_TAG, Binding, check_binding, kzg_commitments, split_bound_statement, split_statement
+from .statement import UNBOUND_LIMBS, Binding, check_binding, kzg_commitments, split_bound_statement, split_statement
 
 
 def felt_hex_to_int(felt: str) -> int:
@@ -175,9 +175,9 @@ class Prover:
         expected = self.info.windows_per_proof
         if windows.shape[0] != expected:
             raise ZkAlertError(f"proof {name}: this circuit proves {expected} window(s) at a time, got {windows.shape[0]}")
-        tags = binding.tags(expected) if binding is not None else (UNBOUND_TAG,) * expected
+        limbs = binding.limbs(expected) if binding is not None else [UNBOUND_LIMBS] * expected
         path = self.workspace.proofs / f"{name}.input.json"
-        path.write_text(json.dumps({"input_data": bound_input_rows(windows, tags)}))
+        path.write_text(json.dumps({"input_data": bound_input_rows(windows, limbs)}))
         return path
 
     def prove(self, scaled_windows: np.ndarray, name: str, binding: Binding, float_score: float = float("nan")) -> ProvenWindow:
@@ -220,7 +220,7 @@ class Prover:
             return None
         try:
             windows = check_matrix(scaled_windows, self.info.width, f"proof {name}")
-            wanted = bound_input_rows(windows, binding.tags(len(windows)))
+            wanted = bound_input_rows(windows, binding.limbs(len(windows)))
             if json.loads(input_path.read_text())["input_data"] != json.loads(json.dumps(wanted)):
                 return None
             return ProvenWindow.from_proof_file(proof_path, commitment=self.info.commitment, binding=binding)

@@ -27,7 +27,7 @@ from .data import FloatArray
 from .detector import Detector
 from .errors import ZkAlertError
 from .prover import felt_hex_to_int
-from .statement import UNBOUND_TAG
+from .statement import UNBOUND_LIMBS
 
 DEFAULT_SCALES = (7, 8, 9, 10, 11)
 DEFAULT_DECOMPOSITIONS = ((1024, 2), (1024, 3), (4096, 2))
@@ -58,7 +58,7 @@ def _score_windows(compiled: Path, scaled: FloatArray, folder: Path) -> np.ndarr
     scores = np.empty(len(scaled))
     for i, window in enumerate(scaled):
         data = folder / "input.json"
-        data.write_text(json.dumps({"input_data": bound_input_rows(window[None, :], [UNBOUND_TAG])}))
+        data.write_text(json.dumps({"input_data": bound_input_rows(window[None, :], [UNBOUND_LIMBS])}))
         witness = ezkl.gen_witness(str(data), str(compiled), str(folder / "witness.json"))
         scores[i] = felt_hex_to_int(witness["outputs"][0][0])
     return scores

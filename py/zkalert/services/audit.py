@@ -42,7 +42,7 @@ from web3 import Web3
 from ..chain import Deployment, verifier_eth_call
 from ..errors import ZkAlertError
 from ..log import LOG_CHUNK_BLOCKS, check_chain, fetch_alerts, without_orphans
-from ..statement import binding_of
+from ..statement import binding_of, split_bound_statement
 from ..verifiercode import registration_problems, verifier_code_problems
 from ..windowlog import WindowLogDeployment, check_window_chain, fetch_windows
 from .client import UtilityClient, UtilityError
@@ -426,12 +426,16 @@ def _check_window_proof(row: dict[str, Any], client: UtilityClient, stream_id: s
     except (KeyError, TypeError, ValueError, ZkAlertError) as exc:
         row["status"], row["detail"] = "invalid", f"malformed proof from the utility ({type(exc).__name__})"
         return
-    if len(instances) != 3 or tuple(instances[:2]) != expected[:2]:
+    try:
+        (commitment,), (score,), (bound,) = split_bound_statement(tuple(instances))
+    except (ValueError, ZkAlertError):
+        commitment = score = bound = -1
+    if (commitment, score) != expected[:2]:
         row["status"] = "invalid"
         row["detail"] = "the proof is of another statement (c, s) than the one committed on-chain"
         echo(f"window {row['window']}: proof statement differs from the commitment")
         return
-    if instances[2] != expected[2]:
+    if bound != expected[2]:
         row["status"] = "invalid"
         row["detail"] = "the proof is bound to another gateway, stream or window index than this commitment"
         echo(f"window {row['window']}: proof bound to another window")
