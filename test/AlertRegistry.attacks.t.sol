@@ -26,6 +26,8 @@ contract AlertRegistryAttacksTest is Test {
         uint256 threshold;
         /// @dev The window index the proof is bound to (with the fixture gateway and STREAM).
         uint64 index;
+        /// @dev The fixture's `binding_value`: the 140-bit binding its limbs carry.
+        uint256 bindingValue;
     }
 
     /// @dev The BN254 base field modulus q: proof points' coordinates live in it.
@@ -95,6 +97,7 @@ contract AlertRegistryAttacksTest is Test {
         fixture.modelId = vm.parseJsonBytes32(json, ".model_id");
         fixture.threshold = vm.parseJsonUint(json, ".threshold");
         fixture.index = uint64(vm.parseJsonUint(json, ".binding.index"));
+        fixture.bindingValue = vm.parseJsonUint(json, ".binding_value");
         assertEq(vm.parseJsonBytes32(json, ".binding.stream_id"), STREAM, "fixture proven for another stream");
     }
 
@@ -120,7 +123,8 @@ contract AlertRegistryAttacksTest is Test {
         registry.submitAlert(STREAM, alertFixture.modelId, bytes32(0), alertFixture.index, proof, instances);
     }
 
-    /// @dev The refusal of `fixture` submitted by `sender` to window `index` of `streamId`.
+    /// @dev The refusal of `fixture` submitted by `sender` to window `index` of `streamId`: the
+    /// binding that window needs, and the fixture's limbs recomposed (its `binding_value`).
     function _expectBindingMismatch(address sender, bytes32 streamId, uint64 index, ProofFixture memory fixture)
         internal
     {
@@ -129,13 +133,14 @@ contract AlertRegistryAttacksTest is Test {
                 IAlertRegistry.AlertRegistryBindingMismatch.selector,
                 0,
                 registry.bindingOf(sender, streamId, index),
-                _binding(fixture)
+                fixture.bindingValue
             )
         );
     }
 
+    /// @dev The fixture's binding limbs recomposed (instances 2 to 6, low limb first).
     function _binding(ProofFixture memory fixture) internal pure returns (uint256) {
-        return fixture.instances[2];
+        return AlertChain.recompose(fixture.instances, 2);
     }
 
     function _statement(ProofFixture memory fixture) internal pure returns (bytes32) {
@@ -192,23 +197,32 @@ contract AlertRegistryAttacksTest is Test {
 
     function test_fixtures_rerandomisedProofIsAnotherValidProofOfTheSameStatement() public {
         assertEq(rerandomised.modelId, alertFixture.modelId, "model");
-        assertEq(rerandomised.instances.length, 3, "instances");
+        assertEq(rerandomised.instances.length, 7, "instances");
         assertEq(rerandomised.instances[0], alertFixture.instances[0], "commitment");
         assertEq(rerandomised.instances[1], alertFixture.instances[1], "score");
-        assertEq(rerandomised.instances[2], alertFixture.instances[2], "binding");
+        for (uint256 k = 2; k < 7; ++k) {
+            assertEq(rerandomised.instances[k], alertFixture.instances[k], "binding limb");
+        }
         assertTrue(keccak256(rerandomised.proof) != keccak256(alertFixture.proof), "same proof bytes");
         assertTrue(fixtureVerifier.verifyProof(rerandomised.proof, rerandomised.instances), "rerandomised proof");
         assertTrue(foreignVerifier.verifyProof(foreignFixture.proof, foreignFixture.instances), "foreign proof");
     }
 
-    /// @dev Each proof's last instance is the binding of the fixture gateway, STREAM and the
-    /// proof's index; the attacks below rely on these indexes.
+    /// @dev Each proof's last five instances are the limbs (28 bits each, low limb first) of the
+    /// binding of the fixture gateway, STREAM and the proof's index, its `binding_value`; the
+    /// attacks below rely on these indexes.
     function test_fixtures_areBoundToTheGatewayStreamAndIndex() public view {
         ProofFixture[4] memory fixtures = [alertFixture, rerandomised, normalFixture, foreignFixture];
         uint64[4] memory indexes = [uint64(0), 0, 1, 0];
         for (uint256 i; i < fixtures.length; ++i) {
             assertEq(fixtures[i].index, indexes[i], "index");
-            assertEq(fixtures[i].instances.length, 3, "instances");
+            assertEq(fixtures[i].instances.length, 7, "instances");
+            uint256[] memory limbs = AlertChain.limbs(fixtures[i].bindingValue);
+            for (uint256 k; k < limbs.length; ++k) {
+                assertLt(fixtures[i].instances[2 + k], AlertChain.LIMB_BOUND, "limb in range");
+                assertEq(fixtures[i].instances[2 + k], limbs[k], "limb of binding_value");
+            }
+            assertEq(_binding(fixtures[i]), fixtures[i].bindingValue, "binding_value");
             assertEq(_binding(fixtures[i]), registry.bindingOf(gateway, STREAM, indexes[i]), "bindingOf");
             assertEq(_binding(fixtures[i]), AlertChain.binding(gateway, STREAM, indexes[i]), "specification");
         }
@@ -239,22 +253,25 @@ contract AlertRegistryAttacksTest is Test {
         _assertUntouched(STREAM);
     }
 
-    /// @dev b + r is the binding the verifier checks as b: refused before the registry compares it.
-    function test_RevertWhen_bindingIsShiftedByTheModulus() public {
-        uint256[] memory instances =
-            AlertChain.single(alertFixture.instances[0], alertFixture.instances[1], _binding(alertFixture) + R);
-        vm.expectRevert(
-            abi.encodeWithSelector(IAlertRegistry.AlertRegistryInstanceOutOfField.selector, 2, instances[2])
-        );
-        vm.prank(gateway);
-        registry.submitAlert(STREAM, alertFixture.modelId, bytes32(0), 0, alertFixture.proof, instances);
+    /// @dev l + r is the limb the verifier checks as l: refused before the registry compares the
+    /// binding, whichever limb it is.
+    function test_RevertWhen_bindingLimbIsShiftedByTheModulus() public {
+        for (uint256 k = 2; k < 7; ++k) {
+            uint256[] memory instances = _copyInstances(alertFixture.instances);
+            instances[k] += R;
+            vm.expectRevert(
+                abi.encodeWithSelector(IAlertRegistry.AlertRegistryInstanceOutOfField.selector, k, instances[k])
+            );
+            vm.prank(gateway);
+            registry.submitAlert(STREAM, alertFixture.modelId, bytes32(0), 0, alertFixture.proof, instances);
+        }
         _assertUntouched(STREAM);
     }
 
     /// @dev x + k*r is the same field element as x: accepting it would make a second statement (and
     /// a second record) out of one proof.
     function testFuzz_RevertWhen_instanceIsNotCanonical(uint256 multiple, uint8 slot) public {
-        uint256 index = slot % 3;
+        uint256 index = slot % 7;
         uint256 value = alertFixture.instances[index];
         multiple = bound(multiple, 1, (type(uint256).max - value) / R);
         uint256[] memory instances = _copyInstances(alertFixture.instances);
@@ -354,16 +371,18 @@ contract AlertRegistryAttacksTest is Test {
 
     // ============================================================ instance counts
 
-    /// @dev One window takes three instances `[c, s, b]`: the layout without a binding (two) and
-    /// every other count are refused before anything else is read.
+    /// @dev One window takes seven instances `[c, s, l_0, ..., l_4]`: the layout without a binding
+    /// (two), with the binding as one instance (three, `[c, s, binding_value]`), a limb short or
+    /// over, and every other count are refused before anything else is read.
     function test_RevertWhen_instanceCountIsWrong() public {
-        uint256[4] memory counts = [uint256(0), 1, 2, 4];
+        uint256[7] memory counts = [uint256(0), 1, 2, 3, 6, 8, 14];
         for (uint256 i; i < counts.length; ++i) {
             uint256[] memory instances = new uint256[](counts[i]);
-            for (uint256 j; j < counts[i] && j < 3; ++j) {
-                instances[j] = alertFixture.instances[j];
+            for (uint256 j; j < counts[i]; ++j) {
+                instances[j] = alertFixture.instances[j % 7];
             }
-            vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInstanceCount.selector, 3, counts[i]));
+            if (counts[i] == 3) instances[2] = alertFixture.bindingValue;
+            vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInstanceCount.selector, 7, counts[i]));
             vm.prank(gateway);
             registry.submitAlert(STREAM, alertFixture.modelId, bytes32(0), 0, alertFixture.proof, instances);
         }
@@ -716,18 +735,18 @@ contract AlertRegistryAttacksTest is Test {
         _assertStream(STREAM, next, 2, 2);
     }
 
-    /// @dev A binding rewritten to the rival's own (so the registry's comparison passes) is a
+    /// @dev Binding limbs rewritten to the rival's own (so the registry's comparison passes) are a
     /// statement the proof does not prove; the same for the gateway relabelling its proof for
     /// another index.
-    function test_RevertWhen_bindingInstanceIsRewritten() public {
-        uint256[] memory rivals = _copyInstances(alertFixture.instances);
-        rivals[2] = registry.bindingOf(rival, OTHER_STREAM, 0);
+    function test_RevertWhen_bindingLimbsAreRewritten() public {
+        uint256[] memory rivals =
+            AlertChain.single(alertFixture.instances[0], alertFixture.instances[1], registry.bindingOf(rival, OTHER_STREAM, 0));
         vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInvalidProof.selector, alertFixture.modelId));
         vm.prank(rival);
         registry.submitAlert(OTHER_STREAM, alertFixture.modelId, bytes32(0), 0, alertFixture.proof, rivals);
 
-        uint256[] memory relabelled = _copyInstances(alertFixture.instances);
-        relabelled[2] = registry.bindingOf(gateway, STREAM, 1);
+        uint256[] memory relabelled =
+            AlertChain.single(alertFixture.instances[0], alertFixture.instances[1], registry.bindingOf(gateway, STREAM, 1));
         vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInvalidProof.selector, alertFixture.modelId));
         vm.prank(gateway);
         registry.submitAlert(STREAM, alertFixture.modelId, bytes32(0), 1, alertFixture.proof, relabelled);
@@ -831,10 +850,11 @@ contract ReentrantVerifier is IHalo2Verifier {
     }
 
     function verifyProof(bytes calldata proof, uint256[] calldata instances) external returns (bool) {
-        uint256[] memory other = new uint256[](3);
+        uint256[] memory other = new uint256[](instances.length);
+        for (uint256 i; i < instances.length; ++i) {
+            other[i] = instances[i];
+        }
         other[0] = instances[0] + 1;
-        other[1] = instances[1];
-        other[2] = instances[2];
         try _registry.submitAlert(
             keccak256("stream/reentered"), keccak256("model/reentrant"), bytes32(0), 0, proof, other
         ) returns (

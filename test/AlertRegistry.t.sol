@@ -479,14 +479,183 @@ contract AlertRegistryTest is Test {
         _assertStream(STREAM_A, head, 1, 1);
     }
 
+    // ============================================================ submitAlert: binding limbs
+
+    /// @dev `values` with the limbs at `start` reversed (high limb first).
+    function _reversedLimbs(uint256[] memory values, uint256 start) internal pure returns (uint256[] memory out) {
+        out = _copy(values);
+        for (uint256 k; k < AlertChain.BINDING_LIMBS; ++k) {
+            out[start + k] = values[start + AlertChain.BINDING_LIMBS - 1 - k];
+        }
+    }
+
+    function _copy(uint256[] memory values) internal pure returns (uint256[] memory out) {
+        out = new uint256[](values.length);
+        for (uint256 i; i < values.length; ++i) {
+            out[i] = values[i];
+        }
+    }
+
+    function _expectBindingMismatch(uint256 window, uint256 expected, uint256 got) internal {
+        vm.expectRevert(
+            abi.encodeWithSelector(IAlertRegistry.AlertRegistryBindingMismatch.selector, window, expected, got)
+        );
+    }
+
+    /// @dev The check is limb by limb: limbs that recompose to the binding, but with one out of its
+    /// 28-bit range, are refused with the binding as both expected and got (a carry moved between
+    /// neighbours, all of the binding in limb 0 as a single instance would hold it, the top limb
+    /// folded into the one below), and so is a limb written as a negative field element (r - 2^28 +
+    /// l_0, its neighbour one larger), which is the binding in the field and binding + r in the
+    /// integers. The stream does not move; the canonical limbs are accepted after.
+    function test_RevertWhen_bindingLimbsAreOutOfRangeButRecomposeToTheBinding() public {
+        uint256 binding = AlertChain.binding(gateway, STREAM_A, 0);
+        uint256[] memory limbs = AlertChain.limbs(binding);
+        uint256 unit = AlertChain.LIMB_BOUND;
+
+        for (uint256 k; k + 1 < AlertChain.BINDING_LIMBS; ++k) {
+            assertTrue(limbs[k + 1] != 0, "no carry to move");
+            uint256[] memory carried = _copy(limbs);
+            carried[k] += unit;
+            carried[k + 1] -= 1;
+            assertEq(AlertChain.recompose(carried, 0), binding, "carried limbs recompose to the binding");
+            _expectBindingMismatch(0, binding, binding);
+            vm.prank(gateway);
+            registry.submitAlert(STREAM_A, MODEL_1, bytes32(0), 0, PROOF, AlertChain.singleWithLimbs(11, 10, carried));
+        }
+
+        uint256[] memory oneInstance = new uint256[](AlertChain.BINDING_LIMBS);
+        oneInstance[0] = binding;
+        _expectBindingMismatch(0, binding, binding);
+        vm.prank(gateway);
+        registry.submitAlert(STREAM_A, MODEL_1, bytes32(0), 0, PROOF, AlertChain.singleWithLimbs(11, 10, oneInstance));
+
+        uint256[] memory folded = _copy(limbs);
+        folded[3] += limbs[4] * unit;
+        folded[4] = 0;
+        assertEq(AlertChain.recompose(folded, 0), binding, "folded limbs recompose to the binding");
+        _expectBindingMismatch(0, binding, binding);
+        vm.prank(gateway);
+        registry.submitAlert(STREAM_A, MODEL_1, bytes32(0), 0, PROOF, AlertChain.singleWithLimbs(11, 10, folded));
+
+        uint256[] memory negative = _copy(limbs);
+        negative[0] = R - unit + limbs[0];
+        negative[1] += 1;
+        assertEq(AlertChain.recompose(negative, 0) % R, binding, "the binding in the field");
+        _expectBindingMismatch(0, binding, binding + R);
+        vm.prank(gateway);
+        registry.submitAlert(STREAM_A, MODEL_1, bytes32(0), 0, PROOF, AlertChain.singleWithLimbs(11, 10, negative));
+
+        _assertNothingRecorded(STREAM_A);
+        _submitSingleAt(STREAM_A, bytes32(0), 0, 11, 10);
+        assertEq(registry.count(STREAM_A), 1, "canonical limbs");
+    }
+
+    /// @dev Any carry between two neighbouring limbs of any window index is refused.
+    function testFuzz_RevertWhen_bindingLimbsCarry(uint64 index, uint256 position, uint256 carry) public {
+        index = uint64(bound(index, 0, registry.MAX_INDEX_GAP()));
+        position = bound(position, 0, AlertChain.BINDING_LIMBS - 2);
+        uint256 binding = AlertChain.binding(gateway, STREAM_A, index);
+        uint256[] memory limbs = AlertChain.limbs(binding);
+        vm.assume(limbs[position + 1] != 0);
+        carry = bound(carry, 1, limbs[position + 1]);
+        limbs[position] += carry * AlertChain.LIMB_BOUND;
+        limbs[position + 1] -= carry;
+
+        _expectBindingMismatch(0, binding, binding);
+        vm.prank(gateway);
+        registry.submitAlert(STREAM_A, MODEL_1, bytes32(0), index, PROOF, AlertChain.singleWithLimbs(11, 10, limbs));
+        _assertNothingRecorded(STREAM_A);
+    }
+
+    /// @dev One limb of one window of a three-window batch altered to any other field element: that
+    /// window is named, with its binding and the limbs as recomposed. (The value is kept where the
+    /// recomposition stays below 2^255.)
+    function testFuzz_RevertWhen_oneBindingLimbIsAltered(uint64 firstIndex, uint256 window, uint256 position, uint256 value)
+        public
+    {
+        firstIndex = uint64(bound(firstIndex, 0, registry.MAX_INDEX_GAP()));
+        window = bound(window, 0, 2);
+        position = bound(position, 0, AlertChain.BINDING_LIMBS - 1);
+        uint256 largest = 2 ** (255 - AlertChain.BINDING_LIMB_BITS * position) - 1;
+        value = bound(value, 0, largest < R - 1 ? largest : R - 1);
+        uint256[] memory instances = AlertChain.instances(_three(1, 2, 3), _three(4, 5, 6), gateway, STREAM_A, firstIndex);
+        uint256 slot = AlertChain.limbSlot(3, window, position);
+        vm.assume(value != instances[slot]);
+        instances[slot] = value;
+
+        // forge-lint: disable-next-line(unsafe-typecast)
+        uint256 expected = AlertChain.binding(gateway, STREAM_A, firstIndex + uint64(window));
+        uint256 got = AlertChain.recompose(instances, AlertChain.limbSlot(3, window, 0));
+        assertTrue(got != expected, "altered limbs recompose to the binding");
+        _expectBindingMismatch(window, expected, got);
+        vm.prank(gateway);
+        registry.submitAlert(STREAM_A, MODEL_3, bytes32(0), firstIndex, PROOF, instances);
+        _assertNothingRecorded(STREAM_A);
+    }
+
+    /// @dev The limbs in the wrong order: high limb first (one window, and every window of a
+    /// batch), or a batch's limbs grouped by limb rather than by window. The first window is named,
+    /// with the limbs as the registry reads them (low limb first) recomposed.
+    function test_RevertWhen_bindingLimbsAreHighLimbFirst() public {
+        uint256 binding = AlertChain.binding(gateway, STREAM_A, 0);
+        uint256[] memory reversed = _reversedLimbs(AlertChain.single(11, 10, binding), 2);
+        uint256 got = AlertChain.recompose(reversed, 2);
+        assertTrue(got != binding, "palindromic limbs");
+        _expectBindingMismatch(0, binding, got);
+        vm.prank(gateway);
+        registry.submitAlert(STREAM_A, MODEL_1, bytes32(0), 0, PROOF, reversed);
+
+        uint256[] memory batch = AlertChain.instances(_three(1, 2, 3), _three(4, 5, 6), gateway, STREAM_A, 0);
+        uint256[] memory batchReversed = batch;
+        for (uint256 i; i < 3; ++i) {
+            batchReversed = _reversedLimbs(batchReversed, AlertChain.limbSlot(3, i, 0));
+        }
+        _expectBindingMismatch(0, binding, AlertChain.recompose(batchReversed, 6));
+        vm.prank(gateway);
+        registry.submitAlert(STREAM_A, MODEL_3, bytes32(0), 0, PROOF, batchReversed);
+
+        // [l_0(b_1), l_0(b_2), l_0(b_3), l_1(b_1), ...]
+        uint256[] memory byLimb = _copy(batch);
+        for (uint256 i; i < 3; ++i) {
+            for (uint256 k; k < AlertChain.BINDING_LIMBS; ++k) {
+                byLimb[6 + 3 * k + i] = batch[AlertChain.limbSlot(3, i, k)];
+            }
+        }
+        _expectBindingMismatch(0, binding, AlertChain.recompose(byLimb, 6));
+        vm.prank(gateway);
+        registry.submitAlert(STREAM_A, MODEL_3, bytes32(0), 0, PROOF, byLimb);
+
+        _assertNothingRecorded(STREAM_A);
+    }
+
     function test_bindingOf_matchesGoldenVector() public view {
         // cast keccak $(cast abi-encode "f(address,bytes32,uint64)" 0x44..44 0x22..22 9) is
-        // 0x4fcd5025...d9e9df86, above r: the binding is that minus r
+        // 0x4fcd5025ff4ee91b3be776f14a95be6d3d1f73bf8f4f01b7672108abd9e9df86: the binding is its
+        // low 140 bits (35 hex digits), the limbs are those bits 28 (7 hex digits) at a time
         bytes32 streamId = 0x2222222222222222222222222222222222222222222222222222222222222222;
         address gatewayAddr = 0x4444444444444444444444444444444444444444;
-        uint256 expected = 0x1f6901b31e1d48f18397313ac914661014eb8b7715959126233f1317e9e9df85;
+        uint256 expected = 0xe6d3d1f73bf8f4f01b7672108abd9e9df86;
         assertEq(registry.bindingOf(gatewayAddr, streamId, 9), expected, "bindingOf");
         assertEq(AlertChain.binding(gatewayAddr, streamId, 9), expected, "AlertChain.binding");
+        uint256[5] memory expectedLimbs = [uint256(0x9e9df86), 0x2108abd, 0xf01b767, 0x73bf8f4, 0xe6d3d1f];
+        uint256[] memory limbs = AlertChain.limbs(expected);
+        for (uint256 k; k < expectedLimbs.length; ++k) {
+            assertEq(limbs[k], expectedLimbs[k], "limb");
+        }
+        // and the registry accepts exactly these limbs for that window
+        uint256[] memory instances = AlertChain.singleWithLimbs(11, 10, limbs);
+        for (uint256 k; k < expectedLimbs.length; ++k) {
+            assertEq(instances[2 + k], expectedLimbs[k], "instance");
+        }
+    }
+
+    function test_bindingLimbs_areFiveOf28Bits() public view {
+        assertEq(registry.BINDING_LIMBS(), 5, "BINDING_LIMBS");
+        assertEq(registry.BINDING_LIMB_BITS(), 28, "BINDING_LIMB_BITS");
+        assertEq(AlertChain.BINDING_LIMBS, registry.BINDING_LIMBS(), "AlertChain.BINDING_LIMBS");
+        assertEq(AlertChain.LIMB_BOUND, 2 ** registry.BINDING_LIMB_BITS(), "AlertChain.LIMB_BOUND");
+        assertEq(AlertChain.BINDING_BOUND, 2 ** (5 * 28), "AlertChain.BINDING_BOUND");
     }
 
     // ============================================================ submitAlert: reverts
@@ -517,18 +686,26 @@ contract AlertRegistryTest is Test {
     }
 
     function test_RevertWhen_submitAlertInstanceCountTooSmall() public {
-        // `[c, s]`: a proof without a binding
-        uint256[] memory instances = new uint256[](2);
-        instances[0] = 11;
-        instances[1] = 10;
-        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInstanceCount.selector, 3, 2));
-        vm.prank(gateway);
-        registry.submitAlert(STREAM_A, MODEL_1, bytes32(0), 0, PROOF, instances);
+        // `[c, s]`: a proof without a binding; `[c, s, b]`: the binding as one instance rather than
+        // five limbs; `[c, s, l_0, ..., l_3]`: a limb short
+        uint256[] memory bound = AlertChain.single(11, 10, gateway, STREAM_A, 0);
+        uint256[3] memory counts = [uint256(2), 3, 6];
+        for (uint256 i; i < counts.length; ++i) {
+            uint256[] memory instances = new uint256[](counts[i]);
+            for (uint256 j; j < counts[i]; ++j) {
+                instances[j] = bound[j];
+            }
+            if (counts[i] == 3) instances[2] = AlertChain.binding(gateway, STREAM_A, 0);
+            vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInstanceCount.selector, 7, counts[i]));
+            vm.prank(gateway);
+            registry.submitAlert(STREAM_A, MODEL_1, bytes32(0), 0, PROOF, instances);
+        }
+        _assertNothingRecorded(STREAM_A);
     }
 
     function test_RevertWhen_submitAlertInstanceCountTooLarge() public {
-        uint256[] memory instances = new uint256[](4);
-        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInstanceCount.selector, 3, 4));
+        uint256[] memory instances = new uint256[](8);
+        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInstanceCount.selector, 7, 8));
         vm.prank(gateway);
         registry.submitAlert(STREAM_A, MODEL_1, bytes32(0), 0, PROOF, instances);
     }
@@ -536,7 +713,7 @@ contract AlertRegistryTest is Test {
     function test_RevertWhen_submitAlertInstanceCountMissesBatchSize() public {
         // a single-window proof sent to a three-window model
         uint256[] memory instances = AlertChain.single(11, 10, gateway, STREAM_A, 0);
-        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInstanceCount.selector, 9, 3));
+        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInstanceCount.selector, 21, 7));
         vm.prank(gateway);
         registry.submitAlert(STREAM_A, MODEL_3, bytes32(0), 0, PROOF, instances);
     }
@@ -556,14 +733,20 @@ contract AlertRegistryTest is Test {
         registry.submitAlert(STREAM_A, MODEL_1, bytes32(0), 0, PROOF, instances);
     }
 
-    function test_RevertWhen_submitAlertBindingAboveModulus() public {
-        // b + r is the field element the verifier would check as b, but not the binding the
-        // registry computes: refused as out of field before the binding is compared
-        uint256 shifted = AlertChain.binding(gateway, STREAM_A, 0) + R;
-        uint256[] memory instances = AlertChain.single(11, 10, shifted);
-        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInstanceOutOfField.selector, 2, shifted));
-        vm.prank(gateway);
-        registry.submitAlert(STREAM_A, MODEL_1, bytes32(0), 0, PROOF, instances);
+    function test_RevertWhen_submitAlertBindingLimbAboveModulus() public {
+        // l + r is the field element the verifier would check as the limb l, but not the limb the
+        // registry computes: refused as out of field before the binding is compared, whichever limb
+        uint256[] memory bound = AlertChain.single(11, 10, gateway, STREAM_A, 0);
+        for (uint256 k; k < AlertChain.BINDING_LIMBS; ++k) {
+            uint256[] memory instances = AlertChain.single(11, 10, gateway, STREAM_A, 0);
+            uint256 shifted = bound[2 + k] + R;
+            instances[2 + k] = shifted;
+            vm.expectRevert(
+                abi.encodeWithSelector(IAlertRegistry.AlertRegistryInstanceOutOfField.selector, 2 + k, shifted)
+            );
+            vm.prank(gateway);
+            registry.submitAlert(STREAM_A, MODEL_1, bytes32(0), 0, PROOF, instances);
+        }
         _assertNothingRecorded(STREAM_A);
     }
 
@@ -694,7 +877,7 @@ contract AlertRegistryTest is Test {
 
     function testFuzz_submitAlert_outOfField(uint256 value, uint256 index) public {
         value = bound(value, R, type(uint256).max);
-        index = bound(index, 0, 8);
+        index = bound(index, 0, 20); // commitments, scores and every limb of the three windows
         uint256[] memory instances = AlertChain.instances(_three(1, 2, 3), _three(4, 5, 6), gateway, STREAM_A, 0);
         instances[index] = value;
 
@@ -764,8 +947,8 @@ contract AlertRegistryTest is Test {
     }
 
     /// @dev Whatever binding a window carries, only bindingOf(caller, stream, index) passes: one
-    /// made for another gateway, another stream or another index, or any other field element, is
-    /// refused with both values named.
+    /// made for another gateway, another stream or another index, or any other 140-bit value (in
+    /// range limbs), is refused with both values named.
     function testFuzz_RevertWhen_bindingIsNotTheCallersStreamAndIndex(
         address otherGateway,
         bytes32 otherStream,
@@ -788,7 +971,7 @@ contract AlertRegistryTest is Test {
             vm.assume(otherIndex != index);
             got = AlertChain.binding(gateway, STREAM_A, otherIndex);
         } else {
-            got = bound(anyValue, 0, R - 1);
+            got = bound(anyValue, 0, AlertChain.BINDING_BOUND - 1);
             vm.assume(got != expected);
         }
 
@@ -803,7 +986,16 @@ contract AlertRegistryTest is Test {
         view
     {
         uint256 binding = registry.bindingOf(gatewayAddr, streamId, windowIndex);
-        assertEq(binding, uint256(keccak256(abi.encode(gatewayAddr, streamId, windowIndex))) % R, "keccak mod r");
-        assertLt(binding, R, "in field");
+        uint256 hash = uint256(keccak256(abi.encode(gatewayAddr, streamId, windowIndex)));
+        assertEq(binding, hash & (2 ** 140 - 1), "masked keccak");
+        assertEq(binding, AlertChain.binding(gatewayAddr, streamId, windowIndex), "specification");
+        assertLt(binding, 2 ** 140, "below 2^140");
+        // five limbs of 28 bits, low limb first, that recompose to it
+        uint256[] memory limbs = AlertChain.limbs(binding);
+        for (uint256 k; k < limbs.length; ++k) {
+            assertLt(limbs[k], 2 ** 28, "limb below 2^28");
+            assertEq(limbs[k], (hash >> (28 * k)) % 2 ** 28, "limb k is bits 28k to 28k + 27 of the keccak");
+        }
+        assertEq(AlertChain.recompose(limbs, 0), binding, "recomposed");
     }
 }

@@ -65,7 +65,7 @@ def test_assemble_batch_refuses_mixed_streams_disorder_and_bad_width(te):
 
 def test_batched_proof_records_each_window_in_order(batch_workspace, detector, te, anvil_url, w3, isolated):
     info = CircuitInfo.load(batch_workspace)
-    assert info.windows_per_proof == 2 and info.instance_count == 6
+    assert info.windows_per_proof == 2 and info.instance_count == 14  # c, s and five binding limbs per window
     assert info.verifier_runtime_bytes < 24_576
     prover = Prover(batch_workspace)
     windows = _windows(te, 1, 300, 2)
@@ -146,13 +146,13 @@ def kzg_batch_workspace(tmp_path_factory, detector, te):
 
 def test_kzg_batch_commits_each_window_in_the_proof_and_is_recorded_in_order(kzg_batch_workspace, detector, te, anvil_url, w3, isolated, tmp_path):
     info = CircuitInfo.load(kzg_batch_workspace)
-    assert info.commitment == "kzg" and info.windows_per_proof == 2 and info.instance_count == 4
+    assert info.commitment == "kzg" and info.windows_per_proof == 2 and info.instance_count == 12
     prover = Prover(kzg_batch_workspace)
     scaled = detector.scale(assemble_batch(_windows(te, 1, 320, 2), detector.width, 2))
     stream = stream_id("pytest/kzg-batch")
     binding = Binding(Account.from_key(OWNER_KEY).address, stream, 320)
     proven = prover.prove(scaled, "kzg-batch-0", binding)
-    assert proven.commitment == "kzg" and proven.windows == 2 and len(proven.instances) == 4  # scores and bindings
+    assert proven.commitment == "kzg" and proven.windows == 2 and len(proven.instances) == 12  # scores and binding limbs
     # the commitments the registry will read from the proof are the ones EZKL computes from the windows
     assert proven.statement == prover.statement_instances(scaled, "kzg-batch-statement", binding)
     assert proven.input_commitments[0] != proven.input_commitments[1]

@@ -82,8 +82,8 @@ def test_outbox_refuses_kzg_rows_that_do_not_add_up(anvil_url, tmp_path):
     with Outbox.open(tmp_path / "o.sqlite", chain_id=TEST_CHAIN_ID, registry=registry, gateway=GATEWAY) as outbox:
         with pytest.raises(OutboxError, match=r"window 'k/short': a KZG-committed proof of 2 window\(s\) needs at least 128 bytes, got 100"):
             outbox.enqueue_proven(STREAM, "k/short", data["model_id"], proof[:100], instances, commitment="kzg", index=2)
-        with pytest.raises(OutboxError, match=r"window 'k/odd': a poseidon-committed proof has 3\*B instances, got 1"):
-            outbox.enqueue_proven(STREAM, "k/odd", data["model_id"], proof, instances[:1], index=2)  # Poseidon layout needs triples
+        with pytest.raises(OutboxError, match=r"window 'k/odd': a poseidon-committed proof has 7\*B instances, got 1"):
+            outbox.enqueue_proven(STREAM, "k/odd", data["model_id"], proof, instances[:1], index=2)  # Poseidon layout needs 7 per window
         with pytest.raises(OutboxError, match=r"window 'k/moved': .*bound to another gateway, stream or index"):
             outbox.enqueue_proven(STREAM, "k/moved", data["model_id"], proof, instances, commitment="kzg", index=4)
         outbox.enqueue_proven(STREAM, "k/ok", data["model_id"], proof, instances, commitment="kzg", index=2)
