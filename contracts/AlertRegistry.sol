@@ -204,7 +204,10 @@ contract AlertRegistry is IAlertRegistry {
             for (uint256 k; k < BINDING_LIMBS; ++k) {
                 uint256 limb = limbs[BINDING_LIMBS * i + k];
                 same = same && limb == (expected >> (BINDING_LIMB_BITS * k)) & LIMB_MASK;
-                got += limb << (BINDING_LIMB_BITS * k);
+                // only reported in the error: wraps for limbs no honest proof has, never reverts
+                unchecked {
+                    got += limb << (BINDING_LIMB_BITS * k);
+                }
             }
             if (!same) revert AlertRegistryBindingMismatch(i, expected, got);
         }
@@ -400,7 +403,7 @@ contract AlertRegistry is IAlertRegistry {
 
     /// @inheritdoc IAlertRegistry
     function version() external pure returns (string memory) {
-        return "0.5.0";
+        return "0.6.0";
     }
 
     function _bindingOf(address gateway, bytes32 streamId, uint64 windowIndex) private pure returns (uint256) {

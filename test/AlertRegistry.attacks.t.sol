@@ -739,20 +739,91 @@ contract AlertRegistryAttacksTest is Test {
     /// statement the proof does not prove; the same for the gateway relabelling its proof for
     /// another index.
     function test_RevertWhen_bindingLimbsAreRewritten() public {
-        uint256[] memory rivals =
-            AlertChain.single(alertFixture.instances[0], alertFixture.instances[1], registry.bindingOf(rival, OTHER_STREAM, 0));
+        uint256[] memory rivals = AlertChain.single(
+            alertFixture.instances[0], alertFixture.instances[1], registry.bindingOf(rival, OTHER_STREAM, 0)
+        );
         vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInvalidProof.selector, alertFixture.modelId));
         vm.prank(rival);
         registry.submitAlert(OTHER_STREAM, alertFixture.modelId, bytes32(0), 0, alertFixture.proof, rivals);
 
-        uint256[] memory relabelled =
-            AlertChain.single(alertFixture.instances[0], alertFixture.instances[1], registry.bindingOf(gateway, STREAM, 1));
+        uint256[] memory relabelled = AlertChain.single(
+            alertFixture.instances[0], alertFixture.instances[1], registry.bindingOf(gateway, STREAM, 1)
+        );
         vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInvalidProof.selector, alertFixture.modelId));
         vm.prank(gateway);
         registry.submitAlert(STREAM, alertFixture.modelId, bytes32(0), 1, alertFixture.proof, relabelled);
 
         _assertUntouched(OTHER_STREAM);
         _assertUntouched(STREAM);
+    }
+
+    /// @dev A copied or moved real proof is named with exactly the values a gateway's logs show:
+    /// the binding the window needs (bindingOf the caller, stream and index) and the proof's five
+    /// limbs recomposed, the fixture's `binding_value` (literals from `cast keccak`/`cast
+    /// abi-encode`, masked to 140 bits).
+    function test_RevertWhen_movedProofNamesTheBindingAndItsRecomposedLimbs() public {
+        uint256 proofs = 0x61103c74c1b00ceb696cfb45bea5567e848; // (gateway, STREAM, 0)
+        uint256 secondStream = 0xb85bdb7f844524a0e5493322ac61dc99a34; // (gateway, SECOND_STREAM, 0)
+        uint256 nextIndex = 0xa36e8333e8e020c7be7b8e6a9c822ef3694; // (gateway, STREAM, 1)
+        uint256 rivals = 0x53ca2e69756f892294b52ff985a130162e4; // (rival, OTHER_STREAM, 0)
+        assertEq(alertFixture.bindingValue, proofs, "binding_value");
+        assertEq(_binding(alertFixture), proofs, "limbs recomposed");
+        assertEq(registry.bindingOf(gateway, STREAM, 0), proofs, "bindingOf(gateway, STREAM, 0)");
+        assertEq(registry.bindingOf(gateway, SECOND_STREAM, 0), secondStream, "bindingOf(gateway, SECOND_STREAM, 0)");
+        assertEq(registry.bindingOf(gateway, STREAM, 1), nextIndex, "bindingOf(gateway, STREAM, 1)");
+        assertEq(normalFixture.bindingValue, nextIndex, "the normal fixture's binding_value");
+        assertEq(registry.bindingOf(rival, OTHER_STREAM, 0), rivals, "bindingOf(rival, OTHER_STREAM, 0)");
+        vm.prank(owner);
+        registry.setStreamGateway(SECOND_STREAM, gateway);
+
+        bytes4 mismatch = IAlertRegistry.AlertRegistryBindingMismatch.selector;
+        vm.expectRevert(abi.encodeWithSelector(mismatch, 0, secondStream, proofs));
+        _submitAt(gateway, SECOND_STREAM, alertFixture, bytes32(0), 0);
+        vm.expectRevert(abi.encodeWithSelector(mismatch, 0, nextIndex, proofs));
+        _submitAt(gateway, STREAM, alertFixture, bytes32(0), 1);
+        vm.expectRevert(abi.encodeWithSelector(mismatch, 0, rivals, proofs));
+        _submitAt(rival, OTHER_STREAM, alertFixture, bytes32(0), 0);
+
+        _assertUntouched(STREAM);
+        _assertUntouched(SECOND_STREAM);
+        _assertUntouched(OTHER_STREAM);
+    }
+
+    /// @dev The real proof at its own window with its limbs re-encoded to the same 140-bit value
+    /// (a carry moved from limb 1 to limb 0), or to the same field element (limb 0 as the negative
+    /// r - 2^28 + l_0, limb 1 one larger): the registry refuses both limb by limb, naming the
+    /// recomposition (the binding, and the binding plus r); the verifier refuses them as well, as
+    /// they are not the instances the proof was made for. The stream does not move.
+    function test_RevertWhen_fixtureLimbsAreReencoded() public {
+        uint256 binding = alertFixture.bindingValue;
+        uint256[] memory carried = _copyInstances(alertFixture.instances);
+        assertTrue(carried[3] != 0, "no carry to move");
+        carried[2] += AlertChain.LIMB_BOUND;
+        carried[3] -= 1;
+        uint256[] memory negative = _copyInstances(alertFixture.instances);
+        negative[2] = R - AlertChain.LIMB_BOUND + negative[2];
+        negative[3] += 1;
+        uint256[][2] memory encodings = [carried, negative];
+        uint256[2] memory got = [binding, binding + R];
+
+        for (uint256 i; i < encodings.length; ++i) {
+            assertEq(AlertChain.recompose(encodings[i], 2), got[i], "recomposed");
+            assertEq(AlertChain.recompose(encodings[i], 2) % R, binding, "the binding in the field");
+            vm.expectRevert(
+                abi.encodeWithSelector(IAlertRegistry.AlertRegistryBindingMismatch.selector, 0, binding, got[i])
+            );
+            vm.prank(gateway);
+            registry.submitAlert(STREAM, alertFixture.modelId, bytes32(0), 0, alertFixture.proof, encodings[i]);
+
+            // a failing precompile call burns the gas it was given: cap it
+            (bool ok, bytes memory result) = address(fixtureVerifier).call{gas: 10_000_000}(
+                abi.encodeCall(IHalo2Verifier.verifyProof, (alertFixture.proof, encodings[i]))
+            );
+            assertFalse(ok && result.length == 32 && abi.decode(result, (uint256)) == 1, "verifier accepts");
+        }
+        _assertUntouched(STREAM);
+        _submitAs(gateway, STREAM, alertFixture, bytes32(0));
+        assertEq(registry.count(STREAM), 1, "the proof as made");
     }
 
     // ============================================================ other streams and other indexes

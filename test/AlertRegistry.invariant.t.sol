@@ -26,7 +26,8 @@ contract AlertRegistryHandler is Test {
         uint64 firstIndex;
         uint256[] commitments;
         uint256[] scores;
-        uint256[] bindings;
+        /// @dev Five binding limbs per window, low limb first.
+        uint256[] bindingLimbs;
     }
 
     uint256 internal constant R = AlertChain.FIELD_MODULUS;
@@ -162,15 +163,15 @@ contract AlertRegistryHandler is Test {
         );
     }
 
-    /// @dev Puts a value >= r in one instance slot: commitment, score or binding.
+    /// @dev Puts a value >= r in one instance slot: commitment, score or one of the binding limbs.
     function submitOutOfField(uint256 streamSeed, uint256 value, uint8 slot, uint256 freshSeed) external {
         value = bound(value, R, type(uint256).max);
-        slot %= 3;
+        slot %= 2 + uint8(AlertChain.BINDING_LIMBS);
         bytes32 streamId = _stream(streamSeed);
         Submission memory submission = _freshSingle(_gateways[1], streamId, freshSeed);
         if (slot == 0) submission.commitments[0] = value;
         else if (slot == 1) submission.scores[0] = value;
-        else submission.bindings[0] = value;
+        else submission.bindingLimbs[slot - 2] = value;
         _submit(
             submission, abi.encodeWithSelector(IAlertRegistry.AlertRegistryInstanceOutOfField.selector, slot, value)
         );
@@ -193,26 +194,42 @@ contract AlertRegistryHandler is Test {
     }
 
     /// @dev A copied proof: its binding was made for the other gateway, another stream or
-    /// another index than the one it is submitted at.
+    /// another index than the one it is submitted at; or the right binding's limbs re-encoded: as
+    /// a negative limb 0 (r - 2^28 + l_0, limb 1 one larger: the binding in the field), with one
+    /// limb changed, or with a carry moved from limb 1 to limb 0 (the binding in the integers).
     function submitForeignBinding(uint256 streamSeed, uint256 freshSeed, uint8 kind) external {
         bytes32 streamId = _stream(streamSeed);
         Submission memory submission = _freshSingle(_gatewayFor(streamId, freshSeed), streamId, freshSeed);
-        uint256 expected = submission.bindings[0];
-        kind %= 3;
+        uint256 expected = AlertChain.binding(submission.sender, streamId, submission.firstIndex);
+        uint256[] memory limbs = submission.bindingLimbs;
+        uint256 got;
+        kind %= 6;
         if (kind == 0) {
             address other = submission.sender == _gateways[0] ? _gateways[1] : _gateways[0];
-            submission.bindings[0] = AlertChain.binding(other, streamId, submission.firstIndex);
+            got = AlertChain.binding(other, streamId, submission.firstIndex);
         } else if (kind == 1) {
             bytes32 otherStream = _streams[(streamSeed % _streams.length + 1 + freshSeed % 2) % _streams.length];
-            submission.bindings[0] = AlertChain.binding(submission.sender, otherStream, submission.firstIndex);
+            got = AlertChain.binding(submission.sender, otherStream, submission.firstIndex);
+        } else if (kind == 2) {
+            got = AlertChain.binding(submission.sender, streamId, submission.firstIndex + 1);
+        } else if (kind == 3) {
+            limbs[0] = R - AlertChain.LIMB_BOUND + limbs[0];
+            limbs[1] += 1;
+            got = expected + R;
+        } else if (kind == 4) {
+            uint256 position = freshSeed % AlertChain.BINDING_LIMBS;
+            uint256 delta = 1 + (freshSeed >> 8) % 1_000;
+            limbs[position] += delta;
+            got = expected + delta * AlertChain.LIMB_BOUND ** position;
         } else {
-            submission.bindings[0] = AlertChain.binding(submission.sender, streamId, submission.firstIndex + 1);
+            if (limbs[1] == 0) return;
+            limbs[0] += AlertChain.LIMB_BOUND;
+            limbs[1] -= 1;
+            got = expected;
         }
+        if (kind <= 2) submission.bindingLimbs = AlertChain.limbs(got);
         _submit(
-            submission,
-            abi.encodeWithSelector(
-                IAlertRegistry.AlertRegistryBindingMismatch.selector, 0, expected, submission.bindings[0]
-            )
+            submission, abi.encodeWithSelector(IAlertRegistry.AlertRegistryBindingMismatch.selector, 0, expected, got)
         );
     }
 
@@ -267,9 +284,9 @@ contract AlertRegistryHandler is Test {
     /// Never reverts, so every surprise lands in ghost_unexpectedOutcomes.
     function _submit(Submission memory submission, bytes memory expectedError) internal {
         uint256[] memory instances =
-            AlertChain.instances(submission.commitments, submission.scores, submission.bindings);
+            AlertChain.instancesWithLimbs(submission.commitments, submission.scores, submission.bindingLimbs);
         // The stream binding is checked after the gateway, instance count and field checks, and
-        // before prevHash, indexes, binding instances, replay and proof.
+        // before prevHash, indexes, binding limbs, replay and proof.
         address bound = ghost_streamGateway[submission.streamId];
         address sender = submission.sender;
         bool isGateway = sender == _gateways[0] || sender == _gateways[1];
@@ -364,13 +381,15 @@ contract AlertRegistryHandler is Test {
         submission.firstIndex = ghost_nextIndex[streamId] + skip;
         submission.commitments = new uint256[](windows);
         submission.scores = new uint256[](windows);
-        submission.bindings = new uint256[](windows);
+        submission.bindingLimbs = new uint256[](AlertChain.BINDING_LIMBS * windows);
     }
 
-    /// @dev The bindings the sender needs for the submission's stream and indexes.
+    /// @dev The binding limbs the sender needs for the submission's stream and indexes.
     function _bind(Submission memory submission) internal pure {
-        submission.bindings = AlertChain.bindings(
-            submission.sender, submission.streamId, submission.firstIndex, submission.commitments.length
+        submission.bindingLimbs = AlertChain.bindingLimbs(
+            AlertChain.bindings(
+                submission.sender, submission.streamId, submission.firstIndex, submission.commitments.length
+            )
         );
     }
 

@@ -508,6 +508,25 @@ contract AlertRegistryTest is Test {
     /// folded into the one below), and so is a limb written as a negative field element (r - 2^28 +
     /// l_0, its neighbour one larger), which is the binding in the field and binding + r in the
     /// integers. The stream does not move; the canonical limbs are accepted after.
+    /// @notice Limbs that are field elements but far too large for a limb: their recomposition
+    /// overflows 2^256. The registry still names the mismatch (the reported sum wraps) instead of
+    /// reverting with an arithmetic panic.
+    function test_RevertWhen_bindingLimbsOverflowTheRecomposition() public {
+        uint256 binding = AlertChain.binding(gateway, STREAM_A, 0);
+        uint256[] memory huge = new uint256[](AlertChain.BINDING_LIMBS);
+        uint256 got;
+        for (uint256 k; k < AlertChain.BINDING_LIMBS; ++k) {
+            huge[k] = R - 1;
+            unchecked {
+                got += (R - 1) << (28 * k);
+            }
+        }
+        _expectBindingMismatch(0, binding, got);
+        vm.prank(gateway);
+        registry.submitAlert(STREAM_A, MODEL_1, bytes32(0), 0, PROOF, AlertChain.singleWithLimbs(11, 10, huge));
+        _assertNothingRecorded(STREAM_A);
+    }
+
     function test_RevertWhen_bindingLimbsAreOutOfRangeButRecomposeToTheBinding() public {
         uint256 binding = AlertChain.binding(gateway, STREAM_A, 0);
         uint256[] memory limbs = AlertChain.limbs(binding);
@@ -571,15 +590,19 @@ contract AlertRegistryTest is Test {
     /// @dev One limb of one window of a three-window batch altered to any other field element: that
     /// window is named, with its binding and the limbs as recomposed. (The value is kept where the
     /// recomposition stays below 2^255.)
-    function testFuzz_RevertWhen_oneBindingLimbIsAltered(uint64 firstIndex, uint256 window, uint256 position, uint256 value)
-        public
-    {
+    function testFuzz_RevertWhen_oneBindingLimbIsAltered(
+        uint64 firstIndex,
+        uint256 window,
+        uint256 position,
+        uint256 value
+    ) public {
         firstIndex = uint64(bound(firstIndex, 0, registry.MAX_INDEX_GAP()));
         window = bound(window, 0, 2);
         position = bound(position, 0, AlertChain.BINDING_LIMBS - 1);
         uint256 largest = 2 ** (255 - AlertChain.BINDING_LIMB_BITS * position) - 1;
         value = bound(value, 0, largest < R - 1 ? largest : R - 1);
-        uint256[] memory instances = AlertChain.instances(_three(1, 2, 3), _three(4, 5, 6), gateway, STREAM_A, firstIndex);
+        uint256[] memory instances =
+            AlertChain.instances(_three(1, 2, 3), _three(4, 5, 6), gateway, STREAM_A, firstIndex);
         uint256 slot = AlertChain.limbSlot(3, window, position);
         vm.assume(value != instances[slot]);
         instances[slot] = value;
@@ -853,7 +876,7 @@ contract AlertRegistryTest is Test {
     }
 
     function test_version_returnsSemver() public view {
-        assertEq(registry.version(), "0.5.0");
+        assertEq(registry.version(), "0.6.0");
     }
 
     /// @dev Golden vectors shared with the Python side; computed independently with

@@ -14,8 +14,9 @@ import {IHalo2Verifier} from "../contracts/interfaces/IHalo2Verifier.sol";
 /// that stream, at that index.
 contract AlertRegistryFixtureTest is Test {
     /// @dev One proof fixture: `{"proof", "instances", "model_id", "threshold", "windows_per_proof",
-    /// "score", "input_commitment", "binding": {"gateway", "stream_id", "index"}, "binding_instance"}`;
-    /// instances are `[input_commitment, score, binding_instance]`.
+    /// "score", "input_commitment", "binding": {"gateway", "stream_id", "index"}, "binding_value"}`;
+    /// instances are `[input_commitment, score, l_0, ..., l_4]`, the limbs of binding_value (28 bits
+    /// each, low limb first).
     struct ProofFixture {
         bytes proof;
         uint256[] instances;
@@ -27,6 +28,7 @@ contract AlertRegistryFixtureTest is Test {
         address gateway;
         bytes32 streamId;
         uint64 index;
+        /// @dev The 140-bit binding (`binding_value`).
         uint256 binding;
     }
 
@@ -78,13 +80,20 @@ contract AlertRegistryFixtureTest is Test {
         fixture.gateway = vm.parseJsonAddress(json, ".binding.gateway");
         fixture.streamId = vm.parseJsonBytes32(json, ".binding.stream_id");
         fixture.index = uint64(vm.parseJsonUint(json, ".binding.index"));
-        fixture.binding = vm.parseJsonUint(json, ".binding_instance");
+        fixture.binding = vm.parseJsonUint(json, ".binding_value");
     }
 
     /// @dev Submits the fixture at the index it is bound to.
     function _submit(ProofFixture memory fixture, bytes32 prevHash) internal returns (bytes32) {
         vm.prank(gateway);
         return registry.submitAlert(STREAM, fixture.modelId, prevHash, fixture.index, fixture.proof, fixture.instances);
+    }
+
+    function _copy(uint256[] memory values) internal pure returns (uint256[] memory out) {
+        out = new uint256[](values.length);
+        for (uint256 i; i < values.length; ++i) {
+            out[i] = values[i];
+        }
     }
 
     function _assertNothingRecorded(ProofFixture memory alertFixture) internal view {
@@ -108,10 +117,16 @@ contract AlertRegistryFixtureTest is Test {
         uint64[2] memory indexes = [uint64(0), 1];
         for (uint256 i; i < fixtures.length; ++i) {
             assertEq(fixtures[i].windowsPerProof, 1, "windows_per_proof");
-            assertEq(fixtures[i].instances.length, 3, "instances.length");
+            assertEq(fixtures[i].instances.length, 7, "instances.length");
             assertEq(fixtures[i].instances[0], fixtures[i].inputCommitment, "instances[0] is input_commitment");
             assertEq(fixtures[i].instances[1], fixtures[i].score, "instances[1] is score");
-            assertEq(fixtures[i].instances[2], fixtures[i].binding, "instances[2] is binding_instance");
+            uint256[] memory limbs = AlertChain.limbs(fixtures[i].binding);
+            for (uint256 k; k < limbs.length; ++k) {
+                assertEq(fixtures[i].instances[2 + k], limbs[k], "instances[2 + k] is limb k of binding_value");
+                assertLt(fixtures[i].instances[2 + k], AlertChain.LIMB_BOUND, "limb below 2^28");
+            }
+            assertEq(AlertChain.recompose(fixtures[i].instances, 2), fixtures[i].binding, "limbs recompose");
+            assertLt(fixtures[i].binding, AlertChain.BINDING_BOUND, "binding_value below 2^140");
             assertLt(fixtures[i].inputCommitment, AlertChain.FIELD_MODULUS, "input_commitment in field");
             assertLt(fixtures[i].score, AlertChain.FIELD_MODULUS, "score in field");
             // bound to the gateway, STREAM and the window's index, as bindingOf computes it
@@ -247,6 +262,43 @@ contract AlertRegistryFixtureTest is Test {
         vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInvalidProof.selector, alertFixture.modelId));
         vm.prank(gateway);
         registry.submitAlert(STREAM, alertFixture.modelId, bytes32(0), 1, alertFixture.proof, instances);
+        _assertNothingRecorded(alertFixture);
+    }
+
+    /// @dev Each limb one larger in turn, and the limbs high limb first, at the proof's own window:
+    /// refused by the registry's limb-wise comparison before the verifier, naming the binding and
+    /// the limbs as recomposed.
+    function test_RevertWhen_submitAlertFixtureBindingLimbTampered() public {
+        ProofFixture memory alertFixture = _load(ALERT_FIXTURE);
+        for (uint256 k; k < AlertChain.BINDING_LIMBS; ++k) {
+            uint256[] memory instances = _copy(alertFixture.instances);
+            instances[2 + k] += 1;
+            vm.expectRevert(
+                abi.encodeWithSelector(
+                    IAlertRegistry.AlertRegistryBindingMismatch.selector,
+                    0,
+                    alertFixture.binding,
+                    alertFixture.binding + AlertChain.LIMB_BOUND ** k
+                )
+            );
+            vm.prank(gateway);
+            registry.submitAlert(STREAM, alertFixture.modelId, bytes32(0), 0, alertFixture.proof, instances);
+        }
+
+        uint256[] memory reversed = _copy(alertFixture.instances);
+        for (uint256 k; k < AlertChain.BINDING_LIMBS; ++k) {
+            reversed[2 + k] = alertFixture.instances[6 - k];
+        }
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IAlertRegistry.AlertRegistryBindingMismatch.selector,
+                0,
+                alertFixture.binding,
+                AlertChain.recompose(reversed, 2)
+            )
+        );
+        vm.prank(gateway);
+        registry.submitAlert(STREAM, alertFixture.modelId, bytes32(0), 0, alertFixture.proof, reversed);
         _assertNothingRecorded(alertFixture);
     }
 

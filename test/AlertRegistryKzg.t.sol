@@ -8,7 +8,7 @@ import {IAlertRegistry} from "../contracts/interfaces/IAlertRegistry.sol";
 import {IHalo2Verifier} from "../contracts/interfaces/IHalo2Verifier.sol";
 
 /// @dev Models whose proofs commit to each window with KZG (EZKL `polycommit`): the instances are the
-/// scores then the windows' bindings, and window i's commitment is keccak256 of the proof's i-th G1
+/// scores then the windows' binding limbs (five per window, low limb first), and window i's commitment is keccak256 of the proof's i-th G1
 /// point. Each proof is bound to the fixture gateway, the stream "fixture/te-kzg" and its windows'
 /// indexes (alert 0, normal 1, the two-window batch 2 and 3). Real EZKL proofs
 /// (`test/fixtures/kzg/*.json`, `python -m zkalert.fixtures kzg`) against the verifiers generated for
@@ -24,6 +24,7 @@ contract AlertRegistryKzgTest is Test {
         uint256 windowsPerProof;
         uint256[] scores;
         uint256[] inputCommitments;
+        /// @dev The windows' 140-bit bindings (their limbs are in `instances`).
         uint256[] bindings;
         /// @dev The first window's index (window i is bound to index + i).
         uint64 index;
@@ -99,17 +100,24 @@ contract AlertRegistryKzgTest is Test {
         assertEq(registry.nextIndex(STREAM), 0, "nextIndex moved");
     }
 
-    /// @dev `[s_1, ..., s_B, b_1, ..., b_B]`.
+    /// @dev `[s_1, ..., s_B, limbs(b_1), ..., limbs(b_B)]`.
     function _instances(uint256[] memory scores, uint256[] memory bindingValues)
         internal
         pure
         returns (uint256[] memory packed)
     {
-        uint256 windows = scores.length;
-        packed = new uint256[](2 * windows);
-        for (uint256 i; i < windows; ++i) {
-            packed[i] = scores[i];
-            packed[windows + i] = bindingValues[i];
+        return AlertChain.kzgInstances(scores, bindingValues);
+    }
+
+    function _one(uint256 a) internal pure returns (uint256[] memory values) {
+        values = new uint256[](1);
+        values[0] = a;
+    }
+
+    function _copy(uint256[] memory values) internal pure returns (uint256[] memory out) {
+        out = new uint256[](values.length);
+        for (uint256 i; i < values.length; ++i) {
+            out[i] = values[i];
         }
     }
 
@@ -128,13 +136,19 @@ contract AlertRegistryKzgTest is Test {
             KzgFixture memory fixture = _load(names[i]);
             uint256 windows = fixture.windowsPerProof;
             assertEq(fixture.index, indexes[i], "binding.index");
-            assertEq(fixture.instances.length, 2 * windows, "two instances per window");
+            assertEq(fixture.instances.length, 6 * windows, "six instances per window");
             assertEq(fixture.inputCommitments.length, windows, "one commitment per window");
+            assertEq(fixture.bindings.length, windows, "one binding per window");
             for (uint256 w; w < windows; ++w) {
                 // forge-lint: disable-next-line(unsafe-typecast)
                 uint64 windowIndex = fixture.index + uint64(w);
                 assertEq(fixture.instances[w], fixture.scores[w], "instance is the score");
-                assertEq(fixture.instances[windows + w], fixture.bindings[w], "then the binding");
+                uint256[] memory limbs = AlertChain.limbs(fixture.bindings[w]);
+                for (uint256 k; k < limbs.length; ++k) {
+                    assertEq(fixture.instances[windows + 5 * w + k], limbs[k], "then the binding's limbs");
+                    assertLt(limbs[k], AlertChain.LIMB_BOUND, "limb below 2^28");
+                }
+                assertEq(AlertChain.recompose(fixture.instances, windows + 5 * w), fixture.bindings[w], "recomposed");
                 assertEq(fixture.bindings[w], registry.bindingOf(gateway, STREAM, windowIndex), "bindingOf");
                 assertEq(fixture.bindings[w], AlertChain.binding(gateway, STREAM, windowIndex), "specification");
             }
@@ -295,12 +309,13 @@ contract AlertRegistryKzgTest is Test {
 
     function test_RevertWhen_kzgScoreTampered() public {
         KzgFixture memory alertFixture = _load("alert_proof.json");
-        uint256[] memory instances = _pair(alertFixture.scores[0] - 1, alertFixture.bindings[0]);
+        uint256[] memory instances = _instances(_one(alertFixture.scores[0] - 1), alertFixture.bindings);
         vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInvalidProof.selector, alertFixture.modelId));
         _expectRevertNothingRecorded(alertFixture, alertFixture.proof, instances);
     }
 
-    /// @dev A Poseidon-style instance layout `[c, s, b]` is refused by a KZG model before verification.
+    /// @dev A Poseidon-style instance layout `[c, s, l_0, ..., l_4]` is refused by a KZG model before
+    /// verification.
     function test_RevertWhen_kzgModelGetsPoseidonLayout() public {
         KzgFixture memory alertFixture = _load("alert_proof.json");
         uint256[] memory instances = AlertChain.single(
@@ -308,15 +323,24 @@ contract AlertRegistryKzgTest is Test {
             alertFixture.scores[0],
             alertFixture.bindings[0]
         );
-        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInstanceCount.selector, 2, 3));
+        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInstanceCount.selector, 6, 7));
         _expectRevertNothingRecorded(alertFixture, alertFixture.proof, instances);
     }
 
-    /// @dev The layout without bindings, `[s_1, ..., s_B]`, is one instance per window short.
+    /// @dev The layout without bindings, `[s_1, ..., s_B]`, is five instances per window short; with
+    /// each binding as one instance, `[s_1, ..., s_B, b_1, ..., b_B]`, four.
     function test_RevertWhen_kzgInstancesLackBindings() public {
         KzgFixture memory batch = _load("batch_proof.json");
-        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInstanceCount.selector, 4, 2));
+        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInstanceCount.selector, 12, 2));
         _expectRevertNothingRecorded(batch, batch.proof, batch.scores);
+
+        uint256[] memory oneInstanceEach = new uint256[](4);
+        oneInstanceEach[0] = batch.scores[0];
+        oneInstanceEach[1] = batch.scores[1];
+        oneInstanceEach[2] = batch.bindings[0];
+        oneInstanceEach[3] = batch.bindings[1];
+        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInstanceCount.selector, 12, 4));
+        _expectRevertNothingRecorded(batch, batch.proof, oneInstanceEach);
     }
 
     // ============================================================ bindings of a batch
@@ -371,6 +395,67 @@ contract AlertRegistryKzgTest is Test {
             )
         );
         _expectRevertNothingRecorded(batch, batch.proof, _instances(batch.scores, repeated));
+    }
+
+    /// @dev The batch's second window with one limb one larger, with its limbs high limb first, and
+    /// with a carry moved between its limbs 0 and 1 (the same 140-bit value, limb 0 out of range):
+    /// the first window passes, the second is named with its binding and its limbs as recomposed.
+    function test_RevertWhen_kzgBatchSecondWindowLimbsTampered() public {
+        KzgFixture memory batch = _load("batch_proof.json");
+        uint256 expected1 = registry.bindingOf(gateway, STREAM, 3);
+        assertEq(expected1, batch.bindings[1], "fixture binding");
+        uint256 start = 2 + 5; // the second window's limbs
+
+        for (uint256 k; k < AlertChain.BINDING_LIMBS; ++k) {
+            uint256[] memory bumped = _copy(batch.instances);
+            bumped[start + k] += 1;
+            vm.expectRevert(
+                abi.encodeWithSelector(
+                    IAlertRegistry.AlertRegistryBindingMismatch.selector,
+                    1,
+                    expected1,
+                    expected1 + AlertChain.LIMB_BOUND ** k
+                )
+            );
+            _expectRevertNothingRecorded(batch, batch.proof, bumped);
+        }
+
+        uint256[] memory reversed = _copy(batch.instances);
+        for (uint256 k; k < AlertChain.BINDING_LIMBS; ++k) {
+            reversed[start + k] = batch.instances[start + 4 - k];
+        }
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IAlertRegistry.AlertRegistryBindingMismatch.selector,
+                1,
+                expected1,
+                AlertChain.recompose(reversed, start)
+            )
+        );
+        _expectRevertNothingRecorded(batch, batch.proof, reversed);
+
+        uint256[] memory carried = _copy(batch.instances);
+        assertTrue(carried[start + 1] != 0, "no carry to move");
+        carried[start] += AlertChain.LIMB_BOUND;
+        carried[start + 1] -= 1;
+        vm.expectRevert(
+            abi.encodeWithSelector(IAlertRegistry.AlertRegistryBindingMismatch.selector, 1, expected1, expected1)
+        );
+        _expectRevertNothingRecorded(batch, batch.proof, carried);
+    }
+
+    /// @dev The single-window proof moved one window on names exactly the fixture's values: the
+    /// binding of index 1 (the normal fixture's) and its own `bindings[0]`, its limbs recomposed.
+    function test_RevertWhen_kzgProofMovedNamesItsRecomposedLimbs() public {
+        KzgFixture memory alertFixture = _load("alert_proof.json");
+        uint256 own = 0x62a4c9a312084777c2418399ec55daff1e0; // (gateway, STREAM, 0)
+        uint256 next = 0xb08621f2607955a83c819ea84f2c8ba32a8; // (gateway, STREAM, 1)
+        assertEq(alertFixture.bindings[0], own, "bindings[0]");
+        assertEq(AlertChain.recompose(alertFixture.instances, 1), own, "limbs recomposed");
+        assertEq(registry.bindingOf(gateway, STREAM, 1), next, "bindingOf(gateway, STREAM, 1)");
+        assertEq(_load("normal_proof.json").bindings[0], next, "the normal fixture's binding");
+        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryBindingMismatch.selector, 0, next, own));
+        _expectRevertNothingRecordedAt(alertFixture, 1, alertFixture.proof, alertFixture.instances);
     }
 
     function test_RevertWhen_kzgProofTooShort() public {

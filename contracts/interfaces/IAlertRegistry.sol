@@ -9,8 +9,9 @@ pragma solidity ^0.8.24;
 /// the alarm bit.
 /// @dev Each window's private input is committed to in one of two ways (fixed per model, see
 /// {CommitmentScheme}). Poseidon: the public instances of a model with B windows per proof are
-/// `[c_1, ..., c_B, s_1, ..., s_B, b_1, ..., b_B]`, c_i the Poseidon hash of window i's input (a
-/// public output of the circuit). KZG: the instances are `[s_1, ..., s_B, b_1, ..., b_B]` and
+/// `[c_1, ..., c_B, s_1, ..., s_B, b_1, ..., b_B]` (each b_i is BINDING_LIMBS instances, see below),
+/// c_i the Poseidon hash of window i's input (a public output of the circuit). KZG: the instances
+/// are `[s_1, ..., s_B, b_1, ..., b_B]` and
 /// window i's input is committed to by the proof itself: its i-th G1 point (bytes 64(i-1) .. 64i
 /// of the proof, uncompressed x || y) is the KZG commitment of the advice column holding the
 /// window, and c_i = uint256(keccak256(point)). s_i is the window's anomaly score, a non-negative
@@ -274,7 +275,7 @@ interface IAlertRegistry {
     /// @notice Verifies a proof covering B windows and appends one alert per window to a stream.
     /// @dev Only allowed gateways, and only the gateway the owner opened the stream for (so no
     /// rival can capture a stream by front-running its first alert). Window i of the proof has
-    /// index firstIndex + i and its binding instance must be {bindingOf}(msg.sender, streamId,
+    /// index firstIndex + i and its binding limbs must be those of {bindingOf}(msg.sender, streamId,
     /// firstIndex + i), so a proof copied from the mempool by another gateway, into another stream
     /// or to another index is refused. Indexes strictly increase per stream; a skip (windows not
     /// recorded) is allowed up to {MAX_INDEX_GAP} and visible in the events. The verifier is called
@@ -289,7 +290,7 @@ interface IAlertRegistry {
     /// @param firstIndex The first window's index in the plant's stream.
     /// @param proof The Halo2 proof bytes.
     /// @param instances The public instances: `[c_1, ..., c_B, s_1, ..., s_B, b_1, ..., b_B]`
-    /// (Poseidon) or `[s_1, ..., s_B, b_1, ..., b_B]` (KZG).
+    /// (Poseidon) or `[s_1, ..., s_B, b_1, ..., b_B]` (KZG), each b_i BINDING_LIMBS limbs.
     /// @return newHead The stream's head after the last window.
     function submitAlert(
         bytes32 streamId,

@@ -79,6 +79,15 @@ def test_deploy_records_addresses_and_is_idempotent(anvil_url, deployment, alert
     again = deploy(ModelSpec("FixtureVerifier", alert_fixture["model_id"], int(alert_fixture["threshold"])), anvil_url, key=OWNER_KEY)
     assert again.registry_address == deployment.registry_address
     assert again.model(alert_fixture["model_id"]).verifier == model.verifier
+    assert deployment.registry(w3).functions.version().call() == chain.REGISTRY_VERSION
+
+
+def test_a_registry_of_another_version_is_refused_in_one_line(w3, deployment, monkeypatch):
+    """A deployment record left from an older zkalert (other statements, events and alert hashes)
+    is refused by name instead of failing later with a decoding error."""
+    monkeypatch.setattr(chain, "REGISTRY_VERSION", "9.9.9")
+    with pytest.raises(ChainError, match=r"is version 0\.6\.0; this zkalert speaks 9\.9\.9 .*run `zkalert deploy` for a new registry"):
+        deployment.registry(w3)
 
 
 def test_verifier_eth_call_accepts_the_real_proof_and_rejects_a_flipped_byte(w3, deployment, alert, alert_fixture):

@@ -108,13 +108,27 @@ class Deployment:
                 f"deployments/{self.chain_id}/AlertRegistry.json names {self.registry_address}, but there is no "
                 "contract there (a restarted anvil?): run `zkalert deploy` again"
             )
-        return w3.eth.contract(address=self.registry_address, abi=self.registry_abi)
+        contract = w3.eth.contract(address=self.registry_address, abi=self.registry_abi)
+        try:
+            version = str(contract.functions.version().call())
+        except (ContractLogicError, Web3RPCError, ValueError):
+            version = "unknown"
+        if version != REGISTRY_VERSION:
+            raise ChainError(
+                f"the AlertRegistry at {self.registry_address} is version {version}; this zkalert speaks {REGISTRY_VERSION} "
+                "(statements, events and alert hashes differ): run `zkalert deploy` for a new registry"
+            )
+        return contract
 
     def model(self, model_id: str) -> ModelDeployment:
         try:
             return self.models[model_id.lower()]
         except KeyError:
             raise ChainError(f"model {model_id} is not deployed on chain {self.chain_id}: run `zkalert deploy`") from None
+
+
+#: The AlertRegistry version this code speaks (IAlertRegistry.version()).
+REGISTRY_VERSION = "0.6.0"
 
 
 def _forge(args: list[str], env: dict[str, str]) -> str:
@@ -169,7 +183,7 @@ def deploy(spec: ModelSpec | CircuitInfo, url: str | None = None, key: str | Non
         existing = Deployment.load(chain_id)
         existing.registry(w3)
     except ChainError:
-        existing = None
+        existing = None  # none, gone, or of another version: a new registry is deployed (the old one stays on-chain)
     if existing is not None and spec.model_id.lower() in existing.models:
         if w3.eth.get_code(existing.models[spec.model_id.lower()].verifier):
             return existing

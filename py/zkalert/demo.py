@@ -23,7 +23,7 @@ from .errors import ZkAlertError
 from .log import check_chain, fetch_alerts
 from .metrics import AlertMetrics, table, write_report
 from .prover import Prover
-from .statement import Binding
+from .statement import BINDING_LIMBS, Binding, instances_per_window
 
 DEMO_FAULTS = (1, 2, 4, 6, 7)
 REPORT_PATH = PROJECT_ROOT / "reports" / "demo" / "metrics.json"
@@ -149,7 +149,7 @@ def _tamper_checks(detector, prover, gateway, model_id, te, scores, picks, echo)
     before = gateway.head(stream)
     forged_proof = bytearray(proven.proof)
     forged_proof[100] ^= 0x01
-    score_at = len(proven.instances) - 2 * proven.windows  # instances end with the scores, then the bindings
+    score_at = (instances_per_window(proven.commitment) - BINDING_LIMBS - 1) * proven.windows  # the first score
     forged_score = tuple(v + 1 if i == score_at else v for i, v in enumerate(proven.instances))
     other = chainmod.stream_id("te/another-stream")
     gateway.ensure_stream(other, "te/another-stream")
