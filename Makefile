@@ -18,7 +18,7 @@ empty :=
 space := $(empty) $(empty)
 export PATH := $(subst $(space),:,$(FOUNDRY_BIN)):$(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup setup-browser setup-postgres test test-sol test-py demo bench evaluate anvil anvil-stop fixtures snapshot soak clean demo-ts bench-ts fixtures-ts
+.PHONY: setup setup-browser setup-postgres test test-sol test-py lint demo bench evaluate anvil anvil-stop fixtures snapshot soak clean demo-ts bench-ts fixtures-ts
 
 setup: $(VENV)/.installed .tools/.installed
 	@$(PY) -c "from zkalert.toolchain import link_solc_for_consumers, solc; kept = link_solc_for_consumers(); print('solc:', solc()); [print('kept your compiler at', k) for k in kept]"
@@ -53,7 +53,11 @@ setup-postgres:
 	@touch $@
 
 # the browser and the PostgreSQL server are for the services' tests only, so only make test installs them
-test: setup setup-browser setup-postgres test-sol test-py
+test: setup setup-browser setup-postgres lint test-sol test-py
+
+# ruff over the Python package and its tests (rules: ruff's defaults of the pinned version)
+lint: setup
+	$(VENV)/bin/ruff check py
 
 # Every forge test (fuzz and invariant included), then the gas of the deterministic tests against
 # .gas-snapshot. Fuzz tests stay out of the snapshot: their inputs come from a dictionary built from

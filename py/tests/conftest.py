@@ -44,7 +44,7 @@ def anvil_url() -> Iterator[str]:
         try:
             if Web3(Web3.HTTPProvider(url)).eth.chain_id == TEST_CHAIN_ID:
                 break
-        except Exception:
+        except Exception:  # noqa: BLE001 - anvil not answering yet: keep polling until the deadline
             if time.monotonic() > deadline:
                 proc.kill()
                 raise RuntimeError("anvil did not start") from None

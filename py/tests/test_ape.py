@@ -7,11 +7,11 @@ import os
 import shutil
 import subprocess
 
+from conftest import FIXTURES, OWNER_KEY
+
 from zkalert.chain import Deployment, ModelSpec, deploy, stream_id
 from zkalert.config import PROJECT_ROOT
 from zkalert.prover import binding_file
-
-from conftest import FIXTURES, OWNER_KEY
 
 
 def test_ape_script_submits_an_alert_through_the_foundry_provider(anvil_url, w3, alert_fixture, isolated, tmp_path):
@@ -32,7 +32,7 @@ def test_ape_script_submits_an_alert_through_the_foundry_provider(anvil_url, w3,
         ZKALERT_STREAM=alert_fixture["binding"]["stream"],
     )
     ape = PROJECT_ROOT / ".venv" / "bin" / "ape"
-    out = subprocess.run([str(ape), "run", "submit_alert"], capture_output=True, text=True, env=env, cwd=PROJECT_ROOT, timeout=300)
+    out = subprocess.run([str(ape), "run", "submit_alert"], capture_output=True, text=True, env=env, cwd=PROJECT_ROOT, timeout=300, check=False)
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
     assert "recorded as seq 0" in out.stdout
     assert "gas" in out.stdout and "tx 0x" in out.stdout

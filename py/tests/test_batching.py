@@ -9,6 +9,7 @@ import json
 
 import numpy as np
 import pytest
+from conftest import OWNER_KEY
 from eth_account import Account
 
 from zkalert.chain import Gateway, ModelSpec, deploy, stream_id
@@ -22,8 +23,6 @@ from zkalert.pool import ProofJob, ProverPool, plan_workers
 from zkalert.prover import Prover, StreamWindow, assemble_batch
 from zkalert.statement import Binding
 from zkalert.tuning import tune, tuned_config
-
-from conftest import OWNER_KEY
 
 
 @pytest.fixture(scope="module")

@@ -210,7 +210,7 @@ def test_deployment_for_another_chain_is_refused(tmp_path):
 
 def _cli(*args: str, url: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, RPC_URL=url)
-    return subprocess.run([sys.executable, "-m", "zkalert", *args], capture_output=True, text=True, env=env, cwd=PROJECT_ROOT)
+    return subprocess.run([sys.executable, "-m", "zkalert", *args], capture_output=True, text=True, env=env, cwd=PROJECT_ROOT, check=False)
 
 
 def test_cli_alerts_json_reports_an_intact_chain(isolated, anvil_url, gateway, stream, alert, normal, alert_fixture):

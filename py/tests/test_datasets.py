@@ -84,7 +84,7 @@ def test_edge_iiotset_loader_follows_the_authors_preprocessing(edge_csv):
     # never seen there, so it is no column of its own; it shows as MQTT switched off
     assert "mqtt.protoname=0" not in names
     mqtt = data.feature_names.index("mqtt.protoname=MQTT")
-    flood = data.test.fault_ids == [k for k, v in data.group_names.items() if v == "DDoS_TCP"][0]
+    flood = data.test.fault_ids == next(k for k, v in data.group_names.items() if v == "DDoS_TCP")
     assert np.all(data.test.windows[flood, mqtt] == 0) and np.all(data.train[:, mqtt] == 1)
     assert "tcp.len" in names and "mqtt.topic_len" in names
     assert any("dropped 1 row(s) with missing values" in n for n in data.notes)

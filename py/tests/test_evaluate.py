@@ -146,7 +146,7 @@ def test_evaluate_on_a_one_class_test_set_says_undefined(tmp_path):
 def _cli(*args: str, tmp_path) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, ZKALERT_HOME=str(tmp_path / "home"))
     return subprocess.run([sys.executable, "-m", "zkalert", "evaluate", "--no-parity", "--epochs", "3", "--out", str(tmp_path / "out"), *args],
-                          capture_output=True, text=True, env=env, cwd=PROJECT_ROOT)  # fmt: skip
+                          capture_output=True, text=True, env=env, cwd=PROJECT_ROOT, check=False)  # fmt: skip
 
 
 def test_evaluate_cli_refuses_bad_input_with_one_line(tmp_path):

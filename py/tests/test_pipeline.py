@@ -14,6 +14,7 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import OWNER_KEY
 from eth_account import Account
 
 from zkalert.chain import Gateway, ModelSpec, deploy, ezkl_calldata, stream_id, verifier_eth_call
@@ -24,8 +25,6 @@ from zkalert.detector import TrainConfig, train
 from zkalert.log import check_chain, fetch_alerts
 from zkalert.prover import Prover
 from zkalert.statement import Binding
-
-from conftest import OWNER_KEY
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +97,7 @@ def test_prove_cli_refuses_bad_windows_and_writes_nothing(compiled, tmp_path):
     nan_row = tmp_path / "nan.csv"
     nan_row.write_text(",".join(f"v{i}" for i in range(52)) + "\n" + ",".join(["1"] * 51 + ["nan"]) + "\n")
     for path, message in ((bad_width, "must have 52 values, got 51"), (nan_row, "NaN at row 0, column 51")):
-        out = subprocess.run([sys.executable, "-m", "zkalert", "prove", str(path), "--stream", "s"], capture_output=True, text=True, env=env, cwd=PROJECT_ROOT)
+        out = subprocess.run([sys.executable, "-m", "zkalert", "prove", str(path), "--stream", "s"], capture_output=True, text=True, env=env, cwd=PROJECT_ROOT, check=False)
         assert out.returncode == 1
         assert message in out.stderr and "Traceback" not in out.stderr
     assert sorted(p.name for p in workspace.proofs.iterdir()) == before
@@ -113,16 +112,16 @@ def test_prove_cli_proves_a_csv_window_that_submit_records_at_its_index_only(com
     csv.write_text(",".join(f"v{i}" for i in range(52)) + "\n" + ",".join(repr(float(v)) for v in row) + "\n")
     zkalert = [sys.executable, "-m", "zkalert"]
     out = subprocess.run([*zkalert, "prove", str(csv), "--stream", "pytest/cli-prove", "--first-index", "7", "--json"],
-                         capture_output=True, text=True, env=env, cwd=PROJECT_ROOT)
+                         capture_output=True, text=True, env=env, cwd=PROJECT_ROOT, check=False)
     assert out.returncode == 0, out.stderr
     (result,) = json.loads(out.stdout)
     assert os.path.isfile(result["proof"]) and result["index"] == 7
     assert result["alarm"] == (result["score"] >= info.felt_to_score(info.threshold_felt))
 
     # submitted under another stream name: refused before sending, one line
-    out = subprocess.run([*zkalert, "submit", result["proof"], "--stream", "pytest/elsewhere"], capture_output=True, text=True, env=env, cwd=PROJECT_ROOT)
+    out = subprocess.run([*zkalert, "submit", result["proof"], "--stream", "pytest/elsewhere"], capture_output=True, text=True, env=env, cwd=PROJECT_ROOT, check=False)
     assert out.returncode == 1 and "bound to another gateway, stream or index" in out.stderr and "Traceback" not in out.stderr
-    out = subprocess.run([*zkalert, "submit", result["proof"], "--stream", "pytest/cli-prove"], capture_output=True, text=True, env=env, cwd=PROJECT_ROOT)
+    out = subprocess.run([*zkalert, "submit", result["proof"], "--stream", "pytest/cli-prove"], capture_output=True, text=True, env=env, cwd=PROJECT_ROOT, check=False)
     assert out.returncode == 0, out.stderr
     registry = deployment.registry(w3)
     (entry,) = fetch_alerts(registry, deployment.block, stream=stream_id("pytest/cli-prove"))

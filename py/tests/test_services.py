@@ -340,7 +340,7 @@ class _LyingUtility:
         outer = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+            def do_GET(self) -> None:
                 url = urllib.parse.urlsplit(self.path)
                 query = dict(urllib.parse.parse_qsl(url.query))
                 lie = url.path == "/v1/proof" and query.get("window") == str(stand_in)
@@ -409,7 +409,13 @@ def test_regulator_finds_a_proxy_in_place_of_the_generated_verifier_and_a_misreg
     registration's windows per proof and commitment scheme against the circuit's settings."""
     from zkalert.chain import Deployment
     from zkalert.circuit import CircuitInfo
-    from zkalert.verifiercode import KZG, POSEIDON, registration_problems, strip_metadata, verifier_code_problems
+    from zkalert.verifiercode import (
+        KZG,
+        POSEIDON,
+        registration_problems,
+        strip_metadata,
+        verifier_code_problems,
+    )
 
     workspace, _, info = compiled
     w3 = Web3(Web3.HTTPProvider(chain))

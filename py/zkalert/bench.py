@@ -35,9 +35,10 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from eth_utils import keccak
@@ -190,7 +191,7 @@ def decision_agreement(detector: Detector, workspace: Workspace, windows: np.nda
     circuit_alarm = circuit_felts >= info.threshold_felt
     auc_float, auc_circuit = _roc_auc(float_scores, labels), _roc_auc(circuit_scores, labels)
     return {
-        "windows": int(len(scaled)),
+        "windows": len(scaled),
         "agreement": float((float_alarm == circuit_alarm).mean()),
         "disagreements": int((float_alarm != circuit_alarm).sum()),
         "max_abs_score_error": float(np.abs(circuit_scores - float_scores).max()),
@@ -499,7 +500,7 @@ def run(options: BenchOptions = BenchOptions(), echo: Callable[[str], None] = pr
         "machine": machine(),
         "forge": _tool_version("forge"),
         "options": {k: (list(v) if isinstance(v, tuple) else str(v) if isinstance(v, Path) else v) for k, v in asdict(options).items()},
-        "data": {"proved_windows": f"Tennessee Eastman d{options.fault:02d}_te rows {options.first_row}..{options.first_row + options.windows - 1} (fault from row 160)", "agreement_windows": int(len(sample))},
+        "data": {"proved_windows": f"Tennessee Eastman d{options.fault:02d}_te rows {options.first_row}..{options.first_row + options.windows - 1} (fault from row 160)", "agreement_windows": len(sample)},
         "detector": {"threshold": detector.threshold, "validation": detector.validation, "width": detector.width},
         "tuning": {"chosen": chosen, "tune_s": tuning["tune_s"], "candidates": len(tuning["candidates"])},
         "pipelines": summaries,
@@ -522,8 +523,8 @@ def run(options: BenchOptions = BenchOptions(), echo: Callable[[str], None] = pr
 
 def _tool_version(name: str) -> str:
     try:
-        return subprocess.run([str(tool(name)), "--version"], capture_output=True, text=True).stdout.splitlines()[0]
-    except Exception:
+        return subprocess.run([str(tool(name)), "--version"], capture_output=True, text=True, check=False).stdout.splitlines()[0]
+    except Exception:  # noqa: BLE001 - a version we cannot read is reported as unknown, never fatal
         return "unknown"
 
 

@@ -35,8 +35,8 @@ def connect(url: str | None = None) -> Web3:
     url = url or rpc_url()
     w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 60}))
     try:
-        w3.eth.chain_id
-    except Exception as exc:  # requests/aiohttp raise many connection error types
+        _ = w3.eth.chain_id
+    except Exception as exc:  # noqa: BLE001 - requests/aiohttp raise many connection error types
         raise ChainError(
             f"no Ethereum node answers at {url}: start a local one with `make anvil` "
             f"(or `zkalert node start`), or set RPC_URL to your node ({type(exc).__name__})"
@@ -134,7 +134,7 @@ REGISTRY_VERSION = "0.6.0"
 def _forge(args: list[str], env: dict[str, str]) -> str:
     if args[:1] in (["script"], ["build"]):
         args = [*args, "--skip", "test"]  # a deployment compiles the contracts and scripts, never the test suite
-    proc = subprocess.run([str(tool("forge")), *args], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True)
+    proc = subprocess.run([str(tool("forge")), *args], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         tail = (proc.stdout + proc.stderr).strip().splitlines()[-15:]
         raise ChainError("forge " + " ".join(args[:2]) + " failed:\n" + "\n".join(tail))
@@ -184,9 +184,8 @@ def deploy(spec: ModelSpec | CircuitInfo, url: str | None = None, key: str | Non
         existing.registry(w3)
     except ChainError:
         existing = None  # none, gone, or of another version: a new registry is deployed (the old one stays on-chain)
-    if existing is not None and spec.model_id.lower() in existing.models:
-        if w3.eth.get_code(existing.models[spec.model_id.lower()].verifier):
-            return existing
+    if existing is not None and spec.model_id.lower() in existing.models and w3.eth.get_code(existing.models[spec.model_id.lower()].verifier):
+        return existing
     if existing is None:
         _forge(["script", "script/DeployAlertRegistry.s.sol", "--rpc-url", url, "--broadcast"], env)
     else:

@@ -41,9 +41,9 @@ import subprocess
 import sys
 import time
 import warnings
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -115,7 +115,7 @@ def smallest_logrows(settings: dict[str, Any]) -> int:
     needed = int(settings["num_rows"]) + _RESERVED_ROWS
     for low, high in settings.get("required_range_checks", []):
         needed = max(needed, int(high) - int(low) + 1 + _RESERVED_ROWS)
-    return max(int(math.ceil(math.log2(needed))), 10)
+    return max(math.ceil(math.log2(needed)), 10)
 
 
 @dataclass(frozen=True)
@@ -171,7 +171,7 @@ class CircuitInfo:
             )
 
     def score_to_felt(self, score: float) -> int:
-        return int(round(score * self.score_divisor * 2**self.output_scale))
+        return round(score * self.score_divisor * 2**self.output_scale)
 
     def felt_to_score(self, felt: int) -> float:
         return felt / (self.score_divisor * 2**self.output_scale)
@@ -271,6 +271,7 @@ def generate_verifier(
         [sys.executable, "-m", "zkalert._evm_codegen", str(workspace.vk), str(workspace.settings), str(raw), str(workspace.verifier_abi), str(srs_path)],
         capture_output=True,
         text=True,
+        check=False,
     )
     if proc.returncode != 0 or not raw.is_file():
         raise ZkAlertError(f"EZKL verifier generation failed: {proc.stderr.strip()[-800:]}")
@@ -360,7 +361,7 @@ def compile_circuit(
         input_scale=int(settings["model_input_scales"][0]),
         output_scale=output_scale,
         threshold=detector.threshold,
-        threshold_felt=int(round(detector.threshold * detector.width * 2**output_scale)),
+        threshold_felt=round(detector.threshold * detector.width * 2**output_scale),
         width=detector.width,
         windows_per_proof=windows_per_proof,
         verifier_contract=contract_name,
@@ -438,7 +439,7 @@ def compile_runtime(source_text: str, file_name: str, contract_name: str) -> byt
             "outputSelection": {"*": {"*": ["evm.deployedBytecode.object"]}},
         },
     }
-    proc = subprocess.run([str(solc()), "--standard-json"], input=json.dumps(request), capture_output=True, text=True)
+    proc = subprocess.run([str(solc()), "--standard-json"], input=json.dumps(request), capture_output=True, text=True, check=False)
     output: dict[str, Any] = {}
     try:
         output = json.loads(proc.stdout)

@@ -37,7 +37,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -49,12 +49,12 @@ node_app = typer.Typer(no_args_is_help=True, help="Manage a local anvil node.")
 app.add_typer(node_app, name="node")
 
 # ---- time-series mode: its commands live in zkalert/timeseries/cli.py
-from .timeseries.cli import ts_app  # noqa: E402 - grouped with its add_typer
+from .timeseries.cli import ts_app
 
 app.add_typer(ts_app, name="ts")
 
-WorkdirOpt = Annotated[Optional[Path], typer.Option("--workdir", help="Artifact folder (default: build/ or $ZKALERT_HOME).")]
-RpcOpt = Annotated[Optional[str], typer.Option("--rpc-url", help="JSON-RPC endpoint (default: $RPC_URL or http://127.0.0.1:8545).")]
+WorkdirOpt = Annotated[Path | None, typer.Option("--workdir", help="Artifact folder (default: build/ or $ZKALERT_HOME).")]
+RpcOpt = Annotated[str | None, typer.Option("--rpc-url", help="JSON-RPC endpoint (default: $RPC_URL or http://127.0.0.1:8545).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
 
@@ -85,7 +85,7 @@ def train_cmd(
 @app.command("compile")
 def compile_cmd(
     workdir: WorkdirOpt = None,
-    srs: Annotated[Optional[Path], typer.Option(help="Ceremony SRS file; without it a DEVELOPMENT SRS is generated.")] = None,
+    srs: Annotated[Path | None, typer.Option(help="Ceremony SRS file; without it a DEVELOPMENT SRS is generated.")] = None,
     contract: Annotated[str, typer.Option(help="Name of the generated verifier contract.")] = "DetectorVerifier",
     ezkl_default: Annotated[bool, typer.Option("--ezkl-default", help="Use EZKL's calibrate_settings instead of the hand-set circuit.")] = False,
     tuned: Annotated[bool, typer.Option("--tuned", help="Use the circuit chosen by `zkalert tune`.")] = False,
@@ -274,17 +274,17 @@ def stream_open_cmd(
 
 @app.command("alerts")
 def alerts_cmd(
-    stream: Annotated[Optional[str], typer.Option(help="Only this stream (by name).")] = None,
-    from_block: Annotated[Optional[int], typer.Option(min=0, help="First block (default: the registry's deployment block).")] = None,
+    stream: Annotated[str | None, typer.Option(help="Only this stream (by name).")] = None,
+    from_block: Annotated[int | None, typer.Option(min=0, help="First block (default: the registry's deployment block).")] = None,
     json_out: JsonOpt = False,
     rpc_url_opt: RpcOpt = None,
     # filters and receipts; the hash chains are always checked on everything read
-    to_block: Annotated[Optional[int], typer.Option(min=0, help="Last block (default: the chain head).")] = None,
-    model: Annotated[Optional[str], typer.Option(help="Only alerts of this model id (0x + 64 hex).")] = None,
-    since: Annotated[Optional[str], typer.Option(help="Only alerts in blocks at or after this time (ISO 8601, UTC if no zone, or unix seconds).")] = None,
-    until: Annotated[Optional[str], typer.Option(help="Only alerts in blocks at or before this time.")] = None,
+    to_block: Annotated[int | None, typer.Option(min=0, help="Last block (default: the chain head).")] = None,
+    model: Annotated[str | None, typer.Option(help="Only alerts of this model id (0x + 64 hex).")] = None,
+    since: Annotated[str | None, typer.Option(help="Only alerts in blocks at or after this time (ISO 8601, UTC if no zone, or unix seconds).")] = None,
+    until: Annotated[str | None, typer.Option(help="Only alerts in blocks at or before this time.")] = None,
     alarm_only: Annotated[bool, typer.Option("--alarm-only", help="Only alerts whose alarm bit is set.")] = False,
-    export_receipts: Annotated[Optional[Path], typer.Option(help="Write one self-contained, offline-checkable receipt per listed alert here.")] = None,
+    export_receipts: Annotated[Path | None, typer.Option(help="Write one self-contained, offline-checkable receipt per listed alert here.")] = None,
 ) -> None:
     """List the recorded alerts from the chain's events and check every hash chain."""
     from .chain import Deployment, connect, stream_id
@@ -322,7 +322,7 @@ def alerts_cmd(
     else:
         typer.echo(f"{'stream':<12} {'seq':>4} {'alarm':<5} {'score':>8} {'block':>6} {'alert hash':<20} {'prev hash':<20} tx")
         for e in shown:
-            typer.echo(f"{e.stream_id[:10]:<12} {e.seq:>4} {str(e.alarm):<5} {e.score:>8} {e.block:>6} {e.alert_hash[:18]:<20} {e.prev_hash[:18]:<20} {e.tx_hash[:18]}")
+            typer.echo(f"{e.stream_id[:10]:<12} {e.seq:>4} {e.alarm!s:<5} {e.score:>8} {e.block:>6} {e.alert_hash[:18]:<20} {e.prev_hash[:18]:<20} {e.tx_hash[:18]}")
         for c in checks:
             typer.echo(f"stream {c.stream_id[:10]}: {c.records} records; chain {'intact' if c.ok else 'BROKEN: ' + '; '.join(c.problems)}")
             for o in c.orphans:
@@ -343,9 +343,8 @@ def demo_cmd(
     from . import demo, localnode
 
     url = _rpc(rpc_url_opt)
-    if "RPC_URL" not in os.environ or not localnode.answers(url):
-        if localnode.start(url):
-            typer.echo(f"started a local anvil at {url} (stop it with `zkalert node stop`)")
+    if ("RPC_URL" not in os.environ or not localnode.answers(url)) and localnode.start(url):
+        typer.echo(f"started a local anvil at {url} (stop it with `zkalert node stop`)")
     report = demo.run(demo.DemoOptions(alerts_per_stream=alerts_per_stream, epochs=epochs, workspace=workdir), echo=typer.echo)
     if report["summary"].get("true_rate") != 1.0:
         raise ZkAlertError("not every alert verified on-chain (TRUE rate below 100%)")
@@ -354,7 +353,7 @@ def demo_cmd(
 @node_app.command("start")
 def node_start(
     rpc_url_opt: RpcOpt = None,
-    block_time: Annotated[Optional[float], typer.Option(help="Seconds per block (interval mining, like a PoA chain).")] = None,
+    block_time: Annotated[float | None, typer.Option(help="Seconds per block (interval mining, like a PoA chain).")] = None,
 ) -> None:
     """Start anvil in the background (no-op if a node already answers)."""
     from . import localnode
@@ -380,17 +379,17 @@ def node_stop() -> None:
 outbox_app = typer.Typer(no_args_is_help=True, help="The durable outbox: enqueue windows, run the gateway worker, inspect.")
 app.add_typer(outbox_app, name="outbox")
 
-NetworkOpt = Annotated[Optional[str], typer.Option("--network", help="Network in networks.toml (default: $ZKALERT_NETWORK or anvil).")]
-OutboxOpt = Annotated[Optional[Path], typer.Option("--outbox", help="Outbox file (default: <workdir>/outbox/<network>.sqlite).")]
+NetworkOpt = Annotated[str | None, typer.Option("--network", help="Network in networks.toml (default: $ZKALERT_NETWORK or anvil).")]
+OutboxOpt = Annotated[Path | None, typer.Option("--outbox", help="Outbox file (default: <workdir>/outbox/<network>.sqlite).")]
 
 
-def _network(name: str | None, rpc_url_opt: str | None):  # noqa: ANN202 - netconfig.Network, imported lazily
+def _network(name: str | None, rpc_url_opt: str | None):
     from .netconfig import load_network
 
     return load_network(name, rpc_url=rpc_url_opt)
 
 
-def _outbox_path(outbox: Path | None, workdir: Path | None, network) -> Path:  # noqa: ANN001
+def _outbox_path(outbox: Path | None, workdir: Path | None, network) -> Path:
     from .sender import default_outbox_path
 
     return outbox if outbox is not None else default_outbox_path(Workspace.at(workdir).root, network)
@@ -457,7 +456,7 @@ def outbox_run_cmd(
     rpc_url_opt: RpcOpt = None,
     outbox: OutboxOpt = None,
     follow: Annotated[bool, typer.Option("--follow", help="Keep running when the outbox is drained (a gateway daemon).")] = False,
-    timeout: Annotated[Optional[float], typer.Option(min=1, help="Give up after this many seconds.")] = None,
+    timeout: Annotated[float | None, typer.Option(min=1, help="Give up after this many seconds.")] = None,
     no_prove: Annotated[bool, typer.Option("--no-prove", help="Send proven rows only; leave scored rows alone.")] = False,
 ) -> None:
     """The gateway worker: prove scored rows, send, confirm, and survive crashes, reorgs and outages."""
@@ -538,23 +537,23 @@ def soak_cmd(
 @app.command("evaluate")
 def evaluate_cmd(
     data: Annotated[str, typer.Option(help="te (Tennessee Eastman, default), edge-iiotset or csv.")] = "te",
-    csv: Annotated[Optional[Path], typer.Option(help="The CSV for --data edge-iiotset or csv.")] = None,
-    label_column: Annotated[Optional[str], typer.Option(help="CSV label column: 0 normal, 1 anomalous (--data csv).")] = None,
-    group_column: Annotated[Optional[str], typer.Option(help="CSV column naming the anomaly kind, for per-group rates.")] = None,
-    drop_column: Annotated[Optional[list[str]], typer.Option(help="CSV column to ignore (repeatable).")] = None,
-    categorical: Annotated[Optional[list[str]], typer.Option(help="CSV column to one-hot encode (repeatable).")] = None,
+    csv: Annotated[Path | None, typer.Option(help="The CSV for --data edge-iiotset or csv.")] = None,
+    label_column: Annotated[str | None, typer.Option(help="CSV label column: 0 normal, 1 anomalous (--data csv).")] = None,
+    group_column: Annotated[str | None, typer.Option(help="CSV column naming the anomaly kind, for per-group rates.")] = None,
+    drop_column: Annotated[list[str] | None, typer.Option(help="CSV column to ignore (repeatable).")] = None,
+    categorical: Annotated[list[str] | None, typer.Option(help="CSV column to one-hot encode (repeatable).")] = None,
     ordered: Annotated[bool, typer.Option("--ordered", help="Split the CSV in file order (time series) instead of at random.")] = False,
     drop_missing: Annotated[bool, typer.Option("--drop-missing", help="Drop CSV rows with missing values instead of refusing them.")] = False,
-    max_train_windows: Annotated[Optional[int], typer.Option(min=1, help="Cap on normal training windows (CSV data; sampled).")] = None,
+    max_train_windows: Annotated[int | None, typer.Option(min=1, help="Cap on normal training windows (CSV data; sampled).")] = None,
     epochs: Annotated[int, typer.Option(min=1, help="Training epochs.")] = 200,
     seed: Annotated[int, typer.Option(help="Seed for training, splits and the parity sample.")] = 0,
     threshold: Annotated[str, typer.Option(help="Threshold rule: best-f1 (the paper's) or far (target false-alarm rate).")] = "best-f1",
     target_far: Annotated[float, typer.Option(min=0.0, max=0.5, help="Target false-alarm rate on validation normals for --threshold far.")] = 0.01,
     compare_far: Annotated[float, typer.Option(min=0.001, max=0.5, help="False-alarm rate of the side-by-side ROC read-out.")] = 0.05,
     parity: Annotated[bool, typer.Option("--parity/--no-parity", help="Run every test window through the EZKL circuit (witness only).")] = True,
-    parity_windows: Annotated[Optional[int], typer.Option(min=1, help="Check this many test windows (seeded sample) instead of all.")] = None,
-    detector_from: Annotated[Optional[Path], typer.Option(help="Evaluate the detector trained in this workspace instead of training one.")] = None,
-    out: Annotated[Optional[Path], typer.Option(help="Report folder (default reports/evaluate/).")] = None,
+    parity_windows: Annotated[int | None, typer.Option(min=1, help="Check this many test windows (seeded sample) instead of all.")] = None,
+    detector_from: Annotated[Path | None, typer.Option(help="Evaluate the detector trained in this workspace instead of training one.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Report folder (default reports/evaluate/).")] = None,
     workdir: WorkdirOpt = None,
 ) -> None:
     """Detection quality of the detector next to a PCA T²/Q baseline, and in-circuit parity."""

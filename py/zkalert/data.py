@@ -226,7 +226,7 @@ def load_tennessee_eastman(
         raise DataError(f"validation_normal_fraction must be in [0, 1), got {validation_normal_fraction}")
     rng = np.random.default_rng(seed)
     normal = load_te_file("d00.dat")
-    n_val = int(round(validation_normal_fraction * normal.shape[0]))
+    n_val = round(validation_normal_fraction * normal.shape[0])
     if validation_normal_fraction > 0 and n_val == 0:
         raise DataError("validation_normal_fraction leaves an empty validation split")
     train_idx = np.arange(normal.shape[0] - n_val)

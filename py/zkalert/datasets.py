@@ -83,9 +83,9 @@ def tennessee_eastman(seed: int = 0) -> EvaluationData:
         onset_row=TE_FAULT_START_ROW,
         minutes_per_window=3.0,
         notes=[
-            "train: all 500 rows of d00.dat (normal); validation: 5 rows of each fault training file dNN.dat "
+            ("train: all 500 rows of d00.dat (normal); validation: 5 rows of each fault training file dNN.dat "
             "plus cross-fitted held-out scores of the d00.dat rows; test: d00_te.dat and d01..d21_te.dat "
-            "(960 rows each, fault from row 160)",
+            "(960 rows each, fault from row 160)"),
         ],
     )
 

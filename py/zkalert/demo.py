@@ -7,9 +7,9 @@ this run; the report goes to ``reports/demo/metrics.json``.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 from tqdm import tqdm

@@ -17,9 +17,10 @@ are the same computation.
 
 from __future__ import annotations
 
+import itertools
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Callable
 
 import numpy as np
 import torch
@@ -29,7 +30,6 @@ from tqdm import tqdm
 from .config import Workspace
 from .data import FloatArray, Scaler, check_matrix
 from .errors import ZkAlertError
-
 
 THRESHOLD_RULES = ("best-f1", "far")
 
@@ -276,7 +276,7 @@ def fold_slices(rows: int, folds: int) -> list[slice]:
     if folds > rows:
         raise ZkAlertError(f"{folds} cross-fitting folds need at least {folds} training windows, got {rows}")
     edges = np.linspace(0, rows, folds + 1).round().astype(int)
-    return [slice(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:])]
+    return [slice(int(a), int(b)) for a, b in itertools.pairwise(edges)]
 
 
 def cross_fitted_scores(

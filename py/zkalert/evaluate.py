@@ -162,7 +162,7 @@ def parity_check(
         try:
             instances = prover.statement_instances(scaled[k : k + 1], "parity")
             proven_felt[k] = instances[info.windows_per_proof]
-        except Exception as exc:  # a window the circuit cannot take is a parity failure, reported by row
+        except Exception as exc:  # noqa: BLE001 - a window the circuit cannot take is a parity failure, reported by row
             proven_felt[k] = None
             failures.append({"test_index": int(chosen[k]), "error": str(exc)[:200]})
     elapsed = time.perf_counter() - started
@@ -200,7 +200,7 @@ def parity_check(
              "row": int(data.test.rows[chosen[i]]), "float_score": float(float_scores[chosen[i]]),
              "proven_score": float(proven_scores[i]), "threshold": float(detector.threshold)}
             for i in differing[:50]
-        ],  # fmt: skip
+        ],
         "metrics_float": {k: float_metrics[k] for k in ("roc_auc", "pr_auc", "precision", "recall", "f1", "false_positive_rate")},
         "metrics_proven": {k: proven_metrics[k] for k in ("roc_auc", "pr_auc", "precision", "recall", "f1", "false_positive_rate")},
         "witness_s_mean": elapsed / max(len(chosen), 1),
@@ -379,29 +379,29 @@ def markdown(report: dict[str, Any]) -> str:
         "Written by `zkalert evaluate`; every figure below was measured in the run that wrote this file.",
         "",
         f"- machine: {m['platform']}, {m['cpus']} CPUs, Python {m['python']}, torch {m['torch']}, ezkl {m['ezkl']}, scikit-learn {m['scikit-learn']}",
-        f"- data: {data['name']}: {data['train_windows']} normal training windows x {data['width']} values, "
+        (f"- data: {data['name']}: {data['train_windows']} normal training windows x {data['width']} values, "
         f"{data['validation_windows']} validation windows ({data['validation_anomalous']} anomalous), "
-        f"{data['test_windows']} test windows ({data['test_anomalous']} anomalous)",
+        f"{data['test_windows']} test windows ({data['test_anomalous']} anomalous)"),
     ]
     out += [f"- {note}" for note in data["notes"]]
     out += [
-        f"- detector: sparse denoising autoencoder {data['width']}-{train_cfg['hidden'][0]}-{train_cfg['hidden'][1]}-{train_cfg['hidden'][0]}-{data['width']}, "
+        (f"- detector: sparse denoising autoencoder {data['width']}-{train_cfg['hidden'][0]}-{train_cfg['hidden'][1]}-{train_cfg['hidden'][0]}-{data['width']}, "
         f"Gaussian input noise {train_cfg['noise_std']}, dropout {train_cfg['dropout']}, L1 activity {train_cfg['l1_activity']}, "
         f"L2 weight decay {train_cfg['l2_weight']}, {train_cfg['epochs']} epochs, seed {train_cfg['seed']}; MAE score; "
-        f"input {'standardised and PCA-whitened' if train_cfg['whiten'] else 'standardised'} (fitted on training windows)",
+        f"input {'standardised and PCA-whitened' if train_cfg['whiten'] else 'standardised'} (fitted on training windows)"),
         f"- threshold rule (both detectors): {train_cfg['threshold_rule']}"
         + (f" (target {train_cfg['target_far']:.1%} false alarms on validation normals)" if train_cfg["threshold_rule"] == "far" else " on validation")
         + f"; validation normals include {train_cfg['cv_folds']}-fold cross-fitted held-out scores of the training windows",
-        f"- baseline: PCA on standardised windows, {cfg['pca_components']} components (90% of training variance); "
-        "combined statistic max(T²/t, Q/q) with t, q the training 99th percentiles",
+        (f"- baseline: PCA on standardised windows, {cfg['pca_components']} components (90% of training variance); "
+        "combined statistic max(T²/t, Q/q) with t, q the training 99th percentiles"),
         "",
         "## Side by side",
         "",
         summary_table(report),
         "",
-        f"The last row compares the two at the same false-alarm rate ({cfg['compare_far']:.0%}) on the normal test windows: "
+        (f"The last row compares the two at the same false-alarm rate ({cfg['compare_far']:.0%}) on the normal test windows: "
         "each detector's threshold is placed on those windows for this read-out only, so it is a point on the ROC curve, "
-        "not a threshold anyone could deploy. The rows above use thresholds chosen on validation data only.",
+        "not a threshold anyone could deploy. The rows above use thresholds chosen on validation data only."),
         "",
         "Other operating points of the same run:",
         "",
@@ -414,10 +414,10 @@ def markdown(report: dict[str, Any]) -> str:
     wd, ae = d["whitened_distance"]["at_compare_far"], d["autoencoder"]["at_compare_far"]
     if wd is not None and ae is not None:
         gain = 100 * (ae["mean_detection_rate"] - wd["mean_detection_rate"])
-        out += ["", f"The ablation is the autoencoder's input whitening alone (score = mean |whitened window|, no network): "
+        out += ["", (f"The ablation is the autoencoder's input whitening alone (score = mean |whitened window|, no network): "
                 f"{_fmt(wd['mean_detection_rate'], percent=True)} mean detection at {cfg['compare_far']:.0%} false alarms against "
                 f"the autoencoder's {_fmt(ae['mean_detection_rate'], percent=True)}, so on this data the network adds "
-                f"{gain:+.1f} points over its own preprocessing."]
+                f"{gain:+.1f} points over its own preprocessing.")]
     undefined = sorted({u for r in d.values() for u in r["undefined"]})
     if undefined:
         out += ["", "Undefined here: " + "; ".join(undefined) + "."]
@@ -436,9 +436,9 @@ def markdown(report: dict[str, Any]) -> str:
     else:
         c = p["circuit"]
         out += [
-            f"The detector's EZKL circuit (logrows {c['logrows']}, input scale {c['input_scale']}, output scale {c['output_scale']}) "
+            (f"The detector's EZKL circuit (logrows {c['logrows']}, input scale {c['input_scale']}, output scale {c['output_scale']}) "
             f"ran witness generation on {p['sample']} ({p['windows_checked']:,} of {p['windows_in_test_split']:,}); "
-            f"{p['witness_s_mean'] * 1000:.0f} ms per window, {p['elapsed_s'] / 60:.1f} minutes in all.",
+            f"{p['witness_s_mean'] * 1000:.0f} ms per window, {p['elapsed_s'] / 60:.1f} minutes in all."),
             "",
             "| | float model | proven (circuit) |",
             "| --- | ---: | ---: |",
@@ -450,10 +450,10 @@ def markdown(report: dict[str, Any]) -> str:
             out.append(f"| mean detection rate | {_fmt(p['mean_detection_rate_float'], 4)} | {_fmt(p['mean_detection_rate_proven'], 4)} |")
         out += [
             "",
-            f"Largest |proven score - float score|: {_fmt(p['score_abs_error']['max'], 5)} (mean {_fmt(p['score_abs_error']['mean'], 5)}, "
+            (f"Largest |proven score - float score|: {_fmt(p['score_abs_error']['max'], 5)} (mean {_fmt(p['score_abs_error']['mean'], 5)}, "
             f"largest relative {_fmt(p['score_abs_error']['max_relative'], percent=True)}); "
             f"witness failures: {p['witness_failure_count']}; float alarm / proven silent: {p['float_alarm_proven_silent']}, "
-            f"float silent / proven alarm: {p['float_silent_proven_alarm']}.",
+            f"float silent / proven alarm: {p['float_silent_proven_alarm']}."),
         ]
         if p["differing_windows"]:
             out += ["", "Windows whose decision differs (first 10):", "", "| group | row | float score | proven score | threshold |", "| --- | ---: | ---: | ---: | ---: |"]

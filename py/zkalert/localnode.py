@@ -25,7 +25,7 @@ def answers(url: str) -> bool:
 
     try:
         return Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 3})).eth.chain_id > 0
-    except Exception:  # any connection failure means "not there"
+    except Exception:  # noqa: BLE001 - any connection failure means "not there"
         return False
 
 

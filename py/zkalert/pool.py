@@ -17,13 +17,14 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
+from typing import Self
 
 import numpy as np
 
 from .circuit import CircuitInfo
 from .config import Workspace
 from .errors import ZkAlertError
-from .prover import Prover, ProvenWindow
+from .prover import ProvenWindow, Prover
 from .statement import Binding
 
 #: Measured prover peak RSS grows with the table size: about 22 KB per row of
@@ -123,7 +124,7 @@ class ProverPool:
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
 
-    def __enter__(self) -> ProverPool:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *_exc: object) -> None:

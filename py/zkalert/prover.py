@@ -25,7 +25,14 @@ from .circuit import CircuitInfo, bound_input_rows
 from .config import BN254_R, Workspace
 from .data import check_matrix
 from .errors import ZkAlertError
-from .statement import UNBOUND_LIMBS, Binding, check_binding, kzg_commitments, split_bound_statement, split_statement
+from .statement import (
+    UNBOUND_LIMBS,
+    Binding,
+    check_binding,
+    kzg_commitments,
+    split_bound_statement,
+    split_statement,
+)
 
 
 def felt_hex_to_int(felt: str) -> int:

@@ -8,7 +8,7 @@ add new alerts instead of replaying old ones.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from eth_utils import keccak
@@ -17,7 +17,7 @@ from .config import Workspace
 from .data import TE_FAULT_START_ROW, load_te_file
 from .detector import Detector
 from .errors import ZkAlertError
-from .prover import Prover, ProvenWindow
+from .prover import ProvenWindow, Prover
 from .statement import Binding
 
 

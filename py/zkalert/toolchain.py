@@ -54,7 +54,7 @@ def solc() -> Path:
     native = shutil.which("solc")
     if native and Path(native).resolve() != SOLC_ADAPTER.resolve():
         try:
-            out = subprocess.run([native, "--version"], capture_output=True, text=True, timeout=20).stdout
+            out = subprocess.run([native, "--version"], capture_output=True, text=True, timeout=20, check=False).stdout
         except (OSError, subprocess.TimeoutExpired):
             out = ""
         if "Version:" in out:

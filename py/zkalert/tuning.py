@@ -15,9 +15,10 @@ from __future__ import annotations
 import json
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -80,7 +81,7 @@ def evaluate_candidate(detector: Detector, onnx: Path, scaled: FloatArray, scale
     try:
         ezkl.compile_circuit(str(onnx), str(compiled), str(settings_path))
         felts = _score_windows(compiled, scaled, folder)
-    except Exception as exc:  # a range too small for the values fails witness generation
+    except Exception as exc:  # noqa: BLE001 - a range too small for the values fails witness generation
         return Candidate(scale, base, legs, rows, logrows, len(scaled), 0.0, len(scaled), float("inf"), float("inf"), failed=str(exc)[:200])
     output_scale = int(settings["model_output_scales"][0])
     circuit_scores = felts / (detector.width * 2**output_scale)  # the circuit outputs width x the score

@@ -67,8 +67,8 @@ def verifier_code_problems(w3: Web3, verifier: str, vk: Path, settings: Path, sr
         return [f"could not regenerate the verifier from the verifying key: {exc}"]
     if strip_metadata(deployed) != strip_metadata(expected):
         return [
-            f"the verifier {verifier} runs {len(deployed):,} bytes of code that is not the verifier EZKL generates from the "
-            f"registered verifying key ({len(expected):,} bytes): a wrapper, a proxy or another circuit"
+            (f"the verifier {verifier} runs {len(deployed):,} bytes of code that is not the verifier EZKL generates from the "
+            f"registered verifying key ({len(expected):,} bytes): a wrapper, a proxy or another circuit")
         ]
     return []
 

@@ -361,4 +361,4 @@ def dequantize_t2(t2_fixed: int, output_scale: int) -> float:
     return t2_fixed / 2**output_scale
 
 
-__all__ = ["Refusal", "Rotation", "StreamAudit", "match_rotations", "WindowReport", "abi_decode", "audit", "dequantize_t2"]
+__all__ = ["Refusal", "Rotation", "StreamAudit", "WindowReport", "abi_decode", "audit", "dequantize_t2", "match_rotations"]
