@@ -508,25 +508,17 @@ contract AlertRegistryAttacksTest is Test {
         // each is accepted under its own model (in two registries: both are bound to index 0)
         _submitAs(gateway, STREAM, foreignFixture, bytes32(0));
         assertEq(registry.count(STREAM), 1, "foreign proof");
-        AlertRegistry fresh = new AlertRegistry(owner);
-        vm.startPrank(owner);
-        fresh.registerModel(
-            alertFixture.modelId,
-            address(fixtureVerifier),
-            alertFixture.threshold,
-            1,
-            IAlertRegistry.CommitmentScheme.Poseidon
-        );
-        fresh.setGateway(gateway, true);
+        AlertRegistry fresh = _registryWithFixtureModel();
+        vm.prank(owner);
         fresh.setStreamGateway(STREAM, gateway);
-        vm.stopPrank();
         vm.prank(gateway);
         fresh.submitAlert(STREAM, alertFixture.modelId, bytes32(0), 0, alertFixture.proof, alertFixture.instances);
         assertEq(fresh.count(STREAM), 1, "fixture proof");
     }
 
-    function test_RevertWhen_proofIsForAnUnregisteredVerifier() public {
-        AlertRegistry fresh = new AlertRegistry(owner);
+    /// @dev A second registry with only the fixture's model registered and the gateway allowed.
+    function _registryWithFixtureModel() internal returns (AlertRegistry fresh) {
+        fresh = new AlertRegistry(owner);
         vm.startPrank(owner);
         fresh.registerModel(
             alertFixture.modelId,
@@ -537,6 +529,10 @@ contract AlertRegistryAttacksTest is Test {
         );
         fresh.setGateway(gateway, true);
         vm.stopPrank();
+    }
+
+    function test_RevertWhen_proofIsForAnUnregisteredVerifier() public {
+        AlertRegistry fresh = _registryWithFixtureModel();
 
         vm.expectRevert(
             abi.encodeWithSelector(IAlertRegistry.AlertRegistryUnknownModel.selector, foreignFixture.modelId)

@@ -268,22 +268,16 @@ class Gateway:
     def head(self, stream: bytes) -> bytes:
         return bytes(self.registry.functions.head(stream).call())
 
-    def encode_submit(self, stream: bytes, model_id: str, prev_hash: bytes, proven: ProvenWindow, index: int | None = None) -> bytes:
-        first = proven.first_index if index is None else index
-        call = self.registry.functions.submitAlert(stream, _hex32(model_id), prev_hash, first, proven.proof, list(proven.instances))
+    def encode_submit(self, stream: bytes, model_id: str, prev_hash: bytes, proven: ProvenWindow, first_index: int) -> bytes:
+        call = self.registry.functions.submitAlert(stream, _hex32(model_id), prev_hash, first_index, proven.proof, list(proven.instances))
         return bytes.fromhex(call._encode_transaction_data().removeprefix("0x"))
 
-    def check_bound(self, stream: bytes, proven: ProvenWindow, index: int | None = None) -> int:
-        """The first window index to submit ``proven`` at; refuses (one line) a proof made for
-        another gateway, stream or index, before anything is sent."""
-        first = proven.first_index if index is None else index
+    def check_bound(self, stream: bytes, proven: ProvenWindow, first_index: int) -> None:
+        """Refuse (one line) a proof made for another gateway, stream or index, before anything is sent."""
         try:
-            check_binding(proven.instances, proven.proof, proven.commitment, Binding(self.account.address, stream, first))
-        except ChainError:
-            raise
+            check_binding(proven.instances, proven.proof, proven.commitment, Binding(self.account.address, stream, first_index))
         except ZkAlertError as exc:
             raise ChainError(f"not sent: {exc}") from None
-        return first
 
     def ensure_stream(self, stream: bytes, name: str | None = None) -> None:
         """Make sure the stream is open for this gateway.
@@ -326,7 +320,9 @@ class Gateway:
         """Send one proven window at its window index (the proof's binding unless ``index`` is given);
         raises :class:`RevertedError` with the decoded reason. ``check=False`` skips the local binding
         check (to watch the registry refuse a mismatched proof)."""
-        first = self.check_bound(stream, proven, index) if check else (proven.first_index if index is None else index)
+        first = proven.first_index if index is None else index
+        if check:
+            self.check_bound(stream, proven, first)
         self.ensure_stream(stream)
         started = time.perf_counter()
         if prev_hash is None:

@@ -258,6 +258,20 @@ def contract_name_ok(name: str) -> bool:
     return re.fullmatch(r"[A-Z][A-Za-z0-9_]{0,63}", name) is not None
 
 
+def ezkl_verifier_source(vk: Path, settings: Path, srs: Path, sol: Path, abi: Path) -> str:
+    """EZKL's Solidity verifier for ``vk`` (written to ``sol``, its ABI to ``abi``), as generated:
+    contract ``Halo2Verifier``. EZKL runs in a process of its own (see ``zkalert._evm_codegen``)."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "zkalert._evm_codegen", str(vk), str(settings), str(sol), str(abi), str(srs)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0 or not sol.is_file():
+        raise ZkAlertError(f"EZKL verifier generation failed: {proc.stderr.strip()[-800:]}")
+    return sol.read_text()
+
+
 def generate_verifier(
     workspace: Workspace, srs_path: Path, contract_name: str, out_dir: Path = GENERATED_DIR
 ) -> Path:
@@ -266,16 +280,7 @@ def generate_verifier(
         raise ZkAlertError(f"verifier contract name {contract_name!r} must be a Solidity identifier starting with a capital")
     link_solc_for_consumers()
     out_dir.mkdir(parents=True, exist_ok=True)
-    raw = workspace.root / "Halo2Verifier.sol"
-    proc = subprocess.run(
-        [sys.executable, "-m", "zkalert._evm_codegen", str(workspace.vk), str(workspace.settings), str(raw), str(workspace.verifier_abi), str(srs_path)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if proc.returncode != 0 or not raw.is_file():
-        raise ZkAlertError(f"EZKL verifier generation failed: {proc.stderr.strip()[-800:]}")
-    source = raw.read_text()
+    source = ezkl_verifier_source(workspace.vk, workspace.settings, srs_path, workspace.root / "Halo2Verifier.sol", workspace.verifier_abi)
     if "contract Halo2Verifier" not in source:
         raise ZkAlertError("unexpected EZKL verifier: no `contract Halo2Verifier`")
     header = (

@@ -6,9 +6,9 @@ reports. The instances are ``[c_1..c_B, s_1..s_B, b_1..b_B]`` (Poseidon
 commitments, scores, bindings) for a ``poseidon`` circuit and ``[s_1..s_B,
 b_1..b_B]`` for a ``kzg`` one, whose window commitments are keccak256 of the
 proof's first B G1 points; :attr:`ProvenWindow.statement` is ``(c_1..c_B,
-s_1..s_B)`` either way. Every proof is made for a :class:`Binding` (chain,
-gateway, stream, first window index): the registry takes it from that gateway,
-for that stream and those indexes only.
+s_1..s_B)`` either way. Every proof is made for a :class:`Binding` (gateway,
+stream, first window index): the registry takes it from that gateway, for that
+stream and those indexes only.
 """
 
 from __future__ import annotations

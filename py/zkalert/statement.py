@@ -14,9 +14,9 @@ circuit takes the limbs as more input elements of the window and makes them
 public unchanged, so a proof stands for one window index of one stream of one
 gateway. Limbs small enough for EZKL's input range checks keep those checks on
 (a full field element would need them off, which makes batched circuits about
-1.8x larger). The registry checks it
-against the submitting gateway, the stream and the window's index; the
-regulator checks each served proof against the committed index the same way.
+1.8x larger). The registry checks the limbs against the submitting gateway, the
+stream and the window's index; the regulator checks each served proof against
+the committed index the same way.
 """
 
 from __future__ import annotations

@@ -18,15 +18,13 @@ and SRS (the same files the audit verifies proofs with):
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from web3 import Web3
 
-from .circuit import compile_runtime
+from .circuit import compile_runtime, ezkl_verifier_source
 from .errors import ZkAlertError
 
 #: IAlertRegistry.CommitmentScheme values.
@@ -46,14 +44,9 @@ def strip_metadata(code: bytes) -> bytes:
 def expected_runtime(vk: Path, settings: Path, srs: Path) -> bytes:
     """The runtime bytecode of the verifier EZKL generates from ``vk``, compiled as the project compiles it."""
     with tempfile.TemporaryDirectory() as folder:
-        sol, abi = Path(folder) / "Verifier.sol", Path(folder) / "Verifier.abi"
-        proc = subprocess.run(
-            [sys.executable, "-m", "zkalert._evm_codegen", str(vk), str(settings), str(sol), str(abi), str(srs)],
-            capture_output=True, text=True, check=False,
-        )
-        if proc.returncode != 0 or not sol.is_file():
-            raise RuntimeError(f"EZKL could not generate a verifier from the vk: {proc.stderr.strip()[-300:]}")
-        return compile_runtime(sol.read_text(), sol.name, "Halo2Verifier")
+        sol = Path(folder) / "Verifier.sol"
+        source = ezkl_verifier_source(vk, settings, srs, sol, Path(folder) / "Verifier.abi")
+        return compile_runtime(source, sol.name, "Halo2Verifier")
 
 
 def verifier_code_problems(w3: Web3, verifier: str, vk: Path, settings: Path, srs: Path) -> list[str]:
@@ -63,7 +56,7 @@ def verifier_code_problems(w3: Web3, verifier: str, vk: Path, settings: Path, sr
         return [f"the verifier {verifier} has no code"]
     try:
         expected = expected_runtime(vk, settings, srs)
-    except (RuntimeError, OSError, ZkAlertError) as exc:
+    except (OSError, ZkAlertError) as exc:
         return [f"could not regenerate the verifier from the verifying key: {exc}"]
     if strip_metadata(deployed) != strip_metadata(expected):
         return [
