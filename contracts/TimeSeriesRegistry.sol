@@ -37,8 +37,11 @@ contract TimeSeriesRegistry is ITimeSeriesRegistry {
     mapping(bytes32 modelId => Model model) private _models;
     mapping(bytes32 streamId => Stream stream) private _streams;
     mapping(bytes32 streamId => mapping(uint64 windowIndex => Window window)) private _windows;
-    /// @dev States a stream has moved past: a proof starting from one of them is stale.
-    mapping(bytes32 streamId => mapping(uint256 stateHash => bool consumed)) private _pastStates;
+    /// @dev The stream each state belongs to: its genesis states and every state it recorded. A
+    /// state belongs to one stream only, so a proof of one stream never continues another (two
+    /// streams opened from the same genesis would accept each other's proofs), and a proof
+    /// starting from a state its stream moved past is stale.
+    mapping(uint256 stateHash => bytes32 streamId) private _stateStreams;
     /// @dev keccak256(instances) of every recorded TC proof, whatever its model or stream.
     mapping(bytes32 statement => bool recorded) private _statements;
     /// @dev The model each TC verifier code hash serves: one TC circuit, one model.
@@ -108,11 +111,13 @@ contract TimeSeriesRegistry is ITimeSeriesRegistry {
         external
         onlyOwner
     {
+        if (streamId == bytes32(0)) revert TimeSeriesRegistryInvalidStream(streamId);
         if (!_gateways[gateway]) revert TimeSeriesRegistryInvalidGateway(gateway);
         if (_streams[streamId].gateway != address(0)) revert TimeSeriesRegistryStreamExists(streamId);
         if (_models[modelId].tcVerifier == address(0)) revert TimeSeriesRegistryUnknownModel(modelId);
         _checkField(0, genesisState);
         _checkField(1, genesisAcc);
+        _claimState(streamId, genesisState);
 
         Stream storage s = _streams[streamId];
         s.modelId = modelId;
@@ -160,7 +165,7 @@ contract TimeSeriesRegistry is ITimeSeriesRegistry {
 
         delete _rotationApprovals[streamId];
         bytes32 oldModelId = s.modelId;
-        _pastStates[streamId][s.stateHead] = true;
+        _claimState(streamId, genesisState);
         s.modelId = newModelId;
         s.firstWindow += windowsClosed;
         s.firstInterval = s.intervals;
@@ -169,8 +174,9 @@ contract TimeSeriesRegistry is ITimeSeriesRegistry {
         emit ModelRotated(streamId, oldModelId, newModelId, s.intervals, genesisState, genesisAcc);
     }
 
-    /// @dev A rotation must lead to another registered model and to a genesis the stream has not
-    /// been at: never back to a state it moved past, nor a restart from its current head.
+    /// @dev A rotation must lead to another registered model and to a genesis no stream has held:
+    /// never back to a state this stream moved past, nor a restart from its current head, nor a
+    /// state of another stream.
     function _checkRotation(
         Stream storage s,
         bytes32 streamId,
@@ -182,9 +188,16 @@ contract TimeSeriesRegistry is ITimeSeriesRegistry {
         if (newModelId == s.modelId) revert TimeSeriesRegistrySameModel(streamId, newModelId);
         _checkField(0, genesisState);
         _checkField(1, genesisAcc);
-        if (genesisState == s.stateHead || _pastStates[streamId][genesisState]) {
-            revert TimeSeriesRegistryGenesisStale(streamId, genesisState);
-        }
+        bytes32 holder = _stateStreams[genesisState];
+        if (holder == streamId) revert TimeSeriesRegistryGenesisStale(streamId, genesisState);
+        if (holder != bytes32(0)) revert TimeSeriesRegistryStateInUse(streamId, genesisState, holder);
+    }
+
+    /// @dev Gives `state` to `streamId`; refused if any stream holds it already.
+    function _claimState(bytes32 streamId, uint256 state) private {
+        bytes32 holder = _stateStreams[state];
+        if (holder != bytes32(0)) revert TimeSeriesRegistryStateInUse(streamId, state, holder);
+        _stateStreams[state] = streamId;
     }
 
     function _rotationKey(bytes32 newModelId, uint256 genesisState, uint256 genesisAcc)
@@ -222,7 +235,7 @@ contract TimeSeriesRegistry is ITimeSeriesRegistry {
         uint64 interval = s.intervals;
         uint256 stateIn = instances[TC_STATE_IN];
         if (stateIn != s.stateHead) {
-            if (_pastStates[streamId][stateIn]) {
+            if (_stateStreams[stateIn] == streamId) {
                 revert TimeSeriesRegistryStaleState(streamId, interval, s.stateHead, stateIn);
             }
             revert TimeSeriesRegistryStateLinkBroken(streamId, interval, s.stateHead, stateIn);
@@ -238,6 +251,9 @@ contract TimeSeriesRegistry is ITimeSeriesRegistry {
         if (instances[TC_KRC_OK] != m.krcPassCommitment) {
             revert TimeSeriesRegistryKrcCheckFailed(streamId, interval, instances[TC_KRC_OK]);
         }
+        uint256 stateOut = instances[TC_STATE_OUT];
+        bytes32 holder = _stateStreams[stateOut];
+        if (holder != bytes32(0)) revert TimeSeriesRegistryStateInUse(streamId, stateOut, holder);
     }
 
     /// @dev Moves the stream's heads to the interval's outputs, closes its window if it was the
@@ -249,7 +265,7 @@ contract TimeSeriesRegistry is ITimeSeriesRegistry {
         bytes32 modelId = s.modelId;
         uint64 interval = s.intervals;
         uint64 perWindow = _models[modelId].intervalsPerWindow;
-        _pastStates[streamId][instances[TC_STATE_IN]] = true;
+        _stateStreams[instances[TC_STATE_OUT]] = streamId; // unheld: checked in _checkInterval
         s.stateHead = instances[TC_STATE_OUT];
         s.accHead = instances[TC_ACC_OUT];
         s.intervals = interval + 1;
@@ -383,7 +399,12 @@ contract TimeSeriesRegistry is ITimeSeriesRegistry {
     }
 
     /// @inheritdoc ITimeSeriesRegistry
+    function stateHolder(uint256 state) external view returns (bytes32) {
+        return _stateStreams[state];
+    }
+
+    /// @inheritdoc ITimeSeriesRegistry
     function version() external pure returns (string memory) {
-        return "0.2.0";
+        return "0.3.0";
     }
 }

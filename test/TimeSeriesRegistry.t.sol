@@ -528,6 +528,104 @@ contract TimeSeriesRegistryTest is Test {
 
     // ------------------------------------------------------------ stream ownership
 
+    // ------------------------------------------------------------ one state, one stream
+
+    bytes32 internal constant RIVAL_STREAM = keccak256("te/reactor/rival");
+
+    /// @dev A second stream for a rival gateway, opened from genesis B (the fixtures' other genesis).
+    function _rivalStream() internal returns (address rival) {
+        rival = makeAddr("rival");
+        registry.setGateway(rival, true);
+        (uint256 genesisB, uint256 accB) = _genesisB();
+        registry.openStream(RIVAL_STREAM, modelId, rival, genesisB, accB);
+    }
+
+    /// @dev A rival copies the victim's pending interval into its own stream: the proof starts from
+    /// the victim's state, which only the victim's stream holds; the victim's own submission lands.
+    function test_RevertWhen_rivalCopiesAPendingIntervalIntoItsOwnStream() public {
+        address rival = _rivalStream();
+        Fixture memory f = _load("tc0");
+        (uint256 genesisB,) = _genesisB();
+        ITimeSeriesRegistry.Stream memory rivalBefore = registry.stream(RIVAL_STREAM);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ITimeSeriesRegistry.TimeSeriesRegistryStateLinkBroken.selector,
+                RIVAL_STREAM,
+                uint64(0),
+                genesisB,
+                f.instances[0]
+            )
+        );
+        vm.prank(rival);
+        registry.submitInterval(RIVAL_STREAM, f.proof, f.instances);
+        assertEq(keccak256(abi.encode(registry.stream(RIVAL_STREAM))), keccak256(abi.encode(rivalBefore)));
+        _interval("tc0"); // the victim's transaction still lands
+        assertEq(registry.stream(STREAM).stateHead, f.instances[4]);
+        assertEq(registry.stateHolder(f.instances[4]), STREAM);
+        assertEq(registry.stateHolder(f.instances[0]), STREAM);
+        assertEq(registry.stateHolder(genesisB), RIVAL_STREAM);
+    }
+
+    /// @dev A careless owner opens a second stream from the genesis of an existing one (which would
+    /// let either stream's proofs be recorded in the other): refused.
+    function test_RevertWhen_openingAStreamFromAnotherStreamsGenesis() public {
+        address rival = makeAddr("rival");
+        registry.setGateway(rival, true);
+        uint256 genesis = vm.parseJsonUint(modelJson, ".genesis_state");
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ITimeSeriesRegistry.TimeSeriesRegistryStateInUse.selector, RIVAL_STREAM, genesis, STREAM
+            )
+        );
+        registry.openStream(RIVAL_STREAM, modelId, rival, genesis, vm.parseJsonUint(modelJson, ".genesis_acc"));
+        assertEq(registry.stream(RIVAL_STREAM).gateway, address(0));
+    }
+
+    /// @dev ... nor approve a rival stream's rotation to a state another stream holds (its head, or
+    /// one it moved past), whatever the rival proposes.
+    function test_RevertWhen_rotationGenesisIsAnotherStreamsState() public {
+        _rivalStream();
+        bytes32 otherModel = _registerOther();
+        _interval("tc0");
+        uint256 head = _load("tc0").instances[4];
+        uint256 past = vm.parseJsonUint(modelJson, ".genesis_state");
+        bytes4 inUse = ITimeSeriesRegistry.TimeSeriesRegistryStateInUse.selector;
+        vm.expectRevert(abi.encodeWithSelector(inUse, RIVAL_STREAM, head, STREAM));
+        registry.approveRotation(RIVAL_STREAM, otherModel, head, 1);
+        vm.expectRevert(abi.encodeWithSelector(inUse, RIVAL_STREAM, past, STREAM));
+        registry.approveRotation(RIVAL_STREAM, otherModel, past, 1);
+        assertEq(registry.pendingRotation(RIVAL_STREAM), bytes32(0));
+    }
+
+    /// @dev A state another stream holds cannot be reached either: an owner who opened a stream
+    /// from the victim's next state (seen in the mempool) blocks that proof only; the victim
+    /// proves the interval again with fresh nonces and goes on.
+    function test_RevertWhen_intervalEndsInAStateAnotherStreamHolds() public {
+        address rival = makeAddr("rival");
+        registry.setGateway(rival, true);
+        Fixture memory f = _load("tc0");
+        registry.openStream(RIVAL_STREAM, modelId, rival, f.instances[4], f.instances[5]);
+        bytes32 before = _record();
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ITimeSeriesRegistry.TimeSeriesRegistryStateInUse.selector, STREAM, f.instances[4], RIVAL_STREAM
+            )
+        );
+        vm.prank(gateway);
+        registry.submitInterval(STREAM, f.proof, f.instances);
+        assertEq(_record(), before, "stream unchanged");
+        _interval("tc0_fork"); // the same interval, other nonces
+        assertEq(registry.stream(STREAM).intervals, 1);
+    }
+
+    function test_RevertWhen_openingTheZeroStream() public {
+        (uint256 genesisB, uint256 accB) = _genesisB();
+        vm.expectRevert(
+            abi.encodeWithSelector(ITimeSeriesRegistry.TimeSeriesRegistryInvalidStream.selector, bytes32(0))
+        );
+        registry.openStream(bytes32(0), modelId, gateway, genesisB, accB);
+    }
+
     /// @dev Only the owner opens streams: a rival cannot front-run a stream's opening.
     function test_RevertWhen_aGatewayOpensAStream() public {
         address rival = makeAddr("rival");

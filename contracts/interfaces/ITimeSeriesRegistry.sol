@@ -126,6 +126,11 @@ interface ITimeSeriesRegistry {
     );
     /// @notice A genesis state the stream has already moved past (a rotation back to old state).
     error TimeSeriesRegistryGenesisStale(bytes32 streamId, uint256 genesisState);
+    /// @notice The state is held by another stream (as its genesis or a recorded state): each
+    /// state belongs to one stream, so a proof of one stream can never continue another.
+    error TimeSeriesRegistryStateInUse(bytes32 streamId, uint256 state, bytes32 heldBy);
+    /// @notice The zero stream id is reserved (it marks a state no stream holds).
+    error TimeSeriesRegistryInvalidStream(bytes32 streamId);
     /// @notice A stream cannot be given to the zero address or to an account that is not an allowed gateway.
     error TimeSeriesRegistryInvalidGateway(address gateway);
     /// @notice The TC proof starts from a state this stream recorded earlier, not from its head.
@@ -308,6 +313,9 @@ interface ITimeSeriesRegistry {
 
     /// @notice What is known about one window of a stream.
     function window(bytes32 streamId, uint64 windowIndex) external view returns (Window memory);
+
+    /// @notice The stream that holds `state` (as its genesis or a recorded state), or zero.
+    function stateHolder(uint256 state) external view returns (bytes32);
 
     /// @notice The contract version.
     function version() external pure returns (string memory);

@@ -20,6 +20,7 @@ from web3 import Web3
 
 from zkalert.chain import RevertedError
 from zkalert.config import PROJECT_ROOT, Workspace
+from zkalert.errors import ChainError
 from zkalert.timeseries.audit import audit, match_rotations
 from zkalert.timeseries.chain import ModelParams, TsGateway, deploy
 from zkalert.timeseries.circuits import Proof, pass_commitment, reset_commitments
@@ -179,6 +180,15 @@ def _refused(expected: str, send) -> None:
     assert info.value.reason.startswith(expected + "("), info.value.reason
 
 
+def test_a_time_series_registry_of_another_version_is_refused_in_one_line(w3: Web3, ts_deployment, monkeypatch) -> None:
+    import zkalert.timeseries.chain as ts_chain
+
+    assert ts_deployment.registry(w3).functions.version().call() == ts_chain.TS_REGISTRY_VERSION
+    monkeypatch.setattr(ts_chain, "TS_REGISTRY_VERSION", "9.9.9")
+    with pytest.raises(ChainError, match=r"TimeSeriesRegistry at 0x[0-9a-fA-F]{40} is version 0\.3\.0; this zkalert speaks 9\.9\.9 .*run `zkalert ts deploy`"):
+        ts_deployment.registry(w3)
+
+
 def test_match_rotations_needs_an_approval_of_exactly_that_rotation_since_the_last_one() -> None:
     m1, m2 = b"\x01" * 32, b"\x02" * 32
     approvals = [(10, 0, m1, 5, 6), (30, 0, m2, 7, 8)]
@@ -202,6 +212,14 @@ def test_owner_opens_and_approves_gateway_rotates_rival_cannot_take_the_stream(w
     _refused("TimeSeriesRegistryUnauthorized", lambda: rival.open_stream(stream, model_json["model_id"], *genesis))
     owner.open_stream(stream, model_json["model_id"], *genesis, gateway=gateway.account.address)
     _refused("TimeSeriesRegistryUnknownGateway", lambda: rival.submit_interval(stream, _proof("tc0")))
+    # each state belongs to one stream: a careless owner cannot open a second stream from the same
+    # genesis, and a rival copying the gateway's pending proof into a stream of its own meets that
+    # stream's state; the gateway's own submission then lands
+    rival_stream = Web3.keccak(text=f"te/reactor/rival/{w3.eth.block_number}")
+    _refused("TimeSeriesRegistryStateInUse", lambda: owner.open_stream(rival_stream, model_json["model_id"], *genesis, gateway=rival.account.address))
+    owner.open_stream(rival_stream, model_json["model_id"], 12345, 678, gateway=rival.account.address)
+    _refused("TimeSeriesRegistryStateLinkBroken", lambda: rival.submit_interval(rival_stream, _proof("tc0")))
+    assert gateway.stream(rival_stream)["intervals"] == 0
     for k in range(4):
         gateway.submit_interval(stream, _proof(f"tc{k}"))
         if k % 2 == 1:

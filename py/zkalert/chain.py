@@ -109,15 +109,7 @@ class Deployment:
                 "contract there (a restarted anvil?): run `zkalert deploy` again"
             )
         contract = w3.eth.contract(address=self.registry_address, abi=self.registry_abi)
-        try:
-            version = str(contract.functions.version().call())
-        except (ContractLogicError, Web3RPCError, ValueError):
-            version = "unknown"
-        if version != REGISTRY_VERSION:
-            raise ChainError(
-                f"the AlertRegistry at {self.registry_address} is version {version}; this zkalert speaks {REGISTRY_VERSION} "
-                "(statements, events and alert hashes differ): run `zkalert deploy` for a new registry"
-            )
+        require_version(contract, "AlertRegistry", REGISTRY_VERSION, "statements, events and alert hashes differ", "zkalert deploy")
         return contract
 
     def model(self, model_id: str) -> ModelDeployment:
@@ -129,6 +121,16 @@ class Deployment:
 
 #: The AlertRegistry version this code speaks (IAlertRegistry.version()).
 REGISTRY_VERSION = "0.6.0"
+
+
+def require_version(contract: Contract, name: str, expected: str, why: str, redeploy: str) -> None:
+    """Refuse, in one line, a deployed contract of another version than this code speaks."""
+    try:
+        version = str(contract.functions.version().call())
+    except (ContractLogicError, Web3RPCError, ValueError):
+        version = "unknown"
+    if version != expected:
+        raise ChainError(f"the {name} at {contract.address} is version {version}; this zkalert speaks {expected} ({why}): run `{redeploy}` for a new registry")
 
 
 def _forge(args: list[str], env: dict[str, str]) -> str:

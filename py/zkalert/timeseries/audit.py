@@ -44,6 +44,7 @@ MEANING = {
     "TimeSeriesRegistryRotationNotApproved": "model rotation (a restart from a new genesis) the owner did not approve",
     "TimeSeriesRegistrySameModel": "rotation to the model the stream already runs",
     "TimeSeriesRegistryGenesisStale": "rotation back to a state the stream had moved past",
+    "TimeSeriesRegistryStateInUse": "a state another stream holds (a copied proof, or a genesis taken from another stream)",
     "TimeSeriesRegistryUnauthorized": "an owner action (open, approve, hand over a stream) by another account",
 }
 

@@ -20,7 +20,7 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
 
-from ..chain import RevertedError, _forge, _revert_data, connect, decode_revert
+from ..chain import RevertedError, _forge, _revert_data, connect, decode_revert, require_version
 from ..config import deployments_dir, private_key, rpc_url
 from ..errors import ChainError
 from ..toolchain import env_with_tools
@@ -56,7 +56,13 @@ class TsDeployment:
     def registry(self, w3: Web3) -> Contract:
         if not w3.eth.get_code(self.address):
             raise ChainError(f"deployments/{self.chain_id}/TimeSeriesRegistry.json names {self.address}, but there is no contract there (a restarted anvil?): run `zkalert ts deploy` again")
-        return w3.eth.contract(address=self.address, abi=self.abi)
+        contract = w3.eth.contract(address=self.address, abi=self.abi)
+        require_version(contract, "TimeSeriesRegistry", TS_REGISTRY_VERSION, "which states a stream may start from differ", "zkalert ts deploy")
+        return contract
+
+
+#: The TimeSeriesRegistry version this code speaks (ITimeSeriesRegistry.version()).
+TS_REGISTRY_VERSION = "0.3.0"
 
 
 @dataclass(frozen=True)
