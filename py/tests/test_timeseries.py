@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import torch
 from conftest import FIXTURES, OTHER_KEY
+from eth_utils import keccak
 from web3 import Web3
 
 from zkalert.chain import RevertedError
@@ -24,6 +25,7 @@ from zkalert.errors import ChainError
 from zkalert.timeseries.audit import audit, match_rotations
 from zkalert.timeseries.chain import ModelParams, TsGateway, deploy
 from zkalert.timeseries.circuits import Proof, pass_commitment, reset_commitments
+from zkalert.timeseries.demo import format_audit
 from zkalert.timeseries.ekf import EKFConfig, EKFModel, ekf_step, train
 from zkalert.timeseries.graphs import TemporalConsistency
 
@@ -254,18 +256,28 @@ def test_owner_opens_and_approves_gateway_rotates_rival_cannot_take_the_stream(w
 # ---------------------------------------------------------------- fresh pipeline (tiny real circuit)
 
 
-def test_lazy_stream_store_prove_window(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory):
+    """A tiny real detector and its TC (D = 1) and SC (W = 2) circuits, compiled once for the module."""
+    from zkalert.timeseries.circuits import CircuitDir, Precision, compile_circuit
+
+    root = tmp_path_factory.mktemp("tiny-ts")
+    workspace = Workspace.at(root)
+    detector = train(EKFConfig(window_steps=2, epochs=15), progress=False)
+    tc, sc = CircuitDir(root / "tc"), CircuitDir(root / "sc")
+    out = root / "generated"
+    compile_circuit(detector, "tc", tc, "TsPytestTcVerifier", 1, Precision(), verifier_dir=out, echo=lambda *_: None)
+    compile_circuit(detector, "sc", sc, "TsPytestScVerifier", 1, Precision(), verifier_dir=out, echo=lambda *_: None)
+    return workspace, detector, tc, sc
+
+
+def test_lazy_stream_store_prove_window(tmp_path: Path, tiny) -> None:
     from zkalert.data import load_te_file
-    from zkalert.timeseries.circuits import CircuitDir, Precision, compile_circuit, verify
+    from zkalert.timeseries.circuits import verify
     from zkalert.timeseries.store import Store
     from zkalert.timeseries.stream import Operator, tensor_commitment
 
-    workspace = Workspace.at(tmp_path)
-    detector = train(EKFConfig(window_steps=2, epochs=15), progress=False)
-    tc, sc = CircuitDir(tmp_path / "tc"), CircuitDir(tmp_path / "sc")
-    out = tmp_path / "generated"
-    compile_circuit(detector, "tc", tc, "TsPytestTcVerifier", 1, Precision(), verifier_dir=out, echo=lambda *_: None)
-    compile_circuit(detector, "sc", sc, "TsPytestScVerifier", 1, Precision(), verifier_dir=out, echo=lambda *_: None)
+    workspace, detector, tc, sc = tiny
     ys = detector.measurements(load_te_file("d04_te.dat"))[150:156]
     store = Store(tmp_path / "store.sqlite")
     operator = Operator.open("pytest", detector, tc, sc, store, workspace, echo=lambda *_: None)
@@ -289,6 +301,60 @@ def test_lazy_stream_store_prove_window(tmp_path: Path) -> None:
     assert Proof.load(Path(proven[0].proof or "")).instances == proven[0].instances
 
 
+def _set_code(w3: Web3, code: bytes) -> str:
+    """Put ``code`` at a fresh address of the real anvil (what a deployment leaves there)."""
+    address = Web3.to_checksum_address(keccak(code + w3.eth.block_number.to_bytes(8, "big"))[-20:])
+    w3.provider.make_request("anvil_setCode", [address, "0x" + code.hex()])
+    return address
+
+
+def _runtime(folder) -> bytes:
+    from zkalert.circuit import compile_runtime
+
+    info = folder.info
+    return compile_runtime(Path(info.verifier_source).read_text(), Path(info.verifier_source).name, info.verifier_contract)
+
+
+def test_ts_audit_checks_each_models_verifiers_and_registration_against_its_keys(w3: Web3, ts_deployment, tiny, isolated: None) -> None:
+    """The owner registers a model whose TC verifier is a proxy (EIP-1167) in front of the real one,
+    with the wrong intervals per window: the chain accepts it, the regulator's audit with the
+    circuits finds both; registered as compiled, the same model passes."""
+    from zkalert.timeseries.audit import check_model, circuits_by_model
+    from zkalert.timeseries.chain import model_id
+
+    _, _, tc, sc = tiny
+    owner = TsGateway(w3, ts_deployment)
+    tc_verifier, sc_verifier = _set_code(w3, _runtime(tc)), _set_code(w3, _runtime(sc))
+    proxy = _set_code(w3, bytes.fromhex("363d3d373d3d3d363d73" + tc_verifier[2:].lower() + "5af43d82803e903d91602b57fd5bf3"))
+    mid = model_id(tc, sc)
+    keys = circuits_by_model([tc, sc])
+
+    def register(tc_address: str, per_window: int) -> tuple:
+        params = (tc_address, sc_verifier, b"\0" * 32, b"\0" * 32, tc.info.pass_commitment, tc.info.reset_commitment, tc.info.continue_commitment, 1, per_window, 0)
+        owner._send(owner.registry.functions.registerModel(bytes.fromhex(mid[2:]), params))
+        return owner.registry.functions.model(bytes.fromhex(mid[2:])).call()
+
+    snapshot = w3.provider.make_request("evm_snapshot", [])["result"]
+    bad = check_model(w3, bytes.fromhex(mid[2:]), register(proxy, 3), keys)
+    assert bad.matches is False
+    assert any(p.startswith(f"TC: the verifier {proxy} runs") and "a wrapper, a proxy or another circuit" in p for p in bad.problems), bad.problems
+    assert "the model is registered with intervals per window 3, its circuits have 2" in bad.problems
+    assert not any(p.startswith("SC:") for p in bad.problems), bad.problems
+    # through the audit: the stream that runs it fails, in the JSON and the Markdown lines
+    stream = Web3.keccak(text=f"te/reactor/proxied/{w3.eth.block_number}")
+    owner.open_stream(stream, mid, 7 + w3.eth.block_number, 8)
+    report = audit(w3, ts_deployment, stream, circuits=[tc, sc])[0]
+    assert not report.ok and report.to_json()["models"][0]["matches"] is False
+    assert any("DOES NOT MATCH its keys" in line for line in format_audit(report))
+    unchecked = audit(w3, ts_deployment, stream)[0]
+    assert unchecked.ok and unchecked.models[0].matches is None, "without circuits nothing is claimed"
+    assert audit(w3, ts_deployment, stream, circuits=[])[0].models[0].problems[0].startswith("none of the circuits given has the verifying keys")
+    w3.provider.make_request("evm_revert", [snapshot])
+
+    good = check_model(w3, bytes.fromhex(mid[2:]), register(tc_verifier, 2), keys)
+    assert good.matches is True and good.problems == []
+
+
 # ---------------------------------------------------------------- CLI mistakes
 
 
@@ -299,6 +365,7 @@ def test_lazy_stream_store_prove_window(tmp_path: Path) -> None:
         (["ts", "agreement", "--subsystem", "boiler", "--fault", "0"], "unknown subsystem 'boiler'"),
         (["ts", "bench", "--subsystem", "boiler", "--steps", "16"], "unknown subsystem 'boiler'"),
         (["ts", "prove", "nothing", "--window", "0", "--workdir", "/tmp/zkalert-ts-empty"], "run `zkalert ts train` first"),
+        (["ts", "audit", "--circuits", "/nonexistent/circuits"], "--circuits: no folder /nonexistent/circuits"),
     ],
 )
 def test_cli_mistakes_are_one_line(args: list[str], message: str) -> None:

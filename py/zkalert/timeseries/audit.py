@@ -10,11 +10,20 @@ accumulator), whether the keys are unchanged (the verifiers' code hashes are
 still the registered ones), and the proven alarm. It also lists every refused
 submission found on the chain, re-simulated to name the registry's error,
 with what that error means.
+
+Given the regulator's copies of the circuits (``circuits``: the compiled TC and
+SC folders, with their verifying keys), it also checks each model a stream ran
+under: that keccak256 of the TC and SC verifying keys is the model id, that the
+code at each registered verifier is exactly what EZKL generates from its key
+(no wrapper, no proxy, no other circuit), and that the registered shape and
+constants (steps per interval, intervals per window, the KRC and reset
+commitments) are the circuits'.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from eth_abi import decode as abi_decode
@@ -24,7 +33,9 @@ from web3 import Web3
 from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
 
 from ..chain import _revert_data, decode_revert
-from .chain import TsDeployment, eth_call_verify
+from ..verifiercode import verifier_code_problems
+from .chain import TsDeployment, eth_call_verify, model_id
+from .circuits import CircuitDir
 
 #: What each refusal means (attacks on the chain of proofs first).
 MEANING = {
@@ -109,6 +120,19 @@ class Refusal:
 
 
 @dataclass
+class ModelCheck:
+    """A model a stream ran under, against the verifying keys the regulator holds."""
+
+    model_id: str
+    tc_verifier: str
+    sc_verifier: str
+    #: True when the regulator's circuits include this model's keys and everything matched;
+    #: False when they were checked and something did not; None when no circuits were given.
+    matches: bool | None
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass
 class StreamAudit:
     stream_id: str
     intervals: int
@@ -123,10 +147,11 @@ class StreamAudit:
     #: The blocks searched for refused transactions: {"from_block", "to_block", "complete", "more"}
     #: (complete: from the deployment on; more: refusals found past MAX_REFUSALS, not listed).
     refusal_scan: dict[str, Any] = field(default_factory=dict)
+    models: list[ModelCheck] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return self.log_head_ok and not self.problems and all(w.ok for w in self.windows)
+        return self.log_head_ok and not self.problems and all(w.ok for w in self.windows) and all(m.matches is not False for m in self.models)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -142,6 +167,7 @@ class StreamAudit:
             "windows": [{**asdict(w), "ok": w.ok} for w in self.windows],
             "refused": [asdict(r) for r in self.refused],
             "refusal_scan": self.refusal_scan,
+            "models": [asdict(m) for m in self.models],
         }
 
 
@@ -168,20 +194,83 @@ DEFAULT_SCAN_BLOCKS = 10_000
 MAX_REFUSALS = 1_000
 
 
-def audit(w3: Web3, deployment: TsDeployment, stream_id: bytes | None = None, scan_blocks: int = DEFAULT_SCAN_BLOCKS) -> list[StreamAudit]:
+def audit(
+    w3: Web3, deployment: TsDeployment, stream_id: bytes | None = None, scan_blocks: int = DEFAULT_SCAN_BLOCKS, circuits: list[CircuitDir] | None = None
+) -> list[StreamAudit]:
     """Audit every stream (or one). Refused transactions are searched in the last ``scan_blocks``
-    blocks only (each report says which); the records themselves are always read in full."""
+    blocks only (each report says which); the records themselves are always read in full. With
+    ``circuits``, each model's verifiers and registration are checked against their keys."""
     if scan_blocks < 0:
         raise ValueError(f"scan_blocks must be >= 0, got {scan_blocks}")
     registry = deployment.registry(w3)
     start = deployment.block
     opened = _events(registry, "StreamOpened", start, stream_id)
     models: dict[bytes, Any] = {}
+    keys = None if circuits is None else circuits_by_model(circuits)
+    checks: dict[bytes, ModelCheck] = {}
     reports = []
     for open_event in opened:
         sid = bytes(open_event["args"]["streamId"])
-        reports.append(_audit_stream(w3, registry, sid, open_event, start, models, scan_blocks))
+        report = _audit_stream(w3, registry, sid, open_event, start, models, scan_blocks)
+        used = [bytes(open_event["args"]["modelId"])] + [bytes.fromhex(r.new_model_id[2:]) for r in report.rotations]
+        for mid in dict.fromkeys(used):
+            if mid not in checks:
+                checks[mid] = check_model(w3, mid, registry.functions.model(mid).call(), keys)
+            report.models.append(checks[mid])
+        reports.append(report)
     return reports
+
+
+def circuits_by_model(circuits: list[CircuitDir]) -> dict[str, tuple[CircuitDir, CircuitDir]]:
+    """Every (TC, SC) pair among ``circuits`` by the model id it makes (keccak256 of both keys)."""
+    tcs = [c for c in circuits if c.info.kind == "tc"]
+    scs = [c for c in circuits if c.info.kind == "sc"]
+    return {model_id(tc, sc).lower(): (tc, sc) for tc in tcs for sc in scs}
+
+
+def find_circuits(roots: list[Path]) -> list[CircuitDir]:
+    """The compiled TC and SC circuits in or under each of ``roots`` (folders with a circuit.json and vk.key)."""
+    found: dict[Path, CircuitDir] = {}
+    for root in roots:
+        if not root.is_dir():
+            raise FileNotFoundError(f"no folder {root}")
+        for info in [root / "circuit.json", *sorted(root.glob("**/circuit.json"))]:
+            if info.is_file() and (info.parent / "vk.key").is_file():
+                found.setdefault(info.parent.resolve(), CircuitDir(info.parent))
+    return list(found.values())
+
+
+def check_model(w3: Web3, mid: bytes, registered: Any, keys: dict[str, tuple[CircuitDir, CircuitDir]] | None) -> ModelCheck:
+    """One registered model against the regulator's copies of its circuits (None: none given)."""
+    tc_verifier, sc_verifier = str(registered[0]), str(registered[1])
+    check = ModelCheck("0x" + mid.hex(), tc_verifier, sc_verifier, None)
+    if keys is None:
+        return check
+    pair = keys.get(check.model_id)
+    if pair is None:
+        check.matches = False
+        check.problems.append(f"none of the circuits given has the verifying keys of model {check.model_id} (keccak256 of its TC and SC keys)")
+        return check
+    tc, sc = pair
+    tc_info, sc_info = tc.info, sc.info
+    for kind, verifier, folder in (("TC", tc_verifier, tc), ("SC", sc_verifier, sc)):
+        srs = Path(folder.info.srs_path)
+        if not srs.is_file():
+            check.problems.append(f"{kind}: the SRS {srs} named by {folder.root}/circuit.json is missing, so its verifier cannot be regenerated")
+            continue
+        check.problems.extend(f"{kind}: {p}" for p in verifier_code_problems(w3, verifier, folder.vk, folder.settings, srs))
+    shape = {
+        "steps per interval": (int(registered[7]), tc_info.steps),
+        "intervals per window": (int(registered[8]), sc_info.steps // tc_info.steps),
+        "KRC pass commitment": (int(registered[4]), tc_info.pass_commitment),
+        "reset commitment": (int(registered[5]), tc_info.reset_commitment),
+        "continue commitment": (int(registered[6]), tc_info.continue_commitment),
+    }
+    for name, (got, expected) in shape.items():
+        if got != expected:
+            check.problems.append(f"the model is registered with {name} {got}, its circuits have {expected}")
+    check.matches = not check.problems
+    return check
 
 
 def _audit_stream(w3: Web3, registry: Any, sid: bytes, open_event: Any, start: int, models: dict[bytes, Any], scan_blocks: int) -> StreamAudit:

@@ -182,17 +182,25 @@ def submit_cmd(name: Annotated[str, typer.Argument()], subsystem: SubsystemOpt =
 def audit_cmd(
     stream: Annotated[str | None, typer.Option(help="Only this stream (by name).")] = None,
     scan_blocks: Annotated[int, typer.Option("--scan-blocks", min=0, help="Search the last N blocks for refused transactions (the records are always read in full).")] = 10_000,
+    circuits: Annotated[
+        list[Path] | None,
+        typer.Option("--circuits", help="Folder(s) with the compiled TC and SC circuits (searched recursively): check each model's verifiers and registration against their keys."),
+    ] = None,
     json_out: Annotated[bool, typer.Option("--json")] = False,
     rpc_url_opt: RpcOpt = None,
 ) -> None:
     """The regulator's check of every stream (or one): per window verified, linked, keys, alarm."""
     from ..chain import connect, stream_id
-    from .audit import audit
+    from .audit import audit, find_circuits
     from .chain import TsDeployment
     from .demo import format_audit
 
+    try:
+        found = None if circuits is None else find_circuits(circuits)
+    except FileNotFoundError as exc:
+        raise ZkAlertError(f"--circuits: {exc}") from None
     w3 = connect(_rpc(rpc_url_opt))
-    reports = audit(w3, TsDeployment.load(w3.eth.chain_id), stream_id(stream) if stream else None, scan_blocks)
+    reports = audit(w3, TsDeployment.load(w3.eth.chain_id), stream_id(stream) if stream else None, scan_blocks, found)
     if json_out:
         typer.echo(json.dumps([r.to_json() for r in reports], indent=2))
     else:

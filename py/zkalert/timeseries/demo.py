@@ -271,6 +271,10 @@ def format_audit(report: audit_mod.StreamAudit, detector_t2_scale: int | None = 
             f"{'intact' if w.linkage_intact else 'BROKEN':<8} {('verified' if w.sc_verified else 'FAILED') if w.sc_recorded else 'missing':<9} "
             f"{'unchanged' if w.keys_unchanged else 'CHANGED':<9} {w.alarm!s:<6} {t2}{'  ' + '; '.join(w.problems) if w.problems else ''}"
         )
+    for m in report.models:
+        state = {None: "verifier code not checked (no --circuits)", True: "verifiers are EZKL's from its keys, registration matches"}.get(m.matches, "DOES NOT MATCH its keys")
+        lines.append(f"  model {m.model_id[:10]}…: {state}")
+        lines.extend(f"    {p}" for p in m.problems)
     for p in report.problems:
         lines.append(f"  problem: {p}")
     for r in report.refused:
