@@ -402,6 +402,34 @@ def test_lazy_audit_catches_one_window_committed_and_proven_for_another_index(se
     assert any(f.startswith(f"window {copy_index} ") and "invalid" in f for f in findings), findings
 
 
+def test_lazy_audit_counts_the_largest_gap_a_gateway_can_open_without_listing_it(services, chain, compiled, tmp_path):
+    """A gateway jumps its window index by WindowLog's largest step (2**32): the audit counts the
+    4,294,967,295 windows never committed, lists the first 10,000, probes the utility for 32 of
+    them, and finishes with a FAIL verdict (listing every index would take tens of GB)."""
+    from zkalert.windowlog import WindowCommitter
+
+    _, _, info = compiled
+    w3 = Web3(Web3.HTTPProvider(chain))
+    name = "plant-a/gap"
+    stream = bytes.fromhex(keccak(text=name).hex())
+    committer = WindowCommitter(w3, WindowLogDeployment.load(CHAIN_ID), OWNER_KEY)
+    committer.commit(stream, info.model_id, [(0, 11, 1)])
+    committer.commit(stream, info.model_id, [(2**32, 12, 2)])
+
+    cli = subprocess.run(
+        [sys.executable, "-m", "zkalert", "audit", "--stream", name, "--utility", str(services["utility"]), "--folder", str(tmp_path / "audit"), "--json"],
+        capture_output=True, text=True, env=services["env"], cwd=PROJECT_ROOT, timeout=240, check=False,
+    )
+    assert cli.returncode == 2, cli.stderr
+    report = json.loads(cli.stdout)
+    assert report["window_log"]["missing_count"] == 2**32 - 1 and report["summary"]["gaps"] == 2**32 - 1
+    assert report["window_log"]["missing_indexes"][:2] == [1, 2] and len(report["window_log"]["missing_indexes"]) == 10_000
+    assert len(report["gaps"]) == 10_000 and sum(g["utility"] != "not asked" for g in report["gaps"]) == 32
+    assert report["gaps"][-1]["between"] == [0, 2**32]
+    assert f"{2**32 - 1 - 10_000:,} more windows were never committed on-chain (not listed: the first 10,000 are)" in report["summary"]["findings"]
+    assert report["summary"]["verdict"] == "FAIL"
+
+
 def test_regulator_finds_a_proxy_in_place_of_the_generated_verifier_and_a_misregistered_circuit(compiled, chain):
     """A careless owner registers a minimal proxy (EIP-1167) that delegates to the real verifier: it
     accepts every genuine proof, so proof checks alone never notice. The regulator's comparison of the

@@ -231,6 +231,9 @@ class WindowStreamCheck:
     last_index: int | None
     missing_indexes: list[int] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    #: Every index never committed between the first and the last committed one; ``missing_indexes``
+    #: lists the first ``max_missing`` of them (a gateway may skip up to 2**32 per commit).
+    missing_count: int = 0
 
     @property
     def intact(self) -> bool:
@@ -248,6 +251,7 @@ def check_window_chain(contract: Contract, entries: list[WindowEntry], complete_
         stream = bytes.fromhex(sid[2:])
         problems: list[str] = []
         missing: list[int] = []
+        missing_count = 0
         head = "0x" + ZERO32.hex() if complete_history else stream_entries[0].prev_hash
         expected_seq = 0 if complete_history else stream_entries[0].seq
         previous_index: int | None = None
@@ -261,9 +265,11 @@ def check_window_chain(contract: Contract, entries: list[WindowEntry], complete_
             if previous_index is not None:
                 if e.window_index <= previous_index:
                     problems.append(f"seq {e.seq}: window index {e.window_index} does not increase")
-                else:
-                    gap = range(previous_index + 1, e.window_index)
-                    missing.extend(list(gap)[: max(0, max_missing - len(missing))])
+                else:  # counted whole, listed up to max_missing: never materialise a gap
+                    first_missing = previous_index + 1
+                    missing_count += e.window_index - first_missing
+                    room = max(0, max_missing - len(missing))
+                    missing.extend(range(first_missing, min(e.window_index, first_missing + room)))
             previous_index = e.window_index
             head = e.commit_hash
             expected_seq = e.seq + 1
@@ -276,7 +282,7 @@ def check_window_chain(contract: Contract, entries: list[WindowEntry], complete_
                 problems.append(f"on-chain count {onchain_count} != {len(stream_entries)} records read")
         results.append(WindowStreamCheck(
             sid, len(stream_entries), onchain_count, onchain_head, head,
-            stream_entries[0].window_index, stream_entries[-1].window_index, missing, problems,
+            stream_entries[0].window_index, stream_entries[-1].window_index, missing, problems, missing_count,
         ))
     return results
 

@@ -22,6 +22,7 @@ does not verify), ``proof-missing`` (committed but the utility gave no proof),
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import itertools
 import json
@@ -293,10 +294,13 @@ def run_audit(
     # --- gaps: windows never committed; ask the utility about them all the same
     gaps: list[dict[str, Any]] = []
     missing = window_check.missing_indexes if window_check else []
+    missing_count = window_check.missing_count if window_check else 0
     by_index = {e.window_index: e for e in windows}
+    committed = sorted(by_index)
     for k, idx in enumerate(missing):
-        before = max((i for i in by_index if i < idx), default=None)
-        after = min((i for i in by_index if i > idx), default=None)
+        position = bisect.bisect_left(committed, idx)
+        before = committed[position - 1] if position > 0 else None
+        after = committed[position] if position < len(committed) else None
         gap: dict[str, Any] = {
             "window": idx, "status": "gap", "between": [before, after],
             "blocks": [by_index[before].block if before is not None else None, by_index[after].block if after is not None else None],
@@ -329,6 +333,8 @@ def run_audit(
     findings: list[str] = []
     for gap in gaps:
         findings.append(f"window {gap['window']} was withheld: never committed on-chain (gap between windows {gap['between'][0]} and {gap['between'][1]}); utility: {gap['utility']}")
+    if missing_count > len(gaps):
+        findings.append(f"{missing_count - len(gaps):,} more windows were never committed on-chain (not listed: the first {len(gaps):,} are)")
     for r in rows:
         if r["status"] in ("invalid", "proof-missing"):
             findings.append(f"window {r['window']} (seq {r['seq']}, claimed score {r['score']}{', ALARM' if r['alarm'] else ''}): {r['status']}: {r['detail']}")
@@ -360,7 +366,7 @@ def run_audit(
             "onchain_count": window_check.onchain_count if window_check else 0,
             "first_index": window_check.first_index if window_check else None,
             "last_index": window_check.last_index if window_check else None,
-            "missing_indexes": missing, "problems": window_check.problems if window_check else [],
+            "missing_indexes": missing, "missing_count": missing_count, "problems": window_check.problems if window_check else [],
         },
         "registry_log": {
             "records": len(alerts), "intact": alert_check.ok if alert_check else None,
@@ -378,7 +384,7 @@ def run_audit(
         "gaps": gaps,
         "alerts": alert_rows,
         "summary": {
-            "windows_committed": len(windows), "gaps": len(gaps), "withheld_windows": [g["window"] for g in gaps],
+            "windows_committed": len(windows), "gaps": missing_count, "withheld_windows": [g["window"] for g in gaps],
             "proofs_requested": requested, **counts,
             "alarms_claimed": sum(1 for r in rows if r["alarm"]), "alarms_without_registry_alert": alarms_unrecorded,
             "registry_alerts": len(alert_rows), "registry_alerts_verified": sum(1 for a in alert_rows if a["status"] == "verified"),

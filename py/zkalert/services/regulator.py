@@ -187,7 +187,7 @@ class ChainView:
             "stream_id": stream_id, "name": self.names.get(stream_id), "chain_id": snap["chain"]["chain_id"],
             "model_id": model_id, "threshold": threshold,
             "windows": [w.to_json() for w in windows], "alerts": [a.to_json() for a in alerts],
-            "missing_indexes": check.missing_indexes if check else [],
+            "missing_indexes": check.missing_indexes if check else [], "missing_count": check.missing_count if check else 0,
             "intact": check.intact if check else True, "problems": check.problems if check else [],
         }
 
@@ -271,7 +271,7 @@ class Regulator:
             streams.append({
                 "stream_id": sid, "name": self.chain.names.get(sid), "windows": len(data["windows"]), "alerts": len(data["alerts"]),
                 "alarms": sum(1 for w in data["windows"] if w.alarm) + sum(1 for a in data["alerts"] if a.alarm),
-                "gaps": len(check.missing_indexes) if check else 0, "intact": check.intact if check else True,
+                "gaps": check.missing_count if check else 0, "intact": check.intact if check else True,
                 "audit": {"id": latest["id"], "verdict": latest["verdict"], "finished_at": latest["report"]["audit"]["finished_at"]} if latest else None,
             })
         streams.sort(key=lambda s: (s["name"] or "~", s["stream_id"]))
