@@ -429,6 +429,15 @@ def test_lazy_audit_counts_the_largest_gap_a_gateway_can_open_without_listing_it
     assert f"{2**32 - 1 - 10_000:,} more windows were never committed on-chain (not listed: the first 10,000 are)" in report["summary"]["findings"]
     assert report["summary"]["verdict"] == "FAIL"
 
+    # the records the audited party writes are read up to a bound, and a longer history is refused in one line
+    capped = subprocess.run(
+        [sys.executable, "-m", "zkalert", "audit", "--stream", name, "--max-records", "1", "--folder", str(tmp_path / "capped")],
+        capture_output=True, text=True, env=services["env"], cwd=PROJECT_ROOT, timeout=240, check=False,
+    )
+    lines = [line for line in capped.stderr.splitlines() if line.startswith("error: ")]
+    assert capped.returncode == 1 and len(lines) == 1, capped.stderr
+    assert "more than 1 window commitments from block" in lines[0] and "(--from-block/--to-block)" in lines[0]
+
 
 def test_regulator_finds_a_proxy_in_place_of_the_generated_verifier_and_a_misregistered_circuit(compiled, chain):
     """A careless owner registers a minimal proxy (EIP-1167) that delegates to the real verifier: it

@@ -184,6 +184,7 @@ def audit_cmd(
     to_block: Annotated[int | None, typer.Option(min=0, help="Last block (default: the chain head).")] = None,
     proofs: Annotated[str, typer.Option(help="Proofs to ask the utility for: all, alarms or none.")] = "all",
     max_proofs: Annotated[int, typer.Option(min=0, help="At most this many proof requests.")] = 500,
+    max_records: Annotated[int, typer.Option(min=1, help="Refuse a block range with more commitments (or alerts) than this: audit long histories in parts.")] = 1_000_000,
     srs: Annotated[Path | None, typer.Option(help="The regulator's own copy of the SRS (default: the utility's, recorded by hash).")] = None,
     out: Annotated[Path | None, typer.Option(help="Report folder (default <folder>/reports).")] = None,
     folder: FolderOpt = None,
@@ -199,7 +200,7 @@ def audit_cmd(
 
     if utility_url and not utility_token:
         raise ZkAlertError("--utility needs --utility-token (or $ZKALERT_UTILITY_TOKEN)")
-    options = AuditOptions(stream, from_block, to_block, proofs, max_proofs, srs=srs)
+    options = AuditOptions(stream, from_block, to_block, proofs, max_proofs, srs=srs, max_records=max_records)
     regulator_folder = _regulator_folder(folder, workdir)
     w3 = connect(_rpc(rpc_url_opt))
     client = UtilityClient(utility_url, utility_token) if utility_url and utility_token else None

@@ -15,3 +15,14 @@ class ChainError(ZkAlertError):
 
 class ToolchainError(ZkAlertError):
     """A required tool (forge, anvil, solc) is missing or failed."""
+
+
+class TooManyRecords(ChainError):
+    """A log read found more records than the reader was allowed to hold."""
+
+    def __init__(self, what: str, limit: int, from_block: int, at_block: int) -> None:
+        super().__init__(
+            f"more than {limit:,} {what} from block {from_block} (limit reached at block {at_block}): "
+            "read the history in parts (--from-block/--to-block) or raise --max-records"
+        )
+        self.limit, self.at_block = limit, at_block

@@ -29,6 +29,8 @@ from eth_utils import keccak
 from web3 import Web3
 from web3.contract import Contract
 
+from .errors import TooManyRecords
+
 ZERO32 = b"\x00" * 32
 LOG_CHUNK_BLOCKS = 5_000
 
@@ -74,6 +76,7 @@ class AlertEntry:
 def fetch_alerts(
     registry: Contract, from_block: int = 0, to_block: int | None = None, stream: bytes | None = None,
     model: bytes | None = None,
+    limit: int | None = None,
 ) -> list[AlertEntry]:
     """All AlertRecorded events in [from_block, to_block], read in chunks so long histories work.
 
@@ -111,6 +114,8 @@ def fetch_alerts(
                     log_index=int(log["logIndex"]),
                 )
             )
+        if limit is not None and len(entries) > limit:
+            raise TooManyRecords("alert records", limit, from_block, end)
         start = end + 1
     entries.sort(key=lambda e: (e.block, e.log_index))
     return entries

@@ -33,7 +33,7 @@ from web3.contract import Contract
 
 from .chain import Deployment, Gateway, RevertedError, _forge, connect, send_call
 from .config import deployments_dir, private_key, rpc_url
-from .errors import ChainError
+from .errors import ChainError, TooManyRecords
 from .log import LOG_CHUNK_BLOCKS, ZERO32
 from .toolchain import env_with_tools
 
@@ -187,6 +187,7 @@ class WindowEntry:
 def fetch_windows(
     contract: Contract, from_block: int = 0, to_block: int | None = None, stream: bytes | None = None,
     chunk_blocks: int = LOG_CHUNK_BLOCKS,
+    limit: int | None = None,
 ) -> list[WindowEntry]:
     """Every WindowCommitted event in [from_block, to_block], read in chunks so long histories work."""
     w3: Web3 = contract.w3
@@ -213,6 +214,8 @@ def fetch_windows(
                 tx_hash="0x" + bytes(log["transactionHash"]).hex(),
                 log_index=int(log["logIndex"]),
             ))
+        if limit is not None and len(entries) > limit:
+            raise TooManyRecords("window commitments", limit, from_block, end)
         start = end + 1
     entries.sort(key=lambda e: (e.block, e.log_index))
     return entries

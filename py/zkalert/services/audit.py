@@ -66,6 +66,9 @@ class AuditOptions:
     max_gap_probes: int = 32
     srs: Path | None = None  # the regulator's own copy of the SRS; default: the utility's, recorded by hash
     chunk_blocks: int = LOG_CHUNK_BLOCKS
+    #: Most records (window commitments, and alert records) read for one audit: the audited party
+    #: writes them, so the audit's memory stays bounded; a longer history is audited in block ranges.
+    max_records: int = 1_000_000
 
     def __post_init__(self) -> None:
         if self.proofs not in PROOF_POLICIES:
@@ -74,6 +77,8 @@ class AuditOptions:
             raise AuditError("block numbers must not be negative")
         if self.max_proofs < 0 or self.max_gap_probes < 0:
             raise AuditError("max proofs and gap probes must not be negative")
+        if self.max_records < 1:
+            raise AuditError(f"max records must be at least 1, got {self.max_records}")
 
 
 def stream_of(text: str) -> tuple[str | None, str]:
@@ -234,8 +239,8 @@ def run_audit(
             name = None
     stream = bytes.fromhex(stream_id[2:])
     echo(f"reading stream {name or stream_id} on chain {chain_id}, blocks {from_block}-{to_block} ...")
-    windows = fetch_windows(window_log, from_block, to_block, stream, options.chunk_blocks)
-    alerts = fetch_alerts(registry, from_block, to_block, stream)
+    windows = fetch_windows(window_log, from_block, to_block, stream, options.chunk_blocks, limit=options.max_records)
+    alerts = fetch_alerts(registry, from_block, to_block, stream, limit=options.max_records)
     if not windows and not alerts:
         raise AuditError(f"stream {name or stream_id} has no commitments or alerts in blocks {from_block}-{to_block}")
 

@@ -36,7 +36,7 @@ def write_report() -> Path:
     if source:
         m = source["machine"]
         lines += [f"Machine: {m['cpus']} × {m['cpu']}, {m['memory_gb']} GB RAM, {m['platform']}; Python {m['python']}, ezkl {m['ezkl']}, torch {m['torch']}.",
-                  f"Load average when the run started: {', '.join(f'{x:.1f}' for x in m['load_average_at_start'])} (the machine is shared by four engineers: timings are noisy).", ""]
+                  f"Load average when the run started: {', '.join(f'{x:.1f}' for x in m['load_average_at_start'])} (the machine was shared with other jobs: timings are noisy).", ""]
     if bench:
         rows = [r for r in bench["results"] if "error" not in r]
         lines += ["## Circuits and proving (`zkalert ts bench`)", "",
@@ -222,12 +222,12 @@ def _before_after(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
 
 
 def _quieter(runs: list[dict[str, Any]]) -> list[str]:
-    """TC D = 16 proofs repeated one at a time when the other engineers' jobs had calmed down."""
+    """TC D = 16 proofs repeated one at a time when the machine's other jobs had calmed down."""
     proofs = [p for run in runs for p in run["proofs"]]
     walls = sorted(p["wall"] for p in proofs)
     under = sum(w <= TARGETS["tc_d16_prove_s"] for w in walls)
     lines = ["### TC proofs at D = 16 in quieter moments", "",
-             (f"The bench's D = 16 circuit (4 inner columns, logrows 15) and two of its intervals, proven again one at a time when the other engineers' jobs had calmed down "
+             (f"The bench's D = 16 circuit (4 inner columns, logrows 15) and two of its intervals, proven again one at a time when the machine's other jobs had calmed down "
               f"({len(proofs)} proofs; `prove-d16-quieter*.json`, an ad-hoc timing loop: `prove` on the stored witness, wall and process CPU seconds, load average read before and after each proof). The 1-minute load average before each proof includes "
               f"the prover itself (2 threads): near 2 the machine was mostly its own. {under} of {len(proofs)} proofs took ≤ {TARGETS['tc_d16_prove_s']:.0f} s "
               f"(median {walls[len(walls) // 2]:.1f} s, fastest {walls[0]:.1f} s)."), "",
