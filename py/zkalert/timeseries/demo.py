@@ -215,7 +215,7 @@ def _run(options: DemoOptions, url: str, echo: Callable[..., Any]) -> dict[str, 
                     lambda: gateway.rotate_model(sid, mid, forged.instances[0], forged.instances[1], mine_refused=True))
 
     echo("regulator's check (read back from the chain):")
-    reports = audit_mod.audit(w3, deployment, sid)
+    reports = audit_mod.audit(w3, deployment, sid, circuits=[tc, sc])  # the regulator holds the circuits here
     report = reports[0]
     for line in format_audit(report, detector_t2_scale=sc.info.output_scales[0]):
         echo(line)
