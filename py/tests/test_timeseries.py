@@ -21,7 +21,7 @@ from web3 import Web3
 
 from zkalert.chain import RevertedError
 from zkalert.config import PROJECT_ROOT, Workspace
-from zkalert.errors import ChainError
+from zkalert.errors import ChainError, TooManyRecords
 from zkalert.timeseries.audit import audit, match_rotations
 from zkalert.timeseries.chain import ModelParams, TsGateway, deploy
 from zkalert.timeseries.circuits import Proof, pass_commitment, reset_commitments
@@ -171,6 +171,9 @@ def test_attacks_refused_and_pinpointed_by_the_audit(w3: Web3, ts_deployment, mo
     narrow = audit(w3, ts_deployment, stream, scan_blocks=1)[0]
     assert narrow.ok and narrow.refused == []
     assert narrow.refusal_scan == {"from_block": w3.eth.block_number, "to_block": w3.eth.block_number, "complete": False, "more": 0}
+    # the records the gateway wrote are read up to a bound: a longer history is refused, never held
+    with pytest.raises(TooManyRecords, match=r"more than 3 IntervalRecorded events from block \d+ .*--max-records"):
+        audit(w3, ts_deployment, stream, max_records=3)
 
 
 RIVAL_KEY = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a"  # anvil account 2

@@ -33,6 +33,8 @@ from web3 import Web3
 from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
 
 from ..chain import _revert_data, decode_revert
+from ..errors import TooManyRecords
+from ..log import LOG_CHUNK_BLOCKS
 from ..verifiercode import verifier_code_problems
 from .chain import TsDeployment, eth_call_verify, model_id
 from .circuits import CircuitDir
@@ -171,10 +173,20 @@ class StreamAudit:
         }
 
 
-def _events(registry: Any, name: str, from_block: int, stream_id: bytes | None = None) -> list[Any]:
+def _events(registry: Any, name: str, from_block: int, stream_id: bytes | None = None, limit: int = 1_000_000) -> list[Any]:
+    """Every ``name`` event from ``from_block`` on, read in chunks and at most ``limit`` of them
+    (the audited gateway writes them: more is refused, never held)."""
     event = getattr(registry.events, name)
     filters = {"streamId": stream_id} if stream_id is not None else None
-    logs = event.get_logs(from_block=from_block, argument_filters=filters)
+    last = registry.w3.eth.block_number
+    logs: list[Any] = []
+    start = from_block
+    while start <= last:
+        end = min(start + LOG_CHUNK_BLOCKS - 1, last)
+        logs.extend(event.get_logs(from_block=start, to_block=end, argument_filters=filters))
+        if len(logs) > limit:
+            raise TooManyRecords(f"{name} events", limit, from_block, end)
+        start = end + 1
     return sorted(logs, key=lambda e: (e["blockNumber"], e["logIndex"]))
 
 
@@ -192,10 +204,13 @@ def _codehash(w3: Web3, address: str) -> bytes:
 DEFAULT_SCAN_BLOCKS = 10_000
 #: Refused transactions listed per stream at most (an adversary can send any number); the rest are counted.
 MAX_REFUSALS = 1_000
+#: Records (events of one kind) read per audit at most: a longer history is refused in one line.
+MAX_RECORDS = 1_000_000
 
 
 def audit(
-    w3: Web3, deployment: TsDeployment, stream_id: bytes | None = None, scan_blocks: int = DEFAULT_SCAN_BLOCKS, circuits: list[CircuitDir] | None = None
+    w3: Web3, deployment: TsDeployment, stream_id: bytes | None = None, scan_blocks: int = DEFAULT_SCAN_BLOCKS, circuits: list[CircuitDir] | None = None,
+    max_records: int = MAX_RECORDS,
 ) -> list[StreamAudit]:
     """Audit every stream (or one). Refused transactions are searched in the last ``scan_blocks``
     blocks only (each report says which); the records themselves are always read in full. With
@@ -204,14 +219,14 @@ def audit(
         raise ValueError(f"scan_blocks must be >= 0, got {scan_blocks}")
     registry = deployment.registry(w3)
     start = deployment.block
-    opened = _events(registry, "StreamOpened", start, stream_id)
+    opened = _events(registry, "StreamOpened", start, stream_id, max_records)
     models: dict[bytes, Any] = {}
     keys = None if circuits is None else circuits_by_model(circuits)
     checks: dict[bytes, ModelCheck] = {}
     reports = []
     for open_event in opened:
         sid = bytes(open_event["args"]["streamId"])
-        report = _audit_stream(w3, registry, sid, open_event, start, models, scan_blocks)
+        report = _audit_stream(w3, registry, sid, open_event, start, models, scan_blocks, max_records)
         used = [bytes(open_event["args"]["modelId"])] + [bytes.fromhex(r.new_model_id[2:]) for r in report.rotations]
         for mid in dict.fromkeys(used):
             if mid not in checks:
@@ -273,11 +288,11 @@ def check_model(w3: Web3, mid: bytes, registered: Any, keys: dict[str, tuple[Cir
     return check
 
 
-def _audit_stream(w3: Web3, registry: Any, sid: bytes, open_event: Any, start: int, models: dict[bytes, Any], scan_blocks: int) -> StreamAudit:
+def _audit_stream(w3: Web3, registry: Any, sid: bytes, open_event: Any, start: int, models: dict[bytes, Any], scan_blocks: int, max_records: int) -> StreamAudit:
     problems: list[str] = []
-    rotation_events = _events(registry, "ModelRotated", start, sid)
+    rotation_events = _events(registry, "ModelRotated", start, sid, max_records)
     rotations = {int(e["args"]["atInterval"]): e for e in rotation_events}
-    approval_events = _events(registry, "RotationApproved", start, sid)
+    approval_events = _events(registry, "RotationApproved", start, sid, max_records)
 
     def key(e: Any, model_field: str) -> tuple[int, int, bytes, int, int]:
         a = e["args"]
@@ -293,8 +308,8 @@ def _audit_stream(w3: Web3, registry: Any, sid: bytes, open_event: Any, start: i
             problems.append(f"rotation at interval {int(a['atInterval'])} to 0x{bytes(a['newModelId']).hex()} was not approved by the owner")
         if bytes(a["oldModelId"]) == bytes(a["newModelId"]):
             problems.append(f"rotation at interval {int(a['atInterval'])} restarts the same model from a new genesis")
-    intervals = _events(registry, "IntervalRecorded", start, sid)
-    windows = {int(e["args"]["window"]): e for e in _events(registry, "WindowRecorded", start, sid)}
+    intervals = _events(registry, "IntervalRecorded", start, sid, max_records)
+    windows = {int(e["args"]["window"]): e for e in _events(registry, "WindowRecorded", start, sid, max_records)}
 
     def model(mid: bytes) -> Any:
         if mid not in models:

@@ -186,6 +186,7 @@ def audit_cmd(
         list[Path] | None,
         typer.Option("--circuits", help="Folder(s) with the compiled TC and SC circuits (searched recursively): check each model's verifiers and registration against their keys."),
     ] = None,
+    max_records: Annotated[int, typer.Option("--max-records", min=1, help="Refuse a history with more records of one kind than this (memory stays bounded).")] = 1_000_000,
     json_out: Annotated[bool, typer.Option("--json")] = False,
     rpc_url_opt: RpcOpt = None,
 ) -> None:
@@ -200,7 +201,7 @@ def audit_cmd(
     except FileNotFoundError as exc:
         raise ZkAlertError(f"--circuits: {exc}") from None
     w3 = connect(_rpc(rpc_url_opt))
-    reports = audit(w3, TsDeployment.load(w3.eth.chain_id), stream_id(stream) if stream else None, scan_blocks, found)
+    reports = audit(w3, TsDeployment.load(w3.eth.chain_id), stream_id(stream) if stream else None, scan_blocks, found, max_records)
     if json_out:
         typer.echo(json.dumps([r.to_json() for r in reports], indent=2))
     else:
