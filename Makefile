@@ -18,21 +18,29 @@ empty :=
 space := $(empty) $(empty)
 export PATH := $(subst $(space),:,$(FOUNDRY_BIN)):$(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup setup-browser setup-postgres test test-sol test-py lint demo bench evaluate anvil anvil-stop fixtures snapshot soak clean demo-ts bench-ts fixtures-ts
+.PHONY: lock setup setup-browser setup-postgres test test-sol test-py lint demo bench evaluate anvil anvil-stop fixtures snapshot soak clean demo-ts bench-ts fixtures-ts
 
 setup: $(VENV)/.installed .tools/.installed
 	@$(PY) -c "from zkalert.toolchain import link_solc_for_consumers, solc; kept = link_solc_for_consumers(); print('solc:', solc()); [print('kept your compiler at', k) for k in kept]"
 	@for t in forge cast anvil; do command -v $$t | grep -q '/@foundry-rs/' || { echo "$$t: platform binary missing under .tools/node_modules/@foundry-rs (rerun: rm .tools/.installed && make setup)" >&2; exit 1; }; done
 	@forge --version | head -1
 
-$(VENV)/.installed: pyproject.toml
+# Every package at the version in requirements.lock (pip constraints), the versions the tests passed with.
+$(VENV)/.installed: pyproject.toml requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) (3.11)"; exit 1; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	# torch first and exactly pinned: an unpinned torch pulls a multi-GB CUDA build
-	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -c requirements.lock torch
+	$(PY) -m pip install -q -c requirements.lock -e '.[dev]'
 	@touch $@
+
+# Rewrite requirements.lock from the current .venv (after changing a dependency and passing make test).
+lock:
+	@{ echo "# The tested versions of every Python package zkalert installs (a pip constraints file):"; \
+	  echo "# make setup installs with -c requirements.lock; make lock rewrites it from the current .venv."; \
+	  $(PY) -m pip freeze --exclude-editable | sed 's/+cpu$$//' | LC_ALL=C sort -f; } > requirements.lock
+	@echo "requirements.lock: $$(grep -c '==' requirements.lock) packages"
 
 # Debian's chromium for the services' browser test: Playwright drives /usr/bin/chromium,
 # its own browser download does not work offline. Idempotent: apt-get only when chromium is missing.

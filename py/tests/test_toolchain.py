@@ -48,3 +48,33 @@ def test_make_test_sol_fails_when_a_forge_test_fails(tmp_path: Path) -> None:
     assert proc.returncode != 0, proc.stdout[-2000:]
     assert "deliberate failure" in proc.stdout
     assert "test_fails" in proc.stdout
+
+
+def test_the_environment_is_installed_from_the_lock() -> None:
+    """make setup installs with requirements.lock as pip constraints: every locked package is
+    installed at exactly the locked version, and every package zkalert declares is locked."""
+    import re
+    import tomllib
+    from importlib.metadata import PackageNotFoundError, version
+
+    def canonical(name: str) -> str:
+        return re.sub(r"[-_.]+", "-", name).lower()
+
+    locked = {}
+    for line in (PROJECT_ROOT / "requirements.lock").read_text().splitlines():
+        if line and not line.startswith("#"):
+            name, pinned = line.split("==")
+            locked[canonical(name)] = pinned
+    wrong = {}
+    for name, pinned in locked.items():
+        try:
+            installed = version(name).split("+")[0]  # torch's local label (+cpu) is the index's, not the version
+        except PackageNotFoundError:
+            installed = "missing"
+        if installed != pinned:
+            wrong[name] = (pinned, installed)
+    assert not wrong, f"installed versions differ from requirements.lock (rerun make setup): {wrong}"
+    project = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"]
+    declared = [*project["dependencies"], *project["optional-dependencies"]["dev"]]
+    names = {canonical(re.split(r"[<>=!\[; ]", d, maxsplit=1)[0]) for d in declared}
+    assert names <= set(locked), f"declared but not locked: {sorted(names - set(locked))}"
