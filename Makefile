@@ -56,8 +56,9 @@ setup-postgres:
 		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq postgresql; }
 
-.tools/.installed: .tools/package.json
-	cd .tools && npm install --no-audit --no-fund --loglevel=error
+# npm ci: exactly the versions in .tools/package-lock.json
+.tools/.installed: .tools/package.json .tools/package-lock.json
+	cd .tools && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 # the browser and the PostgreSQL server are for the services' tests only, so only make test installs them
