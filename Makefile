@@ -2,9 +2,9 @@
 #   make setup   install the toolchain into the project (idempotent, offline-safe)
 #   make test    forge test + pytest
 #   make demo    the whole pipeline on a local anvil, Table I metrics
-#   make bench   naive EZKL vs tuned vs batched proofs, same windows: reports/bench/
-#   make evaluate  detection quality vs a PCA T²/Q baseline + in-circuit parity: reports/evaluate/
-#   make demo-ts / bench-ts  time-series mode: EKF, chained TC/SC proofs, attacks; reports/timeseries/
+#   make bench   naive EZKL vs tuned vs batched proofs, same windows: $(REPORTS)/bench/
+#   make evaluate  detection quality vs a PCA T²/Q baseline + in-circuit parity: $(REPORTS)/evaluate/
+#   make demo-ts / bench-ts  time-series mode: EKF, chained TC/SC proofs, attacks; $(REPORTS)/timeseries/
 SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
@@ -17,6 +17,10 @@ FOUNDRY_BIN := $(foreach t,forge cast anvil,$(CURDIR)/.tools/node_modules/@found
 empty :=
 space := $(empty) $(empty)
 export PATH := $(subst $(space),:,$(FOUNDRY_BIN)):$(CURDIR)/$(VENV)/bin:$(PATH)
+# Where the commands that measure (bench, evaluate, demo, soak, time-series bench/agreement/demo)
+# write their reports; `make bench REPORTS=reports` refreshes the committed ones.
+REPORTS ?= build/reports
+export ZKALERT_REPORTS := $(abspath $(REPORTS))
 
 .PHONY: lock setup setup-browser setup-postgres test test-sol test-py lint demo bench evaluate anvil anvil-stop fixtures snapshot soak clean demo-ts bench-ts fixtures-ts
 
@@ -85,12 +89,12 @@ test-py:
 demo: setup
 	$(VENV)/bin/zkalert demo
 
-# Proving benchmark: under 20 minutes on 2 cores; writes reports/bench/.
+# Proving benchmark: under 20 minutes on 2 cores; writes $(REPORTS)/bench/.
 bench: setup
 	$(VENV)/bin/zkalert bench
 
 # Detection quality vs the PCA T²/Q baseline, and every TE test window through the circuit
-# (witness only, about 15-30 minutes): reports/evaluate/
+# (witness only, about 15-30 minutes): $(REPORTS)/evaluate/
 evaluate: setup
 	$(VENV)/bin/zkalert evaluate
 
@@ -122,7 +126,7 @@ demo-ts: setup
 	$(VENV)/bin/zkalert ts demo
 
 # Real-size runs: per D (1, 4, 8, 16) setup/prove/verify/sizes/RSS, then alarm agreement over all
-# 22 TE test runs (witness outputs vs the float EKF); reports/timeseries/README.md.
+# 22 TE test runs (witness outputs vs the float EKF); $(REPORTS)/timeseries/README.md.
 TS_BENCH_ARGS ?= --steps 1 --steps 4 --steps 8 --steps 16 --psf 12 --proofs 3
 bench-ts: setup
 	$(VENV)/bin/zkalert ts bench $(TS_BENCH_ARGS)

@@ -76,3 +76,21 @@ def test_a_domain_error_is_one_line_and_exits_1(monkeypatch: pytest.MonkeyPatch,
         assert capsys.readouterr().err.strip() == "error: stream 'x' is not open"
     finally:
         cli.app.registered_commands[:] = [c for c in cli.app.registered_commands if c.name != "error-probe"]
+
+
+def test_commands_that_measure_write_under_build_unless_told(monkeypatch, tmp_path) -> None:
+    """bench, evaluate, demo, soak and the time-series reports go to build/reports/ (or
+    $ZKALERT_REPORTS, which `make ... REPORTS=reports` sets): never to the committed reports/."""
+    from zkalert.bench import BenchOptions
+    from zkalert.config import PROJECT_ROOT, reports_dir
+    from zkalert.demo import DemoOptions
+    from zkalert.evaluate import EvaluateOptions
+    from zkalert.soak import SoakOptions
+
+    monkeypatch.delenv("ZKALERT_REPORTS", raising=False)
+    build = PROJECT_ROOT / "build" / "reports"
+    assert BenchOptions().report_dir == build / "bench" and EvaluateOptions().out_dir == build / "evaluate"
+    assert DemoOptions().report_path == build / "demo" / "metrics.json" and SoakOptions().report_dir == build / "soak"
+    assert reports_dir("timeseries") == build / "timeseries"
+    monkeypatch.setenv("ZKALERT_REPORTS", str(tmp_path))
+    assert BenchOptions().report_dir == tmp_path / "bench" and reports_dir("timeseries").is_dir()

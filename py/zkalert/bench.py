@@ -22,7 +22,7 @@ For each: witness, prove, encode, eth_call and end-to-end time (mean, P95),
 proofs and windows per minute, gas and calldata bytes per alert (registry
 write included), verifier runtime size, setup time, key sizes, the prover's
 peak RSS and decision agreement with the float model. Written to
-``reports/bench/`` as JSON, Markdown and PNG figures. Keys are generated
+``build/reports/bench/`` as JSON, Markdown and PNG figures. Keys are generated
 fresh (setup is timed), in a key cache private to the run.
 """
 
@@ -45,7 +45,7 @@ from eth_utils import keccak
 
 from . import chain as chainmod
 from .circuit import CircuitConfig, CircuitInfo, compile_circuit
-from .config import GENERATED_DIR, PROJECT_ROOT, Workspace
+from .config import GENERATED_DIR, PROJECT_ROOT, Workspace, reports_dir
 from .data import load_tennessee_eastman
 from .detector import Detector, TrainConfig, train
 from .metrics import machine
@@ -55,7 +55,6 @@ from .statement import Binding
 from .toolchain import tool
 from .tuning import tune, tuning_windows
 
-REPORT_DIR = PROJECT_ROOT / "reports" / "bench"
 BENCH_CHAIN_ID = 31998
 BENCH_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"  # anvil account 0
 
@@ -82,7 +81,7 @@ class BenchOptions:
     batched_memory_budget_bytes: int = 12_000_000_000  # larger circuits need more; refused above it
     fault: int = 6  # the TE fault run the proved windows come from (rows from 150: normal, then faulty)
     first_row: int = 150
-    report_dir: Path = REPORT_DIR
+    report_dir: Path = field(default_factory=lambda: reports_dir("bench"))
     tune_scales: tuple[int, ...] = (8, 9, 10)
     tune_decompositions: tuple[tuple[int, int], ...] = ((1024, 2), (1024, 3))
     epochs: int = 200

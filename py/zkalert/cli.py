@@ -20,7 +20,7 @@
     zkalert outbox status         what the outbox holds, per state
     zkalert soak                  hundreds of real alerts under random faults: lost/duplicated
     zkalert evaluate              detection quality vs a PCA T²/Q baseline + in-circuit parity
-                                  (--data te|edge-iiotset|csv; reports/evaluate/)
+                                  (--data te|edge-iiotset|csv; build/reports/evaluate/)
     zkalert ts ...                time-series mode: EKF detector, chained TC/SC proofs,
                                   TimeSeriesRegistry; `zkalert ts --help` lists its commands
     zkalert serve utility         the utility's REST service: ingest, commit windows, prove on request
@@ -41,7 +41,7 @@ from typing import Annotated
 
 import typer
 
-from .config import Workspace, rpc_url
+from .config import Workspace, reports_dir, rpc_url
 from .errors import ZkAlertError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Provable anomaly alerts: detector -> EZKL proof -> on-chain log.")
@@ -149,7 +149,7 @@ def bench_cmd(
     agreement_windows: Annotated[int, typer.Option(min=10, help="Test windows run through each circuit for decision agreement.")] = 1000,
     memory_budget_gb: Annotated[float, typer.Option(help="Prover memory budget for the single-window pipelines.")] = 2.0,
 ) -> None:
-    """Naive EZKL pipeline vs the tuned one, single and batched, on the same windows: reports/bench/."""
+    """Naive EZKL pipeline vs the tuned one, single and batched, on the same windows: build/reports/bench/ ($ZKALERT_REPORTS/bench/)."""
     from . import bench
 
     try:
@@ -523,7 +523,7 @@ def soak_cmd(
     a = report["alerts"]
     if a["lost"] or a["duplicated"] or a["out_of_order_streams"] or a["streams_whose_events_differ"] or not report["chain"]["intact"]:
         raise ZkAlertError(f"soak failed: {a['lost']} lost, {a['duplicated']} duplicated, {a['out_of_order_streams']} streams out of "
-                           f"order in the registry, {a['streams_whose_events_differ']} whose events differ (reports/soak/soak.json)")
+                           f"order in the registry, {a['streams_whose_events_differ']} whose events differ (build/reports/soak/soak.json)")
 
 
 
@@ -553,7 +553,7 @@ def evaluate_cmd(
     parity: Annotated[bool, typer.Option("--parity/--no-parity", help="Run every test window through the EZKL circuit (witness only).")] = True,
     parity_windows: Annotated[int | None, typer.Option(min=1, help="Check this many test windows (seeded sample) instead of all.")] = None,
     detector_from: Annotated[Path | None, typer.Option(help="Evaluate the detector trained in this workspace instead of training one.")] = None,
-    out: Annotated[Path | None, typer.Option(help="Report folder (default reports/evaluate/).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Report folder (default build/reports/evaluate/, or $ZKALERT_REPORTS/evaluate/).")] = None,
     workdir: WorkdirOpt = None,
 ) -> None:
     """Detection quality of the detector next to a PCA T²/Q baseline, and in-circuit parity."""
@@ -581,7 +581,7 @@ def evaluate_cmd(
     options = evaluate.EvaluateOptions(
         epochs=epochs, seed=seed, threshold_rule=threshold, target_far=target_far, compare_far=compare_far,
         parity=parity, parity_windows=parity_windows, workspace=workdir, detector_from=detector_from,
-        out_dir=out or evaluate.REPORT_DIR,
+        out_dir=out or reports_dir("evaluate"),
     )  # fmt: skip
     report = evaluate.run(dataset, options, echo=typer.echo)
     typer.echo("")

@@ -105,6 +105,15 @@ class Workspace:
         return self.root / "windows.npz"
 
 
+def reports_dir(kind: str) -> Path:
+    """Where commands that measure write their reports (created): ``build/reports/<kind>``, or
+    ``$ZKALERT_REPORTS/<kind>``; the committed ``reports/`` change only when it points there
+    (``make bench REPORTS=reports``)."""
+    path = Path(os.environ.get("ZKALERT_REPORTS") or PROJECT_ROOT / "build" / "reports") / kind
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def srs_dir() -> Path:
     """Folder for SRS files (shared across workspaces: they depend only on logrows)."""
     path = Path(os.environ.get("ZKALERT_SRS_DIR", PROJECT_ROOT / "build" / "srs"))

@@ -1,14 +1,14 @@
 """The whole path once, for real: TE data -> detector -> EZKL proofs -> AlertRegistry -> log.
 
 Used by ``zkalert demo`` (``make demo``). Every figure printed is measured in
-this run; the report goes to ``reports/demo/metrics.json``.
+this run; the report goes to ``build/reports/demo/metrics.json``.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +16,7 @@ from tqdm import tqdm
 
 from . import chain as chainmod
 from .circuit import CircuitConfig, compile_circuit
-from .config import PROJECT_ROOT, Workspace, rpc_url
+from .config import Workspace, reports_dir, rpc_url
 from .data import load_tennessee_eastman
 from .detector import TrainConfig, train
 from .errors import ZkAlertError
@@ -26,7 +26,6 @@ from .prover import Prover
 from .statement import BINDING_LIMBS, Binding, instances_per_window
 
 DEMO_FAULTS = (1, 2, 4, 6, 7)
-REPORT_PATH = PROJECT_ROOT / "reports" / "demo" / "metrics.json"
 
 
 @dataclass(frozen=True)
@@ -35,7 +34,7 @@ class DemoOptions:
     faults: tuple[int, ...] = DEMO_FAULTS
     epochs: int = 200
     workspace: Path | None = None
-    report_path: Path = REPORT_PATH
+    report_path: Path = field(default_factory=lambda: reports_dir("demo") / "metrics.json")
     show_tamper: bool = True
 
 

@@ -17,7 +17,7 @@
    computation a proof would attest; its alarm decisions are compared with
    the float model's and the metrics recomputed from the proven scores.
 
-Reports go to ``reports/evaluate/``: ``report.md``, ``metrics.json`` and
+Reports go to ``build/reports/evaluate/``: ``report.md``, ``metrics.json`` and
 PNG plots. Every figure in them is measured in the run that wrote them.
 """
 
@@ -27,7 +27,7 @@ import json
 import platform
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,7 @@ import numpy as np
 from tqdm import tqdm
 
 from .baseline import PcaMonitor, fit_baseline
-from .config import PROJECT_ROOT, Workspace
+from .config import PROJECT_ROOT, Workspace, reports_dir
 from .data import FloatArray, Scaler
 from .datasets import EvaluationData
 from .detector import Detector, TrainConfig, choose_threshold, cross_fitted_scores, train
@@ -49,7 +49,6 @@ from .quality import (
     mean_detection_rate,
 )
 
-REPORT_DIR = PROJECT_ROOT / "reports" / "evaluate"
 DEFAULT_WORKSPACE = PROJECT_ROOT / "build" / "evaluate"
 
 Echo = Callable[[str], None]
@@ -66,7 +65,7 @@ class EvaluateOptions:
     parity_windows: int | None = None  # None: every test window
     workspace: Path | None = None
     detector_from: Path | None = None  # evaluate the detector trained in this workspace instead of training one
-    out_dir: Path = REPORT_DIR
+    out_dir: Path = field(default_factory=lambda: reports_dir("evaluate"))
     progress: bool = True
 
 

@@ -16,8 +16,8 @@ The run, on a private anvil with interval mining (a PoA-like block time):
    count from the chain's own events: alerts recorded, lost (must be 0),
    duplicated (must be 0), out of order (must be 0), and every stream's hash chain.
 
-The report goes to ``reports/soak/soak.json`` and ``soak.md`` (the run's outboxes, worker logs
-and anvil log to ``reports/soak/run/``).
+The report goes to ``build/reports/soak/soak.json`` and ``soak.md`` (the run's outboxes, worker logs
+and anvil log to ``build/reports/soak/run/``).
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from web3.exceptions import TransactionNotFound
 
 from .chain import Deployment, Gateway, ModelSpec, connect, deploy, stream_id
 from .circuit import CircuitInfo
-from .config import ANVIL_KEY_0, PROJECT_ROOT, Workspace
+from .config import ANVIL_KEY_0, PROJECT_ROOT, Workspace, reports_dir
 from .errors import ZkAlertError
 from .faults import Anvil, RpcProxy, free_port, kill_process
 from .log import check_chain, fetch_alerts, without_orphans
@@ -52,7 +52,6 @@ from .toolchain import tool
 #: The soak's private chain (deployments/32188/ is removed afterwards).
 SOAK_CHAIN_ID = 32188
 ALL_FAULTS = ("kill-gateway", "rpc-down", "rpc-hang", "reorg", "drop-tx", "restore-dump", "fee-spike")
-REPORT_DIR = PROJECT_ROOT / "reports" / "soak"
 
 
 @dataclass(frozen=True)
@@ -67,7 +66,7 @@ class SoakOptions:
     faults: tuple[str, ...] = ALL_FAULTS
     twin: bool = True
     max_minutes: float = 60.0
-    report_dir: Path = REPORT_DIR
+    report_dir: Path = field(default_factory=lambda: reports_dir("soak"))
 
 
 @dataclass

@@ -5,7 +5,7 @@ window gets its EZKL witness, whose outputs are exactly the public values a
 proof of it attests (proving adds no computation; a sample is proven by
 ``zkalert ts bench`` and the demo). Each window's circuit alarm is compared with
 the float (non-ZK) EKF's alarm on the same measurements from the same start.
-Writes ``reports/timeseries/agreement.json``.
+Writes ``build/reports/timeseries/agreement.json``.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ..config import Workspace
+from ..config import Workspace, reports_dir
 from ..data import TE_FAULT_START_ROW, load_te_file
-from .bench import REPORT_DIR, machine
+from .bench import machine
 from .demo import prepare
 from .store import Store
 from .stream import Operator
@@ -38,7 +38,7 @@ def run(workspace: Workspace, steps: int, psf: int, faults: list[int], subsystem
     result: dict[str, Any] = {}
     load = now = machine()
     earlier_s, sessions = 0.0, []
-    path = REPORT_DIR / report_name(subsystem)
+    path = reports_dir("timeseries") / report_name(subsystem)
     if reuse and path.is_file():
         old = json.loads(path.read_text())
         if (old["subsystem"], old["steps"], old["psf"], old["ucl"], old.get("circuits")) == (subsystem, steps, psf, detector.ucl, circuits):
@@ -90,7 +90,6 @@ def run(workspace: Workspace, steps: int, psf: int, faults: list[int], subsystem
         result = _result(load, subsystem, steps, psf, L, detector.ucl, fault_window, runs, faults, earlier_s + session["elapsed_s"])
         # Each session's load and duration: with --reuse the runs were measured at different times.
         result["circuits"], result["sessions"] = circuits, sessions
-        REPORT_DIR.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(result, indent=2))
     if not result and runs:  # every requested run reused: the report is unchanged
         result = json.loads(path.read_text())

@@ -8,7 +8,7 @@ are deployed and each proof is checked by ``eth_call`` (time) and
 ``estimate_gas`` (gas per window = W·TC + SC verification). A second part,
 ``agreement``, runs the circuits' witnesses (the values a proof attests) over
 whole Tennessee Eastman test runs and compares each window's alarm with the
-float EKF. Reports go to ``reports/timeseries/`` (``bench.json`` for the reactor,
+float EKF. Reports go to ``build/reports/timeseries/`` (``bench.json`` for the reactor,
 ``bench-<subsystem>.json`` for the other subsystems).
 """
 
@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..config import PROJECT_ROOT, Workspace
+from ..config import PROJECT_ROOT, Workspace, reports_dir
 from ..data import load_te_file
 from .circuits import (
     CircuitDir,
@@ -42,7 +42,6 @@ from .ekf import Detector, EKFConfig, train
 from .store import Store
 from .stream import Operator
 
-REPORT_DIR = PROJECT_ROOT / "reports" / "timeseries"
 BENCH_ROOT = PROJECT_ROOT / "build" / "ts-bench"
 
 
@@ -182,7 +181,6 @@ def report_name(subsystem: str) -> str:
 
 def run(configs: list[tuple[int, int, int]], proofs: int, echo: Any = print, reuse: bool = False, subsystem: str = "reactor") -> dict[str, Any]:
     """All configurations, each in a subprocess, one after the other (one prover at a time)."""
-    REPORT_DIR.mkdir(parents=True, exist_ok=True)
     if any(cols == 0 for _, _, cols in configs):  # TC inner columns chosen per D, as `zkalert ts compile` does
         detector = _detector(Workspace.at(BENCH_ROOT), subsystem)
         configs = [(d, p, c or resolve_columns(detector, "tc", d, Precision(psf=p)).num_inner_cols) for d, p, c in configs]
@@ -209,7 +207,7 @@ def run(configs: list[tuple[int, int, int]], proofs: int, echo: Any = print, reu
     except Exception as exc:  # noqa: BLE001 - any failure here must not lose the proving results
         echo(f"  on-chain verification skipped: {exc}")
     report = {"machine": machine(), "subsystem": subsystem, "proofs_per_config": proofs, "results": results}
-    (REPORT_DIR / report_name(subsystem)).write_text(json.dumps(report, indent=2))
+    (reports_dir("timeseries") / report_name(subsystem)).write_text(json.dumps(report, indent=2))
     return report
 
 

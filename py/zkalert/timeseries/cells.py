@@ -10,7 +10,7 @@ columns). Two figures explain the TC layout:
 * the cells of one EKF step of the TC circuit, ``(cells(D = 4) − cells(D = 2)) / 2``, for 2 and
   4 inner columns.
 
-Writes ``reports/timeseries/cells.json``.
+Writes ``build/reports/timeseries/cells.json``.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from .bench import REPORT_DIR
+from ..config import reports_dir
 from .circuits import Precision, _export, _run_args, export_graph, resolve_columns
 from .ekf import Detector
 
@@ -90,7 +90,6 @@ def measure(detector: Detector, precision: Precision | None = None) -> dict[str,
 
 
 def run(detector: Detector) -> Path:
-    REPORT_DIR.mkdir(parents=True, exist_ok=True)
-    path = REPORT_DIR / "cells.json"
+    path = reports_dir("timeseries") / "cells.json"
     path.write_text(json.dumps(measure(detector), indent=2))
     return path

@@ -25,7 +25,7 @@ from typing import Annotated
 
 import typer
 
-from ..config import Workspace, rpc_url
+from ..config import Workspace, reports_dir, rpc_url
 from ..errors import ZkAlertError
 
 ts_app = typer.Typer(no_args_is_help=True, help="Time-series mode: EKF detector with chained TC/SC proofs.")
@@ -238,19 +238,19 @@ def bench_cmd(
     proofs: Annotated[int, typer.Option(min=1, max=20, help="Proofs per configuration.")] = 3,
     reuse: Annotated[bool, typer.Option(help="Keep results of configurations already measured (build/ts-bench/).")] = False,
 ) -> None:
-    """Per D and PSF: setup, proving (mean, std), verification, sizes, peak RSS; writes reports/timeseries/."""
+    """Per D and PSF: setup, proving (mean, std), verification, sizes, peak RSS; writes build/reports/timeseries/ ($ZKALERT_REPORTS)."""
     from .bench import report_name, run
     from .ekf import subsystem_columns
     from .report import write_report
 
     subsystem_columns(subsystem)  # a clear error for an unknown subsystem before any work
     run([(d, p, cols) for p in psf for d in steps], proofs, echo=typer.echo, reuse=reuse, subsystem=subsystem)
-    typer.echo(f"{subsystem}: reports/timeseries/{report_name(subsystem)}; report: {write_report()}")
+    typer.echo(f"{subsystem}: {reports_dir('timeseries') / report_name(subsystem)}; report: {write_report()}")
 
 
 @ts_app.command("cells")
 def cells_cmd(subsystem: SubsystemOpt = "reactor", workdir: WorkdirOpt = None) -> None:
-    """Where the TC circuit's cells go (EZKL primitives, cells per EKF step): reports/timeseries/cells.json."""
+    """Where the TC circuit's cells go (EZKL primitives, cells per EKF step): build/reports/timeseries/cells.json."""
     from .cells import run
     from .circuits import detector_dir
     from .ekf import Detector
@@ -273,4 +273,4 @@ def agreement_cmd(
 
     subsystem_columns(subsystem)  # a clear error for an unknown subsystem before any work
     result = run(Workspace.at(workdir), steps, psf, faults or list(range(22)), subsystem, echo=typer.echo, reuse=reuse)
-    typer.echo(f"{subsystem}: agreement {result['agreement']:.4f} over {result['windows']} windows -> reports/timeseries/{report_name(subsystem)}")
+    typer.echo(f"{subsystem}: agreement {result['agreement']:.4f} over {result['windows']} windows -> {reports_dir('timeseries') / report_name(subsystem)}")

@@ -6,7 +6,7 @@ deploys TimeSeriesRegistry with the model on a fresh anvil (port 8877, chain
 (witnesses and durable storage per interval), proves every window on demand,
 submits them in order, and on the way tries each attack on the chain of proofs. The
 regulator's check then reads the chain back: every honest window must pass and
-every attack must be found with its error. Writes ``reports/timeseries/demo.json``.
+every attack must be found with its error. Writes ``build/reports/timeseries/demo.json``.
 """
 
 from __future__ import annotations
@@ -21,12 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from ..chain import RevertedError, connect, stream_id
-from ..config import Workspace, deployments_dir
+from ..config import Workspace, deployments_dir, reports_dir
 from ..data import load_te_file
 from ..errors import ZkAlertError
 from ..toolchain import tool
 from . import audit as audit_mod
-from .bench import REPORT_DIR, machine
+from .bench import machine
 from .chain import TsGateway, deploy
 from .circuits import (
     CircuitDir,
@@ -244,11 +244,10 @@ def _run(options: DemoOptions, url: str, echo: Callable[..., Any]) -> dict[str, 
         "audit_meanings": sorted(found),
         "summary": summary,
     }
-    REPORT_DIR.mkdir(parents=True, exist_ok=True)
-    (REPORT_DIR / "demo.json").write_text(json.dumps(result, indent=2))
+    (reports_dir("timeseries") / "demo.json").write_text(json.dumps(result, indent=2))
     echo(f"summary: {json.dumps(summary)}")
     if not (report.ok and summary["attacks_refused"] and expected_found):
-        raise ZkAlertError("time-series demo: the honest stream did not pass or an attack was not refused and found (see reports/timeseries/demo.json)")
+        raise ZkAlertError("time-series demo: the honest stream did not pass or an attack was not refused and found (see build/reports/timeseries/demo.json, or $ZKALERT_REPORTS)")
     return result
 
 

@@ -1,4 +1,5 @@
-"""reports/timeseries/README.md (+ prove_time.png) from bench.json, agreement*.json and demo.json."""
+"""The time-series report, README.md (+ prove_time.png), from bench.json, agreement*.json, cells.json
+and demo.json in the reports folder (:func:`zkalert.config.reports_dir`)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .bench import REPORT_DIR
+from ..config import reports_dir
 
 TARGETS = {"tc_d16_prove_s": 20.0, "sc_prove_s": 5.0, "setup_s": 60.0, "rss_gb": 8.0, "agreement": 0.99}
 
 
 def _load(name: str) -> dict[str, Any] | None:
-    path = REPORT_DIR / name
+    path = reports_dir("timeseries") / name
     return json.loads(path.read_text()) if path.is_file() else None
 
 
@@ -26,11 +27,6 @@ def _mib(n: float) -> str:
 
 def write_report() -> Path:
     bench, agreement, demo = _load("bench.json"), _load("agreement.json"), _load("demo.json")
-    demo_note = ""
-    if demo is None and _load("demo-before-restructure.json"):
-        demo = _load("demo-before-restructure.json")
-        demo_note = (" **Run on the TC circuit before its restructure** (`demo-before-restructure.json`; the registry, attacks and audit are unchanged since):"
-                     " its proving times and gas are that circuit's.")
     lines = ["# Time-series mode: measured figures", ""]
     source = bench or agreement or demo
     if source:
@@ -74,27 +70,13 @@ def write_report() -> Path:
                     lines.append(f"- D = {d}, PSF {p}: {16 // d} × {r['tc']['verify_gas_mean']:,.0f} + {by_psf[p]['sc']['verify_gas_mean']:,.0f} = {(16 // d) * r['tc']['verify_gas_mean'] + by_psf[p]['sc']['verify_gas_mean']:,.0f} gas")
         _plot(rows)
         lines += ["", "![TC proving time per D](prove_time.png)", ""]
-        before = _load("bench-before-restructure.json")
-        if before:
-            lines += _before_after(before, bench)
-        quiet_bench = _load("bench-d16-quiet.json")
-        if quiet_bench:
-            q = quiet_bench["results"][0]
-            t = q["tc"]
-            lines += ["### D = 16 bench when the machine was quiet", "",
-                      (f"`bench-d16-quiet.json`: the same D = {q['steps']} circuit ({q['cols']} inner columns, logrows {t['logrows']}) measured by `zkalert ts bench` at a 1-minute load "
-                       f"average of {q['load_average_at_start'][0]:.2f} at its start: setup {t['setup_s']:.1f} s, prove {t['prove_mean_s']:.1f} ± {t['prove_std_s']:.1f} s wall, "
-                       f"{_opt(t, 'prove_cpu_mean_s', '.1f')} CPU-s, peak RSS {q['peak_rss_bytes'] / 2**30:.2f} GB, verify gas {_opt(t, 'verify_gas_mean', ',.0f')}."), ""]
-        quieter = [q for q in (_load("prove-d16-quieter.json"), _load("prove-d16-quieter-2.json")) if q]
-        if quieter:
-            lines += _quieter(quieter)
     cells = _load("cells.json")
     if cells:
         lines += _cells_section(cells, bench)
     if demo:
         s = demo["summary"]
         lines += ["## Demo on a local chain (`zkalert ts demo`)", "",
-                  f"Stream `{demo['stream']}`, {len(demo['windows'])} windows of D = {demo['options']['steps']}: honest stream passes the regulator's check: **{s['honest_stream_passes']}**; every attack refused with its error and the stream unchanged: **{s['attacks_refused']}**; every refusal found by the check: **{s['attacks_found_by_audit']}**.{demo_note} Load average at its start: {', '.join(f'{x:.1f}' for x in demo['machine']['load_average_at_start'])}.", "",
+                  f"Stream `{demo['stream']}`, {len(demo['windows'])} windows of D = {demo['options']['steps']}: honest stream passes the regulator's check: **{s['honest_stream_passes']}**; every attack refused with its error and the stream unchanged: **{s['attacks_refused']}**; every refusal found by the check: **{s['attacks_found_by_audit']}**. Load average at its start: {', '.join(f'{x:.1f}' for x in demo['machine']['load_average_at_start'])}.", "",
                   "| metric | value |", "| --- | ---: |",
                   f"| TC prove (mean, s) | {s['tc_prove_mean_s']:.1f} |", f"| SC prove (mean, s) | {s['sc_prove_mean_s']:.1f} |",
                   f"| gas per TC submission (verify + record) | {s['tc_gas_mean']:,.0f} |", f"| gas per SC submission | {s['sc_gas_mean']:,.0f} |",
@@ -109,13 +91,6 @@ def write_report() -> Path:
                    f"**{agreement['agreement']:.2%}** of {agreement['windows']} windows agree (target ≥ 99%), over {len(agreement['runs'])} of the {len(agreement.get('runs_requested', agreement['runs']))} TE runs requested"
                    f"{'' if agreement.get('complete', True) else ' (the measurement was stopped before the rest)'}. The fault starts at window {agreement['fault_starts_at_window']}. "
                    f"Load average at the start: {', '.join(f'{x:.1f}' for x in agreement['machine']['load_average_at_start'])}; {agreement['elapsed_s'] / 60:.0f} min."), ""]
-        previous = _load("agreement-before-restructure.json")
-        if previous:
-            lines += [f"The TC circuit before its restructure (`agreement-before-restructure.json`): {previous['agreement']:.2%} of {previous['windows']} windows over {len(previous['runs'])} runs.", ""]
-        before = _load("agreement-before-pattern-check.json")
-        if before:
-            failed = [r["fault"] for r in before["runs"] if not r["krc_ok"]]
-            lines += [f"Before the ReLU activation patterns became checked advice (an earlier TC circuit), all {len(before['runs'])} runs were measured: {before['agreement']:.2%} of {before['windows']} windows agreed, but honest intervals failed their KRC check in run(s) {failed} (float and fixed point on different sides of a ReLU kink); that run is included again below.", ""]
         lines += ["| run | windows | agree | KRC ok | SVD ok | alarms before fault (circuit / float) | alarms in fault (circuit / float) | first alarm window in fault (circuit / float) | max abs T² diff |",
                   "| ---: | ---: | ---: | --- | --- | --- | --- | --- | ---: |"]
         for r in agreement["runs"]:
@@ -126,8 +101,7 @@ def write_report() -> Path:
     others = {s: a for s in OTHER_SUBSYSTEMS if (a := _load(f"agreement-{s}.json"))}
     if others:
         lines += _other_subsystems(others, agreement)
-    path = REPORT_DIR / "README.md"
-    REPORT_DIR.mkdir(parents=True, exist_ok=True)
+    path = reports_dir("timeseries") / "README.md"
     path.write_text("\n".join(lines) + "\n")
     return path
 
@@ -201,41 +175,6 @@ def _other_subsystems(others: dict[str, dict[str, Any]], reactor: dict[str, Any]
     return lines
 
 
-def _before_after(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
-    """The TC circuit before its restructure (plain layout, 2 inner columns) against the current one."""
-    old = {r["steps"]: r for r in before["results"] if "error" not in r}
-    new = {r["steps"]: r for r in after["results"] if "error" not in r}
-    load = ", ".join(f"{x:.1f}" for x in before["machine"]["load_average_at_start"])
-    lines = ["### Before and after the TC restructure", "",
-             (f"Previous TC layout (2 inner columns; `bench-before-restructure.json`, load average {load} at its start) against the current one (this run). "
-              "At D = 1 both are bounded below by the 6,000 rows of the Poseidon commitments."), "",
-             "| D | logrows before → after | rows before → after | prove s before → after | prove CPU s before → after | setup s before → after | verify gas before → after | verifier B before → after |",
-             "| ---: | --- | --- | --- | --- | --- | --- | --- |"]
-    for d in sorted(set(old) & set(new)):
-        o, n = old[d]["tc"], new[d]["tc"]
-        lines.append(f"| {d} | {o['logrows']} → {n['logrows']} | {o['num_rows']:,} → {n['num_rows']:,} | {o['prove_mean_s']:.1f} → {n['prove_mean_s']:.1f} | {_opt(o, 'prove_cpu_mean_s', '.1f')} → {_opt(n, 'prove_cpu_mean_s', '.1f')} | {o['setup_s']:.1f} → {n['setup_s']:.1f} | {_opt(o, 'verify_gas_mean', ',.0f')} → {_opt(n, 'verify_gas_mean', ',.0f')} | {_opt(o, 'verifier_runtime_bytes', ',')} → {_opt(n, 'verifier_runtime_bytes', ',')} |")
-    lines.append("")
-    for d in sorted(set(old) & set(new) - {1}):
-        per_old, per_new = old[d]["tc"]["num_rows"] / d, new[d]["tc"]["num_rows"] / d
-        lines.append(f"- rows per EKF step at D = {d} (rows / D): {per_old:,.0f} → {per_new:,.0f} ({per_old / per_new:.1f}× fewer)")
-    return lines + [""]
-
-
-def _quieter(runs: list[dict[str, Any]]) -> list[str]:
-    """TC D = 16 proofs repeated one at a time when the machine's other jobs had calmed down."""
-    proofs = [p for run in runs for p in run["proofs"]]
-    walls = sorted(p["wall"] for p in proofs)
-    under = sum(w <= TARGETS["tc_d16_prove_s"] for w in walls)
-    lines = ["### TC proofs at D = 16 in quieter moments", "",
-             (f"The bench's D = 16 circuit (4 inner columns, logrows 15) and two of its intervals, proven again one at a time when the machine's other jobs had calmed down "
-              f"({len(proofs)} proofs; `prove-d16-quieter*.json`, an ad-hoc timing loop: `prove` on the stored witness, wall and process CPU seconds, load average read before and after each proof). The 1-minute load average before each proof includes "
-              f"the prover itself (2 threads): near 2 the machine was mostly its own. {under} of {len(proofs)} proofs took ≤ {TARGETS['tc_d16_prove_s']:.0f} s "
-              f"(median {walls[len(walls) // 2]:.1f} s, fastest {walls[0]:.1f} s)."), "",
-             "| wall s | CPU s | 1-min load before | verified |", "| ---: | ---: | ---: | --- |"]
-    lines += [f"| {p['wall']:.1f} | {p['cpu']:.1f} | {p['load_before'][0]:.2f} | {p['verified']} |" for p in proofs]
-    return lines + [""]
-
-
 def _cells_section(cells: dict[str, Any], bench: dict[str, Any] | None) -> list[str]:
     """Where the TC circuit's cells go (``zkalert ts cells``)."""
     lines = ["## Where the TC circuit's cells go (`zkalert ts cells`)", "",
@@ -269,5 +208,5 @@ def _plot(rows: list[dict[str, Any]]) -> None:
     ax.set_ylabel("TC prove time (s)")
     ax.legend()
     fig.tight_layout()
-    fig.savefig(REPORT_DIR / "prove_time.png", dpi=110)
+    fig.savefig(reports_dir("timeseries") / "prove_time.png", dpi=110)
     plt.close(fig)
