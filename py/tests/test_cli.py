@@ -10,6 +10,7 @@ import pytest
 import typer
 
 from zkalert import __version__, cli
+from zkalert.config import PROJECT_ROOT
 
 ZKALERT = [str(Path(sys.executable).parent / "zkalert")]  # the installed console script
 
@@ -94,3 +95,15 @@ def test_commands_that_measure_write_under_build_unless_told(monkeypatch, tmp_pa
     assert reports_dir("timeseries") == build / "timeseries"
     monkeypatch.setenv("ZKALERT_REPORTS", str(tmp_path))
     assert BenchOptions().report_dir == tmp_path / "bench" and reports_dir("timeseries").is_dir()
+
+
+def test_shell_completion_completes_commands() -> None:
+    """`zkalert --install-completion` installs what this answers: the shell asks, zkalert completes."""
+    import os
+
+    env = {**os.environ, "_ZKALERT_COMPLETE": "complete_bash", "COMP_WORDS": "zkalert ser", "COMP_CWORD": "1"}
+    entry_point = str(Path(sys.executable).parent / "zkalert")  # completion is keyed to the installed command's name
+    proc = subprocess.run([entry_point], capture_output=True, text=True, env=env, cwd=PROJECT_ROOT, check=False, timeout=60)
+    assert proc.returncode == 0 and proc.stdout.split() == ["serve"], (proc.stdout, proc.stderr)
+    script = subprocess.run([entry_point, "--show-completion", "bash"], capture_output=True, text=True, cwd=PROJECT_ROOT, check=False, timeout=60)
+    assert script.returncode == 0 and "_zkalert_completion" in script.stdout, script.stderr

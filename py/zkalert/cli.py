@@ -44,7 +44,7 @@ import typer
 from .config import Workspace, reports_dir, rpc_url
 from .errors import ZkAlertError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Provable anomaly alerts: detector -> EZKL proof -> on-chain log.")
+app = typer.Typer(add_completion=True, no_args_is_help=True, help="Provable anomaly alerts: detector -> EZKL proof -> on-chain log.")
 node_app = typer.Typer(no_args_is_help=True, help="Manage a local anvil node.")
 app.add_typer(node_app, name="node")
 
