@@ -47,14 +47,21 @@ WITHHELD = 3  # the window the gateway never sends
 LOST = 5  # a window whose stored inputs the utility loses after committing it
 
 
+_GIVEN_PORTS: set[int] = set()
+
+
 def _port() -> int:
-    """A free port in 8900-8999 (the range this project's tests use)."""
+    """A free port in 8900-8999 (the range this project's tests use), never one given before in this
+    session: a service handed a port may not be listening on it yet when the next one is asked for."""
     for port in random.sample(range(8900, 9000), 100):
+        if port in _GIVEN_PORTS:
+            continue
         with socket.socket() as s:
             try:
                 s.bind(("127.0.0.1", port))
             except OSError:
                 continue
+            _GIVEN_PORTS.add(port)
             return port
     raise RuntimeError("no free port in 8900-8999")
 
