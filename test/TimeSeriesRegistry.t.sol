@@ -216,6 +216,46 @@ contract TimeSeriesRegistryTest is Test {
         assertEq(_record(), before, "stream unchanged");
     }
 
+    /// @dev The state links, the accumulator is one the stream never had (a restarted window sum).
+    function test_RevertWhen_accumulatorDoesNotContinueTheStreams() public {
+        bytes32 before = _record();
+        Fixture memory f = _load("tc0");
+        uint256 genesisAcc = vm.parseJsonUint(modelJson, ".genesis_acc");
+        f.instances[1] = genesisAcc ^ 1;
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ITimeSeriesRegistry.TimeSeriesRegistryAccLinkBroken.selector, STREAM, uint64(0), genesisAcc, f.instances[1]
+            )
+        );
+        vm.prank(gateway);
+        registry.submitInterval(STREAM, f.proof, f.instances);
+        assertEq(_record(), before, "stream unchanged");
+    }
+
+    /// @dev An SC proof claiming a failed SVD check, or an alarm that is not 0/1, is refused
+    /// before its verification.
+    function test_RevertWhen_scClaimsAFailedSvdOrANonBooleanAlarm() public {
+        _interval("tc0");
+        _interval("tc1");
+        bytes32 before = _record();
+        Fixture memory f = _load("sc0");
+        f.instances[4] = 0;
+        vm.expectRevert(
+            abi.encodeWithSelector(ITimeSeriesRegistry.TimeSeriesRegistrySvdCheckFailed.selector, STREAM, uint64(0), 0)
+        );
+        vm.prank(gateway);
+        registry.submitWindow(STREAM, 0, f.proof, f.instances);
+        f = _load("sc0");
+        f.instances[3] = 2;
+        vm.expectRevert(
+            abi.encodeWithSelector(ITimeSeriesRegistry.TimeSeriesRegistryAlarmNotBoolean.selector, STREAM, uint64(0), 2)
+        );
+        vm.prank(gateway);
+        registry.submitWindow(STREAM, 0, f.proof, f.instances);
+        assertEq(_record(), before, "stream unchanged");
+        assertFalse(registry.window(STREAM, 0).recorded);
+    }
+
     function test_RevertWhen_alarmFlippedInTheInstances() public {
         _interval("tc0");
         _interval("tc1");
