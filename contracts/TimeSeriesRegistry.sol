@@ -117,7 +117,8 @@ contract TimeSeriesRegistry is ITimeSeriesRegistry {
         if (_models[modelId].tcVerifier == address(0)) revert TimeSeriesRegistryUnknownModel(modelId);
         _checkField(0, genesisState);
         _checkField(1, genesisAcc);
-        _claimState(streamId, genesisState);
+        _requireUnheld(streamId, genesisState);
+        _stateStreams[genesisState] = streamId;
 
         Stream storage s = _streams[streamId];
         s.modelId = modelId;
@@ -165,7 +166,7 @@ contract TimeSeriesRegistry is ITimeSeriesRegistry {
 
         delete _rotationApprovals[streamId];
         bytes32 oldModelId = s.modelId;
-        _claimState(streamId, genesisState);
+        _stateStreams[genesisState] = streamId; // unheld: checked in _checkRotation
         s.modelId = newModelId;
         s.firstWindow += windowsClosed;
         s.firstInterval = s.intervals;
@@ -188,16 +189,14 @@ contract TimeSeriesRegistry is ITimeSeriesRegistry {
         if (newModelId == s.modelId) revert TimeSeriesRegistrySameModel(streamId, newModelId);
         _checkField(0, genesisState);
         _checkField(1, genesisAcc);
-        bytes32 holder = _stateStreams[genesisState];
-        if (holder == streamId) revert TimeSeriesRegistryGenesisStale(streamId, genesisState);
-        if (holder != bytes32(0)) revert TimeSeriesRegistryStateInUse(streamId, genesisState, holder);
+        if (_stateStreams[genesisState] == streamId) revert TimeSeriesRegistryGenesisStale(streamId, genesisState);
+        _requireUnheld(streamId, genesisState);
     }
 
-    /// @dev Gives `state` to `streamId`; refused if any stream holds it already.
-    function _claimState(bytes32 streamId, uint256 state) private {
+    /// @dev Refuses a state some stream holds already (for `streamId`, which wants it).
+    function _requireUnheld(bytes32 streamId, uint256 state) private view {
         bytes32 holder = _stateStreams[state];
         if (holder != bytes32(0)) revert TimeSeriesRegistryStateInUse(streamId, state, holder);
-        _stateStreams[state] = streamId;
     }
 
     function _rotationKey(bytes32 newModelId, uint256 genesisState, uint256 genesisAcc)
@@ -251,9 +250,7 @@ contract TimeSeriesRegistry is ITimeSeriesRegistry {
         if (instances[TC_KRC_OK] != m.krcPassCommitment) {
             revert TimeSeriesRegistryKrcCheckFailed(streamId, interval, instances[TC_KRC_OK]);
         }
-        uint256 stateOut = instances[TC_STATE_OUT];
-        bytes32 holder = _stateStreams[stateOut];
-        if (holder != bytes32(0)) revert TimeSeriesRegistryStateInUse(streamId, stateOut, holder);
+        _requireUnheld(streamId, instances[TC_STATE_OUT]);
     }
 
     /// @dev Moves the stream's heads to the interval's outputs, closes its window if it was the

@@ -96,6 +96,19 @@ contract AlertRegistryFixtureTest is Test {
         }
     }
 
+    /// @dev Submitted by the stream's gateway at `firstIndex`, the proof does not verify and nothing is recorded.
+    function _assertRefusedAsInvalid(
+        ProofFixture memory f,
+        uint64 firstIndex,
+        bytes memory proof,
+        uint256[] memory instances
+    ) internal {
+        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInvalidProof.selector, f.modelId));
+        vm.prank(gateway);
+        registry.submitAlert(STREAM, f.modelId, bytes32(0), firstIndex, proof, instances);
+        _assertNothingRecorded(f);
+    }
+
     function _assertNothingRecorded(ProofFixture memory alertFixture) internal view {
         assertEq(registry.head(STREAM), bytes32(0), "head moved");
         assertEq(registry.count(STREAM), 0, "count moved");
@@ -237,20 +250,14 @@ contract AlertRegistryFixtureTest is Test {
         ProofFixture memory alertFixture = _load(ALERT_FIXTURE);
         uint256[] memory instances =
             AlertChain.single(alertFixture.inputCommitment, alertFixture.score + 1, alertFixture.binding);
-        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInvalidProof.selector, alertFixture.modelId));
-        vm.prank(gateway);
-        registry.submitAlert(STREAM, alertFixture.modelId, bytes32(0), 0, alertFixture.proof, instances);
-        _assertNothingRecorded(alertFixture);
+        _assertRefusedAsInvalid(alertFixture, 0, alertFixture.proof, instances);
     }
 
     function test_RevertWhen_submitAlertFixtureCommitmentTampered() public {
         ProofFixture memory alertFixture = _load(ALERT_FIXTURE);
         uint256 commitment = (alertFixture.inputCommitment + 1) % AlertChain.FIELD_MODULUS;
         uint256[] memory instances = AlertChain.single(commitment, alertFixture.score, alertFixture.binding);
-        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInvalidProof.selector, alertFixture.modelId));
-        vm.prank(gateway);
-        registry.submitAlert(STREAM, alertFixture.modelId, bytes32(0), 0, alertFixture.proof, instances);
-        _assertNothingRecorded(alertFixture);
+        _assertRefusedAsInvalid(alertFixture, 0, alertFixture.proof, instances);
     }
 
     /// @dev The binding is part of what the proof proves: relabelled for the next index (and
@@ -259,10 +266,7 @@ contract AlertRegistryFixtureTest is Test {
         ProofFixture memory alertFixture = _load(ALERT_FIXTURE);
         uint256[] memory instances =
             AlertChain.single(alertFixture.inputCommitment, alertFixture.score, registry.bindingOf(gateway, STREAM, 1));
-        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInvalidProof.selector, alertFixture.modelId));
-        vm.prank(gateway);
-        registry.submitAlert(STREAM, alertFixture.modelId, bytes32(0), 1, alertFixture.proof, instances);
-        _assertNothingRecorded(alertFixture);
+        _assertRefusedAsInvalid(alertFixture, 1, alertFixture.proof, instances);
     }
 
     /// @dev Each limb one larger in turn, and the limbs high limb first, at the proof's own window:
@@ -306,10 +310,7 @@ contract AlertRegistryFixtureTest is Test {
         ProofFixture memory alertFixture = _load(ALERT_FIXTURE);
         ProofFixture memory normalFixture = _load(NORMAL_FIXTURE);
         // a valid proof, but of the other window's statement
-        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInvalidProof.selector, alertFixture.modelId));
-        vm.prank(gateway);
-        registry.submitAlert(STREAM, alertFixture.modelId, bytes32(0), 0, normalFixture.proof, alertFixture.instances);
-        _assertNothingRecorded(alertFixture);
+        _assertRefusedAsInvalid(alertFixture, 0, normalFixture.proof, alertFixture.instances);
     }
 
     // ============================================================ (e) replay

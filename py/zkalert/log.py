@@ -21,6 +21,7 @@ storage confirms. Nothing is dropped silently.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -73,6 +74,24 @@ class AlertEntry:
         return asdict(self)
 
 
+def iter_logs(
+    event: Any, from_block: int, to_block: int, filters: dict[str, Any] | None, what: str,
+    limit: int | None = None, chunk_blocks: int = LOG_CHUNK_BLOCKS,
+) -> Iterator[Any]:
+    """Every log of ``event`` in [from_block, to_block], read in chunks so long histories work; more
+    than ``limit`` (the audited party writes them) raises :class:`TooManyRecords` instead."""
+    seen = 0
+    start = from_block
+    while start <= to_block:
+        end = min(start + chunk_blocks - 1, to_block)
+        logs = event.get_logs(from_block=start, to_block=end, argument_filters=filters)
+        seen += len(logs)
+        if limit is not None and seen > limit:
+            raise TooManyRecords(what, limit, from_block, end)
+        yield from logs
+        start = end + 1
+
+
 def fetch_alerts(
     registry: Contract, from_block: int = 0, to_block: int | None = None, stream: bytes | None = None,
     model: bytes | None = None,
@@ -91,32 +110,25 @@ def fetch_alerts(
         filters["modelId"] = model
     filters = filters or None
     entries: list[AlertEntry] = []
-    start = from_block
-    while start <= last:
-        end = min(start + LOG_CHUNK_BLOCKS - 1, last)
-        logs = registry.events.AlertRecorded.get_logs(from_block=start, to_block=end, argument_filters=filters)
-        for log in logs:
-            a = log["args"]
-            entries.append(
-                AlertEntry(
-                    stream_id="0x" + bytes(a["streamId"]).hex(),
-                    seq=int(a["seq"]),
-                    window_index=int(a["windowIndex"]),
-                    model_id="0x" + bytes(a["modelId"]).hex(),
-                    alert_hash="0x" + bytes(a["alertHash"]).hex(),
-                    prev_hash="0x" + bytes(a["prevHash"]).hex(),
-                    gateway=Web3.to_checksum_address(a["gateway"]),
-                    input_commitment=hex(int(a["inputCommitment"])),
-                    score=int(a["score"]),
-                    alarm=bool(a["alarm"]),
-                    block=int(log["blockNumber"]),
-                    tx_hash="0x" + bytes(log["transactionHash"]).hex(),
-                    log_index=int(log["logIndex"]),
-                )
+    for log in iter_logs(registry.events.AlertRecorded, from_block, last, filters, "alert records", limit):
+        a = log["args"]
+        entries.append(
+            AlertEntry(
+                stream_id="0x" + bytes(a["streamId"]).hex(),
+                seq=int(a["seq"]),
+                window_index=int(a["windowIndex"]),
+                model_id="0x" + bytes(a["modelId"]).hex(),
+                alert_hash="0x" + bytes(a["alertHash"]).hex(),
+                prev_hash="0x" + bytes(a["prevHash"]).hex(),
+                gateway=Web3.to_checksum_address(a["gateway"]),
+                input_commitment=hex(int(a["inputCommitment"])),
+                score=int(a["score"]),
+                alarm=bool(a["alarm"]),
+                block=int(log["blockNumber"]),
+                tx_hash="0x" + bytes(log["transactionHash"]).hex(),
+                log_index=int(log["logIndex"]),
             )
-        if limit is not None and len(entries) > limit:
-            raise TooManyRecords("alert records", limit, from_block, end)
-        start = end + 1
+        )
     entries.sort(key=lambda e: (e.block, e.log_index))
     return entries
 

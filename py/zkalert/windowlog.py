@@ -33,8 +33,8 @@ from web3.contract import Contract
 
 from .chain import Deployment, Gateway, RevertedError, _forge, connect, send_call
 from .config import deployments_dir, private_key, rpc_url
-from .errors import ChainError, TooManyRecords
-from .log import LOG_CHUNK_BLOCKS, ZERO32
+from .errors import ChainError
+from .log import LOG_CHUNK_BLOCKS, ZERO32, iter_logs
 from .toolchain import env_with_tools
 
 #: The largest batch WindowLog.commitWindows accepts (its MAX_BATCH).
@@ -194,29 +194,23 @@ def fetch_windows(
     last = w3.eth.block_number if to_block is None else to_block
     filters = {"streamId": stream} if stream is not None else None
     entries: list[WindowEntry] = []
-    start = from_block
-    while start <= last:
-        end = min(start + chunk_blocks - 1, last)
-        for log in contract.events.WindowCommitted.get_logs(from_block=start, to_block=end, argument_filters=filters):
-            a = log["args"]
-            entries.append(WindowEntry(
-                stream_id="0x" + bytes(a["streamId"]).hex(),
-                seq=int(a["seq"]),
-                window_index=int(a["windowIndex"]),
-                model_id="0x" + bytes(a["modelId"]).hex(),
-                commit_hash="0x" + bytes(a["commitHash"]).hex(),
-                prev_hash="0x" + bytes(a["prevHash"]).hex(),
-                gateway=Web3.to_checksum_address(a["gateway"]),
-                input_commitment=hex(int(a["inputCommitment"])),
-                score=int(a["score"]),
-                alarm=bool(a["alarm"]),
-                block=int(log["blockNumber"]),
-                tx_hash="0x" + bytes(log["transactionHash"]).hex(),
-                log_index=int(log["logIndex"]),
-            ))
-        if limit is not None and len(entries) > limit:
-            raise TooManyRecords("window commitments", limit, from_block, end)
-        start = end + 1
+    for log in iter_logs(contract.events.WindowCommitted, from_block, last, filters, "window commitments", limit, chunk_blocks):
+        a = log["args"]
+        entries.append(WindowEntry(
+            stream_id="0x" + bytes(a["streamId"]).hex(),
+            seq=int(a["seq"]),
+            window_index=int(a["windowIndex"]),
+            model_id="0x" + bytes(a["modelId"]).hex(),
+            commit_hash="0x" + bytes(a["commitHash"]).hex(),
+            prev_hash="0x" + bytes(a["prevHash"]).hex(),
+            gateway=Web3.to_checksum_address(a["gateway"]),
+            input_commitment=hex(int(a["inputCommitment"])),
+            score=int(a["score"]),
+            alarm=bool(a["alarm"]),
+            block=int(log["blockNumber"]),
+            tx_hash="0x" + bytes(log["transactionHash"]).hex(),
+            log_index=int(log["logIndex"]),
+        ))
     entries.sort(key=lambda e: (e.block, e.log_index))
     return entries
 

@@ -33,8 +33,7 @@ from web3 import Web3
 from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
 
 from ..chain import _revert_data, decode_revert
-from ..errors import TooManyRecords
-from ..log import LOG_CHUNK_BLOCKS
+from ..log import iter_logs
 from ..verifiercode import verifier_code_problems
 from .chain import TsDeployment, eth_call_verify, model_id
 from .circuits import CircuitDir
@@ -173,20 +172,11 @@ class StreamAudit:
         }
 
 
-def _events(registry: Any, name: str, from_block: int, stream_id: bytes | None = None, limit: int = 1_000_000) -> list[Any]:
-    """Every ``name`` event from ``from_block`` on, read in chunks and at most ``limit`` of them
-    (the audited gateway writes them: more is refused, never held)."""
-    event = getattr(registry.events, name)
+def _events(registry: Any, name: str, from_block: int, stream_id: bytes | None, limit: int) -> list[Any]:
+    """Every ``name`` event from ``from_block`` on, at most ``limit`` of them (the audited gateway
+    writes them: more is refused, never held), in chain order."""
     filters = {"streamId": stream_id} if stream_id is not None else None
-    last = registry.w3.eth.block_number
-    logs: list[Any] = []
-    start = from_block
-    while start <= last:
-        end = min(start + LOG_CHUNK_BLOCKS - 1, last)
-        logs.extend(event.get_logs(from_block=start, to_block=end, argument_filters=filters))
-        if len(logs) > limit:
-            raise TooManyRecords(f"{name} events", limit, from_block, end)
-        start = end + 1
+    logs = iter_logs(getattr(registry.events, name), from_block, registry.w3.eth.block_number, filters, f"{name} events", limit)
     return sorted(logs, key=lambda e: (e["blockNumber"], e["logIndex"]))
 
 
@@ -229,8 +219,9 @@ def audit(
         report = _audit_stream(w3, registry, sid, open_event, start, models, scan_blocks, max_records)
         used = [bytes(open_event["args"]["modelId"])] + [bytes.fromhex(r.new_model_id[2:]) for r in report.rotations]
         for mid in dict.fromkeys(used):
-            if mid not in checks:
-                checks[mid] = check_model(w3, mid, registry.functions.model(mid).call(), keys)
+            if mid not in checks:  # models: the registrations _audit_stream has read
+                registered = models[mid] if mid in models else registry.functions.model(mid).call()
+                checks[mid] = check_model(w3, mid, registered, keys)
             report.models.append(checks[mid])
         reports.append(report)
     return reports
@@ -249,8 +240,8 @@ def find_circuits(roots: list[Path]) -> list[CircuitDir]:
     for root in roots:
         if not root.is_dir():
             raise FileNotFoundError(f"no folder {root}")
-        for info in [root / "circuit.json", *sorted(root.glob("**/circuit.json"))]:
-            if info.is_file() and (info.parent / "vk.key").is_file():
+        for info in sorted(root.glob("**/circuit.json")):  # ** includes root itself
+            if (info.parent / "vk.key").is_file():
                 found.setdefault(info.parent.resolve(), CircuitDir(info.parent))
     return list(found.values())
 
