@@ -470,6 +470,32 @@ contract TimeSeriesRegistryTest is Test {
         registry.approveRotation(STREAM, otherModel, genesisB, accB);
     }
 
+    /// @dev Owner mistakes at registration and handover: a verifier without code, a model of no
+    /// steps or no intervals, the zero address as owner.
+    function test_RevertWhen_ownerRegistersAnUnusableModelOrHandsOverToNobody() public {
+        address nothing = makeAddr("no code here");
+        bytes4 invalidVerifier = ITimeSeriesRegistry.TimeSeriesRegistryInvalidVerifier.selector;
+        vm.expectRevert(abi.encodeWithSelector(invalidVerifier, nothing));
+        registry.registerModel(keccak256("m/tc"), _modelParams(nothing, scVerifier));
+        vm.expectRevert(abi.encodeWithSelector(invalidVerifier, nothing));
+        registry.registerModel(keccak256("m/sc"), _modelParams(tcVerifier, nothing));
+        ITimeSeriesRegistry.Model memory params = _modelParams(tcVerifier, scVerifier);
+        params.intervalsPerWindow = 0;
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ITimeSeriesRegistry.TimeSeriesRegistryInvalidShape.selector, params.stepsPerInterval, uint32(0)
+            )
+        );
+        registry.registerModel(keccak256("m/shape"), params);
+        bytes4 invalidOwner = ITimeSeriesRegistry.TimeSeriesRegistryInvalidOwner.selector;
+        vm.expectRevert(abi.encodeWithSelector(invalidOwner, address(0)));
+        registry.transferOwnership(address(0));
+        vm.expectRevert(abi.encodeWithSelector(invalidOwner, address(0)));
+        new TimeSeriesRegistry(address(0));
+        assertEq(registry.owner(), address(this));
+        assertEq(registry.model(keccak256("m/shape")).tcVerifier, address(0), "nothing registered");
+    }
+
     /// @dev The twin-model replay: a second id over the same TC verifier code is refused, whether
     /// the owner passes the same deployment or a second deployment of the same code.
     function test_RevertWhen_registeringATwinModel() public {
