@@ -106,9 +106,9 @@ anvil-stop:
 
 # Regenerate the committed proof fixture and its verifier (contracts/generated/FixtureVerifier.sol).
 fixtures: setup
-	$(PY) -m zkalert.fixtures
-	$(PY) -m zkalert.fixtures kzg
-	$(PY) -m zkalert.attackfixtures
+	$(PY) -m zkalert.lab.fixtures
+	$(PY) -m zkalert.lab.fixtures kzg
+	$(PY) -m zkalert.lab.attackfixtures
 
 snapshot:
 	forge snapshot $(SNAPSHOT_FILTER)
@@ -134,7 +134,7 @@ bench-ts: setup
 
 # Regenerate test/fixtures/ts/*.json and contracts/generated/TsFixture*Verifier.sol together.
 fixtures-ts: setup
-	$(PY) -m zkalert.timeseries.fixtures
+	$(PY) -m zkalert.lab.timeseries.fixtures
 
 clean:
 	rm -rf out cache broadcast build reports/demo

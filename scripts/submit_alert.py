@@ -14,7 +14,7 @@ import os
 
 from ape import Contract, accounts, networks
 
-from zkalert.ape_bridge import prepare_alert
+from zkalert.gateway.ape_bridge import prepare_alert
 
 
 def main() -> None:

@@ -9,9 +9,9 @@ import subprocess
 
 from conftest import FIXTURES, OWNER_KEY
 
-from zkalert.chain import Deployment, ModelSpec, deploy, stream_id
 from zkalert.config import PROJECT_ROOT
-from zkalert.prover import binding_file
+from zkalert.evm.registry import Deployment, ModelSpec, deploy, stream_id
+from zkalert.zk.prover import binding_file
 
 
 def test_ape_script_submits_an_alert_through_the_foundry_provider(anvil_url, w3, alert_fixture, isolated, tmp_path):

@@ -12,17 +12,17 @@ import pytest
 from conftest import OWNER_KEY
 from eth_account import Account
 
-from zkalert.chain import Gateway, ModelSpec, deploy, stream_id
-from zkalert.circuit import CircuitConfig, CircuitInfo, compile_circuit
 from zkalert.config import GENERATED_DIR, Workspace
-from zkalert.data import load_tennessee_eastman
-from zkalert.detector import TrainConfig, train
+from zkalert.data.loaders import load_tennessee_eastman
+from zkalert.detector.model import TrainConfig, train
 from zkalert.errors import ZkAlertError
-from zkalert.log import check_chain, fetch_alerts
-from zkalert.pool import ProofJob, ProverPool, plan_workers
-from zkalert.prover import Prover, StreamWindow, assemble_batch
-from zkalert.statement import Binding
-from zkalert.tuning import tune, tuned_config
+from zkalert.evm.log import check_chain, fetch_alerts
+from zkalert.evm.registry import Gateway, ModelSpec, deploy, stream_id
+from zkalert.zk.circuit import CircuitConfig, CircuitInfo, compile_circuit
+from zkalert.zk.pool import ProofJob, ProverPool, plan_workers
+from zkalert.zk.prover import Prover, StreamWindow, assemble_batch
+from zkalert.zk.statement import Binding
+from zkalert.zk.tuning import tune, tuned_config
 
 
 @pytest.fixture(scope="module")
@@ -175,7 +175,7 @@ def test_kzg_batch_commits_each_window_in_the_proof_and_is_recorded_in_order(kzg
     assert entries[1].alert_hash == submission.head and all(c.ok for c in check_chain(gateway.registry, entries))
 
     # receipts of KZG alerts check offline: commitment read from the proof's point, proof verified by EZKL
-    from zkalert.receipts import build_receipts, check_receipt, write_receipts
+    from zkalert.evm.receipts import build_receipts, check_receipt, write_receipts
 
     paths = write_receipts(build_receipts(w3, gateway.registry, deployment.chain_id, entries, {entries[0].stream_id: entries}), tmp_path)
     for path in paths:

@@ -82,11 +82,11 @@ def test_a_domain_error_is_one_line_and_exits_1(monkeypatch: pytest.MonkeyPatch,
 def test_commands_that_measure_write_under_build_unless_told(monkeypatch, tmp_path) -> None:
     """bench, evaluate, demo, soak and the time-series reports go to build/reports/ (or
     $ZKALERT_REPORTS, which `make ... REPORTS=reports` sets): never to the committed reports/."""
-    from zkalert.bench import BenchOptions
     from zkalert.config import PROJECT_ROOT, reports_dir
-    from zkalert.demo import DemoOptions
-    from zkalert.evaluate import EvaluateOptions
-    from zkalert.soak import SoakOptions
+    from zkalert.lab.bench import BenchOptions
+    from zkalert.lab.demo import DemoOptions
+    from zkalert.lab.evaluate import EvaluateOptions
+    from zkalert.lab.soak import SoakOptions
 
     monkeypatch.delenv("ZKALERT_REPORTS", raising=False)
     build = PROJECT_ROOT / "build" / "reports"

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from zkalert.data import (
+from zkalert.data.loaders import (
     TE_FAULT_START_ROW,
     Scaler,
     check_matrix,

@@ -12,7 +12,7 @@ import csv
 import numpy as np
 import pytest
 
-from zkalert.datasets import (
+from zkalert.data.datasets import (
     EDGE_IIOTSET_DROP,
     load_edge_iiotset,
     load_labelled_csv,
@@ -163,7 +163,7 @@ def test_tennessee_eastman_evaluation_data_keeps_the_published_layout():
 
 
 def test_edge_iiotset_fixture_goes_through_evaluate(edge_csv, tmp_path):
-    from zkalert.evaluate import EvaluateOptions, run
+    from zkalert.lab.evaluate import EvaluateOptions, run
 
     data = load_edge_iiotset(edge_csv, seed=0)
     options = EvaluateOptions(epochs=10, parity=False, workspace=tmp_path / "ws", out_dir=tmp_path / "out", progress=False)

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from zkalert.config import Workspace
-from zkalert.data import load_tennessee_eastman
-from zkalert.detector import (
+from zkalert.data.loaders import load_tennessee_eastman
+from zkalert.detector.model import (
     Detector,
     TrainConfig,
     best_f1_threshold,

@@ -26,14 +26,20 @@ from conftest import FIXTURES, OWNER_KEY
 from eth_account import Account
 from eth_utils import keccak
 
-from zkalert.chain import Deployment, Gateway, ModelSpec, connect, deploy, stream_id
 from zkalert.config import PROJECT_ROOT
 from zkalert.errors import ChainError
-from zkalert.faults import Anvil, RpcProxy, free_port, kill_process
-from zkalert.log import check_chain, fetch_alerts
-from zkalert.netconfig import Network, NetworkConfigError, connect_checked, load_network, web3_for
-from zkalert.outbox import Outbox, OutboxError, statement_of, statements_of
-from zkalert.sender import Sender, SenderStopped
+from zkalert.evm.log import check_chain, fetch_alerts
+from zkalert.evm.registry import Deployment, Gateway, ModelSpec, connect, deploy, stream_id
+from zkalert.gateway.networks import (
+    Network,
+    NetworkConfigError,
+    connect_checked,
+    load_network,
+    web3_for,
+)
+from zkalert.gateway.outbox import Outbox, OutboxError, statement_of, statements_of
+from zkalert.gateway.sender import Sender, SenderStopped
+from zkalert.lab.faults import Anvil, RpcProxy, free_port, kill_process
 
 #: This session's chain id, claimed in base_state: a free one in 32100-32179 (its deployments/<id>/
 #: folder is created as the claim and removed at the end), so concurrent test runs in one tree

@@ -16,12 +16,11 @@ import sys
 import numpy as np
 import pytest
 
-from zkalert.baseline import PcaMonitor, fit_baseline
 from zkalert.config import PROJECT_ROOT
-from zkalert.data import LabelledSet
-from zkalert.datasets import EvaluationData, tennessee_eastman
-from zkalert.evaluate import EvaluateOptions, run, summary_table
-from zkalert.quality import (
+from zkalert.data.datasets import EvaluationData, tennessee_eastman
+from zkalert.data.loaders import LabelledSet
+from zkalert.detector.baseline import PcaMonitor, fit_baseline
+from zkalert.detector.quality import (
     binary_metrics,
     curves,
     decision_agreement,
@@ -29,6 +28,7 @@ from zkalert.quality import (
     group_rates,
     mean_detection_rate,
 )
+from zkalert.lab.evaluate import EvaluateOptions, run, summary_table
 
 
 def test_binary_metrics_on_a_perfect_split_and_at_a_cut():
@@ -168,7 +168,7 @@ def test_evaluate_cli_refuses_bad_input_with_one_line(tmp_path):
 
 def test_evaluate_cli_refuses_a_detector_of_the_wrong_width(tmp_path):
     from zkalert.config import Workspace
-    from zkalert.detector import TrainConfig, fit_detector
+    from zkalert.detector.model import TrainConfig, fit_detector
 
     workspace = Workspace.at(tmp_path / "trained")
     detector = fit_detector(np.random.default_rng(0).normal(size=(50, 5)), TrainConfig(epochs=1))

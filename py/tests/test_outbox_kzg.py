@@ -1,6 +1,6 @@
 """KZG-committed proofs through the durable outbox and the sender, on a real anvil.
 
-Uses the committed KZG fixtures (real EZKL proofs: `python -m zkalert.fixtures kzg`), so
+Uses the committed KZG fixtures (real EZKL proofs: `python -m zkalert.lab.fixtures kzg`), so
 nothing is proven here. Under KZG the instances are the scores and the windows' bindings, and
 each window's commitment is keccak256 of the proof's G1 point: the outbox's statements, the sender's
 predicted alert hashes and the registry's records must all agree on that.
@@ -16,11 +16,11 @@ from conftest import FIXTURES, OWNER_KEY, TEST_CHAIN_ID
 from eth_account import Account
 from eth_utils import keccak
 
-from zkalert.chain import ModelSpec, deploy
-from zkalert.log import check_chain, fetch_alerts
-from zkalert.netconfig import Network, web3_for
-from zkalert.outbox import Outbox, OutboxError, statement_of, statements_of
-from zkalert.sender import Sender
+from zkalert.evm.log import check_chain, fetch_alerts
+from zkalert.evm.registry import ModelSpec, deploy
+from zkalert.gateway.networks import Network, web3_for
+from zkalert.gateway.outbox import Outbox, OutboxError, statement_of, statements_of
+from zkalert.gateway.sender import Sender
 
 GATEWAY = Account.from_key(OWNER_KEY).address
 STREAM = "fixture/te-kzg"  # the KZG fixtures are bound to it: alert at index 0, normal at 1, the batch at 2 and 3

@@ -17,14 +17,21 @@ import pytest
 from conftest import OWNER_KEY
 from eth_account import Account
 
-from zkalert.chain import Gateway, ModelSpec, deploy, ezkl_calldata, stream_id, verifier_eth_call
-from zkalert.circuit import CircuitConfig, CircuitInfo, compile_circuit
 from zkalert.config import GENERATED_DIR, PROJECT_ROOT, Workspace
-from zkalert.data import load_tennessee_eastman
-from zkalert.detector import TrainConfig, train
-from zkalert.log import check_chain, fetch_alerts
-from zkalert.prover import Prover
-from zkalert.statement import Binding
+from zkalert.data.loaders import load_tennessee_eastman
+from zkalert.detector.model import TrainConfig, train
+from zkalert.evm.log import check_chain, fetch_alerts
+from zkalert.evm.registry import (
+    Gateway,
+    ModelSpec,
+    deploy,
+    ezkl_calldata,
+    stream_id,
+    verifier_eth_call,
+)
+from zkalert.zk.circuit import CircuitConfig, CircuitInfo, compile_circuit
+from zkalert.zk.prover import Prover
+from zkalert.zk.statement import Binding
 
 
 @pytest.fixture(scope="module")

@@ -10,18 +10,18 @@ import sys
 import pytest
 from conftest import OWNER_KEY
 
-from zkalert.chain import Gateway, ModelSpec, deploy, stream_id
 from zkalert.config import PROJECT_ROOT
-from zkalert.log import alert_hash
-from zkalert.prover import ProvenWindow
-from zkalert.statement import Binding
+from zkalert.evm.log import alert_hash
+from zkalert.evm.registry import Gateway, ModelSpec, deploy, stream_id
+from zkalert.zk.prover import ProvenWindow
+from zkalert.zk.statement import Binding
 
 
 @pytest.fixture
 def cli(monkeypatch, capsys):
     """Run the CLI's main() in-process (the code path of the installed command, without paying
     for a fresh interpreter and torch import per call); returns (exit code, stdout, stderr)."""
-    from zkalert.cli import main
+    from zkalert.cli.app import main
 
     def run(*args: str, url: str) -> subprocess.CompletedProcess[str]:
         monkeypatch.setenv("RPC_URL", url)

@@ -28,15 +28,15 @@ from conftest import OWNER_KEY
 from eth_utils import keccak
 from web3 import Web3
 
-from zkalert.chain import ModelSpec, deploy
-from zkalert.circuit import CircuitConfig, compile_circuit
 from zkalert.config import GENERATED_DIR, PROJECT_ROOT, Workspace
-from zkalert.data import TE_FAULT_START_ROW, load_te_file, load_tennessee_eastman
-from zkalert.detector import TrainConfig, train
+from zkalert.data.loaders import TE_FAULT_START_ROW, load_te_file, load_tennessee_eastman
+from zkalert.detector.model import TrainConfig, train
+from zkalert.evm.registry import ModelSpec, deploy
+from zkalert.evm.windowlog import WindowLogDeployment, deploy_window_log, fetch_windows
 from zkalert.services.access import add_token
 from zkalert.services.utility import UtilityConfig, UtilityCore, create_app
 from zkalert.toolchain import tool
-from zkalert.windowlog import WindowLogDeployment, deploy_window_log, fetch_windows
+from zkalert.zk.circuit import CircuitConfig, compile_circuit
 
 CHAIN_ID = 31996
 CHROMIUM = "/usr/bin/chromium"
@@ -234,7 +234,7 @@ def test_utility_rate_limits_per_token_replays_files_and_publishes_openapi(utili
     assert client.get("/v1/status", headers=_auth(tokens["regulator"])).status_code == 200  # other tokens unaffected
 
     # file replay (`serve utility --replay`) stores a CSV's rows as windows 0..n-1, once
-    from zkalert.cli_services import _replay
+    from zkalert.cli.services import _replay
 
     csv = tmp_path / "replay.csv"
     csv.write_text(",".join(f"v{i}" for i in range(52)) + "\n" + "\n".join(",".join(repr(v) for v in w) for w in stream_windows[:2]) + "\n")
@@ -380,7 +380,7 @@ def test_lazy_audit_catches_one_window_committed_and_proven_for_another_index(se
     commitment repeated at two indexes is a finding of its own."""
     from eth_account import Account
 
-    from zkalert.windowlog import WindowCommitter
+    from zkalert.evm.windowlog import WindowCommitter
 
     stream = bytes.fromhex(keccak(text=STREAM).hex())
     log = WindowLogDeployment.load(CHAIN_ID)
@@ -413,7 +413,7 @@ def test_lazy_audit_counts_the_largest_gap_a_gateway_can_open_without_listing_it
     """A gateway jumps its window index by WindowLog's largest step (2**32): the audit counts the
     4,294,967,295 windows never committed, lists the first 10,000, probes the utility for 32 of
     them, and finishes with a FAIL verdict (listing every index would take tens of GB)."""
-    from zkalert.windowlog import WindowCommitter
+    from zkalert.evm.windowlog import WindowCommitter
 
     _, _, info = compiled
     w3 = Web3(Web3.HTTPProvider(chain))
@@ -451,9 +451,9 @@ def test_regulator_finds_a_proxy_in_place_of_the_generated_verifier_and_a_misreg
     accepts every genuine proof, so proof checks alone never notice. The regulator's comparison of the
     runtime code with EZKL's verifier regenerated from the vk does; so does the check of the
     registration's windows per proof and commitment scheme against the circuit's settings."""
-    from zkalert.chain import Deployment
-    from zkalert.circuit import CircuitInfo
-    from zkalert.verifiercode import (
+    from zkalert.evm.registry import Deployment
+    from zkalert.zk.circuit import CircuitInfo
+    from zkalert.zk.verifiercode import (
         KZG,
         POSEIDON,
         registration_problems,
@@ -523,8 +523,8 @@ def _check_page_in_chromium(regulator: str, stream_id: str, tmp_path: Path) -> N
 
 
 def test_eager_policy_records_alarms_through_the_outbox_and_their_receipts_check_offline(compiled, chain, tokens, stream_windows, tmp_path, monkeypatch, capsys):
-    from zkalert.chain import Deployment
-    from zkalert.cli import main
+    from zkalert.cli.app import main
+    from zkalert.evm.registry import Deployment
     from zkalert.services.utility import ChainWorker
 
     workspace, _, info = compiled
@@ -579,8 +579,8 @@ def test_eager_policy_records_alarms_through_the_outbox_and_their_receipts_check
 
 
 def test_chain_worker_resumes_after_a_crash_between_sending_a_commit_and_recording_it(compiled, chain, tokens, stream_windows, tmp_path):
+    from zkalert.evm.windowlog import WindowCommitter
     from zkalert.services.utility import ChainWorker
-    from zkalert.windowlog import WindowCommitter
 
     workspace, _, info = compiled
     stream = "plant-c/crash"

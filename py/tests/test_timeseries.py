@@ -19,13 +19,13 @@ from conftest import FIXTURES, OTHER_KEY
 from eth_utils import keccak
 from web3 import Web3
 
-from zkalert.chain import RevertedError
 from zkalert.config import PROJECT_ROOT, Workspace
 from zkalert.errors import ChainError, TooManyRecords
+from zkalert.evm.registry import RevertedError
+from zkalert.lab.timeseries.demo import format_audit
 from zkalert.timeseries.audit import audit, match_rotations
 from zkalert.timeseries.chain import ModelParams, TsGateway, deploy
 from zkalert.timeseries.circuits import Proof, pass_commitment, reset_commitments
-from zkalert.timeseries.demo import format_audit
 from zkalert.timeseries.ekf import EKFConfig, EKFModel, ekf_step, train
 from zkalert.timeseries.graphs import TemporalConsistency
 
@@ -275,7 +275,7 @@ def tiny(tmp_path_factory: pytest.TempPathFactory):
 
 
 def test_lazy_stream_store_prove_window(tmp_path: Path, tiny) -> None:
-    from zkalert.data import load_te_file
+    from zkalert.data.loaders import load_te_file
     from zkalert.timeseries.circuits import verify
     from zkalert.timeseries.store import Store
     from zkalert.timeseries.stream import Operator, tensor_commitment
@@ -312,7 +312,7 @@ def _set_code(w3: Web3, code: bytes) -> str:
 
 
 def _runtime(folder) -> bytes:
-    from zkalert.circuit import compile_runtime
+    from zkalert.zk.circuit import compile_runtime
 
     info = folder.info
     return compile_runtime(Path(info.verifier_source).read_text(), Path(info.verifier_source).name, info.verifier_contract)
@@ -379,7 +379,7 @@ def test_cli_mistakes_are_one_line(args: list[str], message: str) -> None:
 
 
 def test_reports_per_subsystem_keep_the_reactor_names() -> None:
-    from zkalert.timeseries import agreement, bench
+    from zkalert.lab.timeseries import agreement, bench
 
     assert agreement.report_name("reactor") == "agreement.json"
     assert agreement.report_name("separator") == "agreement-separator.json"

@@ -1,3 +1,3 @@
-from .cli import main
+from zkalert.cli.app import main
 
 main()

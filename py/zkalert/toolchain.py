@@ -14,8 +14,8 @@ import subprocess
 from functools import cache
 from pathlib import Path
 
-from .config import PROJECT_ROOT
-from .errors import ToolchainError
+from zkalert.config import PROJECT_ROOT
+from zkalert.errors import ToolchainError
 
 FOUNDRY_PACKAGES = PROJECT_ROOT / ".tools" / "node_modules" / "@foundry-rs"
 SOLC_ADAPTER = PROJECT_ROOT / "tools" / "solc"

@@ -7,3 +7,5 @@
   invariance, proofs requested from the utility (:mod:`.client`) and verified.
 - :mod:`.regulator`: the regulator's REST service and read-only web page (:mod:`.page`).
 """
+
+__all__ = ["access", "audit", "client", "page", "regulator", "store", "utility"]

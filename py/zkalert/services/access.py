@@ -38,7 +38,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..errors import ZkAlertError
+from zkalert.errors import ZkAlertError
 
 ROLES = ("regulator", "ingest", "admin")
 log = logging.getLogger("zkalert.access")
@@ -197,7 +197,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ZkAlertError)
     async def domain_error(request: Request, exc: ZkAlertError) -> JSONResponse:
-        from ..errors import ChainError
+        from zkalert.errors import ChainError
 
         # a node that does not answer is the service's trouble, not the caller's
         unreachable = isinstance(exc, ChainError) and "no Ethereum node answers" in str(exc)

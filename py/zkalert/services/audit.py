@@ -40,13 +40,14 @@ from eth_abi import encode as abi_encode
 from eth_utils import function_signature_to_4byte_selector, keccak
 from web3 import Web3
 
-from ..chain import Deployment, verifier_eth_call
-from ..errors import ZkAlertError
-from ..log import LOG_CHUNK_BLOCKS, check_chain, fetch_alerts, without_orphans
-from ..statement import binding_of, split_bound_statement
-from ..verifiercode import registration_problems, verifier_code_problems
-from ..windowlog import WindowLogDeployment, check_window_chain, fetch_windows
-from .client import UtilityClient, UtilityError
+from zkalert.errors import ZkAlertError
+from zkalert.evm.log import LOG_CHUNK_BLOCKS, check_chain, fetch_alerts, without_orphans
+from zkalert.evm.registry import Deployment, verifier_eth_call
+from zkalert.evm.windowlog import WindowLogDeployment, check_window_chain, fetch_windows
+from zkalert.services.client import UtilityClient, UtilityError
+from zkalert.zk.prover import ezkl_proof_json
+from zkalert.zk.statement import binding_of, split_bound_statement
+from zkalert.zk.verifiercode import registration_problems, verifier_code_problems
 
 PROOF_POLICIES = ("all", "alarms", "none")
 VERIFY_SELECTOR = function_signature_to_4byte_selector("verifyProof(bytes,uint256[])")
@@ -98,14 +99,6 @@ def stream_of(text: str) -> tuple[str | None, str]:
 def verify_calldata(proof: bytes, instances: list[int] | tuple[int, ...]) -> bytes:
     """verifyProof(bytes,uint256[]) calldata, ABI-encoded canonically (as the registry re-encodes it)."""
     return VERIFY_SELECTOR + abi_encode(["bytes", "uint256[]"], [proof, list(instances)])
-
-
-def ezkl_proof_json(proof: bytes, instances: list[int] | tuple[int, ...]) -> dict[str, Any]:
-    """A proof file EZKL's verify reads, rebuilt from the bytes and instances alone."""
-    return {
-        "protocol": None, "instances": [[v.to_bytes(32, "little").hex() for v in instances]], "proof": list(proof),
-        "hex_proof": "0x" + proof.hex(), "split": None, "pretty_public_inputs": None, "timestamp": None, "version": "23.0.5",
-    }
 
 
 class ModelMaterial:
@@ -316,7 +309,7 @@ def run_audit(
             if answer.ok:
                 body = answer.body
                 proof = bytes.fromhex(body["proof"]["hex_proof"].removeprefix("0x"))
-                from .utility import felts_of
+                from zkalert.services.utility import felts_of
 
                 instances = felts_of(body["proof"])
                 ok, _detail, _ = material.offchain(proof, instances)
@@ -422,7 +415,7 @@ def _check_window_proof(row: dict[str, Any], client: UtilityClient, stream_id: s
     """Fetch window ``row["window"]``'s proof and check it: its instances must be exactly the committed
     commitment and score and the binding of the committing gateway, this stream and this index (so one
     proof cannot stand for several indexes), and it must verify off-chain and with the registered verifier."""
-    from .utility import felts_of
+    from zkalert.services.utility import felts_of
 
     started = time.perf_counter()
     answer = client.proof(stream_id, row["window"])

@@ -8,7 +8,7 @@ from typing import Any, Self
 
 import httpx
 
-from ..errors import ZkAlertError
+from zkalert.errors import ZkAlertError
 
 
 class UtilityError(ZkAlertError):

@@ -31,9 +31,9 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, PlainTextResponse
 from pydantic import BaseModel, Field
 
-from ..errors import ZkAlertError
-from . import page
-from .access import (
+from zkalert.errors import ZkAlertError
+from zkalert.services import page
+from zkalert.services.access import (
     BodyLimit,
     RateLimiter,
     TokenBook,
@@ -141,8 +141,8 @@ class ChainView:
         self.names: dict[str, str] = {}
 
     def _contracts(self) -> tuple[Any, Any, Any, Any, Any]:
-        from ..chain import Deployment, connect
-        from ..windowlog import WindowLogDeployment
+        from zkalert.evm.registry import Deployment, connect
+        from zkalert.evm.windowlog import WindowLogDeployment
 
         w3 = connect(self.rpc_url)
         chain_id = int(w3.eth.chain_id)
@@ -151,8 +151,8 @@ class ChainView:
         return w3, deployment, deployment.registry(w3), log_deployment, log_deployment.contract(w3)
 
     def snapshot(self) -> dict[str, Any]:
-        from ..log import fetch_alerts
-        from ..windowlog import check_window_chain, fetch_windows
+        from zkalert.evm.log import fetch_alerts
+        from zkalert.evm.windowlog import check_window_chain, fetch_windows
 
         with self._lock:
             if self._cached is not None and time.monotonic() - self._cached[0] < self.cache_s:
@@ -213,15 +213,15 @@ class Regulator:
         self._names_at = 0.0
 
     def client(self) -> Any:
-        from .client import UtilityClient
+        from zkalert.services.client import UtilityClient
 
         if not self.config.utility_url or not self.config.utility_token:
             return None
         return UtilityClient(self.config.utility_url, self.config.utility_token)
 
     def run_audit(self, audit_id: int, body: AuditIn) -> None:
-        from ..chain import connect
-        from .audit import AuditOptions, run_audit, write_report
+        from zkalert.evm.registry import connect
+        from zkalert.services.audit import AuditOptions, run_audit, write_report
 
         with self._audit_lock:  # one audit at a time: proofs are made one at a time at the utility anyway
             client = None
@@ -355,7 +355,7 @@ def create_app(regulator: Regulator) -> FastAPI:
 
     @app.get("/api/audits/{audit_id}/report.md", response_class=PlainTextResponse, tags=["api"])
     def audit_markdown(audit_id: int) -> str:
-        from .audit import markdown
+        from zkalert.services.audit import markdown
 
         found = regulator.book.get(audit_id)
         if found is None:

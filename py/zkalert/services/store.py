@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..config import StrPath
-from ..errors import ZkAlertError
+from zkalert.config import StrPath
+from zkalert.errors import ZkAlertError
 
 SCHEMA_VERSION = "1"
 

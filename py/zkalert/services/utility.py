@@ -39,9 +39,9 @@ from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
-from ..config import Workspace
-from ..errors import ZkAlertError
-from .access import (
+from zkalert.config import Workspace
+from zkalert.errors import ZkAlertError
+from zkalert.services.access import (
     BodyLimit,
     RateLimiter,
     TokenBook,
@@ -50,7 +50,7 @@ from .access import (
     install_request_log,
     require,
 )
-from .store import StoredWindow, WindowConflict, WindowStore
+from zkalert.services.store import StoredWindow, WindowConflict, WindowStore
 
 log = logging.getLogger("zkalert.utility")
 
@@ -96,7 +96,7 @@ def stream_ref(name_or_id: str) -> tuple[str | None, str]:
 
 
 def felts_of(proof: dict[str, Any]) -> tuple[int, ...]:
-    from ..prover import felt_hex_to_int
+    from zkalert.zk.prover import felt_hex_to_int
 
     return tuple(felt_hex_to_int(f) for group in proof["instances"] for f in group)
 
@@ -130,8 +130,8 @@ class UtilityCore:
     """Detector, circuit, prover and store of one utility; shared by the API and the chain worker."""
 
     def __init__(self, config: UtilityConfig) -> None:
-        from ..circuit import CircuitInfo
-        from ..detector import Detector
+        from zkalert.detector.model import Detector
+        from zkalert.zk.circuit import CircuitInfo
 
         self.config = config
         self.workspace = Workspace.at(config.workdir)
@@ -145,7 +145,7 @@ class UtilityCore:
                 raise ZkAlertError(f"{path} is missing: run `zkalert compile` again")
         from eth_account import Account
 
-        from ..config import private_key
+        from zkalert.config import private_key
 
         #: the account that commits and submits: every window's statement is bound to it
         self.gateway: str = Account.from_key(config.key or private_key()).address
@@ -162,13 +162,13 @@ class UtilityCore:
 
     def binding(self, stream_id: str, idx: int) -> Any:
         """What window ``idx`` of a stream is proven for: this utility's gateway, the stream, the index."""
-        from ..statement import Binding
+        from zkalert.zk.statement import Binding
 
         return Binding(self.gateway, bytes.fromhex(stream_id[2:]), idx)
 
     @property
     def prover(self) -> Any:
-        from ..prover import Prover
+        from zkalert.zk.prover import Prover
 
         if self._prover is None:
             self._prover = Prover(self.workspace)
@@ -177,7 +177,7 @@ class UtilityCore:
     # ------------------------------------------------------------------ ingestion
 
     def ingest(self, stream: str, stream_id: str, windows: list[tuple[int, list[float]]]) -> list[StoredWindow]:
-        from ..data import DataError, check_matrix
+        from zkalert.data.loaders import DataError, check_matrix
 
         indexes = [i for i, _ in windows]
         if any(b <= a for a, b in itertools.pairwise(indexes)):
@@ -296,9 +296,9 @@ class ChainWorker(threading.Thread):
         self._reconciled: set[str] = set()
 
     def _connect(self) -> None:
-        from ..chain import Deployment, connect
-        from ..config import private_key
-        from ..windowlog import WindowCommitter, WindowLogDeployment
+        from zkalert.config import private_key
+        from zkalert.evm.registry import Deployment, connect
+        from zkalert.evm.windowlog import WindowCommitter, WindowLogDeployment
 
         config = self.core.config
         w3 = connect(config.rpc_url)
@@ -315,9 +315,9 @@ class ChainWorker(threading.Thread):
             "window_log_block": log_deployment.block, "verifier": model.verifier, "gateway": self._committer.account.address,
         })
         if config.policy == "eager":
-            from ..netconfig import Network
-            from ..outbox import Outbox
-            from ..sender import Sender
+            from zkalert.gateway.networks import Network
+            from zkalert.gateway.outbox import Outbox
+            from zkalert.gateway.sender import Sender
 
             outbox_path = config.outbox or (self.core.workspace.root / "outbox" / "utility.sqlite")
             outbox = Outbox.open(outbox_path, chain_id=chain_id, registry=deployment.registry_address, gateway=self._committer.account.address)
@@ -355,7 +355,7 @@ class ChainWorker(threading.Thread):
 
     def _reconcile(self, stream_id: str) -> None:
         """After a crash between sending a commit and recording it: mark what the chain already holds."""
-        from ..windowlog import fetch_windows
+        from zkalert.evm.windowlog import fetch_windows
 
         committer = self._committer
         onchain = fetch_windows(committer.contract, committer.deployment.block, stream=bytes.fromhex(stream_id[2:]))
@@ -393,7 +393,7 @@ class ChainWorker(threading.Thread):
 
     def _eager_step(self) -> bool:
         """Eager policy: prove new alarm windows, queue them in the outbox, let the sender move them."""
-        from ..prover import felt_hex_to_int
+        from zkalert.zk.prover import felt_hex_to_int
 
         sender = self._sender
         busy = False

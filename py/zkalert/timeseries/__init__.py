@@ -15,5 +15,9 @@ Modules, in pipeline order:
 * :mod:`.stream`   operating a stream: interval by interval, eager or lazy
 * :mod:`.chain`    deploy the companion contract, submit TC/SC proofs
 * :mod:`.audit`    the regulator's check, read back from the chain
-* :mod:`.demo`, :mod:`.bench`, :mod:`.fixtures`
+
+Its demo, bench and fixtures are lab tooling (:mod:`zkalert.lab.timeseries`);
+its commands are ``zkalert ts`` (:mod:`zkalert.cli.timeseries`).
 """
+
+__all__ = ["audit", "chain", "circuits", "ekf", "graphs", "store", "stream"]

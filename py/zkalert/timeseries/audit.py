@@ -32,11 +32,11 @@ from eth_utils import keccak
 from web3 import Web3
 from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
 
-from ..chain import _revert_data, decode_revert
-from ..log import iter_logs
-from ..verifiercode import verifier_code_problems
-from .chain import TsDeployment, eth_call_verify, model_id
-from .circuits import CircuitDir
+from zkalert.evm.log import iter_logs
+from zkalert.evm.registry import decode_revert, revert_data
+from zkalert.timeseries.chain import TsDeployment, eth_call_verify, model_id
+from zkalert.timeseries.circuits import CircuitDir
+from zkalert.zk.verifiercode import verifier_code_problems
 
 #: What each refusal means (attacks on the chain of proofs first).
 MEANING = {
@@ -434,7 +434,7 @@ def _refusals(w3: Web3, registry: Any, sid: bytes, start: int, latest: int, reco
                 w3.eth.call(call, block_identifier=number - 1)
                 error = "reverted (no longer reproducible)"
             except (ContractCustomError, ContractLogicError, Web3RPCError, ValueError) as exc:
-                error = decode_revert(registry.abi, _revert_data(exc))
+                error = decode_revert(registry.abi, revert_data(exc))
             error_name = error.split("(")[0]
             meaning = MEANING.get(error_name, "refused")
             instances = [int(v) for v in args.get("instances", [])]

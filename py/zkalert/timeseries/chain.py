@@ -20,11 +20,18 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
 
-from ..chain import RevertedError, _forge, _revert_data, connect, decode_revert, require_version
-from ..config import deployments_dir, private_key, rpc_url
-from ..errors import ChainError
-from ..toolchain import env_with_tools
-from .circuits import CircuitDir, CircuitInfo, Proof
+from zkalert.config import deployments_dir, private_key, rpc_url
+from zkalert.errors import ChainError
+from zkalert.evm.registry import (
+    RevertedError,
+    connect,
+    decode_revert,
+    require_version,
+    revert_data,
+    run_forge,
+)
+from zkalert.timeseries.circuits import CircuitDir, CircuitInfo, Proof
+from zkalert.toolchain import env_with_tools
 
 
 def model_id(tc: CircuitDir, sc: CircuitDir) -> str:
@@ -121,8 +128,8 @@ def deploy(tc: CircuitDir | ModelParams, sc: CircuitDir | None = None, url: str 
         if mid.lower() in existing.models and w3.eth.get_code(Web3.to_checksum_address(existing.models[mid.lower()]["tc_verifier"])):
             return existing, mid
         env["TS_REGISTRY"] = existing.address
-    _forge(["build"], env)
-    _forge(["script", "script/DeployTimeSeriesRegistry.s.sol", "--rpc-url", url, "--broadcast"], env)
+    run_forge(["build"], env)
+    run_forge(["script", "script/DeployTimeSeriesRegistry.s.sol", "--rpc-url", url, "--broadcast"], env)
     return TsDeployment.load(chain_id), mid
 
 
@@ -198,7 +205,7 @@ class TsGateway:
         try:
             tx["gas"] = int(self.w3.eth.estimate_gas(tx) * 1.2)
         except (ContractCustomError, ContractLogicError, Web3RPCError, ValueError) as exc:
-            reason = decode_revert(self.deployment.abi, _revert_data(exc))
+            reason = decode_revert(self.deployment.abi, revert_data(exc))
             if not mine_refused:
                 raise RevertedError(reason) from None
             tx["gas"] = 3_000_000

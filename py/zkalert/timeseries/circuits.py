@@ -32,12 +32,12 @@ import numpy as np
 import torch
 from eth_utils import keccak
 
-from ..circuit import generate_verifier, smallest_logrows, srs_file
-from ..config import GENERATED_DIR, StrPath, Workspace
-from ..errors import ZkAlertError
-from ..prover import felt_hex_to_int
-from .ekf import Detector
-from .graphs import Layout, StatisticalConsistency, TemporalConsistency
+from zkalert.config import GENERATED_DIR, StrPath, Workspace
+from zkalert.errors import ZkAlertError
+from zkalert.timeseries.ekf import Detector
+from zkalert.timeseries.graphs import Layout, StatisticalConsistency, TemporalConsistency
+from zkalert.zk.circuit import generate_verifier, smallest_logrows, srs_file
+from zkalert.zk.prover import felt_hex_to_int
 
 Kind = Literal["tc", "sc"]
 
@@ -129,7 +129,7 @@ def reset_commitments(psf: int) -> tuple[int, int]:
     return poseidon_of_felts([2**psf]), poseidon_of_felts([0])
 
 
-def _run_args(kind: Kind, precision: Precision) -> Any:
+def run_args(kind: Kind, precision: Precision) -> Any:
     import ezkl
 
     args = ezkl.PyRunArgs()
@@ -180,7 +180,7 @@ def detector_dir(workspace: Workspace, subsystem: str) -> Path:
     return workspace.root / "ts" / subsystem
 
 
-def _export(module: torch.nn.Module, example: tuple[torch.Tensor, ...], path: Path, inputs: list[str], outputs: list[str]) -> None:
+def export_module_onnx(module: torch.nn.Module, example: tuple[torch.Tensor, ...], path: Path, inputs: list[str], outputs: list[str]) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice
         torch.onnx.export(module.eval(), example, str(path), input_names=inputs, output_names=outputs, opset_version=17, dynamo=False)
@@ -192,11 +192,11 @@ def export_graph(detector: Detector, kind: Kind, steps: int, precision: Precisio
     if kind == "tc":
         module: torch.nn.Module = TemporalConsistency(detector.model, steps, precision.krc_epsilon)
         example = (torch.zeros(1, layout.state_len), torch.zeros(1, layout.acc_len), torch.zeros(1, layout.block_len), torch.zeros(1, 1))
-        _export(module, example, path, ["state_in", "acc_in", "block", "reset"], ["state_out", "acc_out", "krc_ok"])
+        export_module_onnx(module, example, path, ["state_in", "acc_in", "block", "reset"], ["state_out", "acc_out", "krc_ok"])
     else:
         module = StatisticalConsistency(detector.m, detector.ucl, precision.svd_epsilon, precision.inverse_epsilon, precision.orthogonality_epsilon)
         example = (torch.zeros(1, layout.acc_len), torch.zeros(1, layout.advice_len))
-        _export(module, example, path, ["acc_end", "advice"], ["t2", "alarm", "svd_ok"])
+        export_module_onnx(module, example, path, ["acc_end", "advice"], ["t2", "alarm", "svd_ok"])
 
 
 TC_COLUMN_CHOICES = (2, 4)
@@ -217,7 +217,7 @@ def resolve_columns(detector: Detector, kind: Kind, steps: int, precision: Preci
         export_graph(detector, kind, steps, precision, onnx)
         for cols in TC_COLUMN_CHOICES:
             trial = replace(precision, num_inner_cols=cols)
-            if not ezkl.gen_settings(str(onnx), str(settings), py_run_args=_run_args(kind, trial)):
+            if not ezkl.gen_settings(str(onnx), str(settings), py_run_args=run_args(kind, trial)):
                 raise ZkAlertError("ezkl.gen_settings failed for the TC circuit")
             logrows = smallest_logrows(json.loads(settings.read_text()))
             if best is None or logrows < best[0]:
@@ -261,7 +261,7 @@ def compile_circuit(
     export_s = time.perf_counter() - started
 
     started = time.perf_counter()
-    if not ezkl.gen_settings(str(folder.onnx), str(folder.settings), py_run_args=_run_args(kind, precision)):
+    if not ezkl.gen_settings(str(folder.onnx), str(folder.settings), py_run_args=run_args(kind, precision)):
         raise ZkAlertError(f"ezkl.gen_settings failed for the {kind.upper()} circuit")
     settings = json.loads(folder.settings.read_text())
     settings["run_args"]["logrows"] = smallest_logrows(settings)
@@ -314,7 +314,7 @@ def compile_circuit(
 
 
 class _AsWorkspace:
-    """What :func:`zkalert.circuit.generate_verifier` reads from a workspace."""
+    """What :func:`zkalert.zk.circuit.generate_verifier` reads from a workspace."""
 
     def __init__(self, folder: CircuitDir) -> None:
         self.root = folder.root

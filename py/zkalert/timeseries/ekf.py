@@ -43,9 +43,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..config import StrPath
-from ..data import TE_VARIABLES, FloatArray, Scaler, check_matrix, load_te_file
-from ..errors import DataError, ZkAlertError
+from zkalert.config import StrPath
+from zkalert.data.loaders import TE_VARIABLES, FloatArray, Scaler, check_matrix, load_te_file
+from zkalert.errors import DataError, ZkAlertError
 
 #: Plant subsystems: groups of related Tennessee Eastman variables (1-based XMEAS/XMV names).
 SUBSYSTEMS: dict[str, tuple[str, ...]] = {

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .ekf import EKFModel
+from zkalert.timeseries.ekf import EKFModel
 
 NONCE_LEN = 6
 NONCE_BITS = 24

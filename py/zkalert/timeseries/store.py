@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import ZkAlertError
+from zkalert.errors import ZkAlertError
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS streams (

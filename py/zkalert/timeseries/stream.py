@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from ..config import BN254_R, Workspace
-from ..errors import ZkAlertError
-from .circuits import (
+from zkalert.config import BN254_R, Workspace
+from zkalert.errors import ZkAlertError
+from zkalert.timeseries.circuits import (
     CircuitDir,
     Precision,
     Proof,
@@ -31,9 +31,9 @@ from .circuits import (
     tc_block,
     verify,
 )
-from .ekf import Detector, t2_statistic
-from .graphs import NONCE_BITS, NONCE_LEN
-from .store import IntervalRow, Store, StreamRow, WindowRow
+from zkalert.timeseries.ekf import Detector, t2_statistic
+from zkalert.timeseries.graphs import NONCE_BITS, NONCE_LEN
+from zkalert.timeseries.store import IntervalRow, Store, StreamRow, WindowRow
 
 
 def fresh_nonce() -> list[float]:

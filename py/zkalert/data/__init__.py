@@ -1,0 +1,7 @@
+"""Sensor data: CSV and Tennessee Eastman loaders, checks with row and column, scaling.
+
+* :mod:`.loaders`  ``load_csv``, ``load_te_file``, ``load_tennessee_eastman``, ``check_matrix``, ``Scaler``
+* :mod:`.datasets` labelled evaluation splits (Tennessee Eastman, Edge-IIoTset, any labelled CSV)
+"""
+
+__all__ = ["datasets", "loaders"]

@@ -1,0 +1,375 @@
+"""Detector: the sparse denoising autoencoder of the PureChain paper.
+
+Architecture ``d -> 32 -> 12 -> 32 -> d`` (d follows the data: 52 on
+Tennessee Eastman), trained on normal windows only with Gaussian input noise,
+dropout, an L1 activity penalty on the code (sparsity) and L2 weight decay.
+The anomaly score of a window is its mean absolute reconstruction error; the
+alarm threshold is the validation score that maximises F1 (or, as an option,
+the lowest one with a target false-alarm rate on normal windows). The window
+is standardised and PCA-whitened first (fitted on training rows only), and
+the training rows are also scored out-of-fold so the threshold sweep has
+honest normal scores even when normal data are scarce.
+
+What the circuit proves is :class:`ScoreModel`: window in, score out, in eval
+mode (no noise, no dropout), so the float reference and the proven function
+are the same computation.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from zkalert.config import Workspace
+from zkalert.data.loaders import FloatArray, Scaler, check_matrix
+from zkalert.errors import ZkAlertError
+
+THRESHOLD_RULES = ("best-f1", "far")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    hidden: tuple[int, int] = (32, 12)
+    epochs: int = 200
+    batch_size: int = 64
+    learning_rate: float = 1e-3
+    noise_std: float = 0.1  # Gaussian input corruption (denoising)
+    dropout: float = 0.1
+    l1_activity: float = 1e-4  # sparsity of the 12-wide code
+    l2_weight: float = 1e-5  # weight decay
+    seed: int = 0
+    whiten: bool = True  # PCA-whiten the standardised window (fitted on training rows)
+    cv_folds: int = 5  # contiguous folds of the training rows scored out-of-fold for the threshold; 1 = off
+    threshold_rule: str = "best-f1"  # or "far": the lowest threshold with at most target_far on normals
+    target_far: float = 0.01
+
+    def __post_init__(self) -> None:
+        if self.threshold_rule not in THRESHOLD_RULES:
+            raise ZkAlertError(f"threshold rule {self.threshold_rule!r} is not one of {', '.join(THRESHOLD_RULES)}")
+        if not 0.0 <= self.target_far < 1.0:
+            raise ZkAlertError(f"target false-alarm rate must be in [0, 1), got {self.target_far}")
+        if self.cv_folds < 1:
+            raise ZkAlertError(f"cv_folds must be at least 1, got {self.cv_folds}")
+
+
+class SparseDenoisingAutoencoder(nn.Module):
+    def __init__(self, width: int, hidden: tuple[int, int] = (32, 12), dropout: float = 0.1) -> None:
+        super().__init__()
+        wide, code = hidden
+        self.encoder = nn.Sequential(
+            nn.Linear(width, wide), nn.ReLU(), nn.Dropout(dropout), nn.Linear(wide, code), nn.ReLU()
+        )
+        self.decoder = nn.Sequential(
+            nn.Linear(code, wide), nn.ReLU(), nn.Dropout(dropout), nn.Linear(wide, width)
+        )
+
+    def forward(self, window: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        code = self.encoder(window)
+        return self.decoder(code), code
+
+
+class ScoreModel(nn.Module):
+    """The proven function: window -> mean absolute reconstruction error, shape (n, 1)."""
+
+    def __init__(self, autoencoder: SparseDenoisingAutoencoder) -> None:
+        super().__init__()
+        self.autoencoder = autoencoder
+
+    def forward(self, window: torch.Tensor) -> torch.Tensor:
+        reconstruction, _ = self.autoencoder(window)
+        return torch.mean(torch.abs(window - reconstruction), dim=1, keepdim=True)
+
+
+class CircuitScoreModel(nn.Module):
+    """What the circuit computes: the SUM of absolute errors, i.e. ``width x`` the score.
+
+    EZKL turns a mean (or a division by a constant) into a multiplication by a
+    quantized ``1/width``: at scale 10, 1/52 is off by 1.6%, which biases every
+    proven score. The sum is exact; the registry's threshold is scaled by the
+    width instead (see ``CircuitInfo.score_divisor``).
+
+    The input is the window followed by its binding's limbs
+    (``zkalert.zk.statement.limbs_of``): they are committed to with the window and
+    returned unchanged as a second output, so the proof makes them public.
+    """
+
+    def __init__(self, autoencoder: SparseDenoisingAutoencoder, width: int) -> None:
+        super().__init__()
+        self.autoencoder = autoencoder
+        self.width = width
+
+    def forward(self, bound_window: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        window = bound_window[:, : self.width]
+        reconstruction, _ = self.autoencoder(window)
+        score = torch.sum(torch.abs(window - reconstruction), dim=1, keepdim=True)
+        return score, bound_window[:, self.width :]
+
+
+class BatchScoreModel(nn.Module):
+    """B bound windows in, B scores and B bindings out: one proof covers B consecutive windows.
+
+    Each window is its own input tensor, so EZKL gives each its own Poseidon
+    commitment; the public instances are then ``[c_1..c_B, s_1..s_B, b_1..b_B]``.
+    """
+
+    def __init__(self, score_model: nn.Module, windows: int) -> None:
+        super().__init__()
+        self.score_model = score_model
+        self.windows = windows
+
+    def forward(self, *windows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        outputs = [self.score_model(w) for w in windows]
+        return torch.cat([score for score, _ in outputs], dim=0), torch.cat([tag for _, tag in outputs], dim=0)
+
+
+@dataclass
+class Detector:
+    """A trained detector: network, scaler and alarm threshold."""
+
+    model: SparseDenoisingAutoencoder
+    scaler: Scaler
+    threshold: float
+    config: TrainConfig
+    validation: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def width(self) -> int:
+        return int(self.scaler.mean.shape[0])
+
+    def score_model(self) -> ScoreModel:
+        return ScoreModel(self.model).eval()
+
+    def circuit_model(self) -> CircuitScoreModel:
+        return CircuitScoreModel(self.model, self.width).eval()
+
+    def scale(self, raw_windows: FloatArray) -> FloatArray:
+        return self.scaler.transform(raw_windows)
+
+    def score_scaled(self, scaled_windows: FloatArray) -> FloatArray:
+        scaled_windows = check_matrix(scaled_windows, self.width, "windows")
+        with torch.no_grad():
+            scores = self.score_model()(torch.as_tensor(scaled_windows, dtype=torch.float32))
+        return scores.numpy().astype(np.float64).ravel()
+
+    def score(self, raw_windows: FloatArray) -> FloatArray:
+        return self.score_scaled(self.scale(raw_windows))
+
+    def save(self, workspace: Workspace) -> None:
+        torch.save(self.model.state_dict(), workspace.detector)
+        meta = {
+            "width": self.width,
+            "threshold": self.threshold,
+            "scaler": self.scaler.to_json(),
+            "config": asdict(self.config),
+            "validation": self.validation,
+        }
+        workspace.detector_meta.write_text(json.dumps(meta, indent=2))
+
+    @classmethod
+    def load(cls, workspace: Workspace) -> Detector:
+        if not workspace.detector.is_file() or not workspace.detector_meta.is_file():
+            raise ZkAlertError(f"no trained detector in {workspace.root}: run `zkalert train` first")
+        meta = json.loads(workspace.detector_meta.read_text())
+        config = TrainConfig(**{**meta["config"], "hidden": tuple(meta["config"]["hidden"])})
+        model = SparseDenoisingAutoencoder(meta["width"], config.hidden, config.dropout)
+        model.load_state_dict(torch.load(workspace.detector, weights_only=True))
+        model.eval()
+        return cls(model, Scaler.from_json(meta["scaler"]), float(meta["threshold"]), config, meta.get("validation", {}))
+
+
+def best_f1_threshold(scores: FloatArray, labels: np.ndarray) -> tuple[float, dict[str, float]]:
+    """Sweep every distinct validation score as a cut (alarm when score >= t); best F1 wins."""
+    if labels.min() == labels.max():
+        raise ZkAlertError("the validation split has one class only: a best-F1 threshold needs both")
+    order = np.argsort(-scores)
+    sorted_scores, sorted_labels = scores[order], labels[order]
+    true_pos = np.cumsum(sorted_labels)
+    false_pos = np.cumsum(1 - sorted_labels)
+    positives = sorted_labels.sum()
+    # only positions where the next score differs are valid cut points
+    last_of_value = np.r_[sorted_scores[1:] != sorted_scores[:-1], True]
+    precision = true_pos / np.maximum(true_pos + false_pos, 1)
+    recall = true_pos / positives
+    f1 = np.where(precision + recall > 0, 2 * precision * recall / np.maximum(precision + recall, 1e-12), 0.0)
+    f1 = np.where(last_of_value, f1, -1.0)
+    best = int(np.argmax(f1))
+    negatives = len(labels) - positives
+    # Cut halfway to the next lower score: a threshold equal to a validation score
+    # would put that window on the boundary, where quantization decides its side.
+    below = sorted_scores[best + 1] if best + 1 < len(sorted_scores) else sorted_scores[best] - 1e-3
+    return float((sorted_scores[best] + below) / 2), {
+        "f1": float(f1[best]),
+        "precision": float(precision[best]),
+        "recall": float(recall[best]),
+        "false_positive_rate": float(false_pos[best] / max(negatives, 1)),
+    }
+
+
+def far_threshold(normal_scores: FloatArray, target_far: float) -> float:
+    """The lowest threshold (alarm when score >= t) with at most ``target_far`` of the normal scores alarming."""
+    if len(normal_scores) == 0:
+        raise ZkAlertError("a false-alarm-rate threshold needs normal validation windows; there are none")
+    ordered = np.sort(np.asarray(normal_scores, dtype=np.float64))[::-1]
+    allowed = int(np.floor(target_far * len(ordered) + 1e-9))
+    if allowed >= len(ordered):
+        return float(ordered[-1])
+    highest_silent = ordered[allowed]  # must stay below the threshold
+    lowest_alarm = ordered[allowed - 1] if allowed > 0 else highest_silent
+    if lowest_alarm > highest_silent:
+        # halfway between the two, so rounding the threshold to fixed point cannot flip either
+        return float((highest_silent + lowest_alarm) / 2)
+    return float(np.nextafter(highest_silent, np.inf))
+
+
+def threshold_stats(scores: FloatArray, labels: np.ndarray, threshold: float) -> dict[str, float | None]:
+    """Precision, recall, F1 and false-positive rate at one threshold; None where a class is missing."""
+    labels = np.asarray(labels)
+    alarm = np.asarray(scores) >= threshold
+    tp = int(np.sum(alarm & (labels == 1)))
+    fp = int(np.sum(alarm & (labels == 0)))
+    positives, negatives = int(np.sum(labels == 1)), int(np.sum(labels == 0))
+    precision = tp / (tp + fp) if tp + fp else None
+    recall = tp / positives if positives else None
+    f1 = None
+    if precision is not None and recall is not None:
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0
+    return {"f1": f1, "precision": precision, "recall": recall, "false_positive_rate": fp / negatives if negatives else None}
+
+
+def choose_threshold(
+    normal_scores: FloatArray, validation_scores: FloatArray, validation_labels: np.ndarray, rule: str, target_far: float
+) -> tuple[float, dict[str, float | None]]:
+    """The alarm threshold from validation data only: best F1, or a target false-alarm rate on normals.
+
+    ``normal_scores`` are held-out (cross-fitted) scores of normal training
+    windows; they join the validation windows as extra normals.
+    """
+    scores = np.r_[np.asarray(normal_scores, dtype=np.float64), np.asarray(validation_scores, dtype=np.float64)]
+    labels = np.r_[np.zeros(len(normal_scores), np.int64), np.asarray(validation_labels, dtype=np.int64)]
+    if len(scores) == 0:
+        raise ZkAlertError("the validation split is empty: there is nothing to choose a threshold on")
+    if rule == "best-f1":
+        threshold, _ = best_f1_threshold(scores, labels)
+    elif rule == "far":
+        threshold = far_threshold(scores[labels == 0], target_far)
+    else:
+        raise ZkAlertError(f"threshold rule {rule!r} is not one of {', '.join(THRESHOLD_RULES)}")
+    stats = threshold_stats(scores, labels, threshold)
+    return threshold, {
+        **stats,
+        "rule": rule,  # type: ignore[dict-item]
+        "target_far": target_far if rule == "far" else None,
+        "normal_windows": float(np.sum(labels == 0)),
+        "fault_windows": float(np.sum(labels == 1)),
+    }
+
+
+def fold_slices(rows: int, folds: int) -> list[slice]:
+    """Contiguous folds: neighbouring windows are correlated, so a fold must not interleave with training."""
+    if folds > rows:
+        raise ZkAlertError(f"{folds} cross-fitting folds need at least {folds} training windows, got {rows}")
+    edges = np.linspace(0, rows, folds + 1).round().astype(int)
+    return [slice(int(a), int(b)) for a, b in itertools.pairwise(edges)]
+
+
+def cross_fitted_scores(
+    train_windows: FloatArray, folds: int, fit_and_score: Callable[[FloatArray, FloatArray], FloatArray]
+) -> FloatArray:
+    """Out-of-fold scores of every training window: fit on the other folds, score the held-out one."""
+    if folds < 2:
+        return np.zeros(0)
+    parts = []
+    for held_out in fold_slices(len(train_windows), folds):
+        rest = np.r_[train_windows[: held_out.start], train_windows[held_out.stop :]]
+        parts.append(fit_and_score(rest, train_windows[held_out]))
+    return np.concatenate(parts)
+
+
+def _fit_autoencoder(scaled_windows: FloatArray, config: TrainConfig, progress: bool, desc: str = "train") -> SparseDenoisingAutoencoder:
+    # A 52-32-12 network's batches are far too small for intra-op threads to pay off; on a
+    # loaded machine they make training many times slower. Restore the caller's setting after.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return _fit_autoencoder_1(scaled_windows, config, progress, desc)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _fit_autoencoder_1(scaled_windows: FloatArray, config: TrainConfig, progress: bool, desc: str) -> SparseDenoisingAutoencoder:
+    torch.manual_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
+    scaled = torch.as_tensor(scaled_windows, dtype=torch.float32)
+    model = SparseDenoisingAutoencoder(scaled.shape[1], config.hidden, config.dropout)
+    optimiser = torch.optim.Adam(model.parameters(), lr=config.learning_rate, weight_decay=config.l2_weight)
+    bar = tqdm(range(config.epochs), desc=desc, unit="epoch", disable=not progress, mininterval=0.5)
+    for _ in bar:
+        model.train()
+        epoch_loss = 0.0
+        for start in range(0, len(scaled), config.batch_size):
+            batch = scaled[start : start + config.batch_size]
+            noisy = batch + config.noise_std * torch.randn_like(batch)
+            reconstruction, code = model(noisy)
+            loss = torch.mean((reconstruction - batch) ** 2) + config.l1_activity * code.abs().mean()
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+            epoch_loss += float(loss.detach()) * len(batch)
+        bar.set_postfix(loss=f"{epoch_loss / len(scaled):.4f}", refresh=False)
+        perm = torch.as_tensor(rng.permutation(len(scaled)))
+        scaled = scaled[perm]
+    model.eval()
+    return model
+
+
+def fit_detector(train_windows: FloatArray, config: TrainConfig, progress: bool = False, desc: str = "train") -> Detector:
+    """Scaler and autoencoder fitted on normal windows; no threshold yet."""
+    train_windows = check_matrix(train_windows, None, "training windows")
+    scaler = Scaler.fit(train_windows, whiten=config.whiten)
+    model = _fit_autoencoder(scaler.transform(train_windows), config, progress, desc)
+    return Detector(model, scaler, threshold=0.0, config=config)
+
+
+def train(
+    train_windows: FloatArray,
+    validation_windows: FloatArray,
+    validation_labels: np.ndarray,
+    config: TrainConfig = TrainConfig(),
+    progress: bool = True,
+) -> Detector:
+    """Fit scaler and autoencoder on normal windows, then choose the threshold on validation data.
+
+    With ``config.cv_folds > 1`` the training windows are also scored
+    out-of-fold (a detector fitted on the other folds scores each contiguous
+    fold) and those held-out normal scores join the validation sweep: the few
+    normal windows there are then serve both fitting and threshold choice,
+    without the threshold ever seeing a score of a window its model trained on.
+    """
+    train_windows = check_matrix(train_windows, None, "training windows")
+    width = train_windows.shape[1]
+    validation_windows = np.asarray(validation_windows, dtype=np.float64)
+    if validation_windows.size:
+        validation_windows = check_matrix(validation_windows, width, "validation windows")
+    validation_labels = np.asarray(validation_labels, dtype=np.int64)
+    if len(validation_labels) != len(validation_windows):
+        raise ZkAlertError(f"validation split: {len(validation_windows)} windows but {len(validation_labels)} labels")
+    if np.any((validation_labels != 0) & (validation_labels != 1)):
+        raise ZkAlertError("validation labels must be 0 (normal) or 1 (anomalous)")
+    detector = fit_detector(train_windows, config, progress)
+
+    def fold(rest: FloatArray, held_out: FloatArray) -> FloatArray:
+        return fit_detector(rest, config).score(held_out)
+
+    normal_scores = cross_fitted_scores(train_windows, config.cv_folds, fold)
+    val_scores = detector.score(validation_windows) if len(validation_windows) else np.zeros(0)
+    detector.threshold, detector.validation = choose_threshold(  # type: ignore[assignment]
+        normal_scores, val_scores, validation_labels, config.threshold_rule, config.target_far
+    )
+    return detector

@@ -1,0 +1,10 @@
+"""The chain: contracts' clients and the records they keep.
+
+* :mod:`.registry`  deploy the verifier and AlertRegistry, submit alerts, decode reverts
+* :mod:`.windowlog` WindowLog: the utility's per-window commitments
+* :mod:`.log`       read the alert log back and check its hash chain
+* :mod:`.receipts`  one offline-checkable receipt per recorded alert
+* :mod:`.localnode` a local anvil that outlives the command
+"""
+
+__all__ = ["localnode", "log", "receipts", "registry", "windowlog"]

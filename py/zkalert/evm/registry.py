@@ -1,0 +1,419 @@
+"""Chain: deploy with Foundry, submit proofs with web3.py, verify by eth_call.
+
+The Python side reads addresses and ABIs only from ``deployments/<chainid>/``,
+which the Foundry deploy scripts write. Transactions are signed locally with
+eth-account (the key never leaves the gateway) and sent raw.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from eth_abi import decode as abi_decode
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from eth_utils import function_signature_to_4byte_selector, keccak
+from web3 import Web3
+from web3.contract import Contract
+from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
+
+from zkalert.config import PROJECT_ROOT, deployments_dir, private_key, rpc_url
+from zkalert.errors import ChainError, ZkAlertError
+from zkalert.toolchain import env_with_tools, tool
+from zkalert.zk.circuit import CircuitInfo
+from zkalert.zk.prover import ProvenWindow
+from zkalert.zk.statement import Binding, check_binding
+
+
+def connect(url: str | None = None) -> Web3:
+    """A connected Web3, or one clear line saying how to get a node."""
+    url = url or rpc_url()
+    w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 60}))
+    try:
+        _ = w3.eth.chain_id
+    except Exception as exc:  # noqa: BLE001 - requests/aiohttp raise many connection error types
+        raise ChainError(
+            f"no Ethereum node answers at {url}: start a local one with `make anvil` "
+            f"(or `zkalert node start`), or set RPC_URL to your node ({type(exc).__name__})"
+        ) from None
+    return w3
+
+
+def stream_id(name: str) -> bytes:
+    """A stream's on-chain id: keccak256 of its name (e.g. 'te/fault-01')."""
+    if not name:
+        raise ChainError("a stream name must not be empty")
+    return keccak(text=name)
+
+
+def _hex32(value: str | bytes) -> bytes:
+    data = bytes.fromhex(value.removeprefix("0x")) if isinstance(value, str) else value
+    if len(data) != 32:
+        raise ChainError(f"expected 32 bytes, got {len(data)}: {value!r}")
+    return data
+
+
+@dataclass(frozen=True)
+class ModelDeployment:
+    model_id: str
+    verifier: str
+    threshold: int
+    windows_per_proof: int
+    commitment: str = "poseidon"
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """What the deploy scripts recorded for one chain."""
+
+    chain_id: int
+    registry_address: str
+    registry_abi: list[dict[str, Any]]
+    block: int
+    models: dict[str, ModelDeployment]
+
+    @classmethod
+    def load(cls, chain_id: int, folder: Path | None = None) -> Deployment:
+        folder = folder or deployments_dir(chain_id)
+        registry_file = folder / "AlertRegistry.json"
+        if not registry_file.is_file():
+            raise ChainError(f"no AlertRegistry deployment for chain {chain_id} ({registry_file}): run `zkalert deploy`")
+        data = json.loads(registry_file.read_text())
+        if int(data.get("chain_id", chain_id)) != chain_id:
+            raise ChainError(f"{registry_file} records chain {data.get('chain_id')}, but the node is chain {chain_id}")
+        abi = data["abi"]
+        if isinstance(abi, str):
+            abi = json.loads(abi)
+        models = {}
+        for path in sorted((folder / "models").glob("*.json")) if (folder / "models").is_dir() else []:
+            m = json.loads(path.read_text())
+            model = ModelDeployment(
+                model_id=str(m["model_id"]).lower(),
+                verifier=Web3.to_checksum_address(m["verifier"]),
+                threshold=int(m["threshold"]),
+                windows_per_proof=int(m.get("windows_per_proof", 1)),
+                commitment=str(m.get("commitment", "poseidon")),
+            )
+            models[model.model_id] = model
+        return cls(chain_id, Web3.to_checksum_address(data["address"]), abi, int(data.get("block", 0)), models)
+
+    def registry(self, w3: Web3) -> Contract:
+        if not w3.eth.get_code(self.registry_address):
+            raise ChainError(
+                f"deployments/{self.chain_id}/AlertRegistry.json names {self.registry_address}, but there is no "
+                "contract there (a restarted anvil?): run `zkalert deploy` again"
+            )
+        contract = w3.eth.contract(address=self.registry_address, abi=self.registry_abi)
+        require_version(contract, "AlertRegistry", REGISTRY_VERSION, "statements, events and alert hashes differ", "zkalert deploy")
+        return contract
+
+    def model(self, model_id: str) -> ModelDeployment:
+        try:
+            return self.models[model_id.lower()]
+        except KeyError:
+            raise ChainError(f"model {model_id} is not deployed on chain {self.chain_id}: run `zkalert deploy`") from None
+
+
+#: The AlertRegistry version this code speaks (IAlertRegistry.version()).
+REGISTRY_VERSION = "0.6.0"
+
+
+def require_version(contract: Contract, name: str, expected: str, why: str, redeploy: str) -> None:
+    """Refuse, in one line, a deployed contract of another version than this code speaks."""
+    try:
+        version = str(contract.functions.version().call())
+    except (ContractLogicError, Web3RPCError, ValueError):
+        version = "unknown"
+    if version != expected:
+        raise ChainError(f"the {name} at {contract.address} is version {version}; this zkalert speaks {expected} ({why}): run `{redeploy}` for a new registry")
+
+
+def run_forge(args: list[str], env: dict[str, str]) -> str:
+    if args[:1] in (["script"], ["build"]):
+        args = [*args, "--skip", "test"]  # a deployment compiles the contracts and scripts, never the test suite
+    proc = subprocess.run([str(tool("forge")), *args], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        tail = (proc.stdout + proc.stderr).strip().splitlines()[-15:]
+        raise ChainError("forge " + " ".join(args[:2]) + " failed:\n" + "\n".join(tail))
+    return proc.stdout
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What registering a model needs: its verifier contract (in contracts/generated) and threshold."""
+
+    verifier_contract: str
+    model_id: str
+    threshold_felt: int
+    windows_per_proof: int = 1
+    commitment: str = "poseidon"  # how the circuit commits to each window: "poseidon" or "kzg"
+
+    @classmethod
+    def of(cls, info: CircuitInfo) -> ModelSpec:
+        return cls(info.verifier_contract, info.model_id, info.threshold_felt, info.windows_per_proof, info.commitment)
+
+
+def deploy(spec: ModelSpec | CircuitInfo, url: str | None = None, key: str | None = None, gateway: str | None = None) -> Deployment:
+    """Deploy the registry if this chain has none, then the model's verifier, and register it.
+
+    Runs the Foundry scripts in ``script/``; they write ``deployments/<chainid>/``.
+    Idempotent: a model already registered with live code is left as it is.
+    """
+    if isinstance(spec, CircuitInfo):
+        spec = ModelSpec.of(spec)
+    url = url or rpc_url()
+    w3 = connect(url)
+    chain_id = w3.eth.chain_id
+    env = env_with_tools()
+    env["PRIVATE_KEY"] = key or private_key()
+    env["VERIFIER_ARTIFACT"] = f"{spec.verifier_contract}.sol:{spec.verifier_contract}"
+    env["MODEL_ID"] = spec.model_id
+    env["THRESHOLD"] = str(spec.threshold_felt)
+    env["WINDOWS_PER_PROOF"] = str(spec.windows_per_proof)
+    env["COMMITMENT"] = spec.commitment
+    if gateway:
+        env["GATEWAY"] = gateway
+    run_forge(["build"], env)
+
+    existing: Deployment | None = None
+    try:
+        existing = Deployment.load(chain_id)
+        existing.registry(w3)
+    except ChainError:
+        existing = None  # none, gone, or of another version: a new registry is deployed (the old one stays on-chain)
+    if existing is not None and spec.model_id.lower() in existing.models and w3.eth.get_code(existing.models[spec.model_id.lower()].verifier):
+        return existing
+    if existing is None:
+        run_forge(["script", "script/DeployAlertRegistry.s.sol", "--rpc-url", url, "--broadcast"], env)
+    else:
+        env["REGISTRY"] = existing.registry_address
+        run_forge(["script", "script/RegisterModel.s.sol", "--rpc-url", url, "--broadcast"], env)
+    return Deployment.load(chain_id)
+
+
+# --- reverts -----------------------------------------------------------------
+
+
+def _error_table(abi: list[dict[str, Any]]) -> dict[bytes, tuple[str, list[str], list[str]]]:
+    table = {}
+    for item in abi:
+        if item.get("type") != "error":
+            continue
+        types = [i["type"] for i in item["inputs"]]
+        names = [i["name"] for i in item["inputs"]]
+        selector = function_signature_to_4byte_selector(f"{item['name']}({','.join(types)})")
+        table[selector] = (item["name"], types, names)
+    return table
+
+
+def decode_revert(abi: list[dict[str, Any]], data: str | bytes | None) -> str:
+    """A custom error's name and arguments, e.g. AlertRegistryReplay(statement=0x..)."""
+    if data is None:
+        return "reverted without data"
+    raw = bytes.fromhex(data.removeprefix("0x")) if isinstance(data, str) else bytes(data)
+    entry = _error_table(abi).get(raw[:4])
+    if entry is None:
+        return f"reverted with data 0x{raw.hex()}"
+    name, types, names = entry
+    values = abi_decode(types, raw[4:])
+    shown = ", ".join(f"{n}={'0x' + v.hex() if isinstance(v, bytes) else v}" for n, v in zip(names, values))
+    return f"{name}({shown})"
+
+
+def revert_data(exc: Exception) -> str | None:
+    data = getattr(exc, "data", None)
+    if isinstance(data, dict):
+        data = data.get("data")
+    if isinstance(data, str) and data.startswith("0x"):
+        return data
+    message = str(exc.args[0]) if exc.args else ""
+    return message if message.startswith("0x") else None
+
+
+class RevertedError(ChainError):
+    """The registry refused a submission; ``reason`` is the decoded custom error."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"the registry refused the alert: {reason}")
+        self.reason = reason
+
+
+# --- submitting ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Submission:
+    tx_hash: str
+    block: int
+    gas_used: int
+    calldata_bytes: int
+    tx_s: float
+    encode_s: float
+    head: str
+
+
+class Gateway:
+    """An edge gateway's view of the registry: it signs and submits alerts."""
+
+    def __init__(self, w3: Web3, deployment: Deployment, key: str | bytes | None = None) -> None:
+        self.w3 = w3
+        self.deployment = deployment
+        self.registry = deployment.registry(w3)
+        self.account: LocalAccount = Account.from_key(key or private_key())
+        self._open: set[bytes] = set()  # streams seen open for this gateway (bindings only the owner changes)
+
+    def head(self, stream: bytes) -> bytes:
+        return bytes(self.registry.functions.head(stream).call())
+
+    def encode_submit(self, stream: bytes, model_id: str, prev_hash: bytes, proven: ProvenWindow, first_index: int) -> bytes:
+        call = self.registry.functions.submitAlert(stream, _hex32(model_id), prev_hash, first_index, proven.proof, list(proven.instances))
+        return bytes.fromhex(call._encode_transaction_data().removeprefix("0x"))
+
+    def check_bound(self, stream: bytes, proven: ProvenWindow, first_index: int) -> None:
+        """Refuse (one line) a proof made for another gateway, stream or index, before anything is sent."""
+        try:
+            check_binding(proven.instances, proven.proof, proven.commitment, Binding(self.account.address, stream, first_index))
+        except ZkAlertError as exc:
+            raise ChainError(f"not sent: {exc}") from None
+
+    def ensure_stream(self, stream: bytes, name: str | None = None) -> None:
+        """Make sure the stream is open for this gateway.
+
+        Only the registry's owner opens a stream (so no rival can capture it by landing the first
+        alert). Where this account is the owner (a development chain, a single-operator plant) it
+        opens the stream for itself; otherwise it names who must. ``name`` is for the message.
+        """
+        if stream in self._open:
+            return
+        shown = repr(name) if name else f"0x{stream.hex()}"
+        bound = self.registry.functions.streamGateway(stream).call()
+        if bound == self.account.address:
+            self._open.add(stream)
+            return
+        if not self.registry.functions.isGateway(self.account.address).call():
+            return  # no gateway at all: the registry's own refusal says so
+        if int(bound, 16) != 0:
+            raise ChainError(f"stream {shown} belongs to gateway {bound}, not {self.account.address}")
+        owner = self.registry.functions.owner().call()
+        if owner != self.account.address:
+            raise ChainError(
+                f"stream {shown} is not open: the registry owner ({owner}) opens it for this gateway "
+                f"with `zkalert stream open {name or 'NAME'} --gateway {self.account.address}`"
+            )
+        self.open_stream(stream, self.account.address)
+        self._open.add(stream)
+
+    def open_stream(self, stream: bytes, gateway: str) -> str:
+        """Owner: open ``stream`` for ``gateway`` (or hand it over); returns the transaction hash."""
+        call = self.registry.functions.setStreamGateway(stream, Web3.to_checksum_address(gateway))
+        tx_hash, receipt = send_call(self.w3, self.account, self.deployment.chain_id, call, self.deployment.registry_abi)
+        if receipt["status"] != 1:
+            raise ChainError(f"opening stream 0x{stream.hex()} reverted on-chain (transaction {tx_hash})")
+        return tx_hash
+
+    def submit(
+        self, stream: bytes, model_id: str, proven: ProvenWindow, prev_hash: bytes | None = None, index: int | None = None, check: bool = True
+    ) -> Submission:
+        """Send one proven window at its window index (the proof's binding unless ``index`` is given);
+        raises :class:`RevertedError` with the decoded reason. ``check=False`` skips the local binding
+        check (to watch the registry refuse a mismatched proof)."""
+        first = proven.first_index if index is None else index
+        if check:
+            self.check_bound(stream, proven, first)
+        self.ensure_stream(stream)
+        started = time.perf_counter()
+        if prev_hash is None:
+            prev_hash = self.head(stream)
+        data = self.encode_submit(stream, model_id, prev_hash, proven, first)
+        encode_s = time.perf_counter() - started
+
+        tx: dict[str, Any] = {
+            "from": self.account.address,
+            "to": self.registry.address,
+            "data": "0x" + data.hex(),
+            "chainId": self.deployment.chain_id,
+            "nonce": self.w3.eth.get_transaction_count(self.account.address, "pending"),
+        }
+        started = time.perf_counter()
+        try:
+            tx["gas"] = int(self.w3.eth.estimate_gas(tx) * 1.2)
+        except (ContractCustomError, ContractLogicError, Web3RPCError, ValueError) as exc:
+            raise RevertedError(decode_revert(self.deployment.registry_abi, revert_data(exc))) from None
+        fees = self._fees()
+        tx.update(fees)
+        signed = self.account.sign_transaction(tx)
+        tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
+        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
+        tx_s = time.perf_counter() - started
+        if receipt["status"] != 1:
+            raise RevertedError(f"transaction {tx_hash.hex()} reverted on-chain")
+        return Submission(
+            tx_hash="0x" + bytes(tx_hash).hex(),
+            block=int(receipt["blockNumber"]),
+            gas_used=int(receipt["gasUsed"]),
+            calldata_bytes=len(data),
+            tx_s=tx_s,
+            encode_s=encode_s,
+            head="0x" + self.head(stream).hex(),
+        )
+
+    def _fees(self) -> dict[str, int]:
+        return fee_fields(self.w3)
+
+
+def fee_fields(w3: Web3) -> dict[str, int]:
+    """Fee fields for a transaction now: EIP-1559 (twice the base fee plus a 1 gwei tip), or a
+    legacy gas price on chains without a base fee (pre-London, some PoA networks)."""
+    base = w3.eth.get_block("latest").get("baseFeePerGas")
+    if base is None:
+        return {"gasPrice": w3.eth.gas_price}
+    tip = w3.to_wei(1, "gwei")
+    return {"maxFeePerGas": int(base) * 2 + tip, "maxPriorityFeePerGas": tip}
+
+
+def send_call(w3: Web3, account: LocalAccount, chain_id: int, call: Any, abi: list[dict[str, Any]]) -> tuple[str, Any]:
+    """Sign and send a contract call from ``account``; wait for its receipt.
+
+    A call the contract refuses raises :class:`RevertedError` with the decoded custom error
+    before anything is sent. Returns the transaction hash and the receipt."""
+    tx: dict[str, Any] = {
+        "from": account.address,
+        "to": call.address,
+        "data": call._encode_transaction_data(),
+        "chainId": chain_id,
+        "nonce": w3.eth.get_transaction_count(account.address, "pending"),
+    }
+    try:
+        tx["gas"] = int(w3.eth.estimate_gas(tx) * 1.2)  # type: ignore[arg-type]
+    except (ContractCustomError, ContractLogicError, Web3RPCError, ValueError) as exc:
+        raise RevertedError(decode_revert(abi, revert_data(exc))) from None
+    tx.update(fee_fields(w3))
+    tx_hash = w3.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction)
+    receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
+    return "0x" + bytes(tx_hash).hex(), receipt
+
+
+def verifier_eth_call(w3: Web3, verifier: str, calldata: bytes) -> tuple[bool, float]:
+    """The paper's verification: eth_call of verifyProof on the verifier contract."""
+    started = time.perf_counter()
+    try:
+        result = w3.eth.call({"to": Web3.to_checksum_address(verifier), "data": "0x" + calldata.hex()})
+    except (ContractLogicError, Web3RPCError, ValueError):
+        return False, time.perf_counter() - started
+    elapsed = time.perf_counter() - started
+    return (len(result) >= 32 and int.from_bytes(bytes(result)[:32], "big") == 1), elapsed
+
+
+def ezkl_calldata(proven: ProvenWindow) -> bytes:
+    """verifyProof(bytes,uint256[]) calldata, encoded by EZKL itself."""
+    import tempfile
+
+    import ezkl
+
+    with tempfile.TemporaryDirectory() as folder:  # ezkl insists on writing a file; keep it out of the tree
+        return bytes(ezkl.encode_evm_calldata(str(proven.proof_path), str(Path(folder) / "calldata.bin")))

@@ -1,0 +1,286 @@
+"""``zkalert ts demo``: a Tennessee Eastman fault scenario through time-series mode on a local chain.
+
+Trains (or loads) the reactor EKF, compiles the TC (D steps) and SC circuits,
+deploys TimeSeriesRegistry with the model on a fresh anvil (port 8877, chain
+31777, unless ``--rpc-url``), operates a stream over the fault run in lazy mode
+(witnesses and durable storage per interval), proves every window on demand,
+submits them in order, and on the way tries each attack on the chain of proofs. The
+regulator's check then reads the chain back: every honest window must pass and
+every attack must be found with its error. Writes ``build/reports/timeseries/demo.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from zkalert.config import Workspace, deployments_dir, reports_dir
+from zkalert.data.loaders import load_te_file
+from zkalert.errors import ZkAlertError
+from zkalert.evm.registry import RevertedError, connect, stream_id
+from zkalert.lab.timeseries.bench import machine
+from zkalert.timeseries import audit as audit_mod
+from zkalert.timeseries.chain import TsGateway, deploy
+from zkalert.timeseries.circuits import (
+    CircuitDir,
+    Precision,
+    Proof,
+    compile_circuit,
+    detector_dir,
+    is_current,
+    prove,
+    run_witness,
+    sc_dir,
+    tc_block,
+    tc_dir,
+)
+from zkalert.timeseries.ekf import Detector, EKFConfig, train
+from zkalert.timeseries.graphs import NONCE_LEN
+from zkalert.timeseries.store import Store
+from zkalert.timeseries.stream import Operator, fresh_nonce, store_path
+from zkalert.toolchain import tool
+
+DEMO_PORT = 8877
+DEMO_CHAIN_ID = 31777
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    subsystem: str = "reactor"
+    fault: int = 4
+    steps: int = 16
+    psf: int = 12
+    start_row: int = 112  # windows 0-2 normal (rows 112-159), the fault starts at row 160
+    windows: int = 6
+    workspace: Path | None = None
+    rpc_url: str | None = None
+
+
+def verifier_names(subsystem: str, steps: int) -> tuple[str, str]:
+    title = subsystem.capitalize()
+    return f"TsTcVerifier{title}D{steps}", f"TsScVerifier{title}"
+
+
+def prepare(workspace: Workspace, subsystem: str, steps: int, psf: int, echo: Callable[..., Any]) -> tuple[Detector, CircuitDir, CircuitDir]:
+    """The trained detector and compiled circuits (reused when already in the workspace)."""
+    folder = detector_dir(workspace, subsystem)
+    if (folder / "ekf.pt").is_file():
+        detector = Detector.load(folder)
+    else:
+        echo(f"training the {subsystem} EKF on d00.dat ...")
+        detector = train(EKFConfig(subsystem=subsystem), progress=False)
+        detector.save(folder)
+    tc_name, sc_name = verifier_names(subsystem, steps)
+    precision = Precision(psf=psf)
+    tc, sc = tc_dir(workspace, subsystem, steps, psf), sc_dir(workspace, subsystem, psf)
+    from zkalert.config import GENERATED_DIR
+
+    for folder_, kind, name in ((tc, "tc", tc_name), (sc, "sc", sc_name)):
+        if not is_current(detector, kind, folder_, steps, precision) or not (GENERATED_DIR / f"{name}.sol").is_file():  # type: ignore[arg-type]
+            compile_circuit(detector, kind, folder_, name, steps, precision, echo=echo)  # type: ignore[arg-type]
+    return detector, tc, sc
+
+
+class _Anvil:
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen([str(tool("anvil")), "--port", str(DEMO_PORT), "--chain-id", str(DEMO_CHAIN_ID), "--silent"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.url = f"http://127.0.0.1:{DEMO_PORT}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                connect(self.url)
+                return
+            except ZkAlertError:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise ZkAlertError(f"could not start anvil on port {DEMO_PORT} (is the port taken?)") from None
+                time.sleep(0.3)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        shutil.rmtree(deployments_dir(DEMO_CHAIN_ID), ignore_errors=True)
+
+
+def run(options: DemoOptions, echo: Callable[..., Any] = print) -> dict[str, Any]:
+    node = None if options.rpc_url else _Anvil()
+    try:
+        return _run(options, node.url if node else options.rpc_url or "", echo)
+    finally:
+        if node is not None:
+            node.stop()
+
+
+def _run(options: DemoOptions, url: str, echo: Callable[..., Any]) -> dict[str, Any]:
+    started_all = time.perf_counter()
+    workspace = Workspace.at(options.workspace)
+    detector, tc, sc = prepare(workspace, options.subsystem, options.steps, options.psf, echo)
+    W = detector.config.window_steps // options.steps
+    if options.windows < 4:
+        raise ZkAlertError("the demo needs at least 4 windows to stage every attack")
+
+    w3 = connect(url)
+    deployment, mid = deploy(tc, sc, url)
+    gateway = TsGateway(w3, deployment)
+    echo(f"chain {deployment.chain_id}: TimeSeriesRegistry {deployment.address}; model {mid}")
+
+    # Operation (lazy): witnesses and durable storage for every interval of the scenario.
+    store = Store(store_path(workspace))
+    name = f"te/{options.subsystem}/fault-{options.fault:02d}/{int(time.time())}"
+    operator = Operator.open(name, detector, tc, sc, store, workspace, eager=False, echo=echo)
+    rows = load_te_file(f"d{options.fault:02d}_te.dat")[options.start_row : options.start_row + options.windows * detector.config.window_steps]
+    measurements = detector.measurements(rows)
+    started = time.perf_counter()
+    operator.feed(measurements)
+    operate_s = time.perf_counter() - started
+    echo(f"stream {name}: {store.interval_count(name)} intervals witnessed and stored in {operate_s:.1f} s (lazy mode)")
+
+    # Proving on demand, window by window.
+    for j in range(options.windows):
+        operator.prove_window(j)
+    intervals = store.intervals(name)
+    windows = store.windows(name)
+    tc_proofs = [Proof.load(Path(i.proof or ""), i.prove_s or 0.0) for i in intervals]
+    sc_proofs = [Proof.load(Path(w.proof or ""), w.prove_s or 0.0) for w in windows]
+
+    # Extra proofs for the attacks (same keys unless said otherwise).
+    attack_dir = operator.folder / "attacks"
+    attack_dir.mkdir(exist_ok=True)
+    precision = operator.precision
+    fork_inputs = [list(x) for x in intervals[W].inputs]
+    fork_inputs[2] = fork_inputs[2][: -2 * NONCE_LEN] + fresh_nonce() + fresh_nonce()
+    fork = _prove_inputs(tc, "tc", fork_inputs, attack_dir / "stale-fork")
+    head_inputs = intervals[2 * W].inputs
+    forged_state = list(head_inputs[0])
+    forged_state[0] += 1.0  # the utility pretends the reactor state was elsewhere
+    forged_ys = head_inputs[2][: options.steps * detector.m]
+    import numpy as np
+
+    ys = np.asarray(forged_ys).reshape(options.steps, detector.m)
+    forged_block = tc_block(detector, precision, forged_state, ys, fresh_nonce() + fresh_nonce())
+    forged = _prove_inputs(tc, "tc", [forged_state, head_inputs[1], forged_block, head_inputs[3]], attack_dir / "forged-state")
+    other_dir = tc_dir(workspace, options.subsystem, 1, options.psf)
+    if not (other_dir.root / "circuit.json").is_file():
+        compile_circuit(detector, "tc", other_dir, verifier_names(options.subsystem, 1)[0], 1, precision, echo=echo)
+    head3 = intervals[3 * W].inputs
+    block1 = tc_block(detector, precision, head3[0], np.asarray(head3[2][: detector.m]).reshape(1, detector.m), fresh_nonce() + fresh_nonce())
+    other_key = _prove_inputs(other_dir, "tc", [head3[0], head3[1], block1, head3[3]], attack_dir / "other-key")
+
+    sid = stream_id(name)
+    genesis = store.stream(name).genesis_instances
+    gateway.open_stream(sid, mid, genesis[0], genesis[1])
+    gas: dict[str, list[int]] = {"tc": [], "sc": []}
+    attacks: list[dict[str, Any]] = []
+
+    def attempt(label: str, expected: str, send: Callable[[], Any]) -> None:
+        before = gateway.stream(sid)
+        try:
+            send()
+            outcome = "ACCEPTED"
+        except RevertedError as exc:
+            outcome = exc.reason
+        unchanged = gateway.stream(sid) == before
+        ok = outcome.startswith(expected) and unchanged
+        attacks.append({"attack": label, "expected": expected, "outcome": outcome, "stream_unchanged": unchanged, "refused_as_expected": ok})
+        echo(f"  attack: {label}: {'refused, ' + outcome.split('(')[0] if outcome != 'ACCEPTED' else 'ACCEPTED (!)'}{'' if unchanged else ' (stream CHANGED!)'}")
+
+    for j in range(options.windows):
+        if j == 3:
+            attempt("proof under an unregistered key", "TimeSeriesRegistryInvalidProof", lambda: gateway.submit_interval(sid, other_key, mine_refused=True))
+        for k in range(j * W, (j + 1) * W):
+            if k == 2 * W:
+                attempt("starting from a forged state", "TimeSeriesRegistryStateLinkBroken", lambda: gateway.submit_interval(sid, forged, mine_refused=True))
+                attempt("skipping an interval", "TimeSeriesRegistryStateLinkBroken", lambda: gateway.submit_interval(sid, tc_proofs[3 * W], mine_refused=True))
+            gas["tc"].append(gateway.submit_interval(sid, tc_proofs[k]).gas_used)
+        if j == 1:
+            attempt("replaying an old interval's proof", "TimeSeriesRegistryReplay", lambda: gateway.submit_interval(sid, tc_proofs[0], mine_refused=True))
+            attempt("starting from a stale state", "TimeSeriesRegistryStaleState", lambda: gateway.submit_interval(sid, fork, mine_refused=True))
+        if j == 2:
+            flipped = list(sc_proofs[2].instances)
+            flipped[3] = 1 - flipped[3]
+            attempt("alarm flipped in the submitted instances", "TimeSeriesRegistryInvalidProof", lambda flipped=flipped: gateway.submit_window(sid, 2, sc_proofs[2], tuple(flipped), mine_refused=True))
+            attempt("SC over residuals not from the window's TC chain", "TimeSeriesRegistryResidualsNotFromChain", lambda: gateway.submit_window(sid, 2, sc_proofs[0], mine_refused=True))
+        gas["sc"].append(gateway.submit_window(sid, j, sc_proofs[j]).gas_used)
+        if j == 1:  # at a window boundary: restart the filter from a state of the gateway's choosing
+            attempt("restarting the filter from a chosen state (rotation the owner did not approve)", "TimeSeriesRegistryRotationNotApproved",
+                    lambda: gateway.rotate_model(sid, mid, forged.instances[0], forged.instances[1], mine_refused=True))
+
+    echo("regulator's check (read back from the chain):")
+    reports = audit_mod.audit(w3, deployment, sid, circuits=[tc, sc])  # the regulator holds the circuits here
+    report = reports[0]
+    for line in format_audit(report, detector_t2_scale=sc.info.output_scales[0]):
+        echo(line)
+    found = {r.meaning for r in report.refused}
+    expected_found = len(report.refused) == len(attacks)
+    summary = {
+        "honest_stream_passes": report.ok,
+        "attacks_refused": all(a["refused_as_expected"] for a in attacks),
+        "attacks_found_by_audit": expected_found,
+        "alarm_agreement": sum(w.alarm == w.float_alarm for w in windows) / len(windows),
+        "tc_prove_mean_s": sum(p.prove_s for p in tc_proofs) / len(tc_proofs),
+        "sc_prove_mean_s": sum(p.prove_s for p in sc_proofs) / len(sc_proofs),
+        "tc_gas_mean": sum(gas["tc"]) / len(gas["tc"]),
+        "sc_gas_mean": sum(gas["sc"]) / len(gas["sc"]),
+        "gas_per_window_mean": (sum(gas["tc"]) + sum(gas["sc"])) / options.windows,
+        "operate_s": operate_s,
+        "total_s": time.perf_counter() - started_all,
+    }
+    result = {
+        "machine": machine(),
+        "options": {k: str(v) if isinstance(v, Path) else v for k, v in options.__dict__.items()},
+        "stream": name,
+        "windows": [{"window": w.idx, "rows": [options.start_row + w.idx * detector.config.window_steps, options.start_row + (w.idx + 1) * detector.config.window_steps], "t2": w.t2, "alarm": w.alarm, "float_t2": w.float_t2, "float_alarm": w.float_alarm, "svd_ok": w.svd_ok} for w in windows],
+        "attacks": attacks,
+        "audit": report.to_json(),
+        "audit_meanings": sorted(found),
+        "summary": summary,
+    }
+    (reports_dir("timeseries") / "demo.json").write_text(json.dumps(result, indent=2))
+    echo(f"summary: {json.dumps(summary)}")
+    if not (report.ok and summary["attacks_refused"] and expected_found):
+        raise ZkAlertError("time-series demo: the honest stream did not pass or an attack was not refused and found (see build/reports/timeseries/demo.json, or $ZKALERT_REPORTS)")
+    return result
+
+
+def _prove_inputs(folder: CircuitDir, kind: str, inputs: list[list[float]], stem: Path) -> Proof:
+    witness = run_witness(folder, kind, inputs, stem.with_suffix(".witness.json"))  # type: ignore[arg-type]
+    return prove(folder, witness.path, stem.with_suffix(".proof.json"))
+
+
+def format_audit(report: audit_mod.StreamAudit, detector_t2_scale: int | None = None) -> list[str]:
+    lines = [f"stream {report.stream_id[:18]}…: {report.intervals} intervals, log head {'refolds' if report.log_head_ok else 'BROKEN'}"]
+    lines.append(f"  opened by the owner for gateway {report.gateway} at genesis {report.genesis_state[:18]}…")
+    for rot in report.rotations:
+        lines.append(f"  rotation at interval {rot.at_interval}: {rot.old_model_id[:10]}… -> {rot.new_model_id[:10]}…, genesis "
+                     f"{rot.genesis_state[:18]}…, {'approved by the owner' if rot.approved else 'NOT APPROVED'}")
+    lines.append(f"  {'window':>6} {'intervals':<10} {'TC proofs':<9} {'linkage':<8} {'SC proof':<9} {'keys':<9} {'alarm':<6} T²")
+    for w in report.windows:
+        t2 = "-" if w.t2_fixed is None else (f"{w.t2_fixed / 2**detector_t2_scale:.2f}" if detector_t2_scale is not None else str(w.t2_fixed))
+        lines.append(
+            f"  {w.window:>6} {str(w.intervals[0]) + '-' + str(w.intervals[-1]):<10} {'verified' if w.tc_verified else 'FAILED':<9} "
+            f"{'intact' if w.linkage_intact else 'BROKEN':<8} {('verified' if w.sc_verified else 'FAILED') if w.sc_recorded else 'missing':<9} "
+            f"{'unchanged' if w.keys_unchanged else 'CHANGED':<9} {w.alarm!s:<6} {t2}{'  ' + '; '.join(w.problems) if w.problems else ''}"
+        )
+    for m in report.models:
+        state = {None: "verifier code not checked (no --circuits)", True: "verifiers are EZKL's from its keys, registration matches"}.get(m.matches, "DOES NOT MATCH its keys")
+        lines.append(f"  model {m.model_id[:10]}…: {state}")
+        lines.extend(f"    {p}" for p in m.problems)
+    for p in report.problems:
+        lines.append(f"  problem: {p}")
+    for r in report.refused:
+        lines.append(f"  refused at block {r.block} ({r.function}, {r.target}): {r.error.split('(')[0]}: {r.meaning}")
+    scan = report.refusal_scan
+    if scan and (not scan["complete"] or scan["more"]):
+        lines.append(f"  refused transactions searched in blocks {scan['from_block']}-{scan['to_block']} only"
+                     + (f"; {scan['more']} more not listed" if scan["more"] else "") + " (--scan-blocks)")
+    lines.append(f"  verdict: {'PASS' if report.ok else 'FAIL'}")
+    return lines

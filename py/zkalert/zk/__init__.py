@@ -1,0 +1,11 @@
+"""Zero knowledge: what is proven about a window and how.
+
+* :mod:`.circuit`      ONNX export, the EZKL circuit, keys, SRS and the Solidity verifier
+* :mod:`.tuning`       the smallest circuit that keeps every validation decision
+* :mod:`.statement`    the public statement: commitments, scores, the gateway binding
+* :mod:`.prover`       witness and proof for one window or a batch
+* :mod:`.pool`         independent proofs on a process pool sized to cores and memory
+* :mod:`.verifiercode` is a deployed verifier the code EZKL generates from a key?
+"""
+
+__all__ = ["circuit", "pool", "prover", "statement", "tuning", "verifiercode"]
