@@ -10,7 +10,8 @@ import subprocess
 from conftest import FIXTURES, OWNER_KEY
 
 from zkalert.config import PROJECT_ROOT
-from zkalert.evm.registry import Deployment, ModelSpec, deploy, stream_id
+from zkalert.evm.ids import stream_id
+from zkalert.evm.registry import Deployment, ModelSpec, deploy
 from zkalert.zk.prover import binding_file
 
 

@@ -16,8 +16,9 @@ from zkalert.config import GENERATED_DIR, Workspace
 from zkalert.data.loaders import load_tennessee_eastman
 from zkalert.detector.model import TrainConfig, train
 from zkalert.errors import ZkAlertError
+from zkalert.evm.ids import stream_id
 from zkalert.evm.log import check_chain, fetch_alerts
-from zkalert.evm.registry import Gateway, ModelSpec, deploy, stream_id
+from zkalert.evm.registry import Gateway, ModelSpec, deploy
 from zkalert.zk.circuit import CircuitConfig, CircuitInfo, compile_circuit
 from zkalert.zk.pool import ProofJob, ProverPool, plan_workers
 from zkalert.zk.prover import Prover, StreamWindow, assemble_batch

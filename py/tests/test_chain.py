@@ -15,17 +15,11 @@ from web3 import Web3
 from zkalert.config import BN254_R, PROJECT_ROOT
 from zkalert.errors import ChainError
 from zkalert.evm import registry as chain
+from zkalert.evm import rpc
+from zkalert.evm.ids import stream_id
 from zkalert.evm.log import ZERO32, alert_hash, check_chain, fetch_alerts
-from zkalert.evm.registry import (
-    Deployment,
-    Gateway,
-    ModelSpec,
-    RevertedError,
-    connect,
-    deploy,
-    stream_id,
-    verifier_eth_call,
-)
+from zkalert.evm.registry import Deployment, Gateway, ModelSpec, deploy
+from zkalert.evm.rpc import RevertedError, connect, verifier_eth_call
 from zkalert.zk.prover import ProvenWindow
 from zkalert.zk.statement import Binding
 
@@ -257,7 +251,7 @@ def test_only_the_owner_opens_a_stream_and_nobody_else_can_take_it(isolated, anv
     raw = registry.functions.submitAlert(stream, bytes.fromhex(alert_fixture["model_id"][2:]), ZERO32, 1, normal.proof, list(normal.instances))
     with pytest.raises(Exception) as refused:  # the contract itself, past the Python side's check
         raw.call({"from": owner.account.address})
-    assert chain.decode_revert(deployment.registry_abi, chain.revert_data(refused.value)).startswith("AlertRegistryStreamGateway(")
+    assert rpc.decode_revert(deployment.registry_abi, rpc.revert_data(refused.value)).startswith("AlertRegistryStreamGateway(")
     # the gateway it was opened for cannot record the owner-gateway's proof either (a copy from the mempool)
     with pytest.raises(RevertedError, match=r"AlertRegistryBindingMismatch\(window=0, "):
         other.submit(stream, alert_fixture["model_id"], normal, check=False)

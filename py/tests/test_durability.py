@@ -28,8 +28,11 @@ from eth_utils import keccak
 
 from zkalert.config import PROJECT_ROOT
 from zkalert.errors import ChainError
+from zkalert.evm.ids import stream_id
+from zkalert.evm.localnode import free_port, kill_process
 from zkalert.evm.log import check_chain, fetch_alerts
-from zkalert.evm.registry import Deployment, Gateway, ModelSpec, connect, deploy, stream_id
+from zkalert.evm.registry import Deployment, Gateway, ModelSpec, deploy
+from zkalert.evm.rpc import connect
 from zkalert.gateway.networks import (
     Network,
     NetworkConfigError,
@@ -39,7 +42,7 @@ from zkalert.gateway.networks import (
 )
 from zkalert.gateway.outbox import Outbox, OutboxError, statement_of, statements_of
 from zkalert.gateway.sender import Sender, SenderStopped
-from zkalert.lab.faults import Anvil, RpcProxy, free_port, kill_process
+from zkalert.lab.faults import FaultyAnvil, RpcProxy
 
 #: This session's chain id, claimed in base_state: a free one in 32100-32179 (its deployments/<id>/
 #: folder is created as the claim and removed at the end), so concurrent test runs in one tree
@@ -87,7 +90,7 @@ def base_state(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path,
     FAULT_CHAIN_ID = _claim_chain_id()
     folder = tmp_path_factory.mktemp("base-chain")
     state = folder / "state.json"
-    anvil = Anvil(free_port(), FAULT_CHAIN_ID, state_file=state).start()
+    anvil = FaultyAnvil(free_port(), FAULT_CHAIN_ID, state_file=state).start()
     try:
         deployment = deploy(ModelSpec("FixtureVerifier", MODEL_ID, THRESHOLD, 1), anvil.url, key=OWNER_KEY, gateway=GATEWAY)
         owner = Gateway(connect(anvil.url), deployment, OWNER_KEY)
@@ -103,10 +106,10 @@ def base_state(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path,
 
 
 @pytest.fixture
-def chain(base_state: tuple[Path, Deployment], tmp_path: Path) -> Iterator[Anvil]:
+def chain(base_state: tuple[Path, Deployment], tmp_path: Path) -> Iterator[FaultyAnvil]:
     """A fresh anvil from the base state (auto-mining), dumping its state every second."""
     state, _ = base_state
-    anvil = Anvil(free_port(), FAULT_CHAIN_ID, load_state=state, state_file=tmp_path / "anvil-state.json", state_interval_s=1)
+    anvil = FaultyAnvil(free_port(), FAULT_CHAIN_ID, load_state=state, state_file=tmp_path / "anvil-state.json", state_interval_s=1)
     anvil.start()
     try:
         yield anvil
@@ -146,7 +149,7 @@ def _sender(outbox: Outbox, network: Network, deployment: Deployment, key: str =
     return Sender(outbox, network, deployment, key, w3=web3_for(network))
 
 
-def assert_exactly_once_in_order(anvil: Anvil, deployment: Deployment, expected: dict[str, list[bytes]]) -> None:
+def assert_exactly_once_in_order(anvil: FaultyAnvil, deployment: Deployment, expected: dict[str, list[bytes]]) -> None:
     registry = anvil.w3.eth.contract(address=deployment.registry_address, abi=deployment.registry_abi)
     entries = fetch_alerts(registry, deployment.block)
     by_stream: dict[str, list[bytes]] = {}
@@ -396,7 +399,7 @@ def test_stuck_transaction_is_replaced_with_the_same_nonce_and_higher_fees(chain
 
 def test_two_gateway_processes_with_the_same_alerts_record_each_once(base_state, deployment, tmp_path):
     state, _ = base_state
-    anvil = Anvil(free_port(), FAULT_CHAIN_ID, load_state=state, block_time_s=1).start()  # interval mining
+    anvil = FaultyAnvil(free_port(), FAULT_CHAIN_ID, load_state=state, block_time_s=1).start()  # interval mining
     try:
         paths = [tmp_path / "a.sqlite", tmp_path / "b.sqlite"]
         for path in paths:
@@ -469,7 +472,7 @@ def test_rpc_gone_longer_than_the_budget_stops_with_one_line_and_the_outbox_inta
 
 def test_poa_network_over_interval_mining(base_state, deployment, tmp_path):
     state, _ = base_state
-    anvil = Anvil(free_port(), FAULT_CHAIN_ID, load_state=state, block_time_s=1).start()
+    anvil = FaultyAnvil(free_port(), FAULT_CHAIN_ID, load_state=state, block_time_s=1).start()
     try:
         networks = tmp_path / "networks.toml"
         networks.write_text(f'[networks.poa]\nrpc_url = "{anvil.url}"\nchain_id = {FAULT_CHAIN_ID}\npoa = true\nconfirmations = 2\nblock_time_s = 1\n')
@@ -559,7 +562,7 @@ def test_cli_worker_refuses_a_wrong_chain_id_with_one_line(chain, tmp_path):
 
 def test_deployment_file_that_does_not_match_the_chain_refuses(base_state, deployment, tmp_path):
     # a node of the right chain id, but without the deployment (a reset chain)
-    anvil = Anvil(free_port(), FAULT_CHAIN_ID).start()
+    anvil = FaultyAnvil(free_port(), FAULT_CHAIN_ID).start()
     try:
         outbox = _open(tmp_path / "outbox.sqlite", deployment)
         _fill(outbox, {"plant/a": [0]})

@@ -20,15 +20,10 @@ from eth_account import Account
 from zkalert.config import GENERATED_DIR, PROJECT_ROOT, Workspace
 from zkalert.data.loaders import load_tennessee_eastman
 from zkalert.detector.model import TrainConfig, train
+from zkalert.evm.ids import stream_id
 from zkalert.evm.log import check_chain, fetch_alerts
-from zkalert.evm.registry import (
-    Gateway,
-    ModelSpec,
-    deploy,
-    ezkl_calldata,
-    stream_id,
-    verifier_eth_call,
-)
+from zkalert.evm.registry import Gateway, ModelSpec, deploy, ezkl_calldata
+from zkalert.evm.rpc import verifier_eth_call
 from zkalert.zk.circuit import CircuitConfig, CircuitInfo, compile_circuit
 from zkalert.zk.prover import Prover
 from zkalert.zk.statement import Binding

@@ -11,8 +11,9 @@ import pytest
 from conftest import OWNER_KEY
 
 from zkalert.config import PROJECT_ROOT
+from zkalert.evm.ids import stream_id
 from zkalert.evm.log import alert_hash
-from zkalert.evm.registry import Gateway, ModelSpec, deploy, stream_id
+from zkalert.evm.registry import Gateway, ModelSpec, deploy
 from zkalert.zk.prover import ProvenWindow
 from zkalert.zk.statement import Binding
 

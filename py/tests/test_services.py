@@ -31,11 +31,11 @@ from web3 import Web3
 from zkalert.config import GENERATED_DIR, PROJECT_ROOT, Workspace
 from zkalert.data.loaders import TE_FAULT_START_ROW, load_te_file, load_tennessee_eastman
 from zkalert.detector.model import TrainConfig, train
+from zkalert.evm.localnode import Anvil
 from zkalert.evm.registry import ModelSpec, deploy
 from zkalert.evm.windowlog import WindowLogDeployment, deploy_window_log, fetch_windows
 from zkalert.services.access import add_token
 from zkalert.services.utility import UtilityConfig, UtilityCore, create_app
-from zkalert.toolchain import tool
 from zkalert.zk.circuit import CircuitConfig, compile_circuit
 
 CHAIN_ID = 31996
@@ -110,18 +110,14 @@ def stream_windows(compiled) -> list[list[float]]:
 def chain(compiled) -> Iterator[str]:
     """An anvil of this module's own, with the registry, the model's verifier and the WindowLog deployed."""
     _, _, info = compiled
-    port = _port()
-    proc = subprocess.Popen([str(tool("anvil")), "--port", str(port), "--chain-id", str(CHAIN_ID), "--silent"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
+    node = Anvil(_port(), CHAIN_ID).start()
+    url = node.url
     try:
-        _wait(lambda: Web3(Web3.HTTPProvider(url)).eth.chain_id == CHAIN_ID, 30, "anvil")
         deploy(ModelSpec.of(info), url, key=OWNER_KEY)
         deploy_window_log(url, key=OWNER_KEY)
         yield url
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        node.stop()
         shutil.rmtree(PROJECT_ROOT / "deployments" / str(CHAIN_ID), ignore_errors=True)
 
 

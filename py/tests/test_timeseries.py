@@ -21,7 +21,7 @@ from web3 import Web3
 
 from zkalert.config import PROJECT_ROOT, Workspace
 from zkalert.errors import ChainError, TooManyRecords
-from zkalert.evm.registry import RevertedError
+from zkalert.evm.rpc import RevertedError
 from zkalert.lab.timeseries.demo import format_audit
 from zkalert.timeseries.audit import audit, match_rotations
 from zkalert.timeseries.chain import ModelParams, TsGateway, deploy

@@ -41,7 +41,8 @@ from typing import Annotated
 
 import typer
 
-from zkalert.config import Workspace, reports_dir, rpc_url
+from zkalert.cli.options import JsonOpt, RpcOpt, WorkdirOpt, rpc_or_default
+from zkalert.config import Workspace, reports_dir
 from zkalert.errors import ZkAlertError
 
 app = typer.Typer(add_completion=True, no_args_is_help=True, help="Provable anomaly alerts: detector -> EZKL proof -> on-chain log.")
@@ -53,15 +54,7 @@ from zkalert.cli.timeseries import ts_app
 
 app.add_typer(ts_app, name="ts")
 
-WorkdirOpt = Annotated[Path | None, typer.Option("--workdir", help="Artifact folder (default: build/ or $ZKALERT_HOME).")]
-RpcOpt = Annotated[str | None, typer.Option("--rpc-url", help="JSON-RPC endpoint (default: $RPC_URL or http://127.0.0.1:8545).")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
-
-def _rpc(value: str | None) -> str:
-    if value:
-        os.environ["RPC_URL"] = value
-    return rpc_url()
 
 
 @app.command("train")
@@ -174,13 +167,13 @@ def deploy_cmd(
     from zkalert.zk.circuit import CircuitInfo
 
     info = CircuitInfo.load(Workspace.at(workdir))
-    deployment = deploy(info, _rpc(rpc_url_opt))
+    deployment = deploy(info, rpc_or_default(rpc_url_opt))
     model = deployment.model(info.model_id)
     typer.echo(f"chain {deployment.chain_id}: AlertRegistry {deployment.registry_address}; model {info.model_id} -> verifier {model.verifier}")
     if window_log:
         from zkalert.evm.windowlog import deploy_window_log
 
-        typer.echo(f"chain {deployment.chain_id}: WindowLog {deploy_window_log(_rpc(rpc_url_opt)).address}")
+        typer.echo(f"chain {deployment.chain_id}: WindowLog {deploy_window_log(rpc_or_default(rpc_url_opt)).address}")
 
 
 @app.command("prove")
@@ -194,11 +187,12 @@ def prove_cmd(
 ) -> None:
     """Prove every window of a CSV for one gateway, stream and window indexes; proof files go to <workdir>/proofs/."""
     from eth_account import Account
-    from eth_utils import is_address, keccak, to_checksum_address
+    from eth_utils import is_address, to_checksum_address
 
     from zkalert.config import private_key
     from zkalert.data.loaders import load_csv
     from zkalert.detector.model import Detector
+    from zkalert.evm.ids import stream_id
     from zkalert.zk.prover import Prover
     from zkalert.zk.statement import Binding
 
@@ -215,7 +209,7 @@ def prove_cmd(
     scores = detector.score_scaled(scaled)
     results = []
     for i in range(len(scaled)):
-        binding = Binding(gateway, keccak(text=stream), first_index + i)
+        binding = Binding(gateway, stream_id(stream), first_index + i)
         proven = prover.prove(scaled[i : i + 1], f"{windows_csv.stem}-{i}", binding, float(scores[i]))
         alarm = proven.score_felt >= prover.info.threshold_felt
         results.append({"window": i, "index": first_index + i, "proof": str(proven.proof_path), "score": prover.info.felt_to_score(proven.score_felt), "alarm": alarm, "prove_s": round(proven.prove_s, 3)})
@@ -233,7 +227,9 @@ def submit_cmd(
     rpc_url_opt: RpcOpt = None,
 ) -> None:
     """Submit proofs to the registry, in the order given, each at the window index it was proven for."""
-    from zkalert.evm.registry import Deployment, Gateway, connect, stream_id
+    from zkalert.evm.ids import stream_id
+    from zkalert.evm.registry import Deployment, Gateway
+    from zkalert.evm.rpc import connect
     from zkalert.zk.circuit import CircuitInfo
     from zkalert.zk.prover import ProvenWindow
 
@@ -241,7 +237,7 @@ def submit_cmd(
     for path in proofs:
         if not path.is_file():
             raise ZkAlertError(f"{path}: no such proof file")
-    w3 = connect(_rpc(rpc_url_opt))
+    w3 = connect(rpc_or_default(rpc_url_opt))
     gateway = Gateway(w3, Deployment.load(w3.eth.chain_id))
     for path in proofs:
         proven = ProvenWindow.from_proof_file(path, commitment=info.commitment)
@@ -262,11 +258,13 @@ def stream_open_cmd(
     """Open a stream for one gateway (owner only; also hands an open stream to another gateway)."""
     from web3 import Web3
 
-    from zkalert.evm.registry import Deployment, Gateway, connect, stream_id
+    from zkalert.evm.ids import stream_id
+    from zkalert.evm.registry import Deployment, Gateway
+    from zkalert.evm.rpc import connect
 
     if not Web3.is_address(gateway):
         raise ZkAlertError(f"--gateway {gateway!r} is not an account address")
-    w3 = connect(_rpc(rpc_url_opt))
+    w3 = connect(rpc_or_default(rpc_url_opt))
     owner = Gateway(w3, Deployment.load(w3.eth.chain_id))
     tx = owner.open_stream(stream_id(name), gateway)
     typer.echo(f"stream {name!r} (0x{stream_id(name).hex()}) opened for {Web3.to_checksum_address(gateway)}: {tx}")
@@ -288,10 +286,12 @@ def alerts_cmd(
 ) -> None:
     """List the recorded alerts from the chain's events and check every hash chain."""
     from zkalert.cli.services import AlertFilters, select_alerts
+    from zkalert.evm.ids import stream_id
     from zkalert.evm.log import check_chain, fetch_alerts, without_orphans
-    from zkalert.evm.registry import Deployment, connect, stream_id
+    from zkalert.evm.registry import Deployment
+    from zkalert.evm.rpc import connect
 
-    w3 = connect(_rpc(rpc_url_opt))
+    w3 = connect(rpc_or_default(rpc_url_opt))
     deployment = Deployment.load(w3.eth.chain_id)
     registry = deployment.registry(w3)
     start = deployment.block if from_block is None else from_block
@@ -343,10 +343,11 @@ def demo_cmd(
     from zkalert.evm import localnode
     from zkalert.lab import demo
 
-    url = _rpc(rpc_url_opt)
-    if ("RPC_URL" not in os.environ or not localnode.answers(url)) and localnode.start(url):
+    url = rpc_or_default(rpc_url_opt)
+    # no endpoint given: the demo's own local node; an endpoint given: start one there only if none answers
+    if (rpc_url_opt is None or not localnode.answers(url)) and localnode.start(url):
         typer.echo(f"started a local anvil at {url} (stop it with `zkalert node stop`)")
-    report = demo.run(demo.DemoOptions(alerts_per_stream=alerts_per_stream, epochs=epochs, workspace=workdir), echo=typer.echo)
+    report = demo.run(demo.DemoOptions(alerts_per_stream=alerts_per_stream, epochs=epochs, workspace=workdir, rpc_url=url), echo=typer.echo)
     if report["summary"].get("true_rate") != 1.0:
         raise ZkAlertError("not every alert verified on-chain (TRUE rate below 100%)")
 
@@ -359,7 +360,7 @@ def node_start(
     """Start anvil in the background (no-op if a node already answers)."""
     from zkalert.evm import localnode
 
-    url = _rpc(rpc_url_opt)
+    url = rpc_or_default(rpc_url_opt)
     typer.echo(f"anvil started at {url}" if localnode.start(url, block_time) else f"a node already answers at {url}")
 
 

@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,23 +18,17 @@ from typing import Annotated, Any
 
 import typer
 
-from zkalert.config import PROJECT_ROOT, Workspace, rpc_url
+from zkalert.cli.options import RpcOpt, WorkdirOpt, rpc_or_default
+from zkalert.config import PROJECT_ROOT, Workspace
 from zkalert.errors import ZkAlertError
 
 serve_app = typer.Typer(no_args_is_help=True, help="Run the utility or regulator service; manage tokens; push windows.")
 
 HostOpt = Annotated[str, typer.Option(help="Interface to listen on.")]
-RpcOpt = Annotated[str | None, typer.Option("--rpc-url", help="JSON-RPC endpoint (default: $RPC_URL or http://127.0.0.1:8545).")]
-WorkdirOpt = Annotated[Path | None, typer.Option("--workdir", help="Artifact folder (default: build/ or $ZKALERT_HOME).")]
 FolderOpt = Annotated[Path | None, typer.Option("--folder", help="Regulator folder: regulator.sqlite, key cache, reports/ (default <workdir>/regulator).")]
 UtilityUrlOpt = Annotated[str | None, typer.Option("--utility", help="The utility service's URL.", envvar="ZKALERT_UTILITY_URL")]
 UtilityTokenOpt = Annotated[str | None, typer.Option("--utility-token", help="This regulator's token at the utility.", envvar="ZKALERT_UTILITY_TOKEN", show_default=False)]
 
-
-def _rpc(value: str | None) -> str:
-    if value:
-        os.environ["RPC_URL"] = value
-    return rpc_url()
 
 
 def _regulator_folder(folder: Path | None, workdir: Path | None) -> Path:
@@ -70,7 +63,7 @@ def serve_utility_cmd(
         raise ZkAlertError("--replay and --stream go together")
     root = Workspace.at(workdir).root
     config = utility.UtilityConfig(
-        workdir=root, store=store or str(root / "utility" / "windows.sqlite"), tokens=tokens, rpc_url=_rpc(rpc_url_opt),
+        workdir=root, store=store or str(root / "utility" / "windows.sqlite"), tokens=tokens, rpc_url=rpc_or_default(rpc_url_opt),
         policy=policy, commit=commit, max_range=max_range,
     )
     core = utility.UtilityCore(config)
@@ -87,14 +80,13 @@ def serve_utility_cmd(
 
 
 def _replay(core: object, path: Path, stream: str) -> None:
-    from eth_utils import keccak
-
     from zkalert.data.loaders import load_csv
+    from zkalert.evm import ids
     from zkalert.services.utility import UtilityCore
 
     assert isinstance(core, UtilityCore)
     rows, _ = load_csv(path, core.detector.width)
-    stream_id = "0x" + keccak(text=stream).hex()
+    stream_id = "0x" + ids.stream_id(stream).hex()
     last = core.store.last_index(stream_id)
     todo = [(i, [float(v) for v in rows[i]]) for i in range(len(rows)) if last is None or i > last]
     for start in range(0, len(todo), 64):
@@ -119,7 +111,7 @@ def serve_regulator_cmd(
 
     if utility_url and not utility_token:
         raise ZkAlertError("--utility needs --utility-token (or $ZKALERT_UTILITY_TOKEN)")
-    config = regulator.RegulatorConfig(folder=_regulator_folder(folder, workdir), rpc_url=_rpc(rpc_url_opt), utility_url=utility_url, utility_token=utility_token, tokens=tokens)
+    config = regulator.RegulatorConfig(folder=_regulator_folder(folder, workdir), rpc_url=rpc_or_default(rpc_url_opt), utility_url=utility_url, utility_token=utility_token, tokens=tokens)
     typer.echo(f"regulator service on http://{host}:{_port(port)}; folder {config.folder}; utility {utility_url or '(none: chain checks only)'}", err=True)
     regulator.serve(config, host, port, log_level)
 
@@ -193,7 +185,7 @@ def audit_cmd(
     json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Audit a stream: hash chains, gaps (withheld windows), key invariance, proofs from the utility."""
-    from zkalert.evm.registry import connect
+    from zkalert.evm.rpc import connect
     from zkalert.services.audit import AuditOptions, run_audit, write_report
     from zkalert.services.client import UtilityClient
     from zkalert.services.regulator import AuditBook, record_audit
@@ -202,7 +194,7 @@ def audit_cmd(
         raise ZkAlertError("--utility needs --utility-token (or $ZKALERT_UTILITY_TOKEN)")
     options = AuditOptions(stream, from_block, to_block, proofs, max_proofs, srs=srs, max_records=max_records)
     regulator_folder = _regulator_folder(folder, workdir)
-    w3 = connect(_rpc(rpc_url_opt))
+    w3 = connect(rpc_or_default(rpc_url_opt))
     client = UtilityClient(utility_url, utility_token) if utility_url and utility_token else None
     try:
         report = run_audit(w3, client, options, regulator_folder, echo=(lambda m: typer.echo(m, err=True)))

@@ -19,28 +19,21 @@ own detector, circuits, model id and streams.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from zkalert.config import Workspace, reports_dir, rpc_url
+from zkalert.cli.options import RpcOpt, WorkdirOpt, rpc_or_default
+from zkalert.config import Workspace, reports_dir
 from zkalert.errors import ZkAlertError
 
 ts_app = typer.Typer(no_args_is_help=True, help="Time-series mode: EKF detector with chained TC/SC proofs.")
 
-WorkdirOpt = Annotated[Path | None, typer.Option("--workdir", help="Artifact folder (default: build/ or $ZKALERT_HOME).")]
-RpcOpt = Annotated[str | None, typer.Option("--rpc-url", help="JSON-RPC endpoint (default: $RPC_URL).")]
 SubsystemOpt = Annotated[str, typer.Option("--subsystem", help="Plant subsystem: reactor, separator or stripper.")]
 StepsOpt = Annotated[int, typer.Option("--steps", min=1, max=16, help="D, EKF steps per TC proof (must divide the window of 16).")]
 PsfOpt = Annotated[int, typer.Option("--psf", min=8, max=16, help="Precision scale factor (fixed-point bits).")]
 
-
-def _rpc(value: str | None) -> str:
-    if value:
-        os.environ["RPC_URL"] = value
-    return rpc_url()
 
 
 def _circuits(workspace: Workspace, subsystem: str, steps: int, psf: int) -> tuple[object, object, object]:
@@ -131,14 +124,15 @@ def deploy_cmd(subsystem: SubsystemOpt = "reactor", steps: StepsOpt = 16, psf: P
     from zkalert.timeseries.chain import deploy
 
     _, tc, sc = _circuits(Workspace.at(workdir), subsystem, steps, psf)
-    deployment, mid = deploy(tc, sc, _rpc(rpc_url_opt))  # type: ignore[arg-type]
+    deployment, mid = deploy(tc, sc, rpc_or_default(rpc_url_opt))  # type: ignore[arg-type]
     typer.echo(f"chain {deployment.chain_id}: TimeSeriesRegistry {deployment.address}; model {mid}")
 
 
 @ts_app.command("submit")
 def submit_cmd(name: Annotated[str, typer.Argument()], subsystem: SubsystemOpt = "reactor", steps: StepsOpt = 16, psf: PsfOpt = 12, workdir: WorkdirOpt = None, rpc_url_opt: RpcOpt = None) -> None:
     """Open the stream on-chain if needed, then submit its proven intervals and windows in order."""
-    from zkalert.evm.registry import connect, stream_id
+    from zkalert.evm.ids import stream_id
+    from zkalert.evm.rpc import connect
     from zkalert.timeseries.chain import TsDeployment, TsGateway, model_id
     from zkalert.timeseries.circuits import Proof
     from zkalert.timeseries.store import Store
@@ -148,7 +142,7 @@ def submit_cmd(name: Annotated[str, typer.Argument()], subsystem: SubsystemOpt =
     _, tc, sc = _circuits(workspace, subsystem, steps, psf)
     store = Store(store_path(workspace))
     row = store.stream(name)
-    w3 = connect(_rpc(rpc_url_opt))
+    w3 = connect(rpc_or_default(rpc_url_opt))
     gateway = TsGateway(w3, TsDeployment.load(w3.eth.chain_id))
     sid = stream_id(name)
     state = gateway.stream(sid)
@@ -191,7 +185,8 @@ def audit_cmd(
     rpc_url_opt: RpcOpt = None,
 ) -> None:
     """The regulator's check of every stream (or one): per window verified, linked, keys, alarm."""
-    from zkalert.evm.registry import connect, stream_id
+    from zkalert.evm.ids import stream_id
+    from zkalert.evm.rpc import connect
     from zkalert.lab.timeseries.demo import format_audit
     from zkalert.timeseries.audit import audit, find_circuits
     from zkalert.timeseries.chain import TsDeployment
@@ -200,7 +195,7 @@ def audit_cmd(
         found = None if circuits is None else find_circuits(circuits)
     except FileNotFoundError as exc:
         raise ZkAlertError(f"--circuits: {exc}") from None
-    w3 = connect(_rpc(rpc_url_opt))
+    w3 = connect(rpc_or_default(rpc_url_opt))
     reports = audit(w3, TsDeployment.load(w3.eth.chain_id), stream_id(stream) if stream else None, scan_blocks, found, max_records)
     if json_out:
         typer.echo(json.dumps([r.to_json() for r in reports], indent=2))

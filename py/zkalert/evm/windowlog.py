@@ -34,7 +34,8 @@ from web3.contract import Contract
 from zkalert.config import deployments_dir, private_key, rpc_url
 from zkalert.errors import ChainError
 from zkalert.evm.log import LOG_CHUNK_BLOCKS, ZERO32, iter_logs
-from zkalert.evm.registry import Deployment, Gateway, RevertedError, connect, run_forge, send_call
+from zkalert.evm.registry import Deployment, Gateway
+from zkalert.evm.rpc import RevertedError, connect, run_forge, send_call
 from zkalert.toolchain import env_with_tools
 
 #: The largest batch WindowLog.commitWindows accepts (its MAX_BATCH).

@@ -10,7 +10,8 @@ from web3 import Web3
 
 from zkalert.config import Workspace
 from zkalert.errors import ZkAlertError
-from zkalert.evm.registry import Deployment, stream_id
+from zkalert.evm.ids import stream_id
+from zkalert.evm.registry import Deployment
 from zkalert.gateway.replay import next_unrecorded_alert
 from zkalert.zk.circuit import CircuitInfo
 from zkalert.zk.prover import ProvenWindow, binding_file

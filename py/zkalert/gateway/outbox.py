@@ -42,6 +42,7 @@ from eth_utils import keccak
 
 from zkalert.config import BN254_R, StrPath
 from zkalert.errors import ZkAlertError
+from zkalert.evm.ids import stream_id
 from zkalert.zk.statement import SCHEMES, Binding, check_binding, split_statement
 
 SCHEMA_VERSION = 2
@@ -176,7 +177,7 @@ class OutboxRow:
 
     @property
     def stream_id(self) -> bytes:
-        return keccak(text=self.stream)
+        return stream_id(self.stream)
 
     @property
     def windows(self) -> int:
@@ -397,7 +398,7 @@ class Outbox:
         if gateway is None:
             return
         try:
-            check_binding(instances, proof, commitment, Binding(gateway, keccak(text=stream), index))
+            check_binding(instances, proof, commitment, Binding(gateway, stream_id(stream), index))
         except ZkAlertError as exc:
             raise OutboxError(f"window {window_key!r}: {exc}") from None
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from eth_utils import keccak
 
 from zkalert.config import Workspace
 from zkalert.data.loaders import TE_FAULT_START_ROW, load_te_file
 from zkalert.detector.model import Detector
 from zkalert.errors import ZkAlertError
+from zkalert.evm.ids import stream_id
 from zkalert.zk.prover import ProvenWindow, Prover
 from zkalert.zk.statement import Binding
 
@@ -37,7 +37,7 @@ def next_unrecorded_alert(
     scaled = detector.scale(rows)
     scores = detector.score_scaled(scaled)
     name = stream or stream_name(fault)
-    sid = keccak(text=name)
+    sid = stream_id(name)
     first = max(next_index(sid), TE_FAULT_START_ROW)
     candidates = np.flatnonzero((np.arange(len(rows)) >= first) & (scores >= detector.threshold))
     for row in candidates:

@@ -41,7 +41,6 @@ from typing import Any
 import requests
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from eth_utils import keccak
 from web3 import Web3
 from web3.exceptions import (
     BadFunctionCallOutput,
@@ -56,8 +55,10 @@ from web3.exceptions import (
 )
 
 from zkalert.errors import ChainError
+from zkalert.evm.ids import stream_id
 from zkalert.evm.log import alert_hash
-from zkalert.evm.registry import Deployment, Gateway, decode_revert, revert_data
+from zkalert.evm.registry import Deployment, Gateway
+from zkalert.evm.rpc import decode_revert, fee_fields, revert_data
 from zkalert.gateway.networks import Network, check_chain_id, web3_for
 from zkalert.gateway.outbox import Outbox, OutboxRow
 
@@ -513,11 +514,7 @@ class Sender:
         return nonce
 
     def _fees(self) -> dict[str, int]:
-        base = self.w3.eth.get_block("latest").get("baseFeePerGas")
-        if base is None:  # a chain without EIP-1559 (some PoA networks)
-            return {"gasPrice": min(int(self.w3.eth.gas_price), self._fee_cap_wei)}
-        tip = min(self._tip_wei, self._fee_cap_wei)
-        return {"maxFeePerGas": min(2 * int(base) + tip, self._fee_cap_wei), "maxPriorityFeePerGas": tip}
+        return fee_fields(self.w3, tip_wei=min(self._tip_wei, self._fee_cap_wei), cap_wei=self._fee_cap_wei)
 
     def _replace(self, row: OutboxRow, newest: Any) -> None:
         bump = self.network.fee_bump
@@ -585,7 +582,7 @@ def statement_hex(statement: bytes) -> str:
 
 
 def stream_key(name: str) -> bytes:
-    return keccak(text=name)
+    return stream_id(name)
 
 
 # ---------------------------------------------------------------------- wiring for the CLI

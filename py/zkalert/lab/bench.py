@@ -31,7 +31,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -41,12 +40,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from eth_utils import keccak
 
-from zkalert.config import GENERATED_DIR, PROJECT_ROOT, Workspace, reports_dir
+from zkalert.config import ANVIL_KEY_0, GENERATED_DIR, PROJECT_ROOT, Workspace, reports_dir
 from zkalert.data.loaders import load_tennessee_eastman
 from zkalert.detector.model import Detector, TrainConfig, train
 from zkalert.evm import registry as chainmod
+from zkalert.evm import rpc
+from zkalert.evm.ids import stream_id
+from zkalert.evm.localnode import Anvil, free_port
 from zkalert.lab.metrics import machine
 from zkalert.toolchain import tool
 from zkalert.zk.circuit import CircuitConfig, CircuitInfo, compile_circuit
@@ -56,7 +57,7 @@ from zkalert.zk.statement import Binding
 from zkalert.zk.tuning import tune, tuning_windows
 
 BENCH_CHAIN_ID = 31998
-BENCH_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"  # anvil account 0
+BENCH_KEY = ANVIL_KEY_0
 
 TARGETS = {
     "single_median_prove_s": 1.0,
@@ -137,36 +138,15 @@ class PipelineResult:
         }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class _Anvil:
     """A private anvil for the run (its own chain id, so no developer deployment is touched)."""
 
     def __init__(self) -> None:
-        self.url = f"http://127.0.0.1:{_free_port()}"
-        port = self.url.rsplit(":", 1)[1]
-        self.proc = subprocess.Popen(
-            [str(tool("anvil")), "--port", port, "--chain-id", str(BENCH_CHAIN_ID), "--silent", "--gas-limit", "60000000"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                chainmod.connect(self.url)
-                break
-            except Exception:
-                if time.monotonic() > deadline:
-                    self.close()
-                    raise
-                time.sleep(0.2)
+        self.node = Anvil(free_port(), BENCH_CHAIN_ID, extra_args=["--gas-limit", "60000000"]).start()
+        self.url = self.node.url
 
     def close(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(timeout=10)
+        self.node.stop()
         shutil.rmtree(PROJECT_ROOT / "deployments" / str(BENCH_CHAIN_ID), ignore_errors=True)
 
 
@@ -239,10 +219,10 @@ def _prepare(
     echo(f"    logrows {info.logrows}, {info.num_rows} rows, setup {setup_s:.1f} s, verifier {info.verifier_runtime_bytes:,} B")
 
     deployment = chainmod.deploy(info, anvil.url, key=BENCH_KEY)
-    gateway = chainmod.Gateway(chainmod.connect(anvil.url), deployment, key=BENCH_KEY)
+    gateway = chainmod.Gateway(rpc.connect(anvil.url), deployment, key=BENCH_KEY)
     scaled = detector.scale(proved_windows)
     float_scores = detector.score_scaled(scaled)
-    stream = chainmod.stream_id(f"bench/{name}")
+    stream = stream_id(f"bench/{name}")
     jobs = [
         ProofJob(scaled[i : i + windows_per_proof], f"{name}-{i // windows_per_proof}", Binding(gateway.account.address, stream, i), float(float_scores[i]))
         for i in range(0, len(scaled) - windows_per_proof + 1, windows_per_proof)
@@ -261,7 +241,7 @@ def _prove_job(live: _Live, job: ProofJob, echo: Callable[[str], None]) -> None:
     started = time.perf_counter()
     calldata = chainmod.ezkl_calldata(proven)
     ezkl_encode_s = time.perf_counter() - started
-    verified, eth_call_s = chainmod.verifier_eth_call(live.gateway.w3, live.verifier, calldata)
+    verified, eth_call_s = rpc.verifier_eth_call(live.gateway.w3, live.verifier, calldata)
     submission = live.gateway.submit(live.stream, live.info.model_id, proven)
     result.proofs.append(
         {
@@ -377,7 +357,7 @@ class _Floor:
     def prove(self, i: int) -> None:
         if i >= len(self.scaled):
             return
-        binding = Binding("0x" + "00" * 20, keccak(text="bench/no-commitment"), i)  # measured, never submitted
+        binding = Binding("0x" + "00" * 20, stream_id("bench/no-commitment"), i)  # measured, never submitted
         proven = self.prover.prove(self.scaled[i : i + 1], f"tuned-no-commitment-{i}", binding)
         self.proofs.append(proven)
         self.trivial_proofs.append(self.trivial())

@@ -19,6 +19,8 @@ from zkalert.data.loaders import load_tennessee_eastman
 from zkalert.detector.model import TrainConfig, train
 from zkalert.errors import ZkAlertError
 from zkalert.evm import registry as chainmod
+from zkalert.evm import rpc
+from zkalert.evm.ids import stream_id
 from zkalert.evm.log import check_chain, fetch_alerts
 from zkalert.lab.metrics import AlertMetrics, table, write_report
 from zkalert.zk.circuit import CircuitConfig, compile_circuit
@@ -36,12 +38,13 @@ class DemoOptions:
     workspace: Path | None = None
     report_path: Path = field(default_factory=lambda: reports_dir("demo") / "metrics.json")
     show_tamper: bool = True
+    rpc_url: str | None = None
 
 
 def run(options: DemoOptions, echo: Callable[[str], None] = print) -> dict:
-    url = rpc_url()
+    url = options.rpc_url or rpc_url()
     workspace = Workspace.at(options.workspace)
-    w3 = chainmod.connect(url)
+    w3 = rpc.connect(url)
     echo(f"chain: {url} (chain id {w3.eth.chain_id}); workspace: {workspace.root}")
 
     echo("[1/6] data: Tennessee Eastman (bibmon, offline)")
@@ -79,11 +82,11 @@ def run(options: DemoOptions, echo: Callable[[str], None] = print) -> dict:
         started = time.perf_counter()
         window = detector.scale(te.test.windows[index : index + 1])
         stream_name = f"te/fault-{fault:02d}"
-        stream = chainmod.stream_id(stream_name)
+        stream = stream_id(stream_name)
         binding = Binding(gateway.account.address, stream, int(te.test.rows[index]))  # the window's row in its fault run
         proven = prover.prove(window, f"{stream_name.replace('/', '_')}-row{int(te.test.rows[index])}", binding, float(scores[index]))
         calldata = chainmod.ezkl_calldata(proven)
-        verified, eth_call_s = chainmod.verifier_eth_call(w3, model.verifier, calldata)
+        verified, eth_call_s = rpc.verifier_eth_call(w3, model.verifier, calldata)
         submission = gateway.submit(stream, info.model_id, proven)
         seq = int(gateway.registry.functions.count(stream).call()) - 1
         rows.append(
@@ -129,7 +132,7 @@ def run(options: DemoOptions, echo: Callable[[str], None] = print) -> dict:
 def _refusal(action: Callable[[], object]) -> str:
     try:
         action()
-    except chainmod.RevertedError as exc:
+    except rpc.RevertedError as exc:
         return f"refused: {exc.reason}"
     return "ACCEPTED (a defect)"
 
@@ -141,7 +144,7 @@ def _tamper_checks(detector, prover, gateway, model_id, te, scores, picks, echo)
     last_row = max(int(te.test.rows[index]) for f, index in picks if f == fault)
     spare = [int(i) for i in np.flatnonzero((te.test.fault_ids == fault) & (te.test.labels == 1) & (scores >= detector.threshold))
              if int(te.test.rows[int(i)]) > last_row]
-    stream = chainmod.stream_id(f"te/fault-{fault:02d}")
+    stream = stream_id(f"te/fault-{fault:02d}")
     row = int(te.test.rows[spare[0]])
     proven = prover.prove(detector.scale(te.test.windows[spare[0] : spare[0] + 1]), "tamper-check", Binding(gateway.account.address, stream, row),
                           float(scores[spare[0]]))
@@ -150,7 +153,7 @@ def _tamper_checks(detector, prover, gateway, model_id, te, scores, picks, echo)
     forged_proof[100] ^= 0x01
     score_at = (instances_per_window(proven.commitment) - BINDING_LIMBS - 1) * proven.windows  # the first score
     forged_score = tuple(v + 1 if i == score_at else v for i, v in enumerate(proven.instances))
-    other = chainmod.stream_id("te/another-stream")
+    other = stream_id("te/another-stream")
     gateway.ensure_stream(other, "te/another-stream")
     outcome = {
         "tampered_proof": _refusal(lambda: gateway.submit(stream, model_id, replace(proven, proof=bytes(forged_proof)))),

@@ -24,7 +24,6 @@ PNG plots. Every figure in them is measured in the run that wrote them.
 from __future__ import annotations
 
 import json
-import platform
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -54,6 +53,7 @@ from zkalert.detector.quality import (
     mean_detection_rate,
 )
 from zkalert.errors import DataError, ZkAlertError
+from zkalert.lab.metrics import machine
 
 DEFAULT_WORKSPACE = PROJECT_ROOT / "build" / "evaluate"
 
@@ -223,23 +223,6 @@ def parity_check(
     return result
 
 
-def machine() -> dict[str, Any]:
-    import os
-
-    import ezkl
-    import sklearn
-    import torch
-
-    return {
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "cpus": os.cpu_count(),
-        "ezkl": getattr(ezkl, "__version__", "23.0.5"),
-        "torch": torch.__version__,
-        "scikit-learn": sklearn.__version__,
-    }
-
-
 def run(data: EvaluationData, options: EvaluateOptions = EvaluateOptions(), echo: Echo = print) -> dict[str, Any]:
     check_data(data)
     started = time.perf_counter()
@@ -285,7 +268,7 @@ def run(data: EvaluationData, options: EvaluateOptions = EvaluateOptions(), echo
         echo(f"parity: {parity['differing']} of {parity['windows_checked']} decisions differ ({parity['agreement']:.5%} identical)")
 
     report: dict[str, Any] = {
-        "machine": machine(),
+        "machine": machine("scikit-learn"),
         "data": {
             "name": data.name, "width": data.width, "train_windows": len(data.train),
             "validation_windows": len(data.validation), "validation_anomalous": int(data.validation.labels.sum()),

@@ -26,11 +26,11 @@ import shutil
 import sys
 
 import numpy as np
-from eth_utils import keccak
 
 from zkalert.config import GENERATED_DIR, PROJECT_ROOT, Workspace
 from zkalert.data.loaders import load_tennessee_eastman
 from zkalert.detector.model import Detector, TrainConfig, train
+from zkalert.evm.ids import stream_id
 from zkalert.zk.circuit import CircuitConfig, compile_circuit
 from zkalert.zk.prover import Prover
 from zkalert.zk.statement import Binding
@@ -43,7 +43,7 @@ FIXTURE_KZG_STREAM = "fixture/te-kzg"
 
 
 def fixture_binding(stream: str, index: int, gateway: str = FIXTURE_GATEWAY) -> Binding:
-    return Binding(gateway, keccak(text=stream), index)
+    return Binding(gateway, stream_id(stream), index)
 
 
 def main() -> None:

@@ -55,21 +55,34 @@ def summarise(rows: list[AlertMetrics]) -> dict[str, Any]:
     return summary
 
 
-def machine() -> dict[str, Any]:
+def machine(*packages: str) -> dict[str, Any]:
+    """The machine and versions a report was measured with: CPU model and count, memory, load
+    at start, Python, and the versions of ezkl, torch, web3 and any further ``packages``."""
     import os
+    from importlib.metadata import PackageNotFoundError, version
 
-    import ezkl
-    import torch
-    import web3
-
-    return {
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name"))
+    except (OSError, StopIteration):
+        cpu = platform.processor()
+    try:
+        load: tuple[float, ...] = os.getloadavg()
+    except OSError:
+        load = (float("nan"),) * 3
+    report: dict[str, Any] = {
         "platform": platform.platform(),
-        "python": platform.python_version(),
+        "cpu": cpu,
         "cpus": os.cpu_count(),
-        "ezkl": getattr(ezkl, "__version__", "23.0.5"),
-        "torch": torch.__version__,
-        "web3": web3.__version__,
+        "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+        "load_average_at_start": load,
+        "python": platform.python_version(),
     }
+    for package in ("ezkl", "torch", "web3", *packages):
+        try:
+            report[package] = version(package)
+        except PackageNotFoundError:
+            report[package] = None
+    return report
 
 
 def table(summary: dict[str, Any]) -> str:

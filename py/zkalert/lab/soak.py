@@ -41,10 +41,13 @@ from web3.exceptions import TransactionNotFound
 
 from zkalert.config import ANVIL_KEY_0, PROJECT_ROOT, Workspace, reports_dir
 from zkalert.errors import ZkAlertError
+from zkalert.evm.ids import stream_id
+from zkalert.evm.localnode import free_port, kill_process
 from zkalert.evm.log import check_chain, fetch_alerts, without_orphans
-from zkalert.evm.registry import Deployment, Gateway, ModelSpec, connect, deploy, stream_id
+from zkalert.evm.registry import Deployment, Gateway, ModelSpec, deploy
+from zkalert.evm.rpc import connect
 from zkalert.gateway.outbox import Outbox, statement_of
-from zkalert.lab.faults import Anvil, RpcProxy, free_port, kill_process
+from zkalert.lab.faults import FaultyAnvil, RpcProxy
 from zkalert.lab.soakplan import SOAK_GATEWAY_KEY, soak_windows
 from zkalert.toolchain import tool
 from zkalert.zk.circuit import CircuitInfo
@@ -178,7 +181,7 @@ def run(options: SoakOptions, echo: Callable[[str], None] = print) -> dict[str, 
             echo(f"      {i + 1}/{len(plan)} ({time.perf_counter() - prove_started:.0f} s)")
     prove_s = time.perf_counter() - prove_started
 
-    anvil = Anvil(free_port(), SOAK_CHAIN_ID, block_time_s=options.block_time_s, log_file=run_dir / "anvil.log")
+    anvil = FaultyAnvil(free_port(), SOAK_CHAIN_ID, block_time_s=options.block_time_s, log_file=run_dir / "anvil.log")
     proxy: RpcProxy | None = None
     workers: list[_Worker] = []
     faults = FaultLog()
@@ -290,7 +293,7 @@ def _isolated(proxy: RpcProxy) -> Iterator[None]:
         proxy.up()
 
 
-def _inject(kind: str, rng: random.Random, anvil: Anvil, proxy: RpcProxy, main: _Worker, outbox: Path, checkpoint: Path,
+def _inject(kind: str, rng: random.Random, anvil: FaultyAnvil, proxy: RpcProxy, main: _Worker, outbox: Path, checkpoint: Path,
             faults: FaultLog, started: float) -> None:
     if kind == "kill-gateway":
         # aim for a transaction in flight: between send and receipt
@@ -342,7 +345,7 @@ def _inject(kind: str, rng: random.Random, anvil: Anvil, proxy: RpcProxy, main: 
         faults.add(kind, started, base_fee_wei=spiked)
 
 
-def _receipt(anvil: Anvil, tx_hash: str) -> tuple[int, int] | None:
+def _receipt(anvil: FaultyAnvil, tx_hash: str) -> tuple[int, int] | None:
     """(status, gas used) of a mined transaction, None if it is not on the chain."""
     try:
         receipt = anvil.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
@@ -351,7 +354,7 @@ def _receipt(anvil: Anvil, tx_hash: str) -> tuple[int, int] | None:
     return int(receipt["status"]), int(receipt["gasUsed"])
 
 
-def _verify(anvil: Anvil, deployment: Deployment, plan: list[Any], outboxes: dict[str, Path], model_id: str) -> dict[str, Any]:
+def _verify(anvil: FaultyAnvil, deployment: Deployment, plan: list[Any], outboxes: dict[str, Path], model_id: str) -> dict[str, Any]:
     registry = anvil.w3.eth.contract(address=deployment.registry_address, abi=deployment.registry_abi)
     all_entries = fetch_alerts(registry, deployment.block)
     # Events the registry's storage does not hold (log.check_chain reconciles contested ones

@@ -16,12 +16,12 @@ from pathlib import Path
 
 import numpy as np
 from eth_account import Account
-from eth_utils import keccak
 
 from zkalert.config import Workspace
 from zkalert.data.loaders import TE_FAULT_START_ROW, TE_FAULTS, load_te_file
 from zkalert.detector.model import Detector
 from zkalert.errors import ZkAlertError
+from zkalert.evm.ids import stream_id
 from zkalert.zk.prover import Prover
 from zkalert.zk.statement import Binding
 
@@ -39,7 +39,7 @@ class PlannedWindow:
     index: int  # the window's index in its stream: its row in the fault run
 
     def binding(self, gateway: str = SOAK_GATEWAY) -> Binding:
-        return Binding(gateway, keccak(text=self.stream), self.index)
+        return Binding(gateway, stream_id(self.stream), self.index)
 
 
 def soak_windows(workspace: Workspace, alerts: int, streams: int) -> list[PlannedWindow]:

@@ -36,13 +36,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from eth_abi import encode as abi_encode
-from eth_utils import function_signature_to_4byte_selector, keccak
+from eth_utils import keccak
 from web3 import Web3
 
-from zkalert.errors import ZkAlertError
+from zkalert.errors import ChainError, ZkAlertError
+from zkalert.evm.ids import stream_ref
 from zkalert.evm.log import LOG_CHUNK_BLOCKS, check_chain, fetch_alerts, without_orphans
-from zkalert.evm.registry import Deployment, verifier_eth_call
+from zkalert.evm.registry import Deployment
+from zkalert.evm.rpc import verifier_calldata, verifier_eth_call
 from zkalert.evm.windowlog import WindowLogDeployment, check_window_chain, fetch_windows
 from zkalert.services.client import UtilityClient, UtilityError
 from zkalert.zk.prover import ezkl_proof_json
@@ -50,7 +51,6 @@ from zkalert.zk.statement import binding_of, split_bound_statement
 from zkalert.zk.verifiercode import registration_problems, verifier_code_problems
 
 PROOF_POLICIES = ("all", "alarms", "none")
-VERIFY_SELECTOR = function_signature_to_4byte_selector("verifyProof(bytes,uint256[])")
 
 
 class AuditError(ZkAlertError):
@@ -84,21 +84,10 @@ class AuditOptions:
 
 def stream_of(text: str) -> tuple[str | None, str]:
     """(name or None, 0x id) of a stream given by name or id."""
-    text = text.strip()
-    if text.startswith("0x") and len(text) == 66:
-        try:
-            bytes.fromhex(text[2:])
-        except ValueError:
-            raise AuditError(f"{text!r} is not a 0x stream id") from None
-        return None, text.lower()
-    if not text:
-        raise AuditError("a stream name must not be empty")
-    return text, "0x" + keccak(text=text).hex()
-
-
-def verify_calldata(proof: bytes, instances: list[int] | tuple[int, ...]) -> bytes:
-    """verifyProof(bytes,uint256[]) calldata, ABI-encoded canonically (as the registry re-encodes it)."""
-    return VERIFY_SELECTOR + abi_encode(["bytes", "uint256[]"], [proof, list(instances)])
+    try:
+        return stream_ref(text.strip())
+    except ChainError as exc:
+        raise AuditError(str(exc)) from None
 
 
 class ModelMaterial:
@@ -180,7 +169,7 @@ class ModelMaterial:
         return ok, detail, time.perf_counter() - started
 
     def onchain(self, proof: bytes, instances: list[int] | tuple[int, ...]) -> tuple[bool, float]:
-        return verifier_eth_call(self.w3, self.verifier, verify_calldata(proof, instances))
+        return verifier_eth_call(self.w3, self.verifier, verifier_calldata(proof, instances))
 
 
 def _now() -> str:

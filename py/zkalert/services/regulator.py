@@ -141,7 +141,8 @@ class ChainView:
         self.names: dict[str, str] = {}
 
     def _contracts(self) -> tuple[Any, Any, Any, Any, Any]:
-        from zkalert.evm.registry import Deployment, connect
+        from zkalert.evm.registry import Deployment
+        from zkalert.evm.rpc import connect
         from zkalert.evm.windowlog import WindowLogDeployment
 
         w3 = connect(self.rpc_url)
@@ -220,7 +221,7 @@ class Regulator:
         return UtilityClient(self.config.utility_url, self.config.utility_token)
 
     def run_audit(self, audit_id: int, body: AuditIn) -> None:
-        from zkalert.evm.registry import connect
+        from zkalert.evm.rpc import connect
         from zkalert.services.audit import AuditOptions, run_audit, write_report
 
         with self._audit_lock:  # one audit at a time: proofs are made one at a time at the utility anyway

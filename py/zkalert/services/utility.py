@@ -40,7 +40,9 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
 from zkalert.config import Workspace
-from zkalert.errors import ZkAlertError
+from zkalert.errors import ChainError, ZkAlertError
+from zkalert.evm import ids
+from zkalert.evm.ids import STREAM_ID
 from zkalert.services.access import (
     BodyLimit,
     RateLimiter,
@@ -86,13 +88,12 @@ class UtilityConfig:
 
 def stream_ref(name_or_id: str) -> tuple[str | None, str]:
     """(name or None, 0x stream id) from a stream parameter."""
-    from eth_utils import keccak
-
-    if re.fullmatch(r"0x[0-9a-fA-F]{64}", name_or_id):
-        return None, name_or_id.lower()
-    if not STREAM_NAME.match(name_or_id):
+    if not STREAM_ID.fullmatch(name_or_id) and not STREAM_NAME.match(name_or_id):
         raise HTTPException(422, f"stream {name_or_id[:80]!r} is neither a 0x stream id nor a name of 1-128 letters, digits and ._:/-")
-    return name_or_id, "0x" + keccak(text=name_or_id).hex()
+    try:
+        return ids.stream_ref(name_or_id)
+    except ChainError as exc:
+        raise HTTPException(422, str(exc)) from None
 
 
 def felts_of(proof: dict[str, Any]) -> tuple[int, ...]:
@@ -297,7 +298,8 @@ class ChainWorker(threading.Thread):
 
     def _connect(self) -> None:
         from zkalert.config import private_key
-        from zkalert.evm.registry import Deployment, connect
+        from zkalert.evm.registry import Deployment
+        from zkalert.evm.rpc import connect
         from zkalert.evm.windowlog import WindowCommitter, WindowLogDeployment
 
         config = self.core.config

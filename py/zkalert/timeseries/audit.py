@@ -33,8 +33,8 @@ from web3 import Web3
 from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
 
 from zkalert.evm.log import iter_logs
-from zkalert.evm.registry import decode_revert, revert_data
-from zkalert.timeseries.chain import TsDeployment, eth_call_verify, model_id
+from zkalert.evm.rpc import decode_revert, revert_data, verifier_calldata, verifier_eth_call
+from zkalert.timeseries.chain import TsDeployment, model_id
 from zkalert.timeseries.circuits import CircuitDir
 from zkalert.zk.verifiercode import verifier_code_problems
 
@@ -330,8 +330,7 @@ def _audit_stream(w3: Web3, registry: Any, sid: bytes, open_event: Any, start: i
         if log_head != bytes(event["args"]["logHash"]):
             problems.append(f"{kind} {index}: log hash does not refold")
         verifier = model(mid)[0 if kind == "tc" else 1]
-        calldata = keccak(text="verifyProof(bytes,uint256[])")[:4] + abi_encode(["bytes", "uint256[]"], [bytes(args["proof"]), instances])
-        verified, _ = eth_call_verify(w3, verifier, calldata)
+        verified, _ = verifier_eth_call(w3, verifier, verifier_calldata(bytes(args["proof"]), instances))
         row = {"instances": instances, "verified": verified, "model": mid}
         (tc_rows if kind == "tc" else sc_rows)[index] = row
     stream_state = registry.functions.stream(sid).call()

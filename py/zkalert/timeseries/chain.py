@@ -22,13 +22,15 @@ from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCErro
 
 from zkalert.config import deployments_dir, private_key, rpc_url
 from zkalert.errors import ChainError
-from zkalert.evm.registry import (
+from zkalert.evm.rpc import (
     RevertedError,
     connect,
     decode_revert,
+    fee_fields,
     require_version,
     revert_data,
     run_forge,
+    verifier_calldata,
 )
 from zkalert.timeseries.circuits import CircuitDir, CircuitInfo, Proof
 from zkalert.toolchain import env_with_tools
@@ -209,9 +211,7 @@ class TsGateway:
             if not mine_refused:
                 raise RevertedError(reason) from None
             tx["gas"] = 3_000_000
-        latest = self.w3.eth.get_block("latest")
-        tip = self.w3.to_wei(1, "gwei")
-        tx.update({"maxFeePerGas": int(latest.get("baseFeePerGas", 0)) * 2 + tip, "maxPriorityFeePerGas": tip})
+        tx.update(fee_fields(self.w3))
         signed = self.account.sign_transaction(tx)
         tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
         receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
@@ -227,21 +227,10 @@ def _bytes32(model: str) -> bytes:
     return data
 
 
-def verifier_calldata(proof: Proof, instances: tuple[int, ...] | None = None) -> bytes:
+def proof_calldata(proof: Proof, instances: tuple[int, ...] | None = None) -> bytes:
     """verifyProof(bytes,uint256[]) calldata for a proof (the registry passes the same)."""
-    from eth_abi import encode
+    return verifier_calldata(proof.proof, instances or proof.instances)
 
-    selector = keccak(text="verifyProof(bytes,uint256[])")[:4]
-    return selector + encode(["bytes", "uint256[]"], [proof.proof, list(instances or proof.instances)])
-
-
-def eth_call_verify(w3: Web3, verifier: str, calldata: bytes) -> tuple[bool, float]:
-    started = time.perf_counter()
-    try:
-        result = w3.eth.call({"to": Web3.to_checksum_address(verifier), "data": "0x" + calldata.hex()})
-    except (ContractLogicError, Web3RPCError, ValueError):
-        return False, time.perf_counter() - started
-    return len(result) >= 32 and int.from_bytes(bytes(result)[:32], "big") == 1, time.perf_counter() - started
 
 
 def info_of(folder: Path) -> CircuitInfo:

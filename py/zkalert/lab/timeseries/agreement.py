@@ -17,7 +17,7 @@ from typing import Any
 
 from zkalert.config import Workspace, reports_dir
 from zkalert.data.loaders import TE_FAULT_START_ROW, load_te_file
-from zkalert.lab.timeseries.bench import machine
+from zkalert.lab.metrics import machine
 from zkalert.lab.timeseries.demo import prepare
 from zkalert.timeseries.store import Store
 from zkalert.timeseries.stream import Operator

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import resource
 import statistics
 import subprocess
@@ -27,6 +26,7 @@ from typing import Any
 
 from zkalert.config import PROJECT_ROOT, Workspace, reports_dir
 from zkalert.data.loaders import load_te_file
+from zkalert.lab.metrics import machine
 from zkalert.timeseries.circuits import (
     CircuitDir,
     Precision,
@@ -146,30 +146,6 @@ def _timing(name: str, values: list[float]) -> dict[str, float]:
     return {f"{base}_mean_s": statistics.fmean(values), f"{base}_std_s": statistics.stdev(values) if len(values) > 1 else 0.0, f"{base}_n": len(values)}
 
 
-def machine() -> dict[str, Any]:
-    import ezkl
-    import torch
-
-    try:
-        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name"))
-    except (OSError, StopIteration):
-        cpu = platform.processor()
-    try:
-        load = os.getloadavg()
-    except OSError:
-        load = (float("nan"),) * 3
-    return {
-        "cpus": os.cpu_count(),
-        "cpu": cpu,
-        "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
-        "python": platform.python_version(),
-        "ezkl": ezkl.__version__ if hasattr(ezkl, "__version__") else "23.0.5",
-        "torch": torch.__version__,
-        "platform": platform.platform(),
-        "load_average_at_start": load,
-    }
-
-
 def _tag(subsystem: str) -> str:
     """File-name prefix: none for the reactor (the names its results always had), else the subsystem."""
     return "" if subsystem == "reactor" else f"{subsystem}-"
@@ -221,21 +197,17 @@ def _onchain(results: list[dict[str, Any]], echo: Any) -> None:
     from eth_account import Account
 
     from zkalert.config import private_key
-    from zkalert.evm.registry import connect, run_forge
-    from zkalert.timeseries.chain import eth_call_verify, verifier_calldata
+    from zkalert.evm.localnode import Anvil
+    from zkalert.evm.rpc import connect, run_forge, verifier_eth_call
+    from zkalert.timeseries.chain import proof_calldata
     from zkalert.timeseries.circuits import Proof
-    from zkalert.toolchain import env_with_tools, tool
+    from zkalert.toolchain import env_with_tools
 
     run_forge(["build"], env_with_tools())
-    node = subprocess.Popen([str(tool("anvil")), "--port", str(BENCH_PORT), "--chain-id", str(BENCH_CHAIN_ID), "--silent", "--code-size-limit", "100000"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    node = Anvil(BENCH_PORT, BENCH_CHAIN_ID, extra_args=["--code-size-limit", "100000"]).start()
     try:
-        url = f"http://127.0.0.1:{BENCH_PORT}"
-        for _ in range(100):
-            try:
-                w3 = connect(url)
-                break
-            except Exception:  # noqa: BLE001 - not up yet
-                time.sleep(0.3)
+        url = node.url
+        w3 = connect(url)
         account = Account.from_key(private_key())
 
         def deploy_runtime(contract: str) -> tuple[str, int]:
@@ -254,8 +226,8 @@ def _onchain(results: list[dict[str, Any]], echo: Any) -> None:
                 row[kind]["fits_eip170"] = runtime <= EIP170_BYTES
                 times, gas = [], []
                 for path in row[f"{kind}_proofs"]:
-                    calldata = verifier_calldata(Proof.load(Path(path)))
-                    ok, elapsed = eth_call_verify(w3, address, calldata)
+                    calldata = proof_calldata(Proof.load(Path(path)))
+                    ok, elapsed = verifier_eth_call(w3, address, calldata)
                     if not ok:
                         raise RuntimeError(f"{path} did not verify by eth_call")
                     times.append(elapsed)
@@ -265,8 +237,7 @@ def _onchain(results: list[dict[str, Any]], echo: Any) -> None:
                 row[kind]["calldata_bytes"] = len(calldata)
             echo(f"  D={row['steps']}: eth_call {row['tc'].get('eth_call_mean_s', float('nan')):.3f} s, verify gas {row['tc'].get('verify_gas_mean', 0):,.0f}, verifier {row['tc'].get('verifier_runtime_bytes', 0):,} B")
     finally:
-        node.terminate()
-        node.wait(timeout=10)
+        node.stop()
 
 
 def main(argv: list[str]) -> int:

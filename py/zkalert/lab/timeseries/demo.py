@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,9 +21,11 @@ from typing import Any
 
 from zkalert.config import Workspace, deployments_dir, reports_dir
 from zkalert.data.loaders import load_te_file
-from zkalert.errors import ZkAlertError
-from zkalert.evm.registry import RevertedError, connect, stream_id
-from zkalert.lab.timeseries.bench import machine
+from zkalert.errors import ChainError, ZkAlertError
+from zkalert.evm.ids import stream_id
+from zkalert.evm.localnode import Anvil
+from zkalert.evm.rpc import RevertedError, connect
+from zkalert.lab.metrics import machine
 from zkalert.timeseries import audit as audit_mod
 from zkalert.timeseries.chain import TsGateway, deploy
 from zkalert.timeseries.circuits import (
@@ -44,7 +45,6 @@ from zkalert.timeseries.ekf import Detector, EKFConfig, train
 from zkalert.timeseries.graphs import NONCE_LEN
 from zkalert.timeseries.store import Store
 from zkalert.timeseries.stream import Operator, fresh_nonce, store_path
-from zkalert.toolchain import tool
 
 DEMO_PORT = 8877
 DEMO_CHAIN_ID = 31777
@@ -88,26 +88,17 @@ def prepare(workspace: Workspace, subsystem: str, steps: int, psf: int, echo: Ca
 
 
 class _Anvil:
+    """The demo's own chain (port 8877, chain id 31777), so no developer deployment is touched."""
+
     def __init__(self) -> None:
-        self.proc = subprocess.Popen([str(tool("anvil")), "--port", str(DEMO_PORT), "--chain-id", str(DEMO_CHAIN_ID), "--silent"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.url = f"http://127.0.0.1:{DEMO_PORT}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                connect(self.url)
-                return
-            except ZkAlertError:
-                if self.proc.poll() is not None or time.monotonic() > deadline:
-                    self.stop()
-                    raise ZkAlertError(f"could not start anvil on port {DEMO_PORT} (is the port taken?)") from None
-                time.sleep(0.3)
+        try:
+            self.node = Anvil(DEMO_PORT, DEMO_CHAIN_ID).start()
+        except ChainError as exc:
+            raise ZkAlertError(f"could not start anvil on port {DEMO_PORT} (is the port taken?): {exc}") from None
+        self.url = self.node.url
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        self.node.stop()
         shutil.rmtree(deployments_dir(DEMO_CHAIN_ID), ignore_errors=True)
 
 

@@ -1,0 +1,156 @@
+"""JSON-RPC: one way to connect, pay fees, send a call, decode a refusal and ask a verifier.
+
+Every client of the project's contracts (AlertRegistry, WindowLog, TimeSeriesRegistry)
+and every audit goes through these, so a node that does not answer, a custom error
+or a verifier's answer reads the same everywhere.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from eth_abi import decode as abi_decode
+from eth_abi import encode as abi_encode
+from eth_account.signers.local import LocalAccount
+from eth_utils import function_signature_to_4byte_selector
+from web3 import Web3
+from web3.contract import Contract
+from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
+
+from zkalert.config import PROJECT_ROOT, rpc_url
+from zkalert.errors import ChainError
+from zkalert.toolchain import tool
+
+#: verifyProof(bytes,uint256[]): the one function every EZKL Halo2 verifier exposes.
+VERIFY_SELECTOR = function_signature_to_4byte_selector("verifyProof(bytes,uint256[])")
+#: The priority fee every transaction offers (1 gwei).
+TIP_WEI = 10**9
+
+
+def connect(url: str | None = None) -> Web3:
+    """A connected Web3, or one clear line saying how to get a node."""
+    url = url or rpc_url()
+    w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 60}))
+    try:
+        _ = w3.eth.chain_id
+    except Exception as exc:  # noqa: BLE001 - requests/aiohttp raise many connection error types
+        raise ChainError(
+            f"no Ethereum node answers at {url}: start a local one with `make anvil` "
+            f"(or `zkalert node start`), or set RPC_URL to your node ({type(exc).__name__})"
+        ) from None
+    return w3
+
+
+def require_version(contract: Contract, name: str, expected: str, why: str, redeploy: str) -> None:
+    """Refuse, in one line, a deployed contract of another version than this code speaks."""
+    try:
+        version = str(contract.functions.version().call())
+    except (ContractLogicError, Web3RPCError, ValueError):
+        version = "unknown"
+    if version != expected:
+        raise ChainError(f"the {name} at {contract.address} is version {version}; this zkalert speaks {expected} ({why}): run `{redeploy}` for a new registry")
+
+
+def run_forge(args: list[str], env: dict[str, str]) -> str:
+    if args[:1] in (["script"], ["build"]):
+        args = [*args, "--skip", "test"]  # a deployment compiles the contracts and scripts, never the test suite
+    proc = subprocess.run([str(tool("forge")), *args], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        tail = (proc.stdout + proc.stderr).strip().splitlines()[-15:]
+        raise ChainError("forge " + " ".join(args[:2]) + " failed:\n" + "\n".join(tail))
+    return proc.stdout
+
+def _error_table(abi: list[dict[str, Any]]) -> dict[bytes, tuple[str, list[str], list[str]]]:
+    table = {}
+    for item in abi:
+        if item.get("type") != "error":
+            continue
+        types = [i["type"] for i in item["inputs"]]
+        names = [i["name"] for i in item["inputs"]]
+        selector = function_signature_to_4byte_selector(f"{item['name']}({','.join(types)})")
+        table[selector] = (item["name"], types, names)
+    return table
+
+
+def decode_revert(abi: list[dict[str, Any]], data: str | bytes | None) -> str:
+    """A custom error's name and arguments, e.g. AlertRegistryReplay(statement=0x..)."""
+    if data is None:
+        return "reverted without data"
+    raw = bytes.fromhex(data.removeprefix("0x")) if isinstance(data, str) else bytes(data)
+    entry = _error_table(abi).get(raw[:4])
+    if entry is None:
+        return f"reverted with data 0x{raw.hex()}"
+    name, types, names = entry
+    values = abi_decode(types, raw[4:])
+    shown = ", ".join(f"{n}={'0x' + v.hex() if isinstance(v, bytes) else v}" for n, v in zip(names, values))
+    return f"{name}({shown})"
+
+
+def revert_data(exc: Exception) -> str | None:
+    data = getattr(exc, "data", None)
+    if isinstance(data, dict):
+        data = data.get("data")
+    if isinstance(data, str) and data.startswith("0x"):
+        return data
+    message = str(exc.args[0]) if exc.args else ""
+    return message if message.startswith("0x") else None
+
+
+class RevertedError(ChainError):
+    """The registry refused a submission; ``reason`` is the decoded custom error."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"the registry refused the alert: {reason}")
+        self.reason = reason
+
+
+def fee_fields(w3: Web3, tip_wei: int = TIP_WEI, cap_wei: int | None = None) -> dict[str, int]:
+    """Fee fields for a transaction now: EIP-1559 (twice the base fee plus the tip, at most
+    ``cap_wei``), or a legacy gas price on chains without a base fee (pre-London, some PoA networks)."""
+    base = w3.eth.get_block("latest").get("baseFeePerGas")
+    if base is None:
+        price = int(w3.eth.gas_price)
+        return {"gasPrice": price if cap_wei is None else min(price, cap_wei)}
+    max_fee = int(base) * 2 + tip_wei
+    return {"maxFeePerGas": max_fee if cap_wei is None else min(max_fee, cap_wei), "maxPriorityFeePerGas": tip_wei}
+
+
+def send_call(w3: Web3, account: LocalAccount, chain_id: int, call: Any, abi: list[dict[str, Any]]) -> tuple[str, Any]:
+    """Sign and send a contract call from ``account``; wait for its receipt.
+
+    A call the contract refuses raises :class:`RevertedError` with the decoded custom error
+    before anything is sent. Returns the transaction hash and the receipt."""
+    tx: dict[str, Any] = {
+        "from": account.address,
+        "to": call.address,
+        "data": call._encode_transaction_data(),
+        "chainId": chain_id,
+        "nonce": w3.eth.get_transaction_count(account.address, "pending"),
+    }
+    try:
+        tx["gas"] = int(w3.eth.estimate_gas(tx) * 1.2)  # type: ignore[arg-type]
+    except (ContractCustomError, ContractLogicError, Web3RPCError, ValueError) as exc:
+        raise RevertedError(decode_revert(abi, revert_data(exc))) from None
+    tx.update(fee_fields(w3))
+    tx_hash = w3.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction)
+    receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
+    return "0x" + bytes(tx_hash).hex(), receipt
+
+
+def verifier_calldata(proof: bytes, instances: Sequence[int]) -> bytes:
+    """verifyProof(bytes,uint256[]) calldata, canonically encoded (what the registries pass on)."""
+    return VERIFY_SELECTOR + abi_encode(["bytes", "uint256[]"], [bytes(proof), list(instances)])
+
+
+def verifier_eth_call(w3: Web3, verifier: str, calldata: bytes) -> tuple[bool, float]:
+    """The paper's verification: eth_call of verifyProof on the verifier contract."""
+    started = time.perf_counter()
+    try:
+        result = w3.eth.call({"to": Web3.to_checksum_address(verifier), "data": "0x" + calldata.hex()})
+    except (ContractLogicError, Web3RPCError, ValueError):
+        return False, time.perf_counter() - started
+    elapsed = time.perf_counter() - started
+    return (len(result) >= 32 and int.from_bytes(bytes(result)[:32], "big") == 1), elapsed
