@@ -173,3 +173,28 @@ def test_a_wrong_import_would_be_found(tmp_path: Path) -> None:
     assert reached == ["zkalert.zk.prover", "zkalert.evm.registry", "zkalert.lab.bench"]
     assert all(layer(target) > layer("zkalert.data.loaders") for target in reached)
     assert [n for imp in found for n in imp.names if n.startswith("_")] == ["_hex32"]
+
+
+def test_every_error_lives_in_the_one_exception_tree() -> None:
+    """No module defines an exception of its own: each is a domain of zkalert.errors under ZkAlertError.
+
+    A private exception that never leaves its module (control flow, such as the services'
+    body-size limit) is not part of the surface and is left alone."""
+    import inspect
+
+    from zkalert import errors
+
+    tree = {cls for _, cls in inspect.getmembers(errors, inspect.isclass) if issubclass(cls, errors.ZkAlertError)}
+    assert errors.ZkAlertError in tree and len(tree) > 10
+    elsewhere = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path.name == "errors.py" and path.parent == PACKAGE:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ClassDef) and not node.name.startswith("_") and any(
+                isinstance(base, ast.Name) and (base.id.endswith("Error") or base.id == "Exception") for base in node.bases
+            ):
+                elsewhere.append(f"{module_name(path)}.{node.name}")
+    assert not elsewhere, "exceptions outside zkalert.errors: " + ", ".join(elsewhere)
+    # every domain hangs under the root, so the CLI's one-line handler catches them all
+    assert all(issubclass(cls, errors.ZkAlertError) for cls in tree)

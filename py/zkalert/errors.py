@@ -1,20 +1,90 @@
-"""The one exception type a user sees: a clear line, never a traceback."""
+"""Every error zkalert raises, one tree by domain under :class:`ZkAlertError`.
+
+The CLI turns any of them into one line on stderr and exit code 1; callers that
+want to handle a domain catch its class, and callers that do not catch the root::
+
+    ZkAlertError
+    ├── ConfigError          a setting, an argument or a file the user named
+    │   ├── NetworkConfigError   networks.toml
+    │   └── TokenFileError       the services' token file
+    ├── ToolchainError       forge, anvil or solc missing or failing
+    ├── DataError            sensor data of the wrong shape, NaN/inf, too few rows
+    ├── DetectorError        a detector that cannot be trained, loaded or used
+    ├── CircuitError         the circuit, its keys, settings or SRS
+    │   └── ProofError           a witness, proof or statement that is not what it must be
+    │       └── ReceiptError         an alert receipt that is missing or not a receipt
+    ├── ChainError           the node, a deployment, a transaction
+    │   ├── RevertedError        a contract refused a call (the decoded custom error)
+    │   ├── SenderStopped        a refusal no retry changes
+    │   └── TooManyRecords       a log read over its record limit
+    ├── OutboxError          the gateway's durable outbox
+    └── ServiceError         the utility's and the regulator's services
+        ├── StoreError           a window store
+        │   └── WindowConflict       a window index not above the stream's last
+        ├── UtilityError         the utility is unreachable or answered with an error
+        └── AuditError           an audit that cannot run
+
+Errors that carry values beyond their message keep them as attributes
+(``RevertedError.reason``, ``TooManyRecords.limit`` and ``.at_block``).
+"""
+
+from __future__ import annotations
 
 
 class ZkAlertError(Exception):
     """A user-facing error: the message names what is wrong and how to fix it."""
 
 
+class ConfigError(ZkAlertError):
+    """A setting, a command-line argument or a file the user named is wrong or missing."""
+
+
+class NetworkConfigError(ConfigError):
+    """networks.toml is missing a network, has a bad value, or does not match the node."""
+
+
+class TokenFileError(ConfigError):
+    """The tokens file is missing or malformed."""
+
+
+class ToolchainError(ZkAlertError):
+    """A required tool (forge, anvil, solc) is missing or failed."""
+
+
 class DataError(ZkAlertError):
     """Input data has the wrong shape, contains NaN/inf, or is otherwise unusable."""
+
+
+class DetectorError(ZkAlertError):
+    """A detector cannot be trained, loaded or applied to the data given."""
+
+
+class CircuitError(ZkAlertError):
+    """A circuit, its keys, settings or SRS cannot be built, found or used."""
+
+
+class ProofError(CircuitError):
+    """A witness, proof or public statement is missing, malformed or not what it must be."""
+
+
+class ReceiptError(ProofError):
+    """A receipt file is missing, unreadable, or not a receipt."""
 
 
 class ChainError(ZkAlertError):
     """The chain is unreachable, a deployment is missing, or a transaction reverted."""
 
 
-class ToolchainError(ZkAlertError):
-    """A required tool (forge, anvil, solc) is missing or failed."""
+class RevertedError(ChainError):
+    """A contract refused a call; ``reason`` is the decoded custom error."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"the registry refused the alert: {reason}")
+        self.reason = reason
+
+
+class SenderStopped(ChainError):
+    """The registry or the node refuses in a way no retry changes; the outbox is left as it is."""
 
 
 class TooManyRecords(ChainError):
@@ -26,3 +96,27 @@ class TooManyRecords(ChainError):
             "read the history in parts (--from-block/--to-block) or raise --max-records"
         )
         self.limit, self.at_block = limit, at_block
+
+
+class OutboxError(ZkAlertError):
+    """The outbox cannot be used: corrupted, locked, or made for another chain/registry/gateway."""
+
+
+class ServiceError(ZkAlertError):
+    """The utility's or the regulator's service cannot run or answer."""
+
+
+class StoreError(ServiceError):
+    """The store cannot be opened or used."""
+
+
+class WindowConflict(StoreError):
+    """A window index is not above the stream's last stored index."""
+
+
+class UtilityError(ServiceError):
+    """The utility cannot be reached or answered with an error."""
+
+
+class AuditError(ServiceError):
+    """The audit cannot run: bad block range, unknown stream, no deployment."""

@@ -43,7 +43,7 @@ import typer
 
 from zkalert.cli.options import JsonOpt, RpcOpt, WorkdirOpt, rpc_or_default
 from zkalert.config import Workspace, reports_dir
-from zkalert.errors import ZkAlertError
+from zkalert.errors import ChainError, ConfigError, OutboxError, ProofError, ZkAlertError
 
 app = typer.Typer(add_completion=True, no_args_is_help=True, help="Provable anomaly alerts: detector -> EZKL proof -> on-chain log.")
 node_app = typer.Typer(no_args_is_help=True, help="Manage a local anvil node.")
@@ -93,7 +93,7 @@ def compile_cmd(
     from zkalert.zk.tuning import tuned_config
 
     if ezkl_default and tuned:
-        raise ZkAlertError("--ezkl-default and --tuned exclude each other")
+        raise ConfigError("--ezkl-default and --tuned exclude each other")
     workspace = Workspace.at(workdir)
     detector = Detector.load(workspace)
     if ezkl_default:
@@ -123,7 +123,7 @@ def tune_cmd(
     try:
         scale_list = tuple(int(s) for s in scales.split(","))
     except ValueError:
-        raise ZkAlertError(f"--scales must be comma-separated integers, got {scales!r}") from None
+        raise ConfigError(f"--scales must be comma-separated integers, got {scales!r}") from None
     workspace = Workspace.at(workdir)
     detector = Detector.load(workspace)
     report = tune(detector, workspace, tuning_windows(load_tennessee_eastman()), scale_list, echo=typer.echo)
@@ -148,10 +148,10 @@ def bench_cmd(
     try:
         sizes = tuple(int(b) for b in batch_sizes.split(",") if b.strip())
     except ValueError:
-        raise ZkAlertError(f"--batch-sizes must be comma-separated integers, got {batch_sizes!r}") from None
+        raise ConfigError(f"--batch-sizes must be comma-separated integers, got {batch_sizes!r}") from None
     for b in sizes:
         if b < 2 or b > windows or windows % b:
-            raise ZkAlertError(f"batch size {b} must be between 2 and --windows ({windows}) and divide it")
+            raise ConfigError(f"batch size {b} must be between 2 and --windows ({windows}) and divide it")
     options = bench.BenchOptions(windows=windows, batch_sizes=sizes, agreement_windows=agreement_windows, memory_budget_bytes=int(memory_budget_gb * 1e9))
     bench.run(options, echo=typer.echo)
 
@@ -197,10 +197,10 @@ def prove_cmd(
     from zkalert.zk.statement import Binding
 
     if gateway_opt is not None and not is_address(gateway_opt):
-        raise ZkAlertError(f"--gateway {gateway_opt!r} is not an account address (0x and 40 hex digits)")
+        raise ConfigError(f"--gateway {gateway_opt!r} is not an account address (0x and 40 hex digits)")
     gateway = to_checksum_address(gateway_opt) if gateway_opt else Account.from_key(private_key()).address
     if not stream:
-        raise ZkAlertError("--stream must not be empty")
+        raise ConfigError("--stream must not be empty")
     workspace = Workspace.at(workdir)
     detector = Detector.load(workspace)
     windows, _ = load_csv(windows_csv, detector.width)
@@ -236,7 +236,7 @@ def submit_cmd(
     info = CircuitInfo.load(Workspace.at(workdir))
     for path in proofs:
         if not path.is_file():
-            raise ZkAlertError(f"{path}: no such proof file")
+            raise ProofError(f"{path}: no such proof file")
     w3 = connect(rpc_or_default(rpc_url_opt))
     gateway = Gateway(w3, Deployment.load(w3.eth.chain_id))
     for path in proofs:
@@ -263,7 +263,7 @@ def stream_open_cmd(
     from zkalert.evm.rpc import connect
 
     if not Web3.is_address(gateway):
-        raise ZkAlertError(f"--gateway {gateway!r} is not an account address")
+        raise ConfigError(f"--gateway {gateway!r} is not an account address")
     w3 = connect(rpc_or_default(rpc_url_opt))
     owner = Gateway(w3, Deployment.load(w3.eth.chain_id))
     tx = owner.open_stream(stream_id(name), gateway)
@@ -349,7 +349,7 @@ def demo_cmd(
         typer.echo(f"started a local anvil at {url} (stop it with `zkalert node stop`)")
     report = demo.run(demo.DemoOptions(alerts_per_stream=alerts_per_stream, epochs=epochs, workspace=workdir, rpc_url=url), echo=typer.echo)
     if report["summary"].get("true_rate") != 1.0:
-        raise ZkAlertError("not every alert verified on-chain (TRUE rate below 100%)")
+        raise ChainError("not every alert verified on-chain (TRUE rate below 100%)")
 
 
 @node_app.command("start")
@@ -441,7 +441,7 @@ def outbox_add_cmd(
     info = CircuitInfo.load(Workspace.at(workdir))
     for proof_path in proofs:
         if not proof_path.is_file():
-            raise ZkAlertError(f"{proof_path}: no such proof file")
+            raise ProofError(f"{proof_path}: no such proof file")
     path = _outbox_path(outbox, workdir, _network(network_name, None))
     with Outbox.open(path) as box:
         for proof_path in proofs:
@@ -474,7 +474,7 @@ def outbox_run_cmd(
     counts = sender.outbox.counts()
     typer.echo(json.dumps({"outbox": counts, "stats": stats.as_dict()}))
     if counts["refused"]:
-        raise ZkAlertError(f"{counts['refused']} alert(s) were refused by the registry: `zkalert outbox status` lists them")
+        raise ChainError(f"{counts['refused']} alert(s) were refused by the registry: `zkalert outbox status` lists them")
 
 
 @outbox_app.command("status")
@@ -524,7 +524,7 @@ def soak_cmd(
     typer.echo(soak.markdown(report))
     a = report["alerts"]
     if a["lost"] or a["duplicated"] or a["out_of_order_streams"] or a["streams_whose_events_differ"] or not report["chain"]["intact"]:
-        raise ZkAlertError(f"soak failed: {a['lost']} lost, {a['duplicated']} duplicated, {a['out_of_order_streams']} streams out of "
+        raise OutboxError(f"soak failed: {a['lost']} lost, {a['duplicated']} duplicated, {a['out_of_order_streams']} streams out of "
                            f"order in the registry, {a['streams_whose_events_differ']} whose events differ (build/reports/soak/soak.json)")
 
 
@@ -564,13 +564,13 @@ def evaluate_cmd(
 
     kinds = ("te", "edge-iiotset", "csv")
     if data not in kinds:
-        raise ZkAlertError(f"--data must be one of {', '.join(kinds)}, got {data!r}")
+        raise ConfigError(f"--data must be one of {', '.join(kinds)}, got {data!r}")
     if data != "te" and csv is None:
-        raise ZkAlertError(f"--data {data} needs --csv PATH")
+        raise ConfigError(f"--data {data} needs --csv PATH")
     if data == "csv" and not label_column:
-        raise ZkAlertError("--data csv needs --label-column NAME (0 normal, 1 anomalous)")
+        raise ConfigError("--data csv needs --label-column NAME (0 normal, 1 anomalous)")
     if data == "te" and (csv or label_column):
-        raise ZkAlertError("--csv/--label-column are for --data edge-iiotset or csv; Tennessee Eastman ships with bibmon")
+        raise ConfigError("--csv/--label-column are for --data edge-iiotset or csv; Tennessee Eastman ships with bibmon")
     if data == "te":
         dataset = datasets.tennessee_eastman(seed=seed)
     elif data == "edge-iiotset":

@@ -20,7 +20,7 @@ import typer
 
 from zkalert.cli.options import RpcOpt, WorkdirOpt, rpc_or_default
 from zkalert.config import PROJECT_ROOT, Workspace
-from zkalert.errors import ZkAlertError
+from zkalert.errors import ChainError, ConfigError, UtilityError
 
 serve_app = typer.Typer(no_args_is_help=True, help="Run the utility or regulator service; manage tokens; push windows.")
 
@@ -37,7 +37,7 @@ def _regulator_folder(folder: Path | None, workdir: Path | None) -> Path:
 
 def _port(value: int) -> int:
     if not 1 <= value <= 65535:
-        raise ZkAlertError(f"port must be 1..65535, got {value}")
+        raise ConfigError(f"port must be 1..65535, got {value}")
     return value
 
 
@@ -60,7 +60,7 @@ def serve_utility_cmd(
     from zkalert.services import utility
 
     if (replay is None) != (stream is None):
-        raise ZkAlertError("--replay and --stream go together")
+        raise ConfigError("--replay and --stream go together")
     root = Workspace.at(workdir).root
     config = utility.UtilityConfig(
         workdir=root, store=store or str(root / "utility" / "windows.sqlite"), tokens=tokens, rpc_url=rpc_or_default(rpc_url_opt),
@@ -110,7 +110,7 @@ def serve_regulator_cmd(
     from zkalert.services import regulator
 
     if utility_url and not utility_token:
-        raise ZkAlertError("--utility needs --utility-token (or $ZKALERT_UTILITY_TOKEN)")
+        raise ConfigError("--utility needs --utility-token (or $ZKALERT_UTILITY_TOKEN)")
     config = regulator.RegulatorConfig(folder=_regulator_folder(folder, workdir), rpc_url=rpc_or_default(rpc_url_opt), utility_url=utility_url, utility_token=utility_token, tokens=tokens)
     typer.echo(f"regulator service on http://{host}:{_port(port)}; folder {config.folder}; utility {utility_url or '(none: chain checks only)'}", err=True)
     regulator.serve(config, host, port, log_level)
@@ -149,7 +149,7 @@ def serve_push_cmd(
     try:
         skipped = {int(s) for s in skip.split(",") if s.strip()} if skip else set()
     except ValueError:
-        raise ZkAlertError(f"--skip must be comma-separated integers, got {skip!r}") from None
+        raise ConfigError(f"--skip must be comma-separated integers, got {skip!r}") from None
     windows = [{"index": first_index + i, "values": [float(v) for v in rows[i]]} for i in range(len(rows)) if first_index + i not in skipped]
     sent = 0
     with httpx.Client(base_url=url.rstrip("/"), headers={"Authorization": f"Bearer {token}"}, timeout=300) as client:
@@ -157,13 +157,13 @@ def serve_push_cmd(
             try:
                 response = client.post("/v1/windows", params={"stream": stream}, json={"windows": windows[start : start + batch]})
             except httpx.HTTPError as exc:
-                raise ZkAlertError(f"the utility at {url} does not answer ({type(exc).__name__})") from None
+                raise UtilityError(f"the utility at {url} does not answer ({type(exc).__name__})") from None
             if response.status_code != 201:
                 try:
                     message = response.json().get("error", response.text)
                 except ValueError:
                     message = response.text
-                raise ZkAlertError(f"the utility refused windows {windows[start]['index']}..: {message} (HTTP {response.status_code})")
+                raise UtilityError(f"the utility refused windows {windows[start]['index']}..: {message} (HTTP {response.status_code})")
             sent += response.json()["stored"]
     typer.echo(f"{sent} window(s) of {windows_csv.name} stored in stream {stream!r}" + (f"; withheld {sorted(skipped)}" if skipped else ""))
 
@@ -191,7 +191,7 @@ def audit_cmd(
     from zkalert.services.regulator import AuditBook, record_audit
 
     if utility_url and not utility_token:
-        raise ZkAlertError("--utility needs --utility-token (or $ZKALERT_UTILITY_TOKEN)")
+        raise ConfigError("--utility needs --utility-token (or $ZKALERT_UTILITY_TOKEN)")
     options = AuditOptions(stream, from_block, to_block, proofs, max_proofs, srs=srs, max_records=max_records)
     regulator_folder = _regulator_folder(folder, workdir)
     w3 = connect(rpc_or_default(rpc_url_opt))
@@ -239,16 +239,16 @@ class AlertFilters:
     def parse(cls, w3: Any, from_block: int, to_block: int | None, model: str | None, since: str | None, until: str | None, alarm_only: bool) -> AlertFilters:
         head = int(w3.eth.block_number)
         if from_block > head:
-            raise ZkAlertError(f"--from-block {from_block} is beyond the chain head {head}")
+            raise ChainError(f"--from-block {from_block} is beyond the chain head {head}")
         if to_block is not None and to_block > head:
-            raise ZkAlertError(f"--to-block {to_block} is beyond the chain head {head}")
+            raise ChainError(f"--to-block {to_block} is beyond the chain head {head}")
         if to_block is not None and to_block < from_block:
-            raise ZkAlertError(f"--to-block {to_block} is below the first block {from_block}")
+            raise ConfigError(f"--to-block {to_block} is below the first block {from_block}")
         if model is not None and not re.fullmatch(r"0x[0-9a-fA-F]{64}", model):
-            raise ZkAlertError(f"--model must be a 0x model id (64 hex digits), got {model!r}")
+            raise ConfigError(f"--model must be a 0x model id (64 hex digits), got {model!r}")
         start, end = _time(since, "--since"), _time(until, "--until")
         if start is not None and end is not None and end < start:
-            raise ZkAlertError("--until is before --since")
+            raise ConfigError("--until is before --since")
         return cls(model.lower() if model else None, start, end, alarm_only, from_block, to_block)
 
     def to_json(self) -> dict[str, Any]:
@@ -263,7 +263,7 @@ def _time(text: str | None, option: str) -> int | None:
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise ZkAlertError(f"{option} must be ISO 8601 (2026-11-22T10:00:00Z) or unix seconds, got {text!r}") from None
+        raise ConfigError(f"{option} must be ISO 8601 (2026-11-22T10:00:00Z) or unix seconds, got {text!r}") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return int(moment.timestamp())
@@ -300,7 +300,7 @@ def receipt_check_cmd(
 
     for path in (vk, settings, srs):
         if path is not None and not path.is_file():
-            raise ZkAlertError(f"{path}: no such file")
+            raise ConfigError(f"{path}: no such file")
     results = [check_receipt(path, vk, settings, srs) for path in receipts]
     if json_out:
         typer.echo(json.dumps([{"path": r.path, "ok": r.ok, "checks": r.checks, "problems": r.problems} for r in results], indent=2))

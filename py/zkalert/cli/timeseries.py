@@ -26,7 +26,7 @@ import typer
 
 from zkalert.cli.options import RpcOpt, WorkdirOpt, rpc_or_default
 from zkalert.config import Workspace, reports_dir
-from zkalert.errors import ZkAlertError
+from zkalert.errors import CircuitError, ConfigError
 
 ts_app = typer.Typer(no_args_is_help=True, help="Time-series mode: EKF detector with chained TC/SC proofs.")
 
@@ -44,7 +44,7 @@ def _circuits(workspace: Workspace, subsystem: str, steps: int, psf: int) -> tup
     tc, sc = tc_dir(workspace, subsystem, steps, psf), sc_dir(workspace, subsystem, psf)
     for folder in (tc, sc):
         if not (folder.root / "circuit.json").is_file():
-            raise ZkAlertError(f"no compiled circuit in {folder.root}: run `zkalert ts compile --subsystem {subsystem} --steps {steps} --psf {psf}`")
+            raise CircuitError(f"no compiled circuit in {folder.root}: run `zkalert ts compile --subsystem {subsystem} --steps {steps} --psf {psf}`")
     return detector, tc, sc
 
 
@@ -71,7 +71,7 @@ def compile_cmd(subsystem: SubsystemOpt = "reactor", steps: StepsOpt = 16, psf: 
     workspace = Workspace.at(workdir)
     detector = Detector.load(detector_dir(workspace, subsystem))
     if detector.config.window_steps % steps:
-        raise ZkAlertError(f"--steps {steps} must divide the window length {detector.config.window_steps}")
+        raise ConfigError(f"--steps {steps} must divide the window length {detector.config.window_steps}")
     tc_name, sc_name = verifier_names(subsystem, steps)
     for kind, folder, name in (("tc", tc_dir(workspace, subsystem, steps, psf), tc_name), ("sc", sc_dir(workspace, subsystem, psf), sc_name)):
         info = compile_circuit(detector, kind, folder, name, steps, Precision(psf=psf), srs, echo=typer.echo)  # type: ignore[arg-type]
@@ -150,7 +150,7 @@ def submit_cmd(name: Annotated[str, typer.Argument()], subsystem: SubsystemOpt =
         owner = gateway.registry.functions.owner().call()
         if owner != gateway.account.address:
             genesis_state, genesis_acc = row.genesis_instances  # type: ignore[misc]
-            raise ZkAlertError(
+            raise ConfigError(
                 f"stream {name!r} is not open: the registry owner ({owner}) opens it for gateway "
                 f"{gateway.account.address} at genesis state 0x{genesis_state:064x}, accumulator 0x{genesis_acc:064x}"
             )
@@ -194,7 +194,7 @@ def audit_cmd(
     try:
         found = None if circuits is None else find_circuits(circuits)
     except FileNotFoundError as exc:
-        raise ZkAlertError(f"--circuits: {exc}") from None
+        raise ConfigError(f"--circuits: {exc}") from None
     w3 = connect(rpc_or_default(rpc_url_opt))
     reports = audit(w3, TsDeployment.load(w3.eth.chain_id), stream_id(stream) if stream else None, scan_blocks, found, max_records)
     if json_out:

@@ -28,7 +28,7 @@ from sklearn.decomposition import PCA
 
 from zkalert.data.loaders import FloatArray, Scaler, check_matrix
 from zkalert.detector.model import choose_threshold, cross_fitted_scores
-from zkalert.errors import ZkAlertError
+from zkalert.errors import DetectorError
 
 DEFAULT_VARIANCE = 0.9
 LIMIT_CONFIDENCE = 0.99
@@ -54,9 +54,9 @@ class PcaMonitor:
         train_windows = check_matrix(train_windows, None, "training windows")
         n, width = train_windows.shape
         if n < 3:
-            raise ZkAlertError(f"the PCA baseline needs at least 3 normal training windows, got {n}")
+            raise DetectorError(f"the PCA baseline needs at least 3 normal training windows, got {n}")
         if not 0.0 < variance < 1.0:
-            raise ZkAlertError(f"PCA explained-variance share must be in (0, 1), got {variance}")
+            raise DetectorError(f"PCA explained-variance share must be in (0, 1), got {variance}")
         scaler = Scaler.fit(train_windows)
         scaled = scaler.transform(train_windows)
         full = PCA(svd_solver="full").fit(scaled)

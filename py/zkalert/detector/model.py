@@ -29,7 +29,7 @@ from tqdm import tqdm
 
 from zkalert.config import Workspace
 from zkalert.data.loaders import FloatArray, Scaler, check_matrix
-from zkalert.errors import ZkAlertError
+from zkalert.errors import DetectorError
 
 THRESHOLD_RULES = ("best-f1", "far")
 
@@ -52,11 +52,11 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         if self.threshold_rule not in THRESHOLD_RULES:
-            raise ZkAlertError(f"threshold rule {self.threshold_rule!r} is not one of {', '.join(THRESHOLD_RULES)}")
+            raise DetectorError(f"threshold rule {self.threshold_rule!r} is not one of {', '.join(THRESHOLD_RULES)}")
         if not 0.0 <= self.target_far < 1.0:
-            raise ZkAlertError(f"target false-alarm rate must be in [0, 1), got {self.target_far}")
+            raise DetectorError(f"target false-alarm rate must be in [0, 1), got {self.target_far}")
         if self.cv_folds < 1:
-            raise ZkAlertError(f"cv_folds must be at least 1, got {self.cv_folds}")
+            raise DetectorError(f"cv_folds must be at least 1, got {self.cv_folds}")
 
 
 class SparseDenoisingAutoencoder(nn.Module):
@@ -175,7 +175,7 @@ class Detector:
     @classmethod
     def load(cls, workspace: Workspace) -> Detector:
         if not workspace.detector.is_file() or not workspace.detector_meta.is_file():
-            raise ZkAlertError(f"no trained detector in {workspace.root}: run `zkalert train` first")
+            raise DetectorError(f"no trained detector in {workspace.root}: run `zkalert train` first")
         meta = json.loads(workspace.detector_meta.read_text())
         config = TrainConfig(**{**meta["config"], "hidden": tuple(meta["config"]["hidden"])})
         model = SparseDenoisingAutoencoder(meta["width"], config.hidden, config.dropout)
@@ -187,7 +187,7 @@ class Detector:
 def best_f1_threshold(scores: FloatArray, labels: np.ndarray) -> tuple[float, dict[str, float]]:
     """Sweep every distinct validation score as a cut (alarm when score >= t); best F1 wins."""
     if labels.min() == labels.max():
-        raise ZkAlertError("the validation split has one class only: a best-F1 threshold needs both")
+        raise DetectorError("the validation split has one class only: a best-F1 threshold needs both")
     order = np.argsort(-scores)
     sorted_scores, sorted_labels = scores[order], labels[order]
     true_pos = np.cumsum(sorted_labels)
@@ -215,7 +215,7 @@ def best_f1_threshold(scores: FloatArray, labels: np.ndarray) -> tuple[float, di
 def far_threshold(normal_scores: FloatArray, target_far: float) -> float:
     """The lowest threshold (alarm when score >= t) with at most ``target_far`` of the normal scores alarming."""
     if len(normal_scores) == 0:
-        raise ZkAlertError("a false-alarm-rate threshold needs normal validation windows; there are none")
+        raise DetectorError("a false-alarm-rate threshold needs normal validation windows; there are none")
     ordered = np.sort(np.asarray(normal_scores, dtype=np.float64))[::-1]
     allowed = int(np.floor(target_far * len(ordered) + 1e-9))
     if allowed >= len(ordered):
@@ -254,13 +254,13 @@ def choose_threshold(
     scores = np.r_[np.asarray(normal_scores, dtype=np.float64), np.asarray(validation_scores, dtype=np.float64)]
     labels = np.r_[np.zeros(len(normal_scores), np.int64), np.asarray(validation_labels, dtype=np.int64)]
     if len(scores) == 0:
-        raise ZkAlertError("the validation split is empty: there is nothing to choose a threshold on")
+        raise DetectorError("the validation split is empty: there is nothing to choose a threshold on")
     if rule == "best-f1":
         threshold, _ = best_f1_threshold(scores, labels)
     elif rule == "far":
         threshold = far_threshold(scores[labels == 0], target_far)
     else:
-        raise ZkAlertError(f"threshold rule {rule!r} is not one of {', '.join(THRESHOLD_RULES)}")
+        raise DetectorError(f"threshold rule {rule!r} is not one of {', '.join(THRESHOLD_RULES)}")
     stats = threshold_stats(scores, labels, threshold)
     return threshold, {
         **stats,
@@ -274,7 +274,7 @@ def choose_threshold(
 def fold_slices(rows: int, folds: int) -> list[slice]:
     """Contiguous folds: neighbouring windows are correlated, so a fold must not interleave with training."""
     if folds > rows:
-        raise ZkAlertError(f"{folds} cross-fitting folds need at least {folds} training windows, got {rows}")
+        raise DetectorError(f"{folds} cross-fitting folds need at least {folds} training windows, got {rows}")
     edges = np.linspace(0, rows, folds + 1).round().astype(int)
     return [slice(int(a), int(b)) for a, b in itertools.pairwise(edges)]
 
@@ -359,9 +359,9 @@ def train(
         validation_windows = check_matrix(validation_windows, width, "validation windows")
     validation_labels = np.asarray(validation_labels, dtype=np.int64)
     if len(validation_labels) != len(validation_windows):
-        raise ZkAlertError(f"validation split: {len(validation_windows)} windows but {len(validation_labels)} labels")
+        raise DetectorError(f"validation split: {len(validation_windows)} windows but {len(validation_labels)} labels")
     if np.any((validation_labels != 0) & (validation_labels != 1)):
-        raise ZkAlertError("validation labels must be 0 (normal) or 1 (anomalous)")
+        raise DetectorError("validation labels must be 0 (normal) or 1 (anomalous)")
     detector = fit_detector(train_windows, config, progress)
 
     def fold(rest: FloatArray, held_out: FloatArray) -> FloatArray:

@@ -29,16 +29,12 @@ from web3 import Web3
 from web3.contract import Contract
 
 from zkalert.config import StrPath
-from zkalert.errors import ZkAlertError
+from zkalert.errors import ReceiptError, ZkAlertError
 from zkalert.evm.log import ZERO32, AlertEntry, alert_hash
 from zkalert.zk.statement import SCHEMES, binding_of, split_bound_statement
 
 RECEIPT_KIND = "zkalert-alert-receipt"
 RECEIPT_VERSION = 2
-
-
-class ReceiptError(ZkAlertError):
-    """A receipt file is missing, unreadable, or not a receipt."""
 
 
 def build_receipts(w3: Web3, registry: Contract, chain_id: int, entries: list[AlertEntry], stream_entries: dict[str, list[AlertEntry]]) -> list[dict[str, Any]]:

@@ -21,7 +21,7 @@ from web3.contract import Contract
 from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
 
 from zkalert.config import PROJECT_ROOT, rpc_url
-from zkalert.errors import ChainError
+from zkalert.errors import ChainError, RevertedError
 from zkalert.toolchain import tool
 
 #: verifyProof(bytes,uint256[]): the one function every EZKL Halo2 verifier exposes.
@@ -97,14 +97,6 @@ def revert_data(exc: Exception) -> str | None:
         return data
     message = str(exc.args[0]) if exc.args else ""
     return message if message.startswith("0x") else None
-
-
-class RevertedError(ChainError):
-    """The registry refused a submission; ``reason`` is the decoded custom error."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(f"the registry refused the alert: {reason}")
-        self.reason = reason
 
 
 def fee_fields(w3: Web3, tip_wei: int = TIP_WEI, cap_wei: int | None = None) -> dict[str, int]:

@@ -9,7 +9,7 @@ from typing import Any
 from web3 import Web3
 
 from zkalert.config import Workspace
-from zkalert.errors import ZkAlertError
+from zkalert.errors import ConfigError, ProofError
 from zkalert.evm.ids import stream_id
 from zkalert.evm.registry import Deployment
 from zkalert.gateway.replay import next_unrecorded_alert
@@ -58,10 +58,10 @@ def prepare_alert(
     if proof_file:
         path = Path(proof_file)
         if not path.is_file():
-            raise ZkAlertError(f"ZKALERT_PROOF={proof_file}: no such file")
+            raise ConfigError(f"ZKALERT_PROOF={proof_file}: no such file")
         proven = ProvenWindow.from_proof_file(path, commitment=deployment.model(model_id_hex).commitment)
         if proven.binding is None:
-            raise ZkAlertError(f"{path}: no binding recorded next to it ({binding_file(path).name}): prove it with `zkalert prove --stream`")
+            raise ProofError(f"{path}: no binding recorded next to it ({binding_file(path).name}): prove it with `zkalert prove --stream`")
         name, row = stream or f"0x{proven.binding.stream.hex()}", -1
         sid = stream_id(stream) if stream else proven.binding.stream
     else:

@@ -17,14 +17,10 @@ from typing import Any
 from web3 import Web3
 
 from zkalert.config import PROJECT_ROOT
-from zkalert.errors import ChainError, ZkAlertError
+from zkalert.errors import ChainError, NetworkConfigError
 
 DEFAULT_NETWORKS_FILE = PROJECT_ROOT / "networks.toml"
 DEFAULT_NETWORK = "anvil"
-
-
-class NetworkConfigError(ZkAlertError):
-    """networks.toml is missing a network, has a bad value, or does not match the node."""
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ from eth_abi import encode as abi_encode
 from eth_utils import keccak
 
 from zkalert.config import BN254_R, StrPath
-from zkalert.errors import ZkAlertError
+from zkalert.errors import OutboxError, ZkAlertError
 from zkalert.evm.ids import stream_id
 from zkalert.zk.statement import SCHEMES, Binding, check_binding, split_statement
 
@@ -105,10 +105,6 @@ _ALERT_COLUMNS = (
     "nonce", "prev_hash", "alert_hashes", "tx_hash", "block", "sends", "reverts", "error",
 )
 _ATTEMPT_COLUMNS = ("alert_id", "nonce", "tx_hash", "raw_tx", "gas", "max_fee", "priority_fee", "gas_price", "sent_at", "live")
-
-
-class OutboxError(ZkAlertError):
-    """The outbox cannot be used: corrupted, locked, or made for another chain/registry/gateway."""
 
 
 def statement_of(model_id: str, input_commitment: int, score: int) -> bytes:

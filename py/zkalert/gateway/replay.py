@@ -15,7 +15,7 @@ import numpy as np
 from zkalert.config import Workspace
 from zkalert.data.loaders import TE_FAULT_START_ROW, load_te_file
 from zkalert.detector.model import Detector
-from zkalert.errors import ZkAlertError
+from zkalert.errors import DataError
 from zkalert.evm.ids import stream_id
 from zkalert.zk.prover import ProvenWindow, Prover
 from zkalert.zk.statement import Binding
@@ -46,4 +46,4 @@ def next_unrecorded_alert(
         if prover.statement_instances(scaled[row : row + 1], label, binding)[1] < prover.info.threshold_felt:
             continue  # the float model alarms, the circuit does not: not an alert
         return name, int(row), prover.prove(scaled[row : row + 1], label, binding, float(scores[row]))
-    raise ZkAlertError(f"every alarming window of {name} is already recorded")
+    raise DataError(f"every alarming window of {name} is already recorded")

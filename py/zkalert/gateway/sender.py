@@ -54,7 +54,7 @@ from web3.exceptions import (
     Web3RPCError,
 )
 
-from zkalert.errors import ChainError
+from zkalert.errors import ChainError, SenderStopped
 from zkalert.evm.ids import stream_id
 from zkalert.evm.log import alert_hash
 from zkalert.evm.registry import Deployment, Gateway
@@ -93,10 +93,6 @@ ZERO32 = b"\x00" * 32
 
 #: proves a scored row: (proof, instances, commitment scheme "poseidon" | "kzg")
 Prove = Callable[[OutboxRow], tuple[bytes, tuple[int, ...], str]]
-
-
-class SenderStopped(ChainError):
-    """The registry or the node refuses in a way no retry changes; the outbox is left as it is."""
 
 
 @dataclass

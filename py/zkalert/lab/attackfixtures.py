@@ -26,7 +26,7 @@ import numpy as np
 from zkalert.config import GENERATED_DIR, PROJECT_ROOT, Workspace
 from zkalert.data.loaders import TE_FAULT_START_ROW, load_te_file, load_tennessee_eastman
 from zkalert.detector.model import Detector, TrainConfig, train
-from zkalert.errors import ZkAlertError
+from zkalert.errors import ConfigError, ProofError
 from zkalert.lab.fixtures import FIXTURE_STREAM, fixture_binding
 from zkalert.zk.circuit import CircuitConfig, compile_circuit
 from zkalert.zk.prover import ProvenWindow, Prover
@@ -71,17 +71,17 @@ def rerandomised_alert() -> Path:
     prover = Prover(workspace)
     original = json.loads((FIXTURE_DIR / "alert_proof.json").read_text())
     if original["model_id"] != prover.info.model_id:
-        raise ZkAlertError(f"{FIXTURE_WORKSPACE} does not hold the circuit of test/fixtures/alert_proof.json: run `make fixtures`")
+        raise ConfigError(f"{FIXTURE_WORKSPACE} does not hold the circuit of test/fixtures/alert_proof.json: run `make fixtures`")
     rows = json.loads((workspace.proofs / "alert_proof.input.json").read_text())["input_data"]
     window = np.asarray([row[:-BINDING_LIMBS] for row in rows], dtype=np.float64)  # the binding's limbs end each row
     binding = fixture_binding(FIXTURE_STREAM, int(original["binding"]["index"]))
     proven = prover.prove(window, "alert_proof_rerandomised", binding)
     if proven.instances != tuple(int(v, 16) for v in original["instances"]):
-        raise ZkAlertError("the re-proven alert window has other instances than alert_proof.json")
+        raise ProofError("the re-proven alert window has other instances than alert_proof.json")
     if proven.proof.hex() == original["proof"].removeprefix("0x"):
-        raise ZkAlertError("EZKL produced identical proof bytes: the proof was not re-randomised")
+        raise ProofError("EZKL produced identical proof bytes: the proof was not re-randomised")
     if not prover.verify_offchain(proven):
-        raise ZkAlertError("EZKL rejected the re-randomised proof")
+        raise ProofError("EZKL rejected the re-randomised proof")
     record = _fixture_record(proven, prover.info.model_id, prover.info.threshold_felt, {**original["source"], "note": "same window as alert_proof.json, proven again"}, binding)
     return _write("alert_proof_rerandomised.json", record)
 
@@ -98,7 +98,7 @@ def stream_proofs() -> Path:
         binding = fixture_binding(stream, index, STREAM_GATEWAY)
         proven = prover.prove(scaled, f"stream-d01-row{row}", binding)
         if not prover.verify_offchain(proven):
-            raise ZkAlertError(f"EZKL rejected its own proof of d01_te row {row}")
+            raise ProofError(f"EZKL rejected its own proof of d01_te row {row}")
         proofs.append({"key": f"te/d01_te/row{row}", "stream": stream, "index": index, "proof": "0x" + proven.proof.hex(),
                        "instances": [f"0x{v:064x}" for v in proven.instances]})
     record = {"model_id": prover.info.model_id, "threshold": str(prover.info.threshold_felt), "windows_per_proof": 1,
@@ -117,7 +117,7 @@ def foreign_circuit() -> Path:
     binding = fixture_binding(FIXTURE_STREAM, 0)
     proven = prover.prove(detector.scale(te.test.windows[index : index + 1]), "foreign_proof", binding)
     if not prover.verify_offchain(proven):
-        raise ZkAlertError("EZKL rejected its own foreign-circuit proof")
+        raise ProofError("EZKL rejected its own foreign-circuit proof")
     record = _fixture_record(proven, info.model_id, info.threshold_felt, {"data": "Tennessee Eastman d01_te", "row": int(te.test.rows[index]), "circuit": "ForeignVerifier (5 epochs, seed 1)"}, binding)
     return _write("foreign_proof.json", record)
 

@@ -17,7 +17,7 @@ from tqdm import tqdm
 from zkalert.config import Workspace, reports_dir, rpc_url
 from zkalert.data.loaders import load_tennessee_eastman
 from zkalert.detector.model import TrainConfig, train
-from zkalert.errors import ZkAlertError
+from zkalert.errors import DataError
 from zkalert.evm import registry as chainmod
 from zkalert.evm import rpc
 from zkalert.evm.ids import stream_id
@@ -75,7 +75,7 @@ def run(options: DemoOptions, echo: Callable[[str], None] = print) -> dict:
         in_fault = np.flatnonzero((te.test.fault_ids == fault) & (te.test.labels == 1) & (scores >= detector.threshold))
         picks += [(fault, int(i)) for i in in_fault[: options.alerts_per_stream]]
     if not picks:
-        raise ZkAlertError("the detector raised no alarm on the chosen faults: nothing to submit")
+        raise DataError("the detector raised no alarm on the chosen faults: nothing to submit")
     prover = Prover(workspace)
     rows: list[AlertMetrics] = []
     for fault, index in tqdm(picks, desc="prove+submit", unit="alert"):

@@ -52,7 +52,7 @@ from zkalert.detector.quality import (
     group_rates,
     mean_detection_rate,
 )
-from zkalert.errors import DataError, ZkAlertError
+from zkalert.errors import DataError
 from zkalert.lab.metrics import machine
 
 DEFAULT_WORKSPACE = PROJECT_ROOT / "build" / "evaluate"
@@ -540,5 +540,5 @@ def load_detector_for(data: EvaluationData, workspace: Workspace) -> Detector:
     """A trained detector from a workspace, refused if its width does not match the data."""
     detector = Detector.load(workspace)
     if detector.width != data.width:
-        raise ZkAlertError(f"the detector in {workspace.root} takes windows of {detector.width} values; {data.name} has {data.width}")
+        raise DataError(f"the detector in {workspace.root} takes windows of {detector.width} values; {data.name} has {data.width}")
     return detector

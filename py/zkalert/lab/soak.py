@@ -40,7 +40,7 @@ from eth_account import Account
 from web3.exceptions import TransactionNotFound
 
 from zkalert.config import ANVIL_KEY_0, PROJECT_ROOT, Workspace, reports_dir
-from zkalert.errors import ZkAlertError
+from zkalert.errors import ConfigError, OutboxError, ZkAlertError
 from zkalert.evm.ids import stream_id
 from zkalert.evm.localnode import free_port, kill_process
 from zkalert.evm.log import check_chain, fetch_alerts, without_orphans
@@ -152,9 +152,9 @@ def _versions() -> dict[str, str]:
 def run(options: SoakOptions, echo: Callable[[str], None] = print) -> dict[str, Any]:
     unknown = sorted(set(options.faults) - set(ALL_FAULTS))
     if unknown:
-        raise ZkAlertError(f"unknown fault(s) {', '.join(unknown)}; known: {', '.join(ALL_FAULTS)}")
+        raise ConfigError(f"unknown fault(s) {', '.join(unknown)}; known: {', '.join(ALL_FAULTS)}")
     if options.alerts < 1:
-        raise ZkAlertError("a soak needs at least one alert")
+        raise ConfigError("a soak needs at least one alert")
     rng = random.Random(options.seed)
     workspace = Workspace.at(options.workspace)
     info = CircuitInfo.load(workspace)
@@ -228,7 +228,7 @@ def run(options: SoakOptions, echo: Callable[[str], None] = print) -> dict[str, 
                 break
             for worker in workers:
                 if not worker.alive():
-                    raise ZkAlertError(f"the {worker.name} process exited on its own: {worker.exit_line()}")
+                    raise OutboxError(f"the {worker.name} process exited on its own: {worker.exit_line()}")
             time.sleep(rng.uniform(*options.fault_gap_s))
             if time.monotonic() - last_checkpoint > 15:
                 with _isolated(proxy):

@@ -20,7 +20,7 @@ from eth_account import Account
 from zkalert.config import Workspace
 from zkalert.data.loaders import TE_FAULT_START_ROW, TE_FAULTS, load_te_file
 from zkalert.detector.model import Detector
-from zkalert.errors import ZkAlertError
+from zkalert.errors import ConfigError
 from zkalert.evm.ids import stream_id
 from zkalert.zk.prover import Prover
 from zkalert.zk.statement import Binding
@@ -45,7 +45,7 @@ class PlannedWindow:
 def soak_windows(workspace: Workspace, alerts: int, streams: int) -> list[PlannedWindow]:
     """``alerts`` windows spread round-robin over ``streams`` fault runs, in submission order."""
     if not 1 <= streams <= len(TE_FAULTS):
-        raise ZkAlertError(f"streams must be 1..{len(TE_FAULTS)} (one per Tennessee Eastman fault run), got {streams}")
+        raise ConfigError(f"streams must be 1..{len(TE_FAULTS)} (one per Tennessee Eastman fault run), got {streams}")
     per_stream = math.ceil(alerts / streams)
     detector = Detector.load(workspace)
     planned: list[list[PlannedWindow]] = []
@@ -53,7 +53,7 @@ def soak_windows(workspace: Workspace, alerts: int, streams: int) -> list[Planne
         rows = load_te_file(f"d{fault:02d}_te.dat")
         last = TE_FAULT_START_ROW + per_stream
         if last > rows.shape[0]:
-            raise ZkAlertError(f"fault run {fault} has {rows.shape[0] - TE_FAULT_START_ROW} windows after the onset, {per_stream} asked")
+            raise ConfigError(f"fault run {fault} has {rows.shape[0] - TE_FAULT_START_ROW} windows after the onset, {per_stream} asked")
         scaled = detector.scale(rows[TE_FAULT_START_ROW:last])
         scores = detector.score_scaled(scaled)
         planned.append([

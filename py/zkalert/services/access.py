@@ -38,14 +38,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from zkalert.errors import ZkAlertError
+from zkalert.errors import TokenFileError, ZkAlertError
 
 ROLES = ("regulator", "ingest", "admin")
 log = logging.getLogger("zkalert.access")
-
-
-class TokenFileError(ZkAlertError):
-    """The tokens file is missing or malformed."""
 
 
 @dataclass(frozen=True)

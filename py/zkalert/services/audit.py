@@ -39,7 +39,7 @@ from typing import Any
 from eth_utils import keccak
 from web3 import Web3
 
-from zkalert.errors import ChainError, ZkAlertError
+from zkalert.errors import AuditError, ChainError, ZkAlertError
 from zkalert.evm.ids import stream_ref
 from zkalert.evm.log import LOG_CHUNK_BLOCKS, check_chain, fetch_alerts, without_orphans
 from zkalert.evm.registry import Deployment
@@ -51,10 +51,6 @@ from zkalert.zk.statement import binding_of, split_bound_statement
 from zkalert.zk.verifiercode import registration_problems, verifier_code_problems
 
 PROOF_POLICIES = ("all", "alarms", "none")
-
-
-class AuditError(ZkAlertError):
-    """The audit cannot run: bad block range, unknown stream, no deployment."""
 
 
 @dataclass

@@ -8,11 +8,7 @@ from typing import Any, Self
 
 import httpx
 
-from zkalert.errors import ZkAlertError
-
-
-class UtilityError(ZkAlertError):
-    """The utility cannot be reached or answered with an error."""
+from zkalert.errors import UtilityError
 
 
 @dataclass(frozen=True)

@@ -24,17 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from zkalert.config import StrPath
-from zkalert.errors import ZkAlertError
+from zkalert.errors import StoreError, WindowConflict
 
 SCHEMA_VERSION = "1"
-
-
-class StoreError(ZkAlertError):
-    """The store cannot be opened or used."""
-
-
-class WindowConflict(StoreError):
-    """A window index is not above the stream's last stored index."""
 
 
 def _schema(postgres: bool) -> list[str]:

@@ -40,7 +40,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
 from zkalert.config import Workspace
-from zkalert.errors import ChainError, ZkAlertError
+from zkalert.errors import ChainError, CircuitError, ConfigError
 from zkalert.evm import ids
 from zkalert.evm.ids import STREAM_ID
 from zkalert.services.access import (
@@ -79,11 +79,11 @@ class UtilityConfig:
 
     def __post_init__(self) -> None:
         if self.policy not in POLICIES:
-            raise ZkAlertError(f"policy must be one of {', '.join(POLICIES)}, got {self.policy!r}")
+            raise ConfigError(f"policy must be one of {', '.join(POLICIES)}, got {self.policy!r}")
         if not 1 <= self.commit_batch <= 64:
-            raise ZkAlertError(f"commit batch must be 1..64 windows, got {self.commit_batch}")
+            raise ConfigError(f"commit batch must be 1..64 windows, got {self.commit_batch}")
         if self.max_range < 1:
-            raise ZkAlertError("max range must be at least 1 window")
+            raise ConfigError("max range must be at least 1 window")
 
 
 def stream_ref(name_or_id: str) -> tuple[str | None, str]:
@@ -140,10 +140,10 @@ class UtilityCore:
         self.info = CircuitInfo.load(self.workspace)
         self.info.require_poseidon("the utility service")
         if self.info.windows_per_proof != 1:
-            raise ZkAlertError(f"the utility service proves one window per proof; {self.workspace.root} holds a {self.info.windows_per_proof}-window circuit")
+            raise CircuitError(f"the utility service proves one window per proof; {self.workspace.root} holds a {self.info.windows_per_proof}-window circuit")
         for path in (self.workspace.vk, self.workspace.settings, Path(self.info.srs_path)):
             if not path.is_file():
-                raise ZkAlertError(f"{path} is missing: run `zkalert compile` again")
+                raise CircuitError(f"{path} is missing: run `zkalert compile` again")
         from eth_account import Account
 
         from zkalert.config import private_key
@@ -381,7 +381,7 @@ class ChainWorker(threading.Thread):
                 return True
         last = self._committer.last_index(bytes.fromhex(stream_id[2:]))
         if last is not None and pending[0].idx <= last:
-            raise ZkAlertError(f"stream {pending[0].stream!r}: window {pending[0].idx} is not above the chain's last window {last} (another gateway or store?)")
+            raise ChainError(f"stream {pending[0].stream!r}: window {pending[0].idx} is not above the chain's last window {last} (another gateway or store?)")
         receipt = self._committer.commit(
             bytes.fromhex(stream_id[2:]), self.core.info.model_id, [(w.idx, w.input_commitment, w.score_felt) for w in pending]
         )

@@ -33,7 +33,7 @@ import torch
 from eth_utils import keccak
 
 from zkalert.config import GENERATED_DIR, StrPath, Workspace
-from zkalert.errors import ZkAlertError
+from zkalert.errors import CircuitError, DetectorError, ProofError
 from zkalert.timeseries.ekf import Detector
 from zkalert.timeseries.graphs import Layout, StatisticalConsistency, TemporalConsistency
 from zkalert.zk.circuit import generate_verifier, smallest_logrows, srs_file
@@ -105,7 +105,7 @@ class CircuitInfo:
     def load(cls, folder: Path) -> CircuitInfo:
         path = folder / "circuit.json"
         if not path.is_file():
-            raise ZkAlertError(f"no compiled circuit in {folder}: run `zkalert ts compile` first")
+            raise CircuitError(f"no compiled circuit in {folder}: run `zkalert ts compile` first")
         return cls(**json.loads(path.read_text()))
 
     def save(self, folder: Path) -> None:
@@ -218,7 +218,7 @@ def resolve_columns(detector: Detector, kind: Kind, steps: int, precision: Preci
         for cols in TC_COLUMN_CHOICES:
             trial = replace(precision, num_inner_cols=cols)
             if not ezkl.gen_settings(str(onnx), str(settings), py_run_args=run_args(kind, trial)):
-                raise ZkAlertError("ezkl.gen_settings failed for the TC circuit")
+                raise CircuitError("ezkl.gen_settings failed for the TC circuit")
             logrows = smallest_logrows(json.loads(settings.read_text()))
             if best is None or logrows < best[0]:
                 best = (logrows, cols)
@@ -262,7 +262,7 @@ def compile_circuit(
 
     started = time.perf_counter()
     if not ezkl.gen_settings(str(folder.onnx), str(folder.settings), py_run_args=run_args(kind, precision)):
-        raise ZkAlertError(f"ezkl.gen_settings failed for the {kind.upper()} circuit")
+        raise CircuitError(f"ezkl.gen_settings failed for the {kind.upper()} circuit")
     settings = json.loads(folder.settings.read_text())
     settings["run_args"]["logrows"] = smallest_logrows(settings)
     folder.settings.write_text(json.dumps(settings))
@@ -270,7 +270,7 @@ def compile_circuit(
 
     started = time.perf_counter()
     if not ezkl.compile_circuit(str(folder.onnx), str(folder.compiled), str(folder.settings)):
-        raise ZkAlertError(f"ezkl.compile_circuit failed for the {kind.upper()} circuit")
+        raise CircuitError(f"ezkl.compile_circuit failed for the {kind.upper()} circuit")
     compile_s = time.perf_counter() - started
     logrows = int(settings["run_args"]["logrows"])
     srs_path, development = srs_file(logrows, ceremony_srs, echo)
@@ -278,7 +278,7 @@ def compile_circuit(
     echo(f"{kind.upper()} setup ({detector.config.subsystem}, {'D=' + str(steps) if kind == 'tc' else 'window'}, PSF {precision.psf}): logrows {logrows}, {settings['num_rows']} rows ...")
     started = time.perf_counter()
     if not ezkl.setup(str(folder.compiled), str(folder.vk), str(folder.pk), srs_path=str(srs_path)):
-        raise ZkAlertError(f"ezkl.setup failed for the {kind.upper()} circuit")
+        raise CircuitError(f"ezkl.setup failed for the {kind.upper()} circuit")
     setup_s = time.perf_counter() - started
 
     source = generate_verifier(_AsWorkspace(folder), srs_path, contract_name, verifier_dir)
@@ -355,7 +355,7 @@ def run_witness(folder: CircuitDir, kind: Kind, inputs: list[list[float]], path:
     try:
         ezkl.gen_witness(str(input_path), str(folder.compiled), str(path))
     except RuntimeError as exc:
-        raise ZkAlertError(f"{kind.upper()} witness generation failed ({path.name}): {exc}") from None
+        raise ProofError(f"{kind.upper()} witness generation failed ({path.name}): {exc}") from None
     witness_s = time.perf_counter() - started
     data = json.loads(path.read_text())
     outputs = [[float(v) for v in group] for group in data["pretty_elements"]["rescaled_outputs"]]
@@ -384,7 +384,7 @@ def prove(folder: CircuitDir, witness_path: Path, proof_path: Path) -> Proof:
     try:
         ezkl.prove(str(witness_path), str(folder.compiled), str(folder.pk), str(proof_path), srs_path=info.srs_path)
     except RuntimeError as exc:
-        raise ZkAlertError(f"{info.kind.upper()} proving failed ({witness_path.name}): {exc}") from None
+        raise ProofError(f"{info.kind.upper()} proving failed ({witness_path.name}): {exc}") from None
     return Proof.load(proof_path, time.perf_counter() - started)
 
 
@@ -422,5 +422,5 @@ def svd_advice(acc_end: list[float], m: int) -> tuple[np.ndarray, np.ndarray, np
     covariance = np.asarray(acc_end[m : m + m * m]).reshape(m, m)
     s, U = np.linalg.eigh(0.5 * (covariance + covariance.T))
     if (s <= 0).any():
-        raise ZkAlertError(f"accumulated innovation covariance is not positive definite (eigenvalues {s})")
+        raise DetectorError(f"accumulated innovation covariance is not positive definite (eigenvalues {s})")
     return U, s, 1.0 / np.sqrt(s)

@@ -45,7 +45,7 @@ from torch import nn
 
 from zkalert.config import StrPath
 from zkalert.data.loaders import TE_VARIABLES, FloatArray, Scaler, check_matrix, load_te_file
-from zkalert.errors import DataError, ZkAlertError
+from zkalert.errors import DataError, DetectorError
 
 #: Plant subsystems: groups of related Tennessee Eastman variables (1-based XMEAS/XMV names).
 SUBSYSTEMS: dict[str, tuple[str, ...]] = {
@@ -249,7 +249,7 @@ class Detector:
     def load(cls, folder: StrPath) -> Detector:
         path = Path(folder)
         if not (path / "ekf.pt").is_file() or not (path / "ekf.json").is_file():
-            raise ZkAlertError(f"no trained EKF detector in {path}: run `zkalert ts train` first")
+            raise DetectorError(f"no trained EKF detector in {path}: run `zkalert ts train` first")
         meta = json.loads((path / "ekf.json").read_text())
         config = EKFConfig(**meta["config"])
         model = EKFModel(meta["n"], meta["m"], config.hidden)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from zkalert.errors import ZkAlertError
+from zkalert.errors import StoreError
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS streams (
@@ -126,12 +126,12 @@ class Store:
                 (row.name, row.subsystem, row.steps, row.psf, row.intervals_per_window, json.dumps(row.genesis), json.dumps([str(v) for v in row.genesis_instances]), time.time()),
             )
         except sqlite3.IntegrityError:
-            raise ZkAlertError(f"stream {row.name!r} already exists in {self.path}: pick another name or remove it with `zkalert ts drop`") from None
+            raise StoreError(f"stream {row.name!r} already exists in {self.path}: pick another name or remove it with `zkalert ts drop`") from None
 
     def stream(self, name: str) -> StreamRow:
         found = self._db.execute("SELECT name, subsystem, steps, psf, intervals_per_window, genesis, genesis_instances FROM streams WHERE name = ?", (name,)).fetchone()
         if found is None:
-            raise ZkAlertError(f"no stream {name!r} in {self.path}: start one with `zkalert ts run`")
+            raise StoreError(f"no stream {name!r} in {self.path}: start one with `zkalert ts run`")
         return StreamRow(found[0], found[1], int(found[2]), int(found[3]), int(found[4]), json.loads(found[5]), _ints(found[6]))  # type: ignore[arg-type]
 
     def streams(self) -> list[str]:
@@ -186,4 +186,4 @@ class Store:
         for row in self.windows(stream):
             if row.idx == idx:
                 return row
-        raise ZkAlertError(f"stream {stream!r} has no window {idx} yet ({len(self.windows(stream))} complete windows)")
+        raise StoreError(f"stream {stream!r} has no window {idx} yet ({len(self.windows(stream))} complete windows)")

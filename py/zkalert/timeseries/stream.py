@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from zkalert.config import BN254_R, Workspace
-from zkalert.errors import ZkAlertError
+from zkalert.errors import ConfigError, ProofError
 from zkalert.timeseries.circuits import (
     CircuitDir,
     Precision,
@@ -82,7 +82,7 @@ class Operator:
         steps = tc_info.steps
         window_steps = detector.config.window_steps
         if window_steps % steps:
-            raise ZkAlertError(f"interval length D={steps} must divide the window length L={window_steps}")
+            raise ConfigError(f"interval length D={steps} must divide the window length L={window_steps}")
         folder = workspace.root / "ts" / detector.config.subsystem / "streams" / re.sub(r"[^A-Za-z0-9_.-]", "_", name)
         folder.mkdir(parents=True, exist_ok=True)
         if name not in store.streams():
@@ -94,7 +94,7 @@ class Operator:
             store.create_stream(StreamRow(name, detector.config.subsystem, steps, precision.psf, window_steps // steps, [state, acc], genesis_instances))
         row = store.stream(name)
         if row.steps != steps or row.subsystem != detector.config.subsystem or row.psf != tc_info.psf:
-            raise ZkAlertError(f"stream {name!r} was started with {row.subsystem}, D={row.steps}, PSF {row.psf}; the circuit given is {tc_info.subsystem}, D={steps}, PSF {tc_info.psf}")
+            raise ConfigError(f"stream {name!r} was started with {row.subsystem}, D={row.steps}, PSF {row.psf}; the circuit given is {tc_info.subsystem}, D={steps}, PSF {tc_info.psf}")
         return cls(name, detector, tc, sc, store, folder, eager, echo)
 
     # ------------------------------------------------------------ operation
@@ -123,7 +123,7 @@ class Operator:
             inputs = [state, acc, block, [1.0 if idx % W == 0 else 0.0]]
             witness = run_witness(self.tc, "tc", inputs, self._path("tc", idx, "witness"))
             if idx == 0 and witness.instances[:2] != row.genesis_instances:
-                raise ZkAlertError("the TC circuit's input hashes differ from the stored genesis commitment (EZKL hashing changed?)")
+                raise ProofError("the TC circuit's input hashes differ from the stored genesis commitment (EZKL hashing changed?)")
             self.store.add_interval(self.name, idx, idx * D, inputs, witness.instances, witness.outputs, witness.witness_s)
             if self.eager:
                 self._prove_interval(self.store.intervals(self.name, idx, idx + 1)[0])
@@ -167,10 +167,10 @@ class Operator:
     def _prove_interval(self, interval: IntervalRow) -> Proof:
         witness = run_witness(self.tc, "tc", interval.inputs, self._path("tc", interval.idx, "witness"))
         if witness.instances != interval.instances:
-            raise ZkAlertError(f"interval {interval.idx}: the stored inputs no longer give the stored instances (circuit or keys changed since operation)")
+            raise ProofError(f"interval {interval.idx}: the stored inputs no longer give the stored instances (circuit or keys changed since operation)")
         proof = prove(self.tc, witness.path, self._path("tc", interval.idx, "proof"))
         if proof.instances != interval.instances:
-            raise ZkAlertError(f"interval {interval.idx}: proof instances differ from the witness")
+            raise ProofError(f"interval {interval.idx}: proof instances differ from the witness")
         self.store.set_interval_proof(self.name, interval.idx, proof.path, proof.prove_s)
         self.echo(f"  TC interval {interval.idx}: proven in {proof.prove_s:.1f} s")
         return proof
@@ -178,7 +178,7 @@ class Operator:
     def _prove_window_sc(self, window: WindowRow) -> Proof:
         witness = run_witness(self.sc, "sc", window.inputs, self._path("sc", window.idx, "witness"))
         if witness.instances != window.instances:
-            raise ZkAlertError(f"window {window.idx}: the stored SC inputs no longer give the stored instances")
+            raise ProofError(f"window {window.idx}: the stored SC inputs no longer give the stored instances")
         proof = prove(self.sc, witness.path, self._path("sc", window.idx, "proof"))
         self.store.set_window_proof(self.name, window.idx, proof.path, proof.prove_s)
         self.echo(f"  SC window {window.idx}: proven in {proof.prove_s:.1f} s (T² {window.t2:.2f}, alarm {window.alarm})")

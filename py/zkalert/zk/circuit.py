@@ -53,7 +53,7 @@ from eth_utils import keccak
 from zkalert.config import BN254_R, GENERATED_DIR, PROJECT_ROOT, StrPath, Workspace, srs_dir
 from zkalert.data.loaders import FloatArray
 from zkalert.detector.model import BatchScoreModel, Detector
-from zkalert.errors import ZkAlertError
+from zkalert.errors import CircuitError
 from zkalert.toolchain import link_solc_for_consumers
 from zkalert.zk.statement import BINDING_LIMBS, instances_per_window
 
@@ -83,7 +83,7 @@ class CircuitConfig:
 
     def __post_init__(self) -> None:
         if self.input_visibility not in _COMMITMENTS:
-            raise ZkAlertError(f"input visibility {self.input_visibility!r}: expected one of {', '.join(_COMMITMENTS)}")
+            raise CircuitError(f"input visibility {self.input_visibility!r}: expected one of {', '.join(_COMMITMENTS)}")
 
     @property
     def commitment(self) -> str:
@@ -94,7 +94,7 @@ class CircuitConfig:
         """This config, committing to inputs with ``commitment`` ("poseidon" or "kzg")."""
         visibility = {scheme: vis for vis, scheme in _COMMITMENTS.items() if scheme != "none"}.get(commitment)
         if visibility is None:
-            raise ZkAlertError(f"input commitment {commitment!r}: expected 'poseidon' or 'kzg'")
+            raise CircuitError(f"input commitment {commitment!r}: expected 'poseidon' or 'kzg'")
         return replace(self, input_visibility=visibility)
 
     @classmethod
@@ -155,7 +155,7 @@ class CircuitInfo:
     @classmethod
     def load(cls, workspace: Workspace) -> CircuitInfo:
         if not workspace.circuit_meta.is_file():
-            raise ZkAlertError(f"no compiled circuit in {workspace.root}: run `zkalert compile` first")
+            raise CircuitError(f"no compiled circuit in {workspace.root}: run `zkalert compile` first")
         return cls(**json.loads(workspace.circuit_meta.read_text()))
 
     @property
@@ -165,7 +165,7 @@ class CircuitInfo:
     def require_poseidon(self, what: str) -> None:
         """Refuse a KZG-committed circuit where only Poseidon-committed ones are supported."""
         if self.commitment != "poseidon":
-            raise ZkAlertError(
+            raise CircuitError(
                 f"{what} supports circuits with Poseidon input commitments only; this circuit commits with "
                 f"{self.commitment!r}: compile it with `--commitment poseidon`, or send its proofs with `zkalert submit` or `zkalert outbox`"
             )
@@ -181,7 +181,7 @@ def export_onnx(detector: Detector, path: StrPath, windows_per_proof: int = 1) -
     """Export the score model (eval mode): one input tensor of shape (1, width + BINDING_LIMBS) per
     window, the window and its binding's limbs; outputs the scores and the limbs."""
     if windows_per_proof < 1:
-        raise ZkAlertError(f"windows per proof must be at least 1, got {windows_per_proof}")
+        raise CircuitError(f"windows per proof must be at least 1, got {windows_per_proof}")
     model: torch.nn.Module = detector.circuit_model()
     names = ["window"]
     if windows_per_proof > 1:
@@ -206,14 +206,14 @@ def export_onnx(detector: Detector, path: StrPath, windows_per_proof: int = 1) -
 def felt_to_le_hex(value: int) -> str:
     """A field element as EZKL reads it in ``input_data``: 32 bytes little-endian, hex, no 0x."""
     if not 0 <= value < BN254_R:
-        raise ZkAlertError(f"{value} is not a BN254 field element")
+        raise CircuitError(f"{value} is not a BN254 field element")
     return value.to_bytes(32, "little").hex()
 
 
 def bound_input_rows(scaled_windows: np.ndarray, limbs: Sequence[Sequence[int]]) -> list[list[float | str]]:
     """EZKL ``input_data``: each window's values then its binding's limbs as raw field elements (not scaled)."""
     if len(limbs) != len(scaled_windows):
-        raise ZkAlertError(f"{len(scaled_windows)} window(s) but {len(limbs)} binding(s)")
+        raise CircuitError(f"{len(scaled_windows)} window(s) but {len(limbs)} binding(s)")
     return [[*map(float, window), *map(felt_to_le_hex, window_limbs)] for window, window_limbs in zip(scaled_windows, limbs)]
 
 
@@ -243,7 +243,7 @@ def srs_file(logrows: int, ceremony_srs: StrPath | None = None, echo: Any = prin
     if ceremony_srs is not None:
         path = Path(ceremony_srs)
         if not path.is_file():
-            raise ZkAlertError(f"SRS file {path} does not exist")
+            raise CircuitError(f"SRS file {path} does not exist")
         return path, False
     path = srs_dir() / f"kzg{logrows}.dev.srs"
     if not path.is_file():
@@ -268,7 +268,7 @@ def ezkl_verifier_source(vk: Path, settings: Path, srs: Path, sol: Path, abi: Pa
         check=False,
     )
     if proc.returncode != 0 or not sol.is_file():
-        raise ZkAlertError(f"EZKL verifier generation failed: {proc.stderr.strip()[-800:]}")
+        raise CircuitError(f"EZKL verifier generation failed: {proc.stderr.strip()[-800:]}")
     return sol.read_text()
 
 
@@ -277,12 +277,12 @@ def generate_verifier(
 ) -> Path:
     """EZKL Solidity verifier -> contracts/generated/<contract_name>.sol (never hand-edited)."""
     if not contract_name_ok(contract_name):
-        raise ZkAlertError(f"verifier contract name {contract_name!r} must be a Solidity identifier starting with a capital")
+        raise CircuitError(f"verifier contract name {contract_name!r} must be a Solidity identifier starting with a capital")
     link_solc_for_consumers()
     out_dir.mkdir(parents=True, exist_ok=True)
     source = ezkl_verifier_source(workspace.vk, workspace.settings, srs_path, workspace.root / "Halo2Verifier.sol", workspace.verifier_abi)
     if "contract Halo2Verifier" not in source:
-        raise ZkAlertError("unexpected EZKL verifier: no `contract Halo2Verifier`")
+        raise CircuitError("unexpected EZKL verifier: no `contract Halo2Verifier`")
     header = (
         "// Generated by `zkalert compile` from EZKL 23.0.5 (create_evm_verifier). Do not edit:\n"
         "// regenerate it instead. Circuit vk keccak256: " + "0x" + keccak(workspace.vk.read_bytes()).hex() + "\n"
@@ -319,7 +319,7 @@ def compile_circuit(
         calib_path.write_text(json.dumps({"input_data": [bound[i % len(bound)].tolist() for i in range(windows_per_proof)]}))
 
     if not ezkl.gen_settings(str(workspace.onnx), str(workspace.settings), py_run_args=run_args(config)):
-        raise ZkAlertError("ezkl.gen_settings failed")
+        raise CircuitError("ezkl.gen_settings failed")
     if config.calibrate:
         echo(f"calibrating circuit settings with EZKL (target={config.calibrate_target}) ...")
         scales = [config.input_scale] if config.input_scale else None
@@ -329,7 +329,7 @@ def compile_circuit(
         settings["run_args"]["logrows"] = smallest_logrows(settings)
         workspace.settings.write_text(json.dumps(settings))
     if not ezkl.compile_circuit(str(workspace.onnx), str(workspace.compiled), str(workspace.settings)):
-        raise ZkAlertError("ezkl.compile_circuit failed")
+        raise CircuitError("ezkl.compile_circuit failed")
     settings = json.loads(workspace.settings.read_text())
     logrows = int(settings["run_args"]["logrows"])
     srs_path, development = srs_file(logrows, ceremony_srs, echo)
@@ -346,7 +346,7 @@ def compile_circuit(
     else:
         echo(f"setup: logrows={logrows}, {settings['num_rows']} rows ...")
         if not ezkl.setup(str(workspace.compiled), str(workspace.vk), str(workspace.pk), srs_path=str(srs_path)):
-            raise ZkAlertError("ezkl.setup failed")
+            raise CircuitError("ezkl.setup failed")
         _store_keys(workspace, cached)
     setup_s = time.perf_counter() - started
 
@@ -355,7 +355,7 @@ def compile_circuit(
     runtime_bytes = verifier_runtime_size(source, contract_name)
     if runtime_bytes > EIP170_LIMIT:
         source.unlink()
-        raise ZkAlertError(
+        raise CircuitError(
             f"the plain verifier for this circuit is {runtime_bytes:,} bytes of runtime code, over the "
             f"EIP-170 limit of {EIP170_LIMIT:,}: use fewer windows per proof or the hand-set circuit"
         )
@@ -451,7 +451,7 @@ def compile_runtime(source_text: str, file_name: str, contract_name: str) -> byt
         code = output["contracts"][file_name][contract_name]["evm"]["deployedBytecode"]["object"]
     except (json.JSONDecodeError, KeyError) as exc:
         errors = [e.get("formattedMessage", "") for e in output.get("errors", []) if e.get("severity") == "error"]
-        raise ZkAlertError(f"could not compile {file_name}: {errors or proc.stderr[-400:]}") from exc
+        raise CircuitError(f"could not compile {file_name}: {errors or proc.stderr[-400:]}") from exc
     return bytes.fromhex(code.removeprefix("0x"))
 
 

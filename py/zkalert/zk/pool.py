@@ -22,7 +22,7 @@ from typing import Self
 import numpy as np
 
 from zkalert.config import Workspace
-from zkalert.errors import ZkAlertError
+from zkalert.errors import ConfigError
 from zkalert.zk.circuit import CircuitInfo
 from zkalert.zk.prover import ProvenWindow, Prover
 from zkalert.zk.statement import Binding
@@ -94,7 +94,7 @@ def plan_workers(info: CircuitInfo, memory_budget_bytes: int, max_workers: int |
     """How many provers fit: at most one per core and within the memory budget."""
     need = estimated_rss_bytes(info)
     if need > memory_budget_bytes:
-        raise ZkAlertError(
+        raise ConfigError(
             f"one prover for this circuit (logrows {info.logrows}) needs about {need / 1e9:.1f} GB, "
             f"over the memory budget of {memory_budget_bytes / 1e9:.1f} GB: use fewer windows per proof or a larger budget"
         )

@@ -24,7 +24,7 @@ import numpy as np
 
 from zkalert.config import BN254_R, Workspace
 from zkalert.data.loaders import check_matrix
-from zkalert.errors import ZkAlertError
+from zkalert.errors import ProofError, ZkAlertError
 from zkalert.zk.circuit import CircuitInfo, bound_input_rows
 from zkalert.zk.statement import (
     UNBOUND_LIMBS,
@@ -40,7 +40,7 @@ def felt_hex_to_int(felt: str) -> int:
     """EZKL writes instances as little-endian hex field elements."""
     value = int.from_bytes(bytes.fromhex(felt.removeprefix("0x")), "little")
     if value >= BN254_R:
-        raise ZkAlertError(f"EZKL instance {felt} is not a canonical BN254 field element")
+        raise ProofError(f"EZKL instance {felt} is not a canonical BN254 field element")
     return value
 
 
@@ -91,7 +91,7 @@ class ProvenWindow:
     def first_index(self) -> int:
         """The first window's index in its stream (from the binding the proof was made for)."""
         if self.binding is None:
-            raise ZkAlertError(f"{self.proof_path}: the proof's window index is not known (no binding recorded with it)")
+            raise ProofError(f"{self.proof_path}: the proof's window index is not known (no binding recorded with it)")
         return self.binding.index
 
     @property
@@ -117,7 +117,7 @@ class ProvenWindow:
             try:
                 binding = Binding.from_json(json.loads(sidecar.read_text()))
             except (ValueError, AttributeError) as exc:
-                raise ZkAlertError(f"{sidecar}: not a binding ({exc})") from None
+                raise ProofError(f"{sidecar}: not a binding ({exc})") from None
         if binding is not None:
             check_binding(instances, proof, commitment, binding)
         return cls(path, proof, instances, float_score, witness_s, prove_s, prove_cpu_s, commitment, binding)
@@ -153,15 +153,15 @@ def assemble_batch(windows: list[StreamWindow], width: int, size: int) -> np.nda
     offending window.
     """
     if len(windows) != size:
-        raise ZkAlertError(f"a batch holds {size} windows, got {len(windows)}")
+        raise ProofError(f"a batch holds {size} windows, got {len(windows)}")
     first = windows[0]
     rows = []
     for k, window in enumerate(windows):
         label = f"batch window {k} ({window.stream} #{window.index})"
         if window.stream != first.stream:
-            raise ZkAlertError(f"{label}: belongs to stream {window.stream!r}, the batch is for {first.stream!r}")
+            raise ProofError(f"{label}: belongs to stream {window.stream!r}, the batch is for {first.stream!r}")
         if window.index != first.index + k:
-            raise ZkAlertError(f"{label}: out of order, expected #{first.index + k}")
+            raise ProofError(f"{label}: out of order, expected #{first.index + k}")
         rows.append(check_matrix(window.values, width, label)[0])
     return np.stack(rows)
 
@@ -173,16 +173,16 @@ class Prover:
         self.workspace = workspace
         self.info = CircuitInfo.load(workspace)
         if not self.info.bound:
-            raise ZkAlertError(f"the circuit in {workspace.root} does not bind proofs to their window: run `zkalert compile` again")
+            raise ProofError(f"the circuit in {workspace.root} does not bind proofs to their window: run `zkalert compile` again")
         for path in (workspace.compiled, workspace.pk, Path(self.info.srs_path)):
             if not path.is_file():
-                raise ZkAlertError(f"{path} is missing: run `zkalert compile` again")
+                raise ProofError(f"{path} is missing: run `zkalert compile` again")
 
     def _input_file(self, scaled_windows: np.ndarray, name: str, binding: Binding | None) -> Path:
         windows = check_matrix(scaled_windows, self.info.width, f"proof {name}")
         expected = self.info.windows_per_proof
         if windows.shape[0] != expected:
-            raise ZkAlertError(f"proof {name}: this circuit proves {expected} window(s) at a time, got {windows.shape[0]}")
+            raise ProofError(f"proof {name}: this circuit proves {expected} window(s) at a time, got {windows.shape[0]}")
         limbs = binding.limbs(expected) if binding is not None else [UNBOUND_LIMBS] * expected
         path = self.workspace.proofs / f"{name}.input.json"
         path.write_text(json.dumps({"input_data": bound_input_rows(windows, limbs)}))
@@ -216,7 +216,7 @@ class Prover:
             # EZKL build puts the input columns' commitments there (it does in 23.0.5), before anything is sent.
             points = _witness_points(witness)
             if [proven.proof[64 * i : 64 * i + 64] for i in range(len(points))] != points or len(points) != self.info.windows_per_proof:
-                raise ZkAlertError(f"proof {name}: its first G1 points are not the windows' KZG commitments; this EZKL build lays proofs out differently")
+                raise ProofError(f"proof {name}: its first G1 points are not the windows' KZG commitments; this EZKL build lays proofs out differently")
         return proven
 
     def cached(self, name: str, scaled_windows: np.ndarray, binding: Binding) -> ProvenWindow | None:

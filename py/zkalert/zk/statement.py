@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from eth_abi import encode
 from eth_utils import keccak, to_checksum_address
 
-from zkalert.errors import ZkAlertError
+from zkalert.errors import ProofError
 
 SCHEMES = ("poseidon", "kzg")
 
@@ -39,9 +39,9 @@ _LIMB_MASK = (1 << LIMB_BITS) - 1
 def binding_of(gateway: str, stream: bytes, index: int) -> int:
     """``IAlertRegistry.bindingOf``: the low 140 bits of keccak256(abi.encode(gateway, streamId, index))."""
     if not 0 <= index < 2**64:
-        raise ZkAlertError(f"window index {index} is outside 0..2^64-1")
+        raise ProofError(f"window index {index} is outside 0..2^64-1")
     if len(stream) != 32:
-        raise ZkAlertError(f"a stream id is 32 bytes, got {len(stream)}")
+        raise ProofError(f"a stream id is 32 bytes, got {len(stream)}")
     digest = keccak(encode(["address", "bytes32", "uint64"], [to_checksum_address(gateway), stream, index]))
     return int.from_bytes(digest, "big") & ((1 << (BINDING_LIMBS * LIMB_BITS)) - 1)
 
@@ -85,7 +85,7 @@ class Binding:
         try:
             return cls(to_checksum_address(str(data["gateway"])), bytes.fromhex(str(data["stream_id"]).removeprefix("0x")), int(data["index"]))  # type: ignore[arg-type]
         except (KeyError, ValueError, TypeError) as exc:
-            raise ZkAlertError(f"a binding needs gateway, stream_id and index: {exc}") from None
+            raise ProofError(f"a binding needs gateway, stream_id and index: {exc}") from None
 
 
 #: The binding limbs of a statement checked for its score only (parity checks, calibration):
@@ -96,7 +96,7 @@ UNBOUND_LIMBS = (0,) * BINDING_LIMBS
 def kzg_commitments(proof: bytes, windows: int) -> tuple[int, ...]:
     """Window i's commitment under the KZG scheme: keccak256 of the proof's i-th G1 point (as AlertRegistry)."""
     if len(proof) < 64 * windows:
-        raise ZkAlertError(f"a KZG-committed proof of {windows} window(s) needs at least {64 * windows} bytes, got {len(proof)}")
+        raise ProofError(f"a KZG-committed proof of {windows} window(s) needs at least {64 * windows} bytes, got {len(proof)}")
     return tuple(int.from_bytes(keccak(proof[64 * i : 64 * i + 64]), "big") for i in range(windows))
 
 
@@ -104,7 +104,7 @@ def instances_per_window(commitment: str) -> int:
     """Public instances per window: c, s and the binding's limbs (Poseidon), or s and the limbs (KZG,
     and the benchmark's measurement-only circuits without an input commitment, "none")."""
     if commitment not in (*SCHEMES, "none"):
-        raise ZkAlertError(f"unknown input commitment {commitment!r}: expected one of {', '.join(SCHEMES)}")
+        raise ProofError(f"unknown input commitment {commitment!r}: expected one of {', '.join(SCHEMES)}")
     return (2 if commitment == "poseidon" else 1) + BINDING_LIMBS
 
 
@@ -115,7 +115,7 @@ def split_bound_statement(
     -1 where its limbs are out of range)."""
     per = instances_per_window(commitment)
     if len(instances) % per or not instances:
-        raise ZkAlertError(f"a {commitment}-committed proof has {per}*B instances, got {len(instances)}")
+        raise ProofError(f"a {commitment}-committed proof has {per}*B instances, got {len(instances)}")
     windows = len(instances) // per
     base = per - BINDING_LIMBS  # instances per window before the limbs: c and s, or s
     scores = tuple(instances[(base - 1) * windows : base * windows])
@@ -139,7 +139,7 @@ def check_binding(instances: tuple[int, ...], proof: bytes, commitment: str, bin
     _, _, bindings = split_bound_statement(instances, proof, commitment)
     for i, (got, expected) in enumerate(zip(bindings, binding.tags(len(bindings)), strict=True)):
         if got != expected:
-            raise ZkAlertError(
+            raise ProofError(
                 f"the proof's window {i} is bound to another gateway, stream or index than {binding.gateway}, "
                 f"stream 0x{binding.stream.hex()}, index {binding.index + i}"
             )

@@ -25,7 +25,7 @@ import numpy as np
 from zkalert.config import Workspace
 from zkalert.data.loaders import FloatArray
 from zkalert.detector.model import Detector
-from zkalert.errors import ZkAlertError
+from zkalert.errors import CircuitError
 from zkalert.zk.circuit import (
     CircuitConfig,
     bound_input_rows,
@@ -117,7 +117,7 @@ def tune(
 ) -> dict[str, Any]:
     """Try every candidate on ``windows`` (raw units; training/validation data, never test data)."""
     if len(windows) == 0:
-        raise ZkAlertError("tuning needs at least one window")
+        raise CircuitError("tuning needs at least one window")
     scaled = detector.scale(windows)
     started = time.perf_counter()
     candidates: list[Candidate] = []
@@ -133,7 +133,7 @@ def tune(
                 echo(f"  scale {scale:>2}, base {base:>5} x {legs} legs: {candidate.num_rows:>6} rows (logrows {candidate.logrows}) -> {status}")
     valid = [c for c in candidates if not c.failed and c.disagreements == 0]
     if not valid:
-        raise ZkAlertError("no candidate circuit keeps every validation decision: widen the scales tried")
+        raise CircuitError("no candidate circuit keeps every validation decision: widen the scales tried")
     # Proving cost follows 2^logrows, not the rows inside it: among the smallest
     # logrows prefer the widest decomposition range (headroom for extreme
     # windows: a value outside it fails witness generation), then precision.
@@ -153,6 +153,6 @@ def tune(
 
 def tuned_config(workspace: Workspace) -> CircuitConfig:
     if not workspace.tune.is_file():
-        raise ZkAlertError(f"no tuning result in {workspace.root}: run `zkalert tune` first")
+        raise CircuitError(f"no tuning result in {workspace.root}: run `zkalert tune` first")
     chosen = json.loads(workspace.tune.read_text())["chosen"]
     return CircuitConfig(input_scale=chosen["input_scale"], param_scale=chosen["input_scale"], decomp_base=chosen["decomp_base"], decomp_legs=chosen["decomp_legs"])

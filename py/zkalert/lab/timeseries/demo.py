@@ -21,7 +21,7 @@ from typing import Any
 
 from zkalert.config import Workspace, deployments_dir, reports_dir
 from zkalert.data.loaders import load_te_file
-from zkalert.errors import ChainError, ZkAlertError
+from zkalert.errors import ChainError, ConfigError
 from zkalert.evm.ids import stream_id
 from zkalert.evm.localnode import Anvil
 from zkalert.evm.rpc import RevertedError, connect
@@ -94,7 +94,7 @@ class _Anvil:
         try:
             self.node = Anvil(DEMO_PORT, DEMO_CHAIN_ID).start()
         except ChainError as exc:
-            raise ZkAlertError(f"could not start anvil on port {DEMO_PORT} (is the port taken?): {exc}") from None
+            raise ChainError(f"could not start anvil on port {DEMO_PORT} (is the port taken?): {exc}") from None
         self.url = self.node.url
 
     def stop(self) -> None:
@@ -117,7 +117,7 @@ def _run(options: DemoOptions, url: str, echo: Callable[..., Any]) -> dict[str, 
     detector, tc, sc = prepare(workspace, options.subsystem, options.steps, options.psf, echo)
     W = detector.config.window_steps // options.steps
     if options.windows < 4:
-        raise ZkAlertError("the demo needs at least 4 windows to stage every attack")
+        raise ConfigError("the demo needs at least 4 windows to stage every attack")
 
     w3 = connect(url)
     deployment, mid = deploy(tc, sc, url)
@@ -238,7 +238,7 @@ def _run(options: DemoOptions, url: str, echo: Callable[..., Any]) -> dict[str, 
     (reports_dir("timeseries") / "demo.json").write_text(json.dumps(result, indent=2))
     echo(f"summary: {json.dumps(summary)}")
     if not (report.ok and summary["attacks_refused"] and expected_found):
-        raise ZkAlertError("time-series demo: the honest stream did not pass or an attack was not refused and found (see build/reports/timeseries/demo.json, or $ZKALERT_REPORTS)")
+        raise ChainError("time-series demo: the honest stream did not pass or an attack was not refused and found (see build/reports/timeseries/demo.json, or $ZKALERT_REPORTS)")
     return result
 
 
