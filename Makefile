@@ -68,9 +68,11 @@ setup-postgres:
 # the browser and the PostgreSQL server are for the services' tests only, so only make test installs them
 test: setup setup-browser setup-postgres lint test-sol test-py
 
-# ruff over the Python package and its tests (rules: ruff's defaults of the pinned version)
+# ruff over the Python package and its tests (rules: ruff's defaults of the pinned version),
+# its formatter in check mode (`ruff format py` applies it)
 lint: setup
 	$(VENV)/bin/ruff check py
+	$(VENV)/bin/ruff format --check py
 
 # Every forge test (fuzz and invariant included), then the gas of the deterministic tests against
 # .gas-snapshot. Fuzz tests stay out of the snapshot: their inputs come from a dictionary built from

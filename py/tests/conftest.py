@@ -49,7 +49,10 @@ def normal_fixture() -> dict:
 
 @pytest.fixture(scope="session")
 def fixture_proof_paths() -> dict[str, Path]:
-    return {"alert": FIXTURES / "alert_proof.ezkl.json", "normal": FIXTURES / "normal_proof.ezkl.json"}
+    return {
+        "alert": FIXTURES / "alert_proof.ezkl.json",
+        "normal": FIXTURES / "normal_proof.ezkl.json",
+    }
 
 
 @pytest.fixture

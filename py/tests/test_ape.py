@@ -15,7 +15,9 @@ from zkalert.evm.registry import Deployment, ModelSpec, deploy
 from zkalert.zk.prover import binding_file
 
 
-def test_ape_script_submits_an_alert_through_the_foundry_provider(anvil_url, w3, alert_fixture, isolated, tmp_path):
+def test_ape_script_submits_an_alert_through_the_foundry_provider(
+    anvil_url, w3, alert_fixture, isolated, tmp_path
+):
     spec = ModelSpec("FixtureVerifier", alert_fixture["model_id"], int(alert_fixture["threshold"]))
     deployment: Deployment = deploy(spec, anvil_url, key=OWNER_KEY)
     registry = deployment.registry(w3)
@@ -33,7 +35,15 @@ def test_ape_script_submits_an_alert_through_the_foundry_provider(anvil_url, w3,
         ZKALERT_STREAM=alert_fixture["binding"]["stream"],
     )
     ape = PROJECT_ROOT / ".venv" / "bin" / "ape"
-    out = subprocess.run([str(ape), "run", "submit_alert"], capture_output=True, text=True, env=env, cwd=PROJECT_ROOT, timeout=300, check=False)
+    out = subprocess.run(
+        [str(ape), "run", "submit_alert"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=PROJECT_ROOT,
+        timeout=300,
+        check=False,
+    )
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
     assert "recorded as seq 0" in out.stdout
     assert "gas" in out.stdout and "tx 0x" in out.stdout

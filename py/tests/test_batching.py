@@ -33,14 +33,28 @@ def te():
 
 @pytest.fixture(scope="module")
 def detector(te):
-    return train(te.train, te.validation.windows, te.validation.labels, TrainConfig(epochs=30), progress=False)
+    return train(
+        te.train,
+        te.validation.windows,
+        te.validation.labels,
+        TrainConfig(epochs=30),
+        progress=False,
+    )
 
 
 @pytest.fixture(scope="module")
 def batch_workspace(tmp_path_factory, detector, te):
     workspace = Workspace.at(tmp_path_factory.mktemp("batch2"))
     detector.save(workspace)
-    compile_circuit(detector, workspace, te.train, CircuitConfig(), "PytestBatchVerifier", echo=lambda _m: None, windows_per_proof=2)
+    compile_circuit(
+        detector,
+        workspace,
+        te.train,
+        CircuitConfig(),
+        "PytestBatchVerifier",
+        echo=lambda _m: None,
+        windows_per_proof=2,
+    )
     yield workspace
     (GENERATED_DIR / "PytestBatchVerifier.sol").unlink(missing_ok=True)
 
@@ -55,17 +69,25 @@ def test_assemble_batch_refuses_mixed_streams_disorder_and_bad_width(te):
     assert assemble_batch(good, 52, 2).shape == (2, 52)
     with pytest.raises(ZkAlertError, match=r"batch window 1 \(t #201\): belongs to stream 't'"):
         assemble_batch([good[0], StreamWindow("t", 201, good[1].values)], 52, 2)
-    with pytest.raises(ZkAlertError, match=r"batch window 1 \(s #205\): out of order, expected #201"):
+    with pytest.raises(
+        ZkAlertError, match=r"batch window 1 \(s #205\): out of order, expected #201"
+    ):
         assemble_batch([good[0], StreamWindow("s", 205, good[1].values)], 52, 2)
-    with pytest.raises(ZkAlertError, match=r"batch window 1 \(s #201\): each window must have 52 values, got 51"):
+    with pytest.raises(
+        ZkAlertError, match=r"batch window 1 \(s #201\): each window must have 52 values, got 51"
+    ):
         assemble_batch([good[0], StreamWindow("s", 201, good[1].values[:51])], 52, 2)
     with pytest.raises(ZkAlertError, match="a batch holds 2 windows, got 1"):
         assemble_batch(good[:1], 52, 2)
 
 
-def test_batched_proof_records_each_window_in_order(batch_workspace, detector, te, anvil_url, w3, isolated):
+def test_batched_proof_records_each_window_in_order(
+    batch_workspace, detector, te, anvil_url, w3, isolated
+):
     info = CircuitInfo.load(batch_workspace)
-    assert info.windows_per_proof == 2 and info.instance_count == 14  # c, s and five binding limbs per window
+    assert (
+        info.windows_per_proof == 2 and info.instance_count == 14
+    )  # c, s and five binding limbs per window
     assert info.verifier_runtime_bytes < 24_576
     prover = Prover(batch_workspace)
     windows = _windows(te, 1, 300, 2)
@@ -92,24 +114,35 @@ def test_batched_proof_records_each_window_in_order(batch_workspace, detector, t
     assert [e.window_index for e in entries] == [300, 301]
     assert [int(e.input_commitment, 16) for e in entries] == list(proven.input_commitments)
     assert [e.score for e in entries] == list(proven.score_felts)
-    assert entries[1].prev_hash == entries[0].alert_hash and entries[1].alert_hash == submission.head
+    assert (
+        entries[1].prev_hash == entries[0].alert_hash and entries[1].alert_hash == submission.head
+    )
     assert all(c.ok for c in check_chain(gateway.registry, entries))
 
 
 def test_prover_refuses_a_batch_of_the_wrong_size(batch_workspace, detector, te):
     prover = Prover(batch_workspace)
     with pytest.raises(ZkAlertError, match="proves 2 window"):
-        prover.prove(detector.scale(te.test.windows[:3]), "wrong-size", Binding(Account.from_key(OWNER_KEY).address, stream_id("s"), 0))
+        prover.prove(
+            detector.scale(te.test.windows[:3]),
+            "wrong-size",
+            Binding(Account.from_key(OWNER_KEY).address, stream_id("s"), 0),
+        )
 
 
 def test_pool_proves_jobs_in_order_and_refuses_an_impossible_budget(batch_workspace, detector, te):
     info = CircuitInfo.load(batch_workspace)
-    with pytest.raises(ZkAlertError, match=r"needs about [0-9.]+ GB, over the memory budget of 0.1 GB"):
+    with pytest.raises(
+        ZkAlertError, match=r"needs about [0-9.]+ GB, over the memory budget of 0.1 GB"
+    ):
         plan_workers(info, 100_000_000)
     assert plan_workers(info, 10**12) >= 1
     scaled = detector.scale(te.test.windows[:4])
     gateway = Account.from_key(OWNER_KEY).address
-    jobs = [ProofJob(scaled[0:2], "pool-a", Binding(gateway, stream_id("s"), 0)), ProofJob(scaled[2:4], "pool-b", Binding(gateway, stream_id("s"), 2))]
+    jobs = [
+        ProofJob(scaled[0:2], "pool-a", Binding(gateway, stream_id("s"), 0)),
+        ProofJob(scaled[2:4], "pool-b", Binding(gateway, stream_id("s"), 2)),
+    ]
     with ProverPool(batch_workspace, 8_000_000_000, max_workers=2) as pool:
         results = pool.prove_all(jobs)
     assert [r.proven.proof_path.name for r in results] == ["pool-a.proof.json", "pool-b.proof.json"]
@@ -121,12 +154,23 @@ def test_pool_proves_jobs_in_order_and_refuses_an_impossible_budget(batch_worksp
 def test_tune_keeps_every_decision_and_records_the_choice(tmp_path, detector, te):
     workspace = Workspace.at(tmp_path)
     windows = te.validation.windows[::10]
-    report = tune(detector, workspace, windows, scales=(6, 10), decompositions=((1024, 3),), echo=lambda _m: None)
+    report = tune(
+        detector,
+        workspace,
+        windows,
+        scales=(6, 10),
+        decompositions=((1024, 3),),
+        echo=lambda _m: None,
+    )
     chosen = report["chosen"]
     assert chosen["disagreements"] == 0 and chosen["agreement"] == 1.0
     assert {c["input_scale"] for c in report["candidates"]} == {6, 10}
     config = tuned_config(workspace)
-    assert (config.input_scale, config.decomp_base, config.decomp_legs) == (chosen["input_scale"], 1024, 3)
+    assert (config.input_scale, config.decomp_base, config.decomp_legs) == (
+        chosen["input_scale"],
+        1024,
+        3,
+    )
 
 
 def test_tuned_config_without_tuning_says_what_to_run(tmp_path):
@@ -138,13 +182,22 @@ def test_tuned_config_without_tuning_says_what_to_run(tmp_path):
 def kzg_batch_workspace(tmp_path_factory, detector, te):
     workspace = Workspace.at(tmp_path_factory.mktemp("kzg2"))
     detector.save(workspace)
-    compile_circuit(detector, workspace, te.train, CircuitConfig().with_commitment("kzg"), "PytestKzgBatchVerifier",
-                    echo=lambda _m: None, windows_per_proof=2)
+    compile_circuit(
+        detector,
+        workspace,
+        te.train,
+        CircuitConfig().with_commitment("kzg"),
+        "PytestKzgBatchVerifier",
+        echo=lambda _m: None,
+        windows_per_proof=2,
+    )
     yield workspace
     (GENERATED_DIR / "PytestKzgBatchVerifier.sol").unlink(missing_ok=True)
 
 
-def test_kzg_batch_commits_each_window_in_the_proof_and_is_recorded_in_order(kzg_batch_workspace, detector, te, anvil_url, w3, isolated, tmp_path):
+def test_kzg_batch_commits_each_window_in_the_proof_and_is_recorded_in_order(
+    kzg_batch_workspace, detector, te, anvil_url, w3, isolated, tmp_path
+):
     info = CircuitInfo.load(kzg_batch_workspace)
     assert info.commitment == "kzg" and info.windows_per_proof == 2 and info.instance_count == 12
     prover = Prover(kzg_batch_workspace)
@@ -152,7 +205,9 @@ def test_kzg_batch_commits_each_window_in_the_proof_and_is_recorded_in_order(kzg
     stream = stream_id("pytest/kzg-batch")
     binding = Binding(Account.from_key(OWNER_KEY).address, stream, 320)
     proven = prover.prove(scaled, "kzg-batch-0", binding)
-    assert proven.commitment == "kzg" and proven.windows == 2 and len(proven.instances) == 12  # scores and binding limbs
+    assert (
+        proven.commitment == "kzg" and proven.windows == 2 and len(proven.instances) == 12
+    )  # scores and binding limbs
     # the commitments the registry will read from the proof are the ones EZKL computes from the windows
     assert proven.statement == prover.statement_instances(scaled, "kzg-batch-statement", binding)
     assert proven.input_commitments[0] != proven.input_commitments[1]
@@ -173,22 +228,40 @@ def test_kzg_batch_commits_each_window_in_the_proof_and_is_recorded_in_order(kzg
     entries = fetch_alerts(gateway.registry, deployment.block, stream=stream)
     assert [int(e.input_commitment, 16) for e in entries] == list(proven.input_commitments)
     assert [e.score for e in entries] == list(proven.score_felts)
-    assert entries[1].alert_hash == submission.head and all(c.ok for c in check_chain(gateway.registry, entries))
+    assert entries[1].alert_hash == submission.head and all(
+        c.ok for c in check_chain(gateway.registry, entries)
+    )
 
     # receipts of KZG alerts check offline: commitment read from the proof's point, proof verified by EZKL
     from zkalert.evm.receipts import build_receipts, check_receipt, write_receipts
 
-    paths = write_receipts(build_receipts(w3, gateway.registry, deployment.chain_id, entries, {entries[0].stream_id: entries}), tmp_path)
+    paths = write_receipts(
+        build_receipts(
+            w3, gateway.registry, deployment.chain_id, entries, {entries[0].stream_id: entries}
+        ),
+        tmp_path,
+    )
     for path in paths:
-        result = check_receipt(path, kzg_batch_workspace.vk, kzg_batch_workspace.settings, info.srs_path)
-        assert result.checks["instances"] is True and result.checks["proof"] is True and not result.problems, result.problems
+        result = check_receipt(
+            path, kzg_batch_workspace.vk, kzg_batch_workspace.settings, info.srs_path
+        )
+        assert (
+            result.checks["instances"] is True
+            and result.checks["proof"] is True
+            and not result.problems
+        ), result.problems
     data = json.loads(paths[1].read_text())
-    data["alert"]["input_commitment"] = data["alert"]["input_commitment"][:-1] + ("0" if data["alert"]["input_commitment"][-1] != "0" else "1")
+    data["alert"]["input_commitment"] = data["alert"]["input_commitment"][:-1] + (
+        "0" if data["alert"]["input_commitment"][-1] != "0" else "1"
+    )
     paths[1].write_text(json.dumps(data))
     assert check_receipt(paths[1]).checks["instances"] is False
 
 
 def test_poseidon_only_paths_refuse_kzg_circuits_by_name(kzg_batch_workspace):
     info = CircuitInfo.load(kzg_batch_workspace)
-    with pytest.raises(ZkAlertError, match=r"the utility service supports circuits with Poseidon input commitments only; this circuit commits with 'kzg'"):
+    with pytest.raises(
+        ZkAlertError,
+        match=r"the utility service supports circuits with Poseidon input commitments only; this circuit commits with 'kzg'",
+    ):
         info.require_poseidon("the utility service")

@@ -26,7 +26,9 @@ from zkalert.zk.statement import Binding
 
 @pytest.fixture(scope="module")
 def deployment(anvil_url, alert_fixture) -> Deployment:
-    spec = ModelSpec("FixtureVerifier", alert_fixture["model_id"], int(alert_fixture["threshold"]), 1)
+    spec = ModelSpec(
+        "FixtureVerifier", alert_fixture["model_id"], int(alert_fixture["threshold"]), 1
+    )
     return deploy(spec, anvil_url, key=OWNER_KEY)
 
 
@@ -39,12 +41,16 @@ def gateway(w3, deployment) -> Gateway:
 
 @pytest.fixture(scope="module")
 def alert(fixture_proof_paths, alert_fixture) -> ProvenWindow:
-    return ProvenWindow.from_proof_file(fixture_proof_paths["alert"], binding=Binding.from_json(alert_fixture["binding"]))
+    return ProvenWindow.from_proof_file(
+        fixture_proof_paths["alert"], binding=Binding.from_json(alert_fixture["binding"])
+    )
 
 
 @pytest.fixture(scope="module")
 def normal(fixture_proof_paths, normal_fixture) -> ProvenWindow:
-    return ProvenWindow.from_proof_file(fixture_proof_paths["normal"], binding=Binding.from_json(normal_fixture["binding"]))
+    return ProvenWindow.from_proof_file(
+        fixture_proof_paths["normal"], binding=Binding.from_json(normal_fixture["binding"])
+    )
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +59,9 @@ def stream(alert_fixture) -> bytes:
     return stream_id(alert_fixture["binding"]["stream"])
 
 
-def _tampered(proven: ProvenWindow, proof: bytes | None = None, instances: tuple[int, ...] | None = None) -> ProvenWindow:
+def _tampered(
+    proven: ProvenWindow, proof: bytes | None = None, instances: tuple[int, ...] | None = None
+) -> ProvenWindow:
     return replace(proven, proof=proof or proven.proof, instances=instances or proven.instances)
 
 
@@ -70,7 +78,11 @@ def test_deploy_records_addresses_and_is_idempotent(anvil_url, deployment, alert
     model = deployment.model(alert_fixture["model_id"])
     assert w3.eth.get_code(model.verifier)
     assert model.threshold == int(alert_fixture["threshold"])
-    again = deploy(ModelSpec("FixtureVerifier", alert_fixture["model_id"], int(alert_fixture["threshold"])), anvil_url, key=OWNER_KEY)
+    again = deploy(
+        ModelSpec("FixtureVerifier", alert_fixture["model_id"], int(alert_fixture["threshold"])),
+        anvil_url,
+        key=OWNER_KEY,
+    )
     assert again.registry_address == deployment.registry_address
     assert again.model(alert_fixture["model_id"]).verifier == model.verifier
     assert deployment.registry(w3).functions.version().call() == chain.REGISTRY_VERSION
@@ -80,11 +92,16 @@ def test_a_registry_of_another_version_is_refused_in_one_line(w3, deployment, mo
     """A deployment record left from an older zkalert (other statements, events and alert hashes)
     is refused by name instead of failing later with a decoding error."""
     monkeypatch.setattr(chain, "REGISTRY_VERSION", "9.9.9")
-    with pytest.raises(ChainError, match=r"is version 0\.6\.0; this zkalert speaks 9\.9\.9 .*run `zkalert deploy` for a new registry"):
+    with pytest.raises(
+        ChainError,
+        match=r"is version 0\.6\.0; this zkalert speaks 9\.9\.9 .*run `zkalert deploy` for a new registry",
+    ):
         deployment.registry(w3)
 
 
-def test_verifier_eth_call_accepts_the_real_proof_and_rejects_a_flipped_byte(w3, deployment, alert, alert_fixture):
+def test_verifier_eth_call_accepts_the_real_proof_and_rejects_a_flipped_byte(
+    w3, deployment, alert, alert_fixture
+):
     verifier = deployment.model(alert_fixture["model_id"]).verifier
     calldata = chain.ezkl_calldata(alert)
     ok, seconds = verifier_eth_call(w3, verifier, calldata)
@@ -94,21 +111,43 @@ def test_verifier_eth_call_accepts_the_real_proof_and_rejects_a_flipped_byte(w3,
     assert verifier_eth_call(w3, verifier, bytes(forged))[0] is False
 
 
-def test_submit_records_alert_and_the_log_refolds_to_the_head(isolated, gateway, deployment, stream, alert, normal, alert_fixture):
+def test_submit_records_alert_and_the_log_refolds_to_the_head(
+    isolated, gateway, deployment, stream, alert, normal, alert_fixture
+):
     model_id = alert_fixture["model_id"]
     first = gateway.submit(stream, model_id, alert)
     assert first.gas_used > 0 and first.calldata_bytes > len(alert.proof)
-    expected = alert_hash(ZERO32, stream, 0, 0, bytes.fromhex(model_id[2:]), gateway.account.address, alert.instances[0], alert.instances[1], True)
+    expected = alert_hash(
+        ZERO32,
+        stream,
+        0,
+        0,
+        bytes.fromhex(model_id[2:]),
+        gateway.account.address,
+        alert.instances[0],
+        alert.instances[1],
+        True,
+    )
     assert first.head == "0x" + expected.hex()
     second = gateway.submit(stream, model_id, normal)
     assert gateway.registry.functions.count(stream).call() == 2
     assert gateway.registry.functions.nextIndex(stream).call() == 2
-    assert gateway.registry.functions.bindingOf(gateway.account.address, stream, 1).call() == normal.bindings[0]
+    assert (
+        gateway.registry.functions.bindingOf(gateway.account.address, stream, 1).call()
+        == normal.bindings[0]
+    )
 
-    entries = [e for e in fetch_alerts(gateway.registry, deployment.block) if e.stream_id == "0x" + stream.hex()]
+    entries = [
+        e
+        for e in fetch_alerts(gateway.registry, deployment.block)
+        if e.stream_id == "0x" + stream.hex()
+    ]
     assert [e.seq for e in entries] == [0, 1]
     assert [e.window_index for e in entries] == [0, 1]
-    assert [e.alarm for e in entries] == [True, False]  # the registry decides the alarm from the proven score
+    assert [e.alarm for e in entries] == [
+        True,
+        False,
+    ]  # the registry decides the alarm from the proven score
     assert entries[1].prev_hash == first.head and entries[1].alert_hash == second.head
     (check,) = check_chain(gateway.registry, entries)
     assert check.ok, check.problems
@@ -118,7 +157,13 @@ def test_submit_records_alert_and_the_log_refolds_to_the_head(isolated, gateway,
     # decides: both are set aside as orphans, reported, and the chain still folds to the head.
     phantom = replace(entries[1], score=entries[1].score + 1, tx_hash="0x" + "ab" * 32)
     phantom = replace(phantom, alert_hash=phantom.recomputed_hash())
-    beyond = replace(entries[1], seq=2, prev_hash=entries[1].alert_hash, tx_hash="0x" + "cd" * 32, block=entries[1].block + 1)
+    beyond = replace(
+        entries[1],
+        seq=2,
+        prev_hash=entries[1].alert_hash,
+        tx_hash="0x" + "cd" * 32,
+        block=entries[1].block + 1,
+    )
     beyond = replace(beyond, alert_hash=beyond.recomputed_hash())
     (check,) = check_chain(gateway.registry, [entries[0], phantom, entries[1], beyond])
     assert check.ok, check.problems
@@ -131,7 +176,9 @@ def test_submit_records_alert_and_the_log_refolds_to_the_head(isolated, gateway,
     assert any("head" in p for p in check.problems)
 
 
-def test_tampered_proof_is_refused_and_nothing_recorded(isolated, gateway, stream, alert, alert_fixture):
+def test_tampered_proof_is_refused_and_nothing_recorded(
+    isolated, gateway, stream, alert, alert_fixture
+):
     forged = bytearray(alert.proof)
     forged[64] ^= 0x01
     with pytest.raises(RevertedError, match="AlertRegistryInvalidProof"):
@@ -139,21 +186,37 @@ def test_tampered_proof_is_refused_and_nothing_recorded(isolated, gateway, strea
     assert gateway.registry.functions.count(stream).call() == 0
 
 
-@pytest.mark.parametrize("index, delta, error", [
-    (0, 1, "AlertRegistryInvalidProof"), (1, 1, "AlertRegistryInvalidProof"), (1, -1, "AlertRegistryInvalidProof"),
-    (2, 1, "AlertRegistryBindingMismatch"),
-])
-def test_tampered_instance_is_refused(isolated, gateway, stream, alert, alert_fixture, index, delta, error):
+@pytest.mark.parametrize(
+    "index, delta, error",
+    [
+        (0, 1, "AlertRegistryInvalidProof"),
+        (1, 1, "AlertRegistryInvalidProof"),
+        (1, -1, "AlertRegistryInvalidProof"),
+        (2, 1, "AlertRegistryBindingMismatch"),
+    ],
+)
+def test_tampered_instance_is_refused(
+    isolated, gateway, stream, alert, alert_fixture, index, delta, error
+):
     instances = list(alert.instances)
     instances[index] += delta
     with pytest.raises(RevertedError, match=error):
-        gateway.submit(stream, alert_fixture["model_id"], _tampered(alert, instances=tuple(instances)), check=False)
+        gateway.submit(
+            stream,
+            alert_fixture["model_id"],
+            _tampered(alert, instances=tuple(instances)),
+            check=False,
+        )
     assert gateway.registry.functions.count(stream).call() == 0
 
 
 def test_instance_outside_the_field_is_refused(isolated, gateway, stream, alert, alert_fixture):
     with pytest.raises(RevertedError, match="AlertRegistryInstanceOutOfField"):
-        gateway.submit(stream, alert_fixture["model_id"], _tampered(alert, instances=(alert.instances[0] + BN254_R, *alert.instances[1:])))
+        gateway.submit(
+            stream,
+            alert_fixture["model_id"],
+            _tampered(alert, instances=(alert.instances[0] + BN254_R, *alert.instances[1:])),
+        )
 
 
 def test_replay_copy_and_move_are_refused(isolated, gateway, stream, alert, normal, alert_fixture):
@@ -164,14 +227,18 @@ def test_replay_copy_and_move_are_refused(isolated, gateway, stream, alert, norm
     head = gateway.head(stream)
     other = stream_id("pytest/another-stream")
     gateway.ensure_stream(other)
-    with pytest.raises(RevertedError, match=r"AlertRegistryIndexNotIncreasing\(.*nextIndex=1, got=0\)"):
+    with pytest.raises(
+        RevertedError, match=r"AlertRegistryIndexNotIncreasing\(.*nextIndex=1, got=0\)"
+    ):
         gateway.submit(stream, model_id, alert)
     with pytest.raises(RevertedError, match="AlertRegistryBindingMismatch"):
         gateway.submit(other, model_id, alert, check=False)
     with pytest.raises(ChainError, match="bound to another gateway, stream or index"):
         gateway.submit(other, model_id, alert)
     with pytest.raises(RevertedError, match=r"AlertRegistryBindingMismatch\(window=0, "):
-        gateway.submit(stream, model_id, normal, index=5, check=False)  # a gap is fine, this proof is for index 1
+        gateway.submit(
+            stream, model_id, normal, index=5, check=False
+        )  # a gap is fine, this proof is for index 1
     assert gateway.head(stream) == head
     assert gateway.registry.functions.count(other).call() == 0
     gateway.submit(stream, model_id, normal)
@@ -185,7 +252,10 @@ def test_stale_prev_hash_is_refused(isolated, gateway, stream, alert, normal, al
 
 
 def test_unregistered_gateway_is_refused(isolated, w3, deployment, stream, normal, alert_fixture):
-    w3.provider.make_request("anvil_setBalance", [Web3.to_checksum_address("0x70997970C51812dc3A010C7d01b50e0d17dc79C8"), hex(10**20)])
+    w3.provider.make_request(
+        "anvil_setBalance",
+        [Web3.to_checksum_address("0x70997970C51812dc3A010C7d01b50e0d17dc79C8"), hex(10**20)],
+    )
     stranger = Gateway(w3, deployment, key=OTHER_KEY)
     with pytest.raises(RevertedError, match="AlertRegistryUnknownGateway"):
         stranger.submit(stream, alert_fixture["model_id"], normal, check=False)
@@ -197,17 +267,28 @@ def test_no_node_gives_one_line_with_the_fix():
 
 
 def test_deployment_for_another_chain_is_refused(tmp_path):
-    (tmp_path / "AlertRegistry.json").write_text(json.dumps({"address": "0x" + "11" * 20, "abi": [], "chain_id": 5}))
+    (tmp_path / "AlertRegistry.json").write_text(
+        json.dumps({"address": "0x" + "11" * 20, "abi": [], "chain_id": 5})
+    )
     with pytest.raises(ChainError, match="records chain 5"):
         Deployment.load(31999, tmp_path)
 
 
 def _cli(*args: str, url: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, RPC_URL=url)
-    return subprocess.run([sys.executable, "-m", "zkalert", *args], capture_output=True, text=True, env=env, cwd=PROJECT_ROOT, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "zkalert", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=PROJECT_ROOT,
+        check=False,
+    )
 
 
-def test_cli_alerts_json_reports_an_intact_chain(isolated, anvil_url, gateway, stream, alert, normal, alert_fixture):
+def test_cli_alerts_json_reports_an_intact_chain(
+    isolated, anvil_url, gateway, stream, alert, normal, alert_fixture
+):
     gateway.submit(stream, alert_fixture["model_id"], alert)
     gateway.submit(stream, alert_fixture["model_id"], normal)
     out = _cli("alerts", "--json", url=anvil_url)
@@ -225,7 +306,9 @@ def test_cli_without_a_node_prints_one_line(tmp_path):
     assert "Traceback" not in out.stderr
 
 
-def test_only_the_owner_opens_a_stream_and_nobody_else_can_take_it(isolated, anvil_url, w3, deployment, stream, normal, alert_fixture):
+def test_only_the_owner_opens_a_stream_and_nobody_else_can_take_it(
+    isolated, anvil_url, w3, deployment, stream, normal, alert_fixture
+):
     other_address = Web3.to_checksum_address("0x70997970C51812dc3A010C7d01b50e0d17dc79C8")
     w3.provider.make_request("anvil_setBalance", [other_address, hex(10**20)])
     registry = deployment.registry(w3)
@@ -234,13 +317,29 @@ def test_only_the_owner_opens_a_stream_and_nobody_else_can_take_it(isolated, anv
     other = Gateway(w3, deployment, key=OTHER_KEY)
 
     # an allowed gateway that does not own the registry cannot open a stream for itself
-    with pytest.raises(ChainError, match=r"is not open: the registry owner \(0x.*\) opens it .*zkalert stream open"):
+    with pytest.raises(
+        ChainError, match=r"is not open: the registry owner \(0x.*\) opens it .*zkalert stream open"
+    ):
         other.submit(stream, alert_fixture["model_id"], normal, check=False)
     assert registry.functions.count(stream).call() == 0
 
     proc = subprocess.run(
-        [sys.executable, "-m", "zkalert", "stream", "open", alert_fixture["binding"]["stream"], "--gateway", other_address, "--rpc-url", anvil_url],
-        capture_output=True, text=True, check=False, env={**os.environ, "PRIVATE_KEY": OWNER_KEY},
+        [
+            sys.executable,
+            "-m",
+            "zkalert",
+            "stream",
+            "open",
+            alert_fixture["binding"]["stream"],
+            "--gateway",
+            other_address,
+            "--rpc-url",
+            anvil_url,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PRIVATE_KEY": OWNER_KEY},
     )
     assert proc.returncode == 0, proc.stderr
     assert registry.functions.streamGateway(stream).call() == other_address
@@ -248,10 +347,19 @@ def test_only_the_owner_opens_a_stream_and_nobody_else_can_take_it(isolated, anv
     # the owner's own gateway account cannot land on it first (front-running its first alert)
     with pytest.raises(ChainError, match=f"belongs to gateway {other_address}"):
         owner.submit(stream, alert_fixture["model_id"], normal)
-    raw = registry.functions.submitAlert(stream, bytes.fromhex(alert_fixture["model_id"][2:]), ZERO32, 1, normal.proof, list(normal.instances))
+    raw = registry.functions.submitAlert(
+        stream,
+        bytes.fromhex(alert_fixture["model_id"][2:]),
+        ZERO32,
+        1,
+        normal.proof,
+        list(normal.instances),
+    )
     with pytest.raises(Exception) as refused:  # the contract itself, past the Python side's check
         raw.call({"from": owner.account.address})
-    assert rpc.decode_revert(deployment.registry_abi, rpc.revert_data(refused.value)).startswith("AlertRegistryStreamGateway(")
+    assert rpc.decode_revert(deployment.registry_abi, rpc.revert_data(refused.value)).startswith(
+        "AlertRegistryStreamGateway("
+    )
     # the gateway it was opened for cannot record the owner-gateway's proof either (a copy from the mempool)
     with pytest.raises(RevertedError, match=r"AlertRegistryBindingMismatch\(window=0, "):
         other.submit(stream, alert_fixture["model_id"], normal, check=False)

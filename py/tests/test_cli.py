@@ -58,10 +58,14 @@ def test_a_commands_findings_exit_code_reaches_the_shell(monkeypatch: pytest.Mon
             cli.main()
         assert info.value.code == 2
     finally:
-        cli.app.registered_commands[:] = [c for c in cli.app.registered_commands if c.name != "findings-probe"]
+        cli.app.registered_commands[:] = [
+            c for c in cli.app.registered_commands if c.name != "findings-probe"
+        ]
 
 
-def test_a_domain_error_is_one_line_and_exits_1(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_domain_error_is_one_line_and_exits_1(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from zkalert.errors import ZkAlertError
 
     @cli.app.command("error-probe", hidden=True)
@@ -76,7 +80,9 @@ def test_a_domain_error_is_one_line_and_exits_1(monkeypatch: pytest.MonkeyPatch,
         assert info.value.code == 1
         assert capsys.readouterr().err.strip() == "error: stream 'x' is not open"
     finally:
-        cli.app.registered_commands[:] = [c for c in cli.app.registered_commands if c.name != "error-probe"]
+        cli.app.registered_commands[:] = [
+            c for c in cli.app.registered_commands if c.name != "error-probe"
+        ]
 
 
 def test_commands_that_measure_write_under_build_unless_told(monkeypatch, tmp_path) -> None:
@@ -90,8 +96,14 @@ def test_commands_that_measure_write_under_build_unless_told(monkeypatch, tmp_pa
 
     monkeypatch.delenv("ZKALERT_REPORTS", raising=False)
     build = PROJECT_ROOT / "build" / "reports"
-    assert BenchOptions().report_dir == build / "bench" and EvaluateOptions().out_dir == build / "evaluate"
-    assert DemoOptions().report_path == build / "demo" / "metrics.json" and SoakOptions().report_dir == build / "soak"
+    assert (
+        BenchOptions().report_dir == build / "bench"
+        and EvaluateOptions().out_dir == build / "evaluate"
+    )
+    assert (
+        DemoOptions().report_path == build / "demo" / "metrics.json"
+        and SoakOptions().report_dir == build / "soak"
+    )
     assert reports_dir("timeseries") == build / "timeseries"
     monkeypatch.setenv("ZKALERT_REPORTS", str(tmp_path))
     assert BenchOptions().report_dir == tmp_path / "bench" and reports_dir("timeseries").is_dir()
@@ -101,9 +113,31 @@ def test_shell_completion_completes_commands() -> None:
     """`zkalert --install-completion` installs what this answers: the shell asks, zkalert completes."""
     import os
 
-    env = {**os.environ, "_ZKALERT_COMPLETE": "complete_bash", "COMP_WORDS": "zkalert ser", "COMP_CWORD": "1"}
-    entry_point = str(Path(sys.executable).parent / "zkalert")  # completion is keyed to the installed command's name
-    proc = subprocess.run([entry_point], capture_output=True, text=True, env=env, cwd=PROJECT_ROOT, check=False, timeout=60)
+    env = {
+        **os.environ,
+        "_ZKALERT_COMPLETE": "complete_bash",
+        "COMP_WORDS": "zkalert ser",
+        "COMP_CWORD": "1",
+    }
+    entry_point = str(
+        Path(sys.executable).parent / "zkalert"
+    )  # completion is keyed to the installed command's name
+    proc = subprocess.run(
+        [entry_point],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=PROJECT_ROOT,
+        check=False,
+        timeout=60,
+    )
     assert proc.returncode == 0 and proc.stdout.split() == ["serve"], (proc.stdout, proc.stderr)
-    script = subprocess.run([entry_point, "--show-completion", "bash"], capture_output=True, text=True, cwd=PROJECT_ROOT, check=False, timeout=60)
+    script = subprocess.run(
+        [entry_point, "--show-completion", "bash"],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        check=False,
+        timeout=60,
+    )
     assert script.returncode == 0 and "_zkalert_completion" in script.stdout, script.stderr

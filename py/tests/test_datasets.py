@@ -90,7 +90,11 @@ def test_edge_iiotset_loader_follows_the_authors_preprocessing(edge_csv):
     assert any("dropped 1 row(s) with missing values" in n for n in data.notes)
     assert any("dropped 1 duplicate row(s)" in n for n in data.notes)
     # groups from Attack_type, Normal first; labels from Attack_label
-    assert data.group_names[0] == "Normal" and set(data.group_names.values()) == {"Normal", "DDoS_TCP", "SQL_injection"}
+    assert data.group_names[0] == "Normal" and set(data.group_names.values()) == {
+        "Normal",
+        "DDoS_TCP",
+        "SQL_injection",
+    }
     assert data.group_kind == "attack type"
     total = len(data.validation) + len(data.test) + len(data.train)
     assert total < 300  # the training split's attacks are not trained on
@@ -103,7 +107,9 @@ def test_edge_iiotset_loader_follows_the_authors_preprocessing(edge_csv):
 def test_edge_iiotset_needs_its_label_columns(tmp_path, edge_csv):
     text = edge_csv.read_text().splitlines()
     broken = tmp_path / "no_label.csv"
-    broken.write_text("\n".join(line.rsplit(",", 2)[0] + "," + line.rsplit(",", 1)[1] for line in text) + "\n")
+    broken.write_text(
+        "\n".join(line.rsplit(",", 2)[0] + "," + line.rsplit(",", 1)[1] for line in text) + "\n"
+    )
     with pytest.raises(DataError, match="not an Edge-IIoTset CSV: column 'Attack_label' not found"):
         load_edge_iiotset(broken)
     with pytest.raises(DataError, match="no such file"):
@@ -111,35 +117,91 @@ def test_edge_iiotset_needs_its_label_columns(tmp_path, edge_csv):
 
 
 def write_csv(path, header, rows):
-    path.write_text(",".join(header) + "\n" + "\n".join(",".join(str(v) for v in r) for r in rows) + "\n")
+    path.write_text(
+        ",".join(header) + "\n" + "\n".join(",".join(str(v) for v in r) for r in rows) + "\n"
+    )
     return path
 
 
 def test_csv_loader_options(tmp_path):
     rng = np.random.default_rng(0)
-    rows = [[i, round(float(rng.normal()), 4), round(float(rng.normal()), 4), ["a", "b"][i % 2], int(i >= 150)] for i in range(200)]
+    rows = [
+        [
+            i,
+            round(float(rng.normal()), 4),
+            round(float(rng.normal()), 4),
+            ["a", "b"][i % 2],
+            int(i >= 150),
+        ]
+        for i in range(200)
+    ]
     path = write_csv(tmp_path / "plant.csv", ["t", "x", "y", "mode", "fault"], rows)
-    data = load_labelled_csv(path, "fault", drop_columns=["t"], categorical_columns=["mode"], ordered=True)
+    data = load_labelled_csv(
+        path, "fault", drop_columns=["t"], categorical_columns=["mode"], ordered=True
+    )
     assert data.feature_names == ("x", "y", "mode=a", "mode=b")
     assert data.train.shape == (120, 4)  # the first 60% of the file, all normal
     assert data.validation.rows.tolist() == list(range(120, 160))
     assert data.test.rows.min() == 160 and set(np.unique(data.test.labels)) == {1}
     shuffled = load_labelled_csv(path, "fault", drop_columns=["t"], seed=1)
     assert set(np.unique(shuffled.test.labels)) == {0, 1}  # stratified: both classes in every split
-    assert shuffled.feature_names[-2:] == ("mode=a", "mode=b")  # non-numeric text is one-hot encoded
+    assert shuffled.feature_names[-2:] == (
+        "mode=a",
+        "mode=b",
+    )  # non-numeric text is one-hot encoded
 
 
 @pytest.mark.parametrize(
     "header, rows, kwargs, message",
     [
-        (["x", "y"], [[1, 0]] * 10, {"label_column": "label"}, "label column 'label' not found; columns are \\['x', 'y'\\]"),
-        (["x", "label"], [[1, 2]] * 10, {"label_column": "label"}, "must hold 0 \\(normal\\) or 1 \\(anomalous\\); found \\['2'\\]"),
-        (["x", "label"], [[1, 0]] * 9 + [["nan", 0]], {"label_column": "label"}, "NaN at row 9, column 'x'"),
-        (["x", "label"], [[1, 0]] * 9 + [["inf", 0]], {"label_column": "label"}, "inf at row 9, column 'x'"),
-        (["x", "label"], [[1, 0], [2, 1]], {"label_column": "label"}, "the (validation|test) split is empty"),
-        (["x", "label"], [[1, 1]] * 10, {"label_column": "label"}, "training split has no normal rows"),
-        (["x", "label"], [[1, 0]] * 10, {"label_column": "label", "drop_columns": ["z"]}, "column\\(s\\) \\['z'\\] not found"),
-        (["x", "id", "label"], [[1, f"dev-{i}", 0] for i in range(200)], {"label_column": "label"}, "column 'id' is not numeric and has"),
+        (
+            ["x", "y"],
+            [[1, 0]] * 10,
+            {"label_column": "label"},
+            "label column 'label' not found; columns are \\['x', 'y'\\]",
+        ),
+        (
+            ["x", "label"],
+            [[1, 2]] * 10,
+            {"label_column": "label"},
+            "must hold 0 \\(normal\\) or 1 \\(anomalous\\); found \\['2'\\]",
+        ),
+        (
+            ["x", "label"],
+            [[1, 0]] * 9 + [["nan", 0]],
+            {"label_column": "label"},
+            "NaN at row 9, column 'x'",
+        ),
+        (
+            ["x", "label"],
+            [[1, 0]] * 9 + [["inf", 0]],
+            {"label_column": "label"},
+            "inf at row 9, column 'x'",
+        ),
+        (
+            ["x", "label"],
+            [[1, 0], [2, 1]],
+            {"label_column": "label"},
+            "the (validation|test) split is empty",
+        ),
+        (
+            ["x", "label"],
+            [[1, 1]] * 10,
+            {"label_column": "label"},
+            "training split has no normal rows",
+        ),
+        (
+            ["x", "label"],
+            [[1, 0]] * 10,
+            {"label_column": "label", "drop_columns": ["z"]},
+            "column\\(s\\) \\['z'\\] not found",
+        ),
+        (
+            ["x", "id", "label"],
+            [[1, f"dev-{i}", 0] for i in range(200)],
+            {"label_column": "label"},
+            "column 'id' is not numeric and has",
+        ),
     ],
 )
 def test_csv_loader_names_the_problem(tmp_path, header, rows, kwargs, message):
@@ -150,7 +212,9 @@ def test_csv_loader_names_the_problem(tmp_path, header, rows, kwargs, message):
 
 def test_csv_loader_can_drop_missing_rows_instead(tmp_path):
     rows = [[float(i), 0] for i in range(20)] + [["", 0]] + [[99.0, 1]] * 5
-    data = load_labelled_csv(write_csv(tmp_path / "gaps.csv", ["x", "label"], rows), "label", drop_missing=True)
+    data = load_labelled_csv(
+        write_csv(tmp_path / "gaps.csv", ["x", "label"], rows), "label", drop_missing=True
+    )
     assert any("dropped 1 row(s) with missing values" in n for n in data.notes)
     assert len(data.train) + len(data.validation) + len(data.test) <= 25
 
@@ -166,7 +230,9 @@ def test_edge_iiotset_fixture_goes_through_evaluate(edge_csv, tmp_path):
     from zkalert.lab.evaluate import EvaluateOptions, run
 
     data = load_edge_iiotset(edge_csv, seed=0)
-    options = EvaluateOptions(epochs=10, parity=False, workspace=tmp_path / "ws", out_dir=tmp_path / "out", progress=False)
+    options = EvaluateOptions(
+        epochs=10, parity=False, workspace=tmp_path / "ws", out_dir=tmp_path / "out", progress=False
+    )
     report = run(data, options, echo=lambda _m: None)
     groups = {g["name"] for g in report["detectors"]["autoencoder"]["groups"]}
     assert groups == {"Normal", "DDoS_TCP", "SQL_injection"}

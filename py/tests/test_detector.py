@@ -89,7 +89,9 @@ def test_threshold_stats_say_undefined_instead_of_dividing_by_zero():
 
 
 def test_choose_threshold_uses_held_out_normals_as_extra_negatives():
-    threshold, stats = choose_threshold(np.array([0.1, 0.2, 0.3]), np.array([0.9, 1.0]), np.array([1, 1]), "best-f1", 0.01)
+    threshold, stats = choose_threshold(
+        np.array([0.1, 0.2, 0.3]), np.array([0.9, 1.0]), np.array([1, 1]), "best-f1", 0.01
+    )
     assert 0.3 < threshold <= 0.9  # every held-out normal below, every fault at or above
     assert stats["f1"] == 1.0 and stats["normal_windows"] == 3 and stats["fault_windows"] == 2
     with pytest.raises(ZkAlertError, match="one class only"):

@@ -48,7 +48,9 @@ from zkalert.lab.faults import FaultyAnvil, RpcProxy
 #: folder is created as the claim and removed at the end), so concurrent test runs in one tree
 #: never share or delete each other's deployment records.
 FAULT_CHAIN_ID = 0
-GATEWAY_KEY = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a"  # anvil account 2
+GATEWAY_KEY = (
+    "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a"  # anvil account 2
+)
 RIVAL_KEY = "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6"  # anvil account 3
 GATEWAY = Account.from_key(GATEWAY_KEY).address
 
@@ -61,7 +63,11 @@ def _load_proofs() -> tuple[str, int, dict[tuple[str, int], tuple[str, bytes, tu
     stream = json.loads((FIXTURES / "stream_proofs.json").read_text())
     assert stream["gateway"] == GATEWAY
     proofs = {
-        (entry["stream"], int(entry["index"])): (entry["key"], bytes.fromhex(entry["proof"][2:]), tuple(int(v, 16) for v in entry["instances"]))
+        (entry["stream"], int(entry["index"])): (
+            entry["key"],
+            bytes.fromhex(entry["proof"][2:]),
+            tuple(int(v, 16) for v in entry["instances"]),
+        )
         for entry in stream["proofs"]
     }
     return stream["model_id"], int(stream["threshold"]), proofs
@@ -92,7 +98,12 @@ def base_state(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path,
     state = folder / "state.json"
     anvil = FaultyAnvil(free_port(), FAULT_CHAIN_ID, state_file=state).start()
     try:
-        deployment = deploy(ModelSpec("FixtureVerifier", MODEL_ID, THRESHOLD, 1), anvil.url, key=OWNER_KEY, gateway=GATEWAY)
+        deployment = deploy(
+            ModelSpec("FixtureVerifier", MODEL_ID, THRESHOLD, 1),
+            anvil.url,
+            key=OWNER_KEY,
+            gateway=GATEWAY,
+        )
         owner = Gateway(connect(anvil.url), deployment, OWNER_KEY)
         for name in STREAMS:  # the owner opens the tests' streams for the gateway
             owner.open_stream(stream_id(name), GATEWAY)
@@ -109,7 +120,13 @@ def base_state(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path,
 def chain(base_state: tuple[Path, Deployment], tmp_path: Path) -> Iterator[FaultyAnvil]:
     """A fresh anvil from the base state (auto-mining), dumping its state every second."""
     state, _ = base_state
-    anvil = FaultyAnvil(free_port(), FAULT_CHAIN_ID, load_state=state, state_file=tmp_path / "anvil-state.json", state_interval_s=1)
+    anvil = FaultyAnvil(
+        free_port(),
+        FAULT_CHAIN_ID,
+        load_state=state,
+        state_file=tmp_path / "anvil-state.json",
+        state_interval_s=1,
+    )
     anvil.start()
     try:
         yield anvil
@@ -123,8 +140,16 @@ def deployment(base_state: tuple[Path, Deployment]) -> Deployment:
 
 
 def _network(url: str, **overrides: object) -> Network:
-    settings: dict[str, object] = {"name": "fault-test", "rpc_url": url, "chain_id": FAULT_CHAIN_ID, "confirmations": 1,
-                                   "poll_s": 0.05, "stuck_after_s": 2.0, "rpc_timeout_s": 2.0, "outage_budget_s": 60.0}
+    settings: dict[str, object] = {
+        "name": "fault-test",
+        "rpc_url": url,
+        "chain_id": FAULT_CHAIN_ID,
+        "confirmations": 1,
+        "poll_s": 0.05,
+        "stuck_after_s": 2.0,
+        "rpc_timeout_s": 2.0,
+        "outage_budget_s": 60.0,
+    }
     settings.update(overrides)
     return Network(**settings)  # type: ignore[arg-type]
 
@@ -133,7 +158,13 @@ def _fill(outbox: Outbox, streams: dict[str, list[int]]) -> dict[str, list[bytes
     """Put proven windows (by window index, each stream's own proofs) into the outbox, streams
     interleaved; returns each stream's expected statements."""
     expected: dict[str, list[bytes]] = {}
-    order = [(stream, index) for position in range(max(len(v) for v in streams.values())) for stream, v in streams.items() if position < len(v) for index in [v[position]]]
+    order = [
+        (stream, index)
+        for position in range(max(len(v) for v in streams.values()))
+        for stream, v in streams.items()
+        if position < len(v)
+        for index in [v[position]]
+    ]
     for stream, index in order:
         key, proof, instances = PROOFS[(stream, index)]
         outbox.enqueue_proven(stream, f"{stream}/{key}", MODEL_ID, proof, instances, index=index)
@@ -142,22 +173,34 @@ def _fill(outbox: Outbox, streams: dict[str, list[int]]) -> dict[str, list[bytes
 
 
 def _open(path: Path, deployment: Deployment) -> Outbox:
-    return Outbox.open(path, chain_id=FAULT_CHAIN_ID, registry=deployment.registry_address, gateway=GATEWAY)
+    return Outbox.open(
+        path, chain_id=FAULT_CHAIN_ID, registry=deployment.registry_address, gateway=GATEWAY
+    )
 
 
-def _sender(outbox: Outbox, network: Network, deployment: Deployment, key: str = GATEWAY_KEY) -> Sender:
+def _sender(
+    outbox: Outbox, network: Network, deployment: Deployment, key: str = GATEWAY_KEY
+) -> Sender:
     return Sender(outbox, network, deployment, key, w3=web3_for(network))
 
 
-def assert_exactly_once_in_order(anvil: FaultyAnvil, deployment: Deployment, expected: dict[str, list[bytes]]) -> None:
-    registry = anvil.w3.eth.contract(address=deployment.registry_address, abi=deployment.registry_abi)
+def assert_exactly_once_in_order(
+    anvil: FaultyAnvil, deployment: Deployment, expected: dict[str, list[bytes]]
+) -> None:
+    registry = anvil.w3.eth.contract(
+        address=deployment.registry_address, abi=deployment.registry_abi
+    )
     entries = fetch_alerts(registry, deployment.block)
     by_stream: dict[str, list[bytes]] = {}
     for e in entries:
-        by_stream.setdefault(e.stream_id, []).append(statement_of(e.model_id, int(e.input_commitment, 16), e.score))
+        by_stream.setdefault(e.stream_id, []).append(
+            statement_of(e.model_id, int(e.input_commitment, 16), e.score)
+        )
     for stream, statements in expected.items():
         sid = "0x" + keccak(text=stream).hex()
-        assert by_stream.get(sid, []) == statements, f"stream {stream}: on-chain statements differ from the outbox order"
+        assert by_stream.get(sid, []) == statements, (
+            f"stream {stream}: on-chain statements differ from the outbox order"
+        )
     all_statements = [s for v in by_stream.values() for s in v]
     assert len(all_statements) == len(set(all_statements)), "a statement is on-chain twice"
     checks = check_chain(registry, entries)
@@ -200,7 +243,14 @@ def test_outbox_drains_in_order_and_skips_recorded_statements(chain, deployment,
 # ---------------------------------------------------------------------- crashes
 
 
-def _worker(outbox: Path, url: str, tmp_path: Path, *extra: str, key: str = GATEWAY_KEY, confirmations: int = 1) -> subprocess.Popen[str]:
+def _worker(
+    outbox: Path,
+    url: str,
+    tmp_path: Path,
+    *extra: str,
+    key: str = GATEWAY_KEY,
+    confirmations: int = 1,
+) -> subprocess.Popen[str]:
     networks = tmp_path / "networks.toml"
     networks.write_text(
         "[networks.fault-test]\n"
@@ -210,12 +260,30 @@ def _worker(outbox: Path, url: str, tmp_path: Path, *extra: str, key: str = GATE
     env = dict(os.environ, ZKALERT_NETWORKS=str(networks), PRIVATE_KEY=key)
     env.pop("RPC_URL", None)
     return subprocess.Popen(
-        [sys.executable, "-m", "zkalert", "outbox", "run", "--network", "fault-test", "--outbox", str(outbox), "--no-prove", *extra],
-        cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "zkalert",
+            "outbox",
+            "run",
+            "--network",
+            "fault-test",
+            "--outbox",
+            str(outbox),
+            "--no-prove",
+            *extra,
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
-def test_gateway_killed_between_send_and_receipt_resumes_without_loss_or_duplicate(chain, deployment, tmp_path):
+def test_gateway_killed_between_send_and_receipt_resumes_without_loss_or_duplicate(
+    chain, deployment, tmp_path
+):
     path = tmp_path / "outbox.sqlite"
     with _open(path, deployment) as outbox:
         expected = _fill(outbox, {"plant/a": [0, 1, 2, 3]})
@@ -260,10 +328,22 @@ def test_crash_after_recording_a_transaction_before_broadcasting_it(chain, deplo
     tx = sender._tx_fields(row, head)
     gas = int(sender.w3.eth.estimate_gas(tx) * 1.25)
     fees = sender._fees()
-    signed = sender.account.sign_transaction({**tx, "gas": gas, "nonce": sender._next_nonce(), **fees})
+    signed = sender.account.sign_transaction(
+        {**tx, "gas": gas, "nonce": sender._next_nonce(), **fees}
+    )
     tx_hash = "0x" + bytes(signed.hash).hex()
-    outbox.record_attempt(row.id, 0, tx_hash, bytes(signed.raw_transaction), gas, head, sender._predicted_hashes(row, head, 0),
-                          fees["maxFeePerGas"], fees["maxPriorityFeePerGas"], None)
+    outbox.record_attempt(
+        row.id,
+        0,
+        tx_hash,
+        bytes(signed.raw_transaction),
+        gas,
+        head,
+        sender._predicted_hashes(row, head, 0),
+        fees["maxFeePerGas"],
+        fees["maxPriorityFeePerGas"],
+        None,
+    )
     outbox.close()  # "crash"
 
     outbox = _open(tmp_path / "outbox.sqlite", deployment)
@@ -276,12 +356,16 @@ def test_crash_after_recording_a_transaction_before_broadcasting_it(chain, deplo
 # ---------------------------------------------------------------------- the node
 
 
-def test_anvil_restarted_from_an_older_state_dump_loses_blocks_and_they_are_resent(chain, deployment, tmp_path):
+def test_anvil_restarted_from_an_older_state_dump_loses_blocks_and_they_are_resent(
+    chain, deployment, tmp_path
+):
     outbox = _open(tmp_path / "outbox.sqlite", deployment)
     expected = _fill(outbox, {"plant/a": [0, 1, 2, 3], "plant/b": [0, 1]})
     network = _network(chain.url)
     sender = _sender(outbox, network, deployment)
-    registry = chain.w3.eth.contract(address=deployment.registry_address, abi=deployment.registry_abi)
+    registry = chain.w3.eth.contract(
+        address=deployment.registry_address, abi=deployment.registry_abi
+    )
 
     def recorded() -> int:
         return sum(registry.functions.count(keccak(text=s)).call() for s in ("plant/a", "plant/b"))
@@ -325,8 +409,10 @@ def test_reorg_of_unconfirmed_alerts_with_confirmation_depth(chain, deployment, 
         sender.step()
         time.sleep(0.05)
     chain.reorg(1)  # the mined, not yet confirmed transaction is gone
+
     def drain() -> None:
         sender.run(timeout_s=90)
+
     runner = threading.Thread(target=drain)
     runner.start()
     while runner.is_alive():
@@ -358,7 +444,9 @@ def test_dropped_transactions_are_rebroadcast(chain, deployment, tmp_path):
     assert_exactly_once_in_order(chain, deployment, expected)
 
 
-def test_stuck_transaction_is_replaced_with_the_same_nonce_and_higher_fees(chain, deployment, tmp_path):
+def test_stuck_transaction_is_replaced_with_the_same_nonce_and_higher_fees(
+    chain, deployment, tmp_path
+):
     outbox = _open(tmp_path / "outbox.sqlite", deployment)
     expected = _fill(outbox, {"plant/a": [0]})
     chain.set_automine(False)
@@ -373,7 +461,10 @@ def test_stuck_transaction_is_replaced_with_the_same_nonce_and_higher_fees(chain
     sender.step()
     attempts = outbox.live_attempts(row.id)
     assert len(attempts) == 2 and attempts[1].nonce == first.nonce
-    assert attempts[1].max_fee >= first.max_fee * 1.25 and attempts[1].priority_fee >= first.priority_fee * 1.25
+    assert (
+        attempts[1].max_fee >= first.max_fee * 1.25
+        and attempts[1].priority_fee >= first.priority_fee * 1.25
+    )
     assert chain.pending_hashes() == [attempts[1].tx_hash]  # the node swapped it in
 
     # 2. the base fee jumps far above the bid: anvil evicts the transaction when it builds the
@@ -397,9 +488,13 @@ def test_stuck_transaction_is_replaced_with_the_same_nonce_and_higher_fees(chain
 # ---------------------------------------------------------------------- two gateways
 
 
-def test_two_gateway_processes_with_the_same_alerts_record_each_once(base_state, deployment, tmp_path):
+def test_two_gateway_processes_with_the_same_alerts_record_each_once(
+    base_state, deployment, tmp_path
+):
     state, _ = base_state
-    anvil = FaultyAnvil(free_port(), FAULT_CHAIN_ID, load_state=state, block_time_s=1).start()  # interval mining
+    anvil = FaultyAnvil(
+        free_port(), FAULT_CHAIN_ID, load_state=state, block_time_s=1
+    ).start()  # interval mining
     try:
         paths = [tmp_path / "a.sqlite", tmp_path / "b.sqlite"]
         for path in paths:
@@ -407,7 +502,9 @@ def test_two_gateway_processes_with_the_same_alerts_record_each_once(base_state,
                 expected = _fill(outbox, {"plant/a": [0, 1, 2, 3], "plant/b": [0, 1, 2, 3]})
         for folder in ("wa", "wb"):
             (tmp_path / folder).mkdir()
-        workers = [_worker(path, anvil.url, tmp_path / name) for path, name in zip(paths, ("wa", "wb"))]
+        workers = [
+            _worker(path, anvil.url, tmp_path / name) for path, name in zip(paths, ("wa", "wb"))
+        ]
         try:
             results = [w.communicate(timeout=120) for w in workers]
         finally:
@@ -457,11 +554,17 @@ def test_rpc_outage_and_hung_node_are_ridden_out(chain, deployment, tmp_path):
         proxy.close()
 
 
-def test_rpc_gone_longer_than_the_budget_stops_with_one_line_and_the_outbox_intact(chain, deployment, tmp_path):
+def test_rpc_gone_longer_than_the_budget_stops_with_one_line_and_the_outbox_intact(
+    chain, deployment, tmp_path
+):
     outbox = _open(tmp_path / "outbox.sqlite", deployment)
     _fill(outbox, {"plant/a": [0, 1]})
     port = free_port(exclude={chain.port})
-    sender = _sender(outbox, _network(f"http://127.0.0.1:{port}", outage_budget_s=1.5, rpc_timeout_s=0.5), deployment)
+    sender = _sender(
+        outbox,
+        _network(f"http://127.0.0.1:{port}", outage_budget_s=1.5, rpc_timeout_s=0.5),
+        deployment,
+    )
     with pytest.raises(ChainError, match=r"has not answered for .* the outbox is intact"):
         sender.run(timeout_s=30)
     assert outbox.counts()["proven"] == 2
@@ -475,7 +578,9 @@ def test_poa_network_over_interval_mining(base_state, deployment, tmp_path):
     anvil = FaultyAnvil(free_port(), FAULT_CHAIN_ID, load_state=state, block_time_s=1).start()
     try:
         networks = tmp_path / "networks.toml"
-        networks.write_text(f'[networks.poa]\nrpc_url = "{anvil.url}"\nchain_id = {FAULT_CHAIN_ID}\npoa = true\nconfirmations = 2\nblock_time_s = 1\n')
+        networks.write_text(
+            f'[networks.poa]\nrpc_url = "{anvil.url}"\nchain_id = {FAULT_CHAIN_ID}\npoa = true\nconfirmations = 2\nblock_time_s = 1\n'
+        )
         network = load_network("poa", networks)
         w3 = connect_checked(network)
         # the middleware is in place: block extraData arrives renamed, as on a Clique/IBFT chain
@@ -505,7 +610,10 @@ def test_corrupted_outbox_row_refuses_to_start_naming_the_row(deployment, tmp_pa
     db.execute("UPDATE alerts SET proof = ? WHERE id = 2", (bytes(proof),))
     db.commit()
     db.close()
-    with pytest.raises(OutboxError, match=rf"row 2 \(plant/a/{PROOFS[('plant/a', 1)][0]}\) is corrupted: its content does not match its digest"):
+    with pytest.raises(
+        OutboxError,
+        match=rf"row 2 \(plant/a/{PROOFS[('plant/a', 1)][0]}\) is corrupted: its content does not match its digest",
+    ):
         _open(path, deployment)
 
 
@@ -534,17 +642,30 @@ def test_outbox_of_another_chain_or_gateway_refuses(deployment, tmp_path):
     with pytest.raises(OutboxError, match=f"belongs to chain_id {FAULT_CHAIN_ID}, not 5"):
         Outbox.open(path, chain_id=5)
     with pytest.raises(OutboxError, match="belongs to gateway"):
-        Outbox.open(path, chain_id=FAULT_CHAIN_ID, registry=deployment.registry_address, gateway=Account.from_key(RIVAL_KEY).address)
+        Outbox.open(
+            path,
+            chain_id=FAULT_CHAIN_ID,
+            registry=deployment.registry_address,
+            gateway=Account.from_key(RIVAL_KEY).address,
+        )
 
 
 def test_outbox_in_use_by_another_process_refuses(deployment, tmp_path):
     path = tmp_path / "outbox.sqlite"
-    with _open(path, deployment), pytest.raises(OutboxError, match=f"in use by another gateway process \\(pid {os.getpid()}\\)"):
+    with (
+        _open(path, deployment),
+        pytest.raises(
+            OutboxError, match=f"in use by another gateway process \\(pid {os.getpid()}\\)"
+        ),
+    ):
         _open(path, deployment)
 
 
 def test_network_with_the_wrong_chain_id_refuses(chain):
-    with pytest.raises(NetworkConfigError, match=f"expects chain id 1, but the node at {chain.url} is chain {FAULT_CHAIN_ID}"):
+    with pytest.raises(
+        NetworkConfigError,
+        match=f"expects chain id 1, but the node at {chain.url} is chain {FAULT_CHAIN_ID}",
+    ):
         connect_checked(_network(chain.url, chain_id=1))
 
 
@@ -553,11 +674,30 @@ def test_cli_worker_refuses_a_wrong_chain_id_with_one_line(chain, tmp_path):
     networks.write_text(f'[networks.wrong]\nrpc_url = "{chain.url}"\nchain_id = 5\n')
     env = dict(os.environ, ZKALERT_NETWORKS=str(networks))
     env.pop("RPC_URL", None)
-    out = subprocess.run([sys.executable, "-m", "zkalert", "outbox", "run", "--network", "wrong", "--outbox", str(tmp_path / "o.sqlite"), "--no-prove"],
-                         cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, check=False)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "zkalert",
+            "outbox",
+            "run",
+            "--network",
+            "wrong",
+            "--outbox",
+            str(tmp_path / "o.sqlite"),
+            "--no-prove",
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert out.returncode == 1
-    assert out.stderr.strip() == (f"error: network 'wrong' expects chain id 5, but the node at {chain.url} is chain {FAULT_CHAIN_ID}: "
-                                  f"wrong RPC_URL, or fix chain_id in {networks}")
+    assert out.stderr.strip() == (
+        f"error: network 'wrong' expects chain id 5, but the node at {chain.url} is chain {FAULT_CHAIN_ID}: "
+        f"wrong RPC_URL, or fix chain_id in {networks}"
+    )
 
 
 def test_deployment_file_that_does_not_match_the_chain_refuses(base_state, deployment, tmp_path):
@@ -567,29 +707,47 @@ def test_deployment_file_that_does_not_match_the_chain_refuses(base_state, deplo
         outbox = _open(tmp_path / "outbox.sqlite", deployment)
         _fill(outbox, {"plant/a": [0]})
         sender = _sender(outbox, _network(anvil.url), deployment)
-        with pytest.raises(SenderStopped, match=f"names {deployment.registry_address}, but chain {FAULT_CHAIN_ID} has no contract there"):
+        with pytest.raises(
+            SenderStopped,
+            match=f"names {deployment.registry_address}, but chain {FAULT_CHAIN_ID} has no contract there",
+        ):
             sender.check_setup()
     finally:
         anvil.kill()
 
 
-def test_gateway_not_allowed_and_stream_of_another_gateway_stop_the_sender(chain, deployment, tmp_path):
+def test_gateway_not_allowed_and_stream_of_another_gateway_stop_the_sender(
+    chain, deployment, tmp_path
+):
     rival = Account.from_key(RIVAL_KEY).address
     chain.set_balance(rival, 10**20)
-    bound = Outbox.open(tmp_path / "bound.sqlite", chain_id=FAULT_CHAIN_ID, registry=deployment.registry_address, gateway=rival)
+    bound = Outbox.open(
+        tmp_path / "bound.sqlite",
+        chain_id=FAULT_CHAIN_ID,
+        registry=deployment.registry_address,
+        gateway=rival,
+    )
     with pytest.raises(OutboxError, match=r"plant/a.*bound to another gateway, stream or index"):
-        _fill(bound, {"plant/a": [0]})  # an outbox of the rival's key takes no proof made for another gateway
+        _fill(
+            bound, {"plant/a": [0]}
+        )  # an outbox of the rival's key takes no proof made for another gateway
     # an outbox not bound to a key takes it; the registry then decides
-    outbox = Outbox.open(tmp_path / "rival.sqlite", chain_id=FAULT_CHAIN_ID, registry=deployment.registry_address)
+    outbox = Outbox.open(
+        tmp_path / "rival.sqlite", chain_id=FAULT_CHAIN_ID, registry=deployment.registry_address
+    )
     _fill(outbox, {"plant/a": [0]})
     sender = _sender(outbox, _network(chain.url), deployment, key=RIVAL_KEY)
     with pytest.raises(SenderStopped, match=f"gateway {rival} is not allowed"):
         sender.check_setup()
 
     # allowed, but the stream belongs to the first gateway: the registry's error, not a silent skip
-    registry = chain.w3.eth.contract(address=deployment.registry_address, abi=deployment.registry_abi)
+    registry = chain.w3.eth.contract(
+        address=deployment.registry_address, abi=deployment.registry_abi
+    )
     owner = Account.from_key(OWNER_KEY)
-    tx = registry.functions.setGateway(rival, True).build_transaction({"from": owner.address, "nonce": chain.w3.eth.get_transaction_count(owner.address)})
+    tx = registry.functions.setGateway(rival, True).build_transaction(
+        {"from": owner.address, "nonce": chain.w3.eth.get_transaction_count(owner.address)}
+    )
     chain.w3.eth.send_raw_transaction(owner.sign_transaction(tx).raw_transaction)
     own = _open(tmp_path / "own.sqlite", deployment)
     _fill(own, {"plant/a": [1]})
@@ -611,7 +769,18 @@ def test_reader_checks_a_consistent_snapshot_while_the_worker_writes(tmp_path):
     def flip() -> None:
         nonce = 0
         while not stop.is_set():
-            writer.record_attempt(row_id, nonce, f"0x{nonce:064x}", b"raw", 21_000, b"\0" * 32, (b"\1" * 32,), 1, 1, None)
+            writer.record_attempt(
+                row_id,
+                nonce,
+                f"0x{nonce:064x}",
+                b"raw",
+                21_000,
+                b"\0" * 32,
+                (b"\1" * 32,),
+                1,
+                1,
+                None,
+            )
             writer.requeue(row_id, "again")
             nonce += 1
 

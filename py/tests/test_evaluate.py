@@ -50,7 +50,11 @@ def test_one_class_test_set_reports_undefined_metrics_instead_of_crashing():
     assert curves(np.array([0.1, 0.2]), np.array([1, 1])) is None
     assert detection_at_far(np.array([0.1, 0.2]), np.array([1, 1]), 0.05) is None
     silent = binary_metrics(np.array([0.1, 0.2]), np.array([1, 1]), 0.5)
-    assert silent["precision"] is None and silent["recall"] == 0.0 and "precision: no alarms" in silent["undefined"]
+    assert (
+        silent["precision"] is None
+        and silent["recall"] == 0.0
+        and "precision: no alarms" in silent["undefined"]
+    )
 
 
 def test_detection_at_far_places_the_cut_on_the_normal_windows():
@@ -68,7 +72,11 @@ def test_group_rates_and_first_alarm_delay():
     labels = (rows >= 2).astype(int)
     alarm = np.r_[[True, False, False, False, True, True], [False] * 6]
     rates = group_rates(alarm, labels, groups, {1: "fault 1", 2: "fault 2"}, order=rows)
-    assert rates[0].detection_rate == 0.5 and rates[0].false_alarm_rate == 0.5 and rates[0].first_alarm_delay == 2
+    assert (
+        rates[0].detection_rate == 0.5
+        and rates[0].false_alarm_rate == 0.5
+        and rates[0].first_alarm_delay == 2
+    )
     assert rates[1].detection_rate == 0.0 and rates[1].first_alarm_delay is None
     assert mean_detection_rate(rates) == 0.25
     agreement = decision_agreement(np.array([True, False, True]), np.array([True, True, True]))
@@ -93,7 +101,9 @@ def test_pca_baseline_flags_a_broken_correlation_and_its_textbook_limits_hold_on
     broken = fresh[:50].copy()
     broken[:, 0] += 1.0  # within variable 0's range, off the plane the others span
     assert monitor.score(broken).mean() > 5 * monitor.score(fresh[:50]).mean()
-    fitted = fit_baseline(train, np.r_[fresh[:50], broken], np.r_[np.zeros(50), np.ones(50)], "far", 0.01)
+    fitted = fit_baseline(
+        train, np.r_[fresh[:50], broken], np.r_[np.zeros(50), np.ones(50)], "far", 0.01
+    )
     assert fitted.validation["false_positive_rate"] <= 0.01 and fitted.validation["recall"] > 0.9
 
 
@@ -119,11 +129,24 @@ def synthetic(one_class_test: bool = False) -> EvaluationData:
 
 
 def test_evaluate_writes_the_side_by_side_report(tmp_path):
-    report = run(synthetic(), EvaluateOptions(epochs=30, parity=False, workspace=tmp_path / "ws", out_dir=tmp_path / "out", progress=False), echo=lambda _m: None)
+    report = run(
+        synthetic(),
+        EvaluateOptions(
+            epochs=30,
+            parity=False,
+            workspace=tmp_path / "ws",
+            out_dir=tmp_path / "out",
+            progress=False,
+        ),
+        echo=lambda _m: None,
+    )
     for name in ("report.md", "metrics.json", "roc.png", "pr.png", "confusion.png", "groups.png"):
         assert (tmp_path / "out" / name).stat().st_size > 0, name
     saved = json.loads((tmp_path / "out" / "metrics.json").read_text())
-    assert saved["detectors"]["autoencoder"]["roc_auc"] == report["detectors"]["autoencoder"]["roc_auc"]
+    assert (
+        saved["detectors"]["autoencoder"]["roc_auc"]
+        == report["detectors"]["autoencoder"]["roc_auc"]
+    )
     for key in ("autoencoder", "pca"):
         d = report["detectors"][key]
         assert d["roc_auc"] > 0.9  # the anomalies are far off the normal plane
@@ -135,12 +158,25 @@ def test_evaluate_writes_the_side_by_side_report(tmp_path):
 
 
 def test_evaluate_on_a_one_class_test_set_says_undefined(tmp_path):
-    report = run(synthetic(one_class_test=True), EvaluateOptions(epochs=5, parity=False, workspace=tmp_path / "ws", out_dir=tmp_path / "out", progress=False), echo=lambda _m: None)
+    report = run(
+        synthetic(one_class_test=True),
+        EvaluateOptions(
+            epochs=5,
+            parity=False,
+            workspace=tmp_path / "ws",
+            out_dir=tmp_path / "out",
+            progress=False,
+        ),
+        echo=lambda _m: None,
+    )
     d = report["detectors"]["autoencoder"]
     assert d["roc_auc"] is None and d["recall"] is None and d["at_compare_far"] is None
     assert d["false_positive_rate"] is not None
     text = (tmp_path / "out" / "report.md").read_text()
-    assert "| ROC-AUC | undefined | undefined |" in text and "ROC-AUC and PR-AUC need both classes" in text
+    assert (
+        "| ROC-AUC | undefined | undefined |" in text
+        and "ROC-AUC and PR-AUC need both classes" in text
+    )
 
 
 def _cli(*args: str, tmp_path) -> subprocess.CompletedProcess[str]:
@@ -152,8 +188,18 @@ def _cli(*args: str, tmp_path) -> subprocess.CompletedProcess[str]:
 def test_evaluate_cli_refuses_bad_input_with_one_line(tmp_path):
     good_rows = "\n".join(f"{i % 7},{(i * 3) % 5},{int(i % 10 == 0)}" for i in range(100))
     cases = [
-        ("nolabel.csv", "a,b,c\n" + good_rows, ["--label-column", "label"], "label column 'label' not found"),
-        ("nan.csv", "a,b,label\n" + good_rows + "\n,1,0", ["--label-column", "label", "--ordered"], "NaN at row 100, column 'a'"),
+        (
+            "nolabel.csv",
+            "a,b,c\n" + good_rows,
+            ["--label-column", "label"],
+            "label column 'label' not found",
+        ),
+        (
+            "nan.csv",
+            "a,b,label\n" + good_rows + "\n,1,0",
+            ["--label-column", "label", "--ordered"],
+            "NaN at row 100, column 'a'",
+        ),
         ("tiny.csv", "a,b,label\n1,2,0\n3,4,1", ["--label-column", "label"], "split is empty"),
     ]
     for name, text, extra, message in cases:
@@ -174,8 +220,22 @@ def test_evaluate_cli_refuses_a_detector_of_the_wrong_width(tmp_path):
     detector = fit_detector(np.random.default_rng(0).normal(size=(50, 5)), TrainConfig(epochs=1))
     detector.save(workspace)
     csv = tmp_path / "three.csv"
-    csv.write_text("a,b,c,label\n" + "\n".join(f"{i},{i % 3},{i % 5},{int(i % 9 == 0)}" for i in range(60)) + "\n")
-    out = _cli("--data", "csv", "--csv", str(csv), "--label-column", "label", "--detector-from", str(workspace.root), tmp_path=tmp_path)
+    csv.write_text(
+        "a,b,c,label\n"
+        + "\n".join(f"{i},{i % 3},{i % 5},{int(i % 9 == 0)}" for i in range(60))
+        + "\n"
+    )
+    out = _cli(
+        "--data",
+        "csv",
+        "--csv",
+        str(csv),
+        "--label-column",
+        "label",
+        "--detector-from",
+        str(workspace.root),
+        tmp_path=tmp_path,
+    )
     assert out.returncode == 1
     assert "takes windows of 5 values; three.csv has 3" in out.stderr
 
@@ -183,8 +243,22 @@ def test_evaluate_cli_refuses_a_detector_of_the_wrong_width(tmp_path):
 def test_evaluate_cli_one_class_csv_runs_and_reports_undefined(tmp_path):
     csv = tmp_path / "normal_only.csv"
     rng = np.random.default_rng(3)
-    csv.write_text("a,b,c,label\n" + "\n".join(f"{x:.4f},{y:.4f},{x + y:.4f},0" for x, y in rng.normal(size=(80, 2))) + "\n")
-    out = _cli("--data", "csv", "--csv", str(csv), "--label-column", "label", "--threshold", "far", tmp_path=tmp_path)
+    csv.write_text(
+        "a,b,c,label\n"
+        + "\n".join(f"{x:.4f},{y:.4f},{x + y:.4f},0" for x, y in rng.normal(size=(80, 2)))
+        + "\n"
+    )
+    out = _cli(
+        "--data",
+        "csv",
+        "--csv",
+        str(csv),
+        "--label-column",
+        "label",
+        "--threshold",
+        "far",
+        tmp_path=tmp_path,
+    )
     assert out.returncode == 0, out.stderr
     assert "| ROC-AUC | undefined | undefined |" in out.stdout
 
@@ -192,7 +266,17 @@ def test_evaluate_cli_one_class_csv_runs_and_reports_undefined(tmp_path):
 def test_parity_on_a_few_real_test_windows(tmp_path):
     """The compiled EZKL circuit decides like the float model on real TE windows (witness only)."""
     data = tennessee_eastman()
-    report = run(data, EvaluateOptions(epochs=20, parity_windows=12, workspace=tmp_path / "ws", out_dir=tmp_path / "out", progress=False), echo=lambda _m: None)
+    report = run(
+        data,
+        EvaluateOptions(
+            epochs=20,
+            parity_windows=12,
+            workspace=tmp_path / "ws",
+            out_dir=tmp_path / "out",
+            progress=False,
+        ),
+        echo=lambda _m: None,
+    )
     parity = report["parity"]
     assert parity["windows_checked"] == 12 and parity["witness_failure_count"] == 0
     assert parity["circuit"]["logrows"] <= 14

@@ -74,7 +74,9 @@ def imports_of(path: Path, importer: str | None = None) -> list[Import]:
             else:
                 module = node.module or ""
             if module == "zkalert" or module.startswith("zkalert."):
-                found.append(Import(importer, node.lineno, module, tuple(a.name for a in node.names)))
+                found.append(
+                    Import(importer, node.lineno, module, tuple(a.name for a in node.names))
+                )
         elif isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.name.startswith("zkalert."):
@@ -100,7 +102,9 @@ def test_the_layout_check_sees_every_module_and_its_lazy_imports() -> None:
     importers = {imp.importer for imp in ALL_IMPORTS}
     # the CLI imports most of the product inside its commands: those lazy imports are checked too
     assert "zkalert.cli.app" in importers
-    assert any(imp.importer == "zkalert.cli.app" and component(imp.module) == "lab" for imp in ALL_IMPORTS)
+    assert any(
+        imp.importer == "zkalert.cli.app" and component(imp.module) == "lab" for imp in ALL_IMPORTS
+    )
     assert {component(module_name(p)) for p in PACKAGE.rglob("*.py")} == set(LAYERS[:-1]) | TOP
 
 
@@ -147,16 +151,20 @@ def test_every_package_says_what_is_public(init: Path) -> None:
     exported = [
         node.value
         for node in tree.body
-        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets)
+        if isinstance(node, ast.Assign)
+        and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets)
     ]
     assert exported, f"{module_name(init)} has no __all__"
     names = ast.literal_eval(exported[0])
     for name in names:
         dotted = f"{module_name(init)}.{name}"
         defined = any(
-            isinstance(node, (ast.Assign, ast.ImportFrom, ast.FunctionDef, ast.ClassDef)) for node in tree.body
+            isinstance(node, (ast.Assign, ast.ImportFrom, ast.FunctionDef, ast.ClassDef))
+            for node in tree.body
         )
-        assert is_module(dotted) or defined, f"{module_name(init)}.__all__ names {name}, which is not there"
+        assert is_module(dotted) or defined, (
+            f"{module_name(init)}.__all__ names {name}, which is not there"
+        )
 
 
 def test_a_wrong_import_would_be_found(tmp_path: Path) -> None:
@@ -184,15 +192,25 @@ def test_every_error_lives_in_the_one_exception_tree() -> None:
 
     from zkalert import errors
 
-    tree = {cls for _, cls in inspect.getmembers(errors, inspect.isclass) if issubclass(cls, errors.ZkAlertError)}
+    tree = {
+        cls
+        for _, cls in inspect.getmembers(errors, inspect.isclass)
+        if issubclass(cls, errors.ZkAlertError)
+    }
     assert errors.ZkAlertError in tree and len(tree) > 10
     elsewhere = []
     for path in sorted(PACKAGE.rglob("*.py")):
         if path.name == "errors.py" and path.parent == PACKAGE:
             continue
         for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.ClassDef) and not node.name.startswith("_") and any(
-                isinstance(base, ast.Name) and (base.id.endswith("Error") or base.id == "Exception") for base in node.bases
+            if (
+                isinstance(node, ast.ClassDef)
+                and not node.name.startswith("_")
+                and any(
+                    isinstance(base, ast.Name)
+                    and (base.id.endswith("Error") or base.id == "Exception")
+                    for base in node.bases
+                )
             ):
                 elsewhere.append(f"{module_name(path)}.{node.name}")
     assert not elsewhere, "exceptions outside zkalert.errors: " + ", ".join(elsewhere)

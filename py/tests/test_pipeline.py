@@ -33,9 +33,22 @@ from zkalert.zk.statement import Binding
 def compiled(tmp_path_factory):
     workspace = Workspace.at(tmp_path_factory.mktemp("pipeline"))
     te = load_tennessee_eastman()
-    detector = train(te.train, te.validation.windows, te.validation.labels, TrainConfig(epochs=40), progress=False)
+    detector = train(
+        te.train,
+        te.validation.windows,
+        te.validation.labels,
+        TrainConfig(epochs=40),
+        progress=False,
+    )
     detector.save(workspace)
-    info = compile_circuit(detector, workspace, te.train, CircuitConfig(), contract_name="PytestVerifier", echo=lambda _m: None)
+    info = compile_circuit(
+        detector,
+        workspace,
+        te.train,
+        CircuitConfig(),
+        contract_name="PytestVerifier",
+        echo=lambda _m: None,
+    )
     yield workspace, detector, info, te
     (GENERATED_DIR / "PytestVerifier.sol").unlink(missing_ok=True)
 
@@ -54,7 +67,10 @@ def test_compile_binds_model_and_threshold(compiled):
 def test_proven_score_matches_the_float_detector_and_decisions_agree(compiled):
     workspace, detector, info, te = compiled
     prover = Prover(workspace)
-    rows = np.r_[np.flatnonzero(te.test.fault_ids == 0)[:3], np.flatnonzero((te.test.fault_ids == 1) & (te.test.labels == 1))[:3]]
+    rows = np.r_[
+        np.flatnonzero(te.test.fault_ids == 0)[:3],
+        np.flatnonzero((te.test.fault_ids == 1) & (te.test.labels == 1))[:3],
+    ]
     for k, row in enumerate(rows):
         window = detector.scale(te.test.windows[row : row + 1])
         float_score = float(detector.score_scaled(window)[0])
@@ -65,7 +81,9 @@ def test_proven_score_matches_the_float_detector_and_decisions_agree(compiled):
             assert (instances[1] >= info.threshold_felt) == (float_score >= detector.threshold)
 
 
-def test_fresh_proof_verifies_offchain_by_eth_call_and_through_the_registry(compiled, anvil_url, w3):
+def test_fresh_proof_verifies_offchain_by_eth_call_and_through_the_registry(
+    compiled, anvil_url, w3
+):
     workspace, detector, info, te = compiled
     prover = Prover(workspace)
     row = int(np.flatnonzero((te.test.fault_ids == 2) & (te.test.labels == 1))[50])
@@ -95,36 +113,92 @@ def test_prove_cli_refuses_bad_windows_and_writes_nothing(compiled, tmp_path):
     env = dict(os.environ, ZKALERT_HOME=str(workspace.root))
     before = sorted(p.name for p in workspace.proofs.iterdir())
     bad_width = tmp_path / "narrow.csv"
-    bad_width.write_text(",".join(f"v{i}" for i in range(51)) + "\n" + ",".join("0" for _ in range(51)) + "\n")
+    bad_width.write_text(
+        ",".join(f"v{i}" for i in range(51)) + "\n" + ",".join("0" for _ in range(51)) + "\n"
+    )
     nan_row = tmp_path / "nan.csv"
-    nan_row.write_text(",".join(f"v{i}" for i in range(52)) + "\n" + ",".join(["1"] * 51 + ["nan"]) + "\n")
-    for path, message in ((bad_width, "must have 52 values, got 51"), (nan_row, "NaN at row 0, column 51")):
-        out = subprocess.run([sys.executable, "-m", "zkalert", "prove", str(path), "--stream", "s"], capture_output=True, text=True, env=env, cwd=PROJECT_ROOT, check=False)
+    nan_row.write_text(
+        ",".join(f"v{i}" for i in range(52)) + "\n" + ",".join(["1"] * 51 + ["nan"]) + "\n"
+    )
+    for path, message in (
+        (bad_width, "must have 52 values, got 51"),
+        (nan_row, "NaN at row 0, column 51"),
+    ):
+        out = subprocess.run(
+            [sys.executable, "-m", "zkalert", "prove", str(path), "--stream", "s"],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=PROJECT_ROOT,
+            check=False,
+        )
         assert out.returncode == 1
         assert message in out.stderr and "Traceback" not in out.stderr
     assert sorted(p.name for p in workspace.proofs.iterdir()) == before
 
 
-def test_prove_cli_proves_a_csv_window_that_submit_records_at_its_index_only(compiled, tmp_path, anvil_url, w3, isolated):
+def test_prove_cli_proves_a_csv_window_that_submit_records_at_its_index_only(
+    compiled, tmp_path, anvil_url, w3, isolated
+):
     workspace, _, info, te = compiled
     deployment = deploy(ModelSpec.of(info), anvil_url, key=OWNER_KEY)
-    env = dict(os.environ, ZKALERT_HOME=str(workspace.root), RPC_URL=anvil_url, PRIVATE_KEY=OWNER_KEY)
+    env = dict(
+        os.environ, ZKALERT_HOME=str(workspace.root), RPC_URL=anvil_url, PRIVATE_KEY=OWNER_KEY
+    )
     csv = tmp_path / "one.csv"
     row = te.test.windows[int(np.flatnonzero(te.test.fault_ids == 6)[300])]
-    csv.write_text(",".join(f"v{i}" for i in range(52)) + "\n" + ",".join(repr(float(v)) for v in row) + "\n")
+    csv.write_text(
+        ",".join(f"v{i}" for i in range(52)) + "\n" + ",".join(repr(float(v)) for v in row) + "\n"
+    )
     zkalert = [sys.executable, "-m", "zkalert"]
-    out = subprocess.run([*zkalert, "prove", str(csv), "--stream", "pytest/cli-prove", "--first-index", "7", "--json"],
-                         capture_output=True, text=True, env=env, cwd=PROJECT_ROOT, check=False)
+    out = subprocess.run(
+        [
+            *zkalert,
+            "prove",
+            str(csv),
+            "--stream",
+            "pytest/cli-prove",
+            "--first-index",
+            "7",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=PROJECT_ROOT,
+        check=False,
+    )
     assert out.returncode == 0, out.stderr
     (result,) = json.loads(out.stdout)
     assert os.path.isfile(result["proof"]) and result["index"] == 7
     assert result["alarm"] == (result["score"] >= info.felt_to_score(info.threshold_felt))
 
     # submitted under another stream name: refused before sending, one line
-    out = subprocess.run([*zkalert, "submit", result["proof"], "--stream", "pytest/elsewhere"], capture_output=True, text=True, env=env, cwd=PROJECT_ROOT, check=False)
-    assert out.returncode == 1 and "bound to another gateway, stream or index" in out.stderr and "Traceback" not in out.stderr
-    out = subprocess.run([*zkalert, "submit", result["proof"], "--stream", "pytest/cli-prove"], capture_output=True, text=True, env=env, cwd=PROJECT_ROOT, check=False)
+    out = subprocess.run(
+        [*zkalert, "submit", result["proof"], "--stream", "pytest/elsewhere"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=PROJECT_ROOT,
+        check=False,
+    )
+    assert (
+        out.returncode == 1
+        and "bound to another gateway, stream or index" in out.stderr
+        and "Traceback" not in out.stderr
+    )
+    out = subprocess.run(
+        [*zkalert, "submit", result["proof"], "--stream", "pytest/cli-prove"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=PROJECT_ROOT,
+        check=False,
+    )
     assert out.returncode == 0, out.stderr
     registry = deployment.registry(w3)
     (entry,) = fetch_alerts(registry, deployment.block, stream=stream_id("pytest/cli-prove"))
-    assert entry.window_index == 7 and registry.functions.nextIndex(stream_id("pytest/cli-prove")).call() == 8
+    assert (
+        entry.window_index == 7
+        and registry.functions.nextIndex(stream_id("pytest/cli-prove")).call() == 8
+    )

@@ -40,8 +40,16 @@ from zkalert.zk.circuit import CircuitConfig, compile_circuit
 
 CHAIN_ID = 31996
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 STREAM = "plant-a/unit-3"
 WITHHELD = 3  # the window the gateway never sends
 LOST = 5  # a window whose stored inputs the utility loses after committing it
@@ -87,9 +95,22 @@ def _wait(predicate, timeout_s: float, what: str, interval_s: float = 0.3):
 def compiled(tmp_path_factory) -> Iterator[tuple[Workspace, object, object]]:
     workspace = Workspace.at(tmp_path_factory.mktemp("services"))
     te = load_tennessee_eastman()
-    detector = train(te.train, te.validation.windows, te.validation.labels, TrainConfig(epochs=10), progress=False)
+    detector = train(
+        te.train,
+        te.validation.windows,
+        te.validation.labels,
+        TrainConfig(epochs=10),
+        progress=False,
+    )
     detector.save(workspace)
-    info = compile_circuit(detector, workspace, te.train, CircuitConfig(), contract_name="PytestServicesVerifier", echo=lambda _m: None)
+    info = compile_circuit(
+        detector,
+        workspace,
+        te.train,
+        CircuitConfig(),
+        contract_name="PytestServicesVerifier",
+        echo=lambda _m: None,
+    )
     yield workspace, detector, info
     (GENERATED_DIR / "PytestServicesVerifier.sol").unlink(missing_ok=True)
 
@@ -100,9 +121,17 @@ def stream_windows(compiled) -> list[list[float]]:
     _, detector, _ = compiled
     run = load_te_file("d01_te.dat")
     scores = detector.score(run)
-    normal = [r for r in range(TE_FAULT_START_ROW - 40, TE_FAULT_START_ROW) if scores[r] < detector.threshold * 0.9][:3]
-    alarms = [r for r in range(TE_FAULT_START_ROW + 40, len(run)) if scores[r] > detector.threshold * 1.1][:4]
-    assert len(normal) == 3 and len(alarms) == 4, "the briefly trained detector should separate these rows"
+    normal = [
+        r
+        for r in range(TE_FAULT_START_ROW - 40, TE_FAULT_START_ROW)
+        if scores[r] < detector.threshold * 0.9
+    ][:3]
+    alarms = [
+        r for r in range(TE_FAULT_START_ROW + 40, len(run)) if scores[r] > detector.threshold * 1.1
+    ][:4]
+    assert len(normal) == 3 and len(alarms) == 4, (
+        "the briefly trained detector should separate these rows"
+    )
     return [[float(v) for v in run[r]] for r in normal + alarms]
 
 
@@ -134,8 +163,13 @@ def tokens(tmp_path_factory) -> dict[str, object]:
 
 def _service(args: list[str], port: int, log: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
     handle = log.open("wb")
-    return subprocess.Popen([sys.executable, "-m", "zkalert", "serve", *args, "--port", str(port)],
-                            stdout=handle, stderr=subprocess.STDOUT, env=env, cwd=PROJECT_ROOT)
+    return subprocess.Popen(
+        [sys.executable, "-m", "zkalert", "serve", *args, "--port", str(port)],
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+        env=env,
+        cwd=PROJECT_ROOT,
+    )
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
@@ -156,7 +190,15 @@ def utility_api(compiled, tokens, tmp_path_factory):
 
     workspace, _, _ = compiled
     store = tmp_path_factory.mktemp("api") / "windows.sqlite"
-    core = UtilityCore(UtilityConfig(workdir=workspace.root, store=str(store), tokens=tokens["path"], max_range=4, max_body_bytes=200_000))
+    core = UtilityCore(
+        UtilityConfig(
+            workdir=workspace.root,
+            store=str(store),
+            tokens=tokens["path"],
+            max_range=4,
+            max_body_bytes=200_000,
+        )
+    )
     with TestClient(create_app(core, start_worker=False), raise_server_exceptions=False) as client:
         yield client, core
 
@@ -165,21 +207,68 @@ def _auth(secret: object) -> dict[str, str]:
     return {"Authorization": f"Bearer {secret}"}
 
 
-def test_utility_refuses_bad_input_with_clear_4xx_and_keeps_serving(utility_api, tokens, stream_windows):
+def test_utility_refuses_bad_input_with_clear_4xx_and_keeps_serving(
+    utility_api, tokens, stream_windows
+):
     client, core = utility_api
     ingest, regulator = _auth(tokens["ingest"]), _auth(tokens["regulator"])
-    good = {"windows": [{"index": 0, "values": stream_windows[0]}, {"index": 1, "values": stream_windows[1]}]}
+    good = {
+        "windows": [
+            {"index": 0, "values": stream_windows[0]},
+            {"index": 1, "values": stream_windows[1]},
+        ]
+    }
 
     cases = [
         # (method, url, headers, body, status, message fragment)
         ("post", "/v1/windows?stream=api", {}, good, 401, "missing API token"),
-        ("post", "/v1/windows?stream=api", _auth("zka_not-a-token"), good, 401, "unknown API token"),
+        (
+            "post",
+            "/v1/windows?stream=api",
+            _auth("zka_not-a-token"),
+            good,
+            401,
+            "unknown API token",
+        ),
         ("post", "/v1/windows?stream=api", regulator, good, 403, "needs ingest"),
-        ("post", "/v1/windows?stream=bad%20name", ingest, good, 422, "neither a 0x stream id nor a name"),
-        ("post", "/v1/windows?stream=api", ingest, {"windows": [{"index": 0, "values": [1.0, 2.0]}]}, 422, "must have 52 values, got 2"),
-        ("post", "/v1/windows?stream=api", ingest, {"windows": [{"index": -1, "values": stream_windows[0]}]}, 422, "index"),
+        (
+            "post",
+            "/v1/windows?stream=bad%20name",
+            ingest,
+            good,
+            422,
+            "neither a 0x stream id nor a name",
+        ),
+        (
+            "post",
+            "/v1/windows?stream=api",
+            ingest,
+            {"windows": [{"index": 0, "values": [1.0, 2.0]}]},
+            422,
+            "must have 52 values, got 2",
+        ),
+        (
+            "post",
+            "/v1/windows?stream=api",
+            ingest,
+            {"windows": [{"index": -1, "values": stream_windows[0]}]},
+            422,
+            "index",
+        ),
         ("post", "/v1/windows?stream=api", ingest, {"windows": []}, 422, "invalid request"),
-        ("post", "/v1/windows?stream=api", ingest, {"windows": [{"index": 2, "values": stream_windows[0]}, {"index": 1, "values": stream_windows[1]}]}, 422, "strictly increase"),
+        (
+            "post",
+            "/v1/windows?stream=api",
+            ingest,
+            {
+                "windows": [
+                    {"index": 2, "values": stream_windows[0]},
+                    {"index": 1, "values": stream_windows[1]},
+                ]
+            },
+            422,
+            "strictly increase",
+        ),
         ("get", "/v1/proof?stream=api&window=x", regulator, None, 422, "window"),
         ("get", "/v1/proof?stream=nowhere&window=0", regulator, None, 404, "unknown stream"),
         ("get", "/v1/proofs?stream=api&first=5&last=1", regulator, None, 422, "below first"),
@@ -194,12 +283,23 @@ def test_utility_refuses_bad_input_with_clear_4xx_and_keeps_serving(utility_api,
 
     nan_window = list(stream_windows[0])
     nan_window[7] = math.nan
-    response = client.post("/v1/windows?stream=api", headers={**ingest, "content-type": "application/json"},
-                           content=json.dumps({"windows": [{"index": 0, "values": nan_window}]}))
+    response = client.post(
+        "/v1/windows?stream=api",
+        headers={**ingest, "content-type": "application/json"},
+        content=json.dumps({"windows": [{"index": 0, "values": nan_window}]}),
+    )
     assert response.status_code == 422 and "NaN in window #0, column 7" in response.json()["error"]
-    response = client.post("/v1/windows?stream=api", headers={**ingest, "content-type": "application/json"}, content=b'{"windows": [')
+    response = client.post(
+        "/v1/windows?stream=api",
+        headers={**ingest, "content-type": "application/json"},
+        content=b'{"windows": [',
+    )
     assert response.status_code == 422 and "JSON" in response.json()["error"]
-    response = client.post("/v1/windows?stream=api", headers={**ingest, "content-type": "application/json"}, content=b"[" + b"1," * 150_000 + b"1]")
+    response = client.post(
+        "/v1/windows?stream=api",
+        headers={**ingest, "content-type": "application/json"},
+        content=b"[" + b"1," * 150_000 + b"1]",
+    )
     assert response.status_code == 413 and "over 200,000 bytes" in response.json()["error"]
 
     # nothing above stored a window; the service still works
@@ -207,9 +307,13 @@ def test_utility_refuses_bad_input_with_clear_4xx_and_keeps_serving(utility_api,
     response = client.post("/v1/windows?stream=api", headers=ingest, json=good)
     assert response.status_code == 201, response.text
     stored = response.json()["windows"]
-    assert [w["window"] for w in stored] == [0, 1] and all(w["input_commitment"].startswith("0x") for w in stored)
+    assert [w["window"] for w in stored] == [0, 1] and all(
+        w["input_commitment"].startswith("0x") for w in stored
+    )
     again = client.post("/v1/windows?stream=api", headers=ingest, json=good)
-    assert again.status_code == 409 and "not above the last stored window 1" in again.json()["error"]
+    assert (
+        again.status_code == 409 and "not above the last stored window 1" in again.json()["error"]
+    )
     assert client.get("/v1/proof?stream=api&window=7", headers=regulator).status_code == 404
 
     # every request was logged with the token's name, never its secret
@@ -219,7 +323,9 @@ def test_utility_refuses_bad_input_with_clear_4xx_and_keeps_serving(utility_api,
     assert {401, 403, 404, 409, 413, 422, 201} <= {int(r["status"]) for r in logged}
 
 
-def test_utility_rate_limits_per_token_replays_files_and_publishes_openapi(utility_api, tokens, stream_windows, tmp_path):
+def test_utility_rate_limits_per_token_replays_files_and_publishes_openapi(
+    utility_api, tokens, stream_windows, tmp_path
+):
     client, core = utility_api
     slow = _auth(tokens["slow"])
     statuses = [client.get("/v1/status", headers=slow).status_code for _ in range(4)]
@@ -227,20 +333,29 @@ def test_utility_rate_limits_per_token_replays_files_and_publishes_openapi(utili
     limited = client.get("/v1/status", headers=slow)
     assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
     assert "rate limit of token 'regulator-slow'" in limited.json()["error"]
-    assert client.get("/v1/status", headers=_auth(tokens["regulator"])).status_code == 200  # other tokens unaffected
+    assert (
+        client.get("/v1/status", headers=_auth(tokens["regulator"])).status_code == 200
+    )  # other tokens unaffected
 
     # file replay (`serve utility --replay`) stores a CSV's rows as windows 0..n-1, once
     from zkalert.cli.services import _replay
 
     csv = tmp_path / "replay.csv"
-    csv.write_text(",".join(f"v{i}" for i in range(52)) + "\n" + "\n".join(",".join(repr(v) for v in w) for w in stream_windows[:2]) + "\n")
+    csv.write_text(
+        ",".join(f"v{i}" for i in range(52))
+        + "\n"
+        + "\n".join(",".join(repr(v) for v in w) for w in stream_windows[:2])
+        + "\n"
+    )
     _replay(core, csv, "replayed")
     _replay(core, csv, "replayed")
     sid = "0x" + keccak(text="replayed").hex()
     assert [w.idx for w in core.store.windows(sid)] == [0, 1]
 
     schema = client.get("/openapi.json").json()
-    assert {"/v1/windows", "/v1/proof", "/v1/proofs", "/v1/model", "/v1/status", "/metrics"} <= set(schema["paths"])
+    assert {"/v1/windows", "/v1/proof", "/v1/proofs", "/v1/model", "/v1/status", "/metrics"} <= set(
+        schema["paths"]
+    )
     assert client.get("/metrics", headers=_auth(tokens["regulator"])).text.count("zkalert_") >= 6
 
 
@@ -251,41 +366,103 @@ def test_utility_rate_limits_per_token_replays_files_and_publishes_openapi(utili
 def services(compiled, chain, tokens, tmp_path_factory) -> Iterator[dict[str, object]]:
     workspace, _, _ = compiled
     folder = tmp_path_factory.mktemp("running")
-    env = dict(os.environ, RPC_URL=chain, PRIVATE_KEY=OWNER_KEY, ZKALERT_UTILITY_TOKEN=str(tokens["regulator"]))
+    env = dict(
+        os.environ,
+        RPC_URL=chain,
+        PRIVATE_KEY=OWNER_KEY,
+        ZKALERT_UTILITY_TOKEN=str(tokens["regulator"]),
+    )
     utility_port, regulator_port = _port(), _port()
     store = folder / "windows.sqlite"
-    utility = _service(["utility", "--workdir", str(workspace.root), "--store", str(store), "--tokens", str(tokens["path"])],
-                       utility_port, folder / "utility.log", env)
-    regulator = _service(["regulator", "--utility", f"http://127.0.0.1:{utility_port}", "--folder", str(folder / "regulator")],
-                         regulator_port, folder / "regulator.log", env)
+    utility = _service(
+        [
+            "utility",
+            "--workdir",
+            str(workspace.root),
+            "--store",
+            str(store),
+            "--tokens",
+            str(tokens["path"]),
+        ],
+        utility_port,
+        folder / "utility.log",
+        env,
+    )
+    regulator = _service(
+        [
+            "regulator",
+            "--utility",
+            f"http://127.0.0.1:{utility_port}",
+            "--folder",
+            str(folder / "regulator"),
+        ],
+        regulator_port,
+        folder / "regulator.log",
+        env,
+    )
     try:
         for port, log in ((utility_port, "utility.log"), (regulator_port, "regulator.log")):
-            _wait(lambda p=port: httpx.get(f"http://127.0.0.1:{p}/healthz", timeout=2).status_code == 200, 90,
-                  f"the service on port {port} ({(folder / log).read_text()[-500:] if (folder / log).exists() else ''})")
-        yield {"utility": f"http://127.0.0.1:{utility_port}", "regulator": f"http://127.0.0.1:{regulator_port}",
-               "store": store, "folder": folder, "env": env}
+            _wait(
+                lambda p=port: (
+                    httpx.get(f"http://127.0.0.1:{p}/healthz", timeout=2).status_code == 200
+                ),
+                90,
+                f"the service on port {port} ({(folder / log).read_text()[-500:] if (folder / log).exists() else ''})",
+            )
+        yield {
+            "utility": f"http://127.0.0.1:{utility_port}",
+            "regulator": f"http://127.0.0.1:{regulator_port}",
+            "store": store,
+            "folder": folder,
+            "env": env,
+        }
     finally:
         _stop(regulator)
         _stop(utility)
 
 
-def test_lazy_audit_end_to_end_pinpoints_the_withheld_window_and_the_page_shows_it(services, tokens, stream_windows, compiled, tmp_path):
+def test_lazy_audit_end_to_end_pinpoints_the_withheld_window_and_the_page_shows_it(
+    services, tokens, stream_windows, compiled, tmp_path
+):
     utility, regulator = str(services["utility"]), str(services["regulator"])
     stream_id = "0x" + keccak(text=STREAM).hex()
 
     # the gateway sends windows 0..6 but withholds window 3
     sent = [{"index": i, "values": w} for i, w in enumerate(stream_windows) if i != WITHHELD]
-    response = httpx.post(f"{utility}/v1/windows", params={"stream": STREAM}, json={"windows": sent}, headers=_auth(tokens["ingest"]), timeout=60)
+    response = httpx.post(
+        f"{utility}/v1/windows",
+        params={"stream": STREAM},
+        json={"windows": sent},
+        headers=_auth(tokens["ingest"]),
+        timeout=60,
+    )
     assert response.status_code == 201, response.text
-    status = _wait(lambda: (s := httpx.get(f"{utility}/v1/status", headers=_auth(tokens["regulator"]), timeout=5).json())["store"]["committed"] == 6 and s,
-                   60, "the utility to commit its windows on-chain")
-    assert status["policy"] == "lazy" and status["proofs"]["made"] == 0  # lazy: nothing proven before the regulator asks
+    status = _wait(
+        lambda: (
+            (
+                s := httpx.get(
+                    f"{utility}/v1/status", headers=_auth(tokens["regulator"]), timeout=5
+                ).json()
+            )["store"]["committed"]
+            == 6
+            and s
+        ),
+        60,
+        "the utility to commit its windows on-chain",
+    )
+    assert (
+        status["policy"] == "lazy" and status["proofs"]["made"] == 0
+    )  # lazy: nothing proven before the regulator asks
     # the utility then loses the stored inputs of a committed window (it can no longer prove it)
     with sqlite3.connect(str(services["store"])) as db:
-        db.execute("UPDATE windows SET scaled = NULL WHERE stream_id = ? AND idx = ?", (stream_id, LOST))
+        db.execute(
+            "UPDATE windows SET scaled = NULL WHERE stream_id = ? AND idx = ?", (stream_id, LOST)
+        )
 
     # a bad audit request is refused up front; the service keeps serving
-    bad = httpx.post(f"{regulator}/api/audits", json={"stream": STREAM, "from_block": 10**9}, timeout=30)
+    bad = httpx.post(
+        f"{regulator}/api/audits", json={"stream": STREAM, "from_block": 10**9}, timeout=30
+    )
     assert bad.status_code == 422 and "beyond the chain head" in bad.json()["error"]
     assert httpx.post(f"{regulator}/api/audits", json={"stream": ""}, timeout=10).status_code == 422
     assert httpx.get(f"{regulator}/streams/0x1234", timeout=10).status_code == 422
@@ -294,36 +471,87 @@ def test_lazy_audit_end_to_end_pinpoints_the_withheld_window_and_the_page_shows_
     started = httpx.post(f"{regulator}/api/audits", json={"stream": STREAM}, timeout=30)
     assert started.status_code == 202, started.text
     audit_id = started.json()["id"]
-    done = _wait(lambda: (a := httpx.get(f"{regulator}/api/audits/{audit_id}", timeout=10).json())["state"] != "running" and a, 240, "the audit")
+    done = _wait(
+        lambda: (
+            (a := httpx.get(f"{regulator}/api/audits/{audit_id}", timeout=10).json())["state"]
+            != "running"
+            and a
+        ),
+        240,
+        "the audit",
+    )
     assert done["state"] == "done", done.get("error")
     report = done["report"]
     summary = report["summary"]
     assert summary["verdict"] == "FAIL"
     assert summary["withheld_windows"] == [WITHHELD]
-    assert report["window_log"]["missing_indexes"] == [WITHHELD] and report["window_log"]["intact"] is True
+    assert (
+        report["window_log"]["missing_indexes"] == [WITHHELD]
+        and report["window_log"]["intact"] is True
+    )
     statuses = {w["window"]: w["status"] for w in report["windows"]}
-    assert statuses == {0: "verified", 1: "verified", 2: "verified", 4: "verified", 5: "proof-missing", 6: "verified"}
-    assert all(w["offchain"] and w["onchain"] for w in report["windows"] if w["status"] == "verified")
+    assert statuses == {
+        0: "verified",
+        1: "verified",
+        2: "verified",
+        4: "verified",
+        5: "proof-missing",
+        6: "verified",
+    }
+    assert all(
+        w["offchain"] and w["onchain"] for w in report["windows"] if w["status"] == "verified"
+    )
     assert report["key"]["invariant"] is True and report["key"]["vk_matches_model_id"] is True
-    assert report["key"]["verifier_code_matches_vk"] is True and report["key"]["registration_matches_circuit"] is True
+    assert (
+        report["key"]["verifier_code_matches_vk"] is True
+        and report["key"]["registration_matches_circuit"] is True
+    )
     assert [w["alarm"] for w in report["windows"]] == [False, False, False, True, True, True]
     assert any(f.startswith(f"window {WITHHELD} was withheld") for f in summary["findings"])
-    assert any(f.startswith(f"window {LOST} ") and "proof-missing" in f for f in summary["findings"])
+    assert any(
+        f.startswith(f"window {LOST} ") and "proof-missing" in f for f in summary["findings"]
+    )
     markdown = httpx.get(f"{regulator}/api/audits/{audit_id}/report.md", timeout=10).text
     assert "**GAP (withheld)**" in markdown and "| 3 |" in markdown
 
     # the range endpoint, now from the utility's proof cache: proofs, never-held and unprovable windows apart
-    ranged = httpx.get(f"{utility}/v1/proofs", params={"stream": STREAM, "first": 0, "last": 6}, headers=_auth(tokens["regulator"]), timeout=120)
+    ranged = httpx.get(
+        f"{utility}/v1/proofs",
+        params={"stream": STREAM, "first": 0, "last": 6},
+        headers=_auth(tokens["regulator"]),
+        timeout=120,
+    )
     assert ranged.status_code == 200, ranged.text
-    assert [p["window"] for p in ranged.json()["proofs"]] == [0, 1, 2, 4, 6] and all(p["cached"] for p in ranged.json()["proofs"])
-    assert ranged.json()["missing"] == [WITHHELD] and [u["window"] for u in ranged.json()["unavailable"]] == [LOST]
+    assert [p["window"] for p in ranged.json()["proofs"]] == [0, 1, 2, 4, 6] and all(
+        p["cached"] for p in ranged.json()["proofs"]
+    )
+    assert ranged.json()["missing"] == [WITHHELD] and [
+        u["window"] for u in ranged.json()["unavailable"]
+    ] == [LOST]
 
     _check_page_in_chromium(regulator, stream_id, tmp_path)
 
     # the CLI audit reads the same chain and utility (proofs are cached there now) and exits 2 on findings
     cli = subprocess.run(
-        [sys.executable, "-m", "zkalert", "audit", "--stream", STREAM, "--utility", utility, "--folder", str(Path(str(services["folder"])) / "cli"), "--json"],
-        capture_output=True, text=True, env=services["env"], cwd=PROJECT_ROOT, timeout=240, check=False,
+        [
+            sys.executable,
+            "-m",
+            "zkalert",
+            "audit",
+            "--stream",
+            STREAM,
+            "--utility",
+            utility,
+            "--folder",
+            str(Path(str(services["folder"])) / "cli"),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        env=services["env"],
+        cwd=PROJECT_ROOT,
+        timeout=240,
+        check=False,
     )
     assert cli.returncode == 2, cli.stderr
     cli_report = json.loads(cli.stdout)
@@ -350,13 +578,17 @@ class _LyingUtility:
                 if lie:
                     query["window"] = str(source)
                 headers = {k: v for k, v in self.headers.items() if k.lower() == "authorization"}
-                answer = httpx.get(f"{upstream}{url.path}", params=query, headers=headers, timeout=120)
+                answer = httpx.get(
+                    f"{upstream}{url.path}", params=query, headers=headers, timeout=120
+                )
                 body = answer.content
                 if lie and answer.status_code == 200:
                     body = json.dumps({**answer.json(), "window": stand_in}).encode()
                 outer.served += lie
                 self.send_response(answer.status_code)
-                self.send_header("content-type", answer.headers.get("content-type", "application/json"))
+                self.send_header(
+                    "content-type", answer.headers.get("content-type", "application/json")
+                )
                 self.send_header("content-length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
@@ -370,7 +602,9 @@ class _LyingUtility:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
-def test_lazy_audit_catches_one_window_committed_and_proven_for_another_index(services, chain, compiled, tmp_path):
+def test_lazy_audit_catches_one_window_committed_and_proven_for_another_index(
+    services, chain, compiled, tmp_path
+):
     """The gateway commits window 0's genuine (c, s) again at a new index and serves window 0's genuine
     proof for it: the proof's binding names index 0, so the audit marks the copy invalid, and the
     commitment repeated at two indexes is a finding of its own."""
@@ -384,13 +618,36 @@ def test_lazy_audit_catches_one_window_committed_and_proven_for_another_index(se
     entries = fetch_windows(committer.contract, log.block, stream=stream)
     assert entries[0].gateway == Account.from_key(OWNER_KEY).address  # the utility's key
     copy_index = entries[-1].window_index + 1
-    committer.commit(stream, entries[0].model_id, [(copy_index, int(entries[0].input_commitment, 16), entries[0].score)])
+    committer.commit(
+        stream,
+        entries[0].model_id,
+        [(copy_index, int(entries[0].input_commitment, 16), entries[0].score)],
+    )
 
-    liar = _LyingUtility(str(services["utility"]), stand_in=copy_index, source=entries[0].window_index)
+    liar = _LyingUtility(
+        str(services["utility"]), stand_in=copy_index, source=entries[0].window_index
+    )
     try:
         cli = subprocess.run(
-            [sys.executable, "-m", "zkalert", "audit", "--stream", STREAM, "--utility", liar.url, "--folder", str(tmp_path / "audit"), "--json"],
-            capture_output=True, text=True, env=services["env"], cwd=PROJECT_ROOT, timeout=240, check=False,
+            [
+                sys.executable,
+                "-m",
+                "zkalert",
+                "audit",
+                "--stream",
+                STREAM,
+                "--utility",
+                liar.url,
+                "--folder",
+                str(tmp_path / "audit"),
+                "--json",
+            ],
+            capture_output=True,
+            text=True,
+            env=services["env"],
+            cwd=PROJECT_ROOT,
+            timeout=240,
+            check=False,
         )
     finally:
         liar.server.shutdown()
@@ -398,14 +655,24 @@ def test_lazy_audit_catches_one_window_committed_and_proven_for_another_index(se
     assert liar.served >= 1, "the audit never asked for the copied window"
     report = json.loads(cli.stdout)
     copied = next(w for w in report["windows"] if w["window"] == copy_index)
-    assert copied["status"] == "invalid" and "bound to another gateway, stream or window index" in copied["detail"]
-    assert {w["window"]: w["status"] for w in report["windows"]}[entries[0].window_index] == "verified"
+    assert (
+        copied["status"] == "invalid"
+        and "bound to another gateway, stream or window index" in copied["detail"]
+    )
+    assert {w["window"]: w["status"] for w in report["windows"]}[
+        entries[0].window_index
+    ] == "verified"
     findings = report["summary"]["findings"]
-    assert any(f"windows {entries[0].window_index}, {copy_index}: the same input commitment" in f for f in findings), findings
+    assert any(
+        f"windows {entries[0].window_index}, {copy_index}: the same input commitment" in f
+        for f in findings
+    ), findings
     assert any(f.startswith(f"window {copy_index} ") and "invalid" in f for f in findings), findings
 
 
-def test_lazy_audit_counts_the_largest_gap_a_gateway_can_open_without_listing_it(services, chain, compiled, tmp_path):
+def test_lazy_audit_counts_the_largest_gap_a_gateway_can_open_without_listing_it(
+    services, chain, compiled, tmp_path
+):
     """A gateway jumps its window index by WindowLog's largest step (2**32): the audit counts the
     4,294,967,295 windows never committed, lists the first 10,000, probes the utility for 32 of
     them, and finishes with a FAIL verdict (listing every index would take tens of GB)."""
@@ -420,29 +687,79 @@ def test_lazy_audit_counts_the_largest_gap_a_gateway_can_open_without_listing_it
     committer.commit(stream, info.model_id, [(2**32, 12, 2)])
 
     cli = subprocess.run(
-        [sys.executable, "-m", "zkalert", "audit", "--stream", name, "--utility", str(services["utility"]), "--folder", str(tmp_path / "audit"), "--json"],
-        capture_output=True, text=True, env=services["env"], cwd=PROJECT_ROOT, timeout=240, check=False,
+        [
+            sys.executable,
+            "-m",
+            "zkalert",
+            "audit",
+            "--stream",
+            name,
+            "--utility",
+            str(services["utility"]),
+            "--folder",
+            str(tmp_path / "audit"),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        env=services["env"],
+        cwd=PROJECT_ROOT,
+        timeout=240,
+        check=False,
     )
     assert cli.returncode == 2, cli.stderr
     report = json.loads(cli.stdout)
-    assert report["window_log"]["missing_count"] == 2**32 - 1 and report["summary"]["gaps"] == 2**32 - 1
-    assert report["window_log"]["missing_indexes"][:2] == [1, 2] and len(report["window_log"]["missing_indexes"]) == 10_000
-    assert len(report["gaps"]) == 10_000 and sum(g["utility"] != "not asked" for g in report["gaps"]) == 32
+    assert (
+        report["window_log"]["missing_count"] == 2**32 - 1
+        and report["summary"]["gaps"] == 2**32 - 1
+    )
+    assert (
+        report["window_log"]["missing_indexes"][:2] == [1, 2]
+        and len(report["window_log"]["missing_indexes"]) == 10_000
+    )
+    assert (
+        len(report["gaps"]) == 10_000
+        and sum(g["utility"] != "not asked" for g in report["gaps"]) == 32
+    )
     assert report["gaps"][-1]["between"] == [0, 2**32]
-    assert f"{2**32 - 1 - 10_000:,} more windows were never committed on-chain (not listed: the first 10,000 are)" in report["summary"]["findings"]
+    assert (
+        f"{2**32 - 1 - 10_000:,} more windows were never committed on-chain (not listed: the first 10,000 are)"
+        in report["summary"]["findings"]
+    )
     assert report["summary"]["verdict"] == "FAIL"
 
     # the records the audited party writes are read up to a bound, and a longer history is refused in one line
     capped = subprocess.run(
-        [sys.executable, "-m", "zkalert", "audit", "--stream", name, "--max-records", "1", "--folder", str(tmp_path / "capped")],
-        capture_output=True, text=True, env=services["env"], cwd=PROJECT_ROOT, timeout=240, check=False,
+        [
+            sys.executable,
+            "-m",
+            "zkalert",
+            "audit",
+            "--stream",
+            name,
+            "--max-records",
+            "1",
+            "--folder",
+            str(tmp_path / "capped"),
+        ],
+        capture_output=True,
+        text=True,
+        env=services["env"],
+        cwd=PROJECT_ROOT,
+        timeout=240,
+        check=False,
     )
     lines = [line for line in capped.stderr.splitlines() if line.startswith("error: ")]
     assert capped.returncode == 1 and len(lines) == 1, capped.stderr
-    assert "more than 1 window commitments from block" in lines[0] and "(--from-block/--to-block)" in lines[0]
+    assert (
+        "more than 1 window commitments from block" in lines[0]
+        and "(--from-block/--to-block)" in lines[0]
+    )
 
 
-def test_regulator_finds_a_proxy_in_place_of_the_generated_verifier_and_a_misregistered_circuit(compiled, chain):
+def test_regulator_finds_a_proxy_in_place_of_the_generated_verifier_and_a_misregistered_circuit(
+    compiled, chain
+):
     """A careless owner registers a minimal proxy (EIP-1167) that delegates to the real verifier: it
     accepts every genuine proof, so proof checks alone never notice. The regulator's comparison of the
     runtime code with EZKL's verifier regenerated from the vk does; so does the check of the
@@ -463,25 +780,48 @@ def test_regulator_finds_a_proxy_in_place_of_the_generated_verifier_and_a_misreg
     srs = Path(CircuitInfo.load(workspace).srs_path)
     assert verifier_code_problems(w3, real, workspace.vk, workspace.settings, srs) == []
 
-    runtime = bytes.fromhex("363d3d373d3d3d363d73") + bytes.fromhex(real[2:]) + bytes.fromhex("5af43d82803e903d91602b57fd5bf3")
-    init = bytes.fromhex("602d8060093d393df3") + runtime  # copies the 45-byte runtime and returns it
+    runtime = (
+        bytes.fromhex("363d3d373d3d3d363d73")
+        + bytes.fromhex(real[2:])
+        + bytes.fromhex("5af43d82803e903d91602b57fd5bf3")
+    )
+    init = (
+        bytes.fromhex("602d8060093d393df3") + runtime
+    )  # copies the 45-byte runtime and returns it
     owner = w3.eth.account.from_key(OWNER_KEY)
-    tx = {"from": owner.address, "data": "0x" + init.hex(), "nonce": w3.eth.get_transaction_count(owner.address), "gas": 200_000,
-          "gasPrice": w3.eth.gas_price, "chainId": CHAIN_ID}
-    receipt = w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(owner.sign_transaction(tx).raw_transaction))
+    tx = {
+        "from": owner.address,
+        "data": "0x" + init.hex(),
+        "nonce": w3.eth.get_transaction_count(owner.address),
+        "gas": 200_000,
+        "gasPrice": w3.eth.gas_price,
+        "chainId": CHAIN_ID,
+    }
+    receipt = w3.eth.wait_for_transaction_receipt(
+        w3.eth.send_raw_transaction(owner.sign_transaction(tx).raw_transaction)
+    )
     proxy = receipt["contractAddress"]
     assert bytes(w3.eth.get_code(proxy)) == runtime
 
     (problem,) = verifier_code_problems(w3, proxy, workspace.vk, workspace.settings, srs)
-    assert f"the verifier {proxy} runs 45 bytes of code that is not the verifier EZKL generates" in problem
+    assert (
+        f"the verifier {proxy} runs 45 bytes of code that is not the verifier EZKL generates"
+        in problem
+    )
     assert strip_metadata(runtime) == runtime  # no solc trailer to strip: compared whole
 
     settings = json.loads(workspace.settings.read_text())
     assert registration_problems(settings, 1, POSEIDON) == []
-    assert registration_problems(settings, 4, POSEIDON) == ["the model is registered with 4 window(s) per proof, its circuit takes 1"]
-    assert registration_problems(settings, 1, KZG) == ["the model is registered with commitment Kzg, its circuit commits with Poseidon"]
+    assert registration_problems(settings, 4, POSEIDON) == [
+        "the model is registered with 4 window(s) per proof, its circuit takes 1"
+    ]
+    assert registration_problems(settings, 1, KZG) == [
+        "the model is registered with commitment Kzg, its circuit commits with Poseidon"
+    ]
     unbound = {**settings, "model_instance_shapes": settings["model_instance_shapes"][:1]}
-    assert registration_problems(unbound, 1, POSEIDON) == ["the circuit does not make each window's binding (gateway, stream, index) public"]
+    assert registration_problems(unbound, 1, POSEIDON) == [
+        "the circuit does not make each window's binding (gateway, stream, index) public"
+    ]
 
 
 def _check_page_in_chromium(regulator: str, stream_id: str, tmp_path: Path) -> None:
@@ -504,7 +844,10 @@ def _check_page_in_chromium(regulator: str, stream_id: str, tmp_path: Path) -> N
             assert page.locator("#verdict").inner_text() == "FAIL"
             gap = page.locator(f'tr[data-window="{WITHHELD}"]')
             assert gap.get_attribute("data-status") == "gap" and "WITHHELD" in gap.inner_text()
-            assert page.locator(f'tr[data-window="{LOST}"]').get_attribute("data-status") == "proof-missing"
+            assert (
+                page.locator(f'tr[data-window="{LOST}"]').get_attribute("data-status")
+                == "proof-missing"
+            )
             assert page.locator('tr[data-status="verified"]').count() == 5
             assert page.locator('tr[data-alarm="true"]').count() == 3
             assert page.locator('[data-card="withheld"] b').inner_text() == "1"
@@ -518,7 +861,9 @@ def _check_page_in_chromium(regulator: str, stream_id: str, tmp_path: Path) -> N
             browser.close()
 
 
-def test_eager_policy_records_alarms_through_the_outbox_and_their_receipts_check_offline(compiled, chain, tokens, stream_windows, tmp_path, monkeypatch, capsys):
+def test_eager_policy_records_alarms_through_the_outbox_and_their_receipts_check_offline(
+    compiled, chain, tokens, stream_windows, tmp_path, monkeypatch, capsys
+):
     from zkalert.cli.app import main
     from zkalert.evm.registry import Deployment
     from zkalert.services.utility import ChainWorker
@@ -526,15 +871,32 @@ def test_eager_policy_records_alarms_through_the_outbox_and_their_receipts_check
     workspace, _, info = compiled
     stream = "plant-b/eager"
     sid = "0x" + keccak(text=stream).hex()
-    core = UtilityCore(UtilityConfig(workdir=workspace.root, store=str(tmp_path / "eager.sqlite"), tokens=tokens["path"], rpc_url=chain,
-                                     key=OWNER_KEY, policy="eager", outbox=tmp_path / "outbox.sqlite", poll_s=0.2))
+    core = UtilityCore(
+        UtilityConfig(
+            workdir=workspace.root,
+            store=str(tmp_path / "eager.sqlite"),
+            tokens=tokens["path"],
+            rpc_url=chain,
+            key=OWNER_KEY,
+            policy="eager",
+            outbox=tmp_path / "outbox.sqlite",
+            poll_s=0.2,
+        )
+    )
     worker = ChainWorker(core)
     worker.start()
     try:
-        core.ingest(stream, sid, [(0, stream_windows[0]), (1, stream_windows[4])])  # a normal window, then an alarm
-        _wait(lambda: (w := core.store.get(sid, 1)) is not None and w.alert_state == "confirmed", 180,
-              f"the eager alert to be confirmed (worker: {core.worker.__dict__})")
-        assert core.store.get(sid, 0).alert_state is None and core.store.get(sid, 0).proof is None  # normal: committed, never proven
+        core.ingest(
+            stream, sid, [(0, stream_windows[0]), (1, stream_windows[4])]
+        )  # a normal window, then an alarm
+        _wait(
+            lambda: (w := core.store.get(sid, 1)) is not None and w.alert_state == "confirmed",
+            180,
+            f"the eager alert to be confirmed (worker: {core.worker.__dict__})",
+        )
+        assert (
+            core.store.get(sid, 0).alert_state is None and core.store.get(sid, 0).proof is None
+        )  # normal: committed, never proven
         assert core.store.counts()["committed"] == 2
     finally:
         worker.stop_event.set()
@@ -546,7 +908,9 @@ def test_eager_policy_records_alarms_through_the_outbox_and_their_receipts_check
     # the regulator's chain-only audit (no utility) re-verifies the registry alert from its calldata
     from zkalert.services.audit import AuditOptions, run_audit
 
-    report = run_audit(w3, None, AuditOptions(stream, proofs="none", chunk_blocks=3), tmp_path / "regulator")
+    report = run_audit(
+        w3, None, AuditOptions(stream, proofs="none", chunk_blocks=3), tmp_path / "regulator"
+    )
     assert report["summary"]["verdict"] == "PASS" and report["window_log"]["records"] == 2
     (alert,) = report["alerts"]
     assert alert["status"] == "verified" and alert["onchain"] is True and alert["window"] == 1
@@ -568,31 +932,64 @@ def test_eager_policy_records_alarms_through_the_outbox_and_their_receipts_check
     code, _ = cli("alerts", "--stream", stream, "--export-receipts", str(tmp_path / "receipts"))
     assert code == 0
     (receipt,) = sorted((tmp_path / "receipts").glob("receipt-*.json"))
-    code, out = cli("receipt", "check", str(receipt), "--vk", str(workspace.vk), "--settings", str(workspace.settings), "--srs", info.srs_path, "--json")
+    code, out = cli(
+        "receipt",
+        "check",
+        str(receipt),
+        "--vk",
+        str(workspace.vk),
+        "--settings",
+        str(workspace.settings),
+        "--srs",
+        info.srs_path,
+        "--json",
+    )
     assert code == 0, out
     (result,) = json.loads(out)
-    assert result["checks"]["proof"] is True and result["checks"]["model_id"] is True and result["checks"]["alarm"] is True
+    assert (
+        result["checks"]["proof"] is True
+        and result["checks"]["model_id"] is True
+        and result["checks"]["alarm"] is True
+    )
 
 
-def test_chain_worker_resumes_after_a_crash_between_sending_a_commit_and_recording_it(compiled, chain, tokens, stream_windows, tmp_path):
+def test_chain_worker_resumes_after_a_crash_between_sending_a_commit_and_recording_it(
+    compiled, chain, tokens, stream_windows, tmp_path
+):
     from zkalert.evm.windowlog import WindowCommitter
     from zkalert.services.utility import ChainWorker
 
     workspace, _, info = compiled
     stream = "plant-c/crash"
     sid = "0x" + keccak(text=stream).hex()
-    core = UtilityCore(UtilityConfig(workdir=workspace.root, store=str(tmp_path / "crash.sqlite"), tokens=tokens["path"], rpc_url=chain, key=OWNER_KEY, poll_s=0.2))
+    core = UtilityCore(
+        UtilityConfig(
+            workdir=workspace.root,
+            store=str(tmp_path / "crash.sqlite"),
+            tokens=tokens["path"],
+            rpc_url=chain,
+            key=OWNER_KEY,
+            poll_s=0.2,
+        )
+    )
     stored = core.ingest(stream, sid, [(0, stream_windows[0]), (1, stream_windows[1])])
     # the previous worker sent this commit, then died before writing it down
     w3 = Web3(Web3.HTTPProvider(chain))
     sent = WindowCommitter(w3, WindowLogDeployment.load(CHAIN_ID), OWNER_KEY).commit(
-        bytes.fromhex(sid[2:]), info.model_id, [(w.idx, w.input_commitment, w.score_felt) for w in stored])
+        bytes.fromhex(sid[2:]),
+        info.model_id,
+        [(w.idx, w.input_commitment, w.score_felt) for w in stored],
+    )
     assert core.store.counts()["committed"] == 0
 
     worker = ChainWorker(core)
     worker.start()
     try:
-        _wait(lambda: core.store.counts()["committed"] == 2, 60, f"the restarted worker to reconcile ({core.worker.__dict__})")
+        _wait(
+            lambda: core.store.counts()["committed"] == 2,
+            60,
+            f"the restarted worker to reconcile ({core.worker.__dict__})",
+        )
         assert [w.commit_tx for w in core.store.windows(sid)] == [sent.tx_hash, sent.tx_hash]
         assert core.worker.commits == 0  # nothing sent twice
         core.ingest(stream, sid, [(2, stream_windows[2])])
@@ -609,14 +1006,38 @@ def test_regulator_with_tokens_guards_audits_and_reports_a_failed_one(chain, tok
     from zkalert.services.regulator import Regulator, RegulatorConfig
     from zkalert.services.regulator import create_app as regulator_app
 
-    regulator = Regulator(RegulatorConfig(folder=tmp_path / "regulator", rpc_url=chain, tokens=tokens["path"]))
+    regulator = Regulator(
+        RegulatorConfig(folder=tmp_path / "regulator", rpc_url=chain, tokens=tokens["path"])
+    )
     with TestClient(regulator_app(regulator), raise_server_exceptions=False) as client:
         assert client.post("/api/audits", json={"stream": "nobody/here"}).status_code == 401
-        assert client.post("/api/audits", json={"stream": "nobody/here"}, headers=_auth(tokens["ingest"])).status_code == 403
-        assert client.post("/api/audits", json={"stream": "x", "proofs": "some"}, headers=_auth(tokens["regulator"])).status_code == 422
-        started = client.post("/api/audits", json={"stream": "nobody/here"}, headers=_auth(tokens["regulator"]))
+        assert (
+            client.post(
+                "/api/audits", json={"stream": "nobody/here"}, headers=_auth(tokens["ingest"])
+            ).status_code
+            == 403
+        )
+        assert (
+            client.post(
+                "/api/audits",
+                json={"stream": "x", "proofs": "some"},
+                headers=_auth(tokens["regulator"]),
+            ).status_code
+            == 422
+        )
+        started = client.post(
+            "/api/audits", json={"stream": "nobody/here"}, headers=_auth(tokens["regulator"])
+        )
         assert started.status_code == 202
-        audit = _wait(lambda: (a := client.get(f"/api/audits/{started.json()['id']}").json())["state"] != "running" and a, 60, "the audit")
+        audit = _wait(
+            lambda: (
+                (a := client.get(f"/api/audits/{started.json()['id']}").json())["state"]
+                != "running"
+                and a
+            ),
+            60,
+            "the audit",
+        )
         assert audit["state"] == "failed" and "has no commitments or alerts" in audit["error"]
         assert client.get(f"/api/audits/{started.json()['id']}/report.md").status_code == 409
         assert client.get("/api/audits/999999").status_code == 404
@@ -639,7 +1060,9 @@ def postgres_url() -> Iterator[str]:
 
     pg_bin = _pg_bin()
     if pg_bin is None:
-        pytest.skip("PostgreSQL server binaries are not installed (`make setup` installs Debian's postgresql)")
+        pytest.skip(
+            "PostgreSQL server binaries are not installed (`make setup` installs Debian's postgresql)"
+        )
     data = Path(tempfile.mkdtemp(prefix="zkalert-pg-"))
     prefix: list[str] = []
     if os.geteuid() == 0:  # initdb refuses to run as root
@@ -652,16 +1075,34 @@ def postgres_url() -> Iterator[str]:
         subprocess.run([*prefix, *args], check=True, capture_output=True, timeout=120)
 
     run(str(pg_bin / "initdb"), "-D", str(data / "db"), "-A", "trust", "-U", "zkalert", "--no-sync")
-    run(str(pg_bin / "pg_ctl"), "-D", str(data / "db"), "-l", str(data / "log"), "-w", "-t", "60",
-        "-o", f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off", "start")
+    run(
+        str(pg_bin / "pg_ctl"),
+        "-D",
+        str(data / "db"),
+        "-l",
+        str(data / "log"),
+        "-w",
+        "-t",
+        "60",
+        "-o",
+        f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off",
+        "start",
+    )
     try:
         yield f"postgresql://zkalert@127.0.0.1:{port}/postgres"
     finally:
-        subprocess.run([*prefix, str(pg_bin / "pg_ctl"), "-D", str(data / "db"), "-m", "immediate", "stop"], capture_output=True, timeout=60, check=False)
+        subprocess.run(
+            [*prefix, str(pg_bin / "pg_ctl"), "-D", str(data / "db"), "-m", "immediate", "stop"],
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
         shutil.rmtree(data, ignore_errors=True)
 
 
-def test_postgresql_store_serves_the_utility_and_keeps_its_windows(postgres_url, compiled, tokens, stream_windows):
+def test_postgresql_store_serves_the_utility_and_keeps_its_windows(
+    postgres_url, compiled, tokens, stream_windows
+):
     from fastapi.testclient import TestClient
 
     from zkalert.services.store import StoreError, WindowStore
@@ -671,21 +1112,46 @@ def test_postgresql_store_serves_the_utility_and_keeps_its_windows(postgres_url,
     core = UtilityCore(config)
     assert core.store.postgres is True
     with TestClient(create_app(core, start_worker=False), raise_server_exceptions=False) as client:
-        body = {"windows": [{"index": 10, "values": stream_windows[0]}, {"index": 11, "values": stream_windows[5]}]}
-        assert client.post("/v1/windows?stream=pg/stream", headers=_auth(tokens["ingest"]), json=body).status_code == 201
-        again = client.post("/v1/windows?stream=pg/stream", headers=_auth(tokens["ingest"]), json={"windows": [body["windows"][0]]})
+        body = {
+            "windows": [
+                {"index": 10, "values": stream_windows[0]},
+                {"index": 11, "values": stream_windows[5]},
+            ]
+        }
+        assert (
+            client.post(
+                "/v1/windows?stream=pg/stream", headers=_auth(tokens["ingest"]), json=body
+            ).status_code
+            == 201
+        )
+        again = client.post(
+            "/v1/windows?stream=pg/stream",
+            headers=_auth(tokens["ingest"]),
+            json={"windows": [body["windows"][0]]},
+        )
         assert again.status_code == 409
-        proof = client.get("/v1/proof?stream=pg/stream&window=11", headers=_auth(tokens["regulator"]))
+        proof = client.get(
+            "/v1/proof?stream=pg/stream&window=11", headers=_auth(tokens["regulator"])
+        )
         assert proof.status_code == 200, proof.text
         assert proof.json()["alarm"] is True and proof.json()["cached"] is False
-        assert client.get("/v1/proof?stream=pg/stream&window=11", headers=_auth(tokens["regulator"])).json()["cached"] is True
+        assert (
+            client.get(
+                "/v1/proof?stream=pg/stream&window=11", headers=_auth(tokens["regulator"])
+            ).json()["cached"]
+            is True
+        )
 
     reopened = WindowStore.open(postgres_url)  # durable: a new connection sees everything
     try:
         sid = "0x" + keccak(text="pg/stream").hex()
         windows = reopened.windows(sid)
         assert [w.idx for w in windows] == [10, 11]
-        assert windows[1].proof is not None and windows[0].proof is None and windows[0].scaled is not None
+        assert (
+            windows[1].proof is not None
+            and windows[0].proof is None
+            and windows[0].scaled is not None
+        )
         assert reopened.streams()[0]["windows"] == 2
         assert {int(r["status"]) for r in reopened.requests()} >= {200, 201, 409}
         with pytest.raises(StoreError, match="belongs to model_id"):

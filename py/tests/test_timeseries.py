@@ -35,7 +35,12 @@ STREAM = Web3.keccak(text="te/reactor/fault-04")
 
 def _proof(name: str) -> Proof:
     data = json.loads((TS_FIXTURES / f"{name}.json").read_text())
-    return Proof(TS_FIXTURES / f"{name}.json", bytes.fromhex(data["proof"][2:]), tuple(int(v, 16) for v in data["instances"]), 0.0)
+    return Proof(
+        TS_FIXTURES / f"{name}.json",
+        bytes.fromhex(data["proof"][2:]),
+        tuple(int(v, 16) for v in data["instances"]),
+        0.0,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -66,36 +71,78 @@ def test_tc_graph_is_the_float_ekf() -> None:
     x = torch.randn(4, dtype=torch.float64)
     P = torch.eye(4, dtype=torch.float64) * 0.3
     ys = torch.randn(3, 4, dtype=torch.float64)
-    xs, Ps, rsum, Ssum, gains, patterns = x, P, torch.zeros(4, dtype=torch.float64), torch.zeros(4, 4, dtype=torch.float64), [], []
+    xs, Ps, rsum, Ssum, gains, patterns = (
+        x,
+        P,
+        torch.zeros(4, dtype=torch.float64),
+        torch.zeros(4, 4, dtype=torch.float64),
+        [],
+        [],
+    )
     with torch.no_grad():
         for y in ys:
-            patterns.append(torch.cat([xs @ model.W1.T + model.b1 > 0, model.f(xs) @ model.V1.T + model.c1 > 0]).double())
+            patterns.append(
+                torch.cat(
+                    [xs @ model.W1.T + model.b1 > 0, model.f(xs) @ model.V1.T + model.c1 > 0]
+                ).double()
+            )
             step = ekf_step(model, xs, Ps, y)
             xs, Ps, rsum, Ssum = step.x, step.P, rsum + step.residual, Ssum + step.S
             gains.append(step.K)
         nonce = torch.arange(6, dtype=torch.float64)
         state_in = torch.cat([x, P.ravel(), nonce]).unsqueeze(0)
-        acc_in = torch.cat([torch.full((20,), 7.0, dtype=torch.float64), nonce]).unsqueeze(0)  # reset zeroes it
-        block = torch.cat([ys.ravel(), torch.stack(gains).ravel(), torch.stack(patterns).ravel(), nonce + 10, nonce + 20]).unsqueeze(0)
-        state_out, acc_out, krc_ok = graph(state_in, acc_in, block, torch.ones(1, 1, dtype=torch.float64))
-    assert torch.allclose(state_out[0, :4], xs, atol=1e-9) and torch.allclose(state_out[0, 4:20], Ps.ravel(), atol=1e-9)
+        acc_in = torch.cat([torch.full((20,), 7.0, dtype=torch.float64), nonce]).unsqueeze(
+            0
+        )  # reset zeroes it
+        block = torch.cat(
+            [
+                ys.ravel(),
+                torch.stack(gains).ravel(),
+                torch.stack(patterns).ravel(),
+                nonce + 10,
+                nonce + 20,
+            ]
+        ).unsqueeze(0)
+        state_out, acc_out, krc_ok = graph(
+            state_in, acc_in, block, torch.ones(1, 1, dtype=torch.float64)
+        )
+    assert torch.allclose(state_out[0, :4], xs, atol=1e-9) and torch.allclose(
+        state_out[0, 4:20], Ps.ravel(), atol=1e-9
+    )
     assert torch.equal(state_out[0, 20:], nonce + 10), "the fresh state nonce travels to the output"
-    assert torch.allclose(acc_out[0, :4], rsum, atol=1e-9) and torch.allclose(acc_out[0, 4:20], Ssum.ravel(), atol=1e-9)
+    assert torch.allclose(acc_out[0, :4], rsum, atol=1e-9) and torch.allclose(
+        acc_out[0, 4:20], Ssum.ravel(), atol=1e-9
+    )
     assert krc_ok.item() == 1.0
     P_out = state_out[0, 4:20].reshape(4, 4)
-    assert torch.equal(P_out, P_out.T), "covariances are computed on their upper triangle and mirrored"
+    assert torch.equal(P_out, P_out.T), (
+        "covariances are computed on their upper triangle and mirrored"
+    )
     block_soft = block.clone()
-    block_soft[0, 12 + 48 : 12 + 48 + 24] = 0.1 + 0.8 * block[0, 12 + 48 : 12 + 48 + 24]  # 0.1 / 0.9: read as bits 0 / 1
-    assert torch.allclose(graph(state_in, acc_in, block_soft, torch.ones(1, 1, dtype=torch.float64))[0], state_out, atol=0)
+    block_soft[0, 12 + 48 : 12 + 48 + 24] = (
+        0.1 + 0.8 * block[0, 12 + 48 : 12 + 48 + 24]
+    )  # 0.1 / 0.9: read as bits 0 / 1
+    assert torch.allclose(
+        graph(state_in, acc_in, block_soft, torch.ones(1, 1, dtype=torch.float64))[0],
+        state_out,
+        atol=0,
+    )
     block_bad = block.clone()
     block_bad[0, 12:28] *= 2  # forged gains of step 1
-    assert graph(state_in, acc_in, block_bad, torch.ones(1, 1, dtype=torch.float64))[2].item() == 0.0
+    assert (
+        graph(state_in, acc_in, block_bad, torch.ones(1, 1, dtype=torch.float64))[2].item() == 0.0
+    )
     with torch.no_grad():
         z = x @ model.W1.T + model.b1
         unit = int(torch.argmax(z.abs()))  # clearly on one side of the kink
         block_flip = block.clone()
-        block_flip[0, 12 + 48 + unit] = 1 - block_flip[0, 12 + 48 + unit]  # a false activation bit at step 0
-        assert graph(state_in, acc_in, block_flip, torch.ones(1, 1, dtype=torch.float64))[2].item() == 0.0
+        block_flip[0, 12 + 48 + unit] = (
+            1 - block_flip[0, 12 + 48 + unit]
+        )  # a false activation bit at step 0
+        assert (
+            graph(state_in, acc_in, block_flip, torch.ones(1, 1, dtype=torch.float64))[2].item()
+            == 0.0
+        )
 
 
 def test_fixture_constants_are_the_circuit_constants(model_json: dict) -> None:
@@ -112,7 +159,10 @@ def test_fixture_chain_links_state_and_accumulator(model_json: dict) -> None:
     assert chain[0].instances[0] == int(model_json["genesis_state"], 16)
     for prev, nxt in pairwise(chain):
         assert prev.instances[4] == nxt.instances[0] and prev.instances[5] == nxt.instances[1]
-    assert _proof("sc0").instances[0] == chain[1].instances[5] and _proof("sc1").instances[0] == chain[3].instances[5]
+    assert (
+        _proof("sc0").instances[0] == chain[1].instances[5]
+        and _proof("sc1").instances[0] == chain[3].instances[5]
+    )
 
 
 # ---------------------------------------------------------------- the registry on a real anvil
@@ -120,16 +170,31 @@ def test_fixture_chain_links_state_and_accumulator(model_json: dict) -> None:
 
 @pytest.fixture(scope="module")
 def ts_deployment(anvil_url: str, model_json: dict):
-    params = ModelParams(model_json["model_id"], "TsFixtureTcVerifier", "TsFixtureScVerifier", int(model_json["krc_pass"], 16),
-                         int(model_json["reset"], 16), int(model_json["continue"], 16), model_json["steps_per_interval"], model_json["intervals_per_window"])
+    params = ModelParams(
+        model_json["model_id"],
+        "TsFixtureTcVerifier",
+        "TsFixtureScVerifier",
+        int(model_json["krc_pass"], 16),
+        int(model_json["reset"], 16),
+        int(model_json["continue"], 16),
+        model_json["steps_per_interval"],
+        model_json["intervals_per_window"],
+    )
     deployment, _ = deploy(params, url=anvil_url)
     return deployment
 
 
-def test_attacks_refused_and_pinpointed_by_the_audit(w3: Web3, ts_deployment, model_json: dict, isolated: None) -> None:
+def test_attacks_refused_and_pinpointed_by_the_audit(
+    w3: Web3, ts_deployment, model_json: dict, isolated: None
+) -> None:
     gateway = TsGateway(w3, ts_deployment)  # owner and gateway: the deployer's account
     stream = Web3.keccak(text=f"te/reactor/fault-04/{w3.eth.block_number}")
-    gateway.open_stream(stream, model_json["model_id"], int(model_json["genesis_state"], 16), int(model_json["genesis_acc"], 16))
+    gateway.open_stream(
+        stream,
+        model_json["model_id"],
+        int(model_json["genesis_state"], 16),
+        int(model_json["genesis_acc"], 16),
+    )
     refused = []
 
     def attack(expected: str, send) -> None:
@@ -140,19 +205,43 @@ def test_attacks_refused_and_pinpointed_by_the_audit(w3: Web3, ts_deployment, mo
         assert gateway.stream(stream) == before, "a refused submission changed the stream"
         refused.append(expected)
 
-    attack("TimeSeriesRegistryStateLinkBroken", lambda: gateway.submit_interval(stream, _proof("tcb0"), mine_refused=True))  # forged
-    attack("TimeSeriesRegistryInvalidProof", lambda: gateway.submit_interval(stream, _proof("tc0_otherkey"), mine_refused=True))
+    attack(
+        "TimeSeriesRegistryStateLinkBroken",
+        lambda: gateway.submit_interval(stream, _proof("tcb0"), mine_refused=True),
+    )  # forged
+    attack(
+        "TimeSeriesRegistryInvalidProof",
+        lambda: gateway.submit_interval(stream, _proof("tc0_otherkey"), mine_refused=True),
+    )
     gateway.submit_interval(stream, _proof("tc0"))
-    attack("TimeSeriesRegistryStateLinkBroken", lambda: gateway.submit_interval(stream, _proof("tc2"), mine_refused=True))  # skip
+    attack(
+        "TimeSeriesRegistryStateLinkBroken",
+        lambda: gateway.submit_interval(stream, _proof("tc2"), mine_refused=True),
+    )  # skip
     gateway.submit_interval(stream, _proof("tc1"))
-    attack("TimeSeriesRegistryReplay", lambda: gateway.submit_interval(stream, _proof("tc0"), mine_refused=True))
-    attack("TimeSeriesRegistryStaleState", lambda: gateway.submit_interval(stream, _proof("tc0_fork"), mine_refused=True))
-    attack("TimeSeriesRegistryKrcCheckFailed", lambda: gateway.submit_interval(stream, _proof("tc2_badgain"), mine_refused=True))
+    attack(
+        "TimeSeriesRegistryReplay",
+        lambda: gateway.submit_interval(stream, _proof("tc0"), mine_refused=True),
+    )
+    attack(
+        "TimeSeriesRegistryStaleState",
+        lambda: gateway.submit_interval(stream, _proof("tc0_fork"), mine_refused=True),
+    )
+    attack(
+        "TimeSeriesRegistryKrcCheckFailed",
+        lambda: gateway.submit_interval(stream, _proof("tc2_badgain"), mine_refused=True),
+    )
     sc0 = _proof("sc0")
     flipped = list(sc0.instances)
     flipped[3] = 1 - flipped[3]
-    attack("TimeSeriesRegistryInvalidProof", lambda: gateway.submit_window(stream, 0, sc0, tuple(flipped), mine_refused=True))
-    attack("TimeSeriesRegistryResidualsNotFromChain", lambda: gateway.submit_window(stream, 0, _proof("sc1"), mine_refused=True))
+    attack(
+        "TimeSeriesRegistryInvalidProof",
+        lambda: gateway.submit_window(stream, 0, sc0, tuple(flipped), mine_refused=True),
+    )
+    attack(
+        "TimeSeriesRegistryResidualsNotFromChain",
+        lambda: gateway.submit_window(stream, 0, _proof("sc1"), mine_refused=True),
+    )
     gateway.submit_window(stream, 0, sc0)
     gateway.submit_interval(stream, _proof("tc2"))
     gateway.submit_interval(stream, _proof("tc3"))
@@ -161,7 +250,10 @@ def test_attacks_refused_and_pinpointed_by_the_audit(w3: Web3, ts_deployment, mo
     report = audit(w3, ts_deployment, stream)[0]
     assert report.ok, report.to_json()
     assert [w.alarm for w in report.windows] == model_json["alarms"]
-    assert all(w.tc_verified and w.sc_verified and w.linkage_intact and w.keys_unchanged for w in report.windows)
+    assert all(
+        w.tc_verified and w.sc_verified and w.linkage_intact and w.keys_unchanged
+        for w in report.windows
+    )
     assert [r.error.split("(")[0] for r in report.refused] == refused
     meanings = [r.meaning for r in report.refused]
     assert meanings[0].startswith("a forged state") and meanings[2].startswith("a skipped interval")
@@ -170,9 +262,16 @@ def test_attacks_refused_and_pinpointed_by_the_audit(w3: Web3, ts_deployment, mo
     # the refusal search is bounded and says so: the last block only finds none of them
     narrow = audit(w3, ts_deployment, stream, scan_blocks=1)[0]
     assert narrow.ok and narrow.refused == []
-    assert narrow.refusal_scan == {"from_block": w3.eth.block_number, "to_block": w3.eth.block_number, "complete": False, "more": 0}
+    assert narrow.refusal_scan == {
+        "from_block": w3.eth.block_number,
+        "to_block": w3.eth.block_number,
+        "complete": False,
+        "more": 0,
+    }
     # the records the gateway wrote are read up to a bound: a longer history is refused, never held
-    with pytest.raises(TooManyRecords, match=r"more than 3 IntervalRecorded events from block \d+ .*--max-records"):
+    with pytest.raises(
+        TooManyRecords, match=r"more than 3 IntervalRecorded events from block \d+ .*--max-records"
+    ):
         audit(w3, ts_deployment, stream, max_records=3)
 
 
@@ -185,12 +284,17 @@ def _refused(expected: str, send) -> None:
     assert info.value.reason.startswith(expected + "("), info.value.reason
 
 
-def test_a_time_series_registry_of_another_version_is_refused_in_one_line(w3: Web3, ts_deployment, monkeypatch) -> None:
+def test_a_time_series_registry_of_another_version_is_refused_in_one_line(
+    w3: Web3, ts_deployment, monkeypatch
+) -> None:
     import zkalert.timeseries.chain as ts_chain
 
     assert ts_deployment.registry(w3).functions.version().call() == ts_chain.TS_REGISTRY_VERSION
     monkeypatch.setattr(ts_chain, "TS_REGISTRY_VERSION", "9.9.9")
-    with pytest.raises(ChainError, match=r"TimeSeriesRegistry at 0x[0-9a-fA-F]{40} is version 0\.3\.0; this zkalert speaks 9\.9\.9 .*run `zkalert ts deploy`"):
+    with pytest.raises(
+        ChainError,
+        match=r"TimeSeriesRegistry at 0x[0-9a-fA-F]{40} is version 0\.3\.0; this zkalert speaks 9\.9\.9 .*run `zkalert ts deploy`",
+    ):
         ts_deployment.registry(w3)
 
 
@@ -203,7 +307,9 @@ def test_match_rotations_needs_an_approval_of_exactly_that_rotation_since_the_la
     assert match_rotations([], [(1, 0, m1, 1, 2)]) == [False]
 
 
-def test_owner_opens_and_approves_gateway_rotates_rival_cannot_take_the_stream(w3: Web3, ts_deployment, model_json: dict, isolated: None) -> None:
+def test_owner_opens_and_approves_gateway_rotates_rival_cannot_take_the_stream(
+    w3: Web3, ts_deployment, model_json: dict, isolated: None
+) -> None:
     owner = TsGateway(w3, ts_deployment)
     gateway = TsGateway(w3, ts_deployment, OTHER_KEY)
     rival = TsGateway(w3, ts_deployment, RIVAL_KEY)
@@ -214,16 +320,31 @@ def test_owner_opens_and_approves_gateway_rotates_rival_cannot_take_the_stream(w
     genesis_b = int(model_json["genesis_state_b"], 16), int(model_json["genesis_acc_b"], 16)
 
     # a rival gateway can neither open (front-run) the stream nor submit to it once it is open
-    _refused("TimeSeriesRegistryUnauthorized", lambda: rival.open_stream(stream, model_json["model_id"], *genesis))
+    _refused(
+        "TimeSeriesRegistryUnauthorized",
+        lambda: rival.open_stream(stream, model_json["model_id"], *genesis),
+    )
     owner.open_stream(stream, model_json["model_id"], *genesis, gateway=gateway.account.address)
-    _refused("TimeSeriesRegistryUnknownGateway", lambda: rival.submit_interval(stream, _proof("tc0")))
+    _refused(
+        "TimeSeriesRegistryUnknownGateway", lambda: rival.submit_interval(stream, _proof("tc0"))
+    )
     # each state belongs to one stream: a careless owner cannot open a second stream from the same
     # genesis, and a rival copying the gateway's pending proof into a stream of its own meets that
     # stream's state; the gateway's own submission then lands
     rival_stream = Web3.keccak(text=f"te/reactor/rival/{w3.eth.block_number}")
-    _refused("TimeSeriesRegistryStateInUse", lambda: owner.open_stream(rival_stream, model_json["model_id"], *genesis, gateway=rival.account.address))
-    owner.open_stream(rival_stream, model_json["model_id"], 12345, 678, gateway=rival.account.address)
-    _refused("TimeSeriesRegistryStateLinkBroken", lambda: rival.submit_interval(rival_stream, _proof("tc0")))
+    _refused(
+        "TimeSeriesRegistryStateInUse",
+        lambda: owner.open_stream(
+            rival_stream, model_json["model_id"], *genesis, gateway=rival.account.address
+        ),
+    )
+    owner.open_stream(
+        rival_stream, model_json["model_id"], 12345, 678, gateway=rival.account.address
+    )
+    _refused(
+        "TimeSeriesRegistryStateLinkBroken",
+        lambda: rival.submit_interval(rival_stream, _proof("tc0")),
+    )
     assert gateway.stream(rival_stream)["intervals"] == 0
     for k in range(4):
         gateway.submit_interval(stream, _proof(f"tc{k}"))
@@ -232,23 +353,43 @@ def test_owner_opens_and_approves_gateway_rotates_rival_cannot_take_the_stream(w
 
     # the state-reset attack: restart the same model from a genesis of the gateway's choosing
     before = gateway.stream(stream)
-    _refused("TimeSeriesRegistryRotationNotApproved", lambda: gateway.rotate_model(stream, model_json["model_id"], *genesis_b, mine_refused=True))
+    _refused(
+        "TimeSeriesRegistryRotationNotApproved",
+        lambda: gateway.rotate_model(stream, model_json["model_id"], *genesis_b, mine_refused=True),
+    )
     assert gateway.stream(stream) == before
-    _refused("TimeSeriesRegistrySameModel", lambda: owner.approve_rotation(stream, model_json["model_id"], *genesis_b))
+    _refused(
+        "TimeSeriesRegistrySameModel",
+        lambda: owner.approve_rotation(stream, model_json["model_id"], *genesis_b),
+    )
 
-    other = ModelParams(model_json["other_model_id"], "TsFixtureOtherTcVerifier", "TsFixtureScVerifier", int(model_json["krc_pass"], 16),
-                        int(model_json["reset"], 16), int(model_json["continue"], 16), model_json["steps_per_interval"], model_json["intervals_per_window"])
+    other = ModelParams(
+        model_json["other_model_id"],
+        "TsFixtureOtherTcVerifier",
+        "TsFixtureScVerifier",
+        int(model_json["krc_pass"], 16),
+        int(model_json["reset"], 16),
+        int(model_json["continue"], 16),
+        model_json["steps_per_interval"],
+        model_json["intervals_per_window"],
+    )
     deployment, _ = deploy(other, url=w3.provider.endpoint_uri)
     owner.approve_rotation(stream, other.model_id, *genesis_b)
     gateway.rotate_model(stream, other.model_id, *genesis_b)
     gateway.submit_interval(stream, _proof("tcb0_otherkey"))
-    _refused("TimeSeriesRegistryReplay", lambda: gateway.submit_interval(stream, _proof("tc0")))  # the history cannot be recorded again under the new model
+    _refused(
+        "TimeSeriesRegistryReplay", lambda: gateway.submit_interval(stream, _proof("tc0"))
+    )  # the history cannot be recorded again under the new model
 
     report = audit(w3, deployment, stream)[0]
     assert report.gateway == gateway.account.address
     assert report.genesis_state == f"0x{genesis[0]:064x}"
-    assert [(r.at_interval, r.new_model_id, r.approved) for r in report.rotations] == [(4, other.model_id.lower(), True)]
-    assert [r.error.split("(")[0] for r in report.refused] == ["TimeSeriesRegistryRotationNotApproved"]
+    assert [(r.at_interval, r.new_model_id, r.approved) for r in report.rotations] == [
+        (4, other.model_id.lower(), True)
+    ]
+    assert [r.error.split("(")[0] for r in report.refused] == [
+        "TimeSeriesRegistryRotationNotApproved"
+    ]
     assert not report.problems and report.log_head_ok, report.problems
     assert all(w.ok for w in report.windows[:2]), [w.problems for w in report.windows]
     # the interval under the new model is linked to the approved genesis; its window is still open
@@ -269,8 +410,26 @@ def tiny(tmp_path_factory: pytest.TempPathFactory):
     detector = train(EKFConfig(window_steps=2, epochs=15), progress=False)
     tc, sc = CircuitDir(root / "tc"), CircuitDir(root / "sc")
     out = root / "generated"
-    compile_circuit(detector, "tc", tc, "TsPytestTcVerifier", 1, Precision(), verifier_dir=out, echo=lambda *_: None)
-    compile_circuit(detector, "sc", sc, "TsPytestScVerifier", 1, Precision(), verifier_dir=out, echo=lambda *_: None)
+    compile_circuit(
+        detector,
+        "tc",
+        tc,
+        "TsPytestTcVerifier",
+        1,
+        Precision(),
+        verifier_dir=out,
+        echo=lambda *_: None,
+    )
+    compile_circuit(
+        detector,
+        "sc",
+        sc,
+        "TsPytestScVerifier",
+        1,
+        Precision(),
+        verifier_dir=out,
+        echo=lambda *_: None,
+    )
     return workspace, detector, tc, sc
 
 
@@ -287,7 +446,10 @@ def test_lazy_stream_store_prove_window(tmp_path: Path, tiny) -> None:
     assert operator.feed(ys[:3]) == 3 and operator.feed(ys) == 3, "feeding is incremental"
     intervals = store.intervals("pytest")
     genesis = store.stream("pytest").genesis
-    assert intervals[0].instances[:2] == (tensor_commitment(genesis[0], 12), tensor_commitment(genesis[1], 12))
+    assert intervals[0].instances[:2] == (
+        tensor_commitment(genesis[0], 12),
+        tensor_commitment(genesis[1], 12),
+    )
     for prev, nxt in pairwise(intervals):
         assert prev.instances[4] == nxt.instances[0] and prev.instances[5] == nxt.instances[1]
     windows = store.windows("pytest")
@@ -295,7 +457,9 @@ def test_lazy_stream_store_prove_window(tmp_path: Path, tiny) -> None:
     assert all(abs(w.t2 - w.float_t2) <= 0.02 * max(1.0, w.float_t2) for w in windows)
 
     store.close()
-    reopened = Store(tmp_path / "store.sqlite")  # durable: a new process proves from the stored rows
+    reopened = Store(
+        tmp_path / "store.sqlite"
+    )  # durable: a new process proves from the stored rows
     operator = Operator.open("pytest", detector, tc, sc, reopened, workspace, echo=lambda *_: None)
     operator.prove_window(1)
     proven = reopened.intervals("pytest", 2, 4)
@@ -315,10 +479,16 @@ def _runtime(folder) -> bytes:
     from zkalert.zk.circuit import compile_runtime
 
     info = folder.info
-    return compile_runtime(Path(info.verifier_source).read_text(), Path(info.verifier_source).name, info.verifier_contract)
+    return compile_runtime(
+        Path(info.verifier_source).read_text(),
+        Path(info.verifier_source).name,
+        info.verifier_contract,
+    )
 
 
-def test_ts_audit_checks_each_models_verifiers_and_registration_against_its_keys(w3: Web3, ts_deployment, tiny, isolated: None) -> None:
+def test_ts_audit_checks_each_models_verifiers_and_registration_against_its_keys(
+    w3: Web3, ts_deployment, tiny, isolated: None
+) -> None:
     """The owner registers a model whose TC verifier is a proxy (EIP-1167) in front of the real one,
     with the wrong intervals per window: the chain accepts it, the regulator's audit with the
     circuits finds both; registered as compiled, the same model passes."""
@@ -328,20 +498,42 @@ def test_ts_audit_checks_each_models_verifiers_and_registration_against_its_keys
     _, _, tc, sc = tiny
     owner = TsGateway(w3, ts_deployment)
     tc_verifier, sc_verifier = _set_code(w3, _runtime(tc)), _set_code(w3, _runtime(sc))
-    proxy = _set_code(w3, bytes.fromhex("363d3d373d3d3d363d73" + tc_verifier[2:].lower() + "5af43d82803e903d91602b57fd5bf3"))
+    proxy = _set_code(
+        w3,
+        bytes.fromhex(
+            "363d3d373d3d3d363d73" + tc_verifier[2:].lower() + "5af43d82803e903d91602b57fd5bf3"
+        ),
+    )
     mid = model_id(tc, sc)
     keys = circuits_by_model([tc, sc])
 
     def register(tc_address: str, per_window: int) -> tuple:
-        params = (tc_address, sc_verifier, b"\0" * 32, b"\0" * 32, tc.info.pass_commitment, tc.info.reset_commitment, tc.info.continue_commitment, 1, per_window, 0)
+        params = (
+            tc_address,
+            sc_verifier,
+            b"\0" * 32,
+            b"\0" * 32,
+            tc.info.pass_commitment,
+            tc.info.reset_commitment,
+            tc.info.continue_commitment,
+            1,
+            per_window,
+            0,
+        )
         owner._send(owner.registry.functions.registerModel(bytes.fromhex(mid[2:]), params))
         return owner.registry.functions.model(bytes.fromhex(mid[2:])).call()
 
     snapshot = w3.provider.make_request("evm_snapshot", [])["result"]
     bad = check_model(w3, bytes.fromhex(mid[2:]), register(proxy, 3), keys)
     assert bad.matches is False
-    assert any(p.startswith(f"TC: the verifier {proxy} runs") and "a wrapper, a proxy or another circuit" in p for p in bad.problems), bad.problems
-    assert "the model is registered with intervals per window 3, its circuits have 2" in bad.problems
+    assert any(
+        p.startswith(f"TC: the verifier {proxy} runs")
+        and "a wrapper, a proxy or another circuit" in p
+        for p in bad.problems
+    ), bad.problems
+    assert (
+        "the model is registered with intervals per window 3, its circuits have 2" in bad.problems
+    )
     assert not any(p.startswith("SC:") for p in bad.problems), bad.problems
     # through the audit: the stream that runs it fails, in the JSON and the Markdown lines
     stream = Web3.keccak(text=f"te/reactor/proxied/{w3.eth.block_number}")
@@ -350,8 +542,15 @@ def test_ts_audit_checks_each_models_verifiers_and_registration_against_its_keys
     assert not report.ok and report.to_json()["models"][0]["matches"] is False
     assert any("DOES NOT MATCH its keys" in line for line in format_audit(report))
     unchecked = audit(w3, ts_deployment, stream)[0]
-    assert unchecked.ok and unchecked.models[0].matches is None, "without circuits nothing is claimed"
-    assert audit(w3, ts_deployment, stream, circuits=[])[0].models[0].problems[0].startswith("none of the circuits given has the verifying keys")
+    assert unchecked.ok and unchecked.models[0].matches is None, (
+        "without circuits nothing is claimed"
+    )
+    assert (
+        audit(w3, ts_deployment, stream, circuits=[])[0]
+        .models[0]
+        .problems[0]
+        .startswith("none of the circuits given has the verifying keys")
+    )
     w3.provider.make_request("evm_revert", [snapshot])
 
     good = check_model(w3, bytes.fromhex(mid[2:]), register(tc_verifier, 2), keys)
@@ -365,14 +564,29 @@ def test_ts_audit_checks_each_models_verifiers_and_registration_against_its_keys
     "args, message",
     [
         (["ts", "train", "--subsystem", "boiler"], "unknown subsystem 'boiler'"),
-        (["ts", "agreement", "--subsystem", "boiler", "--fault", "0"], "unknown subsystem 'boiler'"),
+        (
+            ["ts", "agreement", "--subsystem", "boiler", "--fault", "0"],
+            "unknown subsystem 'boiler'",
+        ),
         (["ts", "bench", "--subsystem", "boiler", "--steps", "16"], "unknown subsystem 'boiler'"),
-        (["ts", "prove", "nothing", "--window", "0", "--workdir", "/tmp/zkalert-ts-empty"], "run `zkalert ts train` first"),
-        (["ts", "audit", "--circuits", "/nonexistent/circuits"], "--circuits: no folder /nonexistent/circuits"),
+        (
+            ["ts", "prove", "nothing", "--window", "0", "--workdir", "/tmp/zkalert-ts-empty"],
+            "run `zkalert ts train` first",
+        ),
+        (
+            ["ts", "audit", "--circuits", "/nonexistent/circuits"],
+            "--circuits: no folder /nonexistent/circuits",
+        ),
     ],
 )
 def test_cli_mistakes_are_one_line(args: list[str], message: str) -> None:
-    proc = subprocess.run([sys.executable, "-m", "zkalert", *args], capture_output=True, text=True, cwd=PROJECT_ROOT, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "zkalert", *args],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        check=False,
+    )
     assert proc.returncode == 1
     lines = [line for line in proc.stderr.strip().splitlines() if line]
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], proc.stderr

@@ -25,7 +25,9 @@ contract DeliberateFailureTest {
 def test_foundry_tool_is_the_platform_binary_and_passes_its_exit_code_on(name: str) -> None:
     path = tool(name)
     assert "/.bin/" not in str(path), f"{path} is npm's launcher, which exits 0 on failure"
-    proc = subprocess.run([str(path), "--no-such-flag"], capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [str(path), "--no-such-flag"], capture_output=True, text=True, check=False
+    )
     assert proc.returncode == 2, (proc.returncode, proc.stderr[-300:])
 
 
@@ -43,7 +45,12 @@ def test_make_test_sol_fails_when_a_forge_test_fails(tmp_path: Path) -> None:
     )
     proc = subprocess.run(
         ["make", "--no-print-directory", "test-sol"],
-        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, check=False, timeout=300,
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
     )
     assert proc.returncode != 0, proc.stdout[-2000:]
     assert "deliberate failure" in proc.stdout
@@ -68,12 +75,16 @@ def test_the_environment_is_installed_from_the_lock() -> None:
     wrong = {}
     for name, pinned in locked.items():
         try:
-            installed = version(name).split("+")[0]  # torch's local label (+cpu) is the index's, not the version
+            installed = version(name).split("+")[
+                0
+            ]  # torch's local label (+cpu) is the index's, not the version
         except PackageNotFoundError:
             installed = "missing"
         if installed != pinned:
             wrong[name] = (pinned, installed)
-    assert not wrong, f"installed versions differ from requirements.lock (rerun make setup): {wrong}"
+    assert not wrong, (
+        f"installed versions differ from requirements.lock (rerun make setup): {wrong}"
+    )
     project = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"]
     declared = [*project["dependencies"], *project["optional-dependencies"]["dev"]]
     names = {canonical(re.split(r"[<>=!\[; ]", d, maxsplit=1)[0]) for d in declared}

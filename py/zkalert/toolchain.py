@@ -45,7 +45,9 @@ def tool(name: str) -> Path:
     found = shutil.which(name)
     if found:
         return Path(found)
-    raise ToolchainError(f"{name} not found: run `make setup` (installs Foundry from npm into .tools/)")
+    raise ToolchainError(
+        f"{name} not found: run `make setup` (installs Foundry from npm into .tools/)"
+    )
 
 
 @cache
@@ -54,18 +56,24 @@ def solc() -> Path:
     native = shutil.which("solc")
     if native and Path(native).resolve() != SOLC_ADAPTER.resolve():
         try:
-            out = subprocess.run([native, "--version"], capture_output=True, text=True, timeout=20, check=False).stdout
+            out = subprocess.run(
+                [native, "--version"], capture_output=True, text=True, timeout=20, check=False
+            ).stdout
         except (OSError, subprocess.TimeoutExpired):
             out = ""
         if "Version:" in out:
             return Path(native)
     if not SOLC_ADAPTER.exists():
-        raise ToolchainError("no solc: put a native solc on PATH or run `make setup` (solcjs adapter)")
+        raise ToolchainError(
+            "no solc: put a native solc on PATH or run `make setup` (solcjs adapter)"
+        )
     return SOLC_ADAPTER
 
 
 def solc_version() -> str:
-    out = subprocess.run([str(solc()), "--version"], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [str(solc()), "--version"], capture_output=True, text=True, check=True
+    ).stdout
     line = [ln for ln in out.splitlines() if ln.startswith("Version:")][-1]
     return line.split()[1].split("+")[0]
 

@@ -45,7 +45,11 @@ from zkalert.cli.options import JsonOpt, RpcOpt, WorkdirOpt, rpc_or_default
 from zkalert.config import Workspace, reports_dir
 from zkalert.errors import ChainError, ConfigError, OutboxError, ProofError, ZkAlertError
 
-app = typer.Typer(add_completion=True, no_args_is_help=True, help="Provable anomaly alerts: detector -> EZKL proof -> on-chain log.")
+app = typer.Typer(
+    add_completion=True,
+    no_args_is_help=True,
+    help="Provable anomaly alerts: detector -> EZKL proof -> on-chain log.",
+)
 node_app = typer.Typer(no_args_is_help=True, help="Manage a local anvil node.")
 app.add_typer(node_app, name="node")
 
@@ -53,8 +57,6 @@ app.add_typer(node_app, name="node")
 from zkalert.cli.timeseries import ts_app
 
 app.add_typer(ts_app, name="ts")
-
-
 
 
 @app.command("train")
@@ -69,22 +71,53 @@ def train_cmd(
 
     workspace = Workspace.at(workdir)
     te = load_tennessee_eastman(seed=seed)
-    detector = train(te.train, te.validation.windows, te.validation.labels, TrainConfig(epochs=epochs, seed=seed))
+    detector = train(
+        te.train, te.validation.windows, te.validation.labels, TrainConfig(epochs=epochs, seed=seed)
+    )
     detector.save(workspace)
     v = detector.validation
-    typer.echo(f"detector saved to {workspace.detector}; threshold {detector.threshold:.4f}; validation F1 {v['f1']:.3f}, precision {v['precision']:.3f}, recall {v['recall']:.3f}")
+    typer.echo(
+        f"detector saved to {workspace.detector}; threshold {detector.threshold:.4f}; validation F1 {v['f1']:.3f}, precision {v['precision']:.3f}, recall {v['recall']:.3f}"
+    )
 
 
 @app.command("compile")
 def compile_cmd(
     workdir: WorkdirOpt = None,
-    srs: Annotated[Path | None, typer.Option(help="Ceremony SRS file; without it a DEVELOPMENT SRS is generated.")] = None,
-    contract: Annotated[str, typer.Option(help="Name of the generated verifier contract.")] = "DetectorVerifier",
-    ezkl_default: Annotated[bool, typer.Option("--ezkl-default", help="Use EZKL's calibrate_settings instead of the hand-set circuit.")] = False,
-    tuned: Annotated[bool, typer.Option("--tuned", help="Use the circuit chosen by `zkalert tune`.")] = False,
-    scale: Annotated[int, typer.Option(min=1, max=20, help="Fixed-point scale (bits) of inputs and weights.")] = 10,
-    windows_per_proof: Annotated[int, typer.Option("--windows-per-proof", min=1, max=64, help="Windows covered by one proof (batched proofs).")] = 1,
-    commitment: Annotated[str, typer.Option(help="How proofs commit to each window: 'poseidon' (hash in the public instances) or 'kzg' (the proof's G1 point; about 2x faster to prove).")] = "poseidon",
+    srs: Annotated[
+        Path | None,
+        typer.Option(help="Ceremony SRS file; without it a DEVELOPMENT SRS is generated."),
+    ] = None,
+    contract: Annotated[
+        str, typer.Option(help="Name of the generated verifier contract.")
+    ] = "DetectorVerifier",
+    ezkl_default: Annotated[
+        bool,
+        typer.Option(
+            "--ezkl-default", help="Use EZKL's calibrate_settings instead of the hand-set circuit."
+        ),
+    ] = False,
+    tuned: Annotated[
+        bool, typer.Option("--tuned", help="Use the circuit chosen by `zkalert tune`.")
+    ] = False,
+    scale: Annotated[
+        int, typer.Option(min=1, max=20, help="Fixed-point scale (bits) of inputs and weights.")
+    ] = 10,
+    windows_per_proof: Annotated[
+        int,
+        typer.Option(
+            "--windows-per-proof",
+            min=1,
+            max=64,
+            help="Windows covered by one proof (batched proofs).",
+        ),
+    ] = 1,
+    commitment: Annotated[
+        str,
+        typer.Option(
+            help="How proofs commit to each window: 'poseidon' (hash in the public instances) or 'kzg' (the proof's G1 point; about 2x faster to prove)."
+        ),
+    ] = "poseidon",
 ) -> None:
     """Export to ONNX, build the EZKL circuit, run setup and generate the Solidity verifier."""
     from zkalert.data.loaders import load_tennessee_eastman
@@ -103,17 +136,34 @@ def compile_cmd(
     else:
         config = CircuitConfig(input_scale=scale, param_scale=scale)
     config = config.with_commitment(commitment)
-    info = compile_circuit(detector, workspace, load_tennessee_eastman().train, config, contract, srs, echo=typer.echo, windows_per_proof=windows_per_proof)
-    typer.echo(f"circuit: {info.windows_per_proof} window(s)/proof, {info.commitment} input commitments, logrows {info.logrows}, setup {info.setup_s:.1f} s{' (keys from cache)' if info.keys_cached else ''}, model id {info.model_id}")
+    info = compile_circuit(
+        detector,
+        workspace,
+        load_tennessee_eastman().train,
+        config,
+        contract,
+        srs,
+        echo=typer.echo,
+        windows_per_proof=windows_per_proof,
+    )
+    typer.echo(
+        f"circuit: {info.windows_per_proof} window(s)/proof, {info.commitment} input commitments, logrows {info.logrows}, setup {info.setup_s:.1f} s{' (keys from cache)' if info.keys_cached else ''}, model id {info.model_id}"
+    )
     typer.echo(f"verifier: {info.verifier_source}")
     if info.srs_development_only:
-        typer.secho("WARNING: development SRS (gen_srs). Not for production: pass --srs <ceremony file>.", fg="yellow", err=True)
+        typer.secho(
+            "WARNING: development SRS (gen_srs). Not for production: pass --srs <ceremony file>.",
+            fg="yellow",
+            err=True,
+        )
 
 
 @app.command("tune")
 def tune_cmd(
     workdir: WorkdirOpt = None,
-    scales: Annotated[str, typer.Option(help="Comma-separated fixed-point scales to try.")] = "7,8,9,10,11",
+    scales: Annotated[
+        str, typer.Option(help="Comma-separated fixed-point scales to try.")
+    ] = "7,8,9,10,11",
 ) -> None:
     """Search scales and decompositions for the smallest circuit that keeps every validation decision."""
     from zkalert.data.loaders import load_tennessee_eastman
@@ -126,7 +176,9 @@ def tune_cmd(
         raise ConfigError(f"--scales must be comma-separated integers, got {scales!r}") from None
     workspace = Workspace.at(workdir)
     detector = Detector.load(workspace)
-    report = tune(detector, workspace, tuning_windows(load_tennessee_eastman()), scale_list, echo=typer.echo)
+    report = tune(
+        detector, workspace, tuning_windows(load_tennessee_eastman()), scale_list, echo=typer.echo
+    )
     c = report["chosen"]
     typer.echo(
         f"chosen: scale {c['input_scale']}, decomposition {c['decomp_base']} x {c['decomp_legs']}, logrows {c['logrows']} "
@@ -137,10 +189,19 @@ def tune_cmd(
 
 @app.command("bench")
 def bench_cmd(
-    windows: Annotated[int, typer.Option(min=2, help="Real TE windows proved by every pipeline.")] = 16,
-    batch_sizes: Annotated[str, typer.Option(help="Comma-separated windows-per-proof for the batched pipelines.")] = "8,16",
-    agreement_windows: Annotated[int, typer.Option(min=10, help="Test windows run through each circuit for decision agreement.")] = 1000,
-    memory_budget_gb: Annotated[float, typer.Option(help="Prover memory budget for the single-window pipelines.")] = 2.0,
+    windows: Annotated[
+        int, typer.Option(min=2, help="Real TE windows proved by every pipeline.")
+    ] = 16,
+    batch_sizes: Annotated[
+        str, typer.Option(help="Comma-separated windows-per-proof for the batched pipelines.")
+    ] = "8,16",
+    agreement_windows: Annotated[
+        int,
+        typer.Option(min=10, help="Test windows run through each circuit for decision agreement."),
+    ] = 1000,
+    memory_budget_gb: Annotated[
+        float, typer.Option(help="Prover memory budget for the single-window pipelines.")
+    ] = 2.0,
 ) -> None:
     """Naive EZKL pipeline vs the tuned one, single and batched, on the same windows: build/reports/bench/ ($ZKALERT_REPORTS/bench/)."""
     from zkalert.lab import bench
@@ -148,11 +209,20 @@ def bench_cmd(
     try:
         sizes = tuple(int(b) for b in batch_sizes.split(",") if b.strip())
     except ValueError:
-        raise ConfigError(f"--batch-sizes must be comma-separated integers, got {batch_sizes!r}") from None
+        raise ConfigError(
+            f"--batch-sizes must be comma-separated integers, got {batch_sizes!r}"
+        ) from None
     for b in sizes:
         if b < 2 or b > windows or windows % b:
-            raise ConfigError(f"batch size {b} must be between 2 and --windows ({windows}) and divide it")
-    options = bench.BenchOptions(windows=windows, batch_sizes=sizes, agreement_windows=agreement_windows, memory_budget_bytes=int(memory_budget_gb * 1e9))
+            raise ConfigError(
+                f"batch size {b} must be between 2 and --windows ({windows}) and divide it"
+            )
+    options = bench.BenchOptions(
+        windows=windows,
+        batch_sizes=sizes,
+        agreement_windows=agreement_windows,
+        memory_budget_bytes=int(memory_budget_gb * 1e9),
+    )
     bench.run(options, echo=typer.echo)
 
 
@@ -160,7 +230,10 @@ def bench_cmd(
 def deploy_cmd(
     workdir: WorkdirOpt = None,
     rpc_url_opt: RpcOpt = None,
-    window_log: Annotated[bool, typer.Option("--window-log", help="Also deploy the lazy policy's WindowLog (services).")] = False,
+    window_log: Annotated[
+        bool,
+        typer.Option("--window-log", help="Also deploy the lazy policy's WindowLog (services)."),
+    ] = False,
 ) -> None:
     """Deploy the compiled model's verifier (and the registry, if the chain has none)."""
     from zkalert.evm.registry import deploy
@@ -169,19 +242,39 @@ def deploy_cmd(
     info = CircuitInfo.load(Workspace.at(workdir))
     deployment = deploy(info, rpc_or_default(rpc_url_opt))
     model = deployment.model(info.model_id)
-    typer.echo(f"chain {deployment.chain_id}: AlertRegistry {deployment.registry_address}; model {info.model_id} -> verifier {model.verifier}")
+    typer.echo(
+        f"chain {deployment.chain_id}: AlertRegistry {deployment.registry_address}; model {info.model_id} -> verifier {model.verifier}"
+    )
     if window_log:
         from zkalert.evm.windowlog import deploy_window_log
 
-        typer.echo(f"chain {deployment.chain_id}: WindowLog {deploy_window_log(rpc_or_default(rpc_url_opt)).address}")
+        typer.echo(
+            f"chain {deployment.chain_id}: WindowLog {deploy_window_log(rpc_or_default(rpc_url_opt)).address}"
+        )
 
 
 @app.command("prove")
 def prove_cmd(
-    windows_csv: Annotated[Path, typer.Argument(help="CSV with a header and one window per row (raw units).")],
-    stream: Annotated[str, typer.Option(help="Stream name the proofs are for, e.g. plant-a/unit-3.")],
-    first_index: Annotated[int, typer.Option("--first-index", min=0, help="The first row's window index in the stream (row i gets first + i).")] = 0,
-    gateway_opt: Annotated[str | None, typer.Option("--gateway", help="Gateway account the proofs are for (default: PRIVATE_KEY's account).")] = None,
+    windows_csv: Annotated[
+        Path, typer.Argument(help="CSV with a header and one window per row (raw units).")
+    ],
+    stream: Annotated[
+        str, typer.Option(help="Stream name the proofs are for, e.g. plant-a/unit-3.")
+    ],
+    first_index: Annotated[
+        int,
+        typer.Option(
+            "--first-index",
+            min=0,
+            help="The first row's window index in the stream (row i gets first + i).",
+        ),
+    ] = 0,
+    gateway_opt: Annotated[
+        str | None,
+        typer.Option(
+            "--gateway", help="Gateway account the proofs are for (default: PRIVATE_KEY's account)."
+        ),
+    ] = None,
     workdir: WorkdirOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -197,8 +290,12 @@ def prove_cmd(
     from zkalert.zk.statement import Binding
 
     if gateway_opt is not None and not is_address(gateway_opt):
-        raise ConfigError(f"--gateway {gateway_opt!r} is not an account address (0x and 40 hex digits)")
-    gateway = to_checksum_address(gateway_opt) if gateway_opt else Account.from_key(private_key()).address
+        raise ConfigError(
+            f"--gateway {gateway_opt!r} is not an account address (0x and 40 hex digits)"
+        )
+    gateway = (
+        to_checksum_address(gateway_opt) if gateway_opt else Account.from_key(private_key()).address
+    )
     if not stream:
         raise ConfigError("--stream must not be empty")
     workspace = Workspace.at(workdir)
@@ -210,11 +307,24 @@ def prove_cmd(
     results = []
     for i in range(len(scaled)):
         binding = Binding(gateway, stream_id(stream), first_index + i)
-        proven = prover.prove(scaled[i : i + 1], f"{windows_csv.stem}-{i}", binding, float(scores[i]))
+        proven = prover.prove(
+            scaled[i : i + 1], f"{windows_csv.stem}-{i}", binding, float(scores[i])
+        )
         alarm = proven.score_felt >= prover.info.threshold_felt
-        results.append({"window": i, "index": first_index + i, "proof": str(proven.proof_path), "score": prover.info.felt_to_score(proven.score_felt), "alarm": alarm, "prove_s": round(proven.prove_s, 3)})
+        results.append(
+            {
+                "window": i,
+                "index": first_index + i,
+                "proof": str(proven.proof_path),
+                "score": prover.info.felt_to_score(proven.score_felt),
+                "alarm": alarm,
+                "prove_s": round(proven.prove_s, 3),
+            }
+        )
         if not json_out:
-            typer.echo(f"window {i} (index {first_index + i}): score {results[-1]['score']:.4f} {'ALARM' if alarm else 'normal'} -> {proven.proof_path} ({proven.prove_s:.2f} s)")
+            typer.echo(
+                f"window {i} (index {first_index + i}): score {results[-1]['score']:.4f} {'ALARM' if alarm else 'normal'} -> {proven.proof_path} ({proven.prove_s:.2f} s)"
+            )
     if json_out:
         typer.echo(json.dumps(results, indent=2))
 
@@ -242,17 +352,24 @@ def submit_cmd(
     for path in proofs:
         proven = ProvenWindow.from_proof_file(path, commitment=info.commitment)
         sub = gateway.submit(stream_id(stream), info.model_id, proven)
-        typer.echo(f"{path.name}: recorded in block {sub.block}, tx {sub.tx_hash}, gas {sub.gas_used:,}, calldata {sub.calldata_bytes:,} B")
+        typer.echo(
+            f"{path.name}: recorded in block {sub.block}, tx {sub.tx_hash}, gas {sub.gas_used:,}, calldata {sub.calldata_bytes:,} B"
+        )
 
 
-stream_app = typer.Typer(no_args_is_help=True, help="The registry owner's streams: open one for a gateway, or hand it over.")
+stream_app = typer.Typer(
+    no_args_is_help=True,
+    help="The registry owner's streams: open one for a gateway, or hand it over.",
+)
 app.add_typer(stream_app, name="stream")
 
 
 @stream_app.command("open")
 def stream_open_cmd(
     name: Annotated[str, typer.Argument(help="Stream name, e.g. te/fault-01.")],
-    gateway: Annotated[str, typer.Option("--gateway", help="The gateway account that may submit for it (0x...).")],
+    gateway: Annotated[
+        str, typer.Option("--gateway", help="The gateway account that may submit for it (0x...).")
+    ],
     rpc_url_opt: RpcOpt = None,
 ) -> None:
     """Open a stream for one gateway (owner only; also hands an open stream to another gateway)."""
@@ -267,22 +384,45 @@ def stream_open_cmd(
     w3 = connect(rpc_or_default(rpc_url_opt))
     owner = Gateway(w3, Deployment.load(w3.eth.chain_id))
     tx = owner.open_stream(stream_id(name), gateway)
-    typer.echo(f"stream {name!r} (0x{stream_id(name).hex()}) opened for {Web3.to_checksum_address(gateway)}: {tx}")
+    typer.echo(
+        f"stream {name!r} (0x{stream_id(name).hex()}) opened for {Web3.to_checksum_address(gateway)}: {tx}"
+    )
 
 
 @app.command("alerts")
 def alerts_cmd(
     stream: Annotated[str | None, typer.Option(help="Only this stream (by name).")] = None,
-    from_block: Annotated[int | None, typer.Option(min=0, help="First block (default: the registry's deployment block).")] = None,
+    from_block: Annotated[
+        int | None,
+        typer.Option(min=0, help="First block (default: the registry's deployment block)."),
+    ] = None,
     json_out: JsonOpt = False,
     rpc_url_opt: RpcOpt = None,
     # filters and receipts; the hash chains are always checked on everything read
-    to_block: Annotated[int | None, typer.Option(min=0, help="Last block (default: the chain head).")] = None,
-    model: Annotated[str | None, typer.Option(help="Only alerts of this model id (0x + 64 hex).")] = None,
-    since: Annotated[str | None, typer.Option(help="Only alerts in blocks at or after this time (ISO 8601, UTC if no zone, or unix seconds).")] = None,
-    until: Annotated[str | None, typer.Option(help="Only alerts in blocks at or before this time.")] = None,
-    alarm_only: Annotated[bool, typer.Option("--alarm-only", help="Only alerts whose alarm bit is set.")] = False,
-    export_receipts: Annotated[Path | None, typer.Option(help="Write one self-contained, offline-checkable receipt per listed alert here.")] = None,
+    to_block: Annotated[
+        int | None, typer.Option(min=0, help="Last block (default: the chain head).")
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option(help="Only alerts of this model id (0x + 64 hex).")
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            help="Only alerts in blocks at or after this time (ISO 8601, UTC if no zone, or unix seconds)."
+        ),
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Only alerts in blocks at or before this time.")
+    ] = None,
+    alarm_only: Annotated[
+        bool, typer.Option("--alarm-only", help="Only alerts whose alarm bit is set.")
+    ] = False,
+    export_receipts: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write one self-contained, offline-checkable receipt per listed alert here."
+        ),
+    ] = None,
 ) -> None:
     """List the recorded alerts from the chain's events and check every hash chain."""
     from zkalert.cli.services import AlertFilters, select_alerts
@@ -296,8 +436,12 @@ def alerts_cmd(
     registry = deployment.registry(w3)
     start = deployment.block if from_block is None else from_block
     filters = AlertFilters.parse(w3, start, to_block, model, since, until, alarm_only)
-    entries = fetch_alerts(registry, from_block=start, to_block=to_block, stream=stream_id(stream) if stream else None)
-    checks = check_chain(registry, entries, complete_history=start <= deployment.block and to_block is None)
+    entries = fetch_alerts(
+        registry, from_block=start, to_block=to_block, stream=stream_id(stream) if stream else None
+    )
+    checks = check_chain(
+        registry, entries, complete_history=start <= deployment.block and to_block is None
+    )
     intact = all(c.ok for c in checks)
     entries = without_orphans(entries, checks)
     shown = select_alerts(w3, entries, filters)
@@ -307,34 +451,62 @@ def alerts_cmd(
         by_stream: dict[str, list] = {}
         for e in entries:
             by_stream.setdefault(e.stream_id, []).append(e)
-        paths = write_receipts(build_receipts(w3, registry, deployment.chain_id, shown, by_stream), export_receipts)
+        paths = write_receipts(
+            build_receipts(w3, registry, deployment.chain_id, shown, by_stream), export_receipts
+        )
         typer.echo(f"{len(paths)} receipt(s) written to {export_receipts}", err=True)
     if json_out:
-        typer.echo(json.dumps({
-            "chain_id": deployment.chain_id,
-            "registry": deployment.registry_address,
-            "alerts": [e.to_json() for e in shown],
-            "streams": [{"stream_id": c.stream_id, "records": c.records, "onchain_count": c.onchain_count, "head": c.onchain_head, "intact": c.ok, "problems": c.problems,
-                         "orphan_events": [o.to_json() for o in c.orphans]} for c in checks],
-            "chain_intact": intact,
-            "filters": filters.to_json(),
-        }, indent=2))
+        typer.echo(
+            json.dumps(
+                {
+                    "chain_id": deployment.chain_id,
+                    "registry": deployment.registry_address,
+                    "alerts": [e.to_json() for e in shown],
+                    "streams": [
+                        {
+                            "stream_id": c.stream_id,
+                            "records": c.records,
+                            "onchain_count": c.onchain_count,
+                            "head": c.onchain_head,
+                            "intact": c.ok,
+                            "problems": c.problems,
+                            "orphan_events": [o.to_json() for o in c.orphans],
+                        }
+                        for c in checks
+                    ],
+                    "chain_intact": intact,
+                    "filters": filters.to_json(),
+                },
+                indent=2,
+            )
+        )
     else:
-        typer.echo(f"{'stream':<12} {'seq':>4} {'alarm':<5} {'score':>8} {'block':>6} {'alert hash':<20} {'prev hash':<20} tx")
+        typer.echo(
+            f"{'stream':<12} {'seq':>4} {'alarm':<5} {'score':>8} {'block':>6} {'alert hash':<20} {'prev hash':<20} tx"
+        )
         for e in shown:
-            typer.echo(f"{e.stream_id[:10]:<12} {e.seq:>4} {e.alarm!s:<5} {e.score:>8} {e.block:>6} {e.alert_hash[:18]:<20} {e.prev_hash[:18]:<20} {e.tx_hash[:18]}")
+            typer.echo(
+                f"{e.stream_id[:10]:<12} {e.seq:>4} {e.alarm!s:<5} {e.score:>8} {e.block:>6} {e.alert_hash[:18]:<20} {e.prev_hash[:18]:<20} {e.tx_hash[:18]}"
+            )
         for c in checks:
-            typer.echo(f"stream {c.stream_id[:10]}: {c.records} records; chain {'intact' if c.ok else 'BROKEN: ' + '; '.join(c.problems)}")
+            typer.echo(
+                f"stream {c.stream_id[:10]}: {c.records} records; chain {'intact' if c.ok else 'BROKEN: ' + '; '.join(c.problems)}"
+            )
             for o in c.orphans:
-                typer.echo(f"  note: the node returned an event the registry's storage does not hold "
-                           f"(seq {o.seq}, block {o.block}, tx {o.tx_hash}); not counted", err=True)
+                typer.echo(
+                    f"  note: the node returned an event the registry's storage does not hold "
+                    f"(seq {o.seq}, block {o.block}, tx {o.tx_hash}); not counted",
+                    err=True,
+                )
     if not intact:
         raise typer.Exit(2)
 
 
 @app.command("demo")
 def demo_cmd(
-    alerts_per_stream: Annotated[int, typer.Option(min=1, max=50, help="Alerts per fault stream.")] = 2,
+    alerts_per_stream: Annotated[
+        int, typer.Option(min=1, max=50, help="Alerts per fault stream.")
+    ] = 2,
     epochs: Annotated[int, typer.Option(min=1)] = 200,
     workdir: WorkdirOpt = None,
     rpc_url_opt: RpcOpt = None,
@@ -347,7 +519,12 @@ def demo_cmd(
     # no endpoint given: the demo's own local node; an endpoint given: start one there only if none answers
     if (rpc_url_opt is None or not localnode.answers(url)) and localnode.start(url):
         typer.echo(f"started a local anvil at {url} (stop it with `zkalert node stop`)")
-    report = demo.run(demo.DemoOptions(alerts_per_stream=alerts_per_stream, epochs=epochs, workspace=workdir, rpc_url=url), echo=typer.echo)
+    report = demo.run(
+        demo.DemoOptions(
+            alerts_per_stream=alerts_per_stream, epochs=epochs, workspace=workdir, rpc_url=url
+        ),
+        echo=typer.echo,
+    )
     if report["summary"].get("true_rate") != 1.0:
         raise ChainError("not every alert verified on-chain (TRUE rate below 100%)")
 
@@ -355,13 +532,19 @@ def demo_cmd(
 @node_app.command("start")
 def node_start(
     rpc_url_opt: RpcOpt = None,
-    block_time: Annotated[float | None, typer.Option(help="Seconds per block (interval mining, like a PoA chain).")] = None,
+    block_time: Annotated[
+        float | None, typer.Option(help="Seconds per block (interval mining, like a PoA chain).")
+    ] = None,
 ) -> None:
     """Start anvil in the background (no-op if a node already answers)."""
     from zkalert.evm import localnode
 
     url = rpc_or_default(rpc_url_opt)
-    typer.echo(f"anvil started at {url}" if localnode.start(url, block_time) else f"a node already answers at {url}")
+    typer.echo(
+        f"anvil started at {url}"
+        if localnode.start(url, block_time)
+        else f"a node already answers at {url}"
+    )
 
 
 @node_app.command("stop")
@@ -378,11 +561,22 @@ def node_stop() -> None:
 # confirmations, reorgs, retries), netconfig.py (networks.toml), faults.py, soak.py.
 # ---------------------------------------------------------------------------
 
-outbox_app = typer.Typer(no_args_is_help=True, help="The durable outbox: enqueue windows, run the gateway worker, inspect.")
+outbox_app = typer.Typer(
+    no_args_is_help=True,
+    help="The durable outbox: enqueue windows, run the gateway worker, inspect.",
+)
 app.add_typer(outbox_app, name="outbox")
 
-NetworkOpt = Annotated[str | None, typer.Option("--network", help="Network in networks.toml (default: $ZKALERT_NETWORK or anvil).")]
-OutboxOpt = Annotated[Path | None, typer.Option("--outbox", help="Outbox file (default: <workdir>/outbox/<network>.sqlite).")]
+NetworkOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--network", help="Network in networks.toml (default: $ZKALERT_NETWORK or anvil)."
+    ),
+]
+OutboxOpt = Annotated[
+    Path | None,
+    typer.Option("--outbox", help="Outbox file (default: <workdir>/outbox/<network>.sqlite)."),
+]
 
 
 def _network(name: str | None, rpc_url_opt: str | None):
@@ -394,14 +588,25 @@ def _network(name: str | None, rpc_url_opt: str | None):
 def _outbox_path(outbox: Path | None, workdir: Path | None, network) -> Path:
     from zkalert.gateway.sender import default_outbox_path
 
-    return outbox if outbox is not None else default_outbox_path(Workspace.at(workdir).root, network)
+    return (
+        outbox if outbox is not None else default_outbox_path(Workspace.at(workdir).root, network)
+    )
 
 
 @outbox_app.command("enqueue")
 def outbox_enqueue_cmd(
-    windows_csv: Annotated[Path, typer.Argument(help="CSV with a header and one window per row (raw units).")],
+    windows_csv: Annotated[
+        Path, typer.Argument(help="CSV with a header and one window per row (raw units).")
+    ],
     stream: Annotated[str, typer.Option(help="Stream name, e.g. plant-a/unit-3.")],
-    first_index: Annotated[int, typer.Option("--first-index", min=0, help="The first row's window index in the stream (row i gets first + i).")] = 0,
+    first_index: Annotated[
+        int,
+        typer.Option(
+            "--first-index",
+            min=0,
+            help="The first row's window index in the stream (row i gets first + i).",
+        ),
+    ] = 0,
     workdir: WorkdirOpt = None,
     network_name: NetworkOpt = None,
     outbox: OutboxOpt = None,
@@ -420,9 +625,20 @@ def outbox_enqueue_cmd(
     scores = detector.score_scaled(scaled)
     path = _outbox_path(outbox, workdir, _network(network_name, None))
     with Outbox.open(path) as box:
-        ids = [box.enqueue(stream, f"{stream}/{windows_csv.name}#{i}", info.model_id, scaled[i : i + 1], float(scores[i]), index=first_index + i)
-               for i in range(len(scaled))]
-    typer.echo(f"{len(ids)} windows recorded in {path} (rows {ids[0]}..{ids[-1]}); run `zkalert outbox run` to prove and send them")
+        ids = [
+            box.enqueue(
+                stream,
+                f"{stream}/{windows_csv.name}#{i}",
+                info.model_id,
+                scaled[i : i + 1],
+                float(scores[i]),
+                index=first_index + i,
+            )
+            for i in range(len(scaled))
+        ]
+    typer.echo(
+        f"{len(ids)} windows recorded in {path} (rows {ids[0]}..{ids[-1]}); run `zkalert outbox run` to prove and send them"
+    )
 
 
 @outbox_app.command("add")
@@ -446,8 +662,15 @@ def outbox_add_cmd(
     with Outbox.open(path) as box:
         for proof_path in proofs:
             proven = ProvenWindow.from_proof_file(proof_path, commitment=info.commitment)
-            box.enqueue_proven(stream, f"{stream}/{proof_path.name}", info.model_id, proven.proof, proven.instances, commitment=info.commitment,
-                               index=proven.first_index)
+            box.enqueue_proven(
+                stream,
+                f"{stream}/{proof_path.name}",
+                info.model_id,
+                proven.proof,
+                proven.instances,
+                commitment=info.commitment,
+                index=proven.first_index,
+            )
     typer.echo(f"{len(proofs)} proofs recorded in {path}")
 
 
@@ -457,9 +680,18 @@ def outbox_run_cmd(
     network_name: NetworkOpt = None,
     rpc_url_opt: RpcOpt = None,
     outbox: OutboxOpt = None,
-    follow: Annotated[bool, typer.Option("--follow", help="Keep running when the outbox is drained (a gateway daemon).")] = False,
-    timeout: Annotated[float | None, typer.Option(min=1, help="Give up after this many seconds.")] = None,
-    no_prove: Annotated[bool, typer.Option("--no-prove", help="Send proven rows only; leave scored rows alone.")] = False,
+    follow: Annotated[
+        bool,
+        typer.Option(
+            "--follow", help="Keep running when the outbox is drained (a gateway daemon)."
+        ),
+    ] = False,
+    timeout: Annotated[
+        float | None, typer.Option(min=1, help="Give up after this many seconds.")
+    ] = None,
+    no_prove: Annotated[
+        bool, typer.Option("--no-prove", help="Send proven rows only; leave scored rows alone.")
+    ] = False,
 ) -> None:
     """The gateway worker: prove scored rows, send, confirm, and survive crashes, reorgs and outages."""
     from zkalert.config import private_key
@@ -468,13 +700,20 @@ def outbox_run_cmd(
     network = _network(network_name, rpc_url_opt)
     path = _outbox_path(outbox, workdir, network)
     workspace_root = None if no_prove else Workspace.at(workdir).root
-    sender = open_sender(network, path, private_key(), workspace_root, echo=lambda m: typer.echo(m, err=True))
-    typer.echo(f"gateway {sender.account.address} on {network.name} (chain {network.chain_id}); outbox {path}: {sender.outbox.counts()}", err=True)
+    sender = open_sender(
+        network, path, private_key(), workspace_root, echo=lambda m: typer.echo(m, err=True)
+    )
+    typer.echo(
+        f"gateway {sender.account.address} on {network.name} (chain {network.chain_id}); outbox {path}: {sender.outbox.counts()}",
+        err=True,
+    )
     stats = sender.run(until_done=not follow, timeout_s=timeout)
     counts = sender.outbox.counts()
     typer.echo(json.dumps({"outbox": counts, "stats": stats.as_dict()}))
     if counts["refused"]:
-        raise ChainError(f"{counts['refused']} alert(s) were refused by the registry: `zkalert outbox status` lists them")
+        raise ChainError(
+            f"{counts['refused']} alert(s) were refused by the registry: `zkalert outbox status` lists them"
+        )
 
 
 @outbox_app.command("status")
@@ -492,41 +731,100 @@ def outbox_status_cmd(
         counts, meta, events = box.counts(), box.meta(), box.event_counts()
         open_rows = [r for r in box.rows() if r.state != "confirmed"]
     if json_out:
-        typer.echo(json.dumps({"outbox": str(path), "meta": meta, "counts": counts, "events": events, "open": [
-            {"id": r.id, "stream": r.stream, "window": r.window_key, "state": r.state, "nonce": r.nonce, "sends": r.sends, "error": r.error} for r in open_rows
-        ]}, indent=2))
+        typer.echo(
+            json.dumps(
+                {
+                    "outbox": str(path),
+                    "meta": meta,
+                    "counts": counts,
+                    "events": events,
+                    "open": [
+                        {
+                            "id": r.id,
+                            "stream": r.stream,
+                            "window": r.window_key,
+                            "state": r.state,
+                            "nonce": r.nonce,
+                            "sends": r.sends,
+                            "error": r.error,
+                        }
+                        for r in open_rows
+                    ],
+                },
+                indent=2,
+            )
+        )
         return
-    typer.echo(f"{path} (chain {meta.get('chain_id')}, registry {meta.get('registry')}, gateway {meta.get('gateway')})")
+    typer.echo(
+        f"{path} (chain {meta.get('chain_id')}, registry {meta.get('registry')}, gateway {meta.get('gateway')})"
+    )
     typer.echo("  ".join(f"{state} {n}" for state, n in counts.items()))
     for r in open_rows:
-        typer.echo(f"  row {r.id:>5} {r.state:<8} {r.stream} {r.window_key} nonce={r.nonce} sends={r.sends} {r.error or ''}")
+        typer.echo(
+            f"  row {r.id:>5} {r.state:<8} {r.stream} {r.window_key} nonce={r.nonce} sends={r.sends} {r.error or ''}"
+        )
 
 
 @app.command("soak")
 def soak_cmd(
-    alerts: Annotated[int, typer.Option(min=1, max=5000, help="Alerts (distinct real proofs) to push through.")] = 300,
-    streams: Annotated[int, typer.Option(min=1, max=21, help="Streams (one Tennessee Eastman fault run each).")] = 5,
+    alerts: Annotated[
+        int, typer.Option(min=1, max=5000, help="Alerts (distinct real proofs) to push through.")
+    ] = 300,
+    streams: Annotated[
+        int, typer.Option(min=1, max=21, help="Streams (one Tennessee Eastman fault run each).")
+    ] = 5,
     workdir: WorkdirOpt = None,
     seed: Annotated[int, typer.Option(help="Seed of the fault schedule.")] = 1,
-    block_time: Annotated[float, typer.Option(min=0.5, help="anvil interval mining, seconds per block.")] = 1.0,
+    block_time: Annotated[
+        float, typer.Option(min=0.5, help="anvil interval mining, seconds per block.")
+    ] = 1.0,
     confirmations: Annotated[int, typer.Option(min=1, help="Confirmation depth.")] = 2,
-    faults: Annotated[str, typer.Option(help="Comma-separated faults to inject (default: all).")] = "all",
-    twin: Annotated[bool, typer.Option("--twin/--no-twin", help="A second gateway process with the same key and alerts.")] = True,
-    max_minutes: Annotated[float, typer.Option(min=1, help="Stop injecting after this long if not drained.")] = 60.0,
+    faults: Annotated[
+        str, typer.Option(help="Comma-separated faults to inject (default: all).")
+    ] = "all",
+    twin: Annotated[
+        bool,
+        typer.Option(
+            "--twin/--no-twin", help="A second gateway process with the same key and alerts."
+        ),
+    ] = True,
+    max_minutes: Annotated[
+        float, typer.Option(min=1, help="Stop injecting after this long if not drained.")
+    ] = 60.0,
 ) -> None:
     """Hundreds of real alerts through two gateway processes under random faults; counts lost and duplicated."""
     from zkalert.lab import soak
 
-    chosen = soak.ALL_FAULTS if faults == "all" else tuple(f.strip() for f in faults.split(",") if f.strip())
-    options = soak.SoakOptions(alerts=alerts, streams=streams, workspace=workdir, seed=seed, block_time_s=block_time,
-                               confirmations=confirmations, faults=chosen, twin=twin, max_minutes=max_minutes)
+    chosen = (
+        soak.ALL_FAULTS
+        if faults == "all"
+        else tuple(f.strip() for f in faults.split(",") if f.strip())
+    )
+    options = soak.SoakOptions(
+        alerts=alerts,
+        streams=streams,
+        workspace=workdir,
+        seed=seed,
+        block_time_s=block_time,
+        confirmations=confirmations,
+        faults=chosen,
+        twin=twin,
+        max_minutes=max_minutes,
+    )
     report = soak.run(options, echo=typer.echo)
     typer.echo(soak.markdown(report))
     a = report["alerts"]
-    if a["lost"] or a["duplicated"] or a["out_of_order_streams"] or a["streams_whose_events_differ"] or not report["chain"]["intact"]:
-        raise OutboxError(f"soak failed: {a['lost']} lost, {a['duplicated']} duplicated, {a['out_of_order_streams']} streams out of "
-                           f"order in the registry, {a['streams_whose_events_differ']} whose events differ (build/reports/soak/soak.json)")
-
+    if (
+        a["lost"]
+        or a["duplicated"]
+        or a["out_of_order_streams"]
+        or a["streams_whose_events_differ"]
+        or not report["chain"]["intact"]
+    ):
+        raise OutboxError(
+            f"soak failed: {a['lost']} lost, {a['duplicated']} duplicated, {a['out_of_order_streams']} streams out of "
+            f"order in the registry, {a['streams_whose_events_differ']} whose events differ (build/reports/soak/soak.json)"
+        )
 
 
 # ---------------------------------------------------------------------------
@@ -538,24 +836,82 @@ def soak_cmd(
 
 @app.command("evaluate")
 def evaluate_cmd(
-    data: Annotated[str, typer.Option(help="te (Tennessee Eastman, default), edge-iiotset or csv.")] = "te",
-    csv: Annotated[Path | None, typer.Option(help="The CSV for --data edge-iiotset or csv.")] = None,
-    label_column: Annotated[str | None, typer.Option(help="CSV label column: 0 normal, 1 anomalous (--data csv).")] = None,
-    group_column: Annotated[str | None, typer.Option(help="CSV column naming the anomaly kind, for per-group rates.")] = None,
-    drop_column: Annotated[list[str] | None, typer.Option(help="CSV column to ignore (repeatable).")] = None,
-    categorical: Annotated[list[str] | None, typer.Option(help="CSV column to one-hot encode (repeatable).")] = None,
-    ordered: Annotated[bool, typer.Option("--ordered", help="Split the CSV in file order (time series) instead of at random.")] = False,
-    drop_missing: Annotated[bool, typer.Option("--drop-missing", help="Drop CSV rows with missing values instead of refusing them.")] = False,
-    max_train_windows: Annotated[int | None, typer.Option(min=1, help="Cap on normal training windows (CSV data; sampled).")] = None,
+    data: Annotated[
+        str, typer.Option(help="te (Tennessee Eastman, default), edge-iiotset or csv.")
+    ] = "te",
+    csv: Annotated[
+        Path | None, typer.Option(help="The CSV for --data edge-iiotset or csv.")
+    ] = None,
+    label_column: Annotated[
+        str | None, typer.Option(help="CSV label column: 0 normal, 1 anomalous (--data csv).")
+    ] = None,
+    group_column: Annotated[
+        str | None, typer.Option(help="CSV column naming the anomaly kind, for per-group rates.")
+    ] = None,
+    drop_column: Annotated[
+        list[str] | None, typer.Option(help="CSV column to ignore (repeatable).")
+    ] = None,
+    categorical: Annotated[
+        list[str] | None, typer.Option(help="CSV column to one-hot encode (repeatable).")
+    ] = None,
+    ordered: Annotated[
+        bool,
+        typer.Option(
+            "--ordered", help="Split the CSV in file order (time series) instead of at random."
+        ),
+    ] = False,
+    drop_missing: Annotated[
+        bool,
+        typer.Option(
+            "--drop-missing", help="Drop CSV rows with missing values instead of refusing them."
+        ),
+    ] = False,
+    max_train_windows: Annotated[
+        int | None, typer.Option(min=1, help="Cap on normal training windows (CSV data; sampled).")
+    ] = None,
     epochs: Annotated[int, typer.Option(min=1, help="Training epochs.")] = 200,
     seed: Annotated[int, typer.Option(help="Seed for training, splits and the parity sample.")] = 0,
-    threshold: Annotated[str, typer.Option(help="Threshold rule: best-f1 (the paper's) or far (target false-alarm rate).")] = "best-f1",
-    target_far: Annotated[float, typer.Option(min=0.0, max=0.5, help="Target false-alarm rate on validation normals for --threshold far.")] = 0.01,
-    compare_far: Annotated[float, typer.Option(min=0.001, max=0.5, help="False-alarm rate of the side-by-side ROC read-out.")] = 0.05,
-    parity: Annotated[bool, typer.Option("--parity/--no-parity", help="Run every test window through the EZKL circuit (witness only).")] = True,
-    parity_windows: Annotated[int | None, typer.Option(min=1, help="Check this many test windows (seeded sample) instead of all.")] = None,
-    detector_from: Annotated[Path | None, typer.Option(help="Evaluate the detector trained in this workspace instead of training one.")] = None,
-    out: Annotated[Path | None, typer.Option(help="Report folder (default build/reports/evaluate/, or $ZKALERT_REPORTS/evaluate/).")] = None,
+    threshold: Annotated[
+        str,
+        typer.Option(
+            help="Threshold rule: best-f1 (the paper's) or far (target false-alarm rate)."
+        ),
+    ] = "best-f1",
+    target_far: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=0.5,
+            help="Target false-alarm rate on validation normals for --threshold far.",
+        ),
+    ] = 0.01,
+    compare_far: Annotated[
+        float,
+        typer.Option(min=0.001, max=0.5, help="False-alarm rate of the side-by-side ROC read-out."),
+    ] = 0.05,
+    parity: Annotated[
+        bool,
+        typer.Option(
+            "--parity/--no-parity",
+            help="Run every test window through the EZKL circuit (witness only).",
+        ),
+    ] = True,
+    parity_windows: Annotated[
+        int | None,
+        typer.Option(min=1, help="Check this many test windows (seeded sample) instead of all."),
+    ] = None,
+    detector_from: Annotated[
+        Path | None,
+        typer.Option(
+            help="Evaluate the detector trained in this workspace instead of training one."
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Report folder (default build/reports/evaluate/, or $ZKALERT_REPORTS/evaluate/)."
+        ),
+    ] = None,
     workdir: WorkdirOpt = None,
 ) -> None:
     """Detection quality of the detector next to a PCA T²/Q baseline, and in-circuit parity."""
@@ -570,11 +926,17 @@ def evaluate_cmd(
     if data == "csv" and not label_column:
         raise ConfigError("--data csv needs --label-column NAME (0 normal, 1 anomalous)")
     if data == "te" and (csv or label_column):
-        raise ConfigError("--csv/--label-column are for --data edge-iiotset or csv; Tennessee Eastman ships with bibmon")
+        raise ConfigError(
+            "--csv/--label-column are for --data edge-iiotset or csv; Tennessee Eastman ships with bibmon"
+        )
     if data == "te":
         dataset = datasets.tennessee_eastman(seed=seed)
     elif data == "edge-iiotset":
-        dataset = datasets.load_edge_iiotset(csv, seed=seed, **({"max_train_windows": max_train_windows} if max_train_windows else {}))  # type: ignore[arg-type]
+        dataset = datasets.load_edge_iiotset(
+            csv,
+            seed=seed,
+            **({"max_train_windows": max_train_windows} if max_train_windows else {}),
+        )  # type: ignore[arg-type]
     else:
         dataset = datasets.load_labelled_csv(
             csv, label_column, drop_columns=drop_column or (), categorical_columns=categorical or (),  # type: ignore[arg-type]
@@ -591,7 +953,9 @@ def evaluate_cmd(
     typer.echo(evaluate.summary_table(report))
     if report["parity"] is not None:
         p = report["parity"]
-        typer.echo(f"\nin-circuit parity: {p['windows_checked'] - p['differing']:,} of {p['windows_checked']:,} decisions identical")
+        typer.echo(
+            f"\nin-circuit parity: {p['windows_checked'] - p['differing']:,} of {p['windows_checked']:,} decisions identical"
+        )
 
 
 # ---------------------------------------------------------------------------
@@ -617,10 +981,17 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback(epilog="Exit codes: 0 ok; 1 error (one line on stderr); 2 usage error, or findings "
-              "(a BROKEN chain, a failed audit); 130 interrupted.")
+@app.callback(
+    epilog="Exit codes: 0 ok; 1 error (one line on stderr); 2 usage error, or findings "
+    "(a BROKEN chain, a failed audit); 130 interrupted."
+)
 def _root(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
 ) -> None:
     """Provable anomaly alerts: detector -> EZKL proof -> on-chain log."""
 

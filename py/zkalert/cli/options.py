@@ -14,10 +14,14 @@ import typer
 from zkalert.config import DEFAULT_RPC_URL
 
 WorkdirOpt = Annotated[
-    Path | None, typer.Option("--workdir", envvar="ZKALERT_HOME", help="Artifact folder (default: build/).")
+    Path | None,
+    typer.Option("--workdir", envvar="ZKALERT_HOME", help="Artifact folder (default: build/)."),
 ]
 RpcOpt = Annotated[
-    str | None, typer.Option("--rpc-url", envvar="RPC_URL", help=f"JSON-RPC endpoint (default: {DEFAULT_RPC_URL}).")
+    str | None,
+    typer.Option(
+        "--rpc-url", envvar="RPC_URL", help=f"JSON-RPC endpoint (default: {DEFAULT_RPC_URL})."
+    ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 

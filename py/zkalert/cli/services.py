@@ -1,10 +1,10 @@
 """Commands of the services, registered on the main CLI by :func:`register_service_commands`.
 
-    zkalert serve utility         the utility's REST service: ingest, commit, prove on request
-    zkalert serve regulator       the regulator's REST service and read-only web page
-    zkalert serve token NAME      add an API token to a tokens file (prints the secret once)
-    zkalert serve push CSV        send a CSV's rows to a utility as one stream's windows
-    zkalert audit --stream NAME   audit a stream: chain, gaps, keys, proofs from the utility
+zkalert serve utility         the utility's REST service: ingest, commit, prove on request
+zkalert serve regulator       the regulator's REST service and read-only web page
+zkalert serve token NAME      add an API token to a tokens file (prints the secret once)
+zkalert serve push CSV        send a CSV's rows to a utility as one stream's windows
+zkalert audit --stream NAME   audit a stream: chain, gaps, keys, proofs from the utility
 """
 
 from __future__ import annotations
@@ -22,13 +22,31 @@ from zkalert.cli.options import RpcOpt, WorkdirOpt, rpc_or_default
 from zkalert.config import PROJECT_ROOT, Workspace
 from zkalert.errors import ChainError, ConfigError, UtilityError
 
-serve_app = typer.Typer(no_args_is_help=True, help="Run the utility or regulator service; manage tokens; push windows.")
+serve_app = typer.Typer(
+    no_args_is_help=True, help="Run the utility or regulator service; manage tokens; push windows."
+)
 
 HostOpt = Annotated[str, typer.Option(help="Interface to listen on.")]
-FolderOpt = Annotated[Path | None, typer.Option("--folder", help="Regulator folder: regulator.sqlite, key cache, reports/ (default <workdir>/regulator).")]
-UtilityUrlOpt = Annotated[str | None, typer.Option("--utility", help="The utility service's URL.", envvar="ZKALERT_UTILITY_URL")]
-UtilityTokenOpt = Annotated[str | None, typer.Option("--utility-token", help="This regulator's token at the utility.", envvar="ZKALERT_UTILITY_TOKEN", show_default=False)]
-
+FolderOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--folder",
+        help="Regulator folder: regulator.sqlite, key cache, reports/ (default <workdir>/regulator).",
+    ),
+]
+UtilityUrlOpt = Annotated[
+    str | None,
+    typer.Option("--utility", help="The utility service's URL.", envvar="ZKALERT_UTILITY_URL"),
+]
+UtilityTokenOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--utility-token",
+        help="This regulator's token at the utility.",
+        envvar="ZKALERT_UTILITY_TOKEN",
+        show_default=False,
+    ),
+]
 
 
 def _regulator_folder(folder: Path | None, workdir: Path | None) -> Path:
@@ -43,16 +61,37 @@ def _port(value: int) -> int:
 
 @serve_app.command("utility")
 def serve_utility_cmd(
-    tokens: Annotated[Path, typer.Option(help="Tokens file (make one with `zkalert serve token`).")],
+    tokens: Annotated[
+        Path, typer.Option(help="Tokens file (make one with `zkalert serve token`).")
+    ],
     workdir: WorkdirOpt = None,
-    store: Annotated[str | None, typer.Option(help="SQLite file or postgresql:// URL (default <workdir>/utility/windows.sqlite).")] = None,
-    policy: Annotated[str, typer.Option(help="lazy: commit windows, prove on request; eager: also prove and record every alarm at once.")] = "lazy",
+    store: Annotated[
+        str | None,
+        typer.Option(
+            help="SQLite file or postgresql:// URL (default <workdir>/utility/windows.sqlite)."
+        ),
+    ] = None,
+    policy: Annotated[
+        str,
+        typer.Option(
+            help="lazy: commit windows, prove on request; eager: also prove and record every alarm at once."
+        ),
+    ] = "lazy",
     host: HostOpt = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8901,
     rpc_url_opt: RpcOpt = None,
-    commit: Annotated[bool, typer.Option("--commit/--no-commit", help="Commit windows to the on-chain WindowLog.")] = True,
-    max_range: Annotated[int, typer.Option(min=1, max=256, help="Most windows one range request may ask proofs for.")] = 16,
-    replay: Annotated[Path | None, typer.Option(help="Ingest this CSV (raw units, header row) as --stream at start, row i = window i.")] = None,
+    commit: Annotated[
+        bool, typer.Option("--commit/--no-commit", help="Commit windows to the on-chain WindowLog.")
+    ] = True,
+    max_range: Annotated[
+        int, typer.Option(min=1, max=256, help="Most windows one range request may ask proofs for.")
+    ] = 16,
+    replay: Annotated[
+        Path | None,
+        typer.Option(
+            help="Ingest this CSV (raw units, header row) as --stream at start, row i = window i."
+        ),
+    ] = None,
     stream: Annotated[str | None, typer.Option(help="Stream name for --replay.")] = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning.")] = "info",
 ) -> None:
@@ -63,8 +102,13 @@ def serve_utility_cmd(
         raise ConfigError("--replay and --stream go together")
     root = Workspace.at(workdir).root
     config = utility.UtilityConfig(
-        workdir=root, store=store or str(root / "utility" / "windows.sqlite"), tokens=tokens, rpc_url=rpc_or_default(rpc_url_opt),
-        policy=policy, commit=commit, max_range=max_range,
+        workdir=root,
+        store=store or str(root / "utility" / "windows.sqlite"),
+        tokens=tokens,
+        rpc_url=rpc_or_default(rpc_url_opt),
+        policy=policy,
+        commit=commit,
+        max_range=max_range,
     )
     core = utility.UtilityCore(config)
     if replay is not None and stream is not None:
@@ -74,8 +118,14 @@ def serve_utility_cmd(
 
     import uvicorn
 
-    logging.basicConfig(level=getattr(logging, log_level.upper(), logging.INFO), format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    typer.echo(f"utility service ({policy}) on http://{host}:{_port(port)}; store {core.store.url}; model {core.info.model_id}", err=True)
+    logging.basicConfig(
+        level=getattr(logging, log_level.upper(), logging.INFO),
+        format="%(asctime)s %(name)s %(levelname)s %(message)s",
+    )
+    typer.echo(
+        f"utility service ({policy}) on http://{host}:{_port(port)}; store {core.store.url}; model {core.info.model_id}",
+        err=True,
+    )
     uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
 
 
@@ -91,7 +141,10 @@ def _replay(core: object, path: Path, stream: str) -> None:
     todo = [(i, [float(v) for v in rows[i]]) for i in range(len(rows)) if last is None or i > last]
     for start in range(0, len(todo), 64):
         core.ingest(stream, stream_id, todo[start : start + 64])
-    typer.echo(f"replayed {len(todo)} window(s) of {path} into stream {stream!r} ({len(rows) - len(todo)} stored before)", err=True)
+    typer.echo(
+        f"replayed {len(todo)} window(s) of {path} into stream {stream!r} ({len(rows) - len(todo)} stored before)",
+        err=True,
+    )
 
 
 @serve_app.command("regulator")
@@ -103,7 +156,10 @@ def serve_regulator_cmd(
     host: HostOpt = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8902,
     rpc_url_opt: RpcOpt = None,
-    tokens: Annotated[Path | None, typer.Option(help="Tokens file; when given, starting an audit needs one of its tokens.")] = None,
+    tokens: Annotated[
+        Path | None,
+        typer.Option(help="Tokens file; when given, starting an audit needs one of its tokens."),
+    ] = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning.")] = "info",
 ) -> None:
     """The regulator's service: audits on request (POST /api/audits) and a read-only web view at /."""
@@ -111,8 +167,17 @@ def serve_regulator_cmd(
 
     if utility_url and not utility_token:
         raise ConfigError("--utility needs --utility-token (or $ZKALERT_UTILITY_TOKEN)")
-    config = regulator.RegulatorConfig(folder=_regulator_folder(folder, workdir), rpc_url=rpc_or_default(rpc_url_opt), utility_url=utility_url, utility_token=utility_token, tokens=tokens)
-    typer.echo(f"regulator service on http://{host}:{_port(port)}; folder {config.folder}; utility {utility_url or '(none: chain checks only)'}", err=True)
+    config = regulator.RegulatorConfig(
+        folder=_regulator_folder(folder, workdir),
+        rpc_url=rpc_or_default(rpc_url_opt),
+        utility_url=utility_url,
+        utility_token=utility_token,
+        tokens=tokens,
+    )
+    typer.echo(
+        f"regulator service on http://{host}:{_port(port)}; folder {config.folder}; utility {utility_url or '(none: chain checks only)'}",
+        err=True,
+    )
     regulator.serve(config, host, port, log_level)
 
 
@@ -120,9 +185,15 @@ def serve_regulator_cmd(
 def serve_token_cmd(
     name: Annotated[str, typer.Argument(help="Who holds the token, e.g. regulator-a.")],
     tokens: Annotated[Path, typer.Option(help="Tokens file to add it to (created if missing).")],
-    role: Annotated[str, typer.Option(help="regulator (proofs), ingest (POST windows) or admin (both).")] = "regulator",
-    rate_per_minute: Annotated[float, typer.Option(min=0.001, help="Sustained requests (or proven windows) per minute.")] = 60.0,
-    burst: Annotated[float, typer.Option(min=1, help="Bucket size: requests allowed at once.")] = 20.0,
+    role: Annotated[
+        str, typer.Option(help="regulator (proofs), ingest (POST windows) or admin (both).")
+    ] = "regulator",
+    rate_per_minute: Annotated[
+        float, typer.Option(min=0.001, help="Sustained requests (or proven windows) per minute.")
+    ] = 60.0,
+    burst: Annotated[
+        float, typer.Option(min=1, help="Bucket size: requests allowed at once.")
+    ] = 20.0,
 ) -> None:
     """Add a token to a tokens file; the secret is printed once (only its SHA-256 is stored)."""
     from zkalert.services.access import add_token
@@ -132,12 +203,26 @@ def serve_token_cmd(
 
 @serve_app.command("push")
 def serve_push_cmd(
-    windows_csv: Annotated[Path, typer.Argument(help="CSV with a header and one window per row (raw units).")],
+    windows_csv: Annotated[
+        Path, typer.Argument(help="CSV with a header and one window per row (raw units).")
+    ],
     stream: Annotated[str, typer.Option(help="Stream name.")],
-    url: Annotated[str, typer.Option(help="The utility service's URL.", envvar="ZKALERT_UTILITY_URL")],
-    token: Annotated[str, typer.Option(help="An ingest token.", envvar="ZKALERT_INGEST_TOKEN", show_default=False)],
-    first_index: Annotated[int, typer.Option(min=0, help="Window index of the CSV's first row.")] = 0,
-    skip: Annotated[str | None, typer.Option(help="Comma-separated window indexes NOT to send (a gateway withholding them).")] = None,
+    url: Annotated[
+        str, typer.Option(help="The utility service's URL.", envvar="ZKALERT_UTILITY_URL")
+    ],
+    token: Annotated[
+        str,
+        typer.Option(help="An ingest token.", envvar="ZKALERT_INGEST_TOKEN", show_default=False),
+    ],
+    first_index: Annotated[
+        int, typer.Option(min=0, help="Window index of the CSV's first row.")
+    ] = 0,
+    skip: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated window indexes NOT to send (a gateway withholding them)."
+        ),
+    ] = None,
     batch: Annotated[int, typer.Option(min=1, max=256, help="Windows per POST.")] = 32,
 ) -> None:
     """Send a CSV's rows to a utility's POST /v1/windows as one stream's windows."""
@@ -150,35 +235,71 @@ def serve_push_cmd(
         skipped = {int(s) for s in skip.split(",") if s.strip()} if skip else set()
     except ValueError:
         raise ConfigError(f"--skip must be comma-separated integers, got {skip!r}") from None
-    windows = [{"index": first_index + i, "values": [float(v) for v in rows[i]]} for i in range(len(rows)) if first_index + i not in skipped]
+    windows = [
+        {"index": first_index + i, "values": [float(v) for v in rows[i]]}
+        for i in range(len(rows))
+        if first_index + i not in skipped
+    ]
     sent = 0
-    with httpx.Client(base_url=url.rstrip("/"), headers={"Authorization": f"Bearer {token}"}, timeout=300) as client:
+    with httpx.Client(
+        base_url=url.rstrip("/"), headers={"Authorization": f"Bearer {token}"}, timeout=300
+    ) as client:
         for start in range(0, len(windows), batch):
             try:
-                response = client.post("/v1/windows", params={"stream": stream}, json={"windows": windows[start : start + batch]})
+                response = client.post(
+                    "/v1/windows",
+                    params={"stream": stream},
+                    json={"windows": windows[start : start + batch]},
+                )
             except httpx.HTTPError as exc:
-                raise UtilityError(f"the utility at {url} does not answer ({type(exc).__name__})") from None
+                raise UtilityError(
+                    f"the utility at {url} does not answer ({type(exc).__name__})"
+                ) from None
             if response.status_code != 201:
                 try:
                     message = response.json().get("error", response.text)
                 except ValueError:
                     message = response.text
-                raise UtilityError(f"the utility refused windows {windows[start]['index']}..: {message} (HTTP {response.status_code})")
+                raise UtilityError(
+                    f"the utility refused windows {windows[start]['index']}..: {message} (HTTP {response.status_code})"
+                )
             sent += response.json()["stored"]
-    typer.echo(f"{sent} window(s) of {windows_csv.name} stored in stream {stream!r}" + (f"; withheld {sorted(skipped)}" if skipped else ""))
+    typer.echo(
+        f"{sent} window(s) of {windows_csv.name} stored in stream {stream!r}"
+        + (f"; withheld {sorted(skipped)}" if skipped else "")
+    )
 
 
 def audit_cmd(
     stream: Annotated[str, typer.Option(help="Stream name or 0x stream id.")],
     utility_url: UtilityUrlOpt = None,
     utility_token: UtilityTokenOpt = None,
-    from_block: Annotated[int | None, typer.Option(min=0, help="First block (default: the contracts' deployment).")] = None,
-    to_block: Annotated[int | None, typer.Option(min=0, help="Last block (default: the chain head).")] = None,
-    proofs: Annotated[str, typer.Option(help="Proofs to ask the utility for: all, alarms or none.")] = "all",
+    from_block: Annotated[
+        int | None, typer.Option(min=0, help="First block (default: the contracts' deployment).")
+    ] = None,
+    to_block: Annotated[
+        int | None, typer.Option(min=0, help="Last block (default: the chain head).")
+    ] = None,
+    proofs: Annotated[
+        str, typer.Option(help="Proofs to ask the utility for: all, alarms or none.")
+    ] = "all",
     max_proofs: Annotated[int, typer.Option(min=0, help="At most this many proof requests.")] = 500,
-    max_records: Annotated[int, typer.Option(min=1, help="Refuse a block range with more commitments (or alerts) than this: audit long histories in parts.")] = 1_000_000,
-    srs: Annotated[Path | None, typer.Option(help="The regulator's own copy of the SRS (default: the utility's, recorded by hash).")] = None,
-    out: Annotated[Path | None, typer.Option(help="Report folder (default <folder>/reports).")] = None,
+    max_records: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Refuse a block range with more commitments (or alerts) than this: audit long histories in parts.",
+        ),
+    ] = 1_000_000,
+    srs: Annotated[
+        Path | None,
+        typer.Option(
+            help="The regulator's own copy of the SRS (default: the utility's, recorded by hash)."
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Report folder (default <folder>/reports).")
+    ] = None,
     folder: FolderOpt = None,
     workdir: WorkdirOpt = None,
     rpc_url_opt: RpcOpt = None,
@@ -192,33 +313,53 @@ def audit_cmd(
 
     if utility_url and not utility_token:
         raise ConfigError("--utility needs --utility-token (or $ZKALERT_UTILITY_TOKEN)")
-    options = AuditOptions(stream, from_block, to_block, proofs, max_proofs, srs=srs, max_records=max_records)
+    options = AuditOptions(
+        stream, from_block, to_block, proofs, max_proofs, srs=srs, max_records=max_records
+    )
     regulator_folder = _regulator_folder(folder, workdir)
     w3 = connect(rpc_or_default(rpc_url_opt))
     client = UtilityClient(utility_url, utility_token) if utility_url and utility_token else None
     try:
-        report = run_audit(w3, client, options, regulator_folder, echo=(lambda m: typer.echo(m, err=True)))
+        report = run_audit(
+            w3, client, options, regulator_folder, echo=(lambda m: typer.echo(m, err=True))
+        )
     finally:
         if client is not None:
             client.close()
     json_path, md_path = write_report(report, out or regulator_folder / "reports")
     book = AuditBook(regulator_folder / "regulator.sqlite")
     try:
-        record_audit(book, report, json_path, md_path, {"stream": stream, "from_block": from_block, "to_block": to_block, "proofs": proofs, "via": "cli"})
+        record_audit(
+            book,
+            report,
+            json_path,
+            md_path,
+            {
+                "stream": stream,
+                "from_block": from_block,
+                "to_block": to_block,
+                "proofs": proofs,
+                "via": "cli",
+            },
+        )
     finally:
         book.close()
     summary = report["summary"]
     if json_out:
         typer.echo(json.dumps(report, indent=2))
     else:
-        typer.echo(f"audit of {report['audit']['stream'] or report['audit']['stream_id']}: {summary['verdict']} "
-                   f"({summary['windows_committed']} windows committed, {summary['verified']} verified, {summary['gaps']} withheld, "
-                   f"{summary['invalid']} invalid, {summary['proof-missing']} without proof)")
+        typer.echo(
+            f"audit of {report['audit']['stream'] or report['audit']['stream_id']}: {summary['verdict']} "
+            f"({summary['windows_committed']} windows committed, {summary['verified']} verified, {summary['gaps']} withheld, "
+            f"{summary['invalid']} invalid, {summary['proof-missing']} without proof)"
+        )
         for finding in summary["findings"]:
             typer.echo(f"  - {finding}")
         typer.echo(f"report: {md_path} and {json_path.name}")
     if summary["verdict"] != "PASS":
-        raise SystemExit(2)  # typer.Exit is swallowed by the non-standalone main(); findings exit 2, like `alerts`
+        raise SystemExit(
+            2
+        )  # typer.Exit is swallowed by the non-standalone main(); findings exit 2, like `alerts`
 
 
 # ---------------------------------------------------------------------- alerts: filters and receipts
@@ -236,7 +377,16 @@ class AlertFilters:
     to_block: int | None = None
 
     @classmethod
-    def parse(cls, w3: Any, from_block: int, to_block: int | None, model: str | None, since: str | None, until: str | None, alarm_only: bool) -> AlertFilters:
+    def parse(
+        cls,
+        w3: Any,
+        from_block: int,
+        to_block: int | None,
+        model: str | None,
+        since: str | None,
+        until: str | None,
+        alarm_only: bool,
+    ) -> AlertFilters:
         head = int(w3.eth.block_number)
         if from_block > head:
             raise ChainError(f"--from-block {from_block} is beyond the chain head {head}")
@@ -252,7 +402,14 @@ class AlertFilters:
         return cls(model.lower() if model else None, start, end, alarm_only, from_block, to_block)
 
     def to_json(self) -> dict[str, Any]:
-        return {"model": self.model, "since": self.since, "until": self.until, "alarm_only": self.alarm_only, "from_block": self.from_block, "to_block": self.to_block}
+        return {
+            "model": self.model,
+            "since": self.since,
+            "until": self.until,
+            "alarm_only": self.alarm_only,
+            "from_block": self.from_block,
+            "to_block": self.to_block,
+        }
 
 
 def _time(text: str | None, option: str) -> int | None:
@@ -263,7 +420,9 @@ def _time(text: str | None, option: str) -> int | None:
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise ConfigError(f"{option} must be ISO 8601 (2026-11-22T10:00:00Z) or unix seconds, got {text!r}") from None
+        raise ConfigError(
+            f"{option} must be ISO 8601 (2026-11-22T10:00:00Z) or unix seconds, got {text!r}"
+        ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return int(moment.timestamp())
@@ -271,7 +430,12 @@ def _time(text: str | None, option: str) -> int | None:
 
 def select_alerts(w3: Any, entries: list[Any], filters: AlertFilters) -> list[Any]:
     """The entries the filters keep; block timestamps are read only when a time filter is set."""
-    kept = [e for e in entries if (filters.model is None or e.model_id == filters.model) and (not filters.alarm_only or e.alarm)]
+    kept = [
+        e
+        for e in entries
+        if (filters.model is None or e.model_id == filters.model)
+        and (not filters.alarm_only or e.alarm)
+    ]
     if filters.since is None and filters.until is None:
         return kept
     stamps: dict[int, int] = {}
@@ -279,19 +443,29 @@ def select_alerts(w3: Any, entries: list[Any], filters: AlertFilters) -> list[An
     for e in kept:
         if e.block not in stamps:
             stamps[e.block] = int(w3.eth.get_block(e.block)["timestamp"])
-        if (filters.since is None or stamps[e.block] >= filters.since) and (filters.until is None or stamps[e.block] <= filters.until):
+        if (filters.since is None or stamps[e.block] >= filters.since) and (
+            filters.until is None or stamps[e.block] <= filters.until
+        ):
             result.append(e)
     return result
 
 
-receipt_app = typer.Typer(no_args_is_help=True, help="Alert receipts exported by `zkalert alerts --export-receipts`.")
+receipt_app = typer.Typer(
+    no_args_is_help=True, help="Alert receipts exported by `zkalert alerts --export-receipts`."
+)
 
 
 @receipt_app.command("check")
 def receipt_check_cmd(
     receipts: Annotated[list[Path], typer.Argument(help="Receipt files.")],
-    vk: Annotated[Path | None, typer.Option(help="The model's verifying key: checks keccak256(vk) == model id.")] = None,
-    settings: Annotated[Path | None, typer.Option(help="The circuit's settings.json (with --vk and --srs: verify the proof).")] = None,
+    vk: Annotated[
+        Path | None,
+        typer.Option(help="The model's verifying key: checks keccak256(vk) == model id."),
+    ] = None,
+    settings: Annotated[
+        Path | None,
+        typer.Option(help="The circuit's settings.json (with --vk and --srs: verify the proof)."),
+    ] = None,
     srs: Annotated[Path | None, typer.Option(help="The KZG SRS the keys were made with.")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
@@ -303,11 +477,26 @@ def receipt_check_cmd(
             raise ConfigError(f"{path}: no such file")
     results = [check_receipt(path, vk, settings, srs) for path in receipts]
     if json_out:
-        typer.echo(json.dumps([{"path": r.path, "ok": r.ok, "checks": r.checks, "problems": r.problems} for r in results], indent=2))
+        typer.echo(
+            json.dumps(
+                [
+                    {"path": r.path, "ok": r.ok, "checks": r.checks, "problems": r.problems}
+                    for r in results
+                ],
+                indent=2,
+            )
+        )
     else:
         for r in results:
-            checked = ", ".join(f"{name} {'ok' if ok else 'FAILED'}" for name, ok in r.checks.items() if ok is not None)
-            typer.echo(f"{r.path}: {'OK' if r.ok else 'BAD'} ({checked})" + ("" if r.ok else " - " + "; ".join(r.problems)))
+            checked = ", ".join(
+                f"{name} {'ok' if ok else 'FAILED'}"
+                for name, ok in r.checks.items()
+                if ok is not None
+            )
+            typer.echo(
+                f"{r.path}: {'OK' if r.ok else 'BAD'} ({checked})"
+                + ("" if r.ok else " - " + "; ".join(r.problems))
+            )
     if not all(r.ok for r in results):
         raise SystemExit(2)
 

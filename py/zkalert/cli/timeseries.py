@@ -28,15 +28,27 @@ from zkalert.cli.options import RpcOpt, WorkdirOpt, rpc_or_default
 from zkalert.config import Workspace, reports_dir
 from zkalert.errors import CircuitError, ConfigError
 
-ts_app = typer.Typer(no_args_is_help=True, help="Time-series mode: EKF detector with chained TC/SC proofs.")
+ts_app = typer.Typer(
+    no_args_is_help=True, help="Time-series mode: EKF detector with chained TC/SC proofs."
+)
 
-SubsystemOpt = Annotated[str, typer.Option("--subsystem", help="Plant subsystem: reactor, separator or stripper.")]
-StepsOpt = Annotated[int, typer.Option("--steps", min=1, max=16, help="D, EKF steps per TC proof (must divide the window of 16).")]
-PsfOpt = Annotated[int, typer.Option("--psf", min=8, max=16, help="Precision scale factor (fixed-point bits).")]
+SubsystemOpt = Annotated[
+    str, typer.Option("--subsystem", help="Plant subsystem: reactor, separator or stripper.")
+]
+StepsOpt = Annotated[
+    int,
+    typer.Option(
+        "--steps", min=1, max=16, help="D, EKF steps per TC proof (must divide the window of 16)."
+    ),
+]
+PsfOpt = Annotated[
+    int, typer.Option("--psf", min=8, max=16, help="Precision scale factor (fixed-point bits).")
+]
 
 
-
-def _circuits(workspace: Workspace, subsystem: str, steps: int, psf: int) -> tuple[object, object, object]:
+def _circuits(
+    workspace: Workspace, subsystem: str, steps: int, psf: int
+) -> tuple[object, object, object]:
     from zkalert.timeseries.circuits import detector_dir, sc_dir, tc_dir
     from zkalert.timeseries.ekf import Detector
 
@@ -44,12 +56,19 @@ def _circuits(workspace: Workspace, subsystem: str, steps: int, psf: int) -> tup
     tc, sc = tc_dir(workspace, subsystem, steps, psf), sc_dir(workspace, subsystem, psf)
     for folder in (tc, sc):
         if not (folder.root / "circuit.json").is_file():
-            raise CircuitError(f"no compiled circuit in {folder.root}: run `zkalert ts compile --subsystem {subsystem} --steps {steps} --psf {psf}`")
+            raise CircuitError(
+                f"no compiled circuit in {folder.root}: run `zkalert ts compile --subsystem {subsystem} --steps {steps} --psf {psf}`"
+            )
     return detector, tc, sc
 
 
 @ts_app.command("train")
-def train_cmd(subsystem: SubsystemOpt = "reactor", epochs: Annotated[int, typer.Option(min=1)] = 200, seed: int = 0, workdir: WorkdirOpt = None) -> None:
+def train_cmd(
+    subsystem: SubsystemOpt = "reactor",
+    epochs: Annotated[int, typer.Option(min=1)] = 200,
+    seed: int = 0,
+    workdir: WorkdirOpt = None,
+) -> None:
     """Fit the EKF (f, h, Q, R) on the normal TE run and set the UCL."""
     from zkalert.timeseries.circuits import detector_dir
     from zkalert.timeseries.ekf import EKFConfig, subsystem_columns, train
@@ -58,11 +77,21 @@ def train_cmd(subsystem: SubsystemOpt = "reactor", epochs: Annotated[int, typer.
     detector = train(EKFConfig(subsystem=subsystem, epochs=epochs, seed=seed))
     folder = detector_dir(Workspace.at(workdir), subsystem)
     detector.save(folder)
-    typer.echo(f"{subsystem} EKF saved to {folder}: UCL {detector.ucl:.2f} (99th percentile of normal-window T²), innovation NLL {detector.training['nll']:.3f}")
+    typer.echo(
+        f"{subsystem} EKF saved to {folder}: UCL {detector.ucl:.2f} (99th percentile of normal-window T²), innovation NLL {detector.training['nll']:.3f}"
+    )
 
 
 @ts_app.command("compile")
-def compile_cmd(subsystem: SubsystemOpt = "reactor", steps: StepsOpt = 16, psf: PsfOpt = 12, workdir: WorkdirOpt = None, srs: Annotated[Path | None, typer.Option(help="Ceremony SRS file; default a DEVELOPMENT SRS.")] = None) -> None:
+def compile_cmd(
+    subsystem: SubsystemOpt = "reactor",
+    steps: StepsOpt = 16,
+    psf: PsfOpt = 12,
+    workdir: WorkdirOpt = None,
+    srs: Annotated[
+        Path | None, typer.Option(help="Ceremony SRS file; default a DEVELOPMENT SRS.")
+    ] = None,
+) -> None:
     """Compile the TC (D steps) and SC circuits: settings, keys, Solidity verifiers."""
     from zkalert.lab.timeseries.demo import verifier_names
     from zkalert.timeseries.circuits import Precision, compile_circuit, detector_dir, sc_dir, tc_dir
@@ -71,24 +100,44 @@ def compile_cmd(subsystem: SubsystemOpt = "reactor", steps: StepsOpt = 16, psf: 
     workspace = Workspace.at(workdir)
     detector = Detector.load(detector_dir(workspace, subsystem))
     if detector.config.window_steps % steps:
-        raise ConfigError(f"--steps {steps} must divide the window length {detector.config.window_steps}")
+        raise ConfigError(
+            f"--steps {steps} must divide the window length {detector.config.window_steps}"
+        )
     tc_name, sc_name = verifier_names(subsystem, steps)
-    for kind, folder, name in (("tc", tc_dir(workspace, subsystem, steps, psf), tc_name), ("sc", sc_dir(workspace, subsystem, psf), sc_name)):
-        info = compile_circuit(detector, kind, folder, name, steps, Precision(psf=psf), srs, echo=typer.echo)  # type: ignore[arg-type]
-        typer.echo(f"{kind.upper()}: logrows {info.logrows}, setup {info.setup_s:.1f} s, pk {info.pk_bytes / 2**20:.0f} MiB -> {info.verifier_source}")
+    for kind, folder, name in (
+        ("tc", tc_dir(workspace, subsystem, steps, psf), tc_name),
+        ("sc", sc_dir(workspace, subsystem, psf), sc_name),
+    ):
+        info = compile_circuit(
+            detector, kind, folder, name, steps, Precision(psf=psf), srs, echo=typer.echo
+        )  # type: ignore[arg-type]
+        typer.echo(
+            f"{kind.upper()}: logrows {info.logrows}, setup {info.setup_s:.1f} s, pk {info.pk_bytes / 2**20:.0f} MiB -> {info.verifier_source}"
+        )
     if srs is None:
-        typer.secho("WARNING: development SRS (gen_srs). Not for production: pass --srs <ceremony file>.", fg="yellow", err=True)
+        typer.secho(
+            "WARNING: development SRS (gen_srs). Not for production: pass --srs <ceremony file>.",
+            fg="yellow",
+            err=True,
+        )
 
 
 @ts_app.command("run")
 def run_cmd(
     name: Annotated[str, typer.Argument(help="Stream name, e.g. plant-a/reactor.")],
     fault: Annotated[int, typer.Option(min=0, max=21, help="TE test run (0 = normal).")] = 4,
-    rows: Annotated[Path | None, typer.Option(help="CSV of raw measurements instead (header; 52 TE columns or the subsystem's).")] = None,
+    rows: Annotated[
+        Path | None,
+        typer.Option(
+            help="CSV of raw measurements instead (header; 52 TE columns or the subsystem's)."
+        ),
+    ] = None,
     subsystem: SubsystemOpt = "reactor",
     steps: StepsOpt = 16,
     psf: PsfOpt = 12,
-    eager: Annotated[bool, typer.Option(help="Prove every interval and window as it completes.")] = False,
+    eager: Annotated[
+        bool, typer.Option(help="Prove every interval and window as it completes.")
+    ] = False,
     workdir: WorkdirOpt = None,
 ) -> None:
     """Operate a stream: per interval, gains offline + fresh nonces + witness, stored durably."""
@@ -99,27 +148,53 @@ def run_cmd(
     workspace = Workspace.at(workdir)
     detector, tc, sc = _circuits(workspace, subsystem, steps, psf)
     raw = load_csv(rows)[0] if rows is not None else load_te_file(f"d{fault:02d}_te.dat")
-    operator = Operator.open(name, detector, tc, sc, Store(store_path(workspace)), workspace, eager=eager, echo=typer.echo)  # type: ignore[arg-type]
+    operator = Operator.open(
+        name,
+        detector,
+        tc,
+        sc,
+        Store(store_path(workspace)),
+        workspace,
+        eager=eager,
+        echo=typer.echo,
+    )  # type: ignore[arg-type]
     added = operator.feed(detector.measurements(raw))  # type: ignore[attr-defined]
     for w in operator.store.windows(name):
-        typer.echo(f"window {w.idx}: T² {w.t2:.2f} (float {w.float_t2:.2f}) alarm {w.alarm} (float {w.float_alarm}){' proven' if w.proof else ''}")
+        typer.echo(
+            f"window {w.idx}: T² {w.t2:.2f} (float {w.float_t2:.2f}) alarm {w.alarm} (float {w.float_alarm}){' proven' if w.proof else ''}"
+        )
     typer.echo(f"{added} intervals added to {name} ({operator.store.interval_count(name)} stored)")
 
 
 @ts_app.command("prove")
-def prove_cmd(name: Annotated[str, typer.Argument()], window: Annotated[int, typer.Option(min=0)], subsystem: SubsystemOpt = "reactor", steps: StepsOpt = 16, psf: PsfOpt = 12, workdir: WorkdirOpt = None) -> None:
+def prove_cmd(
+    name: Annotated[str, typer.Argument()],
+    window: Annotated[int, typer.Option(min=0)],
+    subsystem: SubsystemOpt = "reactor",
+    steps: StepsOpt = 16,
+    psf: PsfOpt = 12,
+    workdir: WorkdirOpt = None,
+) -> None:
     """Prove one window (its TC intervals and its SC) from the stored witness inputs."""
     from zkalert.timeseries.store import Store
     from zkalert.timeseries.stream import Operator, store_path
 
     workspace = Workspace.at(workdir)
     detector, tc, sc = _circuits(workspace, subsystem, steps, psf)
-    operator = Operator.open(name, detector, tc, sc, Store(store_path(workspace)), workspace, echo=typer.echo)  # type: ignore[arg-type]
+    operator = Operator.open(
+        name, detector, tc, sc, Store(store_path(workspace)), workspace, echo=typer.echo
+    )  # type: ignore[arg-type]
     operator.prove_window(window)
 
 
 @ts_app.command("deploy")
-def deploy_cmd(subsystem: SubsystemOpt = "reactor", steps: StepsOpt = 16, psf: PsfOpt = 12, workdir: WorkdirOpt = None, rpc_url_opt: RpcOpt = None) -> None:
+def deploy_cmd(
+    subsystem: SubsystemOpt = "reactor",
+    steps: StepsOpt = 16,
+    psf: PsfOpt = 12,
+    workdir: WorkdirOpt = None,
+    rpc_url_opt: RpcOpt = None,
+) -> None:
     """Deploy TimeSeriesRegistry (if the chain has none) and register this model's verifiers."""
     from zkalert.timeseries.chain import deploy
 
@@ -129,7 +204,14 @@ def deploy_cmd(subsystem: SubsystemOpt = "reactor", steps: StepsOpt = 16, psf: P
 
 
 @ts_app.command("submit")
-def submit_cmd(name: Annotated[str, typer.Argument()], subsystem: SubsystemOpt = "reactor", steps: StepsOpt = 16, psf: PsfOpt = 12, workdir: WorkdirOpt = None, rpc_url_opt: RpcOpt = None) -> None:
+def submit_cmd(
+    name: Annotated[str, typer.Argument()],
+    subsystem: SubsystemOpt = "reactor",
+    steps: StepsOpt = 16,
+    psf: PsfOpt = 12,
+    workdir: WorkdirOpt = None,
+    rpc_url_opt: RpcOpt = None,
+) -> None:
     """Open the stream on-chain if needed, then submit its proven intervals and windows in order."""
     from zkalert.evm.ids import stream_id
     from zkalert.evm.rpc import connect
@@ -159,7 +241,9 @@ def submit_cmd(name: Annotated[str, typer.Argument()], subsystem: SubsystemOpt =
     W = row.intervals_per_window
     for interval in store.intervals(name, int(state["intervals"])):
         if interval.proof is None:
-            typer.echo(f"interval {interval.idx} is not proven yet: `zkalert ts prove {name} --window {interval.idx // W}`; stopping")
+            typer.echo(
+                f"interval {interval.idx} is not proven yet: `zkalert ts prove {name} --window {interval.idx // W}`; stopping"
+            )
             break
         sub = gateway.submit_interval(sid, Proof.load(Path(interval.proof)))
         typer.echo(f"interval {interval.idx}: recorded in block {sub.block}, gas {sub.gas_used:,}")
@@ -169,18 +253,37 @@ def submit_cmd(name: Annotated[str, typer.Argument()], subsystem: SubsystemOpt =
         if on_chain[1] or (window.idx + 1) * W > recorded or window.proof is None:
             continue
         sub = gateway.submit_window(sid, window.idx, Proof.load(Path(window.proof)))
-        typer.echo(f"window {window.idx}: alarm {window.alarm} recorded in block {sub.block}, gas {sub.gas_used:,}")
+        typer.echo(
+            f"window {window.idx}: alarm {window.alarm} recorded in block {sub.block}, gas {sub.gas_used:,}"
+        )
 
 
 @ts_app.command("audit")
 def audit_cmd(
     stream: Annotated[str | None, typer.Option(help="Only this stream (by name).")] = None,
-    scan_blocks: Annotated[int, typer.Option("--scan-blocks", min=0, help="Search the last N blocks for refused transactions (the records are always read in full).")] = 10_000,
+    scan_blocks: Annotated[
+        int,
+        typer.Option(
+            "--scan-blocks",
+            min=0,
+            help="Search the last N blocks for refused transactions (the records are always read in full).",
+        ),
+    ] = 10_000,
     circuits: Annotated[
         list[Path] | None,
-        typer.Option("--circuits", help="Folder(s) with the compiled TC and SC circuits (searched recursively): check each model's verifiers and registration against their keys."),
+        typer.Option(
+            "--circuits",
+            help="Folder(s) with the compiled TC and SC circuits (searched recursively): check each model's verifiers and registration against their keys.",
+        ),
     ] = None,
-    max_records: Annotated[int, typer.Option("--max-records", min=1, help="Refuse a history with more records of one kind than this (memory stays bounded).")] = 1_000_000,
+    max_records: Annotated[
+        int,
+        typer.Option(
+            "--max-records",
+            min=1,
+            help="Refuse a history with more records of one kind than this (memory stays bounded).",
+        ),
+    ] = 1_000_000,
     json_out: Annotated[bool, typer.Option("--json")] = False,
     rpc_url_opt: RpcOpt = None,
 ) -> None:
@@ -196,7 +299,14 @@ def audit_cmd(
     except FileNotFoundError as exc:
         raise ConfigError(f"--circuits: {exc}") from None
     w3 = connect(rpc_or_default(rpc_url_opt))
-    reports = audit(w3, TsDeployment.load(w3.eth.chain_id), stream_id(stream) if stream else None, scan_blocks, found, max_records)
+    reports = audit(
+        w3,
+        TsDeployment.load(w3.eth.chain_id),
+        stream_id(stream) if stream else None,
+        scan_blocks,
+        found,
+        max_records,
+    )
     if json_out:
         typer.echo(json.dumps([r.to_json() for r in reports], indent=2))
     else:
@@ -216,22 +326,43 @@ def demo_cmd(
     windows: Annotated[int, typer.Option(min=4, max=60)] = 6,
     start_row: Annotated[int, typer.Option(min=0)] = 112,
     workdir: WorkdirOpt = None,
-    rpc_url_opt: Annotated[str | None, typer.Option("--rpc-url", help="Use this node instead of a fresh anvil on port 8877.")] = None,
+    rpc_url_opt: Annotated[
+        str | None,
+        typer.Option("--rpc-url", help="Use this node instead of a fresh anvil on port 8877."),
+    ] = None,
 ) -> None:
     """A TE fault scenario through time-series mode on a local chain, with every attack."""
     from zkalert.lab.timeseries.demo import DemoOptions, run
 
-    run(DemoOptions(subsystem, fault, steps, psf, start_row, windows, workdir, rpc_url_opt), echo=typer.echo)
+    run(
+        DemoOptions(subsystem, fault, steps, psf, start_row, windows, workdir, rpc_url_opt),
+        echo=typer.echo,
+    )
+
+
+BENCH_STEPS = [1, 4, 8, 16]  # typer needs a list default; nothing mutates it
 
 
 @ts_app.command("bench")
 def bench_cmd(
     subsystem: SubsystemOpt = "reactor",
-    steps: Annotated[list[int], typer.Option("--steps", help="D values (repeatable).")] = [1, 4, 8, 16],  # noqa: B006 - typer needs a literal default
+    steps: Annotated[
+        list[int], typer.Option("--steps", help="D values (repeatable).")
+    ] = BENCH_STEPS,
     psf: Annotated[list[int], typer.Option("--psf", help="PSF values (repeatable).")] = [12],  # noqa: B006
-    cols: Annotated[int, typer.Option(min=0, max=8, help="EZKL num_inner_cols of the TC circuit; 0: per D, the fewest rows as a power of two.")] = 0,
+    cols: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            max=8,
+            help="EZKL num_inner_cols of the TC circuit; 0: per D, the fewest rows as a power of two.",
+        ),
+    ] = 0,
     proofs: Annotated[int, typer.Option(min=1, max=20, help="Proofs per configuration.")] = 3,
-    reuse: Annotated[bool, typer.Option(help="Keep results of configurations already measured (build/ts-bench/).")] = False,
+    reuse: Annotated[
+        bool,
+        typer.Option(help="Keep results of configurations already measured (build/ts-bench/)."),
+    ] = False,
 ) -> None:
     """Per D and PSF: setup, proving (mean, std), verification, sizes, peak RSS; writes build/reports/timeseries/ ($ZKALERT_REPORTS)."""
     from zkalert.lab.timeseries.bench import report_name, run
@@ -239,8 +370,16 @@ def bench_cmd(
     from zkalert.timeseries.ekf import subsystem_columns
 
     subsystem_columns(subsystem)  # a clear error for an unknown subsystem before any work
-    run([(d, p, cols) for p in psf for d in steps], proofs, echo=typer.echo, reuse=reuse, subsystem=subsystem)
-    typer.echo(f"{subsystem}: {reports_dir('timeseries') / report_name(subsystem)}; report: {write_report()}")
+    run(
+        [(d, p, cols) for p in psf for d in steps],
+        proofs,
+        echo=typer.echo,
+        reuse=reuse,
+        subsystem=subsystem,
+    )
+    typer.echo(
+        f"{subsystem}: {reports_dir('timeseries') / report_name(subsystem)}; report: {write_report()}"
+    )
 
 
 @ts_app.command("cells")
@@ -258,8 +397,15 @@ def agreement_cmd(
     subsystem: SubsystemOpt = "reactor",
     steps: StepsOpt = 16,
     psf: PsfOpt = 12,
-    faults: Annotated[list[int], typer.Option("--fault", help="TE runs (repeatable; default all 0-21).")] = [],  # noqa: B006
-    reuse: Annotated[bool, typer.Option(help="Keep the runs already in this subsystem's report when its detector and circuits are unchanged; measure only the others.")] = False,
+    faults: Annotated[
+        list[int], typer.Option("--fault", help="TE runs (repeatable; default all 0-21).")
+    ] = [],  # noqa: B006
+    reuse: Annotated[
+        bool,
+        typer.Option(
+            help="Keep the runs already in this subsystem's report when its detector and circuits are unchanged; measure only the others."
+        ),
+    ] = False,
     workdir: WorkdirOpt = None,
 ) -> None:
     """Alarm agreement of the circuits (witness outputs) with the float EKF over whole TE test runs."""
@@ -267,5 +413,15 @@ def agreement_cmd(
     from zkalert.timeseries.ekf import subsystem_columns
 
     subsystem_columns(subsystem)  # a clear error for an unknown subsystem before any work
-    result = run(Workspace.at(workdir), steps, psf, faults or list(range(22)), subsystem, echo=typer.echo, reuse=reuse)
-    typer.echo(f"{subsystem}: agreement {result['agreement']:.4f} over {result['windows']} windows -> {reports_dir('timeseries') / report_name(subsystem)}")
+    result = run(
+        Workspace.at(workdir),
+        steps,
+        psf,
+        faults or list(range(22)),
+        subsystem,
+        echo=typer.echo,
+        reuse=reuse,
+    )
+    typer.echo(
+        f"{subsystem}: agreement {result['agreement']:.4f} over {result['windows']} windows -> {reports_dir('timeseries') / report_name(subsystem)}"
+    )

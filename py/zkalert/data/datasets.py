@@ -66,7 +66,9 @@ class EvaluationData:
     feature_names: tuple[str, ...]
     group_names: dict[int, str]  # LabelledSet.fault_ids -> name; 0 is normal operation
     group_kind: str = "group"  # "fault" on TE, "attack type" on Edge-IIoTset
-    onset_row: int | None = None  # TE: anomalous windows start at this row of each run (delays make sense)
+    onset_row: int | None = (
+        None  # TE: anomalous windows start at this row of each run (delays make sense)
+    )
     minutes_per_window: float | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -89,9 +91,11 @@ def tennessee_eastman(seed: int = 0) -> EvaluationData:
         onset_row=TE_FAULT_START_ROW,
         minutes_per_window=3.0,
         notes=[
-            ("train: all 500 rows of d00.dat (normal); validation: 5 rows of each fault training file dNN.dat "
-            "plus cross-fitted held-out scores of the d00.dat rows; test: d00_te.dat and d01..d21_te.dat "
-            "(960 rows each, fault from row 160)"),
+            (
+                "train: all 500 rows of d00.dat (normal); validation: 5 rows of each fault training file dNN.dat "
+                "plus cross-fitted held-out scores of the d00.dat rows; test: d00_te.dat and d01..d21_te.dat "
+                "(960 rows each, fault from row 160)"
+            ),
         ],
     )
 
@@ -115,7 +119,9 @@ def _labels(frame, column: str, what: str) -> npt.NDArray[np.int64]:  # type: ig
     import pandas as pd
 
     if column not in frame.columns:
-        raise DataError(f"{what}: label column {column!r} not found; columns are {list(frame.columns)}")
+        raise DataError(
+            f"{what}: label column {column!r} not found; columns are {list(frame.columns)}"
+        )
     values = frame[column]
     if values.isna().any():
         row = int(np.flatnonzero(values.isna().to_numpy())[0])
@@ -126,11 +132,15 @@ def _labels(frame, column: str, what: str) -> npt.NDArray[np.int64]:  # type: ig
     bad = numeric.isna() | ~numeric.isin([0, 1])
     if bad.any():
         found = sorted({str(v) for v in values[bad].unique()})[:5]
-        raise DataError(f"{what}: label column {column!r} must hold 0 (normal) or 1 (anomalous); found {found}")
+        raise DataError(
+            f"{what}: label column {column!r} must hold 0 (normal) or 1 (anomalous); found {found}"
+        )
     return numeric.to_numpy(dtype=np.int64)
 
 
-def _split_indices(labels: np.ndarray, fractions: tuple[float, float, float], ordered: bool, seed: int) -> list[np.ndarray]:
+def _split_indices(
+    labels: np.ndarray, fractions: tuple[float, float, float], ordered: bool, seed: int
+) -> list[np.ndarray]:
     n = len(labels)
     if ordered:
         order = np.arange(n)
@@ -164,7 +174,11 @@ def _encode(frame, train_rows: np.ndarray, categorical: Sequence[str], what: str
     for column in frame.columns:
         values = frame[column]
         numeric = pd.to_numeric(values, errors="coerce") if values.dtype == object else values
-        is_numeric = column not in declared and np.issubdtype(np.asarray(numeric).dtype, np.number) and not (numeric.isna() & values.notna()).any()
+        is_numeric = (
+            column not in declared
+            and np.issubdtype(np.asarray(numeric).dtype, np.number)
+            and not (numeric.isna() & values.notna()).any()
+        )
         if is_numeric:
             columns.append(np.asarray(numeric, dtype=np.float64)[:, None])
             names.append(str(column))
@@ -177,10 +191,16 @@ def _encode(frame, train_rows: np.ndarray, categorical: Sequence[str], what: str
                 f"(more than {MAX_CATEGORIES}): drop it (an identifier or payload?) or encode it yourself"
             )
         # a category first seen after training encodes as all zeros: it was never learnt
-        columns.append(np.stack([(text == c).to_numpy(dtype=np.float64) for c in categories], axis=1) if categories else np.zeros((len(frame), 0)))
+        columns.append(
+            np.stack([(text == c).to_numpy(dtype=np.float64) for c in categories], axis=1)
+            if categories
+            else np.zeros((len(frame), 0))
+        )
         names.extend(f"{column}={c}" for c in categories)
     if not columns:
-        raise DataError(f"{what}: no feature columns left after dropping the label and excluded columns")
+        raise DataError(
+            f"{what}: no feature columns left after dropping the label and excluded columns"
+        )
     return np.concatenate(columns, axis=1), tuple(names)
 
 
@@ -220,17 +240,27 @@ def load_labelled_csv(
     """
     what = str(path)
     if len(fractions) != 3 or any(f <= 0 for f in fractions) or abs(sum(fractions) - 1.0) > 1e-9:
-        raise DataError(f"split fractions must be three positive numbers summing to 1, got {fractions}")
+        raise DataError(
+            f"split fractions must be three positive numbers summing to 1, got {fractions}"
+        )
     frame = _read_csv(path)
     labels_all = _labels(frame, label_column, what)
     missing = [c for c in (*drop_columns, *categorical_columns) if c not in frame.columns]
     if missing:
         raise DataError(f"{what}: column(s) {missing} not found; columns are {list(frame.columns)}")
     if group_column is not None and group_column not in frame.columns:
-        raise DataError(f"{what}: group column {group_column!r} not found; columns are {list(frame.columns)}")
+        raise DataError(
+            f"{what}: group column {group_column!r} not found; columns are {list(frame.columns)}"
+        )
     notes = []
     groups_text = frame[group_column].astype(str) if group_column else None
-    features = frame.drop(columns=[c for c in {label_column, *drop_columns, *([group_column] if group_column else [])} if c in frame.columns])
+    features = frame.drop(
+        columns=[
+            c
+            for c in {label_column, *drop_columns, *([group_column] if group_column else [])}
+            if c in frame.columns
+        ]
+    )
     row_ids = np.arange(len(frame))
     keep = np.ones(len(frame), dtype=bool)
     if drop_missing:
@@ -244,25 +274,44 @@ def load_labelled_csv(
             notes.append(f"dropped {int(duplicate.sum())} duplicate row(s)")
     if not keep.any():
         raise DataError(f"{what}: no rows left after dropping missing/duplicate rows")
-    features, labels_all, row_ids = features[keep].reset_index(drop=True), labels_all[keep], row_ids[keep]
+    features, labels_all, row_ids = (
+        features[keep].reset_index(drop=True),
+        labels_all[keep],
+        row_ids[keep],
+    )
     if groups_text is not None:
         groups_text = groups_text[keep].reset_index(drop=True)
 
     parts = _split_indices(labels_all, fractions, ordered, seed)
     for split, idx in zip(SPLITS, parts):
         if len(idx) == 0:
-            raise DataError(f"{what}: the {split} split is empty ({len(labels_all)} rows, fractions {fractions}): give more rows")
+            raise DataError(
+                f"{what}: the {split} split is empty ({len(labels_all)} rows, fractions {fractions}): give more rows"
+            )
     train_idx = parts[0][labels_all[parts[0]] == 0]
     if len(train_idx) == 0:
-        raise DataError(f"{what}: the training split has no normal rows (label 0): the detector learns normal operation from them")
+        raise DataError(
+            f"{what}: the training split has no normal rows (label 0): the detector learns normal operation from them"
+        )
     train_idx = _cap(train_idx, max_train_windows, seed)
-    val_idx, test_idx = (_cap(p, max_eval_windows, seed + k) for k, p in enumerate(parts[1:], start=1))
+    val_idx, test_idx = (
+        _cap(p, max_eval_windows, seed + k) for k, p in enumerate(parts[1:], start=1)
+    )
     # encode only the rows used (a capped multi-million-row file must not become one dense matrix)
     used = np.concatenate([train_idx, val_idx, test_idx])
-    encoded, feature_names = _encode(features.iloc[used].reset_index(drop=True), np.arange(len(train_idx)), categorical_columns, what)
+    encoded, feature_names = _encode(
+        features.iloc[used].reset_index(drop=True),
+        np.arange(len(train_idx)),
+        categorical_columns,
+        what,
+    )
     _check_finite(encoded, feature_names, row_ids[used], what)
-    position = {split: np.arange(start, start + len(idx)) for split, idx, start in zip(
-        SPLITS, (train_idx, val_idx, test_idx), np.cumsum([0, len(train_idx), len(val_idx)]))}
+    position = {
+        split: np.arange(start, start + len(idx))
+        for split, idx, start in zip(
+            SPLITS, (train_idx, val_idx, test_idx), np.cumsum([0, len(train_idx), len(val_idx)])
+        )
+    }
 
     if groups_text is not None:
         normal_name = normal_group
@@ -278,7 +327,12 @@ def load_labelled_csv(
         group_ids = labels_all.astype(np.int64)
 
     def labelled(split: str, idx: np.ndarray) -> LabelledSet:
-        return LabelledSet(encoded[position[split]], labels_all[idx].astype(np.int64), group_ids[idx], row_ids[idx].astype(np.int64))
+        return LabelledSet(
+            encoded[position[split]],
+            labels_all[idx].astype(np.int64),
+            group_ids[idx],
+            row_ids[idx].astype(np.int64),
+        )
 
     notes.append(
         f"{len(frame)} rows; split {'in file order' if ordered else f'stratified at random (seed {seed})'} "
@@ -312,7 +366,9 @@ def load_edge_iiotset(
         raise DataError(f"{path}: no such file")
     for required in (EDGE_IIOTSET_LABEL, EDGE_IIOTSET_GROUP):
         if required not in header:
-            raise DataError(f"{path}: not an Edge-IIoTset CSV: column {required!r} not found; columns are {list(header)}")
+            raise DataError(
+                f"{path}: not an Edge-IIoTset CSV: column {required!r} not found; columns are {list(header)}"
+            )
     return load_labelled_csv(
         path,
         label_column=EDGE_IIOTSET_LABEL,

@@ -41,7 +41,9 @@ def _te_path(filename: str) -> Path:
     try:
         folder = resources.files("bibmon") / "tennessee_eastman"
     except ModuleNotFoundError as exc:  # pragma: no cover - bibmon is a hard dependency
-        raise DataError("the Tennessee Eastman data needs the 'bibmon' package: run make setup") from exc
+        raise DataError(
+            "the Tennessee Eastman data needs the 'bibmon' package: run make setup"
+        ) from exc
     path = Path(str(folder / filename))
     if not path.is_file():
         raise DataError(f"Tennessee Eastman file {filename} is missing from bibmon ({path})")
@@ -80,7 +82,9 @@ def check_matrix(matrix: npt.ArrayLike, width: int | None, what: str) -> FloatAr
     return array
 
 
-def load_csv(path: StrPath, width: int | None = None, label_column: str | None = None) -> tuple[FloatArray, npt.NDArray[np.int64] | None]:
+def load_csv(
+    path: StrPath, width: int | None = None, label_column: str | None = None
+) -> tuple[FloatArray, npt.NDArray[np.int64] | None]:
     """Windows from a CSV with a header row; optional label column (0 normal, 1 anomalous)."""
     import pandas as pd
 
@@ -94,7 +98,9 @@ def load_csv(path: StrPath, width: int | None = None, label_column: str | None =
     labels = None
     if label_column is not None:
         if label_column not in frame.columns:
-            raise DataError(f"{csv_path}: label column {label_column!r} not found; columns are {list(frame.columns)}")
+            raise DataError(
+                f"{csv_path}: label column {label_column!r} not found; columns are {list(frame.columns)}"
+            )
         labels = frame.pop(label_column).to_numpy(dtype=np.int64)
     non_numeric = [c for c in frame.columns if not np.issubdtype(frame[c].dtype, np.number)]
     if non_numeric:
@@ -153,7 +159,10 @@ class Scaler:
         return scaled if self.rotation is None else scaled @ self.rotation
 
     def to_json(self) -> dict[str, list[float] | list[list[float]]]:
-        data: dict[str, list[float] | list[list[float]]] = {"mean": self.mean.tolist(), "std": self.std.tolist()}
+        data: dict[str, list[float] | list[list[float]]] = {
+            "mean": self.mean.tolist(),
+            "std": self.std.tolist(),
+        }
         if self.rotation is not None:
             data["rotation"] = self.rotation.tolist()
         return data
@@ -223,7 +232,9 @@ def load_tennessee_eastman(
         if fault not in TE_FAULTS:
             raise DataError(f"Tennessee Eastman fault {fault} does not exist (faults are 1..21)")
     if not 0.0 <= validation_normal_fraction < 1.0:
-        raise DataError(f"validation_normal_fraction must be in [0, 1), got {validation_normal_fraction}")
+        raise DataError(
+            f"validation_normal_fraction must be in [0, 1), got {validation_normal_fraction}"
+        )
     rng = np.random.default_rng(seed)
     normal = load_te_file("d00.dat")
     n_val = round(validation_normal_fraction * normal.shape[0])
@@ -233,12 +244,26 @@ def load_tennessee_eastman(
     val_idx = np.arange(normal.shape[0] - n_val, normal.shape[0])
 
     val_parts = [
-        LabelledSet(normal[val_idx], np.zeros(len(val_idx), np.int64), np.zeros(len(val_idx), np.int64), val_idx.astype(np.int64))
+        LabelledSet(
+            normal[val_idx],
+            np.zeros(len(val_idx), np.int64),
+            np.zeros(len(val_idx), np.int64),
+            val_idx.astype(np.int64),
+        )
     ]
     for fault in faults:
         rows = load_te_file(f"d{fault:02d}.dat")
-        pick = np.sort(rng.choice(rows.shape[0], size=min(validation_fault_rows, rows.shape[0]), replace=False))
-        val_parts.append(LabelledSet(rows[pick], np.ones(len(pick), np.int64), np.full(len(pick), fault, np.int64), pick.astype(np.int64)))
+        pick = np.sort(
+            rng.choice(rows.shape[0], size=min(validation_fault_rows, rows.shape[0]), replace=False)
+        )
+        val_parts.append(
+            LabelledSet(
+                rows[pick],
+                np.ones(len(pick), np.int64),
+                np.full(len(pick), fault, np.int64),
+                pick.astype(np.int64),
+            )
+        )
 
     test_parts = []
     for fault in (0, *faults):
@@ -247,7 +272,9 @@ def load_tennessee_eastman(
         labels = ((index >= TE_FAULT_START_ROW) & (fault != 0)).astype(np.int64)
         test_parts.append(LabelledSet(rows, labels, np.full(len(index), fault, np.int64), index))
 
-    return TennesseeEastman(train=normal[train_idx], validation=_concat(val_parts), test=_concat(test_parts))
+    return TennesseeEastman(
+        train=normal[train_idx], validation=_concat(val_parts), test=_concat(test_parts)
+    )
 
 
 def save_windows(path: StrPath, windows: FloatArray) -> None:

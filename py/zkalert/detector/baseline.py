@@ -54,7 +54,9 @@ class PcaMonitor:
         train_windows = check_matrix(train_windows, None, "training windows")
         n, width = train_windows.shape
         if n < 3:
-            raise DetectorError(f"the PCA baseline needs at least 3 normal training windows, got {n}")
+            raise DetectorError(
+                f"the PCA baseline needs at least 3 normal training windows, got {n}"
+            )
         if not 0.0 < variance < 1.0:
             raise DetectorError(f"PCA explained-variance share must be in (0, 1), got {variance}")
         scaler = Scaler.fit(train_windows)
@@ -67,7 +69,9 @@ class PcaMonitor:
         t2, q = monitor.statistics(train_windows)
         monitor.t2_scale = max(float(np.quantile(t2, LIMIT_CONFIDENCE)), 1e-12)
         monitor.q_scale = max(float(np.quantile(q, LIMIT_CONFIDENCE)), 1e-12)
-        monitor.t2_limit = float(k * (n - 1) * (n + 1) / (n * (n - k)) * stats.f.ppf(LIMIT_CONFIDENCE, k, n - k))
+        monitor.t2_limit = float(
+            k * (n - 1) * (n + 1) / (n * (n - k)) * stats.f.ppf(LIMIT_CONFIDENCE, k, n - k)
+        )
         monitor.q_limit = _jackson_mudholkar(full.explained_variance_[k:], LIMIT_CONFIDENCE)
         return monitor
 
@@ -122,5 +126,7 @@ def fit_baseline(
     normal_scores = cross_fitted_scores(np.asarray(train_windows, dtype=np.float64), cv_folds, fold)
     validation_windows = np.asarray(validation_windows, dtype=np.float64)
     val_scores = monitor.score(validation_windows) if len(validation_windows) else np.zeros(0)
-    monitor.threshold, monitor.validation = choose_threshold(normal_scores, val_scores, validation_labels, rule, target_far)
+    monitor.threshold, monitor.validation = choose_threshold(
+        normal_scores, val_scores, validation_labels, rule, target_far
+    )
     return monitor

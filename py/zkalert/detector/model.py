@@ -46,13 +46,19 @@ class TrainConfig:
     l2_weight: float = 1e-5  # weight decay
     seed: int = 0
     whiten: bool = True  # PCA-whiten the standardised window (fitted on training rows)
-    cv_folds: int = 5  # contiguous folds of the training rows scored out-of-fold for the threshold; 1 = off
-    threshold_rule: str = "best-f1"  # or "far": the lowest threshold with at most target_far on normals
+    cv_folds: int = (
+        5  # contiguous folds of the training rows scored out-of-fold for the threshold; 1 = off
+    )
+    threshold_rule: str = (
+        "best-f1"  # or "far": the lowest threshold with at most target_far on normals
+    )
     target_far: float = 0.01
 
     def __post_init__(self) -> None:
         if self.threshold_rule not in THRESHOLD_RULES:
-            raise DetectorError(f"threshold rule {self.threshold_rule!r} is not one of {', '.join(THRESHOLD_RULES)}")
+            raise DetectorError(
+                f"threshold rule {self.threshold_rule!r} is not one of {', '.join(THRESHOLD_RULES)}"
+            )
         if not 0.0 <= self.target_far < 1.0:
             raise DetectorError(f"target false-alarm rate must be in [0, 1), got {self.target_far}")
         if self.cv_folds < 1:
@@ -60,7 +66,9 @@ class TrainConfig:
 
 
 class SparseDenoisingAutoencoder(nn.Module):
-    def __init__(self, width: int, hidden: tuple[int, int] = (32, 12), dropout: float = 0.1) -> None:
+    def __init__(
+        self, width: int, hidden: tuple[int, int] = (32, 12), dropout: float = 0.1
+    ) -> None:
         super().__init__()
         wide, code = hidden
         self.encoder = nn.Sequential(
@@ -126,7 +134,9 @@ class BatchScoreModel(nn.Module):
 
     def forward(self, *windows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         outputs = [self.score_model(w) for w in windows]
-        return torch.cat([score for score, _ in outputs], dim=0), torch.cat([tag for _, tag in outputs], dim=0)
+        return torch.cat([score for score, _ in outputs], dim=0), torch.cat(
+            [tag for _, tag in outputs], dim=0
+        )
 
 
 @dataclass
@@ -175,19 +185,29 @@ class Detector:
     @classmethod
     def load(cls, workspace: Workspace) -> Detector:
         if not workspace.detector.is_file() or not workspace.detector_meta.is_file():
-            raise DetectorError(f"no trained detector in {workspace.root}: run `zkalert train` first")
+            raise DetectorError(
+                f"no trained detector in {workspace.root}: run `zkalert train` first"
+            )
         meta = json.loads(workspace.detector_meta.read_text())
         config = TrainConfig(**{**meta["config"], "hidden": tuple(meta["config"]["hidden"])})
         model = SparseDenoisingAutoencoder(meta["width"], config.hidden, config.dropout)
         model.load_state_dict(torch.load(workspace.detector, weights_only=True))
         model.eval()
-        return cls(model, Scaler.from_json(meta["scaler"]), float(meta["threshold"]), config, meta.get("validation", {}))
+        return cls(
+            model,
+            Scaler.from_json(meta["scaler"]),
+            float(meta["threshold"]),
+            config,
+            meta.get("validation", {}),
+        )
 
 
 def best_f1_threshold(scores: FloatArray, labels: np.ndarray) -> tuple[float, dict[str, float]]:
     """Sweep every distinct validation score as a cut (alarm when score >= t); best F1 wins."""
     if labels.min() == labels.max():
-        raise DetectorError("the validation split has one class only: a best-F1 threshold needs both")
+        raise DetectorError(
+            "the validation split has one class only: a best-F1 threshold needs both"
+        )
     order = np.argsort(-scores)
     sorted_scores, sorted_labels = scores[order], labels[order]
     true_pos = np.cumsum(sorted_labels)
@@ -197,7 +217,9 @@ def best_f1_threshold(scores: FloatArray, labels: np.ndarray) -> tuple[float, di
     last_of_value = np.r_[sorted_scores[1:] != sorted_scores[:-1], True]
     precision = true_pos / np.maximum(true_pos + false_pos, 1)
     recall = true_pos / positives
-    f1 = np.where(precision + recall > 0, 2 * precision * recall / np.maximum(precision + recall, 1e-12), 0.0)
+    f1 = np.where(
+        precision + recall > 0, 2 * precision * recall / np.maximum(precision + recall, 1e-12), 0.0
+    )
     f1 = np.where(last_of_value, f1, -1.0)
     best = int(np.argmax(f1))
     negatives = len(labels) - positives
@@ -215,7 +237,9 @@ def best_f1_threshold(scores: FloatArray, labels: np.ndarray) -> tuple[float, di
 def far_threshold(normal_scores: FloatArray, target_far: float) -> float:
     """The lowest threshold (alarm when score >= t) with at most ``target_far`` of the normal scores alarming."""
     if len(normal_scores) == 0:
-        raise DetectorError("a false-alarm-rate threshold needs normal validation windows; there are none")
+        raise DetectorError(
+            "a false-alarm-rate threshold needs normal validation windows; there are none"
+        )
     ordered = np.sort(np.asarray(normal_scores, dtype=np.float64))[::-1]
     allowed = int(np.floor(target_far * len(ordered) + 1e-9))
     if allowed >= len(ordered):
@@ -228,7 +252,9 @@ def far_threshold(normal_scores: FloatArray, target_far: float) -> float:
     return float(np.nextafter(highest_silent, np.inf))
 
 
-def threshold_stats(scores: FloatArray, labels: np.ndarray, threshold: float) -> dict[str, float | None]:
+def threshold_stats(
+    scores: FloatArray, labels: np.ndarray, threshold: float
+) -> dict[str, float | None]:
     """Precision, recall, F1 and false-positive rate at one threshold; None where a class is missing."""
     labels = np.asarray(labels)
     alarm = np.asarray(scores) >= threshold
@@ -240,21 +266,36 @@ def threshold_stats(scores: FloatArray, labels: np.ndarray, threshold: float) ->
     f1 = None
     if precision is not None and recall is not None:
         f1 = 2 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0
-    return {"f1": f1, "precision": precision, "recall": recall, "false_positive_rate": fp / negatives if negatives else None}
+    return {
+        "f1": f1,
+        "precision": precision,
+        "recall": recall,
+        "false_positive_rate": fp / negatives if negatives else None,
+    }
 
 
 def choose_threshold(
-    normal_scores: FloatArray, validation_scores: FloatArray, validation_labels: np.ndarray, rule: str, target_far: float
+    normal_scores: FloatArray,
+    validation_scores: FloatArray,
+    validation_labels: np.ndarray,
+    rule: str,
+    target_far: float,
 ) -> tuple[float, dict[str, float | None]]:
     """The alarm threshold from validation data only: best F1, or a target false-alarm rate on normals.
 
     ``normal_scores`` are held-out (cross-fitted) scores of normal training
     windows; they join the validation windows as extra normals.
     """
-    scores = np.r_[np.asarray(normal_scores, dtype=np.float64), np.asarray(validation_scores, dtype=np.float64)]
-    labels = np.r_[np.zeros(len(normal_scores), np.int64), np.asarray(validation_labels, dtype=np.int64)]
+    scores = np.r_[
+        np.asarray(normal_scores, dtype=np.float64), np.asarray(validation_scores, dtype=np.float64)
+    ]
+    labels = np.r_[
+        np.zeros(len(normal_scores), np.int64), np.asarray(validation_labels, dtype=np.int64)
+    ]
     if len(scores) == 0:
-        raise DetectorError("the validation split is empty: there is nothing to choose a threshold on")
+        raise DetectorError(
+            "the validation split is empty: there is nothing to choose a threshold on"
+        )
     if rule == "best-f1":
         threshold, _ = best_f1_threshold(scores, labels)
     elif rule == "far":
@@ -274,13 +315,17 @@ def choose_threshold(
 def fold_slices(rows: int, folds: int) -> list[slice]:
     """Contiguous folds: neighbouring windows are correlated, so a fold must not interleave with training."""
     if folds > rows:
-        raise DetectorError(f"{folds} cross-fitting folds need at least {folds} training windows, got {rows}")
+        raise DetectorError(
+            f"{folds} cross-fitting folds need at least {folds} training windows, got {rows}"
+        )
     edges = np.linspace(0, rows, folds + 1).round().astype(int)
     return [slice(int(a), int(b)) for a, b in itertools.pairwise(edges)]
 
 
 def cross_fitted_scores(
-    train_windows: FloatArray, folds: int, fit_and_score: Callable[[FloatArray, FloatArray], FloatArray]
+    train_windows: FloatArray,
+    folds: int,
+    fit_and_score: Callable[[FloatArray, FloatArray], FloatArray],
 ) -> FloatArray:
     """Out-of-fold scores of every training window: fit on the other folds, score the held-out one."""
     if folds < 2:
@@ -292,7 +337,9 @@ def cross_fitted_scores(
     return np.concatenate(parts)
 
 
-def _fit_autoencoder(scaled_windows: FloatArray, config: TrainConfig, progress: bool, desc: str = "train") -> SparseDenoisingAutoencoder:
+def _fit_autoencoder(
+    scaled_windows: FloatArray, config: TrainConfig, progress: bool, desc: str = "train"
+) -> SparseDenoisingAutoencoder:
     # A 52-32-12 network's batches are far too small for intra-op threads to pay off; on a
     # loaded machine they make training many times slower. Restore the caller's setting after.
     threads = torch.get_num_threads()
@@ -303,12 +350,16 @@ def _fit_autoencoder(scaled_windows: FloatArray, config: TrainConfig, progress: 
         torch.set_num_threads(threads)
 
 
-def _fit_autoencoder_1(scaled_windows: FloatArray, config: TrainConfig, progress: bool, desc: str) -> SparseDenoisingAutoencoder:
+def _fit_autoencoder_1(
+    scaled_windows: FloatArray, config: TrainConfig, progress: bool, desc: str
+) -> SparseDenoisingAutoencoder:
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     scaled = torch.as_tensor(scaled_windows, dtype=torch.float32)
     model = SparseDenoisingAutoencoder(scaled.shape[1], config.hidden, config.dropout)
-    optimiser = torch.optim.Adam(model.parameters(), lr=config.learning_rate, weight_decay=config.l2_weight)
+    optimiser = torch.optim.Adam(
+        model.parameters(), lr=config.learning_rate, weight_decay=config.l2_weight
+    )
     bar = tqdm(range(config.epochs), desc=desc, unit="epoch", disable=not progress, mininterval=0.5)
     for _ in bar:
         model.train()
@@ -317,7 +368,9 @@ def _fit_autoencoder_1(scaled_windows: FloatArray, config: TrainConfig, progress
             batch = scaled[start : start + config.batch_size]
             noisy = batch + config.noise_std * torch.randn_like(batch)
             reconstruction, code = model(noisy)
-            loss = torch.mean((reconstruction - batch) ** 2) + config.l1_activity * code.abs().mean()
+            loss = (
+                torch.mean((reconstruction - batch) ** 2) + config.l1_activity * code.abs().mean()
+            )
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
@@ -329,7 +382,9 @@ def _fit_autoencoder_1(scaled_windows: FloatArray, config: TrainConfig, progress
     return model
 
 
-def fit_detector(train_windows: FloatArray, config: TrainConfig, progress: bool = False, desc: str = "train") -> Detector:
+def fit_detector(
+    train_windows: FloatArray, config: TrainConfig, progress: bool = False, desc: str = "train"
+) -> Detector:
     """Scaler and autoencoder fitted on normal windows; no threshold yet."""
     train_windows = check_matrix(train_windows, None, "training windows")
     scaler = Scaler.fit(train_windows, whiten=config.whiten)
@@ -359,7 +414,9 @@ def train(
         validation_windows = check_matrix(validation_windows, width, "validation windows")
     validation_labels = np.asarray(validation_labels, dtype=np.int64)
     if len(validation_labels) != len(validation_windows):
-        raise DetectorError(f"validation split: {len(validation_windows)} windows but {len(validation_labels)} labels")
+        raise DetectorError(
+            f"validation split: {len(validation_windows)} windows but {len(validation_labels)} labels"
+        )
     if np.any((validation_labels != 0) & (validation_labels != 1)):
         raise DetectorError("validation labels must be 0 (normal) or 1 (anomalous)")
     detector = fit_detector(train_windows, config, progress)

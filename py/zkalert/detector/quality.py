@@ -61,8 +61,14 @@ def binary_metrics(scores: np.ndarray, labels: np.ndarray, threshold: float) -> 
         result["pr_auc"] = float(skm.average_precision_score(labels, scores))
     else:
         present = "normal" if np.all(labels == 0) else "anomalous"
-        result["undefined"].append(f"the test set has {present} windows only: ROC-AUC and PR-AUC need both classes")
-    for name, why in (("recall", "no anomalous windows"), ("false_positive_rate", "no normal windows"), ("precision", "no alarms")):
+        result["undefined"].append(
+            f"the test set has {present} windows only: ROC-AUC and PR-AUC need both classes"
+        )
+    for name, why in (
+        ("recall", "no anomalous windows"),
+        ("false_positive_rate", "no normal windows"),
+        ("precision", "no alarms"),
+    ):
         if result[name] is None:
             result["undefined"].append(f"{name}: {why}")
     return result
@@ -75,7 +81,12 @@ def curves(scores: np.ndarray, labels: np.ndarray) -> dict[str, list[float]] | N
         return None
     fpr, tpr, _ = skm.roc_curve(labels, scores)
     precision, recall, _ = skm.precision_recall_curve(labels, scores)
-    return {"fpr": fpr.tolist(), "tpr": tpr.tolist(), "precision": precision.tolist(), "recall": recall.tolist()}
+    return {
+        "fpr": fpr.tolist(),
+        "tpr": tpr.tolist(),
+        "precision": precision.tolist(),
+        "recall": recall.tolist(),
+    }
 
 
 def detection_at_far(scores: np.ndarray, labels: np.ndarray, far: float) -> dict[str, Any] | None:
@@ -90,7 +101,11 @@ def detection_at_far(scores: np.ndarray, labels: np.ndarray, far: float) -> dict
         return None
     threshold = far_threshold(scores[labels == 0], far)
     alarm = scores >= threshold
-    return {"far": float(np.mean(alarm[labels == 0])), "detection_rate": float(np.mean(alarm[labels == 1])), "threshold": threshold}
+    return {
+        "far": float(np.mean(alarm[labels == 0])),
+        "detection_rate": float(np.mean(alarm[labels == 1])),
+        "threshold": threshold,
+    }
 
 
 @dataclass(frozen=True)
@@ -103,14 +118,20 @@ class GroupRates:
     normal_windows: int
     detection_rate: float | None
     false_alarm_rate: float | None
-    first_alarm_delay: int | None  # windows from the first anomalous window to the first alarm at or after it
+    first_alarm_delay: (
+        int | None
+    )  # windows from the first anomalous window to the first alarm at or after it
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
 
 
 def group_rates(
-    alarm: np.ndarray, labels: np.ndarray, groups: np.ndarray, names: dict[int, str], order: np.ndarray | None = None
+    alarm: np.ndarray,
+    labels: np.ndarray,
+    groups: np.ndarray,
+    names: dict[int, str],
+    order: np.ndarray | None = None,
 ) -> list[GroupRates]:
     """Rates per group; ``order`` (row index inside its run) enables the detection delay."""
     alarm = np.asarray(alarm, dtype=bool)

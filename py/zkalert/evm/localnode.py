@@ -35,7 +35,9 @@ DEV_CHAIN_ID = 31337
 PORT_RANGE = (8700, 8799)
 
 
-def free_port(lo: int = PORT_RANGE[0], hi: int = PORT_RANGE[1], exclude: set[int] | None = None) -> int:
+def free_port(
+    lo: int = PORT_RANGE[0], hi: int = PORT_RANGE[1], exclude: set[int] | None = None
+) -> int:
     """A port in [lo, hi] nobody listens on (the project keeps its anvils in 8700-8799)."""
     for port in range(lo, hi + 1):
         if exclude and port in exclude:
@@ -76,10 +78,23 @@ class Anvil:
         #: The block the node was started at: a node loaded from a dump has no older states.
         self.restored_at_block = 0
         self.url = f"http://127.0.0.1:{port}"
-        self.w3 = Web3(Web3.HTTPProvider(self.url, request_kwargs={"timeout": 10}, exception_retry_configuration=None))
+        self.w3 = Web3(
+            Web3.HTTPProvider(
+                self.url, request_kwargs={"timeout": 10}, exception_retry_configuration=None
+            )
+        )
 
     def _args(self, load: Path | None) -> list[str]:
-        args = [str(tool("anvil")), "--host", "127.0.0.1", "--port", str(self.port), "--chain-id", str(self.chain_id), "--silent"]
+        args = [
+            str(tool("anvil")),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--chain-id",
+            str(self.chain_id),
+            "--silent",
+        ]
         if self.block_time_s:
             args += ["--block-time", str(self.block_time_s)]
         if load is not None and load.is_file():
@@ -96,10 +111,16 @@ class Anvil:
         args = self._args(load if load is not None else self.load_state)
         if self.log_file:
             with open(self.log_file, "ab") as log:
-                self.proc = subprocess.Popen(args, stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True)
+                self.proc = subprocess.Popen(
+                    args, stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True
+                )
         else:
             self.proc = subprocess.Popen(
-                args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, start_new_session=True
+                args,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
             )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -110,7 +131,9 @@ class Anvil:
             except Exception:  # noqa: BLE001, S110 - any failure here means "not listening yet"
                 pass
             if self.proc.poll() is not None:
-                raise ChainError(f"anvil on port {self.port} exited at start (code {self.proc.returncode})")
+                raise ChainError(
+                    f"anvil on port {self.port} exited at start (code {self.proc.returncode})"
+                )
             time.sleep(0.1)
         raise ChainError(f"anvil on port {self.port} did not answer within 30 s")
 
@@ -156,7 +179,9 @@ def start(url: str, block_time: float | None = None) -> bool:
         return False
     parsed = urlparse(url)
     if parsed.hostname not in ("127.0.0.1", "localhost"):
-        raise ChainError(f"nothing answers at {url}, and a local anvil can only be started on 127.0.0.1")
+        raise ChainError(
+            f"nothing answers at {url}, and a local anvil can only be started on 127.0.0.1"
+        )
     PID_FILE.parent.mkdir(parents=True, exist_ok=True)
     node = Anvil(parsed.port or 8545, DEV_CHAIN_ID, block_time_s=block_time, log_file=LOG_FILE)
     try:

@@ -37,12 +37,40 @@ LOG_CHUNK_BLOCKS = 5_000
 
 
 def alert_hash(
-    prev_hash: bytes, stream: bytes, seq: int, window_index: int, model_id: bytes, gateway: str, input_commitment: int, score: int, alarm: bool
+    prev_hash: bytes,
+    stream: bytes,
+    seq: int,
+    window_index: int,
+    model_id: bytes,
+    gateway: str,
+    input_commitment: int,
+    score: int,
+    alarm: bool,
 ) -> bytes:
     return keccak(
         abi_encode(
-            ["bytes32", "bytes32", "uint64", "uint64", "bytes32", "address", "uint256", "uint256", "bool"],
-            [prev_hash, stream, seq, window_index, model_id, gateway, input_commitment, score, alarm],
+            [
+                "bytes32",
+                "bytes32",
+                "uint64",
+                "uint64",
+                "bytes32",
+                "address",
+                "uint256",
+                "uint256",
+                "bool",
+            ],
+            [
+                prev_hash,
+                stream,
+                seq,
+                window_index,
+                model_id,
+                gateway,
+                input_commitment,
+                score,
+                alarm,
+            ],
         )
     )
 
@@ -65,8 +93,15 @@ class AlertEntry:
 
     def recomputed_hash(self) -> str:
         digest = alert_hash(
-            bytes.fromhex(self.prev_hash[2:]), bytes.fromhex(self.stream_id[2:]), self.seq, self.window_index,
-            bytes.fromhex(self.model_id[2:]), self.gateway, int(self.input_commitment, 16), self.score, self.alarm,
+            bytes.fromhex(self.prev_hash[2:]),
+            bytes.fromhex(self.stream_id[2:]),
+            self.seq,
+            self.window_index,
+            bytes.fromhex(self.model_id[2:]),
+            self.gateway,
+            int(self.input_commitment, 16),
+            self.score,
+            self.alarm,
         )
         return "0x" + digest.hex()
 
@@ -75,8 +110,13 @@ class AlertEntry:
 
 
 def iter_logs(
-    event: Any, from_block: int, to_block: int, filters: dict[str, Any] | None, what: str,
-    limit: int | None = None, chunk_blocks: int = LOG_CHUNK_BLOCKS,
+    event: Any,
+    from_block: int,
+    to_block: int,
+    filters: dict[str, Any] | None,
+    what: str,
+    limit: int | None = None,
+    chunk_blocks: int = LOG_CHUNK_BLOCKS,
 ) -> Iterator[Any]:
     """Every log of ``event`` in [from_block, to_block], read in chunks so long histories work; more
     than ``limit`` (the audited party writes them) raises :class:`TooManyRecords` instead."""
@@ -93,7 +133,10 @@ def iter_logs(
 
 
 def fetch_alerts(
-    registry: Contract, from_block: int = 0, to_block: int | None = None, stream: bytes | None = None,
+    registry: Contract,
+    from_block: int = 0,
+    to_block: int | None = None,
+    stream: bytes | None = None,
     model: bytes | None = None,
     limit: int | None = None,
 ) -> list[AlertEntry]:
@@ -110,7 +153,9 @@ def fetch_alerts(
         filters["modelId"] = model
     filters = filters or None
     entries: list[AlertEntry] = []
-    for log in iter_logs(registry.events.AlertRecorded, from_block, last, filters, "alert records", limit):
+    for log in iter_logs(
+        registry.events.AlertRecorded, from_block, last, filters, "alert records", limit
+    ):
         a = log["args"]
         entries.append(
             AlertEntry(
@@ -149,7 +194,9 @@ class StreamCheck:
         return not self.problems
 
 
-def check_chain(registry: Contract, entries: list[AlertEntry], complete_history: bool = True) -> list[StreamCheck]:
+def check_chain(
+    registry: Contract, entries: list[AlertEntry], complete_history: bool = True
+) -> list[StreamCheck]:
     """Refold every stream's hash chain and compare it with the contract's head and count.
 
     ``complete_history`` says the entries start at the stream's genesis (seq 0);
@@ -172,7 +219,11 @@ def check_chain(registry: Contract, entries: list[AlertEntry], complete_history:
             if orphans:
                 problems, head = _fold(kept, onchain_head, onchain_count, complete_history)
                 stream_entries = kept
-        results.append(StreamCheck(sid, len(stream_entries), onchain_count, onchain_head, head, problems, orphans))
+        results.append(
+            StreamCheck(
+                sid, len(stream_entries), onchain_count, onchain_head, head, problems, orphans
+            )
+        )
     return results
 
 
@@ -182,7 +233,9 @@ def without_orphans(entries: list[AlertEntry], checks: list[StreamCheck]) -> lis
     return [e for e in entries if id(e) not in orphan_ids] if orphan_ids else entries
 
 
-def _fold(entries: list[AlertEntry], onchain_head: str, onchain_count: int, complete_history: bool) -> tuple[list[str], str]:
+def _fold(
+    entries: list[AlertEntry], onchain_head: str, onchain_count: int, complete_history: bool
+) -> tuple[list[str], str]:
     problems: list[str] = []
     head = entries[0].prev_hash if not complete_history else "0x" + ZERO32.hex()
     expected_seq = entries[0].seq if not complete_history else 0
@@ -191,7 +244,9 @@ def _fold(entries: list[AlertEntry], onchain_head: str, onchain_count: int, comp
         if e.seq != expected_seq:
             problems.append(f"seq {e.seq} where {expected_seq} was expected (a gap or reorder)")
         if e.window_index <= last_index:
-            problems.append(f"seq {e.seq}: window index {e.window_index} does not follow {last_index}")
+            problems.append(
+                f"seq {e.seq}: window index {e.window_index} does not follow {last_index}"
+            )
         last_index = e.window_index
         if e.prev_hash != head:
             problems.append(f"seq {e.seq}: prevHash {e.prev_hash} does not link to {head}")

@@ -37,7 +37,13 @@ RECEIPT_KIND = "zkalert-alert-receipt"
 RECEIPT_VERSION = 2
 
 
-def build_receipts(w3: Web3, registry: Contract, chain_id: int, entries: list[AlertEntry], stream_entries: dict[str, list[AlertEntry]]) -> list[dict[str, Any]]:
+def build_receipts(
+    w3: Web3,
+    registry: Contract,
+    chain_id: int,
+    entries: list[AlertEntry],
+    stream_entries: dict[str, list[AlertEntry]],
+) -> list[dict[str, Any]]:
     """Receipts of ``entries``; ``stream_entries`` holds every read alert per stream (for the links)."""
     blocks: dict[int, Any] = {}
     txs: dict[str, Any] = {}
@@ -55,33 +61,75 @@ def build_receipts(w3: Web3, registry: Contract, chain_id: int, entries: list[Al
             models[e.model_id] = registry.functions.model(bytes.fromhex(e.model_id[2:])).call()
         if e.stream_id not in heads:
             sid = bytes.fromhex(e.stream_id[2:])
-            heads[e.stream_id] = ("0x" + bytes(registry.functions.head(sid).call()).hex(), int(registry.functions.count(sid).call()))
+            heads[e.stream_id] = (
+                "0x" + bytes(registry.functions.head(sid).call()).hex(),
+                int(registry.functions.count(sid).call()),
+            )
         tx, proof, instances = txs[e.tx_hash]
-        verifier, threshold, windows_per_proof = models[e.model_id][0], int(models[e.model_id][1]), int(models[e.model_id][2])
-        commitment = SCHEMES[int(models[e.model_id][4])]  # IAlertRegistry.CommitmentScheme, in enum order
+        verifier, threshold, windows_per_proof = (
+            models[e.model_id][0],
+            int(models[e.model_id][1]),
+            int(models[e.model_id][2]),
+        )
+        commitment = SCHEMES[
+            int(models[e.model_id][4])
+        ]  # IAlertRegistry.CommitmentScheme, in enum order
         siblings = [s for s in stream_entries.get(e.stream_id, []) if s.tx_hash == e.tx_hash]
         position = [s.seq for s in siblings].index(e.seq) if e in siblings else 0
         by_seq = {s.seq: s for s in stream_entries.get(e.stream_id, [])}
         previous, following = by_seq.get(e.seq - 1), by_seq.get(e.seq + 1)
         block = blocks[e.block]
-        receipts.append({
-            "kind": RECEIPT_KIND,
-            "version": RECEIPT_VERSION,
-            "chain_id": chain_id,
-            "registry": registry.address,
-            "alert": e.to_json(),
-            "model": {"model_id": e.model_id, "verifier": Web3.to_checksum_address(verifier), "threshold": str(threshold), "windows_per_proof": windows_per_proof, "commitment": commitment},
-            "block": {"number": e.block, "hash": "0x" + bytes(block["hash"]).hex(), "timestamp": int(block["timestamp"])},
-            "transaction": {"hash": e.tx_hash, "from": Web3.to_checksum_address(tx["from"]), "index": int(tx["transactionIndex"])},
-            "proof": {"hex": "0x" + proof.hex(), "instances": [str(v) for v in instances], "window_in_proof": position},
-            "links": {
-                "previous": None if previous is None else {"seq": previous.seq, "alert_hash": previous.alert_hash, "tx_hash": previous.tx_hash},
-                "next": None if following is None else {"seq": following.seq, "prev_hash": following.prev_hash, "alert_hash": following.alert_hash, "tx_hash": following.tx_hash},
-                "stream_head_at_export": heads[e.stream_id][0],
-                "stream_count_at_export": heads[e.stream_id][1],
-            },
-            "exported_at": int(time.time()),
-        })
+        receipts.append(
+            {
+                "kind": RECEIPT_KIND,
+                "version": RECEIPT_VERSION,
+                "chain_id": chain_id,
+                "registry": registry.address,
+                "alert": e.to_json(),
+                "model": {
+                    "model_id": e.model_id,
+                    "verifier": Web3.to_checksum_address(verifier),
+                    "threshold": str(threshold),
+                    "windows_per_proof": windows_per_proof,
+                    "commitment": commitment,
+                },
+                "block": {
+                    "number": e.block,
+                    "hash": "0x" + bytes(block["hash"]).hex(),
+                    "timestamp": int(block["timestamp"]),
+                },
+                "transaction": {
+                    "hash": e.tx_hash,
+                    "from": Web3.to_checksum_address(tx["from"]),
+                    "index": int(tx["transactionIndex"]),
+                },
+                "proof": {
+                    "hex": "0x" + proof.hex(),
+                    "instances": [str(v) for v in instances],
+                    "window_in_proof": position,
+                },
+                "links": {
+                    "previous": None
+                    if previous is None
+                    else {
+                        "seq": previous.seq,
+                        "alert_hash": previous.alert_hash,
+                        "tx_hash": previous.tx_hash,
+                    },
+                    "next": None
+                    if following is None
+                    else {
+                        "seq": following.seq,
+                        "prev_hash": following.prev_hash,
+                        "alert_hash": following.alert_hash,
+                        "tx_hash": following.tx_hash,
+                    },
+                    "stream_head_at_export": heads[e.stream_id][0],
+                    "stream_count_at_export": heads[e.stream_id][1],
+                },
+                "exported_at": int(time.time()),
+            }
+        )
     return receipts
 
 
@@ -117,11 +165,18 @@ def load_receipt(path: StrPath) -> dict[str, Any]:
     if not isinstance(data, dict) or data.get("kind") != RECEIPT_KIND:
         raise ReceiptError(f"{path}: not a zkalert alert receipt")
     if data.get("version") != RECEIPT_VERSION:
-        raise ReceiptError(f"{path}: receipt version {data.get('version')}, this zkalert reads {RECEIPT_VERSION}")
+        raise ReceiptError(
+            f"{path}: receipt version {data.get('version')}, this zkalert reads {RECEIPT_VERSION}"
+        )
     return data
 
 
-def check_receipt(path: StrPath, vk: StrPath | None = None, settings: StrPath | None = None, srs: StrPath | None = None) -> ReceiptCheck:
+def check_receipt(
+    path: StrPath,
+    vk: StrPath | None = None,
+    settings: StrPath | None = None,
+    srs: StrPath | None = None,
+) -> ReceiptCheck:
     """Check a receipt offline (no node); with vk, settings and SRS also the proof itself."""
     data = load_receipt(path)
     result = ReceiptCheck(str(path))
@@ -131,10 +186,20 @@ def check_receipt(path: StrPath, vk: StrPath | None = None, settings: StrPath | 
         instances = [int(v) for v in data["proof"]["instances"]]
         position = int(data["proof"]["window_in_proof"])
         threshold = int(data["model"]["threshold"])
-        recomputed = "0x" + alert_hash(
-            bytes.fromhex(a["prev_hash"][2:]), bytes.fromhex(a["stream_id"][2:]), int(a["seq"]), int(a["window_index"]), bytes.fromhex(a["model_id"][2:]),
-            a["gateway"], int(a["input_commitment"], 16), int(a["score"]), bool(a["alarm"]),
-        ).hex()
+        recomputed = (
+            "0x"
+            + alert_hash(
+                bytes.fromhex(a["prev_hash"][2:]),
+                bytes.fromhex(a["stream_id"][2:]),
+                int(a["seq"]),
+                int(a["window_index"]),
+                bytes.fromhex(a["model_id"][2:]),
+                a["gateway"],
+                int(a["input_commitment"], 16),
+                int(a["score"]),
+                bool(a["alarm"]),
+            ).hex()
+        )
     except (KeyError, TypeError, ValueError) as exc:
         raise ReceiptError(f"{path}: malformed receipt ({type(exc).__name__}: {exc})") from None
 
@@ -143,33 +208,79 @@ def check_receipt(path: StrPath, vk: StrPath | None = None, settings: StrPath | 
         if ok is False:
             result.problems.append(problem)
 
-    record("alert_hash", recomputed == a["alert_hash"], f"alert hash {a['alert_hash']} != recomputed {recomputed}")
+    record(
+        "alert_hash",
+        recomputed == a["alert_hash"],
+        f"alert hash {a['alert_hash']} != recomputed {recomputed}",
+    )
     links = data["links"]
     if int(a["seq"]) == 0:
-        record("previous_link", a["prev_hash"] == "0x" + ZERO32.hex(), "seq 0 does not start from the zero hash")
+        record(
+            "previous_link",
+            a["prev_hash"] == "0x" + ZERO32.hex(),
+            "seq 0 does not start from the zero hash",
+        )
     elif links["previous"] is not None:
-        record("previous_link", links["previous"]["alert_hash"] == a["prev_hash"], "prevHash does not match the previous alert's hash")
+        record(
+            "previous_link",
+            links["previous"]["alert_hash"] == a["prev_hash"],
+            "prevHash does not match the previous alert's hash",
+        )
     else:
         record("previous_link", None, "")
     if links["next"] is not None:
-        record("next_link", links["next"]["prev_hash"] == a["alert_hash"], "the next alert's prevHash does not match this alert's hash")
+        record(
+            "next_link",
+            links["next"]["prev_hash"] == a["alert_hash"],
+            "the next alert's prevHash does not match this alert's hash",
+        )
     else:
-        record("next_link", links["stream_head_at_export"] == a["alert_hash"] if int(a["seq"]) + 1 == int(links["stream_count_at_export"]) else None,
-               "the last alert's hash is not the stream head at export")
+        record(
+            "next_link",
+            links["stream_head_at_export"] == a["alert_hash"]
+            if int(a["seq"]) + 1 == int(links["stream_count_at_export"])
+            else None,
+            "the last alert's hash is not the stream head at export",
+        )
     try:
-        commitments, scores, bindings = split_bound_statement(tuple(instances), proof, data["model"].get("commitment", "poseidon"))
-        carried = 0 <= position < len(scores) and (commitments[position], scores[position]) == (int(a["input_commitment"], 16), int(a["score"]))
-        bound = carried and bindings[position] == binding_of(a["gateway"], bytes.fromhex(a["stream_id"][2:]), int(a["window_index"]))
+        commitments, scores, bindings = split_bound_statement(
+            tuple(instances), proof, data["model"].get("commitment", "poseidon")
+        )
+        carried = 0 <= position < len(scores) and (commitments[position], scores[position]) == (
+            int(a["input_commitment"], 16),
+            int(a["score"]),
+        )
+        bound = carried and bindings[position] == binding_of(
+            a["gateway"], bytes.fromhex(a["stream_id"][2:]), int(a["window_index"])
+        )
     except ZkAlertError:
         carried = bound = False
-    record("instances", carried, "the proof and its instances do not carry this alert's commitment and score")
-    record("binding", bound, "the proof is not bound to this alert's gateway, stream and window index")
-    record("alarm", (int(a["score"]) >= threshold) == bool(a["alarm"]), "the alarm bit does not follow from the score and threshold")
+    record(
+        "instances",
+        carried,
+        "the proof and its instances do not carry this alert's commitment and score",
+    )
+    record(
+        "binding", bound, "the proof is not bound to this alert's gateway, stream and window index"
+    )
+    record(
+        "alarm",
+        (int(a["score"]) >= threshold) == bool(a["alarm"]),
+        "the alarm bit does not follow from the score and threshold",
+    )
     if vk is not None:
         vk_bytes = Path(vk).read_bytes()
-        record("model_id", "0x" + keccak(vk_bytes).hex() == a["model_id"], f"keccak256 of {vk} is not the model id {a['model_id']}")
+        record(
+            "model_id",
+            "0x" + keccak(vk_bytes).hex() == a["model_id"],
+            f"keccak256 of {vk} is not the model id {a['model_id']}",
+        )
         if settings is not None and srs is not None:
-            record("proof", _ezkl_verify(proof, instances, Path(vk), Path(settings), Path(srs)), "EZKL does not verify the proof")
+            record(
+                "proof",
+                _ezkl_verify(proof, instances, Path(vk), Path(settings), Path(srs)),
+                "EZKL does not verify the proof",
+            )
     return result
 
 

@@ -71,15 +71,21 @@ class Deployment:
         folder = folder or deployments_dir(chain_id)
         registry_file = folder / "AlertRegistry.json"
         if not registry_file.is_file():
-            raise ChainError(f"no AlertRegistry deployment for chain {chain_id} ({registry_file}): run `zkalert deploy`")
+            raise ChainError(
+                f"no AlertRegistry deployment for chain {chain_id} ({registry_file}): run `zkalert deploy`"
+            )
         data = json.loads(registry_file.read_text())
         if int(data.get("chain_id", chain_id)) != chain_id:
-            raise ChainError(f"{registry_file} records chain {data.get('chain_id')}, but the node is chain {chain_id}")
+            raise ChainError(
+                f"{registry_file} records chain {data.get('chain_id')}, but the node is chain {chain_id}"
+            )
         abi = data["abi"]
         if isinstance(abi, str):
             abi = json.loads(abi)
         models = {}
-        for path in sorted((folder / "models").glob("*.json")) if (folder / "models").is_dir() else []:
+        for path in (
+            sorted((folder / "models").glob("*.json")) if (folder / "models").is_dir() else []
+        ):
             m = json.loads(path.read_text())
             model = ModelDeployment(
                 model_id=str(m["model_id"]).lower(),
@@ -89,7 +95,13 @@ class Deployment:
                 commitment=str(m.get("commitment", "poseidon")),
             )
             models[model.model_id] = model
-        return cls(chain_id, Web3.to_checksum_address(data["address"]), abi, int(data.get("block", 0)), models)
+        return cls(
+            chain_id,
+            Web3.to_checksum_address(data["address"]),
+            abi,
+            int(data.get("block", 0)),
+            models,
+        )
 
     def registry(self, w3: Web3) -> Contract:
         if not w3.eth.get_code(self.registry_address):
@@ -98,17 +110,22 @@ class Deployment:
                 "contract there (a restarted anvil?): run `zkalert deploy` again"
             )
         contract = w3.eth.contract(address=self.registry_address, abi=self.registry_abi)
-        require_version(contract, "AlertRegistry", REGISTRY_VERSION, "statements, events and alert hashes differ", "zkalert deploy")
+        require_version(
+            contract,
+            "AlertRegistry",
+            REGISTRY_VERSION,
+            "statements, events and alert hashes differ",
+            "zkalert deploy",
+        )
         return contract
 
     def model(self, model_id: str) -> ModelDeployment:
         try:
             return self.models[model_id.lower()]
         except KeyError:
-            raise ChainError(f"model {model_id} is not deployed on chain {self.chain_id}: run `zkalert deploy`") from None
-
-
-
+            raise ChainError(
+                f"model {model_id} is not deployed on chain {self.chain_id}: run `zkalert deploy`"
+            ) from None
 
 
 @dataclass(frozen=True)
@@ -123,10 +140,21 @@ class ModelSpec:
 
     @classmethod
     def of(cls, info: CircuitInfo) -> ModelSpec:
-        return cls(info.verifier_contract, info.model_id, info.threshold_felt, info.windows_per_proof, info.commitment)
+        return cls(
+            info.verifier_contract,
+            info.model_id,
+            info.threshold_felt,
+            info.windows_per_proof,
+            info.commitment,
+        )
 
 
-def deploy(spec: ModelSpec | CircuitInfo, url: str | None = None, key: str | None = None, gateway: str | None = None) -> Deployment:
+def deploy(
+    spec: ModelSpec | CircuitInfo,
+    url: str | None = None,
+    key: str | None = None,
+    gateway: str | None = None,
+) -> Deployment:
     """Deploy the registry if this chain has none, then the model's verifier, and register it.
 
     Runs the Foundry scripts in ``script/``; they write ``deployments/<chainid>/``.
@@ -154,10 +182,16 @@ def deploy(spec: ModelSpec | CircuitInfo, url: str | None = None, key: str | Non
         existing.registry(w3)
     except ChainError:
         existing = None  # none, gone, or of another version: a new registry is deployed (the old one stays on-chain)
-    if existing is not None and spec.model_id.lower() in existing.models and w3.eth.get_code(existing.models[spec.model_id.lower()].verifier):
+    if (
+        existing is not None
+        and spec.model_id.lower() in existing.models
+        and w3.eth.get_code(existing.models[spec.model_id.lower()].verifier)
+    ):
         return existing
     if existing is None:
-        run_forge(["script", "script/DeployAlertRegistry.s.sol", "--rpc-url", url, "--broadcast"], env)
+        run_forge(
+            ["script", "script/DeployAlertRegistry.s.sol", "--rpc-url", url, "--broadcast"], env
+        )
     else:
         env["REGISTRY"] = existing.registry_address
         run_forge(["script", "script/RegisterModel.s.sol", "--rpc-url", url, "--broadcast"], env)
@@ -189,19 +223,30 @@ class Gateway:
         self.deployment = deployment
         self.registry = deployment.registry(w3)
         self.account: LocalAccount = Account.from_key(key or private_key())
-        self._open: set[bytes] = set()  # streams seen open for this gateway (bindings only the owner changes)
+        self._open: set[bytes] = (
+            set()
+        )  # streams seen open for this gateway (bindings only the owner changes)
 
     def head(self, stream: bytes) -> bytes:
         return bytes(self.registry.functions.head(stream).call())
 
-    def encode_submit(self, stream: bytes, model_id: str, prev_hash: bytes, proven: ProvenWindow, first_index: int) -> bytes:
-        call = self.registry.functions.submitAlert(stream, _hex32(model_id), prev_hash, first_index, proven.proof, list(proven.instances))
+    def encode_submit(
+        self, stream: bytes, model_id: str, prev_hash: bytes, proven: ProvenWindow, first_index: int
+    ) -> bytes:
+        call = self.registry.functions.submitAlert(
+            stream, _hex32(model_id), prev_hash, first_index, proven.proof, list(proven.instances)
+        )
         return bytes.fromhex(call._encode_transaction_data().removeprefix("0x"))
 
     def check_bound(self, stream: bytes, proven: ProvenWindow, first_index: int) -> None:
         """Refuse (one line) a proof made for another gateway, stream or index, before anything is sent."""
         try:
-            check_binding(proven.instances, proven.proof, proven.commitment, Binding(self.account.address, stream, first_index))
+            check_binding(
+                proven.instances,
+                proven.proof,
+                proven.commitment,
+                Binding(self.account.address, stream, first_index),
+            )
         except ZkAlertError as exc:
             raise ChainError(f"not sent: {exc}") from None
 
@@ -222,7 +267,9 @@ class Gateway:
         if not self.registry.functions.isGateway(self.account.address).call():
             return  # no gateway at all: the registry's own refusal says so
         if int(bound, 16) != 0:
-            raise ChainError(f"stream {shown} belongs to gateway {bound}, not {self.account.address}")
+            raise ChainError(
+                f"stream {shown} belongs to gateway {bound}, not {self.account.address}"
+            )
         owner = self.registry.functions.owner().call()
         if owner != self.account.address:
             raise ChainError(
@@ -235,13 +282,23 @@ class Gateway:
     def open_stream(self, stream: bytes, gateway: str) -> str:
         """Owner: open ``stream`` for ``gateway`` (or hand it over); returns the transaction hash."""
         call = self.registry.functions.setStreamGateway(stream, Web3.to_checksum_address(gateway))
-        tx_hash, receipt = send_call(self.w3, self.account, self.deployment.chain_id, call, self.deployment.registry_abi)
+        tx_hash, receipt = send_call(
+            self.w3, self.account, self.deployment.chain_id, call, self.deployment.registry_abi
+        )
         if receipt["status"] != 1:
-            raise ChainError(f"opening stream 0x{stream.hex()} reverted on-chain (transaction {tx_hash})")
+            raise ChainError(
+                f"opening stream 0x{stream.hex()} reverted on-chain (transaction {tx_hash})"
+            )
         return tx_hash
 
     def submit(
-        self, stream: bytes, model_id: str, proven: ProvenWindow, prev_hash: bytes | None = None, index: int | None = None, check: bool = True
+        self,
+        stream: bytes,
+        model_id: str,
+        proven: ProvenWindow,
+        prev_hash: bytes | None = None,
+        index: int | None = None,
+        check: bool = True,
     ) -> Submission:
         """Send one proven window at its window index (the proof's binding unless ``index`` is given);
         raises :class:`RevertedError` with the decoded reason. ``check=False`` skips the local binding
@@ -267,7 +324,9 @@ class Gateway:
         try:
             tx["gas"] = int(self.w3.eth.estimate_gas(tx) * 1.2)
         except (ContractCustomError, ContractLogicError, Web3RPCError, ValueError) as exc:
-            raise RevertedError(decode_revert(self.deployment.registry_abi, revert_data(exc))) from None
+            raise RevertedError(
+                decode_revert(self.deployment.registry_abi, revert_data(exc))
+            ) from None
         fees = self._fees()
         tx.update(fees)
         signed = self.account.sign_transaction(tx)
@@ -296,5 +355,9 @@ def ezkl_calldata(proven: ProvenWindow) -> bytes:
 
     import ezkl
 
-    with tempfile.TemporaryDirectory() as folder:  # ezkl insists on writing a file; keep it out of the tree
-        return bytes(ezkl.encode_evm_calldata(str(proven.proof_path), str(Path(folder) / "calldata.bin")))
+    with (
+        tempfile.TemporaryDirectory() as folder
+    ):  # ezkl insists on writing a file; keep it out of the tree
+        return bytes(
+            ezkl.encode_evm_calldata(str(proven.proof_path), str(Path(folder) / "calldata.bin"))
+        )

@@ -51,17 +51,31 @@ def require_version(contract: Contract, name: str, expected: str, why: str, rede
     except (ContractLogicError, Web3RPCError, ValueError):
         version = "unknown"
     if version != expected:
-        raise ChainError(f"the {name} at {contract.address} is version {version}; this zkalert speaks {expected} ({why}): run `{redeploy}` for a new registry")
+        raise ChainError(
+            f"the {name} at {contract.address} is version {version}; this zkalert speaks {expected} ({why}): run `{redeploy}` for a new registry"
+        )
 
 
 def run_forge(args: list[str], env: dict[str, str]) -> str:
     if args[:1] in (["script"], ["build"]):
-        args = [*args, "--skip", "test"]  # a deployment compiles the contracts and scripts, never the test suite
-    proc = subprocess.run([str(tool("forge")), *args], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, check=False)
+        args = [
+            *args,
+            "--skip",
+            "test",
+        ]  # a deployment compiles the contracts and scripts, never the test suite
+    proc = subprocess.run(
+        [str(tool("forge")), *args],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if proc.returncode != 0:
         tail = (proc.stdout + proc.stderr).strip().splitlines()[-15:]
         raise ChainError("forge " + " ".join(args[:2]) + " failed:\n" + "\n".join(tail))
     return proc.stdout
+
 
 def _error_table(abi: list[dict[str, Any]]) -> dict[bytes, tuple[str, list[str], list[str]]]:
     table = {}
@@ -85,7 +99,9 @@ def decode_revert(abi: list[dict[str, Any]], data: str | bytes | None) -> str:
         return f"reverted with data 0x{raw.hex()}"
     name, types, names = entry
     values = abi_decode(types, raw[4:])
-    shown = ", ".join(f"{n}={'0x' + v.hex() if isinstance(v, bytes) else v}" for n, v in zip(names, values))
+    shown = ", ".join(
+        f"{n}={'0x' + v.hex() if isinstance(v, bytes) else v}" for n, v in zip(names, values)
+    )
     return f"{name}({shown})"
 
 
@@ -107,10 +123,15 @@ def fee_fields(w3: Web3, tip_wei: int = TIP_WEI, cap_wei: int | None = None) -> 
         price = int(w3.eth.gas_price)
         return {"gasPrice": price if cap_wei is None else min(price, cap_wei)}
     max_fee = int(base) * 2 + tip_wei
-    return {"maxFeePerGas": max_fee if cap_wei is None else min(max_fee, cap_wei), "maxPriorityFeePerGas": tip_wei}
+    return {
+        "maxFeePerGas": max_fee if cap_wei is None else min(max_fee, cap_wei),
+        "maxPriorityFeePerGas": tip_wei,
+    }
 
 
-def send_call(w3: Web3, account: LocalAccount, chain_id: int, call: Any, abi: list[dict[str, Any]]) -> tuple[str, Any]:
+def send_call(
+    w3: Web3, account: LocalAccount, chain_id: int, call: Any, abi: list[dict[str, Any]]
+) -> tuple[str, Any]:
     """Sign and send a contract call from ``account``; wait for its receipt.
 
     A call the contract refuses raises :class:`RevertedError` with the decoded custom error
@@ -141,7 +162,9 @@ def verifier_eth_call(w3: Web3, verifier: str, calldata: bytes) -> tuple[bool, f
     """The paper's verification: eth_call of verifyProof on the verifier contract."""
     started = time.perf_counter()
     try:
-        result = w3.eth.call({"to": Web3.to_checksum_address(verifier), "data": "0x" + calldata.hex()})
+        result = w3.eth.call(
+            {"to": Web3.to_checksum_address(verifier), "data": "0x" + calldata.hex()}
+        )
     except (ContractLogicError, Web3RPCError, ValueError):
         return False, time.perf_counter() - started
     elapsed = time.perf_counter() - started

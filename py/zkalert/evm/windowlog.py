@@ -43,13 +43,40 @@ MAX_BATCH = 64
 
 
 def commit_hash(
-    prev_hash: bytes, stream: bytes, seq: int, window_index: int, model_id: bytes, gateway: str,
-    input_commitment: int, score: int, alarm: bool,
+    prev_hash: bytes,
+    stream: bytes,
+    seq: int,
+    window_index: int,
+    model_id: bytes,
+    gateway: str,
+    input_commitment: int,
+    score: int,
+    alarm: bool,
 ) -> bytes:
     return keccak(
         abi_encode(
-            ["bytes32", "bytes32", "uint64", "uint64", "bytes32", "address", "uint256", "uint256", "bool"],
-            [prev_hash, stream, seq, window_index, model_id, gateway, input_commitment, score, alarm],
+            [
+                "bytes32",
+                "bytes32",
+                "uint64",
+                "uint64",
+                "bytes32",
+                "address",
+                "uint256",
+                "uint256",
+                "bool",
+            ],
+            [
+                prev_hash,
+                stream,
+                seq,
+                window_index,
+                model_id,
+                gateway,
+                input_commitment,
+                score,
+                alarm,
+            ],
         )
     )
 
@@ -66,12 +93,22 @@ class WindowLogDeployment:
     def load(cls, chain_id: int, folder: Path | None = None) -> WindowLogDeployment:
         path = (folder or deployments_dir(chain_id)) / "WindowLog.json"
         if not path.is_file():
-            raise ChainError(f"no WindowLog deployment for chain {chain_id} ({path}): run `zkalert deploy --window-log`")
+            raise ChainError(
+                f"no WindowLog deployment for chain {chain_id} ({path}): run `zkalert deploy --window-log`"
+            )
         data = json.loads(path.read_text())
         if int(data.get("chain_id", chain_id)) != chain_id:
-            raise ChainError(f"{path} records chain {data.get('chain_id')}, but the node is chain {chain_id}")
+            raise ChainError(
+                f"{path} records chain {data.get('chain_id')}, but the node is chain {chain_id}"
+            )
         abi = data["abi"] if not isinstance(data["abi"], str) else json.loads(data["abi"])
-        return cls(chain_id, Web3.to_checksum_address(data["address"]), Web3.to_checksum_address(data["registry"]), abi, int(data.get("block", 0)))
+        return cls(
+            chain_id,
+            Web3.to_checksum_address(data["address"]),
+            Web3.to_checksum_address(data["registry"]),
+            abi,
+            int(data.get("block", 0)),
+        )
 
     def contract(self, w3: Web3) -> Contract:
         if not w3.eth.get_code(self.address):
@@ -136,7 +173,9 @@ class WindowCommitter:
             return None
         return int(self.contract.functions.lastIndex(stream).call())
 
-    def commit(self, stream: bytes, model_id: str, windows: list[tuple[int, int, int]]) -> CommitReceipt:
+    def commit(
+        self, stream: bytes, model_id: str, windows: list[tuple[int, int, int]]
+    ) -> CommitReceipt:
         """Commit ``(window_index, input_commitment, score)`` triples (at most MAX_BATCH) after the current head."""
         if not 0 < len(windows) <= MAX_BATCH:
             raise ChainError(f"a commit holds 1 to {MAX_BATCH} windows, got {len(windows)}")
@@ -146,13 +185,25 @@ class WindowCommitter:
             registry = Deployment.load(self.deployment.chain_id)
             Gateway(self.w3, registry, self.account.key).ensure_stream(stream)
         call = self.contract.functions.commitWindows(
-            stream, bytes.fromhex(model_id.removeprefix("0x")), prev_hash,
-            [w[0] for w in windows], [w[1] for w in windows], [w[2] for w in windows],
+            stream,
+            bytes.fromhex(model_id.removeprefix("0x")),
+            prev_hash,
+            [w[0] for w in windows],
+            [w[1] for w in windows],
+            [w[2] for w in windows],
         )
-        tx_hash, receipt = send_call(self.w3, self.account, self.deployment.chain_id, call, self.deployment.abi)
+        tx_hash, receipt = send_call(
+            self.w3, self.account, self.deployment.chain_id, call, self.deployment.abi
+        )
         if receipt["status"] != 1:
             raise RevertedError(f"commit transaction {tx_hash} reverted on-chain")
-        return CommitReceipt(tx_hash, int(receipt["blockNumber"]), int(receipt["gasUsed"]), first_seq, "0x" + self.head(stream).hex())
+        return CommitReceipt(
+            tx_hash,
+            int(receipt["blockNumber"]),
+            int(receipt["gasUsed"]),
+            first_seq,
+            "0x" + self.head(stream).hex(),
+        )
 
 
 # --- reading ----------------------------------------------------------------------
@@ -176,8 +227,15 @@ class WindowEntry:
 
     def recomputed_hash(self) -> str:
         digest = commit_hash(
-            bytes.fromhex(self.prev_hash[2:]), bytes.fromhex(self.stream_id[2:]), self.seq, self.window_index,
-            bytes.fromhex(self.model_id[2:]), self.gateway, int(self.input_commitment, 16), self.score, self.alarm,
+            bytes.fromhex(self.prev_hash[2:]),
+            bytes.fromhex(self.stream_id[2:]),
+            self.seq,
+            self.window_index,
+            bytes.fromhex(self.model_id[2:]),
+            self.gateway,
+            int(self.input_commitment, 16),
+            self.score,
+            self.alarm,
         )
         return "0x" + digest.hex()
 
@@ -186,7 +244,10 @@ class WindowEntry:
 
 
 def fetch_windows(
-    contract: Contract, from_block: int = 0, to_block: int | None = None, stream: bytes | None = None,
+    contract: Contract,
+    from_block: int = 0,
+    to_block: int | None = None,
+    stream: bytes | None = None,
     chunk_blocks: int = LOG_CHUNK_BLOCKS,
     limit: int | None = None,
 ) -> list[WindowEntry]:
@@ -195,23 +256,33 @@ def fetch_windows(
     last = w3.eth.block_number if to_block is None else to_block
     filters = {"streamId": stream} if stream is not None else None
     entries: list[WindowEntry] = []
-    for log in iter_logs(contract.events.WindowCommitted, from_block, last, filters, "window commitments", limit, chunk_blocks):
+    for log in iter_logs(
+        contract.events.WindowCommitted,
+        from_block,
+        last,
+        filters,
+        "window commitments",
+        limit,
+        chunk_blocks,
+    ):
         a = log["args"]
-        entries.append(WindowEntry(
-            stream_id="0x" + bytes(a["streamId"]).hex(),
-            seq=int(a["seq"]),
-            window_index=int(a["windowIndex"]),
-            model_id="0x" + bytes(a["modelId"]).hex(),
-            commit_hash="0x" + bytes(a["commitHash"]).hex(),
-            prev_hash="0x" + bytes(a["prevHash"]).hex(),
-            gateway=Web3.to_checksum_address(a["gateway"]),
-            input_commitment=hex(int(a["inputCommitment"])),
-            score=int(a["score"]),
-            alarm=bool(a["alarm"]),
-            block=int(log["blockNumber"]),
-            tx_hash="0x" + bytes(log["transactionHash"]).hex(),
-            log_index=int(log["logIndex"]),
-        ))
+        entries.append(
+            WindowEntry(
+                stream_id="0x" + bytes(a["streamId"]).hex(),
+                seq=int(a["seq"]),
+                window_index=int(a["windowIndex"]),
+                model_id="0x" + bytes(a["modelId"]).hex(),
+                commit_hash="0x" + bytes(a["commitHash"]).hex(),
+                prev_hash="0x" + bytes(a["prevHash"]).hex(),
+                gateway=Web3.to_checksum_address(a["gateway"]),
+                input_commitment=hex(int(a["inputCommitment"])),
+                score=int(a["score"]),
+                alarm=bool(a["alarm"]),
+                block=int(log["blockNumber"]),
+                tx_hash="0x" + bytes(log["transactionHash"]).hex(),
+                log_index=int(log["logIndex"]),
+            )
+        )
     entries.sort(key=lambda e: (e.block, e.log_index))
     return entries
 
@@ -239,7 +310,12 @@ class WindowStreamCheck:
         return not self.problems
 
 
-def check_window_chain(contract: Contract, entries: list[WindowEntry], complete_history: bool = True, max_missing: int = 10_000) -> list[WindowStreamCheck]:
+def check_window_chain(
+    contract: Contract,
+    entries: list[WindowEntry],
+    complete_history: bool = True,
+    max_missing: int = 10_000,
+) -> list[WindowStreamCheck]:
     """Refold each stream's chain, compare with the contract, and list window indexes that were skipped."""
     by_stream: dict[str, list[WindowEntry]] = {}
     for entry in entries:
@@ -255,11 +331,15 @@ def check_window_chain(contract: Contract, entries: list[WindowEntry], complete_
         previous_index: int | None = None
         for e in stream_entries:
             if e.seq != expected_seq:
-                problems.append(f"seq {e.seq} where {expected_seq} was expected (events missing from the read)")
+                problems.append(
+                    f"seq {e.seq} where {expected_seq} was expected (events missing from the read)"
+                )
             if e.prev_hash != head:
                 problems.append(f"seq {e.seq}: prevHash {e.prev_hash} does not link to {head}")
             if e.recomputed_hash() != e.commit_hash:
-                problems.append(f"seq {e.seq}: event hash {e.commit_hash} != recomputed {e.recomputed_hash()}")
+                problems.append(
+                    f"seq {e.seq}: event hash {e.commit_hash} != recomputed {e.recomputed_hash()}"
+                )
             if previous_index is not None:
                 if e.window_index <= previous_index:
                     problems.append(f"seq {e.seq}: window index {e.window_index} does not increase")
@@ -277,11 +357,23 @@ def check_window_chain(contract: Contract, entries: list[WindowEntry], complete_
             if onchain_head != head:
                 problems.append(f"on-chain head {onchain_head} != folded head {head}")
             if onchain_count != len(stream_entries):
-                problems.append(f"on-chain count {onchain_count} != {len(stream_entries)} records read")
-        results.append(WindowStreamCheck(
-            sid, len(stream_entries), onchain_count, onchain_head, head,
-            stream_entries[0].window_index, stream_entries[-1].window_index, missing, problems, missing_count,
-        ))
+                problems.append(
+                    f"on-chain count {onchain_count} != {len(stream_entries)} records read"
+                )
+        results.append(
+            WindowStreamCheck(
+                sid,
+                len(stream_entries),
+                onchain_count,
+                onchain_head,
+                head,
+                stream_entries[0].window_index,
+                stream_entries[-1].window_index,
+                missing,
+                problems,
+                missing_count,
+            )
+        )
     return results
 
 

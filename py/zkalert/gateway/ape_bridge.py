@@ -59,16 +59,31 @@ def prepare_alert(
         path = Path(proof_file)
         if not path.is_file():
             raise ConfigError(f"ZKALERT_PROOF={proof_file}: no such file")
-        proven = ProvenWindow.from_proof_file(path, commitment=deployment.model(model_id_hex).commitment)
+        proven = ProvenWindow.from_proof_file(
+            path, commitment=deployment.model(model_id_hex).commitment
+        )
         if proven.binding is None:
-            raise ProofError(f"{path}: no binding recorded next to it ({binding_file(path).name}): prove it with `zkalert prove --stream`")
+            raise ProofError(
+                f"{path}: no binding recorded next to it ({binding_file(path).name}): prove it with `zkalert prove --stream`"
+            )
         name, row = stream or f"0x{proven.binding.stream.hex()}", -1
         sid = stream_id(stream) if stream else proven.binding.stream
     else:
-        name, row, proven = next_unrecorded_alert(workspace, gateway, lambda s: int(registry.functions.nextIndex(s).call()), fault, stream)
+        name, row, proven = next_unrecorded_alert(
+            workspace, gateway, lambda s: int(registry.functions.nextIndex(s).call()), fault, stream
+        )
         sid = stream_id(name)
-    check_binding(proven.instances, proven.proof, proven.commitment, Binding(gateway, sid, proven.first_index))
+    check_binding(
+        proven.instances, proven.proof, proven.commitment, Binding(gateway, sid, proven.first_index)
+    )
     return PreparedAlert(
-        registry=deployment.registry_address, registry_abi=deployment.registry_abi, stream_name=name,
-        stream_id=sid, model_id=model_id, row=row, index=proven.first_index, proof=proven.proof, instances=proven.instances,
+        registry=deployment.registry_address,
+        registry_abi=deployment.registry_abi,
+        stream_name=name,
+        stream_id=sid,
+        model_id=model_id,
+        row=row,
+        index=proven.first_index,
+        proof=proven.proof,
+        instances=proven.instances,
     )

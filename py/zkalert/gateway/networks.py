@@ -50,8 +50,14 @@ class Network:
         if self.block_time_s < 0:
             problems.append(f"block_time_s must not be negative, got {self.block_time_s}")
         if self.fee_bump < 1.1:
-            problems.append(f"fee_bump must be at least 1.1 (nodes refuse replacements under +10%), got {self.fee_bump}")
-        if self.max_fee_gwei <= 0 or self.priority_fee_gwei < 0 or self.priority_fee_gwei > self.max_fee_gwei:
+            problems.append(
+                f"fee_bump must be at least 1.1 (nodes refuse replacements under +10%), got {self.fee_bump}"
+            )
+        if (
+            self.max_fee_gwei <= 0
+            or self.priority_fee_gwei < 0
+            or self.priority_fee_gwei > self.max_fee_gwei
+        ):
             problems.append("fees must satisfy 0 <= priority_fee_gwei <= max_fee_gwei")
         if self.gas_margin < 1.0:
             problems.append(f"gas_margin must be at least 1.0, got {self.gas_margin}")
@@ -85,12 +91,16 @@ def networks_file() -> Path:
     return Path(os.environ.get("ZKALERT_NETWORKS", DEFAULT_NETWORKS_FILE))
 
 
-def load_network(name: str | None = None, path: Path | None = None, rpc_url: str | None = None) -> Network:
+def load_network(
+    name: str | None = None, path: Path | None = None, rpc_url: str | None = None
+) -> Network:
     """The named network (default: $ZKALERT_NETWORK or 'anvil'); ``rpc_url`` (or $RPC_URL) overrides its URL."""
     path = path or networks_file()
     name = name or os.environ.get("ZKALERT_NETWORK", DEFAULT_NETWORK)
     if not path.is_file():
-        raise NetworkConfigError(f"no network config at {path} (set ZKALERT_NETWORKS or restore networks.toml)")
+        raise NetworkConfigError(
+            f"no network config at {path} (set ZKALERT_NETWORKS or restore networks.toml)"
+        )
     try:
         data = tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as exc:
@@ -103,7 +113,9 @@ def load_network(name: str | None = None, path: Path | None = None, rpc_url: str
     settable = {f.name for f in fields(Network)} - {"name"}
     unknown = sorted(set(raw) - settable)
     if unknown:
-        raise NetworkConfigError(f"network {name!r} in {path}: unknown setting(s) {', '.join(unknown)}")
+        raise NetworkConfigError(
+            f"network {name!r} in {path}: unknown setting(s) {', '.join(unknown)}"
+        )
     for required in ("rpc_url", "chain_id"):
         if required not in raw:
             raise NetworkConfigError(f"network {name!r} in {path} has no {required}")
@@ -141,7 +153,9 @@ def web3_for(network: Network) -> Web3:
     from web3.middleware import ExtraDataToPOAMiddleware
 
     provider = Web3.HTTPProvider(
-        network.rpc_url, request_kwargs={"timeout": network.rpc_timeout_s}, exception_retry_configuration=None
+        network.rpc_url,
+        request_kwargs={"timeout": network.rpc_timeout_s},
+        exception_retry_configuration=None,
     )
     w3 = Web3(provider)
     if network.poa:

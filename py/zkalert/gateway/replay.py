@@ -26,7 +26,11 @@ def stream_name(fault: int) -> str:
 
 
 def next_unrecorded_alert(
-    workspace: Workspace, gateway: str, next_index: Callable[[bytes], int], fault: int = 1, stream: str | None = None
+    workspace: Workspace,
+    gateway: str,
+    next_index: Callable[[bytes], int],
+    fault: int = 1,
+    stream: str | None = None,
 ) -> tuple[str, int, ProvenWindow]:
     """Prove, for ``gateway``, the first alarming window of fault run ``fault`` at or after the
     stream's next window index (``next_index(stream_id)``, the registry's ``nextIndex``): (stream, row,
@@ -43,7 +47,14 @@ def next_unrecorded_alert(
     for row in candidates:
         label = f"{name.replace('/', '_')}-row{int(row)}"
         binding = Binding(gateway, sid, int(row))
-        if prover.statement_instances(scaled[row : row + 1], label, binding)[1] < prover.info.threshold_felt:
+        if (
+            prover.statement_instances(scaled[row : row + 1], label, binding)[1]
+            < prover.info.threshold_felt
+        ):
             continue  # the float model alarms, the circuit does not: not an alert
-        return name, int(row), prover.prove(scaled[row : row + 1], label, binding, float(scores[row]))
+        return (
+            name,
+            int(row),
+            prover.prove(scaled[row : row + 1], label, binding, float(scores[row])),
+        )
     raise DataError(f"every alarming window of {name} is already recorded")

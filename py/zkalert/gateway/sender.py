@@ -75,19 +75,40 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 
 #: What a step may meet while the node restarts, reorganises or answers from a restored state: the
 #: step is retried (after a setup check), the outbox holds everything needed to go on.
-RETRYABLE_IN_STEP: tuple[type[BaseException], ...] = (*TRANSIENT_ERRORS, BlockNotFound, BadFunctionCallOutput, Web3RPCError)
+RETRYABLE_IN_STEP: tuple[type[BaseException], ...] = (
+    *TRANSIENT_ERRORS,
+    BlockNotFound,
+    BadFunctionCallOutput,
+    Web3RPCError,
+)
 
 #: Registry refusals that are about this proof: the row is refused, the others go on.
 REFUSED_FOREVER = (
-    "AlertRegistryInvalidProof", "AlertRegistryInstanceCount", "AlertRegistryInstanceOutOfField", "AlertRegistryBindingMismatch",
-    "AlertRegistryIndexGap", "AlertRegistryIndexNotIncreasing",
+    "AlertRegistryInvalidProof",
+    "AlertRegistryInstanceCount",
+    "AlertRegistryInstanceOutOfField",
+    "AlertRegistryBindingMismatch",
+    "AlertRegistryIndexGap",
+    "AlertRegistryIndexNotIncreasing",
 )
 #: Refusals another pass will resolve (the row is recorded meanwhile, or the head moved).
 RETRY_LATER = ("AlertRegistryReplay", "AlertRegistryStalePrevHash")
 #: Broadcast errors that mean "a transaction with this nonce exists already"; sync sorts it out.
-NONCE_TAKEN_MARKERS = ("nonce too low", "already known", "already imported", "known transaction", "replacement transaction underpriced", "nonce too high")
+NONCE_TAKEN_MARKERS = (
+    "nonce too low",
+    "already known",
+    "already imported",
+    "known transaction",
+    "replacement transaction underpriced",
+    "nonce too high",
+)
 #: Broadcast errors that mean "bid more": the base fee rose above the transaction's fee cap.
-UNDERPRICED_MARKERS = ("less than block base fee", "fee cap less than", "max fee per gas less than", "feecap")
+UNDERPRICED_MARKERS = (
+    "less than block base fee",
+    "fee cap less than",
+    "max fee per gas less than",
+    "feecap",
+)
 
 ZERO32 = b"\x00" * 32
 
@@ -143,14 +164,18 @@ class Sender:
         self.deployment = deployment
         self.w3 = w3 or web3_for(network)
         self.account: LocalAccount = Account.from_key(key)
-        self.registry = self.w3.eth.contract(address=deployment.registry_address, abi=deployment.registry_abi)
+        self.registry = self.w3.eth.contract(
+            address=deployment.registry_address, abi=deployment.registry_abi
+        )
         self.prover = prover
         self.echo = echo or (lambda message: None)
         self.stats = SenderStats()
         self.reconcile_every = reconcile_every
         self._steps = 0
         self._view = _ChainView()
-        self._suspects: dict[int, int] = {}  # row id -> passes in a row with a receipt lacking effect
+        self._suspects: dict[
+            int, int
+        ] = {}  # row id -> passes in a row with a receipt lacking effect
         self._fee_cap_wei = int(network.max_fee_gwei * 1e9)
         self._tip_wei = int(network.priority_fee_gwei * 1e9)
 
@@ -162,7 +187,9 @@ class Sender:
         chain_id = int(self.w3.eth.chain_id)
         check_chain_id(self.network, chain_id)
         if self.deployment.chain_id != chain_id:
-            raise SenderStopped(f"the deployment is for chain {self.deployment.chain_id}, but the node is chain {chain_id}")
+            raise SenderStopped(
+                f"the deployment is for chain {self.deployment.chain_id}, but the node is chain {chain_id}"
+            )
         address = self.deployment.registry_address
         if not self.w3.eth.get_code(address):
             raise SenderStopped(
@@ -173,13 +200,19 @@ class Sender:
             self.registry.functions.version().call()
             allowed = bool(self.registry.functions.isGateway(self.account.address).call())
         except (ContractLogicError, Web3RPCError, ValueError) as exc:
-            raise SenderStopped(f"the contract at {address} on chain {chain_id} is not an AlertRegistry ({type(exc).__name__})") from None
-        models = {row.model_id for row in self.outbox.rows() if row.state not in ("confirmed", "refused")}
+            raise SenderStopped(
+                f"the contract at {address} on chain {chain_id} is not an AlertRegistry ({type(exc).__name__})"
+            ) from None
+        models = {
+            row.model_id for row in self.outbox.rows() if row.state not in ("confirmed", "refused")
+        }
         for model_id in sorted(models):
             registered = self.registry.functions.model(bytes.fromhex(model_id[2:])).call()
             verifier = Web3.to_checksum_address(registered[0])
             if int(verifier, 16) == 0:
-                raise SenderStopped(f"model {model_id} is not registered on the registry at {address} (chain {chain_id}): deploy it first")
+                raise SenderStopped(
+                    f"model {model_id} is not registered on the registry at {address} (chain {chain_id}): deploy it first"
+                )
             recorded = self.deployment.models.get(model_id)
             if recorded is not None and recorded.verifier != verifier:
                 raise SenderStopped(
@@ -187,14 +220,20 @@ class Sender:
                     f"has {verifier}: the deployment file does not match the chain"
                 )
         if not allowed:
-            raise SenderStopped(f"gateway {self.account.address} is not allowed by the registry at {address}: the owner must call setGateway")
+            raise SenderStopped(
+                f"gateway {self.account.address} is not allowed by the registry at {address}: the owner must call setGateway"
+            )
         self._open_streams()
 
     def _open_streams(self) -> None:
         """Streams with rows to send must be open (only the registry's owner opens a stream). Where
         this gateway's account is the owner it opens its own; otherwise it stops and names who must.
         A stream open for another gateway is left to the registry's refusal at send time."""
-        pending = {row.stream: row.stream_id for row in self.outbox.rows() if row.state not in ("confirmed", "refused")}
+        pending = {
+            row.stream: row.stream_id
+            for row in self.outbox.rows()
+            if row.state not in ("confirmed", "refused")
+        }
         gateway: Gateway | None = None
         for name, stream in sorted(pending.items()):
             if int(self.registry.functions.streamGateway(stream).call(), 16) != 0:
@@ -208,7 +247,12 @@ class Sender:
 
     # ------------------------------------------------------------------ the loop
 
-    def run(self, until_done: bool = True, timeout_s: float | None = None, should_stop: Callable[[], bool] | None = None) -> SenderStats:
+    def run(
+        self,
+        until_done: bool = True,
+        timeout_s: float | None = None,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> SenderStats:
         """Step until every row is confirmed or refused (or forever with ``until_done=False``)."""
         started = time.monotonic()
         outage_started: float | None = None
@@ -284,7 +328,9 @@ class Sender:
         if changed:
             self.stats.reorgs_seen += 1
             self.outbox.event(None, "reorg", f"tip {view.block} -> {number}")
-            self.echo(f"chain reorganised or rolled back (tip {view.block} -> {number}): reconciling")
+            self.echo(
+                f"chain reorganised or rolled back (tip {view.block} -> {number}): reconciling"
+            )
         view.block, view.block_hash = number, block_hash
         return changed
 
@@ -296,7 +342,9 @@ class Sender:
         hashes = tuple(bytes(self.registry.functions.alertHashOf(s).call()) for s in row.statements)
         return None if any(h == ZERO32 for h in hashes) else hashes
 
-    def _confirm_if_recorded(self, row: OutboxRow, tx_hash: str | None, block: int | None, how: str) -> bool:
+    def _confirm_if_recorded(
+        self, row: OutboxRow, tx_hash: str | None, block: int | None, how: str
+    ) -> bool:
         hashes = self._recorded_hashes(row)
         if hashes is None:
             return False
@@ -347,21 +395,32 @@ class Sender:
                     phantom = row.nonce is not None and row.nonce >= chain_nonce
                     if not phantom and depth >= self.network.confirmations:
                         try:
-                            canonical = bytes(self.w3.eth.get_block(mined)["hash"]) == bytes(receipt["blockHash"])
+                            canonical = bytes(self.w3.eth.get_block(mined)["hash"]) == bytes(
+                                receipt["blockHash"]
+                            )
                         except BlockNotFound:
                             canonical = False
                         if not canonical:
                             continue
-                        if self._confirm_if_recorded(row, tx_hash, mined, f"receipt {tx_hash} at depth {depth}"):
+                        if self._confirm_if_recorded(
+                            row, tx_hash, mined, f"receipt {tx_hash} at depth {depth}"
+                        ):
                             self._suspects.pop(row.id, None)
                             continue
                         phantom = True
                     if phantom:
                         self._suspects[row.id] = self._suspects.get(row.id, 0) + 1
-                        self.outbox.event(row.id, "receipt-without-effect", f"tx {tx_hash} block {mined} nonce {row.nonce} chain nonce {chain_nonce}")
+                        self.outbox.event(
+                            row.id,
+                            "receipt-without-effect",
+                            f"tx {tx_hash} block {mined} nonce {row.nonce} chain nonce {chain_nonce}",
+                        )
                         if self._suspects[row.id] >= 3:
                             del self._suspects[row.id]
-                            self.outbox.requeue(row.id, f"the node's receipt for {tx_hash} (block {mined}) has no effect in its state")
+                            self.outbox.requeue(
+                                row.id,
+                                f"the node's receipt for {tx_hash} (block {mined}) has no effect in its state",
+                            )
                             self.stats.phantom_receipts += 1
                             self.stats.requeued += 1
                     else:
@@ -369,11 +428,20 @@ class Sender:
                     continue
                 self.stats.reverted += 1
                 self.outbox.event(row.id, "reverted", f"tx {tx_hash} in block {mined}")
-                if self._confirm_if_recorded(row, None, None, f"its transaction {tx_hash} reverted: recorded by another transaction"):
+                if self._confirm_if_recorded(
+                    row,
+                    None,
+                    None,
+                    f"its transaction {tx_hash} reverted: recorded by another transaction",
+                ):
                     continue
                 if row.reverts + 1 >= self.network.max_reverts:
-                    raise SenderStopped(f"row {row.id} ({row.window_key}) reverted on-chain {row.reverts + 1} times; last {tx_hash}")
-                self.outbox.requeue(row.id, f"transaction {tx_hash} reverted in block {mined}", reverted=True)
+                    raise SenderStopped(
+                        f"row {row.id} ({row.window_key}) reverted on-chain {row.reverts + 1} times; last {tx_hash}"
+                    )
+                self.outbox.requeue(
+                    row.id, f"transaction {tx_hash} reverted in block {mined}", reverted=True
+                )
                 self.stats.requeued += 1
                 continue
 
@@ -383,7 +451,9 @@ class Sender:
             assert row.nonce is not None
             if row.nonce < chain_nonce:
                 # the nonce went to a transaction that is not ours (a twin with the same key)
-                if self._confirm_if_recorded(row, None, None, f"nonce {row.nonce} used by another transaction; recorded"):
+                if self._confirm_if_recorded(
+                    row, None, None, f"nonce {row.nonce} used by another transaction; recorded"
+                ):
                     continue
                 self.outbox.requeue(row.id, f"nonce {row.nonce} was used by another transaction")
                 self.stats.requeued += 1
@@ -395,7 +465,9 @@ class Sender:
                     self._replace(row, newest)  # evicted because the base fee rose past its bid
                 else:
                     self.outbox.touch_attempt(newest.id)
-                    self.outbox.event(row.id, "rebroadcast", f"nonce {row.nonce} tx {newest.tx_hash}")
+                    self.outbox.event(
+                        row.id, "rebroadcast", f"nonce {row.nonce} tx {newest.tx_hash}"
+                    )
                     self.stats.rebroadcast += 1
             elif time.time() - newest.sent_at > self.network.stuck_after:
                 self._replace(row, newest)
@@ -413,7 +485,10 @@ class Sender:
                 hashes = self._recorded_hashes(row)
                 if hashes is not None:
                     break  # its predecessors are in its hash chain: recorded too
-                self.outbox.requeue(row.id, "its record is no longer on the chain (reorg deeper than the confirmation depth, or a restored node)")
+                self.outbox.requeue(
+                    row.id,
+                    "its record is no longer on the chain (reorg deeper than the confirmation depth, or a restored node)",
+                )
                 self.stats.rolled_back += 1
                 self.stats.requeued += 1
 
@@ -427,7 +502,11 @@ class Sender:
         for row in proven:
             first_of_stream.setdefault(row.stream, row)
         for row in first_of_stream.values():
-            earlier = [r for r in self.outbox.rows(stream=row.stream) if r.id < row.id and r.state != "refused"]
+            earlier = [
+                r
+                for r in self.outbox.rows(stream=row.stream)
+                if r.id < row.id and r.state != "refused"
+            ]
             if earlier:
                 predecessor = earlier[-1]
                 if predecessor.state in ("scored", "proven"):
@@ -443,7 +522,12 @@ class Sender:
     def _tx_fields(self, row: OutboxRow, prev_hash: bytes) -> dict[str, Any]:
         assert row.proof is not None and row.instances is not None
         call = self.registry.functions.submitAlert(
-            row.stream_id, bytes.fromhex(row.model_id[2:]), prev_hash, row.window_index, row.proof, list(row.instances)
+            row.stream_id,
+            bytes.fromhex(row.model_id[2:]),
+            prev_hash,
+            row.window_index,
+            row.proof,
+            list(row.instances),
         )
         return {
             "from": self.account.address,
@@ -462,28 +546,42 @@ class Sender:
             gas = int(self.w3.eth.estimate_gas(tx) * self.network.gas_margin)  # type: ignore[arg-type]
         except (ContractCustomError, ContractLogicError, Web3RPCError, ValueError) as exc:
             data = revert_data(exc)
-            if isinstance(exc, TRANSIENT_ERRORS) or (isinstance(exc, Web3RPCError) and data is None and "revert" not in str(exc).lower()):
+            if isinstance(exc, TRANSIENT_ERRORS) or (
+                isinstance(exc, Web3RPCError) and data is None and "revert" not in str(exc).lower()
+            ):
                 raise  # the node failed, the registry did not answer: retried by run()
             reason = decode_revert(self.deployment.registry_abi, data)
             name = reason.split("(", 1)[0]
             if name in RETRY_LATER:
                 return
-            if name == "AlertRegistryIndexNotIncreasing" and self._confirm_if_recorded(row, None, None, "already recorded on-chain"):
+            if name == "AlertRegistryIndexNotIncreasing" and self._confirm_if_recorded(
+                row, None, None, "already recorded on-chain"
+            ):
                 return  # this very row landed meanwhile (another process, or a receipt not seen yet)
             if name in REFUSED_FOREVER:
                 self.outbox.mark_refused(row.id, reason)
                 self.stats.refused += 1
                 self.echo(f"REFUSED row {row.id} ({row.window_key}): {reason}")
                 return
-            raise SenderStopped(f"the registry refuses submissions from {self.account.address}: {reason}") from None
+            raise SenderStopped(
+                f"the registry refuses submissions from {self.account.address}: {reason}"
+            ) from None
         nonce = self._next_nonce()
         fees = self._fees()
         signed = self.account.sign_transaction({**tx, "gas": gas, "nonce": nonce, **fees})
         tx_hash = "0x" + bytes(signed.hash).hex()
         predicted = self._predicted_hashes(row, head, count)
         self.outbox.record_attempt(
-            row.id, nonce, tx_hash, bytes(signed.raw_transaction), gas, head, predicted,
-            fees.get("maxFeePerGas"), fees.get("maxPriorityFeePerGas"), fees.get("gasPrice"),
+            row.id,
+            nonce,
+            tx_hash,
+            bytes(signed.raw_transaction),
+            gas,
+            head,
+            predicted,
+            fees.get("maxFeePerGas"),
+            fees.get("maxPriorityFeePerGas"),
+            fees.get("gasPrice"),
         )
         self.stats.sent += 1
         self._broadcast(bytes(signed.raw_transaction), row.id, "send")
@@ -496,8 +594,15 @@ class Sender:
         prev = head
         for i, (commitment, score) in enumerate(zip(commitments, scores)):
             prev = alert_hash(
-                prev, row.stream_id, count + i, row.window_index + i, bytes.fromhex(row.model_id[2:]), self.account.address,
-                commitment, score, score >= threshold,
+                prev,
+                row.stream_id,
+                count + i,
+                row.window_index + i,
+                bytes.fromhex(row.model_id[2:]),
+                self.account.address,
+                commitment,
+                score,
+                score >= threshold,
             )
             hashes.append(prev)
         return tuple(hashes)
@@ -510,7 +615,9 @@ class Sender:
         return nonce
 
     def _fees(self) -> dict[str, int]:
-        return fee_fields(self.w3, tip_wei=min(self._tip_wei, self._fee_cap_wei), cap_wei=self._fee_cap_wei)
+        return fee_fields(
+            self.w3, tip_wei=min(self._tip_wei, self._fee_cap_wei), cap_wei=self._fee_cap_wei
+        )
 
     def _replace(self, row: OutboxRow, newest: Any) -> None:
         bump = self.network.fee_bump
@@ -525,16 +632,31 @@ class Sender:
             top = max_fee
         if top > self._fee_cap_wei:
             self.outbox.touch_attempt(newest.id)  # wait another stuck period before looking again
-            self.outbox.event(row.id, "fee-cap", f"nonce {row.nonce} stuck; a replacement would bid {top} wei > cap {self._fee_cap_wei}")
+            self.outbox.event(
+                row.id,
+                "fee-cap",
+                f"nonce {row.nonce} stuck; a replacement would bid {top} wei > cap {self._fee_cap_wei}",
+            )
             return
         assert row.prev_hash is not None and row.nonce is not None
         tx = self._tx_fields(row, row.prev_hash)
-        signed = self.account.sign_transaction({**tx, "gas": newest.gas, "nonce": row.nonce, **fees})
+        signed = self.account.sign_transaction(
+            {**tx, "gas": newest.gas, "nonce": row.nonce, **fees}
+        )
         tx_hash = "0x" + bytes(signed.hash).hex()
         assert row.alert_hashes is not None
         self.outbox.record_attempt(
-            row.id, row.nonce, tx_hash, bytes(signed.raw_transaction), newest.gas, row.prev_hash, row.alert_hashes,
-            fees.get("maxFeePerGas"), fees.get("maxPriorityFeePerGas"), fees.get("gasPrice"), replacing=True,
+            row.id,
+            row.nonce,
+            tx_hash,
+            bytes(signed.raw_transaction),
+            newest.gas,
+            row.prev_hash,
+            row.alert_hashes,
+            fees.get("maxFeePerGas"),
+            fees.get("maxPriorityFeePerGas"),
+            fees.get("gasPrice"),
+            replacing=True,
         )
         self.stats.replaced += 1
         self._broadcast(bytes(signed.raw_transaction), row.id, "replace")
@@ -548,7 +670,9 @@ class Sender:
         except Web3RPCError as exc:
             message = str(exc).lower()
             if "insufficient funds" in message:
-                raise SenderStopped(f"gateway {self.account.address} cannot pay for gas: {exc}") from None
+                raise SenderStopped(
+                    f"gateway {self.account.address} cannot pay for gas: {exc}"
+                ) from None
             if any(marker in message for marker in UNDERPRICED_MARKERS):
                 self.outbox.event(alert_id, f"{why}-underpriced", str(exc)[:200])
                 return "underpriced"
@@ -608,16 +732,26 @@ def workspace_prover(workspace_root: Any, gateway: str) -> Prove:
             state["prover"] = Prover(Workspace.at(Path(workspace_root)))
         prover = state["prover"]
         if prover.info.model_id.lower() != row.model_id:
-            raise SenderStopped(f"row {row.id} is for model {row.model_id}, but {workspace_root} proves model {prover.info.model_id}")
+            raise SenderStopped(
+                f"row {row.id} is for model {row.model_id}, but {workspace_root} proves model {prover.info.model_id}"
+            )
         assert row.window is not None
         name = re.sub(r"[^A-Za-z0-9_.-]", "_", row.window_key)
-        proven = prover.prove_cached(row.window, name, Binding(gateway, row.stream_id, row.window_index), row.float_score)
+        proven = prover.prove_cached(
+            row.window, name, Binding(gateway, row.stream_id, row.window_index), row.float_score
+        )
         return proven.proof, proven.instances, proven.commitment
 
     return prove
 
 
-def open_sender(network: Network, outbox_path: Any, key: str, workspace_root: Any = None, echo: Callable[[str], None] | None = None) -> Sender:
+def open_sender(
+    network: Network,
+    outbox_path: Any,
+    key: str,
+    workspace_root: Any = None,
+    echo: Callable[[str], None] | None = None,
+) -> Sender:
     """Connect (checking the chain id), load the deployment, open and bind the outbox.
 
     A node that does not answer yet is waited for (a gateway booting before its node), up to
@@ -636,14 +770,25 @@ def open_sender(network: Network, outbox_path: Any, key: str, workspace_root: An
             if time.monotonic() + delay > deadline:
                 raise
             if echo is not None and delay == 0.5:
-                echo(f"waiting for the node at {network.rpc_url} (up to {network.outage_budget_s:.0f} s)")
+                echo(
+                    f"waiting for the node at {network.rpc_url} (up to {network.outage_budget_s:.0f} s)"
+                )
             time.sleep(delay)
             delay = min(delay * 2, 5.0)
     deployment = Deployment.load(network.chain_id)
     account = Account.from_key(key)
-    outbox = Outbox.open(outbox_path, chain_id=network.chain_id, registry=deployment.registry_address, gateway=account.address)
-    prover = workspace_prover(workspace_root, account.address) if workspace_root is not None else None
-    return Sender(outbox, network, deployment, key, w3=w3, prover=prover, echo=echo)  # run() checks the setup first
+    outbox = Outbox.open(
+        outbox_path,
+        chain_id=network.chain_id,
+        registry=deployment.registry_address,
+        gateway=account.address,
+    )
+    prover = (
+        workspace_prover(workspace_root, account.address) if workspace_root is not None else None
+    )
+    return Sender(
+        outbox, network, deployment, key, w3=w3, prover=prover, echo=echo
+    )  # run() checks the setup first
 
 
 def worker_main(argv: list[str] | None = None) -> int:
@@ -666,8 +811,18 @@ def worker_main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         network = load_network(args.network)
-        sender = open_sender(network, args.outbox, private_key(), args.workdir, echo=lambda m: print(m, file=sys.stderr, flush=True))
-        print(f"gateway {sender.account.address} on {network.name}; outbox {args.outbox}: {sender.outbox.counts()}", file=sys.stderr, flush=True)
+        sender = open_sender(
+            network,
+            args.outbox,
+            private_key(),
+            args.workdir,
+            echo=lambda m: print(m, file=sys.stderr, flush=True),
+        )
+        print(
+            f"gateway {sender.account.address} on {network.name}; outbox {args.outbox}: {sender.outbox.counts()}",
+            file=sys.stderr,
+            flush=True,
+        )
         stats = sender.run(until_done=not args.follow)
         print(json.dumps({"outbox": sender.outbox.counts(), "stats": stats.as_dict()}), flush=True)
         return 0

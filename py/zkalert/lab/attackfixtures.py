@@ -44,7 +44,13 @@ STREAM_NAMES = ("plant/a", "plant/b")
 STREAM_WINDOWS = 4
 
 
-def _fixture_record(proven: ProvenWindow, model_id: str, threshold_felt: int, source: dict[str, object], binding: Binding) -> dict[str, object]:
+def _fixture_record(
+    proven: ProvenWindow,
+    model_id: str,
+    threshold_felt: int,
+    source: dict[str, object],
+    binding: Binding,
+) -> dict[str, object]:
     return {
         "proof": "0x" + proven.proof.hex(),
         "instances": [f"0x{v:064x}" for v in proven.instances],
@@ -71,9 +77,13 @@ def rerandomised_alert() -> Path:
     prover = Prover(workspace)
     original = json.loads((FIXTURE_DIR / "alert_proof.json").read_text())
     if original["model_id"] != prover.info.model_id:
-        raise ConfigError(f"{FIXTURE_WORKSPACE} does not hold the circuit of test/fixtures/alert_proof.json: run `make fixtures`")
+        raise ConfigError(
+            f"{FIXTURE_WORKSPACE} does not hold the circuit of test/fixtures/alert_proof.json: run `make fixtures`"
+        )
     rows = json.loads((workspace.proofs / "alert_proof.input.json").read_text())["input_data"]
-    window = np.asarray([row[:-BINDING_LIMBS] for row in rows], dtype=np.float64)  # the binding's limbs end each row
+    window = np.asarray(
+        [row[:-BINDING_LIMBS] for row in rows], dtype=np.float64
+    )  # the binding's limbs end each row
     binding = fixture_binding(FIXTURE_STREAM, int(original["binding"]["index"]))
     proven = prover.prove(window, "alert_proof_rerandomised", binding)
     if proven.instances != tuple(int(v, 16) for v in original["instances"]):
@@ -82,7 +92,13 @@ def rerandomised_alert() -> Path:
         raise ProofError("EZKL produced identical proof bytes: the proof was not re-randomised")
     if not prover.verify_offchain(proven):
         raise ProofError("EZKL rejected the re-randomised proof")
-    record = _fixture_record(proven, prover.info.model_id, prover.info.threshold_felt, {**original["source"], "note": "same window as alert_proof.json, proven again"}, binding)
+    record = _fixture_record(
+        proven,
+        prover.info.model_id,
+        prover.info.threshold_felt,
+        {**original["source"], "note": "same window as alert_proof.json, proven again"},
+        binding,
+    )
     return _write("alert_proof_rerandomised.json", record)
 
 
@@ -99,26 +115,59 @@ def stream_proofs() -> Path:
         proven = prover.prove(scaled, f"stream-d01-row{row}", binding)
         if not prover.verify_offchain(proven):
             raise ProofError(f"EZKL rejected its own proof of d01_te row {row}")
-        proofs.append({"key": f"te/d01_te/row{row}", "stream": stream, "index": index, "proof": "0x" + proven.proof.hex(),
-                       "instances": [f"0x{v:064x}" for v in proven.instances]})
-    record = {"model_id": prover.info.model_id, "threshold": str(prover.info.threshold_felt), "windows_per_proof": 1,
-              "gateway": STREAM_GATEWAY, "proofs": proofs}
+        proofs.append(
+            {
+                "key": f"te/d01_te/row{row}",
+                "stream": stream,
+                "index": index,
+                "proof": "0x" + proven.proof.hex(),
+                "instances": [f"0x{v:064x}" for v in proven.instances],
+            }
+        )
+    record = {
+        "model_id": prover.info.model_id,
+        "threshold": str(prover.info.threshold_felt),
+        "windows_per_proof": 1,
+        "gateway": STREAM_GATEWAY,
+        "proofs": proofs,
+    }
     return _write("stream_proofs.json", record)
 
 
 def foreign_circuit() -> Path:
     workspace = Workspace.at(FOREIGN_WORKSPACE)
     te = load_tennessee_eastman(seed=1)
-    detector = train(te.train, te.validation.windows, te.validation.labels, TrainConfig(epochs=5, seed=1))
+    detector = train(
+        te.train, te.validation.windows, te.validation.labels, TrainConfig(epochs=5, seed=1)
+    )
     detector.save(workspace)
-    info = compile_circuit(detector, workspace, te.train, CircuitConfig(), contract_name="ForeignVerifier", verifier_dir=GENERATED_DIR)
+    info = compile_circuit(
+        detector,
+        workspace,
+        te.train,
+        CircuitConfig(),
+        contract_name="ForeignVerifier",
+        verifier_dir=GENERATED_DIR,
+    )
     prover = Prover(workspace)
     index = int(np.flatnonzero(te.test.fault_ids == 1)[TE_FAULT_START_ROW])
     binding = fixture_binding(FIXTURE_STREAM, 0)
-    proven = prover.prove(detector.scale(te.test.windows[index : index + 1]), "foreign_proof", binding)
+    proven = prover.prove(
+        detector.scale(te.test.windows[index : index + 1]), "foreign_proof", binding
+    )
     if not prover.verify_offchain(proven):
         raise ProofError("EZKL rejected its own foreign-circuit proof")
-    record = _fixture_record(proven, info.model_id, info.threshold_felt, {"data": "Tennessee Eastman d01_te", "row": int(te.test.rows[index]), "circuit": "ForeignVerifier (5 epochs, seed 1)"}, binding)
+    record = _fixture_record(
+        proven,
+        info.model_id,
+        info.threshold_felt,
+        {
+            "data": "Tennessee Eastman d01_te",
+            "row": int(te.test.rows[index]),
+            "circuit": "ForeignVerifier (5 epochs, seed 1)",
+        },
+        binding,
+    )
     return _write("foreign_proof.json", record)
 
 

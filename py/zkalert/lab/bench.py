@@ -73,14 +73,22 @@ TARGETS = {
 
 @dataclass(frozen=True)
 class BenchOptions:
-    windows: int = 16  # real TE windows proved by every pipeline (the naive one: the first naive_windows)
+    windows: int = (
+        16  # real TE windows proved by every pipeline (the naive one: the first naive_windows)
+    )
     naive_windows: int = 8  # the naive pipeline is slow and steady: fewer proofs keep the run short
     batch_sizes: tuple[int, ...] = (8, 16)
-    floor_proofs: int = 4  # rounds that also prove the measurement-only circuits (no commitment; trivial)
+    floor_proofs: int = (
+        4  # rounds that also prove the measurement-only circuits (no commitment; trivial)
+    )
     agreement_windows: int = 1000  # test windows run through each circuit (witness only)
-    memory_budget_bytes: int = 2_000_000_000  # for the single-window pipelines (the default configuration)
+    memory_budget_bytes: int = (
+        2_000_000_000  # for the single-window pipelines (the default configuration)
+    )
     batched_memory_budget_bytes: int = 12_000_000_000  # larger circuits need more; refused above it
-    fault: int = 6  # the TE fault run the proved windows come from (rows from 150: normal, then faulty)
+    fault: int = (
+        6  # the TE fault run the proved windows come from (rows from 150: normal, then faulty)
+    )
     first_row: int = 150
     report_dir: Path = field(default_factory=lambda: reports_dir("bench"))
     tune_scales: tuple[int, ...] = (8, 9, 10)
@@ -103,7 +111,11 @@ class PipelineResult:
     def summary(self) -> dict[str, Any]:
         def stat(key: str) -> dict[str, float]:
             values = np.array([p[key] for p in self.proofs], dtype=float)
-            return {"mean": float(values.mean()), "median": float(np.median(values)), "p95": float(np.percentile(values, 95))}
+            return {
+                "mean": float(values.mean()),
+                "median": float(np.median(values)),
+                "p95": float(np.percentile(values, 95)),
+            }
 
         b = self.windows_per_proof
         prove = stat("prove_s")
@@ -121,7 +133,8 @@ class PipelineResult:
             "proofs_per_minute": 60.0 / prove["mean"],
             "windows_per_minute": 60.0 * b / prove["mean"],
             "gas_per_alert": float(np.mean([p["gas_used"] for p in self.proofs])) / b,
-            "calldata_bytes_per_alert": float(np.mean([p["calldata_bytes"] for p in self.proofs])) / b,
+            "calldata_bytes_per_alert": float(np.mean([p["calldata_bytes"] for p in self.proofs]))
+            / b,
             "proof_bytes": int(self.proofs[0]["proof_bytes"]),
             "eth_call_true_rate": float(np.mean([p["verified"] for p in self.proofs])),
             "verifier_runtime_bytes": self.circuit["verifier_runtime_bytes"],
@@ -142,7 +155,9 @@ class _Anvil:
     """A private anvil for the run (its own chain id, so no developer deployment is touched)."""
 
     def __init__(self) -> None:
-        self.node = Anvil(free_port(), BENCH_CHAIN_ID, extra_args=["--gas-limit", "60000000"]).start()
+        self.node = Anvil(
+            free_port(), BENCH_CHAIN_ID, extra_args=["--gas-limit", "60000000"]
+        ).start()
         self.url = self.node.url
 
     def close(self) -> None:
@@ -158,13 +173,17 @@ def _roc_auc(scores: np.ndarray, labels: np.ndarray) -> float | None:
     return float(roc_auc_score(labels, scores))
 
 
-def decision_agreement(detector: Detector, workspace: Workspace, windows: np.ndarray, labels: np.ndarray) -> dict[str, Any]:
+def decision_agreement(
+    detector: Detector, workspace: Workspace, windows: np.ndarray, labels: np.ndarray
+) -> dict[str, Any]:
     """Run the single-window circuit (witness only) on ``windows``; compare with the float model."""
     prover = Prover(workspace)
     info = prover.info
     scaled = detector.scale(windows)
     float_scores = detector.score_scaled(scaled)
-    circuit_felts = np.array([prover.statement_instances(scaled[i : i + 1], "agreement")[1] for i in range(len(scaled))])
+    circuit_felts = np.array(
+        [prover.statement_instances(scaled[i : i + 1], "agreement")[1] for i in range(len(scaled))]
+    )
     circuit_scores = circuit_felts / (info.score_divisor * 2**info.output_scale)
     float_alarm = float_scores >= detector.threshold
     circuit_alarm = circuit_felts >= info.threshold_felt
@@ -176,7 +195,9 @@ def decision_agreement(detector: Detector, workspace: Workspace, windows: np.nda
         "max_abs_score_error": float(np.abs(circuit_scores - float_scores).max()),
         "roc_auc_float": auc_float,
         "roc_auc_circuit": auc_circuit,
-        "roc_auc_change": None if auc_float is None or auc_circuit is None else abs(auc_circuit - auc_float),
+        "roc_auc_change": None
+        if auc_float is None or auc_circuit is None
+        else abs(auc_circuit - auc_float),
     }
 
 
@@ -210,13 +231,31 @@ def _prepare(
     """Compile (setup timed), deploy, and start the pipeline's prover worker."""
     workspace = Workspace.at(PROJECT_ROOT / "build" / "bench" / name)
     detector.save(workspace)
-    contract = "Bench" + "".join(part.capitalize() for part in name.replace("-", " ").split()) + "Verifier"
+    contract = (
+        "Bench" + "".join(part.capitalize() for part in name.replace("-", " ").split()) + "Verifier"
+    )
     echo(f"[{name}] compile + setup ({description})")
     started = time.perf_counter()
-    info = compile_circuit(detector, workspace, te.train, config, contract, echo=lambda m: echo("    " + m), windows_per_proof=windows_per_proof)
+    info = compile_circuit(
+        detector,
+        workspace,
+        te.train,
+        config,
+        contract,
+        echo=lambda m: echo("    " + m),
+        windows_per_proof=windows_per_proof,
+    )
     setup_s = time.perf_counter() - started  # settings, calibration, compile, SRS, setup, verifier
-    result = PipelineResult(name, description, windows_per_proof, {k: v for k, v in asdict(info).items() if k != "verifier_source"}, setup_s)
-    echo(f"    logrows {info.logrows}, {info.num_rows} rows, setup {setup_s:.1f} s, verifier {info.verifier_runtime_bytes:,} B")
+    result = PipelineResult(
+        name,
+        description,
+        windows_per_proof,
+        {k: v for k, v in asdict(info).items() if k != "verifier_source"},
+        setup_s,
+    )
+    echo(
+        f"    logrows {info.logrows}, {info.num_rows} rows, setup {setup_s:.1f} s, verifier {info.verifier_runtime_bytes:,} B"
+    )
 
     deployment = chainmod.deploy(info, anvil.url, key=BENCH_KEY)
     gateway = chainmod.Gateway(rpc.connect(anvil.url), deployment, key=BENCH_KEY)
@@ -224,12 +263,31 @@ def _prepare(
     float_scores = detector.score_scaled(scaled)
     stream = stream_id(f"bench/{name}")
     jobs = [
-        ProofJob(scaled[i : i + windows_per_proof], f"{name}-{i // windows_per_proof}", Binding(gateway.account.address, stream, i), float(float_scores[i]))
+        ProofJob(
+            scaled[i : i + windows_per_proof],
+            f"{name}-{i // windows_per_proof}",
+            Binding(gateway.account.address, stream, i),
+            float(float_scores[i]),
+        )
         for i in range(0, len(scaled) - windows_per_proof + 1, windows_per_proof)
     ]
-    budget = options.memory_budget_bytes if windows_per_proof == 1 else options.batched_memory_budget_bytes
+    budget = (
+        options.memory_budget_bytes
+        if windows_per_proof == 1
+        else options.batched_memory_budget_bytes
+    )
     pool = ProverPool(workspace, budget, max_workers=1)
-    return _Live(result, info, workspace, contract, gateway, deployment.model(info.model_id).verifier, stream, jobs, pool)
+    return _Live(
+        result,
+        info,
+        workspace,
+        contract,
+        gateway,
+        deployment.model(info.model_id).verifier,
+        stream,
+        jobs,
+        pool,
+    )
 
 
 def _prove_job(live: _Live, job: ProofJob, echo: Callable[[str], None]) -> None:
@@ -252,7 +310,12 @@ def _prove_job(live: _Live, job: ProofJob, echo: Callable[[str], None]) -> None:
             "encode_s": ezkl_encode_s + submission.encode_s,
             "eth_call_s": eth_call_s,
             "tx_s": submission.tx_s,
-            "end_to_end_s": proven.witness_s + proven.prove_s + ezkl_encode_s + submission.encode_s + eth_call_s + submission.tx_s,
+            "end_to_end_s": proven.witness_s
+            + proven.prove_s
+            + ezkl_encode_s
+            + submission.encode_s
+            + eth_call_s
+            + submission.tx_s,
             "gas_used": submission.gas_used,
             "calldata_bytes": submission.calldata_bytes,
             "verifier_calldata_bytes": len(calldata),
@@ -261,7 +324,9 @@ def _prove_job(live: _Live, job: ProofJob, echo: Callable[[str], None]) -> None:
             "score_felts": list(proven.score_felts),
         }
     )
-    echo(f"    {job.name}: prove {proven.prove_s:.2f} s ({proven.prove_cpu_s:.2f} CPU-s), gas {submission.gas_used:,}, eth_call {'TRUE' if verified else 'FALSE'}")
+    echo(
+        f"    {job.name}: prove {proven.prove_s:.2f} s ({proven.prove_cpu_s:.2f} CPU-s), gas {submission.gas_used:,}, eth_call {'TRUE' if verified else 'FALSE'}"
+    )
 
 
 def _finish(
@@ -277,10 +342,14 @@ def _finish(
     result = live.result
     if parallel:
         with ProverPool(live.workspace, options.memory_budget_bytes) as pool:
-            echo(f"[{result.name}] parallel pool: {pool.workers} worker(s) within {options.memory_budget_bytes / 1e9:.1f} GB")
+            echo(
+                f"[{result.name}] parallel pool: {pool.workers} worker(s) within {options.memory_budget_bytes / 1e9:.1f} GB"
+            )
             pool.prove_all(live.jobs[:1])  # workers load the circuit before the clock starts
             started = time.perf_counter()
-            outcomes = pool.prove_all([ProofJob(j.windows, j.name + "-pool", j.binding, j.float_score) for j in live.jobs])
+            outcomes = pool.prove_all(
+                [ProofJob(j.windows, j.name + "-pool", j.binding, j.float_score) for j in live.jobs]
+            )
             wall = time.perf_counter() - started
         result.parallel = {
             "workers": pool.workers,
@@ -289,19 +358,45 @@ def _finish(
             "proofs_per_minute": 60.0 * len(live.jobs) / wall,
             "peak_rss_bytes_per_worker": max(o.peak_rss_bytes for o in outcomes),
         }
-        echo(f"    parallel: {result.parallel['proofs_per_minute']:.1f} proofs/min with {pool.workers} workers")
+        echo(
+            f"    parallel: {result.parallel['proofs_per_minute']:.1f} proofs/min with {pool.workers} workers"
+        )
     if agreement_set is not None:
-        echo(f"[{result.name}] decision agreement on {len(agreement_set[0])} test windows (witness only)")
+        echo(
+            f"[{result.name}] decision agreement on {len(agreement_set[0])} test windows (witness only)"
+        )
         result.agreement = decision_agreement(detector, live.workspace, *agreement_set)
     (GENERATED_DIR / f"{live.contract}.sol").unlink(missing_ok=True)
     return result
 
 
-def _run_pipeline(name: str, description: str, detector: Detector, te: Any, config: CircuitConfig, windows_per_proof: int,
-                  proved_windows: np.ndarray, anvil: _Anvil, options: BenchOptions, echo: Callable[[str], None],
-                  agreement_set: tuple[np.ndarray, np.ndarray] | None, parallel: bool = False) -> PipelineResult:
+def _run_pipeline(
+    name: str,
+    description: str,
+    detector: Detector,
+    te: Any,
+    config: CircuitConfig,
+    windows_per_proof: int,
+    proved_windows: np.ndarray,
+    anvil: _Anvil,
+    options: BenchOptions,
+    echo: Callable[[str], None],
+    agreement_set: tuple[np.ndarray, np.ndarray] | None,
+    parallel: bool = False,
+) -> PipelineResult:
     """One pipeline on its own: prepare, prove every job in turn, finish."""
-    live = _prepare(name, description, detector, te, config, windows_per_proof, proved_windows, anvil, options, echo)
+    live = _prepare(
+        name,
+        description,
+        detector,
+        te,
+        config,
+        windows_per_proof,
+        proved_windows,
+        anvil,
+        options,
+        echo,
+    )
     echo(f"    proving {len(live.jobs)} proof(s) of {windows_per_proof} window(s), one at a time")
     try:
         for job in live.jobs:
@@ -312,7 +407,9 @@ def _run_pipeline(name: str, description: str, detector: Detector, te: Any, conf
     return _finish(live, detector, options, echo, agreement_set, parallel)
 
 
-def _run_interleaved(lives: list[_Live], echo: Callable[[str], None], floor: _Floor | None = None) -> None:
+def _run_interleaved(
+    lives: list[_Live], echo: Callable[[str], None], floor: _Floor | None = None
+) -> None:
     """Prove the single-window pipelines in rounds, one proof of each per round.
 
     The machine's speed drifts (other tenants of a shared VM: the same proof took 1.3 s and
@@ -320,7 +417,10 @@ def _run_interleaved(lives: list[_Live], echo: Callable[[str], None], floor: _Fl
     side by side: each round proves the same window in every pipeline, back to back.
     """
     rounds = max(len(live.jobs) for live in lives)
-    echo(f"[interleaved] {rounds} rounds: " + ", ".join(f"{live.result.name} ({len(live.jobs)} proofs)" for live in lives))
+    echo(
+        f"[interleaved] {rounds} rounds: "
+        + ", ".join(f"{live.result.name} ({len(live.jobs)} proofs)" for live in lives)
+    )
     for i in range(rounds):
         for live in lives:
             if i < len(live.jobs):
@@ -338,18 +438,35 @@ class _Floor:
       to the tuned circuit's 2^logrows rows: what EZKL costs for *any* circuit of that table size.
     """
 
-    def __init__(self, detector: Detector, te: Any, tuned: CircuitConfig, proved_windows: np.ndarray, options: BenchOptions,
-                 echo: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        detector: Detector,
+        te: Any,
+        tuned: CircuitConfig,
+        proved_windows: np.ndarray,
+        options: BenchOptions,
+        echo: Callable[[str], None],
+    ) -> None:
         name = "tuned-no-commitment"
         workspace = Workspace.at(PROJECT_ROOT / "build" / "bench" / name)
         detector.save(workspace)
-        echo(f"[{name}] the tuned circuit without its input commitment, and a trivial circuit of the same size (measurement only)")
-        self.info = compile_circuit(detector, workspace, te.train, replace(tuned, input_visibility="private"), "BenchNoCommitmentVerifier",
-                                    echo=lambda m: echo("    " + m))
+        echo(
+            f"[{name}] the tuned circuit without its input commitment, and a trivial circuit of the same size (measurement only)"
+        )
+        self.info = compile_circuit(
+            detector,
+            workspace,
+            te.train,
+            replace(tuned, input_visibility="private"),
+            "BenchNoCommitmentVerifier",
+            echo=lambda m: echo("    " + m),
+        )
         (GENERATED_DIR / "BenchNoCommitmentVerifier.sol").unlink(missing_ok=True)
         self.prover = Prover(workspace)
         self.scaled = detector.scale(proved_windows[: options.floor_proofs])
-        self.trivial = _trivial_prover(detector.width, self.info.logrows, tuned, workspace.root / "trivial")
+        self.trivial = _trivial_prover(
+            detector.width, self.info.logrows, tuned, workspace.root / "trivial"
+        )
         self.echo = echo
         self.proofs: list[Any] = []
         self.trivial_proofs: list[tuple[float, float]] = []
@@ -357,18 +474,25 @@ class _Floor:
     def prove(self, i: int) -> None:
         if i >= len(self.scaled):
             return
-        binding = Binding("0x" + "00" * 20, stream_id("bench/no-commitment"), i)  # measured, never submitted
+        binding = Binding(
+            "0x" + "00" * 20, stream_id("bench/no-commitment"), i
+        )  # measured, never submitted
         proven = self.prover.prove(self.scaled[i : i + 1], f"tuned-no-commitment-{i}", binding)
         self.proofs.append(proven)
         self.trivial_proofs.append(self.trivial())
-        self.echo(f"    no-commitment-{i}: prove {proven.prove_s:.2f} s ({proven.prove_cpu_s:.2f} CPU-s); "
-                  f"trivial circuit {self.trivial_proofs[-1][0]:.2f} s ({self.trivial_proofs[-1][1]:.2f} CPU-s)")
+        self.echo(
+            f"    no-commitment-{i}: prove {proven.prove_s:.2f} s ({proven.prove_cpu_s:.2f} CPU-s); "
+            f"trivial circuit {self.trivial_proofs[-1][0]:.2f} s ({self.trivial_proofs[-1][1]:.2f} CPU-s)"
+        )
 
     def summary(self) -> dict[str, Any]:
         if not self.proofs:
             return {}
         return {
-            "logrows": self.info.logrows, "num_rows": self.info.num_rows, "proofs": len(self.proofs), "proof_bytes": len(self.proofs[0].proof),
+            "logrows": self.info.logrows,
+            "num_rows": self.info.num_rows,
+            "proofs": len(self.proofs),
+            "proof_bytes": len(self.proofs[0].proof),
             "prove_s_median": float(np.median([p.prove_s for p in self.proofs])),
             "prove_cpu_s_median": float(np.median([p.prove_cpu_s for p in self.proofs])),
             "trivial_circuit": {
@@ -380,7 +504,9 @@ class _Floor:
         }
 
 
-def _trivial_prover(width: int, logrows: int, config: CircuitConfig, folder: Path) -> Callable[[], tuple[float, float]]:
+def _trivial_prover(
+    width: int, logrows: int, config: CircuitConfig, folder: Path
+) -> Callable[[], tuple[float, float]]:
     """Compile and set up a one-layer circuit at ``logrows``; returns a function timing one proof (wall s, CPU s)."""
     import warnings
 
@@ -391,47 +517,92 @@ def _trivial_prover(width: int, logrows: int, config: CircuitConfig, folder: Pat
     from zkalert.zk.prover import process_cpu_s
 
     folder.mkdir(parents=True, exist_ok=True)
-    onnx, settings, compiled = folder / "trivial.onnx", folder / "settings.json", folder / "trivial.compiled"
+    onnx, settings, compiled = (
+        folder / "trivial.onnx",
+        folder / "settings.json",
+        folder / "trivial.compiled",
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        torch.onnx.export(torch.nn.Linear(width, 1).eval(), (torch.zeros(1, width),), str(onnx), input_names=["window"],
-                          output_names=["score"], opset_version=17, dynamo=False)
-    if not ezkl.gen_settings(str(onnx), str(settings), py_run_args=run_args(replace(config, input_visibility="private", logrows=logrows))):
+        torch.onnx.export(
+            torch.nn.Linear(width, 1).eval(),
+            (torch.zeros(1, width),),
+            str(onnx),
+            input_names=["window"],
+            output_names=["score"],
+            opset_version=17,
+            dynamo=False,
+        )
+    if not ezkl.gen_settings(
+        str(onnx),
+        str(settings),
+        py_run_args=run_args(replace(config, input_visibility="private", logrows=logrows)),
+    ):
         raise RuntimeError("ezkl.gen_settings failed for the trivial circuit")
     ezkl.compile_circuit(str(onnx), str(compiled), str(settings))
     srs_path, _ = srs_file(logrows, echo=lambda _m: None)
-    ezkl.setup(str(compiled), str(folder / "vk.key"), str(folder / "pk.key"), srs_path=str(srs_path))
+    ezkl.setup(
+        str(compiled), str(folder / "vk.key"), str(folder / "pk.key"), srs_path=str(srs_path)
+    )
     (folder / "input.json").write_text(json.dumps({"input_data": [[0.5] * width]}))
     ezkl.gen_witness(str(folder / "input.json"), str(compiled), str(folder / "witness.json"))
 
     def prove() -> tuple[float, float]:
         cpu, started = process_cpu_s(), time.perf_counter()
-        ezkl.prove(str(folder / "witness.json"), str(compiled), str(folder / "pk.key"), str(folder / "proof.json"), srs_path=str(srs_path))
+        ezkl.prove(
+            str(folder / "witness.json"),
+            str(compiled),
+            str(folder / "pk.key"),
+            str(folder / "proof.json"),
+            srs_path=str(srs_path),
+        )
         return time.perf_counter() - started, process_cpu_s() - cpu
 
     return prove
 
 
-def run(options: BenchOptions = BenchOptions(), echo: Callable[[str], None] = print) -> dict[str, Any]:
+def run(
+    options: BenchOptions = BenchOptions(), echo: Callable[[str], None] = print
+) -> dict[str, Any]:
     started = time.perf_counter()
     load_at_start = os.getloadavg()
     options.report_dir.mkdir(parents=True, exist_ok=True)
     te = load_tennessee_eastman()
     echo("training the detector (the same model for every pipeline)")
-    detector = train(te.train, te.validation.windows, te.validation.labels, TrainConfig(epochs=options.epochs), progress=False)
+    detector = train(
+        te.train,
+        te.validation.windows,
+        te.validation.labels,
+        TrainConfig(epochs=options.epochs),
+        progress=False,
+    )
 
     run_ids = np.flatnonzero(te.test.fault_ids == options.fault)
     proved = te.test.windows[run_ids[options.first_row : options.first_row + options.windows]]
     rng = np.random.default_rng(0)
-    sample = rng.choice(len(te.test), size=min(options.agreement_windows, len(te.test)), replace=False)
+    sample = rng.choice(
+        len(te.test), size=min(options.agreement_windows, len(te.test)), replace=False
+    )
     agreement_set = (te.test.windows[sample], te.test.labels[sample])
 
     echo("tuning the circuit on training + validation windows")
     tune_ws = Workspace.at(PROJECT_ROOT / "build" / "bench" / "tune")
     detector.save(tune_ws)
-    tuning = tune(detector, tune_ws, tuning_windows(te), options.tune_scales, options.tune_decompositions, echo=lambda m: echo("  " + m))
+    tuning = tune(
+        detector,
+        tune_ws,
+        tuning_windows(te),
+        options.tune_scales,
+        options.tune_decompositions,
+        echo=lambda m: echo("  " + m),
+    )
     chosen = tuning["chosen"]
-    tuned = CircuitConfig(input_scale=chosen["input_scale"], param_scale=chosen["input_scale"], decomp_base=chosen["decomp_base"], decomp_legs=chosen["decomp_legs"])
+    tuned = CircuitConfig(
+        input_scale=chosen["input_scale"],
+        param_scale=chosen["input_scale"],
+        decomp_base=chosen["decomp_base"],
+        decomp_legs=chosen["decomp_legs"],
+    )
 
     key_cache = tempfile.mkdtemp(prefix="zkalert-bench-keys-")
     previous_cache = os.environ.get("ZKALERT_KEY_CACHE")
@@ -443,18 +614,39 @@ def run(options: BenchOptions = BenchOptions(), echo: Callable[[str], None] = pr
         kzg = tuned.with_commitment("kzg")
         shape = f"scale {tuned.input_scale}, decomposition {tuned.decomp_base}x{tuned.decomp_legs}"
         for name, description, config, windows in (
-            ("naive", "ezkl calibrate_settings(resources), 1 window/proof, Poseidon commitment, plain verifier", CircuitConfig.ezkl_default(), proved[: options.naive_windows]),
+            (
+                "naive",
+                "ezkl calibrate_settings(resources), 1 window/proof, Poseidon commitment, plain verifier",
+                CircuitConfig.ezkl_default(),
+                proved[: options.naive_windows],
+            ),
             ("tuned", f"{shape}, 1 window/proof, Poseidon commitment", tuned, proved),
             ("tuned-kzg", f"{shape}, 1 window/proof, KZG commitment", kzg, proved),
         ):
-            singles.append(_prepare(name, description, detector, te, config, 1, windows, anvil, options, echo))
+            singles.append(
+                _prepare(name, description, detector, te, config, 1, windows, anvil, options, echo)
+            )
         floor = _Floor(detector, te, tuned, proved, options, echo) if options.floor_proofs else None
         _run_interleaved(singles, echo, floor)
         results.append(_finish(singles[0], detector, options, echo, agreement_set))
         results.append(_finish(singles[1], detector, options, echo, None))
         results.append(_finish(singles[2], detector, options, echo, agreement_set, parallel=True))
         for b in options.batch_sizes:
-            results.append(_run_pipeline(f"tuned-kzg-b{b}", f"tuned-kzg circuit, {b} windows/proof", detector, te, kzg, b, proved, anvil, options, echo, None))
+            results.append(
+                _run_pipeline(
+                    f"tuned-kzg-b{b}",
+                    f"tuned-kzg circuit, {b} windows/proof",
+                    detector,
+                    te,
+                    kzg,
+                    b,
+                    proved,
+                    anvil,
+                    options,
+                    echo,
+                    None,
+                )
+            )
     finally:
         for live in singles:  # no-op for the finished ones; stops the workers after a failure
             live.pool.close()
@@ -468,20 +660,38 @@ def run(options: BenchOptions = BenchOptions(), echo: Callable[[str], None] = pr
     summaries = {r.name: r.summary() for r in results}
     by_name = {r.name: r for r in results}
     # tuned and tuned-kzg share the scoring arithmetic; only the commitment differs: check it on the proved windows
-    same_scores = [p.get("score_felts") for p in by_name["tuned"].proofs] == [p.get("score_felts") for p in by_name["tuned-kzg"].proofs]
+    same_scores = [p.get("score_felts") for p in by_name["tuned"].proofs] == [
+        p.get("score_felts") for p in by_name["tuned-kzg"].proofs
+    ]
     summaries["tuned"]["same_scores_as"] = {"tuned-kzg": same_scores}
     for name in ("tuned", "tuned-kzg"):
-        summaries[name]["paired_speedup_vs_naive"] = paired_speedup(by_name["naive"].proofs, by_name[name].proofs)
+        summaries[name]["paired_speedup_vs_naive"] = paired_speedup(
+            by_name["naive"].proofs, by_name[name].proofs
+        )
     if same_scores:
         for key in ("decision_agreement", "roc_auc_float", "roc_auc_circuit"):
             summaries["tuned"][key] = summaries["tuned-kzg"][key]
     report = {
         "machine": machine(),
         "forge": _tool_version("forge"),
-        "options": {k: (list(v) if isinstance(v, tuple) else str(v) if isinstance(v, Path) else v) for k, v in asdict(options).items()},
-        "data": {"proved_windows": f"Tennessee Eastman d{options.fault:02d}_te rows {options.first_row}..{options.first_row + options.windows - 1} (fault from row 160)", "agreement_windows": len(sample)},
-        "detector": {"threshold": detector.threshold, "validation": detector.validation, "width": detector.width},
-        "tuning": {"chosen": chosen, "tune_s": tuning["tune_s"], "candidates": len(tuning["candidates"])},
+        "options": {
+            k: (list(v) if isinstance(v, tuple) else str(v) if isinstance(v, Path) else v)
+            for k, v in asdict(options).items()
+        },
+        "data": {
+            "proved_windows": f"Tennessee Eastman d{options.fault:02d}_te rows {options.first_row}..{options.first_row + options.windows - 1} (fault from row 160)",
+            "agreement_windows": len(sample),
+        },
+        "detector": {
+            "threshold": detector.threshold,
+            "validation": detector.validation,
+            "width": detector.width,
+        },
+        "tuning": {
+            "chosen": chosen,
+            "tune_s": tuning["tune_s"],
+            "candidates": len(tuning["candidates"]),
+        },
         "pipelines": summaries,
         "proofs": {r.name: r.proofs for r in results},
         "agreement": {r.name: r.agreement for r in results if r.agreement},
@@ -502,7 +712,9 @@ def run(options: BenchOptions = BenchOptions(), echo: Callable[[str], None] = pr
 
 def _tool_version(name: str) -> str:
     try:
-        return subprocess.run([str(tool(name)), "--version"], capture_output=True, text=True, check=False).stdout.splitlines()[0]
+        return subprocess.run(
+            [str(tool(name)), "--version"], capture_output=True, text=True, check=False
+        ).stdout.splitlines()[0]
     except Exception:  # noqa: BLE001 - a version we cannot read is reported as unknown, never fatal
         return "unknown"
 
@@ -518,21 +730,33 @@ def _ratios(s: dict[str, dict[str, Any]]) -> dict[str, Any]:
     ratios: dict[str, Any] = {}
     for name in ("tuned", "tuned-kzg"):
         x = s[name]
-        ratios.update({
-            f"naive/{name} speedup, paired rounds (median of per-round ratios)": x["paired_speedup_vs_naive"],
-            f"naive/{name} speedup (median prove)": naive["prove_s"]["median"] / x["prove_s"]["median"],
-            f"naive/{name} speedup (median prove CPU s)": naive["prove_cpu_s"]["median"] / x["prove_cpu_s"]["median"],
-            f"{name}/naive end_to_end_s (mean)": x["end_to_end_s"]["mean"] / naive["end_to_end_s"]["mean"],
-            f"{name}/naive gas per alert": x["gas_per_alert"] / naive["gas_per_alert"],
-            f"{name}/naive calldata per alert": x["calldata_bytes_per_alert"] / naive["calldata_bytes_per_alert"],
-            f"{name}/naive setup_s": x["setup_s"] / naive["setup_s"],
-            f"{name}/naive pk_bytes": x["pk_bytes"] / naive["pk_bytes"],
-            f"{name}/naive peak RSS": x["peak_rss_bytes"] / naive["peak_rss_bytes"],
-        })
+        ratios.update(
+            {
+                f"naive/{name} speedup, paired rounds (median of per-round ratios)": x[
+                    "paired_speedup_vs_naive"
+                ],
+                f"naive/{name} speedup (median prove)": naive["prove_s"]["median"]
+                / x["prove_s"]["median"],
+                f"naive/{name} speedup (median prove CPU s)": naive["prove_cpu_s"]["median"]
+                / x["prove_cpu_s"]["median"],
+                f"{name}/naive end_to_end_s (mean)": x["end_to_end_s"]["mean"]
+                / naive["end_to_end_s"]["mean"],
+                f"{name}/naive gas per alert": x["gas_per_alert"] / naive["gas_per_alert"],
+                f"{name}/naive calldata per alert": x["calldata_bytes_per_alert"]
+                / naive["calldata_bytes_per_alert"],
+                f"{name}/naive setup_s": x["setup_s"] / naive["setup_s"],
+                f"{name}/naive pk_bytes": x["pk_bytes"] / naive["pk_bytes"],
+                f"{name}/naive peak RSS": x["peak_rss_bytes"] / naive["peak_rss_bytes"],
+            }
+        )
     for name, summary in s.items():
         if "-b" in name:
-            ratios[f"{name}/naive prove_s per window"] = summary["prove_s_per_window"] / naive["prove_s"]["mean"]
-            ratios[f"{name}/naive gas per alert"] = summary["gas_per_alert"] / naive["gas_per_alert"]
+            ratios[f"{name}/naive prove_s per window"] = (
+                summary["prove_s_per_window"] / naive["prove_s"]["mean"]
+            )
+            ratios[f"{name}/naive gas per alert"] = (
+                summary["gas_per_alert"] / naive["gas_per_alert"]
+            )
     return ratios
 
 
@@ -543,23 +767,68 @@ def _targets(s: dict[str, dict[str, Any]], batch_sizes: tuple[int, ...]) -> list
     auc_change = abs((fast["roc_auc_circuit"] or 0) - (fast["roc_auc_float"] or 0))
     batches = [s[f"tuned-kzg-b{b}"] for b in batch_sizes if f"tuned-kzg-b{b}" in s]
     rows = [
-        ("single-window median prove (s), tuned-kzg", "<= 1.0", fast["prove_s"]["median"], fast["prove_s"]["median"] <= 1.0),
-        ("single-window median prove (s), tuned (Poseidon)", "<= 1.0", poseidon["prove_s"]["median"], poseidon["prove_s"]["median"] <= 1.0),
+        (
+            "single-window median prove (s), tuned-kzg",
+            "<= 1.0",
+            fast["prove_s"]["median"],
+            fast["prove_s"]["median"] <= 1.0,
+        ),
+        (
+            "single-window median prove (s), tuned (Poseidon)",
+            "<= 1.0",
+            poseidon["prove_s"]["median"],
+            poseidon["prove_s"]["median"] <= 1.0,
+        ),
         ("speed-up vs naive (prove, paired rounds), tuned-kzg", ">= 5x", speedup, speedup >= 5.0),
-        ("speed-up vs naive (prove, paired rounds), tuned (Poseidon)", ">= 5x", speedup_poseidon, speedup_poseidon >= 5.0),
-        ("decision agreement with float, tuned-kzg", ">= 99.9%", fast["decision_agreement"], (fast["decision_agreement"] or 0) >= 0.999),
+        (
+            "speed-up vs naive (prove, paired rounds), tuned (Poseidon)",
+            ">= 5x",
+            speedup_poseidon,
+            speedup_poseidon >= 5.0,
+        ),
+        (
+            "decision agreement with float, tuned-kzg",
+            ">= 99.9%",
+            fast["decision_agreement"],
+            (fast["decision_agreement"] or 0) >= 0.999,
+        ),
         ("ROC-AUC change, tuned-kzg", "<= 0.002", auc_change, auc_change <= 0.002),
-        ("prover peak RSS, default config (GB), tuned (Poseidon)", "<= 2.0", poseidon["peak_rss_bytes"] / 1e9, poseidon["peak_rss_bytes"] <= 2e9),
-        ("prover peak RSS (GB), tuned-kzg", "<= 2.0", fast["peak_rss_bytes"] / 1e9, fast["peak_rss_bytes"] <= 2e9),
+        (
+            "prover peak RSS, default config (GB), tuned (Poseidon)",
+            "<= 2.0",
+            poseidon["peak_rss_bytes"] / 1e9,
+            poseidon["peak_rss_bytes"] <= 2e9,
+        ),
+        (
+            "prover peak RSS (GB), tuned-kzg",
+            "<= 2.0",
+            fast["peak_rss_bytes"] / 1e9,
+            fast["peak_rss_bytes"] <= 2e9,
+        ),
     ]
     if batches:
         cheapest = min(batches, key=lambda x: x["gas_per_alert"])
         fastest = min(batches, key=lambda x: x["prove_s_per_window"])
         b = cheapest["windows_per_proof"]
         rows += [
-            (f"batched (B={fastest['windows_per_proof']}, KZG) proving per window (s)", "<= 0.5", fastest["prove_s_per_window"], fastest["prove_s_per_window"] <= 0.5),
-            (f"batched (B={b}, KZG) gas per alert", "<= 150,000", cheapest["gas_per_alert"], cheapest["gas_per_alert"] <= 150_000),
-            (f"batched (B={b}, KZG) calldata per alert (B)", "<= 1,000", cheapest["calldata_bytes_per_alert"], cheapest["calldata_bytes_per_alert"] <= 1_000),
+            (
+                f"batched (B={fastest['windows_per_proof']}, KZG) proving per window (s)",
+                "<= 0.5",
+                fastest["prove_s_per_window"],
+                fastest["prove_s_per_window"] <= 0.5,
+            ),
+            (
+                f"batched (B={b}, KZG) gas per alert",
+                "<= 150,000",
+                cheapest["gas_per_alert"],
+                cheapest["gas_per_alert"] <= 150_000,
+            ),
+            (
+                f"batched (B={b}, KZG) calldata per alert (B)",
+                "<= 1,000",
+                cheapest["calldata_bytes_per_alert"],
+                cheapest["calldata_bytes_per_alert"] <= 1_000,
+            ),
         ]
     return [{"target": t, "goal": g, "measured": m, "met": bool(ok)} for t, g, m, ok in rows]
 
@@ -611,24 +880,54 @@ def markdown(report: dict[str, Any]) -> str:
     row("setup s (settings..verifier)", lambda x: x["setup_s"], 1)
     row("pk / vk MB", lambda x: f"{x['pk_bytes'] / 1e6:.0f} / {x['vk_bytes'] / 1e6:.2f}")
     row("prover peak RSS (GB)", lambda x: x["peak_rss_bytes"] / 1e9, 2)
-    row("decision agreement with float", lambda x: None if x["decision_agreement"] is None else f"{x['decision_agreement']:.2%}")
-    row("ROC-AUC float / circuit", lambda x: None if x["roc_auc_float"] is None else f"{x['roc_auc_float']:.4f} / {x['roc_auc_circuit']:.4f}")
+    row(
+        "decision agreement with float",
+        lambda x: None if x["decision_agreement"] is None else f"{x['decision_agreement']:.2%}",
+    )
+    row(
+        "ROC-AUC float / circuit",
+        lambda x: (
+            None
+            if x["roc_auc_float"] is None
+            else f"{x['roc_auc_float']:.4f} / {x['roc_auc_circuit']:.4f}"
+        ),
+    )
     par = p.get("tuned-kzg", {}).get("parallel")
     if par:
-        lines += ["", f"Parallel pool (tuned-kzg, single window): {par['workers']} worker(s), {par['proofs_per_minute']:.1f} proofs/min ({par['proofs']} proofs in {par['wall_s']:.1f} s), peak RSS per worker {par['peak_rss_bytes_per_worker'] / 1e9:.2f} GB."]
+        lines += [
+            "",
+            f"Parallel pool (tuned-kzg, single window): {par['workers']} worker(s), {par['proofs_per_minute']:.1f} proofs/min ({par['proofs']} proofs in {par['wall_s']:.1f} s), peak RSS per worker {par['peak_rss_bytes_per_worker'] / 1e9:.2f} GB.",
+        ]
     same = (p.get("tuned", {}).get("same_scores_as") or {}).get("tuned-kzg")
     lines += [
         "",
         "Input commitment: naive and tuned prove a public Poseidon hash of the window (the default statement); "
         "tuned-kzg* prove the same scoring circuit with the window committed by KZG (the proof's G1 point, "
         "recorded as keccak256 of it). "
-        + (f"tuned and tuned-kzg gave identical scores on every proved window ({'yes' if same else 'NO'}), so tuned's decision agreement is tuned-kzg's. " if same is not None else "")
+        + (
+            f"tuned and tuned-kzg gave identical scores on every proved window ({'yes' if same else 'NO'}), so tuned's decision agreement is tuned-kzg's. "
+            if same is not None
+            else ""
+        )
         + "Batched pipelines reuse the single-window circuit's per-window arithmetic; their decision agreement is tuned-kzg's.",
-        "", "## Ratios", "", "| ratio | value |", "| --- | ---: |",
+        "",
+        "## Ratios",
+        "",
+        "| ratio | value |",
+        "| --- | ---: |",
     ]
     lines += [f"| {k} | {v:.3f} |" for k, v in report["ratios"].items()]
-    lines += ["", "## Targets", "", "| target | goal | measured | met |", "| --- | --- | ---: | --- |"]
-    lines += [f"| {t['target']} | {t['goal']} | {_fmt(t['measured'])} | {'yes' if t['met'] else 'NO'} |" for t in report["targets"]]
+    lines += [
+        "",
+        "## Targets",
+        "",
+        "| target | goal | measured | met |",
+        "| --- | --- | ---: | --- |",
+    ]
+    lines += [
+        f"| {t['target']} | {t['goal']} | {_fmt(t['measured'])} | {'yes' if t['met'] else 'NO'} |"
+        for t in report["targets"]
+    ]
     floor = report.get("commitment_floor") or {}
     if floor and "tuned" in report["proofs"] and "tuned-kzg" in report["proofs"]:
         n = floor["proofs"]
@@ -639,25 +938,37 @@ def markdown(report: dict[str, Any]) -> str:
         tuned_s, kzg_s = same_rounds("tuned", "prove_s"), same_rounds("tuned-kzg", "prove_s")
         share = 1 - floor["prove_s_median"] / tuned_s
         lines += [
-            "", "## What the proving time is made of", "",
-            (f"In the first {n} rounds, the tuned circuit without any input commitment (private input, only the score "
-             f"public: not a usable statement, measured only; {floor['num_rows']:,} rows at logrows {floor['logrows']}) "
-             f"proved in {floor['prove_s_median']:.3f} s median ({floor['prove_cpu_s_median']:.3f} CPU-s), against "
-             f"{tuned_s:.3f} s ({same_rounds('tuned', 'prove_cpu_s'):.3f} CPU-s) with the Poseidon commitment ({share:.0%} of "
-             f"it is the commitment) and {kzg_s:.3f} s ({same_rounds('tuned-kzg', 'prove_cpu_s'):.3f} CPU-s) with the KZG "
-             f"commitment. What remains is the network's arithmetic (matrix products, rescaling and the ReLU/abs "
-             f"decompositions) at 2^{floor['logrows']} rows: proving time follows the table size 2^logrows, and a "
-             f"B-window proof needs B times the rows."),
+            "",
+            "## What the proving time is made of",
+            "",
+            (
+                f"In the first {n} rounds, the tuned circuit without any input commitment (private input, only the score "
+                f"public: not a usable statement, measured only; {floor['num_rows']:,} rows at logrows {floor['logrows']}) "
+                f"proved in {floor['prove_s_median']:.3f} s median ({floor['prove_cpu_s_median']:.3f} CPU-s), against "
+                f"{tuned_s:.3f} s ({same_rounds('tuned', 'prove_cpu_s'):.3f} CPU-s) with the Poseidon commitment ({share:.0%} of "
+                f"it is the commitment) and {kzg_s:.3f} s ({same_rounds('tuned-kzg', 'prove_cpu_s'):.3f} CPU-s) with the KZG "
+                f"commitment. What remains is the network's arithmetic (matrix products, rescaling and the ReLU/abs "
+                f"decompositions) at 2^{floor['logrows']} rows: proving time follows the table size 2^logrows, and a "
+                f"B-window proof needs B times the rows."
+            ),
         ]
         trivial = floor.get("trivial_circuit")
         if trivial:
-            lines += ["", (
-                f"A trivial circuit (one {report['detector'].get('width', 52)}-to-1 linear layer, same scale and decomposition, "
-                f"padded to 2^{trivial['logrows']} rows) proves in {trivial['prove_s_median']:.3f} s median "
-                f"({trivial['prove_cpu_s_median']:.3f} CPU-s) in the same rounds: that is EZKL's cost for any circuit of this "
-                f"table size on this machine. A single-window proof under 1.0 s needs the circuit to fit in fewer rows "
-                f"(2^{trivial['logrows'] - 1} = {2 ** (trivial['logrows'] - 1):,}; the tuned network needs {floor['num_rows']:,}).")]
-    lines += ["", "Figures: `time_breakdown.png`, `prove_hist.png`, `eth_call_hist.png`, `calldata_vs_latency.png`.", ""]
+            lines += [
+                "",
+                (
+                    f"A trivial circuit (one {report['detector'].get('width', 52)}-to-1 linear layer, same scale and decomposition, "
+                    f"padded to 2^{trivial['logrows']} rows) proves in {trivial['prove_s_median']:.3f} s median "
+                    f"({trivial['prove_cpu_s_median']:.3f} CPU-s) in the same rounds: that is EZKL's cost for any circuit of this "
+                    f"table size on this machine. A single-window proof under 1.0 s needs the circuit to fit in fewer rows "
+                    f"(2^{trivial['logrows'] - 1} = {2 ** (trivial['logrows'] - 1):,}; the tuned network needs {floor['num_rows']:,})."
+                ),
+            ]
+    lines += [
+        "",
+        "Figures: `time_breakdown.png`, `prove_hist.png`, `eth_call_hist.png`, `calldata_vs_latency.png`.",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -681,7 +992,13 @@ def figures(report: dict[str, Any], folder: Path) -> None:
             bottom = 0.0
             for k, stage in enumerate(stages):
                 value = p[stage] / b
-                ax.bar(x0 + i, value, bottom=bottom, color=colors[k], label=stage.removesuffix("_s") if x0 + i == 0 else None)
+                ax.bar(
+                    x0 + i,
+                    value,
+                    bottom=bottom,
+                    color=colors[k],
+                    label=stage.removesuffix("_s") if x0 + i == 0 else None,
+                )
                 bottom += value
         ticks.append(x0 + (len(proofs[name]) - 1) / 2)
         labels.append(name)
@@ -694,10 +1011,19 @@ def figures(report: dict[str, Any], folder: Path) -> None:
     fig.savefig(folder / "time_breakdown.png", dpi=110)
     plt.close(fig)
 
-    for key, title, filename in (("prove_s", "Proving time per proof", "prove_hist.png"), ("eth_call_s", "eth_call verification time", "eth_call_hist.png")):
+    for key, title, filename in (
+        ("prove_s", "Proving time per proof", "prove_hist.png"),
+        ("eth_call_s", "eth_call verification time", "eth_call_hist.png"),
+    ):
         fig, ax = plt.subplots(figsize=(7, 4))
         for k, name in enumerate(names):
-            ax.hist([p[key] for p in proofs[name]], bins=10, alpha=0.6, color=colors[k % len(colors)], label=name)
+            ax.hist(
+                [p[key] for p in proofs[name]],
+                bins=10,
+                alpha=0.6,
+                color=colors[k % len(colors)],
+                label=name,
+            )
         ax.set_xlabel("seconds")
         ax.set_ylabel("proofs")
         ax.set_title(title)
@@ -709,7 +1035,12 @@ def figures(report: dict[str, Any], folder: Path) -> None:
     fig, ax = plt.subplots(figsize=(7, 4))
     for k, name in enumerate(names):
         b = report["pipelines"][name]["windows_per_proof"]
-        ax.scatter([p["calldata_bytes"] / b for p in proofs[name]], [p["eth_call_s"] * 1000 for p in proofs[name]], color=colors[k % len(colors)], label=name)
+        ax.scatter(
+            [p["calldata_bytes"] / b for p in proofs[name]],
+            [p["eth_call_s"] * 1000 for p in proofs[name]],
+            color=colors[k % len(colors)],
+            label=name,
+        )
     ax.set_xlabel("registry calldata bytes per alert")
     ax.set_ylabel("eth_call verification latency (ms)")
     ax.set_title("Calldata size vs verification latency")

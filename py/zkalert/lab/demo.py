@@ -49,16 +49,26 @@ def run(options: DemoOptions, echo: Callable[[str], None] = print) -> dict:
 
     echo("[1/6] data: Tennessee Eastman (bibmon, offline)")
     te = load_tennessee_eastman()
-    echo(f"      train {te.train.shape[0]} normal rows, validation {len(te.validation)}, test {len(te.test)} rows x {te.width} variables")
+    echo(
+        f"      train {te.train.shape[0]} normal rows, validation {len(te.validation)}, test {len(te.test)} rows x {te.width} variables"
+    )
 
     echo("[2/6] detector: sparse denoising autoencoder")
-    detector = train(te.train, te.validation.windows, te.validation.labels, TrainConfig(epochs=options.epochs))
+    detector = train(
+        te.train, te.validation.windows, te.validation.labels, TrainConfig(epochs=options.epochs)
+    )
     detector.save(workspace)
-    echo(f"      threshold {detector.threshold:.4f} (best validation F1 {detector.validation['f1']:.3f})")
+    echo(
+        f"      threshold {detector.threshold:.4f} (best validation F1 {detector.validation['f1']:.3f})"
+    )
 
     echo("[3/6] circuit: ONNX -> EZKL settings, keys, Solidity verifier")
-    info = compile_circuit(detector, workspace, te.train, CircuitConfig(), echo=lambda m: echo("      " + m))
-    echo(f"      logrows {info.logrows}, setup {info.setup_s:.1f} s, pk {info.pk_bytes / 1e6:.0f} MB, model id {info.model_id[:18]}...")
+    info = compile_circuit(
+        detector, workspace, te.train, CircuitConfig(), echo=lambda m: echo("      " + m)
+    )
+    echo(
+        f"      logrows {info.logrows}, setup {info.setup_s:.1f} s, pk {info.pk_bytes / 1e6:.0f} MB, model id {info.model_id[:18]}..."
+    )
     if info.srs_development_only:
         echo("      WARNING: development SRS (gen_srs): fine for a demo, never for production")
 
@@ -72,7 +82,9 @@ def run(options: DemoOptions, echo: Callable[[str], None] = print) -> dict:
     scores = detector.score(te.test.windows)
     picks: list[tuple[int, int]] = []
     for fault in options.faults:
-        in_fault = np.flatnonzero((te.test.fault_ids == fault) & (te.test.labels == 1) & (scores >= detector.threshold))
+        in_fault = np.flatnonzero(
+            (te.test.fault_ids == fault) & (te.test.labels == 1) & (scores >= detector.threshold)
+        )
         picks += [(fault, int(i)) for i in in_fault[: options.alerts_per_stream]]
     if not picks:
         raise DataError("the detector raised no alarm on the chosen faults: nothing to submit")
@@ -83,21 +95,40 @@ def run(options: DemoOptions, echo: Callable[[str], None] = print) -> dict:
         window = detector.scale(te.test.windows[index : index + 1])
         stream_name = f"te/fault-{fault:02d}"
         stream = stream_id(stream_name)
-        binding = Binding(gateway.account.address, stream, int(te.test.rows[index]))  # the window's row in its fault run
-        proven = prover.prove(window, f"{stream_name.replace('/', '_')}-row{int(te.test.rows[index])}", binding, float(scores[index]))
+        binding = Binding(
+            gateway.account.address, stream, int(te.test.rows[index])
+        )  # the window's row in its fault run
+        proven = prover.prove(
+            window,
+            f"{stream_name.replace('/', '_')}-row{int(te.test.rows[index])}",
+            binding,
+            float(scores[index]),
+        )
         calldata = chainmod.ezkl_calldata(proven)
         verified, eth_call_s = rpc.verifier_eth_call(w3, model.verifier, calldata)
         submission = gateway.submit(stream, info.model_id, proven)
         seq = int(gateway.registry.functions.count(stream).call()) - 1
         rows.append(
             AlertMetrics(
-                stream=stream_name, seq=seq, fault=fault, row=int(te.test.rows[index]),
-                float_score=float(scores[index]), proven_score=info.felt_to_score(proven.score_felt),
+                stream=stream_name,
+                seq=seq,
+                fault=fault,
+                row=int(te.test.rows[index]),
+                float_score=float(scores[index]),
+                proven_score=info.felt_to_score(proven.score_felt),
                 alarm=proven.score_felt >= info.threshold_felt,
-                witness_s=proven.witness_s, prove_s=proven.prove_s, encode_s=submission.encode_s,
-                eth_call_s=eth_call_s, tx_s=submission.tx_s, end_to_end_s=time.perf_counter() - started,
-                gas_used=submission.gas_used, calldata_bytes=submission.calldata_bytes, proof_bytes=len(proven.proof),
-                verified_eth_call=verified, recorded=True, tx_hash=submission.tx_hash,
+                witness_s=proven.witness_s,
+                prove_s=proven.prove_s,
+                encode_s=submission.encode_s,
+                eth_call_s=eth_call_s,
+                tx_s=submission.tx_s,
+                end_to_end_s=time.perf_counter() - started,
+                gas_used=submission.gas_used,
+                calldata_bytes=submission.calldata_bytes,
+                proof_bytes=len(proven.proof),
+                verified_eth_call=verified,
+                recorded=True,
+                tx_hash=submission.tx_hash,
             )
         )
 
@@ -109,24 +140,33 @@ def run(options: DemoOptions, echo: Callable[[str], None] = print) -> dict:
     entries = fetch_alerts(gateway.registry, from_block=deployment.block)
     checks = check_chain(gateway.registry, entries)
     for check in checks:
-        echo(f"      stream {check.stream_id[:10]}...: {check.records} records, chain {'intact' if check.ok else 'BROKEN: ' + '; '.join(check.problems)}")
+        echo(
+            f"      stream {check.stream_id[:10]}...: {check.records} records, chain {'intact' if check.ok else 'BROKEN: ' + '; '.join(check.problems)}"
+        )
 
     report = write_report(
         options.report_path,
         rows,
         {
-            "chain": {"rpc_url": url, "chain_id": deployment.chain_id, "registry": deployment.registry_address, "verifier": model.verifier},
+            "chain": {
+                "rpc_url": url,
+                "chain_id": deployment.chain_id,
+                "registry": deployment.registry_address,
+                "verifier": model.verifier,
+            },
             "circuit": {k: v for k, v in info.__dict__.items() if k != "verifier_source"},
             "detector": {"threshold": detector.threshold, "validation": detector.validation},
             "tamper_checks": tamper,
-            "log_check": [{"stream_id": c.stream_id, "records": c.records, "ok": c.ok, "problems": c.problems} for c in checks],
+            "log_check": [
+                {"stream_id": c.stream_id, "records": c.records, "ok": c.ok, "problems": c.problems}
+                for c in checks
+            ],
         },
     )
     echo("")
     echo(table(report["summary"]))
     echo(f"\nreport: {options.report_path}")
     return report
-
 
 
 def _refusal(action: Callable[[], object]) -> str:
@@ -142,26 +182,47 @@ def _tamper_checks(detector, prover, gateway, model_id, te, scores, picks, echo)
     all be refused, leaving the head as it was."""
     fault = picks[0][0]
     last_row = max(int(te.test.rows[index]) for f, index in picks if f == fault)
-    spare = [int(i) for i in np.flatnonzero((te.test.fault_ids == fault) & (te.test.labels == 1) & (scores >= detector.threshold))
-             if int(te.test.rows[int(i)]) > last_row]
+    spare = [
+        int(i)
+        for i in np.flatnonzero(
+            (te.test.fault_ids == fault) & (te.test.labels == 1) & (scores >= detector.threshold)
+        )
+        if int(te.test.rows[int(i)]) > last_row
+    ]
     stream = stream_id(f"te/fault-{fault:02d}")
     row = int(te.test.rows[spare[0]])
-    proven = prover.prove(detector.scale(te.test.windows[spare[0] : spare[0] + 1]), "tamper-check", Binding(gateway.account.address, stream, row),
-                          float(scores[spare[0]]))
+    proven = prover.prove(
+        detector.scale(te.test.windows[spare[0] : spare[0] + 1]),
+        "tamper-check",
+        Binding(gateway.account.address, stream, row),
+        float(scores[spare[0]]),
+    )
     before = gateway.head(stream)
     forged_proof = bytearray(proven.proof)
     forged_proof[100] ^= 0x01
-    score_at = (instances_per_window(proven.commitment) - BINDING_LIMBS - 1) * proven.windows  # the first score
+    score_at = (
+        instances_per_window(proven.commitment) - BINDING_LIMBS - 1
+    ) * proven.windows  # the first score
     forged_score = tuple(v + 1 if i == score_at else v for i, v in enumerate(proven.instances))
     other = stream_id("te/another-stream")
     gateway.ensure_stream(other, "te/another-stream")
     outcome = {
-        "tampered_proof": _refusal(lambda: gateway.submit(stream, model_id, replace(proven, proof=bytes(forged_proof)))),
-        "tampered_score": _refusal(lambda: gateway.submit(stream, model_id, replace(proven, instances=forged_score))),
-        "copied_to_another_stream": _refusal(lambda: gateway.submit(other, model_id, proven, check=False)),
-        "moved_to_another_index": _refusal(lambda: gateway.submit(stream, model_id, proven, index=row + 1, check=False)),
+        "tampered_proof": _refusal(
+            lambda: gateway.submit(stream, model_id, replace(proven, proof=bytes(forged_proof)))
+        ),
+        "tampered_score": _refusal(
+            lambda: gateway.submit(stream, model_id, replace(proven, instances=forged_score))
+        ),
+        "copied_to_another_stream": _refusal(
+            lambda: gateway.submit(other, model_id, proven, check=False)
+        ),
+        "moved_to_another_index": _refusal(
+            lambda: gateway.submit(stream, model_id, proven, index=row + 1, check=False)
+        ),
     }
-    outcome["head_unchanged_after_forgeries"] = "yes" if gateway.head(stream) == before else "NO (a defect)"
+    outcome["head_unchanged_after_forgeries"] = (
+        "yes" if gateway.head(stream) == before else "NO (a defect)"
+    )
     gateway.submit(stream, model_id, proven)
     outcome["honest_proof_after_forgeries"] = "recorded"
     outcome["replay"] = _refusal(lambda: gateway.submit(stream, model_id, proven))

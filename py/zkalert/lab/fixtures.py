@@ -51,15 +51,28 @@ def main() -> None:
     te = load_tennessee_eastman()
     detector = train(te.train, te.validation.windows, te.validation.labels, TrainConfig(epochs=60))
     detector.save(workspace)
-    info = compile_circuit(detector, workspace, te.train, CircuitConfig(), contract_name="FixtureVerifier", verifier_dir=GENERATED_DIR)
+    info = compile_circuit(
+        detector,
+        workspace,
+        te.train,
+        CircuitConfig(),
+        contract_name="FixtureVerifier",
+        verifier_dir=GENERATED_DIR,
+    )
     scores = detector.score(te.test.windows)
-    alarm_rows = np.flatnonzero((te.test.fault_ids == 1) & (te.test.labels == 1) & (scores >= detector.threshold))
+    alarm_rows = np.flatnonzero(
+        (te.test.fault_ids == 1) & (te.test.labels == 1) & (scores >= detector.threshold)
+    )
     normal_rows = np.flatnonzero((te.test.fault_ids == 0) & (scores < detector.threshold))
     prover = Prover(workspace)
     FIXTURE_DIR.mkdir(parents=True, exist_ok=True)
-    for position, (name, index) in enumerate((("alert_proof", int(alarm_rows[0])), ("normal_proof", int(normal_rows[0])))):
+    for position, (name, index) in enumerate(
+        (("alert_proof", int(alarm_rows[0])), ("normal_proof", int(normal_rows[0])))
+    ):
         binding = fixture_binding(FIXTURE_STREAM, position)
-        proven = prover.prove(detector.scale(te.test.windows[index : index + 1]), name, binding, float(scores[index]))
+        proven = prover.prove(
+            detector.scale(te.test.windows[index : index + 1]), name, binding, float(scores[index])
+        )
         assert prover.verify_offchain(proven), "EZKL rejected its own fixture proof"
         fixture = {
             "proof": "0x" + proven.proof.hex(),
@@ -72,21 +85,40 @@ def main() -> None:
             "alarm": proven.score_felt >= info.threshold_felt,
             "binding": {**binding.to_json(), "stream": FIXTURE_STREAM},
             "binding_value": f"0x{proven.bindings[0]:064x}",
-            "source": {"data": "Tennessee Eastman d01_te" if name == "alert_proof" else "Tennessee Eastman d00_te", "row": int(te.test.rows[index]), "float_score": float(scores[index])},
-            "circuit": {"logrows": info.logrows, "input_scale": info.input_scale, "output_scale": info.output_scale, "srs": "development (gen_srs)"},
+            "source": {
+                "data": "Tennessee Eastman d01_te"
+                if name == "alert_proof"
+                else "Tennessee Eastman d00_te",
+                "row": int(te.test.rows[index]),
+                "float_score": float(scores[index]),
+            },
+            "circuit": {
+                "logrows": info.logrows,
+                "input_scale": info.input_scale,
+                "output_scale": info.output_scale,
+                "srs": "development (gen_srs)",
+            },
         }
         (FIXTURE_DIR / f"{name}.json").write_text(json.dumps(fixture, indent=2) + "\n")
         shutil.copy(proven.proof_path, FIXTURE_DIR / f"{name}.ezkl.json")
-    print(f"wrote {GENERATED_DIR / 'FixtureVerifier.sol'} and {FIXTURE_DIR}/alert_proof.json, normal_proof.json")
+    print(
+        f"wrote {GENERATED_DIR / 'FixtureVerifier.sol'} and {FIXTURE_DIR}/alert_proof.json, normal_proof.json"
+    )
 
 
-def _kzg_fixture(prover: Prover, info, windows: np.ndarray, name: str, source: dict, index: int) -> dict:
+def _kzg_fixture(
+    prover: Prover, info, windows: np.ndarray, name: str, source: dict, index: int
+) -> dict:
     binding = fixture_binding(FIXTURE_KZG_STREAM, index)
     proven = prover.prove(windows, name, binding)
     assert prover.verify_offchain(proven), "EZKL rejected its own fixture proof"
-    statement = prover.statement_instances(windows, f"{name}-statement", binding)  # from the windows, not the proof
+    statement = prover.statement_instances(
+        windows, f"{name}-statement", binding
+    )  # from the windows, not the proof
     b = info.windows_per_proof
-    assert statement == proven.statement, "the proof's G1 points are not the windows' KZG commitments"
+    assert statement == proven.statement, (
+        "the proof's G1 points are not the windows' KZG commitments"
+    )
     return {
         "proof": "0x" + proven.proof.hex(),
         "instances": [f"0x{v:064x}" for v in proven.instances],
@@ -99,7 +131,12 @@ def _kzg_fixture(prover: Prover, info, windows: np.ndarray, name: str, source: d
         "binding": {**binding.to_json(), "stream": FIXTURE_KZG_STREAM},
         "bindings": [f"0x{v:064x}" for v in proven.bindings],
         "source": source,
-        "circuit": {"logrows": info.logrows, "input_scale": info.input_scale, "output_scale": info.output_scale, "srs": "development (gen_srs)"},
+        "circuit": {
+            "logrows": info.logrows,
+            "input_scale": info.input_scale,
+            "output_scale": info.output_scale,
+            "srs": "development (gen_srs)",
+        },
     }
 
 
@@ -109,27 +146,62 @@ def main_kzg() -> None:
     detector = Detector.load(source_ws)  # refuses cleanly when `make fixtures` has not run
     te = load_tennessee_eastman()
     scores = detector.score(te.test.windows)
-    alarm_rows = np.flatnonzero((te.test.fault_ids == 1) & (te.test.labels == 1) & (scores >= detector.threshold))
+    alarm_rows = np.flatnonzero(
+        (te.test.fault_ids == 1) & (te.test.labels == 1) & (scores >= detector.threshold)
+    )
     normal_rows = np.flatnonzero((te.test.fault_ids == 0) & (scores < detector.threshold))
     out = FIXTURE_DIR / "kzg"
     out.mkdir(parents=True, exist_ok=True)
     for contract, windows_per_proof in (("FixtureKzgVerifier", 1), ("FixtureKzgBatchVerifier", 2)):
         workspace = Workspace.at(PROJECT_ROOT / "build" / f"fixture-kzg-{windows_per_proof}")
         detector.save(workspace)
-        info = compile_circuit(detector, workspace, te.train, CircuitConfig().with_commitment("kzg"), contract_name=contract,
-                               verifier_dir=GENERATED_DIR, windows_per_proof=windows_per_proof)
+        info = compile_circuit(
+            detector,
+            workspace,
+            te.train,
+            CircuitConfig().with_commitment("kzg"),
+            contract_name=contract,
+            verifier_dir=GENERATED_DIR,
+            windows_per_proof=windows_per_proof,
+        )
         prover = Prover(workspace)
         if windows_per_proof == 1:
-            for position, (name, index) in enumerate((("alert_proof", int(alarm_rows[0])), ("normal_proof", int(normal_rows[0])))):
-                source = {"data": "Tennessee Eastman " + ("d01_te" if name == "alert_proof" else "d00_te"), "row": int(te.test.rows[index]), "float_score": float(scores[index])}
-                fixture = _kzg_fixture(prover, info, detector.scale(te.test.windows[index : index + 1]), name, source, position)
+            for position, (name, index) in enumerate(
+                (("alert_proof", int(alarm_rows[0])), ("normal_proof", int(normal_rows[0])))
+            ):
+                source = {
+                    "data": "Tennessee Eastman "
+                    + ("d01_te" if name == "alert_proof" else "d00_te"),
+                    "row": int(te.test.rows[index]),
+                    "float_score": float(scores[index]),
+                }
+                fixture = _kzg_fixture(
+                    prover,
+                    info,
+                    detector.scale(te.test.windows[index : index + 1]),
+                    name,
+                    source,
+                    position,
+                )
                 (out / f"{name}.json").write_text(json.dumps(fixture, indent=2) + "\n")
         else:
             index = int(alarm_rows[1])
-            source = {"data": "Tennessee Eastman d01_te", "rows": [int(te.test.rows[index]), int(te.test.rows[index + 1])]}
-            fixture = _kzg_fixture(prover, info, detector.scale(te.test.windows[index : index + 2]), "batch_proof", source, 2)
+            source = {
+                "data": "Tennessee Eastman d01_te",
+                "rows": [int(te.test.rows[index]), int(te.test.rows[index + 1])],
+            }
+            fixture = _kzg_fixture(
+                prover,
+                info,
+                detector.scale(te.test.windows[index : index + 2]),
+                "batch_proof",
+                source,
+                2,
+            )
             (out / "batch_proof.json").write_text(json.dumps(fixture, indent=2) + "\n")
-    print(f"wrote {GENERATED_DIR}/FixtureKzgVerifier.sol, FixtureKzgBatchVerifier.sol and {out}/*.json")
+    print(
+        f"wrote {GENERATED_DIR}/FixtureKzgVerifier.sol, FixtureKzgBatchVerifier.sol and {out}/*.json"
+    )
 
 
 if __name__ == "__main__":

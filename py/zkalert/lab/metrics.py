@@ -48,10 +48,16 @@ def summarise(rows: list[AlertMetrics]) -> dict[str, Any]:
         return summary
     for name in TIMING_FIELDS + COST_FIELDS:
         values = np.array([getattr(r, name) for r in rows], dtype=float)
-        summary[name] = {"mean": float(values.mean()), "p95": float(np.percentile(values, 95)), "max": float(values.max())}
+        summary[name] = {
+            "mean": float(values.mean()),
+            "p95": float(np.percentile(values, 95)),
+            "max": float(values.max()),
+        }
     summary["true_rate"] = sum(r.verified_eth_call for r in rows) / len(rows)
     summary["recorded_rate"] = sum(r.recorded for r in rows) / len(rows)
-    summary["proofs_per_minute"] = 60.0 / summary["prove_s"]["mean"] if summary["prove_s"]["mean"] > 0 else None
+    summary["proofs_per_minute"] = (
+        60.0 / summary["prove_s"]["mean"] if summary["prove_s"]["mean"] > 0 else None
+    )
     return summary
 
 
@@ -62,7 +68,11 @@ def machine(*packages: str) -> dict[str, Any]:
     from importlib.metadata import PackageNotFoundError, version
 
     try:
-        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name"))
+        cpu = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
     except (OSError, StopIteration):
         cpu = platform.processor()
     try:
@@ -102,7 +112,12 @@ def table(summary: dict[str, Any]) -> str:
 
 def write_report(path: Path, rows: list[AlertMetrics], extra: dict[str, Any]) -> dict[str, Any]:
     path.parent.mkdir(parents=True, exist_ok=True)
-    report = {"machine": machine(), **extra, "summary": summarise(rows), "alerts": [asdict(r) for r in rows]}
+    report = {
+        "machine": machine(),
+        **extra,
+        "summary": summarise(rows),
+        "alerts": [asdict(r) for r in rows],
+    }
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(report, indent=2))
     tmp.replace(path)

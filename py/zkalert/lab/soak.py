@@ -54,7 +54,15 @@ from zkalert.zk.circuit import CircuitInfo
 
 #: The soak's private chain (deployments/32188/ is removed afterwards).
 SOAK_CHAIN_ID = 32188
-ALL_FAULTS = ("kill-gateway", "rpc-down", "rpc-hang", "reorg", "drop-tx", "restore-dump", "fee-spike")
+ALL_FAULTS = (
+    "kill-gateway",
+    "rpc-down",
+    "rpc-hang",
+    "reorg",
+    "drop-tx",
+    "restore-dump",
+    "fee-spike",
+)
 
 
 @dataclass(frozen=True)
@@ -85,7 +93,9 @@ class FaultLog:
 class _Worker:
     """One `zkalert outbox run --follow` process; restartable."""
 
-    def __init__(self, name: str, outbox: Path, workspace: Path, networks: Path, run_dir: Path) -> None:
+    def __init__(
+        self, name: str, outbox: Path, workspace: Path, networks: Path, run_dir: Path
+    ) -> None:
         self.name = name
         self.outbox = outbox
         self.workspace = workspace
@@ -100,9 +110,24 @@ class _Worker:
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(
                 # the worker's own entry point: the soak does not depend on the CLI module
-                [sys.executable, "-m", "zkalert.gateway.sender", "--follow", "--network", "soak",
-                 "--outbox", str(self.outbox), "--workdir", str(self.workspace)],
-                cwd=PROJECT_ROOT, env=env, stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True,
+                [
+                    sys.executable,
+                    "-m",
+                    "zkalert.gateway.sender",
+                    "--follow",
+                    "--network",
+                    "soak",
+                    "--outbox",
+                    str(self.outbox),
+                    "--workdir",
+                    str(self.workspace),
+                ],
+                cwd=PROJECT_ROOT,
+                env=env,
+                stdout=log,
+                stderr=log,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
             )
         self.starts += 1
 
@@ -114,7 +139,9 @@ class _Worker:
             kill_process(self.proc)
 
     def exit_line(self) -> str:
-        lines = self.log.read_text(errors="replace").strip().splitlines() if self.log.is_file() else []
+        lines = (
+            self.log.read_text(errors="replace").strip().splitlines() if self.log.is_file() else []
+        )
         return lines[-1] if lines else ""
 
 
@@ -141,10 +168,20 @@ def _versions() -> dict[str, str]:
     import ezkl
     import web3
 
-    anvil = subprocess.run([str(tool("anvil")), "--version"], capture_output=True, text=True, check=False).stdout.strip().splitlines()
+    anvil = (
+        subprocess.run(
+            [str(tool("anvil")), "--version"], capture_output=True, text=True, check=False
+        )
+        .stdout.strip()
+        .splitlines()
+    )
     return {
-        "platform": platform.platform(), "machine": platform.machine(), "cpus": str(os.cpu_count()),
-        "python": platform.python_version(), "ezkl": getattr(ezkl, "__version__", "?"), "web3": web3.__version__,
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "cpus": str(os.cpu_count()),
+        "python": platform.python_version(),
+        "ezkl": getattr(ezkl, "__version__", "?"),
+        "web3": web3.__version__,
         "anvil": anvil[0] if anvil else "?",
     }
 
@@ -168,20 +205,29 @@ def run(options: SoakOptions, echo: Callable[[str], None] = print) -> dict[str, 
 
     # ---- 1. windows and proofs (cached across runs)
     plan = soak_windows(workspace, options.alerts, options.streams)
-    echo(f"[1/4] {len(plan)} windows over {options.streams} streams; proving (cached proofs are reused) ...")
+    echo(
+        f"[1/4] {len(plan)} windows over {options.streams} streams; proving (cached proofs are reused) ..."
+    )
     from zkalert.zk.prover import Prover
 
     prover = Prover(workspace)
     prove_started = time.perf_counter()
     fresh = 0
     for i, window in enumerate(plan):
-        proven = prover.prove_cached(window.scaled, window.key, window.binding(), window.float_score)
+        proven = prover.prove_cached(
+            window.scaled, window.key, window.binding(), window.float_score
+        )
         fresh += proven.prove_s > 0
         if (i + 1) % 50 == 0:
             echo(f"      {i + 1}/{len(plan)} ({time.perf_counter() - prove_started:.0f} s)")
     prove_s = time.perf_counter() - prove_started
 
-    anvil = FaultyAnvil(free_port(), SOAK_CHAIN_ID, block_time_s=options.block_time_s, log_file=run_dir / "anvil.log")
+    anvil = FaultyAnvil(
+        free_port(),
+        SOAK_CHAIN_ID,
+        block_time_s=options.block_time_s,
+        log_file=run_dir / "anvil.log",
+    )
     proxy: RpcProxy | None = None
     workers: list[_Worker] = []
     faults = FaultLog()
@@ -191,7 +237,9 @@ def run(options: SoakOptions, echo: Callable[[str], None] = print) -> dict[str, 
         gateway = Account.from_key(SOAK_GATEWAY_KEY).address
         deployment = deploy(ModelSpec.of(info), anvil.url, key=ANVIL_KEY_0, gateway=gateway)
         owner = Gateway(connect(anvil.url), deployment, ANVIL_KEY_0)
-        for name in sorted({window.stream for window in plan}):  # the owner opens each stream for the gateway
+        for name in sorted(
+            {window.stream for window in plan}
+        ):  # the owner opens each stream for the gateway
             owner.open_stream(stream_id(name), gateway)
         checkpoint = anvil.checkpoint(run_dir / "checkpoint.json")
         proxy = RpcProxy(anvil.port, free_port(exclude={anvil.port})).start()
@@ -204,17 +252,32 @@ def run(options: SoakOptions, echo: Callable[[str], None] = print) -> dict[str, 
         names = ["gateway"] + (["twin"] if options.twin else [])
         outboxes = {name: run_dir / f"{name}.sqlite" for name in names}
         for path in outboxes.values():
-            with Outbox.open(path, chain_id=SOAK_CHAIN_ID, registry=deployment.registry_address, gateway=gateway) as box:
+            with Outbox.open(
+                path, chain_id=SOAK_CHAIN_ID, registry=deployment.registry_address, gateway=gateway
+            ) as box:
                 for window in plan:
-                    box.enqueue(window.stream, window.key, info.model_id, window.scaled, window.float_score, index=window.index)
-        echo(f"[2/4] chain {SOAK_CHAIN_ID} at {anvil.url} (block time {options.block_time_s} s, RPC via proxy {proxy.url}); "
-             f"registry {deployment.registry_address}; outboxes: {', '.join(names)}")
+                    box.enqueue(
+                        window.stream,
+                        window.key,
+                        info.model_id,
+                        window.scaled,
+                        window.float_score,
+                        index=window.index,
+                    )
+        echo(
+            f"[2/4] chain {SOAK_CHAIN_ID} at {anvil.url} (block time {options.block_time_s} s, RPC via proxy {proxy.url}); "
+            f"registry {deployment.registry_address}; outboxes: {', '.join(names)}"
+        )
 
         # ---- 3. workers and faults
-        workers = [_Worker(name, outboxes[name], workspace.root, networks, run_dir) for name in names]
+        workers = [
+            _Worker(name, outboxes[name], workspace.root, networks, run_dir) for name in names
+        ]
         for worker in workers:
             worker.start()
-        echo(f"[3/4] {len(workers)} gateway process(es) running; injecting {', '.join(options.faults)} at random")
+        echo(
+            f"[3/4] {len(workers)} gateway process(es) running; injecting {', '.join(options.faults)} at random"
+        )
         started = time.monotonic()
         last_checkpoint = time.monotonic()
         deadline = started + options.max_minutes * 60
@@ -228,7 +291,9 @@ def run(options: SoakOptions, echo: Callable[[str], None] = print) -> dict[str, 
                 break
             for worker in workers:
                 if not worker.alive():
-                    raise OutboxError(f"the {worker.name} process exited on its own: {worker.exit_line()}")
+                    raise OutboxError(
+                        f"the {worker.name} process exited on its own: {worker.exit_line()}"
+                    )
             time.sleep(rng.uniform(*options.fault_gap_s))
             if time.monotonic() - last_checkpoint > 15:
                 with _isolated(proxy):
@@ -236,7 +301,9 @@ def run(options: SoakOptions, echo: Callable[[str], None] = print) -> dict[str, 
                 last_checkpoint = time.monotonic()
             kind = rng.choice(options.faults)
             _inject(kind, rng, anvil, proxy, main, outboxes["gateway"], checkpoint, faults, started)
-            echo(f"      {time.monotonic() - started:6.1f} s  {kind:<13} gateway {_counts(outboxes['gateway'])}")
+            echo(
+                f"      {time.monotonic() - started:6.1f} s  {kind:<13} gateway {_counts(outboxes['gateway'])}"
+            )
         fault_s = time.monotonic() - started
 
         # ---- 4. settle, then count from the chain
@@ -247,7 +314,9 @@ def run(options: SoakOptions, echo: Callable[[str], None] = print) -> dict[str, 
             done = _drained(outboxes.values())
             if done:
                 stable_since = stable_since or time.monotonic()
-                if time.monotonic() - stable_since > max(5.0, 4 * options.block_time_s * options.confirmations):
+                if time.monotonic() - stable_since > max(
+                    5.0, 4 * options.block_time_s * options.confirmations
+                ):
                     break
             else:
                 stable_since = None
@@ -255,16 +324,29 @@ def run(options: SoakOptions, echo: Callable[[str], None] = print) -> dict[str, 
         for worker in workers:
             worker.kill()
         report = _verify(anvil, deployment, plan, outboxes, info.model_id)
-        report.update({
-            "config": {**{k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(options).items()},
-                       "workspace": str(workspace.root), "model_id": info.model_id, "chain_id": SOAK_CHAIN_ID},
-            "machine": _versions(),
-            "proving": {"windows": len(plan), "proved_now": fresh, "seconds": round(prove_s, 1)},
-            "faults": dict(sorted(faults.counts.items())),
-            "fault_timeline": faults.timeline,
-            "fault_phase_s": round(fault_s, 1),
-            "gateway_restarts": main.starts - 1,
-        })
+        report.update(
+            {
+                "config": {
+                    **{
+                        k: (str(v) if isinstance(v, Path) else v)
+                        for k, v in asdict(options).items()
+                    },
+                    "workspace": str(workspace.root),
+                    "model_id": info.model_id,
+                    "chain_id": SOAK_CHAIN_ID,
+                },
+                "machine": _versions(),
+                "proving": {
+                    "windows": len(plan),
+                    "proved_now": fresh,
+                    "seconds": round(prove_s, 1),
+                },
+                "faults": dict(sorted(faults.counts.items())),
+                "fault_timeline": faults.timeline,
+                "fault_phase_s": round(fault_s, 1),
+                "gateway_restarts": main.starts - 1,
+            }
+        )
     finally:
         for worker in workers:
             worker.kill()
@@ -293,8 +375,17 @@ def _isolated(proxy: RpcProxy) -> Iterator[None]:
         proxy.up()
 
 
-def _inject(kind: str, rng: random.Random, anvil: FaultyAnvil, proxy: RpcProxy, main: _Worker, outbox: Path, checkpoint: Path,
-            faults: FaultLog, started: float) -> None:
+def _inject(
+    kind: str,
+    rng: random.Random,
+    anvil: FaultyAnvil,
+    proxy: RpcProxy,
+    main: _Worker,
+    outbox: Path,
+    checkpoint: Path,
+    faults: FaultLog,
+    started: float,
+) -> None:
     if kind == "kill-gateway":
         # aim for a transaction in flight: between send and receipt
         wait_until = time.monotonic() + 5
@@ -324,7 +415,9 @@ def _inject(kind: str, rng: random.Random, anvil: FaultyAnvil, proxy: RpcProxy, 
             with _isolated(proxy):
                 anvil.reorg(depth)
             faults.add(kind, started, depth=depth)
-        except ZkAlertError as exc:  # a node restored from a dump lacks the older states a deep reorg needs
+        except (
+            ZkAlertError
+        ) as exc:  # a node restored from a dump lacks the older states a deep reorg needs
             faults.add("reorg-refused-by-node", started, depth=depth, error=str(exc)[:120])
     elif kind == "drop-tx":
         pending = anvil.pending_hashes()
@@ -354,18 +447,30 @@ def _receipt(anvil: FaultyAnvil, tx_hash: str) -> tuple[int, int] | None:
     return int(receipt["status"]), int(receipt["gasUsed"])
 
 
-def _verify(anvil: FaultyAnvil, deployment: Deployment, plan: list[Any], outboxes: dict[str, Path], model_id: str) -> dict[str, Any]:
-    registry = anvil.w3.eth.contract(address=deployment.registry_address, abi=deployment.registry_abi)
+def _verify(
+    anvil: FaultyAnvil,
+    deployment: Deployment,
+    plan: list[Any],
+    outboxes: dict[str, Path],
+    model_id: str,
+) -> dict[str, Any]:
+    registry = anvil.w3.eth.contract(
+        address=deployment.registry_address, abi=deployment.registry_abi
+    )
     all_entries = fetch_alerts(registry, deployment.block)
     # Events the registry's storage does not hold (log.check_chain reconciles contested ones
     # with alertHashAt) are reported as orphans of the node's event index, never counted.
     checks = check_chain(registry, all_entries)
     orphans = [o for c in checks for o in c.orphans]
     entries = without_orphans(all_entries, checks)
-    on_chain = Counter(statement_of(e.model_id, int(e.input_commitment, 16), e.score) for e in entries)
+    on_chain = Counter(
+        statement_of(e.model_id, int(e.input_commitment, 16), e.score) for e in entries
+    )
     by_stream: dict[str, list[bytes]] = {}
     for e in entries:
-        by_stream.setdefault(e.stream_id, []).append(statement_of(e.model_id, int(e.input_commitment, 16), e.score))
+        by_stream.setdefault(e.stream_id, []).append(
+            statement_of(e.model_id, int(e.input_commitment, 16), e.score)
+        )
 
     with Outbox.open(outboxes["gateway"], readonly=True) as box:
         rows = box.rows()
@@ -397,12 +502,18 @@ def _verify(anvil: FaultyAnvil, deployment: Deployment, plan: list[Any], outboxe
             expected_hashes.setdefault(sid, []).append(alert)
         expected.setdefault(sid, []).extend(statements)
     stored_chains = {
-        sid: [bytes(registry.functions.alertHashAt(bytes.fromhex(sid[2:]), i).call())
-              for i in range(int(registry.functions.count(bytes.fromhex(sid[2:])).call()))]
+        sid: [
+            bytes(registry.functions.alertHashAt(bytes.fromhex(sid[2:]), i).call())
+            for i in range(int(registry.functions.count(bytes.fromhex(sid[2:])).call()))
+        ]
         for sid in expected_hashes
     }
-    out_of_order = sorted(sid for sid, hashes in expected_hashes.items() if stored_chains[sid] != hashes)
-    events_differ = sorted(sid for sid, statements in expected.items() if by_stream.get(sid, []) != statements)
+    out_of_order = sorted(
+        sid for sid, hashes in expected_hashes.items() if stored_chains[sid] != hashes
+    )
+    events_differ = sorted(
+        sid for sid, statements in expected.items() if by_stream.get(sid, []) != statements
+    )
     foreign = sum(n for s, n in on_chain.items() if s not in planned_statements)
     records_in_registry = sum(len(v) for v in stored_chains.values())
 
@@ -416,9 +527,13 @@ def _verify(anvil: FaultyAnvil, deployment: Deployment, plan: list[Any], outboxe
             attempts = box._db.execute("SELECT tx_hash FROM attempts").fetchall()
             box_rows = box.rows()
             outbox_report[name] = {
-                "states": box.counts(), "events": events, "transactions_signed": len(attempts),
+                "states": box.counts(),
+                "events": events,
+                "transactions_signed": len(attempts),
                 "alerts_sent": sum(1 for r in box_rows if r.sends > 0),
-                "confirmed_without_own_tx": sum(1 for r in box_rows if r.state == "confirmed" and r.tx_hash is None),
+                "confirmed_without_own_tx": sum(
+                    1 for r in box_rows if r.state == "confirmed" and r.tx_hash is None
+                ),
             }
         for (tx_hash,) in attempts:
             if tx_hash in seen:  # the twin signs byte-identical transactions now and then
@@ -449,12 +564,19 @@ def _verify(anvil: FaultyAnvil, deployment: Deployment, plan: list[Any], outboxe
             "orphans": [{**o.to_json(), "receipt": _receipt(anvil, o.tx_hash)} for o in orphans],
         },
         "chain": {
-            "streams": len(checks), "intact": all(c.ok for c in checks), "problems": [p for c in checks for p in c.problems][:20],
+            "streams": len(checks),
+            "intact": all(c.ok for c in checks),
+            "problems": [p for c in checks for p in c.problems][:20],
             "final_block": int(anvil.w3.eth.block_number),
             "gateway_nonce": int(anvil.w3.eth.get_transaction_count(gateway)),
-            "transactions_mined": tx_total, "transactions_reverted": tx_reverted, "signed_never_mined": tx_unmined,
-            "gas_per_recorded_alert": {"mean": round(sum(gas_ok) / len(gas_ok)) if gas_ok else None,
-                                       "min": min(gas_ok, default=None), "max": max(gas_ok, default=None)},
+            "transactions_mined": tx_total,
+            "transactions_reverted": tx_reverted,
+            "signed_never_mined": tx_unmined,
+            "gas_per_recorded_alert": {
+                "mean": round(sum(gas_ok) / len(gas_ok)) if gas_ok else None,
+                "min": min(gas_ok, default=None),
+                "max": max(gas_ok, default=None),
+            },
         },
         "outboxes": outbox_report,
     }
@@ -465,40 +587,73 @@ def markdown(report: dict[str, Any]) -> str:
     lines = [
         "# Soak run",
         "",
-        (f"{report['machine']['platform']}, {report['machine']['cpus']} CPUs, Python {report['machine']['python']}, "
-         f"ezkl {report['machine']['ezkl']}, web3 {report['machine']['web3']}, {report['machine']['anvil']}"),
+        (
+            f"{report['machine']['platform']}, {report['machine']['cpus']} CPUs, Python {report['machine']['python']}, "
+            f"ezkl {report['machine']['ezkl']}, web3 {report['machine']['web3']}, {report['machine']['anvil']}"
+        ),
         "",
-        (f"Config: {report['config']['alerts']} alerts over {report['config']['streams']} streams, block time "
-         f"{report['config']['block_time_s']} s, {report['config']['confirmations']} confirmations, twin gateway: "
-         f"{report['config']['twin']}, seed {report['config']['seed']}, fault gap {report['config']['fault_gap_s']} s."),
+        (
+            f"Config: {report['config']['alerts']} alerts over {report['config']['streams']} streams, block time "
+            f"{report['config']['block_time_s']} s, {report['config']['confirmations']} confirmations, twin gateway: "
+            f"{report['config']['twin']}, seed {report['config']['seed']}, fault gap {report['config']['fault_gap_s']} s."
+        ),
         "",
         "| alerts | count |",
         "| --- | ---: |",
-        *(f"| {k} | {a[k]} |" for k in ("planned", "sent", "recorded", "lost", "duplicated", "out_of_order_streams", "foreign_records", "records_in_registry", "recorded_events", "streams_whose_events_differ", "orphan_events")),
+        *(
+            f"| {k} | {a[k]} |"
+            for k in (
+                "planned",
+                "sent",
+                "recorded",
+                "lost",
+                "duplicated",
+                "out_of_order_streams",
+                "foreign_records",
+                "records_in_registry",
+                "recorded_events",
+                "streams_whose_events_differ",
+                "orphan_events",
+            )
+        ),
         "",
-        ("`sent`: alerts with at least one transaction, summed over the gateway processes (an alert that the "
-         "twin recorded first is confirmed by the other without a transaction). `recorded_events`: AlertRecorded "
-         "events the registry's storage confirms; `orphan_events`: events the node returned that its own state "
-         "does not hold (reported, not counted; see log.check_chain)."),
+        (
+            "`sent`: alerts with at least one transaction, summed over the gateway processes (an alert that the "
+            "twin recorded first is confirmed by the other without a transaction). `recorded_events`: AlertRecorded "
+            "events the registry's storage confirms; `orphan_events`: events the node returned that its own state "
+            "does not hold (reported, not counted; see log.check_chain)."
+        ),
         "",
         "| faults injected | count |",
         "| --- | ---: |",
         *(f"| {k} | {v} |" for k, v in report["faults"].items()),
         "",
-        (f"Fault phase {report['fault_phase_s']} s; gateway restarts {report['gateway_restarts']}; chain: {c['streams']} streams, "
-         f"hash chains {'intact' if c['intact'] else 'BROKEN'}, {c['transactions_mined']} transactions mined "
-         f"({c['transactions_reverted']} reverted), {c['signed_never_mined']} signed but never mined (replaced, dropped or superseded)."),
+        (
+            f"Fault phase {report['fault_phase_s']} s; gateway restarts {report['gateway_restarts']}; chain: {c['streams']} streams, "
+            f"hash chains {'intact' if c['intact'] else 'BROKEN'}, {c['transactions_mined']} transactions mined "
+            f"({c['transactions_reverted']} reverted), {c['signed_never_mined']} signed but never mined (replaced, dropped or superseded)."
+        ),
         "",
-        (f"Gas per successful submitAlert (one real proof verified and recorded): mean {c['gas_per_recorded_alert']['mean']}, "
-         f"min {c['gas_per_recorded_alert']['min']}, max {c['gas_per_recorded_alert']['max']}."),
+        (
+            f"Gas per successful submitAlert (one real proof verified and recorded): mean {c['gas_per_recorded_alert']['mean']}, "
+            f"min {c['gas_per_recorded_alert']['min']}, max {c['gas_per_recorded_alert']['max']}."
+        ),
         "",
-        "| outbox (end state) | " + " | ".join(next(iter(report["outboxes"].values()))["states"]) + " | alerts sent | confirmed without own tx | transactions signed |",
+        "| outbox (end state) | "
+        + " | ".join(next(iter(report["outboxes"].values()))["states"])
+        + " | alerts sent | confirmed without own tx | transactions signed |",
         "| --- |" + " ---: |" * (len(next(iter(report["outboxes"].values()))["states"]) + 3),
-        *(f"| {name} | " + " | ".join(str(v) for v in o["states"].values())
-          + f" | {o['alerts_sent']} | {o['confirmed_without_own_tx']} | {o['transactions_signed']} |" for name, o in report["outboxes"].items()),
+        *(
+            f"| {name} | "
+            + " | ".join(str(v) for v in o["states"].values())
+            + f" | {o['alerts_sent']} | {o['confirmed_without_own_tx']} | {o['transactions_signed']} |"
+            for name, o in report["outboxes"].items()
+        ),
         "",
     ]
     for name, o in report["outboxes"].items():
-        lines.append(f"{name} outbox events: " + ", ".join(f"{k} {v}" for k, v in o["events"].items()))
+        lines.append(
+            f"{name} outbox events: " + ", ".join(f"{k} {v}" for k, v in o["events"].items())
+        )
         lines.append("")
     return "\n".join(lines)

@@ -45,7 +45,9 @@ class PlannedWindow:
 def soak_windows(workspace: Workspace, alerts: int, streams: int) -> list[PlannedWindow]:
     """``alerts`` windows spread round-robin over ``streams`` fault runs, in submission order."""
     if not 1 <= streams <= len(TE_FAULTS):
-        raise ConfigError(f"streams must be 1..{len(TE_FAULTS)} (one per Tennessee Eastman fault run), got {streams}")
+        raise ConfigError(
+            f"streams must be 1..{len(TE_FAULTS)} (one per Tennessee Eastman fault run), got {streams}"
+        )
     per_stream = math.ceil(alerts / streams)
     detector = Detector.load(workspace)
     planned: list[list[PlannedWindow]] = []
@@ -53,18 +55,30 @@ def soak_windows(workspace: Workspace, alerts: int, streams: int) -> list[Planne
         rows = load_te_file(f"d{fault:02d}_te.dat")
         last = TE_FAULT_START_ROW + per_stream
         if last > rows.shape[0]:
-            raise ConfigError(f"fault run {fault} has {rows.shape[0] - TE_FAULT_START_ROW} windows after the onset, {per_stream} asked")
+            raise ConfigError(
+                f"fault run {fault} has {rows.shape[0] - TE_FAULT_START_ROW} windows after the onset, {per_stream} asked"
+            )
         scaled = detector.scale(rows[TE_FAULT_START_ROW:last])
         scores = detector.score_scaled(scaled)
-        planned.append([
-            PlannedWindow(f"soak/te-fault-{fault:02d}", f"soak-f{fault:02d}-r{TE_FAULT_START_ROW + i:03d}", scaled[i : i + 1], float(scores[i]), TE_FAULT_START_ROW + i)
-            for i in range(per_stream)
-        ])
+        planned.append(
+            [
+                PlannedWindow(
+                    f"soak/te-fault-{fault:02d}",
+                    f"soak-f{fault:02d}-r{TE_FAULT_START_ROW + i:03d}",
+                    scaled[i : i + 1],
+                    float(scores[i]),
+                    TE_FAULT_START_ROW + i,
+                )
+                for i in range(per_stream)
+            ]
+        )
     ordered = [stream[i] for i in range(per_stream) for stream in planned if i < len(stream)]
     return ordered[:alerts]
 
 
-def main() -> None:  # pragma: no cover - `python -m zkalert.lab.soakplan WORKDIR N STREAMS` pre-proves a plan
+def main() -> (
+    None
+):  # pragma: no cover - `python -m zkalert.lab.soakplan WORKDIR N STREAMS` pre-proves a plan
     import sys
     import time
 
@@ -73,7 +87,9 @@ def main() -> None:  # pragma: no cover - `python -m zkalert.lab.soakplan WORKDI
     prover = Prover(workspace)
     started = time.perf_counter()
     for i, window in enumerate(plan):
-        prover.prove_cached(window.scaled, window.key, window.binding(SOAK_GATEWAY), window.float_score)
+        prover.prove_cached(
+            window.scaled, window.key, window.binding(SOAK_GATEWAY), window.float_score
+        )
         print(f"{i + 1}/{len(plan)} {window.key} {time.perf_counter() - started:.0f} s", flush=True)
 
 

@@ -68,29 +68,50 @@ class TokenBook:
     def load(cls, path: str | Path) -> TokenBook:
         path = Path(path)
         if not path.is_file():
-            raise TokenFileError(f"no tokens file at {path}: make one with `zkalert serve token NAME --role regulator --tokens {path}`")
+            raise TokenFileError(
+                f"no tokens file at {path}: make one with `zkalert serve token NAME --role regulator --tokens {path}`"
+            )
         try:
             data = json.loads(path.read_text())
-            tokens = [Token(str(t["name"]), str(t["role"]), str(t["sha256"]).lower(), float(t.get("rate_per_minute", 60)), float(t.get("burst", 20)))
-                      for t in data["tokens"]]
+            tokens = [
+                Token(
+                    str(t["name"]),
+                    str(t["role"]),
+                    str(t["sha256"]).lower(),
+                    float(t.get("rate_per_minute", 60)),
+                    float(t.get("burst", 20)),
+                )
+                for t in data["tokens"]
+            ]
         except (ValueError, KeyError, TypeError) as exc:
-            raise TokenFileError(f"{path} is not a tokens file ({type(exc).__name__}: {exc})") from None
+            raise TokenFileError(
+                f"{path} is not a tokens file ({type(exc).__name__}: {exc})"
+            ) from None
         for t in tokens:
             if t.role not in ROLES:
-                raise TokenFileError(f"{path}: token {t.name!r} has role {t.role!r}, not one of {', '.join(ROLES)}")
+                raise TokenFileError(
+                    f"{path}: token {t.name!r} has role {t.role!r}, not one of {', '.join(ROLES)}"
+                )
             if t.rate_per_minute <= 0 or t.burst < 1:
-                raise TokenFileError(f"{path}: token {t.name!r} needs rate_per_minute > 0 and burst >= 1")
+                raise TokenFileError(
+                    f"{path}: token {t.name!r} needs rate_per_minute > 0 and burst >= 1"
+                )
         return cls(tokens)
 
     def find(self, secret: str) -> Token | None:
         digest = token_digest(secret)
-        for known, token in self._by_digest.items():  # constant-time compare, no early exit on a prefix
+        for (
+            known,
+            token,
+        ) in self._by_digest.items():  # constant-time compare, no early exit on a prefix
             if hmac.compare_digest(known, digest):
                 return token
         return None
 
 
-def add_token(path: str | Path, name: str, role: str, rate_per_minute: float = 60.0, burst: float = 20.0) -> str:
+def add_token(
+    path: str | Path, name: str, role: str, rate_per_minute: float = 60.0, burst: float = 20.0
+) -> str:
     """Append a new token to the file (created if missing) and return its secret."""
     if role not in ROLES:
         raise TokenFileError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
@@ -104,7 +125,15 @@ def add_token(path: str | Path, name: str, role: str, rate_per_minute: float = 6
     if any(t.get("name") == name for t in data.get("tokens", [])):
         raise TokenFileError(f"{path} has a token named {name!r} already")
     secret = "zka_" + secrets.token_urlsafe(24)
-    data.setdefault("tokens", []).append({"name": name, "role": role, "sha256": token_digest(secret), "rate_per_minute": rate_per_minute, "burst": burst})
+    data.setdefault("tokens", []).append(
+        {
+            "name": name,
+            "role": role,
+            "sha256": token_digest(secret),
+            "rate_per_minute": rate_per_minute,
+            "burst": burst,
+        }
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=2) + "\n")
     path.chmod(0o600)
@@ -144,13 +173,20 @@ def require(request: Request, roles: tuple[str, ...], cost: float = 1.0) -> Toke
     header = request.headers.get("authorization", "")
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
-        raise HTTPException(401, "missing API token: send 'Authorization: Bearer <token>'", headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            401,
+            "missing API token: send 'Authorization: Bearer <token>'",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     token = book.find(secret.strip())
     if token is None:
         raise HTTPException(401, "unknown API token", headers={"WWW-Authenticate": "Bearer"})
     request.state.token_name = token.name
     if token.role not in roles and token.role != "admin":
-        raise HTTPException(403, f"token {token.name!r} has role {token.role!r}; this endpoint needs {' or '.join(roles)}")
+        raise HTTPException(
+            403,
+            f"token {token.name!r} has role {token.role!r}; this endpoint needs {' or '.join(roles)}",
+        )
     charge(request, token, cost)
     return token
 
@@ -162,10 +198,16 @@ def charge(request: Request, token: Token, cost: float) -> None:
     limiter: RateLimiter = request.app.state.limiter
     wait_s = limiter.take(token, cost)
     if wait_s == math.inf:
-        raise HTTPException(429, f"this request costs {cost:g} and token {token.name!r} holds at most {token.burst:g}: ask for fewer windows")
+        raise HTTPException(
+            429,
+            f"this request costs {cost:g} and token {token.name!r} holds at most {token.burst:g}: ask for fewer windows",
+        )
     if wait_s > 0:
-        raise HTTPException(429, f"rate limit of token {token.name!r} ({token.rate_per_minute:g}/min, burst {token.burst:g}) reached: retry in {wait_s:.1f} s",
-                            headers={"Retry-After": str(max(1, math.ceil(wait_s)))})
+        raise HTTPException(
+            429,
+            f"rate limit of token {token.name!r} ({token.rate_per_minute:g}/min, burst {token.burst:g}) reached: retry in {wait_s:.1f} s",
+            headers={"Retry-After": str(max(1, math.ceil(wait_s)))},
+        )
 
 
 # --- errors, body size, request log -------------------------------------------------------
@@ -174,7 +216,11 @@ def charge(request: Request, token: Token, cost: float) -> None:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
-        return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+        return JSONResponse(
+            {"error": str(exc.detail)},
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
 
     from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -188,7 +234,11 @@ def install_error_handlers(app: FastAPI) -> None:
         problems = []
         for error in exc.errors()[:10]:
             where = ".".join(str(p) for p in error.get("loc", ()) if p != "body")
-            problems.append(f"{where}: {error.get('msg', 'invalid')}" if where else str(error.get("msg", "invalid")))
+            problems.append(
+                f"{where}: {error.get('msg', 'invalid')}"
+                if where
+                else str(error.get("msg", "invalid"))
+            )
         return JSONResponse({"error": "invalid request: " + "; ".join(problems)}, status_code=422)
 
     @app.exception_handler(ZkAlertError)
@@ -201,8 +251,13 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        logging.getLogger("zkalert.services").exception("unexpected failure on %s %s", request.method, request.url.path)
-        return JSONResponse({"error": f"internal error ({type(exc).__name__}); it was logged on the server"}, status_code=500)
+        logging.getLogger("zkalert.services").exception(
+            "unexpected failure on %s %s", request.method, request.url.path
+        )
+        return JSONResponse(
+            {"error": f"internal error ({type(exc).__name__}); it was logged on the server"},
+            status_code=500,
+        )
 
 
 class BodyLimit:
@@ -243,11 +298,22 @@ class _BodyTooLarge(Exception):
 
 async def _too_large(max_bytes: int, send: Send) -> None:
     body = json.dumps({"error": f"request body over {max_bytes:,} bytes"}).encode()
-    await send({"type": "http.response.start", "status": 413, "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
-def install_request_log(app: FastAPI, record: Callable[[str | None, str | None, str, str, str, int, float], None] | None) -> None:
+def install_request_log(
+    app: FastAPI, record: Callable[[str | None, str | None, str, str, str, int, float], None] | None
+) -> None:
     """Log every request: method, path, status, duration, token name (never the secret)."""
 
     @app.middleware("http")
@@ -262,9 +328,25 @@ def install_request_log(app: FastAPI, record: Callable[[str | None, str | None, 
             duration_ms = (time.perf_counter() - started) * 1000
             token = getattr(request.state, "token_name", None)
             client = request.client.host if request.client else None
-            log.info("%s %s %s %d %.1fms token=%s", client, request.method, request.url.path, status, duration_ms, token or "-")
+            log.info(
+                "%s %s %s %d %.1fms token=%s",
+                client,
+                request.method,
+                request.url.path,
+                status,
+                duration_ms,
+                token or "-",
+            )
             if record is not None:
                 try:
-                    record(token, client, request.method, request.url.path, request.url.query[:500], status, duration_ms)
+                    record(
+                        token,
+                        client,
+                        request.method,
+                        request.url.path,
+                        request.url.query[:500],
+                        status,
+                        duration_ms,
+                    )
                 except Exception:  # the access log must not turn a served request into an error
                     log.exception("could not record the request in the store")

@@ -61,7 +61,9 @@ class AuditOptions:
     proofs: str = "all"
     max_proofs: int = 500
     max_gap_probes: int = 32
-    srs: Path | None = None  # the regulator's own copy of the SRS; default: the utility's, recorded by hash
+    srs: Path | None = (
+        None  # the regulator's own copy of the SRS; default: the utility's, recorded by hash
+    )
     chunk_blocks: int = LOG_CHUNK_BLOCKS
     #: Most records (window commitments, and alert records) read for one audit: the audited party
     #: writes them, so the audit's memory stays bounded; a longer history is audited in block ranges.
@@ -69,8 +71,15 @@ class AuditOptions:
 
     def __post_init__(self) -> None:
         if self.proofs not in PROOF_POLICIES:
-            raise AuditError(f"proofs must be one of {', '.join(PROOF_POLICIES)}, got {self.proofs!r}")
-        if self.from_block is not None and self.from_block < 0 or self.to_block is not None and self.to_block < 0:
+            raise AuditError(
+                f"proofs must be one of {', '.join(PROOF_POLICIES)}, got {self.proofs!r}"
+            )
+        if (
+            self.from_block is not None
+            and self.from_block < 0
+            or self.to_block is not None
+            and self.to_block < 0
+        ):
             raise AuditError("block numbers must not be negative")
         if self.max_proofs < 0 or self.max_gap_probes < 0:
             raise AuditError("max proofs and gap probes must not be negative")
@@ -118,10 +127,15 @@ class ModelMaterial:
         if client is not None:
             try:
                 summary = client.model()
-                if not self.vk.is_file() or "0x" + keccak(self.vk.read_bytes()).hex() != self.model_id:
+                if (
+                    not self.vk.is_file()
+                    or "0x" + keccak(self.vk.read_bytes()).hex() != self.model_id
+                ):
                     self.vk.write_bytes(client.checked("/v1/model/vk", binary=True))
                 if not self.settings.is_file():
-                    self.settings.write_bytes(json.dumps(client.checked("/v1/model/settings")).encode())
+                    self.settings.write_bytes(
+                        json.dumps(client.checked("/v1/model/settings")).encode()
+                    )
                 if own_srs is None and not self.srs.is_file():
                     self.srs.write_bytes(client.checked("/v1/model/srs", binary=True))
             except UtilityError as exc:
@@ -138,17 +152,23 @@ class ModelMaterial:
             self.srs_sha256 = hashlib.sha256(self.srs.read_bytes()).hexdigest()
         self.srs_development = summary.get("srs_development_only")
         if summary and str(summary.get("model_id", "")).lower() != self.model_id:
-            self.problems.append(f"the utility says it runs model {summary.get('model_id')}, the chain records {self.model_id}")
+            self.problems.append(
+                f"the utility says it runs model {summary.get('model_id')}, the chain records {self.model_id}"
+            )
         if self.vk.is_file():
             self.vk_matches = "0x" + keccak(self.vk.read_bytes()).hex() == self.model_id
             if not self.vk_matches:
-                self.problems.append(f"the utility's verifying key hashes to 0x{keccak(self.vk.read_bytes()).hex()}, not the model id {self.model_id}")
+                self.problems.append(
+                    f"the utility's verifying key hashes to 0x{keccak(self.vk.read_bytes()).hex()}, not the model id {self.model_id}"
+                )
 
     @property
     def can_verify_offchain(self) -> bool:
         return bool(self.vk_matches) and self.settings.is_file() and self.srs.is_file()
 
-    def offchain(self, proof: bytes, instances: list[int] | tuple[int, ...]) -> tuple[bool | None, str, float]:
+    def offchain(
+        self, proof: bytes, instances: list[int] | tuple[int, ...]
+    ) -> tuple[bool | None, str, float]:
         import ezkl
 
         if not self.can_verify_offchain:
@@ -158,7 +178,9 @@ class ModelMaterial:
             path = Path(folder) / "proof.json"
             path.write_text(json.dumps(ezkl_proof_json(proof, instances)))
             try:
-                ok = bool(ezkl.verify(str(path), str(self.settings), str(self.vk), srs_path=str(self.srs)))
+                ok = bool(
+                    ezkl.verify(str(path), str(self.settings), str(self.vk), srs_path=str(self.srs))
+                )
                 detail = "" if ok else "EZKL verify returned false"
             except Exception as exc:  # noqa: BLE001 - ezkl raises RuntimeError (and others) for a proof that does not verify
                 ok, detail = False, f"EZKL: {str(exc).splitlines()[0][:200]}"
@@ -181,11 +203,21 @@ def _environment() -> dict[str, Any]:
             versions[package] = version(package)
         except PackageNotFoundError:
             versions[package] = None
-    return {"machine": {"platform": platform.platform(), "python": platform.python_version(), "cpus": os.cpu_count()}, "versions": versions}
+    return {
+        "machine": {
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+        },
+        "versions": versions,
+    }
 
 
 def run_audit(
-    w3: Web3, client: UtilityClient | None, options: AuditOptions, regulator_dir: Path,
+    w3: Web3,
+    client: UtilityClient | None,
+    options: AuditOptions,
+    regulator_dir: Path,
     echo: Callable[[str], None] = lambda _m: None,
 ) -> dict[str, Any]:
     """Audit one stream; returns the report (see :func:`markdown` for its reading)."""
@@ -212,29 +244,47 @@ def run_audit(
     name, stream_id = stream_of(options.stream)
     if name is None and client is not None:
         try:
-            name = next((s["stream"] for s in client.streams() if s["stream_id"] == stream_id), None)
+            name = next(
+                (s["stream"] for s in client.streams() if s["stream_id"] == stream_id), None
+            )
         except UtilityError:
             name = None
     stream = bytes.fromhex(stream_id[2:])
-    echo(f"reading stream {name or stream_id} on chain {chain_id}, blocks {from_block}-{to_block} ...")
-    windows = fetch_windows(window_log, from_block, to_block, stream, options.chunk_blocks, limit=options.max_records)
+    echo(
+        f"reading stream {name or stream_id} on chain {chain_id}, blocks {from_block}-{to_block} ..."
+    )
+    windows = fetch_windows(
+        window_log, from_block, to_block, stream, options.chunk_blocks, limit=options.max_records
+    )
     alerts = fetch_alerts(registry, from_block, to_block, stream, limit=options.max_records)
     if not windows and not alerts:
-        raise AuditError(f"stream {name or stream_id} has no commitments or alerts in blocks {from_block}-{to_block}")
+        raise AuditError(
+            f"stream {name or stream_id} has no commitments or alerts in blocks {from_block}-{to_block}"
+        )
 
-    window_checks = check_window_chain(window_log, windows, complete_history=complete) if windows else []
+    window_checks = (
+        check_window_chain(window_log, windows, complete_history=complete) if windows else []
+    )
     alert_checks = check_chain(registry, alerts, complete_history=complete) if alerts else []
     window_check = window_checks[0] if window_checks else None
     alert_check = alert_checks[0] if alert_checks else None
     orphans = alert_check.orphans if alert_check else []
-    alerts = without_orphans(alerts, alert_checks)  # events the registry's storage does not hold: reported, never audited
+    alerts = without_orphans(
+        alerts, alert_checks
+    )  # events the registry's storage does not hold: reported, never audited
 
     # --- key invariance
     model_ids = sorted({w.model_id for w in windows} | {a.model_id for a in alerts})
     key_problems: list[str] = []
     if len(model_ids) > 1:
-        changes = [f"seq {b.seq} (window {b.window_index}): {a.model_id[:10]}.. -> {b.model_id[:10]}.." for a, b in itertools.pairwise(windows) if a.model_id != b.model_id]
-        key_problems.append(f"the stream uses {len(model_ids)} models: " + "; ".join(changes or model_ids))
+        changes = [
+            f"seq {b.seq} (window {b.window_index}): {a.model_id[:10]}.. -> {b.model_id[:10]}.."
+            for a, b in itertools.pairwise(windows)
+            if a.model_id != b.model_id
+        ]
+        key_problems.append(
+            f"the stream uses {len(model_ids)} models: " + "; ".join(changes or model_ids)
+        )
     gateways = sorted({w.gateway for w in windows} | {a.gateway for a in alerts})
     model_id = (windows or alerts)[0].model_id
     registered = registry.functions.model(bytes.fromhex(model_id[2:])).call()
@@ -252,7 +302,9 @@ def run_audit(
     registration_matches: bool | None = None
     if material.can_verify_offchain and int(verifier, 16) != 0:
         code = verifier_code_problems(w3, verifier, material.vk, material.settings, material.srs)
-        shape = registration_problems(json.loads(material.settings.read_text()), int(registered[2]), int(registered[4]))
+        shape = registration_problems(
+            json.loads(material.settings.read_text()), int(registered[2]), int(registered[4])
+        )
         code_matches, registration_matches = not code, not shape
         key_problems.extend(code + shape)
 
@@ -261,14 +313,27 @@ def run_audit(
     requested = 0
     for entry in windows:
         row: dict[str, Any] = {
-            "window": entry.window_index, "seq": entry.seq, "block": entry.block, "tx_hash": entry.tx_hash,
-            "input_commitment": entry.input_commitment, "score": entry.score, "alarm": entry.alarm,
-            "commit_hash": entry.commit_hash, "status": "unchecked", "offchain": None, "onchain": None, "detail": "",
+            "window": entry.window_index,
+            "seq": entry.seq,
+            "block": entry.block,
+            "tx_hash": entry.tx_hash,
+            "input_commitment": entry.input_commitment,
+            "score": entry.score,
+            "alarm": entry.alarm,
+            "commit_hash": entry.commit_hash,
+            "status": "unchecked",
+            "offchain": None,
+            "onchain": None,
+            "detail": "",
         }
         wanted = options.proofs == "all" or (options.proofs == "alarms" and entry.alarm)
         if wanted and client is not None and requested < options.max_proofs:
             requested += 1
-            expected = (int(entry.input_commitment, 16), entry.score, binding_of(entry.gateway, stream, entry.window_index))
+            expected = (
+                int(entry.input_commitment, 16),
+                entry.score,
+                binding_of(entry.gateway, stream, entry.window_index),
+            )
             _check_window_proof(row, client, stream_id, material, expected, echo)
         elif wanted and client is None:
             row["detail"] = "no utility to ask"
@@ -285,8 +350,13 @@ def run_audit(
         before = committed[position - 1] if position > 0 else None
         after = committed[position] if position < len(committed) else None
         gap: dict[str, Any] = {
-            "window": idx, "status": "gap", "between": [before, after],
-            "blocks": [by_index[before].block if before is not None else None, by_index[after].block if after is not None else None],
+            "window": idx,
+            "status": "gap",
+            "between": [before, after],
+            "blocks": [
+                by_index[before].block if before is not None else None,
+                by_index[after].block if after is not None else None,
+            ],
             "utility": "not asked",
         }
         if client is not None and k < options.max_gap_probes:
@@ -300,32 +370,54 @@ def run_audit(
                 ok, _detail, _ = material.offchain(proof, instances)
                 onchain_ok, _ = material.onchain(proof, instances)
                 score = instances[1]
-                gap["utility"] = (f"holds it and proved it on request: score {score}, alarm {score >= threshold}, "
-                                  f"proof {'verifies' if ok and onchain_ok else 'does NOT verify'}")
-                gap.update({"score": score, "alarm": score >= threshold, "offchain": ok, "onchain": onchain_ok})
+                gap["utility"] = (
+                    f"holds it and proved it on request: score {score}, alarm {score >= threshold}, "
+                    f"proof {'verifies' if ok and onchain_ok else 'does NOT verify'}"
+                )
+                gap.update(
+                    {
+                        "score": score,
+                        "alarm": score >= threshold,
+                        "offchain": ok,
+                        "onchain": onchain_ok,
+                    }
+                )
             else:
                 gap["utility"] = f"no proof ({answer.error}, HTTP {answer.status})"
         gaps.append(gap)
-        echo(f"window {idx}: never committed (gap between {before} and {after}); utility: {gap['utility']}")
+        echo(
+            f"window {idx}: never committed (gap between {before} and {after}); utility: {gap['utility']}"
+        )
 
     # --- registry alerts (eager policy): re-verify from the transactions' calldata
     alert_rows = _check_alerts(w3, registry, alerts, material, windows)
 
     # --- summary
-    counts = {status: sum(1 for r in rows if r["status"] == status) for status in ("verified", "invalid", "proof-missing", "unchecked")}
+    counts = {
+        status: sum(1 for r in rows if r["status"] == status)
+        for status in ("verified", "invalid", "proof-missing", "unchecked")
+    }
     findings: list[str] = []
     for gap in gaps:
-        findings.append(f"window {gap['window']} was withheld: never committed on-chain (gap between windows {gap['between'][0]} and {gap['between'][1]}); utility: {gap['utility']}")
+        findings.append(
+            f"window {gap['window']} was withheld: never committed on-chain (gap between windows {gap['between'][0]} and {gap['between'][1]}); utility: {gap['utility']}"
+        )
     if missing_count > len(gaps):
-        findings.append(f"{missing_count - len(gaps):,} more windows were never committed on-chain (not listed: the first {len(gaps):,} are)")
+        findings.append(
+            f"{missing_count - len(gaps):,} more windows were never committed on-chain (not listed: the first {len(gaps):,} are)"
+        )
     for r in rows:
         if r["status"] in ("invalid", "proof-missing"):
-            findings.append(f"window {r['window']} (seq {r['seq']}, claimed score {r['score']}{', ALARM' if r['alarm'] else ''}): {r['status']}: {r['detail']}")
+            findings.append(
+                f"window {r['window']} (seq {r['seq']}, claimed score {r['score']}{', ALARM' if r['alarm'] else ''}): {r['status']}: {r['detail']}"
+            )
     for a in alert_rows:
         if a["status"] != "verified":
             findings.append(f"registry alert seq {a['seq']}: {a['status']}: {a['detail']}")
         if a["window_log_index"] is not None and a["window_log_index"] != a["window"]:
-            findings.append(f"registry alert seq {a['seq']} is recorded for window {a['window']}, but its statement was committed for window {a['window_log_index']}")
+            findings.append(
+                f"registry alert seq {a['seq']} is recorded for window {a['window']}, but its statement was committed for window {a['window_log_index']}"
+            )
     if window_check and not window_check.intact:
         findings.extend(f"window log: {p}" for p in window_check.problems)
     findings.extend(_repeated_commitments(windows))
@@ -333,45 +425,80 @@ def run_audit(
         findings.extend(f"alert registry: {p}" for p in alert_check.problems)
     findings.extend(f"key: {p}" for p in key_problems)
     if len(gateways) > 1:
-        findings.append(f"the stream was written by {len(gateways)} gateways: {', '.join(gateways)}")
-    alarms_unrecorded = [r["window"] for r in rows if r["alarm"] and not any(a.get("window") == r["window"] for a in alert_rows)]
+        findings.append(
+            f"the stream was written by {len(gateways)} gateways: {', '.join(gateways)}"
+        )
+    alarms_unrecorded = [
+        r["window"]
+        for r in rows
+        if r["alarm"] and not any(a.get("window") == r["window"] for a in alert_rows)
+    ]
 
     report: dict[str, Any] = {
         "audit": {
-            "stream": name, "stream_id": stream_id, "chain_id": chain_id, "registry": deployment.registry_address,
-            "window_log": log_deployment.address, "from_block": from_block, "to_block": to_block,
-            "complete_history": complete, "proofs": options.proofs, "utility": client.base_url if client else None,
-            "started_at": started_at, "finished_at": _now(), "duration_s": round(time.perf_counter() - started, 3),
+            "stream": name,
+            "stream_id": stream_id,
+            "chain_id": chain_id,
+            "registry": deployment.registry_address,
+            "window_log": log_deployment.address,
+            "from_block": from_block,
+            "to_block": to_block,
+            "complete_history": complete,
+            "proofs": options.proofs,
+            "utility": client.base_url if client else None,
+            "started_at": started_at,
+            "finished_at": _now(),
+            "duration_s": round(time.perf_counter() - started, 3),
         },
         **_environment(),
         "window_log": {
-            "records": len(windows), "intact": window_check.intact if window_check else None,
+            "records": len(windows),
+            "intact": window_check.intact if window_check else None,
             "onchain_count": window_check.onchain_count if window_check else 0,
             "first_index": window_check.first_index if window_check else None,
             "last_index": window_check.last_index if window_check else None,
-            "missing_indexes": missing, "missing_count": missing_count, "problems": window_check.problems if window_check else [],
+            "missing_indexes": missing,
+            "missing_count": missing_count,
+            "problems": window_check.problems if window_check else [],
         },
         "registry_log": {
-            "records": len(alerts), "intact": alert_check.ok if alert_check else None,
+            "records": len(alerts),
+            "intact": alert_check.ok if alert_check else None,
             "problems": alert_check.problems if alert_check else [],
             "orphan_events": [o.to_json() for o in orphans],
         },
         "key": {
-            "model_ids": model_ids, "invariant": not key_problems, "model_id": model_id, "verifier": verifier,
-            "threshold": str(threshold), "gateways": gateways, "vk_matches_model_id": material.vk_matches,
-            "verifier_code_matches_vk": code_matches, "registration_matches_circuit": registration_matches,
-            "srs": {"source": material.srs_source, "sha256": material.srs_sha256, "development_only": material.srs_development},
+            "model_ids": model_ids,
+            "invariant": not key_problems,
+            "model_id": model_id,
+            "verifier": verifier,
+            "threshold": str(threshold),
+            "gateways": gateways,
+            "vk_matches_model_id": material.vk_matches,
+            "verifier_code_matches_vk": code_matches,
+            "registration_matches_circuit": registration_matches,
+            "srs": {
+                "source": material.srs_source,
+                "sha256": material.srs_sha256,
+                "development_only": material.srs_development,
+            },
             "problems": key_problems,
         },
         "windows": rows,
         "gaps": gaps,
         "alerts": alert_rows,
         "summary": {
-            "windows_committed": len(windows), "gaps": missing_count, "withheld_windows": [g["window"] for g in gaps],
-            "proofs_requested": requested, **counts,
-            "alarms_claimed": sum(1 for r in rows if r["alarm"]), "alarms_without_registry_alert": alarms_unrecorded,
-            "registry_alerts": len(alert_rows), "registry_alerts_verified": sum(1 for a in alert_rows if a["status"] == "verified"),
-            "utility_requests": client.requests if client else 0, "utility_rate_limited": client.rate_limited if client else 0,
+            "windows_committed": len(windows),
+            "gaps": missing_count,
+            "withheld_windows": [g["window"] for g in gaps],
+            "proofs_requested": requested,
+            **counts,
+            "alarms_claimed": sum(1 for r in rows if r["alarm"]),
+            "alarms_without_registry_alert": alarms_unrecorded,
+            "registry_alerts": len(alert_rows),
+            "registry_alerts_verified": sum(1 for a in alert_rows if a["status"] == "verified"),
+            "utility_requests": client.requests if client else 0,
+            "utility_rate_limited": client.rate_limited if client else 0,
             "prove_and_fetch_s": round(sum(r.get("fetch_s", 0.0) for r in rows), 3),
             "verify_offchain_s": round(sum(r.get("offchain_s", 0.0) for r in rows), 3),
             "verify_onchain_s": round(sum(r.get("onchain_s", 0.0) for r in rows), 3),
@@ -391,12 +518,19 @@ def _repeated_commitments(windows: list[Any]) -> list[str]:
     return [
         f"windows {', '.join(map(str, idx[:8]))}{' ...' if len(idx) > 8 else ''}: the same input commitment {c[:18]}.. at {len(idx)} indexes "
         "(a window's commitment covers its index: a copied window)"
-        for c, idx in seen.items() if len(idx) > 1
+        for c, idx in seen.items()
+        if len(idx) > 1
     ]
 
 
-def _check_window_proof(row: dict[str, Any], client: UtilityClient, stream_id: str, material: ModelMaterial,
-                        expected: tuple[int, int, int], echo: Callable[[str], None]) -> None:
+def _check_window_proof(
+    row: dict[str, Any],
+    client: UtilityClient,
+    stream_id: str,
+    material: ModelMaterial,
+    expected: tuple[int, int, int],
+    echo: Callable[[str], None],
+) -> None:
     """Fetch window ``row["window"]``'s proof and check it: its instances must be exactly the committed
     commitment and score and the binding of the committing gateway, this stream and this index (so one
     proof cannot stand for several indexes), and it must verify off-chain and with the registered verifier."""
@@ -406,14 +540,20 @@ def _check_window_proof(row: dict[str, Any], client: UtilityClient, stream_id: s
     answer = client.proof(stream_id, row["window"])
     row["fetch_s"] = round(time.perf_counter() - started, 3)
     if not answer.ok:
-        row["status"], row["detail"] = "proof-missing", f"the utility gave no proof: {answer.error} (HTTP {answer.status})"
+        row["status"], row["detail"] = (
+            "proof-missing",
+            f"the utility gave no proof: {answer.error} (HTTP {answer.status})",
+        )
         echo(f"window {row['window']}: proof missing ({answer.error})")
         return
     try:
         proof = bytes.fromhex(answer.body["proof"]["hex_proof"].removeprefix("0x"))
         instances = felts_of(answer.body["proof"])
     except (KeyError, TypeError, ValueError, ZkAlertError) as exc:
-        row["status"], row["detail"] = "invalid", f"malformed proof from the utility ({type(exc).__name__})"
+        row["status"], row["detail"] = (
+            "invalid",
+            f"malformed proof from the utility ({type(exc).__name__})",
+        )
         return
     try:
         (commitment,), (score,), (bound,) = split_bound_statement(tuple(instances))
@@ -426,23 +566,39 @@ def _check_window_proof(row: dict[str, Any], client: UtilityClient, stream_id: s
         return
     if bound != expected[2]:
         row["status"] = "invalid"
-        row["detail"] = "the proof is bound to another gateway, stream or window index than this commitment"
+        row["detail"] = (
+            "the proof is bound to another gateway, stream or window index than this commitment"
+        )
         echo(f"window {row['window']}: proof bound to another window")
         return
     ok, detail, offchain_s = material.offchain(proof, instances)
     onchain_ok, onchain_s = material.onchain(proof, instances)
-    row.update({"offchain": ok, "onchain": onchain_ok, "offchain_s": round(offchain_s, 4), "onchain_s": round(onchain_s, 4),
-                "cached": answer.body.get("cached"), "prove_s": answer.body.get("prove_s")})
+    row.update(
+        {
+            "offchain": ok,
+            "onchain": onchain_ok,
+            "offchain_s": round(offchain_s, 4),
+            "onchain_s": round(onchain_s, 4),
+            "cached": answer.body.get("cached"),
+            "prove_s": answer.body.get("prove_s"),
+        }
+    )
     if onchain_ok and ok is not False:
         row["status"] = "verified"
         row["detail"] = "" if ok else f"on-chain only ({detail})"
     else:
         row["status"] = "invalid"
-        row["detail"] = "; ".join(x for x in (detail, "" if onchain_ok else "the on-chain verifier refuses it") if x)
-    echo(f"window {row['window']}: {row['status']} (off-chain {ok}, eth_call {onchain_ok}, fetch {row['fetch_s']:.2f} s)")
+        row["detail"] = "; ".join(
+            x for x in (detail, "" if onchain_ok else "the on-chain verifier refuses it") if x
+        )
+    echo(
+        f"window {row['window']}: {row['status']} (off-chain {ok}, eth_call {onchain_ok}, fetch {row['fetch_s']:.2f} s)"
+    )
 
 
-def _check_alerts(w3: Web3, registry: Any, alerts: list[Any], material: ModelMaterial, windows: list[Any]) -> list[dict[str, Any]]:
+def _check_alerts(
+    w3: Web3, registry: Any, alerts: list[Any], material: ModelMaterial, windows: list[Any]
+) -> list[dict[str, Any]]:
     by_statement = {(int(w.input_commitment, 16), w.score): w.window_index for w in windows}
     rows = []
     verified_tx: dict[str, tuple[bool | None, bool, str]] = {}
@@ -456,15 +612,30 @@ def _check_alerts(w3: Web3, registry: Any, alerts: list[Any], material: ModelMat
                 onchain_ok, _ = material.onchain(proof, instances)
                 verified_tx[a.tx_hash] = (ok, onchain_ok, detail)
             except Exception as exc:  # noqa: BLE001 - a transaction that does not decode is itself a finding
-                verified_tx[a.tx_hash] = (None, False, f"could not decode the transaction ({type(exc).__name__})")
+                verified_tx[a.tx_hash] = (
+                    None,
+                    False,
+                    f"could not decode the transaction ({type(exc).__name__})",
+                )
         ok, onchain_ok, detail = verified_tx[a.tx_hash]
         status = "verified" if onchain_ok and ok is not False else "invalid"
-        rows.append({
-            "seq": a.seq, "block": a.block, "tx_hash": a.tx_hash, "score": a.score, "alarm": a.alarm,
-            "input_commitment": a.input_commitment, "alert_hash": a.alert_hash,
-            "window": a.window_index, "window_log_index": by_statement.get((int(a.input_commitment, 16), a.score)),
-            "offchain": ok, "onchain": onchain_ok, "status": status, "detail": detail,
-        })
+        rows.append(
+            {
+                "seq": a.seq,
+                "block": a.block,
+                "tx_hash": a.tx_hash,
+                "score": a.score,
+                "alarm": a.alarm,
+                "input_commitment": a.input_commitment,
+                "alert_hash": a.alert_hash,
+                "window": a.window_index,
+                "window_log_index": by_statement.get((int(a.input_commitment, 16), a.score)),
+                "offchain": ok,
+                "onchain": onchain_ok,
+                "status": status,
+                "detail": detail,
+            }
+        )
     return rows
 
 
@@ -489,12 +660,15 @@ def markdown(report: dict[str, Any]) -> str:
         f"Chain {a['chain_id']}, blocks {a['from_block']}–{a['to_block']} ({'complete history' if a['complete_history'] else 'partial range'}); "
         f"WindowLog {a['window_log']}, AlertRegistry {a['registry']}; utility {a['utility'] or '—'}; proofs asked for: {a['proofs']}. "
         f"Run {a['started_at']} – {a['finished_at']} ({a['duration_s']} s) on {report['machine']['platform']}, Python {report['machine']['python']}, "
-        + ", ".join(f"{p} {v}" for p, v in report["versions"].items()) + ".",
+        + ", ".join(f"{p} {v}" for p, v in report["versions"].items())
+        + ".",
         "",
         "## Findings",
         "",
     ]
-    lines += [f"- {f}" for f in s["findings"]] or ["- none: every committed window checked was proven and verified, no gaps, chains intact."]
+    lines += [f"- {f}" for f in s["findings"]] or [
+        "- none: every committed window checked was proven and verified, no gaps, chains intact."
+    ]
     lines += [
         "",
         "## Summary",
@@ -534,12 +708,25 @@ def markdown(report: dict[str, Any]) -> str:
     rows = sorted([*report["windows"], *report["gaps"]], key=lambda r: r["window"])
     for r in rows:
         if r["status"] == "gap":
-            lines.append(f"| {r['window']} | — | — | {r.get('score', '—')} | {'yes' if r.get('alarm') else '—'} | **GAP (withheld)** | {_mark(r.get('offchain'))} | {_mark(r.get('onchain'))} | utility: {r['utility']} |")
+            lines.append(
+                f"| {r['window']} | — | — | {r.get('score', '—')} | {'yes' if r.get('alarm') else '—'} | **GAP (withheld)** | {_mark(r.get('offchain'))} | {_mark(r.get('onchain'))} | utility: {r['utility']} |"
+            )
         else:
-            lines.append(f"| {r['window']} | {r['seq']} | {r['block']} | {r['score']} | {'yes' if r['alarm'] else ''} | {r['status']} | {_mark(r['offchain'])} | {_mark(r['onchain'])} | {r['detail']} |")
+            lines.append(
+                f"| {r['window']} | {r['seq']} | {r['block']} | {r['score']} | {'yes' if r['alarm'] else ''} | {r['status']} | {_mark(r['offchain'])} | {_mark(r['onchain'])} | {r['detail']} |"
+            )
     if report["alerts"]:
-        lines += ["", "## Registry alerts", "", "| seq | window | block | score | alarm | status |", "| ---: | ---: | ---: | ---: | :---: | --- |"]
-        lines += [f"| {r['seq']} | {r['window'] if r['window'] is not None else '—'} | {r['block']} | {r['score']} | {'yes' if r['alarm'] else ''} | {r['status']} |" for r in report["alerts"]]
+        lines += [
+            "",
+            "## Registry alerts",
+            "",
+            "| seq | window | block | score | alarm | status |",
+            "| ---: | ---: | ---: | ---: | :---: | --- |",
+        ]
+        lines += [
+            f"| {r['seq']} | {r['window'] if r['window'] is not None else '—'} | {r['block']} | {r['score']} | {'yes' if r['alarm'] else ''} | {r['status']} |"
+            for r in report["alerts"]
+        ]
     return "\n".join(lines) + "\n"
 
 

@@ -30,14 +30,20 @@ class Answer:
 class UtilityClient:
     """Talks to one utility service with one regulator token."""
 
-    def __init__(self, base_url: str, token: str, timeout_s: float = 600.0, max_wait_s: float = 120.0) -> None:
+    def __init__(
+        self, base_url: str, token: str, timeout_s: float = 600.0, max_wait_s: float = 120.0
+    ) -> None:
         if not base_url.startswith(("http://", "https://")):
-            raise UtilityError(f"the utility URL must start with http:// or https://, got {base_url!r}")
+            raise UtilityError(
+                f"the utility URL must start with http:// or https://, got {base_url!r}"
+            )
         self.base_url = base_url.rstrip("/")
         self.max_wait_s = max_wait_s
         self.rate_limited = 0
         self.requests = 0
-        self._http = httpx.Client(base_url=self.base_url, headers={"Authorization": f"Bearer {token}"}, timeout=timeout_s)
+        self._http = httpx.Client(
+            base_url=self.base_url, headers={"Authorization": f"Bearer {token}"}, timeout=timeout_s
+        )
 
     def close(self) -> None:
         self._http.close()
@@ -56,7 +62,9 @@ class UtilityClient:
             try:
                 response = self._http.get(path, params=params)
             except httpx.HTTPError as exc:
-                raise UtilityError(f"the utility at {self.base_url} does not answer ({type(exc).__name__}: {exc})") from None
+                raise UtilityError(
+                    f"the utility at {self.base_url} does not answer ({type(exc).__name__}: {exc})"
+                ) from None
             if response.status_code == 429:
                 self.rate_limited += 1
                 wait = float(response.headers.get("retry-after", "1"))
@@ -72,7 +80,9 @@ class UtilityClient:
     def checked(self, path: str, params: dict[str, Any] | None = None, binary: bool = False) -> Any:
         answer = self.get(path, params, binary)
         if not answer.ok:
-            raise UtilityError(f"the utility refused GET {path}: {answer.error} (HTTP {answer.status})")
+            raise UtilityError(
+                f"the utility refused GET {path}: {answer.error} (HTTP {answer.status})"
+            )
         return answer.body
 
     def model(self) -> dict[str, Any]:

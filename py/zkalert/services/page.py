@@ -58,7 +58,11 @@ def render_index(chain: dict[str, Any], streams: list[dict[str, Any]]) -> str:
     rows = []
     for s in streams:
         audit = s.get("audit")
-        verdict = f'<span class="badge {_e(audit["verdict"])}">{_e(audit["verdict"])}</span> {_e(audit["finished_at"])}' if audit else "not audited"
+        verdict = (
+            f'<span class="badge {_e(audit["verdict"])}">{_e(audit["verdict"])}</span> {_e(audit["finished_at"])}'
+            if audit
+            else "not audited"
+        )
         rows.append(
             f'<tr data-stream="{_e(s["stream_id"])}"><td><a href="/streams/{_e(s["stream_id"])}">{_e(s.get("name") or s["stream_id"][:18] + "…")}</a></td>'
             f'<td class="num">{s["windows"]}</td><td class="num">{s["alerts"]}</td><td class="num">{s["alarms"]}</td>'
@@ -67,7 +71,7 @@ def render_index(chain: dict[str, Any], streams: list[dict[str, Any]]) -> str:
     body = (
         "<h1>zkalert: alert log</h1>"
         f'<p class="meta">Chain {_e(chain.get("chain_id"))} · AlertRegistry {_short(chain.get("registry"))} · '
-        f'WindowLog {_short(chain.get("window_log"))} · head block {_e(chain.get("block"))} · read-only view</p>'
+        f"WindowLog {_short(chain.get('window_log'))} · head block {_e(chain.get('block'))} · read-only view</p>"
         '<h2>Streams</h2><table id="streams"><thead><tr><th>stream</th><th>windows committed</th><th>registry alerts</th>'
         "<th>alarms</th><th>gaps</th><th>hash chain</th><th>last audit</th></tr></thead><tbody>"
         + ("".join(rows) or '<tr><td colspan="7">no streams on this chain yet</td></tr>')
@@ -76,7 +80,9 @@ def render_index(chain: dict[str, Any], streams: list[dict[str, Any]]) -> str:
     return _page("zkalert alert log", body)
 
 
-def timeline_svg(points: list[dict[str, Any]], gaps: list[int], width: int = 900, height: int = 260) -> str:
+def timeline_svg(
+    points: list[dict[str, Any]], gaps: list[int], width: int = 900, height: int = 260
+) -> str:
     """Score / threshold per window index; alarms red, gaps as amber bands, audit status as marker shape."""
     if not points and not gaps:
         return ""
@@ -94,34 +100,55 @@ def timeline_svg(points: list[dict[str, Any]], gaps: list[int], width: int = 900
     def y(r: float) -> float:
         return upper + plot_h - min(r, top) / top * plot_h
 
-    parts = [f'<svg id="timeline" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" aria-label="score timeline">',
-             f'<rect x="{left}" y="{upper}" width="{plot_w}" height="{plot_h}" fill="#fafbfc" stroke="#dde3ea"/>']
+    parts = [
+        f'<svg id="timeline" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" aria-label="score timeline">',
+        f'<rect x="{left}" y="{upper}" width="{plot_w}" height="{plot_h}" fill="#fafbfc" stroke="#dde3ea"/>',
+    ]
     band = max(plot_w / (span + 1) * 0.8, 6)
     for g in gaps:
-        parts.append(f'<rect class="gap-band" data-window="{g}" x="{x(g) - band / 2:.1f}" y="{upper}" width="{band:.1f}" height="{plot_h}" fill="#ffd88a" opacity="0.8"><title>window {g}: withheld (never committed)</title></rect>')
-    parts.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y(1.0):.1f}" y2="{y(1.0):.1f}" stroke="#c0392b" stroke-dasharray="5,4"/>')
-    parts.append(f'<text x="{left + plot_w - 4}" y="{y(1.0) - 4:.1f}" font-size="11" text-anchor="end" fill="#c0392b">threshold</text>')
+        parts.append(
+            f'<rect class="gap-band" data-window="{g}" x="{x(g) - band / 2:.1f}" y="{upper}" width="{band:.1f}" height="{plot_h}" fill="#ffd88a" opacity="0.8"><title>window {g}: withheld (never committed)</title></rect>'
+        )
+    parts.append(
+        f'<line x1="{left}" x2="{left + plot_w}" y1="{y(1.0):.1f}" y2="{y(1.0):.1f}" stroke="#c0392b" stroke-dasharray="5,4"/>'
+    )
+    parts.append(
+        f'<text x="{left + plot_w - 4}" y="{y(1.0) - 4:.1f}" font-size="11" text-anchor="end" fill="#c0392b">threshold</text>'
+    )
     ordered = sorted(points, key=lambda p: p["window"])
     if len(ordered) > 1:
-        path = " ".join(f'{"M" if k == 0 else "L"}{x(p["window"]):.1f},{y(p["ratio"]):.1f}' for k, p in enumerate(ordered))
+        path = " ".join(
+            f"{'M' if k == 0 else 'L'}{x(p['window']):.1f},{y(p['ratio']):.1f}"
+            for k, p in enumerate(ordered)
+        )
         parts.append(f'<path d="{path}" fill="none" stroke="#8796a8" stroke-width="1"/>')
     for p in ordered:
         colour = "#c0392b" if p["alarm"] else "#2f6db5"
         cx, cy = x(p["window"]), y(p["ratio"])
-        title = f'window {p["window"]}: score {p["score"]} ({p["ratio"]:.2f} x threshold), {STATUS_LABEL.get(p["status"], p["status"])}'
+        title = f"window {p['window']}: score {p['score']} ({p['ratio']:.2f} x threshold), {STATUS_LABEL.get(p['status'], p['status'])}"
         if p["status"] == "verified":
             shape = f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="5" fill="{colour}"/>'
         elif p["status"] in ("invalid", "proof-missing"):
             shape = f'<path d="M{cx - 5:.1f},{cy - 5:.1f}L{cx + 5:.1f},{cy + 5:.1f}M{cx - 5:.1f},{cy + 5:.1f}L{cx + 5:.1f},{cy - 5:.1f}" stroke="{colour}" stroke-width="2.5"/>'
         else:
             shape = f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="4.5" fill="white" stroke="{colour}" stroke-width="2"/>'
-        parts.append(f'<g class="point" data-window="{p["window"]}" data-alarm="{str(p["alarm"]).lower()}" data-status="{_e(p["status"])}">{shape}<title>{_e(title)}</title></g>')
+        parts.append(
+            f'<g class="point" data-window="{p["window"]}" data-alarm="{str(p["alarm"]).lower()}" data-status="{_e(p["status"])}">{shape}<title>{_e(title)}</title></g>'
+        )
     for ratio in (0.0, 1.0, round(top * 0.9, 1)):
-        parts.append(f'<text x="{left - 4}" y="{y(ratio) + 4:.1f}" font-size="10" text-anchor="end" fill="#5b6875">{ratio:g}</text>')
+        parts.append(
+            f'<text x="{left - 4}" y="{y(ratio) + 4:.1f}" font-size="10" text-anchor="end" fill="#5b6875">{ratio:g}</text>'
+        )
     for tick in sorted({lo, hi, *(g for g in gaps)}):
-        parts.append(f'<text x="{x(tick):.1f}" y="{height - 16}" font-size="11" text-anchor="middle">{tick}</text>')
-    parts.append(f'<text x="{left + plot_w / 2:.1f}" y="{height - 2}" font-size="11" text-anchor="middle" fill="#5b6875">window index</text>')
-    parts.append(f'<text x="12" y="{upper + plot_h / 2:.1f}" font-size="11" text-anchor="middle" fill="#5b6875" transform="rotate(-90 12 {upper + plot_h / 2:.1f})">score / threshold</text>')
+        parts.append(
+            f'<text x="{x(tick):.1f}" y="{height - 16}" font-size="11" text-anchor="middle">{tick}</text>'
+        )
+    parts.append(
+        f'<text x="{left + plot_w / 2:.1f}" y="{height - 2}" font-size="11" text-anchor="middle" fill="#5b6875">window index</text>'
+    )
+    parts.append(
+        f'<text x="12" y="{upper + plot_h / 2:.1f}" font-size="11" text-anchor="middle" fill="#5b6875" transform="rotate(-90 12 {upper + plot_h / 2:.1f})">score / threshold</text>'
+    )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -134,9 +161,23 @@ def render_stream(view: dict[str, Any]) -> str:
     gap_set = set(view["missing_indexes"])
     for w in view["windows"]:
         audited = statuses.get(w["window_index"])
-        status = audited["status"] if audited and audited.get("commit_hash") == w["commit_hash"] else "unchecked"
-        points.append({"window": w["window_index"], "score": w["score"], "ratio": w["score"] / threshold, "alarm": w["alarm"], "status": status})
-    entries = [("w", w) for w in view["windows"]] + [("g", {"window_index": g}) for g in view["missing_indexes"]]
+        status = (
+            audited["status"]
+            if audited and audited.get("commit_hash") == w["commit_hash"]
+            else "unchecked"
+        )
+        points.append(
+            {
+                "window": w["window_index"],
+                "score": w["score"],
+                "ratio": w["score"] / threshold,
+                "alarm": w["alarm"],
+                "status": status,
+            }
+        )
+    entries = [("w", w) for w in view["windows"]] + [
+        ("g", {"window_index": g}) for g in view["missing_indexes"]
+    ]
     entries.sort(key=lambda e: e[1]["window_index"])
     gap_info = {g["window"]: g for g in (audit or {}).get("gaps", [])}
     for kind, w in entries:
@@ -156,11 +197,11 @@ def render_stream(view: dict[str, Any]) -> str:
             f'<td class="num">{idx}</td><td class="num">{w["seq"]}</td><td class="num">{w["block"]}</td>'
             f'<td class="num">{w["score"]}</td><td>{"<b>ALARM</b>" if w["alarm"] else "normal"}</td>'
             f'<td><span class="badge {_e(status)}">{_e(STATUS_LABEL.get(status, status))}</span> {_e(detail)}</td>'
-            f'<td>{_short(w["commit_hash"])}</td><td>{_short(w["prev_hash"])}</td><td>{_short(w["tx_hash"])}</td></tr>'
+            f"<td>{_short(w['commit_hash'])}</td><td>{_short(w['prev_hash'])}</td><td>{_short(w['tx_hash'])}</td></tr>"
         )
     alert_rows = "".join(
         f'<tr data-seq="{a["seq"]}"><td class="num">{a["seq"]}</td><td class="num">{a["block"]}</td><td class="num">{a["score"]}</td>'
-        f'<td>{"<b>ALARM</b>" if a["alarm"] else "normal"}</td><td>{_short(a["alert_hash"])}</td><td>{_short(a["prev_hash"])}</td><td>{_short(a["tx_hash"])}</td></tr>'
+        f"<td>{'<b>ALARM</b>' if a['alarm'] else 'normal'}</td><td>{_short(a['alert_hash'])}</td><td>{_short(a['prev_hash'])}</td><td>{_short(a['tx_hash'])}</td></tr>"
         for a in view["alerts"]
     )
     if audit:
@@ -172,23 +213,41 @@ def render_stream(view: dict[str, Any]) -> str:
             f'<a href="/api/audits/{view["audit_id"]}/report.md">report (Markdown)</a> · <a href="/api/audits/{view["audit_id"]}">JSON</a></p>'
             f'<ul class="findings" id="findings">{findings}</ul>'
         )
-        cards = [("committed", s["windows_committed"]), ("withheld", s["gaps"]), ("verified", s["verified"]),
-                 ("invalid", s["invalid"]), ("proof missing", s["proof-missing"]), ("not audited", s["unchecked"])]
+        cards = [
+            ("committed", s["windows_committed"]),
+            ("withheld", s["gaps"]),
+            ("verified", s["verified"]),
+            ("invalid", s["invalid"]),
+            ("proof missing", s["proof-missing"]),
+            ("not audited", s["unchecked"]),
+        ]
     else:
         audit_html = '<h2>Last audit</h2><p id="verdict">not audited yet</p>'
         cards = [("committed", len(view["windows"])), ("withheld", len(gap_set))]
-    cards_html = '<div class="cards">' + "".join(f'<div class="card" data-card="{_e(n)}"><b>{v}</b>{_e(n)}</div>' for n, v in cards) + "</div>"
+    cards_html = (
+        '<div class="cards">'
+        + "".join(
+            f'<div class="card" data-card="{_e(n)}"><b>{v}</b>{_e(n)}</div>' for n, v in cards
+        )
+        + "</div>"
+    )
     chain_state = "intact" if view["intact"] else "BROKEN: " + "; ".join(view["problems"])
     body = (
         f'<p><a href="/">← all streams</a></p><h1>Stream {_e(view.get("name") or view["stream_id"])}</h1>'
         f'<p class="meta">id <code>{_e(view["stream_id"])}</code> · chain {view["chain_id"]} · model {_short(view.get("model_id"))} · '
         f'threshold {view["threshold"]} · window-log hash chain <span id="chain-state">{_e(chain_state)}</span></p>'
         f"{cards_html}{audit_html}"
-        f'<h2>Timeline</h2>{timeline_svg(points, sorted(gap_set))}'
+        f"<h2>Timeline</h2>{timeline_svg(points, sorted(gap_set))}"
         '<p class="meta">score / threshold per window; red = alarm; filled = proof verified, hollow = not audited, cross = invalid or missing; amber band = withheld window.</p>'
         '<h2>Committed windows</h2><table id="windows"><thead><tr><th>window</th><th>seq</th><th>block</th><th>score</th><th>alarm</th>'
-        "<th>verification</th><th>commit hash</th><th>prev hash</th><th>tx</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
-        + (f'<h2>Registry alerts (proven on submission)</h2><table id="alerts"><thead><tr><th>seq</th><th>block</th><th>score</th><th>alarm</th>'
-           f"<th>alert hash</th><th>prev hash</th><th>tx</th></tr></thead><tbody>{alert_rows}</tbody></table>" if view["alerts"] else "")
+        "<th>verification</th><th>commit hash</th><th>prev hash</th><th>tx</th></tr></thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table>"
+        + (
+            f'<h2>Registry alerts (proven on submission)</h2><table id="alerts"><thead><tr><th>seq</th><th>block</th><th>score</th><th>alarm</th>'
+            f"<th>alert hash</th><th>prev hash</th><th>tx</th></tr></thead><tbody>{alert_rows}</tbody></table>"
+            if view["alerts"]
+            else ""
+        )
     )
     return _page(f"zkalert stream {view.get('name') or view['stream_id'][:12]}", body)

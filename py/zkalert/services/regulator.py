@@ -44,7 +44,9 @@ from zkalert.services.access import (
 
 log = logging.getLogger("zkalert.regulator")
 STREAM_ID = r"^0x[0-9a-fA-F]{64}$"
-StreamIdParam = Annotated[str, PathParam(pattern=STREAM_ID, description="0x stream id (keccak256 of the name).")]
+StreamIdParam = Annotated[
+    str, PathParam(pattern=STREAM_ID, description="0x stream id (keccak256 of the name).")
+]
 
 
 @dataclass
@@ -70,7 +72,9 @@ class AuditBook:
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
+        self._db = sqlite3.connect(
+            str(path), timeout=30, isolation_level=None, check_same_thread=False
+        )
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
         self._lock = threading.Lock()
@@ -81,19 +85,33 @@ class AuditBook:
 
     def start(self, stream: str, request: dict[str, Any]) -> int:
         with self._lock:
-            cursor = self._db.execute("INSERT INTO audits (stream, state, requested_at, request) VALUES (?, 'running', ?, ?)", (stream, time.time(), json.dumps(request)))
+            cursor = self._db.execute(
+                "INSERT INTO audits (stream, state, requested_at, request) VALUES (?, 'running', ?, ?)",
+                (stream, time.time(), json.dumps(request)),
+            )
             return int(cursor.lastrowid or 0)
 
     def finish(self, audit_id: int, report: dict[str, Any], json_path: Path, md_path: Path) -> None:
         with self._lock:
             self._db.execute(
                 "UPDATE audits SET state = 'done', finished_at = ?, stream_id = ?, verdict = ?, report = ?, json_path = ?, md_path = ? WHERE id = ?",
-                (time.time(), report["audit"]["stream_id"], report["summary"]["verdict"], json.dumps(report), str(json_path), str(md_path), audit_id),
+                (
+                    time.time(),
+                    report["audit"]["stream_id"],
+                    report["summary"]["verdict"],
+                    json.dumps(report),
+                    str(json_path),
+                    str(md_path),
+                    audit_id,
+                ),
             )
 
     def fail(self, audit_id: int, error: str) -> None:
         with self._lock:
-            self._db.execute("UPDATE audits SET state = 'failed', finished_at = ?, error = ? WHERE id = ?", (time.time(), error, audit_id))
+            self._db.execute(
+                "UPDATE audits SET state = 'failed', finished_at = ?, error = ? WHERE id = ?",
+                (time.time(), error, audit_id),
+            )
 
     def get(self, audit_id: int) -> dict[str, Any] | None:
         with self._lock:
@@ -102,12 +120,17 @@ class AuditBook:
 
     def latest(self, stream_id: str) -> dict[str, Any] | None:
         with self._lock:
-            row = self._db.execute("SELECT * FROM audits WHERE stream_id = ? AND state = 'done' ORDER BY id DESC LIMIT 1", (stream_id,)).fetchone()
+            row = self._db.execute(
+                "SELECT * FROM audits WHERE stream_id = ? AND state = 'done' ORDER BY id DESC LIMIT 1",
+                (stream_id,),
+            ).fetchone()
         return _audit_row(row) if row else None
 
     def recent(self, limit: int = 50) -> list[dict[str, Any]]:
         with self._lock:
-            rows = self._db.execute("SELECT * FROM audits ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+            rows = self._db.execute(
+                "SELECT * FROM audits ORDER BY id DESC LIMIT ?", (limit,)
+            ).fetchall()
         return [{k: v for k, v in _audit_row(r).items() if k != "report"} for r in rows]
 
     def close(self) -> None:
@@ -121,7 +144,9 @@ def _audit_row(row: sqlite3.Row) -> dict[str, Any]:
     return data
 
 
-def record_audit(book: AuditBook, report: dict[str, Any], json_path: Path, md_path: Path, request: dict[str, Any]) -> int:
+def record_audit(
+    book: AuditBook, report: dict[str, Any], json_path: Path, md_path: Path, request: dict[str, Any]
+) -> int:
     audit_id = book.start(report["audit"]["stream"] or report["audit"]["stream_id"], request)
     book.finish(audit_id, report, json_path, md_path)
     return audit_id
@@ -162,15 +187,24 @@ class ChainView:
             genesis = min(deployment.block, log_deployment.block)
             windows = fetch_windows(window_log, genesis)
             alerts = fetch_alerts(registry, genesis)
-            checks = {c.stream_id: c for c in check_window_chain(window_log, windows)} if windows else {}
+            checks = (
+                {c.stream_id: c for c in check_window_chain(window_log, windows)} if windows else {}
+            )
             streams: dict[str, dict[str, Any]] = {}
             for w in windows:
                 streams.setdefault(w.stream_id, {"windows": [], "alerts": []})["windows"].append(w)
             for a in alerts:
                 streams.setdefault(a.stream_id, {"windows": [], "alerts": []})["alerts"].append(a)
             snap = {
-                "chain": {"chain_id": deployment.chain_id, "registry": deployment.registry_address, "window_log": log_deployment.address, "block": int(w3.eth.block_number)},
-                "streams": streams, "checks": checks, "registry": registry,
+                "chain": {
+                    "chain_id": deployment.chain_id,
+                    "registry": deployment.registry_address,
+                    "window_log": log_deployment.address,
+                    "block": int(w3.eth.block_number),
+                },
+                "streams": streams,
+                "checks": checks,
+                "registry": registry,
             }
             self._cached = (time.monotonic(), snap)
             return snap
@@ -179,17 +213,26 @@ class ChainView:
         snap = self.snapshot()
         data = snap["streams"].get(stream_id)
         if data is None:
-            raise HTTPException(404, f"stream {stream_id} has no commitments or alerts on chain {snap['chain']['chain_id']}")
+            raise HTTPException(
+                404,
+                f"stream {stream_id} has no commitments or alerts on chain {snap['chain']['chain_id']}",
+            )
         windows, alerts = data["windows"], data["alerts"]
         check = snap["checks"].get(stream_id)
         model_id = (windows or alerts)[0].model_id
         threshold = int(snap["registry"].functions.model(bytes.fromhex(model_id[2:])).call()[1])
         return {
-            "stream_id": stream_id, "name": self.names.get(stream_id), "chain_id": snap["chain"]["chain_id"],
-            "model_id": model_id, "threshold": threshold,
-            "windows": [w.to_json() for w in windows], "alerts": [a.to_json() for a in alerts],
-            "missing_indexes": check.missing_indexes if check else [], "missing_count": check.missing_count if check else 0,
-            "intact": check.intact if check else True, "problems": check.problems if check else [],
+            "stream_id": stream_id,
+            "name": self.names.get(stream_id),
+            "chain_id": snap["chain"]["chain_id"],
+            "model_id": model_id,
+            "threshold": threshold,
+            "windows": [w.to_json() for w in windows],
+            "alerts": [a.to_json() for a in alerts],
+            "missing_indexes": check.missing_indexes if check else [],
+            "missing_count": check.missing_count if check else 0,
+            "intact": check.intact if check else True,
+            "problems": check.problems if check else [],
         }
 
 
@@ -224,12 +267,20 @@ class Regulator:
         from zkalert.evm.rpc import connect
         from zkalert.services.audit import AuditOptions, run_audit, write_report
 
-        with self._audit_lock:  # one audit at a time: proofs are made one at a time at the utility anyway
+        with (
+            self._audit_lock
+        ):  # one audit at a time: proofs are made one at a time at the utility anyway
             client = None
             try:
                 client = self.client()
                 options = AuditOptions(body.stream, body.from_block, body.to_block, body.proofs)
-                report = run_audit(connect(self.config.rpc_url), client, options, self.config.folder, echo=lambda m: log.info("audit %d: %s", audit_id, m))
+                report = run_audit(
+                    connect(self.config.rpc_url),
+                    client,
+                    options,
+                    self.config.folder,
+                    echo=lambda m: log.info("audit %d: %s", audit_id, m),
+                )
                 json_path, md_path = write_report(report, self.config.reports)
                 self.book.finish(audit_id, report, json_path, md_path)
                 if report["audit"]["stream"]:
@@ -269,12 +320,25 @@ class Regulator:
             latest = self.book.latest(sid)
             if latest and latest["report"] and latest["report"]["audit"]["stream"]:
                 self.chain.names.setdefault(sid, latest["report"]["audit"]["stream"])
-            streams.append({
-                "stream_id": sid, "name": self.chain.names.get(sid), "windows": len(data["windows"]), "alerts": len(data["alerts"]),
-                "alarms": sum(1 for w in data["windows"] if w.alarm) + sum(1 for a in data["alerts"] if a.alarm),
-                "gaps": check.missing_count if check else 0, "intact": check.intact if check else True,
-                "audit": {"id": latest["id"], "verdict": latest["verdict"], "finished_at": latest["report"]["audit"]["finished_at"]} if latest else None,
-            })
+            streams.append(
+                {
+                    "stream_id": sid,
+                    "name": self.chain.names.get(sid),
+                    "windows": len(data["windows"]),
+                    "alerts": len(data["alerts"]),
+                    "alarms": sum(1 for w in data["windows"] if w.alarm)
+                    + sum(1 for a in data["alerts"] if a.alarm),
+                    "gaps": check.missing_count if check else 0,
+                    "intact": check.intact if check else True,
+                    "audit": {
+                        "id": latest["id"],
+                        "verdict": latest["verdict"],
+                        "finished_at": latest["report"]["audit"]["finished_at"],
+                    }
+                    if latest
+                    else None,
+                }
+            )
         streams.sort(key=lambda s: (s["name"] or "~", s["stream_id"]))
         return {"chain": snap["chain"], "streams": streams}
 
@@ -299,8 +363,12 @@ def create_app(regulator: Regulator) -> FastAPI:
         finally:
             regulator.book.close()
 
-    app = FastAPI(title="zkalert regulator service", version="0.1.0",
-                  description="Audits of on-chain alert streams, with proofs requested from the utility; a read-only web view.", lifespan=lifespan)
+    app = FastAPI(
+        title="zkalert regulator service",
+        version="0.1.0",
+        description="Audits of on-chain alert streams, with proofs requested from the utility; a read-only web view.",
+        lifespan=lifespan,
+    )
     app.state.tokens = regulator.tokens or TokenBook([])
     app.state.limiter = RateLimiter()
     install_error_handlers(app)
@@ -333,14 +401,22 @@ def create_app(regulator: Regulator) -> FastAPI:
         """Start an audit of a stream (one runs at a time; poll GET /api/audits/{id})."""
         if regulator.tokens is not None:
             require(request, ("regulator",))
-        if body.from_block is not None and body.to_block is not None and body.to_block < body.from_block:
-            raise HTTPException(422, f"to_block {body.to_block} is below from_block {body.from_block}")
+        if (
+            body.from_block is not None
+            and body.to_block is not None
+            and body.to_block < body.from_block
+        ):
+            raise HTTPException(
+                422, f"to_block {body.to_block} is below from_block {body.from_block}"
+            )
         head = regulator.chain.snapshot()["chain"]["block"]
         for label, block in (("from_block", body.from_block), ("to_block", body.to_block)):
             if block is not None and block > head:
                 raise HTTPException(422, f"{label} {block} is beyond the chain head {head}")
         audit_id = regulator.book.start(body.stream, body.model_dump())
-        threading.Thread(target=regulator.run_audit, args=(audit_id, body), name=f"audit-{audit_id}", daemon=True).start()
+        threading.Thread(
+            target=regulator.run_audit, args=(audit_id, body), name=f"audit-{audit_id}", daemon=True
+        ).start()
         return {"id": audit_id, "state": "running", "poll": f"/api/audits/{audit_id}"}
 
     @app.get("/api/audits", tags=["api"])
@@ -362,7 +438,11 @@ def create_app(regulator: Regulator) -> FastAPI:
         if found is None:
             raise HTTPException(404, f"no audit {audit_id}")
         if found["report"] is None:
-            raise HTTPException(409, f"audit {audit_id} is {found['state']}" + (f": {found['error']}" if found["error"] else ""))
+            raise HTTPException(
+                409,
+                f"audit {audit_id} is {found['state']}"
+                + (f": {found['error']}" if found["error"] else ""),
+            )
         return markdown(found["report"])
 
     return app
@@ -371,5 +451,10 @@ def create_app(regulator: Regulator) -> FastAPI:
 def serve(config: RegulatorConfig, host: str, port: int, log_level: str = "info") -> None:
     import uvicorn
 
-    logging.basicConfig(level=getattr(logging, log_level.upper(), logging.INFO), format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    uvicorn.run(create_app(Regulator(config)), host=host, port=port, log_level=log_level, access_log=False)
+    logging.basicConfig(
+        level=getattr(logging, log_level.upper(), logging.INFO),
+        format="%(asctime)s %(name)s %(levelname)s %(message)s",
+    )
+    uvicorn.run(
+        create_app(Regulator(config)), host=host, port=port, log_level=log_level, access_log=False
+    )

@@ -110,23 +110,45 @@ class StoredWindow:
 
 
 _COLUMNS = (
-    "stream_id", "idx", "stream", "model_id", "received_at", "scaled", "float_score", "input_commitment",
-    "score_felt", "alarm", "commit_tx", "commit_block", "commit_seq", "alert_state", "proof", "prove_s", "proved_at",
+    "stream_id",
+    "idx",
+    "stream",
+    "model_id",
+    "received_at",
+    "scaled",
+    "float_score",
+    "input_commitment",
+    "score_felt",
+    "alarm",
+    "commit_tx",
+    "commit_block",
+    "commit_seq",
+    "alert_state",
+    "proof",
+    "prove_s",
+    "proved_at",
 )
 
 
 def _window(row: dict[str, Any]) -> StoredWindow:
     return StoredWindow(
-        stream_id=row["stream_id"], idx=int(row["idx"]), stream=row["stream"], model_id=row["model_id"],
+        stream_id=row["stream_id"],
+        idx=int(row["idx"]),
+        stream=row["stream"],
+        model_id=row["model_id"],
         received_at=float(row["received_at"]),
         scaled=json.loads(row["scaled"]) if row["scaled"] is not None else None,
-        float_score=row["float_score"], input_commitment=int(row["input_commitment"], 16),
-        score_felt=int(row["score_felt"]), alarm=bool(row["alarm"]), commit_tx=row["commit_tx"],
+        float_score=row["float_score"],
+        input_commitment=int(row["input_commitment"], 16),
+        score_felt=int(row["score_felt"]),
+        alarm=bool(row["alarm"]),
+        commit_tx=row["commit_tx"],
         commit_block=None if row["commit_block"] is None else int(row["commit_block"]),
         commit_seq=None if row["commit_seq"] is None else int(row["commit_seq"]),
         alert_state=row["alert_state"],
         proof=json.loads(row["proof"]) if row["proof"] is not None else None,
-        prove_s=row["prove_s"], proved_at=row["proved_at"],
+        prove_s=row["prove_s"],
+        proved_at=row["proved_at"],
     )
 
 
@@ -148,17 +170,25 @@ class WindowStore:
                 import psycopg
                 from psycopg.rows import dict_row
             except ImportError:  # pragma: no cover - psycopg is a dependency
-                raise StoreError("PostgreSQL needs the psycopg package: pip install 'psycopg[binary]'") from None
+                raise StoreError(
+                    "PostgreSQL needs the psycopg package: pip install 'psycopg[binary]'"
+                ) from None
             try:
-                conn = psycopg.connect(text, autocommit=True, row_factory=dict_row, connect_timeout=10)
+                conn = psycopg.connect(
+                    text, autocommit=True, row_factory=dict_row, connect_timeout=10
+                )
             except psycopg.Error as exc:
-                raise StoreError(f"cannot connect to PostgreSQL at {_redacted(text)}: {str(exc).strip().splitlines()[0]}") from None
+                raise StoreError(
+                    f"cannot connect to PostgreSQL at {_redacted(text)}: {str(exc).strip().splitlines()[0]}"
+                ) from None
             store = cls(_redacted(text), conn, postgres=True)
         else:
             path = Path(text)
             path.parent.mkdir(parents=True, exist_ok=True)
             try:
-                conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
+                conn = sqlite3.connect(
+                    str(path), timeout=30, isolation_level=None, check_same_thread=False
+                )
                 conn.row_factory = sqlite3.Row
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=FULL")
@@ -208,7 +238,9 @@ class WindowStore:
         if not rows:
             self._execute("INSERT INTO meta (key, value) VALUES ('schema', ?)", (SCHEMA_VERSION,))
         elif rows[0]["value"] != SCHEMA_VERSION:
-            raise StoreError(f"the store {self.url} has schema {rows[0]['value']}, this zkalert reads {SCHEMA_VERSION}")
+            raise StoreError(
+                f"the store {self.url} has schema {rows[0]['value']}, this zkalert reads {SCHEMA_VERSION}"
+            )
 
     def close(self) -> None:
         with self._lock:
@@ -225,7 +257,9 @@ class WindowStore:
         if not rows:
             self._execute("INSERT INTO meta (key, value) VALUES (?, ?)", (key, value))
         elif rows[0]["value"] != value:
-            raise StoreError(f"the store {self.url} belongs to {key} {rows[0]['value']}, not {value}")
+            raise StoreError(
+                f"the store {self.url} belongs to {key} {rows[0]['value']}, not {value}"
+            )
 
     # ------------------------------------------------------------------ windows
 
@@ -244,23 +278,44 @@ class WindowStore:
                 if w.stream_id != stream_id:
                     raise StoreError("a batch holds the windows of one stream")
                 if last is not None and w.idx <= last:
-                    raise WindowConflict(f"window {w.idx} of stream {w.stream!r} is not above the last stored window {last}")
+                    raise WindowConflict(
+                        f"window {w.idx} of stream {w.stream!r} is not above the last stored window {last}"
+                    )
                 last = w.idx
-                self._conn.execute(self._sql(
-                    f"INSERT INTO windows ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)})"
-                ), (
-                    w.stream_id, w.idx, w.stream, w.model_id, w.received_at,
-                    None if w.scaled is None else json.dumps(w.scaled), w.float_score,
-                    f"0x{w.input_commitment:064x}", str(w.score_felt), int(w.alarm),
-                    w.commit_tx, w.commit_block, w.commit_seq, w.alert_state,
-                    None if w.proof is None else json.dumps(w.proof), w.prove_s, w.proved_at,
-                ))
+                self._conn.execute(
+                    self._sql(
+                        f"INSERT INTO windows ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)})"
+                    ),
+                    (
+                        w.stream_id,
+                        w.idx,
+                        w.stream,
+                        w.model_id,
+                        w.received_at,
+                        None if w.scaled is None else json.dumps(w.scaled),
+                        w.float_score,
+                        f"0x{w.input_commitment:064x}",
+                        str(w.score_felt),
+                        int(w.alarm),
+                        w.commit_tx,
+                        w.commit_block,
+                        w.commit_seq,
+                        w.alert_state,
+                        None if w.proof is None else json.dumps(w.proof),
+                        w.prove_s,
+                        w.proved_at,
+                    ),
+                )
 
     def get(self, stream_id: str, idx: int) -> StoredWindow | None:
-        rows = self._query("SELECT * FROM windows WHERE stream_id = ? AND idx = ?", (stream_id, idx))
+        rows = self._query(
+            "SELECT * FROM windows WHERE stream_id = ? AND idx = ?", (stream_id, idx)
+        )
         return _window(rows[0]) if rows else None
 
-    def windows(self, stream_id: str, first: int | None = None, last: int | None = None, limit: int = 1000) -> list[StoredWindow]:
+    def windows(
+        self, stream_id: str, first: int | None = None, last: int | None = None, limit: int = 1000
+    ) -> list[StoredWindow]:
         sql = "SELECT * FROM windows WHERE stream_id = ?"
         params: list[Any] = [stream_id]
         if first is not None:
@@ -279,38 +334,66 @@ class WindowStore:
             "SUM(alarm) AS alarms, SUM(CASE WHEN commit_block IS NULL THEN 0 ELSE 1 END) AS committed, "
             "SUM(CASE WHEN proof IS NULL THEN 0 ELSE 1 END) AS proven FROM windows GROUP BY stream_id ORDER BY MIN(stream)"
         )
-        return [{k: (int(v) if k not in ("stream_id", "stream") and v is not None else v) for k, v in r.items()} for r in rows]
+        return [
+            {
+                k: (int(v) if k not in ("stream_id", "stream") and v is not None else v)
+                for k, v in r.items()
+            }
+            for r in rows
+        ]
 
     def resolve_stream(self, name_or_id: str) -> tuple[str, str] | None:
         """(name, id) of a stream known to the store, by its name or its 0x id."""
         column = "stream_id" if name_or_id.startswith("0x") and len(name_or_id) == 66 else "stream"
-        rows = self._query(f"SELECT stream, stream_id FROM windows WHERE {column} = ? LIMIT 1", (name_or_id.lower() if column == "stream_id" else name_or_id,))
+        rows = self._query(
+            f"SELECT stream, stream_id FROM windows WHERE {column} = ? LIMIT 1",
+            (name_or_id.lower() if column == "stream_id" else name_or_id,),
+        )
         return (rows[0]["stream"], rows[0]["stream_id"]) if rows else None
 
     def uncommitted(self, limit: int = 64) -> list[StoredWindow]:
         """The oldest stream's windows not yet committed on-chain, in index order."""
-        head = self._query("SELECT stream_id FROM windows WHERE commit_block IS NULL ORDER BY received_at, idx LIMIT 1")
+        head = self._query(
+            "SELECT stream_id FROM windows WHERE commit_block IS NULL ORDER BY received_at, idx LIMIT 1"
+        )
         if not head:
             return []
-        rows = self._query("SELECT * FROM windows WHERE commit_block IS NULL AND stream_id = ? ORDER BY idx LIMIT ?", (head[0]["stream_id"], limit))
+        rows = self._query(
+            "SELECT * FROM windows WHERE commit_block IS NULL AND stream_id = ? ORDER BY idx LIMIT ?",
+            (head[0]["stream_id"], limit),
+        )
         return [_window(r) for r in rows]
 
-    def mark_committed(self, stream_id: str, indexes: list[int], tx_hash: str, block: int, first_seq: int) -> None:
+    def mark_committed(
+        self, stream_id: str, indexes: list[int], tx_hash: str, block: int, first_seq: int
+    ) -> None:
         with self._transaction():
             for k, idx in enumerate(indexes):
-                self._conn.execute(self._sql("UPDATE windows SET commit_tx = ?, commit_block = ?, commit_seq = ? WHERE stream_id = ? AND idx = ?"),
-                                   (tx_hash, block, first_seq + k, stream_id, idx))
+                self._conn.execute(
+                    self._sql(
+                        "UPDATE windows SET commit_tx = ?, commit_block = ?, commit_seq = ? WHERE stream_id = ? AND idx = ?"
+                    ),
+                    (tx_hash, block, first_seq + k, stream_id, idx),
+                )
 
     def save_proof(self, stream_id: str, idx: int, proof: dict[str, Any], prove_s: float) -> None:
-        self._execute("UPDATE windows SET proof = ?, prove_s = ?, proved_at = ? WHERE stream_id = ? AND idx = ?",
-                      (json.dumps(proof), prove_s, time.time(), stream_id, idx))
+        self._execute(
+            "UPDATE windows SET proof = ?, prove_s = ?, proved_at = ? WHERE stream_id = ? AND idx = ?",
+            (json.dumps(proof), prove_s, time.time(), stream_id, idx),
+        )
 
     def set_alert_state(self, stream_id: str, idx: int, state: str) -> None:
-        self._execute("UPDATE windows SET alert_state = ? WHERE stream_id = ? AND idx = ?", (state, stream_id, idx))
+        self._execute(
+            "UPDATE windows SET alert_state = ? WHERE stream_id = ? AND idx = ?",
+            (state, stream_id, idx),
+        )
 
     def alarms_to_submit(self, limit: int = 16) -> list[StoredWindow]:
         """Eager policy: alarm windows not yet handed to the outbox, oldest first."""
-        rows = self._query("SELECT * FROM windows WHERE alarm = 1 AND alert_state IS NULL AND scaled IS NOT NULL ORDER BY received_at, idx LIMIT ?", (limit,))
+        rows = self._query(
+            "SELECT * FROM windows WHERE alarm = 1 AND alert_state IS NULL AND scaled IS NOT NULL ORDER BY received_at, idx LIMIT ?",
+            (limit,),
+        )
         return [_window(r) for r in rows]
 
     def counts(self) -> dict[str, int]:
@@ -323,7 +406,17 @@ class WindowStore:
 
     # ------------------------------------------------------------------ access log
 
-    def log_request(self, token: str | None, client: str | None, method: str, path: str, query: str, status: int, duration_ms: float, detail: str | None = None) -> None:
+    def log_request(
+        self,
+        token: str | None,
+        client: str | None,
+        method: str,
+        path: str,
+        query: str,
+        status: int,
+        duration_ms: float,
+        detail: str | None = None,
+    ) -> None:
         self._execute(
             "INSERT INTO requests (at, token, client, method, path, query, status, duration_ms, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (time.time(), token, client, method, path, query, status, duration_ms, detail),
@@ -333,7 +426,9 @@ class WindowStore:
         return self._query("SELECT * FROM requests ORDER BY id DESC LIMIT ?", (limit,))
 
     def request_counts(self) -> dict[str, int]:
-        rows = self._query("SELECT status, COUNT(*) AS n FROM requests GROUP BY status ORDER BY status")
+        rows = self._query(
+            "SELECT status, COUNT(*) AS n FROM requests GROUP BY status ORDER BY status"
+        )
         return {str(r["status"]): int(r["n"]) for r in rows}
 
 

@@ -75,7 +75,9 @@ class UtilityConfig:
     max_range: int = 16
     max_body_bytes: int = 2_000_000
     poll_s: float = 0.5
-    outbox: Path | None = None  # eager policy's outbox file (default <workdir>/outbox/utility.sqlite)
+    outbox: Path | None = (
+        None  # eager policy's outbox file (default <workdir>/outbox/utility.sqlite)
+    )
 
     def __post_init__(self) -> None:
         if self.policy not in POLICIES:
@@ -89,7 +91,10 @@ class UtilityConfig:
 def stream_ref(name_or_id: str) -> tuple[str | None, str]:
     """(name or None, 0x stream id) from a stream parameter."""
     if not STREAM_ID.fullmatch(name_or_id) and not STREAM_NAME.match(name_or_id):
-        raise HTTPException(422, f"stream {name_or_id[:80]!r} is neither a 0x stream id nor a name of 1-128 letters, digits and ._:/-")
+        raise HTTPException(
+            422,
+            f"stream {name_or_id[:80]!r} is neither a 0x stream id nor a name of 1-128 letters, digits and ._:/-",
+        )
     try:
         return ids.stream_ref(name_or_id)
     except ChainError as exc:
@@ -140,7 +145,9 @@ class UtilityCore:
         self.info = CircuitInfo.load(self.workspace)
         self.info.require_poseidon("the utility service")
         if self.info.windows_per_proof != 1:
-            raise CircuitError(f"the utility service proves one window per proof; {self.workspace.root} holds a {self.info.windows_per_proof}-window circuit")
+            raise CircuitError(
+                f"the utility service proves one window per proof; {self.workspace.root} holds a {self.info.windows_per_proof}-window circuit"
+            )
         for path in (self.workspace.vk, self.workspace.settings, Path(self.info.srs_path)):
             if not path.is_file():
                 raise CircuitError(f"{path} is missing: run `zkalert compile` again")
@@ -177,7 +184,9 @@ class UtilityCore:
 
     # ------------------------------------------------------------------ ingestion
 
-    def ingest(self, stream: str, stream_id: str, windows: list[tuple[int, list[float]]]) -> list[StoredWindow]:
+    def ingest(
+        self, stream: str, stream_id: str, windows: list[tuple[int, list[float]]]
+    ) -> list[StoredWindow]:
         from zkalert.data.loaders import DataError, check_matrix
 
         indexes = [i for i, _ in windows]
@@ -185,9 +194,14 @@ class UtilityCore:
             raise HTTPException(422, "window indexes must strictly increase within a request")
         last = self.store.last_index(stream_id)
         if last is not None and indexes[0] <= last:
-            raise HTTPException(409, f"window {indexes[0]} of stream {stream!r} is not above the last stored window {last}: indexes must increase")
+            raise HTTPException(
+                409,
+                f"window {indexes[0]} of stream {stream!r} is not above the last stored window {last}: indexes must increase",
+            )
         try:
-            raw = check_matrix([values for _, values in windows], self.detector.width, f"stream {stream!r}")
+            raw = check_matrix(
+                [values for _, values in windows], self.detector.width, f"stream {stream!r}"
+            )
         except DataError as exc:
             raise HTTPException(422, str(exc).replace(" at row ", " in window #")) from None
         scaled = self.detector.scale(raw)
@@ -197,12 +211,25 @@ class UtilityCore:
         tag = stream_id[2:14]
         with self._ezkl:
             for k, idx in enumerate(indexes):
-                instances = self.prover.statement_instances(scaled[k : k + 1], f"utility-{tag}-{idx}-statement", self.binding(stream_id, idx))
-                stored.append(StoredWindow(
-                    stream_id=stream_id, idx=idx, stream=stream, model_id=self.info.model_id, received_at=now,
-                    scaled=[float(v) for v in scaled[k]], float_score=float(float_scores[k]),
-                    input_commitment=instances[0], score_felt=instances[1], alarm=instances[1] >= self.info.threshold_felt,
-                ))
+                instances = self.prover.statement_instances(
+                    scaled[k : k + 1],
+                    f"utility-{tag}-{idx}-statement",
+                    self.binding(stream_id, idx),
+                )
+                stored.append(
+                    StoredWindow(
+                        stream_id=stream_id,
+                        idx=idx,
+                        stream=stream,
+                        model_id=self.info.model_id,
+                        received_at=now,
+                        scaled=[float(v) for v in scaled[k]],
+                        float_score=float(float_scores[k]),
+                        input_commitment=instances[0],
+                        score_felt=instances[1],
+                        alarm=instances[1] >= self.info.threshold_felt,
+                    )
+                )
         try:
             self.store.add_windows(stored)
         except WindowConflict as exc:
@@ -217,19 +244,31 @@ class UtilityCore:
         if window.proof is not None:
             return window.proof, True
         if window.scaled is None:
-            raise HTTPException(410, f"window {window.idx} of stream {window.stream!r}: its inputs are no longer stored, it cannot be proven")
+            raise HTTPException(
+                410,
+                f"window {window.idx} of stream {window.stream!r}: its inputs are no longer stored, it cannot be proven",
+            )
         with self._ezkl:
-            fresh = self.store.get(window.stream_id, window.idx)  # another request may have proven it meanwhile
+            fresh = self.store.get(
+                window.stream_id, window.idx
+            )  # another request may have proven it meanwhile
             if fresh is not None and fresh.proof is not None:
                 return fresh.proof, True
             started = time.perf_counter()
-            proven = self.prover.prove(np.asarray([window.scaled]), f"utility-{window.stream_id[2:14]}-{window.idx}",
-                                       self.binding(window.stream_id, window.idx), window.float_score or float("nan"))
+            proven = self.prover.prove(
+                np.asarray([window.scaled]),
+                f"utility-{window.stream_id[2:14]}-{window.idx}",
+                self.binding(window.stream_id, window.idx),
+                window.float_score or float("nan"),
+            )
             prove_s = time.perf_counter() - started
         proof = json.loads(proven.proof_path.read_text())
         if proven.statement != (window.input_commitment, window.score_felt):
             # the stored statement and the proof disagree: never serve it (the circuit or keys changed under us)
-            raise HTTPException(409, f"window {window.idx}: the new proof's statement differs from the stored one (circuit changed?)")
+            raise HTTPException(
+                409,
+                f"window {window.idx}: the new proof's statement differs from the stored one (circuit changed?)",
+            )
         self.store.save_proof(window.stream_id, window.idx, proof, prove_s)
         self.counters.proofs_made += 1
         self.counters.prove_s_total += prove_s
@@ -268,10 +307,18 @@ class UtilityCore:
             "policy": self.config.policy,
             "commit_windows": self.config.commit,
             "model_id": self.info.model_id,
-            "store": {"backend": "postgresql" if self.store.postgres else "sqlite", "location": self.store.url, **self.store.counts()},
+            "store": {
+                "backend": "postgresql" if self.store.postgres else "sqlite",
+                "location": self.store.url,
+                **self.store.counts(),
+            },
             "chain": self.chain,
             "worker": self.worker.__dict__,
-            "proofs": {"made": self.counters.proofs_made, "served": self.counters.proofs_served, "prove_s_total": round(self.counters.prove_s_total, 3)},
+            "proofs": {
+                "made": self.counters.proofs_made,
+                "served": self.counters.proofs_served,
+                "prove_s_total": round(self.counters.prove_s_total, 3),
+            },
             "ingested": self.counters.ingested,
             "rate_limited": self.limiter.refused,
             "uptime_s": round(time.time() - self.counters.started_at, 1),
@@ -312,18 +359,33 @@ class ChainWorker(threading.Thread):
         log_deployment = WindowLogDeployment.load(chain_id)
         self._committer = WindowCommitter(w3, log_deployment, config.key or private_key())
         self.core.store.bind("gateway", self._committer.account.address)
-        self.core.chain.update({
-            "chain_id": chain_id, "registry": deployment.registry_address, "window_log": log_deployment.address,
-            "window_log_block": log_deployment.block, "verifier": model.verifier, "gateway": self._committer.account.address,
-        })
+        self.core.chain.update(
+            {
+                "chain_id": chain_id,
+                "registry": deployment.registry_address,
+                "window_log": log_deployment.address,
+                "window_log_block": log_deployment.block,
+                "verifier": model.verifier,
+                "gateway": self._committer.account.address,
+            }
+        )
         if config.policy == "eager":
             from zkalert.gateway.networks import Network
             from zkalert.gateway.outbox import Outbox
             from zkalert.gateway.sender import Sender
 
             outbox_path = config.outbox or (self.core.workspace.root / "outbox" / "utility.sqlite")
-            outbox = Outbox.open(outbox_path, chain_id=chain_id, registry=deployment.registry_address, gateway=self._committer.account.address)
-            network = Network(name="utility", rpc_url=config.rpc_url or w3.provider.endpoint_uri, chain_id=chain_id)  # type: ignore[attr-defined]
+            outbox = Outbox.open(
+                outbox_path,
+                chain_id=chain_id,
+                registry=deployment.registry_address,
+                gateway=self._committer.account.address,
+            )
+            network = Network(
+                name="utility",
+                rpc_url=config.rpc_url or w3.provider.endpoint_uri,
+                chain_id=chain_id,
+            )  # type: ignore[attr-defined]
             self._sender = Sender(outbox, network, deployment, config.key or private_key(), w3=w3)
             self._sender.check_setup()
             self.core.chain["outbox"] = str(outbox_path)
@@ -343,12 +405,18 @@ class ChainWorker(threading.Thread):
                 if not busy:
                     self.stop_event.wait(self.core.config.poll_s)
             except Exception as exc:  # noqa: BLE001 - the worker must outlive a node outage; the status endpoint shows why it waits
-                message = f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}"
+                message = (
+                    f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}"
+                )
                 if message != self.core.worker.last_error:
                     log.warning("chain worker: %s (retrying)", message)
                 self.core.worker.last_error = message
                 self.core.worker.last_error_at = time.time()
-                self._committer = None if "no Ethereum node" in message or "Connection" in message else self._committer
+                self._committer = (
+                    None
+                    if "no Ethereum node" in message or "Connection" in message
+                    else self._committer
+                )
                 self.stop_event.wait(backoff)
                 backoff = min(backoff * 2, 10.0)
         self.core.worker.running = False
@@ -360,11 +428,20 @@ class ChainWorker(threading.Thread):
         from zkalert.evm.windowlog import fetch_windows
 
         committer = self._committer
-        onchain = fetch_windows(committer.contract, committer.deployment.block, stream=bytes.fromhex(stream_id[2:]))
+        onchain = fetch_windows(
+            committer.contract, committer.deployment.block, stream=bytes.fromhex(stream_id[2:])
+        )
         for entry in onchain:
             window = self.core.store.get(stream_id, entry.window_index)
-            if window is not None and window.commit_block is None and int(entry.input_commitment, 16) == window.input_commitment and entry.score == window.score_felt:
-                self.core.store.mark_committed(stream_id, [entry.window_index], entry.tx_hash, entry.block, entry.seq)
+            if (
+                window is not None
+                and window.commit_block is None
+                and int(entry.input_commitment, 16) == window.input_commitment
+                and entry.score == window.score_felt
+            ):
+                self.core.store.mark_committed(
+                    stream_id, [entry.window_index], entry.tx_hash, entry.block, entry.seq
+                )
         self._reconciled.add(stream_id)
 
     def _commit_some(self) -> bool:
@@ -376,21 +453,37 @@ class ChainWorker(threading.Thread):
         stream_id = pending[0].stream_id
         if stream_id not in self._reconciled:
             self._reconcile(stream_id)
-            pending = [w for w in self.core.store.uncommitted(self.core.config.commit_batch) if w.stream_id == stream_id]
+            pending = [
+                w
+                for w in self.core.store.uncommitted(self.core.config.commit_batch)
+                if w.stream_id == stream_id
+            ]
             if not pending:
                 return True
         last = self._committer.last_index(bytes.fromhex(stream_id[2:]))
         if last is not None and pending[0].idx <= last:
-            raise ChainError(f"stream {pending[0].stream!r}: window {pending[0].idx} is not above the chain's last window {last} (another gateway or store?)")
+            raise ChainError(
+                f"stream {pending[0].stream!r}: window {pending[0].idx} is not above the chain's last window {last} (another gateway or store?)"
+            )
         receipt = self._committer.commit(
-            bytes.fromhex(stream_id[2:]), self.core.info.model_id, [(w.idx, w.input_commitment, w.score_felt) for w in pending]
+            bytes.fromhex(stream_id[2:]),
+            self.core.info.model_id,
+            [(w.idx, w.input_commitment, w.score_felt) for w in pending],
         )
-        self.core.store.mark_committed(stream_id, [w.idx for w in pending], receipt.tx_hash, receipt.block, receipt.first_seq)
+        self.core.store.mark_committed(
+            stream_id, [w.idx for w in pending], receipt.tx_hash, receipt.block, receipt.first_seq
+        )
         status = self.core.worker
         status.commits += 1
         status.windows_committed += len(pending)
         status.last_commit_tx, status.last_commit_block = receipt.tx_hash, receipt.block
-        log.info("committed %d window(s) of %s in block %d (gas %d)", len(pending), pending[0].stream, receipt.block, receipt.gas_used)
+        log.info(
+            "committed %d window(s) of %s in block %d (gas %d)",
+            len(pending),
+            pending[0].stream,
+            receipt.block,
+            receipt.gas_used,
+        )
         return True
 
     def _eager_step(self) -> bool:
@@ -402,9 +495,15 @@ class ChainWorker(threading.Thread):
         for window in self.core.store.alarms_to_submit(limit=4):
             proof, _ = self.core.proof_of(window)
             instances = tuple(felt_hex_to_int(f) for group in proof["instances"] for f in group)
-            sender.outbox.enqueue_proven(window.stream, f"{window.stream_id}#{window.idx}", self.core.info.model_id,
-                                         bytes.fromhex(proof["hex_proof"].removeprefix("0x")), instances, window.float_score or float("nan"),
-                                         index=window.idx)
+            sender.outbox.enqueue_proven(
+                window.stream,
+                f"{window.stream_id}#{window.idx}",
+                self.core.info.model_id,
+                bytes.fromhex(proof["hex_proof"].removeprefix("0x")),
+                instances,
+                window.float_score or float("nan"),
+                index=window.idx,
+            )
             self.core.store.set_alert_state(window.stream_id, window.idx, "queued")
             self.core.worker.alerts_queued += 1
             busy = True
@@ -424,8 +523,14 @@ class ChainWorker(threading.Thread):
 
 
 class WindowIn(BaseModel):
-    index: int = Field(ge=0, le=MAX_WINDOW_INDEX, description="The window's position in the stream (row or time step); must increase.")
-    values: list[float] = Field(min_length=1, max_length=4096, description="Raw sensor values, one per detector input.")
+    index: int = Field(
+        ge=0,
+        le=MAX_WINDOW_INDEX,
+        description="The window's position in the stream (row or time step); must increase.",
+    )
+    values: list[float] = Field(
+        min_length=1, max_length=4096, description="Raw sensor values, one per detector input."
+    )
 
 
 class IngestIn(BaseModel):
@@ -455,7 +560,9 @@ class IngestOut(BaseModel):
 
 
 class ProofOut(WindowOut):
-    proof: dict[str, Any] = Field(description="EZKL's proof JSON: hex_proof, instances (little-endian felts), pretty_public_inputs.")
+    proof: dict[str, Any] = Field(
+        description="EZKL's proof JSON: hex_proof, instances (little-endian felts), pretty_public_inputs."
+    )
     cached: bool
     prove_s: float | None
 
@@ -468,10 +575,14 @@ class Unavailable(BaseModel):
 class ProofsOut(BaseModel):
     proofs: list[ProofOut]
     missing: list[int] = Field(description="Indexes in the range the utility holds no window for.")
-    unavailable: list[Unavailable] = Field(description="Windows held but not provable (e.g. inputs no longer stored).")
+    unavailable: list[Unavailable] = Field(
+        description="Windows held but not provable (e.g. inputs no longer stored)."
+    )
 
 
-StreamParam = Annotated[str, Query(min_length=1, max_length=130, description="Stream name or 0x stream id.")]
+StreamParam = Annotated[
+    str, Query(min_length=1, max_length=130, description="Stream name or 0x stream id.")
+]
 
 
 def create_app(core: UtilityCore, start_worker: bool = True) -> FastAPI:
@@ -494,7 +605,7 @@ def create_app(core: UtilityCore, start_worker: bool = True) -> FastAPI:
         title="zkalert utility service",
         version="0.1.0",
         description="An edge gateway's windows, their on-chain commitments and proofs made on request. "
-        "Authenticate with 'Authorization: Bearer <token>'; errors are JSON {\"error\": \"...\"}.",
+        'Authenticate with \'Authorization: Bearer <token>\'; errors are JSON {"error": "..."}.',
         lifespan=lifespan,
     )
     app.state.tokens = core.tokens
@@ -502,13 +613,17 @@ def create_app(core: UtilityCore, start_worker: bool = True) -> FastAPI:
     app.state.core = core
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=core.config.max_body_bytes)
-    install_request_log(app, core.store.log_request)  # added last: outermost, so refused bodies are logged too
+    install_request_log(
+        app, core.store.log_request
+    )  # added last: outermost, so refused bodies are logged too
 
     def known_stream(stream: str) -> tuple[str, str]:
         _, stream_id = stream_ref(stream)
         found = core.store.resolve_stream(stream_id)
         if found is None:
-            raise HTTPException(404, f"unknown stream {stream!r}: the utility holds no window of it")
+            raise HTTPException(
+                404, f"unknown stream {stream!r}: the utility holds no window of it"
+            )
         return found
 
     @app.get("/healthz", tags=["service"])
@@ -535,7 +650,8 @@ def create_app(core: UtilityCore, start_worker: bool = True) -> FastAPI:
 
     @app.get("/v1/windows", response_model=list[WindowOut], tags=["windows"])
     def windows(
-        request: Request, stream: StreamParam,
+        request: Request,
+        stream: StreamParam,
         first: Annotated[int | None, Query(ge=0, le=MAX_WINDOW_INDEX)] = None,
         last: Annotated[int | None, Query(ge=0, le=MAX_WINDOW_INDEX)] = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
@@ -548,7 +664,11 @@ def create_app(core: UtilityCore, start_worker: bool = True) -> FastAPI:
         return [w.summary() for w in core.store.windows(stream_id, first, last, limit)]
 
     @app.get("/v1/proof", response_model=ProofOut, tags=["proofs"])
-    def proof(request: Request, stream: StreamParam, window: Annotated[int, Query(ge=0, le=MAX_WINDOW_INDEX)]) -> dict[str, Any]:
+    def proof(
+        request: Request,
+        stream: StreamParam,
+        window: Annotated[int, Query(ge=0, le=MAX_WINDOW_INDEX)],
+    ) -> dict[str, Any]:
         """The proof of one window, made now if it was never asked for."""
         require(request, ("regulator",))
         name, stream_id = known_stream(stream)
@@ -559,7 +679,8 @@ def create_app(core: UtilityCore, start_worker: bool = True) -> FastAPI:
 
     @app.get("/v1/proofs", response_model=ProofsOut, tags=["proofs"])
     def proofs(
-        request: Request, stream: StreamParam,
+        request: Request,
+        stream: StreamParam,
         first: Annotated[int, Query(ge=0, le=MAX_WINDOW_INDEX)],
         last: Annotated[int, Query(ge=0, le=MAX_WINDOW_INDEX)],
     ) -> dict[str, Any]:
@@ -567,7 +688,10 @@ def create_app(core: UtilityCore, start_worker: bool = True) -> FastAPI:
         if last < first:
             raise HTTPException(422, f"last ({last}) is below first ({first})")
         if last - first + 1 > core.config.max_range:
-            raise HTTPException(422, f"a range holds at most {core.config.max_range} windows, asked for {last - first + 1}")
+            raise HTTPException(
+                422,
+                f"a range holds at most {core.config.max_range} windows, asked for {last - first + 1}",
+            )
         token = require(request, ("regulator",))
         _, stream_id = known_stream(stream)
         held = core.store.windows(stream_id, first, last, core.config.max_range)
@@ -578,7 +702,11 @@ def create_app(core: UtilityCore, start_worker: bool = True) -> FastAPI:
                 proofs.append(core.proof_response(w))
             except HTTPException as exc:  # one window that cannot be proven does not sink the range
                 unavailable.append({"window": w.idx, "error": str(exc.detail)})
-        return {"proofs": proofs, "missing": sorted(set(range(first, last + 1)) - {w.idx for w in held}), "unavailable": unavailable}
+        return {
+            "proofs": proofs,
+            "missing": sorted(set(range(first, last + 1)) - {w.idx for w in held}),
+            "unavailable": unavailable,
+        }
 
     @app.get("/v1/model", tags=["model"])
     def model(request: Request) -> dict[str, Any]:
@@ -600,7 +728,9 @@ def create_app(core: UtilityCore, start_worker: bool = True) -> FastAPI:
     def model_srs(request: Request) -> Response:
         """The KZG SRS the keys were made with (a development SRS unless a ceremony file was given)."""
         require(request, ("regulator",))
-        return Response(Path(core.info.srs_path).read_bytes(), media_type="application/octet-stream")
+        return Response(
+            Path(core.info.srs_path).read_bytes(), media_type="application/octet-stream"
+        )
 
     @app.get("/v1/status", tags=["service"])
     def status(request: Request) -> dict[str, Any]:
@@ -615,13 +745,21 @@ def create_app(core: UtilityCore, start_worker: bool = True) -> FastAPI:
         lines = [
             "# TYPE zkalert_windows gauge",
             *(f'zkalert_windows{{state="{k}"}} {v}' for k, v in counts.items()),
-            "# TYPE zkalert_proofs_made_total counter", f"zkalert_proofs_made_total {core.counters.proofs_made}",
-            "# TYPE zkalert_proofs_served_total counter", f"zkalert_proofs_served_total {core.counters.proofs_served}",
-            "# TYPE zkalert_prove_seconds_total counter", f"zkalert_prove_seconds_total {core.counters.prove_s_total:.3f}",
-            "# TYPE zkalert_rate_limited_total counter", f"zkalert_rate_limited_total {core.limiter.refused}",
-            "# TYPE zkalert_window_commits_total counter", f"zkalert_window_commits_total {core.worker.commits}",
+            "# TYPE zkalert_proofs_made_total counter",
+            f"zkalert_proofs_made_total {core.counters.proofs_made}",
+            "# TYPE zkalert_proofs_served_total counter",
+            f"zkalert_proofs_served_total {core.counters.proofs_served}",
+            "# TYPE zkalert_prove_seconds_total counter",
+            f"zkalert_prove_seconds_total {core.counters.prove_s_total:.3f}",
+            "# TYPE zkalert_rate_limited_total counter",
+            f"zkalert_rate_limited_total {core.limiter.refused}",
+            "# TYPE zkalert_window_commits_total counter",
+            f"zkalert_window_commits_total {core.worker.commits}",
             "# TYPE zkalert_requests_total counter",
-            *(f'zkalert_requests_total{{status="{k}"}} {v}' for k, v in core.store.request_counts().items()),
+            *(
+                f'zkalert_requests_total{{status="{k}"}} {v}'
+                for k, v in core.store.request_counts().items()
+            ),
         ]
         return "\n".join(lines) + "\n"
 
@@ -631,6 +769,9 @@ def create_app(core: UtilityCore, start_worker: bool = True) -> FastAPI:
 def serve(config: UtilityConfig, host: str, port: int, log_level: str = "info") -> None:
     import uvicorn
 
-    logging.basicConfig(level=getattr(logging, log_level.upper(), logging.INFO), format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.basicConfig(
+        level=getattr(logging, log_level.upper(), logging.INFO),
+        format="%(asctime)s %(name)s %(levelname)s %(message)s",
+    )
     app = create_app(UtilityCore(config))
     uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)

@@ -74,13 +74,19 @@ class Rotation:
     block: int
 
 
-def match_rotations(approvals: list[tuple[int, int, bytes, int, int]], rotations: list[tuple[int, int, bytes, int, int]]) -> list[bool]:
+def match_rotations(
+    approvals: list[tuple[int, int, bytes, int, int]],
+    rotations: list[tuple[int, int, bytes, int, int]],
+) -> list[bool]:
     """For each rotation, whether an approval of the same (model, genesis state, genesis acc) came
     after the previous rotation and before it. Both lists hold (block, log index, model, state,
     acc) in chain order; an approval is used up by the rotation it matches."""
     approved = []
     pending: tuple[bytes, int, int] | None = None
-    events = sorted([(b, i, 0, m, st, ac) for b, i, m, st, ac in approvals] + [(b, i, 1, m, st, ac) for b, i, m, st, ac in rotations])
+    events = sorted(
+        [(b, i, 0, m, st, ac) for b, i, m, st, ac in approvals]
+        + [(b, i, 1, m, st, ac) for b, i, m, st, ac in rotations]
+    )
     for _, _, kind, mid, state, acc in events:
         if kind == 0:
             pending = (mid, state, acc)
@@ -106,7 +112,14 @@ class WindowReport:
 
     @property
     def ok(self) -> bool:
-        return self.tc_verified and self.linkage_intact and self.sc_recorded and self.sc_verified and self.keys_unchanged and not self.problems
+        return (
+            self.tc_verified
+            and self.linkage_intact
+            and self.sc_recorded
+            and self.sc_verified
+            and self.keys_unchanged
+            and not self.problems
+        )
 
 
 @dataclass
@@ -152,7 +165,12 @@ class StreamAudit:
 
     @property
     def ok(self) -> bool:
-        return self.log_head_ok and not self.problems and all(w.ok for w in self.windows) and all(m.matches is not False for m in self.models)
+        return (
+            self.log_head_ok
+            and not self.problems
+            and all(w.ok for w in self.windows)
+            and all(m.matches is not False for m in self.models)
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -172,11 +190,20 @@ class StreamAudit:
         }
 
 
-def _events(registry: Any, name: str, from_block: int, stream_id: bytes | None, limit: int) -> list[Any]:
+def _events(
+    registry: Any, name: str, from_block: int, stream_id: bytes | None, limit: int
+) -> list[Any]:
     """Every ``name`` event from ``from_block`` on, at most ``limit`` of them (the audited gateway
     writes them: more is refused, never held), in chain order."""
     filters = {"streamId": stream_id} if stream_id is not None else None
-    logs = iter_logs(getattr(registry.events, name), from_block, registry.w3.eth.block_number, filters, f"{name} events", limit)
+    logs = iter_logs(
+        getattr(registry.events, name),
+        from_block,
+        registry.w3.eth.block_number,
+        filters,
+        f"{name} events",
+        limit,
+    )
     return sorted(logs, key=lambda e: (e["blockNumber"], e["logIndex"]))
 
 
@@ -199,7 +226,11 @@ MAX_RECORDS = 1_000_000
 
 
 def audit(
-    w3: Web3, deployment: TsDeployment, stream_id: bytes | None = None, scan_blocks: int = DEFAULT_SCAN_BLOCKS, circuits: list[CircuitDir] | None = None,
+    w3: Web3,
+    deployment: TsDeployment,
+    stream_id: bytes | None = None,
+    scan_blocks: int = DEFAULT_SCAN_BLOCKS,
+    circuits: list[CircuitDir] | None = None,
     max_records: int = MAX_RECORDS,
 ) -> list[StreamAudit]:
     """Audit every stream (or one). Refused transactions are searched in the last ``scan_blocks``
@@ -216,8 +247,12 @@ def audit(
     reports = []
     for open_event in opened:
         sid = bytes(open_event["args"]["streamId"])
-        report = _audit_stream(w3, registry, sid, open_event, start, models, scan_blocks, max_records)
-        used = [bytes(open_event["args"]["modelId"])] + [bytes.fromhex(r.new_model_id[2:]) for r in report.rotations]
+        report = _audit_stream(
+            w3, registry, sid, open_event, start, models, scan_blocks, max_records
+        )
+        used = [bytes(open_event["args"]["modelId"])] + [
+            bytes.fromhex(r.new_model_id[2:]) for r in report.rotations
+        ]
         for mid in dict.fromkeys(used):
             if mid not in checks:  # models: the registrations _audit_stream has read
                 registered = models[mid] if mid in models else registry.functions.model(mid).call()
@@ -246,7 +281,9 @@ def find_circuits(roots: list[Path]) -> list[CircuitDir]:
     return list(found.values())
 
 
-def check_model(w3: Web3, mid: bytes, registered: Any, keys: dict[str, tuple[CircuitDir, CircuitDir]] | None) -> ModelCheck:
+def check_model(
+    w3: Web3, mid: bytes, registered: Any, keys: dict[str, tuple[CircuitDir, CircuitDir]] | None
+) -> ModelCheck:
     """One registered model against the regulator's copies of its circuits (None: none given)."""
     tc_verifier, sc_verifier = str(registered[0]), str(registered[1])
     check = ModelCheck("0x" + mid.hex(), tc_verifier, sc_verifier, None)
@@ -255,16 +292,23 @@ def check_model(w3: Web3, mid: bytes, registered: Any, keys: dict[str, tuple[Cir
     pair = keys.get(check.model_id)
     if pair is None:
         check.matches = False
-        check.problems.append(f"none of the circuits given has the verifying keys of model {check.model_id} (keccak256 of its TC and SC keys)")
+        check.problems.append(
+            f"none of the circuits given has the verifying keys of model {check.model_id} (keccak256 of its TC and SC keys)"
+        )
         return check
     tc, sc = pair
     tc_info, sc_info = tc.info, sc.info
     for kind, verifier, folder in (("TC", tc_verifier, tc), ("SC", sc_verifier, sc)):
         srs = Path(folder.info.srs_path)
         if not srs.is_file():
-            check.problems.append(f"{kind}: the SRS {srs} named by {folder.root}/circuit.json is missing, so its verifier cannot be regenerated")
+            check.problems.append(
+                f"{kind}: the SRS {srs} named by {folder.root}/circuit.json is missing, so its verifier cannot be regenerated"
+            )
             continue
-        check.problems.extend(f"{kind}: {p}" for p in verifier_code_problems(w3, verifier, folder.vk, folder.settings, srs))
+        check.problems.extend(
+            f"{kind}: {p}"
+            for p in verifier_code_problems(w3, verifier, folder.vk, folder.settings, srs)
+        )
     shape = {
         "steps per interval": (int(registered[7]), tc_info.steps),
         "intervals per window": (int(registered[8]), sc_info.steps // tc_info.steps),
@@ -274,12 +318,23 @@ def check_model(w3: Web3, mid: bytes, registered: Any, keys: dict[str, tuple[Cir
     }
     for name, (got, expected) in shape.items():
         if got != expected:
-            check.problems.append(f"the model is registered with {name} {got}, its circuits have {expected}")
+            check.problems.append(
+                f"the model is registered with {name} {got}, its circuits have {expected}"
+            )
     check.matches = not check.problems
     return check
 
 
-def _audit_stream(w3: Web3, registry: Any, sid: bytes, open_event: Any, start: int, models: dict[bytes, Any], scan_blocks: int, max_records: int) -> StreamAudit:
+def _audit_stream(
+    w3: Web3,
+    registry: Any,
+    sid: bytes,
+    open_event: Any,
+    start: int,
+    models: dict[bytes, Any],
+    scan_blocks: int,
+    max_records: int,
+) -> StreamAudit:
     problems: list[str] = []
     rotation_events = _events(registry, "ModelRotated", start, sid, max_records)
     rotations = {int(e["args"]["atInterval"]): e for e in rotation_events}
@@ -287,20 +342,45 @@ def _audit_stream(w3: Web3, registry: Any, sid: bytes, open_event: Any, start: i
 
     def key(e: Any, model_field: str) -> tuple[int, int, bytes, int, int]:
         a = e["args"]
-        return (int(e["blockNumber"]), int(e["logIndex"]), bytes(a[model_field]), int(a["genesisState"]), int(a["genesisAcc"]))
+        return (
+            int(e["blockNumber"]),
+            int(e["logIndex"]),
+            bytes(a[model_field]),
+            int(a["genesisState"]),
+            int(a["genesisAcc"]),
+        )
 
-    approved = match_rotations([key(e, "newModelId") for e in approval_events], [key(e, "newModelId") for e in rotation_events])
+    approved = match_rotations(
+        [key(e, "newModelId") for e in approval_events],
+        [key(e, "newModelId") for e in rotation_events],
+    )
     rotation_reports = []
     for e, ok in zip(rotation_events, approved):
         a = e["args"]
-        rotation_reports.append(Rotation(int(a["atInterval"]), "0x" + bytes(a["oldModelId"]).hex(), "0x" + bytes(a["newModelId"]).hex(),
-                                         f"0x{int(a['genesisState']):064x}", f"0x{int(a['genesisAcc']):064x}", ok, int(e["blockNumber"])))
+        rotation_reports.append(
+            Rotation(
+                int(a["atInterval"]),
+                "0x" + bytes(a["oldModelId"]).hex(),
+                "0x" + bytes(a["newModelId"]).hex(),
+                f"0x{int(a['genesisState']):064x}",
+                f"0x{int(a['genesisAcc']):064x}",
+                ok,
+                int(e["blockNumber"]),
+            )
+        )
         if not ok:
-            problems.append(f"rotation at interval {int(a['atInterval'])} to 0x{bytes(a['newModelId']).hex()} was not approved by the owner")
+            problems.append(
+                f"rotation at interval {int(a['atInterval'])} to 0x{bytes(a['newModelId']).hex()} was not approved by the owner"
+            )
         if bytes(a["oldModelId"]) == bytes(a["newModelId"]):
-            problems.append(f"rotation at interval {int(a['atInterval'])} restarts the same model from a new genesis")
+            problems.append(
+                f"rotation at interval {int(a['atInterval'])} restarts the same model from a new genesis"
+            )
     intervals = _events(registry, "IntervalRecorded", start, sid, max_records)
-    windows = {int(e["args"]["window"]): e for e in _events(registry, "WindowRecorded", start, sid, max_records)}
+    windows = {
+        int(e["args"]["window"]): e
+        for e in _events(registry, "WindowRecorded", start, sid, max_records)
+    }
 
     def model(mid: bytes) -> Any:
         if mid not in models:
@@ -309,10 +389,15 @@ def _audit_stream(w3: Web3, registry: Any, sid: bytes, open_event: Any, start: i
 
     def keys_unchanged(mid: bytes) -> bool:
         tc_verifier, sc_verifier, tc_hash, sc_hash = model(mid)[:4]
-        return _codehash(w3, tc_verifier) == bytes(tc_hash) and _codehash(w3, sc_verifier) == bytes(sc_hash)
+        return _codehash(w3, tc_verifier) == bytes(tc_hash) and _codehash(w3, sc_verifier) == bytes(
+            sc_hash
+        )
 
     # Every recorded event, in chain order, refolds the stream's log hash.
-    records = sorted([(e["blockNumber"], e["logIndex"], "tc", e) for e in intervals] + [(e["blockNumber"], e["logIndex"], "sc", e) for e in windows.values()])
+    records = sorted(
+        [(e["blockNumber"], e["logIndex"], "tc", e) for e in intervals]
+        + [(e["blockNumber"], e["logIndex"], "sc", e) for e in windows.values()]
+    )
     log_head = b"\x00" * 32
     tc_rows: dict[int, dict[str, Any]] = {}
     sc_rows: dict[int, dict[str, Any]] = {}
@@ -323,14 +408,27 @@ def _audit_stream(w3: Web3, registry: Any, sid: bytes, open_event: Any, start: i
         try:
             _, args = _decode_call(registry, bytes(tx["input"]))
             instances = [int(v) for v in args["instances"]]
-        except (ValueError, KeyError, TypeError):  # recorded through another contract: no proof to re-check
-            problems.append(f"{kind} {index}: the recording transaction is not a direct registry call; its proof cannot be re-checked")
+        except (
+            ValueError,
+            KeyError,
+            TypeError,
+        ):  # recorded through another contract: no proof to re-check
+            problems.append(
+                f"{kind} {index}: the recording transaction is not a direct registry call; its proof cannot be re-checked"
+            )
             continue
-        log_head = keccak(abi_encode(["bytes32", "uint8", "bytes32", "uint64", "bytes32", "uint256[]"], [log_head, 0 if kind == "tc" else 1, sid, index, mid, instances]))
+        log_head = keccak(
+            abi_encode(
+                ["bytes32", "uint8", "bytes32", "uint64", "bytes32", "uint256[]"],
+                [log_head, 0 if kind == "tc" else 1, sid, index, mid, instances],
+            )
+        )
         if log_head != bytes(event["args"]["logHash"]):
             problems.append(f"{kind} {index}: log hash does not refold")
         verifier = model(mid)[0 if kind == "tc" else 1]
-        verified, _ = verifier_eth_call(w3, verifier, verifier_calldata(bytes(args["proof"]), instances))
+        verified, _ = verifier_eth_call(
+            w3, verifier, verifier_calldata(bytes(args["proof"]), instances)
+        )
         row = {"instances": instances, "verified": verified, "model": mid}
         (tc_rows if kind == "tc" else sc_rows)[index] = row
     stream_state = registry.functions.stream(sid).call()
@@ -339,7 +437,10 @@ def _audit_stream(w3: Web3, registry: Any, sid: bytes, open_event: Any, start: i
         problems.append("the stream's on-chain log head is not the refold of its events")
 
     # Linkage, interval by interval, from the genesis (and each rotation's new genesis).
-    state_head, acc_head = int(open_event["args"]["genesisState"]), int(open_event["args"]["genesisAcc"])
+    state_head, acc_head = (
+        int(open_event["args"]["genesisState"]),
+        int(open_event["args"]["genesisAcc"]),
+    )
     mid = bytes(open_event["args"]["modelId"])
     first_interval, first_window = 0, 0
     link_ok: dict[int, bool] = {}
@@ -354,16 +455,25 @@ def _audit_stream(w3: Web3, registry: Any, sid: bytes, open_event: Any, start: i
             mid = bytes(rotation["args"]["newModelId"])
             first_window += (k - first_interval) // old_window
             first_interval = k
-            state_head, acc_head = int(rotation["args"]["genesisState"]), int(rotation["args"]["genesisAcc"])
+            state_head, acc_head = (
+                int(rotation["args"]["genesisState"]),
+                int(rotation["args"]["genesisAcc"]),
+            )
         row = tc_rows.get(k)
         if row is None:
             problems.append(f"interval {k} missing from the events")
             break
         per_window = int(model(mid)[8])
         if per_window == 0:
-            problems.append(f"interval {k}: recorded under model 0x{mid.hex()}, which the registry does not know")
+            problems.append(
+                f"interval {k}: recorded under model 0x{mid.hex()}, which the registry does not know"
+            )
             break
-        link_ok[k] = row["instances"][0] == state_head and row["instances"][1] == acc_head and row["model"] == mid
+        link_ok[k] = (
+            row["instances"][0] == state_head
+            and row["instances"][1] == acc_head
+            and row["model"] == mid
+        )
         state_head, acc_head = row["instances"][4], row["instances"][5]
         window_of[k] = (first_window + (k - first_interval) // per_window, mid)
 
@@ -392,7 +502,9 @@ def _audit_stream(w3: Web3, registry: Any, sid: bytes, open_event: Any, start: i
             report.linkage_intact = False
             report.problems.append("SC accumulator is not the window's last TC accumulator")
         if not closed:
-            report.problems.append(f"window open: {len(members)} of {per_window} intervals recorded")
+            report.problems.append(
+                f"window open: {len(members)} of {per_window} intervals recorded"
+            )
         elif sc is None:
             report.problems.append("no SC proof recorded for this window")
         window_reports.append(report)
@@ -401,14 +513,31 @@ def _audit_stream(w3: Web3, registry: Any, sid: bytes, open_event: Any, start: i
     latest = w3.eth.block_number
     first = max(start, latest - scan_blocks + 1)
     refused = _refusals(w3, registry, sid, first, latest, recorded_states)
-    scan = {"from_block": first, "to_block": latest, "complete": first == start, "more": max(0, len(refused) - MAX_REFUSALS)}
+    scan = {
+        "from_block": first,
+        "to_block": latest,
+        "complete": first == start,
+        "more": max(0, len(refused) - MAX_REFUSALS),
+    }
     args = open_event["args"]
-    return StreamAudit("0x" + sid.hex(), len(tc_rows), window_reports, refused[:MAX_REFUSALS], log_head_ok, problems,
-                       gateway=str(args["gateway"]), genesis_state=f"0x{int(args['genesisState']):064x}",
-                       genesis_acc=f"0x{int(args['genesisAcc']):064x}", rotations=rotation_reports, refusal_scan=scan)
+    return StreamAudit(
+        "0x" + sid.hex(),
+        len(tc_rows),
+        window_reports,
+        refused[:MAX_REFUSALS],
+        log_head_ok,
+        problems,
+        gateway=str(args["gateway"]),
+        genesis_state=f"0x{int(args['genesisState']):064x}",
+        genesis_acc=f"0x{int(args['genesisAcc']):064x}",
+        rotations=rotation_reports,
+        refusal_scan=scan,
+    )
 
 
-def _refusals(w3: Web3, registry: Any, sid: bytes, start: int, latest: int, recorded_states: set[int]) -> list[Refusal]:
+def _refusals(
+    w3: Web3, registry: Any, sid: bytes, start: int, latest: int, recorded_states: set[int]
+) -> list[Refusal]:
     """Mined transactions to the registry for this stream in blocks start..latest that reverted, with
     the error re-simulated (listing stops one past MAX_REFUSALS, so the caller can say there were more)."""
     found: list[Refusal] = []
@@ -428,7 +557,12 @@ def _refusals(w3: Web3, registry: Any, sid: bytes, start: int, latest: int, reco
                 continue
             if bytes(args.get("streamId", b"")) != sid:
                 continue
-            call = {"from": tx["from"], "to": tx["to"], "data": "0x" + bytes(tx["input"]).hex(), "gas": tx["gas"]}
+            call = {
+                "from": tx["from"],
+                "to": tx["to"],
+                "data": "0x" + bytes(tx["input"]).hex(),
+                "gas": tx["gas"],
+            }
             try:
                 w3.eth.call(call, block_identifier=number - 1)
                 error = "reverted (no longer reproducible)"
@@ -438,17 +572,33 @@ def _refusals(w3: Web3, registry: Any, sid: bytes, start: int, latest: int, reco
             meaning = MEANING.get(error_name, "refused")
             instances = [int(v) for v in args.get("instances", [])]
             if error_name == "TimeSeriesRegistryStateLinkBroken" and instances:
-                meaning = ("a skipped interval: its state-in is a state the stream recorded later" if instances[0] in recorded_states
-                           else "a forged state: its state-in matches no state the stream ever recorded")
+                meaning = (
+                    "a skipped interval: its state-in is a state the stream recorded later"
+                    if instances[0] in recorded_states
+                    else "a forged state: its state-in matches no state the stream ever recorded"
+                )
             window_arg = args.get("windowIndex", args.get("window"))
             if error_name == "TimeSeriesRegistryInvalidProof":
-                meaning = ("SC proof does not verify: its instances were altered (e.g. a flipped alarm) or it was made under another key"
-                           if name == "submitWindow" else "TC proof does not verify under the registered key (an unregistered key, or altered instances)")
+                meaning = (
+                    "SC proof does not verify: its instances were altered (e.g. a flipped alarm) or it was made under another key"
+                    if name == "submitWindow"
+                    else "TC proof does not verify under the registered key (an unregistered key, or altered instances)"
+                )
             target = f"window {window_arg}" if window_arg is not None else "next interval"
             if window_arg is None:
                 before = registry.functions.stream(sid).call(block_identifier=number - 1)
                 target = f"interval {before[2]}"
-            found.append(Refusal(number, "0x" + bytes(tx["hash"]).hex(), name, "0x" + sid.hex(), target, error, meaning))
+            found.append(
+                Refusal(
+                    number,
+                    "0x" + bytes(tx["hash"]).hex(),
+                    name,
+                    "0x" + sid.hex(),
+                    target,
+                    error,
+                    meaning,
+                )
+            )
     return found
 
 
@@ -456,4 +606,13 @@ def dequantize_t2(t2_fixed: int, output_scale: int) -> float:
     return t2_fixed / 2**output_scale
 
 
-__all__ = ["Refusal", "Rotation", "StreamAudit", "WindowReport", "abi_decode", "audit", "dequantize_t2", "match_rotations"]
+__all__ = [
+    "Refusal",
+    "Rotation",
+    "StreamAudit",
+    "WindowReport",
+    "abi_decode",
+    "audit",
+    "dequantize_t2",
+    "match_rotations",
+]

@@ -53,20 +53,38 @@ class TsDeployment:
         folder = deployments_dir(chain_id)
         path = folder / "TimeSeriesRegistry.json"
         if not path.is_file():
-            raise ChainError(f"no TimeSeriesRegistry deployment for chain {chain_id} ({path}): run `zkalert ts deploy`")
+            raise ChainError(
+                f"no TimeSeriesRegistry deployment for chain {chain_id} ({path}): run `zkalert ts deploy`"
+            )
         data = json.loads(path.read_text())
         abi = data["abi"] if isinstance(data["abi"], list) else json.loads(data["abi"])
         models = {}
-        for model_file in sorted((folder / "ts-models").glob("*.json")) if (folder / "ts-models").is_dir() else []:
+        for model_file in (
+            sorted((folder / "ts-models").glob("*.json")) if (folder / "ts-models").is_dir() else []
+        ):
             record = json.loads(model_file.read_text())
             models[str(record["model_id"]).lower()] = record
-        return cls(chain_id, Web3.to_checksum_address(data["address"]), abi, int(data.get("block", 0)), models)
+        return cls(
+            chain_id,
+            Web3.to_checksum_address(data["address"]),
+            abi,
+            int(data.get("block", 0)),
+            models,
+        )
 
     def registry(self, w3: Web3) -> Contract:
         if not w3.eth.get_code(self.address):
-            raise ChainError(f"deployments/{self.chain_id}/TimeSeriesRegistry.json names {self.address}, but there is no contract there (a restarted anvil?): run `zkalert ts deploy` again")
+            raise ChainError(
+                f"deployments/{self.chain_id}/TimeSeriesRegistry.json names {self.address}, but there is no contract there (a restarted anvil?): run `zkalert ts deploy` again"
+            )
         contract = w3.eth.contract(address=self.address, abi=self.abi)
-        require_version(contract, "TimeSeriesRegistry", TS_REGISTRY_VERSION, "which states a stream may start from differ", "zkalert ts deploy")
+        require_version(
+            contract,
+            "TimeSeriesRegistry",
+            TS_REGISTRY_VERSION,
+            "which states a stream may start from differ",
+            "zkalert ts deploy",
+        )
         return contract
 
 
@@ -90,13 +108,31 @@ class ModelParams:
     @classmethod
     def of(cls, tc: CircuitDir, sc: CircuitDir) -> ModelParams:
         tc_info, sc_info = tc.info, sc.info
-        if sc_info.m != tc_info.m or tc_info.subsystem != sc_info.subsystem or tc_info.psf != sc_info.psf:
+        if (
+            sc_info.m != tc_info.m
+            or tc_info.subsystem != sc_info.subsystem
+            or tc_info.psf != sc_info.psf
+        ):
             raise ChainError("the TC and SC circuits belong to different detectors or precisions")
-        return cls(model_id(tc, sc), tc_info.verifier_contract, sc_info.verifier_contract, tc_info.pass_commitment,
-                   tc_info.reset_commitment, tc_info.continue_commitment, tc_info.steps, sc_info.steps // tc_info.steps)
+        return cls(
+            model_id(tc, sc),
+            tc_info.verifier_contract,
+            sc_info.verifier_contract,
+            tc_info.pass_commitment,
+            tc_info.reset_commitment,
+            tc_info.continue_commitment,
+            tc_info.steps,
+            sc_info.steps // tc_info.steps,
+        )
 
 
-def deploy(tc: CircuitDir | ModelParams, sc: CircuitDir | None = None, url: str | None = None, key: str | None = None, gateway: str | None = None) -> tuple[TsDeployment, str]:
+def deploy(
+    tc: CircuitDir | ModelParams,
+    sc: CircuitDir | None = None,
+    url: str | None = None,
+    key: str | None = None,
+    gateway: str | None = None,
+) -> tuple[TsDeployment, str]:
     """Deploy the registry if this chain has none, then the model's verifiers; register them.
 
     Runs ``script/DeployTimeSeriesRegistry.s.sol``; idempotent for a model already registered.
@@ -107,17 +143,19 @@ def deploy(tc: CircuitDir | ModelParams, sc: CircuitDir | None = None, url: str 
     chain_id = w3.eth.chain_id
     mid = params.model_id
     env = env_with_tools()
-    env.update({
-        "PRIVATE_KEY": key or private_key(),
-        "TC_VERIFIER_ARTIFACT": f"{params.tc_verifier_contract}.sol:{params.tc_verifier_contract}",
-        "SC_VERIFIER_ARTIFACT": f"{params.sc_verifier_contract}.sol:{params.sc_verifier_contract}",
-        "MODEL_ID": mid,
-        "KRC_PASS": str(params.krc_pass),
-        "RESET_COMMITMENT": str(params.reset_commitment),
-        "CONTINUE_COMMITMENT": str(params.continue_commitment),
-        "STEPS_PER_INTERVAL": str(params.steps_per_interval),
-        "INTERVALS_PER_WINDOW": str(params.intervals_per_window),
-    })
+    env.update(
+        {
+            "PRIVATE_KEY": key or private_key(),
+            "TC_VERIFIER_ARTIFACT": f"{params.tc_verifier_contract}.sol:{params.tc_verifier_contract}",
+            "SC_VERIFIER_ARTIFACT": f"{params.sc_verifier_contract}.sol:{params.sc_verifier_contract}",
+            "MODEL_ID": mid,
+            "KRC_PASS": str(params.krc_pass),
+            "RESET_COMMITMENT": str(params.reset_commitment),
+            "CONTINUE_COMMITMENT": str(params.continue_commitment),
+            "STEPS_PER_INTERVAL": str(params.steps_per_interval),
+            "INTERVALS_PER_WINDOW": str(params.intervals_per_window),
+        }
+    )
     if gateway:
         env["GATEWAY"] = gateway
     existing: TsDeployment | None = None
@@ -127,11 +165,15 @@ def deploy(tc: CircuitDir | ModelParams, sc: CircuitDir | None = None, url: str 
     except ChainError:
         existing = None
     if existing is not None:
-        if mid.lower() in existing.models and w3.eth.get_code(Web3.to_checksum_address(existing.models[mid.lower()]["tc_verifier"])):
+        if mid.lower() in existing.models and w3.eth.get_code(
+            Web3.to_checksum_address(existing.models[mid.lower()]["tc_verifier"])
+        ):
             return existing, mid
         env["TS_REGISTRY"] = existing.address
     run_forge(["build"], env)
-    run_forge(["script", "script/DeployTimeSeriesRegistry.s.sol", "--rpc-url", url, "--broadcast"], env)
+    run_forge(
+        ["script", "script/DeployTimeSeriesRegistry.s.sol", "--rpc-url", url, "--broadcast"], env
+    )
     return TsDeployment.load(chain_id), mid
 
 
@@ -155,37 +197,94 @@ class TsGateway:
         self.account: LocalAccount = Account.from_key(key or private_key())
 
     def stream(self, stream_id: bytes) -> dict[str, Any]:
-        fields = ("modelId", "gateway", "intervals", "windowsRecorded", "firstInterval", "firstWindow", "stateHead", "accHead", "logHead")
+        fields = (
+            "modelId",
+            "gateway",
+            "intervals",
+            "windowsRecorded",
+            "firstInterval",
+            "firstWindow",
+            "stateHead",
+            "accHead",
+            "logHead",
+        )
         return dict(zip(fields, self.registry.functions.stream(stream_id).call()))
 
-    def open_stream(self, stream_id: bytes, model: str, genesis_state: int, genesis_acc: int, gateway: str | None = None) -> TsSubmission:
+    def open_stream(
+        self,
+        stream_id: bytes,
+        model: str,
+        genesis_state: int,
+        genesis_acc: int,
+        gateway: str | None = None,
+    ) -> TsSubmission:
         """Owner: open a stream for ``gateway`` (default: this account) at the genesis the gateway computed."""
         to = Web3.to_checksum_address(gateway or self.account.address)
-        return self._send(self.registry.functions.openStream(stream_id, _bytes32(model), to, genesis_state, genesis_acc))
+        return self._send(
+            self.registry.functions.openStream(
+                stream_id, _bytes32(model), to, genesis_state, genesis_acc
+            )
+        )
 
-    def approve_rotation(self, stream_id: bytes, model: str, genesis_state: int, genesis_acc: int) -> TsSubmission:
+    def approve_rotation(
+        self, stream_id: bytes, model: str, genesis_state: int, genesis_acc: int
+    ) -> TsSubmission:
         """Owner: approve the stream's move to ``model`` starting at the given genesis."""
-        return self._send(self.registry.functions.approveRotation(stream_id, _bytes32(model), genesis_state, genesis_acc))
+        return self._send(
+            self.registry.functions.approveRotation(
+                stream_id, _bytes32(model), genesis_state, genesis_acc
+            )
+        )
 
-    def rotate_model(self, stream_id: bytes, model: str, genesis_state: int, genesis_acc: int, mine_refused: bool = False) -> TsSubmission:
+    def rotate_model(
+        self,
+        stream_id: bytes,
+        model: str,
+        genesis_state: int,
+        genesis_acc: int,
+        mine_refused: bool = False,
+    ) -> TsSubmission:
         """Gateway: carry out the approved rotation (at a window boundary)."""
-        call = self.registry.functions.rotateModel(stream_id, _bytes32(model), genesis_state, genesis_acc)
+        call = self.registry.functions.rotateModel(
+            stream_id, _bytes32(model), genesis_state, genesis_acc
+        )
         return self._send(call, mine_refused)
 
     def set_gateway(self, gateway: str, allowed: bool = True) -> TsSubmission:
         """Owner: allow (or stop) a gateway account."""
-        return self._send(self.registry.functions.setGateway(Web3.to_checksum_address(gateway), allowed))
+        return self._send(
+            self.registry.functions.setGateway(Web3.to_checksum_address(gateway), allowed)
+        )
 
     def set_stream_gateway(self, stream_id: bytes, gateway: str) -> TsSubmission:
         """Owner: give the stream to another allowed gateway (or back to its rightful one)."""
-        return self._send(self.registry.functions.setStreamGateway(stream_id, Web3.to_checksum_address(gateway)))
+        return self._send(
+            self.registry.functions.setStreamGateway(stream_id, Web3.to_checksum_address(gateway))
+        )
 
-    def submit_interval(self, stream_id: bytes, proof: Proof, instances: tuple[int, ...] | None = None, mine_refused: bool = False) -> TsSubmission:
-        call = self.registry.functions.submitInterval(stream_id, proof.proof, list(instances or proof.instances))
+    def submit_interval(
+        self,
+        stream_id: bytes,
+        proof: Proof,
+        instances: tuple[int, ...] | None = None,
+        mine_refused: bool = False,
+    ) -> TsSubmission:
+        call = self.registry.functions.submitInterval(
+            stream_id, proof.proof, list(instances or proof.instances)
+        )
         return self._send(call, mine_refused)
 
-    def submit_window(self, stream_id: bytes, window: int, proof: Proof, instances: tuple[int, ...] | None = None, mine_refused: bool = False) -> TsSubmission:
-        call = self.registry.functions.submitWindow(stream_id, window, proof.proof, list(instances or proof.instances))
+    def submit_window(
+        self,
+        stream_id: bytes,
+        window: int,
+        proof: Proof,
+        instances: tuple[int, ...] | None = None,
+        mine_refused: bool = False,
+    ) -> TsSubmission:
+        call = self.registry.functions.submitWindow(
+            stream_id, window, proof.proof, list(instances or proof.instances)
+        )
         return self._send(call, mine_refused)
 
     def _send(self, call: Any, mine_refused: bool = False) -> TsSubmission:
@@ -217,7 +316,13 @@ class TsGateway:
         receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
         if reason is not None or receipt["status"] != 1:
             raise RevertedError(reason or f"transaction {bytes(tx_hash).hex()} reverted on-chain")
-        return TsSubmission("0x" + bytes(tx_hash).hex(), int(receipt["blockNumber"]), int(receipt["gasUsed"]), len(data), time.perf_counter() - started)
+        return TsSubmission(
+            "0x" + bytes(tx_hash).hex(),
+            int(receipt["blockNumber"]),
+            int(receipt["gasUsed"]),
+            len(data),
+            time.perf_counter() - started,
+        )
 
 
 def _bytes32(model: str) -> bytes:
@@ -230,7 +335,6 @@ def _bytes32(model: str) -> bytes:
 def proof_calldata(proof: Proof, instances: tuple[int, ...] | None = None) -> bytes:
     """verifyProof(bytes,uint256[]) calldata for a proof (the registry passes the same)."""
     return verifier_calldata(proof.proof, instances or proof.instances)
-
 
 
 def info_of(folder: Path) -> CircuitInfo:

@@ -180,21 +180,54 @@ def detector_dir(workspace: Workspace, subsystem: str) -> Path:
     return workspace.root / "ts" / subsystem
 
 
-def export_module_onnx(module: torch.nn.Module, example: tuple[torch.Tensor, ...], path: Path, inputs: list[str], outputs: list[str]) -> None:
+def export_module_onnx(
+    module: torch.nn.Module,
+    example: tuple[torch.Tensor, ...],
+    path: Path,
+    inputs: list[str],
+    outputs: list[str],
+) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice
-        torch.onnx.export(module.eval(), example, str(path), input_names=inputs, output_names=outputs, opset_version=17, dynamo=False)
+        torch.onnx.export(
+            module.eval(),
+            example,
+            str(path),
+            input_names=inputs,
+            output_names=outputs,
+            opset_version=17,
+            dynamo=False,
+        )
 
 
-def export_graph(detector: Detector, kind: Kind, steps: int, precision: Precision, path: Path) -> None:
+def export_graph(
+    detector: Detector, kind: Kind, steps: int, precision: Precision, path: Path
+) -> None:
     """The ONNX graph of the TC (D = ``steps``) or SC circuit."""
     layout = Layout(detector.n, detector.m, steps, detector.model.hidden)
     if kind == "tc":
         module: torch.nn.Module = TemporalConsistency(detector.model, steps, precision.krc_epsilon)
-        example = (torch.zeros(1, layout.state_len), torch.zeros(1, layout.acc_len), torch.zeros(1, layout.block_len), torch.zeros(1, 1))
-        export_module_onnx(module, example, path, ["state_in", "acc_in", "block", "reset"], ["state_out", "acc_out", "krc_ok"])
+        example = (
+            torch.zeros(1, layout.state_len),
+            torch.zeros(1, layout.acc_len),
+            torch.zeros(1, layout.block_len),
+            torch.zeros(1, 1),
+        )
+        export_module_onnx(
+            module,
+            example,
+            path,
+            ["state_in", "acc_in", "block", "reset"],
+            ["state_out", "acc_out", "krc_ok"],
+        )
     else:
-        module = StatisticalConsistency(detector.m, detector.ucl, precision.svd_epsilon, precision.inverse_epsilon, precision.orthogonality_epsilon)
+        module = StatisticalConsistency(
+            detector.m,
+            detector.ucl,
+            precision.svd_epsilon,
+            precision.inverse_epsilon,
+            precision.orthogonality_epsilon,
+        )
         example = (torch.zeros(1, layout.acc_len), torch.zeros(1, layout.advice_len))
         export_module_onnx(module, example, path, ["acc_end", "advice"], ["t2", "alarm", "svd_ok"])
 
@@ -226,7 +259,9 @@ def resolve_columns(detector: Detector, kind: Kind, steps: int, precision: Preci
     return replace(precision, num_inner_cols=best[1])
 
 
-def is_current(detector: Detector, kind: Kind, folder: CircuitDir, steps: int, precision: Precision) -> bool:
+def is_current(
+    detector: Detector, kind: Kind, folder: CircuitDir, steps: int, precision: Precision
+) -> bool:
     """Whether ``folder`` holds a compiled circuit of this very graph and precision (else recompile:
     a workspace compiled before a circuit change must not be reused)."""
     import tempfile
@@ -261,7 +296,9 @@ def compile_circuit(
     export_s = time.perf_counter() - started
 
     started = time.perf_counter()
-    if not ezkl.gen_settings(str(folder.onnx), str(folder.settings), py_run_args=run_args(kind, precision)):
+    if not ezkl.gen_settings(
+        str(folder.onnx), str(folder.settings), py_run_args=run_args(kind, precision)
+    ):
         raise CircuitError(f"ezkl.gen_settings failed for the {kind.upper()} circuit")
     settings = json.loads(folder.settings.read_text())
     settings["run_args"]["logrows"] = smallest_logrows(settings)
@@ -275,7 +312,9 @@ def compile_circuit(
     logrows = int(settings["run_args"]["logrows"])
     srs_path, development = srs_file(logrows, ceremony_srs, echo)
 
-    echo(f"{kind.upper()} setup ({detector.config.subsystem}, {'D=' + str(steps) if kind == 'tc' else 'window'}, PSF {precision.psf}): logrows {logrows}, {settings['num_rows']} rows ...")
+    echo(
+        f"{kind.upper()} setup ({detector.config.subsystem}, {'D=' + str(steps) if kind == 'tc' else 'window'}, PSF {precision.psf}): logrows {logrows}, {settings['num_rows']} rows ..."
+    )
     started = time.perf_counter()
     if not ezkl.setup(str(folder.compiled), str(folder.vk), str(folder.pk), srs_path=str(srs_path)):
         raise CircuitError(f"ezkl.setup failed for the {kind.upper()} circuit")
@@ -337,9 +376,17 @@ class Witness:
 
 
 def _instances(witness: dict[str, Any], kind: Kind) -> tuple[int, ...]:
-    hashed_in = [felt_hex_to_int(f) for group in witness["processed_inputs"]["poseidon_hash"] for f in (group if isinstance(group, list) else [group])]
+    hashed_in = [
+        felt_hex_to_int(f)
+        for group in witness["processed_inputs"]["poseidon_hash"]
+        for f in (group if isinstance(group, list) else [group])
+    ]
     if kind == "tc":
-        out = [felt_hex_to_int(f) for group in witness["processed_outputs"]["poseidon_hash"] for f in (group if isinstance(group, list) else [group])]
+        out = [
+            felt_hex_to_int(f)
+            for group in witness["processed_outputs"]["poseidon_hash"]
+            for f in (group if isinstance(group, list) else [group])
+        ]
     else:
         out = [felt_hex_to_int(f) for group in witness["outputs"] for f in group]
     return tuple(hashed_in + out)
@@ -382,16 +429,28 @@ def prove(folder: CircuitDir, witness_path: Path, proof_path: Path) -> Proof:
     info = folder.info
     started = time.perf_counter()
     try:
-        ezkl.prove(str(witness_path), str(folder.compiled), str(folder.pk), str(proof_path), srs_path=info.srs_path)
+        ezkl.prove(
+            str(witness_path),
+            str(folder.compiled),
+            str(folder.pk),
+            str(proof_path),
+            srs_path=info.srs_path,
+        )
     except RuntimeError as exc:
-        raise ProofError(f"{info.kind.upper()} proving failed ({witness_path.name}): {exc}") from None
+        raise ProofError(
+            f"{info.kind.upper()} proving failed ({witness_path.name}): {exc}"
+        ) from None
     return Proof.load(proof_path, time.perf_counter() - started)
 
 
 def verify(folder: CircuitDir, proof_path: Path) -> bool:
     import ezkl
 
-    return bool(ezkl.verify(str(proof_path), str(folder.settings), str(folder.vk), srs_path=folder.info.srs_path))
+    return bool(
+        ezkl.verify(
+            str(proof_path), str(folder.settings), str(folder.vk), srs_path=folder.info.srs_path
+        )
+    )
 
 
 # ---------------------------------------------------------------- offline "compute, then validate online"
@@ -402,7 +461,9 @@ def interval_gains(detector: Detector, state: list[float], ys: np.ndarray) -> np
     return interval_advice(detector, state, ys)[0]
 
 
-def interval_advice(detector: Detector, state: list[float], ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def interval_advice(
+    detector: Detector, state: list[float], ys: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Gains and ReLU activation patterns for one interval (float EKF from the circuit's start state)."""
     n = detector.n
     x = np.asarray(state[:n])
@@ -411,10 +472,22 @@ def interval_advice(detector: Detector, state: list[float], ys: np.ndarray) -> t
     return trajectory.K, trajectory.patterns
 
 
-def tc_block(detector: Detector, precision: Precision, state: list[float], ys: np.ndarray, nonces: list[float], gain_factor: float = 1.0) -> list[float]:
+def tc_block(
+    detector: Detector,
+    precision: Precision,
+    state: list[float],
+    ys: np.ndarray,
+    nonces: list[float],
+    gain_factor: float = 1.0,
+) -> list[float]:
     """The block input of a TC proof: measurements, offline gains and patterns, then the fresh nonces."""
     gains, patterns = interval_advice(detector, state, ys)
-    return [*np.asarray(ys).ravel().tolist(), *precision.quantize(gain_factor * gains).ravel().tolist(), *patterns.ravel().tolist(), *nonces]
+    return [
+        *np.asarray(ys).ravel().tolist(),
+        *precision.quantize(gain_factor * gains).ravel().tolist(),
+        *patterns.ravel().tolist(),
+        *nonces,
+    ]
 
 
 def svd_advice(acc_end: list[float], m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -422,5 +495,7 @@ def svd_advice(acc_end: list[float], m: int) -> tuple[np.ndarray, np.ndarray, np
     covariance = np.asarray(acc_end[m : m + m * m]).reshape(m, m)
     s, U = np.linalg.eigh(0.5 * (covariance + covariance.T))
     if (s <= 0).any():
-        raise DetectorError(f"accumulated innovation covariance is not positive definite (eigenvalues {s})")
+        raise DetectorError(
+            f"accumulated innovation covariance is not positive definite (eigenvalues {s})"
+        )
     return U, s, 1.0 / np.sqrt(s)

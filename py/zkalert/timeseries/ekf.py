@@ -66,7 +66,9 @@ def subsystem_columns(name: str) -> list[int]:
     try:
         variables = SUBSYSTEMS[name]
     except KeyError:
-        raise DataError(f"unknown subsystem {name!r}; choose one of {', '.join(SUBSYSTEMS)}") from None
+        raise DataError(
+            f"unknown subsystem {name!r}; choose one of {', '.join(SUBSYSTEMS)}"
+        ) from None
     return [TE_VARIABLES.index(v) for v in variables]
 
 
@@ -139,7 +141,13 @@ class Step:
     K: torch.Tensor
 
 
-def ekf_step(model: EKFModel, x: torch.Tensor, P: torch.Tensor, y: torch.Tensor, K: torch.Tensor | None = None) -> Step:
+def ekf_step(
+    model: EKFModel,
+    x: torch.Tensor,
+    P: torch.Tensor,
+    y: torch.Tensor,
+    K: torch.Tensor | None = None,
+) -> Step:
     """The float EKF step; ``K`` given means "use this gain" (as the circuit does)."""
     x_pred = model.f(x)
     F = model.F(x)
@@ -200,22 +208,36 @@ class Detector:
         if rows.shape[1] == len(TE_VARIABLES):
             rows = rows[:, subsystem_columns(self.config.subsystem)]
         if rows.shape[1] != self.m:
-            raise DataError(f"measurements: subsystem {self.config.subsystem!r} has {self.m} variables, got {rows.shape[1]} columns")
+            raise DataError(
+                f"measurements: subsystem {self.config.subsystem!r} has {self.m} variables, got {rows.shape[1]} columns"
+            )
         return np.clip(self.scaler.transform(rows), -CLIP, CLIP)
 
-    def run(self, ys: FloatArray, x0: FloatArray | None = None, P0: FloatArray | None = None) -> Trajectory:
+    def run(
+        self, ys: FloatArray, x0: FloatArray | None = None, P0: FloatArray | None = None
+    ) -> Trajectory:
         """The float (non-ZK) reference run over scaled measurements."""
         x = torch.as_tensor(self.x0 if x0 is None else x0, dtype=torch.float64)
         P = torch.as_tensor(self.P0 if P0 is None else P0, dtype=torch.float64)
-        out: dict[str, list[np.ndarray]] = {k: [] for k in ("x", "P", "residuals", "S", "K", "patterns")}
+        out: dict[str, list[np.ndarray]] = {
+            k: [] for k in ("x", "P", "residuals", "S", "K", "patterns")
+        }
         m = self.model
         with torch.no_grad():
             for y in torch.as_tensor(ys, dtype=torch.float64):
-                pattern = torch.cat([x @ m.W1.T + m.b1 > 0, m.f(x) @ m.V1.T + m.c1 > 0]).to(torch.float64)
+                pattern = torch.cat([x @ m.W1.T + m.b1 > 0, m.f(x) @ m.V1.T + m.c1 > 0]).to(
+                    torch.float64
+                )
                 out["patterns"].append(pattern.numpy())
                 step = ekf_step(self.model, x, P, y)
                 x, P = step.x, step.P
-                for key, value in (("x", x), ("P", P), ("residuals", step.residual), ("S", step.S), ("K", step.K)):
+                for key, value in (
+                    ("x", x),
+                    ("P", P),
+                    ("residuals", step.residual),
+                    ("S", step.S),
+                    ("K", step.K),
+                ):
                     out[key].append(value.numpy().copy())
         return Trajectory(**{k: np.stack(v) for k, v in out.items()})
 
@@ -224,7 +246,12 @@ class Detector:
         L = self.config.window_steps
         values = []
         for start in range(offset, len(trajectory.residuals) - L + 1, L):
-            values.append(t2_statistic(trajectory.residuals[start : start + L].sum(0), trajectory.S[start : start + L].sum(0)))
+            values.append(
+                t2_statistic(
+                    trajectory.residuals[start : start + L].sum(0),
+                    trajectory.S[start : start + L].sum(0),
+                )
+            )
         return np.asarray(values)
 
     # ------------------------------------------------------------ persistence
@@ -255,17 +282,29 @@ class Detector:
         model = EKFModel(meta["n"], meta["m"], config.hidden)
         model.load_state_dict(torch.load(path / "ekf.pt", weights_only=True))
         model.eval()
-        return cls(config, model, Scaler.from_json(meta["scaler"]), np.asarray(meta["x0"]), np.asarray(meta["P0"]), float(meta["ucl"]), meta.get("training", {}))
+        return cls(
+            config,
+            model,
+            Scaler.from_json(meta["scaler"]),
+            np.asarray(meta["x0"]),
+            np.asarray(meta["P0"]),
+            float(meta["ucl"]),
+            meta.get("training", {}),
+        )
 
 
-def _sequence_nll(model: EKFModel, ys: torch.Tensor, x0: torch.Tensor, P0: torch.Tensor) -> torch.Tensor:
+def _sequence_nll(
+    model: EKFModel, ys: torch.Tensor, x0: torch.Tensor, P0: torch.Tensor
+) -> torch.Tensor:
     """Mean negative log-likelihood of the innovations, batched over sequences (B, T, m)."""
     x, P = x0.expand(ys.shape[0], -1), P0.expand(ys.shape[0], -1, -1)
     total = ys.new_zeros(())
     for t in range(ys.shape[1]):
         step = ekf_step(model, x, P, ys[:, t])
         chol = torch.linalg.cholesky(step.S)
-        whitened = torch.linalg.solve_triangular(chol, step.residual.unsqueeze(-1), upper=False).squeeze(-1)
+        whitened = torch.linalg.solve_triangular(
+            chol, step.residual.unsqueeze(-1), upper=False
+        ).squeeze(-1)
         logdet = 2 * torch.log(torch.diagonal(chol, dim1=-2, dim2=-1)).sum(-1)
         total = total + 0.5 * (logdet + (whitened**2).sum(-1)).mean()
         x, P = step.x, step.P
@@ -316,10 +355,17 @@ def train(config: EKFConfig = EKFConfig(), progress: bool = True) -> Detector:
     trajectory = detector.run(ys)
     # UCL from sliding windows (stride 1) of the normal run, after a warm-up of one window.
     L = config.window_steps
-    t2 = np.array([
-        t2_statistic(trajectory.residuals[s : s + L].sum(0), trajectory.S[s : s + L].sum(0))
-        for s in range(L, len(ys) - L + 1)
-    ])
+    t2 = np.array(
+        [
+            t2_statistic(trajectory.residuals[s : s + L].sum(0), trajectory.S[s : s + L].sum(0))
+            for s in range(L, len(ys) - L + 1)
+        ]
+    )
     detector.ucl = float(np.quantile(t2, config.ucl_quantile))
-    detector.training = {"nll": nll, "rows": len(ys), "t2_median": float(np.median(t2)), "windows_for_ucl": len(t2)}
+    detector.training = {
+        "nll": nll,
+        "rows": len(ys),
+        "t2_median": float(np.median(t2)),
+        "windows_for_ucl": len(t2),
+    }
     return detector

@@ -97,9 +97,15 @@ class TemporalConsistency(nn.Module):
         W1, b1, W2 = (getattr(model, k).detach().double() for k in ("W1", "b1", "W2"))
         V1, c1, V2 = (getattr(model, k).detach().double() for k in ("V1", "c1", "V2"))
         # Row j: W2[:, j] W1[j, :] flattened (its contribution to F when unit j is active), and W2[:, j] b1_j.
-        self.register_buffer("F_units", _const(torch.stack([torch.outer(W2[:, j], W1[j]).ravel() for j in range(hid)])))  # (hid, n·n)
+        self.register_buffer(
+            "F_units",
+            _const(torch.stack([torch.outer(W2[:, j], W1[j]).ravel() for j in range(hid)])),
+        )  # (hid, n·n)
         self.register_buffer("f_units", _const((W2 * b1).T))  # (hid, n)
-        self.register_buffer("H_units", _const(torch.stack([torch.outer(V2[:, j], V1[j]).ravel() for j in range(hid)])))  # (hid, m·n)
+        self.register_buffer(
+            "H_units",
+            _const(torch.stack([torch.outer(V2[:, j], V1[j]).ravel() for j in range(hid)])),
+        )  # (hid, m·n)
         self.register_buffer("h_units", _const((V2 * c1).T))  # (hid, m)
         rows, cols = torch.triu_indices(n, n)
         mirror = torch.zeros(n, n, dtype=torch.long)
@@ -121,13 +127,17 @@ class TemporalConsistency(nn.Module):
         n = self.layout.n
         return tri.reshape(-1)[self.mirror].reshape(n, n)
 
-    def forward(self, state_in: torch.Tensor, acc_in: torch.Tensor, block: torch.Tensor, reset: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def forward(
+        self, state_in: torch.Tensor, acc_in: torch.Tensor, block: torch.Tensor, reset: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         n, m, D, hid = self.layout.n, self.layout.m, self.layout.steps, self.layout.hidden
         x = state_in[:, :n]  # (1, n) row vector
         P = state_in[:, n : n + n * n].reshape(n, n)
         keep = 1.0 - reset  # (1, 1)
         residual_sum = acc_in[:, :m] * keep
-        covariance_sum = acc_in[:, m : m + m * m].reshape(m, m)[self.tri_rows, self.tri_cols] * keep.reshape(1)
+        covariance_sum = acc_in[:, m : m + m * m].reshape(m, m)[
+            self.tri_rows, self.tri_cols
+        ] * keep.reshape(1)
         ys = block[:, : D * m].reshape(D, m)
         gains = block[:, D * m : D * m + D * n * m].reshape(D, n, m)
         supplied = block[:, D * m + D * n * m : D * (m + n * m + 2 * hid)].reshape(D, 2 * hid)
@@ -164,19 +174,28 @@ class TemporalConsistency(nn.Module):
             residual_sum = residual_sum + r
             covariance_sum = covariance_sum + S_tri
         # Count violations rather than take a max: EZKL lays a max out with a shuffle argument.
-        violations = torch.sum((torch.abs(torch.cat(krc_errors, dim=1)) > self.krc_epsilon).to(torch.float32)) + torch.sum(
-            (torch.cat(pattern_checks, dim=1) < -ACTIVATION_TOLERANCE).to(torch.float32)
-        )
+        violations = torch.sum(
+            (torch.abs(torch.cat(krc_errors, dim=1)) > self.krc_epsilon).to(torch.float32)
+        ) + torch.sum((torch.cat(pattern_checks, dim=1) < -ACTIVATION_TOLERANCE).to(torch.float32))
         krc_ok = (violations < 0.5).to(torch.float32).reshape(1, 1)
         state_out = torch.cat([x, P.reshape(1, n * n), state_nonce], dim=1)
-        acc_out = torch.cat([residual_sum, self._full(covariance_sum).reshape(1, m * m), acc_nonce], dim=1)
+        acc_out = torch.cat(
+            [residual_sum, self._full(covariance_sum).reshape(1, m * m), acc_nonce], dim=1
+        )
         return state_out, acc_out, krc_ok
 
 
 class StatisticalConsistency(nn.Module):
     """T² of one window's accumulated residuals against the committed UCL, with the SVD checked."""
 
-    def __init__(self, m: int, ucl: float, svd_epsilon: float, inverse_epsilon: float, orthogonality_epsilon: float) -> None:
+    def __init__(
+        self,
+        m: int,
+        ucl: float,
+        svd_epsilon: float,
+        inverse_epsilon: float,
+        orthogonality_epsilon: float,
+    ) -> None:
         super().__init__()
         self.m = m
         self.ucl = float(ucl)
@@ -185,7 +204,9 @@ class StatisticalConsistency(nn.Module):
         self.orthogonality_epsilon = float(orthogonality_epsilon)
         self.register_buffer("I", torch.eye(m, dtype=torch.float32))
 
-    def forward(self, acc_end: torch.Tensor, advice: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def forward(
+        self, acc_end: torch.Tensor, advice: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         m = self.m
         residual = acc_end[:, :m]  # (1, m)
         covariance = acc_end[:, m : m + m * m].reshape(m, m)
@@ -194,7 +215,9 @@ class StatisticalConsistency(nn.Module):
         w = advice[:, m * m + m : m * m + 2 * m]
         violations = (
             torch.sum((torch.abs((U * s) @ U.T - covariance) > self.svd_epsilon).to(torch.float32))
-            + torch.sum((torch.abs(U.T @ U - self.I) > self.orthogonality_epsilon).to(torch.float32))
+            + torch.sum(
+                (torch.abs(U.T @ U - self.I) > self.orthogonality_epsilon).to(torch.float32)
+            )
             + torch.sum((torch.abs(s * w * w - 1.0) > self.inverse_epsilon).to(torch.float32))
         )
         svd_ok = (violations < 0.5).to(torch.float32).reshape(1, 1)

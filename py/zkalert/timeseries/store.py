@@ -123,16 +123,38 @@ class Store:
         try:
             self._db.execute(
                 "INSERT INTO streams VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (row.name, row.subsystem, row.steps, row.psf, row.intervals_per_window, json.dumps(row.genesis), json.dumps([str(v) for v in row.genesis_instances]), time.time()),
+                (
+                    row.name,
+                    row.subsystem,
+                    row.steps,
+                    row.psf,
+                    row.intervals_per_window,
+                    json.dumps(row.genesis),
+                    json.dumps([str(v) for v in row.genesis_instances]),
+                    time.time(),
+                ),
             )
         except sqlite3.IntegrityError:
-            raise StoreError(f"stream {row.name!r} already exists in {self.path}: pick another name or remove it with `zkalert ts drop`") from None
+            raise StoreError(
+                f"stream {row.name!r} already exists in {self.path}: pick another name or remove it with `zkalert ts drop`"
+            ) from None
 
     def stream(self, name: str) -> StreamRow:
-        found = self._db.execute("SELECT name, subsystem, steps, psf, intervals_per_window, genesis, genesis_instances FROM streams WHERE name = ?", (name,)).fetchone()
+        found = self._db.execute(
+            "SELECT name, subsystem, steps, psf, intervals_per_window, genesis, genesis_instances FROM streams WHERE name = ?",
+            (name,),
+        ).fetchone()
         if found is None:
             raise StoreError(f"no stream {name!r} in {self.path}: start one with `zkalert ts run`")
-        return StreamRow(found[0], found[1], int(found[2]), int(found[3]), int(found[4]), json.loads(found[5]), _ints(found[6]))  # type: ignore[arg-type]
+        return StreamRow(
+            found[0],
+            found[1],
+            int(found[2]),
+            int(found[3]),
+            int(found[4]),
+            json.loads(found[5]),
+            _ints(found[6]),
+        )  # type: ignore[arg-type]
 
     def streams(self) -> list[str]:
         return [r[0] for r in self._db.execute("SELECT name FROM streams ORDER BY created")]
@@ -145,45 +167,126 @@ class Store:
 
     # ------------------------------------------------------------ intervals
 
-    def add_interval(self, stream: str, idx: int, first_row: int, inputs: list[list[float]], instances: tuple[int, ...], outputs: list[list[float]], witness_s: float) -> None:
+    def add_interval(
+        self,
+        stream: str,
+        idx: int,
+        first_row: int,
+        inputs: list[list[float]],
+        instances: tuple[int, ...],
+        outputs: list[list[float]],
+        witness_s: float,
+    ) -> None:
         self._db.execute(
             "INSERT INTO intervals (stream, idx, first_row, inputs, instances, outputs, witness_s) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (stream, idx, first_row, json.dumps(inputs), json.dumps([str(v) for v in instances]), json.dumps(outputs), witness_s),
+            (
+                stream,
+                idx,
+                first_row,
+                json.dumps(inputs),
+                json.dumps([str(v) for v in instances]),
+                json.dumps(outputs),
+                witness_s,
+            ),
         )
 
     def set_interval_proof(self, stream: str, idx: int, proof: Path, prove_s: float) -> None:
-        self._db.execute("UPDATE intervals SET proof = ?, prove_s = ? WHERE stream = ? AND idx = ?", (str(proof), prove_s, stream, idx))
+        self._db.execute(
+            "UPDATE intervals SET proof = ?, prove_s = ? WHERE stream = ? AND idx = ?",
+            (str(proof), prove_s, stream, idx),
+        )
 
     def intervals(self, stream: str, start: int = 0, stop: int | None = None) -> list[IntervalRow]:
         rows = self._db.execute(
             "SELECT stream, idx, first_row, inputs, instances, outputs, witness_s, proof, prove_s FROM intervals WHERE stream = ? AND idx >= ? AND idx < ? ORDER BY idx",
             (stream, start, 2**62 if stop is None else stop),
         )
-        return [IntervalRow(r[0], int(r[1]), int(r[2]), json.loads(r[3]), _ints(r[4]), json.loads(r[5]), float(r[6]), r[7], r[8]) for r in rows]
+        return [
+            IntervalRow(
+                r[0],
+                int(r[1]),
+                int(r[2]),
+                json.loads(r[3]),
+                _ints(r[4]),
+                json.loads(r[5]),
+                float(r[6]),
+                r[7],
+                r[8],
+            )
+            for r in rows
+        ]
 
     def interval_count(self, stream: str) -> int:
-        return int(self._db.execute("SELECT COUNT(*) FROM intervals WHERE stream = ?", (stream,)).fetchone()[0])
+        return int(
+            self._db.execute(
+                "SELECT COUNT(*) FROM intervals WHERE stream = ?", (stream,)
+            ).fetchone()[0]
+        )
 
     # ------------------------------------------------------------ windows
 
-    def add_window(self, stream: str, idx: int, inputs: list[list[float]], instances: tuple[int, ...], t2: float, alarm: bool, svd_ok: bool, float_t2: float, float_alarm: bool, witness_s: float) -> None:
+    def add_window(
+        self,
+        stream: str,
+        idx: int,
+        inputs: list[list[float]],
+        instances: tuple[int, ...],
+        t2: float,
+        alarm: bool,
+        svd_ok: bool,
+        float_t2: float,
+        float_alarm: bool,
+        witness_s: float,
+    ) -> None:
         self._db.execute(
             "INSERT INTO windows (stream, idx, inputs, instances, t2, alarm, svd_ok, float_t2, float_alarm, witness_s) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (stream, idx, json.dumps(inputs), json.dumps([str(v) for v in instances]), t2, int(alarm), int(svd_ok), float_t2, int(float_alarm), witness_s),
+            (
+                stream,
+                idx,
+                json.dumps(inputs),
+                json.dumps([str(v) for v in instances]),
+                t2,
+                int(alarm),
+                int(svd_ok),
+                float_t2,
+                int(float_alarm),
+                witness_s,
+            ),
         )
 
     def set_window_proof(self, stream: str, idx: int, proof: Path, prove_s: float) -> None:
-        self._db.execute("UPDATE windows SET proof = ?, prove_s = ? WHERE stream = ? AND idx = ?", (str(proof), prove_s, stream, idx))
+        self._db.execute(
+            "UPDATE windows SET proof = ?, prove_s = ? WHERE stream = ? AND idx = ?",
+            (str(proof), prove_s, stream, idx),
+        )
 
     def windows(self, stream: str) -> list[WindowRow]:
         rows = self._db.execute(
             "SELECT stream, idx, inputs, instances, t2, alarm, svd_ok, float_t2, float_alarm, witness_s, proof, prove_s FROM windows WHERE stream = ? ORDER BY idx",
             (stream,),
         )
-        return [WindowRow(r[0], int(r[1]), json.loads(r[2]), _ints(r[3]), float(r[4]), bool(r[5]), bool(r[6]), float(r[7]), bool(r[8]), float(r[9]), r[10], r[11]) for r in rows]
+        return [
+            WindowRow(
+                r[0],
+                int(r[1]),
+                json.loads(r[2]),
+                _ints(r[3]),
+                float(r[4]),
+                bool(r[5]),
+                bool(r[6]),
+                float(r[7]),
+                bool(r[8]),
+                float(r[9]),
+                r[10],
+                r[11],
+            )
+            for r in rows
+        ]
 
     def window(self, stream: str, idx: int) -> WindowRow:
         for row in self.windows(stream):
             if row.idx == idx:
                 return row
-        raise StoreError(f"stream {stream!r} has no window {idx} yet ({len(self.windows(stream))} complete windows)")
+        raise StoreError(
+            f"stream {stream!r} has no window {idx} yet ({len(self.windows(stream))} complete windows)"
+        )

@@ -76,25 +76,66 @@ class Operator:
         return Precision(**self.tc.info.precision)
 
     @classmethod
-    def open(cls, name: str, detector: Detector, tc: CircuitDir, sc: CircuitDir, store: Store, workspace: Workspace, eager: bool = False, echo: Any = print) -> Operator:
+    def open(
+        cls,
+        name: str,
+        detector: Detector,
+        tc: CircuitDir,
+        sc: CircuitDir,
+        store: Store,
+        workspace: Workspace,
+        eager: bool = False,
+        echo: Any = print,
+    ) -> Operator:
         """Start a new stream (genesis state = the detector's x0, P0) or resume a stored one."""
         tc_info = tc.info
         steps = tc_info.steps
         window_steps = detector.config.window_steps
         if window_steps % steps:
-            raise ConfigError(f"interval length D={steps} must divide the window length L={window_steps}")
-        folder = workspace.root / "ts" / detector.config.subsystem / "streams" / re.sub(r"[^A-Za-z0-9_.-]", "_", name)
+            raise ConfigError(
+                f"interval length D={steps} must divide the window length L={window_steps}"
+            )
+        folder = (
+            workspace.root
+            / "ts"
+            / detector.config.subsystem
+            / "streams"
+            / re.sub(r"[^A-Za-z0-9_.-]", "_", name)
+        )
         folder.mkdir(parents=True, exist_ok=True)
         if name not in store.streams():
             precision = Precision(**tc_info.precision)
             m = detector.m
-            state = [*precision.quantize(detector.x0).tolist(), *precision.quantize(detector.P0).ravel().tolist(), *fresh_nonce()]
+            state = [
+                *precision.quantize(detector.x0).tolist(),
+                *precision.quantize(detector.P0).ravel().tolist(),
+                *fresh_nonce(),
+            ]
             acc = [0.0] * (m + m * m) + fresh_nonce()
-            genesis_instances = (tensor_commitment(state, precision.psf), tensor_commitment(acc, precision.psf))
-            store.create_stream(StreamRow(name, detector.config.subsystem, steps, precision.psf, window_steps // steps, [state, acc], genesis_instances))
+            genesis_instances = (
+                tensor_commitment(state, precision.psf),
+                tensor_commitment(acc, precision.psf),
+            )
+            store.create_stream(
+                StreamRow(
+                    name,
+                    detector.config.subsystem,
+                    steps,
+                    precision.psf,
+                    window_steps // steps,
+                    [state, acc],
+                    genesis_instances,
+                )
+            )
         row = store.stream(name)
-        if row.steps != steps or row.subsystem != detector.config.subsystem or row.psf != tc_info.psf:
-            raise ConfigError(f"stream {name!r} was started with {row.subsystem}, D={row.steps}, PSF {row.psf}; the circuit given is {tc_info.subsystem}, D={steps}, PSF {tc_info.psf}")
+        if (
+            row.steps != steps
+            or row.subsystem != detector.config.subsystem
+            or row.psf != tc_info.psf
+        ):
+            raise ConfigError(
+                f"stream {name!r} was started with {row.subsystem}, D={row.steps}, PSF {row.psf}; the circuit given is {tc_info.subsystem}, D={steps}, PSF {tc_info.psf}"
+            )
         return cls(name, detector, tc, sc, store, folder, eager, echo)
 
     # ------------------------------------------------------------ operation
@@ -123,8 +164,18 @@ class Operator:
             inputs = [state, acc, block, [1.0 if idx % W == 0 else 0.0]]
             witness = run_witness(self.tc, "tc", inputs, self._path("tc", idx, "witness"))
             if idx == 0 and witness.instances[:2] != row.genesis_instances:
-                raise ProofError("the TC circuit's input hashes differ from the stored genesis commitment (EZKL hashing changed?)")
-            self.store.add_interval(self.name, idx, idx * D, inputs, witness.instances, witness.outputs, witness.witness_s)
+                raise ProofError(
+                    "the TC circuit's input hashes differ from the stored genesis commitment (EZKL hashing changed?)"
+                )
+            self.store.add_interval(
+                self.name,
+                idx,
+                idx * D,
+                inputs,
+                witness.instances,
+                witness.outputs,
+                witness.witness_s,
+            )
             if self.eager:
                 self._prove_interval(self.store.intervals(self.name, idx, idx + 1)[0])
             done += 1
@@ -139,12 +190,32 @@ class Operator:
         acc_end = self.store.intervals(self.name, (j + 1) * W - 1, (j + 1) * W)[0].outputs[1]
         U, s, w = svd_advice(acc_end, m)
         precision = self.precision
-        advice = [*precision.quantize(U).ravel().tolist(), *precision.quantize(s).tolist(), *precision.quantize(w).tolist(), *fresh_nonce()]
+        advice = [
+            *precision.quantize(U).ravel().tolist(),
+            *precision.quantize(s).tolist(),
+            *precision.quantize(w).tolist(),
+            *fresh_nonce(),
+        ]
         inputs = [acc_end, advice]
         witness = run_witness(self.sc, "sc", inputs, self._path("sc", j, "witness"))
-        t2, alarm, svd_ok = witness.outputs[0][0], witness.outputs[1][0] > 0.5, witness.outputs[2][0] > 0.5
+        t2, alarm, svd_ok = (
+            witness.outputs[0][0],
+            witness.outputs[1][0] > 0.5,
+            witness.outputs[2][0] > 0.5,
+        )
         float_t2 = self.float_window_t2(measurements, j)
-        self.store.add_window(self.name, j, inputs, witness.instances, t2, alarm, svd_ok, float_t2, float_t2 > self.detector.ucl, witness.witness_s)
+        self.store.add_window(
+            self.name,
+            j,
+            inputs,
+            witness.instances,
+            t2,
+            alarm,
+            svd_ok,
+            float_t2,
+            float_t2 > self.detector.ucl,
+            witness.witness_s,
+        )
         if self.eager:
             self._prove_window_sc(self.store.window(self.name, j))
 
@@ -154,7 +225,11 @@ class Operator:
         if not hasattr(self, "_float_cache") or len(self._float_cache[0]) < (j + 1) * L:
             genesis = self.stream.genesis[0]
             n = self.detector.n
-            trajectory = self.detector.run(measurements[: (j + 1) * L], np.asarray(genesis[:n]), np.asarray(genesis[n : n + n * n]).reshape(n, n))
+            trajectory = self.detector.run(
+                measurements[: (j + 1) * L],
+                np.asarray(genesis[:n]),
+                np.asarray(genesis[n : n + n * n]).reshape(n, n),
+            )
             self._float_cache = (trajectory.residuals, trajectory.S)
         residuals, S = self._float_cache
         return t2_statistic(residuals[j * L : (j + 1) * L].sum(0), S[j * L : (j + 1) * L].sum(0))
@@ -165,9 +240,13 @@ class Operator:
         return self.folder / f"{kind}-{idx:05d}.{what}.json"
 
     def _prove_interval(self, interval: IntervalRow) -> Proof:
-        witness = run_witness(self.tc, "tc", interval.inputs, self._path("tc", interval.idx, "witness"))
+        witness = run_witness(
+            self.tc, "tc", interval.inputs, self._path("tc", interval.idx, "witness")
+        )
         if witness.instances != interval.instances:
-            raise ProofError(f"interval {interval.idx}: the stored inputs no longer give the stored instances (circuit or keys changed since operation)")
+            raise ProofError(
+                f"interval {interval.idx}: the stored inputs no longer give the stored instances (circuit or keys changed since operation)"
+            )
         proof = prove(self.tc, witness.path, self._path("tc", interval.idx, "proof"))
         if proof.instances != interval.instances:
             raise ProofError(f"interval {interval.idx}: proof instances differ from the witness")
@@ -178,10 +257,14 @@ class Operator:
     def _prove_window_sc(self, window: WindowRow) -> Proof:
         witness = run_witness(self.sc, "sc", window.inputs, self._path("sc", window.idx, "witness"))
         if witness.instances != window.instances:
-            raise ProofError(f"window {window.idx}: the stored SC inputs no longer give the stored instances")
+            raise ProofError(
+                f"window {window.idx}: the stored SC inputs no longer give the stored instances"
+            )
         proof = prove(self.sc, witness.path, self._path("sc", window.idx, "proof"))
         self.store.set_window_proof(self.name, window.idx, proof.path, proof.prove_s)
-        self.echo(f"  SC window {window.idx}: proven in {proof.prove_s:.1f} s (T² {window.t2:.2f}, alarm {window.alarm})")
+        self.echo(
+            f"  SC window {window.idx}: proven in {proof.prove_s:.1f} s (T² {window.t2:.2f}, alarm {window.alarm})"
+        )
         return proof
 
     def prove_window(self, j: int) -> None:

@@ -83,7 +83,9 @@ class CircuitConfig:
 
     def __post_init__(self) -> None:
         if self.input_visibility not in _COMMITMENTS:
-            raise CircuitError(f"input visibility {self.input_visibility!r}: expected one of {', '.join(_COMMITMENTS)}")
+            raise CircuitError(
+                f"input visibility {self.input_visibility!r}: expected one of {', '.join(_COMMITMENTS)}"
+            )
 
     @property
     def commitment(self) -> str:
@@ -92,7 +94,9 @@ class CircuitConfig:
 
     def with_commitment(self, commitment: str) -> CircuitConfig:
         """This config, committing to inputs with ``commitment`` ("poseidon" or "kzg")."""
-        visibility = {scheme: vis for vis, scheme in _COMMITMENTS.items() if scheme != "none"}.get(commitment)
+        visibility = {scheme: vis for vis, scheme in _COMMITMENTS.items() if scheme != "none"}.get(
+            commitment
+        )
         if visibility is None:
             raise CircuitError(f"input commitment {commitment!r}: expected 'poseidon' or 'kzg'")
         return replace(self, input_visibility=visibility)
@@ -145,7 +149,9 @@ class CircuitInfo:
     keys_cached: bool = False
     verifier_runtime_bytes: int = 0
     score_divisor: int = 1  # the score instance is score_divisor x the mean absolute error
-    commitment: str = "poseidon"  # "poseidon" (hash in the instances) or "kzg" (G1 point in the proof)
+    commitment: str = (
+        "poseidon"  # "poseidon" (hash in the instances) or "kzg" (G1 point in the proof)
+    )
     #: Each window's binding (gateway, stream, index) is an input and a public output of the circuit.
     bound: bool = False
 
@@ -155,7 +161,9 @@ class CircuitInfo:
     @classmethod
     def load(cls, workspace: Workspace) -> CircuitInfo:
         if not workspace.circuit_meta.is_file():
-            raise CircuitError(f"no compiled circuit in {workspace.root}: run `zkalert compile` first")
+            raise CircuitError(
+                f"no compiled circuit in {workspace.root}: run `zkalert compile` first"
+            )
         return cls(**json.loads(workspace.circuit_meta.read_text()))
 
     @property
@@ -210,18 +218,25 @@ def felt_to_le_hex(value: int) -> str:
     return value.to_bytes(32, "little").hex()
 
 
-def bound_input_rows(scaled_windows: np.ndarray, limbs: Sequence[Sequence[int]]) -> list[list[float | str]]:
+def bound_input_rows(
+    scaled_windows: np.ndarray, limbs: Sequence[Sequence[int]]
+) -> list[list[float | str]]:
     """EZKL ``input_data``: each window's values then its binding's limbs as raw field elements (not scaled)."""
     if len(limbs) != len(scaled_windows):
         raise CircuitError(f"{len(scaled_windows)} window(s) but {len(limbs)} binding(s)")
-    return [[*map(float, window), *map(felt_to_le_hex, window_limbs)] for window, window_limbs in zip(scaled_windows, limbs)]
+    return [
+        [*map(float, window), *map(felt_to_le_hex, window_limbs)]
+        for window, window_limbs in zip(scaled_windows, limbs)
+    ]
 
 
 def run_args(config: CircuitConfig) -> Any:
     import ezkl
 
     args = ezkl.PyRunArgs()
-    args.input_visibility = config.input_visibility  # "hashed": private window, public Poseidon commitment
+    args.input_visibility = (
+        config.input_visibility
+    )  # "hashed": private window, public Poseidon commitment
     args.param_visibility = "fixed"  # weights baked into the circuit, identified by the vk
     args.output_visibility = "public"  # the score and the binding's limbs
     if config.input_scale:  # 0 keeps EZKL's default (calibration then chooses)
@@ -236,7 +251,9 @@ def run_args(config: CircuitConfig) -> Any:
     return args
 
 
-def srs_file(logrows: int, ceremony_srs: StrPath | None = None, echo: Any = print) -> tuple[Path, bool]:
+def srs_file(
+    logrows: int, ceremony_srs: StrPath | None = None, echo: Any = print
+) -> tuple[Path, bool]:
     """The SRS to use: the given ceremony file, or a cached development SRS."""
     import ezkl
 
@@ -247,7 +264,9 @@ def srs_file(logrows: int, ceremony_srs: StrPath | None = None, echo: Any = prin
         return path, False
     path = srs_dir() / f"kzg{logrows}.dev.srs"
     if not path.is_file():
-        echo(f"generating a DEVELOPMENT SRS for logrows={logrows} (gen_srs: not for production; pass --srs for a ceremony file)")
+        echo(
+            f"generating a DEVELOPMENT SRS for logrows={logrows} (gen_srs: not for production; pass --srs for a ceremony file)"
+        )
         tmp = path.with_suffix(".tmp")
         ezkl.gen_srs(str(tmp), logrows)
         tmp.replace(path)
@@ -262,7 +281,16 @@ def ezkl_verifier_source(vk: Path, settings: Path, srs: Path, sol: Path, abi: Pa
     """EZKL's Solidity verifier for ``vk`` (written to ``sol``, its ABI to ``abi``), as generated:
     contract ``Halo2Verifier``. EZKL runs in a process of its own (see ``zkalert.zk._evm_codegen``)."""
     proc = subprocess.run(
-        [sys.executable, "-m", "zkalert.zk._evm_codegen", str(vk), str(settings), str(sol), str(abi), str(srs)],
+        [
+            sys.executable,
+            "-m",
+            "zkalert.zk._evm_codegen",
+            str(vk),
+            str(settings),
+            str(sol),
+            str(abi),
+            str(srs),
+        ],
         capture_output=True,
         text=True,
         check=False,
@@ -277,15 +305,26 @@ def generate_verifier(
 ) -> Path:
     """EZKL Solidity verifier -> contracts/generated/<contract_name>.sol (never hand-edited)."""
     if not contract_name_ok(contract_name):
-        raise CircuitError(f"verifier contract name {contract_name!r} must be a Solidity identifier starting with a capital")
+        raise CircuitError(
+            f"verifier contract name {contract_name!r} must be a Solidity identifier starting with a capital"
+        )
     link_solc_for_consumers()
     out_dir.mkdir(parents=True, exist_ok=True)
-    source = ezkl_verifier_source(workspace.vk, workspace.settings, srs_path, workspace.root / "Halo2Verifier.sol", workspace.verifier_abi)
+    source = ezkl_verifier_source(
+        workspace.vk,
+        workspace.settings,
+        srs_path,
+        workspace.root / "Halo2Verifier.sol",
+        workspace.verifier_abi,
+    )
     if "contract Halo2Verifier" not in source:
         raise CircuitError("unexpected EZKL verifier: no `contract Halo2Verifier`")
     header = (
         "// Generated by `zkalert compile` from EZKL 23.0.5 (create_evm_verifier). Do not edit:\n"
-        "// regenerate it instead. Circuit vk keccak256: " + "0x" + keccak(workspace.vk.read_bytes()).hex() + "\n"
+        "// regenerate it instead. Circuit vk keccak256: "
+        + "0x"
+        + keccak(workspace.vk.read_bytes()).hex()
+        + "\n"
     )
     source = header + source.replace("contract Halo2Verifier", f"contract {contract_name}", 1)
     target = out_dir / f"{contract_name}.sol"
@@ -314,21 +353,37 @@ def compile_circuit(
     # The binding's limbs pass through unscaled; calibration sees them as 0.
     bound = np.hstack([scaled, np.zeros((len(scaled), BINDING_LIMBS))])
     if windows_per_proof == 1:
-        calib_path.write_text(json.dumps({"input_data": [bound[: min(len(bound), 64)].ravel().tolist()]}))
+        calib_path.write_text(
+            json.dumps({"input_data": [bound[: min(len(bound), 64)].ravel().tolist()]})
+        )
     else:
-        calib_path.write_text(json.dumps({"input_data": [bound[i % len(bound)].tolist() for i in range(windows_per_proof)]}))
+        calib_path.write_text(
+            json.dumps(
+                {"input_data": [bound[i % len(bound)].tolist() for i in range(windows_per_proof)]}
+            )
+        )
 
-    if not ezkl.gen_settings(str(workspace.onnx), str(workspace.settings), py_run_args=run_args(config)):
+    if not ezkl.gen_settings(
+        str(workspace.onnx), str(workspace.settings), py_run_args=run_args(config)
+    ):
         raise CircuitError("ezkl.gen_settings failed")
     if config.calibrate:
         echo(f"calibrating circuit settings with EZKL (target={config.calibrate_target}) ...")
         scales = [config.input_scale] if config.input_scale else None
-        ezkl.calibrate_settings(str(calib_path), str(workspace.onnx), str(workspace.settings), config.calibrate_target, scales=scales)
+        ezkl.calibrate_settings(
+            str(calib_path),
+            str(workspace.onnx),
+            str(workspace.settings),
+            config.calibrate_target,
+            scales=scales,
+        )
     elif config.logrows is None:
         settings = json.loads(workspace.settings.read_text())
         settings["run_args"]["logrows"] = smallest_logrows(settings)
         workspace.settings.write_text(json.dumps(settings))
-    if not ezkl.compile_circuit(str(workspace.onnx), str(workspace.compiled), str(workspace.settings)):
+    if not ezkl.compile_circuit(
+        str(workspace.onnx), str(workspace.compiled), str(workspace.settings)
+    ):
         raise CircuitError("ezkl.compile_circuit failed")
     settings = json.loads(workspace.settings.read_text())
     logrows = int(settings["run_args"]["logrows"])
@@ -342,10 +397,14 @@ def compile_circuit(
         echo(f"keys: cached for this circuit ({cached})")
         for name, target in (("pk.key", workspace.pk), ("vk.key", workspace.vk)):
             target.unlink(missing_ok=True)
-            os.link(cached / name, target) if _same_device(cached, target.parent) else shutil.copy(cached / name, target)
+            os.link(cached / name, target) if _same_device(cached, target.parent) else shutil.copy(
+                cached / name, target
+            )
     else:
         echo(f"setup: logrows={logrows}, {settings['num_rows']} rows ...")
-        if not ezkl.setup(str(workspace.compiled), str(workspace.vk), str(workspace.pk), srs_path=str(srs_path)):
+        if not ezkl.setup(
+            str(workspace.compiled), str(workspace.vk), str(workspace.pk), srs_path=str(srs_path)
+        ):
             raise CircuitError("ezkl.setup failed")
         _store_keys(workspace, cached)
     setup_s = time.perf_counter() - started
@@ -444,14 +503,26 @@ def compile_runtime(source_text: str, file_name: str, contract_name: str) -> byt
             "outputSelection": {"*": {"*": ["evm.deployedBytecode.object"]}},
         },
     }
-    proc = subprocess.run([str(solc()), "--standard-json"], input=json.dumps(request), capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [str(solc()), "--standard-json"],
+        input=json.dumps(request),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     output: dict[str, Any] = {}
     try:
         output = json.loads(proc.stdout)
         code = output["contracts"][file_name][contract_name]["evm"]["deployedBytecode"]["object"]
     except (json.JSONDecodeError, KeyError) as exc:
-        errors = [e.get("formattedMessage", "") for e in output.get("errors", []) if e.get("severity") == "error"]
-        raise CircuitError(f"could not compile {file_name}: {errors or proc.stderr[-400:]}") from exc
+        errors = [
+            e.get("formattedMessage", "")
+            for e in output.get("errors", [])
+            if e.get("severity") == "error"
+        ]
+        raise CircuitError(
+            f"could not compile {file_name}: {errors or proc.stderr[-400:]}"
+        ) from exc
     return bytes.fromhex(code.removeprefix("0x"))
 
 

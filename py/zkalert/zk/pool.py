@@ -90,7 +90,9 @@ def _prove_job(job: ProofJob) -> PoolResult:
     return PoolResult(proven, peak_rss_bytes())
 
 
-def plan_workers(info: CircuitInfo, memory_budget_bytes: int, max_workers: int | None = None) -> int:
+def plan_workers(
+    info: CircuitInfo, memory_budget_bytes: int, max_workers: int | None = None
+) -> int:
     """How many provers fit: at most one per core and within the memory budget."""
     need = estimated_rss_bytes(info)
     if need > memory_budget_bytes:
@@ -106,7 +108,12 @@ def plan_workers(info: CircuitInfo, memory_budget_bytes: int, max_workers: int |
 class ProverPool:
     """Prove many independent jobs; results come back in job order."""
 
-    def __init__(self, workspace: Workspace, memory_budget_bytes: int = 2_000_000_000, max_workers: int | None = None) -> None:
+    def __init__(
+        self,
+        workspace: Workspace,
+        memory_budget_bytes: int = 2_000_000_000,
+        max_workers: int | None = None,
+    ) -> None:
         self.workspace = workspace
         self.info = CircuitInfo.load(workspace)
         self.workers = plan_workers(self.info, memory_budget_bytes, max_workers)

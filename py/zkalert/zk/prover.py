@@ -91,7 +91,9 @@ class ProvenWindow:
     def first_index(self) -> int:
         """The first window's index in its stream (from the binding the proof was made for)."""
         if self.binding is None:
-            raise ProofError(f"{self.proof_path}: the proof's window index is not known (no binding recorded with it)")
+            raise ProofError(
+                f"{self.proof_path}: the proof's window index is not known (no binding recorded with it)"
+            )
         return self.binding.index
 
     @property
@@ -106,8 +108,14 @@ class ProvenWindow:
 
     @classmethod
     def from_proof_file(
-        cls, path: Path, float_score: float = float("nan"), witness_s: float = 0.0, prove_s: float = 0.0, prove_cpu_s: float = 0.0,
-        commitment: str = "poseidon", binding: Binding | None = None,
+        cls,
+        path: Path,
+        float_score: float = float("nan"),
+        witness_s: float = 0.0,
+        prove_s: float = 0.0,
+        prove_cpu_s: float = 0.0,
+        commitment: str = "poseidon",
+        binding: Binding | None = None,
     ) -> ProvenWindow:
         data = json.loads(path.read_text())
         instances = tuple(felt_hex_to_int(f) for group in data["instances"] for f in group)
@@ -120,7 +128,17 @@ class ProvenWindow:
                 raise ProofError(f"{sidecar}: not a binding ({exc})") from None
         if binding is not None:
             check_binding(instances, proof, commitment, binding)
-        return cls(path, proof, instances, float_score, witness_s, prove_s, prove_cpu_s, commitment, binding)
+        return cls(
+            path,
+            proof,
+            instances,
+            float_score,
+            witness_s,
+            prove_s,
+            prove_cpu_s,
+            commitment,
+            binding,
+        )
 
 
 def binding_file(proof_path: Path) -> Path:
@@ -159,7 +177,9 @@ def assemble_batch(windows: list[StreamWindow], width: int, size: int) -> np.nda
     for k, window in enumerate(windows):
         label = f"batch window {k} ({window.stream} #{window.index})"
         if window.stream != first.stream:
-            raise ProofError(f"{label}: belongs to stream {window.stream!r}, the batch is for {first.stream!r}")
+            raise ProofError(
+                f"{label}: belongs to stream {window.stream!r}, the batch is for {first.stream!r}"
+            )
         if window.index != first.index + k:
             raise ProofError(f"{label}: out of order, expected #{first.index + k}")
         rows.append(check_matrix(window.values, width, label)[0])
@@ -173,7 +193,9 @@ class Prover:
         self.workspace = workspace
         self.info = CircuitInfo.load(workspace)
         if not self.info.bound:
-            raise ProofError(f"the circuit in {workspace.root} does not bind proofs to their window: run `zkalert compile` again")
+            raise ProofError(
+                f"the circuit in {workspace.root} does not bind proofs to their window: run `zkalert compile` again"
+            )
         for path in (workspace.compiled, workspace.pk, Path(self.info.srs_path)):
             if not path.is_file():
                 raise ProofError(f"{path} is missing: run `zkalert compile` again")
@@ -182,13 +204,21 @@ class Prover:
         windows = check_matrix(scaled_windows, self.info.width, f"proof {name}")
         expected = self.info.windows_per_proof
         if windows.shape[0] != expected:
-            raise ProofError(f"proof {name}: this circuit proves {expected} window(s) at a time, got {windows.shape[0]}")
+            raise ProofError(
+                f"proof {name}: this circuit proves {expected} window(s) at a time, got {windows.shape[0]}"
+            )
         limbs = binding.limbs(expected) if binding is not None else [UNBOUND_LIMBS] * expected
         path = self.workspace.proofs / f"{name}.input.json"
         path.write_text(json.dumps({"input_data": bound_input_rows(windows, limbs)}))
         return path
 
-    def prove(self, scaled_windows: np.ndarray, name: str, binding: Binding, float_score: float = float("nan")) -> ProvenWindow:
+    def prove(
+        self,
+        scaled_windows: np.ndarray,
+        name: str,
+        binding: Binding,
+        float_score: float = float("nan"),
+    ) -> ProvenWindow:
         """Prove already-scaled windows (as many as the circuit takes) for ``binding``; files go to
         <workspace>/proofs/<name>.*"""
         import ezkl
@@ -205,21 +235,39 @@ class Prover:
 
         cpu_started = process_cpu_s()
         started = time.perf_counter()
-        ezkl.prove(str(witness_path), str(self.workspace.compiled), str(self.workspace.pk), str(proof_path), srs_path=self.info.srs_path)
+        ezkl.prove(
+            str(witness_path),
+            str(self.workspace.compiled),
+            str(self.workspace.pk),
+            str(proof_path),
+            srs_path=self.info.srs_path,
+        )
         prove_s = time.perf_counter() - started
         binding_file(proof_path).write_text(json.dumps(binding.to_json()))
         proven = ProvenWindow.from_proof_file(
-            proof_path, float_score, witness_s, prove_s, process_cpu_s() - cpu_started, self.info.commitment, binding
+            proof_path,
+            float_score,
+            witness_s,
+            prove_s,
+            process_cpu_s() - cpu_started,
+            self.info.commitment,
+            binding,
         )
         if self.info.commitment == "kzg":
             # The registry reads window i's commitment at bytes 64i..64i+64 of the proof: check that this
             # EZKL build puts the input columns' commitments there (it does in 23.0.5), before anything is sent.
             points = _witness_points(witness)
-            if [proven.proof[64 * i : 64 * i + 64] for i in range(len(points))] != points or len(points) != self.info.windows_per_proof:
-                raise ProofError(f"proof {name}: its first G1 points are not the windows' KZG commitments; this EZKL build lays proofs out differently")
+            if [proven.proof[64 * i : 64 * i + 64] for i in range(len(points))] != points or len(
+                points
+            ) != self.info.windows_per_proof:
+                raise ProofError(
+                    f"proof {name}: its first G1 points are not the windows' KZG commitments; this EZKL build lays proofs out differently"
+                )
         return proven
 
-    def cached(self, name: str, scaled_windows: np.ndarray, binding: Binding) -> ProvenWindow | None:
+    def cached(
+        self, name: str, scaled_windows: np.ndarray, binding: Binding
+    ) -> ProvenWindow | None:
         """The proof of exactly these windows for ``binding`` from an earlier run, if one is on disk
         and readable (proofs live under <workspace>/proofs/<name>.*)."""
         input_path = self.workspace.proofs / f"{name}.input.json"
@@ -231,24 +279,41 @@ class Prover:
             wanted = bound_input_rows(windows, binding.limbs(len(windows)))
             if json.loads(input_path.read_text())["input_data"] != json.loads(json.dumps(wanted)):
                 return None
-            return ProvenWindow.from_proof_file(proof_path, commitment=self.info.commitment, binding=binding)
+            return ProvenWindow.from_proof_file(
+                proof_path, commitment=self.info.commitment, binding=binding
+            )
         except (ValueError, KeyError, IndexError, ZkAlertError):
             return None  # a proof cut short by a killed prover: prove again
 
-    def prove_cached(self, scaled_windows: np.ndarray, name: str, binding: Binding, float_score: float = float("nan")) -> ProvenWindow:
+    def prove_cached(
+        self,
+        scaled_windows: np.ndarray,
+        name: str,
+        binding: Binding,
+        float_score: float = float("nan"),
+    ) -> ProvenWindow:
         """:meth:`prove`, unless the same windows were proven for the same binding under ``name`` before."""
-        return self.cached(name, scaled_windows, binding) or self.prove(scaled_windows, name, binding, float_score)
+        return self.cached(name, scaled_windows, binding) or self.prove(
+            scaled_windows, name, binding, float_score
+        )
 
     def _witness(self, input_path: Path, witness_path: Path) -> dict:
         """EZKL witness; for a KZG circuit with the inputs' commitments (needs the vk and SRS)."""
         import ezkl
 
         if self.info.commitment == "kzg":
-            return ezkl.gen_witness(str(input_path), str(self.workspace.compiled), str(witness_path),
-                                    vk_path=str(self.workspace.vk), srs_path=self.info.srs_path)
+            return ezkl.gen_witness(
+                str(input_path),
+                str(self.workspace.compiled),
+                str(witness_path),
+                vk_path=str(self.workspace.vk),
+                srs_path=self.info.srs_path,
+            )
         return ezkl.gen_witness(str(input_path), str(self.workspace.compiled), str(witness_path))
 
-    def statement_instances(self, scaled_window: np.ndarray, name: str, binding: Binding | None = None) -> tuple[int, ...]:
+    def statement_instances(
+        self, scaled_window: np.ndarray, name: str, binding: Binding | None = None
+    ) -> tuple[int, ...]:
         """The statement ``(c_1..c_B, s_1..s_B)`` a proof of these windows for ``binding`` would make
         (witness only, no proof). Without a binding the scores are right, the commitments are those
         of an unbound statement (nothing the registry takes)."""
@@ -259,19 +324,36 @@ class Prover:
             points = _witness_points(witness)
             commitments = list(kzg_commitments(b"".join(points), len(points)))
         else:
-            commitments = [felt_hex_to_int(f) for group in witness["processed_inputs"]["poseidon_hash"] for f in (group if isinstance(group, list) else [group])]
+            commitments = [
+                felt_hex_to_int(f)
+                for group in witness["processed_inputs"]["poseidon_hash"]
+                for f in (group if isinstance(group, list) else [group])
+            ]
         scores = [felt_hex_to_int(f) for f in witness["outputs"][0]]
         return tuple(commitments + scores)
 
     def verify_offchain(self, proven: ProvenWindow) -> bool:
         import ezkl
 
-        return bool(ezkl.verify(str(proven.proof_path), str(self.workspace.settings), str(self.workspace.vk), srs_path=self.info.srs_path))
+        return bool(
+            ezkl.verify(
+                str(proven.proof_path),
+                str(self.workspace.settings),
+                str(self.workspace.vk),
+                srs_path=self.info.srs_path,
+            )
+        )
 
 
 def ezkl_proof_json(proof: bytes, instances: list[int] | tuple[int, ...]) -> dict[str, Any]:
     """A proof file EZKL's verify reads, rebuilt from the bytes and instances alone."""
     return {
-        "protocol": None, "instances": [[v.to_bytes(32, "little").hex() for v in instances]], "proof": list(proof),
-        "hex_proof": "0x" + proof.hex(), "split": None, "pretty_public_inputs": None, "timestamp": None, "version": "23.0.5",
+        "protocol": None,
+        "instances": [[v.to_bytes(32, "little").hex() for v in instances]],
+        "proof": list(proof),
+        "hex_proof": "0x" + proof.hex(),
+        "split": None,
+        "pretty_public_inputs": None,
+        "timestamp": None,
+        "version": "23.0.5",
     }

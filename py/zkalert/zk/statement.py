@@ -42,7 +42,9 @@ def binding_of(gateway: str, stream: bytes, index: int) -> int:
         raise ProofError(f"window index {index} is outside 0..2^64-1")
     if len(stream) != 32:
         raise ProofError(f"a stream id is 32 bytes, got {len(stream)}")
-    digest = keccak(encode(["address", "bytes32", "uint64"], [to_checksum_address(gateway), stream, index]))
+    digest = keccak(
+        encode(["address", "bytes32", "uint64"], [to_checksum_address(gateway), stream, index])
+    )
     return int.from_bytes(digest, "big") & ((1 << (BINDING_LIMBS * LIMB_BITS)) - 1)
 
 
@@ -78,12 +80,20 @@ class Binding:
         return [limbs_of(b) for b in self.tags(windows)]
 
     def to_json(self) -> dict[str, object]:
-        return {"gateway": to_checksum_address(self.gateway), "stream_id": "0x" + self.stream.hex(), "index": self.index}
+        return {
+            "gateway": to_checksum_address(self.gateway),
+            "stream_id": "0x" + self.stream.hex(),
+            "index": self.index,
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, object]) -> Binding:
         try:
-            return cls(to_checksum_address(str(data["gateway"])), bytes.fromhex(str(data["stream_id"]).removeprefix("0x")), int(data["index"]))  # type: ignore[arg-type]
+            return cls(
+                to_checksum_address(str(data["gateway"])),
+                bytes.fromhex(str(data["stream_id"]).removeprefix("0x")),
+                int(data["index"]),
+            )  # type: ignore[arg-type]
         except (KeyError, ValueError, TypeError) as exc:
             raise ProofError(f"a binding needs gateway, stream_id and index: {exc}") from None
 
@@ -96,7 +106,9 @@ UNBOUND_LIMBS = (0,) * BINDING_LIMBS
 def kzg_commitments(proof: bytes, windows: int) -> tuple[int, ...]:
     """Window i's commitment under the KZG scheme: keccak256 of the proof's i-th G1 point (as AlertRegistry)."""
     if len(proof) < 64 * windows:
-        raise ProofError(f"a KZG-committed proof of {windows} window(s) needs at least {64 * windows} bytes, got {len(proof)}")
+        raise ProofError(
+            f"a KZG-committed proof of {windows} window(s) needs at least {64 * windows} bytes, got {len(proof)}"
+        )
     return tuple(int.from_bytes(keccak(proof[64 * i : 64 * i + 64]), "big") for i in range(windows))
 
 
@@ -104,7 +116,9 @@ def instances_per_window(commitment: str) -> int:
     """Public instances per window: c, s and the binding's limbs (Poseidon), or s and the limbs (KZG,
     and the benchmark's measurement-only circuits without an input commitment, "none")."""
     if commitment not in (*SCHEMES, "none"):
-        raise ProofError(f"unknown input commitment {commitment!r}: expected one of {', '.join(SCHEMES)}")
+        raise ProofError(
+            f"unknown input commitment {commitment!r}: expected one of {', '.join(SCHEMES)}"
+        )
     return (2 if commitment == "poseidon" else 1) + BINDING_LIMBS
 
 
@@ -115,26 +129,39 @@ def split_bound_statement(
     -1 where its limbs are out of range)."""
     per = instances_per_window(commitment)
     if len(instances) % per or not instances:
-        raise ProofError(f"a {commitment}-committed proof has {per}*B instances, got {len(instances)}")
+        raise ProofError(
+            f"a {commitment}-committed proof has {per}*B instances, got {len(instances)}"
+        )
     windows = len(instances) // per
     base = per - BINDING_LIMBS  # instances per window before the limbs: c and s, or s
     scores = tuple(instances[(base - 1) * windows : base * windows])
     limbs = instances[base * windows :]
-    bindings = tuple(binding_from_limbs(tuple(limbs[BINDING_LIMBS * i : BINDING_LIMBS * (i + 1)])) for i in range(windows))
+    bindings = tuple(
+        binding_from_limbs(tuple(limbs[BINDING_LIMBS * i : BINDING_LIMBS * (i + 1)]))
+        for i in range(windows)
+    )
     if commitment == "none":
-        commitments: tuple[int, ...] = (0,) * windows  # nothing commits to the window: not a statement the registry takes
+        commitments: tuple[int, ...] = (
+            0,
+        ) * windows  # nothing commits to the window: not a statement the registry takes
     else:
-        commitments = kzg_commitments(proof, windows) if commitment == "kzg" else tuple(instances[:windows])
+        commitments = (
+            kzg_commitments(proof, windows) if commitment == "kzg" else tuple(instances[:windows])
+        )
     return commitments, scores, bindings
 
 
-def split_statement(instances: tuple[int, ...], proof: bytes = b"", commitment: str = "poseidon") -> tuple[tuple[int, ...], tuple[int, ...]]:
+def split_statement(
+    instances: tuple[int, ...], proof: bytes = b"", commitment: str = "poseidon"
+) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """``(commitments, scores)`` of a proof's windows under ``commitment``."""
     commitments, scores, _ = split_bound_statement(instances, proof, commitment)
     return commitments, scores
 
 
-def check_binding(instances: tuple[int, ...], proof: bytes, commitment: str, binding: Binding) -> None:
+def check_binding(
+    instances: tuple[int, ...], proof: bytes, commitment: str, binding: Binding
+) -> None:
     """Refuse a proof whose binding instances are not those of ``binding`` (one line naming the first)."""
     _, _, bindings = split_bound_statement(instances, proof, commitment)
     for i, (got, expected) in enumerate(zip(bindings, binding.tags(len(bindings)), strict=True)):

@@ -56,7 +56,12 @@ class Candidate:
 
     @property
     def config(self) -> CircuitConfig:
-        return CircuitConfig(input_scale=self.input_scale, param_scale=self.input_scale, decomp_base=self.decomp_base, decomp_legs=self.decomp_legs)
+        return CircuitConfig(
+            input_scale=self.input_scale,
+            param_scale=self.input_scale,
+            decomp_base=self.decomp_base,
+            decomp_legs=self.decomp_legs,
+        )
 
 
 def _score_windows(compiled: Path, scaled: FloatArray, folder: Path) -> np.ndarray:
@@ -65,13 +70,23 @@ def _score_windows(compiled: Path, scaled: FloatArray, folder: Path) -> np.ndarr
     scores = np.empty(len(scaled))
     for i, window in enumerate(scaled):
         data = folder / "input.json"
-        data.write_text(json.dumps({"input_data": bound_input_rows(window[None, :], [UNBOUND_LIMBS])}))
+        data.write_text(
+            json.dumps({"input_data": bound_input_rows(window[None, :], [UNBOUND_LIMBS])})
+        )
         witness = ezkl.gen_witness(str(data), str(compiled), str(folder / "witness.json"))
         scores[i] = felt_hex_to_int(witness["outputs"][0][0])
     return scores
 
 
-def evaluate_candidate(detector: Detector, onnx: Path, scaled: FloatArray, scale: int, base: int, legs: int, folder: Path) -> Candidate:
+def evaluate_candidate(
+    detector: Detector,
+    onnx: Path,
+    scaled: FloatArray,
+    scale: int,
+    base: int,
+    legs: int,
+    folder: Path,
+) -> Candidate:
     import ezkl
 
     settings_path, compiled = folder / "settings.json", folder / "circuit.compiled"
@@ -88,15 +103,37 @@ def evaluate_candidate(detector: Detector, onnx: Path, scaled: FloatArray, scale
         ezkl.compile_circuit(str(onnx), str(compiled), str(settings_path))
         felts = _score_windows(compiled, scaled, folder)
     except Exception as exc:  # noqa: BLE001 - a range too small for the values fails witness generation
-        return Candidate(scale, base, legs, rows, logrows, len(scaled), 0.0, len(scaled), float("inf"), float("inf"), failed=str(exc)[:200])
+        return Candidate(
+            scale,
+            base,
+            legs,
+            rows,
+            logrows,
+            len(scaled),
+            0.0,
+            len(scaled),
+            float("inf"),
+            float("inf"),
+            failed=str(exc)[:200],
+        )
     output_scale = int(settings["model_output_scales"][0])
-    circuit_scores = felts / (detector.width * 2**output_scale)  # the circuit outputs width x the score
+    circuit_scores = felts / (
+        detector.width * 2**output_scale
+    )  # the circuit outputs width x the score
     circuit_alarm = felts >= round(detector.threshold * detector.width * 2**output_scale)
     errors = np.abs(circuit_scores - float_scores)
     disagreements = int((circuit_alarm != float_alarm).sum())
     return Candidate(
-        scale, base, legs, rows, logrows, len(scaled), 1.0 - disagreements / len(scaled), disagreements,
-        float(errors.max()), float(errors.mean()),
+        scale,
+        base,
+        legs,
+        rows,
+        logrows,
+        len(scaled),
+        1.0 - disagreements / len(scaled),
+        disagreements,
+        float(errors.max()),
+        float(errors.mean()),
     )
 
 
@@ -129,15 +166,24 @@ def tune(
             for base, legs in decompositions:
                 candidate = evaluate_candidate(detector, onnx, scaled, scale, base, legs, folder)
                 candidates.append(candidate)
-                status = candidate.failed or f"agreement {candidate.agreement:.2%}, max |score error| {candidate.max_abs_score_error:.4f}"
-                echo(f"  scale {scale:>2}, base {base:>5} x {legs} legs: {candidate.num_rows:>6} rows (logrows {candidate.logrows}) -> {status}")
+                status = (
+                    candidate.failed
+                    or f"agreement {candidate.agreement:.2%}, max |score error| {candidate.max_abs_score_error:.4f}"
+                )
+                echo(
+                    f"  scale {scale:>2}, base {base:>5} x {legs} legs: {candidate.num_rows:>6} rows (logrows {candidate.logrows}) -> {status}"
+                )
     valid = [c for c in candidates if not c.failed and c.disagreements == 0]
     if not valid:
-        raise CircuitError("no candidate circuit keeps every validation decision: widen the scales tried")
+        raise CircuitError(
+            "no candidate circuit keeps every validation decision: widen the scales tried"
+        )
     # Proving cost follows 2^logrows, not the rows inside it: among the smallest
     # logrows prefer the widest decomposition range (headroom for extreme
     # windows: a value outside it fails witness generation), then precision.
-    chosen = min(valid, key=lambda c: (c.logrows, -(c.decomp_base**c.decomp_legs), c.max_abs_score_error))
+    chosen = min(
+        valid, key=lambda c: (c.logrows, -(c.decomp_base**c.decomp_legs), c.max_abs_score_error)
+    )
     report = {
         "chosen": asdict(chosen),
         "candidates": [asdict(c) for c in candidates],
@@ -155,4 +201,9 @@ def tuned_config(workspace: Workspace) -> CircuitConfig:
     if not workspace.tune.is_file():
         raise CircuitError(f"no tuning result in {workspace.root}: run `zkalert tune` first")
     chosen = json.loads(workspace.tune.read_text())["chosen"]
-    return CircuitConfig(input_scale=chosen["input_scale"], param_scale=chosen["input_scale"], decomp_base=chosen["decomp_base"], decomp_legs=chosen["decomp_legs"])
+    return CircuitConfig(
+        input_scale=chosen["input_scale"],
+        param_scale=chosen["input_scale"],
+        decomp_base=chosen["decomp_base"],
+        decomp_legs=chosen["decomp_legs"],
+    )

@@ -36,7 +36,11 @@ def strip_metadata(code: bytes) -> bytes:
     if len(code) < 2:
         return code
     length = int.from_bytes(code[-2:], "big")
-    if 0 < length <= len(code) - 2 and code[-length - 2] in (0xA1, 0xA2, 0xA3):  # a CBOR map of 1-3 entries
+    if 0 < length <= len(code) - 2 and code[-length - 2] in (
+        0xA1,
+        0xA2,
+        0xA3,
+    ):  # a CBOR map of 1-3 entries
         return code[: -length - 2]
     return code
 
@@ -49,7 +53,9 @@ def expected_runtime(vk: Path, settings: Path, srs: Path) -> bytes:
         return compile_runtime(source, sol.name, "Halo2Verifier")
 
 
-def verifier_code_problems(w3: Web3, verifier: str, vk: Path, settings: Path, srs: Path) -> list[str]:
+def verifier_code_problems(
+    w3: Web3, verifier: str, vk: Path, settings: Path, srs: Path
+) -> list[str]:
     """Empty when the code at ``verifier`` is exactly EZKL's verifier for ``vk`` (metadata aside)."""
     deployed = bytes(w3.eth.get_code(Web3.to_checksum_address(verifier)))
     if not deployed:
@@ -60,25 +66,43 @@ def verifier_code_problems(w3: Web3, verifier: str, vk: Path, settings: Path, sr
         return [f"could not regenerate the verifier from the verifying key: {exc}"]
     if strip_metadata(deployed) != strip_metadata(expected):
         return [
-            (f"the verifier {verifier} runs {len(deployed):,} bytes of code that is not the verifier EZKL generates from the "
-            f"registered verifying key ({len(expected):,} bytes): a wrapper, a proxy or another circuit")
+            (
+                f"the verifier {verifier} runs {len(deployed):,} bytes of code that is not the verifier EZKL generates from the "
+                f"registered verifying key ({len(expected):,} bytes): a wrapper, a proxy or another circuit"
+            )
         ]
     return []
 
 
-def registration_problems(settings: dict[str, Any], windows_per_proof: int, commitment: int) -> list[str]:
+def registration_problems(
+    settings: dict[str, Any], windows_per_proof: int, commitment: int
+) -> list[str]:
     """The owner's registration (windows per proof, commitment scheme) against the circuit's settings."""
     problems: list[str] = []
     inputs = len(settings.get("model_input_scales", []))
     if inputs != windows_per_proof:
-        problems.append(f"the model is registered with {windows_per_proof} window(s) per proof, its circuit takes {inputs}")
+        problems.append(
+            f"the model is registered with {windows_per_proof} window(s) per proof, its circuit takes {inputs}"
+        )
     visibility = settings.get("run_args", {}).get("input_visibility")
-    scheme = POSEIDON if isinstance(visibility, dict) and "Hashed" in visibility else KZG if visibility == "KZGCommit" else None
+    scheme = (
+        POSEIDON
+        if isinstance(visibility, dict) and "Hashed" in visibility
+        else KZG
+        if visibility == "KZGCommit"
+        else None
+    )
     names = {POSEIDON: "Poseidon", KZG: "Kzg"}
     if scheme is None:
-        problems.append(f"the circuit commits to its inputs as {json.dumps(visibility)}, which the registry does not record")
+        problems.append(
+            f"the circuit commits to its inputs as {json.dumps(visibility)}, which the registry does not record"
+        )
     elif scheme != commitment:
-        problems.append(f"the model is registered with commitment {names.get(commitment, commitment)}, its circuit commits with {names[scheme]}")
+        problems.append(
+            f"the model is registered with commitment {names.get(commitment, commitment)}, its circuit commits with {names[scheme]}"
+        )
     if len(settings.get("model_instance_shapes", [])) < 2:
-        problems.append("the circuit does not make each window's binding (gateway, stream, index) public")
+        problems.append(
+            "the circuit does not make each window's binding (gateway, stream, index) public"
+        )
     return problems

@@ -28,7 +28,15 @@ def report_name(subsystem: str) -> str:
     return "agreement.json" if subsystem == "reactor" else f"agreement-{subsystem}.json"
 
 
-def run(workspace: Workspace, steps: int, psf: int, faults: list[int], subsystem: str = "reactor", echo: Callable[..., Any] = print, reuse: bool = False) -> dict[str, Any]:
+def run(
+    workspace: Workspace,
+    steps: int,
+    psf: int,
+    faults: list[int],
+    subsystem: str = "reactor",
+    echo: Callable[..., Any] = print,
+    reuse: bool = False,
+) -> dict[str, Any]:
     detector, tc, sc = prepare(workspace, subsystem, steps, psf, echo)
     store = Store(workspace.root / "ts" / "agreement.sqlite")
     L = detector.config.window_steps
@@ -41,14 +49,32 @@ def run(workspace: Workspace, steps: int, psf: int, faults: list[int], subsystem
     path = reports_dir("timeseries") / report_name(subsystem)
     if reuse and path.is_file():
         old = json.loads(path.read_text())
-        if (old["subsystem"], old["steps"], old["psf"], old["ucl"], old.get("circuits")) == (subsystem, steps, psf, detector.ucl, circuits):
+        if (old["subsystem"], old["steps"], old["psf"], old["ucl"], old.get("circuits")) == (
+            subsystem,
+            steps,
+            psf,
+            detector.ucl,
+            circuits,
+        ):
             runs = [r for r in old["runs"] if r["fault"] in faults]
             earlier_s, load = old["elapsed_s"], old["machine"]
-            sessions = old.get("sessions") or [{"load_average_at_start": load["load_average_at_start"], "elapsed_s": earlier_s, "faults": [r["fault"] for r in old["runs"]]}]
-            echo(f"  reusing runs {[r['fault'] for r in runs]} of {path.name} (same detector and circuits)")
+            sessions = old.get("sessions") or [
+                {
+                    "load_average_at_start": load["load_average_at_start"],
+                    "elapsed_s": earlier_s,
+                    "faults": [r["fault"] for r in old["runs"]],
+                }
+            ]
+            echo(
+                f"  reusing runs {[r['fault'] for r in runs]} of {path.name} (same detector and circuits)"
+            )
         else:
             echo(f"  {path.name} is for another detector or circuit: measuring every run")
-    session = {"load_average_at_start": now["load_average_at_start"], "elapsed_s": 0.0, "faults": []}
+    session = {
+        "load_average_at_start": now["load_average_at_start"],
+        "elapsed_s": 0.0,
+        "faults": [],
+    }
     sessions.append(session)
     started = time.perf_counter()
     for fault in (f for f in faults if f not in {r["fault"] for r in runs}):
@@ -73,21 +99,49 @@ def run(workspace: Workspace, steps: int, psf: int, faults: list[int], subsystem
             "krc_ok": all(i.outputs[2][0] > 0.5 for i in store.intervals(name)),
             "circuit_alarm_rate_before_fault": sum(w.alarm for w in pre) / max(len(pre), 1),
             "float_alarm_rate_before_fault": sum(w.float_alarm for w in pre) / max(len(pre), 1),
-            "circuit_alarm_rate_in_fault": sum(w.alarm for w in post) / max(len(post), 1) if fault else None,
-            "float_alarm_rate_in_fault": sum(w.float_alarm for w in post) / max(len(post), 1) if fault else None,
+            "circuit_alarm_rate_in_fault": sum(w.alarm for w in post) / max(len(post), 1)
+            if fault
+            else None,
+            "float_alarm_rate_in_fault": sum(w.float_alarm for w in post) / max(len(post), 1)
+            if fault
+            else None,
             # Over the whole run: on the normal run (fault 0) this is the false-alarm rate.
             "circuit_alarm_rate_all": sum(w.alarm for w in windows) / max(len(windows), 1),
             "float_alarm_rate_all": sum(w.float_alarm for w in windows) / max(len(windows), 1),
-            "circuit_first_alarm_window_in_fault": first_alarm([w.alarm for w in post]) if fault else None,
-            "float_first_alarm_window_in_fault": first_alarm([w.float_alarm for w in post]) if fault else None,
+            "circuit_first_alarm_window_in_fault": first_alarm([w.alarm for w in post])
+            if fault
+            else None,
+            "float_first_alarm_window_in_fault": first_alarm([w.float_alarm for w in post])
+            if fault
+            else None,
             "max_abs_t2_difference": max(abs(w.t2 - w.float_t2) for w in windows),
-            "disagreements": [{"window": w.idx, "t2": w.t2, "float_t2": w.float_t2, "ucl": detector.ucl} for w in windows if w.alarm != w.float_alarm],
+            "disagreements": [
+                {"window": w.idx, "t2": w.t2, "float_t2": w.float_t2, "ucl": detector.ucl}
+                for w in windows
+                if w.alarm != w.float_alarm
+            ],
         }
         runs.append(row)
-        echo(f"  fault {fault:2d}: {agree}/{len(windows)} windows agree; in-fault alarm rate circuit {row['circuit_alarm_rate_in_fault']} float {row['float_alarm_rate_in_fault']}")
+        echo(
+            f"  fault {fault:2d}: {agree}/{len(windows)} windows agree; in-fault alarm rate circuit {row['circuit_alarm_rate_in_fault']} float {row['float_alarm_rate_in_fault']}"
+        )
         # Written after every run, so an interrupted measurement keeps the runs it finished.
-        session["elapsed_s"], session["faults"] = time.perf_counter() - started, [*session["faults"], fault]
-        result = _result(load, subsystem, steps, psf, L, detector.ucl, fault_window, runs, faults, earlier_s + session["elapsed_s"])
+        session["elapsed_s"], session["faults"] = (
+            time.perf_counter() - started,
+            [*session["faults"], fault],
+        )
+        result = _result(
+            load,
+            subsystem,
+            steps,
+            psf,
+            L,
+            detector.ucl,
+            fault_window,
+            runs,
+            faults,
+            earlier_s + session["elapsed_s"],
+        )
         # Each session's load and duration: with --reuse the runs were measured at different times.
         result["circuits"], result["sessions"] = circuits, sessions
         path.write_text(json.dumps(result, indent=2))
@@ -99,10 +153,29 @@ def run(workspace: Workspace, steps: int, psf: int, faults: list[int], subsystem
 def _circuit(folder: Any) -> dict[str, Any]:
     """What the measured circuit is (read from its compile record), so the report names it."""
     info = folder.info
-    return {"n": info.n, "m": info.m, "logrows": info.logrows, "num_rows": info.num_rows, "setup_s": info.setup_s, "pk_bytes": info.pk_bytes, "srs_development_only": info.srs_development_only}
+    return {
+        "n": info.n,
+        "m": info.m,
+        "logrows": info.logrows,
+        "num_rows": info.num_rows,
+        "setup_s": info.setup_s,
+        "pk_bytes": info.pk_bytes,
+        "srs_development_only": info.srs_development_only,
+    }
 
 
-def _result(machine_info: dict[str, Any], subsystem: str, steps: int, psf: int, window_steps: int, ucl: float, fault_window: int, runs: list[dict[str, Any]], faults: list[int], elapsed: float) -> dict[str, Any]:
+def _result(
+    machine_info: dict[str, Any],
+    subsystem: str,
+    steps: int,
+    psf: int,
+    window_steps: int,
+    ucl: float,
+    fault_window: int,
+    runs: list[dict[str, Any]],
+    faults: list[int],
+    elapsed: float,
+) -> dict[str, Any]:
     total = sum(r["windows"] for r in runs)
     return {
         "machine": machine_info,

@@ -58,7 +58,9 @@ def _file_bytes(path: Path) -> int:
     return path.stat().st_size if path.is_file() else 0
 
 
-def run_one(steps: int, psf: int, proofs: int, with_sc: bool, cols: int, subsystem: str = "reactor") -> dict[str, Any]:
+def run_one(
+    steps: int, psf: int, proofs: int, with_sc: bool, cols: int, subsystem: str = "reactor"
+) -> dict[str, Any]:
     """One configuration, in this process: compile, set up, prove ``proofs`` intervals (+ SC windows)."""
     workspace = Workspace.at(BENCH_ROOT)
     detector = _detector(workspace, subsystem)
@@ -68,9 +70,22 @@ def run_one(steps: int, psf: int, proofs: int, with_sc: bool, cols: int, subsyst
     cpu_before = _cpu_s()
     tc_info = compile_circuit(detector, "tc", tc, name, steps, precision, echo=lambda *_: None)
     compile_cpu_s = _cpu_s() - cpu_before
-    result: dict[str, Any] = {"steps": steps, "psf": psf, "cols": cols, "subsystem": subsystem, "load_average_at_start": list(os.getloadavg()), "tc": _circuit_row(tc_info, tc) | {"compile_and_setup_cpu_s": compile_cpu_s}}
+    result: dict[str, Any] = {
+        "steps": steps,
+        "psf": psf,
+        "cols": cols,
+        "subsystem": subsystem,
+        "load_average_at_start": list(os.getloadavg()),
+        "tc": _circuit_row(tc_info, tc) | {"compile_and_setup_cpu_s": compile_cpu_s},
+    }
     sc = sc_dir(workspace, subsystem, psf)
-    sc_info = compile_circuit(detector, "sc", sc, f"TsBenchScP{psf}", steps, precision, echo=lambda *_: None) if with_sc or not (sc.root / "circuit.json").is_file() else sc.info
+    sc_info = (
+        compile_circuit(
+            detector, "sc", sc, f"TsBenchScP{psf}", steps, precision, echo=lambda *_: None
+        )
+        if with_sc or not (sc.root / "circuit.json").is_file()
+        else sc.info
+    )
     if with_sc:
         result["sc"] = _circuit_row(sc_info, sc)
 
@@ -79,13 +94,19 @@ def run_one(steps: int, psf: int, proofs: int, with_sc: bool, cols: int, subsyst
     stream_name = f"bench-{time.time_ns()}"
     operator = Operator.open(stream_name, detector, tc, sc, store, workspace, echo=lambda *_: None)
     window_steps = detector.config.window_steps
-    need = max(proofs * steps, window_steps) if not with_sc else max(proofs * steps, proofs * window_steps)
+    need = (
+        max(proofs * steps, window_steps)
+        if not with_sc
+        else max(proofs * steps, proofs * window_steps)
+    )
     need = -(-need // window_steps) * window_steps
     operator.feed(detector.measurements(load_te_file("d04_te.dat"))[96 : 96 + need])
     tc_rows = store.intervals(stream_name)[:proofs]
     prove_s, prove_cpu_s, verify_s, witness_s = [], [], [], []
     for interval in tc_rows:
-        witness = run_witness(tc, "tc", interval.inputs, operator.folder / f"tc-{interval.idx:05d}.witness.json")
+        witness = run_witness(
+            tc, "tc", interval.inputs, operator.folder / f"tc-{interval.idx:05d}.witness.json"
+        )
         witness_s.append(witness.witness_s)
         cpu_before = _cpu_s()
         proof = prove(tc, witness.path, operator.folder / f"tc-{interval.idx:05d}.proof.json")
@@ -95,13 +116,24 @@ def run_one(steps: int, psf: int, proofs: int, with_sc: bool, cols: int, subsyst
         assert verify(tc, proof.path)
         verify_s.append(time.perf_counter() - started)
         result.setdefault("tc_proofs", []).append(str(proof.path))
-    result["tc"].update(_timing("prove_s", prove_s) | _timing("prove_cpu_s", prove_cpu_s) | _timing("verify_s", verify_s) | _timing("witness_s", witness_s))
-    result["tc"]["proof_bytes"] = len(json.loads(Path(result["tc_proofs"][0]).read_text())["hex_proof"]) // 2 - 1
-    result["tc"]["witness_bytes"] = _file_bytes(Path(result["tc_proofs"][0].replace(".proof.", ".witness.")))
+    result["tc"].update(
+        _timing("prove_s", prove_s)
+        | _timing("prove_cpu_s", prove_cpu_s)
+        | _timing("verify_s", verify_s)
+        | _timing("witness_s", witness_s)
+    )
+    result["tc"]["proof_bytes"] = (
+        len(json.loads(Path(result["tc_proofs"][0]).read_text())["hex_proof"]) // 2 - 1
+    )
+    result["tc"]["witness_bytes"] = _file_bytes(
+        Path(result["tc_proofs"][0].replace(".proof.", ".witness."))
+    )
     if with_sc:
         sc_prove, sc_cpu, sc_verify = [], [], []
         for window in store.windows(stream_name)[:proofs]:
-            witness = run_witness(sc, "sc", window.inputs, operator.folder / f"sc-{window.idx:05d}.witness.json")
+            witness = run_witness(
+                sc, "sc", window.inputs, operator.folder / f"sc-{window.idx:05d}.witness.json"
+            )
             cpu_before = _cpu_s()
             proof = prove(sc, witness.path, operator.folder / f"sc-{window.idx:05d}.proof.json")
             sc_cpu.append(_cpu_s() - cpu_before)
@@ -110,8 +142,14 @@ def run_one(steps: int, psf: int, proofs: int, with_sc: bool, cols: int, subsyst
             assert verify(sc, proof.path)
             sc_verify.append(time.perf_counter() - started)
             result.setdefault("sc_proofs", []).append(str(proof.path))
-        result["sc"].update(_timing("prove_s", sc_prove) | _timing("prove_cpu_s", sc_cpu) | _timing("verify_s", sc_verify))
-        result["sc"]["proof_bytes"] = len(json.loads(Path(result["sc_proofs"][0]).read_text())["hex_proof"]) // 2 - 1
+        result["sc"].update(
+            _timing("prove_s", sc_prove)
+            | _timing("prove_cpu_s", sc_cpu)
+            | _timing("verify_s", sc_verify)
+        )
+        result["sc"]["proof_bytes"] = (
+            len(json.loads(Path(result["sc_proofs"][0]).read_text())["hex_proof"]) // 2 - 1
+        )
     usage = resource.getrusage(resource.RUSAGE_SELF)
     result["peak_rss_bytes"] = usage.ru_maxrss * 1024
     result["cpu_s"] = usage.ru_utime + usage.ru_stime
@@ -143,7 +181,11 @@ def _circuit_row(info: Any, folder: CircuitDir) -> dict[str, Any]:
 
 def _timing(name: str, values: list[float]) -> dict[str, float]:
     base = name.removesuffix("_s")
-    return {f"{base}_mean_s": statistics.fmean(values), f"{base}_std_s": statistics.stdev(values) if len(values) > 1 else 0.0, f"{base}_n": len(values)}
+    return {
+        f"{base}_mean_s": statistics.fmean(values),
+        f"{base}_std_s": statistics.stdev(values) if len(values) > 1 else 0.0,
+        f"{base}_n": len(values),
+    }
 
 
 def _tag(subsystem: str) -> str:
@@ -155,34 +197,74 @@ def report_name(subsystem: str) -> str:
     return f"bench{'' if subsystem == 'reactor' else '-' + subsystem}.json"
 
 
-def run(configs: list[tuple[int, int, int]], proofs: int, echo: Any = print, reuse: bool = False, subsystem: str = "reactor") -> dict[str, Any]:
+def run(
+    configs: list[tuple[int, int, int]],
+    proofs: int,
+    echo: Any = print,
+    reuse: bool = False,
+    subsystem: str = "reactor",
+) -> dict[str, Any]:
     """All configurations, each in a subprocess, one after the other (one prover at a time)."""
-    if any(cols == 0 for _, _, cols in configs):  # TC inner columns chosen per D, as `zkalert ts compile` does
+    if any(
+        cols == 0 for _, _, cols in configs
+    ):  # TC inner columns chosen per D, as `zkalert ts compile` does
         detector = _detector(Workspace.at(BENCH_ROOT), subsystem)
-        configs = [(d, p, c or resolve_columns(detector, "tc", d, Precision(psf=p)).num_inner_cols) for d, p, c in configs]
+        configs = [
+            (d, p, c or resolve_columns(detector, "tc", d, Precision(psf=p)).num_inner_cols)
+            for d, p, c in configs
+        ]
     results = []
     for index, (steps, psf, cols) in enumerate(configs):
         with_sc = index == 0 or psf not in {c[1] for c in configs[:index]}
-        echo(f"bench: D={steps} PSF={psf} cols={cols} ({proofs} proofs{', with SC' if with_sc else ''}) ...")
+        echo(
+            f"bench: D={steps} PSF={psf} cols={cols} ({proofs} proofs{', with SC' if with_sc else ''}) ..."
+        )
         out = BENCH_ROOT / f"result-{_tag(subsystem)}{steps}-{psf}-{cols}.json"
         if reuse and out.is_file():
             echo("  reusing the result of an earlier run")
             results.append(json.loads(out.read_text()) | {"reused": True})
             continue
-        cmd = [sys.executable, "-m", "zkalert.lab.timeseries.bench", "one", str(steps), str(psf), str(proofs), "1" if with_sc else "0", str(cols), str(out), subsystem]
+        cmd = [
+            sys.executable,
+            "-m",
+            "zkalert.lab.timeseries.bench",
+            "one",
+            str(steps),
+            str(psf),
+            str(proofs),
+            "1" if with_sc else "0",
+            str(cols),
+            str(out),
+            subsystem,
+        ]
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if proc.returncode != 0 or not out.is_file():
             echo(f"  failed: {proc.stderr.strip()[-600:]}")
-            results.append({"steps": steps, "psf": psf, "cols": cols, "subsystem": subsystem, "error": proc.stderr.strip()[-600:]})
+            results.append(
+                {
+                    "steps": steps,
+                    "psf": psf,
+                    "cols": cols,
+                    "subsystem": subsystem,
+                    "error": proc.stderr.strip()[-600:],
+                }
+            )
             continue
         row = json.loads(out.read_text())
-        echo(f"  TC logrows {row['tc']['logrows']}, setup {row['tc']['setup_s']:.1f} s, prove {row['tc']['prove_mean_s']:.1f} ± {row['tc']['prove_std_s']:.1f} s, peak RSS {row['peak_rss_bytes'] / 2**30:.2f} GB")
+        echo(
+            f"  TC logrows {row['tc']['logrows']}, setup {row['tc']['setup_s']:.1f} s, prove {row['tc']['prove_mean_s']:.1f} ± {row['tc']['prove_std_s']:.1f} s, peak RSS {row['peak_rss_bytes'] / 2**30:.2f} GB"
+        )
         results.append(row)
     try:
         _onchain(results, echo)
     except Exception as exc:  # noqa: BLE001 - any failure here must not lose the proving results
         echo(f"  on-chain verification skipped: {exc}")
-    report = {"machine": machine(), "subsystem": subsystem, "proofs_per_config": proofs, "results": results}
+    report = {
+        "machine": machine(),
+        "subsystem": subsystem,
+        "proofs_per_config": proofs,
+        "results": results,
+    }
     (reports_dir("timeseries") / report_name(subsystem)).write_text(json.dumps(report, indent=2))
     return report
 
@@ -211,10 +293,21 @@ def _onchain(results: list[dict[str, Any]], echo: Any) -> None:
         account = Account.from_key(private_key())
 
         def deploy_runtime(contract: str) -> tuple[str, int]:
-            artifact = json.loads((PROJECT_ROOT / "out" / f"{contract}.sol" / f"{contract}.json").read_text())
+            artifact = json.loads(
+                (PROJECT_ROOT / "out" / f"{contract}.sol" / f"{contract}.json").read_text()
+            )
             runtime = len(bytes.fromhex(artifact["deployedBytecode"]["object"].removeprefix("0x")))
-            tx = {"from": account.address, "data": artifact["bytecode"]["object"], "nonce": w3.eth.get_transaction_count(account.address), "chainId": BENCH_CHAIN_ID, "gas": 15_000_000, "gasPrice": w3.eth.gas_price}
-            receipt = w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction))
+            tx = {
+                "from": account.address,
+                "data": artifact["bytecode"]["object"],
+                "nonce": w3.eth.get_transaction_count(account.address),
+                "chainId": BENCH_CHAIN_ID,
+                "gas": 15_000_000,
+                "gasPrice": w3.eth.gas_price,
+            }
+            receipt = w3.eth.wait_for_transaction_receipt(
+                w3.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction)
+            )
             return str(receipt["contractAddress"]), runtime
 
         for row in results:
@@ -235,14 +328,23 @@ def _onchain(results: list[dict[str, Any]], echo: Any) -> None:
                 row[kind].update(_timing("eth_call_s", times))
                 row[kind]["verify_gas_mean"] = statistics.fmean(gas)
                 row[kind]["calldata_bytes"] = len(calldata)
-            echo(f"  D={row['steps']}: eth_call {row['tc'].get('eth_call_mean_s', float('nan')):.3f} s, verify gas {row['tc'].get('verify_gas_mean', 0):,.0f}, verifier {row['tc'].get('verifier_runtime_bytes', 0):,} B")
+            echo(
+                f"  D={row['steps']}: eth_call {row['tc'].get('eth_call_mean_s', float('nan')):.3f} s, verify gas {row['tc'].get('verify_gas_mean', 0):,.0f}, verifier {row['tc'].get('verifier_runtime_bytes', 0):,} B"
+            )
     finally:
         node.stop()
 
 
 def main(argv: list[str]) -> int:
     if argv and argv[0] == "one":
-        steps, psf, proofs, with_sc, cols, out = int(argv[1]), int(argv[2]), int(argv[3]), argv[4] == "1", int(argv[5]), Path(argv[6])
+        steps, psf, proofs, with_sc, cols, out = (
+            int(argv[1]),
+            int(argv[2]),
+            int(argv[3]),
+            argv[4] == "1",
+            int(argv[5]),
+            Path(argv[6]),
+        )
         subsystem = argv[7] if len(argv) > 7 else "reactor"
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(run_one(steps, psf, proofs, with_sc, cols, subsystem), indent=2))

@@ -60,9 +60,15 @@ def _cells(path: Path, precision: Precision, visibility: str = "private") -> int
 
 PRIMITIVES: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "product of two private values, rescaled (16)": lambda a: a[:, :16] * a[:, 16:],
-    "product with a constant, rescaled (16)": lambda a: a[:, :16] * torch.linspace(-1.0, 1.0, 16).reshape(1, 16),
-    "comparison making scale-0 bits, then product with them (16)": lambda a: a[:, :16] * (a[:, 16:] > 0.5).to(torch.float32),
-    "4×4 by 4×4 private matrix product, rescaled (16 outputs)": lambda a: a[:, :16].reshape(4, 4) @ a[:, 16:].reshape(4, 4),
+    "product with a constant, rescaled (16)": lambda a: (
+        a[:, :16] * torch.linspace(-1.0, 1.0, 16).reshape(1, 16)
+    ),
+    "comparison making scale-0 bits, then product with them (16)": lambda a: (
+        a[:, :16] * (a[:, 16:] > 0.5).to(torch.float32)
+    ),
+    "4×4 by 4×4 private matrix product, rescaled (16 outputs)": lambda a: (
+        a[:, :16].reshape(4, 4) @ a[:, 16:].reshape(4, 4)
+    ),
     "comparison with a constant (16)": lambda a: (a[:, :16] > 0.01).to(torch.float32),
     "abs, then comparison (16)": lambda a: (torch.abs(a[:, :16]) > 0.01).to(torch.float32),
     "addition of two private values (16)": lambda a: a[:, :16] + a[:, 16:],
@@ -77,7 +83,9 @@ def measure(detector: Detector, precision: Precision | None = None) -> dict[str,
         warnings.simplefilter("ignore")
         root = Path(tmp)
         example = (torch.zeros(1, 32),)
-        export_module_onnx(_Probe(lambda a: a[:, :16] * 1.0), example, root / "base.onnx", ["a"], ["o"])
+        export_module_onnx(
+            _Probe(lambda a: a[:, :16] * 1.0), example, root / "base.onnx", ["a"], ["o"]
+        )
         reference = _cells(root / "base.onnx", base)
         for index, (name, fn) in enumerate(PRIMITIVES.items()):
             path = root / f"p{index}.onnx"
@@ -91,7 +99,9 @@ def measure(detector: Detector, precision: Precision | None = None) -> dict[str,
                 export_graph(detector, "tc", steps, precision_c, path)
                 cells[steps] = _cells(path, precision_c, "hashed")
             out["tc_step"][str(cols)] = (cells[4] - cells[2]) / 2
-    out["tc_columns_by_d"] = {str(d): resolve_columns(detector, "tc", d, precision).num_inner_cols for d in (1, 4, 8, 16)}
+    out["tc_columns_by_d"] = {
+        str(d): resolve_columns(detector, "tc", d, precision).num_inner_cols for d in (1, 4, 8, 16)
+    }
     return out
 
 

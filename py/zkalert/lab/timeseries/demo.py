@@ -67,7 +67,9 @@ def verifier_names(subsystem: str, steps: int) -> tuple[str, str]:
     return f"TsTcVerifier{title}D{steps}", f"TsScVerifier{title}"
 
 
-def prepare(workspace: Workspace, subsystem: str, steps: int, psf: int, echo: Callable[..., Any]) -> tuple[Detector, CircuitDir, CircuitDir]:
+def prepare(
+    workspace: Workspace, subsystem: str, steps: int, psf: int, echo: Callable[..., Any]
+) -> tuple[Detector, CircuitDir, CircuitDir]:
     """The trained detector and compiled circuits (reused when already in the workspace)."""
     folder = detector_dir(workspace, subsystem)
     if (folder / "ekf.pt").is_file():
@@ -82,7 +84,10 @@ def prepare(workspace: Workspace, subsystem: str, steps: int, psf: int, echo: Ca
     from zkalert.config import GENERATED_DIR
 
     for folder_, kind, name in ((tc, "tc", tc_name), (sc, "sc", sc_name)):
-        if not is_current(detector, kind, folder_, steps, precision) or not (GENERATED_DIR / f"{name}.sol").is_file():  # type: ignore[arg-type]
+        if (
+            not is_current(detector, kind, folder_, steps, precision)
+            or not (GENERATED_DIR / f"{name}.sol").is_file()
+        ):  # type: ignore[arg-type]
             compile_circuit(detector, kind, folder_, name, steps, precision, echo=echo)  # type: ignore[arg-type]
     return detector, tc, sc
 
@@ -94,7 +99,9 @@ class _Anvil:
         try:
             self.node = Anvil(DEMO_PORT, DEMO_CHAIN_ID).start()
         except ChainError as exc:
-            raise ChainError(f"could not start anvil on port {DEMO_PORT} (is the port taken?): {exc}") from None
+            raise ChainError(
+                f"could not start anvil on port {DEMO_PORT} (is the port taken?): {exc}"
+            ) from None
         self.url = self.node.url
 
     def stop(self) -> None:
@@ -128,12 +135,16 @@ def _run(options: DemoOptions, url: str, echo: Callable[..., Any]) -> dict[str, 
     store = Store(store_path(workspace))
     name = f"te/{options.subsystem}/fault-{options.fault:02d}/{int(time.time())}"
     operator = Operator.open(name, detector, tc, sc, store, workspace, eager=False, echo=echo)
-    rows = load_te_file(f"d{options.fault:02d}_te.dat")[options.start_row : options.start_row + options.windows * detector.config.window_steps]
+    rows = load_te_file(f"d{options.fault:02d}_te.dat")[
+        options.start_row : options.start_row + options.windows * detector.config.window_steps
+    ]
     measurements = detector.measurements(rows)
     started = time.perf_counter()
     operator.feed(measurements)
     operate_s = time.perf_counter() - started
-    echo(f"stream {name}: {store.interval_count(name)} intervals witnessed and stored in {operate_s:.1f} s (lazy mode)")
+    echo(
+        f"stream {name}: {store.interval_count(name)} intervals witnessed and stored in {operate_s:.1f} s (lazy mode)"
+    )
 
     # Proving on demand, window by window.
     for j in range(options.windows):
@@ -158,13 +169,34 @@ def _run(options: DemoOptions, url: str, echo: Callable[..., Any]) -> dict[str, 
 
     ys = np.asarray(forged_ys).reshape(options.steps, detector.m)
     forged_block = tc_block(detector, precision, forged_state, ys, fresh_nonce() + fresh_nonce())
-    forged = _prove_inputs(tc, "tc", [forged_state, head_inputs[1], forged_block, head_inputs[3]], attack_dir / "forged-state")
+    forged = _prove_inputs(
+        tc,
+        "tc",
+        [forged_state, head_inputs[1], forged_block, head_inputs[3]],
+        attack_dir / "forged-state",
+    )
     other_dir = tc_dir(workspace, options.subsystem, 1, options.psf)
     if not (other_dir.root / "circuit.json").is_file():
-        compile_circuit(detector, "tc", other_dir, verifier_names(options.subsystem, 1)[0], 1, precision, echo=echo)
+        compile_circuit(
+            detector,
+            "tc",
+            other_dir,
+            verifier_names(options.subsystem, 1)[0],
+            1,
+            precision,
+            echo=echo,
+        )
     head3 = intervals[3 * W].inputs
-    block1 = tc_block(detector, precision, head3[0], np.asarray(head3[2][: detector.m]).reshape(1, detector.m), fresh_nonce() + fresh_nonce())
-    other_key = _prove_inputs(other_dir, "tc", [head3[0], head3[1], block1, head3[3]], attack_dir / "other-key")
+    block1 = tc_block(
+        detector,
+        precision,
+        head3[0],
+        np.asarray(head3[2][: detector.m]).reshape(1, detector.m),
+        fresh_nonce() + fresh_nonce(),
+    )
+    other_key = _prove_inputs(
+        other_dir, "tc", [head3[0], head3[1], block1, head3[3]], attack_dir / "other-key"
+    )
 
     sid = stream_id(name)
     genesis = store.stream(name).genesis_instances
@@ -181,32 +213,81 @@ def _run(options: DemoOptions, url: str, echo: Callable[..., Any]) -> dict[str, 
             outcome = exc.reason
         unchanged = gateway.stream(sid) == before
         ok = outcome.startswith(expected) and unchanged
-        attacks.append({"attack": label, "expected": expected, "outcome": outcome, "stream_unchanged": unchanged, "refused_as_expected": ok})
-        echo(f"  attack: {label}: {'refused, ' + outcome.split('(')[0] if outcome != 'ACCEPTED' else 'ACCEPTED (!)'}{'' if unchanged else ' (stream CHANGED!)'}")
+        attacks.append(
+            {
+                "attack": label,
+                "expected": expected,
+                "outcome": outcome,
+                "stream_unchanged": unchanged,
+                "refused_as_expected": ok,
+            }
+        )
+        echo(
+            f"  attack: {label}: {'refused, ' + outcome.split('(')[0] if outcome != 'ACCEPTED' else 'ACCEPTED (!)'}{'' if unchanged else ' (stream CHANGED!)'}"
+        )
 
     for j in range(options.windows):
         if j == 3:
-            attempt("proof under an unregistered key", "TimeSeriesRegistryInvalidProof", lambda: gateway.submit_interval(sid, other_key, mine_refused=True))
+            attempt(
+                "proof under an unregistered key",
+                "TimeSeriesRegistryInvalidProof",
+                lambda: gateway.submit_interval(sid, other_key, mine_refused=True),
+            )
         for k in range(j * W, (j + 1) * W):
             if k == 2 * W:
-                attempt("starting from a forged state", "TimeSeriesRegistryStateLinkBroken", lambda: gateway.submit_interval(sid, forged, mine_refused=True))
-                attempt("skipping an interval", "TimeSeriesRegistryStateLinkBroken", lambda: gateway.submit_interval(sid, tc_proofs[3 * W], mine_refused=True))
+                attempt(
+                    "starting from a forged state",
+                    "TimeSeriesRegistryStateLinkBroken",
+                    lambda: gateway.submit_interval(sid, forged, mine_refused=True),
+                )
+                attempt(
+                    "skipping an interval",
+                    "TimeSeriesRegistryStateLinkBroken",
+                    lambda: gateway.submit_interval(sid, tc_proofs[3 * W], mine_refused=True),
+                )
             gas["tc"].append(gateway.submit_interval(sid, tc_proofs[k]).gas_used)
         if j == 1:
-            attempt("replaying an old interval's proof", "TimeSeriesRegistryReplay", lambda: gateway.submit_interval(sid, tc_proofs[0], mine_refused=True))
-            attempt("starting from a stale state", "TimeSeriesRegistryStaleState", lambda: gateway.submit_interval(sid, fork, mine_refused=True))
+            attempt(
+                "replaying an old interval's proof",
+                "TimeSeriesRegistryReplay",
+                lambda: gateway.submit_interval(sid, tc_proofs[0], mine_refused=True),
+            )
+            attempt(
+                "starting from a stale state",
+                "TimeSeriesRegistryStaleState",
+                lambda: gateway.submit_interval(sid, fork, mine_refused=True),
+            )
         if j == 2:
             flipped = list(sc_proofs[2].instances)
             flipped[3] = 1 - flipped[3]
-            attempt("alarm flipped in the submitted instances", "TimeSeriesRegistryInvalidProof", lambda flipped=flipped: gateway.submit_window(sid, 2, sc_proofs[2], tuple(flipped), mine_refused=True))
-            attempt("SC over residuals not from the window's TC chain", "TimeSeriesRegistryResidualsNotFromChain", lambda: gateway.submit_window(sid, 2, sc_proofs[0], mine_refused=True))
+            attempt(
+                "alarm flipped in the submitted instances",
+                "TimeSeriesRegistryInvalidProof",
+                lambda flipped=flipped: gateway.submit_window(
+                    sid, 2, sc_proofs[2], tuple(flipped), mine_refused=True
+                ),
+            )
+            attempt(
+                "SC over residuals not from the window's TC chain",
+                "TimeSeriesRegistryResidualsNotFromChain",
+                lambda: gateway.submit_window(sid, 2, sc_proofs[0], mine_refused=True),
+            )
         gas["sc"].append(gateway.submit_window(sid, j, sc_proofs[j]).gas_used)
-        if j == 1:  # at a window boundary: restart the filter from a state of the gateway's choosing
-            attempt("restarting the filter from a chosen state (rotation the owner did not approve)", "TimeSeriesRegistryRotationNotApproved",
-                    lambda: gateway.rotate_model(sid, mid, forged.instances[0], forged.instances[1], mine_refused=True))
+        if (
+            j == 1
+        ):  # at a window boundary: restart the filter from a state of the gateway's choosing
+            attempt(
+                "restarting the filter from a chosen state (rotation the owner did not approve)",
+                "TimeSeriesRegistryRotationNotApproved",
+                lambda: gateway.rotate_model(
+                    sid, mid, forged.instances[0], forged.instances[1], mine_refused=True
+                ),
+            )
 
     echo("regulator's check (read back from the chain):")
-    reports = audit_mod.audit(w3, deployment, sid, circuits=[tc, sc])  # the regulator holds the circuits here
+    reports = audit_mod.audit(
+        w3, deployment, sid, circuits=[tc, sc]
+    )  # the regulator holds the circuits here
     report = reports[0]
     for line in format_audit(report, detector_t2_scale=sc.info.output_scales[0]):
         echo(line)
@@ -229,7 +310,21 @@ def _run(options: DemoOptions, url: str, echo: Callable[..., Any]) -> dict[str, 
         "machine": machine(),
         "options": {k: str(v) if isinstance(v, Path) else v for k, v in options.__dict__.items()},
         "stream": name,
-        "windows": [{"window": w.idx, "rows": [options.start_row + w.idx * detector.config.window_steps, options.start_row + (w.idx + 1) * detector.config.window_steps], "t2": w.t2, "alarm": w.alarm, "float_t2": w.float_t2, "float_alarm": w.float_alarm, "svd_ok": w.svd_ok} for w in windows],
+        "windows": [
+            {
+                "window": w.idx,
+                "rows": [
+                    options.start_row + w.idx * detector.config.window_steps,
+                    options.start_row + (w.idx + 1) * detector.config.window_steps,
+                ],
+                "t2": w.t2,
+                "alarm": w.alarm,
+                "float_t2": w.float_t2,
+                "float_alarm": w.float_alarm,
+                "svd_ok": w.svd_ok,
+            }
+            for w in windows
+        ],
         "attacks": attacks,
         "audit": report.to_json(),
         "audit_meanings": sorted(found),
@@ -238,7 +333,9 @@ def _run(options: DemoOptions, url: str, echo: Callable[..., Any]) -> dict[str, 
     (reports_dir("timeseries") / "demo.json").write_text(json.dumps(result, indent=2))
     echo(f"summary: {json.dumps(summary)}")
     if not (report.ok and summary["attacks_refused"] and expected_found):
-        raise ChainError("time-series demo: the honest stream did not pass or an attack was not refused and found (see build/reports/timeseries/demo.json, or $ZKALERT_REPORTS)")
+        raise ChainError(
+            "time-series demo: the honest stream did not pass or an attack was not refused and found (see build/reports/timeseries/demo.json, or $ZKALERT_REPORTS)"
+        )
     return result
 
 
@@ -248,30 +345,54 @@ def _prove_inputs(folder: CircuitDir, kind: str, inputs: list[list[float]], stem
 
 
 def format_audit(report: audit_mod.StreamAudit, detector_t2_scale: int | None = None) -> list[str]:
-    lines = [f"stream {report.stream_id[:18]}…: {report.intervals} intervals, log head {'refolds' if report.log_head_ok else 'BROKEN'}"]
-    lines.append(f"  opened by the owner for gateway {report.gateway} at genesis {report.genesis_state[:18]}…")
+    lines = [
+        f"stream {report.stream_id[:18]}…: {report.intervals} intervals, log head {'refolds' if report.log_head_ok else 'BROKEN'}"
+    ]
+    lines.append(
+        f"  opened by the owner for gateway {report.gateway} at genesis {report.genesis_state[:18]}…"
+    )
     for rot in report.rotations:
-        lines.append(f"  rotation at interval {rot.at_interval}: {rot.old_model_id[:10]}… -> {rot.new_model_id[:10]}…, genesis "
-                     f"{rot.genesis_state[:18]}…, {'approved by the owner' if rot.approved else 'NOT APPROVED'}")
-    lines.append(f"  {'window':>6} {'intervals':<10} {'TC proofs':<9} {'linkage':<8} {'SC proof':<9} {'keys':<9} {'alarm':<6} T²")
+        lines.append(
+            f"  rotation at interval {rot.at_interval}: {rot.old_model_id[:10]}… -> {rot.new_model_id[:10]}…, genesis "
+            f"{rot.genesis_state[:18]}…, {'approved by the owner' if rot.approved else 'NOT APPROVED'}"
+        )
+    lines.append(
+        f"  {'window':>6} {'intervals':<10} {'TC proofs':<9} {'linkage':<8} {'SC proof':<9} {'keys':<9} {'alarm':<6} T²"
+    )
     for w in report.windows:
-        t2 = "-" if w.t2_fixed is None else (f"{w.t2_fixed / 2**detector_t2_scale:.2f}" if detector_t2_scale is not None else str(w.t2_fixed))
+        t2 = (
+            "-"
+            if w.t2_fixed is None
+            else (
+                f"{w.t2_fixed / 2**detector_t2_scale:.2f}"
+                if detector_t2_scale is not None
+                else str(w.t2_fixed)
+            )
+        )
         lines.append(
             f"  {w.window:>6} {str(w.intervals[0]) + '-' + str(w.intervals[-1]):<10} {'verified' if w.tc_verified else 'FAILED':<9} "
             f"{'intact' if w.linkage_intact else 'BROKEN':<8} {('verified' if w.sc_verified else 'FAILED') if w.sc_recorded else 'missing':<9} "
             f"{'unchanged' if w.keys_unchanged else 'CHANGED':<9} {w.alarm!s:<6} {t2}{'  ' + '; '.join(w.problems) if w.problems else ''}"
         )
     for m in report.models:
-        state = {None: "verifier code not checked (no --circuits)", True: "verifiers are EZKL's from its keys, registration matches"}.get(m.matches, "DOES NOT MATCH its keys")
+        state = {
+            None: "verifier code not checked (no --circuits)",
+            True: "verifiers are EZKL's from its keys, registration matches",
+        }.get(m.matches, "DOES NOT MATCH its keys")
         lines.append(f"  model {m.model_id[:10]}…: {state}")
         lines.extend(f"    {p}" for p in m.problems)
     for p in report.problems:
         lines.append(f"  problem: {p}")
     for r in report.refused:
-        lines.append(f"  refused at block {r.block} ({r.function}, {r.target}): {r.error.split('(')[0]}: {r.meaning}")
+        lines.append(
+            f"  refused at block {r.block} ({r.function}, {r.target}): {r.error.split('(')[0]}: {r.meaning}"
+        )
     scan = report.refusal_scan
     if scan and (not scan["complete"] or scan["more"]):
-        lines.append(f"  refused transactions searched in blocks {scan['from_block']}-{scan['to_block']} only"
-                     + (f"; {scan['more']} more not listed" if scan["more"] else "") + " (--scan-blocks)")
+        lines.append(
+            f"  refused transactions searched in blocks {scan['from_block']}-{scan['to_block']} only"
+            + (f"; {scan['more']} more not listed" if scan["more"] else "")
+            + " (--scan-blocks)"
+        )
     lines.append(f"  verdict: {'PASS' if report.ok else 'FAIL'}")
     return lines

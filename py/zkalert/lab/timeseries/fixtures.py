@@ -50,13 +50,21 @@ def _hex(value: int) -> str:
 
 
 def _write(name: str, proof: Proof, extra: dict[str, object] | None = None) -> None:
-    data = {"proof": "0x" + proof.proof.hex(), "instances": [_hex(v) for v in proof.instances], **(extra or {})}
+    data = {
+        "proof": "0x" + proof.proof.hex(),
+        "instances": [_hex(v) for v in proof.instances],
+        **(extra or {}),
+    }
     (FIXTURE_DIR / f"{name}.json").write_text(json.dumps(data, indent=2) + "\n")
 
 
 def _genesis(detector: Detector, precision: Precision) -> tuple[list[float], list[float]]:
     m = detector.m
-    state = [*precision.quantize(detector.x0).tolist(), *precision.quantize(detector.P0).ravel().tolist(), *fresh_nonce()]
+    state = [
+        *precision.quantize(detector.x0).tolist(),
+        *precision.quantize(detector.P0).ravel().tolist(),
+        *fresh_nonce(),
+    ]
     return state, [0.0] * (m + m * m) + fresh_nonce()
 
 
@@ -67,20 +75,40 @@ def main() -> None:
     precision = Precision()
     detector = train(EKFConfig(window_steps=WINDOW_STEPS, epochs=60), progress=False)
     other = train(EKFConfig(window_steps=WINDOW_STEPS, epochs=60, seed=1), progress=False)
-    tc, sc, tc_other = CircuitDir(root / "tc"), CircuitDir(root / "sc"), CircuitDir(root / "tc-other")
+    tc, sc, tc_other = (
+        CircuitDir(root / "tc"),
+        CircuitDir(root / "sc"),
+        CircuitDir(root / "tc-other"),
+    )
     compile_circuit(detector, "tc", tc, "TsFixtureTcVerifier", STEPS, precision)
     compile_circuit(detector, "sc", sc, "TsFixtureScVerifier", STEPS, precision)
     compile_circuit(other, "tc", tc_other, "TsFixtureOtherTcVerifier", STEPS, precision)
 
-    ys = precision.quantize(detector.measurements(load_te_file("d04_te.dat"))[START_ROW : START_ROW + 2 * WINDOW_STEPS])
+    ys = precision.quantize(
+        detector.measurements(load_te_file("d04_te.dat"))[START_ROW : START_ROW + 2 * WINDOW_STEPS]
+    )
     proofs = root / "proofs"
     proofs.mkdir()
     FIXTURE_DIR.mkdir(parents=True, exist_ok=True)
 
-    def tc_proof(folder: CircuitDir, det: Detector, name: str, state: list[float], acc: list[float], k: int, reset: bool, gain_factor: float = 1.0) -> tuple[Proof, list[list[float]]]:
+    def tc_proof(
+        folder: CircuitDir,
+        det: Detector,
+        name: str,
+        state: list[float],
+        acc: list[float],
+        k: int,
+        reset: bool,
+        gain_factor: float = 1.0,
+    ) -> tuple[Proof, list[list[float]]]:
         y = ys[k * STEPS : (k + 1) * STEPS]
         block = tc_block(det, precision, state, y, fresh_nonce() + fresh_nonce(), gain_factor)
-        witness = run_witness(folder, "tc", [state, acc, block, [1.0 if reset else 0.0]], proofs / f"{name}.witness.json")
+        witness = run_witness(
+            folder,
+            "tc",
+            [state, acc, block, [1.0 if reset else 0.0]],
+            proofs / f"{name}.witness.json",
+        )
         proof = prove(folder, witness.path, proofs / f"{name}.proof.json")
         assert verify(folder, proof.path), f"EZKL rejected its own fixture proof {name}"
         return proof, witness.outputs
@@ -93,7 +121,9 @@ def main() -> None:
         _write(f"tc{k}", proof)
         outputs_by_interval.append(outputs)
         if k == 1:  # the forged-gain proof continues from the same state as tc2
-            bad, _ = tc_proof(tc, detector, "tc2_badgain", outputs[0], outputs[1], 2, reset=True, gain_factor=2.0)
+            bad, _ = tc_proof(
+                tc, detector, "tc2_badgain", outputs[0], outputs[1], 2, reset=True, gain_factor=2.0
+            )
             _write("tc2_badgain", bad)
         state, acc = outputs[0], outputs[1]
 
@@ -101,7 +131,12 @@ def main() -> None:
     for j in range(2):
         acc_end = outputs_by_interval[2 * j + 1][1]
         U, s, w = svd_advice(acc_end, detector.m)
-        advice = [*precision.quantize(U).ravel().tolist(), *precision.quantize(s).tolist(), *precision.quantize(w).tolist(), *fresh_nonce()]
+        advice = [
+            *precision.quantize(U).ravel().tolist(),
+            *precision.quantize(s).tolist(),
+            *precision.quantize(w).tolist(),
+            *fresh_nonce(),
+        ]
         witness = run_witness(sc, "sc", [acc_end, advice], proofs / f"sc{j}.witness.json")
         proof = prove(sc, witness.path, proofs / f"sc{j}.proof.json")
         assert verify(sc, proof.path), "EZKL rejected its own SC fixture proof"
@@ -132,8 +167,16 @@ def main() -> None:
         "steps_per_interval": STEPS,
         "intervals_per_window": WINDOW_STEPS // STEPS,
         "alarms": alarms,
-        "source": {"data": "Tennessee Eastman d04_te, reactor subsystem", "rows": [START_ROW, START_ROW + 2 * WINDOW_STEPS], "srs": "development (gen_srs)"},
-        "circuits": {"tc_logrows": tc_info.logrows, "sc_logrows": sc_info.logrows, "psf": precision.psf},
+        "source": {
+            "data": "Tennessee Eastman d04_te, reactor subsystem",
+            "rows": [START_ROW, START_ROW + 2 * WINDOW_STEPS],
+            "srs": "development (gen_srs)",
+        },
+        "circuits": {
+            "tc_logrows": tc_info.logrows,
+            "sc_logrows": sc_info.logrows,
+            "psf": precision.psf,
+        },
     }
     (FIXTURE_DIR / "model.json").write_text(json.dumps(model, indent=2) + "\n")
     print(f"wrote {GENERATED_DIR}/TsFixture*Verifier.sol and {FIXTURE_DIR}/*.json; alarms {alarms}")
