@@ -63,3 +63,19 @@ def isolated(w3: Web3) -> Iterator[None]:
         yield
     finally:
         w3.provider.make_request("evm_revert", [snapshot])
+
+
+NOT_UNIT = ("anvil", "ezkl", "slow")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark ``unit`` every test that is neither anvil, ezkl nor slow, and refuse a test that
+    reaches the session's anvil without saying so (its marks would let it into ``-m unit``)."""
+    for item in items:
+        marks = {mark.name for mark in item.iter_markers()}
+        if "anvil_url" in getattr(item, "fixturenames", ()) and "anvil" not in marks:
+            raise pytest.UsageError(
+                f"{item.nodeid} uses the anvil_url fixture but is not marked anvil"
+            )
+        if not marks & set(NOT_UNIT):
+            item.add_marker(pytest.mark.unit)

@@ -7,12 +7,15 @@ import os
 import shutil
 import subprocess
 
+import pytest
 from conftest import FIXTURES, OWNER_KEY
 
 from zkalert.config import PROJECT_ROOT
 from zkalert.evm.ids import stream_id
 from zkalert.evm.registry import Deployment, ModelSpec, deploy
 from zkalert.zk.prover import binding_file
+
+pytestmark = [pytest.mark.anvil]
 
 
 def test_ape_script_submits_an_alert_through_the_foundry_provider(

@@ -25,6 +25,8 @@ from zkalert.zk.prover import Prover, StreamWindow, assemble_batch
 from zkalert.zk.statement import Binding
 from zkalert.zk.tuning import tune, tuned_config
 
+pytestmark = [pytest.mark.anvil, pytest.mark.ezkl, pytest.mark.slow]
+
 
 @pytest.fixture(scope="module")
 def te():

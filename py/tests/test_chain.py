@@ -23,6 +23,8 @@ from zkalert.evm.rpc import RevertedError, connect, verifier_eth_call
 from zkalert.zk.prover import ProvenWindow
 from zkalert.zk.statement import Binding
 
+pytestmark = [pytest.mark.anvil]
+
 
 @pytest.fixture(scope="module")
 def deployment(anvil_url, alert_fixture) -> Deployment:

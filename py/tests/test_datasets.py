@@ -226,6 +226,7 @@ def test_tennessee_eastman_evaluation_data_keeps_the_published_layout():
     assert data.group_names[0] == "normal" and data.group_names[21] == "fault 21"
 
 
+@pytest.mark.slow
 def test_edge_iiotset_fixture_goes_through_evaluate(edge_csv, tmp_path):
     from zkalert.lab.evaluate import EvaluateOptions, run
 

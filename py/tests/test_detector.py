@@ -43,6 +43,7 @@ def test_best_f1_threshold_needs_both_classes():
         best_f1_threshold(np.array([0.1, 0.2]), np.array([1, 1]))
 
 
+@pytest.mark.slow
 def test_training_is_reproducible_and_separates_faults(tmp_path):
     te = load_tennessee_eastman()
     config = TrainConfig(epochs=30)

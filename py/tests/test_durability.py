@@ -44,6 +44,8 @@ from zkalert.gateway.outbox import Outbox, OutboxError, statement_of, statements
 from zkalert.gateway.sender import Sender, SenderStopped
 from zkalert.lab.faults import FaultyAnvil, RpcProxy
 
+pytestmark = [pytest.mark.anvil, pytest.mark.slow]
+
 #: This session's chain id, claimed in base_state: a free one in 32100-32179 (its deployments/<id>/
 #: folder is created as the claim and removed at the end), so concurrent test runs in one tree
 #: never share or delete each other's deployment records.

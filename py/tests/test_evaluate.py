@@ -128,6 +128,7 @@ def synthetic(one_class_test: bool = False) -> EvaluationData:
     )  # fmt: skip
 
 
+@pytest.mark.slow
 def test_evaluate_writes_the_side_by_side_report(tmp_path):
     report = run(
         synthetic(),
@@ -185,6 +186,7 @@ def _cli(*args: str, tmp_path) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, env=env, cwd=PROJECT_ROOT, check=False)  # fmt: skip
 
 
+@pytest.mark.slow
 def test_evaluate_cli_refuses_bad_input_with_one_line(tmp_path):
     good_rows = "\n".join(f"{i % 7},{(i * 3) % 5},{int(i % 10 == 0)}" for i in range(100))
     cases = [
@@ -212,6 +214,7 @@ def test_evaluate_cli_refuses_bad_input_with_one_line(tmp_path):
     assert out.returncode == 1 and "--data csv needs --csv PATH" in out.stderr
 
 
+@pytest.mark.slow
 def test_evaluate_cli_refuses_a_detector_of_the_wrong_width(tmp_path):
     from zkalert.config import Workspace
     from zkalert.detector.model import TrainConfig, fit_detector
@@ -240,6 +243,7 @@ def test_evaluate_cli_refuses_a_detector_of_the_wrong_width(tmp_path):
     assert "takes windows of 5 values; three.csv has 3" in out.stderr
 
 
+@pytest.mark.slow
 def test_evaluate_cli_one_class_csv_runs_and_reports_undefined(tmp_path):
     csv = tmp_path / "normal_only.csv"
     rng = np.random.default_rng(3)
@@ -263,6 +267,8 @@ def test_evaluate_cli_one_class_csv_runs_and_reports_undefined(tmp_path):
     assert "| ROC-AUC | undefined | undefined |" in out.stdout
 
 
+@pytest.mark.ezkl
+@pytest.mark.slow
 def test_parity_on_a_few_real_test_windows(tmp_path):
     """The compiled EZKL circuit decides like the float model on real TE windows (witness only)."""
     data = tennessee_eastman()

@@ -22,6 +22,8 @@ from zkalert.gateway.networks import Network, web3_for
 from zkalert.gateway.outbox import Outbox, OutboxError, statement_of, statements_of
 from zkalert.gateway.sender import Sender
 
+pytestmark = [pytest.mark.anvil]
+
 GATEWAY = Account.from_key(OWNER_KEY).address
 STREAM = "fixture/te-kzg"  # the KZG fixtures are bound to it: alert at index 0, normal at 1, the batch at 2 and 3
 

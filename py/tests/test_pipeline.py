@@ -28,6 +28,8 @@ from zkalert.zk.circuit import CircuitConfig, CircuitInfo, compile_circuit
 from zkalert.zk.prover import Prover
 from zkalert.zk.statement import Binding
 
+pytestmark = [pytest.mark.anvil, pytest.mark.ezkl, pytest.mark.slow]
+
 
 @pytest.fixture(scope="module")
 def compiled(tmp_path_factory):

@@ -17,6 +17,8 @@ from zkalert.evm.registry import Gateway, ModelSpec, deploy
 from zkalert.zk.prover import ProvenWindow
 from zkalert.zk.statement import Binding
 
+pytestmark = [pytest.mark.anvil]
+
 
 @pytest.fixture
 def cli(monkeypatch, capsys):

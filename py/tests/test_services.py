@@ -38,6 +38,8 @@ from zkalert.services.access import add_token
 from zkalert.services.utility import UtilityConfig, UtilityCore, create_app
 from zkalert.zk.circuit import CircuitConfig, compile_circuit
 
+pytestmark = [pytest.mark.anvil, pytest.mark.ezkl, pytest.mark.slow]
+
 CHAIN_ID = 31996
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [

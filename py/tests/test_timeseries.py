@@ -29,6 +29,8 @@ from zkalert.timeseries.circuits import Proof, pass_commitment, reset_commitment
 from zkalert.timeseries.ekf import EKFConfig, EKFModel, ekf_step, train
 from zkalert.timeseries.graphs import TemporalConsistency
 
+pytestmark = [pytest.mark.anvil, pytest.mark.ezkl, pytest.mark.slow]
+
 TS_FIXTURES = FIXTURES / "ts"
 STREAM = Web3.keccak(text="te/reactor/fault-04")
 
