@@ -82,8 +82,16 @@ def run(options: DemoOptions, echo: Callable[[str], None] = print) -> dict:
     scores = detector.score(te.test.windows)
     picks: list[tuple[int, int]] = []
     for fault in options.faults:
+        # a window's index must be above the stream's last recorded one, so a rerun against the
+        # same chain records the next alarming windows instead of replaying the first ones
+        next_index = int(
+            gateway.registry.functions.nextIndex(stream_id(f"te/fault-{fault:02d}")).call()
+        )
         in_fault = np.flatnonzero(
-            (te.test.fault_ids == fault) & (te.test.labels == 1) & (scores >= detector.threshold)
+            (te.test.fault_ids == fault)
+            & (te.test.labels == 1)
+            & (scores >= detector.threshold)
+            & (np.asarray(te.test.rows) >= next_index)
         )
         picks += [(fault, int(i)) for i in in_fault[: options.alerts_per_stream]]
     if not picks:
