@@ -24,16 +24,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from eth_abi import encode as abi_encode
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from eth_utils import keccak
 from web3 import Web3
 from web3.contract import Contract
 
 from zkalert.config import deployments_dir, private_key, rpc_url
 from zkalert.errors import ChainError
-from zkalert.evm.log import LOG_CHUNK_BLOCKS, ZERO32, iter_logs
+from zkalert.evm.log import LOG_CHUNK_BLOCKS, ZERO32, alert_hash, iter_logs
 from zkalert.evm.registry import Deployment, Gateway
 from zkalert.evm.rpc import RevertedError, connect, run_forge, send_call
 from zkalert.toolchain import env_with_tools
@@ -42,43 +40,9 @@ from zkalert.toolchain import env_with_tools
 MAX_BATCH = 64
 
 
-def commit_hash(
-    prev_hash: bytes,
-    stream: bytes,
-    seq: int,
-    window_index: int,
-    model_id: bytes,
-    gateway: str,
-    input_commitment: int,
-    score: int,
-    alarm: bool,
-) -> bytes:
-    return keccak(
-        abi_encode(
-            [
-                "bytes32",
-                "bytes32",
-                "uint64",
-                "uint64",
-                "bytes32",
-                "address",
-                "uint256",
-                "uint256",
-                "bool",
-            ],
-            [
-                prev_hash,
-                stream,
-                seq,
-                window_index,
-                model_id,
-                gateway,
-                input_commitment,
-                score,
-                alarm,
-            ],
-        )
-    )
+#: A commitment's hash in WindowLog's chain: the same fields and encoding as an alert's hash in
+#: AlertRegistry's (previous head, stream, seq, window index, model, gateway, commitment, score, alarm).
+commit_hash = alert_hash
 
 
 @dataclass(frozen=True)
