@@ -3,14 +3,11 @@ pragma solidity ^0.8.24;
 
 import {IAlertRegistry} from "./interfaces/IAlertRegistry.sol";
 import {IHalo2Verifier} from "./interfaces/IHalo2Verifier.sol";
+import {BN254} from "./utils/BN254.sol";
 
 /// @title AlertRegistry
 /// @notice An on-chain log of zk-verified anomaly alerts, one hash chain per stream.
 contract AlertRegistry is IAlertRegistry {
-    /// @dev The BN254 scalar field modulus r; EZKL instances are elements of this field.
-    uint256 internal constant FIELD_MODULUS =
-        21888242871839275222246405745257275088548364400416034343698204186575808495617;
-
     /// @dev Storage form of {IAlertRegistry.Model}: verifier, windowsPerProof, registeredAt and the
     /// commitment scheme share one slot, so a submission reads two slots rather than three.
     struct ModelRecord {
@@ -96,7 +93,7 @@ contract AlertRegistry is IAlertRegistry {
         // code.length is also 0 for address(0)
         if (verifier.code.length == 0) revert AlertRegistryInvalidVerifier(verifier);
         if (windowsPerProof == 0) revert AlertRegistryInvalidWindowsPerProof(windowsPerProof);
-        if (threshold >= FIELD_MODULUS) revert AlertRegistryUnreachableThreshold(threshold);
+        if (threshold >= BN254.FIELD_MODULUS) revert AlertRegistryUnreachableThreshold(threshold);
         if (_models[modelId].verifier != address(0)) revert AlertRegistryModelExists(modelId);
         // EZKL verifiers embed their verifying key, so equal code means the same circuit: a second
         // model id for it would let one proof be recorded twice, under two thresholds.
@@ -245,7 +242,7 @@ contract AlertRegistry is IAlertRegistry {
         uint256 expected = perWindow * windows;
         if (instances.length != expected) revert AlertRegistryInstanceCount(expected, instances.length);
         for (uint256 i; i < instances.length; ++i) {
-            if (instances[i] >= FIELD_MODULUS) revert AlertRegistryInstanceOutOfField(i, instances[i]);
+            if (instances[i] >= BN254.FIELD_MODULUS) revert AlertRegistryInstanceOutOfField(i, instances[i]);
         }
         uint256 scoresEnd = expected - BINDING_LIMBS * windows;
         scores = instances[scoresEnd - windows:scoresEnd];

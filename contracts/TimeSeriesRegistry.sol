@@ -3,15 +3,12 @@ pragma solidity ^0.8.24;
 
 import {ITimeSeriesRegistry} from "./interfaces/ITimeSeriesRegistry.sol";
 import {IHalo2Verifier} from "./interfaces/IHalo2Verifier.sol";
+import {BN254} from "./utils/BN254.sol";
 
 /// @title TimeSeriesRegistry
 /// @notice Companion of AlertRegistry for time-series mode: chained TC proofs and per-window SC
 /// proofs of an EKF detector, with the hash linkage enforced on-chain.
 contract TimeSeriesRegistry is ITimeSeriesRegistry {
-    /// @dev The BN254 scalar field modulus r; EZKL instances are elements of this field.
-    uint256 internal constant FIELD_MODULUS =
-        21888242871839275222246405745257275088548364400416034343698204186575808495617;
-
     uint256 internal constant TC_INSTANCES = 7;
     uint256 internal constant SC_INSTANCES = 5;
     // TC instance positions
@@ -343,7 +340,7 @@ contract TimeSeriesRegistry is ITimeSeriesRegistry {
     }
 
     function _checkField(uint256 index, uint256 value) private pure {
-        if (value >= FIELD_MODULUS) revert TimeSeriesRegistryInstanceOutOfField(index, value);
+        if (value >= BN254.FIELD_MODULUS) revert TimeSeriesRegistryInstanceOutOfField(index, value);
     }
 
     /// @dev Key invariance first (the verifier's code, and so its embedded key, is the registered

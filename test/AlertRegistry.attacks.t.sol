@@ -7,6 +7,7 @@ import {MockHalo2Verifier} from "./utils/MockHalo2Verifier.sol";
 import {AlertRegistry} from "../contracts/AlertRegistry.sol";
 import {IAlertRegistry} from "../contracts/interfaces/IAlertRegistry.sol";
 import {IHalo2Verifier} from "../contracts/interfaces/IHalo2Verifier.sol";
+import {BN254} from "../contracts/utils/BN254.sol";
 
 /// @dev Attacks on the registry with REAL EZKL proofs (test/fixtures/, made by `make fixtures`):
 /// non-canonical field elements and curve points, flipped, truncated and extended proofs, wrong
@@ -31,8 +32,8 @@ contract AlertRegistryAttacksTest is Test {
     }
 
     /// @dev The BN254 base field modulus q: proof points' coordinates live in it.
-    uint256 internal constant Q = 21888242871839275222246405745257275088696311157297823662689037894645226208583;
-    uint256 internal constant R = AlertChain.FIELD_MODULUS;
+    uint256 internal constant Q = BN254.BASE_FIELD_MODULUS;
+    uint256 internal constant R = BN254.FIELD_MODULUS;
     /// @dev The stream every Poseidon fixture was proven for.
     bytes32 internal constant STREAM = keccak256("fixture/te");
     bytes32 internal constant OTHER_STREAM = keccak256("stream/rival");

@@ -7,6 +7,7 @@ import {MockHalo2Verifier} from "./utils/MockHalo2Verifier.sol";
 import {AlertRegistry} from "../contracts/AlertRegistry.sol";
 import {IAlertRegistry} from "../contracts/interfaces/IAlertRegistry.sol";
 import {IHalo2Verifier} from "../contracts/interfaces/IHalo2Verifier.sol";
+import {BN254} from "../contracts/utils/BN254.sol";
 
 contract AlertRegistryTest is Test {
     bytes32 internal constant MODEL_1 = keccak256("model/one-window");
@@ -14,7 +15,7 @@ contract AlertRegistryTest is Test {
     bytes32 internal constant STREAM_A = keccak256("stream/a");
     bytes32 internal constant STREAM_B = keccak256("stream/b");
     uint256 internal constant THRESHOLD = 1_000;
-    uint256 internal constant R = AlertChain.FIELD_MODULUS;
+    uint256 internal constant R = BN254.FIELD_MODULUS;
     bytes internal constant PROOF = hex"c0ffee";
 
     AlertRegistry internal registry;

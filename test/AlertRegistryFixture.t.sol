@@ -6,6 +6,7 @@ import {AlertChain} from "./utils/AlertChain.sol";
 import {AlertRegistry} from "../contracts/AlertRegistry.sol";
 import {IAlertRegistry} from "../contracts/interfaces/IAlertRegistry.sol";
 import {IHalo2Verifier} from "../contracts/interfaces/IHalo2Verifier.sol";
+import {BN254} from "../contracts/utils/BN254.sol";
 
 /// @dev Real EZKL proofs, made by the Python pipeline (`test/fixtures/*.json`), against the verifier
 /// generated for the same circuit (`contracts/generated/FixtureVerifier.sol`). Regenerate both
@@ -140,8 +141,8 @@ contract AlertRegistryFixtureTest is Test {
             }
             assertEq(AlertChain.recompose(fixtures[i].instances, 2), fixtures[i].binding, "limbs recompose");
             assertLt(fixtures[i].binding, AlertChain.BINDING_BOUND, "binding_value below 2^140");
-            assertLt(fixtures[i].inputCommitment, AlertChain.FIELD_MODULUS, "input_commitment in field");
-            assertLt(fixtures[i].score, AlertChain.FIELD_MODULUS, "score in field");
+            assertLt(fixtures[i].inputCommitment, BN254.FIELD_MODULUS, "input_commitment in field");
+            assertLt(fixtures[i].score, BN254.FIELD_MODULUS, "score in field");
             // bound to the gateway, STREAM and the window's index, as bindingOf computes it
             assertEq(fixtures[i].gateway, gateway, "binding.gateway");
             assertEq(fixtures[i].streamId, STREAM, "binding.stream_id");
@@ -255,7 +256,7 @@ contract AlertRegistryFixtureTest is Test {
 
     function test_RevertWhen_submitAlertFixtureCommitmentTampered() public {
         ProofFixture memory alertFixture = _load(ALERT_FIXTURE);
-        uint256 commitment = (alertFixture.inputCommitment + 1) % AlertChain.FIELD_MODULUS;
+        uint256 commitment = (alertFixture.inputCommitment + 1) % BN254.FIELD_MODULUS;
         uint256[] memory instances = AlertChain.single(commitment, alertFixture.score, alertFixture.binding);
         _assertRefusedAsInvalid(alertFixture, 0, alertFixture.proof, instances);
     }

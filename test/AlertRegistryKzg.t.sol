@@ -6,6 +6,7 @@ import {AlertChain} from "./utils/AlertChain.sol";
 import {AlertRegistry} from "../contracts/AlertRegistry.sol";
 import {IAlertRegistry} from "../contracts/interfaces/IAlertRegistry.sol";
 import {IHalo2Verifier} from "../contracts/interfaces/IHalo2Verifier.sol";
+import {BN254} from "../contracts/utils/BN254.sol";
 
 /// @dev Models whose proofs commit to each window with KZG (EZKL `polycommit`): the instances are the
 /// scores then the windows' binding limbs (five per window, low limb first), and window i's commitment is keccak256 of the proof's i-th G1
@@ -319,9 +320,7 @@ contract AlertRegistryKzgTest is Test {
     function test_RevertWhen_kzgModelGetsPoseidonLayout() public {
         KzgFixture memory alertFixture = _load("alert_proof.json");
         uint256[] memory instances = AlertChain.single(
-            alertFixture.inputCommitments[0] % AlertChain.FIELD_MODULUS,
-            alertFixture.scores[0],
-            alertFixture.bindings[0]
+            alertFixture.inputCommitments[0] % BN254.FIELD_MODULUS, alertFixture.scores[0], alertFixture.bindings[0]
         );
         vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInstanceCount.selector, 6, 7));
         _expectRevertNothingRecorded(alertFixture, alertFixture.proof, instances);

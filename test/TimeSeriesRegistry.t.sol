@@ -4,6 +4,7 @@ pragma solidity ^0.8.24;
 import {Test} from "./utils/Test.sol";
 import {TimeSeriesRegistry} from "../contracts/TimeSeriesRegistry.sol";
 import {ITimeSeriesRegistry} from "../contracts/interfaces/ITimeSeriesRegistry.sol";
+import {BN254} from "../contracts/utils/BN254.sol";
 
 /// @dev Time-series mode against real EZKL proofs (test/fixtures/ts, made by `make fixtures-ts`)
 /// and their generated verifiers: an honest stream of 4 TC intervals (D = 1) and 2 SC windows
@@ -365,9 +366,7 @@ contract TimeSeriesRegistryTest is Test {
 
     function testFuzz_submitInterval_RevertWhen_instanceOutOfField(uint256 index, uint256 value) public {
         index = bound(index, 0, 6);
-        value = bound(
-            value, 21888242871839275222246405745257275088548364400416034343698204186575808495617, type(uint256).max
-        );
+        value = bound(value, BN254.FIELD_MODULUS, type(uint256).max);
         Fixture memory f = _load("tc0");
         f.instances[index] = value;
         vm.expectRevert(
