@@ -2,8 +2,8 @@
 pragma solidity ^0.8.24;
 
 import {IAlertRegistry} from "./interfaces/IAlertRegistry.sol";
-import {IHalo2Verifier} from "./interfaces/IHalo2Verifier.sol";
 import {BN254} from "./utils/BN254.sol";
+import {VerifierCall} from "./utils/VerifierCall.sol";
 
 /// @title AlertRegistry
 /// @notice An on-chain log of zk-verified anomaly alerts, one hash chain per stream.
@@ -158,7 +158,8 @@ contract AlertRegistry is IAlertRegistry {
         if (_verifierModels[codehash] != modelId) {
             revert AlertRegistryVerifierChanged(modelId, record.verifier, codehash);
         }
-        if (!_verify(record.verifier, proof, instances)) revert AlertRegistryInvalidProof(modelId);
+        // STATICCALL, canonical re-encoding, only a returned 1 counts
+        if (!VerifierCall.verifies(record.verifier, proof, instances)) revert AlertRegistryInvalidProof(modelId);
 
         newHead = _appendWindows(batch, commitments, scores);
     }
@@ -277,20 +278,6 @@ contract AlertRegistry is IAlertRegistry {
         for (uint256 i; i < windows; ++i) {
             commitments[i] = instances[i];
         }
-    }
-
-    /// @dev True only when the verifier returns exactly `true`. STATICCALL: a verifier cannot
-    /// re-enter or change state. `abi.encodeCall` re-encodes proof and instances canonically, which
-    /// matters because EZKL's generated verifier reads parts of the proof at fixed calldata offsets
-    /// that hold only for the canonical layout (the registry's own caller may encode as it likes).
-    function _verify(address verifier, bytes calldata proof, uint256[] calldata instances)
-        private
-        view
-        returns (bool valid)
-    {
-        (bool success, bytes memory result) =
-            verifier.staticcall(abi.encodeCall(IHalo2Verifier.verifyProof, (proof, instances)));
-        valid = success && result.length == 32 && abi.decode(result, (uint256)) == 1;
     }
 
     /// @dev Appends one window's alert after `prevHead` and returns its alert hash.

@@ -2,8 +2,8 @@
 pragma solidity ^0.8.24;
 
 import {ITimeSeriesRegistry} from "./interfaces/ITimeSeriesRegistry.sol";
-import {IHalo2Verifier} from "./interfaces/IHalo2Verifier.sol";
 import {BN254} from "./utils/BN254.sol";
+import {VerifierCall} from "./utils/VerifierCall.sol";
 
 /// @title TimeSeriesRegistry
 /// @notice Companion of AlertRegistry for time-series mode: chained TC proofs and per-window SC
@@ -344,20 +344,15 @@ contract TimeSeriesRegistry is ITimeSeriesRegistry {
     }
 
     /// @dev Key invariance first (the verifier's code, and so its embedded key, is the registered
-    /// one), then the proof. STATICCALL: a verifier cannot re-enter or change state; `abi.encodeCall`
-    /// re-encodes canonically (EZKL's verifier reads the proof at fixed calldata offsets); only a
-    /// returned 1 counts, so a revert, `false` or any other answer is refused alike.
+    /// one), then the proof, called as AlertRegistry calls it ({VerifierCall.verifies}: STATICCALL,
+    /// canonical re-encoding, only a returned 1 counts).
     function _verify(bytes32 modelId, uint8 kind, bytes calldata proof, uint256[] calldata instances) private view {
         Model storage m = _models[modelId];
         (address verifier, bytes32 codehash) =
             kind == KIND_TC ? (m.tcVerifier, m.tcCodehash) : (m.scVerifier, m.scCodehash);
         bytes32 current = verifier.codehash;
         if (current != codehash) revert TimeSeriesRegistryVerifierChanged(modelId, verifier, codehash, current);
-        (bool success, bytes memory result) =
-            verifier.staticcall(abi.encodeCall(IHalo2Verifier.verifyProof, (proof, instances)));
-        if (!(success && result.length == 32 && abi.decode(result, (uint256)) == 1)) {
-            revert TimeSeriesRegistryInvalidProof(modelId, kind);
-        }
+        if (!VerifierCall.verifies(verifier, proof, instances)) revert TimeSeriesRegistryInvalidProof(modelId, kind);
     }
 
     // ---------------------------------------------------------------- views
