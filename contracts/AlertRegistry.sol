@@ -3,11 +3,12 @@ pragma solidity ^0.8.24;
 
 import {IAlertRegistry} from "./interfaces/IAlertRegistry.sol";
 import {BN254} from "./utils/BN254.sol";
+import {Owned2Step} from "./utils/Owned2Step.sol";
 import {VerifierCall} from "./utils/VerifierCall.sol";
 
 /// @title AlertRegistry
 /// @notice An on-chain log of zk-verified anomaly alerts, one hash chain per stream.
-contract AlertRegistry is IAlertRegistry {
+contract AlertRegistry is IAlertRegistry, Owned2Step {
     /// @dev Storage form of {IAlertRegistry.Model}: verifier, windowsPerProof, registeredAt and the
     /// commitment scheme share one slot, so a submission reads two slots rather than three.
     struct ModelRecord {
@@ -49,7 +50,6 @@ contract AlertRegistry is IAlertRegistry {
         uint32 count;
     }
 
-    address private _owner;
     mapping(bytes32 modelId => ModelRecord record) private _models;
     mapping(address gateway => bool allowed) private _gateways;
     mapping(bytes32 streamId => Stream stream) private _streams;
@@ -59,26 +59,21 @@ contract AlertRegistry is IAlertRegistry {
     /// @dev The model each verifier code hash is registered under: one circuit, one model.
     mapping(bytes32 codehash => bytes32 modelId) private _verifierModels;
 
-    modifier onlyOwner() {
-        if (msg.sender != _owner) revert AlertRegistryUnauthorized(msg.sender);
-        _;
-    }
-
     /// @param initialOwner The account allowed to register models and gateways.
-    constructor(address initialOwner) {
-        if (initialOwner == address(0)) revert AlertRegistryInvalidOwner(address(0));
-        _owner = initialOwner;
-        emit OwnershipTransferred(address(0), initialOwner);
-    }
+    constructor(address initialOwner) Owned2Step(initialOwner) {}
 
     // ---------------------------------------------------------------- owner
 
-    /// @inheritdoc IAlertRegistry
-    function transferOwnership(address newOwner) external onlyOwner {
-        if (newOwner == address(0)) revert AlertRegistryInvalidOwner(address(0));
-        address previousOwner = _owner;
-        _owner = newOwner;
-        emit OwnershipTransferred(previousOwner, newOwner);
+    function _revertNotOwner(address caller) internal pure override {
+        revert AlertRegistryUnauthorized(caller);
+    }
+
+    function _revertNotPendingOwner(address caller, address pending) internal pure override {
+        revert AlertRegistryNotPendingOwner(caller, pending);
+    }
+
+    function _revertInvalidOwner(address newOwner) internal pure override {
+        revert AlertRegistryInvalidOwner(newOwner);
     }
 
     /// @inheritdoc IAlertRegistry
@@ -317,11 +312,6 @@ contract AlertRegistry is IAlertRegistry {
     // ---------------------------------------------------------------- views
 
     /// @inheritdoc IAlertRegistry
-    function owner() external view returns (address) {
-        return _owner;
-    }
-
-    /// @inheritdoc IAlertRegistry
     function model(bytes32 modelId) external view returns (Model memory) {
         ModelRecord storage record = _models[modelId];
         return Model({
@@ -387,7 +377,7 @@ contract AlertRegistry is IAlertRegistry {
 
     /// @inheritdoc IAlertRegistry
     function version() external pure returns (string memory) {
-        return "0.6.0";
+        return "0.7.0";
     }
 
     function _bindingOf(address gateway, bytes32 streamId, uint64 windowIndex) private pure returns (uint256) {

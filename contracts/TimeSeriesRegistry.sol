@@ -3,12 +3,13 @@ pragma solidity ^0.8.24;
 
 import {ITimeSeriesRegistry} from "./interfaces/ITimeSeriesRegistry.sol";
 import {BN254} from "./utils/BN254.sol";
+import {Owned2Step} from "./utils/Owned2Step.sol";
 import {VerifierCall} from "./utils/VerifierCall.sol";
 
 /// @title TimeSeriesRegistry
 /// @notice Companion of AlertRegistry for time-series mode: chained TC proofs and per-window SC
 /// proofs of an EKF detector, with the hash linkage enforced on-chain.
-contract TimeSeriesRegistry is ITimeSeriesRegistry {
+contract TimeSeriesRegistry is ITimeSeriesRegistry, Owned2Step {
     uint256 internal constant TC_INSTANCES = 7;
     uint256 internal constant SC_INSTANCES = 5;
     // TC instance positions
@@ -29,7 +30,6 @@ contract TimeSeriesRegistry is ITimeSeriesRegistry {
     uint8 internal constant KIND_TC = 0;
     uint8 internal constant KIND_SC = 1;
 
-    address private _owner;
     mapping(address gateway => bool allowed) private _gateways;
     mapping(bytes32 modelId => Model model) private _models;
     mapping(bytes32 streamId => Stream stream) private _streams;
@@ -46,26 +46,21 @@ contract TimeSeriesRegistry is ITimeSeriesRegistry {
     /// @dev keccak256(newModelId, genesisState, genesisAcc) of the owner's pending approval.
     mapping(bytes32 streamId => bytes32 approval) private _rotationApprovals;
 
-    modifier onlyOwner() {
-        if (msg.sender != _owner) revert TimeSeriesRegistryUnauthorized(msg.sender);
-        _;
-    }
-
     /// @param initialOwner The account allowed to register models and gateways (the regulator).
-    constructor(address initialOwner) {
-        if (initialOwner == address(0)) revert TimeSeriesRegistryInvalidOwner(address(0));
-        _owner = initialOwner;
-        emit OwnershipTransferred(address(0), initialOwner);
-    }
+    constructor(address initialOwner) Owned2Step(initialOwner) {}
 
     // ---------------------------------------------------------------- owner
 
-    /// @inheritdoc ITimeSeriesRegistry
-    function transferOwnership(address newOwner) external onlyOwner {
-        if (newOwner == address(0)) revert TimeSeriesRegistryInvalidOwner(address(0));
-        address previousOwner = _owner;
-        _owner = newOwner;
-        emit OwnershipTransferred(previousOwner, newOwner);
+    function _revertNotOwner(address caller) internal pure override {
+        revert TimeSeriesRegistryUnauthorized(caller);
+    }
+
+    function _revertNotPendingOwner(address caller, address pending) internal pure override {
+        revert TimeSeriesRegistryNotPendingOwner(caller, pending);
+    }
+
+    function _revertInvalidOwner(address newOwner) internal pure override {
+        revert TimeSeriesRegistryInvalidOwner(newOwner);
     }
 
     /// @inheritdoc ITimeSeriesRegistry
@@ -358,11 +353,6 @@ contract TimeSeriesRegistry is ITimeSeriesRegistry {
     // ---------------------------------------------------------------- views
 
     /// @inheritdoc ITimeSeriesRegistry
-    function owner() external view returns (address) {
-        return _owner;
-    }
-
-    /// @inheritdoc ITimeSeriesRegistry
     function isGateway(address gateway) external view returns (bool) {
         return _gateways[gateway];
     }
@@ -394,6 +384,6 @@ contract TimeSeriesRegistry is ITimeSeriesRegistry {
 
     /// @inheritdoc ITimeSeriesRegistry
     function version() external pure returns (string memory) {
-        return "0.3.0";
+        return "0.4.0";
     }
 }

@@ -1030,9 +1030,17 @@ contract AlertRegistryAdministrationTest is Test {
         vm.prank(caller);
         registry.transferOwnership(caller);
 
+        // nothing was offered to anyone
+        vm.expectRevert(
+            abi.encodeWithSelector(IAlertRegistry.AlertRegistryNotPendingOwner.selector, caller, address(0))
+        );
+        vm.prank(caller);
+        registry.acceptOwnership();
+
         assertFalse(registry.isGateway(caller) && caller != gateway && caller != rival, "gateway added");
         assertEq(registry.streamGateway(STREAM), gateway, "stream rebound");
         assertEq(registry.owner(), owner, "owner");
+        assertEq(registry.pendingOwner(), address(0), "no offer");
     }
 
     function test_setGateway_emitsGatewaySet() public {

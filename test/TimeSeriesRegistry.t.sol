@@ -729,9 +729,15 @@ contract TimeSeriesRegistryTest is Test {
         registry.approveRotation(STREAM, modelId, genesisB, accB);
         vm.expectRevert(abi.encodeWithSelector(unauthorized, caller));
         registry.setGateway(caller, true);
+        vm.expectRevert(abi.encodeWithSelector(unauthorized, caller));
+        registry.transferOwnership(caller);
+        bytes4 notPending = ITimeSeriesRegistry.TimeSeriesRegistryNotPendingOwner.selector;
+        vm.expectRevert(abi.encodeWithSelector(notPending, caller, address(0)));
+        registry.acceptOwnership();
         vm.stopPrank();
         assertEq(registry.stream(STREAM).gateway, gateway, "stream kept its gateway");
         assertEq(registry.pendingRotation(STREAM), bytes32(0), "no approval");
+        assertEq(registry.owner(), address(this), "owner kept");
     }
 
     function test_RevertWhen_handingAStreamToAnAccountThatIsNoGateway() public {

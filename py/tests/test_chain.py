@@ -86,7 +86,7 @@ def test_a_registry_of_another_version_is_refused_in_one_line(w3, deployment, mo
     """A deployment record left from an older zkalert (other statements, events and alert hashes)
     is refused by name instead of failing later with a decoding error."""
     monkeypatch.setattr(chain, "REGISTRY_VERSION", "9.9.9")
-    with pytest.raises(ChainError, match=r"is version 0\.6\.0; this zkalert speaks 9\.9\.9 .*run `zkalert deploy` for a new registry"):
+    with pytest.raises(ChainError, match=r"is version 0\.7\.0; this zkalert speaks 9\.9\.9 .*run `zkalert deploy` for a new registry"):
         deployment.registry(w3)
 
 

@@ -120,7 +120,7 @@ class Deployment:
 
 
 #: The AlertRegistry version this code speaks (IAlertRegistry.version()).
-REGISTRY_VERSION = "0.6.0"
+REGISTRY_VERSION = "0.7.0"
 
 
 def require_version(contract: Contract, name: str, expected: str, why: str, redeploy: str) -> None:

@@ -62,7 +62,7 @@ class TsDeployment:
 
 
 #: The TimeSeriesRegistry version this code speaks (ITimeSeriesRegistry.version()).
-TS_REGISTRY_VERSION = "0.3.0"
+TS_REGISTRY_VERSION = "0.4.0"
 
 
 @dataclass(frozen=True)
