@@ -9,7 +9,7 @@ import {IHalo2Verifier} from "../contracts/interfaces/IHalo2Verifier.sol";
 import {BN254} from "../contracts/utils/BN254.sol";
 
 /// @dev Real EZKL proofs, made by the Python pipeline (`test/fixtures/*.json`), against the verifier
-/// generated for the same circuit (`contracts/generated/FixtureVerifier.sol`). Regenerate both
+/// generated for the same circuit (`test/generated/FixtureVerifier.sol`). Regenerate both
 /// together; a stale pair fails test_verifyProof_acceptsFixtureProofs. Each proof is bound to one
 /// window of one stream of one gateway (its `binding`): the tests submit it as that gateway, to
 /// that stream, at that index.

@@ -14,7 +14,7 @@ from eth_account import Account
 
 from zkalert.chain import Gateway, ModelSpec, deploy, stream_id
 from zkalert.circuit import CircuitConfig, CircuitInfo, compile_circuit
-from zkalert.config import GENERATED_DIR, Workspace
+from zkalert.config import TEST_GENERATED_DIR, Workspace
 from zkalert.data import load_tennessee_eastman
 from zkalert.detector import TrainConfig, train
 from zkalert.errors import ZkAlertError
@@ -39,9 +39,10 @@ def detector(te):
 def batch_workspace(tmp_path_factory, detector, te):
     workspace = Workspace.at(tmp_path_factory.mktemp("batch2"))
     detector.save(workspace)
-    compile_circuit(detector, workspace, te.train, CircuitConfig(), "PytestBatchVerifier", echo=lambda _m: None, windows_per_proof=2)
+    compile_circuit(detector, workspace, te.train, CircuitConfig(), "PytestBatchVerifier", echo=lambda _m: None, windows_per_proof=2,
+                    verifier_dir=TEST_GENERATED_DIR)
     yield workspace
-    (GENERATED_DIR / "PytestBatchVerifier.sol").unlink(missing_ok=True)
+    (TEST_GENERATED_DIR / "PytestBatchVerifier.sol").unlink(missing_ok=True)
 
 
 def _windows(te, fault, start, n, stream="s"):
@@ -138,9 +139,9 @@ def kzg_batch_workspace(tmp_path_factory, detector, te):
     workspace = Workspace.at(tmp_path_factory.mktemp("kzg2"))
     detector.save(workspace)
     compile_circuit(detector, workspace, te.train, CircuitConfig().with_commitment("kzg"), "PytestKzgBatchVerifier",
-                    echo=lambda _m: None, windows_per_proof=2)
+                    verifier_dir=TEST_GENERATED_DIR, echo=lambda _m: None, windows_per_proof=2)
     yield workspace
-    (GENERATED_DIR / "PytestKzgBatchVerifier.sol").unlink(missing_ok=True)
+    (TEST_GENERATED_DIR / "PytestKzgBatchVerifier.sol").unlink(missing_ok=True)
 
 
 def test_kzg_batch_commits_each_window_in_the_proof_and_is_recorded_in_order(kzg_batch_workspace, detector, te, anvil_url, w3, isolated, tmp_path):

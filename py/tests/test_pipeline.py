@@ -1,7 +1,7 @@
 """The whole path with a freshly trained detector: train -> compile -> prove -> deploy -> submit -> log.
 
 Real EZKL (logrows 13 circuit, a few seconds per proof) and a real anvil. The
-verifier is generated into contracts/generated/PytestVerifier.sol (ignored
+verifier is generated into test/generated/PytestVerifier.sol (ignored
 by git) and removed afterwards.
 """
 
@@ -19,7 +19,7 @@ from eth_account import Account
 
 from zkalert.chain import Gateway, ModelSpec, deploy, ezkl_calldata, stream_id, verifier_eth_call
 from zkalert.circuit import CircuitConfig, CircuitInfo, compile_circuit
-from zkalert.config import GENERATED_DIR, PROJECT_ROOT, Workspace
+from zkalert.config import PROJECT_ROOT, TEST_GENERATED_DIR, Workspace
 from zkalert.data import load_tennessee_eastman
 from zkalert.detector import TrainConfig, train
 from zkalert.log import check_chain, fetch_alerts
@@ -33,9 +33,9 @@ def compiled(tmp_path_factory):
     te = load_tennessee_eastman()
     detector = train(te.train, te.validation.windows, te.validation.labels, TrainConfig(epochs=40), progress=False)
     detector.save(workspace)
-    info = compile_circuit(detector, workspace, te.train, CircuitConfig(), contract_name="PytestVerifier", echo=lambda _m: None)
+    info = compile_circuit(detector, workspace, te.train, CircuitConfig(), contract_name="PytestVerifier", verifier_dir=TEST_GENERATED_DIR, echo=lambda _m: None)
     yield workspace, detector, info, te
-    (GENERATED_DIR / "PytestVerifier.sol").unlink(missing_ok=True)
+    (TEST_GENERATED_DIR / "PytestVerifier.sol").unlink(missing_ok=True)
 
 
 def test_compile_binds_model_and_threshold(compiled):
@@ -45,7 +45,7 @@ def test_compile_binds_model_and_threshold(compiled):
     assert info.threshold_felt == round(detector.threshold * detector.width * 2**info.output_scale)
     assert info.score_divisor == detector.width
     assert CircuitInfo.load(workspace) == info
-    source = (GENERATED_DIR / "PytestVerifier.sol").read_text()
+    source = (TEST_GENERATED_DIR / "PytestVerifier.sol").read_text()
     assert "contract PytestVerifier" in source and "Do not edit" in source
 
 

@@ -30,7 +30,7 @@ from web3 import Web3
 
 from zkalert.chain import ModelSpec, deploy
 from zkalert.circuit import CircuitConfig, compile_circuit
-from zkalert.config import GENERATED_DIR, PROJECT_ROOT, Workspace
+from zkalert.config import PROJECT_ROOT, TEST_GENERATED_DIR, Workspace
 from zkalert.data import TE_FAULT_START_ROW, load_te_file, load_tennessee_eastman
 from zkalert.detector import TrainConfig, train
 from zkalert.services.access import add_token
@@ -89,9 +89,10 @@ def compiled(tmp_path_factory) -> Iterator[tuple[Workspace, object, object]]:
     te = load_tennessee_eastman()
     detector = train(te.train, te.validation.windows, te.validation.labels, TrainConfig(epochs=10), progress=False)
     detector.save(workspace)
-    info = compile_circuit(detector, workspace, te.train, CircuitConfig(), contract_name="PytestServicesVerifier", echo=lambda _m: None)
+    info = compile_circuit(detector, workspace, te.train, CircuitConfig(), contract_name="PytestServicesVerifier",
+                           verifier_dir=TEST_GENERATED_DIR, echo=lambda _m: None)
     yield workspace, detector, info
-    (GENERATED_DIR / "PytestServicesVerifier.sol").unlink(missing_ok=True)
+    (TEST_GENERATED_DIR / "PytestServicesVerifier.sol").unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="module")

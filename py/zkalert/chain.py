@@ -145,7 +145,7 @@ def _forge(args: list[str], env: dict[str, str]) -> str:
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """What registering a model needs: its verifier contract (in contracts/generated) and threshold."""
+    """What registering a model needs: its verifier contract (contracts/generated, or test/generated for a test circuit) and threshold."""
 
     verifier_contract: str
     model_id: str

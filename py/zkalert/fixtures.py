@@ -1,6 +1,6 @@
 """Regenerate the committed proof fixtures for ``forge test`` (``make fixtures``).
 
-Writes ``contracts/generated/FixtureVerifier.sol`` (the EZKL verifier of a
+Writes ``test/generated/FixtureVerifier.sol`` (the EZKL verifier of a
 detector trained briefly on Tennessee Eastman) and ``test/fixtures/alert_proof.json``
 (a real proof of one fault window through it). The two must be regenerated
 together: the verifier embeds the verifying key the proof was made under.
@@ -29,7 +29,7 @@ import numpy as np
 from eth_utils import keccak
 
 from .circuit import CircuitConfig, compile_circuit
-from .config import GENERATED_DIR, PROJECT_ROOT, Workspace
+from .config import PROJECT_ROOT, TEST_GENERATED_DIR, Workspace
 from .data import load_tennessee_eastman
 from .detector import Detector, TrainConfig, train
 from .prover import Prover
@@ -51,7 +51,7 @@ def main() -> None:
     te = load_tennessee_eastman()
     detector = train(te.train, te.validation.windows, te.validation.labels, TrainConfig(epochs=60))
     detector.save(workspace)
-    info = compile_circuit(detector, workspace, te.train, CircuitConfig(), contract_name="FixtureVerifier", verifier_dir=GENERATED_DIR)
+    info = compile_circuit(detector, workspace, te.train, CircuitConfig(), contract_name="FixtureVerifier", verifier_dir=TEST_GENERATED_DIR)
     scores = detector.score(te.test.windows)
     alarm_rows = np.flatnonzero((te.test.fault_ids == 1) & (te.test.labels == 1) & (scores >= detector.threshold))
     normal_rows = np.flatnonzero((te.test.fault_ids == 0) & (scores < detector.threshold))
@@ -77,7 +77,7 @@ def main() -> None:
         }
         (FIXTURE_DIR / f"{name}.json").write_text(json.dumps(fixture, indent=2) + "\n")
         shutil.copy(proven.proof_path, FIXTURE_DIR / f"{name}.ezkl.json")
-    print(f"wrote {GENERATED_DIR / 'FixtureVerifier.sol'} and {FIXTURE_DIR}/alert_proof.json, normal_proof.json")
+    print(f"wrote {TEST_GENERATED_DIR / 'FixtureVerifier.sol'} and {FIXTURE_DIR}/alert_proof.json, normal_proof.json")
 
 
 def _kzg_fixture(prover: Prover, info, windows: np.ndarray, name: str, source: dict, index: int) -> dict:
@@ -117,7 +117,7 @@ def main_kzg() -> None:
         workspace = Workspace.at(PROJECT_ROOT / "build" / f"fixture-kzg-{windows_per_proof}")
         detector.save(workspace)
         info = compile_circuit(detector, workspace, te.train, CircuitConfig().with_commitment("kzg"), contract_name=contract,
-                               verifier_dir=GENERATED_DIR, windows_per_proof=windows_per_proof)
+                               verifier_dir=TEST_GENERATED_DIR, windows_per_proof=windows_per_proof)
         prover = Prover(workspace)
         if windows_per_proof == 1:
             for position, (name, index) in enumerate((("alert_proof", int(alarm_rows[0])), ("normal_proof", int(normal_rows[0])))):
@@ -129,7 +129,7 @@ def main_kzg() -> None:
             source = {"data": "Tennessee Eastman d01_te", "rows": [int(te.test.rows[index]), int(te.test.rows[index + 1])]}
             fixture = _kzg_fixture(prover, info, detector.scale(te.test.windows[index : index + 2]), "batch_proof", source, 2)
             (out / "batch_proof.json").write_text(json.dumps(fixture, indent=2) + "\n")
-    print(f"wrote {GENERATED_DIR}/FixtureKzgVerifier.sol, FixtureKzgBatchVerifier.sol and {out}/*.json")
+    print(f"wrote {TEST_GENERATED_DIR}/FixtureKzgVerifier.sol, FixtureKzgBatchVerifier.sol and {out}/*.json")
 
 
 if __name__ == "__main__":
