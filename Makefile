@@ -106,7 +106,8 @@ anvil: setup
 anvil-stop:
 	$(VENV)/bin/zkalert node stop
 
-# Regenerate the committed proof fixture and its verifier (contracts/generated/FixtureVerifier.sol).
+# Regenerate the committed proof fixtures and their verifiers (test/generated/FixtureVerifier.sol,
+# FixtureKzg*Verifier.sol, ForeignVerifier.sol: verifiers of test circuits, for tests only).
 fixtures: setup
 	$(PY) -m zkalert.lab.fixtures
 	$(PY) -m zkalert.lab.fixtures kzg
@@ -134,7 +135,7 @@ bench-ts: setup
 	$(VENV)/bin/zkalert ts bench $(TS_BENCH_ARGS)
 	$(VENV)/bin/zkalert ts agreement --steps 16 --psf 12
 
-# Regenerate test/fixtures/ts/*.json and contracts/generated/TsFixture*Verifier.sol together.
+# Regenerate test/fixtures/ts/*.json and test/generated/TsFixture*Verifier.sol together.
 fixtures-ts: setup
 	$(PY) -m zkalert.lab.timeseries.fixtures
 

@@ -2,15 +2,13 @@
 pragma solidity ^0.8.24;
 
 import {IAlertRegistry} from "./interfaces/IAlertRegistry.sol";
-import {IHalo2Verifier} from "./interfaces/IHalo2Verifier.sol";
+import {BN254} from "./utils/BN254.sol";
+import {Owned2Step} from "./utils/Owned2Step.sol";
+import {VerifierCall} from "./utils/VerifierCall.sol";
 
 /// @title AlertRegistry
 /// @notice An on-chain log of zk-verified anomaly alerts, one hash chain per stream.
-contract AlertRegistry is IAlertRegistry {
-    /// @dev The BN254 scalar field modulus r; EZKL instances are elements of this field.
-    uint256 internal constant FIELD_MODULUS =
-        21888242871839275222246405745257275088548364400416034343698204186575808495617;
-
+contract AlertRegistry is IAlertRegistry, Owned2Step {
     /// @dev Storage form of {IAlertRegistry.Model}: verifier, windowsPerProof, registeredAt and the
     /// commitment scheme share one slot, so a submission reads two slots rather than three.
     struct ModelRecord {
@@ -52,7 +50,6 @@ contract AlertRegistry is IAlertRegistry {
         uint32 count;
     }
 
-    address private _owner;
     mapping(bytes32 modelId => ModelRecord record) private _models;
     mapping(address gateway => bool allowed) private _gateways;
     mapping(bytes32 streamId => Stream stream) private _streams;
@@ -62,26 +59,21 @@ contract AlertRegistry is IAlertRegistry {
     /// @dev The model each verifier code hash is registered under: one circuit, one model.
     mapping(bytes32 codehash => bytes32 modelId) private _verifierModels;
 
-    modifier onlyOwner() {
-        if (msg.sender != _owner) revert AlertRegistryUnauthorized(msg.sender);
-        _;
-    }
-
     /// @param initialOwner The account allowed to register models and gateways.
-    constructor(address initialOwner) {
-        if (initialOwner == address(0)) revert AlertRegistryInvalidOwner(address(0));
-        _owner = initialOwner;
-        emit OwnershipTransferred(address(0), initialOwner);
-    }
+    constructor(address initialOwner) Owned2Step(initialOwner) {}
 
     // ---------------------------------------------------------------- owner
 
-    /// @inheritdoc IAlertRegistry
-    function transferOwnership(address newOwner) external onlyOwner {
-        if (newOwner == address(0)) revert AlertRegistryInvalidOwner(address(0));
-        address previousOwner = _owner;
-        _owner = newOwner;
-        emit OwnershipTransferred(previousOwner, newOwner);
+    function _revertNotOwner(address caller) internal pure override {
+        revert AlertRegistryUnauthorized(caller);
+    }
+
+    function _revertNotPendingOwner(address caller, address pending) internal pure override {
+        revert AlertRegistryNotPendingOwner(caller, pending);
+    }
+
+    function _revertInvalidOwner(address newOwner) internal pure override {
+        revert AlertRegistryInvalidOwner(newOwner);
     }
 
     /// @inheritdoc IAlertRegistry
@@ -96,7 +88,7 @@ contract AlertRegistry is IAlertRegistry {
         // code.length is also 0 for address(0)
         if (verifier.code.length == 0) revert AlertRegistryInvalidVerifier(verifier);
         if (windowsPerProof == 0) revert AlertRegistryInvalidWindowsPerProof(windowsPerProof);
-        if (threshold >= FIELD_MODULUS) revert AlertRegistryUnreachableThreshold(threshold);
+        if (threshold >= BN254.FIELD_MODULUS) revert AlertRegistryUnreachableThreshold(threshold);
         if (_models[modelId].verifier != address(0)) revert AlertRegistryModelExists(modelId);
         // EZKL verifiers embed their verifying key, so equal code means the same circuit: a second
         // model id for it would let one proof be recorded twice, under two thresholds.
@@ -161,7 +153,8 @@ contract AlertRegistry is IAlertRegistry {
         if (_verifierModels[codehash] != modelId) {
             revert AlertRegistryVerifierChanged(modelId, record.verifier, codehash);
         }
-        if (!_verify(record.verifier, proof, instances)) revert AlertRegistryInvalidProof(modelId);
+        // STATICCALL, canonical re-encoding, only a returned 1 counts
+        if (!VerifierCall.verifies(record.verifier, proof, instances)) revert AlertRegistryInvalidProof(modelId);
 
         newHead = _appendWindows(batch, commitments, scores);
     }
@@ -245,7 +238,7 @@ contract AlertRegistry is IAlertRegistry {
         uint256 expected = perWindow * windows;
         if (instances.length != expected) revert AlertRegistryInstanceCount(expected, instances.length);
         for (uint256 i; i < instances.length; ++i) {
-            if (instances[i] >= FIELD_MODULUS) revert AlertRegistryInstanceOutOfField(i, instances[i]);
+            if (instances[i] >= BN254.FIELD_MODULUS) revert AlertRegistryInstanceOutOfField(i, instances[i]);
         }
         uint256 scoresEnd = expected - BINDING_LIMBS * windows;
         scores = instances[scoresEnd - windows:scoresEnd];
@@ -280,20 +273,6 @@ contract AlertRegistry is IAlertRegistry {
         for (uint256 i; i < windows; ++i) {
             commitments[i] = instances[i];
         }
-    }
-
-    /// @dev True only when the verifier returns exactly `true`. STATICCALL: a verifier cannot
-    /// re-enter or change state. `abi.encodeCall` re-encodes proof and instances canonically, which
-    /// matters because EZKL's generated verifier reads parts of the proof at fixed calldata offsets
-    /// that hold only for the canonical layout (the registry's own caller may encode as it likes).
-    function _verify(address verifier, bytes calldata proof, uint256[] calldata instances)
-        private
-        view
-        returns (bool valid)
-    {
-        (bool success, bytes memory result) =
-            verifier.staticcall(abi.encodeCall(IHalo2Verifier.verifyProof, (proof, instances)));
-        valid = success && result.length == 32 && abi.decode(result, (uint256)) == 1;
     }
 
     /// @dev Appends one window's alert after `prevHead` and returns its alert hash.
@@ -331,11 +310,6 @@ contract AlertRegistry is IAlertRegistry {
     }
 
     // ---------------------------------------------------------------- views
-
-    /// @inheritdoc IAlertRegistry
-    function owner() external view returns (address) {
-        return _owner;
-    }
 
     /// @inheritdoc IAlertRegistry
     function model(bytes32 modelId) external view returns (Model memory) {
@@ -403,7 +377,7 @@ contract AlertRegistry is IAlertRegistry {
 
     /// @inheritdoc IAlertRegistry
     function version() external pure returns (string memory) {
-        return "0.6.0";
+        return "0.7.0";
     }
 
     function _bindingOf(address gateway, bytes32 streamId, uint64 windowIndex) private pure returns (uint256) {

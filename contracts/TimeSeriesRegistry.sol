@@ -2,16 +2,14 @@
 pragma solidity ^0.8.24;
 
 import {ITimeSeriesRegistry} from "./interfaces/ITimeSeriesRegistry.sol";
-import {IHalo2Verifier} from "./interfaces/IHalo2Verifier.sol";
+import {BN254} from "./utils/BN254.sol";
+import {Owned2Step} from "./utils/Owned2Step.sol";
+import {VerifierCall} from "./utils/VerifierCall.sol";
 
 /// @title TimeSeriesRegistry
 /// @notice Companion of AlertRegistry for time-series mode: chained TC proofs and per-window SC
 /// proofs of an EKF detector, with the hash linkage enforced on-chain.
-contract TimeSeriesRegistry is ITimeSeriesRegistry {
-    /// @dev The BN254 scalar field modulus r; EZKL instances are elements of this field.
-    uint256 internal constant FIELD_MODULUS =
-        21888242871839275222246405745257275088548364400416034343698204186575808495617;
-
+contract TimeSeriesRegistry is ITimeSeriesRegistry, Owned2Step {
     uint256 internal constant TC_INSTANCES = 7;
     uint256 internal constant SC_INSTANCES = 5;
     // TC instance positions
@@ -32,7 +30,6 @@ contract TimeSeriesRegistry is ITimeSeriesRegistry {
     uint8 internal constant KIND_TC = 0;
     uint8 internal constant KIND_SC = 1;
 
-    address private _owner;
     mapping(address gateway => bool allowed) private _gateways;
     mapping(bytes32 modelId => Model model) private _models;
     mapping(bytes32 streamId => Stream stream) private _streams;
@@ -49,26 +46,21 @@ contract TimeSeriesRegistry is ITimeSeriesRegistry {
     /// @dev keccak256(newModelId, genesisState, genesisAcc) of the owner's pending approval.
     mapping(bytes32 streamId => bytes32 approval) private _rotationApprovals;
 
-    modifier onlyOwner() {
-        if (msg.sender != _owner) revert TimeSeriesRegistryUnauthorized(msg.sender);
-        _;
-    }
-
     /// @param initialOwner The account allowed to register models and gateways (the regulator).
-    constructor(address initialOwner) {
-        if (initialOwner == address(0)) revert TimeSeriesRegistryInvalidOwner(address(0));
-        _owner = initialOwner;
-        emit OwnershipTransferred(address(0), initialOwner);
-    }
+    constructor(address initialOwner) Owned2Step(initialOwner) {}
 
     // ---------------------------------------------------------------- owner
 
-    /// @inheritdoc ITimeSeriesRegistry
-    function transferOwnership(address newOwner) external onlyOwner {
-        if (newOwner == address(0)) revert TimeSeriesRegistryInvalidOwner(address(0));
-        address previousOwner = _owner;
-        _owner = newOwner;
-        emit OwnershipTransferred(previousOwner, newOwner);
+    function _revertNotOwner(address caller) internal pure override {
+        revert TimeSeriesRegistryUnauthorized(caller);
+    }
+
+    function _revertNotPendingOwner(address caller, address pending) internal pure override {
+        revert TimeSeriesRegistryNotPendingOwner(caller, pending);
+    }
+
+    function _revertInvalidOwner(address newOwner) internal pure override {
+        revert TimeSeriesRegistryInvalidOwner(newOwner);
     }
 
     /// @inheritdoc ITimeSeriesRegistry
@@ -343,32 +335,22 @@ contract TimeSeriesRegistry is ITimeSeriesRegistry {
     }
 
     function _checkField(uint256 index, uint256 value) private pure {
-        if (value >= FIELD_MODULUS) revert TimeSeriesRegistryInstanceOutOfField(index, value);
+        if (value >= BN254.FIELD_MODULUS) revert TimeSeriesRegistryInstanceOutOfField(index, value);
     }
 
     /// @dev Key invariance first (the verifier's code, and so its embedded key, is the registered
-    /// one), then the proof. STATICCALL: a verifier cannot re-enter or change state; `abi.encodeCall`
-    /// re-encodes canonically (EZKL's verifier reads the proof at fixed calldata offsets); only a
-    /// returned 1 counts, so a revert, `false` or any other answer is refused alike.
+    /// one), then the proof, called as AlertRegistry calls it ({VerifierCall.verifies}: STATICCALL,
+    /// canonical re-encoding, only a returned 1 counts).
     function _verify(bytes32 modelId, uint8 kind, bytes calldata proof, uint256[] calldata instances) private view {
         Model storage m = _models[modelId];
         (address verifier, bytes32 codehash) =
             kind == KIND_TC ? (m.tcVerifier, m.tcCodehash) : (m.scVerifier, m.scCodehash);
         bytes32 current = verifier.codehash;
         if (current != codehash) revert TimeSeriesRegistryVerifierChanged(modelId, verifier, codehash, current);
-        (bool success, bytes memory result) =
-            verifier.staticcall(abi.encodeCall(IHalo2Verifier.verifyProof, (proof, instances)));
-        if (!(success && result.length == 32 && abi.decode(result, (uint256)) == 1)) {
-            revert TimeSeriesRegistryInvalidProof(modelId, kind);
-        }
+        if (!VerifierCall.verifies(verifier, proof, instances)) revert TimeSeriesRegistryInvalidProof(modelId, kind);
     }
 
     // ---------------------------------------------------------------- views
-
-    /// @inheritdoc ITimeSeriesRegistry
-    function owner() external view returns (address) {
-        return _owner;
-    }
 
     /// @inheritdoc ITimeSeriesRegistry
     function isGateway(address gateway) external view returns (bool) {
@@ -402,6 +384,6 @@ contract TimeSeriesRegistry is ITimeSeriesRegistry {
 
     /// @inheritdoc ITimeSeriesRegistry
     function version() external pure returns (string memory) {
-        return "0.3.0";
+        return "0.4.0";
     }
 }

@@ -3,14 +3,11 @@ pragma solidity ^0.8.24;
 
 import {IAlertRegistry} from "./interfaces/IAlertRegistry.sol";
 import {IWindowLog} from "./interfaces/IWindowLog.sol";
+import {BN254} from "./utils/BN254.sol";
 
 /// @title WindowLog
 /// @notice Per-stream hash chains of committed (not yet proven) windows, for lazy proving.
 contract WindowLog is IWindowLog {
-    /// @dev The BN254 scalar field modulus r; EZKL instances are elements of this field.
-    uint256 internal constant FIELD_MODULUS =
-        21888242871839275222246405745257275088548364400416034343698204186575808495617;
-
     /// @inheritdoc IWindowLog
     uint256 public constant MAX_BATCH = 64;
 
@@ -52,8 +49,10 @@ contract WindowLog is IWindowLog {
         }
         Batch memory batch = _openBatch(streamId, modelId, prevHash);
         for (uint256 i; i < windowIndexes.length; ++i) {
-            if (inputCommitments[i] >= FIELD_MODULUS) revert WindowLogInstanceOutOfField(2 * i, inputCommitments[i]);
-            if (scores[i] >= FIELD_MODULUS) revert WindowLogInstanceOutOfField(2 * i + 1, scores[i]);
+            if (inputCommitments[i] >= BN254.FIELD_MODULUS) {
+                revert WindowLogInstanceOutOfField(2 * i, inputCommitments[i]);
+            }
+            if (scores[i] >= BN254.FIELD_MODULUS) revert WindowLogInstanceOutOfField(2 * i + 1, scores[i]);
             _commit(batch, windowIndexes[i], inputCommitments[i], scores[i]);
         }
         batch.stream.gateway = msg.sender;

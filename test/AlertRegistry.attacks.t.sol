@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {ProofFixtures} from "./utils/ProofFixtures.sol";
 import {Test} from "./utils/Test.sol";
 import {AlertChain} from "./utils/AlertChain.sol";
 import {MockHalo2Verifier} from "./utils/MockHalo2Verifier.sol";
 import {AlertRegistry} from "../contracts/AlertRegistry.sol";
 import {IAlertRegistry} from "../contracts/interfaces/IAlertRegistry.sol";
 import {IHalo2Verifier} from "../contracts/interfaces/IHalo2Verifier.sol";
+import {BN254} from "../contracts/utils/BN254.sol";
 
 /// @dev Attacks on the registry with REAL EZKL proofs (test/fixtures/, made by `make fixtures`):
 /// non-canonical field elements and curve points, flipped, truncated and extended proofs, wrong
@@ -18,23 +20,12 @@ import {IHalo2Verifier} from "../contracts/interfaces/IHalo2Verifier.sol";
 /// first account, stream "fixture/te") and its index (alert 0, normal 1). So here the victim
 /// gateway is that account and its stream is that stream; the rival is any other registered
 /// gateway, with a stream of its own.
-contract AlertRegistryAttacksTest is Test {
-    struct ProofFixture {
-        bytes proof;
-        uint256[] instances;
-        bytes32 modelId;
-        uint256 threshold;
-        /// @dev The window index the proof is bound to (with the fixture gateway and STREAM).
-        uint64 index;
-        /// @dev The fixture's `binding_value`: the 140-bit binding its limbs carry.
-        uint256 bindingValue;
-    }
-
+contract AlertRegistryAttacksTest is ProofFixtures {
     /// @dev The BN254 base field modulus q: proof points' coordinates live in it.
-    uint256 internal constant Q = 21888242871839275222246405745257275088696311157297823662689037894645226208583;
-    uint256 internal constant R = AlertChain.FIELD_MODULUS;
+    uint256 internal constant Q = BN254.BASE_FIELD_MODULUS;
+    uint256 internal constant R = BN254.FIELD_MODULUS;
     /// @dev The stream every Poseidon fixture was proven for.
-    bytes32 internal constant STREAM = keccak256("fixture/te");
+    bytes32 internal constant STREAM = FIXTURE_STREAM;
     bytes32 internal constant OTHER_STREAM = keccak256("stream/rival");
     bytes32 internal constant SECOND_STREAM = keccak256("fixture/te-second");
 
@@ -63,8 +54,8 @@ contract AlertRegistryAttacksTest is Test {
         rival = makeAddr("rival-gateway");
         stranger = makeAddr("stranger");
         registry = new AlertRegistry(owner);
-        fixtureVerifier = IHalo2Verifier(vm.deployCode("FixtureVerifier.sol:FixtureVerifier"));
-        foreignVerifier = IHalo2Verifier(vm.deployCode("ForeignVerifier.sol:ForeignVerifier"));
+        fixtureVerifier = IHalo2Verifier(vm.deployCode(FIXTURE_VERIFIER));
+        foreignVerifier = IHalo2Verifier(vm.deployCode(FOREIGN_VERIFIER));
 
         vm.startPrank(owner);
         registry.registerModel(
@@ -90,15 +81,10 @@ contract AlertRegistryAttacksTest is Test {
 
     // ============================================================ helpers
 
+    /// @dev A fixture of STREAM (every fixture here is bound to it, with the fixture gateway).
     function _load(string memory name) internal view returns (ProofFixture memory fixture) {
-        string memory json = vm.readFile(string.concat("test/fixtures/", name));
-        fixture.proof = vm.parseJsonBytes(json, ".proof");
-        fixture.instances = vm.parseJsonUintArray(json, ".instances");
-        fixture.modelId = vm.parseJsonBytes32(json, ".model_id");
-        fixture.threshold = vm.parseJsonUint(json, ".threshold");
-        fixture.index = uint64(vm.parseJsonUint(json, ".binding.index"));
-        fixture.bindingValue = vm.parseJsonUint(json, ".binding_value");
-        assertEq(vm.parseJsonBytes32(json, ".binding.stream_id"), STREAM, "fixture proven for another stream");
+        fixture = _loadFixture(name);
+        assertEq(fixture.streamId, STREAM, "fixture proven for another stream");
     }
 
     /// @dev The fixture as its gateway would send it: at the index it is bound to.
@@ -133,7 +119,7 @@ contract AlertRegistryAttacksTest is Test {
                 IAlertRegistry.AlertRegistryBindingMismatch.selector,
                 0,
                 registry.bindingOf(sender, streamId, index),
-                fixture.bindingValue
+                fixture.binding
             )
         );
     }
@@ -217,12 +203,12 @@ contract AlertRegistryAttacksTest is Test {
         for (uint256 i; i < fixtures.length; ++i) {
             assertEq(fixtures[i].index, indexes[i], "index");
             assertEq(fixtures[i].instances.length, 7, "instances");
-            uint256[] memory limbs = AlertChain.limbs(fixtures[i].bindingValue);
+            uint256[] memory limbs = AlertChain.limbs(fixtures[i].binding);
             for (uint256 k; k < limbs.length; ++k) {
                 assertLt(fixtures[i].instances[2 + k], AlertChain.LIMB_BOUND, "limb in range");
                 assertEq(fixtures[i].instances[2 + k], limbs[k], "limb of binding_value");
             }
-            assertEq(_binding(fixtures[i]), fixtures[i].bindingValue, "binding_value");
+            assertEq(_binding(fixtures[i]), fixtures[i].binding, "binding_value");
             assertEq(_binding(fixtures[i]), registry.bindingOf(gateway, STREAM, indexes[i]), "bindingOf");
             assertEq(_binding(fixtures[i]), AlertChain.binding(gateway, STREAM, indexes[i]), "specification");
         }
@@ -381,7 +367,7 @@ contract AlertRegistryAttacksTest is Test {
             for (uint256 j; j < counts[i]; ++j) {
                 instances[j] = alertFixture.instances[j % 7];
             }
-            if (counts[i] == 3) instances[2] = alertFixture.bindingValue;
+            if (counts[i] == 3) instances[2] = alertFixture.binding;
             vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInstanceCount.selector, 7, counts[i]));
             vm.prank(gateway);
             registry.submitAlert(STREAM, alertFixture.modelId, bytes32(0), 0, alertFixture.proof, instances);
@@ -544,7 +530,7 @@ contract AlertRegistryAttacksTest is Test {
     function test_RevertWhen_verifierCodeIsRegisteredUnderASecondModel() public {
         // a second deployment of the same verifier (same code, same key) under another id and a
         // lower threshold would let the alert proof be recorded again, with another alarm bit
-        address copy = vm.deployCode("FixtureVerifier.sol:FixtureVerifier");
+        address copy = vm.deployCode(FIXTURE_VERIFIER);
         bytes32 otherId = keccak256("model/same-circuit-lower-threshold");
         vm.expectRevert(
             abi.encodeWithSelector(IAlertRegistry.AlertRegistryVerifierInUse.selector, copy, alertFixture.modelId)
@@ -556,7 +542,7 @@ contract AlertRegistryAttacksTest is Test {
 
     /// @dev A model whose threshold no score can reach never alarms: refused at registration.
     function test_RevertWhen_thresholdIsUnreachable() public {
-        address copy = vm.deployCode("FixtureVerifier.sol:FixtureVerifier");
+        address copy = vm.deployCode(FIXTURE_VERIFIER);
         vm.etch(copy, address(foreignVerifier).code); // any code not registered yet
         AlertRegistry fresh = new AlertRegistry(owner);
         vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryUnreachableThreshold.selector, R));
@@ -762,12 +748,12 @@ contract AlertRegistryAttacksTest is Test {
         uint256 secondStream = 0xb85bdb7f844524a0e5493322ac61dc99a34; // (gateway, SECOND_STREAM, 0)
         uint256 nextIndex = 0xa36e8333e8e020c7be7b8e6a9c822ef3694; // (gateway, STREAM, 1)
         uint256 rivals = 0x53ca2e69756f892294b52ff985a130162e4; // (rival, OTHER_STREAM, 0)
-        assertEq(alertFixture.bindingValue, proofs, "binding_value");
+        assertEq(alertFixture.binding, proofs, "binding_value");
         assertEq(_binding(alertFixture), proofs, "limbs recomposed");
         assertEq(registry.bindingOf(gateway, STREAM, 0), proofs, "bindingOf(gateway, STREAM, 0)");
         assertEq(registry.bindingOf(gateway, SECOND_STREAM, 0), secondStream, "bindingOf(gateway, SECOND_STREAM, 0)");
         assertEq(registry.bindingOf(gateway, STREAM, 1), nextIndex, "bindingOf(gateway, STREAM, 1)");
-        assertEq(normalFixture.bindingValue, nextIndex, "the normal fixture's binding_value");
+        assertEq(normalFixture.binding, nextIndex, "the normal fixture's binding_value");
         assertEq(registry.bindingOf(rival, OTHER_STREAM, 0), rivals, "bindingOf(rival, OTHER_STREAM, 0)");
         vm.prank(owner);
         registry.setStreamGateway(SECOND_STREAM, gateway);
@@ -791,7 +777,7 @@ contract AlertRegistryAttacksTest is Test {
     /// recomposition (the binding, and the binding plus r); the verifier refuses them as well, as
     /// they are not the instances the proof was made for. The stream does not move.
     function test_RevertWhen_fixtureLimbsAreReencoded() public {
-        uint256 binding = alertFixture.bindingValue;
+        uint256 binding = alertFixture.binding;
         uint256[] memory carried = _copyInstances(alertFixture.instances);
         assertTrue(carried[3] != 0, "no carry to move");
         carried[2] += AlertChain.LIMB_BOUND;
@@ -1029,9 +1015,17 @@ contract AlertRegistryAdministrationTest is Test {
         vm.prank(caller);
         registry.transferOwnership(caller);
 
+        // nothing was offered to anyone
+        vm.expectRevert(
+            abi.encodeWithSelector(IAlertRegistry.AlertRegistryNotPendingOwner.selector, caller, address(0))
+        );
+        vm.prank(caller);
+        registry.acceptOwnership();
+
         assertFalse(registry.isGateway(caller) && caller != gateway && caller != rival, "gateway added");
         assertEq(registry.streamGateway(STREAM), gateway, "stream rebound");
         assertEq(registry.owner(), owner, "owner");
+        assertEq(registry.pendingOwner(), address(0), "no offer");
     }
 
     function test_setGateway_emitsGatewaySet() public {

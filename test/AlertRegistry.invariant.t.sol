@@ -6,6 +6,7 @@ import {AlertChain} from "./utils/AlertChain.sol";
 import {MockHalo2Verifier} from "./utils/MockHalo2Verifier.sol";
 import {AlertRegistry} from "../contracts/AlertRegistry.sol";
 import {IAlertRegistry} from "../contracts/interfaces/IAlertRegistry.sol";
+import {BN254} from "../contracts/utils/BN254.sol";
 
 /// @dev Drives the registry with valid and invalid submissions across three streams and two
 /// models, and keeps its own copy of every chain (ghost_ state) folded off-chain: heads, counts,
@@ -30,7 +31,7 @@ contract AlertRegistryHandler is Test {
         uint256[] bindingLimbs;
     }
 
-    uint256 internal constant R = AlertChain.FIELD_MODULUS;
+    uint256 internal constant R = BN254.FIELD_MODULUS;
     uint256 internal constant THRESHOLD = 1_000;
     uint64 internal constant MAX_INDEX_GAP = 2 ** 32;
     bytes32 public constant MODEL_1 = keccak256("model/one-window");

@@ -6,7 +6,9 @@ import {AlertChain} from "./utils/AlertChain.sol";
 import {MockHalo2Verifier} from "./utils/MockHalo2Verifier.sol";
 import {AlertRegistry} from "../contracts/AlertRegistry.sol";
 import {IAlertRegistry} from "../contracts/interfaces/IAlertRegistry.sol";
+import {IOwned2Step} from "../contracts/interfaces/IOwned2Step.sol";
 import {IHalo2Verifier} from "../contracts/interfaces/IHalo2Verifier.sol";
+import {BN254} from "../contracts/utils/BN254.sol";
 
 contract AlertRegistryTest is Test {
     bytes32 internal constant MODEL_1 = keccak256("model/one-window");
@@ -14,7 +16,7 @@ contract AlertRegistryTest is Test {
     bytes32 internal constant STREAM_A = keccak256("stream/a");
     bytes32 internal constant STREAM_B = keccak256("stream/b");
     uint256 internal constant THRESHOLD = 1_000;
-    uint256 internal constant R = AlertChain.FIELD_MODULUS;
+    uint256 internal constant R = BN254.FIELD_MODULUS;
     bytes internal constant PROOF = hex"c0ffee";
 
     AlertRegistry internal registry;
@@ -91,7 +93,7 @@ contract AlertRegistryTest is Test {
     function test_constructor_emitsOwnershipTransferred() public {
         // The emitter is the contract being created, so only topics and data are checked.
         vm.expectEmit();
-        emit IAlertRegistry.OwnershipTransferred(address(0), owner);
+        emit IOwned2Step.OwnershipTransferred(address(0), owner);
         new AlertRegistry(owner);
     }
 
@@ -100,13 +102,23 @@ contract AlertRegistryTest is Test {
         new AlertRegistry(address(0));
     }
 
+    /// @dev Two steps: the offer, then the new owner's acceptance (test/Owned2Step.t.sol tries
+    /// the offer's every other path, for both registries).
     function test_transferOwnership_movesOwner() public {
         address newOwner = makeAddr("newOwner");
         vm.expectEmit(address(registry));
-        emit IAlertRegistry.OwnershipTransferred(owner, newOwner);
+        emit IOwned2Step.OwnershipTransferStarted(owner, newOwner);
         vm.prank(owner);
         registry.transferOwnership(newOwner);
+        assertEq(registry.owner(), owner, "owner until the offer is accepted");
+        assertEq(registry.pendingOwner(), newOwner, "offer");
+
+        vm.expectEmit(address(registry));
+        emit IOwned2Step.OwnershipTransferred(owner, newOwner);
+        vm.prank(newOwner);
+        registry.acceptOwnership();
         assertEq(registry.owner(), newOwner);
+        assertEq(registry.pendingOwner(), address(0), "offer used up");
 
         // the old owner lost its rights
         vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryUnauthorized.selector, owner));
@@ -876,7 +888,7 @@ contract AlertRegistryTest is Test {
     }
 
     function test_version_returnsSemver() public view {
-        assertEq(registry.version(), "0.6.0");
+        assertEq(registry.version(), "0.7.0");
     }
 
     /// @dev Golden vectors shared with the Python side; computed independently with

@@ -1,40 +1,21 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
-import {Test} from "./utils/Test.sol";
+import {ProofFixtures} from "./utils/ProofFixtures.sol";
 import {AlertChain} from "./utils/AlertChain.sol";
 import {AlertRegistry} from "../contracts/AlertRegistry.sol";
 import {IAlertRegistry} from "../contracts/interfaces/IAlertRegistry.sol";
 import {IHalo2Verifier} from "../contracts/interfaces/IHalo2Verifier.sol";
+import {BN254} from "../contracts/utils/BN254.sol";
 
 /// @dev Real EZKL proofs, made by the Python pipeline (`test/fixtures/*.json`), against the verifier
-/// generated for the same circuit (`contracts/generated/FixtureVerifier.sol`). Regenerate both
+/// generated for the same circuit (`test/generated/FixtureVerifier.sol`). Regenerate both
 /// together; a stale pair fails test_verifyProof_acceptsFixtureProofs. Each proof is bound to one
 /// window of one stream of one gateway (its `binding`): the tests submit it as that gateway, to
 /// that stream, at that index.
-contract AlertRegistryFixtureTest is Test {
-    /// @dev One proof fixture: `{"proof", "instances", "model_id", "threshold", "windows_per_proof",
-    /// "score", "input_commitment", "binding": {"gateway", "stream_id", "index"}, "binding_value"}`;
-    /// instances are `[input_commitment, score, l_0, ..., l_4]`, the limbs of binding_value (28 bits
-    /// each, low limb first).
-    struct ProofFixture {
-        bytes proof;
-        uint256[] instances;
-        bytes32 modelId;
-        uint256 threshold;
-        uint256 windowsPerProof;
-        uint256 score;
-        uint256 inputCommitment;
-        address gateway;
-        bytes32 streamId;
-        uint64 index;
-        /// @dev The 140-bit binding (`binding_value`).
-        uint256 binding;
-    }
-
+contract AlertRegistryFixtureTest is ProofFixtures {
     /// @dev The stream the fixtures were proven for.
-    bytes32 internal constant STREAM = keccak256("fixture/te");
-    string internal constant VERIFIER_ARTIFACT = "FixtureVerifier.sol:FixtureVerifier";
+    bytes32 internal constant STREAM = FIXTURE_STREAM;
     /// @dev A window that alarms (score >= threshold) and one that does not, same circuit.
     string internal constant ALERT_FIXTURE = "alert_proof.json";
     string internal constant NORMAL_FIXTURE = "normal_proof.json";
@@ -44,10 +25,9 @@ contract AlertRegistryFixtureTest is Test {
     address internal gateway;
 
     function setUp() public {
-        ProofFixture memory alertFixture = _load(ALERT_FIXTURE);
+        ProofFixture memory alertFixture = _loadFixture(ALERT_FIXTURE);
 
-        // deployCode rather than an import, so the rest of the suite builds without the generated file
-        verifier = IHalo2Verifier(vm.deployCode(VERIFIER_ARTIFACT));
+        verifier = IHalo2Verifier(vm.deployCode(FIXTURE_VERIFIER));
         address owner = makeAddr("owner");
         gateway = alertFixture.gateway;
         vm.label(gateway, "gateway");
@@ -64,23 +44,6 @@ contract AlertRegistryFixtureTest is Test {
         registry.setGateway(gateway, true);
         registry.setStreamGateway(STREAM, gateway);
         vm.stopPrank();
-    }
-
-    /// @dev Tests read fixtures into memory rather than keeping them in storage, so the snapshot's
-    /// gas figures are not inflated by SLOADs of a 4 KB proof.
-    function _load(string memory name) internal view returns (ProofFixture memory fixture) {
-        string memory json = vm.readFile(string.concat("test/fixtures/", name));
-        fixture.proof = vm.parseJsonBytes(json, ".proof");
-        fixture.instances = vm.parseJsonUintArray(json, ".instances");
-        fixture.modelId = vm.parseJsonBytes32(json, ".model_id");
-        fixture.threshold = vm.parseJsonUint(json, ".threshold");
-        fixture.windowsPerProof = vm.parseJsonUint(json, ".windows_per_proof");
-        fixture.score = vm.parseJsonUint(json, ".score");
-        fixture.inputCommitment = vm.parseJsonUint(json, ".input_commitment");
-        fixture.gateway = vm.parseJsonAddress(json, ".binding.gateway");
-        fixture.streamId = vm.parseJsonBytes32(json, ".binding.stream_id");
-        fixture.index = uint64(vm.parseJsonUint(json, ".binding.index"));
-        fixture.binding = vm.parseJsonUint(json, ".binding_value");
     }
 
     /// @dev Submits the fixture at the index it is bound to.
@@ -124,8 +87,8 @@ contract AlertRegistryFixtureTest is Test {
     // ============================================================ the fixtures themselves
 
     function test_fixtures_haveDocumentedShape() public view {
-        ProofFixture memory alertFixture = _load(ALERT_FIXTURE);
-        ProofFixture memory normalFixture = _load(NORMAL_FIXTURE);
+        ProofFixture memory alertFixture = _loadFixture(ALERT_FIXTURE);
+        ProofFixture memory normalFixture = _loadFixture(NORMAL_FIXTURE);
         ProofFixture[2] memory fixtures = [alertFixture, normalFixture];
         uint64[2] memory indexes = [uint64(0), 1];
         for (uint256 i; i < fixtures.length; ++i) {
@@ -140,8 +103,8 @@ contract AlertRegistryFixtureTest is Test {
             }
             assertEq(AlertChain.recompose(fixtures[i].instances, 2), fixtures[i].binding, "limbs recompose");
             assertLt(fixtures[i].binding, AlertChain.BINDING_BOUND, "binding_value below 2^140");
-            assertLt(fixtures[i].inputCommitment, AlertChain.FIELD_MODULUS, "input_commitment in field");
-            assertLt(fixtures[i].score, AlertChain.FIELD_MODULUS, "score in field");
+            assertLt(fixtures[i].inputCommitment, BN254.FIELD_MODULUS, "input_commitment in field");
+            assertLt(fixtures[i].score, BN254.FIELD_MODULUS, "score in field");
             // bound to the gateway, STREAM and the window's index, as bindingOf computes it
             assertEq(fixtures[i].gateway, gateway, "binding.gateway");
             assertEq(fixtures[i].streamId, STREAM, "binding.stream_id");
@@ -160,8 +123,8 @@ contract AlertRegistryFixtureTest is Test {
     // ============================================================ (a) the verifier alone
 
     function test_verifyProof_acceptsFixtureProofs() public {
-        ProofFixture memory alertFixture = _load(ALERT_FIXTURE);
-        ProofFixture memory normalFixture = _load(NORMAL_FIXTURE);
+        ProofFixture memory alertFixture = _loadFixture(ALERT_FIXTURE);
+        ProofFixture memory normalFixture = _loadFixture(NORMAL_FIXTURE);
         assertTrue(verifier.verifyProof(alertFixture.proof, alertFixture.instances), "alert proof");
         assertTrue(verifier.verifyProof(normalFixture.proof, normalFixture.instances), "normal proof");
     }
@@ -169,8 +132,8 @@ contract AlertRegistryFixtureTest is Test {
     // ============================================================ (b) through the registry
 
     function test_submitAlert_recordsFixtureProofs() public {
-        ProofFixture memory alertFixture = _load(ALERT_FIXTURE);
-        ProofFixture memory normalFixture = _load(NORMAL_FIXTURE);
+        ProofFixture memory alertFixture = _loadFixture(ALERT_FIXTURE);
+        ProofFixture memory normalFixture = _loadFixture(NORMAL_FIXTURE);
         bytes32 alertHash = AlertChain.alertHash(
             bytes32(0),
             STREAM,
@@ -228,7 +191,7 @@ contract AlertRegistryFixtureTest is Test {
     // ============================================================ (c) tampered proof
 
     function test_RevertWhen_submitAlertFixtureProofTampered() public {
-        ProofFixture memory alertFixture = _load(ALERT_FIXTURE);
+        ProofFixture memory alertFixture = _loadFixture(ALERT_FIXTURE);
         uint256 length = alertFixture.proof.length;
         uint256[3] memory positions = [uint256(0), length / 2, length - 1];
         for (uint256 i; i < positions.length; ++i) {
@@ -247,15 +210,15 @@ contract AlertRegistryFixtureTest is Test {
     // ============================================================ (d) tampered instances
 
     function test_RevertWhen_submitAlertFixtureScoreTampered() public {
-        ProofFixture memory alertFixture = _load(ALERT_FIXTURE);
+        ProofFixture memory alertFixture = _loadFixture(ALERT_FIXTURE);
         uint256[] memory instances =
             AlertChain.single(alertFixture.inputCommitment, alertFixture.score + 1, alertFixture.binding);
         _assertRefusedAsInvalid(alertFixture, 0, alertFixture.proof, instances);
     }
 
     function test_RevertWhen_submitAlertFixtureCommitmentTampered() public {
-        ProofFixture memory alertFixture = _load(ALERT_FIXTURE);
-        uint256 commitment = (alertFixture.inputCommitment + 1) % AlertChain.FIELD_MODULUS;
+        ProofFixture memory alertFixture = _loadFixture(ALERT_FIXTURE);
+        uint256 commitment = (alertFixture.inputCommitment + 1) % BN254.FIELD_MODULUS;
         uint256[] memory instances = AlertChain.single(commitment, alertFixture.score, alertFixture.binding);
         _assertRefusedAsInvalid(alertFixture, 0, alertFixture.proof, instances);
     }
@@ -263,7 +226,7 @@ contract AlertRegistryFixtureTest is Test {
     /// @dev The binding is part of what the proof proves: relabelled for the next index (and
     /// submitted there, so the registry's own comparison passes), the proof no longer verifies.
     function test_RevertWhen_submitAlertFixtureBindingTampered() public {
-        ProofFixture memory alertFixture = _load(ALERT_FIXTURE);
+        ProofFixture memory alertFixture = _loadFixture(ALERT_FIXTURE);
         uint256[] memory instances =
             AlertChain.single(alertFixture.inputCommitment, alertFixture.score, registry.bindingOf(gateway, STREAM, 1));
         _assertRefusedAsInvalid(alertFixture, 1, alertFixture.proof, instances);
@@ -273,7 +236,7 @@ contract AlertRegistryFixtureTest is Test {
     /// refused by the registry's limb-wise comparison before the verifier, naming the binding and
     /// the limbs as recomposed.
     function test_RevertWhen_submitAlertFixtureBindingLimbTampered() public {
-        ProofFixture memory alertFixture = _load(ALERT_FIXTURE);
+        ProofFixture memory alertFixture = _loadFixture(ALERT_FIXTURE);
         for (uint256 k; k < AlertChain.BINDING_LIMBS; ++k) {
             uint256[] memory instances = _copy(alertFixture.instances);
             instances[2 + k] += 1;
@@ -307,8 +270,8 @@ contract AlertRegistryFixtureTest is Test {
     }
 
     function test_RevertWhen_submitAlertFixtureProofSwapped() public {
-        ProofFixture memory alertFixture = _load(ALERT_FIXTURE);
-        ProofFixture memory normalFixture = _load(NORMAL_FIXTURE);
+        ProofFixture memory alertFixture = _loadFixture(ALERT_FIXTURE);
+        ProofFixture memory normalFixture = _loadFixture(NORMAL_FIXTURE);
         // a valid proof, but of the other window's statement
         _assertRefusedAsInvalid(alertFixture, 0, normalFixture.proof, alertFixture.instances);
     }
@@ -318,7 +281,7 @@ contract AlertRegistryFixtureTest is Test {
     /// @dev The recorded proof again: at its own index the stream has passed it, at the next
     /// index its binding is not that index's.
     function test_RevertWhen_submitAlertFixtureReplayed() public {
-        ProofFixture memory alertFixture = _load(ALERT_FIXTURE);
+        ProofFixture memory alertFixture = _loadFixture(ALERT_FIXTURE);
         bytes32 firstHead = _submit(alertFixture, bytes32(0));
 
         vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryIndexNotIncreasing.selector, STREAM, 1, 0));

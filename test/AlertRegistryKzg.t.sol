@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
-import {Test} from "./utils/Test.sol";
+import {ProofFixtures} from "./utils/ProofFixtures.sol";
 import {AlertChain} from "./utils/AlertChain.sol";
 import {AlertRegistry} from "../contracts/AlertRegistry.sol";
 import {IAlertRegistry} from "../contracts/interfaces/IAlertRegistry.sol";
 import {IHalo2Verifier} from "../contracts/interfaces/IHalo2Verifier.sol";
+import {BN254} from "../contracts/utils/BN254.sol";
 
 /// @dev Models whose proofs commit to each window with KZG (EZKL `polycommit`): the instances are the
 /// scores then the windows' binding limbs (five per window, low limb first), and window i's commitment is keccak256 of the proof's i-th G1
@@ -15,23 +16,9 @@ import {IHalo2Verifier} from "../contracts/interfaces/IHalo2Verifier.sol";
 /// the same circuits. Each fixture's `input_commitments` were computed by EZKL from the windows (witness
 /// generation with the vk and SRS), not read from the proof, so these tests check that the registry
 /// reads the right bytes of the proof.
-contract AlertRegistryKzgTest is Test {
-    struct KzgFixture {
-        bytes proof;
-        uint256[] instances;
-        bytes32 modelId;
-        uint256 threshold;
-        uint256 windowsPerProof;
-        uint256[] scores;
-        uint256[] inputCommitments;
-        /// @dev The windows' 140-bit bindings (their limbs are in `instances`).
-        uint256[] bindings;
-        /// @dev The first window's index (window i is bound to index + i).
-        uint64 index;
-    }
-
+contract AlertRegistryKzgTest is ProofFixtures {
     /// @dev The stream the KZG fixtures were proven for.
-    bytes32 internal constant STREAM = keccak256("fixture/te-kzg");
+    bytes32 internal constant STREAM = KZG_FIXTURE_STREAM;
 
     AlertRegistry internal registry;
     IHalo2Verifier internal verifier;
@@ -40,10 +27,10 @@ contract AlertRegistryKzgTest is Test {
     address internal gateway;
 
     function setUp() public {
-        KzgFixture memory single = _load("alert_proof.json");
-        KzgFixture memory batch = _load("batch_proof.json");
-        verifier = IHalo2Verifier(vm.deployCode("FixtureKzgVerifier.sol:FixtureKzgVerifier"));
-        batchVerifier = IHalo2Verifier(vm.deployCode("FixtureKzgBatchVerifier.sol:FixtureKzgBatchVerifier"));
+        KzgFixture memory single = _loadKzgFixture("alert_proof.json");
+        KzgFixture memory batch = _loadKzgFixture("batch_proof.json");
+        verifier = IHalo2Verifier(vm.deployCode(KZG_VERIFIER));
+        batchVerifier = IHalo2Verifier(vm.deployCode(KZG_BATCH_VERIFIER));
         owner = makeAddr("owner");
         gateway = vm.parseJsonAddress(vm.readFile("test/fixtures/kzg/alert_proof.json"), ".binding.gateway");
         vm.label(gateway, "gateway");
@@ -59,20 +46,6 @@ contract AlertRegistryKzgTest is Test {
         registry.setGateway(gateway, true);
         registry.setStreamGateway(STREAM, gateway);
         vm.stopPrank();
-    }
-
-    function _load(string memory name) internal view returns (KzgFixture memory fixture) {
-        string memory json = vm.readFile(string.concat("test/fixtures/kzg/", name));
-        fixture.proof = vm.parseJsonBytes(json, ".proof");
-        fixture.instances = vm.parseJsonUintArray(json, ".instances");
-        fixture.modelId = vm.parseJsonBytes32(json, ".model_id");
-        fixture.threshold = vm.parseJsonUint(json, ".threshold");
-        fixture.windowsPerProof = vm.parseJsonUint(json, ".windows_per_proof");
-        fixture.scores = vm.parseJsonUintArray(json, ".scores");
-        fixture.inputCommitments = vm.parseJsonUintArray(json, ".input_commitments");
-        fixture.bindings = vm.parseJsonUintArray(json, ".bindings");
-        fixture.index = uint64(vm.parseJsonUint(json, ".binding.index"));
-        assertEq(vm.parseJsonBytes32(json, ".binding.stream_id"), STREAM, "fixture proven for another stream");
     }
 
     /// @dev Submits the fixture at the index it is bound to.
@@ -133,7 +106,7 @@ contract AlertRegistryKzgTest is Test {
         string[3] memory names = ["alert_proof.json", "normal_proof.json", "batch_proof.json"];
         uint64[3] memory indexes = [uint64(0), 1, 2];
         for (uint256 i; i < names.length; ++i) {
-            KzgFixture memory fixture = _load(names[i]);
+            KzgFixture memory fixture = _loadKzgFixture(names[i]);
             uint256 windows = fixture.windowsPerProof;
             assertEq(fixture.index, indexes[i], "binding.index");
             assertEq(fixture.instances.length, 6 * windows, "six instances per window");
@@ -153,14 +126,14 @@ contract AlertRegistryKzgTest is Test {
                 assertEq(fixture.bindings[w], AlertChain.binding(gateway, STREAM, windowIndex), "specification");
             }
         }
-        KzgFixture memory alertFixture = _load("alert_proof.json");
-        KzgFixture memory normalFixture = _load("normal_proof.json");
+        KzgFixture memory alertFixture = _loadKzgFixture("alert_proof.json");
+        KzgFixture memory normalFixture = _loadKzgFixture("normal_proof.json");
         assertGe(alertFixture.scores[0], alertFixture.threshold, "alert score below threshold");
         assertLt(normalFixture.scores[0], normalFixture.threshold, "normal score not below threshold");
     }
 
     function test_model_recordsCommitmentScheme() public view {
-        KzgFixture memory fixture = _load("alert_proof.json");
+        KzgFixture memory fixture = _loadKzgFixture("alert_proof.json");
         IAlertRegistry.Model memory stored = registry.model(fixture.modelId);
         assertEq(uint256(stored.commitment), uint256(IAlertRegistry.CommitmentScheme.Kzg), "commitment");
         assertEq(stored.windowsPerProof, 1, "windowsPerProof");
@@ -168,8 +141,8 @@ contract AlertRegistryKzgTest is Test {
     }
 
     function test_verifyProof_acceptsKzgFixtureProofs() public {
-        KzgFixture memory alertFixture = _load("alert_proof.json");
-        KzgFixture memory batch = _load("batch_proof.json");
+        KzgFixture memory alertFixture = _loadKzgFixture("alert_proof.json");
+        KzgFixture memory batch = _loadKzgFixture("batch_proof.json");
         assertTrue(verifier.verifyProof(alertFixture.proof, alertFixture.instances), "single");
         assertTrue(batchVerifier.verifyProof(batch.proof, batch.instances), "batch");
     }
@@ -177,8 +150,8 @@ contract AlertRegistryKzgTest is Test {
     // ============================================================ recording
 
     function test_submitAlert_recordsKzgCommitmentFromProof() public {
-        KzgFixture memory alertFixture = _load("alert_proof.json");
-        KzgFixture memory normalFixture = _load("normal_proof.json");
+        KzgFixture memory alertFixture = _loadKzgFixture("alert_proof.json");
+        KzgFixture memory normalFixture = _loadKzgFixture("normal_proof.json");
         uint256 commitment = alertFixture.inputCommitments[0];
         // the registry's rule, spelled out: keccak256 of the proof's first 64 bytes
         assertEq(uint256(keccak256(_slice(alertFixture.proof, 0, 64))), commitment, "fixture commitment");
@@ -216,7 +189,7 @@ contract AlertRegistryKzgTest is Test {
     /// @dev The batch is bound to indexes 2 and 3; on a fresh stream that is a skip of two windows,
     /// seq 0 and 1 record window indexes 2 and 3.
     function test_submitAlert_recordsKzgBatchInWindowOrder() public {
-        KzgFixture memory batch = _load("batch_proof.json");
+        KzgFixture memory batch = _loadKzgFixture("batch_proof.json");
         bytes32 first = AlertChain.alertHash(
             bytes32(0),
             STREAM,
@@ -264,7 +237,7 @@ contract AlertRegistryKzgTest is Test {
     /// @dev The recorded proof again: its own index the stream has passed, the next one is not
     /// its binding's.
     function test_RevertWhen_kzgProofReplayed() public {
-        KzgFixture memory alertFixture = _load("alert_proof.json");
+        KzgFixture memory alertFixture = _loadKzgFixture("alert_proof.json");
         bytes32 head = _submit(alertFixture, bytes32(0));
         vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryIndexNotIncreasing.selector, STREAM, 1, 0));
         _submit(alertFixture, head);
@@ -285,7 +258,7 @@ contract AlertRegistryKzgTest is Test {
 
     /// @dev The commitment is bound by the proof: change one byte of the G1 point and the verifier refuses.
     function test_RevertWhen_kzgCommitmentPointTampered() public {
-        KzgFixture memory alertFixture = _load("alert_proof.json");
+        KzgFixture memory alertFixture = _loadKzgFixture("alert_proof.json");
         uint256[2] memory positions = [uint256(5), uint256(40)];
         for (uint256 i; i < positions.length; ++i) {
             bytes memory tampered = bytes.concat(alertFixture.proof);
@@ -299,7 +272,7 @@ contract AlertRegistryKzgTest is Test {
 
     /// @dev Swapping the two windows' points would reorder the windows: the proof no longer verifies.
     function test_RevertWhen_kzgBatchPointsSwapped() public {
-        KzgFixture memory batch = _load("batch_proof.json");
+        KzgFixture memory batch = _loadKzgFixture("batch_proof.json");
         bytes memory swapped = bytes.concat(
             _slice(batch.proof, 64, 64), _slice(batch.proof, 0, 64), _slice(batch.proof, 128, batch.proof.length - 128)
         );
@@ -308,7 +281,7 @@ contract AlertRegistryKzgTest is Test {
     }
 
     function test_RevertWhen_kzgScoreTampered() public {
-        KzgFixture memory alertFixture = _load("alert_proof.json");
+        KzgFixture memory alertFixture = _loadKzgFixture("alert_proof.json");
         uint256[] memory instances = _instances(_one(alertFixture.scores[0] - 1), alertFixture.bindings);
         vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInvalidProof.selector, alertFixture.modelId));
         _expectRevertNothingRecorded(alertFixture, alertFixture.proof, instances);
@@ -317,11 +290,9 @@ contract AlertRegistryKzgTest is Test {
     /// @dev A Poseidon-style instance layout `[c, s, l_0, ..., l_4]` is refused by a KZG model before
     /// verification.
     function test_RevertWhen_kzgModelGetsPoseidonLayout() public {
-        KzgFixture memory alertFixture = _load("alert_proof.json");
+        KzgFixture memory alertFixture = _loadKzgFixture("alert_proof.json");
         uint256[] memory instances = AlertChain.single(
-            alertFixture.inputCommitments[0] % AlertChain.FIELD_MODULUS,
-            alertFixture.scores[0],
-            alertFixture.bindings[0]
+            alertFixture.inputCommitments[0] % BN254.FIELD_MODULUS, alertFixture.scores[0], alertFixture.bindings[0]
         );
         vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInstanceCount.selector, 6, 7));
         _expectRevertNothingRecorded(alertFixture, alertFixture.proof, instances);
@@ -330,7 +301,7 @@ contract AlertRegistryKzgTest is Test {
     /// @dev The layout without bindings, `[s_1, ..., s_B]`, is five instances per window short; with
     /// each binding as one instance, `[s_1, ..., s_B, b_1, ..., b_B]`, four.
     function test_RevertWhen_kzgInstancesLackBindings() public {
-        KzgFixture memory batch = _load("batch_proof.json");
+        KzgFixture memory batch = _loadKzgFixture("batch_proof.json");
         vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInstanceCount.selector, 12, 2));
         _expectRevertNothingRecorded(batch, batch.proof, batch.scores);
 
@@ -349,7 +320,7 @@ contract AlertRegistryKzgTest is Test {
     /// windows before it) or one late (3, overlapping its own second window). The first window is
     /// the one named.
     function test_RevertWhen_kzgBatchAtTheWrongFirstIndex() public {
-        KzgFixture memory batch = _load("batch_proof.json");
+        KzgFixture memory batch = _loadKzgFixture("batch_proof.json");
         uint64[3] memory firstIndexes = [uint64(0), 1, 3];
         for (uint256 i; i < firstIndexes.length; ++i) {
             vm.expectRevert(
@@ -368,7 +339,7 @@ contract AlertRegistryKzgTest is Test {
     /// proven and with the scores swapped too; and a batch whose second window repeats the
     /// first's binding, refused at window 1. The registry refuses all of them before the verifier.
     function test_RevertWhen_kzgBatchBindingsSwapped() public {
-        KzgFixture memory batch = _load("batch_proof.json");
+        KzgFixture memory batch = _loadKzgFixture("batch_proof.json");
         uint256 expected0 = registry.bindingOf(gateway, STREAM, 2);
         uint256 expected1 = registry.bindingOf(gateway, STREAM, 3);
         uint256[] memory swappedBindings = _pair(batch.bindings[1], batch.bindings[0]);
@@ -401,7 +372,7 @@ contract AlertRegistryKzgTest is Test {
     /// with a carry moved between its limbs 0 and 1 (the same 140-bit value, limb 0 out of range):
     /// the first window passes, the second is named with its binding and its limbs as recomposed.
     function test_RevertWhen_kzgBatchSecondWindowLimbsTampered() public {
-        KzgFixture memory batch = _load("batch_proof.json");
+        KzgFixture memory batch = _loadKzgFixture("batch_proof.json");
         uint256 expected1 = registry.bindingOf(gateway, STREAM, 3);
         assertEq(expected1, batch.bindings[1], "fixture binding");
         uint256 start = 2 + 5; // the second window's limbs
@@ -447,19 +418,19 @@ contract AlertRegistryKzgTest is Test {
     /// @dev The single-window proof moved one window on names exactly the fixture's values: the
     /// binding of index 1 (the normal fixture's) and its own `bindings[0]`, its limbs recomposed.
     function test_RevertWhen_kzgProofMovedNamesItsRecomposedLimbs() public {
-        KzgFixture memory alertFixture = _load("alert_proof.json");
+        KzgFixture memory alertFixture = _loadKzgFixture("alert_proof.json");
         uint256 own = 0x62a4c9a312084777c2418399ec55daff1e0; // (gateway, STREAM, 0)
         uint256 next = 0xb08621f2607955a83c819ea84f2c8ba32a8; // (gateway, STREAM, 1)
         assertEq(alertFixture.bindings[0], own, "bindings[0]");
         assertEq(AlertChain.recompose(alertFixture.instances, 1), own, "limbs recomposed");
         assertEq(registry.bindingOf(gateway, STREAM, 1), next, "bindingOf(gateway, STREAM, 1)");
-        assertEq(_load("normal_proof.json").bindings[0], next, "the normal fixture's binding");
+        assertEq(_loadKzgFixture("normal_proof.json").bindings[0], next, "the normal fixture's binding");
         vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryBindingMismatch.selector, 0, next, own));
         _expectRevertNothingRecordedAt(alertFixture, 1, alertFixture.proof, alertFixture.instances);
     }
 
     function test_RevertWhen_kzgProofTooShort() public {
-        KzgFixture memory batch = _load("batch_proof.json");
+        KzgFixture memory batch = _loadKzgFixture("batch_proof.json");
         bytes memory short = _slice(batch.proof, 0, 100);
         vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryProofTooShort.selector, 128, 100));
         _expectRevertNothingRecorded(batch, short, batch.instances);

@@ -1,18 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
-import {Test} from "./utils/Test.sol";
+import {ProofFixtures} from "./utils/ProofFixtures.sol";
 import {TimeSeriesRegistry} from "../contracts/TimeSeriesRegistry.sol";
 import {ITimeSeriesRegistry} from "../contracts/interfaces/ITimeSeriesRegistry.sol";
+import {BN254} from "../contracts/utils/BN254.sol";
 
 /// @dev Time-series mode against real EZKL proofs (test/fixtures/ts, made by `make fixtures-ts`)
 /// and their generated verifiers: an honest stream of 4 TC intervals (D = 1) and 2 SC windows
 /// (W = 2), and each attack refused with its own error while the stream stays unchanged.
-contract TimeSeriesRegistryTest is Test {
-    // Relative to the project root (forge resolves it there): an absolute path would make the
-    // tests' gas depend on where the repository is checked out.
-    string internal constant DIR = "test/fixtures/ts/";
-
+contract TimeSeriesRegistryTest is ProofFixtures {
     TimeSeriesRegistry internal registry;
     address internal tcVerifier;
     address internal scVerifier;
@@ -21,18 +18,13 @@ contract TimeSeriesRegistryTest is Test {
     bytes32 internal modelId;
     string internal modelJson;
 
-    struct Fixture {
-        bytes proof;
-        uint256[] instances;
-    }
-
     function setUp() public {
-        modelJson = vm.readFile(string.concat(DIR, "model.json"));
+        modelJson = vm.readFile(string.concat(TS_FIXTURES, "model.json"));
         modelId = vm.parseJsonBytes32(modelJson, ".model_id");
         gateway = makeAddr("gateway");
         registry = new TimeSeriesRegistry(address(this));
-        tcVerifier = vm.deployCode("TsFixtureTcVerifier.sol:TsFixtureTcVerifier");
-        scVerifier = vm.deployCode("TsFixtureScVerifier.sol:TsFixtureScVerifier");
+        tcVerifier = vm.deployCode(TS_TC_VERIFIER);
+        scVerifier = vm.deployCode(TS_SC_VERIFIER);
         registry.registerModel(modelId, _modelParams(tcVerifier, scVerifier));
         registry.setGateway(gateway, true);
         registry.openStream(
@@ -56,20 +48,14 @@ contract TimeSeriesRegistryTest is Test {
         params.intervalsPerWindow = uint32(vm.parseJsonUint(modelJson, ".intervals_per_window"));
     }
 
-    function _load(string memory name) internal view returns (Fixture memory f) {
-        string memory json = vm.readFile(string.concat(DIR, name, ".json"));
-        f.proof = vm.parseJsonBytes(json, ".proof");
-        f.instances = vm.parseJsonUintArray(json, ".instances");
-    }
-
     function _interval(string memory name) internal returns (bytes32) {
-        Fixture memory f = _load(name);
+        TsFixture memory f = _loadTsFixture(name);
         vm.prank(gateway);
         return registry.submitInterval(STREAM, f.proof, f.instances);
     }
 
     function _window(string memory name, uint64 index) internal returns (bytes32) {
-        Fixture memory f = _load(name);
+        TsFixture memory f = _loadTsFixture(name);
         vm.prank(gateway);
         return registry.submitWindow(STREAM, index, f.proof, f.instances);
     }
@@ -96,9 +82,9 @@ contract TimeSeriesRegistryTest is Test {
         ITimeSeriesRegistry.Stream memory s = registry.stream(STREAM);
         assertEq(uint256(s.intervals), 4);
         assertEq(uint256(s.windowsRecorded), 2);
-        assertEq(s.stateHead, _load("tc3").instances[4], "state head is the last state out");
+        assertEq(s.stateHead, _loadTsFixture("tc3").instances[4], "state head is the last state out");
         for (uint64 j; j < 2; ++j) {
-            Fixture memory sc = _load(j == 0 ? "sc0" : "sc1");
+            TsFixture memory sc = _loadTsFixture(j == 0 ? "sc0" : "sc1");
             ITimeSeriesRegistry.Window memory w = registry.window(STREAM, j);
             assertTrue(w.closed && w.recorded, "window recorded");
             assertEq(w.alarm, sc.instances[3] == 1, "alarm as proven");
@@ -109,7 +95,7 @@ contract TimeSeriesRegistryTest is Test {
     }
 
     function test_submitInterval_logHashChainsEveryRecord() public {
-        Fixture memory f = _load("tc0");
+        TsFixture memory f = _loadTsFixture("tc0");
         bytes32 expected = keccak256(abi.encode(bytes32(0), uint8(0), STREAM, uint64(0), modelId, f.instances));
         assertEq(_interval("tc0"), expected);
         assertEq(registry.stream(STREAM).logHead, expected);
@@ -121,7 +107,7 @@ contract TimeSeriesRegistryTest is Test {
         _interval("tc0");
         _interval("tc1");
         bytes32 before = _record();
-        Fixture memory f = _load("tc0");
+        TsFixture memory f = _loadTsFixture("tc0");
         bytes32 statement = keccak256(abi.encode(f.instances));
         vm.expectRevert(abi.encodeWithSelector(ITimeSeriesRegistry.TimeSeriesRegistryReplay.selector, statement));
         vm.prank(gateway);
@@ -133,7 +119,7 @@ contract TimeSeriesRegistryTest is Test {
         _interval("tc0");
         _interval("tc1");
         bytes32 before = _record();
-        Fixture memory fork = _load("tc0_fork"); // a valid proof from the genesis state, other nonces
+        TsFixture memory fork = _loadTsFixture("tc0_fork"); // a valid proof from the genesis state, other nonces
         vm.expectRevert(
             abi.encodeWithSelector(
                 ITimeSeriesRegistry.TimeSeriesRegistryStaleState.selector,
@@ -150,7 +136,7 @@ contract TimeSeriesRegistryTest is Test {
 
     function test_RevertWhen_startingFromAForgedState() public {
         bytes32 before = _record();
-        Fixture memory forged = _load("tcb0"); // a valid proof from another genesis
+        TsFixture memory forged = _loadTsFixture("tcb0"); // a valid proof from another genesis
         vm.expectRevert(
             abi.encodeWithSelector(
                 ITimeSeriesRegistry.TimeSeriesRegistryStateLinkBroken.selector,
@@ -168,13 +154,13 @@ contract TimeSeriesRegistryTest is Test {
     function test_RevertWhen_skippingAnInterval() public {
         _interval("tc0");
         bytes32 before = _record();
-        Fixture memory f = _load("tc2"); // interval 2's proof while interval 1 is not recorded
+        TsFixture memory f = _loadTsFixture("tc2"); // interval 2's proof while interval 1 is not recorded
         vm.expectRevert(
             abi.encodeWithSelector(
                 ITimeSeriesRegistry.TimeSeriesRegistryStateLinkBroken.selector,
                 STREAM,
                 uint64(1),
-                _load("tc0").instances[4],
+                _loadTsFixture("tc0").instances[4],
                 f.instances[0]
             )
         );
@@ -189,13 +175,13 @@ contract TimeSeriesRegistryTest is Test {
         _interval("tc2");
         _interval("tc3");
         bytes32 before = _record();
-        Fixture memory f = _load("sc1"); // window 1's residuals offered for window 0
+        TsFixture memory f = _loadTsFixture("sc1"); // window 1's residuals offered for window 0
         vm.expectRevert(
             abi.encodeWithSelector(
                 ITimeSeriesRegistry.TimeSeriesRegistryResidualsNotFromChain.selector,
                 STREAM,
                 uint64(0),
-                _load("tc1").instances[5],
+                _loadTsFixture("tc1").instances[5],
                 f.instances[0]
             )
         );
@@ -207,7 +193,7 @@ contract TimeSeriesRegistryTest is Test {
 
     function test_RevertWhen_proofUnderAnUnregisteredKey() public {
         bytes32 before = _record();
-        Fixture memory f = _load("tc0_otherkey"); // same genesis, another circuit's key
+        TsFixture memory f = _loadTsFixture("tc0_otherkey"); // same genesis, another circuit's key
         vm.expectRevert(
             abi.encodeWithSelector(ITimeSeriesRegistry.TimeSeriesRegistryInvalidProof.selector, modelId, uint8(0))
         );
@@ -219,7 +205,7 @@ contract TimeSeriesRegistryTest is Test {
     /// @dev The state links, the accumulator is one the stream never had (a restarted window sum).
     function test_RevertWhen_accumulatorDoesNotContinueTheStreams() public {
         bytes32 before = _record();
-        Fixture memory f = _load("tc0");
+        TsFixture memory f = _loadTsFixture("tc0");
         uint256 genesisAcc = vm.parseJsonUint(modelJson, ".genesis_acc");
         f.instances[1] = genesisAcc ^ 1;
         vm.expectRevert(
@@ -238,14 +224,14 @@ contract TimeSeriesRegistryTest is Test {
         _interval("tc0");
         _interval("tc1");
         bytes32 before = _record();
-        Fixture memory f = _load("sc0");
+        TsFixture memory f = _loadTsFixture("sc0");
         f.instances[4] = 0;
         vm.expectRevert(
             abi.encodeWithSelector(ITimeSeriesRegistry.TimeSeriesRegistrySvdCheckFailed.selector, STREAM, uint64(0), 0)
         );
         vm.prank(gateway);
         registry.submitWindow(STREAM, 0, f.proof, f.instances);
-        f = _load("sc0");
+        f = _loadTsFixture("sc0");
         f.instances[3] = 2;
         vm.expectRevert(
             abi.encodeWithSelector(ITimeSeriesRegistry.TimeSeriesRegistryAlarmNotBoolean.selector, STREAM, uint64(0), 2)
@@ -260,7 +246,7 @@ contract TimeSeriesRegistryTest is Test {
         _interval("tc0");
         _interval("tc1");
         bytes32 before = _record();
-        Fixture memory f = _load("sc0");
+        TsFixture memory f = _loadTsFixture("sc0");
         f.instances[3] = 1 - f.instances[3];
         vm.expectRevert(
             abi.encodeWithSelector(ITimeSeriesRegistry.TimeSeriesRegistryInvalidProof.selector, modelId, uint8(1))
@@ -275,7 +261,7 @@ contract TimeSeriesRegistryTest is Test {
         _interval("tc0");
         _interval("tc1");
         bytes32 before = _record();
-        Fixture memory f = _load("tc2_badgain"); // a valid proof whose KRC verdict is "failed"
+        TsFixture memory f = _loadTsFixture("tc2_badgain"); // a valid proof whose KRC verdict is "failed"
         vm.expectRevert(
             abi.encodeWithSelector(
                 ITimeSeriesRegistry.TimeSeriesRegistryKrcCheckFailed.selector, STREAM, uint64(2), f.instances[6]
@@ -291,7 +277,7 @@ contract TimeSeriesRegistryTest is Test {
     function test_RevertWhen_verifierCodeChanged() public {
         bytes32 registered = registry.model(modelId).tcCodehash;
         vm.etch(tcVerifier, scVerifier.code);
-        Fixture memory f = _load("tc0");
+        TsFixture memory f = _loadTsFixture("tc0");
         vm.expectRevert(
             abi.encodeWithSelector(
                 ITimeSeriesRegistry.TimeSeriesRegistryVerifierChanged.selector,
@@ -307,7 +293,7 @@ contract TimeSeriesRegistryTest is Test {
 
     function test_RevertWhen_resetOutsideAWindowStart() public {
         _interval("tc0");
-        Fixture memory f = _load("tc1");
+        TsFixture memory f = _loadTsFixture("tc1");
         uint256 reset = vm.parseJsonUint(modelJson, ".reset");
         f.instances[3] = reset;
         vm.expectRevert(
@@ -325,7 +311,7 @@ contract TimeSeriesRegistryTest is Test {
 
     function test_RevertWhen_windowNotClosed() public {
         _interval("tc0");
-        Fixture memory f = _load("sc0");
+        TsFixture memory f = _loadTsFixture("sc0");
         vm.expectRevert(
             abi.encodeWithSelector(
                 ITimeSeriesRegistry.TimeSeriesRegistryWindowOpen.selector, STREAM, uint64(0), uint64(1)
@@ -337,7 +323,7 @@ contract TimeSeriesRegistryTest is Test {
 
     function test_RevertWhen_windowRecordedTwice() public {
         _honestStream();
-        Fixture memory f = _load("sc0");
+        TsFixture memory f = _loadTsFixture("sc0");
         vm.expectRevert(
             abi.encodeWithSelector(ITimeSeriesRegistry.TimeSeriesRegistryWindowRecorded.selector, STREAM, uint64(0))
         );
@@ -346,7 +332,7 @@ contract TimeSeriesRegistryTest is Test {
     }
 
     function test_RevertWhen_callerIsNotTheStreamsGateway() public {
-        Fixture memory f = _load("tc0");
+        TsFixture memory f = _loadTsFixture("tc0");
         address intruder = makeAddr("intruder");
         registry.setGateway(intruder, true);
         vm.expectRevert(abi.encodeWithSelector(ITimeSeriesRegistry.TimeSeriesRegistryUnknownGateway.selector, intruder));
@@ -355,7 +341,7 @@ contract TimeSeriesRegistryTest is Test {
     }
 
     function test_RevertWhen_instanceCountWrong() public {
-        Fixture memory f = _load("sc0");
+        TsFixture memory f = _loadTsFixture("sc0");
         vm.expectRevert(
             abi.encodeWithSelector(ITimeSeriesRegistry.TimeSeriesRegistryInstanceCount.selector, uint256(7), uint256(5))
         );
@@ -365,10 +351,8 @@ contract TimeSeriesRegistryTest is Test {
 
     function testFuzz_submitInterval_RevertWhen_instanceOutOfField(uint256 index, uint256 value) public {
         index = bound(index, 0, 6);
-        value = bound(
-            value, 21888242871839275222246405745257275088548364400416034343698204186575808495617, type(uint256).max
-        );
-        Fixture memory f = _load("tc0");
+        value = bound(value, BN254.FIELD_MODULUS, type(uint256).max);
+        TsFixture memory f = _loadTsFixture("tc0");
         f.instances[index] = value;
         vm.expectRevert(
             abi.encodeWithSelector(ITimeSeriesRegistry.TimeSeriesRegistryInstanceOutOfField.selector, index, value)
@@ -382,7 +366,7 @@ contract TimeSeriesRegistryTest is Test {
     /// @dev Registers the other detector (its own TC verifier, the shared SC verifier).
     function _registerOther() internal returns (bytes32 otherModel) {
         otherModel = vm.parseJsonBytes32(modelJson, ".other_model_id");
-        address otherTc = vm.deployCode("TsFixtureOtherTcVerifier.sol:TsFixtureOtherTcVerifier");
+        address otherTc = vm.deployCode(TS_OTHER_TC_VERIFIER);
         registry.registerModel(otherModel, _modelParams(otherTc, scVerifier));
     }
 
@@ -503,7 +487,7 @@ contract TimeSeriesRegistryTest is Test {
             abi.encodeWithSelector(ITimeSeriesRegistry.TimeSeriesRegistryVerifierInUse.selector, tcVerifier, modelId)
         );
         registry.registerModel(keccak256("twin"), _modelParams(tcVerifier, scVerifier));
-        address copy = vm.deployCode("TsFixtureTcVerifier.sol:TsFixtureTcVerifier");
+        address copy = vm.deployCode(TS_TC_VERIFIER);
         vm.expectRevert(
             abi.encodeWithSelector(ITimeSeriesRegistry.TimeSeriesRegistryVerifierInUse.selector, copy, modelId)
         );
@@ -519,7 +503,7 @@ contract TimeSeriesRegistryTest is Test {
         vm.prank(gateway);
         registry.rotateModel(STREAM, otherModel, genesisB, accB);
         bytes32 before = _record();
-        Fixture memory f = _load("tc0");
+        TsFixture memory f = _loadTsFixture("tc0");
         vm.expectRevert(
             abi.encodeWithSelector(
                 ITimeSeriesRegistry.TimeSeriesRegistryReplay.selector, keccak256(abi.encode(f.instances))
@@ -550,8 +534,8 @@ contract TimeSeriesRegistryTest is Test {
     function test_RevertWhen_approvedGenesisWasReachedBeforeTheRotation() public {
         bytes32 otherModel = _registerOther();
         _interval("tc0");
-        uint256 reached = _load("tc1").instances[4];
-        uint256 acc = _load("tc1").instances[5];
+        uint256 reached = _loadTsFixture("tc1").instances[4];
+        uint256 acc = _loadTsFixture("tc1").instances[5];
         registry.approveRotation(STREAM, otherModel, reached, acc);
         _interval("tc1");
         _window("sc0", 0);
@@ -610,7 +594,7 @@ contract TimeSeriesRegistryTest is Test {
     /// the victim's state, which only the victim's stream holds; the victim's own submission lands.
     function test_RevertWhen_rivalCopiesAPendingIntervalIntoItsOwnStream() public {
         address rival = _rivalStream();
-        Fixture memory f = _load("tc0");
+        TsFixture memory f = _loadTsFixture("tc0");
         (uint256 genesisB,) = _genesisB();
         ITimeSeriesRegistry.Stream memory rivalBefore = registry.stream(RIVAL_STREAM);
         vm.expectRevert(
@@ -653,7 +637,7 @@ contract TimeSeriesRegistryTest is Test {
         _rivalStream();
         bytes32 otherModel = _registerOther();
         _interval("tc0");
-        uint256 head = _load("tc0").instances[4];
+        uint256 head = _loadTsFixture("tc0").instances[4];
         uint256 past = vm.parseJsonUint(modelJson, ".genesis_state");
         bytes4 inUse = ITimeSeriesRegistry.TimeSeriesRegistryStateInUse.selector;
         vm.expectRevert(abi.encodeWithSelector(inUse, RIVAL_STREAM, head, STREAM));
@@ -669,7 +653,7 @@ contract TimeSeriesRegistryTest is Test {
     function test_RevertWhen_intervalEndsInAStateAnotherStreamHolds() public {
         address rival = makeAddr("rival");
         registry.setGateway(rival, true);
-        Fixture memory f = _load("tc0");
+        TsFixture memory f = _loadTsFixture("tc0");
         registry.openStream(RIVAL_STREAM, modelId, rival, f.instances[4], f.instances[5]);
         bytes32 before = _record();
         vm.expectRevert(
@@ -730,9 +714,15 @@ contract TimeSeriesRegistryTest is Test {
         registry.approveRotation(STREAM, modelId, genesisB, accB);
         vm.expectRevert(abi.encodeWithSelector(unauthorized, caller));
         registry.setGateway(caller, true);
+        vm.expectRevert(abi.encodeWithSelector(unauthorized, caller));
+        registry.transferOwnership(caller);
+        bytes4 notPending = ITimeSeriesRegistry.TimeSeriesRegistryNotPendingOwner.selector;
+        vm.expectRevert(abi.encodeWithSelector(notPending, caller, address(0)));
+        registry.acceptOwnership();
         vm.stopPrank();
         assertEq(registry.stream(STREAM).gateway, gateway, "stream kept its gateway");
         assertEq(registry.pendingRotation(STREAM), bytes32(0), "no approval");
+        assertEq(registry.owner(), address(this), "owner kept");
     }
 
     function test_RevertWhen_handingAStreamToAnAccountThatIsNoGateway() public {
@@ -756,7 +746,7 @@ contract TimeSeriesRegistryTest is Test {
         vm.expectEmit(address(registry));
         emit ITimeSeriesRegistry.StreamGatewaySet(STREAM, gateway, replacement);
         registry.setStreamGateway(STREAM, replacement);
-        Fixture memory f = _load("tc1");
+        TsFixture memory f = _loadTsFixture("tc1");
         vm.expectRevert(abi.encodeWithSelector(ITimeSeriesRegistry.TimeSeriesRegistryUnknownGateway.selector, gateway));
         vm.prank(gateway);
         registry.submitInterval(STREAM, f.proof, f.instances);

@@ -7,13 +7,14 @@ import {AlertRegistry} from "../contracts/AlertRegistry.sol";
 import {IAlertRegistry} from "../contracts/interfaces/IAlertRegistry.sol";
 import {WindowLog} from "../contracts/WindowLog.sol";
 import {IWindowLog} from "../contracts/interfaces/IWindowLog.sol";
+import {BN254} from "../contracts/utils/BN254.sol";
 
 /// @dev The lazy policy's window log: commitments without proofs, gaps visible for ever.
 contract WindowLogTest is Test {
     bytes32 internal constant MODEL = keccak256("model/one-window");
     bytes32 internal constant STREAM = keccak256("stream/a");
     uint256 internal constant THRESHOLD = 1_000;
-    uint256 internal constant R = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
+    uint256 internal constant R = BN254.FIELD_MODULUS;
 
     AlertRegistry internal registry;
     WindowLog internal windowLog;

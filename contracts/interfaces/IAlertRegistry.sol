@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {IOwned2Step} from "./IOwned2Step.sol";
+
 /// @title IAlertRegistry
 /// @notice An on-chain log of zk-verified anomaly alerts. Each stream (one sensor feed, one plant
 /// unit) is a hash chain: every recorded window extends the stream's head with an alert hash that
@@ -27,7 +29,10 @@ pragma solidity ^0.8.24;
 /// The alert hash is a cross-language contract (the Python side recomputes it):
 /// `keccak256(abi.encode(bytes32 prevHead, bytes32 streamId, uint64 seq, uint64 windowIndex,
 ///  bytes32 modelId, address gateway, uint256 inputCommitment, uint256 score, bool alarm))`.
-interface IAlertRegistry {
+///
+/// The owner (who registers models and gateways and opens streams) hands the registry over in
+/// two steps, see {IOwned2Step}.
+interface IAlertRegistry is IOwned2Step {
     /// @notice How a model's proofs commit to each window's private input.
     /// @dev Poseidon: a Poseidon hash in the public instances (EZKL `input_visibility="hashed"`).
     /// Kzg: the KZG commitment of the input's advice column, carried in the proof (EZKL
@@ -61,6 +66,12 @@ interface IAlertRegistry {
     /// @notice The zero address was given as owner.
     /// @param owner The rejected owner.
     error AlertRegistryInvalidOwner(address owner);
+
+    /// @notice Only the account the owner offered the registry to may accept it
+    /// ({IOwned2Step.acceptOwnership}).
+    /// @param caller The account that called.
+    /// @param pendingOwner The account the registry is offered to (zero: no offer pending).
+    error AlertRegistryNotPendingOwner(address caller, address pendingOwner);
 
     /// @notice The verifier is the zero address or an account without code.
     /// @param verifier The rejected verifier.
@@ -175,12 +186,6 @@ interface IAlertRegistry {
 
     // ---------------------------------------------------------------- events
 
-    /// @notice Ownership moved from `previousOwner` to `newOwner` (previousOwner is zero at
-    /// deployment).
-    /// @param previousOwner The former owner.
-    /// @param newOwner The new owner.
-    event OwnershipTransferred(address indexed previousOwner, address indexed newOwner);
-
     /// @notice A model was registered.
     /// @param modelId The model's id.
     /// @param verifier The model's verifier contract.
@@ -234,10 +239,7 @@ interface IAlertRegistry {
 
     // ---------------------------------------------------------------- owner
 
-    /// @notice Hands the registry to a new owner.
-    /// @dev Only the owner. Reverts with {AlertRegistryInvalidOwner} for the zero address.
-    /// @param newOwner The new owner.
-    function transferOwnership(address newOwner) external;
+    // transferOwnership, acceptOwnership: see {IOwned2Step}
 
     /// @notice Registers a detector model and its verifier. A model id can be registered once, and
     /// a verifier's code (which embeds its verifying key) under one model id only.
@@ -303,9 +305,7 @@ interface IAlertRegistry {
 
     // ---------------------------------------------------------------- views
 
-    /// @notice The registry's owner.
-    /// @return The owner.
-    function owner() external view returns (address);
+    // owner, pendingOwner: see {IOwned2Step}
 
     /// @notice A registered model.
     /// @param modelId The model's id.

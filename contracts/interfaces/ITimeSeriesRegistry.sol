@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {IOwned2Step} from "./IOwned2Step.sol";
+
 /// @title ITimeSeriesRegistry
 /// @notice Time-series mode of zkalert: per stream, a chain of temporal-consistency (TC) proofs of
 /// an extended Kalman filter, one per interval of D steps, and a statistical-consistency (SC) proof
@@ -23,7 +25,8 @@ pragma solidity ^0.8.24;
 ///  - a TC statement (its instances) is recorded at most once in the registry, whatever the model.
 /// TC instances (EZKL order, inputs then outputs): [stateIn, accIn, block, reset, stateOut, accOut, krcOk].
 /// SC instances: [accEnd, advice, t2, alarm, svdOk]; t2 is fixed point, alarm and svdOk are 0 or 1.
-interface ITimeSeriesRegistry {
+/// The owner (the regulator) hands the registry over in two steps, see {IOwned2Step}.
+interface ITimeSeriesRegistry is IOwned2Step {
     // ------------------------------------------------------------------ types
 
     /// @notice A registered detector: its two verifiers and the constants its proofs are checked against.
@@ -95,6 +98,11 @@ interface ITimeSeriesRegistry {
     error TimeSeriesRegistryUnauthorized(address caller);
     /// @notice The owner cannot be the zero address.
     error TimeSeriesRegistryInvalidOwner(address owner);
+    /// @notice Only the account the owner offered the registry to may accept it
+    /// ({IOwned2Step.acceptOwnership}).
+    /// @param caller The account that called.
+    /// @param pendingOwner The account the registry is offered to (zero: no offer pending).
+    error TimeSeriesRegistryNotPendingOwner(address caller, address pendingOwner);
     /// @notice The caller is not an allowed gateway, or not the stream's gateway.
     error TimeSeriesRegistryUnknownGateway(address caller);
     /// @notice A verifier address has no code.
@@ -162,8 +170,6 @@ interface ITimeSeriesRegistry {
 
     // ------------------------------------------------------------------ events
 
-    /// @notice Ownership moved from `previousOwner` to `newOwner`.
-    event OwnershipTransferred(address indexed previousOwner, address indexed newOwner);
     /// @notice A gateway was allowed or disallowed.
     event GatewaySet(address indexed gateway, bool allowed);
     /// @notice A model was registered with its verifiers and constants.
@@ -222,9 +228,7 @@ interface ITimeSeriesRegistry {
 
     // ------------------------------------------------------------------ owner
 
-    /// @notice Moves ownership (the right to register models and gateways).
-    /// @param newOwner The new owner; not the zero address.
-    function transferOwnership(address newOwner) external;
+    // transferOwnership, acceptOwnership: see {IOwned2Step}
 
     /// @notice Registers a detector's verifiers and constants; pins the verifiers' code hashes.
     /// @dev The TC verifier's code must not serve another model. An SC verifier may be shared: an SC
@@ -295,8 +299,7 @@ interface ITimeSeriesRegistry {
 
     // ------------------------------------------------------------------ views
 
-    /// @notice The owner.
-    function owner() external view returns (address);
+    // owner, pendingOwner: see {IOwned2Step}
 
     /// @notice Whether `gateway` may open streams.
     function isGateway(address gateway) external view returns (bool);

@@ -12,7 +12,7 @@ import pytest
 from conftest import OWNER_KEY
 from eth_account import Account
 
-from zkalert.config import GENERATED_DIR, Workspace
+from zkalert.config import TEST_GENERATED_DIR, Workspace
 from zkalert.data.loaders import load_tennessee_eastman
 from zkalert.detector.model import TrainConfig, train
 from zkalert.errors import ZkAlertError
@@ -54,11 +54,12 @@ def batch_workspace(tmp_path_factory, detector, te):
         te.train,
         CircuitConfig(),
         "PytestBatchVerifier",
+        verifier_dir=TEST_GENERATED_DIR,
         echo=lambda _m: None,
         windows_per_proof=2,
     )
     yield workspace
-    (GENERATED_DIR / "PytestBatchVerifier.sol").unlink(missing_ok=True)
+    (TEST_GENERATED_DIR / "PytestBatchVerifier.sol").unlink(missing_ok=True)
 
 
 def _windows(te, fault, start, n, stream="s"):
@@ -190,11 +191,12 @@ def kzg_batch_workspace(tmp_path_factory, detector, te):
         te.train,
         CircuitConfig().with_commitment("kzg"),
         "PytestKzgBatchVerifier",
+        verifier_dir=TEST_GENERATED_DIR,
         echo=lambda _m: None,
         windows_per_proof=2,
     )
     yield workspace
-    (GENERATED_DIR / "PytestKzgBatchVerifier.sol").unlink(missing_ok=True)
+    (TEST_GENERATED_DIR / "PytestKzgBatchVerifier.sol").unlink(missing_ok=True)
 
 
 def test_kzg_batch_commits_each_window_in_the_proof_and_is_recorded_in_order(

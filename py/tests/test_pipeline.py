@@ -1,7 +1,7 @@
 """The whole path with a freshly trained detector: train -> compile -> prove -> deploy -> submit -> log.
 
 Real EZKL (logrows 13 circuit, a few seconds per proof) and a real anvil. The
-verifier is generated into contracts/generated/PytestVerifier.sol (ignored
+verifier is generated into test/generated/PytestVerifier.sol (ignored
 by git) and removed afterwards.
 """
 
@@ -17,7 +17,7 @@ import pytest
 from conftest import OWNER_KEY
 from eth_account import Account
 
-from zkalert.config import GENERATED_DIR, PROJECT_ROOT, Workspace
+from zkalert.config import PROJECT_ROOT, TEST_GENERATED_DIR, Workspace
 from zkalert.data.loaders import load_tennessee_eastman
 from zkalert.detector.model import TrainConfig, train
 from zkalert.evm.ids import stream_id
@@ -49,10 +49,11 @@ def compiled(tmp_path_factory):
         te.train,
         CircuitConfig(),
         contract_name="PytestVerifier",
+        verifier_dir=TEST_GENERATED_DIR,
         echo=lambda _m: None,
     )
     yield workspace, detector, info, te
-    (GENERATED_DIR / "PytestVerifier.sol").unlink(missing_ok=True)
+    (TEST_GENERATED_DIR / "PytestVerifier.sol").unlink(missing_ok=True)
 
 
 def test_compile_binds_model_and_threshold(compiled):
@@ -62,7 +63,7 @@ def test_compile_binds_model_and_threshold(compiled):
     assert info.threshold_felt == round(detector.threshold * detector.width * 2**info.output_scale)
     assert info.score_divisor == detector.width
     assert CircuitInfo.load(workspace) == info
-    source = (GENERATED_DIR / "PytestVerifier.sol").read_text()
+    source = (TEST_GENERATED_DIR / "PytestVerifier.sol").read_text()
     assert "contract PytestVerifier" in source and "Do not edit" in source
 
 

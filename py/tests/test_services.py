@@ -28,7 +28,7 @@ from conftest import OWNER_KEY
 from eth_utils import keccak
 from web3 import Web3
 
-from zkalert.config import GENERATED_DIR, PROJECT_ROOT, Workspace
+from zkalert.config import PROJECT_ROOT, TEST_GENERATED_DIR, Workspace
 from zkalert.data.loaders import TE_FAULT_START_ROW, load_te_file, load_tennessee_eastman
 from zkalert.detector.model import TrainConfig, train
 from zkalert.evm.localnode import Anvil
@@ -111,10 +111,11 @@ def compiled(tmp_path_factory) -> Iterator[tuple[Workspace, object, object]]:
         te.train,
         CircuitConfig(),
         contract_name="PytestServicesVerifier",
+        verifier_dir=TEST_GENERATED_DIR,
         echo=lambda _m: None,
     )
     yield workspace, detector, info
-    (GENERATED_DIR / "PytestServicesVerifier.sol").unlink(missing_ok=True)
+    (TEST_GENERATED_DIR / "PytestServicesVerifier.sol").unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="module")

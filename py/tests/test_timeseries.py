@@ -295,7 +295,7 @@ def test_a_time_series_registry_of_another_version_is_refused_in_one_line(
     monkeypatch.setattr(ts_chain, "TS_REGISTRY_VERSION", "9.9.9")
     with pytest.raises(
         ChainError,
-        match=r"TimeSeriesRegistry at 0x[0-9a-fA-F]{40} is version 0\.3\.0; this zkalert speaks 9\.9\.9 .*run `zkalert ts deploy`",
+        match=r"TimeSeriesRegistry at 0x[0-9a-fA-F]{40} is version 0\.4\.0; this zkalert speaks 9\.9\.9 .*run `zkalert ts deploy`",
     ):
         ts_deployment.registry(w3)
 

@@ -125,4 +125,9 @@ def deployments_dir(chain_id: int) -> Path:
     return PROJECT_ROOT / "deployments" / str(chain_id)
 
 
+#: Production EZKL verifiers (``zkalert compile``, ``zkalert ts compile``): deployed with a registry.
 GENERATED_DIR = PROJECT_ROOT / "contracts" / "generated"
+
+#: Verifiers generated for tests only: the committed proof fixtures' (``make fixtures``,
+#: ``make fixtures-ts``) and those pytest generates; forge compiles them with the test suite.
+TEST_GENERATED_DIR = PROJECT_ROOT / "test" / "generated"

@@ -8,10 +8,6 @@ pragma solidity ^0.8.24;
 /// (alert hash) and `encode(["address","bytes32","uint64"], ...)` (binding: the low 140 bits of its
 /// keccak256, carried as five 28-bit limbs, low limb first).
 library AlertChain {
-    /// @dev The BN254 scalar field modulus r.
-    uint256 internal constant FIELD_MODULUS =
-        21888242871839275222246405745257275088548364400416034343698204186575808495617;
-
     /// @dev Instances that carry one window's binding, and the bits of each.
     uint256 internal constant BINDING_LIMBS = 5;
     uint256 internal constant BINDING_LIMB_BITS = 28;

@@ -37,7 +37,7 @@ from zkalert.zk.prover import ProvenWindow
 from zkalert.zk.statement import Binding, check_binding
 
 #: The AlertRegistry version this code speaks (IAlertRegistry.version()).
-REGISTRY_VERSION = "0.6.0"
+REGISTRY_VERSION = "0.7.0"
 
 
 def _hex32(value: str | bytes) -> bytes:
@@ -130,7 +130,7 @@ class Deployment:
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """What registering a model needs: its verifier contract (in contracts/generated) and threshold."""
+    """What registering a model needs: its verifier contract (contracts/generated, or test/generated for a test circuit) and threshold."""
 
     verifier_contract: str
     model_id: str

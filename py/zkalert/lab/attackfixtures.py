@@ -1,7 +1,7 @@
 """Real proofs for the attack suite and the fault-injection tests (run by ``make fixtures``).
 
 Run after :mod:`zkalert.lab.fixtures`, whose workspace (``build/fixture``) holds the
-proving key behind ``contracts/generated/FixtureVerifier.sol``. Writes:
+proving key behind ``test/generated/FixtureVerifier.sol``. Writes:
 
 - ``test/fixtures/alert_proof_rerandomised.json``: a second, independently
   randomised proof of the *same* statement as ``alert_proof.json`` (Halo2
@@ -11,7 +11,7 @@ proving key behind ``contracts/generated/FixtureVerifier.sol``. Writes:
   windows under the fixture circuit, bound to anvil's account 2 and windows
   0..3 of the streams ``plant/a`` and ``plant/b``, so pytest can put whole
   streams on-chain without proving anything;
-- ``contracts/generated/ForeignVerifier.sol`` and ``test/fixtures/foreign_proof.json``:
+- ``test/generated/ForeignVerifier.sol`` and ``test/fixtures/foreign_proof.json``:
   a second circuit (another briefly trained detector, so another verifying key)
   and a valid proof under it: "a proof for a different model".
 """
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from zkalert.config import GENERATED_DIR, PROJECT_ROOT, Workspace
+from zkalert.config import PROJECT_ROOT, TEST_GENERATED_DIR, Workspace
 from zkalert.data.loaders import TE_FAULT_START_ROW, load_te_file, load_tennessee_eastman
 from zkalert.detector.model import Detector, TrainConfig, train
 from zkalert.errors import ConfigError, ProofError
@@ -147,7 +147,7 @@ def foreign_circuit() -> Path:
         te.train,
         CircuitConfig(),
         contract_name="ForeignVerifier",
-        verifier_dir=GENERATED_DIR,
+        verifier_dir=TEST_GENERATED_DIR,
     )
     prover = Prover(workspace)
     index = int(np.flatnonzero(te.test.fault_ids == 1)[TE_FAULT_START_ROW])

@@ -1,6 +1,6 @@
 """Regenerate the committed proof fixtures for ``forge test`` (``make fixtures``).
 
-Writes ``contracts/generated/FixtureVerifier.sol`` (the EZKL verifier of a
+Writes ``test/generated/FixtureVerifier.sol`` (the EZKL verifier of a
 detector trained briefly on Tennessee Eastman) and ``test/fixtures/alert_proof.json``
 (a real proof of one fault window through it). The two must be regenerated
 together: the verifier embeds the verifying key the proof was made under.
@@ -27,7 +27,7 @@ import sys
 
 import numpy as np
 
-from zkalert.config import GENERATED_DIR, PROJECT_ROOT, Workspace
+from zkalert.config import PROJECT_ROOT, TEST_GENERATED_DIR, Workspace
 from zkalert.data.loaders import load_tennessee_eastman
 from zkalert.detector.model import Detector, TrainConfig, train
 from zkalert.evm.ids import stream_id
@@ -57,7 +57,7 @@ def main() -> None:
         te.train,
         CircuitConfig(),
         contract_name="FixtureVerifier",
-        verifier_dir=GENERATED_DIR,
+        verifier_dir=TEST_GENERATED_DIR,
     )
     scores = detector.score(te.test.windows)
     alarm_rows = np.flatnonzero(
@@ -102,7 +102,7 @@ def main() -> None:
         (FIXTURE_DIR / f"{name}.json").write_text(json.dumps(fixture, indent=2) + "\n")
         shutil.copy(proven.proof_path, FIXTURE_DIR / f"{name}.ezkl.json")
     print(
-        f"wrote {GENERATED_DIR / 'FixtureVerifier.sol'} and {FIXTURE_DIR}/alert_proof.json, normal_proof.json"
+        f"wrote {TEST_GENERATED_DIR / 'FixtureVerifier.sol'} and {FIXTURE_DIR}/alert_proof.json, normal_proof.json"
     )
 
 
@@ -161,7 +161,7 @@ def main_kzg() -> None:
             te.train,
             CircuitConfig().with_commitment("kzg"),
             contract_name=contract,
-            verifier_dir=GENERATED_DIR,
+            verifier_dir=TEST_GENERATED_DIR,
             windows_per_proof=windows_per_proof,
         )
         prover = Prover(workspace)
@@ -200,7 +200,7 @@ def main_kzg() -> None:
             )
             (out / "batch_proof.json").write_text(json.dumps(fixture, indent=2) + "\n")
     print(
-        f"wrote {GENERATED_DIR}/FixtureKzgVerifier.sol, FixtureKzgBatchVerifier.sol and {out}/*.json"
+        f"wrote {TEST_GENERATED_DIR}/FixtureKzgVerifier.sol, FixtureKzgBatchVerifier.sol and {out}/*.json"
     )
 
 

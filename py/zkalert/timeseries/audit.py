@@ -58,6 +58,7 @@ MEANING = {
     "TimeSeriesRegistryGenesisStale": "rotation back to a state the stream had moved past",
     "TimeSeriesRegistryStateInUse": "a state another stream holds (a copied proof, or a genesis taken from another stream)",
     "TimeSeriesRegistryUnauthorized": "an owner action (open, approve, hand over a stream) by another account",
+    "TimeSeriesRegistryNotPendingOwner": "taking over the registry by an account it was not offered to",
 }
 
 

@@ -89,12 +89,12 @@ class TsDeployment:
 
 
 #: The TimeSeriesRegistry version this code speaks (ITimeSeriesRegistry.version()).
-TS_REGISTRY_VERSION = "0.3.0"
+TS_REGISTRY_VERSION = "0.4.0"
 
 
 @dataclass(frozen=True)
 class ModelParams:
-    """What registering a time-series model needs (the verifier contracts live in contracts/generated)."""
+    """What registering a time-series model needs (the verifier contracts live in contracts/generated, a test circuit's in test/generated)."""
 
     model_id: str
     tc_verifier_contract: str

@@ -1,6 +1,6 @@
 """Regenerate the committed time-series proof fixtures for ``forge test`` (``make fixtures-ts``).
 
-Writes ``contracts/generated/TsFixture{Tc,Sc,OtherTc}Verifier.sol`` and
+Writes ``test/generated/TsFixture{Tc,Sc,OtherTc}Verifier.sol`` and
 ``test/fixtures/ts/*.json``: real EZKL proofs of a small EKF detector (reactor
 subsystem, D = 1 step per interval, windows of W = 2 intervals) on Tennessee
 Eastman fault 4 data, made under a development SRS:
@@ -23,7 +23,7 @@ import shutil
 
 from eth_utils import keccak
 
-from zkalert.config import GENERATED_DIR, PROJECT_ROOT, Workspace
+from zkalert.config import PROJECT_ROOT, TEST_GENERATED_DIR, Workspace
 from zkalert.data.loaders import load_te_file
 from zkalert.timeseries.circuits import (
     CircuitDir,
@@ -80,9 +80,21 @@ def main() -> None:
         CircuitDir(root / "sc"),
         CircuitDir(root / "tc-other"),
     )
-    compile_circuit(detector, "tc", tc, "TsFixtureTcVerifier", STEPS, precision)
-    compile_circuit(detector, "sc", sc, "TsFixtureScVerifier", STEPS, precision)
-    compile_circuit(other, "tc", tc_other, "TsFixtureOtherTcVerifier", STEPS, precision)
+    compile_circuit(
+        detector, "tc", tc, "TsFixtureTcVerifier", STEPS, precision, verifier_dir=TEST_GENERATED_DIR
+    )
+    compile_circuit(
+        detector, "sc", sc, "TsFixtureScVerifier", STEPS, precision, verifier_dir=TEST_GENERATED_DIR
+    )
+    compile_circuit(
+        other,
+        "tc",
+        tc_other,
+        "TsFixtureOtherTcVerifier",
+        STEPS,
+        precision,
+        verifier_dir=TEST_GENERATED_DIR,
+    )
 
     ys = precision.quantize(
         detector.measurements(load_te_file("d04_te.dat"))[START_ROW : START_ROW + 2 * WINDOW_STEPS]
@@ -179,7 +191,9 @@ def main() -> None:
         },
     }
     (FIXTURE_DIR / "model.json").write_text(json.dumps(model, indent=2) + "\n")
-    print(f"wrote {GENERATED_DIR}/TsFixture*Verifier.sol and {FIXTURE_DIR}/*.json; alarms {alarms}")
+    print(
+        f"wrote {TEST_GENERATED_DIR}/TsFixture*Verifier.sol and {FIXTURE_DIR}/*.json; alarms {alarms}"
+    )
 
 
 if __name__ == "__main__":
