@@ -69,10 +69,12 @@ setup-postgres:
 test: setup setup-browser setup-postgres lint test-sol test-py
 
 # ruff over the Python package and its tests (rules: ruff's defaults of the pinned version),
-# its formatter in check mode (`ruff format py` applies it)
+# its formatter in check mode (`ruff format py` applies it), then mypy --strict over the package
+# (its settings: [tool.mypy] in pyproject.toml)
 lint: setup
 	$(VENV)/bin/ruff check py
 	$(VENV)/bin/ruff format --check py
+	$(VENV)/bin/mypy
 
 # Every forge test (fuzz and invariant included), then the gas of the deterministic tests against
 # .gas-snapshot. Fuzz tests stay out of the snapshot: their inputs come from a dictionary built from

@@ -37,13 +37,17 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from zkalert.cli.options import JsonOpt, RpcOpt, WorkdirOpt, rpc_or_default
 from zkalert.config import Workspace, reports_dir
 from zkalert.errors import ChainError, ConfigError, OutboxError, ProofError, ZkAlertError
+
+if TYPE_CHECKING:  # the commands import these when they run
+    from zkalert.evm.log import AlertEntry
+    from zkalert.gateway.networks import Network
 
 app = typer.Typer(
     add_completion=True,
@@ -448,7 +452,7 @@ def alerts_cmd(
     if export_receipts is not None:
         from zkalert.evm.receipts import build_receipts, write_receipts
 
-        by_stream: dict[str, list] = {}
+        by_stream: dict[str, list[AlertEntry]] = {}
         for e in entries:
             by_stream.setdefault(e.stream_id, []).append(e)
         paths = write_receipts(
@@ -579,13 +583,13 @@ OutboxOpt = Annotated[
 ]
 
 
-def _network(name: str | None, rpc_url_opt: str | None):
+def _network(name: str | None, rpc_url_opt: str | None) -> Network:
     from zkalert.gateway.networks import load_network
 
     return load_network(name, rpc_url=rpc_url_opt)
 
 
-def _outbox_path(outbox: Path | None, workdir: Path | None, network) -> Path:
+def _outbox_path(outbox: Path | None, workdir: Path | None, network: Network) -> Path:
     from zkalert.gateway.sender import default_outbox_path
 
     return (
@@ -932,14 +936,16 @@ def evaluate_cmd(
     if data == "te":
         dataset = datasets.tennessee_eastman(seed=seed)
     elif data == "edge-iiotset":
+        assert csv is not None  # checked above
         dataset = datasets.load_edge_iiotset(
             csv,
             seed=seed,
             **({"max_train_windows": max_train_windows} if max_train_windows else {}),
-        )  # type: ignore[arg-type]
+        )
     else:
+        assert csv is not None and label_column is not None  # checked above
         dataset = datasets.load_labelled_csv(
-            csv, label_column, drop_columns=drop_column or (), categorical_columns=categorical or (),  # type: ignore[arg-type]
+            csv, label_column, drop_columns=drop_column or (), categorical_columns=categorical or (),
             group_column=group_column, ordered=ordered, drop_missing=drop_missing,
             max_train_windows=max_train_windows, seed=seed,
         )  # fmt: skip
@@ -1018,6 +1024,7 @@ def main() -> None:
             raise
         ctx = getattr(exc, "ctx", None)
         command = ctx.command_path if ctx is not None else "zkalert"
+        # a ClickException of typer's bundled click, matched by name: its class cannot be named here
         typer.secho(f"error: {exc.format_message()}", fg="red", err=True)  # type: ignore[attr-defined]
         typer.echo(f"try: {command} --help", err=True)
         sys.exit(getattr(exc, "exit_code", EXIT_USAGE_OR_FINDINGS))

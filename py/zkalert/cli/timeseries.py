@@ -20,13 +20,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from zkalert.cli.options import RpcOpt, WorkdirOpt, rpc_or_default
 from zkalert.config import Workspace, reports_dir
 from zkalert.errors import CircuitError, ConfigError
+
+if TYPE_CHECKING:  # the commands import these when they run
+    from zkalert.timeseries.circuits import CircuitDir, Kind
+    from zkalert.timeseries.ekf import Detector
 
 ts_app = typer.Typer(
     no_args_is_help=True, help="Time-series mode: EKF detector with chained TC/SC proofs."
@@ -48,7 +52,7 @@ PsfOpt = Annotated[
 
 def _circuits(
     workspace: Workspace, subsystem: str, steps: int, psf: int
-) -> tuple[object, object, object]:
+) -> tuple[Detector, CircuitDir, CircuitDir]:
     from zkalert.timeseries.circuits import detector_dir, sc_dir, tc_dir
     from zkalert.timeseries.ekf import Detector
 
@@ -104,13 +108,14 @@ def compile_cmd(
             f"--steps {steps} must divide the window length {detector.config.window_steps}"
         )
     tc_name, sc_name = verifier_names(subsystem, steps)
-    for kind, folder, name in (
+    circuits: tuple[tuple[Kind, CircuitDir, str], ...] = (
         ("tc", tc_dir(workspace, subsystem, steps, psf), tc_name),
         ("sc", sc_dir(workspace, subsystem, psf), sc_name),
-    ):
+    )
+    for kind, folder, name in circuits:
         info = compile_circuit(
             detector, kind, folder, name, steps, Precision(psf=psf), srs, echo=typer.echo
-        )  # type: ignore[arg-type]
+        )
         typer.echo(
             f"{kind.upper()}: logrows {info.logrows}, setup {info.setup_s:.1f} s, pk {info.pk_bytes / 2**20:.0f} MiB -> {info.verifier_source}"
         )
@@ -157,8 +162,8 @@ def run_cmd(
         workspace,
         eager=eager,
         echo=typer.echo,
-    )  # type: ignore[arg-type]
-    added = operator.feed(detector.measurements(raw))  # type: ignore[attr-defined]
+    )
+    added = operator.feed(detector.measurements(raw))
     for w in operator.store.windows(name):
         typer.echo(
             f"window {w.idx}: T² {w.t2:.2f} (float {w.float_t2:.2f}) alarm {w.alarm} (float {w.float_alarm}){' proven' if w.proof else ''}"
@@ -183,7 +188,7 @@ def prove_cmd(
     detector, tc, sc = _circuits(workspace, subsystem, steps, psf)
     operator = Operator.open(
         name, detector, tc, sc, Store(store_path(workspace)), workspace, echo=typer.echo
-    )  # type: ignore[arg-type]
+    )
     operator.prove_window(window)
 
 
@@ -199,7 +204,7 @@ def deploy_cmd(
     from zkalert.timeseries.chain import deploy
 
     _, tc, sc = _circuits(Workspace.at(workdir), subsystem, steps, psf)
-    deployment, mid = deploy(tc, sc, rpc_or_default(rpc_url_opt))  # type: ignore[arg-type]
+    deployment, mid = deploy(tc, sc, rpc_or_default(rpc_url_opt))
     typer.echo(f"chain {deployment.chain_id}: TimeSeriesRegistry {deployment.address}; model {mid}")
 
 
@@ -231,12 +236,12 @@ def submit_cmd(
     if int(state["gateway"], 16) == 0:
         owner = gateway.registry.functions.owner().call()
         if owner != gateway.account.address:
-            genesis_state, genesis_acc = row.genesis_instances  # type: ignore[misc]
+            genesis_state, genesis_acc = row.genesis_instances
             raise ConfigError(
                 f"stream {name!r} is not open: the registry owner ({owner}) opens it for gateway "
                 f"{gateway.account.address} at genesis state 0x{genesis_state:064x}, accumulator 0x{genesis_acc:064x}"
             )
-        gateway.open_stream(sid, model_id(tc, sc), *row.genesis_instances)  # type: ignore[arg-type]
+        gateway.open_stream(sid, model_id(tc, sc), *row.genesis_instances)
         state = gateway.stream(sid)
     W = row.intervals_per_window
     for interval in store.intervals(name, int(state["intervals"])):

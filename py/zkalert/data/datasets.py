@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -34,6 +35,11 @@ from zkalert.data.loaders import (
     load_tennessee_eastman,
 )
 from zkalert.errors import DataError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+IndexArray = npt.NDArray[np.intp]
 
 #: Identifiers, timestamps and payload strings the Edge-IIoTset authors drop before learning.
 EDGE_IIOTSET_DROP = (
@@ -100,7 +106,7 @@ def tennessee_eastman(seed: int = 0) -> EvaluationData:
     )
 
 
-def _read_csv(path: StrPath):  # type: ignore[no-untyped-def]
+def _read_csv(path: StrPath) -> pd.DataFrame:
     import pandas as pd
 
     csv_path = Path(path)
@@ -115,7 +121,7 @@ def _read_csv(path: StrPath):  # type: ignore[no-untyped-def]
     return frame
 
 
-def _labels(frame, column: str, what: str) -> npt.NDArray[np.int64]:  # type: ignore[no-untyped-def]
+def _labels(frame: pd.DataFrame, column: str, what: str) -> npt.NDArray[np.int64]:
     import pandas as pd
 
     if column not in frame.columns:
@@ -135,22 +141,25 @@ def _labels(frame, column: str, what: str) -> npt.NDArray[np.int64]:  # type: ig
         raise DataError(
             f"{what}: label column {column!r} must hold 0 (normal) or 1 (anomalous); found {found}"
         )
-    return numeric.to_numpy(dtype=np.int64)
+    return cast(npt.NDArray[np.int64], numeric.to_numpy(dtype=np.int64))
 
 
 def _split_indices(
-    labels: np.ndarray, fractions: tuple[float, float, float], ordered: bool, seed: int
-) -> list[np.ndarray]:
+    labels: npt.NDArray[np.int64], fractions: tuple[float, float, float], ordered: bool, seed: int
+) -> list[IndexArray]:
     n = len(labels)
     if ordered:
         order = np.arange(n)
     else:  # stratified: each class is cut in the same proportions
         rng = np.random.default_rng(seed)
         order = np.concatenate([rng.permutation(np.flatnonzero(labels == c)) for c in (0, 1)])
-    edges_of = lambda idx: (np.cumsum(fractions)[:-1] * len(idx)).round().astype(int)
+
+    def edges_of(idx: IndexArray) -> npt.NDArray[np.int_]:
+        return (np.cumsum(fractions)[:-1] * len(idx)).round().astype(int)
+
     if ordered:
         return [np.sort(part) for part in np.split(order, edges_of(order))]
-    parts: list[list[np.ndarray]] = [[], [], []]
+    parts: list[list[IndexArray]] = [[], [], []]
     for c in (0, 1):
         idx = order[labels[order] == c]
         for k, part in enumerate(np.split(idx, edges_of(idx))):
@@ -158,17 +167,19 @@ def _split_indices(
     return [np.sort(np.concatenate(p)) for p in parts]
 
 
-def _cap(indices: np.ndarray, limit: int | None, seed: int) -> np.ndarray:
+def _cap(indices: IndexArray, limit: int | None, seed: int) -> IndexArray:
     if limit is None or len(indices) <= limit:
         return indices
     return np.sort(np.random.default_rng(seed).choice(indices, size=limit, replace=False))
 
 
-def _encode(frame, train_rows: np.ndarray, categorical: Sequence[str], what: str):  # type: ignore[no-untyped-def]
+def _encode(
+    frame: pd.DataFrame, train_rows: IndexArray, categorical: Sequence[str], what: str
+) -> tuple[FloatArray, tuple[str, ...]]:
     """Numeric matrix and feature names; categories learnt from the training rows only."""
     import pandas as pd
 
-    columns: list[np.ndarray] = []
+    columns: list[FloatArray] = []
     names: list[str] = []
     declared = set(categorical)
     for column in frame.columns:
@@ -204,7 +215,7 @@ def _encode(frame, train_rows: np.ndarray, categorical: Sequence[str], what: str
     return np.concatenate(columns, axis=1), tuple(names)
 
 
-def _check_finite(matrix: np.ndarray, names: Sequence[str], row_ids: np.ndarray, what: str) -> None:
+def _check_finite(matrix: FloatArray, names: Sequence[str], row_ids: IndexArray, what: str) -> None:
     bad = ~np.isfinite(matrix)
     if bad.any():
         row, col = (int(i) for i in np.argwhere(bad)[0])
@@ -326,7 +337,7 @@ def load_labelled_csv(
         group_names = {0: "normal", 1: "anomalous"}
         group_ids = labels_all.astype(np.int64)
 
-    def labelled(split: str, idx: np.ndarray) -> LabelledSet:
+    def labelled(split: str, idx: IndexArray) -> LabelledSet:
         return LabelledSet(
             encoded[position[split]],
             labels_all[idx].astype(np.int64),

@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 from scipy import stats
 from sklearn.decomposition import PCA
 
@@ -43,7 +44,7 @@ class PcaMonitor:
     t2_limit: float
     q_limit: float
     threshold: float = 1.0
-    validation: dict[str, float | None] | None = None
+    validation: dict[str, float | str | None] | None = None
 
     @property
     def components(self) -> int:
@@ -88,7 +89,7 @@ class PcaMonitor:
         t2, q = self.statistics(windows)
         return np.maximum(t2 / self.t2_scale, q / self.q_scale)
 
-    def textbook_alarm(self, windows: FloatArray) -> np.ndarray:
+    def textbook_alarm(self, windows: FloatArray) -> npt.NDArray[np.bool_]:
         t2, q = self.statistics(windows)
         return (t2 > self.t2_limit) | (q > self.q_limit)
 
@@ -111,7 +112,7 @@ def _jackson_mudholkar(residual_eigenvalues: FloatArray, confidence: float) -> f
 def fit_baseline(
     train_windows: FloatArray,
     validation_windows: FloatArray,
-    validation_labels: np.ndarray,
+    validation_labels: npt.ArrayLike,
     rule: str,
     target_far: float,
     cv_folds: int = 5,

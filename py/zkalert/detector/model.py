@@ -21,8 +21,10 @@ import itertools
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from typing import cast
 
 import numpy as np
+import numpy.typing as npt
 import torch
 from torch import nn
 from tqdm import tqdm
@@ -147,7 +149,7 @@ class Detector:
     scaler: Scaler
     threshold: float
     config: TrainConfig
-    validation: dict[str, float] = field(default_factory=dict)
+    validation: dict[str, float | str | None] = field(default_factory=dict)
 
     @property
     def width(self) -> int:
@@ -166,7 +168,7 @@ class Detector:
         scaled_windows = check_matrix(scaled_windows, self.width, "windows")
         with torch.no_grad():
             scores = self.score_model()(torch.as_tensor(scaled_windows, dtype=torch.float32))
-        return scores.numpy().astype(np.float64).ravel()
+        return cast(FloatArray, scores.numpy().astype(np.float64).ravel())
 
     def score(self, raw_windows: FloatArray) -> FloatArray:
         return self.score_scaled(self.scale(raw_windows))
@@ -202,7 +204,9 @@ class Detector:
         )
 
 
-def best_f1_threshold(scores: FloatArray, labels: np.ndarray) -> tuple[float, dict[str, float]]:
+def best_f1_threshold(
+    scores: FloatArray, labels: npt.NDArray[np.int64]
+) -> tuple[float, dict[str, float]]:
     """Sweep every distinct validation score as a cut (alarm when score >= t); best F1 wins."""
     if labels.min() == labels.max():
         raise DetectorError(
@@ -253,7 +257,7 @@ def far_threshold(normal_scores: FloatArray, target_far: float) -> float:
 
 
 def threshold_stats(
-    scores: FloatArray, labels: np.ndarray, threshold: float
+    scores: FloatArray, labels: npt.ArrayLike, threshold: float
 ) -> dict[str, float | None]:
     """Precision, recall, F1 and false-positive rate at one threshold; None where a class is missing."""
     labels = np.asarray(labels)
@@ -277,10 +281,10 @@ def threshold_stats(
 def choose_threshold(
     normal_scores: FloatArray,
     validation_scores: FloatArray,
-    validation_labels: np.ndarray,
+    validation_labels: npt.ArrayLike,
     rule: str,
     target_far: float,
-) -> tuple[float, dict[str, float | None]]:
+) -> tuple[float, dict[str, float | str | None]]:
     """The alarm threshold from validation data only: best F1, or a target false-alarm rate on normals.
 
     ``normal_scores`` are held-out (cross-fitted) scores of normal training
@@ -305,7 +309,7 @@ def choose_threshold(
     stats = threshold_stats(scores, labels, threshold)
     return threshold, {
         **stats,
-        "rule": rule,  # type: ignore[dict-item]
+        "rule": rule,
         "target_far": target_far if rule == "far" else None,
         "normal_windows": float(np.sum(labels == 0)),
         "fault_windows": float(np.sum(labels == 1)),
@@ -395,7 +399,7 @@ def fit_detector(
 def train(
     train_windows: FloatArray,
     validation_windows: FloatArray,
-    validation_labels: np.ndarray,
+    validation_labels: npt.ArrayLike,
     config: TrainConfig = TrainConfig(),
     progress: bool = True,
 ) -> Detector:
@@ -426,7 +430,7 @@ def train(
 
     normal_scores = cross_fitted_scores(train_windows, config.cv_folds, fold)
     val_scores = detector.score(validation_windows) if len(validation_windows) else np.zeros(0)
-    detector.threshold, detector.validation = choose_threshold(  # type: ignore[assignment]
+    detector.threshold, detector.validation = choose_threshold(
         normal_scores, val_scores, validation_labels, config.threshold_rule, config.target_far
     )
     return detector

@@ -21,9 +21,10 @@ from sklearn import metrics as skm
 from zkalert.detector.model import far_threshold, threshold_stats
 
 IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
 
 
-def _check(scores: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _check(scores: npt.ArrayLike, labels: npt.ArrayLike) -> tuple[FloatArray, IntArray]:
     scores = np.asarray(scores, dtype=np.float64).ravel()
     labels = np.asarray(labels).ravel()
     if scores.shape != labels.shape:
@@ -31,11 +32,13 @@ def _check(scores: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return scores, labels.astype(np.int64)
 
 
-def both_classes(labels: np.ndarray) -> bool:
+def both_classes(labels: IntArray) -> bool:
     return bool(np.any(labels == 0) and np.any(labels == 1))
 
 
-def binary_metrics(scores: np.ndarray, labels: np.ndarray, threshold: float) -> dict[str, Any]:
+def binary_metrics(
+    scores: npt.ArrayLike, labels: npt.ArrayLike, threshold: float
+) -> dict[str, Any]:
     """ROC-AUC, PR-AUC, precision, recall, F1, false-positive rate and the confusion matrix."""
     scores, labels = _check(scores, labels)
     alarm = scores >= threshold
@@ -74,7 +77,7 @@ def binary_metrics(scores: np.ndarray, labels: np.ndarray, threshold: float) -> 
     return result
 
 
-def curves(scores: np.ndarray, labels: np.ndarray) -> dict[str, list[float]] | None:
+def curves(scores: npt.ArrayLike, labels: npt.ArrayLike) -> dict[str, list[float]] | None:
     """ROC and PR curve points, or None when the labels have one class only."""
     scores, labels = _check(scores, labels)
     if not both_classes(labels):
@@ -89,7 +92,9 @@ def curves(scores: np.ndarray, labels: np.ndarray) -> dict[str, list[float]] | N
     }
 
 
-def detection_at_far(scores: np.ndarray, labels: np.ndarray, far: float) -> dict[str, Any] | None:
+def detection_at_far(
+    scores: npt.ArrayLike, labels: npt.ArrayLike, far: float
+) -> dict[str, Any] | None:
     """The operating point where the false-alarm rate on the given normal windows is at most ``far``.
 
     A read-out of the ROC curve for comparing detectors at the same false-alarm
@@ -127,11 +132,11 @@ class GroupRates:
 
 
 def group_rates(
-    alarm: np.ndarray,
-    labels: np.ndarray,
-    groups: np.ndarray,
+    alarm: npt.ArrayLike,
+    labels: npt.ArrayLike,
+    groups: npt.ArrayLike,
     names: dict[int, str],
-    order: np.ndarray | None = None,
+    order: npt.NDArray[np.integer[Any]] | None = None,
 ) -> list[GroupRates]:
     """Rates per group; ``order`` (row index inside its run) enables the detection delay."""
     alarm = np.asarray(alarm, dtype=bool)
@@ -167,7 +172,7 @@ def mean_detection_rate(rates: list[GroupRates]) -> float | None:
     return float(np.mean(values)) if values else None
 
 
-def decision_agreement(float_alarm: np.ndarray, proven_alarm: np.ndarray) -> dict[str, Any]:
+def decision_agreement(float_alarm: npt.ArrayLike, proven_alarm: npt.ArrayLike) -> dict[str, Any]:
     float_alarm = np.asarray(float_alarm, dtype=bool)
     proven_alarm = np.asarray(proven_alarm, dtype=bool)
     differ = np.flatnonzero(float_alarm != proven_alarm)

@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from web3 import Web3
+from web3.types import RPCEndpoint
 
 from zkalert.config import PROJECT_ROOT
 from zkalert.errors import ChainError
@@ -158,7 +159,7 @@ class Anvil:
         _wait_group_gone(self.proc)
 
     def rpc(self, method: str, params: list[Any]) -> Any:
-        response = self.w3.provider.make_request(method, params)  # type: ignore[arg-type]
+        response = self.w3.provider.make_request(RPCEndpoint(method), params)
         if "error" in response:
             raise ChainError(f"{method} failed: {response['error']}")
         return response.get("result")

@@ -146,12 +146,12 @@ def fetch_alerts(
     """
     w3: Web3 = registry.w3
     last = w3.eth.block_number if to_block is None else to_block
-    filters: dict[str, bytes] | None = {}
+    wanted: dict[str, bytes] = {}
     if stream is not None:
-        filters["streamId"] = stream
+        wanted["streamId"] = stream
     if model is not None:
-        filters["modelId"] = model
-    filters = filters or None
+        wanted["modelId"] = model
+    filters = wanted or None
     entries: list[AlertEntry] = []
     for log in iter_logs(
         registry.events.AlertRecorded, from_block, last, filters, "alert records", limit

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from eth_typing import HexStr
 from eth_utils import keccak
 from web3 import Web3
 from web3.contract import Contract
@@ -54,7 +55,7 @@ def build_receipts(
         if e.block not in blocks:
             blocks[e.block] = w3.eth.get_block(e.block)
         if e.tx_hash not in txs:
-            tx = w3.eth.get_transaction(e.tx_hash)
+            tx = w3.eth.get_transaction(HexStr(e.tx_hash))
             _, args = registry.decode_function_input(tx["input"])
             txs[e.tx_hash] = (tx, bytes(args["proof"]), [int(v) for v in args["instances"]])
         if e.model_id not in models:
@@ -293,6 +294,10 @@ def _ezkl_verify(proof: bytes, instances: list[int], vk: Path, settings: Path, s
         path = Path(folder) / "proof.json"
         path.write_text(json.dumps(ezkl_proof_json(proof, instances)))
         try:
-            return bool(ezkl.verify(str(path), str(settings), str(vk), srs_path=str(srs)))
+            return bool(
+                ezkl.verify(  # type: ignore[call-arg]  # ezkl's stub omits its defaults
+                    str(path), str(settings), str(vk), srs_path=str(srs)
+                )
+            )
         except Exception:  # noqa: BLE001 - EZKL raises for a proof that does not verify
             return False

@@ -11,18 +11,19 @@ import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from eth_typing import ChecksumAddress
 from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
+from web3.types import TxParams
 
 from zkalert.config import deployments_dir, private_key, rpc_url
-from zkalert.errors import ChainError, ZkAlertError
+from zkalert.errors import ChainError, RevertedError, ZkAlertError
 from zkalert.evm.rpc import (
-    RevertedError,
     connect,
     decode_revert,
     fee_fields,
@@ -50,7 +51,7 @@ def _hex32(value: str | bytes) -> bytes:
 @dataclass(frozen=True)
 class ModelDeployment:
     model_id: str
-    verifier: str
+    verifier: ChecksumAddress
     threshold: int
     windows_per_proof: int
     commitment: str = "poseidon"
@@ -61,7 +62,7 @@ class Deployment:
     """What the deploy scripts recorded for one chain."""
 
     chain_id: int
-    registry_address: str
+    registry_address: ChecksumAddress
     registry_abi: list[dict[str, Any]]
     block: int
     models: dict[str, ModelDeployment]
@@ -322,7 +323,7 @@ class Gateway:
         }
         started = time.perf_counter()
         try:
-            tx["gas"] = int(self.w3.eth.estimate_gas(tx) * 1.2)
+            tx["gas"] = int(self.w3.eth.estimate_gas(cast(TxParams, tx)) * 1.2)
         except (ContractCustomError, ContractLogicError, Web3RPCError, ValueError) as exc:
             raise RevertedError(
                 decode_revert(self.deployment.registry_abi, revert_data(exc))
@@ -359,5 +360,7 @@ def ezkl_calldata(proven: ProvenWindow) -> bytes:
         tempfile.TemporaryDirectory() as folder
     ):  # ezkl insists on writing a file; keep it out of the tree
         return bytes(
-            ezkl.encode_evm_calldata(str(proven.proof_path), str(Path(folder) / "calldata.bin"))
+            ezkl.encode_evm_calldata(  # type: ignore[call-arg]  # ezkl's stub omits its default
+                str(proven.proof_path), str(Path(folder) / "calldata.bin")
+            )
         )

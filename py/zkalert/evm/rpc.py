@@ -10,15 +10,17 @@ from __future__ import annotations
 import subprocess
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
 from eth_account.signers.local import LocalAccount
+from eth_typing import HexStr
 from eth_utils import function_signature_to_4byte_selector
 from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
+from web3.types import TxParams
 
 from zkalert.config import PROJECT_ROOT, rpc_url
 from zkalert.errors import ChainError, RevertedError
@@ -144,7 +146,7 @@ def send_call(
         "nonce": w3.eth.get_transaction_count(account.address, "pending"),
     }
     try:
-        tx["gas"] = int(w3.eth.estimate_gas(tx) * 1.2)  # type: ignore[arg-type]
+        tx["gas"] = int(w3.eth.estimate_gas(cast(TxParams, tx)) * 1.2)
     except (ContractCustomError, ContractLogicError, Web3RPCError, ValueError) as exc:
         raise RevertedError(decode_revert(abi, revert_data(exc))) from None
     tx.update(fee_fields(w3))
@@ -163,7 +165,7 @@ def verifier_eth_call(w3: Web3, verifier: str, calldata: bytes) -> tuple[bool, f
     started = time.perf_counter()
     try:
         result = w3.eth.call(
-            {"to": Web3.to_checksum_address(verifier), "data": "0x" + calldata.hex()}
+            {"to": Web3.to_checksum_address(verifier), "data": HexStr("0x" + calldata.hex())}
         )
     except (ContractLogicError, Web3RPCError, ValueError):
         return False, time.perf_counter() - started

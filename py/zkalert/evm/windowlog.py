@@ -26,14 +26,15 @@ from typing import Any
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from eth_typing import ChecksumAddress
 from web3 import Web3
 from web3.contract import Contract
 
 from zkalert.config import deployments_dir, private_key, rpc_url
-from zkalert.errors import ChainError
+from zkalert.errors import ChainError, RevertedError
 from zkalert.evm.log import LOG_CHUNK_BLOCKS, ZERO32, alert_hash, iter_logs
 from zkalert.evm.registry import Deployment, Gateway
-from zkalert.evm.rpc import RevertedError, connect, run_forge, send_call
+from zkalert.evm.rpc import connect, run_forge, send_call
 from zkalert.toolchain import env_with_tools
 
 #: The largest batch WindowLog.commitWindows accepts (its MAX_BATCH).
@@ -48,8 +49,8 @@ commit_hash = alert_hash
 @dataclass(frozen=True)
 class WindowLogDeployment:
     chain_id: int
-    address: str
-    registry: str
+    address: ChecksumAddress
+    registry: ChecksumAddress
     abi: list[dict[str, Any]]
     block: int
 

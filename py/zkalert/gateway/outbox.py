@@ -41,6 +41,7 @@ from eth_abi import encode as abi_encode
 from eth_utils import keccak
 
 from zkalert.config import BN254_R, StrPath
+from zkalert.data.loaders import FloatArray
 from zkalert.errors import OutboxError, ZkAlertError
 from zkalert.evm.ids import stream_id
 from zkalert.zk.statement import SCHEMES, Binding, check_binding, split_statement
@@ -191,7 +192,7 @@ class OutboxRow:
     #: The first window's index in its stream: the proof is bound to it (and the windows after it).
     window_index: int
     model_id: str
-    window: np.ndarray | None
+    window: FloatArray | None
     float_score: float
     state: str
     proof: bytes | None
@@ -416,7 +417,10 @@ class Outbox:
 
     def _verify_row(self, raw: sqlite3.Row, live_nonces: set[int]) -> None:
         key = raw["window_key"]
-        fail = lambda what: self._corrupt(raw["id"], key, what)
+
+        def fail(what: str) -> OutboxError:
+            return self._corrupt(raw["id"], key, what)
+
         if _digest([raw[c] for c in _ALERT_COLUMNS]) != raw["digest"]:
             raise fail("its content does not match its digest")
         state = raw["state"]
@@ -595,7 +599,7 @@ class Outbox:
         stream: str,
         window_key: str,
         model_id: str,
-        window: np.ndarray,
+        window: FloatArray,
         float_score: float = math.nan,
         *,
         index: int,
@@ -881,14 +885,14 @@ class Outbox:
                 for r in self._db.execute(
                     "SELECT at, alert_id, kind, detail FROM events ORDER BY id"
                 )
-            ]  # type: ignore[misc]
+            ]
         return [
             tuple(r)
             for r in self._db.execute(
                 "SELECT at, alert_id, kind, detail FROM events WHERE alert_id = ? ORDER BY id",
                 (alert_id,),
             )
-        ]  # type: ignore[misc]
+        ]
 
     def done(self) -> bool:
         return all(n == 0 for state, n in self.counts().items() if state not in TERMINAL)

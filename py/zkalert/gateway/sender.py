@@ -36,11 +36,12 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, cast
 
 import requests
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from eth_typing import HexStr
 from web3 import Web3
 from web3.exceptions import (
     BadFunctionCallOutput,
@@ -53,6 +54,7 @@ from web3.exceptions import (
     TransactionNotFound,
     Web3RPCError,
 )
+from web3.types import TxParams
 
 from zkalert.errors import ChainError, SenderStopped
 from zkalert.evm.ids import stream_id
@@ -358,13 +360,13 @@ class Sender:
 
     def _receipt(self, tx_hash: str) -> Any:
         try:
-            return self.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
+            return self.w3.eth.get_transaction_receipt(HexStr(tx_hash))
         except TransactionNotFound:
             return None
 
     def _known(self, tx_hash: str) -> bool:
         try:
-            return self.w3.eth.get_transaction(tx_hash) is not None  # type: ignore[arg-type]
+            return self.w3.eth.get_transaction(HexStr(tx_hash)) is not None
         except TransactionNotFound:
             return False
 
@@ -543,7 +545,7 @@ class Sender:
         count = int(self.registry.functions.count(stream).call())
         tx = self._tx_fields(row, head)
         try:
-            gas = int(self.w3.eth.estimate_gas(tx) * self.network.gas_margin)  # type: ignore[arg-type]
+            gas = int(self.w3.eth.estimate_gas(cast(TxParams, tx)) * self.network.gas_margin)
         except (ContractCustomError, ContractLogicError, Web3RPCError, ValueError) as exc:
             data = revert_data(exc)
             if isinstance(exc, TRANSIENT_ERRORS) or (
@@ -723,7 +725,7 @@ def workspace_prover(workspace_root: Any, gateway: str) -> Prove:
 
     state: dict[str, Any] = {}
 
-    def prove(row: OutboxRow) -> tuple[bytes, tuple[int, ...]]:
+    def prove(row: OutboxRow) -> tuple[bytes, tuple[int, ...], str]:
         from zkalert.config import Workspace
         from zkalert.zk.prover import Prover
         from zkalert.zk.statement import Binding
@@ -756,7 +758,8 @@ def open_sender(
 
     A node that does not answer yet is waited for (a gateway booting before its node), up to
     the network's outage budget; a node that answers with another chain id is refused at once."""
-    from zkalert.gateway.networks import NetworkConfigError, connect_checked
+    from zkalert.errors import NetworkConfigError
+    from zkalert.gateway.networks import connect_checked
 
     deadline = time.monotonic() + network.outage_budget_s
     delay = 0.5

@@ -40,9 +40,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from zkalert.config import ANVIL_KEY_0, GENERATED_DIR, PROJECT_ROOT, Workspace, reports_dir
-from zkalert.data.loaders import load_tennessee_eastman
+from zkalert.data.loaders import FloatArray, load_tennessee_eastman
 from zkalert.detector.model import Detector, TrainConfig, train
 from zkalert.evm import registry as chainmod
 from zkalert.evm import rpc
@@ -165,7 +166,7 @@ class _Anvil:
         shutil.rmtree(PROJECT_ROOT / "deployments" / str(BENCH_CHAIN_ID), ignore_errors=True)
 
 
-def _roc_auc(scores: np.ndarray, labels: np.ndarray) -> float | None:
+def _roc_auc(scores: FloatArray, labels: npt.NDArray[np.int64]) -> float | None:
     from sklearn.metrics import roc_auc_score
 
     if labels.min() == labels.max():
@@ -174,7 +175,10 @@ def _roc_auc(scores: np.ndarray, labels: np.ndarray) -> float | None:
 
 
 def decision_agreement(
-    detector: Detector, workspace: Workspace, windows: np.ndarray, labels: np.ndarray
+    detector: Detector,
+    workspace: Workspace,
+    windows: FloatArray,
+    labels: npt.NDArray[np.int64],
 ) -> dict[str, Any]:
     """Run the single-window circuit (witness only) on ``windows``; compare with the float model."""
     prover = Prover(workspace)
@@ -223,7 +227,7 @@ def _prepare(
     te: Any,
     config: CircuitConfig,
     windows_per_proof: int,
-    proved_windows: np.ndarray,
+    proved_windows: FloatArray,
     anvil: _Anvil,
     options: BenchOptions,
     echo: Callable[[str], None],
@@ -334,7 +338,7 @@ def _finish(
     detector: Detector,
     options: BenchOptions,
     echo: Callable[[str], None],
-    agreement_set: tuple[np.ndarray, np.ndarray] | None,
+    agreement_set: tuple[FloatArray, npt.NDArray[np.int64]] | None,
     parallel: bool = False,
 ) -> PipelineResult:
     """Stop the worker; optionally the parallel pool run and decision agreement; drop the bench verifier."""
@@ -377,11 +381,11 @@ def _run_pipeline(
     te: Any,
     config: CircuitConfig,
     windows_per_proof: int,
-    proved_windows: np.ndarray,
+    proved_windows: FloatArray,
     anvil: _Anvil,
     options: BenchOptions,
     echo: Callable[[str], None],
-    agreement_set: tuple[np.ndarray, np.ndarray] | None,
+    agreement_set: tuple[FloatArray, npt.NDArray[np.int64]] | None,
     parallel: bool = False,
 ) -> PipelineResult:
     """One pipeline on its own: prepare, prove every job in turn, finish."""
@@ -443,7 +447,7 @@ class _Floor:
         detector: Detector,
         te: Any,
         tuned: CircuitConfig,
-        proved_windows: np.ndarray,
+        proved_windows: FloatArray,
         options: BenchOptions,
         echo: Callable[[str], None],
     ) -> None:
@@ -541,11 +545,13 @@ def _trivial_prover(
         raise RuntimeError("ezkl.gen_settings failed for the trivial circuit")
     ezkl.compile_circuit(str(onnx), str(compiled), str(settings))
     srs_path, _ = srs_file(logrows, echo=lambda _m: None)
-    ezkl.setup(
+    ezkl.setup(  # type: ignore[call-arg]  # ezkl's stub omits its defaults
         str(compiled), str(folder / "vk.key"), str(folder / "pk.key"), srs_path=str(srs_path)
     )
     (folder / "input.json").write_text(json.dumps({"input_data": [[0.5] * width]}))
-    ezkl.gen_witness(str(folder / "input.json"), str(compiled), str(folder / "witness.json"))
+    ezkl.gen_witness(  # type: ignore[call-arg]  # ezkl's stub omits its defaults
+        str(folder / "input.json"), str(compiled), str(folder / "witness.json")
+    )
 
     def prove() -> tuple[float, float]:
         cpu, started = process_cpu_s(), time.perf_counter()
@@ -866,7 +872,11 @@ def markdown(report: dict[str, Any]) -> str:
     row("windows per proof", lambda x: x["windows_per_proof"])
     row("logrows (rows used)", lambda x: f"{x['logrows']} ({x['num_rows']:,})")
     for key in ("witness_s", "prove_s", "encode_s", "eth_call_s", "tx_s", "end_to_end_s"):
-        row(f"{key} mean / P95", lambda x, k=key: f"{x[k]['mean']:.3f} / {x[k]['p95']:.3f}")
+
+        def mean_p95(x: dict[str, Any], k: str = key) -> str:
+            return f"{x[k]['mean']:.3f} / {x[k]['p95']:.3f}"
+
+        row(f"{key} mean / P95", mean_p95)
     row("prove_s median", lambda x: x["prove_s"]["median"])
     row("prove CPU s median (all threads)", lambda x: x["prove_cpu_s"]["median"])
     row("proving per window (s)", lambda x: x["prove_s_per_window"])

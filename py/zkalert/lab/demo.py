@@ -10,14 +10,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from tqdm import tqdm
 
 from zkalert.config import Workspace, reports_dir, rpc_url
-from zkalert.data.loaders import load_tennessee_eastman
-from zkalert.detector.model import TrainConfig, train
-from zkalert.errors import DataError
+from zkalert.data.loaders import FloatArray, TennesseeEastman, load_tennessee_eastman
+from zkalert.detector.model import Detector, TrainConfig, train
+from zkalert.errors import DataError, RevertedError
 from zkalert.evm import registry as chainmod
 from zkalert.evm import rpc
 from zkalert.evm.ids import stream_id
@@ -41,7 +42,7 @@ class DemoOptions:
     rpc_url: str | None = None
 
 
-def run(options: DemoOptions, echo: Callable[[str], None] = print) -> dict:
+def run(options: DemoOptions, echo: Callable[[str], None] = print) -> dict[str, Any]:
     url = options.rpc_url or rpc_url()
     workspace = Workspace.at(options.workspace)
     w3 = rpc.connect(url)
@@ -180,12 +181,21 @@ def run(options: DemoOptions, echo: Callable[[str], None] = print) -> dict:
 def _refusal(action: Callable[[], object]) -> str:
     try:
         action()
-    except rpc.RevertedError as exc:
+    except RevertedError as exc:
         return f"refused: {exc.reason}"
     return "ACCEPTED (a defect)"
 
 
-def _tamper_checks(detector, prover, gateway, model_id, te, scores, picks, echo) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def _tamper_checks(
+    detector: Detector,
+    prover: Prover,
+    gateway: chainmod.Gateway,
+    model_id: str,
+    te: TennesseeEastman,
+    scores: FloatArray,
+    picks: list[tuple[int, int]],
+    echo: Callable[[str], None],
+) -> dict[str, str]:
     """A forged proof, a forged score, a proof moved to another stream or index, and a replay must
     all be refused, leaving the head as it was."""
     fault = picks[0][0]

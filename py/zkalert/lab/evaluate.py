@@ -28,9 +28,10 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
+import numpy.typing as npt
 from tqdm import tqdm
 
 from zkalert.config import PROJECT_ROOT, Workspace, reports_dir
@@ -108,7 +109,7 @@ def _detector_summary(
     threshold: float,
     data: EvaluationData,
     compare_far: float,
-    alarm: np.ndarray | None = None,
+    alarm: npt.NDArray[np.bool_] | None = None,
 ) -> dict[str, Any]:
     test = data.test
     result: dict[str, Any] = {"detector": name, **binary_metrics(scores, test.labels, threshold)}
@@ -156,7 +157,9 @@ def _whitened_distance_threshold(
     scaler = Scaler.fit(data.train, whiten=True)
 
     def fold(rest: FloatArray, held_out: FloatArray) -> FloatArray:
-        return np.abs(Scaler.fit(rest, whiten=True).transform(held_out)).mean(axis=1)
+        return cast(
+            FloatArray, np.abs(Scaler.fit(rest, whiten=True).transform(held_out)).mean(axis=1)
+        )
 
     held_out = cross_fitted_scores(data.train, config.cv_folds, fold)
     val_scores = np.abs(scaler.transform(data.validation.windows)).mean(axis=1)
@@ -493,7 +496,10 @@ def _group_table(report: dict[str, Any]) -> str:
         row = f"| {name} | {_fmt(g['detection_rate'], percent=True)} | {_fmt(pca[name]['detection_rate'], percent=True)} | "
         row += f"{_fmt(ae_m.get(name), percent=True)} | {_fmt(pca_m.get(name), percent=True)} |"
         if delay:
-            fmt_delay = lambda v: "not detected" if v is None else f"{3 * v:.0f}"
+
+            def fmt_delay(v: int | None) -> str:
+                return "not detected" if v is None else f"{3 * v:.0f}"
+
             row += f" {fmt_delay(g['first_alarm_delay'])} | {fmt_delay(pca[name]['first_alarm_delay'])} |"
         lines.append(row)
     return "\n".join(lines)

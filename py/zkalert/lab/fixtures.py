@@ -24,14 +24,15 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+from typing import Any
 
 import numpy as np
 
 from zkalert.config import PROJECT_ROOT, TEST_GENERATED_DIR, Workspace
-from zkalert.data.loaders import load_tennessee_eastman
+from zkalert.data.loaders import FloatArray, load_tennessee_eastman
 from zkalert.detector.model import Detector, TrainConfig, train
 from zkalert.evm.ids import stream_id
-from zkalert.zk.circuit import CircuitConfig, compile_circuit
+from zkalert.zk.circuit import CircuitConfig, CircuitInfo, compile_circuit
 from zkalert.zk.prover import Prover
 from zkalert.zk.statement import Binding
 
@@ -107,8 +108,13 @@ def main() -> None:
 
 
 def _kzg_fixture(
-    prover: Prover, info, windows: np.ndarray, name: str, source: dict, index: int
-) -> dict:
+    prover: Prover,
+    info: CircuitInfo,
+    windows: FloatArray,
+    name: str,
+    source: dict[str, Any],
+    index: int,
+) -> dict[str, Any]:
     binding = fixture_binding(FIXTURE_KZG_STREAM, index)
     proven = prover.prove(windows, name, binding)
     assert prover.verify_offchain(proven), "EZKL rejected its own fixture proof"

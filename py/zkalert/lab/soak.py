@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from eth_account import Account
+from eth_typing import HexStr
 from web3.exceptions import TransactionNotFound
 
 from zkalert.config import ANVIL_KEY_0, PROJECT_ROOT, Workspace, reports_dir
@@ -441,7 +442,7 @@ def _inject(
 def _receipt(anvil: FaultyAnvil, tx_hash: str) -> tuple[int, int] | None:
     """(status, gas used) of a mined transaction, None if it is not on the chain."""
     try:
-        receipt = anvil.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
+        receipt = anvil.w3.eth.get_transaction_receipt(HexStr(tx_hash))
     except TransactionNotFound:
         return None
     return int(receipt["status"]), int(receipt["gasUsed"])

@@ -14,11 +14,10 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 from eth_account import Account
 
 from zkalert.config import Workspace
-from zkalert.data.loaders import TE_FAULT_START_ROW, TE_FAULTS, load_te_file
+from zkalert.data.loaders import TE_FAULT_START_ROW, TE_FAULTS, FloatArray, load_te_file
 from zkalert.detector.model import Detector
 from zkalert.errors import ConfigError
 from zkalert.evm.ids import stream_id
@@ -34,7 +33,7 @@ SOAK_GATEWAY = Account.from_key(SOAK_GATEWAY_KEY).address
 class PlannedWindow:
     stream: str
     key: str
-    scaled: np.ndarray  # shape (1, width), already scaled for the circuit
+    scaled: FloatArray  # shape (1, width), already scaled for the circuit
     float_score: float
     index: int  # the window's index in its stream: its row in the fault run
 

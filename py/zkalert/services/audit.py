@@ -39,13 +39,13 @@ from typing import Any
 from eth_utils import keccak
 from web3 import Web3
 
-from zkalert.errors import AuditError, ChainError, ZkAlertError
+from zkalert.errors import AuditError, ChainError, UtilityError, ZkAlertError
 from zkalert.evm.ids import stream_ref
 from zkalert.evm.log import LOG_CHUNK_BLOCKS, check_chain, fetch_alerts, without_orphans
 from zkalert.evm.registry import Deployment
 from zkalert.evm.rpc import verifier_calldata, verifier_eth_call
 from zkalert.evm.windowlog import WindowLogDeployment, check_window_chain, fetch_windows
-from zkalert.services.client import UtilityClient, UtilityError
+from zkalert.services.client import UtilityClient
 from zkalert.zk.prover import ezkl_proof_json
 from zkalert.zk.statement import binding_of, split_bound_statement
 from zkalert.zk.verifiercode import registration_problems, verifier_code_problems
@@ -179,7 +179,9 @@ class ModelMaterial:
             path.write_text(json.dumps(ezkl_proof_json(proof, instances)))
             try:
                 ok = bool(
-                    ezkl.verify(str(path), str(self.settings), str(self.vk), srs_path=str(self.srs))
+                    ezkl.verify(  # type: ignore[call-arg]  # ezkl's stub omits its defaults
+                        str(path), str(self.settings), str(self.vk), srs_path=str(self.srs)
+                    )
                 )
                 detail = "" if ok else "EZKL verify returned false"
             except Exception as exc:  # noqa: BLE001 - ezkl raises RuntimeError (and others) for a proof that does not verify

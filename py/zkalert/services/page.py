@@ -90,7 +90,7 @@ def timeline_svg(
     lo, hi = min(indexes), max(indexes)
     span = max(hi - lo, 1)
     ratios = [p["ratio"] for p in points] or [1.0]
-    top = max(max(ratios) * 1.1, 1.3)
+    top: float = max(max(ratios) * 1.1, 1.3)
     left, right, upper, lower = 48, 16, 16, 34
     plot_w, plot_h = width - left - right, height - upper - lower
 

@@ -174,14 +174,14 @@ class WindowStore:
                     "PostgreSQL needs the psycopg package: pip install 'psycopg[binary]'"
                 ) from None
             try:
-                conn = psycopg.connect(
+                pg = psycopg.connect(
                     text, autocommit=True, row_factory=dict_row, connect_timeout=10
                 )
             except psycopg.Error as exc:
                 raise StoreError(
                     f"cannot connect to PostgreSQL at {_redacted(text)}: {str(exc).strip().splitlines()[0]}"
                 ) from None
-            store = cls(_redacted(text), conn, postgres=True)
+            store = cls(_redacted(text), pg, postgres=True)
         else:
             path = Path(text)
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -30,9 +30,10 @@ import logging
 import re
 import threading
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import numpy as np
 from fastapi import FastAPI, HTTPException, Query, Request
@@ -40,7 +41,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
 from zkalert.config import Workspace
-from zkalert.errors import ChainError, CircuitError, ConfigError
+from zkalert.errors import ChainError, CircuitError, ConfigError, WindowConflict
 from zkalert.evm import ids
 from zkalert.evm.ids import STREAM_ID
 from zkalert.services.access import (
@@ -52,7 +53,10 @@ from zkalert.services.access import (
     install_request_log,
     require,
 )
-from zkalert.services.store import StoredWindow, WindowConflict, WindowStore
+from zkalert.services.store import StoredWindow, WindowStore
+
+if TYPE_CHECKING:
+    from web3 import HTTPProvider
 
 log = logging.getLogger("zkalert.utility")
 
@@ -187,7 +191,8 @@ class UtilityCore:
     def ingest(
         self, stream: str, stream_id: str, windows: list[tuple[int, list[float]]]
     ) -> list[StoredWindow]:
-        from zkalert.data.loaders import DataError, check_matrix
+        from zkalert.data.loaders import check_matrix
+        from zkalert.errors import DataError
 
         indexes = [i for i, _ in windows]
         if any(b <= a for a, b in itertools.pairwise(indexes)):
@@ -383,9 +388,10 @@ class ChainWorker(threading.Thread):
             )
             network = Network(
                 name="utility",
-                rpc_url=config.rpc_url or w3.provider.endpoint_uri,
+                # connect() builds an HTTPProvider; web3 types w3.provider as its base class
+                rpc_url=config.rpc_url or str(cast("HTTPProvider", w3.provider).endpoint_uri),
                 chain_id=chain_id,
-            )  # type: ignore[attr-defined]
+            )
             self._sender = Sender(outbox, network, deployment, config.key or private_key(), w3=w3)
             self._sender.check_setup()
             self.core.chain["outbox"] = str(outbox_path)
@@ -589,7 +595,7 @@ def create_app(core: UtilityCore, start_worker: bool = True) -> FastAPI:
     from contextlib import asynccontextmanager
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         worker = ChainWorker(core) if start_worker else None
         if worker is not None:
             worker.start()

@@ -24,13 +24,15 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
+from eth_typing import HexStr
 from eth_utils import keccak
 from web3 import Web3
 from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
+from web3.types import TxData, TxParams
 
 from zkalert.evm.log import iter_logs
 from zkalert.evm.rpc import decode_revert, revert_data, verifier_calldata, verifier_eth_call
@@ -430,8 +432,8 @@ def _audit_stream(
         verified, _ = verifier_eth_call(
             w3, verifier, verifier_calldata(bytes(args["proof"]), instances)
         )
-        row = {"instances": instances, "verified": verified, "model": mid}
-        (tc_rows if kind == "tc" else sc_rows)[index] = row
+        record = {"instances": instances, "verified": verified, "model": mid}
+        (tc_rows if kind == "tc" else sc_rows)[index] = record
     stream_state = registry.functions.stream(sid).call()
     log_head_ok = log_head == bytes(stream_state[8])
     if not log_head_ok:
@@ -546,7 +548,8 @@ def _refusals(
         if len(found) > MAX_REFUSALS:
             break
         block = w3.eth.get_block(number, full_transactions=True)
-        for tx in block["transactions"]:
+        # full_transactions=True: every entry is a transaction, not a hash
+        for tx in cast(list[TxData], block["transactions"]):
             if tx.get("to") is None or Web3.to_checksum_address(tx["to"]) != registry.address:
                 continue
             receipt = w3.eth.get_transaction_receipt(tx["hash"])
@@ -558,10 +561,10 @@ def _refusals(
                 continue
             if bytes(args.get("streamId", b"")) != sid:
                 continue
-            call = {
+            call: TxParams = {
                 "from": tx["from"],
                 "to": tx["to"],
-                "data": "0x" + bytes(tx["input"]).hex(),
+                "data": HexStr("0x" + bytes(tx["input"]).hex()),
                 "gas": tx["gas"],
             }
             try:
@@ -604,7 +607,7 @@ def _refusals(
 
 
 def dequantize_t2(t2_fixed: int, output_scale: int) -> float:
-    return t2_fixed / 2**output_scale
+    return float(t2_fixed / 2**output_scale)
 
 
 __all__ = [

@@ -11,19 +11,20 @@ import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from eth_typing import ChecksumAddress
 from eth_utils import keccak
 from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
+from web3.types import TxParams
 
 from zkalert.config import deployments_dir, private_key, rpc_url
-from zkalert.errors import ChainError
+from zkalert.errors import ChainError, RevertedError
 from zkalert.evm.rpc import (
-    RevertedError,
     connect,
     decode_revert,
     fee_fields,
@@ -43,7 +44,7 @@ def model_id(tc: CircuitDir, sc: CircuitDir) -> str:
 @dataclass(frozen=True)
 class TsDeployment:
     chain_id: int
-    address: str
+    address: ChecksumAddress
     abi: list[dict[str, Any]]
     block: int
     models: dict[str, dict[str, Any]]
@@ -137,6 +138,7 @@ def deploy(
 
     Runs ``script/DeployTimeSeriesRegistry.s.sol``; idempotent for a model already registered.
     """
+    # sc is None only beside ModelParams: a CircuitDir tc always comes with its SC circuit
     params = tc if isinstance(tc, ModelParams) else ModelParams.of(tc, sc)  # type: ignore[arg-type]
     url = url or rpc_url()
     w3 = connect(url)
@@ -304,7 +306,7 @@ class TsGateway:
         started = time.perf_counter()
         reason: str | None = None
         try:
-            tx["gas"] = int(self.w3.eth.estimate_gas(tx) * 1.2)
+            tx["gas"] = int(self.w3.eth.estimate_gas(cast(TxParams, tx)) * 1.2)
         except (ContractCustomError, ContractLogicError, Web3RPCError, ValueError) as exc:
             reason = decode_revert(self.deployment.abi, revert_data(exc))
             if not mine_refused:

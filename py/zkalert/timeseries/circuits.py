@@ -26,13 +26,15 @@ import time
 import warnings
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
+import numpy.typing as npt
 import torch
 from eth_utils import keccak
 
 from zkalert.config import GENERATED_DIR, StrPath, Workspace
+from zkalert.data.loaders import FloatArray
 from zkalert.errors import CircuitError, DetectorError, ProofError
 from zkalert.timeseries.ekf import Detector
 from zkalert.timeseries.graphs import Layout, StatisticalConsistency, TemporalConsistency
@@ -68,9 +70,11 @@ class Precision:
     orthogonality_epsilon: float = 2**-7  # ‖UᵀU − I‖∞
     inverse_epsilon: float = 2**-7  # ‖s ⊙ w² − 1‖∞
 
-    def quantize(self, values: np.ndarray) -> np.ndarray:
+    def quantize(self, values: npt.ArrayLike) -> FloatArray:
         """How EZKL rounds an input at this scale."""
-        return np.round(np.asarray(values, dtype=np.float64) * 2**self.psf) / 2**self.psf
+        return cast(
+            FloatArray, np.round(np.asarray(values, dtype=np.float64) * 2**self.psf) / 2**self.psf
+        )
 
 
 @dataclass(frozen=True)
@@ -132,7 +136,7 @@ def reset_commitments(psf: int) -> tuple[int, int]:
 def run_args(kind: Kind, precision: Precision) -> Any:
     import ezkl
 
-    args = ezkl.PyRunArgs()
+    args: Any = ezkl.PyRunArgs()  # ezkl's stub declares none of its attributes
     args.input_visibility = "hashed"
     args.output_visibility = "hashed" if kind == "tc" else "public"
     args.param_visibility = "fixed"
@@ -157,11 +161,25 @@ class CircuitDir:
         self.root = root
         root.mkdir(parents=True, exist_ok=True)
 
-    onnx = property(lambda self: self.root / "model.onnx")
-    settings = property(lambda self: self.root / "settings.json")
-    compiled = property(lambda self: self.root / "model.compiled")
-    pk = property(lambda self: self.root / "pk.key")
-    vk = property(lambda self: self.root / "vk.key")
+    @property
+    def onnx(self) -> Path:
+        return self.root / "model.onnx"
+
+    @property
+    def settings(self) -> Path:
+        return self.root / "settings.json"
+
+    @property
+    def compiled(self) -> Path:
+        return self.root / "model.compiled"
+
+    @property
+    def pk(self) -> Path:
+        return self.root / "pk.key"
+
+    @property
+    def vk(self) -> Path:
+        return self.root / "vk.key"
 
     @property
     def info(self) -> CircuitInfo:
@@ -207,7 +225,7 @@ def export_graph(
     layout = Layout(detector.n, detector.m, steps, detector.model.hidden)
     if kind == "tc":
         module: torch.nn.Module = TemporalConsistency(detector.model, steps, precision.krc_epsilon)
-        example = (
+        example: tuple[torch.Tensor, ...] = (
             torch.zeros(1, layout.state_len),
             torch.zeros(1, layout.acc_len),
             torch.zeros(1, layout.block_len),
@@ -316,7 +334,9 @@ def compile_circuit(
         f"{kind.upper()} setup ({detector.config.subsystem}, {'D=' + str(steps) if kind == 'tc' else 'window'}, PSF {precision.psf}): logrows {logrows}, {settings['num_rows']} rows ..."
     )
     started = time.perf_counter()
-    if not ezkl.setup(str(folder.compiled), str(folder.vk), str(folder.pk), srs_path=str(srs_path)):
+    if not ezkl.setup(  # type: ignore[call-arg]  # ezkl's stub omits its defaults
+        str(folder.compiled), str(folder.vk), str(folder.pk), srs_path=str(srs_path)
+    ):
         raise CircuitError(f"ezkl.setup failed for the {kind.upper()} circuit")
     setup_s = time.perf_counter() - started
 
@@ -400,7 +420,9 @@ def run_witness(folder: CircuitDir, kind: Kind, inputs: list[list[float]], path:
     input_path.write_text(json.dumps({"input_data": inputs}))
     started = time.perf_counter()
     try:
-        ezkl.gen_witness(str(input_path), str(folder.compiled), str(path))
+        ezkl.gen_witness(  # type: ignore[call-arg]  # ezkl's stub omits its defaults
+            str(input_path), str(folder.compiled), str(path)
+        )
     except RuntimeError as exc:
         raise ProofError(f"{kind.upper()} witness generation failed ({path.name}): {exc}") from None
     witness_s = time.perf_counter() - started
@@ -447,7 +469,7 @@ def verify(folder: CircuitDir, proof_path: Path) -> bool:
     import ezkl
 
     return bool(
-        ezkl.verify(
+        ezkl.verify(  # type: ignore[call-arg]  # ezkl's stub omits its defaults
             str(proof_path), str(folder.settings), str(folder.vk), srs_path=folder.info.srs_path
         )
     )
@@ -456,14 +478,14 @@ def verify(folder: CircuitDir, proof_path: Path) -> bool:
 # ---------------------------------------------------------------- offline "compute, then validate online"
 
 
-def interval_gains(detector: Detector, state: list[float], ys: np.ndarray) -> np.ndarray:
+def interval_gains(detector: Detector, state: list[float], ys: FloatArray) -> FloatArray:
     """Kalman gains K_1..K_D for one interval, from the float EKF run on the circuit's own start state."""
     return interval_advice(detector, state, ys)[0]
 
 
 def interval_advice(
-    detector: Detector, state: list[float], ys: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+    detector: Detector, state: list[float], ys: FloatArray
+) -> tuple[FloatArray, FloatArray]:
     """Gains and ReLU activation patterns for one interval (float EKF from the circuit's start state)."""
     n = detector.n
     x = np.asarray(state[:n])
@@ -476,7 +498,7 @@ def tc_block(
     detector: Detector,
     precision: Precision,
     state: list[float],
-    ys: np.ndarray,
+    ys: FloatArray,
     nonces: list[float],
     gain_factor: float = 1.0,
 ) -> list[float]:
@@ -490,7 +512,7 @@ def tc_block(
     ]
 
 
-def svd_advice(acc_end: list[float], m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def svd_advice(acc_end: list[float], m: int) -> tuple[FloatArray, FloatArray, FloatArray]:
     """U, s, w = 1/√s of the window's accumulated innovation covariance (symmetric: eigh)."""
     covariance = np.asarray(acc_end[m : m + m * m]).reshape(m, m)
     s, U = np.linalg.eigh(0.5 * (covariance + covariance.T))

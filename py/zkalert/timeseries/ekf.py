@@ -219,7 +219,7 @@ class Detector:
         """The float (non-ZK) reference run over scaled measurements."""
         x = torch.as_tensor(self.x0 if x0 is None else x0, dtype=torch.float64)
         P = torch.as_tensor(self.P0 if P0 is None else P0, dtype=torch.float64)
-        out: dict[str, list[np.ndarray]] = {
+        out: dict[str, list[FloatArray]] = {
             k: [] for k in ("x", "P", "residuals", "S", "K", "patterns")
         }
         m = self.model
@@ -341,7 +341,7 @@ def train(config: EKFConfig = EKFConfig(), progress: bool = True) -> Detector:
             x_start = batch[:, 0]
         loss = _sequence_nll(model, batch, x_start, P0)
         optimiser.zero_grad()
-        loss.backward()
+        loss.backward()  # type: ignore[no-untyped-call]  # torch's Tensor.backward is unannotated
         optimiser.step()
         nll = float(loss.detach())
         if progress and epoch % 100 == 0:

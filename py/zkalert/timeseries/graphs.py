@@ -87,6 +87,27 @@ class TemporalConsistency(nn.Module):
       of 16) and mirrored, so they are exactly symmetric.
     """
 
+    # buffers (register_buffer in __init__), declared for the type checker
+    A: torch.Tensor
+    b: torch.Tensor
+    W1: torch.Tensor
+    b1: torch.Tensor
+    W2: torch.Tensor
+    C: torch.Tensor
+    c: torch.Tensor
+    V1: torch.Tensor
+    c1: torch.Tensor
+    V2: torch.Tensor
+    F_units: torch.Tensor
+    f_units: torch.Tensor
+    H_units: torch.Tensor
+    h_units: torch.Tensor
+    tri_rows: torch.Tensor
+    tri_cols: torch.Tensor
+    mirror: torch.Tensor
+    Q_tri: torch.Tensor
+    R_tri: torch.Tensor
+
     def __init__(self, model: EKFModel, steps: int, krc_epsilon: float) -> None:
         super().__init__()
         self.layout = Layout(model.n, model.m, steps, model.hidden)
@@ -187,6 +208,8 @@ class TemporalConsistency(nn.Module):
 
 class StatisticalConsistency(nn.Module):
     """T² of one window's accumulated residuals against the committed UCL, with the SVD checked."""
+
+    I: torch.Tensor  # a buffer (register_buffer in __init__), declared for the type checker
 
     def __init__(
         self,

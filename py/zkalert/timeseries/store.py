@@ -16,7 +16,7 @@ import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from zkalert.errors import StoreError
 
@@ -153,8 +153,8 @@ class Store:
             int(found[3]),
             int(found[4]),
             json.loads(found[5]),
-            _ints(found[6]),
-        )  # type: ignore[arg-type]
+            cast(tuple[int, int], _ints(found[6])),  # stored as [h(state), h(acc)]
+        )
 
     def streams(self) -> list[str]:
         return [r[0] for r in self._db.execute("SELECT name FROM streams ORDER BY created")]

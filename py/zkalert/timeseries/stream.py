@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from zkalert.config import BN254_R, Workspace
+from zkalert.data.loaders import FloatArray
 from zkalert.errors import ConfigError, ProofError
 from zkalert.timeseries.circuits import (
     CircuitDir,
@@ -42,7 +43,7 @@ def fresh_nonce() -> list[float]:
 
 
 def felt_of(value: float, psf: int) -> int:
-    return round(value * 2**psf) % BN254_R
+    return int(round(value * 2**psf) % BN254_R)
 
 
 def tensor_commitment(values: list[float], psf: int) -> int:
@@ -140,7 +141,7 @@ class Operator:
 
     # ------------------------------------------------------------ operation
 
-    def feed(self, measurements: np.ndarray) -> int:
+    def feed(self, measurements: FloatArray) -> int:
         """Process every complete interval of the stream's scaled measurements not yet stored.
 
         ``measurements`` is the whole stream so far (scaled, clipped: Detector.measurements);
@@ -184,7 +185,7 @@ class Operator:
                 self._close_window(done // W - 1, measurements)
         return added
 
-    def _close_window(self, j: int, measurements: np.ndarray) -> None:
+    def _close_window(self, j: int, measurements: FloatArray) -> None:
         row = self.stream
         W, m = row.intervals_per_window, self.detector.m
         acc_end = self.store.intervals(self.name, (j + 1) * W - 1, (j + 1) * W)[0].outputs[1]
@@ -219,7 +220,7 @@ class Operator:
         if self.eager:
             self._prove_window_sc(self.store.window(self.name, j))
 
-    def float_window_t2(self, measurements: np.ndarray, j: int) -> float:
+    def float_window_t2(self, measurements: FloatArray, j: int) -> float:
         """The float (non-ZK) detector's T² of window j: the same EKF from the same start, in float64."""
         L = self.detector.config.window_steps
         if not hasattr(self, "_float_cache") or len(self._float_cache[0]) < (j + 1) * L:
@@ -230,7 +231,7 @@ class Operator:
                 np.asarray(genesis[:n]),
                 np.asarray(genesis[n : n + n * n]).reshape(n, n),
             )
-            self._float_cache = (trajectory.residuals, trajectory.S)
+            self._float_cache: tuple[FloatArray, FloatArray] = (trajectory.residuals, trajectory.S)
         residuals, S = self._float_cache
         return t2_statistic(residuals[j * L : (j + 1) * L].sum(0), S[j * L : (j + 1) * L].sum(0))
 

@@ -19,7 +19,11 @@ import sys
 async def _generate(vk: str, settings: str, sol: str, abi: str, srs: str) -> bool:
     import ezkl
 
-    return bool(await ezkl.create_evm_verifier(vk, settings, sol, abi, srs_path=srs))
+    return bool(
+        await ezkl.create_evm_verifier(  # type: ignore[call-arg]  # ezkl's stub omits its defaults
+            vk, settings, sol, abi, srs_path=srs
+        )
+    )
 
 
 def main(argv: list[str]) -> int:

@@ -44,7 +44,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, cast
 
 import numpy as np
 import torch
@@ -179,10 +179,10 @@ class CircuitInfo:
             )
 
     def score_to_felt(self, score: float) -> int:
-        return round(score * self.score_divisor * 2**self.output_scale)
+        return cast(int, round(score * self.score_divisor * 2**self.output_scale))
 
     def felt_to_score(self, felt: int) -> float:
-        return felt / (self.score_divisor * 2**self.output_scale)
+        return float(felt / (self.score_divisor * 2**self.output_scale))
 
 
 def export_onnx(detector: Detector, path: StrPath, windows_per_proof: int = 1) -> None:
@@ -219,7 +219,7 @@ def felt_to_le_hex(value: int) -> str:
 
 
 def bound_input_rows(
-    scaled_windows: np.ndarray, limbs: Sequence[Sequence[int]]
+    scaled_windows: FloatArray, limbs: Sequence[Sequence[int]]
 ) -> list[list[float | str]]:
     """EZKL ``input_data``: each window's values then its binding's limbs as raw field elements (not scaled)."""
     if len(limbs) != len(scaled_windows):
@@ -233,7 +233,7 @@ def bound_input_rows(
 def run_args(config: CircuitConfig) -> Any:
     import ezkl
 
-    args = ezkl.PyRunArgs()
+    args: Any = ezkl.PyRunArgs()  # ezkl's stub declares none of its attributes
     args.input_visibility = (
         config.input_visibility
     )  # "hashed": private window, public Poseidon commitment
@@ -300,8 +300,24 @@ def ezkl_verifier_source(vk: Path, settings: Path, srs: Path, sol: Path, abi: Pa
     return sol.read_text()
 
 
+class VerifierFiles(Protocol):
+    """What :func:`generate_verifier` reads from a workspace (a :class:`Workspace` has them)."""
+
+    @property
+    def root(self) -> Path: ...
+
+    @property
+    def vk(self) -> Path: ...
+
+    @property
+    def settings(self) -> Path: ...
+
+    @property
+    def verifier_abi(self) -> Path: ...
+
+
 def generate_verifier(
-    workspace: Workspace, srs_path: Path, contract_name: str, out_dir: Path = GENERATED_DIR
+    workspace: VerifierFiles, srs_path: Path, contract_name: str, out_dir: Path = GENERATED_DIR
 ) -> Path:
     """EZKL Solidity verifier -> contracts/generated/<contract_name>.sol (never hand-edited)."""
     if not contract_name_ok(contract_name):
@@ -370,7 +386,7 @@ def compile_circuit(
     if config.calibrate:
         echo(f"calibrating circuit settings with EZKL (target={config.calibrate_target}) ...")
         scales = [config.input_scale] if config.input_scale else None
-        ezkl.calibrate_settings(
+        ezkl.calibrate_settings(  # type: ignore[call-arg]  # ezkl's stub omits its defaults
             str(calib_path),
             str(workspace.onnx),
             str(workspace.settings),
@@ -402,7 +418,7 @@ def compile_circuit(
             )
     else:
         echo(f"setup: logrows={logrows}, {settings['num_rows']} rows ...")
-        if not ezkl.setup(
+        if not ezkl.setup(  # type: ignore[call-arg]  # ezkl's stub omits its defaults
             str(workspace.compiled), str(workspace.vk), str(workspace.pk), srs_path=str(srs_path)
         ):
             raise CircuitError("ezkl.setup failed")
@@ -531,6 +547,6 @@ def verifier_runtime_size(source: Path, contract_name: str) -> int:
     return len(compile_runtime(source.read_text(), source.name, contract_name))
 
 
-def quantize(window: np.ndarray, scale: int) -> np.ndarray:
+def quantize(window: FloatArray, scale: int) -> FloatArray:
     """How EZKL rounds an input at ``scale`` (used to explain parity, not to prove)."""
-    return np.round(window * 2**scale) / 2**scale
+    return cast(FloatArray, np.round(window * 2**scale) / 2**scale)

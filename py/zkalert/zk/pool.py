@@ -19,9 +19,8 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Self
 
-import numpy as np
-
 from zkalert.config import Workspace
+from zkalert.data.loaders import FloatArray
 from zkalert.errors import ConfigError
 from zkalert.zk.circuit import CircuitInfo
 from zkalert.zk.prover import ProvenWindow, Prover
@@ -34,12 +33,12 @@ RSS_BASE_BYTES = 300_000_000
 
 
 def estimated_rss_bytes(info: CircuitInfo) -> int:
-    return RSS_BASE_BYTES + RSS_PER_ROW_BYTES * 2**info.logrows
+    return int(RSS_BASE_BYTES + RSS_PER_ROW_BYTES * 2**info.logrows)
 
 
 @dataclass(frozen=True)
 class ProofJob:
-    windows: np.ndarray  # scaled, shape (windows_per_proof, width)
+    windows: FloatArray  # scaled, shape (windows_per_proof, width)
     name: str
     binding: Binding  # the gateway, stream and first window index the proof is for
     float_score: float = float("nan")

@@ -18,12 +18,12 @@ import resource
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from zkalert.config import BN254_R, Workspace
-from zkalert.data.loaders import check_matrix
+from zkalert.data.loaders import FloatArray, check_matrix
 from zkalert.errors import ProofError, ZkAlertError
 from zkalert.zk.circuit import CircuitInfo, bound_input_rows
 from zkalert.zk.statement import (
@@ -148,7 +148,7 @@ def binding_file(proof_path: Path) -> Path:
     return proof_path.with_name(f"{name}.binding.json")
 
 
-def _witness_points(witness: dict) -> list[bytes]:
+def _witness_points(witness: dict[str, Any]) -> list[bytes]:
     """The KZG commitments EZKL computed for the inputs, as 64-byte big-endian x || y (proof layout)."""
     points = [g for group in witness["processed_inputs"]["polycommit"] for g in group]
     return [bytes.fromhex(g.x)[::-1] + bytes.fromhex(g.y)[::-1] for g in points]
@@ -160,10 +160,10 @@ class StreamWindow:
 
     stream: str
     index: int  # position in the stream (row / time step)
-    values: np.ndarray
+    values: FloatArray
 
 
-def assemble_batch(windows: list[StreamWindow], width: int, size: int) -> np.ndarray:
+def assemble_batch(windows: list[StreamWindow], width: int, size: int) -> FloatArray:
     """Check and stack windows for one batched proof, refusing before any proving.
 
     A batch must hold exactly ``size`` windows of one stream, consecutive and in
@@ -200,7 +200,7 @@ class Prover:
             if not path.is_file():
                 raise ProofError(f"{path} is missing: run `zkalert compile` again")
 
-    def _input_file(self, scaled_windows: np.ndarray, name: str, binding: Binding | None) -> Path:
+    def _input_file(self, scaled_windows: FloatArray, name: str, binding: Binding | None) -> Path:
         windows = check_matrix(scaled_windows, self.info.width, f"proof {name}")
         expected = self.info.windows_per_proof
         if windows.shape[0] != expected:
@@ -214,7 +214,7 @@ class Prover:
 
     def prove(
         self,
-        scaled_windows: np.ndarray,
+        scaled_windows: FloatArray,
         name: str,
         binding: Binding,
         float_score: float = float("nan"),
@@ -266,7 +266,7 @@ class Prover:
         return proven
 
     def cached(
-        self, name: str, scaled_windows: np.ndarray, binding: Binding
+        self, name: str, scaled_windows: FloatArray, binding: Binding
     ) -> ProvenWindow | None:
         """The proof of exactly these windows for ``binding`` from an earlier run, if one is on disk
         and readable (proofs live under <workspace>/proofs/<name>.*)."""
@@ -287,7 +287,7 @@ class Prover:
 
     def prove_cached(
         self,
-        scaled_windows: np.ndarray,
+        scaled_windows: FloatArray,
         name: str,
         binding: Binding,
         float_score: float = float("nan"),
@@ -297,22 +297,30 @@ class Prover:
             scaled_windows, name, binding, float_score
         )
 
-    def _witness(self, input_path: Path, witness_path: Path) -> dict:
+    def _witness(self, input_path: Path, witness_path: Path) -> dict[str, Any]:
         """EZKL witness; for a KZG circuit with the inputs' commitments (needs the vk and SRS)."""
         import ezkl
 
         if self.info.commitment == "kzg":
-            return ezkl.gen_witness(
-                str(input_path),
-                str(self.workspace.compiled),
-                str(witness_path),
-                vk_path=str(self.workspace.vk),
-                srs_path=self.info.srs_path,
+            return cast(
+                dict[str, Any],
+                ezkl.gen_witness(
+                    str(input_path),
+                    str(self.workspace.compiled),
+                    str(witness_path),
+                    vk_path=str(self.workspace.vk),
+                    srs_path=self.info.srs_path,
+                ),
             )
-        return ezkl.gen_witness(str(input_path), str(self.workspace.compiled), str(witness_path))
+        return cast(
+            dict[str, Any],
+            ezkl.gen_witness(  # type: ignore[call-arg]  # ezkl's stub omits its defaults
+                str(input_path), str(self.workspace.compiled), str(witness_path)
+            ),
+        )
 
     def statement_instances(
-        self, scaled_window: np.ndarray, name: str, binding: Binding | None = None
+        self, scaled_window: FloatArray, name: str, binding: Binding | None = None
     ) -> tuple[int, ...]:
         """The statement ``(c_1..c_B, s_1..s_B)`` a proof of these windows for ``binding`` would make
         (witness only, no proof). Without a binding the scores are right, the commitments are those
@@ -336,7 +344,7 @@ class Prover:
         import ezkl
 
         return bool(
-            ezkl.verify(
+            ezkl.verify(  # type: ignore[call-arg]  # ezkl's stub omits its defaults
                 str(proven.proof_path),
                 str(self.workspace.settings),
                 str(self.workspace.vk),

@@ -22,6 +22,7 @@ the committed index the same way.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from eth_abi import encode
 from eth_utils import keccak, to_checksum_address
@@ -87,13 +88,13 @@ class Binding:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, object]) -> Binding:
+    def from_json(cls, data: dict[str, Any]) -> Binding:
         try:
             return cls(
                 to_checksum_address(str(data["gateway"])),
                 bytes.fromhex(str(data["stream_id"]).removeprefix("0x")),
                 int(data["index"]),
-            )  # type: ignore[arg-type]
+            )
         except (KeyError, ValueError, TypeError) as exc:
             raise ProofError(f"a binding needs gateway, stream_id and index: {exc}") from None
 

@@ -18,12 +18,12 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from zkalert.config import Workspace
-from zkalert.data.loaders import FloatArray
+from zkalert.data.loaders import FloatArray, TennesseeEastman
 from zkalert.detector.model import Detector
 from zkalert.errors import CircuitError
 from zkalert.zk.circuit import (
@@ -64,7 +64,7 @@ class Candidate:
         )
 
 
-def _score_windows(compiled: Path, scaled: FloatArray, folder: Path) -> np.ndarray:
+def _score_windows(compiled: Path, scaled: FloatArray, folder: Path) -> FloatArray:
     import ezkl
 
     scores = np.empty(len(scaled))
@@ -73,7 +73,9 @@ def _score_windows(compiled: Path, scaled: FloatArray, folder: Path) -> np.ndarr
         data.write_text(
             json.dumps({"input_data": bound_input_rows(window[None, :], [UNBOUND_LIMBS])})
         )
-        witness = ezkl.gen_witness(str(data), str(compiled), str(folder / "witness.json"))
+        witness = ezkl.gen_witness(  # type: ignore[call-arg]  # ezkl's stub omits its defaults
+            str(data), str(compiled), str(folder / "witness.json")
+        )
         scores[i] = felt_hex_to_int(witness["outputs"][0][0])
     return scores
 
@@ -137,11 +139,11 @@ def evaluate_candidate(
     )
 
 
-def tuning_windows(te: Any) -> FloatArray:
+def tuning_windows(te: TennesseeEastman) -> FloatArray:
     """Windows for checking quantization: training normals (every other row) and the
     validation fault rows. Never test data; no fitting happens here, so reusing
     training rows is sound, and it puts normal windows near the threshold."""
-    return np.r_[te.train[::2], te.validation.windows]
+    return cast(FloatArray, np.r_[te.train[::2], te.validation.windows])
 
 
 def tune(

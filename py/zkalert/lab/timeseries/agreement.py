@@ -45,7 +45,8 @@ def run(
     runs: list[dict[str, Any]] = []
     result: dict[str, Any] = {}
     load = now = machine()
-    earlier_s, sessions = 0.0, []
+    earlier_s = 0.0
+    sessions: list[dict[str, Any]] = []
     path = reports_dir("timeseries") / report_name(subsystem)
     if reuse and path.is_file():
         old = json.loads(path.read_text())

@@ -24,6 +24,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from eth_typing import HexStr
+
 from zkalert.config import PROJECT_ROOT, Workspace, reports_dir
 from zkalert.data.loaders import load_te_file
 from zkalert.lab.metrics import machine
@@ -324,7 +326,9 @@ def _onchain(results: list[dict[str, Any]], echo: Any) -> None:
                     if not ok:
                         raise RuntimeError(f"{path} did not verify by eth_call")
                     times.append(elapsed)
-                    gas.append(w3.eth.estimate_gas({"to": address, "data": "0x" + calldata.hex()}))
+                    gas.append(
+                        w3.eth.estimate_gas({"to": address, "data": HexStr("0x" + calldata.hex())})
+                    )
                 row[kind].update(_timing("eth_call_s", times))
                 row[kind]["verify_gas_mean"] = statistics.fmean(gas)
                 row[kind]["calldata_bytes"] = len(calldata)

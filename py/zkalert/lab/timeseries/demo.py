@@ -21,15 +21,16 @@ from typing import Any
 
 from zkalert.config import Workspace, deployments_dir, reports_dir
 from zkalert.data.loaders import load_te_file
-from zkalert.errors import ChainError, ConfigError
+from zkalert.errors import ChainError, ConfigError, RevertedError
 from zkalert.evm.ids import stream_id
 from zkalert.evm.localnode import Anvil
-from zkalert.evm.rpc import RevertedError, connect
+from zkalert.evm.rpc import connect
 from zkalert.lab.metrics import machine
 from zkalert.timeseries import audit as audit_mod
 from zkalert.timeseries.chain import TsGateway, deploy
 from zkalert.timeseries.circuits import (
     CircuitDir,
+    Kind,
     Precision,
     Proof,
     compile_circuit,
@@ -83,12 +84,16 @@ def prepare(
     tc, sc = tc_dir(workspace, subsystem, steps, psf), sc_dir(workspace, subsystem, psf)
     from zkalert.config import GENERATED_DIR
 
-    for folder_, kind, name in ((tc, "tc", tc_name), (sc, "sc", sc_name)):
+    circuits: tuple[tuple[CircuitDir, Kind, str], ...] = (
+        (tc, "tc", tc_name),
+        (sc, "sc", sc_name),
+    )
+    for folder_, kind, name in circuits:
         if (
             not is_current(detector, kind, folder_, steps, precision)
             or not (GENERATED_DIR / f"{name}.sol").is_file()
-        ):  # type: ignore[arg-type]
-            compile_circuit(detector, kind, folder_, name, steps, precision, echo=echo)  # type: ignore[arg-type]
+        ):
+            compile_circuit(detector, kind, folder_, name, steps, precision, echo=echo)
     return detector, tc, sc
 
 
@@ -260,12 +265,16 @@ def _run(options: DemoOptions, url: str, echo: Callable[..., Any]) -> dict[str, 
         if j == 2:
             flipped = list(sc_proofs[2].instances)
             flipped[3] = 1 - flipped[3]
+
+            def send_flipped(flipped: list[int] = flipped) -> Any:
+                return gateway.submit_window(
+                    sid, 2, sc_proofs[2], tuple(flipped), mine_refused=True
+                )
+
             attempt(
                 "alarm flipped in the submitted instances",
                 "TimeSeriesRegistryInvalidProof",
-                lambda flipped=flipped: gateway.submit_window(
-                    sid, 2, sc_proofs[2], tuple(flipped), mine_refused=True
-                ),
+                send_flipped,
             )
             attempt(
                 "SC over residuals not from the window's TC chain",
@@ -339,8 +348,8 @@ def _run(options: DemoOptions, url: str, echo: Callable[..., Any]) -> dict[str, 
     return result
 
 
-def _prove_inputs(folder: CircuitDir, kind: str, inputs: list[list[float]], stem: Path) -> Proof:
-    witness = run_witness(folder, kind, inputs, stem.with_suffix(".witness.json"))  # type: ignore[arg-type]
+def _prove_inputs(folder: CircuitDir, kind: Kind, inputs: list[list[float]], stem: Path) -> Proof:
+    witness = run_witness(folder, kind, inputs, stem.with_suffix(".witness.json"))
     return prove(folder, witness.path, stem.with_suffix(".proof.json"))
 
 

@@ -221,7 +221,7 @@ def _other_subsystems(
             "of the training run's window T², so about 0.01 is what a calibrated detector gives."
             + (
                 f" The reactor's file records d00 before window {reactor['fault_starts_at_window']} only: {reactor_normal['circuit_alarm_rate_before_fault']:.2f} (circuit) / {reactor_normal['float_alarm_rate_before_fault']:.2f} (float)."
-                if reactor_normal
+                if reactor and reactor_normal
                 else ""
             )
         ),
