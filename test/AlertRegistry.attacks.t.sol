@@ -4,7 +4,7 @@ pragma solidity ^0.8.24;
 import {ProofFixtures} from "./utils/ProofFixtures.sol";
 import {Test} from "./utils/Test.sol";
 import {AlertChain} from "./utils/AlertChain.sol";
-import {MockHalo2Verifier} from "./utils/MockHalo2Verifier.sol";
+import {MockHalo2Verifier, SloppyVerifier} from "./utils/MockHalo2Verifier.sol";
 import {AlertRegistry} from "../contracts/AlertRegistry.sol";
 import {IAlertRegistry} from "../contracts/interfaces/IAlertRegistry.sol";
 import {IHalo2Verifier} from "../contracts/interfaces/IHalo2Verifier.sol";
@@ -916,26 +916,6 @@ contract ReentrantVerifier is IHalo2Verifier {
             return true;
         } catch {
             return false;
-        }
-    }
-}
-
-/// @dev A verifier that answers with something other than exactly `true`.
-contract SloppyVerifier {
-    uint256 public immutable answer;
-    uint256 public immutable words;
-
-    constructor(uint256 answer_, uint256 words_) {
-        answer = answer_;
-        words = words_;
-    }
-
-    fallback() external {
-        uint256 value = answer;
-        uint256 size = words * 32;
-        assembly {
-            for { let i := 0 } lt(i, size) { i := add(i, 0x20) } { mstore(i, value) }
-            return(0, size)
         }
     }
 }

@@ -5,6 +5,7 @@ import {ProofFixtures} from "./utils/ProofFixtures.sol";
 import {TimeSeriesRegistry} from "../contracts/TimeSeriesRegistry.sol";
 import {ITimeSeriesRegistry} from "../contracts/interfaces/ITimeSeriesRegistry.sol";
 import {BN254} from "../contracts/utils/BN254.sol";
+import {SloppyVerifier} from "./utils/MockHalo2Verifier.sol";
 
 /// @dev Time-series mode against real EZKL proofs (test/fixtures/ts, made by `make fixtures-ts`)
 /// and their generated verifiers: an honest stream of 4 TC intervals (D = 1) and 2 SC windows
@@ -289,6 +290,33 @@ contract TimeSeriesRegistryTest is ProofFixtures {
         );
         vm.prank(gateway);
         registry.submitInterval(STREAM, f.proof, f.instances);
+    }
+
+    /// @dev The owner registers a verifier that answers something other than exactly `true`: a real
+    /// TC proof is still refused (2 is not true, 1 in two words is not one bool, no words is nothing).
+    function test_RevertWhen_verifierAnswersOtherThanTrue() public {
+        TsFixture memory f = _loadTsFixture("tc0");
+        uint256[2][3] memory answers = [[uint256(2), 1], [uint256(1), 2], [uint256(1), 0]];
+        for (uint256 i; i < answers.length; ++i) {
+            TimeSeriesRegistry sloppyRegistry = new TimeSeriesRegistry(address(this));
+            address sloppy = address(new SloppyVerifier(answers[i][0], answers[i][1]));
+            sloppyRegistry.registerModel(modelId, _modelParams(sloppy, scVerifier));
+            sloppyRegistry.setGateway(gateway, true);
+            sloppyRegistry.openStream(
+                STREAM,
+                modelId,
+                gateway,
+                vm.parseJsonUint(modelJson, ".genesis_state"),
+                vm.parseJsonUint(modelJson, ".genesis_acc")
+            );
+            vm.expectRevert(
+                abi.encodeWithSelector(
+                    ITimeSeriesRegistry.TimeSeriesRegistryInvalidProof.selector, modelId, uint8(0)
+                )
+            );
+            vm.prank(gateway);
+            sloppyRegistry.submitInterval(STREAM, f.proof, f.instances);
+        }
     }
 
     function test_RevertWhen_resetOutsideAWindowStart() public {

@@ -35,3 +35,23 @@ contract MockHalo2Verifier is IHalo2Verifier {
         return current == Mode.Accept;
     }
 }
+
+/// @dev A verifier that answers with something other than exactly `true`.
+contract SloppyVerifier {
+    uint256 public immutable answer;
+    uint256 public immutable words;
+
+    constructor(uint256 answer_, uint256 words_) {
+        answer = answer_;
+        words = words_;
+    }
+
+    fallback() external {
+        uint256 value = answer;
+        uint256 size = words * 32;
+        assembly {
+            for { let i := 0 } lt(i, size) { i := add(i, 0x20) } { mstore(i, value) }
+            return(0, size)
+        }
+    }
+}
