@@ -1,4 +1,4 @@
-"""Stream ids: keccak256 of a stream's name, as every contract and service names a stream."""
+"""Ids the contracts take: stream ids (keccak256 of a stream's name) and 32-byte model ids."""
 
 from __future__ import annotations
 
@@ -25,3 +25,13 @@ def stream_ref(name_or_id: str) -> tuple[str | None, str]:
     if name_or_id.startswith("0x") and len(name_or_id) == 66:
         raise ChainError(f"{name_or_id!r} is not a 0x stream id")
     return name_or_id, "0x" + stream_id(name_or_id).hex()
+
+
+def model_id_bytes(model_id: str | bytes) -> bytes:
+    """A model id (keccak256 of its verifying key) as the 32 bytes a contract takes."""
+    data = (
+        bytes.fromhex(model_id.removeprefix("0x")) if isinstance(model_id, str) else bytes(model_id)
+    )
+    if len(data) != 32:
+        raise ChainError(f"model id {model_id!r}: expected 32 bytes, got {len(data)}")
+    return data

@@ -23,6 +23,7 @@ from web3.types import TxParams
 
 from zkalert.config import deployments_dir, private_key, rpc_url
 from zkalert.errors import ChainError, RevertedError, ZkAlertError
+from zkalert.evm.ids import model_id_bytes
 from zkalert.evm.rpc import (
     connect,
     decode_revert,
@@ -39,13 +40,6 @@ from zkalert.zk.statement import Binding, check_binding
 
 #: The AlertRegistry version this code speaks (IAlertRegistry.version()).
 REGISTRY_VERSION = "0.7.0"
-
-
-def _hex32(value: str | bytes) -> bytes:
-    data = bytes.fromhex(value.removeprefix("0x")) if isinstance(value, str) else value
-    if len(data) != 32:
-        raise ChainError(f"expected 32 bytes, got {len(data)}: {value!r}")
-    return data
 
 
 @dataclass(frozen=True)
@@ -235,7 +229,12 @@ class Gateway:
         self, stream: bytes, model_id: str, prev_hash: bytes, proven: ProvenWindow, first_index: int
     ) -> bytes:
         call = self.registry.functions.submitAlert(
-            stream, _hex32(model_id), prev_hash, first_index, proven.proof, list(proven.instances)
+            stream,
+            model_id_bytes(model_id),
+            prev_hash,
+            first_index,
+            proven.proof,
+            list(proven.instances),
         )
         return bytes.fromhex(call._encode_transaction_data().removeprefix("0x"))
 

@@ -57,7 +57,6 @@ from web3.exceptions import (
 from web3.types import TxParams
 
 from zkalert.errors import ChainError, SenderStopped
-from zkalert.evm.ids import stream_id
 from zkalert.evm.log import alert_hash
 from zkalert.evm.registry import Deployment, Gateway
 from zkalert.evm.rpc import decode_revert, fee_fields, revert_data
@@ -701,10 +700,6 @@ class Sender:
 
 def statement_hex(statement: bytes) -> str:
     return "0x" + statement.hex()
-
-
-def stream_key(name: str) -> bytes:
-    return stream_id(name)
 
 
 # ---------------------------------------------------------------------- wiring for the CLI

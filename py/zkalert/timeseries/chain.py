@@ -24,6 +24,7 @@ from web3.types import TxParams
 
 from zkalert.config import deployments_dir, private_key, rpc_url
 from zkalert.errors import ChainError, RevertedError
+from zkalert.evm.ids import model_id_bytes
 from zkalert.evm.rpc import (
     connect,
     decode_revert,
@@ -224,7 +225,7 @@ class TsGateway:
         to = Web3.to_checksum_address(gateway or self.account.address)
         return self._send(
             self.registry.functions.openStream(
-                stream_id, _bytes32(model), to, genesis_state, genesis_acc
+                stream_id, model_id_bytes(model), to, genesis_state, genesis_acc
             )
         )
 
@@ -234,7 +235,7 @@ class TsGateway:
         """Owner: approve the stream's move to ``model`` starting at the given genesis."""
         return self._send(
             self.registry.functions.approveRotation(
-                stream_id, _bytes32(model), genesis_state, genesis_acc
+                stream_id, model_id_bytes(model), genesis_state, genesis_acc
             )
         )
 
@@ -248,7 +249,7 @@ class TsGateway:
     ) -> TsSubmission:
         """Gateway: carry out the approved rotation (at a window boundary)."""
         call = self.registry.functions.rotateModel(
-            stream_id, _bytes32(model), genesis_state, genesis_acc
+            stream_id, model_id_bytes(model), genesis_state, genesis_acc
         )
         return self._send(call, mine_refused)
 
@@ -325,13 +326,6 @@ class TsGateway:
             len(data),
             time.perf_counter() - started,
         )
-
-
-def _bytes32(model: str) -> bytes:
-    data = bytes.fromhex(model.removeprefix("0x"))
-    if len(data) != 32:
-        raise ChainError(f"model id {model!r}: expected 32 bytes, got {len(data)}")
-    return data
 
 
 def proof_calldata(proof: Proof, instances: tuple[int, ...] | None = None) -> bytes:
