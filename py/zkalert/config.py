@@ -3,11 +3,17 @@
 Every stage takes its paths from one :class:`Workspace`, so no stage guesses
 where another wrote. The default workspace is ``build/`` under the project
 root; ``ZKALERT_HOME`` or ``--workdir`` moves it.
+
+The shared folders (deployments, reports, SRS files, cached circuit keys) come from
+:func:`configure` when the command line read them from ``zkalert.toml`` or an option,
+else from their environment variable, else from the defaults under :data:`HOME`.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +21,53 @@ StrPath = str | os.PathLike[str]
 
 #: The project root (the folder holding foundry.toml).
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+#: Where the default folders live: the project root in a source checkout, else the working
+#: directory (an installed package has no project root to write into).
+HOME = PROJECT_ROOT if (PROJECT_ROOT / "foundry.toml").is_file() else Path.cwd()
+
+#: The shared folders (and the networks file) :func:`configure` can set, each with the
+#: environment variable that sets it otherwise and its default under :data:`HOME`.
+SHARED_PATHS: dict[str, tuple[str, Path]] = {
+    "workdir": ("ZKALERT_HOME", HOME / "build"),
+    "deployments": ("ZKALERT_DEPLOYMENTS", HOME / "deployments"),
+    "reports": ("ZKALERT_REPORTS", HOME / "build" / "reports"),
+    "srs_dir": ("ZKALERT_SRS_DIR", HOME / "build" / "srs"),
+    "key_cache": ("ZKALERT_KEY_CACHE", HOME / "build" / "keys"),
+    "networks": ("ZKALERT_NETWORKS", HOME / "networks.toml"),
+}
+_configured: dict[str, Path] = {}
+
+
+def configure(**folders: Path) -> None:
+    """Set shared folders for this process (the CLI does, from zkalert.toml and its options);
+    they win over the environment variables in :data:`SHARED_PATHS`."""
+    unknown = set(folders) - set(SHARED_PATHS)
+    if unknown:
+        raise ValueError(f"not a shared path: {', '.join(sorted(unknown))}")
+    _configured.update({name: Path(path) for name, path in folders.items()})
+
+
+@contextmanager
+def configured(**folders: Path) -> Iterator[None]:
+    """:func:`configure` for the duration of a ``with`` block."""
+    previous = dict(_configured)
+    configure(**folders)
+    try:
+        yield
+    finally:
+        _configured.clear()
+        _configured.update(previous)
+
+
+def shared_path(name: str) -> Path:
+    """A shared folder or file: configured, else its environment variable, else its default
+    (not created)."""
+    env, default = SHARED_PATHS[name]
+    if name in _configured:
+        return _configured[name]
+    return Path(os.environ.get(env) or default)
+
 
 #: BN254 scalar field modulus: public instances must be below it.
 BN254_R = 21888242871839275222246405745257275088548364400416034343698204186575808495617
@@ -41,9 +94,7 @@ class Workspace:
 
     @classmethod
     def at(cls, root: StrPath | None = None) -> Workspace:
-        if root is None:
-            root = os.environ.get("ZKALERT_HOME", PROJECT_ROOT / "build")
-        path = Path(root).resolve()
+        path = Path(root if root is not None else shared_path("workdir")).resolve()
         path.mkdir(parents=True, exist_ok=True)
         return cls(path)
 
@@ -109,20 +160,28 @@ def reports_dir(kind: str) -> Path:
     """Where commands that measure write their reports (created): ``build/reports/<kind>``, or
     ``$ZKALERT_REPORTS/<kind>``; the committed ``reports/`` change only when it points there
     (``make bench REPORTS=reports``)."""
-    path = Path(os.environ.get("ZKALERT_REPORTS") or PROJECT_ROOT / "build" / "reports") / kind
+    path = shared_path("reports") / kind
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
 def srs_dir() -> Path:
     """Folder for SRS files (shared across workspaces: they depend only on logrows)."""
-    path = Path(os.environ.get("ZKALERT_SRS_DIR", PROJECT_ROOT / "build" / "srs"))
+    path = shared_path("srs_dir")
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
 def deployments_dir(chain_id: int) -> Path:
-    return PROJECT_ROOT / "deployments" / str(chain_id)
+    """Deployment records of one chain: ``<deployments>/<chain id>/`` (not created)."""
+    return shared_path("deployments") / str(chain_id)
+
+
+def key_cache_dir() -> Path:
+    """Circuit keys cached by circuit hash, shared across workspaces (created)."""
+    path = shared_path("key_cache")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 #: Production EZKL verifiers (``zkalert compile``, ``zkalert ts compile``): deployed with a registry.

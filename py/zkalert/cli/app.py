@@ -970,9 +970,12 @@ def evaluate_cmd(
 # client, page), windowlog.py (contracts/WindowLog.sol), receipts.py.
 # ---------------------------------------------------------------------------
 
+from zkalert.cli.configure import apply as apply_settings
+from zkalert.cli.configure import register_config_commands
 from zkalert.cli.services import register_service_commands  # imported here, beside its section
 
 register_service_commands(app)
+register_config_commands(app)
 
 
 #: Exit codes of every command (also in `zkalert --help`).
@@ -992,14 +995,34 @@ def _version(value: bool) -> None:
     "(a BROKEN chain, a failed audit); 130 interrupted."
 )
 def _root(
+    ctx: typer.Context,
     version: Annotated[
         bool,
         typer.Option(
             "--version", callback=_version, is_eager=True, help="Print the version and exit."
         ),
     ] = False,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            help="Settings file (default: $ZKALERT_CONFIG, else ./zkalert.toml if present).",
+            show_default=False,
+        ),
+    ] = None,
+    assignments: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            metavar="SECTION.KEY=VALUE",
+            help="Override one setting for this run (repeatable), e.g. --set circuit.scale=9.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Provable anomaly alerts: detector -> EZKL proof -> on-chain log."""
+    if ctx.invoked_subcommand != "init":  # init must work beside a broken file, to replace it
+        apply_settings(ctx, config, assignments or [])
 
 
 def _is_click_exception(exc: BaseException) -> bool:

@@ -1,7 +1,8 @@
-"""Option types shared by every command group: each defined once, with its environment variable.
+"""Option types shared by every command group, each defined once.
 
-An option given on the command line wins over its environment variable, which wins over the
-default; no command writes to ``os.environ``.
+An option given on the command line wins over ``zkalert --set``, the environment and
+``zkalert.toml``, which reach it as its default (see :mod:`zkalert.cli.settings`); no command
+writes to ``os.environ``.
 """
 
 from __future__ import annotations
@@ -11,21 +12,27 @@ from typing import Annotated
 
 import typer
 
-from zkalert.config import DEFAULT_RPC_URL
+from zkalert.config import DEFAULT_RPC_URL, rpc_url
 
 WorkdirOpt = Annotated[
     Path | None,
-    typer.Option("--workdir", envvar="ZKALERT_HOME", help="Artifact folder (default: build/)."),
+    typer.Option(
+        "--workdir",
+        help="Artifact folder (paths.workdir, $ZKALERT_HOME; default: build/).",
+        show_default=False,
+    ),
 ]
 RpcOpt = Annotated[
     str | None,
     typer.Option(
-        "--rpc-url", envvar="RPC_URL", help=f"JSON-RPC endpoint (default: {DEFAULT_RPC_URL})."
+        "--rpc-url",
+        help=f"JSON-RPC endpoint (network.rpc_url, $RPC_URL; default: {DEFAULT_RPC_URL}).",
+        show_default=False,
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
 
 def rpc_or_default(value: str | None) -> str:
-    """The endpoint from --rpc-url or $RPC_URL, else the local development node."""
-    return value or DEFAULT_RPC_URL
+    """The endpoint from --rpc-url (or the settings), else $RPC_URL, else the local node."""
+    return value or rpc_url()

@@ -36,7 +36,11 @@ FolderOpt = Annotated[
 ]
 UtilityUrlOpt = Annotated[
     str | None,
-    typer.Option("--utility", help="The utility service's URL.", envvar="ZKALERT_UTILITY_URL"),
+    typer.Option(
+        "--utility",
+        help="The utility service's URL (services.utility_url, $ZKALERT_UTILITY_URL).",
+        show_default=False,
+    ),
 ]
 UtilityTokenOpt = Annotated[
     str | None,
@@ -208,7 +212,11 @@ def serve_push_cmd(
     ],
     stream: Annotated[str, typer.Option(help="Stream name.")],
     url: Annotated[
-        str, typer.Option(help="The utility service's URL.", envvar="ZKALERT_UTILITY_URL")
+        str,
+        typer.Option(
+            help="The utility service's URL (services.utility_url, $ZKALERT_UTILITY_URL).",
+            show_default=False,
+        ),
     ],
     token: Annotated[
         str,

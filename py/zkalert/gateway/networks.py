@@ -16,10 +16,9 @@ from typing import Any
 
 from web3 import Web3
 
-from zkalert.config import PROJECT_ROOT
+from zkalert.config import shared_path
 from zkalert.errors import ChainError, NetworkConfigError
 
-DEFAULT_NETWORKS_FILE = PROJECT_ROOT / "networks.toml"
 DEFAULT_NETWORK = "anvil"
 
 
@@ -88,7 +87,8 @@ class Network:
 
 
 def networks_file() -> Path:
-    return Path(os.environ.get("ZKALERT_NETWORKS", DEFAULT_NETWORKS_FILE))
+    """``networks.toml``: configured (``network.file`` in zkalert.toml), else $ZKALERT_NETWORKS."""
+    return shared_path("networks")
 
 
 def load_network(

@@ -42,7 +42,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from zkalert.config import ANVIL_KEY_0, GENERATED_DIR, PROJECT_ROOT, Workspace, reports_dir
+from zkalert.config import (
+    ANVIL_KEY_0,
+    GENERATED_DIR,
+    PROJECT_ROOT,
+    Workspace,
+    configured,
+    reports_dir,
+)
 from zkalert.data.loaders import FloatArray, load_tennessee_eastman
 from zkalert.detector.model import Detector, TrainConfig, train
 from zkalert.evm import registry as chainmod
@@ -613,6 +620,8 @@ def run(
     key_cache = tempfile.mkdtemp(prefix="zkalert-bench-keys-")
     previous_cache = os.environ.get("ZKALERT_KEY_CACHE")
     os.environ["ZKALERT_KEY_CACHE"] = key_cache  # setup is part of what we measure: no cached keys
+    fresh_keys = configured(key_cache=Path(key_cache))  # also over a zkalert.toml's key_cache
+    fresh_keys.__enter__()
     anvil = _Anvil()
     results: list[PipelineResult] = []
     singles: list[_Live] = []
@@ -658,6 +667,7 @@ def run(
             live.pool.close()
         anvil.close()
         shutil.rmtree(key_cache, ignore_errors=True)
+        fresh_keys.__exit__(None, None, None)
         if previous_cache is None:
             os.environ.pop("ZKALERT_KEY_CACHE", None)
         else:

@@ -50,7 +50,14 @@ import numpy as np
 import torch
 from eth_utils import keccak
 
-from zkalert.config import BN254_R, GENERATED_DIR, PROJECT_ROOT, StrPath, Workspace, srs_dir
+from zkalert.config import (
+    BN254_R,
+    GENERATED_DIR,
+    StrPath,
+    Workspace,
+    key_cache_dir,
+    srs_dir,
+)
 from zkalert.data.loaders import FloatArray
 from zkalert.detector.model import BatchScoreModel, Detector
 from zkalert.errors import CircuitError
@@ -480,12 +487,6 @@ def circuit_digest(compiled: Path, srs_path: Path) -> str:
     digest.update(compiled.read_bytes())
     digest.update(hashlib.sha256(srs_path.read_bytes()).digest())
     return digest.hexdigest()[:32]
-
-
-def key_cache_dir() -> Path:
-    path = Path(os.environ.get("ZKALERT_KEY_CACHE", PROJECT_ROOT / "build" / "keys"))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def _same_device(a: Path, b: Path) -> bool:
