@@ -5,6 +5,7 @@
 #   make bench   naive EZKL vs tuned vs batched proofs, same windows: $(REPORTS)/bench/
 #   make evaluate  detection quality vs a PCA T²/Q baseline + in-circuit parity: $(REPORTS)/evaluate/
 #   make demo-ts / bench-ts  time-series mode: EKF, chained TC/SC proofs, attacks; $(REPORTS)/timeseries/
+#   make dist    a wheel of the package, compiled contracts inside: dist/
 SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
@@ -22,7 +23,7 @@ export PATH := $(subst $(space),:,$(FOUNDRY_BIN)):$(CURDIR)/$(VENV)/bin:$(PATH)
 REPORTS ?= build/reports
 export ZKALERT_REPORTS := $(abspath $(REPORTS))
 
-.PHONY: lock setup setup-browser setup-postgres test test-sol test-py lint demo bench evaluate anvil anvil-stop fixtures snapshot soak clean demo-ts bench-ts fixtures-ts
+.PHONY: dist lock setup setup-browser setup-postgres test test-sol test-py lint demo bench evaluate anvil anvil-stop fixtures snapshot soak clean demo-ts bench-ts fixtures-ts
 
 setup: $(VENV)/.installed .tools/.installed
 	@$(PY) -c "from zkalert.toolchain import link_solc_for_consumers, solc; kept = link_solc_for_consumers(); print('solc:', solc()); [print('kept your compiler at', k) for k in kept]"
@@ -141,5 +142,15 @@ bench-ts: setup
 fixtures-ts: setup
 	$(PY) -m zkalert.lab.timeseries.fixtures
 
+# The installable package: a wheel with the compiled registries' ABIs and bytecode inside
+# (zkalert/evm/contracts/), so `pip install dist/zkalert-*.whl` works outside the repository.
+# No build isolation: the build uses the locked setuptools and fetches nothing.
+dist: setup
+	forge build
+	rm -rf py/zkalert/evm/contracts dist
+	$(PY) -m zkalert.evm.artifacts py/zkalert/evm/contracts
+	$(PY) -m pip wheel -q --no-deps --no-build-isolation -w dist .
+	@ls dist/*.whl
+
 clean:
-	rm -rf out cache broadcast build reports/demo
+	rm -rf out cache broadcast build reports/demo dist py/zkalert/evm/contracts

@@ -185,7 +185,7 @@ def key_cache_dir() -> Path:
 
 
 #: Production EZKL verifiers (``zkalert compile``, ``zkalert ts compile``): deployed with a registry.
-GENERATED_DIR = PROJECT_ROOT / "contracts" / "generated"
+GENERATED_DIR = HOME / "contracts" / "generated"
 
 #: Verifiers generated for tests only: the committed proof fixtures' (``make fixtures``,
 #: ``make fixtures-ts``) and those pytest generates; forge compiles them with the test suite.

@@ -23,12 +23,12 @@ from urllib.parse import urlparse
 from web3 import Web3
 from web3.types import RPCEndpoint
 
-from zkalert.config import PROJECT_ROOT
+from zkalert.config import HOME
 from zkalert.errors import ChainError
 from zkalert.toolchain import tool
 
-PID_FILE = PROJECT_ROOT / "build" / "anvil.pid"
-LOG_FILE = PROJECT_ROOT / "build" / "anvil.log"
+PID_FILE = HOME / "build" / "anvil.pid"
+LOG_FILE = HOME / "build" / "anvil.log"
 #: anvil's default chain id, which ``zkalert node start`` keeps
 DEV_CHAIN_ID = 31337
 

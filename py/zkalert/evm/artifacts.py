@@ -1,0 +1,70 @@
+"""The compiled contracts zkalert deploys and talks to: ABI, creation and runtime bytecode.
+
+An installed package carries them (``zkalert/evm/contracts/<Name>.json``, written by
+``make dist``); a source checkout reads forge's ``out/`` instead. ``python -m
+zkalert.evm.artifacts DEST`` writes the packaged form from ``out/`` (after ``forge build``).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from zkalert.config import PROJECT_ROOT
+from zkalert.errors import ConfigError
+
+#: The contracts the package ships.
+CONTRACTS = ("AlertRegistry", "WindowLog", "TimeSeriesRegistry")
+PACKAGED = Path(__file__).with_name("contracts")
+FORGE_OUT = PROJECT_ROOT / "out"
+
+
+def _forge_artifact(name: str) -> Path:
+    return FORGE_OUT / f"{name}.sol" / f"{name}.json"
+
+
+def load(name: str) -> dict[str, Any]:
+    """``{"abi", "bytecode", "deployedBytecode"}`` of one contract (hex strings with 0x)."""
+    if name not in CONTRACTS:
+        raise ConfigError(f"no artifact for {name!r} (known: {', '.join(CONTRACTS)})")
+    packaged = PACKAGED / f"{name}.json"
+    if packaged.is_file():
+        data: dict[str, Any] = json.loads(packaged.read_text())
+        return data
+    forge = _forge_artifact(name)
+    if forge.is_file():
+        return _slim(json.loads(forge.read_text()))
+    raise ConfigError(
+        f"no compiled {name}: run `forge build` in the source checkout, or install the package "
+        "built by `make dist`"
+    )
+
+
+def _slim(artifact: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "abi": artifact["abi"],
+        "bytecode": artifact["bytecode"]["object"],
+        "deployedBytecode": artifact["deployedBytecode"]["object"],
+    }
+
+
+def export(dest: Path) -> list[Path]:
+    """Write every shipped contract's artifact from forge's ``out/`` into ``dest``."""
+    dest.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name in CONTRACTS:
+        forge = _forge_artifact(name)
+        if not forge.is_file():
+            raise ConfigError(f"{forge} is missing: run `forge build` first")
+        path = dest / f"{name}.json"
+        path.write_text(json.dumps(_slim(json.loads(forge.read_text())), separators=(",", ":")))
+        written.append(path)
+    return written
+
+
+if __name__ == "__main__":
+    target = Path(sys.argv[1]) if len(sys.argv) > 1 else PACKAGED
+    for path in export(target):
+        print(f"artifact: {path}")
