@@ -26,8 +26,6 @@ from types import SimpleNamespace
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT / "py") not in sys.path:
-    sys.path.insert(0, str(ROOT / "py"))
 
 #: The measured reports shown in the site: source under the project root -> page in the site.
 REPORTS = {
@@ -62,6 +60,20 @@ GENERATED_NOTE = (
 # ---------------------------------------------------------------------- mkdocs hook
 
 
+def use_checkout() -> None:
+    """Import zkalert from this checkout's ``py/``, whatever else is installed.
+
+    Called by each generator, not at import: mkdocs restores ``sys.path`` after loading a hook."""
+    path = str(ROOT / "py")
+    if path not in sys.path:
+        sys.path.insert(0, path)
+    import zkalert
+
+    where = Path(zkalert.__file__).resolve().parent
+    if where != ROOT / "py" / "zkalert":
+        raise RuntimeError(f"zkalert is imported from {where}, not from this checkout's py/")
+
+
 def on_files(files: Any, config: Any) -> Any:
     from mkdocs.structure.files import File
 
@@ -73,6 +85,7 @@ def on_files(files: Any, config: Any) -> Any:
 
 
 def generated_pages() -> dict[str, str]:
+    use_checkout()
     utility, regulator = openapi_schemas()
     pages = {
         "reference/cli.md": cli_markdown(),
@@ -112,6 +125,7 @@ def _text(text: str) -> str:
 
 def cli_commands() -> list[tuple[str, Any]]:
     """(``zkalert sub command``, click command) for every command of the typer app, tree order."""
+    use_checkout()
     import typer.main
 
     from zkalert.cli.app import app
@@ -169,6 +183,7 @@ def _usage(path: str, command: Any) -> str:
 
 
 def cli_markdown() -> str:
+    use_checkout()
     from zkalert.cli.app import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE_OR_FINDINGS
 
     lines = [
@@ -251,6 +266,7 @@ def cli_markdown() -> str:
 
 def openapi_schemas() -> tuple[dict[str, Any], dict[str, Any]]:
     """The OpenAPI schemas of the utility's and the regulator's apps, as their /openapi.json."""
+    use_checkout()
     from zkalert.services import regulator, utility
 
     # The utility's routes do not depend on its core (a compiled circuit, a store, a chain):
@@ -449,10 +465,29 @@ def _natspec_of(
 
 
 def _prose(text: str) -> list[str]:
-    """Contract-level NatSpec: prose, or a preformatted block where the source lines up columns."""
-    if any(line.startswith("  ") for line in text.splitlines()[1:]):
-        return ["```text", text.rstrip(), "```", ""]
-    return [_natspec(text), ""]
+    """Contract-level NatSpec as Markdown. A deploy script's ``Environment:`` list, whose columns
+    solc's metadata runs into one line, becomes a table again, and its ``Usage:`` a code line."""
+    import re
+
+    if "Environment:" not in text:
+        return [_natspec(" ".join(text.split())), ""]
+    head, _, rest = text.partition("Environment:")
+    env, _, usage = rest.partition("Usage:")
+    lines = [_natspec(" ".join(head.split())), ""] if head.strip() else []
+    entries: list[list[str]] = []
+    for chunk in re.split(r"\s{2,}", env.strip()):
+        if re.fullmatch(r"[A-Z][A-Z0-9_]*(, [A-Z][A-Z0-9_]*)*", chunk):
+            entries.append([chunk, ""])
+        elif entries:
+            entries[-1][1] = f"{entries[-1][1]} {chunk}".strip()
+    lines += ["| environment variable | meaning |", "| --- | --- |"]
+    for name, meaning in entries:
+        names = ", ".join(f"`{n}`" for n in name.split(", "))
+        lines.append(f"| {names} | {_cell(meaning)} |")
+    lines.append("")
+    if usage.strip():
+        lines += [f"Usage: `{' '.join(usage.split())}`", ""]
+    return lines
 
 
 def _member(
