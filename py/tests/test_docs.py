@@ -125,6 +125,7 @@ def environment_variables_read() -> dict[str, str]:
         r"\"([A-Z][A-Z0-9_]+)\"\s+in\s+os\.environ",
         r"envvar=\"([A-Z][A-Z0-9_]+)\"",
         r"vm\.env[A-Za-z0-9]*\(\s*\"([A-Z][A-Z0-9_]+)\"",
+        r"\"(ZKALERT_[A-Z0-9_]+)\"",  # any ZKALERT_ name, e.g. in a table of settings
     ]
     files = [
         *sorted((PROJECT_ROOT / "py" / "zkalert").rglob("*.py")),
