@@ -1,6 +1,7 @@
 # zkalert: everything a user or CI runs goes through these targets.
 #   make setup   install the toolchain into the project (idempotent, offline-safe)
-#   make test    forge test + pytest
+#   make test    lint, the documentation site, forge test + pytest
+#   make docs    the documentation site, strict and offline: build/site/
 #   make demo    the whole pipeline on a local anvil, Table I metrics
 #   make bench   naive EZKL vs tuned vs batched proofs, same windows: $(REPORTS)/bench/
 #   make evaluate  detection quality vs a PCA T²/Q baseline + in-circuit parity: $(REPORTS)/evaluate/
@@ -23,7 +24,7 @@ export PATH := $(subst $(space),:,$(FOUNDRY_BIN)):$(CURDIR)/$(VENV)/bin:$(PATH)
 REPORTS ?= build/reports
 export ZKALERT_REPORTS := $(abspath $(REPORTS))
 
-.PHONY: dist lock setup setup-browser setup-postgres test test-sol test-py lint demo bench evaluate anvil anvil-stop fixtures snapshot soak clean demo-ts bench-ts fixtures-ts
+.PHONY: dist lock setup setup-browser setup-postgres test test-sol test-py lint docs demo bench evaluate anvil anvil-stop fixtures snapshot soak clean demo-ts bench-ts fixtures-ts
 
 setup: $(VENV)/.installed .tools/.installed
 	@$(PY) -c "from zkalert.toolchain import link_solc_for_consumers, solc; kept = link_solc_for_consumers(); print('solc:', solc()); [print('kept your compiler at', k) for k in kept]"
@@ -67,15 +68,26 @@ setup-postgres:
 	@touch $@
 
 # the browser and the PostgreSQL server are for the services' tests only, so only make test installs them
-test: setup setup-browser setup-postgres lint test-sol test-py
+test: setup setup-browser setup-postgres lint docs test-sol test-py
 
 # ruff over the Python package and its tests (rules: ruff's defaults of the pinned version),
 # its formatter in check mode (`ruff format py` applies it), then mypy --strict over the package
 # (its settings: [tool.mypy] in pyproject.toml)
 lint: setup
-	$(VENV)/bin/ruff check py
-	$(VENV)/bin/ruff format --check py
+	$(VENV)/bin/ruff check py docs/hooks
+	$(VENV)/bin/ruff format --check py docs/hooks
 	$(VENV)/bin/mypy
+
+# The documentation site from mkdocs.yml and docs/ into build/site/ (open build/site/index.html).
+# --strict turns every warning into a failure, and mkdocs.yml's validation makes a broken internal
+# link, anchor or nav entry a warning. The CLI, REST and contract references are generated at
+# build time (docs/hooks/reference.py); the contracts' reads the NatSpec in forge's out/.
+# Two notices that do not concern the site are silenced, so that its build prints only its own
+# warnings: forge's lint of the contracts' style on every build (test-sol's forge test still shows
+# it) and mkdocs-material 9.8's notice of its end of life (2027).
+docs: setup
+	FOUNDRY_LINT_LINT_ON_BUILD=false forge build
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
 
 # Every forge test (fuzz and invariant included), then the gas of the deterministic tests against
 # .gas-snapshot. Fuzz tests stay out of the snapshot: their inputs come from a dictionary built from
