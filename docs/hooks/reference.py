@@ -84,11 +84,86 @@ def on_files(files: Any, config: Any) -> Any:
     return files
 
 
+def config_markdown() -> str:
+    """Every zkalert.toml section and key: type, default, variables, options, meaning."""
+    import typer.main
+
+    from zkalert.cli import settings
+    from zkalert.cli.app import app
+    from zkalert.cli.configure import command_params
+
+    root = typer.main.get_command(app)
+    params = command_params(root)
+
+    def flags(key: str) -> str:
+        out = []
+        for command, name in settings.OPTION_KEYS.get(key, []):
+            paths = [p for p, names in params.items() if command in ("*", p) and name in names]
+            for path in paths:
+                command_obj = root
+                for part in path.split():
+                    command_obj = command_obj.commands[part]  # type: ignore[attr-defined]
+                opt = next(p for p in command_obj.params if p.name == name)
+                out.append(f"`{path} {opt.opts[0]}`")
+        return ", ".join(sorted(set(out)))
+
+    lines = [
+        "# Configuration file (zkalert.toml)",
+        "",
+        GENERATED_NOTE.format(source="`zkalert.cli.settings`").strip(),
+        "",
+        "`zkalert init` writes a `zkalert.toml` with every key below, commented out at its default;",
+        "`zkalert config show` prints each effective value and where it came from; `zkalert config",
+        "check` validates the file and the network it selects. Where a value comes from, highest",
+        "first: a command's own option, `zkalert --set SECTION.KEY=VALUE`, the key's environment",
+        "variable, the file (`--config PATH`, else `$ZKALERT_CONFIG`, else `./zkalert.toml`), the",
+        "built-in default. Unknown sections and keys are refused, in the file and in",
+        "`ZKALERT_<SECTION>_*` variables alike. Relative paths are relative to the file's folder;",
+        "the default folders live next to the file (without a file: in the project).",
+        "",
+    ]
+    for section, model in settings.SECTIONS.items():
+        lines += [f"## [{section}]", "", (model.__doc__ or "").strip(), ""]
+        lines += ["| key | type | default | environment | option | meaning |"]
+        lines += ["| --- | --- | --- | --- | --- | --- |"]
+        for name, info in model.model_fields.items():
+            key = f"{section}.{name}"
+            kind = str(info.annotation).replace("pathlib.", "").replace("typing.", "")
+            kind = kind.replace("<class '", "").replace("'>", "")
+            default = "" if info.default is None else f"`{_jsonable_default(info.default)}`"
+            env = f"`{settings.env_name(key)}`"
+            if key in settings.LEGACY_ENV:
+                env += f", `{settings.LEGACY_ENV[key]}`"
+            lines.append(
+                f"| `{name}` | {_cell(kind)} | {default} | {env} | {flags(key)} | "
+                f"{_cell(info.description or '')} |"
+            )
+        lines.append("")
+    lines += [
+        "## [networks.NAME]",
+        "",
+        "Networks can live in `zkalert.toml` itself, one table per chain, with the keys of",
+        "`networks.toml` (see the [gateway operator's guide](../guides/gateway-operator.md)); the",
+        "file is then the networks file, and `[network] name` picks one.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _jsonable_default(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(str(v) for v in value) + "]"
+    return str(value)
+
+
 def generated_pages() -> dict[str, str]:
     use_checkout()
     utility, regulator = openapi_schemas()
     pages = {
         "reference/cli.md": cli_markdown(),
+        "reference/config.md": config_markdown(),
         "reference/rest.md": rest_markdown(utility, regulator),
         "reference/openapi-utility.json": json.dumps(utility, indent=2) + "\n",
         "reference/openapi-regulator.json": json.dumps(regulator, indent=2) + "\n",

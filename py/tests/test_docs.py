@@ -166,3 +166,16 @@ def test_receipt_page_describes_the_current_receipt_format() -> None:
     assert {"chain_id", "registry", "alert", "links", "exported_at"} <= fields
     for name in fields:
         assert f"`{name}`" in page, f"receipt field {name} is not on the receipt page"
+
+
+def test_every_setting_is_in_the_generated_config_reference(hook: ModuleType) -> None:
+    from zkalert.cli import settings
+
+    page = hook.config_markdown()
+    for section, model in settings.SECTIONS.items():
+        table = page.split(f"## [{section}]", 1)[1].split("\n## ", 1)[0]
+        for name in model.model_fields:
+            key = f"{section}.{name}"
+            assert f"| `{name}` |" in table, key
+            assert f"`{settings.env_name(key)}`" in table, key
+    assert "`compile --scale`" in page and "`serve utility --port`" in page
