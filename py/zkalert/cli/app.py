@@ -590,10 +590,12 @@ def _network(name: str | None, rpc_url_opt: str | None) -> Network:
 
 
 def _outbox_path(outbox: Path | None, workdir: Path | None, network: Network) -> Path:
-    from zkalert.gateway.sender import default_outbox_path
+    from zkalert.gateway.outbox import default_outbox_path
 
     return (
-        outbox if outbox is not None else default_outbox_path(Workspace.at(workdir).root, network)
+        outbox
+        if outbox is not None
+        else default_outbox_path(Workspace.at(workdir).root, network.name)
     )
 
 
