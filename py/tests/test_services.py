@@ -1111,6 +1111,48 @@ def test_chain_worker_resumes_after_a_crash_between_sending_a_commit_and_recordi
         worker.join(timeout=30)
 
 
+def test_doctor_passes_on_the_deployed_setup_and_its_deep_check_regenerates_the_verifier(
+    compiled, chain, tmp_path
+):
+    """`zkalert doctor` on this module's compiled workspace and chain (registry, the model's
+    verifier, WindowLog) and an outbox bound to them: nothing fails (the development SRS is a
+    warning) and, with --deep, the registered verifier is the one EZKL generates from the key."""
+    from eth_account import Account
+
+    from zkalert.evm.registry import Deployment
+    from zkalert.gateway.outbox import Outbox
+
+    workspace, _, info = compiled
+    registry = Deployment.load(CHAIN_ID).registry_address
+    gateway = Account.from_key(OWNER_KEY).address
+    outbox = tmp_path / "outbox.sqlite"
+    Outbox.open(outbox, chain_id=CHAIN_ID, registry=registry, gateway=gateway).close()
+    args = ["--workdir", str(workspace.root), "--rpc-url", chain, "--outbox", str(outbox)]
+    proc = subprocess.run(
+        [sys.executable, "-m", "zkalert", "doctor", *args, "--deep", "--json"],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PRIVATE_KEY=OWNER_KEY),
+        cwd=PROJECT_ROOT,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    report = json.loads(proc.stdout)
+    checks = {c["name"]: c for c in report["checks"]}
+    assert report["ok"] is True and report["summary"]["fail"] == 0
+    for name in ("workspace", "circuit", "node", "deployment", "registry", "verifiers"):
+        assert checks[name]["status"] == "ok", checks[name]
+    for name in ("window-log", "gateway", "funds", "outbox"):
+        assert checks[name]["status"] == "ok", checks[name]
+    assert checks["srs"]["status"] == "warn" and "development" in checks["srs"]["detail"]
+    assert checks["ts-registry"]["status"] == "skip"
+    assert info.model_id[:10] in checks["verifiers"]["detail"]
+    assert "its verifier is EZKL's for its verifying key" in checks["verifiers"]["detail"]
+    assert checks["node"]["data"]["chain_id"] == CHAIN_ID
+    assert checks["outbox"]["data"]["counts"]["refused"] == 0
+
+
 def test_regulator_with_tokens_guards_audits_and_reports_a_failed_one(chain, tokens, tmp_path):
     from fastapi.testclient import TestClient
 

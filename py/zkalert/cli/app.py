@@ -18,6 +18,8 @@
     zkalert outbox run [--follow] the gateway worker: prove, send, confirm; survives crashes,
                                   reorgs, dropped/stuck transactions and RPC outages
     zkalert outbox status         what the outbox holds, per state
+    zkalert doctor [--json]       check a gateway's setup: toolchain, workspace and SRS, node,
+                                  deployment and contract code, gateway allowed and funded, outbox
     zkalert soak                  hundreds of real alerts under random faults: lost/duplicated
     zkalert evaluate              detection quality vs a PCA T²/Q baseline + in-circuit parity
                                   (--data te|edge-iiotset|csv; build/reports/evaluate/)
@@ -771,6 +773,76 @@ def outbox_status_cmd(
         )
 
 
+@app.command("doctor")
+def doctor_cmd(
+    workdir: WorkdirOpt = None,
+    rpc_url_opt: RpcOpt = None,
+    network_name: Annotated[
+        str | None,
+        typer.Option(
+            "--network",
+            help="Check against this network of networks.toml: its rpc_url and chain id.",
+        ),
+    ] = None,
+    deployments: Annotated[
+        Path | None,
+        typer.Option(
+            "--deployments", help="Folder holding <chain id>/ deployment records (deployments/)."
+        ),
+    ] = None,
+    outbox: OutboxOpt = None,
+    gateway: Annotated[
+        str | None,
+        typer.Option(help="The gateway's address (default: the account of PRIVATE_KEY)."),
+    ] = None,
+    deep: Annotated[
+        bool,
+        typer.Option(
+            "--deep",
+            help="Also regenerate the workspace model's verifier from its key and compare its "
+            "code, as the audit does (about 10 s).",
+        ),
+    ] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Check this gateway's setup, one line per check (ok, warn, FAIL, skip); exit 2 on a FAIL.
+
+    Toolchain and packages, the workspace's circuit and SRS, the node and its chain id, the
+    deployment and its contracts' versions and code, the gateway allowed and funded, the outbox.
+    """
+    from zkalert.gateway.doctor import DoctorOptions, run, summary
+
+    options = DoctorOptions(
+        workdir=workdir,
+        rpc_url=rpc_url_opt,
+        network=network_name,
+        deployments=deployments,
+        outbox=outbox,
+        gateway=gateway,
+        deep=deep,
+    )
+    checks = run(options, progress=None if json_out else lambda c: typer.echo(c.line))
+    counts = summary(checks)
+    if json_out:
+        typer.echo(
+            json.dumps(
+                {
+                    "ok": counts["fail"] == 0,
+                    "summary": counts,
+                    "checks": [c.as_dict() for c in checks],
+                },
+                indent=2,
+            )
+        )
+    else:
+        typer.echo(
+            f"doctor: {counts['ok']} ok, {counts['warn']} warn, {counts['fail']} FAIL, "
+            f"{counts['skip']} skipped"
+        )
+    if counts["fail"]:
+        raise typer.Exit(EXIT_USAGE_OR_FINDINGS)
+
+
 @app.command("soak")
 def soak_cmd(
     alerts: Annotated[
@@ -991,7 +1063,7 @@ def _version(value: bool) -> None:
 
 @app.callback(
     epilog="Exit codes: 0 ok; 1 error (one line on stderr); 2 usage error, or findings "
-    "(a BROKEN chain, a failed audit); 130 interrupted."
+    "(a BROKEN chain, a failed audit, a failed doctor check); 130 interrupted."
 )
 def _root(
     version: Annotated[
