@@ -159,3 +159,13 @@ def test_a_broken_file_is_one_line_and_init_can_replace_it(tmp_path: Path) -> No
     assert len(lines) == 1 and "unknown key 'epoch' in [detector]" in lines[0]
     assert run(["init", "--force"], tmp_path).returncode == 0
     assert run(["config", "check"], tmp_path).returncode == 0
+
+
+def test_doctor_reports_a_broken_config_as_its_first_check_and_goes_on(tmp_path: Path) -> None:
+    write(tmp_path, "[detector]\nepoch = 3\n")
+    result = run(["doctor", "--json", "--rpc-url", "http://127.0.0.1:9"], tmp_path)
+    assert result.returncode == 2, result.stderr
+    checks = json.loads(result.stdout)["checks"]
+    assert checks[0]["name"] == "config" and checks[0]["status"] == "fail"
+    assert "unknown key 'epoch' in [detector]" in checks[0]["detail"]
+    assert {c["name"] for c in checks} >= {"python", "node", "workspace"}

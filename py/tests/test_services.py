@@ -21,11 +21,13 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlparse
 
 import httpx
 import pytest
 from conftest import OWNER_KEY
 from eth_utils import keccak
+from test_swagger_ui import check_declared_where_asked
 from web3 import Web3
 
 from zkalert.config import PROJECT_ROOT, TEST_GENERATED_DIR, Workspace
@@ -362,6 +364,15 @@ def test_utility_rate_limits_per_token_replays_files_and_publishes_openapi(
     assert client.get("/metrics", headers=_auth(tokens["regulator"])).text.count("zkalert_") >= 6
 
 
+def test_utility_declares_the_token_exactly_where_it_asks_for_one(utility_api):
+    """/openapi.json (and so the Authorize button of /docs) marks every route that answers 401
+    without a token, and only those."""
+    client, _ = utility_api
+    answers = check_declared_where_asked(client)
+    assert {op for op, (declared, _) in answers.items() if not declared} == {"GET /healthz"}
+    assert len(answers) >= 11
+
+
 # ---------------------------------------------------------------------- both services, end to end, in a browser
 
 
@@ -560,6 +571,103 @@ def test_lazy_audit_end_to_end_pinpoints_the_withheld_window_and_the_page_shows_
     cli_report = json.loads(cli.stdout)
     assert cli_report["summary"]["withheld_windows"] == [WITHHELD]
     assert {w["window"]: w["status"] for w in cli_report["windows"]} == statuses
+
+
+def test_both_services_api_pages_render_offline_and_their_authorize_button_sends_the_token(
+    services, tokens, tmp_path
+):
+    """/docs of the utility and of a regulator with a tokens file, in chromium with every request
+    that leaves localhost aborted: Swagger UI renders from the package (operations listed, the
+    Authorize button there, a lock on exactly the routes that take a token), a token entered
+    through Authorize is sent by Try it out, and no request went to any other host."""
+    from playwright.sync_api import Route, sync_playwright
+
+    port = _port()
+    regulator_proc = _service(
+        ["regulator", "--tokens", str(tokens["path"]), "--folder", str(tmp_path / "regulator")],
+        port,
+        tmp_path / "regulator.log",
+        services["env"],
+    )
+    regulator = f"http://127.0.0.1:{port}"
+    try:
+        _wait(
+            lambda: httpx.get(f"{regulator}/healthz", timeout=2).status_code == 200,
+            60,
+            "the regulator with a tokens file",
+        )
+        requests: list[tuple[str, str, str | None]] = []
+        elsewhere: list[str] = []
+
+        def local_only(route: Route) -> None:
+            request = route.request
+            requests.append((request.method, request.url, request.headers.get("authorization")))
+            if urlparse(request.url).hostname == "127.0.0.1":
+                route.continue_()
+            else:
+                elsewhere.append(request.url)
+                route.abort()
+
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+            try:
+                context = browser.new_context(viewport={"width": 1200, "height": 1400})
+                context.route("**/*", local_only)
+                page = context.new_page()
+                for base, expected, locked in (
+                    (
+                        str(services["utility"]),
+                        {"/v1/windows", "/v1/proof", "/v1/proofs", "/v1/model", "/v1/status"},
+                        None,  # every route but /healthz
+                    ),
+                    (regulator, {"/api/streams", "/api/audits", "/healthz"}, {"/api/audits"}),
+                ):
+                    page.goto(f"{base}/docs")
+                    page.wait_for_selector(".opblock-summary-path", timeout=30_000)
+                    paths = page.locator(".opblock-summary-path").evaluate_all(
+                        "els => els.map(e => e.getAttribute('data-path'))"
+                    )
+                    assert expected <= set(paths), paths
+                    with_lock = set(
+                        page.locator(
+                            ".opblock:has(.authorization__btn) .opblock-summary-path"
+                        ).evaluate_all("els => els.map(e => e.getAttribute('data-path'))")
+                    )
+                    assert with_lock == (locked or set(paths) - {"/healthz"})
+                    assert page.locator(".auth-wrapper button.authorize").is_visible()
+                    page.screenshot(path=str(tmp_path / f"docs-{base.rsplit(':', 1)[1]}.png"))
+
+                # on the utility's page: Authorize with the regulator's token, then Try it out
+                page.goto(f"{services['utility']}/docs")
+                page.wait_for_selector(".opblock-summary-path", timeout=30_000)
+                page.locator(".auth-wrapper button.authorize").click()
+                dialog = page.locator(".modal-ux")
+                assert "apiToken" in dialog.inner_text() and "Bearer" in dialog.inner_text()
+                dialog.locator("input#auth-bearer-value").fill(str(tokens["regulator"]))
+                dialog.locator("button.modal-btn.authorize").click()
+                dialog.locator("button.btn-done").click()
+                status = page.locator(".opblock:has(.opblock-summary-path[data-path='/v1/status'])")
+                status.locator(".opblock-summary").click()
+                status.locator("button.try-out__btn").click()
+                status.locator("button.execute").click()
+                answer = status.locator(
+                    ".live-responses-table tr.response .response-col_status"
+                ).first
+                answer.wait_for(timeout=30_000)
+                assert answer.inner_text().strip() == "200"
+            finally:
+                browser.close()
+        sent = [auth for method, url, auth in requests if urlparse(url).path == "/v1/status"]
+        assert sent == [f"Bearer {tokens['regulator']}"]
+        assert not elsewhere, f"requests that left localhost: {elsewhere}"
+        assert {urlparse(url).path for _, url, _ in requests} >= {
+            "/docs",
+            "/docs/assets/swagger-ui-bundle.js",
+            "/docs/assets/swagger-ui.css",
+            "/openapi.json",
+        }
+    finally:
+        _stop(regulator_proc)
 
 
 class _LyingUtility:
@@ -1001,6 +1109,48 @@ def test_chain_worker_resumes_after_a_crash_between_sending_a_commit_and_recordi
     finally:
         worker.stop_event.set()
         worker.join(timeout=30)
+
+
+def test_doctor_passes_on_the_deployed_setup_and_its_deep_check_regenerates_the_verifier(
+    compiled, chain, tmp_path
+):
+    """`zkalert doctor` on this module's compiled workspace and chain (registry, the model's
+    verifier, WindowLog) and an outbox bound to them: nothing fails (the development SRS is a
+    warning) and, with --deep, the registered verifier is the one EZKL generates from the key."""
+    from eth_account import Account
+
+    from zkalert.evm.registry import Deployment
+    from zkalert.gateway.outbox import Outbox
+
+    workspace, _, info = compiled
+    registry = Deployment.load(CHAIN_ID).registry_address
+    gateway = Account.from_key(OWNER_KEY).address
+    outbox = tmp_path / "outbox.sqlite"
+    Outbox.open(outbox, chain_id=CHAIN_ID, registry=registry, gateway=gateway).close()
+    args = ["--workdir", str(workspace.root), "--rpc-url", chain, "--outbox", str(outbox)]
+    proc = subprocess.run(
+        [sys.executable, "-m", "zkalert", "doctor", *args, "--deep", "--json"],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PRIVATE_KEY=OWNER_KEY),
+        cwd=PROJECT_ROOT,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    report = json.loads(proc.stdout)
+    checks = {c["name"]: c for c in report["checks"]}
+    assert report["ok"] is True and report["summary"]["fail"] == 0
+    for name in ("workspace", "circuit", "node", "deployment", "registry", "verifiers"):
+        assert checks[name]["status"] == "ok", checks[name]
+    for name in ("window-log", "gateway", "funds", "outbox"):
+        assert checks[name]["status"] == "ok", checks[name]
+    assert checks["srs"]["status"] == "warn" and "development" in checks["srs"]["detail"]
+    assert checks["ts-registry"]["status"] == "skip"
+    assert info.model_id[:10] in checks["verifiers"]["detail"]
+    assert "its verifier is EZKL's for its verifying key" in checks["verifiers"]["detail"]
+    assert checks["node"]["data"]["chain_id"] == CHAIN_ID
+    assert checks["outbox"]["data"]["counts"]["refused"] == 0
 
 
 def test_regulator_with_tokens_guards_audits_and_reports_a_failed_one(chain, tokens, tmp_path):

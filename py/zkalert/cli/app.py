@@ -18,6 +18,8 @@
     zkalert outbox run [--follow] the gateway worker: prove, send, confirm; survives crashes,
                                   reorgs, dropped/stuck transactions and RPC outages
     zkalert outbox status         what the outbox holds, per state
+    zkalert doctor [--json]       check a gateway's setup: toolchain, workspace and SRS, node,
+                                  deployment and contract code, gateway allowed and funded, outbox
     zkalert soak                  hundreds of real alerts under random faults: lost/duplicated
     zkalert evaluate              detection quality vs a PCA T²/Q baseline + in-circuit parity
                                   (--data te|edge-iiotset|csv; build/reports/evaluate/)
@@ -590,10 +592,12 @@ def _network(name: str | None, rpc_url_opt: str | None) -> Network:
 
 
 def _outbox_path(outbox: Path | None, workdir: Path | None, network: Network) -> Path:
-    from zkalert.gateway.sender import default_outbox_path
+    from zkalert.gateway.outbox import default_outbox_path
 
     return (
-        outbox if outbox is not None else default_outbox_path(Workspace.at(workdir).root, network)
+        outbox
+        if outbox is not None
+        else default_outbox_path(Workspace.at(workdir).root, network.name)
     )
 
 
@@ -767,6 +771,81 @@ def outbox_status_cmd(
         typer.echo(
             f"  row {r.id:>5} {r.state:<8} {r.stream} {r.window_key} nonce={r.nonce} sends={r.sends} {r.error or ''}"
         )
+
+
+@app.command("doctor")
+def doctor_cmd(
+    ctx: typer.Context,
+    workdir: WorkdirOpt = None,
+    rpc_url_opt: RpcOpt = None,
+    network_name: Annotated[
+        str | None,
+        typer.Option(
+            "--network",
+            help="Check against this network of networks.toml: its rpc_url and chain id.",
+        ),
+    ] = None,
+    deployments: Annotated[
+        Path | None,
+        typer.Option(
+            "--deployments", help="Folder holding <chain id>/ deployment records (deployments/)."
+        ),
+    ] = None,
+    outbox: OutboxOpt = None,
+    gateway: Annotated[
+        str | None,
+        typer.Option(help="The gateway's address (default: the account of PRIVATE_KEY)."),
+    ] = None,
+    deep: Annotated[
+        bool,
+        typer.Option(
+            "--deep",
+            help="Also regenerate the workspace model's verifier from its key and compare its "
+            "code, as the audit does (about 10 s).",
+        ),
+    ] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Check this gateway's setup, one line per check (ok, warn, FAIL, skip); exit 2 on a FAIL.
+
+    Toolchain and packages, the workspace's circuit and SRS, the node and its chain id, the
+    deployment and its contracts' versions and code, the gateway allowed and funded, the outbox.
+    """
+    from zkalert.gateway.doctor import DoctorOptions, run, summary
+
+    options = DoctorOptions(
+        workdir=workdir,
+        rpc_url=rpc_url_opt,
+        network=network_name,
+        deployments=deployments,
+        outbox=outbox,
+        gateway=gateway,
+        deep=deep,
+        config_file=getattr(ctx.find_root().obj, "file", None),
+        config_error=str(ctx.find_root().obj)
+        if isinstance(ctx.find_root().obj, ConfigError)
+        else None,
+    )
+    checks = run(options, progress=None if json_out else lambda c: typer.echo(c.line))
+    counts = summary(checks)
+    if json_out:
+        typer.echo(
+            json.dumps(
+                {
+                    "ok": counts["fail"] == 0,
+                    "summary": counts,
+                    "checks": [c.as_dict() for c in checks],
+                },
+                indent=2,
+            )
+        )
+    else:
+        typer.echo(
+            f"doctor: {counts['ok']} ok, {counts['warn']} warn, {counts['fail']} FAIL, "
+            f"{counts['skip']} skipped"
+        )
+    if counts["fail"]:
+        raise typer.Exit(EXIT_USAGE_OR_FINDINGS)
 
 
 @app.command("soak")
@@ -992,7 +1071,7 @@ def _version(value: bool) -> None:
 
 @app.callback(
     epilog="Exit codes: 0 ok; 1 error (one line on stderr); 2 usage error, or findings "
-    "(a BROKEN chain, a failed audit); 130 interrupted."
+    "(a BROKEN chain, a failed audit, a failed doctor check); 130 interrupted."
 )
 def _root(
     ctx: typer.Context,
@@ -1021,8 +1100,14 @@ def _root(
     ] = None,
 ) -> None:
     """Provable anomaly alerts: detector -> EZKL proof -> on-chain log."""
-    if ctx.invoked_subcommand != "init":  # init must work beside a broken file, to replace it
+    if ctx.invoked_subcommand == "init":  # init must work beside a broken file, to replace it
+        return
+    try:
         apply_settings(ctx, config, assignments or [])
+    except ConfigError as exc:
+        if ctx.invoked_subcommand != "doctor":
+            raise
+        ctx.obj = exc  # the doctor reports it as its first check and goes on with the defaults
 
 
 def _is_click_exception(exc: BaseException) -> bool:

@@ -181,6 +181,7 @@ LEGACY_ENV: dict[str, str] = {
 #: "*" matches every command with a parameter of that name.
 OPTION_KEYS: dict[str, list[tuple[str, str]]] = {
     "paths.workdir": [("*", "workdir")],
+    "paths.deployments": [("doctor", "deployments")],
     "detector.epochs": [("train", "epochs")],
     "detector.seed": [("train", "seed")],
     "circuit.commitment": [("compile", "commitment")],
@@ -191,7 +192,7 @@ OPTION_KEYS: dict[str, list[tuple[str, str]]] = {
     "circuit.tune_scales": [("tune", "scales")],
     "srs.file": [("compile", "srs")],
     "network.rpc_url": [("*", "rpc_url_opt")],
-    "network.name": [("*", "network")],
+    "network.name": [("*", "network"), ("doctor", "network_name")],
     "services.host": [("serve utility", "host"), ("serve regulator", "host")],
     "services.utility_port": [("serve utility", "port")],
     "services.regulator_port": [("serve regulator", "port")],

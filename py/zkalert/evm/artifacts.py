@@ -26,7 +26,8 @@ def _forge_artifact(name: str) -> Path:
 
 
 def load(name: str) -> dict[str, Any]:
-    """``{"abi", "bytecode", "deployedBytecode"}`` of one contract (hex strings with 0x)."""
+    """``{"abi", "bytecode", "deployedBytecode", "immutableReferences"}`` of one contract
+    (code as hex strings with 0x)."""
     if name not in CONTRACTS:
         raise ConfigError(f"no artifact for {name!r} (known: {', '.join(CONTRACTS)})")
     packaged = PACKAGED / f"{name}.json"
@@ -47,6 +48,8 @@ def _slim(artifact: dict[str, Any]) -> dict[str, Any]:
         "abi": artifact["abi"],
         "bytecode": artifact["bytecode"]["object"],
         "deployedBytecode": artifact["deployedBytecode"]["object"],
+        # where the runtime code holds immutables: left out when deployed code is compared
+        "immutableReferences": artifact["deployedBytecode"].get("immutableReferences") or {},
     }
 
 

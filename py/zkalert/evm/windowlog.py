@@ -40,6 +40,9 @@ from zkalert.toolchain import env_with_tools
 #: The largest batch WindowLog.commitWindows accepts (its MAX_BATCH).
 MAX_BATCH = 64
 
+#: The WindowLog version this code speaks (IWindowLog.version()).
+WINDOW_LOG_VERSION = "0.2.0"
+
 
 #: A commitment's hash in WindowLog's chain: the same fields and encoding as an alert's hash in
 #: AlertRegistry's (previous head, stream, seq, window index, model, gateway, commitment, score, alarm).

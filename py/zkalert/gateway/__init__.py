@@ -5,6 +5,7 @@
 * :mod:`.networks`   per-network settings read from ``networks.toml``
 * :mod:`.replay`     Tennessee Eastman fault runs replayed as live sensor streams
 * :mod:`.ape_bridge` what ``ape run submit_alert`` needs
+* :mod:`.doctor`     ``zkalert doctor``: is this gateway set up? one line per check
 """
 
-__all__ = ["ape_bridge", "networks", "outbox", "replay", "sender"]
+__all__ = ["ape_bridge", "doctor", "networks", "outbox", "replay", "sender"]

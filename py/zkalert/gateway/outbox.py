@@ -259,6 +259,11 @@ def _unhexes(text: str | None) -> tuple[bytes, ...] | None:
     )
 
 
+def default_outbox_path(workspace_root: StrPath, network_name: str) -> Path:
+    """``<workspace>/outbox/<network>.sqlite``: a workspace keeps one outbox per network."""
+    return Path(workspace_root) / "outbox" / f"{network_name}.sqlite"
+
+
 class Outbox:
     """One gateway's outbox file. Open it with :meth:`open`; one process at a time."""
 

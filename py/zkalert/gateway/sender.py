@@ -705,12 +705,6 @@ def statement_hex(statement: bytes) -> str:
 # ---------------------------------------------------------------------- wiring for the CLI
 
 
-def default_outbox_path(workspace_root: Any, network: Network) -> Any:
-    from pathlib import Path
-
-    return Path(workspace_root) / "outbox" / f"{network.name}.sqlite"
-
-
 def workspace_prover(workspace_root: Any, gateway: str) -> Prove:
     """Proves scored rows with the workspace's circuit, bound to ``gateway``, each row's stream and
     window index; proofs are cached by window key, so a prover killed mid-proof proves that window

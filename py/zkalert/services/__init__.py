@@ -6,6 +6,7 @@
 - :mod:`.audit`: the regulator's audit of a stream: the on-chain logs, gaps, key
   invariance, proofs requested from the utility (:mod:`.client`) and verified.
 - :mod:`.regulator`: the regulator's REST service and read-only web page (:mod:`.page`).
+- :mod:`.docs`: both services' ``/docs`` page, Swagger UI served from the package (no CDN).
 """
 
-__all__ = ["access", "audit", "client", "page", "regulator", "store", "utility"]
+__all__ = ["access", "audit", "client", "docs", "page", "regulator", "store", "utility"]

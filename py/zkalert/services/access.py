@@ -33,15 +33,33 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.security import HTTPBearer
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from zkalert.errors import TokenFileError, ZkAlertError
 
 ROLES = ("regulator", "ingest", "admin")
 log = logging.getLogger("zkalert.access")
+
+#: The API token as OpenAPI declares it (``/openapi.json``, the Authorize button of ``/docs``).
+#: A route that calls :func:`require` lists :data:`TOKEN` in its ``dependencies``; the
+#: dependency itself lets every request through, :func:`require` checks the token, its role and
+#: the rate limit.
+BEARER = HTTPBearer(
+    scheme_name="apiToken",
+    bearerFormat="zka_...",
+    description=(
+        "An API token of this service's tokens file, made with `zkalert serve token NAME "
+        "--role ROLE --tokens FILE`, sent as `Authorization: Bearer <token>`. Roles: regulator "
+        "(windows, proofs, model, audits), ingest (posting windows), admin (everything). "
+        "Each token has its own rate limit."
+    ),
+    auto_error=False,
+)
+TOKEN = Depends(BEARER)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@
     POST /api/audits                    {"stream", "from_block"?, "to_block"?, "proofs"?} -> 202 {"id"}
     GET  /api/audits                    recent audits
     GET  /api/audits/{id}               state and report (JSON); /report.md the Markdown
-    GET  /healthz, /openapi.json, /docs
+    GET  /healthz, /openapi.json, /docs   (/docs: Swagger UI from the package, no network)
 
 The chain is read directly (getLogs in chunks); audits run one at a time in a
 background thread and ask the utility for proofs with this regulator's token.
@@ -35,6 +35,7 @@ from pydantic import BaseModel, Field
 from zkalert.errors import ZkAlertError
 from zkalert.services import page
 from zkalert.services.access import (
+    TOKEN,
     BodyLimit,
     RateLimiter,
     TokenBook,
@@ -42,6 +43,7 @@ from zkalert.services.access import (
     install_request_log,
     require,
 )
+from zkalert.services.docs import service_app
 
 log = logging.getLogger("zkalert.regulator")
 STREAM_ID = r"^0x[0-9a-fA-F]{64}$"
@@ -364,7 +366,7 @@ def create_app(regulator: Regulator) -> FastAPI:
         finally:
             regulator.book.close()
 
-    app = FastAPI(
+    app = service_app(
         title="zkalert regulator service",
         version="0.1.0",
         description="Audits of on-chain alert streams, with proofs requested from the utility; a read-only web view.",
@@ -397,7 +399,13 @@ def create_app(regulator: Regulator) -> FastAPI:
     def api_stream(stream_id: StreamIdParam) -> dict[str, Any]:
         return regulator.stream_view(stream_id)
 
-    @app.post("/api/audits", status_code=202, tags=["api"])
+    # starting an audit needs a token when the service has a tokens file
+    @app.post(
+        "/api/audits",
+        status_code=202,
+        tags=["api"],
+        dependencies=[TOKEN] if regulator.tokens is not None else [],
+    )
     def start_audit(request: Request, body: AuditIn) -> dict[str, Any]:
         """Start an audit of a stream (one runs at a time; poll GET /api/audits/{id})."""
         if regulator.tokens is not None:

@@ -7,7 +7,7 @@
     GET  /v1/proofs?stream=S&first=A&last=B  proofs of a range (at most --max-range windows)     [regulator]
     GET  /v1/model, /v1/model/vk, /v1/model/settings, /v1/model/srs   what verifying needs        [regulator]
     GET  /v1/status, /metrics           policy, chain, store, worker; Prometheus text             [any token]
-    GET  /healthz, /openapi.json, /docs public
+    GET  /healthz, /openapi.json, /docs public (/docs: Swagger UI from the package, no network)
 
 A stream is named by its name (``te/fault-01``) or its on-chain id (``0x`` +
 keccak256 of the name) wherever a ``stream`` parameter is taken.
@@ -45,6 +45,7 @@ from zkalert.errors import ChainError, CircuitError, ConfigError, WindowConflict
 from zkalert.evm import ids
 from zkalert.evm.ids import STREAM_ID
 from zkalert.services.access import (
+    TOKEN,
     BodyLimit,
     RateLimiter,
     TokenBook,
@@ -53,6 +54,7 @@ from zkalert.services.access import (
     install_request_log,
     require,
 )
+from zkalert.services.docs import service_app
 from zkalert.services.store import StoredWindow, WindowStore
 
 if TYPE_CHECKING:
@@ -607,11 +609,12 @@ def create_app(core: UtilityCore, start_worker: bool = True) -> FastAPI:
                 worker.join(timeout=30)
             core.store.close()
 
-    app = FastAPI(
+    app = service_app(
         title="zkalert utility service",
         version="0.1.0",
         description="An edge gateway's windows, their on-chain commitments and proofs made on request. "
-        'Authenticate with \'Authorization: Bearer <token>\'; errors are JSON {"error": "..."}.',
+        "Authenticate with `Authorization: Bearer <token>` (the Authorize button here); "
+        'errors are JSON `{"error": "..."}`.',
         lifespan=lifespan,
     )
     app.state.tokens = core.tokens
@@ -636,7 +639,13 @@ def create_app(core: UtilityCore, start_worker: bool = True) -> FastAPI:
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.post("/v1/windows", response_model=IngestOut, tags=["ingest"], status_code=201)
+    @app.post(
+        "/v1/windows",
+        response_model=IngestOut,
+        tags=["ingest"],
+        status_code=201,
+        dependencies=[TOKEN],
+    )
     def ingest(request: Request, body: IngestIn, stream: StreamParam) -> dict[str, Any]:
         """Store windows of a stream (raw units): scored, committed to (c, s), queued for the chain."""
         require(request, ("ingest",), cost=max(1.0, len(body.windows) / 32))
@@ -649,12 +658,12 @@ def create_app(core: UtilityCore, start_worker: bool = True) -> FastAPI:
         stored = core.ingest(name, stream_id, [(w.index, w.values) for w in body.windows])
         return {"stored": len(stored), "windows": [w.summary() for w in stored]}
 
-    @app.get("/v1/streams", tags=["windows"])
+    @app.get("/v1/streams", tags=["windows"], dependencies=[TOKEN])
     def streams(request: Request) -> dict[str, Any]:
         require(request, ("regulator", "ingest"))
         return {"streams": core.store.streams()}
 
-    @app.get("/v1/windows", response_model=list[WindowOut], tags=["windows"])
+    @app.get("/v1/windows", response_model=list[WindowOut], tags=["windows"], dependencies=[TOKEN])
     def windows(
         request: Request,
         stream: StreamParam,
@@ -669,7 +678,7 @@ def create_app(core: UtilityCore, start_worker: bool = True) -> FastAPI:
             raise HTTPException(422, f"last ({last}) is below first ({first})")
         return [w.summary() for w in core.store.windows(stream_id, first, last, limit)]
 
-    @app.get("/v1/proof", response_model=ProofOut, tags=["proofs"])
+    @app.get("/v1/proof", response_model=ProofOut, tags=["proofs"], dependencies=[TOKEN])
     def proof(
         request: Request,
         stream: StreamParam,
@@ -683,7 +692,7 @@ def create_app(core: UtilityCore, start_worker: bool = True) -> FastAPI:
             raise HTTPException(404, f"stream {name!r} has no window {window} at the utility")
         return core.proof_response(stored)
 
-    @app.get("/v1/proofs", response_model=ProofsOut, tags=["proofs"])
+    @app.get("/v1/proofs", response_model=ProofsOut, tags=["proofs"], dependencies=[TOKEN])
     def proofs(
         request: Request,
         stream: StreamParam,
@@ -714,23 +723,23 @@ def create_app(core: UtilityCore, start_worker: bool = True) -> FastAPI:
             "unavailable": unavailable,
         }
 
-    @app.get("/v1/model", tags=["model"])
+    @app.get("/v1/model", tags=["model"], dependencies=[TOKEN])
     def model(request: Request) -> dict[str, Any]:
         require(request, ("regulator",))
         return {**core.model_summary(), "chain": core.chain}
 
-    @app.get("/v1/model/vk", tags=["model"], response_class=Response)
+    @app.get("/v1/model/vk", tags=["model"], response_class=Response, dependencies=[TOKEN])
     def model_vk(request: Request) -> Response:
         """The verifying key; keccak256 of these bytes is the on-chain model id."""
         require(request, ("regulator",))
         return Response(core.workspace.vk.read_bytes(), media_type="application/octet-stream")
 
-    @app.get("/v1/model/settings", tags=["model"])
+    @app.get("/v1/model/settings", tags=["model"], dependencies=[TOKEN])
     def model_settings(request: Request) -> JSONResponse:
         require(request, ("regulator",))
         return JSONResponse(json.loads(core.workspace.settings.read_text()))
 
-    @app.get("/v1/model/srs", tags=["model"], response_class=Response)
+    @app.get("/v1/model/srs", tags=["model"], response_class=Response, dependencies=[TOKEN])
     def model_srs(request: Request) -> Response:
         """The KZG SRS the keys were made with (a development SRS unless a ceremony file was given)."""
         require(request, ("regulator",))
@@ -738,12 +747,12 @@ def create_app(core: UtilityCore, start_worker: bool = True) -> FastAPI:
             Path(core.info.srs_path).read_bytes(), media_type="application/octet-stream"
         )
 
-    @app.get("/v1/status", tags=["service"])
+    @app.get("/v1/status", tags=["service"], dependencies=[TOKEN])
     def status(request: Request) -> dict[str, Any]:
         require(request, ("regulator", "ingest"))
         return core.status()
 
-    @app.get("/metrics", tags=["service"], response_class=PlainTextResponse)
+    @app.get("/metrics", tags=["service"], response_class=PlainTextResponse, dependencies=[TOKEN])
     def metrics(request: Request) -> str:
         """Prometheus text format."""
         require(request, ("regulator", "ingest"))

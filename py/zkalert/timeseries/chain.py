@@ -51,8 +51,8 @@ class TsDeployment:
     models: dict[str, dict[str, Any]]
 
     @classmethod
-    def load(cls, chain_id: int) -> TsDeployment:
-        folder = deployments_dir(chain_id)
+    def load(cls, chain_id: int, folder: Path | None = None) -> TsDeployment:
+        folder = folder or deployments_dir(chain_id)
         path = folder / "TimeSeriesRegistry.json"
         if not path.is_file():
             raise ChainError(

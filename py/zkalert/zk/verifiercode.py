@@ -25,7 +25,6 @@ from typing import Any
 from web3 import Web3
 
 from zkalert.errors import ZkAlertError
-from zkalert.zk.circuit import compile_runtime, ezkl_verifier_source
 
 #: IAlertRegistry.CommitmentScheme values.
 POSEIDON, KZG = 0, 1
@@ -47,6 +46,9 @@ def strip_metadata(code: bytes) -> bytes:
 
 def expected_runtime(vk: Path, settings: Path, srs: Path) -> bytes:
     """The runtime bytecode of the verifier EZKL generates from ``vk``, compiled as the project compiles it."""
+    # imported here: reading code (strip_metadata) needs neither EZKL nor torch
+    from zkalert.zk.circuit import compile_runtime, ezkl_verifier_source
+
     with tempfile.TemporaryDirectory() as folder:
         sol = Path(folder) / "Verifier.sol"
         source = ezkl_verifier_source(vk, settings, srs, sol, Path(folder) / "Verifier.abi")
