@@ -96,7 +96,8 @@ class DataSource(BaseModel):
         description=(
             "The sensor columns the detector reads, by name, in this order (its input order). "
             "Not together with column_pattern. With neither: every numeric column except the "
-            "label and order columns, in file order."
+            "label and order columns, in file order (a column of mostly numbers with some text "
+            "is refused, naming the row; a text column is left out)."
         ),
     )
     column_pattern: str | None = Field(
@@ -299,6 +300,17 @@ def _is_numeric(frame: pd.DataFrame, column: str) -> bool:
     return bool(dtype == bool or pd.api.types.is_numeric_dtype(dtype))
 
 
+def _mostly_numbers(frame: pd.DataFrame, column: str) -> bool:
+    """A text column most of whose cells are numbers: a sensor with a few text readings (a
+    historian's "Bad" or "I/O Timeout"), chosen so that the text is refused by row, not
+    the sensor silently left out."""
+    import pandas as pd
+
+    values = frame[column]
+    present = int(values.notna().sum())
+    return present > 0 and int(pd.to_numeric(values, errors="coerce").notna().sum()) > present / 2
+
+
 def select_columns(
     frame: pd.DataFrame, source: DataSource, what: str
 ) -> tuple[list[str], list[str]]:
@@ -327,7 +339,7 @@ def select_columns(
             )
         return chosen, notes
     candidates = [c for c in available if c not in roles]
-    chosen = [c for c in candidates if _is_numeric(frame, c)]
+    chosen = [c for c in candidates if _is_numeric(frame, c) or _mostly_numbers(frame, c)]
     skipped = [c for c in candidates if c not in chosen]
     if skipped:
         notes.append(f"not numeric, left out: {_names(skipped)}")
