@@ -1,11 +1,14 @@
 """The zkalert command line: one command per pipeline stage, plus the demo.
 
-    zkalert train                 fit the detector on Tennessee Eastman normal data
+    zkalert train [--data FILE]   fit the detector on normal rows of a plant's CSV/Parquet file
+                                  (default: Tennessee Eastman); --columns/--column-pattern,
+                                  --label-column, --order-column (also tune, compile, evaluate)
     zkalert tune                  the smallest circuit that keeps every validation decision
     zkalert compile [--srs F]     EZKL circuit, keys and Solidity verifier
                                   (--tuned, --windows-per-proof B for batched proofs)
     zkalert deploy                verifier + AlertRegistry to RPC_URL (anvil by default)
-    zkalert prove WINDOWS.csv     prove windows (raw sensor units, one row each)
+    zkalert prove WINDOWS.csv     prove windows (raw sensor units, one row each, the detector's
+                                  columns by name; CSV or Parquet)
     zkalert submit PROOF.json ... --stream NAME
     zkalert alerts [--json]       the on-chain log, with the hash chain checked
                                   (--stream, --model, --from/--to-block, --since/--until, --alarm-only;
