@@ -229,3 +229,18 @@ def test_proving_windows_without_the_detectors_columns_is_refused(compiled, plan
         "first is NaN (an empty cell?) at row 1, column 's07'",
     )
     assert sorted(p.name for p in (compiled / "proofs").iterdir()) == before
+
+
+def test_the_data_options_override_the_fields_they_name_and_keep_the_rest(tmp_path):
+    from zkalert.cli.options import data_source
+    from zkalert.data.source import DataSource
+
+    base = DataSource(path=tmp_path / "a.dat", format="csv", columns=["s1", "s0"],
+                      label_column="fault", order_column="time")  # fmt: skip
+    assert data_source(base=base) == base
+    pattern = data_source(column_pattern="^s", base=base)
+    assert (pattern.columns, pattern.column_pattern, pattern.label_column) == (None, "^s", "fault")
+    other = data_source(tmp_path / "b.parquet", columns="s2, s3", normal_label="ok", base=base)
+    assert (other.path, other.format, other.columns) == (tmp_path / "b.parquet", None, ["s2", "s3"])
+    assert (other.normal_label, other.order_column) == ("ok", "time")
+    assert data_source() == DataSource()  # no option: the bundled demo data

@@ -95,12 +95,18 @@ def data_source(
     """The data source the data options describe, over ``base`` (default: the bundled
     Tennessee Eastman data): an option given replaces that field (``--columns`` and
     ``--column-pattern`` each replace both column choices); one line for a bad choice."""
-    from zkalert.data.source import DataSource
+    from zkalert.data.source import DataSource, infer_format
     from zkalert.data.source import data_source as parse
+    from zkalert.errors import DataError
 
     fields = (base or DataSource()).model_dump(exclude_unset=True)
     if data is not None:
         fields["path"] = data
+        try:  # another file: its own suffix tells its format, not the base's setting
+            infer_format(data)
+            fields.pop("format", None)
+        except DataError:
+            pass
     if columns is not None:
         fields["columns"] = [c.strip() for c in columns.split(",") if c.strip()]
         fields.pop("column_pattern", None)
