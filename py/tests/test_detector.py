@@ -116,3 +116,32 @@ def test_cross_fitting_scores_each_contiguous_fold_with_a_model_that_never_saw_i
     assert functools.reduce(operator.iadd, seen, []) == list(range(10))
     with pytest.raises(ZkAlertError, match="need at least 20 training windows"):
         fold_slices(10, 20)
+
+
+def test_a_detector_records_the_columns_it_was_trained_on_and_refuses_others(tmp_path):
+    from zkalert.data.source import DataSource
+    from zkalert.errors import DataError, DetectorError
+
+    rng = np.random.default_rng(0)
+    config = TrainConfig(epochs=1, cv_folds=2, threshold_rule="far")
+    detector = train(
+        rng.normal(size=(60, 3)), np.zeros((0, 3)), np.zeros(0), config, progress=False
+    )
+    source = DataSource(path=tmp_path / "plant.csv", label_column="fault", order_column="t")
+    detector.trained_on(source, ("b", "a", "c"))
+    workspace = Workspace.at(tmp_path / "ws")
+    detector.save(workspace)
+    loaded = Detector.load(workspace)
+    assert loaded.columns == ("b", "a", "c")
+    assert loaded.source == source.model_copy(update={"path": (tmp_path / "plant.csv").resolve()})
+    loaded.check_columns(("b", "a", "c"), "data")
+    with pytest.raises(DataError, match=r"missing \['c'\]; not trained on \['d'\]"):
+        loaded.check_columns(("b", "a", "d"), "data")
+    with pytest.raises(DataError, match="the same columns in another order"):
+        loaded.check_columns(("a", "b", "c"), "data")
+    with pytest.raises(DetectorError, match="takes 3 values per window, not the 2 columns"):
+        loaded.trained_on(source, ("a", "b"))
+    # a detector trained on bare arrays records no names and reads windows by position
+    detector.columns = detector.source = None
+    detector.save(workspace)
+    assert Detector.load(workspace).columns is None

@@ -125,7 +125,7 @@ def test_prove_cli_refuses_bad_windows_and_writes_nothing(compiled, tmp_path):
     )
     for path, message in (
         (bad_width, "must have 52 values, got 51"),
-        (nan_row, "NaN at row 0, column 51"),
+        (nan_row, "NaN (an empty cell?) at row 0, column 'v51'"),
     ):
         out = subprocess.run(
             [sys.executable, "-m", "zkalert", "prove", str(path), "--stream", "s"],

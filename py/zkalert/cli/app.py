@@ -1,11 +1,14 @@
 """The zkalert command line: one command per pipeline stage, plus the demo.
 
-    zkalert train                 fit the detector on Tennessee Eastman normal data
+    zkalert train [--data FILE]   fit the detector on normal rows of a plant's CSV/Parquet file
+                                  (default: Tennessee Eastman); --columns/--column-pattern,
+                                  --label-column, --order-column (also tune, compile, evaluate)
     zkalert tune                  the smallest circuit that keeps every validation decision
     zkalert compile [--srs F]     EZKL circuit, keys and Solidity verifier
                                   (--tuned, --windows-per-proof B for batched proofs)
     zkalert deploy                verifier + AlertRegistry to RPC_URL (anvil by default)
-    zkalert prove WINDOWS.csv     prove windows (raw sensor units, one row each)
+    zkalert prove WINDOWS.csv     prove windows (raw sensor units, one row each, the detector's
+                                  columns by name; CSV or Parquet)
     zkalert submit PROOF.json ... --stream NAME
     zkalert alerts [--json]       the on-chain log, with the hash chain checked
                                   (--stream, --model, --from/--to-block, --since/--until, --alarm-only;
@@ -43,13 +46,31 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from zkalert.cli.options import JsonOpt, RpcOpt, WorkdirOpt, rpc_or_default
-from zkalert.config import Workspace, reports_dir
+from zkalert.cli.options import (
+    ColumnPatternOpt,
+    ColumnsOpt,
+    DataOpt,
+    JsonOpt,
+    LabelColumnOpt,
+    NormalLabelOpt,
+    OrderColumnOpt,
+    RpcOpt,
+    SamplingOpt,
+    WorkdirOpt,
+    data_source,
+    rpc_or_default,
+)
+from zkalert.config import GENERATED_DIR, Workspace, reports_dir
 from zkalert.errors import ChainError, ConfigError, OutboxError, ProofError, ZkAlertError
 
 if TYPE_CHECKING:  # the commands import these when they run
+    from zkalert.data.datasets import EvaluationData
+    from zkalert.data.loaders import FloatArray
+    from zkalert.data.source import DataSource, PlantData
+    from zkalert.detector.model import Detector
     from zkalert.evm.log import AlertEntry
     from zkalert.gateway.networks import Network
+    from zkalert.zk.circuit import CircuitInfo
 
 app = typer.Typer(
     add_completion=True,
@@ -70,21 +91,76 @@ def train_cmd(
     workdir: WorkdirOpt = None,
     epochs: Annotated[int, typer.Option(min=1, help="Training epochs.")] = 200,
     seed: Annotated[int, typer.Option(help="Random seed (training and splits).")] = 0,
+    data: DataOpt = None,
+    columns: ColumnsOpt = None,
+    column_pattern: ColumnPatternOpt = None,
+    label_column: LabelColumnOpt = None,
+    normal_label: NormalLabelOpt = None,
+    order_column: OrderColumnOpt = None,
+    sampling_s: SamplingOpt = None,
 ) -> None:
-    """Train the sparse denoising autoencoder and pick the best-F1 threshold."""
-    from zkalert.data.loaders import load_tennessee_eastman
-    from zkalert.detector.model import TrainConfig, train
+    """Train the sparse denoising autoencoder on normal rows and choose its alarm threshold.
 
-    workspace = Workspace.at(workdir)
-    te = load_tennessee_eastman(seed=seed)
-    detector = train(
-        te.train, te.validation.windows, te.validation.labels, TrainConfig(epochs=epochs, seed=seed)
+    The threshold is the best-F1 cut on the validation split when it holds anomalous rows
+    (a label column), else the 99th percentile of held-out normal scores (1% false alarms).
+    """
+    from zkalert.data.source import load
+
+    source = data_source(
+        data, columns, column_pattern, label_column, order_column, normal_label, sampling_s
     )
+    workspace = Workspace.at(workdir)
+    plant = load(source, seed=seed)
+    _echo_data(plant)
+    from zkalert.detector.model import TrainConfig, train  # torch: once the data is known good
+
+    config = TrainConfig(epochs=epochs, seed=seed, threshold_rule=plant.threshold_rule)
+    detector = train(plant.train, plant.validation.windows, plant.validation.labels, config)
+    detector.trained_on(plant.source, plant.columns)
     detector.save(workspace)
     v = detector.validation
-    typer.echo(
-        f"detector saved to {workspace.detector}; threshold {detector.threshold:.4f}; validation F1 {v['f1']:.3f}, precision {v['precision']:.3f}, recall {v['recall']:.3f}"
+    quality = (
+        f"validation F1 {v['f1']:.3f}, precision {v['precision']:.3f}, recall {v['recall']:.3f}"
+        if v["rule"] == "best-f1"
+        else f"false alarms on held-out normal rows {v['false_positive_rate']:.2%} "
+        f"(target {config.target_far:.0%}; no anomalous validation rows)"
     )
+    typer.echo(
+        f"detector saved to {workspace.detector}: {detector.width} columns; threshold {detector.threshold:.4f}; {quality}"
+    )
+
+
+def _echo_data(plant: PlantData) -> None:
+    typer.echo(f"data: {plant.summary()}", err=True)
+    for note in plant.notes:
+        typer.echo(f"  note: {note}", err=True)
+
+
+def _detector_data(
+    detector: Detector,
+    data: Path | None,
+    columns: str | None,
+    column_pattern: str | None,
+    label_column: str | None,
+    order_column: str | None,
+    normal_label: str | None,
+    sampling_s: float | None,
+) -> PlantData:
+    """The data a trained detector is tuned or compiled on: the source it recorded (the bundled
+    Tennessee Eastman data if none), with the data options over it; refused unless it has the
+    detector's columns."""
+    from zkalert.data.source import DataSource, load
+
+    base: DataSource = detector.source or DataSource()
+    if detector.columns is not None:
+        base = base.model_copy(update={"columns": list(detector.columns), "column_pattern": None})
+    source = data_source(
+        data, columns, column_pattern, label_column, order_column, normal_label, sampling_s, base
+    )
+    plant = load(source, seed=detector.config.seed)
+    detector.check_columns(plant.columns, plant.name)
+    _echo_data(plant)
+    return plant
 
 
 @app.command("compile")
@@ -97,6 +173,10 @@ def compile_cmd(
     contract: Annotated[
         str, typer.Option(help="Name of the generated verifier contract.")
     ] = "DetectorVerifier",
+    verifier_dir: Annotated[
+        Path | None,
+        typer.Option(help="Folder for the generated verifier (default: contracts/generated/)."),
+    ] = None,
     ezkl_default: Annotated[
         bool,
         typer.Option(
@@ -124,9 +204,18 @@ def compile_cmd(
             help="How proofs commit to each window: 'poseidon' (hash in the public instances) or 'kzg' (the proof's G1 point; about 2x faster to prove)."
         ),
     ] = "poseidon",
+    data: DataOpt = None,
+    columns: ColumnsOpt = None,
+    column_pattern: ColumnPatternOpt = None,
+    label_column: LabelColumnOpt = None,
+    normal_label: NormalLabelOpt = None,
+    order_column: OrderColumnOpt = None,
+    sampling_s: SamplingOpt = None,
 ) -> None:
-    """Export to ONNX, build the EZKL circuit, run setup and generate the Solidity verifier."""
-    from zkalert.data.loaders import load_tennessee_eastman
+    """Export to ONNX, build the EZKL circuit, run setup and generate the Solidity verifier.
+
+    The circuit's width is the detector's; its training rows (from the data it was trained on,
+    or --data with the same columns) calibrate the circuit."""
     from zkalert.detector.model import Detector
     from zkalert.zk.circuit import CircuitConfig, compile_circuit
     from zkalert.zk.tuning import tuned_config
@@ -142,18 +231,29 @@ def compile_cmd(
     else:
         config = CircuitConfig(input_scale=scale, param_scale=scale)
     config = config.with_commitment(commitment)
+    plant = _detector_data(
+        detector,
+        data,
+        columns,
+        column_pattern,
+        label_column,
+        order_column,
+        normal_label,
+        sampling_s,
+    )
     info = compile_circuit(
         detector,
         workspace,
-        load_tennessee_eastman().train,
+        plant.train,
         config,
         contract,
         srs,
+        verifier_dir=verifier_dir or GENERATED_DIR,
         echo=typer.echo,
         windows_per_proof=windows_per_proof,
     )
     typer.echo(
-        f"circuit: {info.windows_per_proof} window(s)/proof, {info.commitment} input commitments, logrows {info.logrows}, setup {info.setup_s:.1f} s{' (keys from cache)' if info.keys_cached else ''}, model id {info.model_id}"
+        f"circuit: {info.width} values per window, {info.windows_per_proof} window(s)/proof, {info.commitment} input commitments, logrows {info.logrows}, setup {info.setup_s:.1f} s{' (keys from cache)' if info.keys_cached else ''}, model id {info.model_id}"
     )
     typer.echo(f"verifier: {info.verifier_source}")
     if info.srs_development_only:
@@ -170,9 +270,18 @@ def tune_cmd(
     scales: Annotated[
         str, typer.Option(help="Comma-separated fixed-point scales to try.")
     ] = "7,8,9,10,11",
+    data: DataOpt = None,
+    columns: ColumnsOpt = None,
+    column_pattern: ColumnPatternOpt = None,
+    label_column: LabelColumnOpt = None,
+    normal_label: NormalLabelOpt = None,
+    order_column: OrderColumnOpt = None,
+    sampling_s: SamplingOpt = None,
 ) -> None:
-    """Search scales and decompositions for the smallest circuit that keeps every validation decision."""
-    from zkalert.data.loaders import load_tennessee_eastman
+    """Search scales and decompositions for the smallest circuit that keeps every validation decision.
+
+    Checked on the training and validation rows of the data the detector was trained on (or
+    --data with the same columns)."""
     from zkalert.detector.model import Detector
     from zkalert.zk.tuning import tune, tuning_windows
 
@@ -182,9 +291,17 @@ def tune_cmd(
         raise ConfigError(f"--scales must be comma-separated integers, got {scales!r}") from None
     workspace = Workspace.at(workdir)
     detector = Detector.load(workspace)
-    report = tune(
-        detector, workspace, tuning_windows(load_tennessee_eastman()), scale_list, echo=typer.echo
+    plant = _detector_data(
+        detector,
+        data,
+        columns,
+        column_pattern,
+        label_column,
+        order_column,
+        normal_label,
+        sampling_s,
     )
+    report = tune(detector, workspace, tuning_windows(plant), scale_list, echo=typer.echo)
     c = report["chosen"]
     typer.echo(
         f"chosen: scale {c['input_scale']}, decomposition {c['decomp_base']} x {c['decomp_legs']}, logrows {c['logrows']} "
@@ -259,11 +376,30 @@ def deploy_cmd(
         )
 
 
+WINDOWS_FILE_HELP = (
+    "CSV (header row) or Parquet file, one window per row in raw units: the detector's columns "
+    "are read by name (other columns are ignored)."
+)
+
+
+def _windows_for(detector: Detector, info: CircuitInfo, path: Path) -> FloatArray:
+    """The raw windows of a file for this detector and circuit (notes on stderr)."""
+    from zkalert.errors import CircuitError
+
+    if info.width != detector.width:
+        raise CircuitError(
+            f"the detector takes {detector.width} values per window but the compiled circuit "
+            f"{info.width}: run `zkalert compile` again"
+        )
+    windows, notes = detector.read_windows(path)
+    for note in notes:
+        typer.echo(f"  note: {note}", err=True)
+    return windows
+
+
 @app.command("prove")
 def prove_cmd(
-    windows_csv: Annotated[
-        Path, typer.Argument(help="CSV with a header and one window per row (raw units).")
-    ],
+    windows_csv: Annotated[Path, typer.Argument(help=WINDOWS_FILE_HELP)],
     stream: Annotated[
         str, typer.Option(help="Stream name the proofs are for, e.g. plant-a/unit-3.")
     ],
@@ -284,12 +420,11 @@ def prove_cmd(
     workdir: WorkdirOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Prove every window of a CSV for one gateway, stream and window indexes; proof files go to <workdir>/proofs/."""
+    """Prove every window of a file for one gateway, stream and window indexes; proof files go to <workdir>/proofs/."""
     from eth_account import Account
     from eth_utils import is_address, to_checksum_address
 
     from zkalert.config import private_key
-    from zkalert.data.loaders import load_csv
     from zkalert.detector.model import Detector
     from zkalert.evm.ids import stream_id
     from zkalert.zk.prover import Prover
@@ -306,8 +441,8 @@ def prove_cmd(
         raise ConfigError("--stream must not be empty")
     workspace = Workspace.at(workdir)
     detector = Detector.load(workspace)
-    windows, _ = load_csv(windows_csv, detector.width)
     prover = Prover(workspace)
+    windows = _windows_for(detector, prover.info, windows_csv)
     scaled = detector.scale(windows)
     scores = detector.score_scaled(scaled)
     results = []
@@ -603,9 +738,7 @@ def _outbox_path(outbox: Path | None, workdir: Path | None, network: Network) ->
 
 @outbox_app.command("enqueue")
 def outbox_enqueue_cmd(
-    windows_csv: Annotated[
-        Path, typer.Argument(help="CSV with a header and one window per row (raw units).")
-    ],
+    windows_csv: Annotated[Path, typer.Argument(help=WINDOWS_FILE_HELP)],
     stream: Annotated[str, typer.Option(help="Stream name, e.g. plant-a/unit-3.")],
     first_index: Annotated[
         int,
@@ -619,8 +752,7 @@ def outbox_enqueue_cmd(
     network_name: NetworkOpt = None,
     outbox: OutboxOpt = None,
 ) -> None:
-    """Score every window of a CSV and record it (state: scored); `outbox run` proves and sends."""
-    from zkalert.data.loaders import load_csv
+    """Score every window of a file and record it (state: scored); `outbox run` proves and sends."""
     from zkalert.detector.model import Detector
     from zkalert.gateway.outbox import Outbox
     from zkalert.zk.circuit import CircuitInfo
@@ -628,7 +760,7 @@ def outbox_enqueue_cmd(
     workspace = Workspace.at(workdir)
     detector = Detector.load(workspace)
     info = CircuitInfo.load(workspace)
-    windows, _ = load_csv(windows_csv, detector.width)
+    windows = _windows_for(detector, info, windows_csv)
     scaled = detector.scale(windows)
     scores = detector.score_scaled(scaled)
     path = _outbox_path(outbox, workdir, _network(network_name, None))
@@ -920,14 +1052,27 @@ def soak_cmd(
 @app.command("evaluate")
 def evaluate_cmd(
     data: Annotated[
-        str, typer.Option(help="te (Tennessee Eastman, default), edge-iiotset or csv.")
+        str,
+        typer.Option(
+            help="te (Tennessee Eastman, default), edge-iiotset or csv (with --csv), or a plant's "
+            "CSV or Parquet file read as `zkalert train --data` reads it (needs --label-column)."
+        ),
     ] = "te",
     csv: Annotated[
         Path | None, typer.Option(help="The CSV for --data edge-iiotset or csv.")
     ] = None,
     label_column: Annotated[
-        str | None, typer.Option(help="CSV label column: 0 normal, 1 anomalous (--data csv).")
+        str | None,
+        typer.Option(
+            help="Label column: 0 normal, 1 anomalous (--data csv); normal is --normal-label "
+            "(default 0), anything else anomalous (a plant file)."
+        ),
     ] = None,
+    columns: ColumnsOpt = None,
+    column_pattern: ColumnPatternOpt = None,
+    normal_label: NormalLabelOpt = None,
+    order_column: OrderColumnOpt = None,
+    sampling_s: SamplingOpt = None,
     group_column: Annotated[
         str | None, typer.Option(help="CSV column naming the anomaly kind, for per-group rates.")
     ] = None,
@@ -999,11 +1144,36 @@ def evaluate_cmd(
 ) -> None:
     """Detection quality of the detector next to a PCA T²/Q baseline, and in-circuit parity."""
     from zkalert.data import datasets
-    from zkalert.lab import evaluate
 
     kinds = ("te", "edge-iiotset", "csv")
+    plant_options = (columns, column_pattern, normal_label, order_column, sampling_s)
     if data not in kinds:
-        raise ConfigError(f"--data must be one of {', '.join(kinds)}, got {data!r}")
+        if csv is not None:
+            raise ConfigError("--csv is for --data edge-iiotset or csv, not a plant file")
+        from zkalert.data.source import load
+
+        plant = load(
+            data_source(
+                Path(data),
+                columns,
+                column_pattern,
+                label_column,
+                order_column,
+                normal_label,
+                sampling_s,
+            ),
+            seed=seed,
+        )
+        dataset = datasets.from_plant(plant)
+        _echo_data(plant)
+        _evaluate(dataset, epochs, seed, threshold, target_far, compare_far,
+                  parity, parity_windows, workdir, detector_from, out)  # fmt: skip
+        return
+    if any(option is not None for option in plant_options):
+        raise ConfigError(
+            "--columns, --column-pattern, --normal-label, --order-column and --sampling-s are for "
+            "a plant file (--data PATH)"
+        )
     if data != "te" and csv is None:
         raise ConfigError(f"--data {data} needs --csv PATH")
     if data == "csv" and not label_column:
@@ -1028,6 +1198,25 @@ def evaluate_cmd(
             group_column=group_column, ordered=ordered, drop_missing=drop_missing,
             max_train_windows=max_train_windows, seed=seed,
         )  # fmt: skip
+    _evaluate(dataset, epochs, seed, threshold, target_far, compare_far, parity, parity_windows,
+              workdir, detector_from, out)  # fmt: skip
+
+
+def _evaluate(
+    dataset: EvaluationData,
+    epochs: int,
+    seed: int,
+    threshold: str,
+    target_far: float,
+    compare_far: float,
+    parity: bool,
+    parity_windows: int | None,
+    workdir: Path | None,
+    detector_from: Path | None,
+    out: Path | None,
+) -> None:
+    from zkalert.lab import evaluate
+
     options = evaluate.EvaluateOptions(
         epochs=epochs, seed=seed, threshold_rule=threshold, target_far=target_far, compare_far=compare_far,
         parity=parity, parity_windows=parity_windows, workspace=workdir, detector_from=detector_from,

@@ -77,6 +77,19 @@ def init_cmd(
     data: Annotated[
         Path | None, typer.Option(help="The plant's sensor data (CSV or Parquet).")
     ] = None,
+    columns: Annotated[
+        str | None, typer.Option(help="Comma-separated sensor columns, in input order.")
+    ] = None,
+    column_pattern: Annotated[
+        str | None, typer.Option(help="Regular expression choosing the sensor columns.")
+    ] = None,
+    label_column: Annotated[
+        str | None, typer.Option(help="Column marking rows normal or anomalous.")
+    ] = None,
+    order_column: Annotated[str | None, typer.Option(help="Time or sequence column.")] = None,
+    sampling_s: Annotated[
+        float | None, typer.Option(help="Sampling interval of the data (seconds).")
+    ] = None,
     network: Annotated[str | None, typer.Option(help="Network name in the networks file.")] = None,
     rpc_url: Annotated[str | None, typer.Option("--rpc-url", help="JSON-RPC endpoint.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
@@ -86,14 +99,19 @@ def init_cmd(
         raise ConfigError(f"{path} exists; pass --force to overwrite it")
     overrides: dict[str, Any] = {}
     if data is not None:
-        if "data.path" not in settings.known_keys():
-            raise ConfigError("--data: this build has no [data] section")
         # relative to the file's folder, where the file's relative paths are resolved
         overrides["data.path"] = Path(os.path.relpath(data.resolve(), path.resolve().parent))
-    if network is not None:
-        overrides["network.name"] = network
-    if rpc_url is not None:
-        overrides["network.rpc_url"] = rpc_url
+    if columns is not None:
+        overrides["data.columns"] = [c.strip() for c in columns.split(",") if c.strip()]
+    given = {
+        "data.column_pattern": column_pattern,
+        "data.label_column": label_column,
+        "data.order_column": order_column,
+        "data.sampling_s": sampling_s,
+        "network.name": network,
+        "network.rpc_url": rpc_url,
+    }
+    overrides.update({key: value for key, value in given.items() if value is not None})
     text = settings.template(overrides)
     # validate what is about to be written: a file init writes always loads
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")

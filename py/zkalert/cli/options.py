@@ -8,11 +8,14 @@ writes to ``os.environ``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from zkalert.config import DEFAULT_RPC_URL, rpc_url
+
+if TYPE_CHECKING:
+    from zkalert.data.source import DataSource
 
 WorkdirOpt = Annotated[
     Path | None,
@@ -36,3 +39,98 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output."
 def rpc_or_default(value: str | None) -> str:
     """The endpoint from --rpc-url (or the settings), else $RPC_URL, else the local node."""
     return value or rpc_url()
+
+
+# ---- the data a detector is trained, tuned, compiled and evaluated on (zkalert.data.source)
+
+DataOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--data",
+        help="Sensor data: a CSV (header row) or Parquet file, one row per sampling instant "
+        "(default: the bundled Tennessee Eastman demo data).",
+    ),
+]
+ColumnsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--columns", help="Comma-separated sensor columns the detector reads, in input order."
+    ),
+]
+ColumnPatternOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--column-pattern",
+        help="Regular expression choosing the sensor columns (matched anywhere in the name).",
+    ),
+]
+LabelColumnOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--label-column",
+        help="Column marking rows normal (--normal-label) or anomalous (anything else).",
+    ),
+]
+NormalLabelOpt = Annotated[
+    str | None,
+    typer.Option("--normal-label", help="The label of normal rows (default 0)."),
+]
+OrderColumnOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--order-column", help="Time or sequence column: rows are put in its order first."
+    ),
+]
+SamplingOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--sampling-s", help="Sampling interval in seconds, checked against --order-column."
+    ),
+]
+
+
+def data_source(
+    data: Path | None = None,
+    columns: str | None = None,
+    column_pattern: str | None = None,
+    label_column: str | None = None,
+    order_column: str | None = None,
+    normal_label: str | None = None,
+    sampling_s: float | None = None,
+    base: DataSource | None = None,
+) -> DataSource:
+    """The data source the data options describe, over ``base`` (default: zkalert.toml's
+    ``[data]``, whose own default is the bundled Tennessee Eastman data): an option given replaces that field (``--columns`` and
+    ``--column-pattern`` each replace both column choices); one line for a bad choice."""
+    from zkalert.data.source import DataSource, infer_format
+    from zkalert.data.source import data_source as parse
+    from zkalert.errors import DataError
+
+    if base is None:  # zkalert.toml's [data] (its variables, --set), else the demo data
+        from zkalert.cli.settings import current
+
+        loaded = current()
+        base = loaded.settings.data if loaded is not None else DataSource()
+    fields = base.model_dump(exclude_unset=True)
+    if data is not None:
+        fields["path"] = data
+        try:  # another file: its own suffix tells its format, not the base's setting
+            infer_format(data)
+            fields.pop("format", None)
+        except DataError:
+            pass
+    if columns is not None:
+        fields["columns"] = [c.strip() for c in columns.split(",") if c.strip()]
+        fields.pop("column_pattern", None)
+    if column_pattern is not None:
+        fields["column_pattern"] = column_pattern
+        if columns is None:
+            fields.pop("columns", None)
+    given = {
+        "label_column": label_column,
+        "order_column": order_column,
+        "normal_label": normal_label,
+        "sampling_s": sampling_s,
+    }
+    fields.update({k: v for k, v in given.items() if v is not None})
+    return parse(fields)

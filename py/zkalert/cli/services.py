@@ -18,7 +18,7 @@ from typing import Annotated, Any
 
 import typer
 
-from zkalert.cli.options import RpcOpt, WorkdirOpt, rpc_or_default
+from zkalert.cli.options import ColumnsOpt, RpcOpt, WorkdirOpt, rpc_or_default
 from zkalert.config import PROJECT_ROOT, Workspace
 from zkalert.errors import ChainError, ConfigError, UtilityError
 
@@ -93,7 +93,8 @@ def serve_utility_cmd(
     replay: Annotated[
         Path | None,
         typer.Option(
-            help="Ingest this CSV (raw units, header row) as --stream at start, row i = window i."
+            help="Ingest this CSV or Parquet file (raw units, the detector's columns by name) as "
+            "--stream at start, row i = window i."
         ),
     ] = None,
     stream: Annotated[str | None, typer.Option(help="Stream name for --replay.")] = None,
@@ -134,12 +135,13 @@ def serve_utility_cmd(
 
 
 def _replay(core: object, path: Path, stream: str) -> None:
-    from zkalert.data.loaders import load_csv
     from zkalert.evm import ids
     from zkalert.services.utility import UtilityCore
 
     assert isinstance(core, UtilityCore)
-    rows, _ = load_csv(path, core.detector.width)
+    rows, notes = core.detector.read_windows(path)
+    for note in notes:
+        typer.echo(f"  note: {note}", err=True)
     stream_id = "0x" + ids.stream_id(stream).hex()
     last = core.store.last_index(stream_id)
     todo = [(i, [float(v) for v in rows[i]]) for i in range(len(rows)) if last is None or i > last]
@@ -208,7 +210,8 @@ def serve_token_cmd(
 @serve_app.command("push")
 def serve_push_cmd(
     windows_csv: Annotated[
-        Path, typer.Argument(help="CSV with a header and one window per row (raw units).")
+        Path,
+        typer.Argument(help="CSV (header row) or Parquet file, one window per row (raw units)."),
     ],
     stream: Annotated[str, typer.Option(help="Stream name.")],
     url: Annotated[
@@ -232,13 +235,19 @@ def serve_push_cmd(
         ),
     ] = None,
     batch: Annotated[int, typer.Option(min=1, max=256, help="Windows per POST.")] = 32,
+    columns: ColumnsOpt = None,
 ) -> None:
-    """Send a CSV's rows to a utility's POST /v1/windows as one stream's windows."""
+    """Send a file's rows to a utility's POST /v1/windows as one stream's windows (every column,
+    or --columns: the utility's detector's columns, by name and in its order)."""
     import httpx
 
-    from zkalert.data.loaders import load_csv
+    from zkalert.data.source import load_windows, read_frame
 
-    rows, _ = load_csv(windows_csv)
+    if columns is None:
+        rows, _ = load_windows(windows_csv, None, len(read_frame(windows_csv).columns))
+    else:
+        names = [c.strip() for c in columns.split(",") if c.strip()]
+        rows, _ = load_windows(windows_csv, names, len(names))
     try:
         skipped = {int(s) for s in skip.split(",") if s.strip()} if skip else set()
     except ValueError:

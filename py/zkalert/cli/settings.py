@@ -31,6 +31,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from zkalert.config import DEFAULT_RPC_URL, HOME, configure
+from zkalert.data.source import DataSource
 from zkalert.errors import ConfigError
 
 CONFIG_FILE = "zkalert.toml"
@@ -147,6 +148,7 @@ class Settings(Section):
     """Everything zkalert.toml can hold."""
 
     paths: PathsSection = PathsSection()
+    data: DataSource = DataSource()
     detector: DetectorSection = DetectorSection()
     circuit: CircuitSection = CircuitSection()
     srs: SrsSection = SrsSection()
@@ -158,10 +160,10 @@ class Settings(Section):
     )
 
 
-SECTIONS: dict[str, type[Section]] = {
+SECTIONS: dict[str, type[BaseModel]] = {
     name: info.annotation
     for name, info in Settings.model_fields.items()
-    if isinstance(info.annotation, type) and issubclass(info.annotation, Section)
+    if isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel)
 }
 
 #: Older environment variable names, still read (the library reads them too).
@@ -258,6 +260,14 @@ class Loaded:
         return out
 
 
+_current: Loaded | None = None
+
+
+def current() -> Loaded | None:
+    """The settings this command line loaded (None in library use)."""
+    return _current
+
+
 def find_file(option: Path | None, env: Mapping[str, str]) -> Path | None:
     """The config file in use: --config, $ZKALERT_CONFIG, ./zkalert.toml, or none."""
     if option is not None:
@@ -308,6 +318,8 @@ def _parse_text(key: str, text: str) -> Any:
             return [int(part) for part in text.split(",") if part.strip()]
         except ValueError:
             raise ConfigError(f"{key} must be comma-separated integers, got {text!r}") from None
+    if "list[str]" in str(info.annotation):
+        return [part.strip() for part in text.split(",") if part.strip()]
     if text == "" and "None" in str(info.annotation):
         return None
     return text
@@ -444,7 +456,10 @@ def default_map(loaded: Loaded, commands: Mapping[str, set[str]]) -> dict[str, A
 
 
 def apply_shared(loaded: Loaded) -> None:
-    """Hand the shared folders and the networks file to :func:`zkalert.config.configure`."""
+    """Make ``loaded`` this process's settings (:func:`current`) and hand the shared folders and
+    the networks file to :func:`zkalert.config.configure`."""
+    global _current
+    _current = loaded
     configure(
         **{name: Path(loaded.value(key)) for key, name in SHARED_KEYS.items() if loaded.is_set(key)}
     )
@@ -535,6 +550,7 @@ __all__ = [
     "CONFIG_FILE",
     "Loaded",
     "Settings",
+    "current",
     "default_map",
     "env_name",
     "known_keys",

@@ -19,7 +19,7 @@ columns; the label is ``Attack_label`` (0 normal, 1 attack) and
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
@@ -34,6 +34,7 @@ from zkalert.data.loaders import (
     LabelledSet,
     load_tennessee_eastman,
 )
+from zkalert.data.source import PlantData
 from zkalert.errors import DataError
 
 if TYPE_CHECKING:
@@ -102,6 +103,36 @@ def tennessee_eastman(seed: int = 0) -> EvaluationData:
                 "plus cross-fitted held-out scores of the d00.dat rows; test: d00_te.dat and d01..d21_te.dat "
                 "(960 rows each, fault from row 160)"
             ),
+        ],
+    )
+
+
+def from_plant(plant: PlantData) -> EvaluationData:
+    """A plant's data (:func:`zkalert.data.source.load`) for evaluation: it needs a label column,
+    the figures being rates on anomalous and normal test rows."""
+    if not plant.labelled:
+        raise DataError(
+            f"{plant.name}: evaluating needs a label column (normal and anomalous rows); "
+            "without one the threshold is set on normal rows and there is nothing to detect"
+        )
+    if plant.source.path is None:  # its fault names, onset and sampling; the columns chosen
+        return replace(
+            tennessee_eastman(),
+            train=plant.train,
+            validation=plant.validation,
+            test=plant.test,
+            feature_names=plant.columns,
+        )
+    return EvaluationData(
+        name=Path(plant.source.path).name,
+        train=plant.train,
+        validation=plant.validation,
+        test=plant.test,
+        feature_names=plant.columns,
+        group_names={0: "normal", 1: "anomalous"},
+        notes=[
+            *plant.notes,
+            f"split in time order: {plant.summary()}",
         ],
     )
 

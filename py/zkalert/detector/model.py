@@ -1,7 +1,7 @@
 """Detector: the sparse denoising autoencoder of the PureChain paper.
 
-Architecture ``d -> 32 -> 12 -> 32 -> d`` (d follows the data: 52 on
-Tennessee Eastman), trained on normal windows only with Gaussian input noise,
+Architecture ``d -> 32 -> 12 -> 32 -> d`` (d follows the data: the number of
+sensor columns, 52 on Tennessee Eastman), trained on normal windows only with Gaussian input noise,
 dropout, an L1 activity penalty on the code (sparsity) and L2 weight decay.
 The anomaly score of a window is its mean absolute reconstruction error; the
 alarm threshold is the validation score that maximises F1 (or, as an option,
@@ -21,6 +21,7 @@ import itertools
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import cast
 
 import numpy as np
@@ -31,7 +32,8 @@ from tqdm import tqdm
 
 from zkalert.config import Workspace
 from zkalert.data.loaders import FloatArray, Scaler, check_matrix
-from zkalert.errors import DetectorError
+from zkalert.data.source import DataSource, load_windows
+from zkalert.errors import DataError, DetectorError
 
 THRESHOLD_RULES = ("best-f1", "far")
 
@@ -143,17 +145,60 @@ class BatchScoreModel(nn.Module):
 
 @dataclass
 class Detector:
-    """A trained detector: network, scaler and alarm threshold."""
+    """A trained detector: network, scaler and alarm threshold, and the data it was trained on:
+    its ``source`` and the ``columns`` it reads, by name and in input order (None for a
+    detector trained on bare arrays: it reads windows by position)."""
 
     model: SparseDenoisingAutoencoder
     scaler: Scaler
     threshold: float
     config: TrainConfig
     validation: dict[str, float | str | None] = field(default_factory=dict)
+    columns: tuple[str, ...] | None = None
+    source: DataSource | None = None
 
     @property
     def width(self) -> int:
         return int(self.scaler.mean.shape[0])
+
+    def trained_on(self, source: DataSource, columns: tuple[str, ...]) -> None:
+        """Record the data source and the columns (in input order) the detector was fitted on."""
+        if len(columns) != self.width:
+            raise DetectorError(
+                f"the detector takes {self.width} values per window, not the {len(columns)} columns given"
+            )
+        if source.path is not None:
+            source = source.model_copy(update={"path": source.path.resolve()})
+        self.source, self.columns = source, tuple(columns)
+
+    def check_columns(self, columns: tuple[str, ...], what: str) -> None:
+        """Refuse data whose columns are not the detector's, by name and order (or, for a detector
+        that recorded none, not as many)."""
+        if self.columns is None:
+            if len(columns) != self.width:
+                raise DataError(
+                    f"{what}: {len(columns)} columns, the detector takes {self.width} values per window"
+                )
+            return
+        if columns != self.columns:
+            missing = [c for c in self.columns if c not in columns]
+            extra = [c for c in columns if c not in self.columns]
+            parts = [f"missing {missing}"] if missing else []
+            parts += [f"not trained on {extra}"] if extra else []
+            detail = "; ".join(parts) or "the same columns in another order"
+            raise DataError(
+                f"{what}: its columns are not the {self.width} the detector was trained on ({detail})"
+            )
+
+    def read_windows(self, path: Path) -> tuple[FloatArray, list[str]]:
+        """Raw windows from a CSV or Parquet file, one per row in file order, read by the
+        detector's column names (or by position, for a detector that recorded none), and notes."""
+        return load_windows(
+            path,
+            self.columns,
+            self.width,
+            self.source.order_column if self.source is not None else None,
+        )
 
     def score_model(self) -> ScoreModel:
         return ScoreModel(self.model).eval()
@@ -182,6 +227,11 @@ class Detector:
             "config": asdict(self.config),
             "validation": self.validation,
         }
+        if self.columns is not None:
+            meta["data"] = {
+                "source": self.source.model_dump(mode="json") if self.source else None,
+                "columns": list(self.columns),
+            }
         workspace.detector_meta.write_text(json.dumps(meta, indent=2))
 
     @classmethod
@@ -195,13 +245,23 @@ class Detector:
         model = SparseDenoisingAutoencoder(meta["width"], config.hidden, config.dropout)
         model.load_state_dict(torch.load(workspace.detector, weights_only=True))
         model.eval()
-        return cls(
+        detector = cls(
             model,
             Scaler.from_json(meta["scaler"]),
             float(meta["threshold"]),
             config,
             meta.get("validation", {}),
         )
+        data = meta.get("data")
+        if data is not None:
+            try:
+                source = DataSource.model_validate(data["source"] or {})
+                detector.trained_on(source, tuple(str(c) for c in data["columns"]))
+            except (KeyError, TypeError, ValueError) as exc:
+                raise DetectorError(
+                    f"{workspace.detector_meta}: its data record is not readable ({exc}): run `zkalert train` again"
+                ) from None
+        return detector
 
 
 def best_f1_threshold(

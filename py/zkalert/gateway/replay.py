@@ -13,7 +13,8 @@ from collections.abc import Callable
 import numpy as np
 
 from zkalert.config import Workspace
-from zkalert.data.loaders import TE_FAULT_START_ROW, load_te_file
+from zkalert.data.loaders import TE_FAULT_START_ROW, TE_VARIABLES, load_te_file
+from zkalert.data.source import select_named
 from zkalert.detector.model import Detector
 from zkalert.errors import DataError
 from zkalert.evm.ids import stream_id
@@ -38,6 +39,10 @@ def next_unrecorded_alert(
     detector = Detector.load(workspace)
     prover = Prover(workspace)
     rows = load_te_file(f"d{fault:02d}_te.dat")
+    if detector.columns is not None:  # a detector on some of the variables reads those
+        rows = select_named(
+            rows, TE_VARIABLES, detector.columns, f"Tennessee Eastman d{fault:02d}_te"
+        )
     scaled = detector.scale(rows)
     scores = detector.score_scaled(scaled)
     name = stream or stream_name(fault)

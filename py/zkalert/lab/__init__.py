@@ -1,4 +1,4 @@
-"""Lab tooling: bench, soak, fault injection, fixtures, evaluation and demos.
+"""Lab tooling: bench, soak, fault injection, fixtures, a synthetic plant, evaluation and demos.
 
 It uses the product and nothing in the product uses it; only the CLI's lab
 commands (``zkalert bench``, ``demo``, ``soak``, ``evaluate``, ``ts demo``/``bench``)
@@ -13,6 +13,7 @@ __all__ = [
     "faults",
     "fixtures",
     "metrics",
+    "plant",
     "soak",
     "soakplan",
     "timeseries",

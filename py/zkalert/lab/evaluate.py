@@ -776,10 +776,13 @@ def _json_default(value: Any) -> Any:
 
 
 def load_detector_for(data: EvaluationData, workspace: Workspace) -> Detector:
-    """A trained detector from a workspace, refused if its width does not match the data."""
+    """A trained detector from a workspace, refused if its width, or the columns it recorded,
+    do not match the data."""
     detector = Detector.load(workspace)
     if detector.width != data.width:
         raise DataError(
             f"the detector in {workspace.root} takes windows of {detector.width} values; {data.name} has {data.width}"
         )
+    if detector.columns is not None:
+        detector.check_columns(tuple(data.feature_names), data.name)
     return detector

@@ -150,6 +150,11 @@ class UtilityCore:
         self.detector = Detector.load(self.workspace)
         self.info = CircuitInfo.load(self.workspace)
         self.info.require_poseidon("the utility service")
+        if self.info.width != self.detector.width:
+            raise CircuitError(
+                f"the detector in {self.workspace.root} takes {self.detector.width} values per window "
+                f"but its compiled circuit {self.info.width}: run `zkalert compile` again"
+            )
         if self.info.windows_per_proof != 1:
             raise CircuitError(
                 f"the utility service proves one window per proof; {self.workspace.root} holds a {self.info.windows_per_proof}-window circuit"
@@ -298,6 +303,7 @@ class UtilityCore:
             "threshold_felt": str(self.info.threshold_felt),
             "windows_per_proof": self.info.windows_per_proof,
             "width": self.info.width,
+            "columns": list(self.detector.columns) if self.detector.columns else None,
             "logrows": self.info.logrows,
             "input_scale": self.info.input_scale,
             "output_scale": self.info.output_scale,

@@ -24,6 +24,7 @@ import numpy as np
 
 from zkalert.config import Workspace
 from zkalert.data.loaders import FloatArray, TennesseeEastman
+from zkalert.data.source import PlantData
 from zkalert.detector.model import Detector
 from zkalert.errors import CircuitError
 from zkalert.zk.circuit import (
@@ -139,11 +140,11 @@ def evaluate_candidate(
     )
 
 
-def tuning_windows(te: TennesseeEastman) -> FloatArray:
+def tuning_windows(data: PlantData | TennesseeEastman) -> FloatArray:
     """Windows for checking quantization: training normals (every other row) and the
-    validation fault rows. Never test data; no fitting happens here, so reusing
+    validation rows. Never test data; no fitting happens here, so reusing
     training rows is sound, and it puts normal windows near the threshold."""
-    return cast(FloatArray, np.r_[te.train[::2], te.validation.windows])
+    return cast(FloatArray, np.r_[data.train[::2], data.validation.windows])
 
 
 def tune(
