@@ -184,7 +184,7 @@ def test_key_settings_are_a_closed_section_with_one_keystore_at_most(tmp_path):
 def test_a_keystore_opens_with_its_password_from_a_file_or_the_environment(home, monkeypatch):
     keystore = write_keystore(home / "ops.json", OPERATOR_KEY, "correct horse")
     password_file = home / "password"
-    password_file.write_text("correct horse\n")  # a trailing newline is not part of it
+    password_file.write_text("correct horse\n")  # a final newline is not part of it
     address = Account.from_key(OPERATOR_KEY).address
 
     from_file = load_signer(KeySettings(keystore=keystore, password_file=password_file))

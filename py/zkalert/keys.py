@@ -121,7 +121,9 @@ class KeySettings(BaseModel):
         "(`cast wallet import NAME`).",
     )
     password_file: Path | None = Field(
-        default=None, description="A file whose first line is the keystore's password."
+        default=None,
+        description="A file holding the keystore's password (trailing whitespace is not part "
+        "of it, as forge reads it).",
     )
     password_env: str = Field(
         default=PASSWORD_ENV,
@@ -287,8 +289,8 @@ def _read_password(settings: KeySettings, keystore: Path, interactive: bool) -> 
             raise SigningKeyError(
                 f"password file {path} cannot be read ({exc.strerror or exc})"
             ) from None
-        # the first line, as cast and geth read it; a trailing newline is not part of the password
-        return text.splitlines()[0] if text else "", f"password file {path}"
+        # as forge and cast read it (forge gets this same file): without trailing whitespace
+        return text.rstrip(), f"password file {path}"
     if settings.password_env in os.environ:
         return os.environ[settings.password_env], f"${settings.password_env}"
     if interactive and sys.stdin.isatty():

@@ -57,7 +57,7 @@ PasswordFileOpt = Annotated[
     typer.Option(
         "--password-file",
         envvar="ZKALERT_PASSWORD_FILE",
-        help="The keystore's password (first line); else $ZKALERT_KEYSTORE_PASSWORD, else a prompt.",
+        help="File holding the keystore's password; else $ZKALERT_KEYSTORE_PASSWORD, else a prompt.",
     ),
 ]
 
