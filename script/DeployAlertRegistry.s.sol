@@ -7,12 +7,13 @@ import {AlertRegistry} from "../contracts/AlertRegistry.sol";
 /// @notice Deploys an AlertRegistry owned by the broadcaster, optionally one model's verifier, and
 /// allows a gateway; records everything under deployments/<chainid>/.
 /// @dev Environment:
-///   PRIVATE_KEY        broadcaster key (default: anvil account 0)
+///   PRIVATE_KEY        raw broadcaster key, when forge has no wallet (see Base.s.sol: a wallet
+///                      --keystore/--account, else PRIVATE_KEY, else anvil account 0 on a dev chain)
 ///   GATEWAY            gateway to allow (default: the broadcaster)
 ///   VERIFIER_ARTIFACT  e.g. "DetectorVerifier.sol:DetectorVerifier"; when set, also deploys it and
 ///                      registers it with MODEL_ID (bytes32), THRESHOLD (uint), WINDOWS_PER_PROOF
 ///                      (uint, default 1) and COMMITMENT ("poseidon", default, or "kzg")
-/// Usage: forge script script/DeployAlertRegistry.s.sol --rpc-url $RPC_URL --broadcast
+/// Usage: forge script script/DeployAlertRegistry.s.sol --rpc-url $RPC_URL --broadcast --account NAME
 contract DeployAlertRegistry is BaseScript {
     function run() external broadcast returns (AlertRegistry registry, address verifier) {
         uint256 deployBlock = block.number;

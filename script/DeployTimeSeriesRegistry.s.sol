@@ -9,7 +9,7 @@ import {ITimeSeriesRegistry} from "../contracts/interfaces/ITimeSeriesRegistry.s
 /// deploys one model's TC and SC verifiers, registers the model and allows a gateway; records
 /// everything under deployments/<chainid>/ (TimeSeriesRegistry.json, ts-models/<modelId>.json).
 /// @dev Environment:
-///   PRIVATE_KEY            broadcaster key (default: anvil account 0)
+///   PRIVATE_KEY            raw broadcaster key, when forge has no wallet (see Base.s.sol)
 ///   TS_REGISTRY            an existing registry the broadcaster owns (default: deploy a new one)
 ///   GATEWAY                gateway to allow (default: the broadcaster)
 ///   TC_VERIFIER_ARTIFACT   e.g. "TsTcVerifierReactorD16.sol:TsTcVerifierReactorD16"
@@ -17,7 +17,7 @@ import {ITimeSeriesRegistry} from "../contracts/interfaces/ITimeSeriesRegistry.s
 ///   MODEL_ID               bytes32
 ///   KRC_PASS, RESET_COMMITMENT, CONTINUE_COMMITMENT   uint (field elements)
 ///   STEPS_PER_INTERVAL, INTERVALS_PER_WINDOW          uint
-/// Usage: forge script script/DeployTimeSeriesRegistry.s.sol --rpc-url $RPC_URL --broadcast
+/// Usage: forge script script/DeployTimeSeriesRegistry.s.sol --rpc-url $RPC_URL --broadcast --account NAME
 contract DeployTimeSeriesRegistry is BaseScript {
     function run() external broadcast returns (address registry, address tcVerifier, address scVerifier) {
         uint256 deployBlock = block.number;

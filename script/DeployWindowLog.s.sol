@@ -8,9 +8,10 @@ import {IAlertRegistry} from "../contracts/interfaces/IAlertRegistry.sol";
 /// @notice Deploys the lazy policy's WindowLog bound to an existing AlertRegistry and records it in
 /// deployments/<chainid>/WindowLog.json.
 /// @dev Environment:
-///   PRIVATE_KEY  broadcaster key (default: anvil account 0); needs no role in the registry
+///   PRIVATE_KEY  raw broadcaster key, when forge has no wallet (see Base.s.sol); the broadcaster
+///                needs no role in the registry
 ///   REGISTRY     the AlertRegistry whose gateways and models the log accepts
-/// Usage: REGISTRY=0x.. forge script script/DeployWindowLog.s.sol --rpc-url $RPC_URL --broadcast
+/// Usage: REGISTRY=0x.. forge script script/DeployWindowLog.s.sol --rpc-url $RPC_URL --broadcast --account NAME
 contract DeployWindowLog is BaseScript {
     function run() external broadcast returns (WindowLog windowLog) {
         address registry = vm.envAddress("REGISTRY");

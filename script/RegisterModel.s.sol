@@ -13,9 +13,9 @@ import {IAlertRegistry} from "../contracts/interfaces/IAlertRegistry.sol";
 ///   THRESHOLD          uint, in the circuit's fixed-point units
 ///   WINDOWS_PER_PROOF  uint (default 1)
 ///   COMMITMENT         "poseidon" (default) or "kzg": how the circuit commits to each window
-///   PRIVATE_KEY        broadcaster key (default: anvil account 0)
+///   PRIVATE_KEY        raw broadcaster key, when forge has no wallet (see Base.s.sol)
 ///   GATEWAY            optional: also allow this gateway
-/// Usage: forge script script/RegisterModel.s.sol --rpc-url $RPC_URL --broadcast
+/// Usage: forge script script/RegisterModel.s.sol --rpc-url $RPC_URL --broadcast --account NAME
 contract RegisterModel is BaseScript {
     function run() external broadcast returns (address verifier) {
         IAlertRegistry registry = IAlertRegistry(vm.envAddress("REGISTRY"));

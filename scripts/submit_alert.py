@@ -6,22 +6,33 @@ Environment: ZKALERT_FAULT (Tennessee Eastman fault run, default 1),
 ZKALERT_PROOF (submit this proof file instead of proving; ZKALERT_MODEL_ID
 names its model if it is not the workspace's), ZKALERT_STREAM.
 APE_FOUNDRY_HOST overrides the node in ape-config.yaml.
-On a live network set ZKALERT_ACCOUNT to an Ape account alias; locally the
-first test account (anvil's account 0, the registered gateway) signs.
+On a live network set ZKALERT_APE_ACCOUNT to an Ape account alias; locally the
+first test account (anvil's account 0, the registered gateway) signs, and only
+there: anvil's well-known accounts are refused on a chain that is not a
+development chain (docs/keys.md), exit code 3.
 """
 
 import os
+import sys
 
 from ape import Contract, accounts, networks
 
+from zkalert.errors import DevelopmentKeyRefused
 from zkalert.gateway.ape_bridge import prepare_alert
+from zkalert.gateway.networks import dev_chain_ids
+from zkalert.keys import development_chains, well_known_index
 
 
 def main() -> None:
-    if "ZKALERT_ACCOUNT" in os.environ:
-        sender = accounts.load(os.environ["ZKALERT_ACCOUNT"])
+    if "ZKALERT_APE_ACCOUNT" in os.environ:
+        sender = accounts.load(os.environ["ZKALERT_APE_ACCOUNT"])
     else:
         sender = accounts.test_accounts[0]
+    chain_id = networks.provider.chain_id
+    index = well_known_index(sender.address)
+    if index is not None and chain_id not in development_chains(extra=dev_chain_ids()):
+        print(f"error: {DevelopmentKeyRefused(sender.address, index, chain_id)}", file=sys.stderr)
+        raise SystemExit(3)
     alert = prepare_alert(
         networks.provider.web3,
         sender.address,

@@ -10,15 +10,32 @@ from pathlib import Path
 import pytest
 from web3 import Web3
 
-from zkalert.config import ANVIL_KEY_0, PROJECT_ROOT
+from zkalert.config import PROJECT_ROOT
 from zkalert.evm.localnode import Anvil, free_port
+from zkalert.keys import ANVIL_KEY_0, ANVIL_KEY_1, DEV_CHAINS_ENV
 
 TEST_CHAIN_ID = 31999  # not anvil's default, so tests never touch a developer's deployments/31337
 FIXTURES = PROJECT_ROOT / "test" / "fixtures"
 
+#: test_keys.py's development chain (its other chain, 4242, is deliberately not one)
+KEYS_CHAIN_ID = 31989
+#: The chains the tests start their own anvil on: this session's, the services' (31996),
+#: test_keys.py's and the durability tests' (one of 32100-32179). They are development chains,
+#: declared as any local test chain is (ZKALERT_DEV_CHAINS), so anvil's well-known keys sign
+#: there and nowhere else.
+TEST_DEV_CHAINS = (TEST_CHAIN_ID, 31996, KEYS_CHAIN_ID, *range(32100, 32180))
+
 # anvil's well-known development keys (accounts 0 and 1)
 OWNER_KEY = ANVIL_KEY_0
-OTHER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
+OTHER_KEY = ANVIL_KEY_1
+
+
+@pytest.fixture(scope="session", autouse=True)
+def development_chains() -> Iterator[None]:
+    """Declare the test chains development chains, for this process and the CLIs it starts."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(DEV_CHAINS_ENV, ",".join(str(chain_id) for chain_id in TEST_DEV_CHAINS))
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,7 @@
 
 Layers, lowest first; a module may import from its own layer and those below it:
 
-    base        zkalert (the package root), config, errors, toolchain
+    base        zkalert (the package root), config, errors, keys, toolchain
     data        sensor data
     detector    the window detector
     zk          circuit, statement, prover

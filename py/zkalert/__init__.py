@@ -4,6 +4,7 @@ The subpackages follow the pipeline, lower layers first; a module imports only
 from its own layer or the ones below it (``py/tests/test_layout.py`` checks it):
 
     config, errors, toolchain   where artifacts live, the exception root, the offline toolchain
+    keys        the signing key: keystores, Foundry accounts, the development-chain rule
     data/       sensor data: loaders, schemas, scaling, evaluation data sets
     detector/   the autoencoder scorer, thresholds, the PCA baseline, detection quality
     zk/         EZKL circuit, tuning, the public statement, prover, verifier code
@@ -26,6 +27,7 @@ __all__ = [
     "errors",
     "evm",
     "gateway",
+    "keys",
     "lab",
     "services",
     "timeseries",

@@ -72,18 +72,11 @@ def shared_path(name: str) -> Path:
 #: BN254 scalar field modulus: public instances must be below it.
 BN254_R = 21888242871839275222246405745257275088548364400416034343698204186575808495617
 
-#: anvil's first default account (a well-known development key, never for real funds).
-ANVIL_KEY_0 = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
-
 DEFAULT_RPC_URL = "http://127.0.0.1:8545"
 
 
 def rpc_url() -> str:
     return os.environ.get("RPC_URL", DEFAULT_RPC_URL)
-
-
-def private_key() -> str:
-    return os.environ.get("PRIVATE_KEY", ANVIL_KEY_0)
 
 
 @dataclass(frozen=True)

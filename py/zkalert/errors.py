@@ -1,12 +1,15 @@
 """Every error zkalert raises, one tree by domain under :class:`ZkAlertError`.
 
-The CLI turns any of them into one line on stderr and exit code 1; callers that
+The CLI turns any of them into one line on stderr and exit code 1 (3 for
+:class:`DevelopmentKeyRefused`); callers that
 want to handle a domain catch its class, and callers that do not catch the root::
 
     ZkAlertError
     ├── ConfigError          a setting, an argument or a file the user named
     │   ├── NetworkConfigError   networks.toml
-    │   └── TokenFileError       the services' token file
+    │   ├── TokenFileError       the services' token file
+    │   └── SigningKeyError      no key for the chain, or a keystore that does not open
+    │       └── DevelopmentKeyRefused   anvil's public key on a chain that is not for development
     ├── ToolchainError       forge, anvil or solc missing or failing
     ├── DataError            sensor data of the wrong shape, NaN/inf, too few rows
     ├── DetectorError        a detector that cannot be trained, loaded or used
@@ -25,7 +28,8 @@ want to handle a domain catch its class, and callers that do not catch the root:
         └── AuditError           an audit that cannot run
 
 Errors that carry values beyond their message keep them as attributes
-(``RevertedError.reason``, ``TooManyRecords.limit`` and ``.at_block``).
+(``RevertedError.reason``, ``TooManyRecords.limit`` and ``.at_block``,
+``DevelopmentKeyRefused.address`` and ``.chain_id``).
 """
 
 from __future__ import annotations
@@ -45,6 +49,24 @@ class NetworkConfigError(ConfigError):
 
 class TokenFileError(ConfigError):
     """The tokens file is missing or malformed."""
+
+
+class SigningKeyError(ConfigError):
+    """No signing key is configured for a chain that needs one, or a keystore cannot be opened
+    (missing file, not a keystore, wrong password, no password given)."""
+
+
+class DevelopmentKeyRefused(SigningKeyError):
+    """One of anvil's well-known development keys on a chain that is not a development chain:
+    its private key is public, so anyone could sign in its name."""
+
+    def __init__(self, address: str, index: int, chain_id: int) -> None:
+        super().__init__(
+            f"refusing anvil's well-known development key {address} (account {index}) on chain "
+            f"{chain_id}: its private key is public; sign with a keystore (--keystore PATH or "
+            f"--account NAME), or list a local test chain in ZKALERT_DEV_CHAINS"
+        )
+        self.address, self.index, self.chain_id = address, index, chain_id
 
 
 class ToolchainError(ZkAlertError):

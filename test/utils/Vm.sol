@@ -13,6 +13,7 @@ interface Vm {
     function etch(address target, bytes calldata newRuntimeBytecode) external;
     function label(address account, string calldata newLabel) external;
     function addr(uint256 privateKey) external pure returns (address keyAddr);
+    function deriveKey(string calldata mnemonic, uint32 index) external pure returns (uint256 privateKey);
     function assume(bool condition) external pure;
 
     // ------------------------------------------------------------ expectations
@@ -66,12 +67,17 @@ interface Vm {
 
     // ------------------------------------------------------------ deployment and scripts
     function deployCode(string calldata artifactPath) external returns (address deployedAddress);
+    function startBroadcast() external;
     function startBroadcast(uint256 privateKey) external;
     function stopBroadcast() external;
     function envExists(string calldata name) external view returns (bool result);
     function envOr(string calldata name, uint256 defaultValue) external view returns (uint256 value);
     function envOr(string calldata name, address defaultValue) external view returns (address value);
     function envOr(string calldata name, string calldata defaultValue) external view returns (string memory value);
+    function envOr(string calldata name, string calldata delim, uint256[] calldata defaultValue)
+        external
+        view
+        returns (uint256[] memory value);
     function envAddress(string calldata name) external view returns (address value);
     function envBytes32(string calldata name) external view returns (bytes32 value);
     function envUint(string calldata name) external view returns (uint256 value);

@@ -33,7 +33,12 @@
     zkalert serve token|push      add an API token; send a CSV's windows to a utility
     zkalert audit --stream NAME   chains, gaps (withheld windows), key invariance, proofs verified
 
-Errors are one line on stderr and exit code 1; ``ZKALERT_DEBUG=1`` shows tracebacks.
+The commands that sign (deploy, submit, stream open, outbox run, ts deploy/submit, serve
+utility) take --keystore PATH or --account NAME with --password-file F (docs/keys.md); anvil's
+development keys sign only on development chains.
+
+Errors are one line on stderr and exit code 1 (3: anvil's development key refused on a chain
+that is not for development); ``ZKALERT_DEBUG=1`` shows tracebacks.
 """
 
 from __future__ import annotations
@@ -47,21 +52,33 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from zkalert.cli.options import (
+    AccountOpt,
     ColumnPatternOpt,
     ColumnsOpt,
     DataOpt,
     JsonOpt,
+    KeystoreOpt,
     LabelColumnOpt,
     NormalLabelOpt,
     OrderColumnOpt,
+    PasswordFileOpt,
     RpcOpt,
     SamplingOpt,
     WorkdirOpt,
     data_source,
+    key_settings,
     rpc_or_default,
+    signer,
 )
 from zkalert.config import GENERATED_DIR, Workspace, reports_dir
-from zkalert.errors import ChainError, ConfigError, OutboxError, ProofError, ZkAlertError
+from zkalert.errors import (
+    ChainError,
+    ConfigError,
+    DevelopmentKeyRefused,
+    OutboxError,
+    ProofError,
+    ZkAlertError,
+)
 
 if TYPE_CHECKING:  # the commands import these when they run
     from zkalert.data.datasets import EvaluationData
@@ -357,13 +374,20 @@ def deploy_cmd(
         bool,
         typer.Option("--window-log", help="Also deploy the lazy policy's WindowLog (services)."),
     ] = False,
+    keystore: KeystoreOpt = None,
+    account: AccountOpt = None,
+    password_file: PasswordFileOpt = None,
 ) -> None:
     """Deploy the compiled model's verifier (and the registry, if the chain has none)."""
     from zkalert.evm.registry import deploy
+    from zkalert.evm.rpc import connect
     from zkalert.zk.circuit import CircuitInfo
 
+    settings = key_settings(keystore, account, password_file)
     info = CircuitInfo.load(Workspace.at(workdir))
-    deployment = deploy(info, rpc_or_default(rpc_url_opt))
+    url = rpc_or_default(rpc_url_opt)
+    deployer = signer(connect(url).eth.chain_id, settings)
+    deployment = deploy(info, url, key=deployer)
     model = deployment.model(info.model_id)
     typer.echo(
         f"chain {deployment.chain_id}: AlertRegistry {deployment.registry_address}; model {info.model_id} -> verifier {model.verifier}"
@@ -372,7 +396,7 @@ def deploy_cmd(
         from zkalert.evm.windowlog import deploy_window_log
 
         typer.echo(
-            f"chain {deployment.chain_id}: WindowLog {deploy_window_log(rpc_or_default(rpc_url_opt)).address}"
+            f"chain {deployment.chain_id}: WindowLog {deploy_window_log(url, deployer).address}"
         )
 
 
@@ -414,19 +438,23 @@ def prove_cmd(
     gateway_opt: Annotated[
         str | None,
         typer.Option(
-            "--gateway", help="Gateway account the proofs are for (default: PRIVATE_KEY's account)."
+            "--gateway",
+            help="Gateway account the proofs are for (default: the signing key's account).",
         ),
     ] = None,
     workdir: WorkdirOpt = None,
     json_out: JsonOpt = False,
+    keystore: KeystoreOpt = None,
+    account: AccountOpt = None,
+    password_file: PasswordFileOpt = None,
 ) -> None:
     """Prove every window of a file for one gateway, stream and window indexes; proof files go to <workdir>/proofs/."""
     from eth_account import Account
     from eth_utils import is_address, to_checksum_address
 
-    from zkalert.config import private_key
     from zkalert.detector.model import Detector
     from zkalert.evm.ids import stream_id
+    from zkalert.keys import ANVIL_KEY_0, load_signer
     from zkalert.zk.prover import Prover
     from zkalert.zk.statement import Binding
 
@@ -434,9 +462,11 @@ def prove_cmd(
         raise ConfigError(
             f"--gateway {gateway_opt!r} is not an account address (0x and 40 hex digits)"
         )
-    gateway = (
-        to_checksum_address(gateway_opt) if gateway_opt else Account.from_key(private_key()).address
-    )
+    if gateway_opt:
+        gateway = to_checksum_address(gateway_opt)
+    else:  # no chain here: the account the key will submit from (anvil's account 0 by default)
+        key = load_signer(key_settings(keystore, account, password_file))
+        gateway = key.address if key else Account.from_key(ANVIL_KEY_0).address
     if not stream:
         raise ConfigError("--stream must not be empty")
     workspace = Workspace.at(workdir)
@@ -476,6 +506,9 @@ def submit_cmd(
     stream: Annotated[str, typer.Option(help="Stream name, e.g. plant-a/unit-3.")],
     workdir: WorkdirOpt = None,
     rpc_url_opt: RpcOpt = None,
+    keystore: KeystoreOpt = None,
+    account: AccountOpt = None,
+    password_file: PasswordFileOpt = None,
 ) -> None:
     """Submit proofs to the registry, in the order given, each at the window index it was proven for."""
     from zkalert.evm.ids import stream_id
@@ -488,8 +521,10 @@ def submit_cmd(
     for path in proofs:
         if not path.is_file():
             raise ProofError(f"{path}: no such proof file")
+    settings = key_settings(keystore, account, password_file)
     w3 = connect(rpc_or_default(rpc_url_opt))
-    gateway = Gateway(w3, Deployment.load(w3.eth.chain_id))
+    key = signer(w3.eth.chain_id, settings)
+    gateway = Gateway(w3, Deployment.load(w3.eth.chain_id), key)
     for path in proofs:
         proven = ProvenWindow.from_proof_file(path, commitment=info.commitment)
         sub = gateway.submit(stream_id(stream), info.model_id, proven)
@@ -512,6 +547,9 @@ def stream_open_cmd(
         str, typer.Option("--gateway", help="The gateway account that may submit for it (0x...).")
     ],
     rpc_url_opt: RpcOpt = None,
+    keystore: KeystoreOpt = None,
+    account: AccountOpt = None,
+    password_file: PasswordFileOpt = None,
 ) -> None:
     """Open a stream for one gateway (owner only; also hands an open stream to another gateway)."""
     from web3 import Web3
@@ -522,8 +560,10 @@ def stream_open_cmd(
 
     if not Web3.is_address(gateway):
         raise ConfigError(f"--gateway {gateway!r} is not an account address")
+    settings = key_settings(keystore, account, password_file)
     w3 = connect(rpc_or_default(rpc_url_opt))
-    owner = Gateway(w3, Deployment.load(w3.eth.chain_id))
+    key = signer(w3.eth.chain_id, settings)
+    owner = Gateway(w3, Deployment.load(w3.eth.chain_id), key)
     tx = owner.open_stream(stream_id(name), gateway)
     typer.echo(
         f"stream {name!r} (0x{stream_id(name).hex()}) opened for {Web3.to_checksum_address(gateway)}: {tx}"
@@ -832,16 +872,27 @@ def outbox_run_cmd(
     no_prove: Annotated[
         bool, typer.Option("--no-prove", help="Send proven rows only; leave scored rows alone.")
     ] = False,
+    keystore: KeystoreOpt = None,
+    account: AccountOpt = None,
+    password_file: PasswordFileOpt = None,
 ) -> None:
     """The gateway worker: prove scored rows, send, confirm, and survive crashes, reorgs and outages."""
-    from zkalert.config import private_key
+    from zkalert.gateway.networks import dev_chain_ids
     from zkalert.gateway.sender import open_sender
+    from zkalert.keys import load_signer
 
+    # opened now (a prompt before the worker starts), checked once the node has said its chain id
+    key = load_signer(key_settings(keystore, account, password_file))
     network = _network(network_name, rpc_url_opt)
     path = _outbox_path(outbox, workdir, network)
     workspace_root = None if no_prove else Workspace.at(workdir).root
     sender = open_sender(
-        network, path, private_key(), workspace_root, echo=lambda m: typer.echo(m, err=True)
+        network,
+        path,
+        key,
+        workspace_root,
+        echo=lambda m: typer.echo(m, err=True),
+        dev_chains=dev_chain_ids(),
     )
     typer.echo(
         f"gateway {sender.account.address} on {network.name} (chain {network.chain_id}); outbox {path}: {sender.outbox.counts()}",
@@ -953,6 +1004,9 @@ def doctor_cmd(
         outbox=outbox,
         gateway=gateway,
         deep=deep,
+        key=key_settings(None, None, None)
+        if not isinstance(ctx.find_root().obj, ConfigError)
+        else None,
         config_file=getattr(ctx.find_root().obj, "file", None),
         config_error=str(ctx.find_root().obj)
         if isinstance(ctx.find_root().obj, ConfigError)
@@ -1248,6 +1302,8 @@ register_config_commands(app)
 
 #: Exit codes of every command (also in `zkalert --help`).
 EXIT_OK, EXIT_ERROR, EXIT_USAGE_OR_FINDINGS, EXIT_INTERRUPTED = 0, 1, 2, 130
+#: anvil's well-known development key on a chain that is not a development chain (docs/keys.md).
+EXIT_DEV_KEY_REFUSED = 3
 
 
 def _version(value: bool) -> None:
@@ -1260,7 +1316,8 @@ def _version(value: bool) -> None:
 
 @app.callback(
     epilog="Exit codes: 0 ok; 1 error (one line on stderr); 2 usage error, or findings "
-    "(a BROKEN chain, a failed audit, a failed doctor check); 130 interrupted."
+    "(a BROKEN chain, a failed audit, a failed doctor check); 3 anvil's public development key "
+    "refused on a chain that is not for development; 130 interrupted."
 )
 def _root(
     ctx: typer.Context,
@@ -1311,7 +1368,7 @@ def main() -> None:
         if os.environ.get("ZKALERT_DEBUG"):
             raise
         typer.secho(f"error: {exc}", fg="red", err=True)
-        sys.exit(EXIT_ERROR)
+        sys.exit(EXIT_DEV_KEY_REFUSED if isinstance(exc, DevelopmentKeyRefused) else EXIT_ERROR)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):

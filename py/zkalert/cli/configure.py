@@ -90,6 +90,15 @@ def init_cmd(
     sampling_s: Annotated[
         float | None, typer.Option(help="Sampling interval of the data (seconds).")
     ] = None,
+    keystore: Annotated[
+        Path | None, typer.Option(help="Encrypted JSON keystore that signs (key.keystore).")
+    ] = None,
+    account: Annotated[
+        str | None, typer.Option(help="Foundry account that signs (key.account).")
+    ] = None,
+    password_file: Annotated[
+        Path | None, typer.Option(help="File holding the keystore's password (key.password_file).")
+    ] = None,
     network: Annotated[str | None, typer.Option(help="Network name in the networks file.")] = None,
     rpc_url: Annotated[str | None, typer.Option("--rpc-url", help="JSON-RPC endpoint.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
@@ -98,9 +107,14 @@ def init_cmd(
     if path.exists() and not force:
         raise ConfigError(f"{path} exists; pass --force to overwrite it")
     overrides: dict[str, Any] = {}
-    if data is not None:
-        # relative to the file's folder, where the file's relative paths are resolved
-        overrides["data.path"] = Path(os.path.relpath(data.resolve(), path.resolve().parent))
+    # files relative to the config file's folder, where the file's relative paths are resolved
+    for key, file in (
+        ("data.path", data),
+        ("key.keystore", keystore),
+        ("key.password_file", password_file),
+    ):
+        if file is not None:
+            overrides[key] = Path(os.path.relpath(file.resolve(), path.resolve().parent))
     if columns is not None:
         overrides["data.columns"] = [c.strip() for c in columns.split(",") if c.strip()]
     given = {
@@ -108,6 +122,7 @@ def init_cmd(
         "data.label_column": label_column,
         "data.order_column": order_column,
         "data.sampling_s": sampling_s,
+        "key.account": account,
         "network.name": network,
         "network.rpc_url": rpc_url,
     }

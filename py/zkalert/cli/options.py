@@ -7,6 +7,7 @@ writes to ``os.environ``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -16,6 +17,9 @@ from zkalert.config import DEFAULT_RPC_URL, rpc_url
 
 if TYPE_CHECKING:
     from zkalert.data.source import DataSource
+
+if TYPE_CHECKING:  # imported when a command signs
+    from zkalert.keys import KeySettings, Signer
 
 WorkdirOpt = Annotated[
     Path | None,
@@ -89,6 +93,30 @@ SamplingOpt = Annotated[
 ]
 
 
+# ---- the signing key (zkalert.keys): options for every command that signs
+KeystoreOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--keystore",
+        help="Encrypted JSON keystore that signs (key.keystore, $ZKALERT_KEYSTORE).",
+    ),
+]
+AccountOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--account",
+        help="Foundry account that signs: ~/.foundry/keystores/NAME (key.account, $ZKALERT_ACCOUNT).",
+    ),
+]
+PasswordFileOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--password-file",
+        help="File holding the keystore's password (key.password_file, $ZKALERT_PASSWORD_FILE; else $ZKALERT_KEYSTORE_PASSWORD, else a prompt).",
+    ),
+]
+
+
 def data_source(
     data: Path | None = None,
     columns: str | None = None,
@@ -134,3 +162,29 @@ def data_source(
     }
     fields.update({k: v for k, v in given.items() if v is not None})
     return parse(fields)
+
+
+def key_settings(
+    keystore: Path | None, account: str | None, password_file: Path | None
+) -> KeySettings:
+    """The key settings the options give (with neither --keystore nor --account: PRIVATE_KEY,
+    else anvil's account 0 on a development chain)."""
+    from zkalert.cli.settings import current
+    from zkalert.keys import KeySettings
+
+    loaded = current()  # zkalert.toml's [key] (its variables, --set), the options over it
+    base = loaded.settings.key.model_dump(exclude_unset=True) if loaded is not None else {}
+    given = {"keystore": keystore, "account": account, "password_file": password_file}
+    if keystore is not None or account is not None:  # one choice of key replaces the other
+        base.pop("keystore", None)
+        base.pop("account", None)
+    return KeySettings.of(**{**base, **{k: v for k, v in given.items() if v is not None}})
+
+
+def signer(chain_id: int, settings: KeySettings, dev_chains: Iterable[int] = ()) -> Signer:
+    """The key the command signs with on ``chain_id``, checked against the development chains
+    (31337, 1337, $ZKALERT_DEV_CHAINS, networks marked ``dev = true`` in networks.toml)."""
+    from zkalert.gateway.networks import dev_chain_ids
+    from zkalert.keys import resolve_signer
+
+    return resolve_signer(chain_id, settings, dev_chains=[*dev_chains, *dev_chain_ids()])

@@ -18,7 +18,16 @@ from typing import Annotated, Any
 
 import typer
 
-from zkalert.cli.options import ColumnsOpt, RpcOpt, WorkdirOpt, rpc_or_default
+from zkalert.cli.options import (
+    AccountOpt,
+    ColumnsOpt,
+    KeystoreOpt,
+    PasswordFileOpt,
+    RpcOpt,
+    WorkdirOpt,
+    key_settings,
+    rpc_or_default,
+)
 from zkalert.config import PROJECT_ROOT, Workspace
 from zkalert.errors import ChainError, ConfigError, UtilityError
 
@@ -99,12 +108,19 @@ def serve_utility_cmd(
     ] = None,
     stream: Annotated[str | None, typer.Option(help="Stream name for --replay.")] = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning.")] = "info",
+    keystore: KeystoreOpt = None,
+    account: AccountOpt = None,
+    password_file: PasswordFileOpt = None,
 ) -> None:
     """The utility's edge gateway as a REST service (FastAPI + uvicorn); OpenAPI at /docs."""
+    from zkalert.gateway.networks import dev_chain_ids
+    from zkalert.keys import load_signer
     from zkalert.services import utility
 
     if (replay is None) != (stream is None):
         raise ConfigError("--replay and --stream go together")
+    # opened now (a prompt comes before the server starts); checked for the chain on connecting
+    key = load_signer(key_settings(keystore, account, password_file))
     root = Workspace.at(workdir).root
     config = utility.UtilityConfig(
         workdir=root,
@@ -114,6 +130,8 @@ def serve_utility_cmd(
         policy=policy,
         commit=commit,
         max_range=max_range,
+        key=key,
+        dev_chains=tuple(sorted(dev_chain_ids())),
     )
     core = utility.UtilityCore(config)
     if replay is not None and stream is not None:

@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from zkalert.config import DEFAULT_RPC_URL, HOME, configure
 from zkalert.data.source import DataSource
 from zkalert.errors import ConfigError
+from zkalert.keys import KeySettings
 
 CONFIG_FILE = "zkalert.toml"
 CONFIG_ENV = "ZKALERT_CONFIG"
@@ -153,6 +154,7 @@ class Settings(Section):
     circuit: CircuitSection = CircuitSection()
     srs: SrsSection = SrsSection()
     network: NetworkSection = NetworkSection()
+    key: KeySettings = KeySettings()
     services: ServicesSection = ServicesSection()
     networks: dict[str, dict[str, Any]] = Field(
         {},
@@ -177,6 +179,10 @@ LEGACY_ENV: dict[str, str] = {
     "network.file": "ZKALERT_NETWORKS",
     "network.rpc_url": "RPC_URL",
     "services.utility_url": "ZKALERT_UTILITY_URL",
+    "key.keystore": "ZKALERT_KEYSTORE",
+    "key.account": "ZKALERT_ACCOUNT",
+    "key.password_file": "ZKALERT_PASSWORD_FILE",
+    "key.dev_chains": "ZKALERT_DEV_CHAINS",
 }
 
 #: Which command options a key supplies the default of: (command path, parameter name).
@@ -313,7 +319,7 @@ def _parse_text(key: str, text: str) -> Any:
     """A value given as text (environment, --set): typed like the key's default."""
     section, name = key.split(".", 1)
     info = SECTIONS[section].model_fields[name]
-    if "list[int]" in str(info.annotation):
+    if "list[int]" in str(info.annotation) or "frozenset[int]" in str(info.annotation):
         try:
             return [int(part) for part in text.split(",") if part.strip()]
         except ValueError:
@@ -489,6 +495,8 @@ def show(loaded: Loaded, as_json: bool = False) -> str:
 def _jsonable(value: Any) -> Any:
     if isinstance(value, Path):
         return str(value)
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
     return value
 
 
@@ -499,8 +507,9 @@ def _toml_value(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return str(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, (list, set, frozenset)):
+        items = sorted(value) if isinstance(value, (set, frozenset)) else value
+        return "[" + ", ".join(_toml_value(v) for v in items) + "]"
     if isinstance(value, dict):
         return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
     return json.dumps(str(value))
@@ -516,7 +525,8 @@ def template(overrides: Mapping[str, Any] | None = None) -> str:
         "# relative paths are relative to this file's folder.",
     ]
     for section, model in SECTIONS.items():
-        lines += ["", f"[{section}]", f"# {(model.__doc__ or '').strip()}"]
+        lines += ["", f"[{section}]"]
+        lines += [f"# {line.strip()}" for line in (model.__doc__ or "").splitlines() if line.strip()]
         for name, info in model.model_fields.items():
             key = f"{section}.{name}"
             lines.append(f"# {info.description}")

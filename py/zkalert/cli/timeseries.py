@@ -24,7 +24,16 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from zkalert.cli.options import RpcOpt, WorkdirOpt, rpc_or_default
+from zkalert.cli.options import (
+    AccountOpt,
+    KeystoreOpt,
+    PasswordFileOpt,
+    RpcOpt,
+    WorkdirOpt,
+    key_settings,
+    rpc_or_default,
+    signer,
+)
 from zkalert.config import Workspace, reports_dir
 from zkalert.errors import CircuitError, ConfigError
 
@@ -199,12 +208,19 @@ def deploy_cmd(
     psf: PsfOpt = 12,
     workdir: WorkdirOpt = None,
     rpc_url_opt: RpcOpt = None,
+    keystore: KeystoreOpt = None,
+    account: AccountOpt = None,
+    password_file: PasswordFileOpt = None,
 ) -> None:
     """Deploy TimeSeriesRegistry (if the chain has none) and register this model's verifiers."""
+    from zkalert.evm.rpc import connect
     from zkalert.timeseries.chain import deploy
 
+    settings = key_settings(keystore, account, password_file)
     _, tc, sc = _circuits(Workspace.at(workdir), subsystem, steps, psf)
-    deployment, mid = deploy(tc, sc, rpc_or_default(rpc_url_opt))
+    url = rpc_or_default(rpc_url_opt)
+    deployer = signer(connect(url).eth.chain_id, settings)
+    deployment, mid = deploy(tc, sc, url, key=deployer)
     typer.echo(f"chain {deployment.chain_id}: TimeSeriesRegistry {deployment.address}; model {mid}")
 
 
@@ -216,6 +232,9 @@ def submit_cmd(
     psf: PsfOpt = 12,
     workdir: WorkdirOpt = None,
     rpc_url_opt: RpcOpt = None,
+    keystore: KeystoreOpt = None,
+    account: AccountOpt = None,
+    password_file: PasswordFileOpt = None,
 ) -> None:
     """Open the stream on-chain if needed, then submit its proven intervals and windows in order."""
     from zkalert.evm.ids import stream_id
@@ -229,8 +248,10 @@ def submit_cmd(
     _, tc, sc = _circuits(workspace, subsystem, steps, psf)
     store = Store(store_path(workspace))
     row = store.stream(name)
+    settings = key_settings(keystore, account, password_file)
     w3 = connect(rpc_or_default(rpc_url_opt))
-    gateway = TsGateway(w3, TsDeployment.load(w3.eth.chain_id))
+    key = signer(w3.eth.chain_id, settings)
+    gateway = TsGateway(w3, TsDeployment.load(w3.eth.chain_id), key)
     sid = stream_id(name)
     state = gateway.stream(sid)
     if int(state["gateway"], 16) == 0:

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 from web3 import Web3
@@ -21,7 +20,7 @@ from web3.contract import Contract
 from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
 from web3.types import TxParams
 
-from zkalert.config import deployments_dir, private_key, rpc_url
+from zkalert.config import deployments_dir, rpc_url
 from zkalert.errors import ChainError, RevertedError, ZkAlertError
 from zkalert.evm.ids import model_id_bytes
 from zkalert.evm.rpc import (
@@ -33,6 +32,7 @@ from zkalert.evm.rpc import (
     run_forge,
     send_call,
 )
+from zkalert.keys import Signer, signer_for
 from zkalert.toolchain import env_with_tools
 from zkalert.zk.circuit import CircuitInfo
 from zkalert.zk.prover import ProvenWindow
@@ -147,12 +147,14 @@ class ModelSpec:
 def deploy(
     spec: ModelSpec | CircuitInfo,
     url: str | None = None,
-    key: str | None = None,
+    key: Signer | str | None = None,
     gateway: str | None = None,
 ) -> Deployment:
     """Deploy the registry if this chain has none, then the model's verifier, and register it.
 
-    Runs the Foundry scripts in ``script/``; they write ``deployments/<chainid>/``.
+    Runs the Foundry scripts in ``script/``; they write ``deployments/<chainid>/``. They broadcast
+    as ``key`` (default: the environment's key settings, :mod:`zkalert.keys`): a keystore through
+    forge's own wallet options, a raw key through its environment.
     Idempotent: a model already registered with live code is left as it is.
     """
     if isinstance(spec, CircuitInfo):
@@ -160,8 +162,8 @@ def deploy(
     url = url or rpc_url()
     w3 = connect(url)
     chain_id = w3.eth.chain_id
+    signer = signer_for(chain_id, key)
     env = env_with_tools()
-    env["PRIVATE_KEY"] = key or private_key()
     env["VERIFIER_ARTIFACT"] = f"{spec.verifier_contract}.sol:{spec.verifier_contract}"
     env["MODEL_ID"] = spec.model_id
     env["THRESHOLD"] = str(spec.threshold_felt)
@@ -183,13 +185,12 @@ def deploy(
         and w3.eth.get_code(existing.models[spec.model_id.lower()].verifier)
     ):
         return existing
-    if existing is None:
-        run_forge(
-            ["script", "script/DeployAlertRegistry.s.sol", "--rpc-url", url, "--broadcast"], env
-        )
-    else:
+    script = "script/DeployAlertRegistry.s.sol"
+    if existing is not None:
         env["REGISTRY"] = existing.registry_address
-        run_forge(["script", "script/RegisterModel.s.sol", "--rpc-url", url, "--broadcast"], env)
+        script = "script/RegisterModel.s.sol"
+    with signer.forge_wallet(env) as wallet:
+        run_forge(["script", script, "--rpc-url", url, "--broadcast", *wallet], env)
     return Deployment.load(chain_id)
 
 
@@ -213,11 +214,15 @@ class Submission:
 class Gateway:
     """An edge gateway's view of the registry: it signs and submits alerts."""
 
-    def __init__(self, w3: Web3, deployment: Deployment, key: str | bytes | None = None) -> None:
+    def __init__(
+        self, w3: Web3, deployment: Deployment, key: Signer | str | bytes | None = None
+    ) -> None:
         self.w3 = w3
         self.deployment = deployment
+        #: checked for the deployment's chain (anvil's public keys only on development chains)
+        self.signer = signer_for(deployment.chain_id, key)
         self.registry = deployment.registry(w3)
-        self.account: LocalAccount = Account.from_key(key or private_key())
+        self.account: LocalAccount = self.signer.account
         self._open: set[bytes] = (
             set()
         )  # streams seen open for this gateway (bindings only the owner changes)

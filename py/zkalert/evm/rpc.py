@@ -7,9 +7,13 @@ or a verifier's answer reads the same everywhere.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
+import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, cast
 
 from eth_abi import decode as abi_decode
@@ -22,7 +26,7 @@ from web3.contract import Contract
 from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
 from web3.types import TxParams
 
-from zkalert.config import PROJECT_ROOT, rpc_url
+from zkalert.config import PROJECT_ROOT, rpc_url, shared_path
 from zkalert.errors import ChainError, RevertedError
 from zkalert.toolchain import tool
 
@@ -77,6 +81,34 @@ def run_forge(args: list[str], env: dict[str, str]) -> str:
         tail = (proc.stdout + proc.stderr).strip().splitlines()[-15:]
         raise ChainError("forge " + " ".join(args[:2]) + " failed:\n" + "\n".join(tail))
     return proc.stdout
+
+
+#: The variable the deploy scripts (script/Base.s.sol) take their records folder from.
+RECORDS_ENV = "ZKALERT_RECORDS_DIR"
+
+
+@contextmanager
+def deployment_records(env: dict[str, str], chain_id: int) -> Iterator[None]:
+    """Have the deploy scripts' records (``<chain id>/*.json``) land in the configured deployments
+    folder. Forge may only write under the project's ``deployments/`` (foundry.toml's
+    fs_permissions): when the folder is elsewhere, the scripts write into a staging folder there
+    and the records are copied over once the script has succeeded."""
+    target = shared_path("deployments")
+    project = PROJECT_ROOT / "deployments"
+    if target.resolve() == project.resolve():
+        yield
+        return
+    project.mkdir(exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=".staging-", dir=project))
+    env[RECORDS_ENV] = str(stage)
+    try:
+        yield
+        written = stage / str(chain_id)
+        if written.is_dir():
+            shutil.copytree(written, target / str(chain_id), dirs_exist_ok=True)
+    finally:
+        env.pop(RECORDS_ENV, None)
+        shutil.rmtree(stage, ignore_errors=True)
 
 
 def _error_table(abi: list[dict[str, Any]]) -> dict[bytes, tuple[str, list[str], list[str]]]:

@@ -24,17 +24,17 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 from web3 import Web3
 from web3.contract import Contract
 
-from zkalert.config import deployments_dir, private_key, rpc_url
+from zkalert.config import deployments_dir, rpc_url
 from zkalert.errors import ChainError, RevertedError
 from zkalert.evm.log import LOG_CHUNK_BLOCKS, ZERO32, alert_hash, iter_logs
 from zkalert.evm.registry import Deployment, Gateway
-from zkalert.evm.rpc import connect, run_forge, send_call
+from zkalert.evm.rpc import connect, deployment_records, run_forge, send_call
+from zkalert.keys import Signer, signer_for
 from zkalert.toolchain import env_with_tools
 
 #: The largest batch WindowLog.commitWindows accepts (its MAX_BATCH).
@@ -87,7 +87,9 @@ class WindowLogDeployment:
         return w3.eth.contract(address=self.address, abi=self.abi)
 
 
-def deploy_window_log(url: str | None = None, key: str | None = None) -> WindowLogDeployment:
+def deploy_window_log(
+    url: str | None = None, key: Signer | str | None = None
+) -> WindowLogDeployment:
     """Deploy a WindowLog bound to this chain's AlertRegistry (idempotent: a live one is kept)."""
     url = url or rpc_url()
     w3 = connect(url)
@@ -100,11 +102,15 @@ def deploy_window_log(url: str | None = None, key: str | None = None) -> WindowL
             return existing
     except ChainError:
         pass
+    signer = signer_for(chain_id, key)
     env = env_with_tools()
-    env["PRIVATE_KEY"] = key or private_key()
     env["REGISTRY"] = registry.registry_address
     run_forge(["build"], env)
-    run_forge(["script", "script/DeployWindowLog.s.sol", "--rpc-url", url, "--broadcast"], env)
+    with signer.forge_wallet(env) as wallet, deployment_records(env, chain_id):
+        run_forge(
+            ["script", "script/DeployWindowLog.s.sol", "--rpc-url", url, "--broadcast", *wallet],
+            env,
+        )
     return WindowLogDeployment.load(chain_id)
 
 
@@ -123,11 +129,14 @@ class CommitReceipt:
 class WindowCommitter:
     """A gateway's side of the window log: commits batches of scored windows."""
 
-    def __init__(self, w3: Web3, deployment: WindowLogDeployment, key: str | None = None) -> None:
+    def __init__(
+        self, w3: Web3, deployment: WindowLogDeployment, key: Signer | str | None = None
+    ) -> None:
         self.w3 = w3
         self.deployment = deployment
+        self.signer = signer_for(deployment.chain_id, key)
         self.contract = deployment.contract(w3)
-        self.account: LocalAccount = Account.from_key(key or private_key())
+        self.account: LocalAccount = self.signer.account
 
     def head(self, stream: bytes) -> bytes:
         return bytes(self.contract.functions.head(stream).call())
@@ -151,7 +160,7 @@ class WindowCommitter:
         first_seq = self.count(stream)
         if first_seq == 0:  # the registry's owner opens streams; an owner-gateway opens its own
             registry = Deployment.load(self.deployment.chain_id)
-            Gateway(self.w3, registry, self.account.key).ensure_stream(stream)
+            Gateway(self.w3, registry, self.signer).ensure_stream(stream)
         call = self.contract.functions.commitWindows(
             stream,
             bytes.fromhex(model_id.removeprefix("0x")),

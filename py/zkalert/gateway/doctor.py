@@ -50,14 +50,13 @@ from web3 import Web3
 from web3.contract import Contract
 
 from zkalert.config import (
-    ANVIL_KEY_0,
     PROJECT_ROOT,
     Workspace,
-    private_key,
     rpc_url,
     shared_path,
 )
 from zkalert.errors import ConfigError, ZkAlertError
+from zkalert.keys import ANVIL_KEY_0, KeySettings
 
 if TYPE_CHECKING:  # imported by the checks that need them (torch comes with the circuit)
     from zkalert.evm.registry import Deployment
@@ -101,6 +100,7 @@ class DoctorOptions:
     outbox: Path | None = None  # default: <workspace>/outbox/<network>.sqlite
     gateway: str | None = None  # the gateway's address (default: PRIVATE_KEY's account)
     deep: bool = False  # regenerate the workspace model's verifier and compare its code
+    key: KeySettings | None = None  # the signing key (default: the environment's settings)
     config_file: Path | None = None  # the zkalert.toml the command line read, if any
     config_error: str | None = None  # why the settings did not load (the other checks use defaults)
 
@@ -164,10 +164,10 @@ class Doctor:
             if not Web3.is_address(self.options.gateway):
                 raise ConfigError(f"--gateway {self.options.gateway!r} is not an address")
             return Web3.to_checksum_address(self.options.gateway)
-        try:
-            return str(Account.from_key(private_key()).address)
-        except (ValueError, TypeError):
-            raise ConfigError("PRIVATE_KEY is not a private key (0x and 64 hex digits)") from None
+        from zkalert.keys import load_signer
+
+        signer = load_signer(self.options.key or KeySettings.from_env(), interactive=False)
+        return str(signer.address if signer else Account.from_key(ANVIL_KEY_0).address)
 
     def network_name(self) -> str:
         from zkalert.gateway.networks import DEFAULT_NETWORK

@@ -4,6 +4,10 @@ One table per network (``[networks.NAME]``): RPC endpoint, the chain id the node
 must report, whether it is a PoA chain (web3.py's ``ExtraDataToPOAMiddleware``),
 confirmation depth, block time and the sender's fee and retry policy. The gateway
 refuses to start when the node's chain id differs from the configured one.
+
+``dev = true`` marks a development chain (a local node whose funded accounts are anvil's
+well-known ones): there, and on chains 31337 and 1337, anvil's development keys may sign
+(:mod:`zkalert.keys`); everywhere else they are refused.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ class Network:
     rpc_url: str
     chain_id: int
     poa: bool = False
+    dev: bool = False
     confirmations: int = 1
     block_time_s: float = 0.0
     poll_s: float = 0.0  # 0: derived from block_time_s
@@ -79,6 +84,11 @@ class Network:
             return self.stuck_after_s
         return max(4 * self.block_time_s, 6.0)
 
+    @property
+    def dev_chains(self) -> tuple[int, ...]:
+        """This network's chain id when it is marked ``dev = true`` (for :mod:`zkalert.keys`)."""
+        return (self.chain_id,) if self.dev else ()
+
     def with_rpc_url(self, url: str | None) -> Network:
         if not url or url == self.rpc_url:
             return self
@@ -126,6 +136,30 @@ def load_network(
     return network.with_rpc_url(rpc_url or os.environ.get("RPC_URL"))
 
 
+def dev_chain_ids(path: Path | None = None) -> frozenset[int]:
+    """The chain ids of every network marked ``dev = true`` in networks.toml (none without the
+    file): the development chains of commands that take an RPC URL rather than a network."""
+    path = path or networks_file()
+    if not path.is_file():
+        return frozenset()
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise NetworkConfigError(f"{path} is not valid TOML: {exc}") from None
+    chains = set()
+    for name, table in data.get("networks", {}).items():
+        if not isinstance(table, dict) or "dev" not in table:
+            continue
+        dev, chain_id = table["dev"], table.get("chain_id")
+        if not isinstance(dev, bool):
+            raise NetworkConfigError(f"network {name!r} in {path}: dev must be true or false")
+        if dev:
+            if isinstance(chain_id, bool) or not isinstance(chain_id, int):
+                raise NetworkConfigError(f"network {name!r} in {path} has no integer chain_id")
+            chains.add(chain_id)
+    return frozenset(chains)
+
+
 def _typed(raw: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in raw.items():
@@ -133,9 +167,9 @@ def _typed(raw: dict[str, Any]) -> dict[str, Any]:
             if not isinstance(value, str):
                 raise ValueError(f"{key} must be a string, got {value!r}")
             out[key] = value
-        elif key == "poa":
+        elif key in ("poa", "dev"):
             if not isinstance(value, bool):
-                raise ValueError(f"poa must be true or false, got {value!r}")
+                raise ValueError(f"{key} must be true or false, got {value!r}")
             out[key] = value
         elif key in ("chain_id", "confirmations", "max_reverts"):
             if isinstance(value, bool) or not isinstance(value, int):

@@ -34,12 +34,11 @@ import http.client
 import math
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from typing import Any, cast
 
 import requests
-from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_typing import HexStr
 from web3 import Web3
@@ -62,6 +61,7 @@ from zkalert.evm.registry import Deployment, Gateway
 from zkalert.evm.rpc import decode_revert, fee_fields, revert_data
 from zkalert.gateway.networks import Network, check_chain_id, web3_for
 from zkalert.gateway.outbox import Outbox, OutboxRow
+from zkalert.keys import Signer, signer_for
 
 #: Failures that say nothing about the alert: the node is away, slow or restarting.
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
@@ -153,7 +153,7 @@ class Sender:
         outbox: Outbox,
         network: Network,
         deployment: Deployment,
-        key: str,
+        key: Signer | str | None,
         *,
         w3: Web3 | None = None,
         prover: Prove | None = None,
@@ -164,7 +164,9 @@ class Sender:
         self.network = network
         self.deployment = deployment
         self.w3 = w3 or web3_for(network)
-        self.account: LocalAccount = Account.from_key(key)
+        #: checked for the network's chain (anvil's public keys only on development chains)
+        self.signer = signer_for(network.chain_id, key, network.dev_chains)
+        self.account: LocalAccount = self.signer.account
         self.registry = self.w3.eth.contract(
             address=deployment.registry_address, abi=deployment.registry_abi
         )
@@ -239,7 +241,7 @@ class Sender:
         for name, stream in sorted(pending.items()):
             if int(self.registry.functions.streamGateway(stream).call(), 16) != 0:
                 continue
-            gateway = gateway or Gateway(self.w3, self.deployment, self.account.key)
+            gateway = gateway or Gateway(self.w3, self.deployment, self.signer)
             try:
                 gateway.ensure_stream(stream, name)
             except ChainError as exc:
@@ -739,14 +741,18 @@ def workspace_prover(workspace_root: Any, gateway: str) -> Prove:
 def open_sender(
     network: Network,
     outbox_path: Any,
-    key: str,
+    key: Signer | str | None,
     workspace_root: Any = None,
     echo: Callable[[str], None] | None = None,
+    dev_chains: Iterable[int] = (),
 ) -> Sender:
-    """Connect (checking the chain id), load the deployment, open and bind the outbox.
+    """Connect (checking the chain id), check the key for that chain, load the deployment, open
+    and bind the outbox.
 
-    A node that does not answer yet is waited for (a gateway booting before its node), up to
-    the network's outage budget; a node that answers with another chain id is refused at once."""
+    ``key`` None is the environment's key settings (:mod:`zkalert.keys`); development chains are
+    the built-in ones, the network's if it is marked ``dev`` and ``dev_chains``. A node that does
+    not answer yet is waited for (a gateway booting before its node), up to the network's outage
+    budget; a node that answers with another chain id is refused at once."""
     from zkalert.errors import NetworkConfigError
     from zkalert.gateway.networks import connect_checked
 
@@ -767,32 +773,34 @@ def open_sender(
                 )
             time.sleep(delay)
             delay = min(delay * 2, 5.0)
+    # the node answered with the network's chain id: the key is checked for that chain
+    signer = signer_for(network.chain_id, key, [*network.dev_chains, *dev_chains])
     deployment = Deployment.load(network.chain_id)
-    account = Account.from_key(key)
     outbox = Outbox.open(
         outbox_path,
         chain_id=network.chain_id,
         registry=deployment.registry_address,
-        gateway=account.address,
+        gateway=signer.address,
     )
     prover = (
-        workspace_prover(workspace_root, account.address) if workspace_root is not None else None
+        workspace_prover(workspace_root, signer.address) if workspace_root is not None else None
     )
     return Sender(
-        outbox, network, deployment, key, w3=w3, prover=prover, echo=echo
+        outbox, network, deployment, signer, w3=w3, prover=prover, echo=echo
     )  # run() checks the setup first
 
 
 def worker_main(argv: list[str] | None = None) -> int:
     """``python -m zkalert.gateway.sender --network N --outbox F [--workdir W] [--follow]``: the worker
-    without the CLI around it (the soak runs it this way). Errors: one line, exit code 1."""
+    without the CLI around it (the soak runs it this way); its key comes from the environment
+    (``ZKALERT_KEYSTORE``/``ZKALERT_ACCOUNT`` and a password, or ``PRIVATE_KEY``). Errors: one
+    line, exit code 1 (3: anvil's development key on a chain that is not for development)."""
     import argparse
     import json
     import os
     import sys
 
-    from zkalert.config import private_key
-    from zkalert.errors import ZkAlertError
+    from zkalert.errors import DevelopmentKeyRefused, ZkAlertError
     from zkalert.gateway.networks import load_network
 
     parser = argparse.ArgumentParser(prog="python -m zkalert.gateway.sender")
@@ -806,7 +814,7 @@ def worker_main(argv: list[str] | None = None) -> int:
         sender = open_sender(
             network,
             args.outbox,
-            private_key(),
+            None,
             args.workdir,
             echo=lambda m: print(m, file=sys.stderr, flush=True),
         )
@@ -822,7 +830,7 @@ def worker_main(argv: list[str] | None = None) -> int:
         if os.environ.get("ZKALERT_DEBUG"):
             raise
         print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return 3 if isinstance(exc, DevelopmentKeyRefused) else 1
 
 
 if __name__ == "__main__":

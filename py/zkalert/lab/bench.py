@@ -42,20 +42,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from zkalert.config import (
-    ANVIL_KEY_0,
-    GENERATED_DIR,
-    PROJECT_ROOT,
-    Workspace,
-    configured,
-    reports_dir,
-)
+from zkalert.config import GENERATED_DIR, PROJECT_ROOT, Workspace, configured, reports_dir
 from zkalert.data.loaders import FloatArray, load_tennessee_eastman
 from zkalert.detector.model import Detector, TrainConfig, train
 from zkalert.evm import registry as chainmod
 from zkalert.evm import rpc
 from zkalert.evm.ids import stream_id
 from zkalert.evm.localnode import Anvil, free_port
+from zkalert.keys import ANVIL_KEY_0, resolve_signer
 from zkalert.lab.metrics import machine
 from zkalert.toolchain import tool
 from zkalert.zk.circuit import CircuitConfig, CircuitInfo, compile_circuit
@@ -167,6 +161,8 @@ class _Anvil:
             free_port(), BENCH_CHAIN_ID, extra_args=["--gas-limit", "60000000"]
         ).start()
         self.url = self.node.url
+        #: the run's own fresh node is a development chain: anvil's funded account signs there
+        self.signer = resolve_signer(BENCH_CHAIN_ID, key=BENCH_KEY, dev_chains=[BENCH_CHAIN_ID])
 
     def close(self) -> None:
         self.node.stop()
@@ -268,8 +264,8 @@ def _prepare(
         f"    logrows {info.logrows}, {info.num_rows} rows, setup {setup_s:.1f} s, verifier {info.verifier_runtime_bytes:,} B"
     )
 
-    deployment = chainmod.deploy(info, anvil.url, key=BENCH_KEY)
-    gateway = chainmod.Gateway(rpc.connect(anvil.url), deployment, key=BENCH_KEY)
+    deployment = chainmod.deploy(info, anvil.url, key=anvil.signer)
+    gateway = chainmod.Gateway(rpc.connect(anvil.url), deployment, key=anvil.signer)
     scaled = detector.scale(proved_windows)
     float_scores = detector.score_scaled(scaled)
     stream = stream_id(f"bench/{name}")

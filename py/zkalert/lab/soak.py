@@ -40,7 +40,7 @@ from eth_account import Account
 from eth_typing import HexStr
 from web3.exceptions import TransactionNotFound
 
-from zkalert.config import ANVIL_KEY_0, PROJECT_ROOT, Workspace, reports_dir
+from zkalert.config import PROJECT_ROOT, Workspace, reports_dir
 from zkalert.errors import ConfigError, OutboxError, ZkAlertError
 from zkalert.evm.ids import stream_id
 from zkalert.evm.localnode import free_port, kill_process
@@ -48,6 +48,7 @@ from zkalert.evm.log import check_chain, fetch_alerts, without_orphans
 from zkalert.evm.registry import Deployment, Gateway, ModelSpec, deploy
 from zkalert.evm.rpc import connect
 from zkalert.gateway.outbox import Outbox, statement_of
+from zkalert.keys import ACCOUNT_ENV, ANVIL_KEY_0, KEYSTORE_ENV, resolve_signer
 from zkalert.lab.faults import FaultyAnvil, RpcProxy
 from zkalert.lab.soakplan import SOAK_GATEWAY_KEY, soak_windows
 from zkalert.toolchain import tool
@@ -107,7 +108,8 @@ class _Worker:
 
     def start(self) -> None:
         env = dict(os.environ, ZKALERT_NETWORKS=str(self.networks), PRIVATE_KEY=SOAK_GATEWAY_KEY)
-        env.pop("RPC_URL", None)
+        for name in ("RPC_URL", KEYSTORE_ENV, ACCOUNT_ENV):  # the soak's key, not the shell's
+            env.pop(name, None)
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(
                 # the worker's own entry point: the soak does not depend on the CLI module
@@ -236,8 +238,10 @@ def run(options: SoakOptions, echo: Callable[[str], None] = print) -> dict[str, 
         # ---- 2. chain, deployment, outboxes
         anvil.start()
         gateway = Account.from_key(SOAK_GATEWAY_KEY).address
-        deployment = deploy(ModelSpec.of(info), anvil.url, key=ANVIL_KEY_0, gateway=gateway)
-        owner = Gateway(connect(anvil.url), deployment, ANVIL_KEY_0)
+        # the soak's own fresh node is a development chain: anvil's funded account deploys there
+        deployer = resolve_signer(SOAK_CHAIN_ID, key=ANVIL_KEY_0, dev_chains=[SOAK_CHAIN_ID])
+        deployment = deploy(ModelSpec.of(info), anvil.url, key=deployer, gateway=gateway)
+        owner = Gateway(connect(anvil.url), deployment, deployer)
         for name in sorted(
             {window.stream for window in plan}
         ):  # the owner opens each stream for the gateway
@@ -247,7 +251,7 @@ def run(options: SoakOptions, echo: Callable[[str], None] = print) -> dict[str, 
         networks = run_dir / "networks.toml"
         networks.write_text(
             "[networks.soak]\n"
-            f'rpc_url = "{proxy.url}"\nchain_id = {SOAK_CHAIN_ID}\npoa = true\nconfirmations = {options.confirmations}\n'
+            f'rpc_url = "{proxy.url}"\nchain_id = {SOAK_CHAIN_ID}\ndev = true\npoa = true\nconfirmations = {options.confirmations}\n'
             f"block_time_s = {options.block_time_s}\nrpc_timeout_s = 3\noutage_budget_s = 300\nmax_reverts = 1000\n"
         )
         names = ["gateway"] + (["twin"] if options.twin else [])

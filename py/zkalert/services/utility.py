@@ -44,6 +44,7 @@ from zkalert.config import Workspace
 from zkalert.errors import ChainError, CircuitError, ConfigError, WindowConflict
 from zkalert.evm import ids
 from zkalert.evm.ids import STREAM_ID
+from zkalert.keys import ANVIL_KEY_0, KeySettings, Signer, load_signer, signer_for
 from zkalert.services.access import (
     TOKEN,
     BodyLimit,
@@ -74,7 +75,10 @@ class UtilityConfig:
     store: str  # SQLite path or postgresql:// URL
     tokens: Path
     rpc_url: str | None = None
-    key: str | None = None
+    #: the gateway key: a signer, a raw key, or None for the environment's key settings
+    key: Signer | str | None = None
+    #: development chains besides 31337, 1337 and $ZKALERT_DEV_CHAINS (networks marked dev)
+    dev_chains: tuple[int, ...] = ()
     policy: str = "lazy"
     commit: bool = True  # commit windows to the WindowLog (off: store and prove only)
     commit_batch: int = 32
@@ -164,10 +168,17 @@ class UtilityCore:
                 raise CircuitError(f"{path} is missing: run `zkalert compile` again")
         from eth_account import Account
 
-        from zkalert.config import private_key
-
+        #: the configured key (checked for the chain when the worker connects; None: anvil's
+        #: account 0, which only a development chain accepts)
+        self.signer: Signer | None = (
+            config.key
+            if isinstance(config.key, Signer)
+            else load_signer(KeySettings.from_env(), key=config.key)
+        )
         #: the account that commits and submits: every window's statement is bound to it
-        self.gateway: str = Account.from_key(config.key or private_key()).address
+        self.gateway: str = (
+            self.signer.address if self.signer else Account.from_key(ANVIL_KEY_0).address
+        )
         self.store = WindowStore.open(config.store)
         self.store.bind("model_id", self.info.model_id)
         self.store.bind("gateway", self.gateway)
@@ -357,7 +368,6 @@ class ChainWorker(threading.Thread):
         self._reconciled: set[str] = set()
 
     def _connect(self) -> None:
-        from zkalert.config import private_key
         from zkalert.evm.registry import Deployment
         from zkalert.evm.rpc import connect
         from zkalert.evm.windowlog import WindowCommitter, WindowLogDeployment
@@ -365,12 +375,13 @@ class ChainWorker(threading.Thread):
         config = self.core.config
         w3 = connect(config.rpc_url)
         chain_id = int(w3.eth.chain_id)
+        signer = signer_for(chain_id, self.core.signer, config.dev_chains)
         self.core.store.bind("chain_id", str(chain_id))
         deployment = Deployment.load(chain_id)
         deployment.registry(w3)
         model = deployment.model(self.core.info.model_id)
         log_deployment = WindowLogDeployment.load(chain_id)
-        self._committer = WindowCommitter(w3, log_deployment, config.key or private_key())
+        self._committer = WindowCommitter(w3, log_deployment, signer)
         self.core.store.bind("gateway", self._committer.account.address)
         self.core.chain.update(
             {
@@ -400,7 +411,7 @@ class ChainWorker(threading.Thread):
                 rpc_url=config.rpc_url or str(cast("HTTPProvider", w3.provider).endpoint_uri),
                 chain_id=chain_id,
             )
-            self._sender = Sender(outbox, network, deployment, config.key or private_key(), w3=w3)
+            self._sender = Sender(outbox, network, deployment, signer, w3=w3)
             self._sender.check_setup()
             self.core.chain["outbox"] = str(outbox_path)
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 from eth_utils import keccak
@@ -22,18 +21,20 @@ from web3.contract import Contract
 from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
 from web3.types import TxParams
 
-from zkalert.config import deployments_dir, private_key, rpc_url
+from zkalert.config import deployments_dir, rpc_url
 from zkalert.errors import ChainError, RevertedError
 from zkalert.evm.ids import model_id_bytes
 from zkalert.evm.rpc import (
     connect,
     decode_revert,
+    deployment_records,
     fee_fields,
     require_version,
     revert_data,
     run_forge,
     verifier_calldata,
 )
+from zkalert.keys import Signer, signer_for
 from zkalert.timeseries.circuits import CircuitDir, CircuitInfo, Proof
 from zkalert.toolchain import env_with_tools
 
@@ -132,7 +133,7 @@ def deploy(
     tc: CircuitDir | ModelParams,
     sc: CircuitDir | None = None,
     url: str | None = None,
-    key: str | None = None,
+    key: Signer | str | None = None,
     gateway: str | None = None,
 ) -> tuple[TsDeployment, str]:
     """Deploy the registry if this chain has none, then the model's verifiers; register them.
@@ -144,11 +145,11 @@ def deploy(
     url = url or rpc_url()
     w3 = connect(url)
     chain_id = w3.eth.chain_id
+    signer = signer_for(chain_id, key)
     mid = params.model_id
     env = env_with_tools()
     env.update(
         {
-            "PRIVATE_KEY": key or private_key(),
             "TC_VERIFIER_ARTIFACT": f"{params.tc_verifier_contract}.sol:{params.tc_verifier_contract}",
             "SC_VERIFIER_ARTIFACT": f"{params.sc_verifier_contract}.sol:{params.sc_verifier_contract}",
             "MODEL_ID": mid,
@@ -174,9 +175,18 @@ def deploy(
             return existing, mid
         env["TS_REGISTRY"] = existing.address
     run_forge(["build"], env)
-    run_forge(
-        ["script", "script/DeployTimeSeriesRegistry.s.sol", "--rpc-url", url, "--broadcast"], env
-    )
+    with signer.forge_wallet(env) as wallet, deployment_records(env, chain_id):
+        run_forge(
+            [
+                "script",
+                "script/DeployTimeSeriesRegistry.s.sol",
+                "--rpc-url",
+                url,
+                "--broadcast",
+                *wallet,
+            ],
+            env,
+        )
     return TsDeployment.load(chain_id), mid
 
 
@@ -193,11 +203,12 @@ class TsGateway:
     """An account on the time-series registry: the owner (regulator) opens streams and approves
     rotations; a stream's gateway carries rotations out and submits its TC and SC proofs."""
 
-    def __init__(self, w3: Web3, deployment: TsDeployment, key: str | None = None) -> None:
+    def __init__(self, w3: Web3, deployment: TsDeployment, key: Signer | str | None = None) -> None:
         self.w3 = w3
         self.deployment = deployment
+        self.signer = signer_for(deployment.chain_id, key)
         self.registry = deployment.registry(w3)
-        self.account: LocalAccount = Account.from_key(key or private_key())
+        self.account: LocalAccount = self.signer.account
 
     def stream(self, stream_id: bytes) -> dict[str, Any]:
         fields = (

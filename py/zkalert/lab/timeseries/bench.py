@@ -278,11 +278,9 @@ BENCH_CHAIN_ID = 31998
 
 def _onchain(results: list[dict[str, Any]], echo: Any) -> None:
     """Deploy each generated verifier on a fresh anvil; eth_call time and gas of every proof."""
-    from eth_account import Account
-
-    from zkalert.config import private_key
     from zkalert.evm.localnode import Anvil
     from zkalert.evm.rpc import connect, run_forge, verifier_eth_call
+    from zkalert.keys import ANVIL_KEY_0, resolve_signer
     from zkalert.timeseries.chain import proof_calldata
     from zkalert.timeseries.circuits import Proof
     from zkalert.toolchain import env_with_tools
@@ -292,7 +290,10 @@ def _onchain(results: list[dict[str, Any]], echo: Any) -> None:
     try:
         url = node.url
         w3 = connect(url)
-        account = Account.from_key(private_key())
+        # the bench's own fresh node: a development chain, where anvil's funded account signs
+        account = resolve_signer(
+            BENCH_CHAIN_ID, key=ANVIL_KEY_0, dev_chains=[BENCH_CHAIN_ID]
+        ).account
 
         def deploy_runtime(contract: str) -> tuple[str, int]:
             artifact = json.loads(

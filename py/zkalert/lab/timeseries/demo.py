@@ -25,6 +25,7 @@ from zkalert.errors import ChainError, ConfigError, RevertedError
 from zkalert.evm.ids import stream_id
 from zkalert.evm.localnode import Anvil
 from zkalert.evm.rpc import connect
+from zkalert.keys import resolve_signer
 from zkalert.lab.metrics import machine
 from zkalert.timeseries import audit as audit_mod
 from zkalert.timeseries.chain import TsGateway, deploy
@@ -117,13 +118,17 @@ class _Anvil:
 def run(options: DemoOptions, echo: Callable[..., Any] = print) -> dict[str, Any]:
     node = None if options.rpc_url else _Anvil()
     try:
-        return _run(options, node.url if node else options.rpc_url or "", echo)
+        # the demo's own fresh node is a development chain, where anvil's funded account signs
+        dev_chains = [DEMO_CHAIN_ID] if node else []
+        return _run(options, node.url if node else options.rpc_url or "", dev_chains, echo)
     finally:
         if node is not None:
             node.stop()
 
 
-def _run(options: DemoOptions, url: str, echo: Callable[..., Any]) -> dict[str, Any]:
+def _run(
+    options: DemoOptions, url: str, dev_chains: list[int], echo: Callable[..., Any]
+) -> dict[str, Any]:
     started_all = time.perf_counter()
     workspace = Workspace.at(options.workspace)
     detector, tc, sc = prepare(workspace, options.subsystem, options.steps, options.psf, echo)
@@ -132,8 +137,9 @@ def _run(options: DemoOptions, url: str, echo: Callable[..., Any]) -> dict[str, 
         raise ConfigError("the demo needs at least 4 windows to stage every attack")
 
     w3 = connect(url)
-    deployment, mid = deploy(tc, sc, url)
-    gateway = TsGateway(w3, deployment)
+    signer = resolve_signer(w3.eth.chain_id, dev_chains=dev_chains)
+    deployment, mid = deploy(tc, sc, url, key=signer)
+    gateway = TsGateway(w3, deployment, signer)
     echo(f"chain {deployment.chain_id}: TimeSeriesRegistry {deployment.address}; model {mid}")
 
     # Operation (lazy): witnesses and durable storage for every interval of the scenario.
