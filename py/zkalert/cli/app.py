@@ -544,8 +544,12 @@ app.add_typer(stream_app, name="stream")
 def stream_open_cmd(
     name: Annotated[str, typer.Argument(help="Stream name, e.g. te/fault-01.")],
     gateway: Annotated[
-        str, typer.Option("--gateway", help="The gateway account that may submit for it (0x...).")
-    ],
+        str | None,
+        typer.Option(
+            "--gateway",
+            help="The gateway account that may submit for it (default: the signing key's own).",
+        ),
+    ] = None,
     rpc_url_opt: RpcOpt = None,
     keystore: KeystoreOpt = None,
     account: AccountOpt = None,
@@ -558,12 +562,13 @@ def stream_open_cmd(
     from zkalert.evm.registry import Deployment, Gateway
     from zkalert.evm.rpc import connect
 
-    if not Web3.is_address(gateway):
+    if gateway is not None and not Web3.is_address(gateway):
         raise ConfigError(f"--gateway {gateway!r} is not an account address")
     settings = key_settings(keystore, account, password_file)
     w3 = connect(rpc_or_default(rpc_url_opt))
     key = signer(w3.eth.chain_id, settings)
     owner = Gateway(w3, Deployment.load(w3.eth.chain_id), key)
+    gateway = gateway or owner.account.address  # the owner submits too (a one-account plant)
     tx = owner.open_stream(stream_id(name), gateway)
     typer.echo(
         f"stream {name!r} (0x{stream_id(name).hex()}) opened for {Web3.to_checksum_address(gateway)}: {tx}"

@@ -526,7 +526,9 @@ def template(overrides: Mapping[str, Any] | None = None) -> str:
     ]
     for section, model in SECTIONS.items():
         lines += ["", f"[{section}]"]
-        lines += [f"# {line.strip()}" for line in (model.__doc__ or "").splitlines() if line.strip()]
+        lines += [
+            f"# {line.strip()}" for line in (model.__doc__ or "").splitlines() if line.strip()
+        ]
         for name, info in model.model_fields.items():
             key = f"{section}.{name}"
             lines.append(f"# {info.description}")

@@ -30,13 +30,13 @@ def load(name: str) -> dict[str, Any]:
     (code as hex strings with 0x)."""
     if name not in CONTRACTS:
         raise ConfigError(f"no artifact for {name!r} (known: {', '.join(CONTRACTS)})")
+    forge = _forge_artifact(name)
+    if forge.is_file():  # a source checkout: its own, current build
+        return _slim(json.loads(forge.read_text()))
     packaged = PACKAGED / f"{name}.json"
     if packaged.is_file():
         data: dict[str, Any] = json.loads(packaged.read_text())
         return data
-    forge = _forge_artifact(name)
-    if forge.is_file():
-        return _slim(json.loads(forge.read_text()))
     raise ConfigError(
         f"no compiled {name}: run `forge build` in the source checkout, or install the package "
         "built by `make dist`"

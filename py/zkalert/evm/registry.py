@@ -8,6 +8,7 @@ eth-account (the key never leaves the gateway) and sent raw.
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ from zkalert.evm.ids import model_id_bytes
 from zkalert.evm.rpc import (
     connect,
     decode_revert,
+    deployment_records,
     fee_fields,
     require_version,
     revert_data,
@@ -189,7 +191,9 @@ def deploy(
     if existing is not None:
         env["REGISTRY"] = existing.registry_address
         script = "script/RegisterModel.s.sol"
-    with signer.forge_wallet(env) as wallet:
+    else:  # a new registry: the model records of the one it replaces describe nothing live
+        shutil.rmtree(deployments_dir(chain_id) / "models", ignore_errors=True)
+    with signer.forge_wallet(env) as wallet, deployment_records(env, chain_id):
         run_forge(["script", script, "--rpc-url", url, "--broadcast", *wallet], env)
     return Deployment.load(chain_id)
 
