@@ -1001,6 +1001,7 @@ def doctor_cmd(
     """
     from zkalert.gateway.doctor import DoctorOptions, run, summary
 
+    loaded = ctx.find_root().obj  # the settings, or why they did not load
     options = DoctorOptions(
         workdir=workdir,
         rpc_url=rpc_url_opt,
@@ -1009,13 +1010,9 @@ def doctor_cmd(
         outbox=outbox,
         gateway=gateway,
         deep=deep,
-        key=key_settings(None, None, None)
-        if not isinstance(ctx.find_root().obj, ConfigError)
-        else None,
-        config_file=getattr(ctx.find_root().obj, "file", None),
-        config_error=str(ctx.find_root().obj)
-        if isinstance(ctx.find_root().obj, ConfigError)
-        else None,
+        key=None if isinstance(loaded, ConfigError) else key_settings(None, None, None),
+        config_file=getattr(loaded, "file", None),
+        config_error=str(loaded) if isinstance(loaded, ConfigError) else None,
     )
     checks = run(options, progress=None if json_out else lambda c: typer.echo(c.line))
     counts = summary(checks)

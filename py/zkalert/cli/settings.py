@@ -24,16 +24,22 @@ import json
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from zkalert.config import DEFAULT_RPC_URL, HOME, configure
+from zkalert.config import DEFAULT_RPC_URL, HOME, SHARED_PATHS, configure
 from zkalert.data.source import DataSource
 from zkalert.errors import ConfigError
-from zkalert.keys import KeySettings
+from zkalert.keys import (
+    ACCOUNT_ENV,
+    DEV_CHAINS_ENV,
+    KEYSTORE_ENV,
+    PASSWORD_FILE_ENV,
+    KeySettings,
+)
 
 CONFIG_FILE = "zkalert.toml"
 CONFIG_ENV = "ZKALERT_CONFIG"
@@ -168,21 +174,28 @@ SECTIONS: dict[str, type[BaseModel]] = {
     if isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel)
 }
 
-#: Older environment variable names, still read (the library reads them too).
+#: Keys handed to :func:`zkalert.config.configure` (shared folders and the networks file).
+SHARED_KEYS = {
+    "paths.workdir": "workdir",
+    "paths.deployments": "deployments",
+    "paths.reports": "reports",
+    "paths.srs_dir": "srs_dir",
+    "paths.key_cache": "key_cache",
+    "network.file": "networks",
+}
+
+
+#: Older environment variable names, still read (the library reads them too): the shared paths'
+#: and the key settings' own, and a few more.
 LEGACY_ENV: dict[str, str] = {
-    "paths.workdir": "ZKALERT_HOME",
-    "paths.reports": "ZKALERT_REPORTS",
-    "paths.srs_dir": "ZKALERT_SRS_DIR",
-    "paths.key_cache": "ZKALERT_KEY_CACHE",
-    "paths.deployments": "ZKALERT_DEPLOYMENTS",
+    **{key: SHARED_PATHS[name][0] for key, name in SHARED_KEYS.items()},
     "network.name": "ZKALERT_NETWORK",
-    "network.file": "ZKALERT_NETWORKS",
     "network.rpc_url": "RPC_URL",
     "services.utility_url": "ZKALERT_UTILITY_URL",
-    "key.keystore": "ZKALERT_KEYSTORE",
-    "key.account": "ZKALERT_ACCOUNT",
-    "key.password_file": "ZKALERT_PASSWORD_FILE",
-    "key.dev_chains": "ZKALERT_DEV_CHAINS",
+    "key.keystore": KEYSTORE_ENV,
+    "key.account": ACCOUNT_ENV,
+    "key.password_file": PASSWORD_FILE_ENV,
+    "key.dev_chains": DEV_CHAINS_ENV,
 }
 
 #: Which command options a key supplies the default of: (command path, parameter name).
@@ -211,16 +224,6 @@ OPTION_KEYS: dict[str, list[tuple[str, str]]] = {
     "services.utility_url": [("*", "utility_url"), ("serve push", "url")],
 }
 
-#: Keys handed to :func:`zkalert.config.configure` (shared folders and the networks file).
-SHARED_KEYS = {
-    "paths.workdir": "workdir",
-    "paths.deployments": "deployments",
-    "paths.reports": "reports",
-    "paths.srs_dir": "srs_dir",
-    "paths.key_cache": "key_cache",
-    "network.file": "networks",
-}
-
 
 def known_keys() -> list[str]:
     """Every ``section.key`` zkalert.toml accepts."""
@@ -241,7 +244,6 @@ class Loaded:
     settings: Settings
     sources: dict[str, str]
     file: Path | None
-    explicit: dict[str, Any] = field(default_factory=dict)
 
     def is_set(self, key: str) -> bool:
         """Whether the key's value is anything but the built-in default the library applies by
