@@ -6,6 +6,7 @@
 * :mod:`.prover`       witness and proof for one window or a batch
 * :mod:`.pool`         independent proofs on a process pool sized to cores and memory
 * :mod:`.verifiercode` is a deployed verifier the code EZKL generates from a key?
+* :mod:`.srsid`        which SRS a key or verifier was made with ([τ]G2 and its id)
 """
 
-__all__ = ["circuit", "pool", "prover", "statement", "tuning", "verifiercode"]
+__all__ = ["circuit", "pool", "prover", "srsid", "statement", "tuning", "verifiercode"]
