@@ -165,6 +165,11 @@ def srs_dir() -> Path:
     return path
 
 
+def development_srs(logrows: int) -> Path:
+    """Where `zkalert compile` keeps the development SRS it makes for ``logrows`` (gen_srs)."""
+    return srs_dir() / f"kzg{logrows}.dev.srs"
+
+
 def deployments_dir(chain_id: int) -> Path:
     """Deployment records of one chain: ``<deployments>/<chain id>/`` (not created)."""
     return shared_path("deployments") / str(chain_id)

@@ -55,8 +55,8 @@ from zkalert.config import (
     GENERATED_DIR,
     StrPath,
     Workspace,
+    development_srs,
     key_cache_dir,
-    srs_dir,
 )
 from zkalert.data.loaders import FloatArray
 from zkalert.detector.model import BatchScoreModel, Detector
@@ -269,7 +269,7 @@ def srs_file(
         if not path.is_file():
             raise CircuitError(f"SRS file {path} does not exist")
         return path, False
-    path = srs_dir() / f"kzg{logrows}.dev.srs"
+    path = development_srs(logrows)
     if not path.is_file():
         echo(
             f"generating a DEVELOPMENT SRS for logrows={logrows} (gen_srs: not for production; pass --srs for a ceremony file)"

@@ -13,6 +13,7 @@ import os
 import resource
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
@@ -126,6 +127,10 @@ class ProverPool:
 
     def prove_all(self, jobs: list[ProofJob]) -> list[PoolResult]:
         return list(self._executor.map(_prove_job, jobs))
+
+    def prove_each(self, jobs: list[ProofJob]) -> Iterator[PoolResult]:
+        """The results one by one, in job order, each as soon as it and those before it are done."""
+        return self._executor.map(_prove_job, jobs)
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import resource
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -365,3 +366,27 @@ def ezkl_proof_json(proof: bytes, instances: list[int] | tuple[int, ...]) -> dic
         "timestamp": None,
         "version": "23.0.5",
     }
+
+
+def verify_proof(
+    proof: bytes, instances: list[int] | tuple[int, ...], vk: Path, settings: Path, srs: Path
+) -> tuple[bool, str]:
+    """EZKL's verification of a proof and its instances under a verifying key, settings and SRS
+    (whoever holds them, not the prover's workspace): ``(ok, why not)``."""
+    import ezkl
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "proof.json"
+        path.write_text(json.dumps(ezkl_proof_json(proof, instances)))
+        try:
+            ok = bool(
+                ezkl.verify(  # type: ignore[call-arg]  # ezkl's stub omits its defaults
+                    str(path), str(settings), str(vk), srs_path=str(srs)
+                )
+            )
+        except Exception as exc:  # noqa: BLE001 - EZKL raises (RuntimeError and others) for a proof that does not verify
+            return (
+                False,
+                f"EZKL: {str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__}",
+            )
+    return ok, "" if ok else "EZKL verify returned false"
