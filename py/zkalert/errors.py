@@ -25,7 +25,8 @@ want to handle a domain catch its class, and callers that do not catch the root:
         ├── StoreError           a window store
         │   └── WindowConflict       a window index not above the stream's last
         ├── UtilityError         the utility is unreachable or answered with an error
-        └── AuditError           an audit that cannot run
+        ├── AuditError           an audit that cannot run
+        └── AcceptanceError      a reference set, bundle or key of model acceptance that cannot be used
 
 Errors that carry values beyond their message keep them as attributes
 (``RevertedError.reason``, ``TooManyRecords.limit`` and ``.at_block``,
@@ -142,3 +143,8 @@ class UtilityError(ServiceError):
 
 class AuditError(ServiceError):
     """The audit cannot run: bad block range, unknown stream, no deployment."""
+
+
+class AcceptanceError(ServiceError):
+    """Model acceptance cannot go on: a reference set, a bundle or the model's key material is
+    missing, malformed, or made for another reference set or model."""
