@@ -32,6 +32,8 @@
     zkalert serve regulator       the regulator's REST service and read-only web page of the log
     zkalert serve token|push      add an API token; send a CSV's windows to a utility
     zkalert audit --stream NAME   chains, gaps (withheld windows), key invariance, proofs verified
+    zkalert accept ...            model acceptance: reference windows the regulator picks, the
+                                  model's proven scores on them, detection figures from the proofs
 
 The commands that sign (deploy, submit, stream open, outbox run, ts deploy/submit, serve
 utility) take --keystore PATH or --account NAME with --password-file F (docs/keys.md); anvil's
@@ -101,6 +103,11 @@ app.add_typer(node_app, name="node")
 from zkalert.cli.timeseries import ts_app
 
 app.add_typer(ts_app, name="ts")
+
+# ---- model acceptance: its commands live in zkalert/cli/accept.py
+from zkalert.cli.accept import accept_app
+
+app.add_typer(accept_app, name="accept")
 
 
 @app.command("train")
