@@ -216,6 +216,13 @@ class ReferenceSet:
             return self.windows
         if len(columns) != width:
             raise DataError(f"{what}: the detector names {len(columns)} columns but takes {width}")
+        missing = [c for c in columns if c not in self.columns]
+        if missing:
+            shown = ", ".join(missing[:5]) + (", ..." if len(missing) > 5 else "")
+            raise DataError(
+                f"{what}: its windows lack {len(missing)} of the {width} columns the detector "
+                f"reads ({shown}): a reference set drawn from other data"
+            )
         return select_named(self.windows, self.columns, columns, what)
 
 
@@ -471,6 +478,12 @@ class Bundle:
         }
 
 
+def scaler_digest(scaler: Scaler) -> str:
+    """sha256 of a scaler's canonical JSON: which scaling of the windows the figures hold for."""
+    canonical = json.dumps(scaler.to_json(), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
 def load_bundle(folder: Path) -> Bundle:
     """A bundle folder, checked for form (one line naming what is wrong); its proofs are
     checked by :func:`zkalert.services.acceptance_check.check_bundle`."""
@@ -626,8 +639,9 @@ def prove_reference(
         left = len(todo) - len(times)
         elapsed = time.perf_counter() - started
         eta = elapsed / len(times) * left
+        windows = f"windows {first}-{first + size - 1}" if size > 1 else f"window {first}"
         echo(
-            f"proof {len(times)}/{len(todo)}: windows {first}-{first + size - 1} proven in "
+            f"proof {len(times)}/{len(todo)}: {windows} proven in "
             f"{result.prove_s:.1f} s; {min(len(proven) * size, len(reference))}/{len(reference)} "
             f"reference windows, {_duration(elapsed)} "
             f"elapsed, about {_duration(eta)} left"

@@ -47,6 +47,7 @@ from zkalert.services.acceptance import (
     acceptance_stream,
     environment,
     now,
+    scaler_digest,
 )
 from zkalert.zk.commitment import InputSpec, commitment_of, felt_to_signed, quantize_window
 from zkalert.zk.prover import verify_proof
@@ -503,8 +504,13 @@ def check_bundle(
             "windows": len(reference),
             "normal": int(np.sum(labels == 0)),
             "anomalous": int(np.sum(labels == 1)),
-            "columns_read": list(bundle.columns) if bundle.columns is not None else reference.width,
             "issued_for_model": reference.model_id,
+        },
+        "detector": {
+            "columns": list(bundle.columns) if bundle.columns is not None else None,
+            "width": bundle.width,
+            "scaler_sha256": scaler_digest(bundle.scaler),
+            "float_threshold": bundle.threshold,
         },
         "proving": {
             "proofs": len(bundle.proofs),
@@ -634,7 +640,7 @@ def markdown(report: dict[str, Any]) -> str:
             f"{_pct(g['proven_false_alarm_rate'])} | {_pct(g['float_detection_rate'])} |"
             for g in report["groups"]
         ]
-    pr = report["proving"]
+    pr, d = report["proving"], report["detector"]
     lines += [
         "",
         "## Key material and proving",
@@ -647,6 +653,10 @@ def markdown(report: dict[str, Any]) -> str:
         (
             f"- SRS {m['srs_source']}: {m['srs']} (2^{m['srs_logrows']}, sha256 {m['srs_sha256'][:16]}.., "
             f"SRS id {m['srs_id']})"
+        ),
+        (
+            f"- detector input: {d['width']} columns scaled by the bundle's scaler (sha256 "
+            f"{d['scaler_sha256'][:16]}..), outside the circuit"
         ),
         (
             f"- acceptance binding: gateway {a['binding']['gateway']}, stream {a['binding']['stream']}, "
