@@ -245,9 +245,11 @@ def reference_cmd(
     order_column: OrderColumnOpt = None,
     sampling_s: SamplingOpt = None,
 ) -> None:
-    """Regulator: draw a labelled reference set from a seed (Tennessee Eastman by default: normal
-    windows of the normal test run d00_te, anomalous ones of the fault test runs after the fault
-    began; or a plant's labelled file with --data: its test split)."""
+    """Regulator: draw a labelled reference set from a seed.
+
+    Tennessee Eastman by default: normal windows of the normal test run d00_te, anomalous ones of
+    the fault test runs after the fault began; or a plant's labelled file with --data: its test
+    split. Writes the labelled file you keep and a shuffled copy without labels for the operator."""
     reference = _reference(
         seed,
         normal,
@@ -285,8 +287,10 @@ def prove_cmd(
     workers: WorkersOpt = 1,
     force: ForceOpt = False,
 ) -> None:
-    """Operator: prove the model's score of every reference window and write the bundle (proofs,
-    instances, vk, settings, the detector's columns and scaler) for the regulator."""
+    """Operator: prove the model's score of every reference window into a bundle.
+
+    The bundle folder (proofs, instances, vk, settings, the detector's columns and scaler) goes
+    back to the regulator. Proofs stay in the workspace: a stopped run resumes."""
     from zkalert.services.acceptance import default_bundle_dir, load_reference, prove_reference
 
     reference = load_reference(reference_file)
@@ -390,9 +394,10 @@ def check_cmd(
     out: ReportOutOpt = None,
     json_out: JsonOutOpt = False,
 ) -> None:
-    """Regulator: verify every proof of the bundle with your own key material, recompute every
-    window's commitment from your reference windows, and compute the detection figures from the
-    proven scores; writes report.json and report.md."""
+    """Regulator: check a bundle and compute the figures from the proven scores.
+
+    Every proof is verified with your own key material (above all your own SRS), every window's
+    commitment recomputed from your reference windows; writes report.json and report.md."""
     from dataclasses import replace
 
     from zkalert.services.acceptance import load_bundle, load_reference
@@ -431,8 +436,10 @@ def run_cmd(
     ] = None,
     json_out: JsonOutOpt = False,
 ) -> None:
-    """Reference, prove and check in one go on the workspace's model (Tennessee Eastman windows;
-    the workspace's SRS stands for the regulator's own unless --srs is given)."""
+    """Reference, prove and check in one go on the workspace's model (a demo).
+
+    Tennessee Eastman windows; the workspace's SRS stands for the regulator's own unless --srs
+    is given."""
     from zkalert.services.acceptance import load_bundle, load_reference, prove_reference
     from zkalert.services.acceptance_check import check_bundle
     from zkalert.zk.circuit import CircuitInfo
