@@ -130,6 +130,27 @@ def test_bad_reference_choices_are_refused_in_one_line(te_plant):
         build_reference(te_plant, seed=0, normal=0, anomalous=0)
 
 
+def test_a_plants_labelled_file_gives_a_reference_set_from_its_test_split(tmp_path):
+    from zkalert.lab.plant import synthetic_plant
+
+    plant_file = synthetic_plant(tmp_path / "plant.csv")
+    plant = load(plant_file.source())
+    reference = build_reference(plant, seed=0, normal=5, anomalous=3)
+    assert reference.columns == plant_file.sensors and len(reference) == 8
+    assert reference.group_names == {0: "normal", 1: "anomalous"}
+    assert np.array_equal(reference.groups, reference.labels)
+    # every window is a row of the test split (the last rows in time order), labelled as it is
+    rows = [int(o.removeprefix("plant.csv row ")) for o in reference.origins]
+    assert set(rows) <= set(plant.test.rows.tolist())
+    for row, label in zip(rows, reference.labels):
+        assert label == int(plant.test.labels[plant.test.rows.tolist().index(row)])
+    with pytest.raises(AcceptanceError, match="a plant's file has none"):
+        build_reference(plant, seed=0, faults=[1])
+    unlabelled = load(plant_file.source(label_column=None))
+    with pytest.raises(AcceptanceError, match="needs labelled windows"):
+        build_reference(unlabelled, seed=0, normal=5, anomalous=3)
+
+
 def test_the_acceptance_binding_is_no_gateways():
     """Acceptance proofs are bound to the zero address, which sends no transaction: no
     registry's bindingOf(msg.sender, ...) equals theirs."""
@@ -384,6 +405,43 @@ def test_an_altered_proof_or_score_and_a_missing_proof_are_findings(model, flow)
     assert "1 reference window(s) without a proof: positions 6" in report["findings"]
     # the figures cover the verified windows only
     assert report["proven"]["windows"] == 2
+
+
+@ezkl
+@slow
+def test_a_model_that_never_alarms_or_always_alarms_is_a_finding(model, flow):
+    """Every proof verifies, yet a threshold no score reaches (or every score reaches) is no
+    detector: the check says so, at the threshold the regulator gives (the registered one)."""
+    folder = flow[0]
+    reference, bundle = load_reference(folder / "reference.json"), load_bundle(folder / "bundle")
+    never = check_bundle(reference, bundle, CheckOptions(threshold_felt=10**12))
+    assert never["summary"]["verified"] == 7 and never["acceptance"]["verdict"] == "FAIL"
+    assert never["acceptance"]["threshold_source"] == "given (--threshold)"
+    assert never["proven"]["detection_rate"] == 0.0
+    assert never["findings"] == [
+        "the model raised no alarm on any of the 4 anomalous reference windows it was proven on"
+    ]
+    always = check_bundle(
+        reference, bundle, CheckOptions(threshold_felt=0, max_false_alarm_rate=0.5)
+    )
+    assert always["proven"]["false_alarm_rate"] == 1.0
+    assert always["findings"] == [
+        "the model alarmed on every one of the 3 normal reference windows",
+        "proven false-alarm rate 1.0000, the regulator asks at most 0.5000",
+    ]
+
+
+@ezkl
+@slow
+def test_proving_again_reuses_the_proofs_already_made(model, flow, tmp_path):
+    workspace = model[0]
+    reference = load_reference(flow[0] / "reference.windows.json")
+    again = prove_reference(workspace, reference, tmp_path / "again")
+    assert again.meta["proving"]["cached"] == 4 and again.meta["proving"]["proven_now"] == 0
+    first = load_bundle(flow[0] / "bundle")
+    assert [p.proof for p in again.proofs] == [p.proof for p in first.proofs]
+    with pytest.raises(AcceptanceError, match="exists: pass --force"):
+        prove_reference(workspace, reference, tmp_path / "again")
 
 
 @ezkl

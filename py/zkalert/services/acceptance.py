@@ -362,7 +362,7 @@ def build_reference(
     rows = np.concatenate(picks)[rng.permutation(normal + anomalous)]
     groups = test.fault_ids[rows].astype(np.int64) if te else test.labels[rows].astype(np.int64)
     origins = tuple(
-        _te_origin(int(g), int(r)) if te else f"{plant.name} row {int(r)}"
+        _te_origin(int(g), int(r)) if te else f"{Path(str(plant.source.path)).name} row {int(r)}"
         for g, r in zip(groups, test.rows[rows])
     )
     selection: dict[str, Any] = {"normal": normal, "anomalous": anomalous}
