@@ -256,6 +256,7 @@ def test_the_proven_figures_are_the_float_models_where_decisions_agree(model, fl
     assert report["acceptance"]["verdict"] == "PASS" and report["findings"] == []
     assert report["summary"] == {
         "verified": 7, "invalid": 0, "proof-missing": 0, "windows": 7, "padding": 1,
+        "verified_within_one_step": 0,
     }  # fmt: skip
     assert [p["status"] for p in report["padding"]] == ["verified"]
     assert report["material"]["model_id"] == info.model_id
@@ -405,6 +406,35 @@ def test_an_altered_proof_or_score_and_a_missing_proof_are_findings(model, flow)
     assert "1 reference window(s) without a proof: positions 6" in report["findings"]
     # the figures cover the verified windows only
     assert report["proven"]["windows"] == 2
+
+
+@ezkl
+@slow
+def test_the_scalers_float_rounding_passes_with_a_note_and_more_does_not(flow):
+    """Another machine's float arithmetic may scale a window a hair differently: a commitment the
+    operator's declared input reproduces, at most one fixed-point step from the regulator's own
+    quantization, passes with a note; a window scaled further off does not."""
+    from zkalert.data.loaders import Scaler
+
+    folder = flow[0]
+    reference, bundle = load_reference(folder / "reference.json"), load_bundle(folder / "bundle")
+    scaler = bundle.scaler
+    assert scaler.rotation is not None  # whitened: every output moves with input column 0
+
+    def shifted(steps: float) -> Scaler:
+        mean = scaler.mean.copy()
+        mean[0] += steps / 1024 * scaler.std[0] / np.abs(scaler.rotation[0]).max()
+        return Scaler(mean, scaler.std, scaler.rotation)
+
+    near = check_bundle(reference, replace(bundle, scaler=shifted(0.45)))
+    assert near["acceptance"]["verdict"] == "PASS", near["findings"]
+    noted = near["summary"]["verified_within_one_step"]
+    assert noted > 0 and noted == sum(
+        "one fixed-point step off" in r["detail"] for r in near["windows"]
+    )
+    far = check_bundle(reference, replace(bundle, scaler=shifted(5.0)))
+    assert far["summary"]["invalid"] == 7
+    assert all("is not that of reference window" in r["detail"] for r in far["windows"])
 
 
 @ezkl

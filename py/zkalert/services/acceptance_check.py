@@ -519,7 +519,15 @@ def check_bundle(
             "operator_circuit": bundle.meta.get("circuit", {}),
             "operator_environment": bundle.meta.get("environment"),
         },
-        "summary": {**counts, "windows": len(rows), "padding": len(checker.padding)},
+        "summary": {
+            **counts,
+            "windows": len(rows),
+            "padding": len(checker.padding),
+            # verified with a note: the commitment is the operator's input, one fixed-point step off
+            "verified_within_one_step": sum(
+                1 for r in rows if r["status"] == "verified" and r["detail"]
+            ),
+        },
         "proven": proven,
         "float_claimed": claimed,
         "agreement": agreement,
@@ -590,7 +598,13 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         (
             f"Over the {s['verified']} verified windows of {s['windows']} (invalid {s['invalid']}, "
-            f"without proof {s['proof-missing']}). The float figures are the operator's claim for "
+            f"without proof {s['proof-missing']}"
+            + (
+                f"; {s['verified_within_one_step']} verified one fixed-point step off, see their notes"
+                if s["verified_within_one_step"]
+                else ""
+            )
+            + "). The float figures are the operator's claim for "
             "the same windows (its detector's float scores, not proven)."
         ),
         "",
