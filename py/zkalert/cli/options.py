@@ -117,6 +117,21 @@ PasswordFileOpt = Annotated[
 ]
 
 
+AllowDevSrsOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-dev-srs",
+        help="Register a circuit built on a development SRS (gen_srs) on a chain that is not a "
+        "development chain (refused without it: whoever holds that SRS's τ can forge proofs).",
+    ),
+]
+
+
+def warn_line(message: str) -> None:
+    """A loud one-line warning on stderr."""
+    typer.secho(message, fg="yellow", err=True)
+
+
 def data_source(
     data: Path | None = None,
     columns: str | None = None,

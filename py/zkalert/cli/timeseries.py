@@ -26,6 +26,7 @@ import typer
 
 from zkalert.cli.options import (
     AccountOpt,
+    AllowDevSrsOpt,
     KeystoreOpt,
     PasswordFileOpt,
     RpcOpt,
@@ -33,6 +34,7 @@ from zkalert.cli.options import (
     key_settings,
     rpc_or_default,
     signer,
+    warn_line,
 )
 from zkalert.config import Workspace, reports_dir
 from zkalert.errors import CircuitError, ConfigError
@@ -211,8 +213,10 @@ def deploy_cmd(
     keystore: KeystoreOpt = None,
     account: AccountOpt = None,
     password_file: PasswordFileOpt = None,
+    allow_dev_srs: AllowDevSrsOpt = False,
 ) -> None:
-    """Deploy TimeSeriesRegistry (if the chain has none) and register this model's verifiers."""
+    """Deploy TimeSeriesRegistry (if the chain has none) and register this model's verifiers
+    with the SRS ids of the SRSs they were built with."""
     from zkalert.evm.rpc import connect
     from zkalert.timeseries.chain import deploy
 
@@ -220,7 +224,7 @@ def deploy_cmd(
     _, tc, sc = _circuits(Workspace.at(workdir), subsystem, steps, psf)
     url = rpc_or_default(rpc_url_opt)
     deployer = signer(connect(url).eth.chain_id, settings)
-    deployment, mid = deploy(tc, sc, url, key=deployer)
+    deployment, mid = deploy(tc, sc, url, key=deployer, allow_dev_srs=allow_dev_srs, warn=warn_line)
     typer.echo(f"chain {deployment.chain_id}: TimeSeriesRegistry {deployment.address}; model {mid}")
 
 
@@ -356,12 +360,15 @@ def demo_cmd(
         str | None,
         typer.Option("--rpc-url", help="Use this node instead of a fresh anvil on port 8877."),
     ] = None,
+    allow_dev_srs: AllowDevSrsOpt = False,
 ) -> None:
     """A TE fault scenario through time-series mode on a local chain, with every attack."""
     from zkalert.lab.timeseries.demo import DemoOptions, run
 
     run(
-        DemoOptions(subsystem, fault, steps, psf, start_row, windows, workdir, rpc_url_opt),
+        DemoOptions(
+            subsystem, fault, steps, psf, start_row, windows, workdir, rpc_url_opt, allow_dev_srs
+        ),
         echo=typer.echo,
     )
 

@@ -62,6 +62,8 @@ class DemoOptions:
     windows: int = 6
     workspace: Path | None = None
     rpc_url: str | None = None
+    #: register the demo's development-SRS circuits on a chain that is not a development chain
+    allow_dev_srs: bool = False
 
 
 def verifier_names(subsystem: str, steps: int) -> tuple[str, str]:
@@ -138,7 +140,9 @@ def _run(
 
     w3 = connect(url)
     signer = resolve_signer(w3.eth.chain_id, dev_chains=dev_chains)
-    deployment, mid = deploy(tc, sc, url, key=signer)
+    deployment, mid = deploy(
+        tc, sc, url, key=signer, allow_dev_srs=options.allow_dev_srs, warn=echo
+    )
     gateway = TsGateway(w3, deployment, signer)
     echo(f"chain {deployment.chain_id}: TimeSeriesRegistry {deployment.address}; model {mid}")
 
