@@ -547,9 +547,14 @@ def test_ts_audit_checks_each_models_verifiers_and_registration_against_its_keys
     assert not report.ok and report.to_json()["models"][0]["matches"] is False
     assert any("DOES NOT MATCH its keys" in line for line in format_audit(report))
     unchecked = audit(w3, ts_deployment, stream)[0]
-    assert unchecked.ok and unchecked.models[0].matches is None, (
-        "without circuits nothing is claimed"
-    )
+    assert unchecked.models[0].matches is None, "without circuits nothing is claimed of the keys"
+    # the SRS is read from the code itself: a proxy carries no [τ]G2, so which SRS it uses is unknown
+    assert not unchecked.ok and unchecked.models[0].srs_problems == [
+        (
+            f"model {mid} (time-series registry): TC verifier {proxy} embeds no recognisable [τ]G2 in "
+            "its 45 bytes of code: not an EZKL KZG verifier, so the SRS it was made with cannot be told"
+        )
+    ]
     assert (
         audit(w3, ts_deployment, stream, circuits=[])[0]
         .models[0]
