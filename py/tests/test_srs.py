@@ -569,3 +569,25 @@ def astuple_tail(params: Any) -> tuple[Any, ...]:
         params.steps_per_interval,
         params.intervals_per_window,
     )
+
+
+def test_the_accepted_srs_in_zkalert_toml_reaches_both_audits_and_the_regulator(
+    tmp_path: Path,
+) -> None:
+    import typer.main
+
+    from zkalert.cli import settings
+    from zkalert.cli.app import app
+    from zkalert.cli.configure import command_params
+
+    a = _tau_g2(3).srs_id_hex
+    path = tmp_path / "zkalert.toml"
+    path.write_text(f'[srs]\naccepted_id = "{a}"\n')
+    loaded = settings.load(path, env={})
+    defaults = settings.default_map(loaded, command_params(typer.main.get_command(app)))
+    assert defaults["audit"]["srs_id"] == a
+    assert defaults["ts"]["audit"]["srs_id"] == a
+    assert defaults["serve"]["regulator"]["srs_id"] == a
+    path.write_text('[srs]\naccepted_id = "0x1234"\n')
+    with pytest.raises(ConfigError, match=r"srs\.accepted_id \(from .*zkalert\.toml\)"):
+        settings.load(path, env={})
