@@ -1,7 +1,7 @@
 """Every error zkalert raises, one tree by domain under :class:`ZkAlertError`.
 
 The CLI turns any of them into one line on stderr and exit code 1 (3 for
-:class:`DevelopmentKeyRefused`); callers that
+:class:`DevelopmentKeyRefused` and :class:`DevelopmentSrsRefused`); callers that
 want to handle a domain catch its class, and callers that do not catch the root::
 
     ZkAlertError
@@ -10,6 +10,7 @@ want to handle a domain catch its class, and callers that do not catch the root:
     │   ├── TokenFileError       the services' token file
     │   └── SigningKeyError      no key for the chain, or a keystore that does not open
     │       └── DevelopmentKeyRefused   anvil's public key on a chain that is not for development
+    │   └── DevelopmentSrsRefused   a circuit on a development SRS, for a chain that is not for development
     ├── ToolchainError       forge, anvil or solc missing or failing
     ├── DataError            sensor data of the wrong shape, NaN/inf, too few rows
     ├── DetectorError        a detector that cannot be trained, loaded or used
@@ -29,7 +30,8 @@ want to handle a domain catch its class, and callers that do not catch the root:
 
 Errors that carry values beyond their message keep them as attributes
 (``RevertedError.reason``, ``TooManyRecords.limit`` and ``.at_block``,
-``DevelopmentKeyRefused.address`` and ``.chain_id``).
+``DevelopmentKeyRefused.address`` and ``.chain_id``, ``DevelopmentSrsRefused.circuit`` and
+``.chain_id``).
 """
 
 from __future__ import annotations
@@ -67,6 +69,19 @@ class DevelopmentKeyRefused(SigningKeyError):
             f"--account NAME), or list a local test chain in ZKALERT_DEV_CHAINS"
         )
         self.address, self.index, self.chain_id = address, index, chain_id
+
+
+class DevelopmentSrsRefused(ConfigError):
+    """A circuit built on a development SRS (``gen_srs``, whose τ was on the machine that made it)
+    registered for a chain that is not a development chain: whoever kept τ could forge its proofs."""
+
+    def __init__(self, circuit: str, chain_id: int) -> None:
+        super().__init__(
+            f"refusing to register {circuit} on chain {chain_id}: it was built on a development "
+            f"SRS (gen_srs), whose τ was on the machine that made it; compile with --srs "
+            f"<ceremony file>, or pass --allow-dev-srs for a test chain"
+        )
+        self.circuit, self.chain_id = circuit, chain_id
 
 
 class ToolchainError(ZkAlertError):

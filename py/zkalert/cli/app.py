@@ -37,8 +37,9 @@ The commands that sign (deploy, submit, stream open, outbox run, ts deploy/submi
 utility) take --keystore PATH or --account NAME with --password-file F (docs/keys.md); anvil's
 development keys sign only on development chains.
 
-Errors are one line on stderr and exit code 1 (3: anvil's development key refused on a chain
-that is not for development); ``ZKALERT_DEBUG=1`` shows tracebacks.
+Errors are one line on stderr and exit code 1 (3: anvil's development key, or a circuit built on a
+development SRS without --allow-dev-srs, refused on a chain that is not for development);
+``ZKALERT_DEBUG=1`` shows tracebacks.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ import typer
 
 from zkalert.cli.options import (
     AccountOpt,
+    AllowDevSrsOpt,
     ColumnPatternOpt,
     ColumnsOpt,
     DataOpt,
@@ -69,12 +71,14 @@ from zkalert.cli.options import (
     key_settings,
     rpc_or_default,
     signer,
+    warn_line,
 )
 from zkalert.config import GENERATED_DIR, Workspace, reports_dir
 from zkalert.errors import (
     ChainError,
     ConfigError,
     DevelopmentKeyRefused,
+    DevelopmentSrsRefused,
     OutboxError,
     ProofError,
     ZkAlertError,
@@ -377,8 +381,10 @@ def deploy_cmd(
     keystore: KeystoreOpt = None,
     account: AccountOpt = None,
     password_file: PasswordFileOpt = None,
+    allow_dev_srs: AllowDevSrsOpt = False,
 ) -> None:
-    """Deploy the compiled model's verifier (and the registry, if the chain has none)."""
+    """Deploy the compiled model's verifier (and the registry, if the chain has none), registered
+    with the SRS id of the SRS it was built with."""
     from zkalert.evm.registry import deploy
     from zkalert.evm.rpc import connect
     from zkalert.zk.circuit import CircuitInfo
@@ -387,10 +393,10 @@ def deploy_cmd(
     info = CircuitInfo.load(Workspace.at(workdir))
     url = rpc_or_default(rpc_url_opt)
     deployer = signer(connect(url).eth.chain_id, settings)
-    deployment = deploy(info, url, key=deployer)
+    deployment = deploy(info, url, key=deployer, allow_dev_srs=allow_dev_srs, warn=warn_line)
     model = deployment.model(info.model_id)
     typer.echo(
-        f"chain {deployment.chain_id}: AlertRegistry {deployment.registry_address}; model {info.model_id} -> verifier {model.verifier}"
+        f"chain {deployment.chain_id}: AlertRegistry {deployment.registry_address}; model {info.model_id} -> verifier {model.verifier} (SRS {model.srs_id or 'unknown'})"
     )
     if window_log:
         from zkalert.evm.windowlog import deploy_window_log
@@ -696,6 +702,7 @@ def demo_cmd(
     epochs: Annotated[int, typer.Option(min=1)] = 200,
     workdir: WorkdirOpt = None,
     rpc_url_opt: RpcOpt = None,
+    allow_dev_srs: AllowDevSrsOpt = False,
 ) -> None:
     """Train, compile, deploy, prove and submit real TE fault alerts; print Table I."""
     from zkalert.evm import localnode
@@ -707,7 +714,11 @@ def demo_cmd(
         typer.echo(f"started a local anvil at {url} (stop it with `zkalert node stop`)")
     report = demo.run(
         demo.DemoOptions(
-            alerts_per_stream=alerts_per_stream, epochs=epochs, workspace=workdir, rpc_url=url
+            alerts_per_stream=alerts_per_stream,
+            epochs=epochs,
+            workspace=workdir,
+            rpc_url=url,
+            allow_dev_srs=allow_dev_srs,
         ),
         echo=typer.echo,
     )
@@ -1304,8 +1315,11 @@ register_config_commands(app)
 
 #: Exit codes of every command (also in `zkalert --help`).
 EXIT_OK, EXIT_ERROR, EXIT_USAGE_OR_FINDINGS, EXIT_INTERRUPTED = 0, 1, 2, 130
-#: anvil's well-known development key on a chain that is not a development chain (docs/keys.md).
+#: anvil's well-known development key, or a circuit built on a development SRS, refused on a chain
+#: that is not a development chain (docs/keys.md, the threat model).
 EXIT_DEV_KEY_REFUSED = 3
+#: The errors that exit with EXIT_DEV_KEY_REFUSED.
+DEVELOPMENT_REFUSALS = (DevelopmentKeyRefused, DevelopmentSrsRefused)
 
 
 def _version(value: bool) -> None:
@@ -1318,8 +1332,9 @@ def _version(value: bool) -> None:
 
 @app.callback(
     epilog="Exit codes: 0 ok; 1 error (one line on stderr); 2 usage error, or findings "
-    "(a BROKEN chain, a failed audit, a failed doctor check); 3 anvil's public development key "
-    "refused on a chain that is not for development; 130 interrupted."
+    "(a BROKEN chain, a failed audit, a failed doctor check); 3 anvil's public development key, "
+    "or a circuit on a development SRS without --allow-dev-srs, refused on a chain that is not for "
+    "development; 130 interrupted."
 )
 def _root(
     ctx: typer.Context,
@@ -1370,7 +1385,7 @@ def main() -> None:
         if os.environ.get("ZKALERT_DEBUG"):
             raise
         typer.secho(f"error: {exc}", fg="red", err=True)
-        sys.exit(EXIT_DEV_KEY_REFUSED if isinstance(exc, DevelopmentKeyRefused) else EXIT_ERROR)
+        sys.exit(EXIT_DEV_KEY_REFUSED if isinstance(exc, DEVELOPMENT_REFUSALS) else EXIT_ERROR)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):

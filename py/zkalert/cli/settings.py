@@ -106,6 +106,12 @@ class SrsSection(Section):
         description="Ceremony SRS file for `zkalert compile`; unset: a development SRS is "
         "generated (not for production).",
     )
+    accepted_id: str | None = Field(
+        None,
+        pattern=r"^0x[0-9a-fA-F]{64}$",
+        description="The SRS id (keccak256 of [τ]G2) the regulator accepts: `zkalert audit`, "
+        "`zkalert ts audit` and the regulator's service flag every verifier made with another SRS.",
+    )
 
 
 class NetworkSection(Section):
@@ -212,6 +218,7 @@ OPTION_KEYS: dict[str, list[tuple[str, str]]] = {
     "circuit.contract": [("compile", "contract")],
     "circuit.tune_scales": [("tune", "scales")],
     "srs.file": [("compile", "srs")],
+    "srs.accepted_id": [("audit", "srs_id"), ("ts audit", "srs_id"), ("serve regulator", "srs_id")],
     "network.rpc_url": [("*", "rpc_url_opt")],
     "network.name": [("*", "network"), ("doctor", "network_name")],
     "services.host": [("serve utility", "host"), ("serve regulator", "host")],

@@ -40,6 +40,8 @@ class DemoOptions:
     report_path: Path = field(default_factory=lambda: reports_dir("demo") / "metrics.json")
     show_tamper: bool = True
     rpc_url: str | None = None
+    #: register the demo's development-SRS circuit on a chain that is not a development chain
+    allow_dev_srs: bool = False
 
 
 def run(options: DemoOptions, echo: Callable[[str], None] = print) -> dict[str, Any]:
@@ -74,7 +76,7 @@ def run(options: DemoOptions, echo: Callable[[str], None] = print) -> dict[str, 
         echo("      WARNING: development SRS (gen_srs): fine for a demo, never for production")
 
     echo("[4/6] deploy: verifier + AlertRegistry with Foundry")
-    deployment = chainmod.deploy(info, url)
+    deployment = chainmod.deploy(info, url, allow_dev_srs=options.allow_dev_srs, warn=echo)
     model = deployment.model(info.model_id)
     echo(f"      registry {deployment.registry_address}, verifier {model.verifier}")
     gateway = chainmod.Gateway(w3, deployment)
