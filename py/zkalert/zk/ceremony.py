@@ -484,7 +484,13 @@ def verify(path: StrPath, published_hash: str | None = None, echo: Echo = print)
         f"verifying {transcript.path.name} (power {transcript.power}, "
         f"{transcript.contributions} contributions; snarkjs powersoftau verify)",
     )
-    output = _run(["powersoftau", "verify", str(transcript.path)], "powersoftau verify")
+    try:
+        output = _run(["powersoftau", "verify", str(transcript.path)], "powersoftau verify")
+    except CeremonyError as exc:
+        reason = str(exc).removeprefix("snarkjs powersoftau verify failed: ")
+        raise CeremonyError(
+            f"{transcript.path}: does not verify (snarkjs powersoftau verify: {reason})"
+        ) from None
     done()
     contributions = _contributions(output)
     if len(contributions) != transcript.contributions:
