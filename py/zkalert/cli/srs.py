@@ -62,11 +62,10 @@ def contribute_cmd(
     out: OutOpt,
     name: Annotated[str, typer.Option("--name", help="Who contributes (recorded in the file).")],
 ) -> None:
-    """Add a contribution: a secret from this machine's random source mixed into τ, then
-    forgotten. Nobody learns τ unless every contributor kept their secret.
+    """Add a contribution: a fresh secret from this machine mixed into τ, then forgotten.
 
-    Prints the contribution's hash: note it; `zkalert srs verify` on the final transcript must
-    list it under your name."""
+    Nobody learns τ unless every contributor kept their secret. Prints the contribution's hash:
+    note it; `zkalert srs verify` on the final transcript must list it under your name."""
     from zkalert.zk import ceremony
 
     digest = ceremony.contribute(transcript, out, name, echo=typer.echo)
@@ -115,9 +114,10 @@ def verify_cmd(
     published_hash: HashOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Check a whole transcript: complete, BN254, the published hash, snarkjs's verification of
-    every contribution and of the powers, and a pairing check of [τ]G1 against [τ]G2. Prints its
-    power, contributions, transcript hash (blake2b-512) and SRS id."""
+    """Check a whole transcript; print its power, contributions, transcript hash and SRS id.
+
+    The checks: complete, BN254, the published hash, snarkjs's verification of every
+    contribution and of the powers, and a pairing check of [τ]G1 against [τ]G2."""
     from zkalert.zk import ceremony
 
     echo = (lambda _m: None) if as_json else typer.echo
@@ -147,10 +147,11 @@ def import_cmd(
     ],
     published_hash: HashOpt = None,
 ) -> None:
-    """Make the EZKL SRS file for circuits of LOGROWS from a prepared transcript, after every
-    check of `zkalert srs verify`; cached by the transcript's hash under the SRS folder (a
-    transcript verified here once is not verified again). Progress on stderr, the file's path
-    on stdout. `zkalert compile --srs F.ptau` does this by itself."""
+    """Make the EZKL SRS file for circuits of LOGROWS from a prepared transcript; print its path.
+
+    Every check of `zkalert srs verify` first; cached by the transcript's hash under the SRS
+    folder (a transcript verified here once is not verified again). Progress on stderr, the
+    file's path on stdout. `zkalert compile --srs F.ptau` does this by itself."""
     from zkalert.zk import ceremony
 
     imported = ceremony.import_transcript(
