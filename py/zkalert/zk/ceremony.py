@@ -65,6 +65,7 @@ __all__ = [
     "prepare",
     "read_transcript",
     "record_of",
+    "run_snarkjs",
     "snarkjs_to_halo2_exponent",
     "transcript_hash",
     "verify",
@@ -283,7 +284,7 @@ class Verification:
         return beacons[-1] if beacons else None
 
 
-def _run(args: list[str], what: str, stdin: str | None = None) -> str:
+def run_snarkjs(args: list[str], what: str, stdin: str | None = None) -> str:
     """Run one snarkjs command; its output without colours. Any failure is a CeremonyError: the
     exit status (1 on an error, 99 on a usage error) and, as some commands log an error and
     still exit 0, an ``[ERROR]`` line."""
@@ -333,7 +334,7 @@ def new(power: int, out: StrPath, echo: Echo = print) -> Transcript:
     out = Path(out)
     with _output(out) as part:
         done = _timed(echo, f"starting a BN254 transcript of power {power} (snarkjs)")
-        _run(["powersoftau", "new", "bn128", str(power), str(part)], "powersoftau new")
+        run_snarkjs(["powersoftau", "new", "bn128", str(power), str(part)], "powersoftau new")
         read_transcript(part)
         done()
     return read_transcript(out)
@@ -372,7 +373,7 @@ def contribute(inp: StrPath, out: StrPath, name: str, echo: Echo = print) -> str
         done = _timed(
             echo, f"contributing as {_named(name)!r} (power {before.power}; snarkjs, fresh entropy)"
         )
-        output = _run(
+        output = run_snarkjs(
             ["powersoftau", "contribute", str(before.path), str(part), f"-n={name}"],
             "powersoftau contribute",
             stdin=os.urandom(32).hex() + "\n",
@@ -401,7 +402,7 @@ def beacon(
     out = Path(out)
     with _output(out) as part:
         done = _timed(echo, f"applying the beacon (2^{iterations} SHA-256 rounds; snarkjs)")
-        output = _run(
+        output = run_snarkjs(
             [
                 "powersoftau",
                 "beacon",
@@ -428,7 +429,9 @@ def prepare(inp: StrPath, out: StrPath, echo: Echo = print) -> Transcript:
         done = _timed(
             echo, f"computing the Lagrange sections of power {before.power} (snarkjs prepare)"
         )
-        _run(["powersoftau", "prepare", "phase2", str(before.path), str(part)], "prepare phase2")
+        run_snarkjs(
+            ["powersoftau", "prepare", "phase2", str(before.path), str(part)], "prepare phase2"
+        )
         if not read_transcript(part).prepared:
             raise CeremonyError("snarkjs prepare phase2 wrote no Lagrange sections")
         done()
@@ -485,7 +488,7 @@ def verify(path: StrPath, published_hash: str | None = None, echo: Echo = print)
         f"{transcript.contributions} contributions; snarkjs powersoftau verify)",
     )
     try:
-        output = _run(["powersoftau", "verify", str(transcript.path)], "powersoftau verify")
+        output = run_snarkjs(["powersoftau", "verify", str(transcript.path)], "powersoftau verify")
     except CeremonyError as exc:
         reason = str(exc).removeprefix("snarkjs powersoftau verify failed: ")
         raise CeremonyError(
