@@ -64,7 +64,6 @@ __all__ = [
     "new",
     "prepare",
     "read_transcript",
-    "record_of",
     "run_snarkjs",
     "snarkjs_to_halo2_exponent",
     "transcript_hash",
@@ -685,8 +684,3 @@ def _ezkl_srs_bytes(transcript: Transcript, k: int) -> bytes:
     ).reshape(n, _G1_BYTES)
     g2 = transcript.read(3, 0, 2 * _G2_BYTES)
     return b"".join([k.to_bytes(4, "little"), powers, lagrange[halo2_order(k)].tobytes(), g2])
-
-
-def record_of(digest: str, root: Path | None = None) -> dict[str, Any] | None:
-    """The cached record of a transcript verified here (by its blake2b-512 hash), if any."""
-    return _load_record(cache_folder(digest, root), digest)
