@@ -204,6 +204,22 @@ def test_a_second_import_reuses_the_verification_without_snarkjs(run, monkeypatc
     assert after["beacon"]["beacon"] == BEACON
 
 
+@pytest.mark.slow
+def test_an_unprepared_transcript_imports_to_the_same_file_as_its_prepared_form(
+    run, tmp_path
+) -> None:
+    """Without prepare, the import computes the one size's Lagrange points itself (ffjavascript,
+    as prepare does): byte for byte the file the prepared transcript gives."""
+    srs_dir = Path(run["srs_dir"])
+    with configured(srs_dir=tmp_path / "unprepared"):
+        beacon = ceremony.import_transcript(Path(run["beacon"]), POWER, echo=lambda _m: None)
+    with configured(srs_dir=srs_dir):
+        final = ceremony.import_transcript(Path(run["final"]), POWER, echo=lambda _m: None)
+    assert not ceremony.read_transcript(Path(run["beacon"])).prepared
+    assert beacon.srs_id == final.srs_id
+    assert beacon.path.read_bytes() == final.path.read_bytes()
+
+
 def _tampered(run, path: Path) -> Path:
     """tauG1[3] replaced by tauG1[2]: still points of the curve, no longer powers of one τ."""
     final = ceremony.read_transcript(Path(run["final"]))
@@ -236,7 +252,6 @@ BAD = {
                   f"a transcript of power {POWER} serves circuits up to logrows {POWER}"),
     "bls12-381": (_bls12_381, ["--logrows", "2"], "BLS12-381); EZKL's circuits need a BN254"),
     "truncated": (_truncated, [], "truncated (100,000 bytes"),
-    "unprepared": (lambda run, _p: Path(run["beacon"]), [], "not prepared (no Lagrange sections)"),
 }  # fmt: skip
 
 

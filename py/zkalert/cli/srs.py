@@ -129,7 +129,7 @@ def verify_cmd(
     typer.echo(
         f"power: {result.power} (serves circuits up to logrows {result.power})"
         + (f", cut from a power-{result.ceremony_power} ceremony" if result.ceremony_power != result.power else "")
-        + ("" if result.prepared else "; not prepared: run `zkalert srs prepare` before importing")
+        + ("; prepared" if result.prepared else "")
     )  # fmt: skip
     typer.echo(f"contributions: {len(result.contributions)}")
     for c in result.contributions:
@@ -141,13 +141,13 @@ def verify_cmd(
 
 @srs_app.command("import")
 def import_cmd(
-    transcript: Annotated[Path, typer.Argument(help="The prepared transcript (.ptau).")],
+    transcript: Annotated[Path, typer.Argument(help="The transcript (.ptau), prepared or not.")],
     logrows: Annotated[
         int, typer.Option("--logrows", min=1, max=28, help="The circuit's logrows.")
     ],
     published_hash: HashOpt = None,
 ) -> None:
-    """Make the EZKL SRS file for circuits of LOGROWS from a prepared transcript; print its path.
+    """Make the EZKL SRS file for circuits of LOGROWS from a transcript; print its path.
 
     Every check of `zkalert srs verify` first; cached by the transcript's hash under the SRS
     folder (a transcript verified here once is not verified again). Progress on stderr, the

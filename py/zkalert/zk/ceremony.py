@@ -6,7 +6,10 @@ the secret away; nobody learns τ unless *every* contributor kept theirs and the
 snarkjs 0.7.6 runs such a ceremony on BN254 (snarkjs's ``bn128``) in the format of the Perpetual
 Powers of Tau and Hermez transcripts (``.ptau``); EZKL's KZG needs its powers of τ::
 
-    new -> contribute (utility) -> contribute (regulator) -> beacon -> prepare -> verify -> import
+    new -> contribute (utility) -> contribute (regulator) -> beacon -> verify -> import
+
+(``prepare phase2`` is optional: the import computes the one size of Lagrange points it needs
+with the same ffjavascript code, see ``lagrange.cjs``.)
 
 The transcript (snarkjs's binary file format): ``ptau``, u32 version, u32 section count, then
 per section u32 type, u64 size and the data. Section 1 is the header (u32 n8, the base field q
@@ -33,6 +36,7 @@ import json
 import os
 import re
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -44,7 +48,7 @@ from typing import Any
 import numpy as np
 
 from zkalert.config import StrPath, srs_dir
-from zkalert.errors import CeremonyError, CircuitError
+from zkalert.errors import CeremonyError, CircuitError, ToolchainError
 from zkalert.toolchain import snarkjs
 from zkalert.zk.srsid import FQ_MODULUS, G2_GENERATOR, G2Point, decode_g1, decode_g2
 
@@ -612,9 +616,9 @@ def import_transcript(
     echo: Echo = print,
     root: Path | None = None,
 ) -> ImportedSrs:
-    """The EZKL SRS file for circuits of ``logrows`` from a prepared BN254 transcript, cached by
+    """The EZKL SRS file for circuits of ``logrows`` from a BN254 transcript, cached by
     the transcript's hash. Everything is checked before anything is written: the file complete
-    and BN254's, its power at least ``logrows``, prepared, its published hash, snarkjs's
+    and BN254's, its power at least ``logrows``, its published hash, snarkjs's
     verification and the pairing check (both skipped when this transcript was verified here
     before: its record in the cache says so)."""
     transcript = read_transcript(path)
@@ -622,11 +626,6 @@ def import_transcript(
         raise CeremonyError(
             f"{transcript.path}: a transcript of power {transcript.power} serves circuits up to "
             f"logrows {transcript.power}, this one needs {logrows}"
-        )
-    if not transcript.prepared:
-        raise CeremonyError(
-            f"{transcript.path}: not prepared (no Lagrange sections): run "
-            "`zkalert srs prepare IN --out OUT` and import its output"
         )
     digest = transcript_hash(transcript.path)
     if published_hash:
@@ -654,7 +653,7 @@ def import_transcript(
     srs_id = str(record["srs_id"])
     if not _cached_file_ok(target, logrows, srs_id):
         echo(f"writing the EZKL SRS file for logrows {logrows} (halo2's Lagrange order) ...")
-        data = _ezkl_srs_bytes(transcript, logrows)
+        data = _ezkl_srs_bytes(transcript, logrows, echo)
         folder.mkdir(parents=True, exist_ok=True)
         _write_atomically(target, data)
     files = record.setdefault("files", {})
@@ -675,12 +674,50 @@ def _cached_file_ok(path: Path, logrows: int, srs_id: str) -> bool:
         return False
 
 
-def _ezkl_srs_bytes(transcript: Transcript, k: int) -> bytes:
-    """k, [τ^i]G1 for i < 2^k, the size-2^k Lagrange points in halo2's order, G2 and [τ]G2."""
+#: The node script computing one size's Lagrange points (see its header).
+LAGRANGE_SCRIPT = Path(__file__).with_name("lagrange.cjs")
+
+
+def lagrange_points(powers: bytes, echo: Echo = print) -> bytes:
+    """The Lagrange points of the 2^k points ``powers`` ([τ^i]G1, raw), in snarkjs's order: what
+    ``prepare phase2`` writes for that size, computed by the same ffjavascript code for this size
+    alone (preparing a transcript computes every size of four sections)."""
+    command = snarkjs()
+    ffjavascript = Path(command[1]).resolve().parents[2] / "ffjavascript"
+    if not ffjavascript.is_dir():
+        raise ToolchainError(
+            f"ffjavascript not found beside snarkjs ({ffjavascript}): run make setup"
+        )
+    done = _timed(echo, f"computing the {len(powers) // _G1_BYTES:,} Lagrange points")
+    with tempfile.TemporaryDirectory() as folder:
+        inp, out = Path(folder) / "powers", Path(folder) / "lagrange"
+        inp.write_bytes(powers)
+        proc = subprocess.run(
+            [command[0], str(LAGRANGE_SCRIPT), str(ffjavascript), str(inp), str(out)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if proc.returncode != 0 or not out.is_file():
+            reason = (proc.stderr.strip().splitlines() or [f"exit status {proc.returncode}"])[-1]
+            raise CeremonyError(f"computing the Lagrange points failed: {reason}")
+        result = out.read_bytes()
+    if len(result) != len(powers):
+        raise CeremonyError("computing the Lagrange points failed: the output has the wrong size")
+    done()
+    return result
+
+
+def _ezkl_srs_bytes(transcript: Transcript, k: int, echo: Echo = print) -> bytes:
+    """k, [τ^i]G1 for i < 2^k, the size-2^k Lagrange points in halo2's order, G2 and [τ]G2. The
+    Lagrange points come from a prepared transcript's section 12, else are computed here."""
     n = 1 << k
     powers = transcript.read(2, 0, n * _G1_BYTES)
-    lagrange = np.frombuffer(
-        transcript.read(12, (n - 1) * _G1_BYTES, n * _G1_BYTES), dtype=np.uint8
-    ).reshape(n, _G1_BYTES)
+    raw = (
+        transcript.read(12, (n - 1) * _G1_BYTES, n * _G1_BYTES)
+        if transcript.prepared
+        else lagrange_points(powers, echo)
+    )
+    lagrange = np.frombuffer(raw, dtype=np.uint8).reshape(n, _G1_BYTES)
     g2 = transcript.read(3, 0, 2 * _G2_BYTES)
     return b"".join([k.to_bytes(4, "little"), powers, lagrange[halo2_order(k)].tobytes(), g2])
