@@ -15,6 +15,7 @@ want to handle a domain catch its class, and callers that do not catch the root:
     ├── DataError            sensor data of the wrong shape, NaN/inf, too few rows
     ├── DetectorError        a detector that cannot be trained, loaded or used
     ├── CircuitError         the circuit, its keys, settings or SRS
+    │   ├── CeremonyError        a powers-of-tau transcript that cannot be made, checked or imported
     │   └── ProofError           a witness, proof or statement that is not what it must be
     │       └── ReceiptError         an alert receipt that is missing or not a receipt
     ├── ChainError           the node, a deployment, a transaction
@@ -98,6 +99,11 @@ class DetectorError(ZkAlertError):
 
 class CircuitError(ZkAlertError):
     """A circuit, its keys, settings or SRS cannot be built, found or used."""
+
+
+class CeremonyError(CircuitError):
+    """A powers-of-tau transcript is unreadable, incomplete, not BN254's, too small, unprepared,
+    fails its verification or its published hash, or a ceremony step failed."""
 
 
 class ProofError(CircuitError):

@@ -4,7 +4,10 @@
                                   (default: Tennessee Eastman); --columns/--column-pattern,
                                   --label-column, --order-column (also tune, compile, evaluate)
     zkalert tune                  the smallest circuit that keeps every validation decision
-    zkalert compile [--srs F]     EZKL circuit, keys and Solidity verifier
+    zkalert compile [--srs F]     EZKL circuit, keys and Solidity verifier (F: a ceremony's
+                                  .ptau transcript or an EZKL SRS file)
+    zkalert srs ...               powers-of-tau ceremonies: new, contribute, beacon, prepare,
+                                  verify, import; `zkalert srs --help` lists them
                                   (--tuned, --windows-per-proof B for batched proofs)
     zkalert deploy                verifier + AlertRegistry to RPC_URL (anvil by default)
     zkalert prove WINDOWS.csv     prove windows (raw sensor units, one row each, the detector's
@@ -106,6 +109,11 @@ from zkalert.cli.timeseries import ts_app
 
 app.add_typer(ts_app, name="ts")
 
+# ---- powers-of-tau ceremonies: zkalert/cli/srs.py
+from zkalert.cli.srs import srs_app
+
+app.add_typer(srs_app, name="srs")
+
 
 @app.command("train")
 def train_cmd(
@@ -189,7 +197,19 @@ def compile_cmd(
     workdir: WorkdirOpt = None,
     srs: Annotated[
         Path | None,
-        typer.Option(help="Ceremony SRS file; without it a DEVELOPMENT SRS is generated."),
+        typer.Option(
+            help="A ceremony's powers-of-tau transcript (.ptau, imported for the circuit's "
+            "logrows) or an EZKL SRS file; without it a DEVELOPMENT SRS is generated."
+        ),
+    ] = None,
+    srs_hash: Annotated[
+        str | None,
+        typer.Option(
+            "--srs-hash",
+            help="The --srs file's published hash, blake2b-512 or SHA-256 (hex): refused if "
+            "it differs.",
+            show_default=False,
+        ),
     ] = None,
     contract: Annotated[
         str, typer.Option(help="Name of the generated verifier contract.")
@@ -238,7 +258,7 @@ def compile_cmd(
     The circuit's width is the detector's; its training rows (from the data it was trained on,
     or --data with the same columns) calibrate the circuit."""
     from zkalert.detector.model import Detector
-    from zkalert.zk.circuit import CircuitConfig, compile_circuit
+    from zkalert.zk.circuit import CircuitConfig, compile_circuit, srs_summary
     from zkalert.zk.tuning import tuned_config
 
     if ezkl_default and tuned:
@@ -272,11 +292,13 @@ def compile_cmd(
         verifier_dir=verifier_dir or GENERATED_DIR,
         echo=typer.echo,
         windows_per_proof=windows_per_proof,
+        srs_hash=srs_hash,
     )
     typer.echo(
         f"circuit: {info.width} values per window, {info.windows_per_proof} window(s)/proof, {info.commitment} input commitments, logrows {info.logrows}, setup {info.setup_s:.1f} s{' (keys from cache)' if info.keys_cached else ''}, model id {info.model_id}"
     )
     typer.echo(f"verifier: {info.verifier_source}")
+    typer.echo(f"SRS: {srs_summary(info.srs_source, info.srs_id, info.srs_transcript_hash)}")
     if info.srs_development_only:
         typer.secho(
             "WARNING: development SRS (gen_srs). Not for production: pass --srs <ceremony file>.",

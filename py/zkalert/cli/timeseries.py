@@ -107,7 +107,19 @@ def compile_cmd(
     psf: PsfOpt = 12,
     workdir: WorkdirOpt = None,
     srs: Annotated[
-        Path | None, typer.Option(help="Ceremony SRS file; default a DEVELOPMENT SRS.")
+        Path | None,
+        typer.Option(
+            help="A ceremony's powers-of-tau transcript (.ptau) or an EZKL SRS file; default a "
+            "DEVELOPMENT SRS."
+        ),
+    ] = None,
+    srs_hash: Annotated[
+        str | None,
+        typer.Option(
+            "--srs-hash",
+            help="The --srs file's published hash, blake2b-512 or SHA-256 (hex).",
+            show_default=False,
+        ),
     ] = None,
 ) -> None:
     """Compile the TC (D steps) and SC circuits: settings, keys, Solidity verifiers."""
@@ -128,7 +140,15 @@ def compile_cmd(
     )
     for kind, folder, name in circuits:
         info = compile_circuit(
-            detector, kind, folder, name, steps, Precision(psf=psf), srs, echo=typer.echo
+            detector,
+            kind,
+            folder,
+            name,
+            steps,
+            Precision(psf=psf),
+            srs,
+            echo=typer.echo,
+            srs_hash=srs_hash,
         )
         typer.echo(
             f"{kind.upper()}: logrows {info.logrows}, setup {info.setup_s:.1f} s, pk {info.pk_bytes / 2**20:.0f} MiB -> {info.verifier_source}"
