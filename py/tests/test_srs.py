@@ -2,12 +2,14 @@
 development SRS, and checked by the regulator's audits against the verifiers' deployed code.
 
 The unit tests read [τ]G2 out of bytecode that is empty, garbage or carries a point off the curve.
-The chain tests use a freshly compiled detector circuit (SRS A: the project's development SRS) and
-an anvil on chain 4343, which nothing declares a development chain: the development SRS is refused
-there, then registered with --allow-dev-srs. A second verifier of the same verifying key generated
-from another SRS (B, a second gen_srs run) refuses the circuit's proof and is flagged by the audit
-with both ids; a model whose recorded SRS id is not the one its code embeds is flagged too, and
-code without a recognisable [τ]G2 (garbage, a point off the curve, none at all) never breaks it.
+The chain tests run a two-party powers-of-tau ceremony with the real snarkjs (utility, regulator,
+beacon) and compile a freshly trained detector on it (SRS A); an anvil on chain 4343, which nothing
+declares a development chain, takes that circuit without any flag, while the same detector's
+circuit on a development SRS is refused there, then registered with --allow-dev-srs. A second
+verifier of the ceremony circuit's verifying key generated from another SRS (B, a gen_srs run)
+refuses the circuit's proof on-chain and is flagged by the audit with both ids; a model whose
+recorded SRS id is not the one its code embeds is flagged too, and code without a recognisable
+[τ]G2 (garbage, a point off the curve, none at all) never breaks it.
 """
 
 from __future__ import annotations
@@ -193,6 +195,8 @@ def test_an_audit_refuses_a_malformed_accepted_srs_in_one_line() -> None:
 
 #: A chain that is not a development chain (no test declares it one).
 CHAIN_ID = 4343
+#: The ceremony's power: the detector circuit's logrows.
+CEREMONY_POWER = 13
 #: The operator's own key (no mnemonic anyone knows): it owns the registry and is its gateway.
 OPERATOR_KEY = "0x" + "5e5".rjust(64, "0")
 OPERATOR = Account.from_key(OPERATOR_KEY).address
@@ -222,31 +226,68 @@ def _zkalert(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def compiled(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[tuple[Workspace, object, object]]:
-    """A freshly trained detector's circuit on the project's development SRS (SRS A)."""
+def detector(tmp_path_factory: pytest.TempPathFactory) -> object:
     from zkalert.data.loaders import load_tennessee_eastman
     from zkalert.detector.model import TrainConfig, train
-    from zkalert.zk.circuit import CircuitConfig, compile_circuit
 
-    workspace = Workspace.at(tmp_path_factory.mktemp("srs"))
     te = load_tennessee_eastman()
-    detector = train(
+    return train(
         te.train, te.validation.windows, te.validation.labels, TrainConfig(epochs=5), progress=False
     )
+
+
+def _compile(detector: Any, root: Path, contract: str, srs: Path | None) -> tuple[Workspace, Any]:
+    from zkalert.data.loaders import load_tennessee_eastman
+    from zkalert.zk.circuit import CircuitConfig, compile_circuit
+
+    workspace = Workspace.at(root)
     detector.save(workspace)
     info = compile_circuit(
         detector,
         workspace,
-        te.train,
+        load_tennessee_eastman().train,
         CircuitConfig(),
-        contract_name="PytestSrsVerifier",
+        contract_name=contract,
+        ceremony_srs=srs,
         verifier_dir=TEST_GENERATED_DIR,
         echo=lambda _m: None,
     )
+    return workspace, info
+
+
+@pytest.fixture(scope="module")
+def ceremony_transcript(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """SRS A: a two-party ceremony run now with the real snarkjs (new, the utility's and the
+    regulator's contributions, a beacon), of the detector circuit's size."""
+    from zkalert.lab.ceremony import two_party_transcript
+
+    return two_party_transcript(
+        CEREMONY_POWER, "ab" * 32, tmp_path_factory.mktemp("ceremony"), echo=lambda _m: None
+    )
+
+
+@pytest.fixture(scope="module")
+def compiled(
+    detector, ceremony_transcript, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Workspace, object, object]]:
+    """The detector's circuit on the ceremony's SRS (SRS A), imported into a folder of its own."""
+    from zkalert.config import configured
+
+    with configured(srs_dir=tmp_path_factory.mktemp("srs-cache")):
+        workspace, info = _compile(
+            detector, tmp_path_factory.mktemp("srs"), "PytestSrsVerifier", ceremony_transcript
+        )
     yield workspace, detector, info
     (TEST_GENERATED_DIR / "PytestSrsVerifier.sol").unlink(missing_ok=True)
+
+
+@pytest.fixture(scope="module")
+def dev_compiled(
+    detector, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Workspace, Any]]:
+    """The same detector's circuit on the project's development SRS."""
+    yield _compile(detector, tmp_path_factory.mktemp("dev"), "PytestDevSrsVerifier", None)
+    (TEST_GENERATED_DIR / "PytestDevSrsVerifier.sol").unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="module")
@@ -275,13 +316,16 @@ def chain() -> Iterator[object]:
 
 @pytest.fixture(scope="module")
 def deployment(compiled, chain):
-    """The circuit's model on chain 4343 (its development SRS allowed explicitly), a WindowLog."""
+    """The ceremony circuit's model on chain 4343, and a WindowLog."""
     from zkalert.evm.registry import deploy
     from zkalert.evm.windowlog import deploy_window_log
 
     _, _, info = compiled
+    assert info.srs_kind == "ceremony" and not info.srs_development_only
     warnings: list[str] = []
-    deployed = deploy(info, chain.url, key=OPERATOR_KEY, allow_dev_srs=True, warn=warnings.append)
+    # a ceremony's SRS needs no flag on a chain that is not a development chain
+    deployed = deploy(info, chain.url, key=OPERATOR_KEY, warn=warnings.append)
+    assert warnings == []
     deploy_window_log(chain.url, key=OPERATOR_KEY)
     return deployed
 
@@ -300,16 +344,16 @@ def _set_code(w3: Web3, code: bytes) -> str:
 
 @chain_test
 def test_a_development_srs_is_refused_on_a_chain_that_is_not_for_development(
-    compiled, chain
+    dev_compiled, chain
 ) -> None:
-    workspace, _, info = compiled
+    workspace, info = dev_compiled
     srs_a = srs_id_of_file(Path(info.srs_path))
     args = ["deploy", "--workdir", str(workspace.root), "--rpc-url", chain.url]
 
     refused = _zkalert(*args)
     assert refused.returncode == 3, refused.stderr
     assert _one_line(refused.stderr) == (
-        f"error: refusing to register circuit PytestSrsVerifier (model {info.model_id}) on chain "
+        f"error: refusing to register circuit PytestDevSrsVerifier (model {info.model_id}) on chain "
         f"{CHAIN_ID}: it was built on a development SRS (gen_srs), whose τ was on the machine that "
         "made it; compile with --srs <ceremony file>, or pass --allow-dev-srs for a test chain"
     )
@@ -318,7 +362,7 @@ def test_a_development_srs_is_refused_on_a_chain_that_is_not_for_development(
     allowed = _zkalert(*args, "--allow-dev-srs")
     assert allowed.returncode == 0, allowed.stderr
     assert _one_line(allowed.stderr) == (
-        f"WARNING: registering circuit PytestSrsVerifier (model {info.model_id}) on chain "
+        f"WARNING: registering circuit PytestDevSrsVerifier (model {info.model_id}) on chain "
         f"{CHAIN_ID} although it was built on a DEVELOPMENT SRS (gen_srs): whoever holds that "
         "SRS's τ can forge its proofs (--allow-dev-srs)"
     )
@@ -339,7 +383,7 @@ def test_a_development_srs_is_refused_on_a_chain_that_is_not_for_development(
 
 @chain_test
 def test_the_audit_checks_every_verifiers_srs_against_its_record_and_the_accepted_srs(
-    compiled, srs_b, chain, deployment, tmp_path
+    compiled, ceremony_transcript, srs_b, chain, deployment, tmp_path
 ) -> None:
     from zkalert.data.loaders import load_te_file
     from zkalert.errors import RevertedError
@@ -354,7 +398,10 @@ def test_the_audit_checks_every_verifiers_srs_against_its_record_and_the_accepte
     workspace, detector, info = compiled
     w3 = chain.w3
     srs_a, srs_b_id = srs_id_of_file(Path(info.srs_path)), srs_id_of_file(srs_b)
-    assert srs_a != srs_b_id, "two gen_srs runs, two SRSs"
+    assert srs_a != srs_b_id, "the ceremony's SRS and a gen_srs run: two SRSs"
+    from zkalert.zk.ceremony import read_transcript
+
+    assert srs_a == read_transcript(ceremony_transcript).tau_g2(1).srs_id_hex
     gateway = Gateway(w3, deployment, key=OPERATOR_KEY)
     owner = gateway.account
     verifier_a = deployment.model(info.model_id).verifier

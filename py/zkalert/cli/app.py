@@ -725,8 +725,17 @@ def demo_cmd(
     workdir: WorkdirOpt = None,
     rpc_url_opt: RpcOpt = None,
     allow_dev_srs: AllowDevSrsOpt = False,
+    srs: Annotated[
+        Path | None,
+        typer.Option(
+            help="A powers-of-tau transcript or EZKL SRS file; without it the demo runs a "
+            "two-party ceremony here (utility, regulator, beacon; kept for later runs)."
+        ),
+    ] = None,
 ) -> None:
-    """Train, compile, deploy, prove and submit real TE fault alerts; print Table I."""
+    """Train, compile, deploy, prove and submit real TE fault alerts; print Table I.
+
+    The circuit is built on a two-party ceremony's SRS, never on a development one."""
     from zkalert.evm import localnode
     from zkalert.lab import demo
 
@@ -741,6 +750,7 @@ def demo_cmd(
             workspace=workdir,
             rpc_url=url,
             allow_dev_srs=allow_dev_srs,
+            srs=srs,
         ),
         echo=typer.echo,
     )

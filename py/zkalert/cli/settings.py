@@ -225,7 +225,7 @@ OPTION_KEYS: dict[str, list[tuple[str, str]]] = {
     "circuit.tuned": [("compile", "tuned")],
     "circuit.contract": [("compile", "contract")],
     "circuit.tune_scales": [("tune", "scales")],
-    "srs.file": [("compile", "srs"), ("ts compile", "srs")],
+    "srs.file": [("compile", "srs"), ("ts compile", "srs"), ("demo", "srs")],
     "srs.hash": [("compile", "srs_hash"), ("ts compile", "srs_hash")],
     "srs.accepted_id": [("audit", "srs_id"), ("ts audit", "srs_id"), ("serve regulator", "srs_id")],
     "network.rpc_url": [("*", "rpc_url_opt")],
