@@ -58,6 +58,8 @@ contract AlertRegistry is IAlertRegistry, Owned2Step {
     mapping(bytes32 statement => bytes32 alertHash) private _statements;
     /// @dev The model each verifier code hash is registered under: one circuit, one model.
     mapping(bytes32 codehash => bytes32 modelId) private _verifierModels;
+    /// @dev Each model's SRS id, apart from {ModelRecord} so a submission does not read it.
+    mapping(bytes32 modelId => bytes32 srs) private _modelSrs;
 
     /// @param initialOwner The account allowed to register models and gateways.
     constructor(address initialOwner) Owned2Step(initialOwner) {}
@@ -82,9 +84,11 @@ contract AlertRegistry is IAlertRegistry, Owned2Step {
         address verifier,
         uint256 threshold,
         uint32 windowsPerProof,
-        CommitmentScheme commitment
+        CommitmentScheme commitment,
+        bytes32 srs
     ) external onlyOwner {
         if (modelId == bytes32(0)) revert AlertRegistryInvalidModelId(modelId);
+        if (srs == bytes32(0)) revert AlertRegistryInvalidSrs(srs);
         // code.length is also 0 for address(0)
         if (verifier.code.length == 0) revert AlertRegistryInvalidVerifier(verifier);
         if (windowsPerProof == 0) revert AlertRegistryInvalidWindowsPerProof(windowsPerProof);
@@ -105,7 +109,8 @@ contract AlertRegistry is IAlertRegistry, Owned2Step {
             commitment: commitment,
             threshold: threshold
         });
-        emit ModelRegistered(modelId, verifier, threshold, windowsPerProof, commitment);
+        _modelSrs[modelId] = srs;
+        emit ModelRegistered(modelId, verifier, threshold, windowsPerProof, commitment, srs);
     }
 
     /// @inheritdoc IAlertRegistry
@@ -319,7 +324,8 @@ contract AlertRegistry is IAlertRegistry, Owned2Step {
             threshold: record.threshold,
             windowsPerProof: record.windowsPerProof,
             registeredAt: record.registeredAt,
-            commitment: record.commitment
+            commitment: record.commitment,
+            srs: _modelSrs[modelId]
         });
     }
 
@@ -377,7 +383,7 @@ contract AlertRegistry is IAlertRegistry, Owned2Step {
 
     /// @inheritdoc IAlertRegistry
     function version() external pure returns (string memory) {
-        return "0.7.0";
+        return "0.8.0";
     }
 
     function _bindingOf(address gateway, bytes32 streamId, uint64 windowIndex) private pure returns (uint256) {

@@ -67,6 +67,8 @@ contract TimeSeriesRegistry is ITimeSeriesRegistry, Owned2Step {
     function registerModel(bytes32 modelId, Model calldata params) external onlyOwner {
         if (params.tcVerifier.code.length == 0) revert TimeSeriesRegistryInvalidVerifier(params.tcVerifier);
         if (params.scVerifier.code.length == 0) revert TimeSeriesRegistryInvalidVerifier(params.scVerifier);
+        if (params.tcSrs == bytes32(0)) revert TimeSeriesRegistryInvalidSrs(params.tcVerifier);
+        if (params.scSrs == bytes32(0)) revert TimeSeriesRegistryInvalidSrs(params.scVerifier);
         if (params.stepsPerInterval == 0 || params.intervalsPerWindow == 0) {
             revert TimeSeriesRegistryInvalidShape(params.stepsPerInterval, params.intervalsPerWindow);
         }
@@ -88,7 +90,9 @@ contract TimeSeriesRegistry is ITimeSeriesRegistry, Owned2Step {
             record.tcCodehash,
             record.scCodehash,
             record.stepsPerInterval,
-            record.intervalsPerWindow
+            record.intervalsPerWindow,
+            record.tcSrs,
+            record.scSrs
         );
     }
 
@@ -384,6 +388,6 @@ contract TimeSeriesRegistry is ITimeSeriesRegistry, Owned2Step {
 
     /// @inheritdoc ITimeSeriesRegistry
     function version() external pure returns (string memory) {
-        return "0.4.0";
+        return "0.5.0";
     }
 }

@@ -114,10 +114,12 @@ abstract contract BaseScript is Script {
         uint256 threshold;
         uint32 windowsPerProof;
         IAlertRegistry.CommitmentScheme commitment;
+        bytes32 srs;
     }
 
     /// @dev VERIFIER_ARTIFACT ("File.sol:Contract"), MODEL_ID, THRESHOLD, WINDOWS_PER_PROOF (default 1),
-    /// COMMITMENT ("poseidon", the default, or "kzg").
+    /// COMMITMENT ("poseidon", the default, or "kzg"), SRS_ID (bytes32, the SRS id of the SRS the
+    /// verifier was generated with: keccak256 of its [τ]G2, see IAlertRegistry.Model).
     function _modelConfigFromEnv() internal view returns (ModelConfig memory config) {
         config.verifierArtifact = vm.envString("VERIFIER_ARTIFACT");
         config.modelId = vm.envBytes32("MODEL_ID");
@@ -134,6 +136,7 @@ abstract contract BaseScript is Script {
         } else {
             revert DeployUnknownCommitment(commitment);
         }
+        config.srs = vm.envBytes32("SRS_ID");
     }
 
     /// @dev Must run inside `broadcast`: the verifier is created by the broadcaster.
@@ -142,7 +145,9 @@ abstract contract BaseScript is Script {
         returns (address verifier)
     {
         verifier = vm.deployCode(config.verifierArtifact);
-        registry.registerModel(config.modelId, verifier, config.threshold, config.windowsPerProof, config.commitment);
+        registry.registerModel(
+            config.modelId, verifier, config.threshold, config.windowsPerProof, config.commitment, config.srs
+        );
     }
 
     // ------------------------------------------------------------ deployments/<chainid>/
@@ -188,6 +193,7 @@ abstract contract BaseScript is Script {
         vm.serializeString(
             key, "commitment", config.commitment == IAlertRegistry.CommitmentScheme.Kzg ? "kzg" : "poseidon"
         );
+        vm.serializeBytes32(key, "srs_id", config.srs);
         string memory json = vm.serializeUint(key, "chain_id", block.chainid);
 
         string memory dir = string.concat(_deploymentsDir(), "/models");

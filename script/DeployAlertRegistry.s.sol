@@ -12,7 +12,8 @@ import {AlertRegistry} from "../contracts/AlertRegistry.sol";
 ///   GATEWAY            gateway to allow (default: the broadcaster)
 ///   VERIFIER_ARTIFACT  e.g. "DetectorVerifier.sol:DetectorVerifier"; when set, also deploys it and
 ///                      registers it with MODEL_ID (bytes32), THRESHOLD (uint), WINDOWS_PER_PROOF
-///                      (uint, default 1) and COMMITMENT ("poseidon", default, or "kzg")
+///                      (uint, default 1), COMMITMENT ("poseidon", default, or "kzg") and
+///                      SRS_ID (bytes32: the SRS id of the SRS the verifier was generated with)
 /// Usage: forge script script/DeployAlertRegistry.s.sol --rpc-url $RPC_URL --broadcast --account NAME
 contract DeployAlertRegistry is BaseScript {
     function run() external broadcast returns (AlertRegistry registry, address verifier) {

@@ -17,6 +17,7 @@ import {ITimeSeriesRegistry} from "../contracts/interfaces/ITimeSeriesRegistry.s
 ///   MODEL_ID               bytes32
 ///   KRC_PASS, RESET_COMMITMENT, CONTINUE_COMMITMENT   uint (field elements)
 ///   STEPS_PER_INTERVAL, INTERVALS_PER_WINDOW          uint
+///   TC_SRS_ID, SC_SRS_ID   bytes32: the SRS id (keccak256 of [τ]G2) of the SRS each verifier was made with
 /// Usage: forge script script/DeployTimeSeriesRegistry.s.sol --rpc-url $RPC_URL --broadcast --account NAME
 contract DeployTimeSeriesRegistry is BaseScript {
     function run() external broadcast returns (address registry, address tcVerifier, address scVerifier) {
@@ -43,10 +44,12 @@ contract DeployTimeSeriesRegistry is BaseScript {
         params.stepsPerInterval = uint32(vm.envUint("STEPS_PER_INTERVAL"));
         // forge-lint: disable-next-line(unsafe-typecast)
         params.intervalsPerWindow = uint32(vm.envUint("INTERVALS_PER_WINDOW"));
+        params.tcSrs = vm.envBytes32("TC_SRS_ID");
+        params.scSrs = vm.envBytes32("SC_SRS_ID");
         bytes32 modelId = vm.envBytes32("MODEL_ID");
         ITimeSeriesRegistry(registry).registerModel(modelId, params);
         ITimeSeriesRegistry(registry).setGateway(vm.envOr("GATEWAY", _broadcaster), true);
-        _writeTsModelRecord(modelId, tcVerifier, scVerifier);
+        _writeTsModelRecord(modelId, params);
     }
 
     function _writeTsRegistryRecord(address registry, uint256 deployBlock) internal {
@@ -65,11 +68,13 @@ contract DeployTimeSeriesRegistry is BaseScript {
         vm.writeJson(abiJson, path, ".abi");
     }
 
-    function _writeTsModelRecord(bytes32 modelId, address tcVerifier, address scVerifier) internal {
+    function _writeTsModelRecord(bytes32 modelId, ITimeSeriesRegistry.Model memory params) internal {
         string memory key = "ts-model";
         vm.serializeBytes32(key, "model_id", modelId);
-        vm.serializeAddress(key, "tc_verifier", tcVerifier);
-        vm.serializeAddress(key, "sc_verifier", scVerifier);
+        vm.serializeAddress(key, "tc_verifier", params.tcVerifier);
+        vm.serializeAddress(key, "sc_verifier", params.scVerifier);
+        vm.serializeBytes32(key, "tc_srs_id", params.tcSrs);
+        vm.serializeBytes32(key, "sc_srs_id", params.scSrs);
         vm.serializeString(key, "tc_verifier_artifact", vm.envString("TC_VERIFIER_ARTIFACT"));
         vm.serializeString(key, "sc_verifier_artifact", vm.envString("SC_VERIFIER_ARTIFACT"));
         string memory json = vm.serializeUint(key, "chain_id", block.chainid);

@@ -13,6 +13,7 @@ import {IAlertRegistry} from "../contracts/interfaces/IAlertRegistry.sol";
 ///   THRESHOLD          uint, in the circuit's fixed-point units
 ///   WINDOWS_PER_PROOF  uint (default 1)
 ///   COMMITMENT         "poseidon" (default) or "kzg": how the circuit commits to each window
+///   SRS_ID             bytes32: the SRS id (keccak256 of [τ]G2) of the SRS the verifier was made with
 ///   PRIVATE_KEY        raw broadcaster key, when forge has no wallet (see Base.s.sol)
 ///   GATEWAY            optional: also allow this gateway
 /// Usage: forge script script/RegisterModel.s.sol --rpc-url $RPC_URL --broadcast --account NAME

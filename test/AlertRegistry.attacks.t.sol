@@ -9,6 +9,7 @@ import {AlertRegistry} from "../contracts/AlertRegistry.sol";
 import {IAlertRegistry} from "../contracts/interfaces/IAlertRegistry.sol";
 import {IHalo2Verifier} from "../contracts/interfaces/IHalo2Verifier.sol";
 import {BN254} from "../contracts/utils/BN254.sol";
+import {TEST_SRS_ID} from "./utils/SrsIds.sol";
 
 /// @dev Attacks on the registry with REAL EZKL proofs (test/fixtures/, made by `make fixtures`):
 /// non-canonical field elements and curve points, flipped, truncated and extended proofs, wrong
@@ -63,14 +64,16 @@ contract AlertRegistryAttacksTest is ProofFixtures {
             address(fixtureVerifier),
             alertFixture.threshold,
             1,
-            IAlertRegistry.CommitmentScheme.Poseidon
+            IAlertRegistry.CommitmentScheme.Poseidon,
+            TEST_SRS_ID
         );
         registry.registerModel(
             foreignFixture.modelId,
             address(foreignVerifier),
             foreignFixture.threshold,
             1,
-            IAlertRegistry.CommitmentScheme.Poseidon
+            IAlertRegistry.CommitmentScheme.Poseidon,
+            TEST_SRS_ID
         );
         registry.setGateway(gateway, true);
         registry.setGateway(rival, true);
@@ -511,7 +514,8 @@ contract AlertRegistryAttacksTest is ProofFixtures {
             address(fixtureVerifier),
             alertFixture.threshold,
             1,
-            IAlertRegistry.CommitmentScheme.Poseidon
+            IAlertRegistry.CommitmentScheme.Poseidon,
+            TEST_SRS_ID
         );
         fresh.setGateway(gateway, true);
         vm.stopPrank();
@@ -536,7 +540,7 @@ contract AlertRegistryAttacksTest is ProofFixtures {
             abi.encodeWithSelector(IAlertRegistry.AlertRegistryVerifierInUse.selector, copy, alertFixture.modelId)
         );
         vm.prank(owner);
-        registry.registerModel(otherId, copy, 0, 1, IAlertRegistry.CommitmentScheme.Poseidon);
+        registry.registerModel(otherId, copy, 0, 1, IAlertRegistry.CommitmentScheme.Poseidon, TEST_SRS_ID);
         assertEq(registry.model(otherId).verifier, address(0), "registered");
     }
 
@@ -547,10 +551,14 @@ contract AlertRegistryAttacksTest is ProofFixtures {
         AlertRegistry fresh = new AlertRegistry(owner);
         vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryUnreachableThreshold.selector, R));
         vm.prank(owner);
-        fresh.registerModel(keccak256("never-alarms"), copy, R, 1, IAlertRegistry.CommitmentScheme.Poseidon);
+        fresh.registerModel(
+            keccak256("never-alarms"), copy, R, 1, IAlertRegistry.CommitmentScheme.Poseidon, TEST_SRS_ID
+        );
         // the largest reachable threshold is accepted
         vm.prank(owner);
-        fresh.registerModel(keccak256("alarms-at-the-top"), copy, R - 1, 1, IAlertRegistry.CommitmentScheme.Poseidon);
+        fresh.registerModel(
+            keccak256("alarms-at-the-top"), copy, R - 1, 1, IAlertRegistry.CommitmentScheme.Poseidon, TEST_SRS_ID
+        );
     }
 
     /// @dev Where a chain still lets a contract be replaced at its address, a verifier whose code
@@ -941,7 +949,9 @@ contract AlertRegistryAdministrationTest is Test {
         registry = new AlertRegistry(owner);
         verifier = new MockHalo2Verifier();
         vm.startPrank(owner);
-        registry.registerModel(MODEL, address(verifier), 1_000, 1, IAlertRegistry.CommitmentScheme.Poseidon);
+        registry.registerModel(
+            MODEL, address(verifier), 1_000, 1, IAlertRegistry.CommitmentScheme.Poseidon, TEST_SRS_ID
+        );
         registry.setGateway(gateway, true);
         registry.setGateway(rival, true);
         registry.setStreamGateway(STREAM, gateway);
@@ -981,7 +991,9 @@ contract AlertRegistryAdministrationTest is Test {
 
         vm.expectRevert(abi.encodeWithSelector(unauthorized, caller));
         vm.prank(caller);
-        registry.registerModel(keccak256("model/new"), newVerifier, 1, 1, IAlertRegistry.CommitmentScheme.Poseidon);
+        registry.registerModel(
+            keccak256("model/new"), newVerifier, 1, 1, IAlertRegistry.CommitmentScheme.Poseidon, TEST_SRS_ID
+        );
 
         vm.expectRevert(abi.encodeWithSelector(unauthorized, caller));
         vm.prank(caller);
@@ -1028,7 +1040,7 @@ contract AlertRegistryAdministrationTest is Test {
         address newVerifier = address(new MockHalo2Verifier());
         vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInvalidModelId.selector, bytes32(0)));
         vm.prank(owner);
-        registry.registerModel(bytes32(0), newVerifier, 1, 1, IAlertRegistry.CommitmentScheme.Poseidon);
+        registry.registerModel(bytes32(0), newVerifier, 1, 1, IAlertRegistry.CommitmentScheme.Poseidon, TEST_SRS_ID);
     }
 
     // ============================================================ stream binding
@@ -1079,7 +1091,9 @@ contract AlertRegistryAdministrationTest is Test {
         ReentrantVerifier reentrant = new ReentrantVerifier(registry);
         bytes32 modelId = keccak256("model/reentrant");
         vm.prank(owner);
-        registry.registerModel(modelId, address(reentrant), 1_000, 1, IAlertRegistry.CommitmentScheme.Poseidon);
+        registry.registerModel(
+            modelId, address(reentrant), 1_000, 1, IAlertRegistry.CommitmentScheme.Poseidon, TEST_SRS_ID
+        );
 
         // STATICCALL: the nested submitAlert cannot write, so the verifier says no
         vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInvalidProof.selector, modelId));
@@ -1095,7 +1109,7 @@ contract AlertRegistryAdministrationTest is Test {
             address sloppy = address(new SloppyVerifier(answers[i][0], answers[i][1]));
             bytes32 modelId = keccak256(abi.encode("model/sloppy", i));
             vm.prank(owner);
-            registry.registerModel(modelId, sloppy, 1_000, 1, IAlertRegistry.CommitmentScheme.Poseidon);
+            registry.registerModel(modelId, sloppy, 1_000, 1, IAlertRegistry.CommitmentScheme.Poseidon, TEST_SRS_ID);
 
             vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInvalidProof.selector, modelId));
             vm.prank(gateway);

@@ -7,6 +7,7 @@ import {MockHalo2Verifier} from "./utils/MockHalo2Verifier.sol";
 import {AlertRegistry} from "../contracts/AlertRegistry.sol";
 import {IAlertRegistry} from "../contracts/interfaces/IAlertRegistry.sol";
 import {BN254} from "../contracts/utils/BN254.sol";
+import {TEST_SRS_ID} from "./utils/SrsIds.sol";
 
 /// @dev Drives the registry with valid and invalid submissions across three streams and two
 /// models, and keeps its own copy of every chain (ghost_ state) folded off-chain: heads, counts,
@@ -442,9 +443,11 @@ contract AlertRegistryInvariantTest is Test {
         handler = new AlertRegistryHandler(registry, verifier, owner, gateways);
 
         vm.startPrank(owner);
-        registry.registerModel(handler.MODEL_1(), address(verifier), 1_000, 1, IAlertRegistry.CommitmentScheme.Poseidon);
         registry.registerModel(
-            handler.MODEL_3(), address(verifier3), 1_000, 3, IAlertRegistry.CommitmentScheme.Poseidon
+            handler.MODEL_1(), address(verifier), 1_000, 1, IAlertRegistry.CommitmentScheme.Poseidon, TEST_SRS_ID
+        );
+        registry.registerModel(
+            handler.MODEL_3(), address(verifier3), 1_000, 3, IAlertRegistry.CommitmentScheme.Poseidon, TEST_SRS_ID
         );
         registry.setGateway(gateways[0], true);
         registry.setGateway(gateways[1], true);

@@ -9,6 +9,7 @@ import {IAlertRegistry} from "../contracts/interfaces/IAlertRegistry.sol";
 import {IOwned2Step} from "../contracts/interfaces/IOwned2Step.sol";
 import {IHalo2Verifier} from "../contracts/interfaces/IHalo2Verifier.sol";
 import {BN254} from "../contracts/utils/BN254.sol";
+import {TEST_SRS_ID} from "./utils/SrsIds.sol";
 
 contract AlertRegistryTest is Test {
     bytes32 internal constant MODEL_1 = keccak256("model/one-window");
@@ -37,8 +38,12 @@ contract AlertRegistryTest is Test {
         verifier3 = new MockHalo2Verifier();
 
         vm.startPrank(owner);
-        registry.registerModel(MODEL_1, address(verifier), THRESHOLD, 1, IAlertRegistry.CommitmentScheme.Poseidon);
-        registry.registerModel(MODEL_3, address(verifier3), THRESHOLD, 3, IAlertRegistry.CommitmentScheme.Poseidon);
+        registry.registerModel(
+            MODEL_1, address(verifier), THRESHOLD, 1, IAlertRegistry.CommitmentScheme.Poseidon, TEST_SRS_ID
+        );
+        registry.registerModel(
+            MODEL_3, address(verifier3), THRESHOLD, 3, IAlertRegistry.CommitmentScheme.Poseidon, TEST_SRS_ID
+        );
         registry.setGateway(gateway, true);
         registry.setStreamGateway(STREAM_A, gateway);
         registry.setStreamGateway(STREAM_B, gateway);
@@ -142,20 +147,56 @@ contract AlertRegistryTest is Test {
 
     function test_registerModel_storesModel() public {
         bytes32 modelId = keccak256("model/new");
+        bytes32 srs = keccak256("srs/new");
         MockHalo2Verifier newVerifier = new MockHalo2Verifier();
         vm.roll(4242);
         vm.expectEmit(address(registry));
         emit IAlertRegistry.ModelRegistered(
-            modelId, address(newVerifier), 77, 8, IAlertRegistry.CommitmentScheme.Poseidon
+            modelId, address(newVerifier), 77, 8, IAlertRegistry.CommitmentScheme.Poseidon, srs
         );
         vm.prank(owner);
-        registry.registerModel(modelId, address(newVerifier), 77, 8, IAlertRegistry.CommitmentScheme.Poseidon);
+        registry.registerModel(modelId, address(newVerifier), 77, 8, IAlertRegistry.CommitmentScheme.Poseidon, srs);
 
         IAlertRegistry.Model memory stored = registry.model(modelId);
         assertEq(stored.verifier, address(newVerifier));
         assertEq(stored.threshold, 77);
         assertEq(stored.windowsPerProof, 8);
         assertEq(stored.registeredAt, 4242);
+        assertEq(stored.srs, srs, "SRS id not recorded");
+    }
+
+    /// @dev Each model keeps its own SRS id: two models on two SRSs, read back apart.
+    function test_registerModel_recordsEachModelsSrs() public {
+        bytes32 srsA = keccak256("srs/a");
+        bytes32 srsB = keccak256("srs/b");
+        MockHalo2Verifier verifierA = new MockHalo2Verifier();
+        MockHalo2Verifier verifierB = new MockHalo2Verifier();
+        vm.startPrank(owner);
+        registry.registerModel(
+            keccak256("model/a"), address(verifierA), 1, 1, IAlertRegistry.CommitmentScheme.Kzg, srsA
+        );
+        registry.registerModel(
+            keccak256("model/b"), address(verifierB), 1, 1, IAlertRegistry.CommitmentScheme.Poseidon, srsB
+        );
+        vm.stopPrank();
+        assertEq(registry.model(keccak256("model/a")).srs, srsA);
+        assertEq(registry.model(keccak256("model/b")).srs, srsB);
+        assertEq(registry.model(MODEL_1).srs, TEST_SRS_ID);
+    }
+
+    function test_RevertWhen_registerModelSrsIsZero() public {
+        MockHalo2Verifier newVerifier = new MockHalo2Verifier();
+        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInvalidSrs.selector, bytes32(0)));
+        vm.prank(owner);
+        registry.registerModel(
+            keccak256("model/new"),
+            address(newVerifier),
+            THRESHOLD,
+            1,
+            IAlertRegistry.CommitmentScheme.Poseidon,
+            bytes32(0)
+        );
+        assertEq(registry.model(keccak256("model/new")).verifier, address(0), "registered without an SRS id");
     }
 
     function test_model_returnsZeroForUnknownModel() public view {
@@ -164,13 +205,19 @@ contract AlertRegistryTest is Test {
         assertEq(stored.threshold, 0);
         assertEq(stored.windowsPerProof, 0);
         assertEq(stored.registeredAt, 0);
+        assertEq(stored.srs, bytes32(0));
     }
 
     function test_RevertWhen_registerModelCallerNotOwner() public {
         vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryUnauthorized.selector, gateway));
         vm.prank(gateway);
         registry.registerModel(
-            keccak256("model/new"), address(verifier), THRESHOLD, 1, IAlertRegistry.CommitmentScheme.Poseidon
+            keccak256("model/new"),
+            address(verifier),
+            THRESHOLD,
+            1,
+            IAlertRegistry.CommitmentScheme.Poseidon,
+            TEST_SRS_ID
         );
     }
 
@@ -178,21 +225,28 @@ contract AlertRegistryTest is Test {
         vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInvalidVerifier.selector, address(0)));
         vm.prank(owner);
         registry.registerModel(
-            keccak256("model/new"), address(0), THRESHOLD, 1, IAlertRegistry.CommitmentScheme.Poseidon
+            keccak256("model/new"), address(0), THRESHOLD, 1, IAlertRegistry.CommitmentScheme.Poseidon, TEST_SRS_ID
         );
     }
 
     function test_RevertWhen_registerModelVerifierHasNoCode() public {
         vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInvalidVerifier.selector, stranger));
         vm.prank(owner);
-        registry.registerModel(keccak256("model/new"), stranger, THRESHOLD, 1, IAlertRegistry.CommitmentScheme.Poseidon);
+        registry.registerModel(
+            keccak256("model/new"), stranger, THRESHOLD, 1, IAlertRegistry.CommitmentScheme.Poseidon, TEST_SRS_ID
+        );
     }
 
     function test_RevertWhen_registerModelWindowsPerProofIsZero() public {
         vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryInvalidWindowsPerProof.selector, 0));
         vm.prank(owner);
         registry.registerModel(
-            keccak256("model/new"), address(verifier), THRESHOLD, 0, IAlertRegistry.CommitmentScheme.Poseidon
+            keccak256("model/new"),
+            address(verifier),
+            THRESHOLD,
+            0,
+            IAlertRegistry.CommitmentScheme.Poseidon,
+            TEST_SRS_ID
         );
     }
 
@@ -201,7 +255,7 @@ contract AlertRegistryTest is Test {
         vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryModelExists.selector, MODEL_1));
         vm.prank(owner);
         registry.registerModel(
-            MODEL_1, address(otherVerifier), THRESHOLD + 1, 1, IAlertRegistry.CommitmentScheme.Poseidon
+            MODEL_1, address(otherVerifier), THRESHOLD + 1, 1, IAlertRegistry.CommitmentScheme.Poseidon, TEST_SRS_ID
         );
         assertEq(registry.model(MODEL_1).verifier, address(verifier), "model was overwritten");
     }
@@ -888,7 +942,7 @@ contract AlertRegistryTest is Test {
     }
 
     function test_version_returnsSemver() public view {
-        assertEq(registry.version(), "0.7.0");
+        assertEq(registry.version(), "0.8.0");
     }
 
     /// @dev Golden vectors shared with the Python side; computed independently with
@@ -928,7 +982,9 @@ contract AlertRegistryTest is Test {
         bytes32 modelId = keccak256(abi.encode("model/fuzz", threshold));
         address modelVerifier = address(new MockHalo2Verifier());
         vm.prank(owner);
-        registry.registerModel(modelId, modelVerifier, threshold, 1, IAlertRegistry.CommitmentScheme.Poseidon);
+        registry.registerModel(
+            modelId, modelVerifier, threshold, 1, IAlertRegistry.CommitmentScheme.Poseidon, TEST_SRS_ID
+        );
 
         bool alarm = score >= threshold;
         bytes32 expected = AlertChain.alertHash(bytes32(0), STREAM_A, 0, 0, modelId, gateway, commitment, score, alarm);

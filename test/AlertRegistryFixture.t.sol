@@ -7,6 +7,7 @@ import {AlertRegistry} from "../contracts/AlertRegistry.sol";
 import {IAlertRegistry} from "../contracts/interfaces/IAlertRegistry.sol";
 import {IHalo2Verifier} from "../contracts/interfaces/IHalo2Verifier.sol";
 import {BN254} from "../contracts/utils/BN254.sol";
+import {TEST_SRS_ID} from "./utils/SrsIds.sol";
 
 /// @dev Real EZKL proofs, made by the Python pipeline (`test/fixtures/*.json`), against the verifier
 /// generated for the same circuit (`test/generated/FixtureVerifier.sol`). Regenerate both
@@ -39,7 +40,8 @@ contract AlertRegistryFixtureTest is ProofFixtures {
             address(verifier),
             alertFixture.threshold,
             uint32(alertFixture.windowsPerProof),
-            IAlertRegistry.CommitmentScheme.Poseidon
+            IAlertRegistry.CommitmentScheme.Poseidon,
+            TEST_SRS_ID
         );
         registry.setGateway(gateway, true);
         registry.setStreamGateway(STREAM, gateway);

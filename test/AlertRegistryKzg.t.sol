@@ -7,6 +7,7 @@ import {AlertRegistry} from "../contracts/AlertRegistry.sol";
 import {IAlertRegistry} from "../contracts/interfaces/IAlertRegistry.sol";
 import {IHalo2Verifier} from "../contracts/interfaces/IHalo2Verifier.sol";
 import {BN254} from "../contracts/utils/BN254.sol";
+import {TEST_SRS_ID} from "./utils/SrsIds.sol";
 
 /// @dev Models whose proofs commit to each window with KZG (EZKL `polycommit`): the instances are the
 /// scores then the windows' binding limbs (five per window, low limb first), and window i's commitment is keccak256 of the proof's i-th G1
@@ -38,10 +39,10 @@ contract AlertRegistryKzgTest is ProofFixtures {
 
         vm.startPrank(owner);
         registry.registerModel(
-            single.modelId, address(verifier), single.threshold, 1, IAlertRegistry.CommitmentScheme.Kzg
+            single.modelId, address(verifier), single.threshold, 1, IAlertRegistry.CommitmentScheme.Kzg, TEST_SRS_ID
         );
         registry.registerModel(
-            batch.modelId, address(batchVerifier), batch.threshold, 2, IAlertRegistry.CommitmentScheme.Kzg
+            batch.modelId, address(batchVerifier), batch.threshold, 2, IAlertRegistry.CommitmentScheme.Kzg, TEST_SRS_ID
         );
         registry.setGateway(gateway, true);
         registry.setStreamGateway(STREAM, gateway);

@@ -6,6 +6,7 @@ import {TimeSeriesRegistry} from "../contracts/TimeSeriesRegistry.sol";
 import {ITimeSeriesRegistry} from "../contracts/interfaces/ITimeSeriesRegistry.sol";
 import {BN254} from "../contracts/utils/BN254.sol";
 import {SloppyVerifier} from "./utils/MockHalo2Verifier.sol";
+import {TEST_SC_SRS_ID, TEST_SRS_ID} from "./utils/SrsIds.sol";
 
 /// @dev Time-series mode against real EZKL proofs (test/fixtures/ts, made by `make fixtures-ts`)
 /// and their generated verifiers: an honest stream of 4 TC intervals (D = 1) and 2 SC windows
@@ -47,6 +48,8 @@ contract TimeSeriesRegistryTest is ProofFixtures {
         params.continueCommitment = vm.parseJsonUint(modelJson, ".continue");
         params.stepsPerInterval = uint32(vm.parseJsonUint(modelJson, ".steps_per_interval"));
         params.intervalsPerWindow = uint32(vm.parseJsonUint(modelJson, ".intervals_per_window"));
+        params.tcSrs = TEST_SRS_ID;
+        params.scSrs = TEST_SC_SRS_ID;
     }
 
     function _interval(string memory name) internal returns (bytes32) {
@@ -781,6 +784,50 @@ contract TimeSeriesRegistryTest is ProofFixtures {
         vm.prank(replacement);
         registry.submitInterval(STREAM, f.proof, f.instances);
         assertEq(uint256(registry.stream(STREAM).intervals), 2);
+    }
+
+    /// @dev Each verifier's SRS id is recorded as given, returned by model() and emitted, beside
+    /// the code hashes the registry pins.
+    function test_registerModel_recordsAndEmitsEachVerifiersSrs() public {
+        bytes32 otherModel = vm.parseJsonBytes32(modelJson, ".other_model_id");
+        address otherTc = vm.deployCode(TS_OTHER_TC_VERIFIER);
+        ITimeSeriesRegistry.Model memory params = _modelParams(otherTc, scVerifier);
+        params.tcSrs = keccak256("srs/tc");
+        params.scSrs = keccak256("srs/sc");
+        vm.expectEmit(address(registry));
+        emit ITimeSeriesRegistry.ModelRegistered(
+            otherModel,
+            otherTc,
+            scVerifier,
+            otherTc.codehash,
+            scVerifier.codehash,
+            params.stepsPerInterval,
+            params.intervalsPerWindow,
+            keccak256("srs/tc"),
+            keccak256("srs/sc")
+        );
+        registry.registerModel(otherModel, params);
+        ITimeSeriesRegistry.Model memory stored = registry.model(otherModel);
+        assertEq(stored.tcSrs, keccak256("srs/tc"), "TC SRS id not recorded");
+        assertEq(stored.scSrs, keccak256("srs/sc"), "SC SRS id not recorded");
+        assertEq(registry.model(modelId).tcSrs, TEST_SRS_ID);
+        assertEq(registry.model(modelId).scSrs, TEST_SC_SRS_ID);
+    }
+
+    /// @dev A zero SRS id, for either verifier, is refused naming that verifier.
+    function test_RevertWhen_registerModelSrsIsZero() public {
+        bytes32 otherModel = vm.parseJsonBytes32(modelJson, ".other_model_id");
+        address otherTc = vm.deployCode(TS_OTHER_TC_VERIFIER);
+        bytes4 invalidSrs = ITimeSeriesRegistry.TimeSeriesRegistryInvalidSrs.selector;
+        ITimeSeriesRegistry.Model memory params = _modelParams(otherTc, scVerifier);
+        params.tcSrs = bytes32(0);
+        vm.expectRevert(abi.encodeWithSelector(invalidSrs, otherTc));
+        registry.registerModel(otherModel, params);
+        params = _modelParams(otherTc, scVerifier);
+        params.scSrs = bytes32(0);
+        vm.expectRevert(abi.encodeWithSelector(invalidSrs, scVerifier));
+        registry.registerModel(otherModel, params);
+        assertEq(registry.model(otherModel).tcVerifier, address(0), "registered without an SRS id");
     }
 
     function test_RevertWhen_registeringAKnownModel() public {

@@ -8,6 +8,7 @@ import {IAlertRegistry} from "../contracts/interfaces/IAlertRegistry.sol";
 import {WindowLog} from "../contracts/WindowLog.sol";
 import {IWindowLog} from "../contracts/interfaces/IWindowLog.sol";
 import {BN254} from "../contracts/utils/BN254.sol";
+import {TEST_SRS_ID} from "./utils/SrsIds.sol";
 
 /// @dev The lazy policy's window log: commitments without proofs, gaps visible for ever.
 contract WindowLogTest is Test {
@@ -31,7 +32,9 @@ contract WindowLogTest is Test {
         registry = new AlertRegistry(owner);
         MockHalo2Verifier verifier = new MockHalo2Verifier();
         vm.startPrank(owner);
-        registry.registerModel(MODEL, address(verifier), THRESHOLD, 1, IAlertRegistry.CommitmentScheme.Poseidon);
+        registry.registerModel(
+            MODEL, address(verifier), THRESHOLD, 1, IAlertRegistry.CommitmentScheme.Poseidon, TEST_SRS_ID
+        );
         registry.setGateway(gateway, true);
         registry.setGateway(otherGateway, true);
         registry.setStreamGateway(STREAM, gateway);

@@ -30,6 +30,10 @@ import {IOwned2Step} from "./IOwned2Step.sol";
 /// `keccak256(abi.encode(bytes32 prevHead, bytes32 streamId, uint64 seq, uint64 windowIndex,
 ///  bytes32 modelId, address gateway, uint256 inputCommitment, uint256 score, bool alarm))`.
 ///
+/// Every model records the KZG SRS its verifier was generated with, by its SRS id (see {Model}):
+/// whoever knows an SRS's secret τ can forge proofs for any circuit on it, so a regulator compares
+/// the recorded id, the one the verifier's code embeds, and the SRS it accepts.
+///
 /// The owner (who registers models and gateways and opens streams) hands the registry over in
 /// two steps, see {IOwned2Step}.
 interface IAlertRegistry is IOwned2Step {
@@ -49,12 +53,17 @@ interface IAlertRegistry is IOwned2Step {
     /// @param windowsPerProof B, the number of windows one proof covers.
     /// @param registeredAt The block number the model was registered in (0 for an unknown model).
     /// @param commitment How proofs commit to each window's input.
+    /// @param srs The SRS id of the KZG SRS (structured reference string) the verifier was generated
+    /// with: `keccak256(abi.encode(x.c1, x.c0, y.c1, y.c0))` of the SRS's [τ]G2 point, in the
+    /// pairing precompile's (EIP-197) word order. The verifier's code embeds that point, so the id
+    /// can be checked against the deployed code off-chain; the registry records it as given.
     struct Model {
         address verifier;
         uint256 threshold;
         uint32 windowsPerProof;
         uint64 registeredAt;
         CommitmentScheme commitment;
+        bytes32 srs;
     }
 
     // ---------------------------------------------------------------- errors
@@ -84,6 +93,10 @@ interface IAlertRegistry is IOwned2Step {
     /// @notice The zero model id was given; it is reserved for "no model".
     /// @param modelId The rejected id.
     error AlertRegistryInvalidModelId(bytes32 modelId);
+
+    /// @notice The zero SRS id was given: every model names the SRS its verifier was made with.
+    /// @param srs The rejected id.
+    error AlertRegistryInvalidSrs(bytes32 srs);
 
     /// @notice A verifier with the same code (so the same embedded verifying key) is already
     /// registered: one circuit maps to exactly one model, else one proof could be recorded twice,
@@ -192,12 +205,14 @@ interface IAlertRegistry is IOwned2Step {
     /// @param threshold The alarm threshold in fixed-point units.
     /// @param windowsPerProof Windows per proof.
     /// @param commitment How the model's proofs commit to each window's input.
+    /// @param srs The SRS id of the SRS the verifier was generated with (see {Model}).
     event ModelRegistered(
         bytes32 indexed modelId,
         address indexed verifier,
         uint256 threshold,
         uint32 windowsPerProof,
-        CommitmentScheme commitment
+        CommitmentScheme commitment,
+        bytes32 srs
     );
 
     /// @notice A gateway was allowed or disallowed.
@@ -244,19 +259,23 @@ interface IAlertRegistry is IOwned2Step {
     /// @notice Registers a detector model and its verifier. A model id can be registered once, and
     /// a verifier's code (which embeds its verifying key) under one model id only.
     /// @dev Only the owner. Emits {ModelRegistered}. Reverts with {AlertRegistryVerifierInUse} when a
-    /// verifier with the same code hash is registered already.
+    /// verifier with the same code hash is registered already, with {AlertRegistryInvalidSrs} for
+    /// the zero SRS id.
     /// @param modelId The model's id (e.g. a hash of its circuit settings and verifying key); not zero.
     /// @param verifier The EZKL verifier contract; must have code.
     /// @param threshold The alarm threshold in the circuit's fixed-point units.
     /// @param windowsPerProof B, the number of windows one proof covers; at least 1.
     /// @param commitment How the circuit commits to each window's input; must match the circuit
     /// (a mismatched model accepts no proof: its instance count cannot match).
+    /// @param srs The SRS id of the SRS the verifier was generated with (see {Model}); not zero.
+    /// The registry cannot check it against the verifier's code: an audit does.
     function registerModel(
         bytes32 modelId,
         address verifier,
         uint256 threshold,
         uint32 windowsPerProof,
-        CommitmentScheme commitment
+        CommitmentScheme commitment,
+        bytes32 srs
     ) external;
 
     /// @notice Allows or disallows a gateway to submit alerts.

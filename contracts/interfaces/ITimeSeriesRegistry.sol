@@ -25,6 +25,9 @@ import {IOwned2Step} from "./IOwned2Step.sol";
 ///  - a TC statement (its instances) is recorded at most once in the registry, whatever the model.
 /// TC instances (EZKL order, inputs then outputs): [stateIn, accIn, block, reset, stateOut, accOut, krcOk].
 /// SC instances: [accEnd, advice, t2, alarm, svdOk]; t2 is fixed point, alarm and svdOk are 0 or 1.
+/// Every model records the KZG SRS each of its verifiers was generated with, by its SRS id (see
+/// {Model}): whoever knows an SRS's secret τ can forge proofs on it, so the regulator's audit
+/// compares the recorded ids, the ones the verifiers' code embeds, and the SRS it accepts.
 /// The owner (the regulator) hands the registry over in two steps, see {IOwned2Step}.
 interface ITimeSeriesRegistry is IOwned2Step {
     // ------------------------------------------------------------------ types
@@ -40,6 +43,12 @@ interface ITimeSeriesRegistry is IOwned2Step {
     /// @param stepsPerInterval D, time steps per TC proof.
     /// @param intervalsPerWindow W, TC intervals per SC window.
     /// @param registeredAt Block number of registration.
+    /// @param tcSrs SRS id of the KZG SRS `tcVerifier` was generated with: keccak256 of the SRS's
+    /// [τ]G2 point as `abi.encode(x.c1, x.c0, y.c1, y.c0)` (the pairing precompile's, EIP-197, word
+    /// order). The verifier's code embeds that point, so an audit can check the id against it.
+    /// @param scSrs SRS id of the SRS `scVerifier` was generated with. Equal to `tcSrs` when both
+    /// circuits were built on one SRS (a ceremony file); development SRSs are one per circuit size,
+    /// so a TC and an SC circuit of different sizes have two.
     struct Model {
         address tcVerifier;
         address scVerifier;
@@ -51,6 +60,8 @@ interface ITimeSeriesRegistry is IOwned2Step {
         uint32 stepsPerInterval;
         uint32 intervalsPerWindow;
         uint64 registeredAt;
+        bytes32 tcSrs;
+        bytes32 scSrs;
     }
 
     /// @notice A stream's state: model, gateway, chain heads and counters.
@@ -107,6 +118,9 @@ interface ITimeSeriesRegistry is IOwned2Step {
     error TimeSeriesRegistryUnknownGateway(address caller);
     /// @notice A verifier address has no code.
     error TimeSeriesRegistryInvalidVerifier(address verifier);
+    /// @notice A zero SRS id was given for a verifier: every verifier names the SRS it was made with.
+    /// @param verifier The verifier whose SRS id is zero.
+    error TimeSeriesRegistryInvalidSrs(address verifier);
     /// @notice D or W is zero.
     error TimeSeriesRegistryInvalidShape(uint32 stepsPerInterval, uint32 intervalsPerWindow);
     /// @notice The model id is already registered.
@@ -172,7 +186,16 @@ interface ITimeSeriesRegistry is IOwned2Step {
 
     /// @notice A gateway was allowed or disallowed.
     event GatewaySet(address indexed gateway, bool allowed);
-    /// @notice A model was registered with its verifiers and constants.
+    /// @notice A model was registered with its verifiers, their SRS ids and its constants.
+    /// @param modelId The model's id.
+    /// @param tcVerifier The TC circuit's verifier.
+    /// @param scVerifier The SC circuit's verifier.
+    /// @param tcCodehash `tcVerifier`'s code hash, pinned.
+    /// @param scCodehash `scVerifier`'s code hash, pinned.
+    /// @param stepsPerInterval D.
+    /// @param intervalsPerWindow W.
+    /// @param tcSrs SRS id of the SRS `tcVerifier` was generated with (see {Model}).
+    /// @param scSrs SRS id of the SRS `scVerifier` was generated with.
     event ModelRegistered(
         bytes32 indexed modelId,
         address tcVerifier,
@@ -180,7 +203,9 @@ interface ITimeSeriesRegistry is IOwned2Step {
         bytes32 tcCodehash,
         bytes32 scCodehash,
         uint32 stepsPerInterval,
-        uint32 intervalsPerWindow
+        uint32 intervalsPerWindow,
+        bytes32 tcSrs,
+        bytes32 scSrs
     );
     /// @notice A stream was opened at its genesis state and accumulator hashes.
     event StreamOpened(
@@ -234,8 +259,11 @@ interface ITimeSeriesRegistry is IOwned2Step {
     /// @dev The TC verifier's code must not serve another model. An SC verifier may be shared: an SC
     /// statement is consumed once per window and must consume that window's accumulator as
     /// recorded by the stream's TC chain, so sharing it cannot replay anything.
+    /// Reverts with {TimeSeriesRegistryInvalidSrs} when an SRS id is zero; the registry records the
+    /// ids as given (it cannot read [τ]G2 out of a verifier's code: an audit does).
     /// @param modelId keccak256 of the TC and SC verifying keys (computed off-chain).
-    /// @param model The verifiers and constants; `tcCodehash`, `scCodehash` and `registeredAt` are ignored and set here.
+    /// @param model The verifiers, their SRS ids and the constants; `tcCodehash`, `scCodehash` and
+    /// `registeredAt` are ignored and set here.
     function registerModel(bytes32 modelId, Model calldata model) external;
 
     /// @notice Allows or disallows a gateway to submit for the streams it was given.

@@ -259,7 +259,13 @@ def _usage(path: str, command: Any) -> str:
 
 def cli_markdown() -> str:
     use_checkout()
-    from zkalert.cli.app import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE_OR_FINDINGS
+    from zkalert.cli.app import (
+        EXIT_DEV_KEY_REFUSED,
+        EXIT_ERROR,
+        EXIT_INTERRUPTED,
+        EXIT_OK,
+        EXIT_USAGE_OR_FINDINGS,
+    )
 
     lines = [
         "# CLI reference",
@@ -286,6 +292,11 @@ def cli_markdown() -> str:
             f"| {EXIT_USAGE_OR_FINDINGS} | usage error (one `error:` line and a `try: ... --help` hint), "
             "or findings: `zkalert alerts` on a BROKEN chain, `zkalert audit` with findings, a "
             "failed `zkalert ts audit`, a bad receipt in `zkalert receipt check` |"
+        ),
+        (
+            f"| {EXIT_DEV_KEY_REFUSED} | development material refused on a chain that is not a "
+            "development chain: one of anvil's well-known keys, or a circuit built on a development "
+            "SRS without `--allow-dev-srs` (one `error:` line) |"
         ),
         f"| {EXIT_INTERRUPTED} | interrupted |",
         "",

@@ -295,7 +295,7 @@ def test_a_time_series_registry_of_another_version_is_refused_in_one_line(
     monkeypatch.setattr(ts_chain, "TS_REGISTRY_VERSION", "9.9.9")
     with pytest.raises(
         ChainError,
-        match=r"TimeSeriesRegistry at 0x[0-9a-fA-F]{40} is version 0\.4\.0; this zkalert speaks 9\.9\.9 .*run `zkalert ts deploy`",
+        match=r"TimeSeriesRegistry at 0x[0-9a-fA-F]{40} is version 0\.5\.0; this zkalert speaks 9\.9\.9 .*run `zkalert ts deploy`",
     ):
         ts_deployment.registry(w3)
 
@@ -494,6 +494,7 @@ def test_ts_audit_checks_each_models_verifiers_and_registration_against_its_keys
     """The owner registers a model whose TC verifier is a proxy (EIP-1167) in front of the real one,
     with the wrong intervals per window: the chain accepts it, the regulator's audit with the
     circuits finds both; registered as compiled, the same model passes."""
+    from zkalert.evm.srs import srs_id_of_file
     from zkalert.timeseries.audit import check_model, circuits_by_model
     from zkalert.timeseries.chain import model_id
 
@@ -521,6 +522,8 @@ def test_ts_audit_checks_each_models_verifiers_and_registration_against_its_keys
             1,
             per_window,
             0,
+            srs_id_of_file(Path(tc.info.srs_path)),
+            srs_id_of_file(Path(sc.info.srs_path)),
         )
         owner._send(owner.registry.functions.registerModel(bytes.fromhex(mid[2:]), params))
         return owner.registry.functions.model(bytes.fromhex(mid[2:])).call()
@@ -544,9 +547,14 @@ def test_ts_audit_checks_each_models_verifiers_and_registration_against_its_keys
     assert not report.ok and report.to_json()["models"][0]["matches"] is False
     assert any("DOES NOT MATCH its keys" in line for line in format_audit(report))
     unchecked = audit(w3, ts_deployment, stream)[0]
-    assert unchecked.ok and unchecked.models[0].matches is None, (
-        "without circuits nothing is claimed"
-    )
+    assert unchecked.models[0].matches is None, "without circuits nothing is claimed of the keys"
+    # the SRS is read from the code itself: a proxy carries no [τ]G2, so which SRS it uses is unknown
+    assert not unchecked.ok and unchecked.models[0].srs_problems == [
+        (
+            f"model {mid} (time-series registry): TC verifier {proxy} embeds no recognisable [τ]G2 in "
+            "its 45 bytes of code: not an EZKL KZG verifier, so the SRS it was made with cannot be told"
+        )
+    ]
     assert (
         audit(w3, ts_deployment, stream, circuits=[])[0]
         .models[0]

@@ -1,7 +1,7 @@
 """Every error zkalert raises, one tree by domain under :class:`ZkAlertError`.
 
 The CLI turns any of them into one line on stderr and exit code 1 (3 for
-:class:`DevelopmentKeyRefused`); callers that
+:class:`DevelopmentKeyRefused` and :class:`DevelopmentSrsRefused`); callers that
 want to handle a domain catch its class, and callers that do not catch the root::
 
     ZkAlertError
@@ -10,10 +10,12 @@ want to handle a domain catch its class, and callers that do not catch the root:
     │   ├── TokenFileError       the services' token file
     │   └── SigningKeyError      no key for the chain, or a keystore that does not open
     │       └── DevelopmentKeyRefused   anvil's public key on a chain that is not for development
+    │   └── DevelopmentSrsRefused   a circuit on a development SRS, for a chain that is not for development
     ├── ToolchainError       forge, anvil or solc missing or failing
     ├── DataError            sensor data of the wrong shape, NaN/inf, too few rows
     ├── DetectorError        a detector that cannot be trained, loaded or used
     ├── CircuitError         the circuit, its keys, settings or SRS
+    │   ├── CeremonyError        a powers-of-tau transcript that cannot be made, checked or imported
     │   └── ProofError           a witness, proof or statement that is not what it must be
     │       └── ReceiptError         an alert receipt that is missing or not a receipt
     ├── ChainError           the node, a deployment, a transaction
@@ -30,7 +32,8 @@ want to handle a domain catch its class, and callers that do not catch the root:
 
 Errors that carry values beyond their message keep them as attributes
 (``RevertedError.reason``, ``TooManyRecords.limit`` and ``.at_block``,
-``DevelopmentKeyRefused.address`` and ``.chain_id``).
+``DevelopmentKeyRefused.address`` and ``.chain_id``, ``DevelopmentSrsRefused.circuit`` and
+``.chain_id``).
 """
 
 from __future__ import annotations
@@ -70,6 +73,19 @@ class DevelopmentKeyRefused(SigningKeyError):
         self.address, self.index, self.chain_id = address, index, chain_id
 
 
+class DevelopmentSrsRefused(ConfigError):
+    """A circuit built on a development SRS (``gen_srs``, whose τ was on the machine that made it)
+    registered for a chain that is not a development chain: whoever kept τ could forge its proofs."""
+
+    def __init__(self, circuit: str, chain_id: int) -> None:
+        super().__init__(
+            f"refusing to register {circuit} on chain {chain_id}: it was built on a development "
+            f"SRS (gen_srs), whose τ was on the machine that made it; compile with --srs "
+            f"<ceremony file>, or pass --allow-dev-srs for a test chain"
+        )
+        self.circuit, self.chain_id = circuit, chain_id
+
+
 class ToolchainError(ZkAlertError):
     """A required tool (forge, anvil, solc) is missing or failed."""
 
@@ -84,6 +100,11 @@ class DetectorError(ZkAlertError):
 
 class CircuitError(ZkAlertError):
     """A circuit, its keys, settings or SRS cannot be built, found or used."""
+
+
+class CeremonyError(CircuitError):
+    """A powers-of-tau transcript is unreadable, incomplete, not BN254's, too small, unprepared,
+    fails its verification or its published hash, or a ceremony step failed."""
 
 
 class ProofError(CircuitError):

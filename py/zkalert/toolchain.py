@@ -1,6 +1,6 @@
-"""Locating the project's offline toolchain: forge, anvil, cast and solc.
+"""Locating the project's offline toolchain: forge, anvil, cast, solc and snarkjs.
 
-``make setup`` installs Foundry from npm into ``.tools/`` and wraps solcjs
+``make setup`` installs Foundry and snarkjs from npm into ``.tools/`` and wraps solcjs
 behind ``tools/solc``. A native solc on PATH is preferred when present. EZKL
 and py-solc-x look for solc at fixed places under the home folder; we link
 those to the chosen compiler so nothing ever tries to download one.
@@ -20,6 +20,8 @@ from zkalert.errors import ToolchainError
 FOUNDRY_PACKAGES = PROJECT_ROOT / ".tools" / "node_modules" / "@foundry-rs"
 SOLC_ADAPTER = PROJECT_ROOT / "tools" / "solc"
 FOUNDRY_TOOLS = ("forge", "cast", "anvil")
+#: snarkjs's own command-line program (what npm links as ``node_modules/.bin/snarkjs``).
+SNARKJS_CLI = PROJECT_ROOT / ".tools" / "node_modules" / "snarkjs" / "build" / "cli.cjs"
 
 
 def local_bin_dirs() -> list[Path]:
@@ -48,6 +50,23 @@ def tool(name: str) -> Path:
     raise ToolchainError(
         f"{name} not found: run `make setup` (installs Foundry from npm into .tools/)"
     )
+
+
+def snarkjs() -> list[str]:
+    """The command that runs snarkjs: node on the project-local ``snarkjs/build/cli.cjs``, else a
+    ``snarkjs`` on PATH. snarkjs's exit status is its own (1 on an error, 99 on a usage error)."""
+    cli = SNARKJS_CLI
+    if not cli.is_file():
+        found = shutil.which("snarkjs")
+        if found is None:
+            raise ToolchainError(
+                "snarkjs not found: run `make setup` (installs snarkjs from npm into .tools/)"
+            )
+        cli = Path(found).resolve()
+    node = shutil.which("node")
+    if node is None:
+        raise ToolchainError("node not found: install Node.js (18 or later), snarkjs runs on it")
+    return [node, str(cli)]
 
 
 @cache

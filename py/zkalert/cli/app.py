@@ -4,7 +4,10 @@
                                   (default: Tennessee Eastman); --columns/--column-pattern,
                                   --label-column, --order-column (also tune, compile, evaluate)
     zkalert tune                  the smallest circuit that keeps every validation decision
-    zkalert compile [--srs F]     EZKL circuit, keys and Solidity verifier
+    zkalert compile [--srs F]     EZKL circuit, keys and Solidity verifier (F: a ceremony's
+                                  .ptau transcript or an EZKL SRS file)
+    zkalert srs ...               powers-of-tau ceremonies: new, contribute, beacon, prepare,
+                                  verify, import; `zkalert srs --help` lists them
                                   (--tuned, --windows-per-proof B for batched proofs)
     zkalert deploy                verifier + AlertRegistry to RPC_URL (anvil by default)
     zkalert prove WINDOWS.csv     prove windows (raw sensor units, one row each, the detector's
@@ -39,8 +42,9 @@ The commands that sign (deploy, submit, stream open, outbox run, ts deploy/submi
 utility) take --keystore PATH or --account NAME with --password-file F (docs/keys.md); anvil's
 development keys sign only on development chains.
 
-Errors are one line on stderr and exit code 1 (3: anvil's development key refused on a chain
-that is not for development); ``ZKALERT_DEBUG=1`` shows tracebacks.
+Errors are one line on stderr and exit code 1 (3: anvil's development key, or a circuit built on a
+development SRS without --allow-dev-srs, refused on a chain that is not for development);
+``ZKALERT_DEBUG=1`` shows tracebacks.
 """
 
 from __future__ import annotations
@@ -55,6 +59,7 @@ import typer
 
 from zkalert.cli.options import (
     AccountOpt,
+    AllowDevSrsOpt,
     ColumnPatternOpt,
     ColumnsOpt,
     DataOpt,
@@ -71,12 +76,14 @@ from zkalert.cli.options import (
     key_settings,
     rpc_or_default,
     signer,
+    warn_line,
 )
 from zkalert.config import GENERATED_DIR, Workspace, reports_dir
 from zkalert.errors import (
     ChainError,
     ConfigError,
     DevelopmentKeyRefused,
+    DevelopmentSrsRefused,
     OutboxError,
     ProofError,
     ZkAlertError,
@@ -103,6 +110,11 @@ app.add_typer(node_app, name="node")
 from zkalert.cli.timeseries import ts_app
 
 app.add_typer(ts_app, name="ts")
+
+# ---- powers-of-tau ceremonies: zkalert/cli/srs.py
+from zkalert.cli.srs import srs_app
+
+app.add_typer(srs_app, name="srs")
 
 # ---- model acceptance: its commands live in zkalert/cli/accept.py
 from zkalert.cli.accept import accept_app
@@ -192,7 +204,19 @@ def compile_cmd(
     workdir: WorkdirOpt = None,
     srs: Annotated[
         Path | None,
-        typer.Option(help="Ceremony SRS file; without it a DEVELOPMENT SRS is generated."),
+        typer.Option(
+            help="A ceremony's powers-of-tau transcript (.ptau, imported for the circuit's "
+            "logrows) or an EZKL SRS file; without it a DEVELOPMENT SRS is generated."
+        ),
+    ] = None,
+    srs_hash: Annotated[
+        str | None,
+        typer.Option(
+            "--srs-hash",
+            help="The --srs file's published hash, blake2b-512 or SHA-256 (hex): refused if "
+            "it differs.",
+            show_default=False,
+        ),
     ] = None,
     contract: Annotated[
         str, typer.Option(help="Name of the generated verifier contract.")
@@ -241,7 +265,7 @@ def compile_cmd(
     The circuit's width is the detector's; its training rows (from the data it was trained on,
     or --data with the same columns) calibrate the circuit."""
     from zkalert.detector.model import Detector
-    from zkalert.zk.circuit import CircuitConfig, compile_circuit
+    from zkalert.zk.circuit import CircuitConfig, compile_circuit, srs_summary
     from zkalert.zk.tuning import tuned_config
 
     if ezkl_default and tuned:
@@ -275,11 +299,13 @@ def compile_cmd(
         verifier_dir=verifier_dir or GENERATED_DIR,
         echo=typer.echo,
         windows_per_proof=windows_per_proof,
+        srs_hash=srs_hash,
     )
     typer.echo(
         f"circuit: {info.width} values per window, {info.windows_per_proof} window(s)/proof, {info.commitment} input commitments, logrows {info.logrows}, setup {info.setup_s:.1f} s{' (keys from cache)' if info.keys_cached else ''}, model id {info.model_id}"
     )
     typer.echo(f"verifier: {info.verifier_source}")
+    typer.echo(f"SRS: {srs_summary(info.srs_source, info.srs_id, info.srs_transcript_hash)}")
     if info.srs_development_only:
         typer.secho(
             "WARNING: development SRS (gen_srs). Not for production: pass --srs <ceremony file>.",
@@ -384,8 +410,10 @@ def deploy_cmd(
     keystore: KeystoreOpt = None,
     account: AccountOpt = None,
     password_file: PasswordFileOpt = None,
+    allow_dev_srs: AllowDevSrsOpt = False,
 ) -> None:
-    """Deploy the compiled model's verifier (and the registry, if the chain has none)."""
+    """Deploy the compiled model's verifier (and the registry, if the chain has none), registered
+    with the SRS id of the SRS it was built with."""
     from zkalert.evm.registry import deploy
     from zkalert.evm.rpc import connect
     from zkalert.zk.circuit import CircuitInfo
@@ -394,10 +422,10 @@ def deploy_cmd(
     info = CircuitInfo.load(Workspace.at(workdir))
     url = rpc_or_default(rpc_url_opt)
     deployer = signer(connect(url).eth.chain_id, settings)
-    deployment = deploy(info, url, key=deployer)
+    deployment = deploy(info, url, key=deployer, allow_dev_srs=allow_dev_srs, warn=warn_line)
     model = deployment.model(info.model_id)
     typer.echo(
-        f"chain {deployment.chain_id}: AlertRegistry {deployment.registry_address}; model {info.model_id} -> verifier {model.verifier}"
+        f"chain {deployment.chain_id}: AlertRegistry {deployment.registry_address}; model {info.model_id} -> verifier {model.verifier} (SRS {model.srs_id or 'unknown'})"
     )
     if window_log:
         from zkalert.evm.windowlog import deploy_window_log
@@ -703,8 +731,18 @@ def demo_cmd(
     epochs: Annotated[int, typer.Option(min=1)] = 200,
     workdir: WorkdirOpt = None,
     rpc_url_opt: RpcOpt = None,
+    allow_dev_srs: AllowDevSrsOpt = False,
+    srs: Annotated[
+        Path | None,
+        typer.Option(
+            help="A powers-of-tau transcript or EZKL SRS file; without it the demo runs a "
+            "two-party ceremony here (utility, regulator, beacon; kept for later runs)."
+        ),
+    ] = None,
 ) -> None:
-    """Train, compile, deploy, prove and submit real TE fault alerts; print Table I."""
+    """Train, compile, deploy, prove and submit real TE fault alerts; print Table I.
+
+    The circuit is built on a two-party ceremony's SRS, never on a development one."""
     from zkalert.evm import localnode
     from zkalert.lab import demo
 
@@ -714,7 +752,12 @@ def demo_cmd(
         typer.echo(f"started a local anvil at {url} (stop it with `zkalert node stop`)")
     report = demo.run(
         demo.DemoOptions(
-            alerts_per_stream=alerts_per_stream, epochs=epochs, workspace=workdir, rpc_url=url
+            alerts_per_stream=alerts_per_stream,
+            epochs=epochs,
+            workspace=workdir,
+            rpc_url=url,
+            allow_dev_srs=allow_dev_srs,
+            srs=srs,
         ),
         echo=typer.echo,
     )
@@ -1311,8 +1354,11 @@ register_config_commands(app)
 
 #: Exit codes of every command (also in `zkalert --help`).
 EXIT_OK, EXIT_ERROR, EXIT_USAGE_OR_FINDINGS, EXIT_INTERRUPTED = 0, 1, 2, 130
-#: anvil's well-known development key on a chain that is not a development chain (docs/keys.md).
+#: anvil's well-known development key, or a circuit built on a development SRS, refused on a chain
+#: that is not a development chain (docs/keys.md, the threat model).
 EXIT_DEV_KEY_REFUSED = 3
+#: The errors that exit with EXIT_DEV_KEY_REFUSED.
+DEVELOPMENT_REFUSALS = (DevelopmentKeyRefused, DevelopmentSrsRefused)
 
 
 def _version(value: bool) -> None:
@@ -1325,8 +1371,9 @@ def _version(value: bool) -> None:
 
 @app.callback(
     epilog="Exit codes: 0 ok; 1 error (one line on stderr); 2 usage error, or findings "
-    "(a BROKEN chain, a failed audit, a failed doctor check); 3 anvil's public development key "
-    "refused on a chain that is not for development; 130 interrupted."
+    "(a BROKEN chain, a failed audit, a failed doctor check); 3 anvil's public development key, "
+    "or a circuit on a development SRS without --allow-dev-srs, refused on a chain that is not for "
+    "development; 130 interrupted."
 )
 def _root(
     ctx: typer.Context,
@@ -1377,7 +1424,7 @@ def main() -> None:
         if os.environ.get("ZKALERT_DEBUG"):
             raise
         typer.secho(f"error: {exc}", fg="red", err=True)
-        sys.exit(EXIT_DEV_KEY_REFUSED if isinstance(exc, DevelopmentKeyRefused) else EXIT_ERROR)
+        sys.exit(EXIT_DEV_KEY_REFUSED if isinstance(exc, DEVELOPMENT_REFUSALS) else EXIT_ERROR)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):

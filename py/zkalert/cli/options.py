@@ -117,6 +117,41 @@ PasswordFileOpt = Annotated[
 ]
 
 
+AllowDevSrsOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-dev-srs",
+        help="Register a circuit built on a development SRS (gen_srs) on a chain that is not a "
+        "development chain (refused without it: whoever holds that SRS's τ can forge proofs).",
+    ),
+]
+
+
+SrsIdOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--srs-id",
+        help="The SRS the regulator accepts, by its SRS id (0x + 64 hex: keccak256 of its [τ]G2; "
+        "srs.accepted_id): every verifier must embed its [τ]G2.",
+        show_default=False,
+    ),
+]
+AcceptedSrsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--accepted-srs",
+        help="The SRS the regulator accepts, by file: an EZKL SRS file, or a JSON record with an "
+        "srs_id field.",
+        show_default=False,
+    ),
+]
+
+
+def warn_line(message: str) -> None:
+    """A loud one-line warning on stderr."""
+    typer.secho(message, fg="yellow", err=True)
+
+
 def data_source(
     data: Path | None = None,
     columns: str | None = None,

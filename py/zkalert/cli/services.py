@@ -19,11 +19,13 @@ from typing import Annotated, Any
 import typer
 
 from zkalert.cli.options import (
+    AcceptedSrsOpt,
     AccountOpt,
     ColumnsOpt,
     KeystoreOpt,
     PasswordFileOpt,
     RpcOpt,
+    SrsIdOpt,
     WorkdirOpt,
     key_settings,
     rpc_or_default,
@@ -185,8 +187,11 @@ def serve_regulator_cmd(
         typer.Option(help="Tokens file; when given, starting an audit needs one of its tokens."),
     ] = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning.")] = "info",
+    srs_id: SrsIdOpt = None,
+    accepted_srs: AcceptedSrsOpt = None,
 ) -> None:
     """The regulator's service: audits on request (POST /api/audits) and a read-only web view at /."""
+    from zkalert.evm.srs import accepted_srs_id
     from zkalert.services import regulator
 
     if utility_url and not utility_token:
@@ -197,6 +202,7 @@ def serve_regulator_cmd(
         utility_url=utility_url,
         utility_token=utility_token,
         tokens=tokens,
+        accepted_srs=accepted_srs_id(srs_id, accepted_srs),
     )
     typer.echo(
         f"regulator service on http://{host}:{_port(port)}; folder {config.folder}; utility {utility_url or '(none: chain checks only)'}",
@@ -332,6 +338,8 @@ def audit_cmd(
             help="The regulator's own copy of the SRS (default: the utility's, recorded by hash)."
         ),
     ] = None,
+    srs_id: SrsIdOpt = None,
+    accepted_srs: AcceptedSrsOpt = None,
     out: Annotated[
         Path | None, typer.Option(help="Report folder (default <folder>/reports).")
     ] = None,
@@ -340,8 +348,10 @@ def audit_cmd(
     rpc_url_opt: RpcOpt = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
-    """Audit a stream: hash chains, gaps (withheld windows), key invariance, proofs from the utility."""
+    """Audit a stream: hash chains, gaps (withheld windows), key invariance, proofs from the utility,
+    and the SRS behind every registered model's verifier."""
     from zkalert.evm.rpc import connect
+    from zkalert.evm.srs import accepted_srs_id
     from zkalert.services.audit import AuditOptions, run_audit, write_report
     from zkalert.services.client import UtilityClient
     from zkalert.services.regulator import AuditBook, record_audit
@@ -349,7 +359,14 @@ def audit_cmd(
     if utility_url and not utility_token:
         raise ConfigError("--utility needs --utility-token (or $ZKALERT_UTILITY_TOKEN)")
     options = AuditOptions(
-        stream, from_block, to_block, proofs, max_proofs, srs=srs, max_records=max_records
+        stream,
+        from_block,
+        to_block,
+        proofs,
+        max_proofs,
+        srs=srs,
+        max_records=max_records,
+        accepted_srs=accepted_srs_id(srs_id, accepted_srs),
     )
     regulator_folder = _regulator_folder(folder, workdir)
     w3 = connect(rpc_or_default(rpc_url_opt))

@@ -103,8 +103,22 @@ class SrsSection(Section):
 
     file: Path | None = Field(
         None,
-        description="Ceremony SRS file for `zkalert compile`; unset: a development SRS is "
-        "generated (not for production).",
+        description="A ceremony's powers-of-tau transcript (.ptau, imported for each circuit's "
+        "logrows) or an EZKL SRS file, for `zkalert compile` and `zkalert ts compile`; unset: "
+        "a development SRS is generated (not for production).",
+    )
+    hash: str | None = Field(
+        None,
+        pattern=r"^(0x)?([0-9a-fA-F]{64}|[0-9a-fA-F]{128})$",
+        description="The file's published hash: blake2b-512 (128 hex digits, as published for "
+        "the Perpetual Powers of Tau and Hermez transcripts) or SHA-256 (64); a file that "
+        "differs is refused.",
+    )
+    accepted_id: str | None = Field(
+        None,
+        pattern=r"^0x[0-9a-fA-F]{64}$",
+        description="The SRS id (keccak256 of [τ]G2) the regulator accepts: `zkalert audit`, "
+        "`zkalert ts audit` and the regulator's service flag every verifier made with another SRS.",
     )
 
 
@@ -211,7 +225,9 @@ OPTION_KEYS: dict[str, list[tuple[str, str]]] = {
     "circuit.tuned": [("compile", "tuned")],
     "circuit.contract": [("compile", "contract")],
     "circuit.tune_scales": [("tune", "scales")],
-    "srs.file": [("compile", "srs")],
+    "srs.file": [("compile", "srs"), ("ts compile", "srs"), ("demo", "srs")],
+    "srs.hash": [("compile", "srs_hash"), ("ts compile", "srs_hash")],
+    "srs.accepted_id": [("audit", "srs_id"), ("ts audit", "srs_id"), ("serve regulator", "srs_id")],
     "network.rpc_url": [("*", "rpc_url_opt")],
     "network.name": [("*", "network"), ("doctor", "network_name")],
     "services.host": [("serve utility", "host"), ("serve regulator", "host")],

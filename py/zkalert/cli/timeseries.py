@@ -8,6 +8,7 @@
     zkalert ts deploy                         TimeSeriesRegistry + the model's verifiers
     zkalert ts submit NAME                    open the stream on-chain and submit its proven windows in order
     zkalert ts audit [--stream NAME] [--json] the regulator's check, read back from the chain
+                                              (--srs-id / --accepted-srs: the SRS it accepts)
     zkalert ts demo                           a TE fault scenario with every attack, on a local anvil
     zkalert ts bench                          per D and PSF: setup/prove/verify times, sizes, gas, RSS
     zkalert ts agreement                      circuit vs float alarms over whole TE test runs
@@ -25,14 +26,18 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from zkalert.cli.options import (
+    AcceptedSrsOpt,
     AccountOpt,
+    AllowDevSrsOpt,
     KeystoreOpt,
     PasswordFileOpt,
     RpcOpt,
+    SrsIdOpt,
     WorkdirOpt,
     key_settings,
     rpc_or_default,
     signer,
+    warn_line,
 )
 from zkalert.config import Workspace, reports_dir
 from zkalert.errors import CircuitError, ConfigError
@@ -102,7 +107,19 @@ def compile_cmd(
     psf: PsfOpt = 12,
     workdir: WorkdirOpt = None,
     srs: Annotated[
-        Path | None, typer.Option(help="Ceremony SRS file; default a DEVELOPMENT SRS.")
+        Path | None,
+        typer.Option(
+            help="A ceremony's powers-of-tau transcript (.ptau) or an EZKL SRS file; default a "
+            "DEVELOPMENT SRS."
+        ),
+    ] = None,
+    srs_hash: Annotated[
+        str | None,
+        typer.Option(
+            "--srs-hash",
+            help="The --srs file's published hash, blake2b-512 or SHA-256 (hex).",
+            show_default=False,
+        ),
     ] = None,
 ) -> None:
     """Compile the TC (D steps) and SC circuits: settings, keys, Solidity verifiers."""
@@ -123,7 +140,15 @@ def compile_cmd(
     )
     for kind, folder, name in circuits:
         info = compile_circuit(
-            detector, kind, folder, name, steps, Precision(psf=psf), srs, echo=typer.echo
+            detector,
+            kind,
+            folder,
+            name,
+            steps,
+            Precision(psf=psf),
+            srs,
+            echo=typer.echo,
+            srs_hash=srs_hash,
         )
         typer.echo(
             f"{kind.upper()}: logrows {info.logrows}, setup {info.setup_s:.1f} s, pk {info.pk_bytes / 2**20:.0f} MiB -> {info.verifier_source}"
@@ -211,8 +236,10 @@ def deploy_cmd(
     keystore: KeystoreOpt = None,
     account: AccountOpt = None,
     password_file: PasswordFileOpt = None,
+    allow_dev_srs: AllowDevSrsOpt = False,
 ) -> None:
-    """Deploy TimeSeriesRegistry (if the chain has none) and register this model's verifiers."""
+    """Deploy TimeSeriesRegistry (if the chain has none) and register this model's verifiers
+    with the SRS ids of the SRSs they were built with."""
     from zkalert.evm.rpc import connect
     from zkalert.timeseries.chain import deploy
 
@@ -220,7 +247,7 @@ def deploy_cmd(
     _, tc, sc = _circuits(Workspace.at(workdir), subsystem, steps, psf)
     url = rpc_or_default(rpc_url_opt)
     deployer = signer(connect(url).eth.chain_id, settings)
-    deployment, mid = deploy(tc, sc, url, key=deployer)
+    deployment, mid = deploy(tc, sc, url, key=deployer, allow_dev_srs=allow_dev_srs, warn=warn_line)
     typer.echo(f"chain {deployment.chain_id}: TimeSeriesRegistry {deployment.address}; model {mid}")
 
 
@@ -310,36 +337,55 @@ def audit_cmd(
             help="Refuse a history with more records of one kind than this (memory stays bounded).",
         ),
     ] = 1_000_000,
+    srs_id: SrsIdOpt = None,
+    accepted_srs: AcceptedSrsOpt = None,
     json_out: Annotated[bool, typer.Option("--json")] = False,
     rpc_url_opt: RpcOpt = None,
 ) -> None:
-    """The regulator's check of every stream (or one): per window verified, linked, keys, alarm."""
+    """The regulator's check of every stream (or one): per window verified, linked, keys, alarm;
+    and the SRS behind every registered model's verifiers."""
     from zkalert.evm.ids import stream_id
     from zkalert.evm.rpc import connect
-    from zkalert.lab.timeseries.demo import format_audit
-    from zkalert.timeseries.audit import audit, find_circuits
+    from zkalert.evm.srs import accepted_srs_id
+    from zkalert.lab.timeseries.demo import format_audit, format_srs
+    from zkalert.timeseries.audit import audit, find_circuits, registry_srs_checks
     from zkalert.timeseries.chain import TsDeployment
+
+    accepted = accepted_srs_id(srs_id, accepted_srs)
 
     try:
         found = None if circuits is None else find_circuits(circuits)
     except FileNotFoundError as exc:
         raise ConfigError(f"--circuits: {exc}") from None
     w3 = connect(rpc_or_default(rpc_url_opt))
+    deployment = TsDeployment.load(w3.eth.chain_id)
     reports = audit(
         w3,
-        TsDeployment.load(w3.eth.chain_id),
+        deployment,
         stream_id(stream) if stream else None,
         scan_blocks,
         found,
         max_records,
+        accepted,
     )
+    srs = registry_srs_checks(w3, deployment, accepted, max_records)
     if json_out:
-        typer.echo(json.dumps([r.to_json() for r in reports], indent=2))
+        out = {
+            "streams": [r.to_json() for r in reports],
+            "srs": {
+                "accepted_srs_id": accepted,
+                "models": [c.to_json() for c in srs],
+                "findings": [p for c in srs for p in c.problems],
+            },
+        }
+        typer.echo(json.dumps(out, indent=2))
     else:
         for report in reports:
             for line in format_audit(report):
                 typer.echo(line)
-    if not all(r.ok for r in reports):
+        for line in format_srs(srs, accepted):
+            typer.echo(line)
+    if not all(r.ok for r in reports) or any(c.problems for c in srs):
         raise typer.Exit(2)
 
 
@@ -356,12 +402,15 @@ def demo_cmd(
         str | None,
         typer.Option("--rpc-url", help="Use this node instead of a fresh anvil on port 8877."),
     ] = None,
+    allow_dev_srs: AllowDevSrsOpt = False,
 ) -> None:
     """A TE fault scenario through time-series mode on a local chain, with every attack."""
     from zkalert.lab.timeseries.demo import DemoOptions, run
 
     run(
-        DemoOptions(subsystem, fault, steps, psf, start_row, windows, workdir, rpc_url_opt),
+        DemoOptions(
+            subsystem, fault, steps, psf, start_row, windows, workdir, rpc_url_opt, allow_dev_srs
+        ),
         echo=typer.echo,
     )
 

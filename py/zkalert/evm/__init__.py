@@ -5,6 +5,7 @@
 * :mod:`.log`       read the alert log back and check its hash chain
 * :mod:`.receipts`  one offline-checkable receipt per recorded alert
 * :mod:`.localnode` a local anvil that outlives the command
+* :mod:`.srs`       the SRS each model records, the development-SRS rule, the audits' SRS check
 """
 
-__all__ = ["localnode", "log", "receipts", "registry", "windowlog"]
+__all__ = ["localnode", "log", "receipts", "registry", "srs", "windowlog"]

@@ -43,6 +43,19 @@ def load(name: str) -> dict[str, Any]:
     )
 
 
+def forge_runtime(name: str) -> bytes | None:
+    """The runtime bytecode forge compiled for contract ``name`` (any contract of the checkout,
+    generated verifiers included), or None when forge's ``out/`` has no such artifact."""
+    path = _forge_artifact(name)
+    if not path.is_file():
+        return None
+    try:
+        code = json.loads(path.read_text())["deployedBytecode"]["object"]
+        return bytes.fromhex(str(code).removeprefix("0x"))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def _slim(artifact: dict[str, Any]) -> dict[str, Any]:
     return {
         "abi": artifact["abi"],

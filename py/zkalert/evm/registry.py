@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -34,6 +35,12 @@ from zkalert.evm.rpc import (
     run_forge,
     send_call,
 )
+from zkalert.evm.srs import (
+    check_development_srs,
+    registration_srs_id,
+    srs_id_of_file,
+    warn_stderr,
+)
 from zkalert.keys import Signer, signer_for
 from zkalert.toolchain import env_with_tools
 from zkalert.zk.circuit import CircuitInfo
@@ -41,7 +48,7 @@ from zkalert.zk.prover import ProvenWindow
 from zkalert.zk.statement import Binding, check_binding
 
 #: The AlertRegistry version this code speaks (IAlertRegistry.version()).
-REGISTRY_VERSION = "0.7.0"
+REGISTRY_VERSION = "0.8.0"
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,8 @@ class ModelDeployment:
     threshold: int
     windows_per_proof: int
     commitment: str = "poseidon"
+    #: The SRS id the model was registered with (keccak256 of its SRS's [τ]G2).
+    srs_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -90,6 +99,7 @@ class Deployment:
                 threshold=int(m["threshold"]),
                 windows_per_proof=int(m.get("windows_per_proof", 1)),
                 commitment=str(m.get("commitment", "poseidon")),
+                srs_id=str(m.get("srs_id", "")).lower(),
             )
             models[model.model_id] = model
         return cls(
@@ -127,13 +137,20 @@ class Deployment:
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """What registering a model needs: its verifier contract (contracts/generated, or test/generated for a test circuit) and threshold."""
+    """What registering a model needs: its verifier contract (contracts/generated, or test/generated
+    for a test circuit), threshold and SRS.
+
+    ``srs_id`` is the SRS id of the SRS the verifier was generated with; left empty, it is read
+    from the verifier's compiled code. ``srs_development_only`` marks a circuit built on a
+    development SRS (refused off development chains, see :func:`deploy`)."""
 
     verifier_contract: str
     model_id: str
     threshold_felt: int
     windows_per_proof: int = 1
     commitment: str = "poseidon"  # how the circuit commits to each window: "poseidon" or "kzg"
+    srs_id: str = ""
+    srs_development_only: bool = False
 
     @classmethod
     def of(cls, info: CircuitInfo) -> ModelSpec:
@@ -143,7 +160,14 @@ class ModelSpec:
             info.threshold_felt,
             info.windows_per_proof,
             info.commitment,
+            srs_id_of_file(Path(info.srs_path)),
+            info.srs_development_only,
         )
+
+    @property
+    def circuit(self) -> str:
+        """The circuit as messages name it."""
+        return f"circuit {self.verifier_contract} (model {self.model_id})"
 
 
 def deploy(
@@ -151,12 +175,17 @@ def deploy(
     url: str | None = None,
     key: Signer | str | None = None,
     gateway: str | None = None,
+    allow_dev_srs: bool = False,
+    warn: Callable[[str], None] = warn_stderr,
 ) -> Deployment:
-    """Deploy the registry if this chain has none, then the model's verifier, and register it.
+    """Deploy the registry if this chain has none, then the model's verifier, and register it
+    with the SRS id of the SRS its verifier was generated with.
 
     Runs the Foundry scripts in ``script/``; they write ``deployments/<chainid>/``. They broadcast
     as ``key`` (default: the environment's key settings, :mod:`zkalert.keys`): a keystore through
     forge's own wallet options, a raw key through its environment.
+    A circuit built on a development SRS is refused (:class:`~zkalert.errors.DevelopmentSrsRefused`)
+    on a chain that is not a development chain, unless ``allow_dev_srs`` (then ``warn`` says so).
     Idempotent: a model already registered with live code is left as it is.
     """
     if isinstance(spec, CircuitInfo):
@@ -165,6 +194,15 @@ def deploy(
     w3 = connect(url)
     chain_id = w3.eth.chain_id
     signer = signer_for(chain_id, key)
+    warning = check_development_srs(
+        development_only=spec.srs_development_only,
+        development_chain=signer.development,
+        chain_id=chain_id,
+        circuit=spec.circuit,
+        allow=allow_dev_srs,
+    )
+    if warning:
+        warn(warning)
     env = env_with_tools()
     env["VERIFIER_ARTIFACT"] = f"{spec.verifier_contract}.sol:{spec.verifier_contract}"
     env["MODEL_ID"] = spec.model_id
@@ -174,6 +212,7 @@ def deploy(
     if gateway:
         env["GATEWAY"] = gateway
     run_forge(["build"], env)
+    env["SRS_ID"] = registration_srs_id(spec.verifier_contract, None, spec.srs_id)
 
     existing: Deployment | None = None
     try:

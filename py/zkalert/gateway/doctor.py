@@ -11,7 +11,8 @@ skipped, and says which:
     workspace    detector, settings, compiled circuit, proving and verifying keys, circuit record
     circuit      the circuit record: its model id is keccak256 of the verifying key
     srs          each circuit of the workspace (the detector's, the time-series ones): its SRS
-                 file is there, the keys were made with it, and its kind as recorded at compile
+                 file is there and is the SRS it was compiled with (its SRS id), the keys were
+                 made with it; its kind: development, ceremony (transcript hash, SRS id) or file
     node         the RPC endpoint answers; its chain id (the network's, with --network)
     deployment   deployments/<chain id>/ holds an AlertRegistry record; which others it holds
     registry     code at the recorded address, version() against this zkalert's, runtime code
@@ -55,7 +56,7 @@ from zkalert.config import (
     rpc_url,
     shared_path,
 )
-from zkalert.errors import ConfigError, ZkAlertError
+from zkalert.errors import CircuitError, ConfigError, ZkAlertError
 from zkalert.keys import ANVIL_KEY_0, KeySettings
 
 if TYPE_CHECKING:  # imported by the checks that need them (torch comes with the circuit)
@@ -373,17 +374,42 @@ def check_circuit(d: Doctor) -> Check:
 
 
 def _srs_of(
-    name: str, compiled: Path, srs_path: str, development: bool, digest: str
+    name: str,
+    compiled: Path,
+    srs_path: str,
+    kind: str,
+    srs_id: str,
+    transcript_hash: str,
+    digest: str,
 ) -> dict[str, Any]:
-    """One circuit's SRS: where, what is known of it, and whether its keys were made with it."""
+    """One circuit's SRS: where, its kind and id as recorded at compile, and whether the file
+    there is still that SRS and the keys were made with it."""
     from zkalert.zk.circuit import circuit_digest
+    from zkalert.zk.srsid import ezkl_srs_tau_g2
 
     path = Path(srs_path)
-    entry: dict[str, Any] = {"circuit": name, "srs": srs_path, "development": development}
+    entry: dict[str, Any] = {
+        "circuit": name,
+        "srs": srs_path,
+        "kind": kind,
+        "development": kind == "development",
+        "srs_id": srs_id,
+        "transcript_hash": transcript_hash,
+    }
     if not path.is_file():
         entry["problem"] = f"{name}: its SRS {path} is missing (the prover needs it)"
         return entry
-    if digest and compiled.is_file() and circuit_digest(compiled, path) != digest:
+    try:
+        actual = ezkl_srs_tau_g2(path).srs_id_hex
+    except CircuitError as exc:
+        entry["problem"] = f"{name}: {exc}"
+        return entry
+    if srs_id and actual != srs_id:
+        entry["problem"] = (
+            f"{name}: the SRS at {path} (id {actual[:18]}…) is not the one it was compiled "
+            f"with (id {srs_id[:18]}…): compile again"
+        )
+    elif digest and compiled.is_file() and circuit_digest(compiled, path) != digest:
         entry["problem"] = (
             f"{name}: its keys were not made with the SRS at {path} (or the circuit changed): "
             "compile again"
@@ -392,6 +418,8 @@ def _srs_of(
 
 
 def check_srs(d: Doctor) -> Check:
+    from zkalert.zk.circuit import srs_summary
+
     info = d.info
     assert info is not None
     entries = [
@@ -399,46 +427,50 @@ def check_srs(d: Doctor) -> Check:
             "detector",
             d.workspace.compiled,
             info.srs_path,
-            info.srs_development_only,
+            info.srs_source,
+            info.srs_id,
+            info.srs_transcript_hash,
             info.circuit_digest,
         )
     ]
     for record in sorted((d.workspace.root / "ts").glob("*/*/circuit.json")):
         ts = json.loads(record.read_text())
+        development = bool(ts.get("srs_development_only", True))
         entries.append(
             _srs_of(
                 f"ts/{record.parent.parent.name}/{record.parent.name}",
                 record.parent / "model.compiled",
                 str(ts.get("srs_path", "")),
-                bool(ts.get("srs_development_only", True)),
+                str(ts.get("srs_kind") or ("development" if development else "file")),
+                str(ts.get("srs_id", "")),
+                str(ts.get("srs_transcript_hash", "")),
                 "",  # time-series circuit records keep no key digest
             )
         )
     problems = [e["problem"] for e in entries if "problem" in e]
     if problems:
         raise _Problem("; ".join(problems))
-    development = [e["circuit"] for e in entries if e["development"]]
     kinds = ", ".join(
-        f"{e['circuit']}: {'development' if e['development'] else 'given'} ({Path(e['srs']).name})"
+        f"{e['circuit']}: {srs_summary(e['kind'], e['srs_id'], e['transcript_hash'])}"
         for e in entries
     )
-    if development:
+    if any(e["development"] for e in entries):
         return Check(
             "srs",
             "warn",
             f"{kinds}. A development SRS is made here by EZKL's gen_srs, its secret known to "
-            "this machine: not for production (compile with --srs CEREMONY_FILE)",
+            "this machine: not for production (compile with --srs CEREMONY.ptau)",
             {"circuits": entries},
         )
-    return Check(
-        "srs",
-        "ok",
-        f"{kinds}: given with --srs at compile; where it came from is not recorded",
-        {"circuits": entries},
-    )
-
-
-# ---------------------------------------------------------------------- chain
+    if any(e["kind"] == "file" for e in entries):
+        return Check(
+            "srs",
+            "ok",
+            f"{kinds}: an SRS file given as it is; which ceremony it came from is not recorded "
+            "(compile with --srs TRANSCRIPT.ptau to record it)",
+            {"circuits": entries},
+        )
+    return Check("srs", "ok", kinds, {"circuits": entries})
 
 
 def check_node(d: Doctor) -> Check:

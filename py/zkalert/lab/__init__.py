@@ -1,4 +1,5 @@
-"""Lab tooling: bench, soak, fault injection, fixtures, a synthetic plant, evaluation and demos.
+"""Lab tooling: bench, soak, fault injection, fixtures, a synthetic plant, evaluation, demos and
+the demos' local ceremony.
 
 It uses the product and nothing in the product uses it; only the CLI's lab
 commands (``zkalert bench``, ``demo``, ``soak``, ``evaluate``, ``ts demo``/``bench``)
@@ -8,6 +9,7 @@ import it.
 __all__ = [
     "attackfixtures",
     "bench",
+    "ceremony",
     "demo",
     "evaluate",
     "faults",

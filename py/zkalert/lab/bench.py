@@ -547,7 +547,7 @@ def _trivial_prover(
     ):
         raise RuntimeError("ezkl.gen_settings failed for the trivial circuit")
     ezkl.compile_circuit(str(onnx), str(compiled), str(settings))
-    srs_path, _ = srs_file(logrows, echo=lambda _m: None)
+    srs_path = srs_file(logrows, echo=lambda _m: None).path
     ezkl.setup(  # type: ignore[call-arg]  # ezkl's stub omits its defaults
         str(compiled), str(folder / "vk.key"), str(folder / "pk.key"), srs_path=str(srs_path)
     )

@@ -6,6 +6,7 @@ this run; the report goes to ``build/reports/demo/metrics.json``.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -23,12 +24,16 @@ from zkalert.evm import registry as chainmod
 from zkalert.evm import rpc
 from zkalert.evm.ids import stream_id
 from zkalert.evm.log import check_chain, fetch_alerts
+from zkalert.lab.ceremony import PARTIES, two_party_transcript
 from zkalert.lab.metrics import AlertMetrics, table, write_report
-from zkalert.zk.circuit import CircuitConfig, compile_circuit
+from zkalert.zk import ceremony
+from zkalert.zk.circuit import CircuitConfig, compile_circuit, srs_summary
 from zkalert.zk.prover import Prover
 from zkalert.zk.statement import BINDING_LIMBS, Binding, instances_per_window
 
 DEMO_FAULTS = (1, 2, 4, 6, 7)
+#: Power of the demo's own ceremony: one above the demo circuit's logrows (13), for margin.
+DEMO_CEREMONY_POWER = 14
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,12 @@ class DemoOptions:
     report_path: Path = field(default_factory=lambda: reports_dir("demo") / "metrics.json")
     show_tamper: bool = True
     rpc_url: str | None = None
+    #: register the demo's development-SRS circuit on a chain that is not a development chain
+    allow_dev_srs: bool = False
+    #: the SRS: a transcript or EZKL SRS file; unset: a two-party ceremony run here (cached)
+    srs: Path | None = None
+    #: the two-party ceremony's power (the demo circuit needs logrows 13)
+    ceremony_power: int = DEMO_CEREMONY_POWER
 
 
 def run(options: DemoOptions, echo: Callable[[str], None] = print) -> dict[str, Any]:
@@ -64,9 +75,23 @@ def run(options: DemoOptions, echo: Callable[[str], None] = print) -> dict[str, 
     )
 
     echo("[3/6] circuit: ONNX -> EZKL settings, keys, Solidity verifier")
+    srs = options.srs
+    if srs is None:
+        # the beacon: the chain's latest block hash, which neither party chose (a real ceremony
+        # announces a future block's hash before it starts)
+        beacon = bytes(w3.eth.get_block("latest")["hash"]).hex()
+        echo(
+            f"      SRS: a two-party ceremony ({' then '.join(PARTIES)}, then a beacon), "
+            f"power {options.ceremony_power}"
+        )
+        srs = two_party_transcript(
+            options.ceremony_power, beacon, echo=lambda m: echo("      " + m)
+        )
     info = compile_circuit(
-        detector, workspace, te.train, CircuitConfig(), echo=lambda m: echo("      " + m)
-    )
+        detector, workspace, te.train, CircuitConfig(), ceremony_srs=srs,
+        echo=lambda m: echo("      " + m),
+    )  # fmt: skip
+    echo(f"      SRS: {srs_summary(info.srs_kind, info.srs_id, info.srs_transcript_hash)}")
     echo(
         f"      logrows {info.logrows}, setup {info.setup_s:.1f} s, pk {info.pk_bytes / 1e6:.0f} MB, model id {info.model_id[:18]}..."
     )
@@ -74,7 +99,7 @@ def run(options: DemoOptions, echo: Callable[[str], None] = print) -> dict[str, 
         echo("      WARNING: development SRS (gen_srs): fine for a demo, never for production")
 
     echo("[4/6] deploy: verifier + AlertRegistry with Foundry")
-    deployment = chainmod.deploy(info, url)
+    deployment = chainmod.deploy(info, url, allow_dev_srs=options.allow_dev_srs, warn=echo)
     model = deployment.model(info.model_id)
     echo(f"      registry {deployment.registry_address}, verifier {model.verifier}")
     gateway = chainmod.Gateway(w3, deployment)
@@ -164,6 +189,7 @@ def run(options: DemoOptions, echo: Callable[[str], None] = print) -> dict[str, 
                 "verifier": model.verifier,
             },
             "circuit": {k: v for k, v in info.__dict__.items() if k != "verifier_source"},
+            "srs": _srs_report(info.srs_kind, info.srs_id, info.srs_transcript_hash),
             "detector": {"threshold": detector.threshold, "validation": detector.validation},
             "tamper_checks": tamper,
             "log_check": [
@@ -175,6 +201,18 @@ def run(options: DemoOptions, echo: Callable[[str], None] = print) -> dict[str, 
     echo("")
     echo(table(report["summary"]))
     echo(f"\nreport: {options.report_path}")
+    return report
+
+
+def _srs_report(kind: str, srs_id: str, transcript_hash: str) -> dict[str, Any]:
+    """The SRS the circuit was built on; for a ceremony, its contributors as verified."""
+    report: dict[str, Any] = {"kind": kind, "srs_id": srs_id, "transcript_hash": transcript_hash}
+    if kind == "ceremony":
+        record = ceremony.cache_folder(transcript_hash) / ceremony.RECORD
+        if record.is_file():
+            verified = json.loads(record.read_text())
+            report["contributions"] = verified.get("contributions", [])
+            report["verified"] = verified.get("verified")
     return report
 
 

@@ -13,7 +13,10 @@
    committed ``(c, s)``; it is verified off-chain with EZKL and on-chain by an
    eth_call of the model's verifier (read from the registry, not from the
    utility). Registry alerts are re-verified from their transaction's calldata.
-4. Write a report (JSON + Markdown) naming every finding, window by window.
+4. The SRS behind every model the registry ever registered: read [τ]G2 out of
+   each verifier's deployed code and compare its SRS id with the one the model
+   records and with the SRS the regulator accepts (``AuditOptions.accepted_srs``).
+5. Write a report (JSON + Markdown) naming every finding, window by window.
 
 Statuses per window: ``verified``, ``invalid`` (a proof that does not match or
 does not verify), ``proof-missing`` (committed but the utility gave no proof),
@@ -41,9 +44,16 @@ from web3 import Web3
 
 from zkalert.errors import AuditError, ChainError, UtilityError, ZkAlertError
 from zkalert.evm.ids import stream_ref
-from zkalert.evm.log import LOG_CHUNK_BLOCKS, check_chain, fetch_alerts, without_orphans
+from zkalert.evm.log import (
+    LOG_CHUNK_BLOCKS,
+    check_chain,
+    fetch_alerts,
+    iter_logs,
+    without_orphans,
+)
 from zkalert.evm.registry import Deployment
 from zkalert.evm.rpc import verifier_calldata, verifier_eth_call
+from zkalert.evm.srs import SrsCheck, parse_srs_id, srs_check, srs_id_of_file, verifier_srs
 from zkalert.evm.windowlog import WindowLogDeployment, check_window_chain, fetch_windows
 from zkalert.services.client import UtilityClient
 from zkalert.zk.prover import ezkl_proof_json
@@ -68,6 +78,9 @@ class AuditOptions:
     #: Most records (window commitments, and alert records) read for one audit: the audited party
     #: writes them, so the audit's memory stays bounded; a longer history is audited in block ranges.
     max_records: int = 1_000_000
+    #: The SRS id the regulator accepts (every verifier must embed its [τ]G2); None: none given,
+    #: the report then lists each verifier's SRS without judging it.
+    accepted_srs: str | None = None
 
     def __post_init__(self) -> None:
         if self.proofs not in PROOF_POLICIES:
@@ -85,6 +98,11 @@ class AuditOptions:
             raise AuditError("max proofs and gap probes must not be negative")
         if self.max_records < 1:
             raise AuditError(f"max records must be at least 1, got {self.max_records}")
+        if self.accepted_srs is not None:
+            try:
+                self.accepted_srs = parse_srs_id(self.accepted_srs, "the accepted SRS")
+            except ZkAlertError as exc:
+                raise AuditError(str(exc)) from None
 
 
 def stream_of(text: str) -> tuple[str | None, str]:
@@ -106,6 +124,7 @@ class ModelMaterial:
         self.problems: list[str] = []
         self.srs_source = "none"
         self.srs_sha256: str | None = None
+        self.srs_id: str | None = None
         self.srs_development: bool | None = None
         self.vk_matches: bool | None = None
 
@@ -150,6 +169,10 @@ class ModelMaterial:
             self.srs_source = "utility"
         if self.srs.is_file():
             self.srs_sha256 = hashlib.sha256(self.srs.read_bytes()).hexdigest()
+            try:
+                self.srs_id = srs_id_of_file(self.srs)
+            except ZkAlertError as exc:
+                self.problems.append(f"the SRS file ({self.srs_source}) is not an EZKL SRS: {exc}")
         self.srs_development = summary.get("srs_development_only")
         if summary and str(summary.get("model_id", "")).lower() != self.model_id:
             self.problems.append(
@@ -394,6 +417,13 @@ def run_audit(
     # --- registry alerts (eager policy): re-verify from the transactions' calldata
     alert_rows = _check_alerts(w3, registry, alerts, material, windows)
 
+    # --- the SRS behind every registered model
+    echo("reading the SRS each registered model's verifier embeds ...")
+    srs_checks = registry_srs_checks(
+        w3, registry, deployment.block, options.accepted_srs, options.max_records
+    )
+    stream_srs = next((c for c in srs_checks if c.model_id == model_id), None)
+
     # --- summary
     counts = {
         status: sum(1 for r in rows if r["status"] == status)
@@ -426,6 +456,7 @@ def run_audit(
     if alert_check and not alert_check.ok:
         findings.extend(f"alert registry: {p}" for p in alert_check.problems)
     findings.extend(f"key: {p}" for p in key_problems)
+    findings.extend(f"srs: {p}" for c in srs_checks for p in c.problems)
     if len(gateways) > 1:
         findings.append(
             f"the stream was written by {len(gateways)} gateways: {', '.join(gateways)}"
@@ -482,9 +513,18 @@ def run_audit(
             "srs": {
                 "source": material.srs_source,
                 "sha256": material.srs_sha256,
+                "id": material.srs_id,
                 "development_only": material.srs_development,
+                "verifier_srs_id": stream_srs.verifier_srs_id if stream_srs else None,
+                "recorded_srs_id": stream_srs.recorded_srs_id if stream_srs else None,
+                "accepted_srs_id": options.accepted_srs,
             },
             "problems": key_problems,
+        },
+        "srs": {
+            "accepted_srs_id": options.accepted_srs,
+            "models": [c.to_json() for c in srs_checks],
+            "findings": [p for c in srs_checks for p in c.problems],
         },
         "windows": rows,
         "gaps": gaps,
@@ -509,6 +549,31 @@ def run_audit(
         },
     }
     return report
+
+
+def registry_srs_checks(
+    w3: Web3, registry: Any, from_block: int, accepted: str | None, limit: int
+) -> list[SrsCheck]:
+    """The SRS of every model the registry registered (its ModelRegistered events from
+    ``from_block``, at most ``limit``; each model read back from the registry's storage): the SRS
+    id its verifier's code embeds against the id the model records and the accepted one."""
+    checks: dict[bytes, SrsCheck] = {}
+    latest = int(w3.eth.block_number)
+    for event in iter_logs(
+        registry.events.ModelRegistered, from_block, latest, None, "model registrations", limit
+    ):
+        mid = bytes(event["args"]["modelId"])
+        if mid in checks:
+            continue
+        registered = registry.functions.model(mid).call()
+        checks[mid] = srs_check(
+            "alert registry",
+            "0x" + mid.hex(),
+            verifier_srs(w3, str(registered[0])),
+            bytes(registered[5]),
+            accepted,
+        )
+    return list(checks.values())
 
 
 def _repeated_commitments(windows: list[Any]) -> list[str]:
@@ -699,8 +764,19 @@ def markdown(report: dict[str, Any]) -> str:
         (
             f"Model {k['model_id']} (verifier {k['verifier']}, threshold {k['threshold']}); gateways {', '.join(k['gateways'])}; "
             f"utility's verifying key matches the model id: {k['vk_matches_model_id']}; SRS from {k['srs']['source']} "
-            f"(sha256 {k['srs']['sha256']}, development only: {k['srs']['development_only']})."
+            f"(sha256 {k['srs']['sha256']}, SRS id {k['srs'].get('id') or '—'}, development only: {k['srs']['development_only']})."
         ),
+        "",
+        (
+            f"The verifier embeds [τ]G2 of SRS {k['srs'].get('verifier_srs_id') or '— (none recognised)'}; "
+            f"the model records SRS {k['srs'].get('recorded_srs_id') or '—'}; "
+            + (
+                f"the accepted SRS is {k['srs']['accepted_srs_id']}."
+                if k["srs"].get("accepted_srs_id")
+                else "no accepted SRS was given."
+            )
+        ),
+        *_srs_markdown(report.get("srs")),
         "",
         "## Windows",
         "",
@@ -730,6 +806,33 @@ def markdown(report: dict[str, Any]) -> str:
             for r in report["alerts"]
         ]
     return "\n".join(lines) + "\n"
+
+
+def _srs_markdown(srs: dict[str, Any] | None) -> list[str]:
+    """The report's SRS section: every registered model's verifier and its SRS ids."""
+    if not srs:
+        return []
+    accepted = srs.get("accepted_srs_id")
+    lines = [
+        "",
+        "## SRS of every registered model",
+        "",
+        (
+            f"Accepted SRS: {accepted}."
+            if accepted
+            else "No accepted SRS was given (--srs-id, --accepted-srs or [srs] accepted_id): "
+            "each verifier's SRS is listed, and checked against its model's record only."
+        ),
+        "",
+        "| model | verifier | code (bytes) | SRS in the code | SRS recorded | matches record | accepted |",
+        "| --- | --- | ---: | --- | --- | :---: | :---: |",
+    ]
+    for m in srs["models"]:
+        lines.append(
+            f"| {m['model_id']} | {m['verifier']} | {m['code_bytes']:,} | {m['verifier_srs_id'] or '— (none)'} | "
+            f"{m['recorded_srs_id'] or '—'} | {_mark(m['matches_record'])} | {_mark(m['accepted'])} |"
+        )
+    return lines
 
 
 def _mark(value: bool | None) -> str:

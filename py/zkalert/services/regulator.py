@@ -60,6 +60,8 @@ class RegulatorConfig:
     utility_token: str | None = None
     tokens: Path | None = None  # when set, POST /api/audits needs a token of this file
     cache_s: float = 3.0
+    #: the SRS id every audit checks the registered verifiers against (None: not judged)
+    accepted_srs: str | None = None
 
     @property
     def db_path(self) -> Path:
@@ -276,7 +278,13 @@ class Regulator:
             client = None
             try:
                 client = self.client()
-                options = AuditOptions(body.stream, body.from_block, body.to_block, body.proofs)
+                options = AuditOptions(
+                    body.stream,
+                    body.from_block,
+                    body.to_block,
+                    body.proofs,
+                    accepted_srs=self.config.accepted_srs,
+                )
                 report = run_audit(
                     connect(self.config.rpc_url),
                     client,

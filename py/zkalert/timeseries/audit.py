@@ -18,6 +18,11 @@ code at each registered verifier is exactly what EZKL generates from its key
 (no wrapper, no proxy, no other circuit), and that the registered shape and
 constants (steps per interval, intervals per window, the KRC and reset
 commitments) are the circuits'.
+
+The SRS behind each model (:func:`registry_srs_checks` for every model the registry
+registered; each stream's report for the models it ran under): [τ]G2 read out of
+the TC and SC verifiers' deployed code, its SRS id compared with the id the model
+records for that verifier and with the SRS the regulator accepts.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from web3.types import TxData, TxParams
 
 from zkalert.evm.log import iter_logs
 from zkalert.evm.rpc import decode_revert, revert_data, verifier_calldata, verifier_eth_call
+from zkalert.evm.srs import SrsCheck, srs_check, verifier_srs
 from zkalert.timeseries.chain import TsDeployment, model_id
 from zkalert.timeseries.circuits import CircuitDir
 from zkalert.zk.verifiercode import verifier_code_problems
@@ -147,6 +153,12 @@ class ModelCheck:
     #: False when they were checked and something did not; None when no circuits were given.
     matches: bool | None
     problems: list[str] = field(default_factory=list)
+    #: Each verifier's SRS (TC, then SC): the id its code embeds, the recorded and accepted ids.
+    srs: list[SrsCheck] = field(default_factory=list)
+
+    @property
+    def srs_problems(self) -> list[str]:
+        return [p for check in self.srs for p in check.problems]
 
 
 @dataclass
@@ -172,7 +184,7 @@ class StreamAudit:
             self.log_head_ok
             and not self.problems
             and all(w.ok for w in self.windows)
-            and all(m.matches is not False for m in self.models)
+            and all(m.matches is not False and not m.srs_problems for m in self.models)
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -189,7 +201,7 @@ class StreamAudit:
             "windows": [{**asdict(w), "ok": w.ok} for w in self.windows],
             "refused": [asdict(r) for r in self.refused],
             "refusal_scan": self.refusal_scan,
-            "models": [asdict(m) for m in self.models],
+            "models": [{**asdict(m), "srs_problems": m.srs_problems} for m in self.models],
         }
 
 
@@ -235,10 +247,13 @@ def audit(
     scan_blocks: int = DEFAULT_SCAN_BLOCKS,
     circuits: list[CircuitDir] | None = None,
     max_records: int = MAX_RECORDS,
+    accepted_srs: str | None = None,
 ) -> list[StreamAudit]:
     """Audit every stream (or one). Refused transactions are searched in the last ``scan_blocks``
     blocks only (each report says which); the records themselves are always read in full. With
-    ``circuits``, each model's verifiers and registration are checked against their keys."""
+    ``circuits``, each model's verifiers and registration are checked against their keys; each
+    model's verifiers' SRS against its record and ``accepted_srs`` (the SRS id the regulator
+    accepts; None: not judged)."""
     if scan_blocks < 0:
         raise ValueError(f"scan_blocks must be >= 0, got {scan_blocks}")
     registry = deployment.registry(w3)
@@ -260,9 +275,42 @@ def audit(
             if mid not in checks:  # models: the registrations _audit_stream has read
                 registered = models[mid] if mid in models else registry.functions.model(mid).call()
                 checks[mid] = check_model(w3, mid, registered, keys)
+                checks[mid].srs = model_srs_checks(w3, mid, registered, accepted_srs)
             report.models.append(checks[mid])
         reports.append(report)
     return reports
+
+
+def model_srs_checks(w3: Web3, mid: bytes, registered: Any, accepted: str | None) -> list[SrsCheck]:
+    """The SRS of one registered model's TC and SC verifiers (``registered``: its record, as
+    ``model()`` returns it) against the ids it records and the accepted one."""
+    return [
+        srs_check(
+            "time-series registry",
+            "0x" + mid.hex(),
+            verifier_srs(w3, str(registered[index])),
+            bytes(registered[recorded]),
+            accepted,
+            kind,
+        )
+        for kind, index, recorded in (("TC", 0, 10), ("SC", 1, 11))
+    ]
+
+
+def registry_srs_checks(
+    w3: Web3, deployment: TsDeployment, accepted: str | None, max_records: int = MAX_RECORDS
+) -> list[SrsCheck]:
+    """The SRS of every model the registry registered (its ModelRegistered events, at most
+    ``max_records``; each model read back from the registry's storage), streams or not."""
+    registry = deployment.registry(w3)
+    seen: set[bytes] = set()
+    checks: list[SrsCheck] = []
+    for event in _events(registry, "ModelRegistered", deployment.block, None, max_records):
+        mid = bytes(event["args"]["modelId"])
+        if mid not in seen:
+            seen.add(mid)
+            checks += model_srs_checks(w3, mid, registry.functions.model(mid).call(), accepted)
+    return checks
 
 
 def circuits_by_model(circuits: list[CircuitDir]) -> dict[str, tuple[CircuitDir, CircuitDir]]:
@@ -619,4 +667,6 @@ __all__ = [
     "audit",
     "dequantize_t2",
     "match_rotations",
+    "model_srs_checks",
+    "registry_srs_checks",
 ]

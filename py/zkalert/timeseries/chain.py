@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -33,6 +34,12 @@ from zkalert.evm.rpc import (
     revert_data,
     run_forge,
     verifier_calldata,
+)
+from zkalert.evm.srs import (
+    check_development_srs,
+    registration_srs_id,
+    srs_id_of_file,
+    warn_stderr,
 )
 from zkalert.keys import Signer, signer_for
 from zkalert.timeseries.circuits import CircuitDir, CircuitInfo, Proof
@@ -92,12 +99,16 @@ class TsDeployment:
 
 
 #: The TimeSeriesRegistry version this code speaks (ITimeSeriesRegistry.version()).
-TS_REGISTRY_VERSION = "0.4.0"
+TS_REGISTRY_VERSION = "0.5.0"
 
 
 @dataclass(frozen=True)
 class ModelParams:
-    """What registering a time-series model needs (the verifier contracts live in contracts/generated, a test circuit's in test/generated)."""
+    """What registering a time-series model needs (the verifier contracts live in contracts/generated, a test circuit's in test/generated).
+
+    ``tc_srs_id`` and ``sc_srs_id`` are the SRS ids of the SRSs the verifiers were generated with;
+    left empty, each is read from its verifier's compiled code. ``srs_development_only`` marks
+    circuits built on a development SRS (refused off development chains, see :func:`deploy`)."""
 
     model_id: str
     tc_verifier_contract: str
@@ -107,6 +118,17 @@ class ModelParams:
     continue_commitment: int
     steps_per_interval: int
     intervals_per_window: int
+    tc_srs_id: str = ""
+    sc_srs_id: str = ""
+    srs_development_only: bool = False
+
+    @property
+    def circuit(self) -> str:
+        """The model's circuits as messages name them."""
+        return (
+            f"circuits {self.tc_verifier_contract} and {self.sc_verifier_contract} "
+            f"(model {self.model_id})"
+        )
 
     @classmethod
     def of(cls, tc: CircuitDir, sc: CircuitDir) -> ModelParams:
@@ -126,6 +148,9 @@ class ModelParams:
             tc_info.continue_commitment,
             tc_info.steps,
             sc_info.steps // tc_info.steps,
+            srs_id_of_file(Path(tc_info.srs_path)),
+            srs_id_of_file(Path(sc_info.srs_path)),
+            tc_info.srs_development_only or sc_info.srs_development_only,
         )
 
 
@@ -135,10 +160,15 @@ def deploy(
     url: str | None = None,
     key: Signer | str | None = None,
     gateway: str | None = None,
+    allow_dev_srs: bool = False,
+    warn: Callable[[str], None] = warn_stderr,
 ) -> tuple[TsDeployment, str]:
-    """Deploy the registry if this chain has none, then the model's verifiers; register them.
+    """Deploy the registry if this chain has none, then the model's verifiers; register them
+    with the SRS ids of the SRSs they were generated with.
 
     Runs ``script/DeployTimeSeriesRegistry.s.sol``; idempotent for a model already registered.
+    Circuits built on a development SRS are refused on a chain that is not a development chain
+    unless ``allow_dev_srs`` (then ``warn`` says so), as :func:`zkalert.evm.registry.deploy` does.
     """
     # sc is None only beside ModelParams: a CircuitDir tc always comes with its SC circuit
     params = tc if isinstance(tc, ModelParams) else ModelParams.of(tc, sc)  # type: ignore[arg-type]
@@ -146,6 +176,15 @@ def deploy(
     w3 = connect(url)
     chain_id = w3.eth.chain_id
     signer = signer_for(chain_id, key)
+    warning = check_development_srs(
+        development_only=params.srs_development_only,
+        development_chain=signer.development,
+        chain_id=chain_id,
+        circuit=params.circuit,
+        allow=allow_dev_srs,
+    )
+    if warning:
+        warn(warning)
     mid = params.model_id
     env = env_with_tools()
     env.update(
@@ -175,6 +214,8 @@ def deploy(
             return existing, mid
         env["TS_REGISTRY"] = existing.address
     run_forge(["build"], env)
+    env["TC_SRS_ID"] = registration_srs_id(params.tc_verifier_contract, None, params.tc_srs_id)
+    env["SC_SRS_ID"] = registration_srs_id(params.sc_verifier_contract, None, params.sc_srs_id)
     with signer.forge_wallet(env) as wallet, deployment_records(env, chain_id):
         run_forge(
             [

@@ -104,6 +104,10 @@ class CircuitInfo:
     reset_commitment: int  # h([1.0]) at the PSF: the reset instance of a window's first interval
     continue_commitment: int  # h([0.0]): the reset instance of every other interval
     precision: dict[str, Any]
+    #: The SRS's kind, id and transcript hash, as in :class:`zkalert.zk.circuit.CircuitInfo`.
+    srs_kind: str = ""
+    srs_id: str = ""
+    srs_transcript_hash: str = ""
 
     @classmethod
     def load(cls, folder: Path) -> CircuitInfo:
@@ -304,6 +308,7 @@ def compile_circuit(
     ceremony_srs: StrPath | None = None,
     verifier_dir: Path = GENERATED_DIR,
     echo: Any = print,
+    srs_hash: str | None = None,
 ) -> CircuitInfo:
     """ONNX export, EZKL settings, compile, SRS, key setup and Solidity verifier."""
     import ezkl
@@ -328,7 +333,8 @@ def compile_circuit(
         raise CircuitError(f"ezkl.compile_circuit failed for the {kind.upper()} circuit")
     compile_s = time.perf_counter() - started
     logrows = int(settings["run_args"]["logrows"])
-    srs_path, development = srs_file(logrows, ceremony_srs, echo)
+    srs = srs_file(logrows, ceremony_srs, srs_hash, echo)
+    srs_path = srs.path
 
     echo(
         f"{kind.upper()} setup ({detector.config.subsystem}, {'D=' + str(steps) if kind == 'tc' else 'window'}, PSF {precision.psf}): logrows {logrows}, {settings['num_rows']} rows ..."
@@ -355,7 +361,7 @@ def compile_circuit(
         verifier_contract=contract_name,
         verifier_source=str(source),
         srs_path=str(srs_path),
-        srs_development_only=development,
+        srs_development_only=srs.development,
         export_s=export_s,
         settings_s=settings_s,
         compile_s=compile_s,
@@ -367,6 +373,9 @@ def compile_circuit(
         reset_commitment=reset_commitments(precision.psf)[0],
         continue_commitment=reset_commitments(precision.psf)[1],
         precision=asdict(precision),
+        srs_kind=srs.kind,
+        srs_id=srs.srs_id,
+        srs_transcript_hash=srs.transcript_hash,
     )
     info.save(folder.root)
     return info

@@ -8,9 +8,11 @@
 * :mod:`.pool`         independent proofs on a process pool sized to cores and memory
 * :mod:`.verifiercode` is a deployed verifier the code EZKL generates from a key?
 * :mod:`.srsid`        which SRS a key or verifier was made with ([τ]G2 and its id)
+* :mod:`.ceremony`     powers-of-tau ceremonies (snarkjs) imported as EZKL SRS files
 """
 
 __all__ = [
+    "ceremony",
     "circuit",
     "commitment",
     "pool",

@@ -25,8 +25,11 @@ The statement each proof makes:
 
 SRS: EZKL's ``get_srs`` downloads and cannot work offline. By default we make
 a *development* SRS with ``gen_srs`` (its toxic waste is known to this
-machine: never use it for production). Pass a ceremony SRS file (``--srs``)
-for real deployments.
+machine: never use it for production). For real deployments pass a ceremony's
+powers-of-tau transcript (``--srs FILE.ptau``, imported for the circuit's logrows
+by :mod:`zkalert.zk.ceremony`) or an EZKL SRS file. The circuit's record keeps
+which (``srs_kind``), the SRS id (keccak256 of its [τ]G2, :mod:`zkalert.zk.srsid`)
+and a ceremony's transcript hash.
 """
 
 from __future__ import annotations
@@ -62,6 +65,8 @@ from zkalert.data.loaders import FloatArray
 from zkalert.detector.model import BatchScoreModel, Detector
 from zkalert.errors import CircuitError
 from zkalert.toolchain import link_solc_for_consumers
+from zkalert.zk.ceremony import check_published_hash, import_transcript, is_transcript
+from zkalert.zk.srsid import ezkl_srs_logrows, ezkl_srs_tau_g2
 from zkalert.zk.statement import BINDING_LIMBS, instances_per_window
 
 
@@ -161,6 +166,13 @@ class CircuitInfo:
     )
     #: Each window's binding (gateway, stream, index) is an input and a public output of the circuit.
     bound: bool = False
+    #: "development" (gen_srs on this machine), "ceremony" (an imported powers-of-tau transcript)
+    #: or "file" (an EZKL SRS file given as it is); empty in records older than the field.
+    srs_kind: str = ""
+    #: keccak256 of the SRS's [τ]G2 in EIP-197 order (zkalert.zk.srsid), 0x-prefixed.
+    srs_id: str = ""
+    #: A ceremony's transcript, by its blake2b-512 (hex).
+    srs_transcript_hash: str = ""
 
     def save(self, workspace: Workspace) -> None:
         workspace.circuit_meta.write_text(json.dumps(asdict(self), indent=2))
@@ -176,6 +188,11 @@ class CircuitInfo:
     @property
     def instance_count(self) -> int:
         return instances_per_window(self.commitment) * self.windows_per_proof
+
+    @property
+    def srs_source(self) -> str:
+        """The SRS's kind; for records older than ``srs_kind``, from ``srs_development_only``."""
+        return self.srs_kind or ("development" if self.srs_development_only else "file")
 
     def require_poseidon(self, what: str) -> None:
         """Refuse a KZG-committed circuit where only Poseidon-committed ones are supported."""
@@ -258,26 +275,72 @@ def run_args(config: CircuitConfig) -> Any:
     return args
 
 
+@dataclass(frozen=True)
+class SrsChoice:
+    """The SRS a circuit is set up with, and what is known of where it came from."""
+
+    path: Path
+    #: "development", "ceremony" or "file" (see :attr:`CircuitInfo.srs_kind`)
+    kind: str
+    srs_id: str
+    transcript_hash: str = ""
+
+    @property
+    def development(self) -> bool:
+        return self.kind == "development"
+
+
+def srs_summary(kind: str, srs_id: str, transcript_hash: str = "") -> str:
+    """One phrase for messages: ``ceremony (transcript 1a2b…, SRS id 0x3c4d…)``."""
+    ident = f"SRS id {srs_id[:18]}…" if srs_id else "SRS id not recorded"
+    if kind == "ceremony":
+        return f"ceremony (transcript {transcript_hash[:16]}…, {ident})"
+    return f"{kind} ({ident})"
+
+
 def srs_file(
-    logrows: int, ceremony_srs: StrPath | None = None, echo: Any = print
-) -> tuple[Path, bool]:
-    """The SRS to use: the given ceremony file, or a cached development SRS."""
+    logrows: int,
+    srs: StrPath | None = None,
+    published_hash: str | None = None,
+    echo: Any = print,
+) -> SrsChoice:
+    """The SRS for circuits of ``logrows``: from a ceremony's powers-of-tau transcript (imported
+    and cached, :func:`zkalert.zk.ceremony.import_transcript`), an EZKL SRS file as given (of at
+    least ``logrows``), or else a cached development SRS. ``published_hash`` (blake2b-512 or
+    SHA-256, hex) must match the given file."""
     import ezkl
 
-    if ceremony_srs is not None:
-        path = Path(ceremony_srs)
+    if srs is not None:
+        path = Path(srs)
         if not path.is_file():
             raise CircuitError(f"SRS file {path} does not exist")
-        return path, False
+        if is_transcript(path):
+            imported = import_transcript(path, logrows, published_hash, echo)
+            return SrsChoice(imported.path, "ceremony", imported.srs_id, imported.transcript_hash)
+        try:
+            k = ezkl_srs_logrows(path)
+        except CircuitError:
+            raise CircuitError(
+                f"{path}: neither a powers-of-tau transcript (.ptau) nor an EZKL SRS file"
+            ) from None
+        if k < logrows:
+            raise CircuitError(
+                f"{path}: an SRS file for logrows {k}; this circuit needs logrows {logrows}"
+            )
+        if published_hash:
+            check_published_hash(path, published_hash)
+        return SrsChoice(path, "file", ezkl_srs_tau_g2(path).srs_id_hex)
+    if published_hash:
+        raise CircuitError("a published SRS hash was given without an SRS file (--srs)")
     path = development_srs(logrows)
     if not path.is_file():
         echo(
-            f"generating a DEVELOPMENT SRS for logrows={logrows} (gen_srs: not for production; pass --srs for a ceremony file)"
+            f"generating a DEVELOPMENT SRS for logrows={logrows} (gen_srs: not for production; pass --srs for a ceremony transcript)"
         )
         tmp = path.with_suffix(".tmp")
         ezkl.gen_srs(str(tmp), logrows)
         tmp.replace(path)
-    return path, True
+    return SrsChoice(path, "development", ezkl_srs_tau_g2(path).srs_id_hex)
 
 
 def contract_name_ok(name: str) -> bool:
@@ -365,6 +428,7 @@ def compile_circuit(
     verifier_dir: Path = GENERATED_DIR,
     echo: Any = print,
     windows_per_proof: int = 1,
+    srs_hash: str | None = None,
 ) -> CircuitInfo:
     """ONNX export, settings (+ calibration), compile, SRS, setup (cached by circuit) and verifier."""
     import ezkl
@@ -410,7 +474,8 @@ def compile_circuit(
         raise CircuitError("ezkl.compile_circuit failed")
     settings = json.loads(workspace.settings.read_text())
     logrows = int(settings["run_args"]["logrows"])
-    srs_path, development = srs_file(logrows, ceremony_srs, echo)
+    srs = srs_file(logrows, ceremony_srs, srs_hash, echo)
+    srs_path = srs.path
 
     digest = circuit_digest(workspace.compiled, srs_path)
     cached = key_cache_dir() / digest
@@ -454,7 +519,7 @@ def compile_circuit(
         verifier_contract=contract_name,
         verifier_source=str(source),
         srs_path=str(srs_path),
-        srs_development_only=development,
+        srs_development_only=srs.development,
         setup_s=setup_s,
         pk_bytes=workspace.pk.stat().st_size,
         vk_bytes=workspace.vk.stat().st_size,
@@ -468,6 +533,9 @@ def compile_circuit(
         score_divisor=detector.width,
         commitment=config.commitment,
         bound=True,
+        srs_kind=srs.kind,
+        srs_id=srs.srs_id,
+        srs_transcript_hash=srs.transcript_hash,
     )
     info.save(workspace)
     return info

@@ -25,6 +25,7 @@ from zkalert.errors import ChainError, ConfigError, RevertedError
 from zkalert.evm.ids import stream_id
 from zkalert.evm.localnode import Anvil
 from zkalert.evm.rpc import connect
+from zkalert.evm.srs import SrsCheck
 from zkalert.keys import resolve_signer
 from zkalert.lab.metrics import machine
 from zkalert.timeseries import audit as audit_mod
@@ -62,6 +63,8 @@ class DemoOptions:
     windows: int = 6
     workspace: Path | None = None
     rpc_url: str | None = None
+    #: register the demo's development-SRS circuits on a chain that is not a development chain
+    allow_dev_srs: bool = False
 
 
 def verifier_names(subsystem: str, steps: int) -> tuple[str, str]:
@@ -138,7 +141,9 @@ def _run(
 
     w3 = connect(url)
     signer = resolve_signer(w3.eth.chain_id, dev_chains=dev_chains)
-    deployment, mid = deploy(tc, sc, url, key=signer)
+    deployment, mid = deploy(
+        tc, sc, url, key=signer, allow_dev_srs=options.allow_dev_srs, warn=echo
+    )
     gateway = TsGateway(w3, deployment, signer)
     echo(f"chain {deployment.chain_id}: TimeSeriesRegistry {deployment.address}; model {mid}")
 
@@ -359,6 +364,25 @@ def _prove_inputs(folder: CircuitDir, kind: Kind, inputs: list[list[float]], ste
     return prove(folder, witness.path, stem.with_suffix(".proof.json"))
 
 
+def format_srs(checks: list[SrsCheck], accepted: str | None) -> list[str]:
+    """The SRS section of `zkalert ts audit`: every registered model's verifiers and their SRS."""
+    lines = [
+        f"SRS of every registered model (accepted SRS: {accepted})"
+        if accepted
+        else "SRS of every registered model (no accepted SRS given: --srs-id, --accepted-srs or "
+        "[srs] accepted_id; checked against each model's record only)"
+    ]
+    for check in checks:
+        lines.append(
+            f"  model {check.model_id[:10]}… {check.kind} verifier {check.verifier}: "
+            f"SRS {check.verifier_srs_id or '— (none recognised)'}"
+        )
+        lines.extend(f"    {p}" for p in check.problems)
+    if not checks:
+        lines.append("  no model registered")
+    return lines
+
+
 def format_audit(report: audit_mod.StreamAudit, detector_t2_scale: int | None = None) -> list[str]:
     lines = [
         f"stream {report.stream_id[:18]}…: {report.intervals} intervals, log head {'refolds' if report.log_head_ok else 'BROKEN'}"
@@ -396,6 +420,13 @@ def format_audit(report: audit_mod.StreamAudit, detector_t2_scale: int | None = 
         }.get(m.matches, "DOES NOT MATCH its keys")
         lines.append(f"  model {m.model_id[:10]}…: {state}")
         lines.extend(f"    {p}" for p in m.problems)
+        for check in m.srs:
+            lines.append(
+                f"    {check.kind} verifier {check.verifier}: SRS {check.verifier_srs_id or '— (none recognised)'}"
+                f", recorded {check.recorded_srs_id or '—'}"
+                + (f", accepted {check.accepted_srs_id}" if check.accepted_srs_id else "")
+            )
+        lines.extend(f"    SRS: {p}" for p in m.srs_problems)
     for p in report.problems:
         lines.append(f"  problem: {p}")
     for r in report.refused:
