@@ -383,7 +383,7 @@ def test_a_development_srs_is_refused_on_a_chain_that_is_not_for_development(
 
 @chain_test
 def test_the_audit_checks_every_verifiers_srs_against_its_record_and_the_accepted_srs(
-    compiled, ceremony_transcript, srs_b, chain, deployment, tmp_path
+    compiled, ceremony_transcript, dev_compiled, srs_b, chain, deployment, tmp_path
 ) -> None:
     from zkalert.data.loaders import load_te_file
     from zkalert.errors import RevertedError
@@ -452,11 +452,29 @@ def test_the_audit_checks_every_verifiers_srs_against_its_record_and_the_accepte
     model_f = register("pytest/srs-f", verifier_f, srs_a)
     w3.provider.make_request("anvil_setCode", [verifier_f, "0x"])
 
+    # the development-SRS circuit, registered on this chain with --allow-dev-srs (as the policy
+    # test does; deploy leaves a registered model as it is)
+    from zkalert.evm.registry import deploy
+
+    _, dev_info = dev_compiled
+    dev = deploy(dev_info, chain.url, key=OPERATOR_KEY, allow_dev_srs=True, warn=lambda _m: None)
+    dev_verifier = dev.model(dev_info.model_id).verifier
+    srs_dev = srs_id_of_file(Path(dev_info.srs_path))
+
     report = run_audit(
         w3, None, AuditOptions(STREAM, proofs="none", accepted_srs=srs_a), tmp_path / "regulator"
     )
     by_model = {m["model_id"]: m for m in report["srs"]["models"]}
-    assert set(by_model) == {info.model_id, model_b, model_c, model_d, model_e, model_f}
+    assert set(by_model) == {
+        info.model_id, dev_info.model_id, model_b, model_c, model_d, model_e, model_f
+    }  # fmt: skip
+    # a development SRS let through with --allow-dev-srs is still a finding for the regulator
+    assert by_model[dev_info.model_id]["problems"] == [
+        (
+            f"model {dev_info.model_id} (alert registry): verifier {dev_verifier} embeds [τ]G2 of "
+            f"SRS {srs_dev}, the accepted SRS is {srs_a}"
+        )
+    ]
     # (a) built with the accepted SRS, recorded as such: nothing to say
     a = by_model[info.model_id]
     assert (a["verifier_srs_id"], a["recorded_srs_id"], a["accepted"]) == (srs_a, srs_a, True)
@@ -480,7 +498,7 @@ def test_the_audit_checks_every_verifiers_srs_against_its_record_and_the_accepte
     assert by_model[model_f]["problems"][0].endswith("has no code, so no SRS can be read from it")
     findings = report["summary"]["findings"]
     assert report["summary"]["verdict"] == "FAIL"
-    assert sum(f.startswith("srs: ") for f in findings) == 5, findings
+    assert sum(f.startswith("srs: ") for f in findings) == 6, findings
     assert report["key"]["srs"]["verifier_srs_id"] == srs_a
     assert report["key"]["srs"]["recorded_srs_id"] == srs_a
     text = markdown(report)
