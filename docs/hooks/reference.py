@@ -260,6 +260,7 @@ def _usage(path: str, command: Any) -> str:
 def cli_markdown() -> str:
     use_checkout()
     from zkalert.cli.app import (
+        EXIT_CLUSTER_UNAVAILABLE,
         EXIT_DEV_KEY_REFUSED,
         EXIT_ERROR,
         EXIT_INTERRUPTED,
@@ -297,6 +298,11 @@ def cli_markdown() -> str:
             f"| {EXIT_DEV_KEY_REFUSED} | development material refused on a chain that is not a "
             "development chain: one of anvil's well-known keys, or a circuit built on a development "
             "SRS without `--allow-dev-srs` (one `error:` line) |"
+        ),
+        (
+            f"| {EXIT_CLUSTER_UNAVAILABLE} | the proving cluster cannot be reached, has no workers "
+            "or went away (one `error:` line): nothing was lost, what was not proven stays queued; "
+            "run the command again ([proving on a cluster](../guides/cluster.md)) |"
         ),
         f"| {EXIT_INTERRUPTED} | interrupted |",
         "",

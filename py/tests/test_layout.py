@@ -6,6 +6,7 @@ Layers, lowest first; a module may import from its own layer and those below it:
     data        sensor data
     detector    the window detector
     zk          circuit, statement, prover
+    cluster     proofs as tasks on a Dask cluster (embedded or a plant's)
     evm         the chain's clients and records
     timeseries  the EKF mode on evm and zk
     gateway     outbox, sender, networks
@@ -27,7 +28,18 @@ import pytest
 import zkalert
 
 PACKAGE = Path(zkalert.__file__).parent
-LAYERS = ["base", "data", "detector", "zk", "evm", "timeseries", "gateway", "services", "top"]
+LAYERS = [
+    "base",
+    "data",
+    "detector",
+    "zk",
+    "cluster",
+    "evm",
+    "timeseries",
+    "gateway",
+    "services",
+    "top",
+]
 TOP = {"cli", "lab"}
 
 

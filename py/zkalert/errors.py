@@ -1,7 +1,8 @@
 """Every error zkalert raises, one tree by domain under :class:`ZkAlertError`.
 
 The CLI turns any of them into one line on stderr and exit code 1 (3 for
-:class:`DevelopmentKeyRefused` and :class:`DevelopmentSrsRefused`); callers that
+:class:`DevelopmentKeyRefused` and :class:`DevelopmentSrsRefused`, 4 for
+:class:`ClusterUnavailable`); callers that
 want to handle a domain catch its class, and callers that do not catch the root::
 
     ZkAlertError
@@ -23,6 +24,8 @@ want to handle a domain catch its class, and callers that do not catch the root:
     │   ├── SenderStopped        a refusal no retry changes
     │   └── TooManyRecords       a log read over its record limit
     ├── OutboxError          the gateway's durable outbox
+    ├── ClusterError         the proving cluster cannot run a proof (no worker can hold it, ...)
+    │   └── ClusterUnavailable   the cluster cannot be reached or went away; nothing is lost
     └── ServiceError         the utility's and the regulator's services
         ├── StoreError           a window store
         │   └── WindowConflict       a window index not above the stream's last
@@ -144,6 +147,16 @@ class TooManyRecords(ChainError):
 
 class OutboxError(ZkAlertError):
     """The outbox cannot be used: corrupted, locked, or made for another chain/registry/gateway."""
+
+
+class ClusterError(ZkAlertError):
+    """The proving cluster cannot run a proof: no worker declares the memory it needs, a worker
+    runs another EZKL, or a proof killed every worker it was given."""
+
+
+class ClusterUnavailable(ClusterError):
+    """The proving cluster's scheduler cannot be reached, has no workers, or went away while
+    proving; what was to be proven stays queued (the outbox, the store), to be proven again."""
 
 
 class ServiceError(ZkAlertError):

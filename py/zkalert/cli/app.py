@@ -43,8 +43,12 @@ utility) take --keystore PATH or --account NAME with --password-file F (docs/key
 development keys sign only on development chains.
 
 Errors are one line on stderr and exit code 1 (3: anvil's development key, or a circuit built on a
-development SRS without --allow-dev-srs, refused on a chain that is not for development);
-``ZKALERT_DEBUG=1`` shows tracebacks.
+development SRS without --allow-dev-srs, refused on a chain that is not for development; 4: the
+proving cluster cannot be reached or went away, nothing lost, run again); ``ZKALERT_DEBUG=1`` shows
+tracebacks.
+
+The commands that prove many windows (prove, outbox run, accept, serve utility, bench) prove on
+a Dask cluster: an embedded one on this machine, or a plant's with --cluster tcp://HOST:PORT.
 """
 
 from __future__ import annotations
@@ -81,6 +85,7 @@ from zkalert.cli.options import (
 from zkalert.config import GENERATED_DIR, Workspace, reports_dir
 from zkalert.errors import (
     ChainError,
+    ClusterUnavailable,
     ConfigError,
     DevelopmentKeyRefused,
     DevelopmentSrsRefused,
@@ -1359,6 +1364,17 @@ EXIT_OK, EXIT_ERROR, EXIT_USAGE_OR_FINDINGS, EXIT_INTERRUPTED = 0, 1, 2, 130
 EXIT_DEV_KEY_REFUSED = 3
 #: The errors that exit with EXIT_DEV_KEY_REFUSED.
 DEVELOPMENT_REFUSALS = (DevelopmentKeyRefused, DevelopmentSrsRefused)
+#: The proving cluster cannot be reached, has no workers or went away (docs/guides/cluster.md):
+#: nothing was lost, what was not proven stays queued; running the command again goes on.
+EXIT_CLUSTER_UNAVAILABLE = 4
+
+
+def exit_code_of(exc: ZkAlertError) -> int:
+    if isinstance(exc, DEVELOPMENT_REFUSALS):
+        return EXIT_DEV_KEY_REFUSED
+    if isinstance(exc, ClusterUnavailable):
+        return EXIT_CLUSTER_UNAVAILABLE
+    return EXIT_ERROR
 
 
 def _version(value: bool) -> None:
@@ -1373,7 +1389,8 @@ def _version(value: bool) -> None:
     epilog="Exit codes: 0 ok; 1 error (one line on stderr); 2 usage error, or findings "
     "(a BROKEN chain, a failed audit, a failed doctor check); 3 anvil's public development key, "
     "or a circuit on a development SRS without --allow-dev-srs, refused on a chain that is not for "
-    "development; 130 interrupted."
+    "development; 4 the proving cluster cannot be reached or went away (nothing lost, run again); "
+    "130 interrupted."
 )
 def _root(
     ctx: typer.Context,
@@ -1424,7 +1441,7 @@ def main() -> None:
         if os.environ.get("ZKALERT_DEBUG"):
             raise
         typer.secho(f"error: {exc}", fg="red", err=True)
-        sys.exit(EXIT_DEV_KEY_REFUSED if isinstance(exc, DEVELOPMENT_REFUSALS) else EXIT_ERROR)
+        sys.exit(exit_code_of(exc))
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):

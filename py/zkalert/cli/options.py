@@ -21,6 +21,10 @@ if TYPE_CHECKING:
 if TYPE_CHECKING:  # imported when a command signs
     from zkalert.keys import KeySettings, Signer
 
+if TYPE_CHECKING:  # imported when a command proves
+    from zkalert.cluster.backend import ProvingCluster
+    from zkalert.config import Workspace
+
 WorkdirOpt = Annotated[
     Path | None,
     typer.Option(
@@ -145,6 +149,51 @@ AcceptedSrsOpt = Annotated[
         show_default=False,
     ),
 ]
+
+
+# ---- where proofs are made (zkalert.cluster): an embedded Dask cluster, or a plant's
+ClusterOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--cluster",
+        metavar="tcp://HOST:PORT",
+        help="Prove on the Dask cluster whose scheduler is here (cluster.address, "
+        "$ZKALERT_CLUSTER_ADDRESS; default: an embedded cluster on this machine).",
+        show_default=False,
+    ),
+]
+ProveWorkersOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--workers",
+        min=1,
+        max=256,
+        help="Provers of the embedded cluster (cluster.workers; default: one per core, as far "
+        "as the memory holds the circuit's proofs; 1: prove in this process).",
+        show_default=False,
+    ),
+]
+
+
+def cluster_timeout_s() -> float:
+    """How long to wait for the proving cluster's scheduler and a worker (cluster.connect_timeout_s)."""
+    from zkalert.cli.settings import current
+
+    loaded = current()
+    return loaded.settings.cluster.connect_timeout_s if loaded is not None else 10.0
+
+
+def proving_cluster(
+    address: str | None, workspace: Workspace, workers: int | None = None
+) -> ProvingCluster:
+    """The cluster at ``address``, or an embedded one sized for ``workspace``'s circuit; Dask's
+    own logging is kept out of the command's output (its errors come back as one line)."""
+    from zkalert.cluster.backend import ProvingCluster, quiet_dask_logs
+
+    quiet_dask_logs()
+    return ProvingCluster.open(
+        address, workspace=workspace, workers=workers, timeout_s=cluster_timeout_s()
+    )
 
 
 def warn_line(message: str) -> None:

@@ -21,12 +21,15 @@ import typer
 from zkalert.cli.options import (
     AcceptedSrsOpt,
     AccountOpt,
+    ClusterOpt,
     ColumnsOpt,
     KeystoreOpt,
     PasswordFileOpt,
+    ProveWorkersOpt,
     RpcOpt,
     SrsIdOpt,
     WorkdirOpt,
+    cluster_timeout_s,
     key_settings,
     rpc_or_default,
 )
@@ -113,8 +116,13 @@ def serve_utility_cmd(
     keystore: KeystoreOpt = None,
     account: AccountOpt = None,
     password_file: PasswordFileOpt = None,
+    cluster: ClusterOpt = None,
+    workers: ProveWorkersOpt = None,
 ) -> None:
-    """The utility's edge gateway as a REST service (FastAPI + uvicorn); OpenAPI at /docs."""
+    """The utility's edge gateway as a REST service (FastAPI + uvicorn); OpenAPI at /docs.
+
+    Proofs are made on a Dask cluster, never in the web process: an embedded one on this machine
+    (--workers), or a plant's with --cluster tcp://HOST:PORT."""
     from zkalert.gateway.networks import dev_chain_ids
     from zkalert.keys import load_signer
     from zkalert.services import utility
@@ -134,6 +142,9 @@ def serve_utility_cmd(
         max_range=max_range,
         key=key,
         dev_chains=tuple(sorted(dev_chain_ids())),
+        cluster=cluster,
+        prove_workers=workers,
+        cluster_timeout_s=cluster_timeout_s(),
     )
     core = utility.UtilityCore(config)
     if replay is not None and stream is not None:

@@ -165,6 +165,30 @@ class ServicesSection(Section):
     )
 
 
+class ClusterSection(Section):
+    """Where proofs are made: an embedded Dask cluster on this machine, or a plant's cluster."""
+
+    address: str | None = Field(
+        None,
+        pattern=r"^(tcp|tls|ws|wss|ucx)://[^\s/]+$",
+        description="A Dask scheduler to prove on, e.g. tcp://prover-1:8786 (`dask scheduler`, "
+        "workers with --resources MEMORY=<bytes>); unset: an embedded cluster on this machine.",
+    )
+    workers: int | None = Field(
+        None,
+        ge=1,
+        le=256,
+        description="Provers of the embedded cluster (default: one per core, as far as the "
+        "memory holds the circuit's proofs).",
+    )
+    connect_timeout_s: float = Field(
+        10.0,
+        gt=0,
+        le=600,
+        description="How long to wait for the scheduler, and for a worker, before giving up.",
+    )
+
+
 class Settings(Section):
     """Everything zkalert.toml can hold."""
 
@@ -176,6 +200,7 @@ class Settings(Section):
     network: NetworkSection = NetworkSection()
     key: KeySettings = KeySettings()
     services: ServicesSection = ServicesSection()
+    cluster: ClusterSection = ClusterSection()
     networks: dict[str, dict[str, Any]] = Field(
         {},
         description="Inline network tables, same keys as networks.toml ([networks.NAME]).",
@@ -238,6 +263,8 @@ OPTION_KEYS: dict[str, list[tuple[str, str]]] = {
     "services.store": [("serve utility", "store")],
     "services.policy": [("serve utility", "policy")],
     "services.utility_url": [("*", "utility_url"), ("serve push", "url")],
+    "cluster.address": [("*", "cluster")],
+    "cluster.workers": [("*", "workers")],
 }
 
 

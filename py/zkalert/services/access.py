@@ -261,8 +261,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ZkAlertError)
     async def domain_error(request: Request, exc: ZkAlertError) -> JSONResponse:
-        from zkalert.errors import ChainError
+        from zkalert.errors import ChainError, ClusterError
 
+        if isinstance(exc, ClusterError):  # the proving cluster: the request may be made again
+            return JSONResponse({"error": str(exc)}, status_code=503, headers={"Retry-After": "10"})
         # a node that does not answer is the service's trouble, not the caller's
         unreachable = isinstance(exc, ChainError) and "no Ethereum node answers" in str(exc)
         return JSONResponse({"error": str(exc)}, status_code=503 if unreachable else 400)

@@ -18,7 +18,13 @@ witness input) durably. A background chain worker then commits new windows to
 the WindowLog in batches (both policies), and under the ``eager`` policy hands
 every alarm window, proven at once, to the durable outbox, whose
 sender records it in the AlertRegistry. Under ``lazy`` nothing is proven until
-a regulator asks. One EZKL process at a time: proving is serialised.
+a regulator asks.
+
+Proofs are made on a Dask cluster (:mod:`zkalert.cluster`), never in the web process: an
+embedded one on this machine by default, or a plant's cluster by its scheduler's address. A
+range's proofs are made at once, on as many workers as the cluster has; a window asked for by
+two requests is proven once. A cluster that cannot be reached answers 503 (``Retry-After``);
+the windows stay stored, to be proven when it is back.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ import re
 import threading
 import time
 from collections.abc import AsyncIterator
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, cast
@@ -88,6 +95,11 @@ class UtilityConfig:
     outbox: Path | None = (
         None  # eager policy's outbox file (default <workdir>/outbox/utility.sqlite)
     )
+    #: the Dask scheduler proofs are made on (None: an embedded cluster on this machine)
+    cluster: str | None = None
+    #: provers of the embedded cluster (None: one per core, as far as the memory holds them)
+    prove_workers: int | None = None
+    cluster_timeout_s: float = 10.0
 
     def __post_init__(self) -> None:
         if self.policy not in POLICIES:
@@ -186,9 +198,14 @@ class UtilityCore:
         self.limiter = RateLimiter()
         self.counters = Counters()
         self.worker = WorkerStatus()
-        self._ezkl = threading.Lock()  # one EZKL process at a time (2-core machines, big keys)
+        self._ezkl = threading.Lock()  # statements at ingestion: one EZKL witness at a time
         self._prover: Any = None
         self.chain: dict[str, Any] = {}
+        self._cluster: Any = None  # ProvingCluster, opened on the first proof (or by warm_up)
+        self._cluster_lock = threading.Lock()
+        #: proofs being made now, by window: a second request for one waits for the first's
+        self._inflight: dict[tuple[str, int], Future[tuple[dict[str, Any], str]]] = {}
+        self._inflight_lock = threading.Lock()
 
     def binding(self, stream_id: str, idx: int) -> Any:
         """What window ``idx`` of a stream is proven for: this utility's gateway, the stream, the index."""
@@ -262,46 +279,163 @@ class UtilityCore:
 
     # ------------------------------------------------------------------ proofs
 
-    def proof_of(self, window: StoredWindow) -> tuple[dict[str, Any], bool]:
-        """The window's EZKL proof JSON (made now if not cached) and whether it came from the cache."""
-        if window.proof is not None:
-            return window.proof, True
-        if window.scaled is None:
-            raise HTTPException(
-                410,
-                f"window {window.idx} of stream {window.stream!r}: its inputs are no longer stored, it cannot be proven",
-            )
-        with self._ezkl:
-            fresh = self.store.get(
-                window.stream_id, window.idx
-            )  # another request may have proven it meanwhile
-            if fresh is not None and fresh.proof is not None:
-                return fresh.proof, True
-            started = time.perf_counter()
-            proven = self.prover.prove(
-                np.asarray([window.scaled]),
-                f"utility-{window.stream_id[2:14]}-{window.idx}",
-                self.binding(window.stream_id, window.idx),
-                window.float_score or float("nan"),
-            )
-            prove_s = time.perf_counter() - started
-        proof = json.loads(proven.proof_path.read_text())
+    def proving(self) -> tuple[Any, Any]:
+        """The proving cluster and this circuit's handle on it (opened on first use)."""
+        from zkalert.cluster.backend import ProvingCluster
+
+        with self._cluster_lock:
+            if self._cluster is None:
+                self._cluster = ProvingCluster.open(
+                    self.config.cluster,
+                    workspace=self.workspace,
+                    workers=self.config.prove_workers,
+                    timeout_s=self.config.cluster_timeout_s,
+                )
+                log.info("proving on %s", self._cluster.describe())
+            return self._cluster, self._cluster.circuit(self.workspace)
+
+    def warm_up(self) -> None:
+        """Open the cluster and install the circuit on its workers before the first request."""
+        from zkalert.errors import ZkAlertError
+
+        try:
+            self.proving()
+        except ZkAlertError as exc:
+            log.warning("proving cluster: %s (requests for proofs will try again)", exc)
+
+    def close_proving(self) -> None:
+        with self._cluster_lock:
+            if self._cluster is not None:
+                self._cluster.close()
+                self._cluster = None
+
+    def proofs_of(
+        self, windows: list[StoredWindow]
+    ) -> dict[int, tuple[dict[str, Any], bool, str | None] | HTTPException]:
+        """Each window's EZKL proof JSON, whether it came from the store, and the worker that made
+        it now; or why it cannot be proven. The windows not yet proven are proven at once on the
+        cluster; one a concurrent request is proving already is waited for, not proven again."""
+        from zkalert.cluster.worker import ProofJob
+
+        out: dict[int, tuple[dict[str, Any], bool, str | None] | HTTPException] = {}
+        mine: list[tuple[StoredWindow, Future[tuple[dict[str, Any], str]]]] = []
+        theirs: list[tuple[StoredWindow, Future[tuple[dict[str, Any], str]]]] = []
+        for window in windows:
+            if window.proof is not None:
+                out[window.idx] = (window.proof, True, None)
+            elif window.scaled is None:
+                out[window.idx] = HTTPException(
+                    410,
+                    f"window {window.idx} of stream {window.stream!r}: its inputs are no longer "
+                    "stored, it cannot be proven",
+                )
+        todo = [w for w in windows if w.idx not in out]
+        if not todo:
+            return out
+        cluster, handle = self.proving()
+        with self._inflight_lock:
+            for window in todo:
+                key = (window.stream_id, window.idx)
+                if key in self._inflight:
+                    theirs.append((window, self._inflight[key]))
+                    continue
+                fresh = self.store.get(window.stream_id, window.idx)  # proven meanwhile?
+                if fresh is not None and fresh.proof is not None:
+                    out[window.idx] = (fresh.proof, True, None)
+                    continue
+                waiter: Future[tuple[dict[str, Any], str]] = Future()
+                self._inflight[key] = waiter
+                mine.append((window, waiter))
+        submitted = []
+        try:
+            for window, waiter in mine:
+                job = ProofJob(
+                    np.asarray([window.scaled]),
+                    f"utility-{window.stream_id[2:14]}-{window.idx}",
+                    self.binding(window.stream_id, window.idx),
+                    window.float_score or float("nan"),
+                )
+                submitted.append((window, waiter, job, cluster.submit(handle, job)))
+            for window, waiter, job, future in submitted:
+                try:
+                    result = cluster.result(handle, job, future)
+                    proof = self._keep(window, result)
+                    waiter.set_result((proof, result.worker))
+                    out[window.idx] = (proof, False, result.worker)
+                except HTTPException as exc:
+                    waiter.set_exception(exc)
+                    out[window.idx] = exc
+                finally:
+                    future.release()
+        except BaseException as exc:  # the cluster went away: every waiter hears it
+            for _, waiter in mine:
+                if not waiter.done():
+                    waiter.set_exception(exc)
+            raise
+        finally:
+            with self._inflight_lock:
+                for window, _ in mine:
+                    self._inflight.pop((window.stream_id, window.idx), None)
+        for window, waiter in theirs:
+            try:
+                proof, _worker = waiter.result()
+                out[window.idx] = (proof, True, None)
+            except HTTPException as exc:
+                out[window.idx] = exc
+        return out
+
+    def _keep(self, window: StoredWindow, result: Any) -> dict[str, Any]:
+        """Check a new proof against the stored statement and store it."""
+        proven = result.proven
         if proven.statement != (window.input_commitment, window.score_felt):
             # the stored statement and the proof disagree: never serve it (the circuit or keys changed under us)
             raise HTTPException(
                 409,
                 f"window {window.idx}: the new proof's statement differs from the stored one (circuit changed?)",
             )
+        proof: dict[str, Any] = result.proof_json
+        prove_s = result.witness_s + result.prove_s
         self.store.save_proof(window.stream_id, window.idx, proof, prove_s)
         self.counters.proofs_made += 1
         self.counters.prove_s_total += prove_s
-        return proof, False
+        return proof
+
+    def proof_of(self, window: StoredWindow) -> tuple[dict[str, Any], bool]:
+        """The window's EZKL proof JSON (made now if not cached) and whether it came from the cache."""
+        outcome = self.proofs_of([window])[window.idx]
+        if isinstance(outcome, HTTPException):
+            raise outcome
+        return outcome[0], outcome[1]
+
+    def proof_responses(self, windows: list[StoredWindow]) -> list[dict[str, Any] | HTTPException]:
+        """Each window's proof response (its summary, the proof, cached, prove_s, the worker that
+        made it now), or why it cannot be proven."""
+        outcomes = self.proofs_of(windows)
+        out: list[dict[str, Any] | HTTPException] = []
+        for window in windows:
+            outcome = outcomes[window.idx]
+            if isinstance(outcome, HTTPException):
+                out.append(outcome)
+                continue
+            proof, cached, worker = outcome
+            self.counters.proofs_served += 1
+            fresh = self.store.get(window.stream_id, window.idx) or window
+            out.append(
+                {
+                    **fresh.summary(),
+                    "proof": proof,
+                    "cached": cached,
+                    "prove_s": fresh.prove_s,
+                    "prover": worker,
+                }
+            )
+        return out
 
     def proof_response(self, window: StoredWindow) -> dict[str, Any]:
-        proof, cached = self.proof_of(window)
-        self.counters.proofs_served += 1
-        fresh = self.store.get(window.stream_id, window.idx) or window
-        return {**fresh.summary(), "proof": proof, "cached": cached, "prove_s": fresh.prove_s}
+        response = self.proof_responses([window])[0]
+        if isinstance(response, HTTPException):
+            raise response
+        return response
 
     # ------------------------------------------------------------------ model
 
@@ -338,6 +472,7 @@ class UtilityCore:
             },
             "chain": self.chain,
             "worker": self.worker.__dict__,
+            "cluster": self._cluster.status() if self._cluster is not None else None,
             "proofs": {
                 "made": self.counters.proofs_made,
                 "served": self.counters.proofs_served,
@@ -590,6 +725,9 @@ class ProofOut(WindowOut):
     )
     cached: bool
     prove_s: float | None
+    prover: str | None = Field(
+        None, description="The cluster worker that made the proof now (null: from the store)."
+    )
 
 
 class Unavailable(BaseModel):
@@ -618,12 +756,17 @@ def create_app(core: UtilityCore, start_worker: bool = True) -> FastAPI:
         worker = ChainWorker(core) if start_worker else None
         if worker is not None:
             worker.start()
+            # the proving cluster starts (or is dialled) beside the server, not on the first request
+            threading.Thread(
+                target=core.warm_up, name="zkalert-prover-warm-up", daemon=True
+            ).start()
         try:
             yield
         finally:
             if worker is not None:
                 worker.stop_event.set()
                 worker.join(timeout=30)
+            core.close_proving()
             core.store.close()
 
     app = service_app(
@@ -729,11 +872,13 @@ def create_app(core: UtilityCore, start_worker: bool = True) -> FastAPI:
         held = core.store.windows(stream_id, first, last, core.config.max_range)
         charge(request, token, len(held) - 1)  # a range costs one unit per window held
         proofs, unavailable = [], []
-        for w in held:
-            try:
-                proofs.append(core.proof_response(w))
-            except HTTPException as exc:  # one window that cannot be proven does not sink the range
-                unavailable.append({"window": w.idx, "error": str(exc.detail)})
+        for w, response in zip(held, core.proof_responses(held)):
+            if isinstance(
+                response, HTTPException
+            ):  # one window that cannot be proven does not sink the range
+                unavailable.append({"window": w.idx, "error": str(response.detail)})
+            else:
+                proofs.append(response)
         return {
             "proofs": proofs,
             "missing": sorted(set(range(first, last + 1)) - {w.idx for w in held}),

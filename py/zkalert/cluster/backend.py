@@ -1,0 +1,437 @@
+"""Proofs as tasks on a Dask distributed cluster: embedded on this machine, or a plant's own.
+
+``ProvingCluster.open()`` without an address starts an embedded cluster: a ``LocalCluster``
+in this process (the scheduler on a thread, no server to run), one worker process per core as
+far as the memory allows, each proving one proof at a time with its share of the cores
+(``RAYON_NUM_THREADS``) and declaring its memory as the ``MEMORY`` resource. With an address
+(``tcp://host:8786``) it joins a cluster started with ``dask scheduler`` and ``dask worker``.
+
+Every proof is a task that asks for the memory its circuit needs (``TaskNeeds``: the measured
+peak RSS, or an estimate) as the ``MEMORY`` resource and for one ``CPU`` where workers declare
+them, so a large proof never lands on a worker that cannot hold it. A circuit reaches workers
+once per model id (:class:`~zkalert.cluster.worker.CircuitPlugin`). A task runs again
+elsewhere when its worker dies (up to ``distributed.scheduler.allowed-failures`` losses, set
+to :data:`ALLOWED_FAILURES` for the embedded cluster); tasks are keyed by what they prove, so
+the same proof asked for twice while it runs is made once. A cluster that cannot be reached
+or goes away raises :class:`~zkalert.errors.ClusterUnavailable`: nothing was lost, whatever
+asked for the proofs still holds them to ask again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from concurrent.futures import CancelledError
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Self
+
+from zkalert.cluster.sizing import TaskNeeds, plan_workers, record_rss_bytes
+from zkalert.cluster.worker import (
+    CircuitPlugin,
+    ProofJob,
+    ProofResult,
+    circuit_manifest,
+    ezkl_version,
+    noop_task,
+    plugin_name,
+    prove_task,
+)
+from zkalert.config import Workspace
+from zkalert.errors import ClusterError, ClusterUnavailable, ZkAlertError
+from zkalert.zk.circuit import CircuitInfo
+
+if TYPE_CHECKING:
+    from distributed import Client, Future, LocalCluster
+
+log = logging.getLogger("zkalert.cluster")
+
+#: How many worker deaths one proof survives before it is given up (KilledWorker): a proof
+#: whose worker dies three times in a row is more likely the cause than the victim.
+ALLOWED_FAILURES = 2
+CONNECT_TIMEOUT_S = 10.0
+#: The embedded cluster's share of this machine's memory when no budget is given.
+EMBEDDED_MEMORY_SHARE = 0.8
+
+
+def total_memory_bytes() -> int:
+    """This machine's memory, or the container's limit (cgroups) when that is lower."""
+    from distributed.system import MEMORY_LIMIT
+
+    return int(MEMORY_LIMIT)
+
+
+@dataclass(frozen=True)
+class CircuitHandle:
+    """A circuit installed on the cluster: what its tasks ask for and where results are saved."""
+
+    workspace: Workspace
+    info: CircuitInfo
+    needs: TaskNeeds
+    resources: dict[str, float]  # the task resources asked for (empty: workers declare none)
+
+    @property
+    def model_id(self) -> str:
+        return self.info.model_id.lower()
+
+
+def task_key(model_id: str, job: ProofJob) -> str:
+    """Same windows, binding and name -> same key: Dask runs one task for both askers."""
+    digest = hashlib.sha256()
+    digest.update(job.windows.tobytes())
+    digest.update(repr(job.binding.to_json()).encode())
+    digest.update(job.name.encode())
+    return f"zkalert-prove-{model_id[2:14]}-{digest.hexdigest()[:24]}"
+
+
+def quiet_dask_logs(level: int = logging.CRITICAL) -> None:
+    """Dask logs reconnect attempts and lost workers at ERROR on its own loggers; a command that
+    reports its own one-line errors raises the bar."""
+    for name in ("distributed", "distributed.client", "distributed.scheduler", "distributed.nanny"):
+        logging.getLogger(name).setLevel(level)
+
+
+class ProvingCluster:
+    """A Dask client for proofs, with the embedded cluster it started (if it did)."""
+
+    def __init__(
+        self,
+        address: str | None,
+        *,
+        workers: int | None = None,
+        memory_budget_bytes: int | None = None,
+        needs: TaskNeeds | None = None,
+        timeout_s: float = CONNECT_TIMEOUT_S,
+    ) -> None:
+        self.address = address
+        self.embedded = address is None
+        self.timeout_s = timeout_s
+        self._workers_wanted = workers
+        self._budget = memory_budget_bytes
+        self._needs = needs
+        self._lock = threading.RLock()
+        self._client: Client | None = None
+        self._cluster: LocalCluster | None = None
+        self._handles: dict[str, CircuitHandle] = {}
+        self.plan: dict[str, Any] = {}
+        self._connect()
+
+    # ------------------------------------------------------------------ opening
+
+    @classmethod
+    def open(
+        cls,
+        address: str | None = None,
+        *,
+        workspace: Workspace | None = None,
+        workers: int | None = None,
+        memory_budget_bytes: int | None = None,
+        timeout_s: float = CONNECT_TIMEOUT_S,
+    ) -> ProvingCluster:
+        """Join the cluster at ``address``, or start an embedded one sized for ``workspace``'s
+        circuit (workers = cores, as far as ``memory_budget_bytes`` holds that many of its proofs)."""
+        needs = TaskNeeds.of(workspace) if workspace is not None and address is None else None
+        return cls(
+            address,
+            workers=workers,
+            memory_budget_bytes=memory_budget_bytes,
+            needs=needs,
+            timeout_s=timeout_s,
+        )
+
+    def _connect(self) -> None:
+        from distributed import Client
+
+        if self.embedded:
+            self._start_embedded()
+            assert self._cluster is not None
+            self._client = Client(self._cluster, timeout=self.timeout_s)
+            return
+        assert self.address is not None
+        try:
+            self._client = Client(self.address, timeout=self.timeout_s)
+        except (OSError, TimeoutError) as exc:
+            raise ClusterUnavailable(
+                f"the proving cluster at {self.address} cannot be reached ({_reason(exc)}): start "
+                "its scheduler or fix the address (--cluster, [cluster] address, "
+                "$ZKALERT_CLUSTER_ADDRESS); nothing was proven"
+            ) from None
+        self.plan = {"mode": "address", "address": self.address}
+
+    def _start_embedded(self) -> None:
+        import dask
+        from distributed import LocalCluster
+
+        cores = os.cpu_count() or 1
+        budget = self._budget or int(total_memory_bytes() * EMBEDDED_MEMORY_SHARE)
+        needs = self._needs or TaskNeeds(budget // max(1, self._workers_wanted or cores))
+        workers = plan_workers(needs, budget, self._workers_wanted, cores)
+        threads = max(1, cores // workers)
+        memory = budget // workers
+        with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}):
+            self._cluster = LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,  # one proof at a time per worker; halo2 uses `threads`
+                processes=True,
+                dashboard_address=None,
+                host="127.0.0.1",
+                memory_limit=memory,
+                resources={"MEMORY": memory, "CPU": threads},
+                env={"RAYON_NUM_THREADS": str(threads)},
+                silence_logs=logging.ERROR,
+                death_timeout=30,  # workers leave when this process is gone
+            )
+        self.address = self._cluster.scheduler_address
+        self.plan = {
+            "mode": "embedded",
+            "address": self.address,
+            "workers": workers,
+            "threads_per_worker": threads,
+            "memory_per_worker_bytes": memory,
+            "memory_budget_bytes": budget,
+            "needs_bytes": needs.memory_bytes,
+        }
+
+    @property
+    def client(self) -> Client:
+        """The Dask client; a cluster at an address that went away is dialled again."""
+        with self._lock:
+            if self._client is None or self._client.status in ("closing", "closed"):
+                if self.embedded and self._client is not None:
+                    raise ClusterUnavailable("the embedded proving cluster was closed")
+                self._handles.clear()  # a new scheduler knows none of the circuits
+                self._connect()
+            assert self._client is not None
+            return self._client
+
+    # ------------------------------------------------------------------ circuits
+
+    def circuit(self, workspace: Workspace) -> CircuitHandle:
+        """Install ``workspace``'s circuit on every worker (once per model id) and decide what
+        its tasks ask for; refused when no worker can hold one of its proofs."""
+        info = CircuitInfo.load(workspace)
+        with self._lock:
+            client = self.client
+            handle = self._handles.get(info.model_id.lower())
+            if handle is not None:
+                return handle
+            needs = TaskNeeds.of(workspace, info)
+            workers = self._wait_for_workers(client)
+            resources = self._resources_for(needs, workers)
+            manifest = circuit_manifest(workspace, info)
+            payload = (
+                None
+                if self.embedded
+                else {name: Path(path).read_bytes() for name, (path, _) in manifest.items()}
+            )
+            plugin = CircuitPlugin(
+                info.model_id, str(workspace.root), manifest, payload, ezkl_version()
+            )
+            try:
+                client.register_plugin(plugin, name=plugin_name(info.model_id))
+            except ZkAlertError:
+                raise
+            except (OSError, TimeoutError, CancelledError) as exc:
+                raise self._gone(exc, "installing the circuit") from None
+            handle = CircuitHandle(workspace, info, needs, resources)
+            self._handles[handle.model_id] = handle
+            log.info(
+                "circuit %s on %s: each proof asks %s",
+                info.model_id[:18],
+                self.describe(),
+                needs.describe(),
+            )
+            return handle
+
+    def _wait_for_workers(self, client: Client) -> dict[str, Any]:
+        try:
+            client.wait_for_workers(1, timeout=self.timeout_s)
+        except (OSError, TimeoutError) as exc:
+            if client.status in ("closing", "closed"):
+                raise self._gone(exc, "waiting for workers") from None
+            raise ClusterUnavailable(
+                f"the proving cluster at {self.address} has no workers (waited "
+                f"{self.timeout_s:.0f} s): start some with `dask worker {self.address}`"
+            ) from None
+        workers: dict[str, Any] = client.scheduler_info(n_workers=-1)["workers"]
+        return workers
+
+    def _resources_for(self, needs: TaskNeeds, workers: dict[str, Any]) -> dict[str, float]:
+        declared = [w.get("resources") or {} for w in workers.values()]
+        resources: dict[str, float] = {}
+        memory = [float(r["MEMORY"]) for r in declared if "MEMORY" in r]
+        if memory:
+            if max(memory) < needs.memory_bytes:
+                raise ClusterError(
+                    f"no worker of the cluster at {self.address} can hold a proof of this circuit: "
+                    f"one needs {needs.describe()}, the largest worker declares "
+                    f"MEMORY={max(memory) / 1e9:.2f} GB (dask worker --resources MEMORY=<bytes>)"
+                )
+            resources["MEMORY"] = float(needs.memory_bytes)
+        else:
+            log.warning(
+                "the workers at %s declare no MEMORY resource: proofs are placed without memory "
+                "checks (start workers with --resources MEMORY=<bytes>)",
+                self.address,
+            )
+        if any("CPU" in r for r in declared):
+            resources["CPU"] = float(needs.cpus)
+        return resources
+
+    # ------------------------------------------------------------------ proving
+
+    def submit(self, handle: CircuitHandle, job: ProofJob) -> Future[ProofResult]:
+        try:
+            future: Future[ProofResult] = self.client.submit(
+                prove_task,
+                handle.model_id,
+                job,
+                key=task_key(handle.model_id, job),
+                resources=handle.resources or None,
+                pure=False,
+            )
+        except (OSError, TimeoutError, CancelledError) as exc:
+            raise self._gone(exc, f"submitting proof {job.name}") from None
+        return future
+
+    def result(
+        self, handle: CircuitHandle, job: ProofJob, future: Future[ProofResult]
+    ) -> ProofResult:
+        """The task's result, its files saved in the handle's workspace; errors translated."""
+        from distributed import KilledWorker
+
+        try:
+            result: ProofResult = future.result()
+        except KilledWorker:
+            raise ClusterError(
+                f"proof {job.name} was on {ALLOWED_FAILURES + 1} workers that died while proving "
+                f"it: it may need more memory than they have ({handle.needs.describe()} asked)"
+            ) from None
+        except ZkAlertError:
+            raise
+        except (OSError, TimeoutError, CancelledError) as exc:
+            raise self._gone(exc, f"proving {job.name}") from None
+        except Exception as exc:  # noqa: BLE001 - anything EZKL or the worker raised, named
+            raise ClusterError(
+                f"proof {job.name} failed on the cluster: {type(exc).__name__}: "
+                f"{str(exc).splitlines()[0][:200] if str(exc) else ''}"
+            ) from None
+        if result.peak_rss_bytes:
+            record_rss_bytes(handle.workspace, handle.info, result.peak_rss_bytes)
+        proven = result.save(handle.workspace)
+        from dataclasses import replace
+
+        return replace(result, proven=proven)
+
+    def prove_each(
+        self, workspace: Workspace, jobs: Iterable[ProofJob]
+    ) -> Iterator[tuple[int, ProofResult]]:
+        """``(position in jobs, result)`` as each proof is done, all proving at once."""
+        from distributed import as_completed
+
+        handle = self.circuit(workspace)
+        jobs = list(jobs)
+        futures = {self.submit(handle, job): i for i, job in enumerate(jobs)}
+        try:
+            for future in as_completed(list(futures)):
+                i = futures[future]
+                yield i, self.result(handle, jobs[i], future)
+                future.release()
+        finally:
+            for future in futures:
+                future.release()
+
+    def prove_all(self, workspace: Workspace, jobs: Iterable[ProofJob]) -> list[ProofResult]:
+        """Every job's result, in job order."""
+        jobs = list(jobs)
+        out: list[ProofResult | None] = [None] * len(jobs)
+        for i, result in self.prove_each(workspace, jobs):
+            out[i] = result
+        return [r for r in out if r is not None]
+
+    def overhead_ms(self, tasks: int = 50) -> float:
+        """The mean round trip of a task that does nothing (submit to result), in ms."""
+        client = self.client
+        client.submit(noop_task, -1, pure=False).result()
+        started = time.perf_counter()
+        for i in range(tasks):
+            client.submit(noop_task, i, pure=False).result()
+        return 1000 * (time.perf_counter() - started) / tasks
+
+    # ------------------------------------------------------------------ state
+
+    def workers(self) -> list[dict[str, Any]]:
+        """Each worker: address, host, threads, memory limit, declared resources."""
+        info = self.client.scheduler_info(n_workers=-1)["workers"]
+        return [
+            {
+                "address": address,
+                "name": str(w.get("name")),
+                "host": w.get("host"),
+                "nthreads": w.get("nthreads"),
+                "memory_limit": w.get("memory_limit"),
+                "resources": w.get("resources") or {},
+            }
+            for address, w in sorted(info.items())
+        ]
+
+    def describe(self) -> str:
+        if self.embedded:
+            return (
+                f"an embedded cluster of {self.plan.get('workers')} worker(s) "
+                f"({self.plan.get('threads_per_worker')} core(s), "
+                f"{self.plan.get('memory_per_worker_bytes', 0) / 1e9:.1f} GB each)"
+            )
+        return f"the cluster at {self.address}"
+
+    def status(self) -> dict[str, Any]:
+        """For /v1/status and reports: the plan and, when it answers, the workers."""
+        out: dict[str, Any] = {**self.plan}
+        try:
+            out["workers_now"] = self.workers()
+        except (ZkAlertError, OSError, TimeoutError) as exc:
+            out["error"] = str(exc)
+        return out
+
+    def _gone(self, exc: BaseException, doing: str) -> ClusterUnavailable:
+        return ClusterUnavailable(
+            f"the proving cluster at {self.address} went away while {doing} ({_reason(exc)}); "
+            "nothing was lost: what was not proven stays queued, to be proven when it is back"
+        )
+
+    def close(self) -> None:
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
+            if self._cluster is not None:
+                self._cluster.close()
+            self._client = None
+            self._cluster = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0][:160] if str(exc) else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+__all__ = [
+    "ALLOWED_FAILURES",
+    "CONNECT_TIMEOUT_S",
+    "CircuitHandle",
+    "ProofJob",
+    "ProofResult",
+    "ProvingCluster",
+    "quiet_dask_logs",
+    "task_key",
+    "total_memory_bytes",
+]

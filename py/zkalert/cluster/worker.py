@@ -1,0 +1,258 @@
+"""What runs on the cluster's workers: the circuit, installed once per model id, and the proof task.
+
+A circuit reaches a worker as a :class:`CircuitPlugin` (a Dask worker plugin, registered once
+per model id at the scheduler, which hands it to every worker, those that join later too).
+The plugin names the files where the client has them; a worker that finds them there with the
+same sizes (the same machine, or a shared filesystem) proves from that folder. Otherwise it
+installs the bytes the plugin carries into a local cache folder, ``$ZKALERT_WORKER_CACHE`` or
+``<tmp>/zkalert-circuits/<model id>/`` (shared by the workers of one host, kept between runs), and
+drops them from memory. Each worker process keeps one :class:`~zkalert.zk.prover.Prover` per
+model id; its first proof does not pay for loading EZKL and torch, the plugin did.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import tempfile
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from distributed import WorkerPlugin
+
+from zkalert.config import Workspace
+from zkalert.data.loaders import FloatArray
+from zkalert.errors import ClusterError
+from zkalert.zk.circuit import CircuitInfo
+from zkalert.zk.prover import ProvenWindow, Prover, binding_file
+from zkalert.zk.statement import Binding
+
+CACHE_ENV = "ZKALERT_WORKER_CACHE"
+#: The workspace files a prover reads (the SRS is added under its own name).
+CIRCUIT_FILES = ("circuit.json", "detector.compiled", "pk.key", "vk.key", "settings.json")
+
+#: This worker process's circuits: model id -> the folder it proves from.
+_INSTALLED: dict[str, Path] = {}
+_PROVERS: dict[str, Prover] = {}
+
+
+def plugin_name(model_id: str) -> str:
+    return f"zkalert-circuit-{model_id.lower()}"
+
+
+def ezkl_version() -> str:
+    from importlib.metadata import version
+
+    return version("ezkl")
+
+
+def circuit_manifest(workspace: Workspace, info: CircuitInfo) -> dict[str, tuple[str, int]]:
+    """Every file a prover of this circuit reads: name in the bundle -> (path here, size)."""
+    files = {name: workspace.root / name for name in CIRCUIT_FILES}
+    srs = Path(info.srs_path)
+    files[f"srs-{srs.name}"] = srs
+    manifest = {}
+    for name, path in files.items():
+        if not path.is_file():
+            raise ClusterError(f"{path} is missing: run `zkalert compile` again")
+        manifest[name] = (str(path), path.stat().st_size)
+    return manifest
+
+
+def cache_root() -> Path:
+    return Path(os.environ.get(CACHE_ENV) or Path(tempfile.gettempdir()) / "zkalert-circuits")
+
+
+def _files_match(manifest: dict[str, tuple[str, int]], folder: Path | None = None) -> bool:
+    """The manifest's files are here: at their own paths, or (``folder``) under their bundle names."""
+    for name, (path, size) in manifest.items():
+        where = folder / name if folder is not None else Path(path)
+        try:
+            if where.stat().st_size != size:
+                return False
+        except OSError:
+            return False
+    return True
+
+
+class CircuitPlugin(WorkerPlugin):
+    """Installs one circuit on every worker of the cluster.
+
+    ``payload`` (the files' bytes) is None for a cluster on this machine; a worker that finds
+    the files at their paths never writes the payload anywhere.
+    """
+
+    idempotent = True  # a second client registering the same model id ships nothing again
+
+    def __init__(
+        self,
+        model_id: str,
+        source_root: str,
+        manifest: dict[str, tuple[str, int]],
+        payload: dict[str, bytes] | None,
+        ezkl: str,
+    ) -> None:
+        self.model_id = model_id.lower()
+        self.name = plugin_name(model_id)
+        self.source_root = source_root
+        self.manifest = manifest
+        self.payload = payload
+        self.ezkl = ezkl
+
+    def setup(self, worker: Any) -> None:
+        if ezkl_version() != self.ezkl:
+            raise ClusterError(
+                f"worker {worker.address} runs ezkl {ezkl_version()}, the client {self.ezkl}: "
+                "proofs of one circuit need one EZKL version everywhere"
+            )
+        root = self._install()
+        self.payload = None  # installed: the worker keeps no copy of the keys in memory
+        _INSTALLED[self.model_id] = root
+        _PROVERS[self.model_id] = Prover(Workspace(root))  # loads EZKL and torch now
+
+    def teardown(self, worker: Any) -> None:
+        _INSTALLED.pop(self.model_id, None)
+        _PROVERS.pop(self.model_id, None)
+
+    def _install(self) -> Path:
+        source = Path(self.source_root)
+        if _files_match(self.manifest) and _model_of(source) == self.model_id:
+            return source
+        folder = cache_root() / self.model_id
+        if _files_match_bundle(self.manifest, folder):
+            return folder
+        if self.payload is None:
+            raise ClusterError(
+                f"this worker ({socket.gethostname()}) does not see the circuit at {source} and "
+                "none was shipped: connect to the cluster by its address so the keys are sent"
+            )
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{self.model_id[:12]}-", dir=folder.parent))
+        try:
+            for name, data in self.payload.items():
+                (tmp / name).write_bytes(data)
+            srs = next(name for name in self.manifest if name.startswith("srs-"))
+            meta = json.loads((tmp / "circuit.json").read_text())
+            meta["srs_path"] = str(folder / srs)
+            (tmp / "circuit.json").write_text(json.dumps(meta, indent=2))
+            try:
+                tmp.rename(folder)
+            except OSError:  # another worker of this host installed it meanwhile
+                if not _files_match_bundle(self.manifest, folder):
+                    raise
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return folder
+
+
+def _model_of(root: Path) -> str | None:
+    try:
+        return str(json.loads((root / "circuit.json").read_text())["model_id"]).lower()
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _files_match_bundle(manifest: dict[str, tuple[str, int]], folder: Path) -> bool:
+    """An installed bundle: every file but circuit.json (its SRS path is rewritten) at its size."""
+    rest = {k: v for k, v in manifest.items() if k != "circuit.json"}
+    return (folder / "circuit.json").is_file() and _files_match(rest, folder)
+
+
+@dataclass(frozen=True)
+class ProofJob:
+    windows: FloatArray  # scaled, shape (windows_per_proof, width)
+    name: str
+    binding: Binding  # the gateway, stream and first window index the proof is for
+    float_score: float = float("nan")
+
+
+@dataclass(frozen=True)
+class ProofResult:
+    """A proof made on a worker: the proof, its files' text, where and how long it took."""
+
+    name: str
+    proven: ProvenWindow  # proof_path is the worker's until :meth:`save`
+    files: dict[str, str] = field(repr=False)  # "proof.json", "input.json", "binding.json" -> text
+    worker: str = ""  # the worker's address
+    host: str = ""
+    peak_rss_bytes: int = 0  # the worker process's peak resident set so far
+    task_s: float = 0.0  # on the worker, from start to result
+
+    @property
+    def witness_s(self) -> float:
+        return self.proven.witness_s
+
+    @property
+    def prove_s(self) -> float:
+        return self.proven.prove_s
+
+    @property
+    def proof_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads(self.files["proof.json"])
+        return data
+
+    def save(self, workspace: Workspace) -> ProvenWindow:
+        """Write the proof's files into ``workspace``'s proofs folder (unless the worker proved
+        there), where :meth:`Prover.cached` finds them; the proof with that path."""
+        proof_path = workspace.proofs / f"{self.name}.proof.json"
+        if proof_path.resolve() != self.proven.proof_path.resolve() or not proof_path.is_file():
+            (workspace.proofs / f"{self.name}.input.json").write_text(self.files["input.json"])
+            binding_file(proof_path).write_text(self.files["binding.json"])
+            tmp = proof_path.with_name(f".{proof_path.name}.tmp")
+            tmp.write_text(self.files["proof.json"])
+            tmp.replace(proof_path)
+        return replace(self.proven, proof_path=proof_path)
+
+
+def prove_task(model_id: str, job: ProofJob) -> ProofResult:
+    """One proof on this worker, with the circuit its plugin installed."""
+    from distributed import get_worker
+
+    started = time.perf_counter()
+    worker = get_worker()
+    prover = _PROVERS.get(model_id.lower())
+    if prover is None:
+        raise ClusterError(
+            f"worker {worker.address} has no circuit {model_id[:18]}..: its plugin did not install "
+            "(see the worker's log)"
+        )
+    proven = prover.prove(job.windows, job.name, job.binding, job.float_score)
+    proofs = prover.workspace.proofs
+    files = {
+        "proof.json": proven.proof_path.read_text(),
+        "input.json": (proofs / f"{job.name}.input.json").read_text(),
+        "binding.json": binding_file(proven.proof_path).read_text(),
+    }
+    from zkalert.cluster.sizing import peak_rss_bytes
+
+    return ProofResult(
+        job.name,
+        proven,
+        files,
+        worker.address,
+        socket.gethostname(),
+        peak_rss_bytes(),
+        time.perf_counter() - started,
+    )
+
+
+def noop_task(token: int) -> int:
+    """A task that does nothing: the round trip through the scheduler, for the overhead figure."""
+    return token
+
+
+__all__ = [
+    "CACHE_ENV",
+    "CircuitPlugin",
+    "ProofJob",
+    "ProofResult",
+    "cache_root",
+    "circuit_manifest",
+    "noop_task",
+    "plugin_name",
+    "prove_task",
+]
