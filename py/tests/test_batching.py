@@ -1,4 +1,5 @@
-"""Batched proofs (B windows, one commitment and one score each), tuning and the prover pool.
+"""Batched proofs (B windows, one commitment and one score each), tuning, and batched proofs on an
+embedded proving cluster.
 
 Real EZKL: a B=2 circuit (logrows 15) is set up once for the module.
 """
@@ -12,6 +13,9 @@ import pytest
 from conftest import OWNER_KEY
 from eth_account import Account
 
+from zkalert.cluster.backend import ProvingCluster
+from zkalert.cluster.sizing import TaskNeeds, plan_workers
+from zkalert.cluster.worker import ProofJob
 from zkalert.config import TEST_GENERATED_DIR, Workspace
 from zkalert.data.loaders import load_tennessee_eastman
 from zkalert.detector.model import TrainConfig, train
@@ -20,7 +24,6 @@ from zkalert.evm.ids import stream_id
 from zkalert.evm.log import check_chain, fetch_alerts
 from zkalert.evm.registry import Gateway, ModelSpec, deploy
 from zkalert.zk.circuit import CircuitConfig, CircuitInfo, compile_circuit
-from zkalert.zk.pool import ProofJob, ProverPool, plan_workers
 from zkalert.zk.prover import Prover, StreamWindow, assemble_batch
 from zkalert.zk.statement import Binding
 from zkalert.zk.tuning import tune, tuned_config
@@ -133,25 +136,35 @@ def test_prover_refuses_a_batch_of_the_wrong_size(batch_workspace, detector, te)
         )
 
 
-def test_pool_proves_jobs_in_order_and_refuses_an_impossible_budget(batch_workspace, detector, te):
-    info = CircuitInfo.load(batch_workspace)
+def test_embedded_cluster_proves_batched_jobs_and_refuses_an_impossible_budget(
+    batch_workspace, detector, te
+):
+    needs = TaskNeeds.of(batch_workspace)
     with pytest.raises(
         ZkAlertError, match=r"needs about [0-9.]+ GB, over the memory budget of 0.1 GB"
     ):
-        plan_workers(info, 100_000_000)
-    assert plan_workers(info, 10**12) >= 1
+        plan_workers(needs, 100_000_000)
+    assert plan_workers(needs, 10**12) >= 1
     scaled = detector.scale(te.test.windows[:4])
     gateway = Account.from_key(OWNER_KEY).address
     jobs = [
         ProofJob(scaled[0:2], "pool-a", Binding(gateway, stream_id("s"), 0)),
         ProofJob(scaled[2:4], "pool-b", Binding(gateway, stream_id("s"), 2)),
     ]
-    with ProverPool(batch_workspace, 8_000_000_000, max_workers=2) as pool:
-        results = pool.prove_all(jobs)
+    with ProvingCluster.open(
+        workspace=batch_workspace, workers=2, memory_budget_bytes=8_000_000_000
+    ) as cluster:
+        assert cluster.plan["workers"] == 2
+        results = cluster.prove_all(batch_workspace, jobs)
     assert [r.proven.proof_path.name for r in results] == ["pool-a.proof.json", "pool-b.proof.json"]
+    assert all(r.proven.proof_path.parent == batch_workspace.proofs for r in results)
     assert all(0 < r.peak_rss_bytes < 8_000_000_000 for r in results)
+    assert all(r.worker.startswith("tcp://127.0.0.1:") and r.prove_s > 0 for r in results)
     direct = Prover(batch_workspace).statement_instances(scaled[2:4], "pool-check", jobs[1].binding)
     assert results[1].proven.statement == direct
+    # the workers' measured peak now sizes this circuit's tasks, instead of the logrows estimate
+    measured = TaskNeeds.of(batch_workspace)
+    assert measured.measured and measured.memory_bytes >= max(r.peak_rss_bytes for r in results)
 
 
 def test_tune_keeps_every_decision_and_records_the_choice(tmp_path, detector, te):

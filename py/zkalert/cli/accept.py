@@ -11,8 +11,9 @@
     zkalert accept run            all three on the workspace's model, for a demo
 
 Exit codes: 0 done (check: PASS); 1 an input that cannot be used, one line, nothing written;
-2 checked with findings (the report is written, verdict FAIL); 130 interrupted (the proofs made
-so far stay in the workspace and the next prove resumes).
+2 checked with findings (the report is written, verdict FAIL); 4 the proving cluster cannot be
+reached or went away, 130 interrupted (either way the proofs made so far stay in the workspace
+and the next prove resumes).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from zkalert.cli.options import (
+    ClusterOpt,
     ColumnPatternOpt,
     ColumnsOpt,
     DataOpt,
@@ -33,19 +35,34 @@ from zkalert.cli.options import (
     SamplingOpt,
     WorkdirOpt,
     data_source,
+    proving_cluster,
 )
 from zkalert.config import Workspace, reports_dir
 from zkalert.errors import ConfigError
 
 if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
+    from zkalert.cluster.backend import ProvingCluster
     from zkalert.services.acceptance import ReferenceSet
     from zkalert.services.acceptance_check import CheckOptions
 
 EXIT_CODES = (
     "Exit codes: 0 done (check: PASS); 1 an input that cannot be used (one line, nothing written); "
-    "2 checked with findings (report written, verdict FAIL); 130 interrupted (proofs made so far "
-    "stay in the workspace: prove again to resume)."
+    "2 checked with findings (report written, verdict FAIL); 4 the proving cluster cannot be "
+    "reached or went away (proofs made so far stay in the workspace: prove again to resume); "
+    "130 interrupted (proofs made so far stay in the workspace: prove again to resume)."
 )
+
+
+def _cluster(
+    address: str | None, workspace: Workspace
+) -> AbstractContextManager[ProvingCluster | None]:
+    """The cluster at --cluster (closed afterwards), or None: prove_reference decides by --workers."""
+    from contextlib import nullcontext
+
+    return proving_cluster(address, workspace) if address is not None else nullcontext(None)
+
 
 accept_app = typer.Typer(
     no_args_is_help=True,
@@ -286,6 +303,7 @@ def prove_cmd(
     ] = None,
     workers: WorkersOpt = 1,
     force: ForceOpt = False,
+    cluster: ClusterOpt = None,
 ) -> None:
     """Operator: prove the model's score of every reference window into a bundle.
 
@@ -296,9 +314,16 @@ def prove_cmd(
     reference = load_reference(reference_file)
     workspace = Workspace.at(workdir)
     target = out or default_bundle_dir(workspace, reference.id)
-    bundle = prove_reference(
-        workspace, reference, target, lambda m: typer.echo(m, err=True), workers, force
-    )
+    with _cluster(cluster, workspace) as proving:
+        bundle = prove_reference(
+            workspace,
+            reference,
+            target,
+            lambda m: typer.echo(m, err=True),
+            workers,
+            force,
+            cluster=proving,
+        )
     proving = bundle.meta["proving"]
     typer.echo(
         f"bundle {bundle.folder}: {len(bundle.proofs)} proof(s) of {bundle.reference_windows} reference "
@@ -422,6 +447,7 @@ def run_cmd(
     anomalous: AnomalousOpt = 64,
     faults: FaultsOpt = None,
     workers: WorkersOpt = 1,
+    cluster: ClusterOpt = None,
     srs: SrsOpt = None,
     min_detection_rate: MinDrOpt = None,
     max_false_alarm_rate: MaxFarOpt = None,
@@ -450,14 +476,16 @@ def run_cmd(
     folder = out or reports_dir("accept") / f"run-{info.model_id[2:10]}-{reference.id[:8]}"
     labelled, copy = reference.save(folder / "reference.json")
     typer.echo(_summary(reference), err=True)
-    prove_reference(
-        workspace,
-        load_reference(copy),
-        folder / "bundle",
-        lambda m: typer.echo(m, err=True),
-        workers,
-        force=True,
-    )
+    with _cluster(cluster, workspace) as proving:
+        prove_reference(
+            workspace,
+            load_reference(copy),
+            folder / "bundle",
+            lambda m: typer.echo(m, err=True),
+            workers,
+            force=True,
+            cluster=proving,
+        )
     options = _check_options(
         None,
         None,

@@ -64,6 +64,7 @@ import typer
 from zkalert.cli.options import (
     AccountOpt,
     AllowDevSrsOpt,
+    ClusterOpt,
     ColumnPatternOpt,
     ColumnsOpt,
     DataOpt,
@@ -73,11 +74,13 @@ from zkalert.cli.options import (
     NormalLabelOpt,
     OrderColumnOpt,
     PasswordFileOpt,
+    ProveWorkersOpt,
     RpcOpt,
     SamplingOpt,
     WorkdirOpt,
     data_source,
     key_settings,
+    proving_cluster,
     rpc_or_default,
     signer,
     warn_line,
@@ -487,15 +490,21 @@ def prove_cmd(
     keystore: KeystoreOpt = None,
     account: AccountOpt = None,
     password_file: PasswordFileOpt = None,
+    cluster: ClusterOpt = None,
+    workers: ProveWorkersOpt = None,
 ) -> None:
-    """Prove every window of a file for one gateway, stream and window indexes; proof files go to <workdir>/proofs/."""
+    """Prove every window of a file for one gateway, stream and window indexes; proof files go to <workdir>/proofs/.
+
+    Several windows are proven at once on a Dask cluster: an embedded one on this machine, or a
+    plant's with --cluster (--workers 1: one after another in this process)."""
     from eth_account import Account
     from eth_utils import is_address, to_checksum_address
 
+    from zkalert.cluster.worker import ProofJob
     from zkalert.detector.model import Detector
     from zkalert.evm.ids import stream_id
     from zkalert.keys import ANVIL_KEY_0, load_signer
-    from zkalert.zk.prover import Prover
+    from zkalert.zk.prover import ProvenWindow, Prover
     from zkalert.zk.statement import Binding
 
     if gateway_opt is not None and not is_address(gateway_opt):
@@ -515,29 +524,46 @@ def prove_cmd(
     windows = _windows_for(detector, prover.info, windows_csv)
     scaled = detector.scale(windows)
     scores = detector.score_scaled(scaled)
-    results = []
-    for i in range(len(scaled)):
-        binding = Binding(gateway, stream_id(stream), first_index + i)
-        proven = prover.prove(
-            scaled[i : i + 1], f"{windows_csv.stem}-{i}", binding, float(scores[i])
+    jobs = [
+        ProofJob(
+            scaled[i : i + 1],
+            f"{windows_csv.stem}-{i}",
+            Binding(gateway, stream_id(stream), first_index + i),
+            float(scores[i]),
         )
+        for i in range(len(scaled))
+    ]
+    results: dict[int, dict[str, object]] = {}
+
+    def done(i: int, proven: ProvenWindow, worker: str | None) -> None:
         alarm = proven.score_felt >= prover.info.threshold_felt
-        results.append(
-            {
-                "window": i,
-                "index": first_index + i,
-                "proof": str(proven.proof_path),
-                "score": prover.info.felt_to_score(proven.score_felt),
-                "alarm": alarm,
-                "prove_s": round(proven.prove_s, 3),
-            }
-        )
+        results[i] = {
+            "window": i,
+            "index": first_index + i,
+            "proof": str(proven.proof_path),
+            "score": prover.info.felt_to_score(proven.score_felt),
+            "alarm": alarm,
+            "witness_s": round(proven.witness_s, 3),
+            "prove_s": round(proven.prove_s, 3),
+            "prover": worker,
+        }
         if not json_out:
+            on = f" on {worker}" if worker else ""
             typer.echo(
-                f"window {i} (index {first_index + i}): score {results[-1]['score']:.4f} {'ALARM' if alarm else 'normal'} -> {proven.proof_path} ({proven.prove_s:.2f} s)"
+                f"window {i} (index {first_index + i}): score {prover.info.felt_to_score(proven.score_felt):.4f} {'ALARM' if alarm else 'normal'} -> {proven.proof_path} ({proven.prove_s:.2f} s{on})"
             )
+
+    if cluster is not None or (len(jobs) > 1 and workers != 1):
+        with proving_cluster(cluster, workspace, workers) as proving:
+            if not json_out:
+                typer.echo(f"proving {len(jobs)} window(s) on {proving.describe()}", err=True)
+            for i, result in proving.prove_each(workspace, jobs):
+                done(i, result.proven, result.worker)
+    else:
+        for i, job in enumerate(jobs):
+            done(i, prover.prove(job.windows, job.name, job.binding, job.float_score), None)
     if json_out:
-        typer.echo(json.dumps(results, indent=2))
+        typer.echo(json.dumps([results[i] for i in sorted(results)], indent=2))
 
 
 @app.command("submit")
@@ -935,8 +961,13 @@ def outbox_run_cmd(
     keystore: KeystoreOpt = None,
     account: AccountOpt = None,
     password_file: PasswordFileOpt = None,
+    cluster: ClusterOpt = None,
+    workers: ProveWorkersOpt = None,
 ) -> None:
-    """The gateway worker: prove scored rows, send, confirm, and survive crashes, reorgs and outages."""
+    """The gateway worker: prove scored rows, send, confirm, and survive crashes, reorgs and outages.
+
+    Scored rows are proven in this process, one after another; with --cluster, or --workers more
+    than 1 (an embedded cluster), as many at once as the cluster has workers."""
     from zkalert.gateway.networks import dev_chain_ids
     from zkalert.gateway.sender import open_sender
     from zkalert.keys import load_signer
@@ -946,19 +977,29 @@ def outbox_run_cmd(
     network = _network(network_name, rpc_url_opt)
     path = _outbox_path(outbox, workdir, network)
     workspace_root = None if no_prove else Workspace.at(workdir).root
-    sender = open_sender(
-        network,
-        path,
-        key,
-        workspace_root,
-        echo=lambda m: typer.echo(m, err=True),
-        dev_chains=dev_chain_ids(),
-    )
-    typer.echo(
-        f"gateway {sender.account.address} on {network.name} (chain {network.chain_id}); outbox {path}: {sender.outbox.counts()}",
-        err=True,
-    )
-    stats = sender.run(until_done=not follow, timeout_s=timeout)
+    from contextlib import ExitStack
+
+    with ExitStack() as stack:
+        proving = None
+        if workspace_root is not None and (cluster is not None or (workers or 1) > 1):
+            proving = stack.enter_context(
+                proving_cluster(cluster, Workspace.at(workspace_root), workers)
+            )
+            typer.echo(f"proving on {proving.describe()}", err=True)
+        sender = open_sender(
+            network,
+            path,
+            key,
+            workspace_root,
+            echo=lambda m: typer.echo(m, err=True),
+            dev_chains=dev_chain_ids(),
+            cluster=proving,
+        )
+        typer.echo(
+            f"gateway {sender.account.address} on {network.name} (chain {network.chain_id}); outbox {path}: {sender.outbox.counts()}",
+            err=True,
+        )
+        stats = sender.run(until_done=not follow, timeout_s=timeout)
     counts = sender.outbox.counts()
     typer.echo(json.dumps({"outbox": counts, "stats": stats.as_dict()}))
     if counts["refused"]:

@@ -80,12 +80,13 @@ class CircuitHandle:
 
 
 def task_key(model_id: str, job: ProofJob) -> str:
-    """Same windows, binding and name -> same key: Dask runs one task for both askers."""
-    digest = hashlib.sha256()
+    """``prove-<name>-<digest>``: the same windows, binding, name and circuit make the same key,
+    and Dask runs one task for every asker of it; the name shows in the scheduler's task lists."""
+    digest = hashlib.sha256(model_id.lower().encode())
     digest.update(job.windows.tobytes())
     digest.update(repr(job.binding.to_json()).encode())
     digest.update(job.name.encode())
-    return f"zkalert-prove-{model_id[2:14]}-{digest.hexdigest()[:24]}"
+    return f"prove-{job.name}-{digest.hexdigest()[:16]}"
 
 
 def quiet_dask_logs(level: int = logging.CRITICAL) -> None:

@@ -34,9 +34,9 @@ import http.client
 import math
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import requests
 from eth_account.signers.local import LocalAccount
@@ -62,6 +62,9 @@ from zkalert.evm.rpc import decode_revert, fee_fields, revert_data
 from zkalert.gateway.networks import Network, check_chain_id, web3_for
 from zkalert.gateway.outbox import Outbox, OutboxRow
 from zkalert.keys import Signer, signer_for
+
+if TYPE_CHECKING:
+    from zkalert.cluster.backend import ProvingCluster
 
 #: Failures that say nothing about the alert: the node is away, slow or restarting.
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
@@ -688,8 +691,15 @@ class Sender:
 
     def _prove_one(self) -> None:
         """Prove scored rows in order: at least one, more while they take under a second in all
-        (cached proofs), so sending is never starved by a slow proof."""
+        (cached proofs), so sending is never starved by a slow proof. A prover on a cluster
+        proves as many rows at once as it has workers (:class:`ClusterProver`)."""
         if self.prover is None:
+            return
+        if isinstance(self.prover, ClusterProver):
+            rows = self.outbox.rows("scored")[: self.prover.slots()]
+            for row, (proof, instances, commitment) in self.prover.prove_rows(rows):
+                self.outbox.mark_proven(row.id, proof, instances, commitment)
+                self.stats.proven += 1
             return
         started = time.monotonic()
         for row in self.outbox.rows("scored"):
@@ -707,11 +717,16 @@ def statement_hex(statement: bytes) -> str:
 # ---------------------------------------------------------------------- wiring for the CLI
 
 
+def _proof_name(row: OutboxRow) -> str:
+    import re
+
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", row.window_key)
+
+
 def workspace_prover(workspace_root: Any, gateway: str) -> Prove:
     """Proves scored rows with the workspace's circuit, bound to ``gateway``, each row's stream and
     window index; proofs are cached by window key, so a prover killed mid-proof proves that window
     again and nothing else."""
-    import re
     from pathlib import Path
 
     state: dict[str, Any] = {}
@@ -724,18 +739,71 @@ def workspace_prover(workspace_root: Any, gateway: str) -> Prove:
         if "prover" not in state:
             state["prover"] = Prover(Workspace.at(Path(workspace_root)))
         prover = state["prover"]
-        if prover.info.model_id.lower() != row.model_id:
-            raise SenderStopped(
-                f"row {row.id} is for model {row.model_id}, but {workspace_root} proves model {prover.info.model_id}"
-            )
+        _check_model(row, prover.info.model_id, workspace_root)
         assert row.window is not None
-        name = re.sub(r"[^A-Za-z0-9_.-]", "_", row.window_key)
         proven = prover.prove_cached(
-            row.window, name, Binding(gateway, row.stream_id, row.window_index), row.float_score
+            row.window,
+            _proof_name(row),
+            Binding(gateway, row.stream_id, row.window_index),
+            row.float_score,
         )
         return proven.proof, proven.instances, proven.commitment
 
     return prove
+
+
+def _check_model(row: OutboxRow, model_id: str, workspace_root: Any) -> None:
+    if model_id.lower() != row.model_id:
+        raise SenderStopped(
+            f"row {row.id} is for model {row.model_id}, but {workspace_root} proves model {model_id}"
+        )
+
+
+class ClusterProver:
+    """Proves scored rows on a proving cluster (:mod:`zkalert.cluster`), as many at once as it has
+    workers; like :func:`workspace_prover`, a window proven before (a stopped run) is not proven
+    again, and a row is marked proven only once its proof is back, so a worker or a cluster lost
+    mid-proof leaves the row scored, to be proven again."""
+
+    def __init__(self, workspace_root: Any, gateway: str, cluster: ProvingCluster) -> None:
+        from pathlib import Path
+
+        from zkalert.config import Workspace
+        from zkalert.zk.prover import Prover
+
+        self.workspace = Workspace.at(Path(workspace_root))
+        self.gateway = gateway
+        self.cluster = cluster
+        self.prover = Prover(self.workspace)  # what is cached here; proving is on the cluster
+
+    def slots(self) -> int:
+        return max(1, len(self.cluster.workers()))
+
+    def __call__(self, row: OutboxRow) -> tuple[bytes, tuple[int, ...], str]:
+        return next(self.prove_rows([row]))[1]
+
+    def prove_rows(
+        self, rows: list[OutboxRow]
+    ) -> Iterator[tuple[OutboxRow, tuple[bytes, tuple[int, ...], str]]]:
+        """``(row, (proof, instances, commitment))`` for each row, as each proof is done."""
+        from zkalert.cluster.worker import ProofJob
+        from zkalert.zk.statement import Binding
+
+        jobs: list[tuple[OutboxRow, ProofJob]] = []
+        for row in rows:
+            _check_model(row, self.prover.info.model_id, self.workspace.root)
+            assert row.window is not None
+            binding = Binding(self.gateway, row.stream_id, row.window_index)
+            cached = self.prover.cached(_proof_name(row), row.window, binding)
+            if cached is not None:
+                yield row, (cached.proof, cached.instances, cached.commitment)
+                continue
+            jobs.append((row, ProofJob(row.window, _proof_name(row), binding, row.float_score)))
+        if not jobs:
+            return
+        for i, result in self.cluster.prove_each(self.workspace, [job for _, job in jobs]):
+            proven = result.proven
+            yield jobs[i][0], (proven.proof, proven.instances, proven.commitment)
 
 
 def open_sender(
@@ -745,6 +813,7 @@ def open_sender(
     workspace_root: Any = None,
     echo: Callable[[str], None] | None = None,
     dev_chains: Iterable[int] = (),
+    cluster: ProvingCluster | None = None,
 ) -> Sender:
     """Connect (checking the chain id), check the key for that chain, load the deployment, open
     and bind the outbox.
@@ -782,9 +851,13 @@ def open_sender(
         registry=deployment.registry_address,
         gateway=signer.address,
     )
-    prover = (
-        workspace_prover(workspace_root, signer.address) if workspace_root is not None else None
-    )
+    prover: Prove | None = None
+    if workspace_root is not None:
+        prover = (
+            ClusterProver(workspace_root, signer.address, cluster)
+            if cluster is not None
+            else workspace_prover(workspace_root, signer.address)
+        )
     return Sender(
         outbox, network, deployment, signer, w3=w3, prover=prover, echo=echo
     )  # run() checks the setup first

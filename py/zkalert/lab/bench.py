@@ -9,8 +9,8 @@ Pipelines (each compiled, set up, deployed and exercised end to end here):
   decomposition, smallest logrows that keeps every validation decision), one
   window per proof, Poseidon input commitment (the default statement);
 * ``tuned-kzg``: the same circuit committing to the window with KZG (the
-  proof's G1 point; no Poseidon sponge in the circuit); also proved on the
-  parallel pool;
+  proof's G1 point; no Poseidon sponge in the circuit); also proved on an
+  embedded proving cluster of as many workers as the cores and memory hold;
 * ``tuned-kzg-bN``: ``tuned-kzg`` with N windows per proof (one commitment
   and one score per window, recorded in order in one registry call).
 
@@ -42,6 +42,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from zkalert.cluster.backend import ProvingCluster
+from zkalert.cluster.worker import ProofJob
 from zkalert.config import GENERATED_DIR, PROJECT_ROOT, Workspace, configured, reports_dir
 from zkalert.data.loaders import FloatArray, load_tennessee_eastman
 from zkalert.detector.model import Detector, TrainConfig, train
@@ -53,7 +55,6 @@ from zkalert.keys import ANVIL_KEY_0, resolve_signer
 from zkalert.lab.metrics import machine
 from zkalert.toolchain import tool
 from zkalert.zk.circuit import CircuitConfig, CircuitInfo, compile_circuit
-from zkalert.zk.pool import ProofJob, ProverPool
 from zkalert.zk.prover import Prover
 from zkalert.zk.statement import Binding
 from zkalert.zk.tuning import tune, tuning_windows
@@ -220,7 +221,7 @@ class _Live:
     verifier: str
     stream: bytes
     jobs: list[ProofJob]
-    pool: ProverPool
+    pool: ProvingCluster  # an embedded cluster of one worker: the pipeline's prover process
 
 
 def _prepare(
@@ -283,7 +284,7 @@ def _prepare(
         if windows_per_proof == 1
         else options.batched_memory_budget_bytes
     )
-    pool = ProverPool(workspace, budget, max_workers=1)
+    pool = ProvingCluster.open(workspace=workspace, workers=1, memory_budget_bytes=budget)
     return _Live(
         result,
         info,
@@ -299,7 +300,7 @@ def _prepare(
 
 def _prove_job(live: _Live, job: ProofJob, echo: Callable[[str], None]) -> None:
     """Prove one job on the pipeline's worker, eth_call the verifier, record it in the registry."""
-    outcome = live.pool.prove_all([job])[0]
+    outcome = live.pool.prove_all(live.workspace, [job])[0]
     proven = outcome.proven
     result = live.result
     result.peak_rss_bytes = max(result.peak_rss_bytes, outcome.peak_rss_bytes)
@@ -344,29 +345,36 @@ def _finish(
     agreement_set: tuple[FloatArray, npt.NDArray[np.int64]] | None,
     parallel: bool = False,
 ) -> PipelineResult:
-    """Stop the worker; optionally the parallel pool run and decision agreement; drop the bench verifier."""
+    """Stop the worker; optionally the parallel run and decision agreement; drop the bench verifier."""
     live.pool.close()
     result = live.result
     if parallel:
-        with ProverPool(live.workspace, options.memory_budget_bytes) as pool:
+        with ProvingCluster.open(
+            workspace=live.workspace, memory_budget_bytes=options.memory_budget_bytes
+        ) as pool:
+            workers = int(pool.plan["workers"])
             echo(
-                f"[{result.name}] parallel pool: {pool.workers} worker(s) within {options.memory_budget_bytes / 1e9:.1f} GB"
+                f"[{result.name}] parallel: {pool.describe()} within {options.memory_budget_bytes / 1e9:.1f} GB"
             )
-            pool.prove_all(live.jobs[:1])  # workers load the circuit before the clock starts
+            pool.circuit(live.workspace)  # workers load the circuit before the clock starts
             started = time.perf_counter()
             outcomes = pool.prove_all(
-                [ProofJob(j.windows, j.name + "-pool", j.binding, j.float_score) for j in live.jobs]
+                live.workspace,
+                [
+                    ProofJob(j.windows, j.name + "-pool", j.binding, j.float_score)
+                    for j in live.jobs
+                ],
             )
             wall = time.perf_counter() - started
         result.parallel = {
-            "workers": pool.workers,
+            "workers": workers,
             "proofs": len(live.jobs),
             "wall_s": wall,
             "proofs_per_minute": 60.0 * len(live.jobs) / wall,
             "peak_rss_bytes_per_worker": max(o.peak_rss_bytes for o in outcomes),
         }
         echo(
-            f"    parallel: {result.parallel['proofs_per_minute']:.1f} proofs/min with {pool.workers} workers"
+            f"    parallel: {result.parallel['proofs_per_minute']:.1f} proofs/min with {workers} workers"
         )
     if agreement_set is not None:
         echo(
@@ -912,7 +920,7 @@ def markdown(report: dict[str, Any]) -> str:
     if par:
         lines += [
             "",
-            f"Parallel pool (tuned-kzg, single window): {par['workers']} worker(s), {par['proofs_per_minute']:.1f} proofs/min ({par['proofs']} proofs in {par['wall_s']:.1f} s), peak RSS per worker {par['peak_rss_bytes_per_worker'] / 1e9:.2f} GB.",
+            f"Parallel, on an embedded proving cluster (tuned-kzg, single window): {par['workers']} worker(s), {par['proofs_per_minute']:.1f} proofs/min ({par['proofs']} proofs in {par['wall_s']:.1f} s), peak RSS per worker {par['peak_rss_bytes_per_worker'] / 1e9:.2f} GB.",
         ]
     same = (p.get("tuned", {}).get("same_scores_as") or {}).get("tuned-kzg")
     lines += [

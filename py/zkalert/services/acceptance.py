@@ -56,6 +56,7 @@ from zkalert.zk.commitment import InputSpec, quantize_window
 from zkalert.zk.statement import Binding
 
 if TYPE_CHECKING:
+    from zkalert.cluster.backend import ProvingCluster
     from zkalert.zk.prover import ProvenWindow
 
 IntArray = npt.NDArray[np.int64]
@@ -572,9 +573,13 @@ def prove_reference(
     echo: Callable[[str], None] = lambda _m: None,
     workers: int = 1,
     force: bool = False,
+    cluster: ProvingCluster | None = None,
 ) -> Bundle:
     """Prove the workspace model's score of every reference window and write the bundle to
     ``out`` (complete, or not at all).
+
+    The proofs are made on ``cluster`` when one is given, else on an embedded cluster of
+    ``workers`` provers when that is more than one, else one after another in this process.
 
     Proofs are made under <workspace>/proofs/accept-<reference>-<position>.*, so a run that
     was stopped resumes where it was: a window already proven for the same binding is not
@@ -647,8 +652,12 @@ def prove_reference(
             f"elapsed, about {_duration(eta)} left"
         )
 
-    if todo and workers > 1:
-        from zkalert.zk.pool import ProofJob, ProverPool
+    provers = 1
+    if todo and (cluster is not None or workers > 1):
+        from contextlib import nullcontext
+
+        from zkalert.cluster.backend import ProvingCluster
+        from zkalert.cluster.worker import ProofJob
 
         jobs = [
             ProofJob(
@@ -659,9 +668,15 @@ def prove_reference(
             )
             for f in todo
         ]
-        with ProverPool(workspace, max_workers=workers) as pool:
-            for first, done in zip(todo, pool.prove_each(jobs)):
-                progress(first, done.proven)
+        with (
+            nullcontext(cluster)
+            if cluster is not None
+            else ProvingCluster.open(workspace=workspace, workers=workers)
+        ) as proving:
+            provers = len(proving.workers())
+            echo(f"proving on {proving.describe()}")
+            for i, done in proving.prove_each(workspace, jobs):
+                progress(todo[i], done.proven)
     else:
         for first in todo:
             progress(
@@ -718,7 +733,7 @@ def prove_reference(
                 "proofs": len(firsts),
                 "proven_now": len(todo),
                 "cached": len(cached),
-                "workers": workers if todo and workers > 1 else 1,
+                "workers": provers,
                 "wall_s": round(time.perf_counter() - started, 3),
                 "prove_s_sum": round(sum(times), 3),
                 "prove_s_median": round(float(np.median(times)), 3) if times else None,

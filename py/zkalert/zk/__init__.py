@@ -5,7 +5,6 @@
 * :mod:`.statement`    the public statement: commitments, scores, the gateway binding
 * :mod:`.prover`       witness and proof for one window or a batch
 * :mod:`.commitment`   a window's commitment recomputed from the window (Poseidon or KZG)
-* :mod:`.pool`         independent proofs on a process pool sized to cores and memory
 * :mod:`.verifiercode` is a deployed verifier the code EZKL generates from a key?
 * :mod:`.srsid`        which SRS a key or verifier was made with ([τ]G2 and its id)
 * :mod:`.ceremony`     powers-of-tau ceremonies (snarkjs) imported as EZKL SRS files
@@ -15,7 +14,6 @@ __all__ = [
     "ceremony",
     "circuit",
     "commitment",
-    "pool",
     "prover",
     "srsid",
     "statement",
