@@ -1,0 +1,424 @@
+"""Proving on a Dask cluster started with Dask's own command line, and losing a worker mid-range.
+
+Real components throughout: `dask scheduler` and three `dask worker` processes (two that can
+hold this circuit's proofs, one that declares too little MEMORY for any), the utility service as
+a uvicorn subprocess pointed at the scheduler with --cluster, the module's own small circuit
+(logrows 13, a few seconds per proof). One worker is SIGKILLed, with its process group, while
+it proves a window of the range: the window is proven again on the other worker, every window
+is proven exactly once, and every proof verifies with EZKL.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+from test_services import _auth, _port, _service, _stop, _wait, compiled, tokens
+
+from zkalert.config import PROJECT_ROOT, Workspace
+from zkalert.data.loaders import load_te_file
+from zkalert.zk.prover import felt_hex_to_int, verify_proof
+
+pytestmark = [pytest.mark.ezkl, pytest.mark.slow]
+
+__all__ = ["compiled", "tokens"]  # fixtures of the services' module, used here as they are
+
+STREAM = "plant-b/unit-7"
+WINDOWS = 10
+DASK = Path(sys.executable).parent / "dask"
+
+
+def _dask(args: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """A Dask command line in a process group of its own (a worker's nanny and its worker die
+    together when the group is killed, as when the machine is lost)."""
+    handle = log.open("wb")
+    return subprocess.Popen(
+        [str(DASK), *args],
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+        env=env,
+        cwd=PROJECT_ROOT,
+        start_new_session=True,
+    )
+
+
+def _kill_group(proc: subprocess.Popen[bytes], sig: int = signal.SIGKILL) -> None:
+    try:
+        os.killpg(proc.pid, sig)
+    except ProcessLookupError:
+        pass
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def dask_cluster(tmp_path_factory) -> Iterator[dict[str, object]]:
+    """`dask scheduler` and three `dask worker`s: big-a and big-b hold 2 GB, small 0.1 GB."""
+    from distributed import Client
+
+    folder = tmp_path_factory.mktemp("dask")
+    env = dict(
+        os.environ,
+        RAYON_NUM_THREADS="1",  # two provers on two cores
+        ZKALERT_WORKER_CACHE=str(folder / "cache"),
+        DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES="2",
+    )
+    port = _port()
+    address = f"tcp://127.0.0.1:{port}"
+    procs: dict[str, subprocess.Popen[bytes]] = {
+        "scheduler": _dask(
+            ["scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+            folder / "scheduler.log",
+            env,
+        )
+    }
+    for name, memory in (("big-a", "2e9"), ("big-b", "2e9"), ("small", "1e8")):
+        procs[name] = _dask(
+            [
+                "worker",
+                address,
+                "--name",
+                name,
+                "--nthreads",
+                "1",
+                "--nworkers",
+                "1",
+                "--resources",
+                f"MEMORY={memory}",
+                "--memory-limit",
+                "4GB",
+                "--host",
+                "127.0.0.1",
+                "--no-dashboard",
+            ],
+            folder / f"{name}.log",
+            env,
+        )
+    try:
+        _wait(lambda: _connects(address), 60, f"the scheduler at {address}")
+        with Client(address, timeout=20) as client:
+            client.wait_for_workers(3, timeout=90)
+            names = {
+                w["name"]: a for a, w in client.scheduler_info(n_workers=-1)["workers"].items()
+            }
+        assert set(names) == {"big-a", "big-b", "small"}, names
+        yield {"address": address, "procs": procs, "addresses": names, "folder": folder}
+    finally:
+        for proc in procs.values():
+            _kill_group(proc, signal.SIGTERM)
+
+
+def _connects(address: str) -> bool:
+    import socket
+
+    host, port = address.removeprefix("tcp://").split(":")
+    with socket.socket() as s:
+        s.settimeout(1)
+        return s.connect_ex((host, int(port))) == 0
+
+
+def _windows(count: int) -> list[list[float]]:
+    """Raw windows of the TE fault-1 run (any rows: the range need not hold alarms)."""
+    run = load_te_file("d01_te.dat")
+    return [[float(v) for v in run[r]] for r in range(100, 100 + count)]
+
+
+def test_a_range_proves_on_a_dask_cluster_and_survives_losing_a_worker_mid_proof(
+    compiled, tokens, dask_cluster, tmp_path
+):
+    from distributed import Client
+
+    workspace, _, info = compiled
+    address = str(dask_cluster["address"])
+    workers: dict[str, str] = dask_cluster["addresses"]  # type: ignore[assignment]
+    port = _port()
+    url = f"http://127.0.0.1:{port}"
+    utility = _service(
+        [
+            "utility",
+            "--workdir",
+            str(workspace.root),
+            "--store",
+            str(tmp_path / "windows.sqlite"),
+            "--tokens",
+            str(tokens["path"]),
+            "--no-commit",
+            "--cluster",
+            address,
+        ],
+        port,
+        tmp_path / "utility.log",
+        dict(os.environ, RPC_URL="http://127.0.0.1:9"),
+    )
+    regulator, ingest = _auth(tokens["regulator"]), _auth(tokens["ingest"])
+    try:
+        _wait(
+            lambda: httpx.get(f"{url}/healthz", timeout=2).status_code == 200,
+            90,
+            f"the utility ({(tmp_path / 'utility.log').read_text()[-800:] if (tmp_path / 'utility.log').exists() else ''})",
+        )
+        body = {"windows": [{"index": i, "values": w} for i, w in enumerate(_windows(WINDOWS))]}
+        stored = httpx.post(
+            f"{url}/v1/windows?stream={STREAM}", headers=ingest, json=body, timeout=120
+        )
+        assert stored.status_code == 201, stored.text
+
+        answer: dict[str, httpx.Response] = {}
+
+        def ask() -> None:
+            answer["range"] = httpx.get(
+                f"{url}/v1/proofs?stream={STREAM}&first=0&last={WINDOWS - 1}",
+                headers=regulator,
+                timeout=600,
+            )
+
+        asking = threading.Thread(target=ask)
+        started = time.monotonic()
+        asking.start()
+
+        # watch the scheduler: once big-a is proving a window of the range, lose big-a whole
+        with Client(address, timeout=20) as client:
+            victim = workers["big-a"]
+            running = _wait(
+                lambda: [
+                    k
+                    for k in client.processing(workers=[victim]).get(victim, ())
+                    if str(k).startswith("prove-utility-")
+                ],
+                120,
+                "big-a to take a proof",
+                interval_s=0.1,
+            )
+            time.sleep(1.0)  # mid-proof: a proof here takes several seconds
+            lost = {
+                int(str(k).split("-")[3])
+                for k in client.processing(workers=[victim]).get(victim, ())
+            } or {int(str(k).split("-")[3]) for k in running}
+            _kill_group(dask_cluster["procs"]["big-a"])  # type: ignore[index]
+            killed_at = time.monotonic() - started
+            _wait(
+                lambda: victim not in client.scheduler_info(n_workers=-1)["workers"],
+                30,
+                "the scheduler to drop big-a",
+            )
+        asking.join(timeout=600)
+        response = answer["range"]
+        assert response.status_code == 200, response.text
+        result = response.json()
+        assert result["missing"] == [] and result["unavailable"] == []
+        proofs = {p["window"]: p for p in result["proofs"]}
+        assert sorted(proofs) == list(range(WINDOWS))
+
+        # the windows big-a held when it died were proven again, on big-b; small proved nothing
+        assert all(not p["cached"] for p in proofs.values())
+        assert {p["prover"] for p in proofs.values()} <= {workers["big-a"], workers["big-b"]}
+        assert all(proofs[i]["prover"] == workers["big-b"] for i in lost), (lost, proofs)
+        assert workers["small"] not in {p["prover"] for p in proofs.values()}
+
+        # every proof verifies and proves the statement the utility stored at ingestion
+        listed = {
+            w["window"]: w
+            for w in httpx.get(
+                f"{url}/v1/windows?stream={STREAM}", headers=regulator, timeout=30
+            ).json()
+        }
+        for index, entry in proofs.items():
+            proof = entry["proof"]
+            instances = [felt_hex_to_int(f) for group in proof["instances"] for f in group]
+            ok, why = verify_proof(
+                bytes.fromhex(proof["hex_proof"].removeprefix("0x")),
+                instances,
+                workspace.vk,
+                workspace.settings,
+                Path(info.srs_path),
+            )
+            assert ok, (index, why)
+            assert hex(instances[0]) == hex(int(listed[index]["input_commitment"], 16))
+            assert listed[index]["proven"]
+
+        # exactly once: ten proofs made, and asking again serves them from the store
+        status = httpx.get(f"{url}/v1/status", headers=regulator, timeout=30).json()
+        assert status["proofs"]["made"] == WINDOWS, status["proofs"]
+        assert status["cluster"]["mode"] == "address" and status["cluster"]["address"] == address
+        again = httpx.get(
+            f"{url}/v1/proofs?stream={STREAM}&first=0&last={WINDOWS - 1}",
+            headers=regulator,
+            timeout=60,
+        ).json()
+        assert all(p["cached"] and p["prover"] is None for p in again["proofs"])
+        assert (
+            httpx.get(f"{url}/v1/status", headers=regulator, timeout=30).json()["proofs"]["made"]
+            == WINDOWS
+        )
+        log = (tmp_path / "utility.log").read_text()
+        assert "Traceback" not in log
+        print(
+            f"\n{WINDOWS} windows proven on {address} in {time.monotonic() - started:.1f} s; "
+            f"big-a lost at {killed_at:.1f} s holding window(s) {sorted(lost)}; by worker: "
+            + json.dumps(
+                {n: sum(p["prover"] == a for p in proofs.values()) for n, a in workers.items()}
+            )
+        )
+    finally:
+        _stop(utility)
+
+
+def test_an_unreachable_cluster_is_one_line_and_nothing_is_proven(compiled, tokens, tmp_path):
+    """`zkalert prove --cluster` to an address nobody listens on: exit 4, one line, no proof file;
+    the utility answers 503 with one line and keeps the window to prove when the cluster is back."""
+    from fastapi.testclient import TestClient
+
+    from zkalert.services.utility import UtilityConfig, UtilityCore, create_app
+
+    workspace, _, _ = compiled
+    nobody = f"tcp://127.0.0.1:{_port()}"
+    csv = tmp_path / "two.csv"
+    rows = _windows(2)
+    csv.write_text(
+        ",".join(f"v{i}" for i in range(52))
+        + "\n"
+        + "\n".join(",".join(repr(v) for v in r) for r in rows)
+        + "\n"
+    )
+    before = sorted(p.name for p in workspace.proofs.iterdir())
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "zkalert",
+            "--set",
+            "cluster.connect_timeout_s=2",
+            "prove",
+            str(csv),
+            "--stream",
+            "s",
+            "--workdir",
+            str(workspace.root),
+            "--cluster",
+            nobody,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        check=False,
+    )
+    assert out.returncode == 4, out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1, out.stderr
+    assert lines[0].startswith(f"error: the proving cluster at {nobody} cannot be reached")
+    assert "nothing was proven" in lines[0]
+    assert sorted(p.name for p in workspace.proofs.iterdir()) == before
+
+    # the same address from the environment (ZKALERT_CLUSTER_ADDRESS): the same line
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "zkalert",
+            "prove",
+            str(csv),
+            "--stream",
+            "s",
+            "--workdir",
+            str(workspace.root),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        check=False,
+        env=dict(os.environ, ZKALERT_CLUSTER_ADDRESS=nobody, ZKALERT_CLUSTER_CONNECT_TIMEOUT_S="2"),
+    )
+    assert out.returncode == 4 and out.stderr.strip().splitlines() == lines
+
+    core = UtilityCore(
+        UtilityConfig(
+            workdir=workspace.root,
+            store=str(tmp_path / "windows.sqlite"),
+            tokens=tokens["path"],
+            cluster=nobody,
+            cluster_timeout_s=2,
+        )
+    )
+    with TestClient(create_app(core, start_worker=False), raise_server_exceptions=False) as client:
+        stored = client.post(
+            "/v1/windows?stream=queued",
+            headers=_auth(tokens["ingest"]),
+            json={"windows": [{"index": 0, "values": rows[0]}]},
+        )
+        assert stored.status_code == 201, stored.text
+        response = client.get(
+            "/v1/proof?stream=queued&window=0", headers=_auth(tokens["regulator"])
+        )
+        assert response.status_code == 503 and response.headers["retry-after"] == "10"
+        error = response.json()["error"]
+        assert (
+            error.startswith(f"the proving cluster at {nobody} cannot be reached")
+            and "\n" not in error
+        )
+        window = client.get("/v1/windows?stream=queued", headers=_auth(tokens["regulator"])).json()[
+            0
+        ]
+        assert window["proven"] is False and window["inputs_stored"] is True
+
+
+def test_a_circuit_reaches_a_worker_that_does_not_see_its_files_as_bytes(
+    compiled, tmp_path, monkeypatch
+):
+    """A worker on another host: the plugin's bytes are installed into the worker's cache folder
+    (the SRS path rewritten to the copy) and a proof made from there verifies."""
+    from zkalert.cluster import worker
+    from zkalert.cluster.worker import CircuitPlugin, circuit_manifest, ezkl_version
+    from zkalert.evm.ids import stream_id
+    from zkalert.zk.circuit import CircuitInfo
+    from zkalert.zk.statement import Binding
+
+    workspace, detector, info = compiled
+    manifest = circuit_manifest(workspace, info)
+    payload = {name: Path(path).read_bytes() for name, (path, _) in manifest.items()}
+    elsewhere = {
+        name: (f"/nonexistent-host-path/{name}", size) for name, (_, size) in manifest.items()
+    }
+    monkeypatch.setenv(worker.CACHE_ENV, str(tmp_path / "cache"))
+
+    class Worker:  # what the plugin reads of the worker it is set up on
+        address = "tcp://other-host:1234"
+
+    plugin = CircuitPlugin(
+        info.model_id, "/nonexistent-host-path", elsewhere, payload, ezkl_version()
+    )
+    plugin.setup(Worker())
+    installed = tmp_path / "cache" / info.model_id.lower()
+    assert plugin.payload is None  # the worker keeps no copy of the keys in memory
+    assert sorted(p.name for p in installed.iterdir() if p.is_file()) == sorted(manifest)
+    copied = CircuitInfo.load(Workspace(installed))
+    assert Path(copied.srs_path).parent == installed and copied.model_id == info.model_id
+
+    # a second worker of the host finds the installed copy and writes nothing
+    stamp = (installed / "pk.key").stat().st_mtime_ns
+    CircuitPlugin(
+        info.model_id, "/nonexistent-host-path", elsewhere, payload, ezkl_version()
+    ).setup(Worker())
+    assert (installed / "pk.key").stat().st_mtime_ns == stamp
+
+    prover = worker._PROVERS[info.model_id.lower()]
+    scaled = detector.scale(np.asarray(_windows(1)))
+    proven = prover.prove(scaled, "shipped", Binding("0x" + "22" * 20, stream_id("s"), 0))
+    assert proven.proof_path.parent == installed / "proofs"
+    ok, why = verify_proof(
+        proven.proof, proven.instances, workspace.vk, workspace.settings, Path(info.srs_path)
+    )
+    assert ok, why
+    plugin.teardown(Worker())
