@@ -383,9 +383,28 @@ def bench_cmd(
     memory_budget_gb: Annotated[
         float, typer.Option(help="Prover memory budget for the single-window pipelines.")
     ] = 2.0,
+    cluster_scaling: Annotated[
+        bool,
+        typer.Option(
+            "--cluster-scaling",
+            help="Only the proving cluster's figures, on the workspace's circuit: proofs/min in "
+            "this process and on embedded clusters of 1 and 2 workers, the per-task overhead "
+            "(reports: bench/cluster.json, .md).",
+        ),
+    ] = False,
+    workdir: WorkdirOpt = None,
 ) -> None:
     """Naive EZKL pipeline vs the tuned one, single and batched, on the same windows: build/reports/bench/ ($ZKALERT_REPORTS/bench/)."""
     from zkalert.lab import bench
+
+    if cluster_scaling:
+        bench.run_cluster_scaling(
+            Workspace.at(workdir),
+            proofs=windows,
+            memory_budget_bytes=int(memory_budget_gb * 1e9),
+            echo=typer.echo,
+        )
+        return
 
     try:
         sizes = tuple(int(b) for b in batch_sizes.split(",") if b.strip())

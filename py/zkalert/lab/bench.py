@@ -349,32 +349,11 @@ def _finish(
     live.pool.close()
     result = live.result
     if parallel:
-        with ProvingCluster.open(
-            workspace=live.workspace, memory_budget_bytes=options.memory_budget_bytes
-        ) as pool:
-            workers = int(pool.plan["workers"])
-            echo(
-                f"[{result.name}] parallel: {pool.describe()} within {options.memory_budget_bytes / 1e9:.1f} GB"
-            )
-            pool.circuit(live.workspace)  # workers load the circuit before the clock starts
-            started = time.perf_counter()
-            outcomes = pool.prove_all(
-                live.workspace,
-                [
-                    ProofJob(j.windows, j.name + "-pool", j.binding, j.float_score)
-                    for j in live.jobs
-                ],
-            )
-            wall = time.perf_counter() - started
-        result.parallel = {
-            "workers": workers,
-            "proofs": len(live.jobs),
-            "wall_s": wall,
-            "proofs_per_minute": 60.0 * len(live.jobs) / wall,
-            "peak_rss_bytes_per_worker": max(o.peak_rss_bytes for o in outcomes),
-        }
         echo(
-            f"    parallel: {result.parallel['proofs_per_minute']:.1f} proofs/min with {workers} workers"
+            f"[{result.name}] in this process, then on embedded proving clusters of 1 and 2 workers"
+        )
+        result.parallel = cluster_scaling(
+            live.workspace, live.jobs, options.memory_budget_bytes, echo=echo
         )
     if agreement_set is not None:
         echo(
@@ -383,6 +362,95 @@ def _finish(
         result.agreement = decision_agreement(detector, live.workspace, *agreement_set)
     (GENERATED_DIR / f"{live.contract}.sol").unlink(missing_ok=True)
     return result
+
+
+def cluster_scaling(
+    workspace: Workspace,
+    jobs: list[ProofJob],
+    memory_budget_bytes: int,
+    worker_counts: tuple[int, ...] = (1, 2),
+    echo: Callable[[str], None] = lambda _m: None,
+) -> dict[str, Any]:
+    """Proofs per minute of the same jobs in this process and on embedded proving clusters of
+    ``worker_counts`` workers (as many as the budget holds), and what the cluster adds per task:
+    a no-op task's round trip, and the wall time not spent in the proof task on the worker."""
+    prover = Prover(workspace)
+    prover.prove(jobs[0].windows, jobs[0].name + "-warm", jobs[0].binding)  # EZKL loaded
+    started = time.perf_counter()
+    for job in jobs:
+        prover.prove(job.windows, job.name + "-inproc", job.binding, job.float_score)
+    wall = time.perf_counter() - started
+    runs: list[dict[str, Any]] = [
+        {
+            "where": "in-process",
+            "workers": 1,
+            "proofs": len(jobs),
+            "wall_s": wall,
+            "proofs_per_minute": 60.0 * len(jobs) / wall,
+        }
+    ]
+    echo(f"    in-process: {runs[0]['proofs_per_minute']:.1f} proofs/min")
+    for count in worker_counts:
+        with ProvingCluster.open(
+            workspace=workspace, workers=count, memory_budget_bytes=memory_budget_bytes
+        ) as cluster:
+            workers = int(cluster.plan["workers"])
+            cluster.circuit(workspace)  # workers load the circuit before the clock starts
+            noop_ms = cluster.overhead_ms()
+            started = time.perf_counter()
+            outcomes = cluster.prove_all(
+                workspace,
+                [ProofJob(j.windows, f"{j.name}-w{count}", j.binding, j.float_score) for j in jobs],
+            )
+            wall = time.perf_counter() - started
+        busy = sum(o.task_s for o in outcomes)
+        runs.append(
+            {
+                "where": "embedded cluster",
+                "workers": workers,
+                "threads_per_worker": cluster.plan["threads_per_worker"],
+                "proofs": len(jobs),
+                "wall_s": wall,
+                "proofs_per_minute": 60.0 * len(jobs) / wall,
+                "noop_task_ms": noop_ms,
+                # the wall time the workers were not proving, per proof (all workers busy: 0)
+                "overhead_ms_per_proof": max(0.0, 1000 * (wall * workers - busy) / len(jobs)),
+                "peak_rss_bytes_per_worker": max(o.peak_rss_bytes for o in outcomes),
+                "by_worker": {
+                    w: sum(o.worker == w for o in outcomes)
+                    for w in sorted({o.worker for o in outcomes})
+                },
+            }
+        )
+        echo(
+            f"    {workers} worker(s): {runs[-1]['proofs_per_minute']:.1f} proofs/min, "
+            f"no-op task {noop_ms:.1f} ms, {runs[-1]['overhead_ms_per_proof']:.0f} ms per proof "
+            "not spent proving"
+        )
+    best = max(runs[1:], key=lambda r: r["proofs_per_minute"])
+    return {
+        "workers": best["workers"],
+        "proofs": len(jobs),
+        "wall_s": best["wall_s"],
+        "proofs_per_minute": best["proofs_per_minute"],
+        "peak_rss_bytes_per_worker": best["peak_rss_bytes_per_worker"],
+        "runs": runs,
+    }
+
+
+def scaling_table(runs: list[dict[str, Any]]) -> list[str]:
+    """Markdown rows of :func:`cluster_scaling`'s runs."""
+    lines = [
+        "| where | workers | proofs/min | no-op task ms | ms per proof not proving |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for r in runs:
+        noop = f"{r['noop_task_ms']:.1f}" if "noop_task_ms" in r else "-"
+        idle = f"{r['overhead_ms_per_proof']:.0f}" if "overhead_ms_per_proof" in r else "-"
+        lines.append(
+            f"| {r['where']} | {r['workers']} | {r['proofs_per_minute']:.1f} | {noop} | {idle} |"
+        )
+    return lines
 
 
 def _run_pipeline(
@@ -576,6 +644,71 @@ def _trivial_prover(
         return time.perf_counter() - started, process_cpu_s() - cpu
 
     return prove
+
+
+def run_cluster_scaling(
+    workspace: Workspace,
+    proofs: int = 8,
+    memory_budget_bytes: int = 4_000_000_000,
+    report_dir: Path | None = None,
+    echo: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """``zkalert bench --cluster-scaling``: :func:`cluster_scaling` on the workspace's own circuit
+    (Tennessee Eastman fault-1 windows, one per proof), written to <reports>/bench/cluster.*."""
+    from zkalert.data.loaders import load_te_file
+    from zkalert.errors import CircuitError
+
+    detector = Detector.load(workspace)
+    info = CircuitInfo.load(workspace)
+    if info.windows_per_proof != 1 or info.width != detector.width:
+        raise CircuitError(
+            f"the cluster figures prove single windows of the detector's width; {workspace.root} "
+            f"holds a {info.windows_per_proof}-window circuit of width {info.width}"
+        )
+    rows = load_te_file("d01_te.dat")[150 : 150 + proofs]
+    scaled = detector.scale(rows)
+    scores = detector.score_scaled(scaled)
+    from eth_account import Account
+
+    gateway = Account.from_key(BENCH_KEY).address  # the proofs are measured, never sent
+    jobs = [
+        ProofJob(
+            scaled[i : i + 1],
+            f"bench-cluster-{i}",
+            Binding(gateway, stream_id("bench/cluster"), i),
+            float(scores[i]),
+        )
+        for i in range(len(scaled))
+    ]
+    echo(
+        f"{len(jobs)} proofs of model {info.model_id[:18]}.. (logrows {info.logrows}): in this "
+        "process, then on embedded proving clusters of 1 and 2 workers"
+    )
+    figures = cluster_scaling(workspace, jobs, memory_budget_bytes, echo=echo)
+    report = {
+        "model_id": info.model_id,
+        "logrows": info.logrows,
+        "machine": machine(),
+        "load_average": os.getloadavg(),
+        **figures,
+    }
+    folder = report_dir or reports_dir("bench")
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "cluster.json").write_text(json.dumps(report, indent=1) + "\n")
+    (folder / "cluster.md").write_text(
+        "\n".join(
+            [
+                f"# Proving cluster: {len(jobs)} proofs, logrows {info.logrows}",
+                "",
+                *scaling_table(figures["runs"]),
+                "",
+                f"Load average at the end: {', '.join(f'{v:.2f}' for v in os.getloadavg())}.",
+            ]
+        )
+        + "\n"
+    )
+    echo(f"report: {folder / 'cluster.md'}")
+    return report
 
 
 def run(
@@ -922,6 +1055,8 @@ def markdown(report: dict[str, Any]) -> str:
             "",
             f"Parallel, on an embedded proving cluster (tuned-kzg, single window): {par['workers']} worker(s), {par['proofs_per_minute']:.1f} proofs/min ({par['proofs']} proofs in {par['wall_s']:.1f} s), peak RSS per worker {par['peak_rss_bytes_per_worker'] / 1e9:.2f} GB.",
         ]
+        if par.get("runs"):
+            lines += ["", *scaling_table(par["runs"])]
     same = (p.get("tuned", {}).get("same_scores_as") or {}).get("tuned-kzg")
     lines += [
         "",
