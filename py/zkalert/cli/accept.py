@@ -101,8 +101,9 @@ WorkersOpt = Annotated[
     int,
     typer.Option(
         min=1,
-        max=16,
-        help="Provers in parallel (1: one prover using every core, as EZKL does by itself).",
+        max=256,
+        help="Provers in parallel, on an embedded proving cluster (cluster.workers; 1: one prover "
+        "in this process using every core, as EZKL does by itself).",
     ),
 ]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Replace an existing bundle folder.")]

@@ -185,6 +185,15 @@ class ProvingCluster:
                 env={"RAYON_NUM_THREADS": str(threads)},
                 silence_logs=logging.ERROR,
                 death_timeout=30,  # workers leave when this process is gone
+                # the workers' own configuration: a proof is no Dask data to spill, and a worker
+                # paused at 80 % of its limit by memory the allocator keeps after a proof would
+                # take no more proofs; the nanny still restarts a worker past 95 % of its limit
+                # (its proof then runs elsewhere)
+                config={
+                    "distributed.worker.memory.target": False,
+                    "distributed.worker.memory.spill": False,
+                    "distributed.worker.memory.pause": False,
+                },
             )
         self.address = self._cluster.scheduler_address
         self.plan = {
@@ -390,12 +399,16 @@ class ProvingCluster:
         return f"the cluster at {self.address}"
 
     def status(self) -> dict[str, Any]:
-        """For /v1/status and reports: the plan and, when it answers, the workers."""
+        """For /v1/status and reports: the plan and, while connected, the workers (never dials a
+        scheduler that went away: the next proof does)."""
         out: dict[str, Any] = {**self.plan}
-        try:
-            out["workers_now"] = self.workers()
-        except (ZkAlertError, OSError, TimeoutError) as exc:
-            out["error"] = str(exc)
+        client = self._client
+        out["connected"] = client is not None and client.status == "running"
+        if out["connected"]:
+            try:
+                out["workers_now"] = self.workers()
+            except (ZkAlertError, OSError, TimeoutError) as exc:
+                out["error"] = str(exc)
         return out
 
     def _gone(self, exc: BaseException, doing: str) -> ClusterUnavailable:

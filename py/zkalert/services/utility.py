@@ -48,7 +48,15 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
 from zkalert.config import Workspace
-from zkalert.errors import ChainError, CircuitError, ConfigError, WindowConflict
+from zkalert.errors import (
+    ChainError,
+    CircuitError,
+    ClusterError,
+    ClusterUnavailable,
+    ConfigError,
+    WindowConflict,
+    ZkAlertError,
+)
 from zkalert.evm import ids
 from zkalert.evm.ids import STREAM_ID
 from zkalert.keys import ANVIL_KEY_0, KeySettings, Signer, load_signer, signer_for
@@ -362,9 +370,16 @@ class UtilityCore:
                     proof = self._keep(window, result)
                     waiter.set_result((proof, result.worker))
                     out[window.idx] = (proof, False, result.worker)
-                except HTTPException as exc:
-                    waiter.set_exception(exc)
-                    out[window.idx] = exc
+                except ClusterUnavailable:
+                    raise  # the whole request: every window stays queued
+                except (HTTPException, ZkAlertError) as exc:  # this window only
+                    failed = (
+                        exc
+                        if isinstance(exc, HTTPException)
+                        else HTTPException(503 if isinstance(exc, ClusterError) else 500, str(exc))
+                    )
+                    waiter.set_exception(failed)
+                    out[window.idx] = failed
                 finally:
                     future.release()
         except BaseException as exc:  # the cluster went away: every waiter hears it
@@ -472,7 +487,10 @@ class UtilityCore:
             },
             "chain": self.chain,
             "worker": self.worker.__dict__,
-            "cluster": self._cluster.status() if self._cluster is not None else None,
+            "cluster": {
+                **(self._cluster.status() if self._cluster is not None else {"connected": False}),
+                "proofs_in_progress": len(self._inflight),
+            },
             "proofs": {
                 "made": self.counters.proofs_made,
                 "served": self.counters.proofs_served,
