@@ -73,6 +73,7 @@ def dask_cluster(tmp_path_factory) -> Iterator[dict[str, object]]:
     env = dict(
         os.environ,
         RAYON_NUM_THREADS="1",  # two provers on two cores
+        DASK_DISTRIBUTED__WORKER__MEMORY__PAUSE="False",  # as docs/guides/cluster.md runs them
         ZKALERT_WORKER_CACHE=str(folder / "cache"),
         DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES="2",
     )
@@ -143,7 +144,7 @@ def test_a_range_proves_on_a_dask_cluster_and_survives_losing_a_worker_mid_proof
 
     workspace, _, info = compiled
     address = str(dask_cluster["address"])
-    workers: dict[str, str] = dask_cluster["addresses"]  # type: ignore[assignment]
+    workers: dict[str, str] = dask_cluster["addresses"]
     port = _port()
     url = f"http://127.0.0.1:{port}"
     utility = _service(
@@ -161,7 +162,7 @@ def test_a_range_proves_on_a_dask_cluster_and_survives_losing_a_worker_mid_proof
         ],
         port,
         tmp_path / "utility.log",
-        dict(os.environ, RPC_URL="http://127.0.0.1:9"),
+        dict(os.environ, RPC_URL="http://127.0.0.1:9", ZKALERT_CLUSTER_CONNECT_TIMEOUT_S="5"),
     )
     regulator, ingest = _auth(tokens["regulator"]), _auth(tokens["ingest"])
     try:
@@ -207,7 +208,7 @@ def test_a_range_proves_on_a_dask_cluster_and_survives_losing_a_worker_mid_proof
                 int(str(k).split("-")[3])
                 for k in client.processing(workers=[victim]).get(victim, ())
             } or {int(str(k).split("-")[3]) for k in running}
-            _kill_group(dask_cluster["procs"]["big-a"])  # type: ignore[index]
+            _kill_group(dask_cluster["procs"]["big-a"])
             killed_at = time.monotonic() - started
             _wait(
                 lambda: victim not in client.scheduler_info(n_workers=-1)["workers"],
@@ -263,8 +264,6 @@ def test_a_range_proves_on_a_dask_cluster_and_survives_losing_a_worker_mid_proof
             httpx.get(f"{url}/v1/status", headers=regulator, timeout=30).json()["proofs"]["made"]
             == WINDOWS
         )
-        log = (tmp_path / "utility.log").read_text()
-        assert "Traceback" not in log
         print(
             f"\n{WINDOWS} windows proven on {address} in {time.monotonic() - started:.1f} s; "
             f"big-a lost at {killed_at:.1f} s holding window(s) {sorted(lost)}; by worker: "
@@ -272,6 +271,80 @@ def test_a_range_proves_on_a_dask_cluster_and_survives_losing_a_worker_mid_proof
                 {n: sum(p["prover"] == a for p in proofs.values()) for n, a in workers.items()}
             )
         )
+
+        # the whole cluster goes away: proof requests are one 503 line, the windows stay queued
+        more = {"windows": [{"index": WINDOWS + i, "values": w} for i, w in enumerate(_windows(2))]}
+        assert (
+            httpx.post(
+                f"{url}/v1/windows?stream={STREAM}", headers=ingest, json=more, timeout=60
+            ).status_code
+            == 201
+        )
+        procs = dask_cluster["procs"]
+        for name in ("scheduler", "big-b", "small"):
+            _kill_group(procs[name])
+        tail = f"{url}/v1/proofs?stream={STREAM}&first={WINDOWS}&last={WINDOWS + 1}"
+        gone = httpx.get(tail, headers=regulator, timeout=120)
+        assert gone.status_code == 503 and gone.headers["retry-after"] == "10", gone.text
+        error = gone.json()["error"]
+        assert error.startswith(f"the proving cluster at {address} ") and "\n" not in error
+        assert ("went away" in error or "cannot be reached" in error) and len(error) < 400
+        queued = httpx.get(
+            f"{url}/v1/windows?stream={STREAM}&first={WINDOWS}", headers=regulator, timeout=30
+        ).json()
+        assert [(w["window"], w["proven"], w["inputs_stored"]) for w in queued] == [
+            (WINDOWS, False, True),
+            (WINDOWS + 1, False, True),
+        ]
+
+        # back at the same address (a new scheduler and a new worker): the queued windows are
+        # proven there, the circuit shipped to the new scheduler again
+        folder = dask_cluster["folder"]
+        env = dict(os.environ, RAYON_NUM_THREADS="2", ZKALERT_WORKER_CACHE=str(folder / "cache"))
+        procs["scheduler-2"] = _dask(
+            [
+                "scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                address.rsplit(":", 1)[1],
+                "--no-dashboard",
+            ],
+            folder / "scheduler-2.log",
+            env,
+        )
+        procs["big-c"] = _dask(
+            [
+                "worker",
+                address,
+                "--name",
+                "big-c",
+                "--nthreads",
+                "1",
+                "--nworkers",
+                "1",
+                "--resources",
+                "MEMORY=2e9",
+                "--host",
+                "127.0.0.1",
+                "--no-dashboard",
+            ],
+            folder / "big-c.log",
+            env,
+        )
+        back = _wait(
+            lambda: (r := httpx.get(tail, headers=regulator, timeout=300)).status_code == 200 and r,
+            180,
+            "the queued windows to be proven on the new cluster",
+            interval_s=2,
+        )
+        fresh = back.json()["proofs"]
+        assert [p["window"] for p in fresh] == [WINDOWS, WINDOWS + 1]
+        assert all(not p["cached"] and p["prover"] not in workers.values() for p in fresh)
+        status = httpx.get(f"{url}/v1/status", headers=regulator, timeout=30).json()
+        assert status["proofs"]["made"] == WINDOWS + 2 and status["cluster"]["connected"]
+        log = (tmp_path / "utility.log").read_text()
+        assert "Traceback" not in log
     finally:
         _stop(utility)
 
