@@ -26,6 +26,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import CancelledError
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
@@ -173,7 +174,10 @@ class ProvingCluster:
         workers = plan_workers(needs, budget, self._workers_wanted, cores)
         threads = max(1, cores // workers)
         memory = budget // workers
-        with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}):
+        with (
+            dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}),
+            _started_or_error(workers),
+        ):
             self._cluster = LocalCluster(
                 n_workers=workers,
                 threads_per_worker=1,  # one proof at a time per worker; halo2 uses `threads`
@@ -431,6 +435,18 @@ class ProvingCluster:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+@contextmanager
+def _started_or_error(workers: int) -> Iterator[None]:
+    """A LocalCluster that does not start (no port, workers that die at once) is one line."""
+    try:
+        yield
+    except (OSError, RuntimeError, TimeoutError) as exc:
+        cause = exc.__cause__ or exc
+        raise ClusterError(
+            f"the embedded proving cluster of {workers} worker(s) did not start ({_reason(cause)})"
+        ) from None
 
 
 def _reason(exc: BaseException) -> str:
