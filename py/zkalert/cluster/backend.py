@@ -341,17 +341,22 @@ class ProvingCluster:
 
         return replace(result, proven=proven)
 
+    def completed(self, futures: list[Future[ProofResult]]) -> Iterator[Future[ProofResult]]:
+        """The futures as each is done (its result then leaves the worker at once: a worker lost
+        afterwards does not take a finished proof with it)."""
+        from distributed import as_completed
+
+        return iter(as_completed(futures))
+
     def prove_each(
         self, workspace: Workspace, jobs: Iterable[ProofJob]
     ) -> Iterator[tuple[int, ProofResult]]:
         """``(position in jobs, result)`` as each proof is done, all proving at once."""
-        from distributed import as_completed
-
         handle = self.circuit(workspace)
         jobs = list(jobs)
         futures = {self.submit(handle, job): i for i, job in enumerate(jobs)}
         try:
-            for future in as_completed(list(futures)):
+            for future in self.completed(list(futures)):
                 i = futures[future]
                 yield i, self.result(handle, jobs[i], future)
                 future.release()

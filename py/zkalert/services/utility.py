@@ -364,7 +364,9 @@ class UtilityCore:
                     window.float_score or float("nan"),
                 )
                 submitted.append((window, waiter, job, cluster.submit(handle, job)))
-            for window, waiter, job, future in submitted:
+            by_future = {future: (window, waiter, job) for window, waiter, job, future in submitted}
+            for future in cluster.completed(list(by_future)):  # fetched as each is done
+                window, waiter, job = by_future[future]
                 try:
                     result = cluster.result(handle, job, future)
                     proof = self._keep(window, result)
