@@ -289,7 +289,9 @@ def test_the_proven_figures_are_the_float_models_where_decisions_agree(model, fl
 
 @ezkl
 @slow
-def test_accept_run_does_all_three_on_the_workspaces_model_on_an_embedded_cluster_of_two(model, tmp_path):
+def test_accept_run_does_all_three_on_the_workspaces_model_on_an_embedded_cluster_of_two(
+    model, tmp_path
+):
     workspace, _, info = model
     out = zkalert(
         "accept", "run", "--workdir", str(workspace.root), "--seed", "2", "--normal", "2",

@@ -500,3 +500,54 @@ def test_a_circuit_reaches_a_worker_that_does_not_see_its_files_as_bytes(
     )
     assert ok, why
     plugin.teardown(Worker())
+
+
+@pytest.mark.anvil
+def test_the_outbox_proves_scored_rows_on_a_cluster_at_once_and_sends_each_once(
+    compiled, anvil_url, w3, isolated, tmp_path
+):
+    """`outbox run --workers 2`'s prover: scored rows proven two at a time on an embedded
+    cluster, marked proven as each proof is back, sent in stream order, each recorded once."""
+    from conftest import OWNER_KEY, TEST_CHAIN_ID
+    from eth_account import Account
+    from eth_utils import keccak
+
+    from zkalert.cluster.backend import ProvingCluster
+    from zkalert.evm.log import check_chain, fetch_alerts
+    from zkalert.evm.registry import ModelSpec, deploy
+    from zkalert.gateway.networks import Network, web3_for
+    from zkalert.gateway.outbox import Outbox
+    from zkalert.gateway.sender import ClusterProver, Sender
+
+    workspace, detector, info = compiled
+    gateway = Account.from_key(OWNER_KEY).address
+    deployment = deploy(ModelSpec.of(info), anvil_url, key=OWNER_KEY)
+    stream = "cluster/outbox"
+    scaled = detector.scale(np.asarray(_windows(4)))
+    outbox = Outbox.open(
+        tmp_path / "outbox.sqlite",
+        chain_id=TEST_CHAIN_ID,
+        registry=deployment.registry_address,
+        gateway=gateway,
+    )
+    for i in range(len(scaled)):
+        outbox.enqueue(stream, f"{stream}#{i}", info.model_id, scaled[i : i + 1], index=i)
+    network = Network(
+        "cluster-test", anvil_url, TEST_CHAIN_ID, confirmations=1, poll_s=0.05, rpc_timeout_s=5.0
+    )
+    with ProvingCluster.open(workspace=workspace, workers=2) as cluster:
+        prover = ClusterProver(workspace.root, gateway, cluster)
+        assert prover.slots() == 2
+        sender = Sender(outbox, network, deployment, OWNER_KEY, w3=web3_for(network), prover=prover)
+        stats = sender.run(timeout_s=300)
+    assert outbox.counts()["confirmed"] == 4
+    assert stats.proven == 4 and stats.sent == 4 and stats.reverted == 0
+    outbox.close()
+    registry = w3.eth.contract(address=deployment.registry_address, abi=deployment.registry_abi)
+    entries = [
+        e
+        for e in fetch_alerts(registry, deployment.block)
+        if e.stream_id == "0x" + keccak(text=stream).hex()
+    ]
+    assert [e.window_index for e in entries] == [0, 1, 2, 3]
+    assert all(c.ok for c in check_chain(registry, entries))
