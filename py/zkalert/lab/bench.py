@@ -441,7 +441,7 @@ def cluster_scaling(
 def scaling_table(runs: list[dict[str, Any]]) -> list[str]:
     """Markdown rows of :func:`cluster_scaling`'s runs."""
     lines = [
-        "| where | workers | proofs/min | no-op task ms | ms per proof not proving |",
+        "| where | workers | proofs/min | no-op task ms | idle ms per proof (workers not proving) |",
         "| --- | ---: | ---: | ---: | ---: |",
     ]
     for r in runs:
@@ -684,12 +684,13 @@ def run_cluster_scaling(
         f"{len(jobs)} proofs of model {info.model_id[:18]}.. (logrows {info.logrows}): in this "
         "process, then on embedded proving clusters of 1 and 2 workers"
     )
+    at_start = machine()
     figures = cluster_scaling(workspace, jobs, memory_budget_bytes, echo=echo)
     report = {
         "model_id": info.model_id,
         "logrows": info.logrows,
-        "machine": machine(),
-        "load_average": os.getloadavg(),
+        "machine": at_start,
+        "load_average_at_end": os.getloadavg(),
         **figures,
     }
     folder = report_dir or reports_dir("bench")
@@ -702,7 +703,11 @@ def run_cluster_scaling(
                 "",
                 *scaling_table(figures["runs"]),
                 "",
-                f"Load average at the end: {', '.join(f'{v:.2f}' for v in os.getloadavg())}.",
+                (
+                    "Load average at the start: "
+                    f"{', '.join(f'{v:.2f}' for v in at_start['load_average_at_start'])}; "
+                    f"at the end: {', '.join(f'{v:.2f}' for v in os.getloadavg())}."
+                ),
             ]
         )
         + "\n"
