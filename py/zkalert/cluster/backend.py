@@ -183,6 +183,9 @@ class ProvingCluster:
                 threads_per_worker=1,  # one proof at a time per worker; halo2 uses `threads`
                 processes=True,
                 dashboard_address=None,
+                # the scheduler's own HTTP routes (health, metrics): loopback, any free port, not
+                # Dask's default 8787 another cluster on the machine may hold
+                scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
                 host="127.0.0.1",
                 memory_limit=memory,
                 resources={"MEMORY": memory, "CPU": threads},
