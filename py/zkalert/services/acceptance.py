@@ -227,22 +227,29 @@ class ReferenceSet:
         return select_named(self.windows, self.columns, columns, what)
 
 
+def _document(path: Path, fmt: str, kind: str, made_by: str) -> dict[str, Any]:
+    """A JSON document of ``fmt`` at this zkalert's format version, or one line saying why not."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise AcceptanceError(f"{path}: not a readable JSON file ({exc})") from None
+    if not isinstance(data, dict) or data.get("format") != fmt:
+        raise AcceptanceError(f"{path}: not an acceptance {kind} ({made_by})")
+    if data.get("version") != FORMAT_VERSION:
+        raise AcceptanceError(
+            f"{path}: {kind.split()[0]} format version {data.get('version')}, "
+            f"this zkalert reads {FORMAT_VERSION}"
+        )
+    return data
+
+
 def load_reference(path: Path) -> ReferenceSet:
     """A reference file (the regulator's labelled one or the operator's copy), checked: one
     line naming what is wrong."""
     what = str(path)
     if not path.is_file():
         raise AcceptanceError(f"{what}: no such reference file")
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise AcceptanceError(f"{what}: not a readable JSON file ({exc})") from None
-    if not isinstance(data, dict) or data.get("format") != REFERENCE_FORMAT:
-        raise AcceptanceError(f"{what}: not an acceptance reference set (zkalert accept reference)")
-    if data.get("version") != FORMAT_VERSION:
-        raise AcceptanceError(
-            f"{what}: reference format version {data.get('version')}, this zkalert reads {FORMAT_VERSION}"
-        )
+    data = _document(path, REFERENCE_FORMAT, "reference set", "zkalert accept reference")
     try:
         columns = tuple(str(c) for c in data["columns"])
         rows = data["windows"]
@@ -492,16 +499,7 @@ def load_bundle(folder: Path) -> Bundle:
     manifest = folder / BUNDLE_MANIFEST
     if not manifest.is_file():
         raise AcceptanceError(f"{what}: not an acceptance bundle (no {BUNDLE_MANIFEST})")
-    try:
-        data = json.loads(manifest.read_text())
-    except (OSError, ValueError) as exc:
-        raise AcceptanceError(f"{manifest}: not a readable JSON file ({exc})") from None
-    if not isinstance(data, dict) or data.get("format") != BUNDLE_FORMAT:
-        raise AcceptanceError(f"{manifest}: not an acceptance bundle (zkalert accept prove)")
-    if data.get("version") != FORMAT_VERSION:
-        raise AcceptanceError(
-            f"{manifest}: bundle format version {data.get('version')}, this zkalert reads {FORMAT_VERSION}"
-        )
+    data = _document(manifest, BUNDLE_FORMAT, "bundle", "zkalert accept prove")
     known = {
         "format", "version", "reference_id", "reference_windows", "model_id", "commitment",
         "windows_per_proof", "width", "columns", "scaler", "threshold", "threshold_felt",
