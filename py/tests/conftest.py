@@ -72,14 +72,28 @@ def fixture_proof_paths() -> dict[str, Path]:
     }
 
 
+def _records() -> dict[Path, bytes]:
+    folder = PROJECT_ROOT / "deployments" / str(TEST_CHAIN_ID)
+    return {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} if folder.is_dir() else {}
+
+
 @pytest.fixture
 def isolated(w3: Web3) -> Iterator[None]:
-    """Undo every transaction a test makes (anvil's evm_snapshot / evm_revert)."""
+    """Undo every transaction a test makes (anvil's evm_snapshot / evm_revert), and the
+    deployment records it wrote for them (a model record of a reverted registration would
+    otherwise outlive it)."""
+    before = _records()
     snapshot = w3.provider.make_request("evm_snapshot", [])["result"]
     try:
         yield
     finally:
         w3.provider.make_request("evm_revert", [snapshot])
+        for path in set(_records()) - set(before):
+            path.unlink(missing_ok=True)
+        for path, data in before.items():
+            if not path.is_file() or path.read_bytes() != data:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(data)
 
 
 NOT_UNIT = ("anvil", "ezkl", "slow")
