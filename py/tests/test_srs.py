@@ -68,6 +68,28 @@ def test_tau_g2_is_read_from_code_laid_out_as_an_ezkl_verifier() -> None:
     assert point.srs_id_hex != _tau_g2(7654321).srs_id_hex
 
 
+def _minimal_push(word: int) -> bytes:
+    """``word`` pushed as solc pushes a constant: in as few bytes as it needs."""
+    width = max(1, (word.bit_length() + 7) // 8)
+    return bytes([0x5F + width]) + word.to_bytes(width, "big")
+
+
+def test_tau_g2_is_read_when_a_word_is_pushed_in_fewer_than_32_bytes() -> None:
+    """A coordinate with a leading zero byte is a PUSH31 in solc's code (about one SRS in 64
+    has one among its four words), laid out as mstore(offset, constant) pairs."""
+    tau = next(
+        t for t in range(2, 5000) if min(w.bit_length() for w in _tau_g2(t).negated().words) <= 248
+    )
+    point = _tau_g2(tau)
+    offsets = range(0x08A0, 0x09A0, 0x20)
+    words = [*G2_GENERATOR.words, *point.negated().words]
+    code = b"\x60\x80\x60\x40\x52" + b"".join(
+        _minimal_push(w) + b"\x61" + o.to_bytes(2, "big") + b"\x52" for w, o in zip(words, offsets)
+    )
+    assert any(len(_minimal_push(w)) < 33 for w in point.negated().words)
+    assert verifier_tau_g2(code) == point
+
+
 def test_code_without_a_recognisable_tau_g2_gives_none_never_an_exception() -> None:
     point = _tau_g2(99)
     off_curve = G2Point(x=point.x, y=(point.y[0], (point.y[1] + 1) % FQ_MODULUS))

@@ -134,16 +134,19 @@ def ezkl_srs_tau_g2(path: Path) -> G2Point:
     return point
 
 
-def _push32_values(code: bytes) -> list[int]:
-    """The PUSH32 immediates of EVM bytecode, in order (other pushes skipped)."""
+def _pushed_words(code: bytes) -> list[int]:
+    """The immediates of EVM bytecode's pushes of 3 to 32 bytes, in order. solc pushes a
+    constant in as few bytes as it needs, so a field element with a leading zero byte is a
+    PUSH31 (or shorter); the memory offsets between the constants are PUSH1/PUSH2 and left out
+    (a field element below 2^24 has a chance of about 2^-230)."""
     values: list[int] = []
     i = 0
     while i < len(code):
         op = code[i]
         if 0x60 <= op <= 0x7F:
             width = op - 0x5F
-            if op == 0x7F:
-                values.append(int.from_bytes(code[i + 1 : i + 33], "big"))
+            if width >= 3 and i + width < len(code):
+                values.append(int.from_bytes(code[i + 1 : i + 1 + width], "big"))
             i += 1 + width
         else:
             i += 1
@@ -153,7 +156,7 @@ def _push32_values(code: bytes) -> list[int]:
 def verifier_tau_g2(code: bytes) -> G2Point | None:
     """[τ]G2 of the SRS an EZKL verifier's bytecode was generated with, or None when the code
     does not embed BN254's G2 generator followed by a G2 point (not an EZKL KZG verifier)."""
-    values = _push32_values(code)
+    values = _pushed_words(code)
     gen = list(G2_GENERATOR.words)
     for i in range(len(values) - 7):
         if values[i : i + 4] == gen:
