@@ -265,13 +265,26 @@ def read_frame(path: Path, fmt: DataFormat | None = None) -> pd.DataFrame:
         if kind == "csv":
             frame = pd.read_csv(path, low_memory=False)
         else:
-            frame = pd.read_parquet(path, engine="pyarrow")
+            frame = _read_parquet(path)
     except Exception as exc:  # pandas and pyarrow raise many types for malformed files
         raise DataError(f"{path}: not a readable {kind} file ({_one_line(exc)})") from exc
     if len(frame.columns) == 0 or len(frame) == 0:
         raise DataError(f"{path}: no data rows")
     frame.columns = [str(c) for c in frame.columns]
     return frame
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    """A parquet file read on the calling thread.
+
+    pyarrow's reader threads can outlive the interpreter's teardown and abort the
+    process ("terminate called without an active exception") after it has already
+    printed its result; a single-threaded read leaves no thread behind.
+    """
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path, use_threads=False, pre_buffer=False)
+    return table.to_pandas(use_threads=False)
 
 
 def _numeric_column(frame: pd.DataFrame, column: str, what: str) -> FloatArray:
