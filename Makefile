@@ -4,6 +4,7 @@
 #   make docs    the documentation site, strict and offline: build/site/
 #   make demo    the whole pipeline on a local anvil, Table I metrics
 #   make bench   naive EZKL vs tuned vs batched proofs, same windows: $(REPORTS)/bench/
+#   make load-test  the utility service under ingest and proof requests: $(REPORTS)/load/
 #   make evaluate  detection quality vs a PCA T²/Q baseline + in-circuit parity: $(REPORTS)/evaluate/
 #   make demo-ts / bench-ts  time-series mode: EKF, chained TC/SC proofs, attacks; $(REPORTS)/timeseries/
 #   make dist    a wheel of the package, compiled contracts inside: dist/
@@ -24,7 +25,7 @@ export PATH := $(subst $(space),:,$(FOUNDRY_BIN)):$(CURDIR)/$(VENV)/bin:$(PATH)
 REPORTS ?= build/reports
 export ZKALERT_REPORTS := $(abspath $(REPORTS))
 
-.PHONY: dist lock setup setup-browser setup-postgres test test-sol test-py lint docs demo bench evaluate anvil anvil-stop fixtures snapshot soak clean demo-ts bench-ts fixtures-ts
+.PHONY: dist lock setup setup-browser setup-postgres test test-sol test-py lint docs demo bench evaluate anvil anvil-stop fixtures snapshot soak load-test clean demo-ts bench-ts fixtures-ts
 
 setup: $(VENV)/.installed .tools/.installed
 	@$(PY) -c "from zkalert.toolchain import link_solc_for_consumers, solc; kept = link_solc_for_consumers(); print('solc:', solc()); [print('kept your compiler at', k) for k in kept]"
@@ -137,6 +138,14 @@ SOAK_WORKDIR ?= build/fixture
 SOAK_ARGS ?= --alerts 300 --streams 5
 soak: setup
 	$(VENV)/bin/zkalert soak --workdir $(SOAK_WORKDIR) $(SOAK_ARGS)
+
+# Load test of the utility service: gateway ingest, readers and regulators' proof requests on
+# loopback, proofs on its embedded proving cluster (a few minutes); $(REPORTS)/load/.
+# Needs a compiled single-window workspace (LOAD_WORKDIR; `make demo` makes build/).
+LOAD_WORKDIR ?= build
+LOAD_ARGS ?=
+load-test: setup
+	$(VENV)/bin/zkalert load-test --workdir $(LOAD_WORKDIR) $(LOAD_ARGS)
 
 # ---- time-series mode
 # A TE fault scenario on a fresh anvil (port 8877, chain 31777) with every attack, checked by the audit.

@@ -1213,6 +1213,53 @@ def soak_cmd(
         )
 
 
+@app.command("load-test")
+def load_test_cmd(
+    workdir: WorkdirOpt = None,
+    writers: Annotated[
+        int, typer.Option(min=1, max=32, help="Gateway writers, one stream each.")
+    ] = 4,
+    readers: Annotated[
+        int, typer.Option(min=0, max=32, help="Readers of /v1/status and /v1/windows.")
+    ] = 4,
+    regulators: Annotated[
+        int, typer.Option(min=1, max=16, help="Regulators asking for proofs.")
+    ] = 2,
+    seconds: Annotated[
+        float, typer.Option(min=5, max=600, help="Length of the ingest-alone phase.")
+    ] = 30.0,
+    proof_requests: Annotated[
+        int,
+        typer.Option(
+            min=2, max=100, help="Proof requests per regulator (one window, then a range, ...)."
+        ),
+    ] = 6,
+    range_size: Annotated[
+        int, typer.Option("--range", min=2, max=16, help="Windows per range request.")
+    ] = 3,
+    cluster: ClusterOpt = None,
+    workers: ProveWorkersOpt = None,
+) -> None:
+    """The utility service on loopback under gateway ingest, readers and regulators' proof
+    requests, on a fresh local anvil: p50/p95 per endpoint, 429s, exactly-once checks
+    (build/reports/load/)."""
+    from zkalert.lab import load
+
+    options = load.LoadOptions(
+        workdir=Workspace.at(workdir).root,
+        writers=writers,
+        readers=readers,
+        regulators=regulators,
+        seconds=seconds,
+        proof_requests=proof_requests,
+        range_size=range_size,
+        cluster=cluster,
+        workers=workers,
+    )
+    report = load.run(options, echo=typer.echo)
+    typer.echo(load.markdown(report))
+
+
 # ---------------------------------------------------------------------------
 # Detection quality: `zkalert evaluate`.
 # Modules: evaluate.py (run + report), quality.py (metrics), baseline.py (PCA T²/Q),

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 from zkalert.cluster.sizing import TaskNeeds, plan_workers, record_rss_bytes
 from zkalert.cluster.worker import (
+    NICE_ENV,
     CircuitPlugin,
     ProofJob,
     ProofResult,
@@ -57,6 +58,8 @@ ALLOWED_FAILURES = 2
 CONNECT_TIMEOUT_S = 10.0
 #: The embedded cluster's share of this machine's memory when no budget is given.
 EMBEDDED_MEMORY_SHARE = 0.8
+#: The embedded cluster's workers prove at this niceness ($ZKALERT_PROVER_NICE overrides; 0: none).
+EMBEDDED_NICE = 10
 
 
 def total_memory_bytes() -> int:
@@ -189,7 +192,11 @@ class ProvingCluster:
                 host="127.0.0.1",
                 memory_limit=memory,
                 resources={"MEMORY": memory, "CPU": threads},
-                env={"RAYON_NUM_THREADS": str(threads)},
+                # proofs yield the CPU to this process (a web service, a gateway's sender)
+                env={
+                    "RAYON_NUM_THREADS": str(threads),
+                    NICE_ENV: os.environ.get(NICE_ENV, str(EMBEDDED_NICE)),
+                },
                 silence_logs=logging.ERROR,
                 death_timeout=30,  # workers leave when this process is gone
                 # the workers' own configuration: a proof is no Dask data to spill, and a worker

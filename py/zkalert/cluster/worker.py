@@ -32,6 +32,9 @@ from zkalert.zk.prover import ProvenWindow, Prover, binding_file
 from zkalert.zk.statement import Binding
 
 CACHE_ENV = "ZKALERT_WORKER_CACHE"
+#: A worker started with this variable (a niceness, 1-19) proves at that lower CPU priority: a
+#: web service or a gateway on the same machine keeps answering while proofs run.
+NICE_ENV = "ZKALERT_PROVER_NICE"
 #: The workspace files a prover reads (the SRS is added under its own name).
 CIRCUIT_FILES = ("circuit.json", "detector.compiled", "pk.key", "vk.key", "settings.json")
 
@@ -113,6 +116,7 @@ class CircuitPlugin(WorkerPlugin):
         self.payload = None  # installed: the worker keeps no copy of the keys in memory
         _INSTALLED[self.model_id] = root
         _PROVERS[self.model_id] = Prover(Workspace(root))  # loads EZKL and torch now
+        lower_priority()
 
     def teardown(self, worker: Any) -> None:
         _INSTALLED.pop(self.model_id, None)
@@ -213,6 +217,7 @@ def prove_task(model_id: str, job: ProofJob) -> ProofResult:
     from distributed import get_worker
 
     started = time.perf_counter()
+    lower_priority()
     worker = get_worker()
     prover = _PROVERS.get(model_id.lower())
     if prover is None:
@@ -240,6 +245,31 @@ def prove_task(model_id: str, job: ProofJob) -> ProofResult:
     )
 
 
+def lower_priority() -> None:
+    """Every thread of this process at the niceness ``$ZKALERT_PROVER_NICE`` (unset or 0: as is).
+
+    Linux keeps a niceness per thread, and threads inherit it when they are created: the
+    worker's threads and halo2's pool (created on the first proof) are all set, here, before and
+    after it exists; a thread already as nice or nicer is left alone.
+    """
+    try:
+        nice = int(os.environ.get(NICE_ENV, "0"))
+    except ValueError:
+        return
+    if nice <= 0:
+        return
+    try:
+        threads = [int(t) for t in os.listdir("/proc/self/task")]
+    except OSError:  # not Linux: the process, which new threads inherit
+        threads = [0]
+    for tid in threads:
+        try:
+            if os.getpriority(os.PRIO_PROCESS, tid) < nice:
+                os.setpriority(os.PRIO_PROCESS, tid, min(nice, 19))
+        except OSError:  # a thread that ended meanwhile
+            continue
+
+
 def noop_task(token: int) -> int:
     """A task that does nothing: the round trip through the scheduler, for the overhead figure."""
     return token
@@ -247,11 +277,13 @@ def noop_task(token: int) -> int:
 
 __all__ = [
     "CACHE_ENV",
+    "NICE_ENV",
     "CircuitPlugin",
     "ProofJob",
     "ProofResult",
     "cache_root",
     "circuit_manifest",
+    "lower_priority",
     "noop_task",
     "plugin_name",
     "prove_task",
