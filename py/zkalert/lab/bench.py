@@ -43,7 +43,7 @@ import numpy as np
 import numpy.typing as npt
 
 from zkalert.cluster.backend import ProvingCluster
-from zkalert.cluster.worker import ProofJob
+from zkalert.cluster.worker import NICE_ENV, ProofJob
 from zkalert.config import GENERATED_DIR, PROJECT_ROOT, Workspace, configured, reports_dir
 from zkalert.data.loaders import FloatArray, load_tennessee_eastman
 from zkalert.detector.model import Detector, TrainConfig, train
@@ -370,10 +370,12 @@ def cluster_scaling(
     memory_budget_bytes: int,
     worker_counts: tuple[int, ...] = (1, 2),
     echo: Callable[[str], None] = lambda _m: None,
+    multi_node: bool = True,
 ) -> dict[str, Any]:
     """Proofs per minute of the same jobs in this process and on embedded proving clusters of
     ``worker_counts`` workers (as many as the budget holds), and what the cluster adds per task:
-    a no-op task's round trip, and the wall time not spent in the proof task on the worker."""
+    a no-op task's round trip, and the wall time not spent in the proof task on the worker;
+    with ``multi_node``, also :func:`multi_node_scaling`."""
     prover = Prover(workspace)
     prover.prove(jobs[0].windows, jobs[0].name + "-warm", jobs[0].binding)  # EZKL loaded
     started = time.perf_counter()
@@ -427,8 +429,13 @@ def cluster_scaling(
             f"no-op task {noop_ms:.1f} ms, {runs[-1]['overhead_ms_per_proof']:.0f} ms per proof "
             "not spent proving"
         )
+    if multi_node:
+        echo("    worker nodes started with `dask scheduler` / `dask worker`, one CPU each")
+        nodes = multi_node_scaling(workspace, jobs, echo=echo)
+        runs += nodes["runs"]
     best = max(runs[1:], key=lambda r: r["proofs_per_minute"])
     return {
+        "scaling_efficiency": nodes["scaling_efficiency"] if multi_node else None,
         "workers": best["workers"],
         "proofs": len(jobs),
         "wall_s": best["wall_s"],
@@ -436,6 +443,94 @@ def cluster_scaling(
         "peak_rss_bytes_per_worker": best["peak_rss_bytes_per_worker"],
         "runs": runs,
     }
+
+
+def multi_node_scaling(
+    workspace: Workspace,
+    jobs: list[ProofJob],
+    node_counts: tuple[int, ...] = (1, 2),
+    echo: Callable[[str], None] = lambda _m: None,
+) -> dict[str, Any]:
+    """Proofs per minute on a head (``dask scheduler``) and 1, then 2, worker nodes (``dask
+    worker``), each pinned to one CPU and proving with one halo2 thread; the scaling efficiency
+    is the last count's rate over that many times the one-node rate."""
+    from zkalert.cluster.sizing import TaskNeeds
+    from zkalert.lab.nodes import LocalNodes
+
+    needs = TaskNeeds.of(workspace)
+    memory = max(2 * needs.memory_bytes, 1_000_000_000)
+    cpus = sorted(os.sched_getaffinity(0))
+    runs: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="zkalert-nodes-") as tmp:
+        env = dict(os.environ, ZKALERT_WORKER_CACHE=str(Path(tmp) / "cache"))
+        env.pop(NICE_ENV, None)  # the nodes prove at full priority: nothing else is measured
+        with LocalNodes(Path(tmp), env=env) as nodes:
+            for count in node_counts:
+                for k in range(len(nodes.procs) - 1, count):
+                    nodes.add_worker(f"node-{k}", memory_bytes=memory, cpu=cpus[k % len(cpus)])
+                nodes.wait_for_workers(count)
+                with ProvingCluster(nodes.address) as cluster:
+                    cluster.circuit(workspace)
+                    # one proof per node first: every node has its circuit loaded and EZKL warm
+                    cluster.prove_all(
+                        workspace,
+                        [
+                            ProofJob(j.windows, f"{j.name}-n{count}-warm{k}", j.binding)
+                            for k, j in enumerate(jobs[:count])
+                        ],
+                    )
+                    noop_ms = cluster.overhead_ms()
+                    started = time.perf_counter()
+                    outcomes = cluster.prove_all(
+                        workspace,
+                        [
+                            ProofJob(j.windows, f"{j.name}-n{count}", j.binding, j.float_score)
+                            for j in jobs
+                        ],
+                    )
+                    wall = time.perf_counter() - started
+                busy = sum(o.task_s for o in outcomes)
+                runs.append(
+                    {
+                        "where": "worker nodes, 1 CPU each",
+                        "workers": count,
+                        "threads_per_worker": 1,
+                        "proofs": len(jobs),
+                        "wall_s": wall,
+                        "proofs_per_minute": 60.0 * len(jobs) / wall,
+                        "noop_task_ms": noop_ms,
+                        "overhead_ms_per_proof": max(0.0, 1000 * (wall * count - busy) / len(jobs)),
+                        "peak_rss_bytes_per_worker": max(o.peak_rss_bytes for o in outcomes),
+                        "by_worker": {
+                            w: sum(o.worker == w for o in outcomes)
+                            for w in sorted({o.worker for o in outcomes})
+                        },
+                    }
+                )
+                echo(
+                    f"    {count} node(s): {runs[-1]['proofs_per_minute']:.1f} proofs/min, "
+                    f"no-op task {noop_ms:.1f} ms"
+                )
+    one, last = runs[0], runs[-1]
+    efficiency = last["proofs_per_minute"] / (last["workers"] * one["proofs_per_minute"])
+    echo(f"    scaling efficiency, {last['workers']} nodes over 1: {efficiency:.0%}")
+    return {"runs": runs, "scaling_efficiency": efficiency, "cpus": cpus}
+
+
+def efficiency_lines(figures: dict[str, Any]) -> list[str]:
+    """The multi-node scaling efficiency sentence, when it was measured."""
+    nodes = [r for r in figures.get("runs", []) if r["where"].startswith("worker nodes")]
+    if len(nodes) < 2 or figures.get("scaling_efficiency") is None:
+        return []
+    return [
+        (
+            f"Scaling efficiency on worker nodes started with `dask worker`, one CPU each: "
+            f"{nodes[-1]['workers']} nodes give {nodes[-1]['proofs_per_minute']:.1f} proofs/min "
+            f"against {nodes[0]['proofs_per_minute']:.1f} for 1 node: "
+            f"{figures['scaling_efficiency']:.0%} of linear."
+        ),
+        "",
+    ]
 
 
 def scaling_table(runs: list[dict[str, Any]]) -> list[str]:
@@ -703,6 +798,7 @@ def run_cluster_scaling(
                 "",
                 *scaling_table(figures["runs"]),
                 "",
+                *efficiency_lines(figures),
                 (
                     "Load average at the start: "
                     f"{', '.join(f'{v:.2f}' for v in at_start['load_average_at_start'])}; "
@@ -1061,7 +1157,7 @@ def markdown(report: dict[str, Any]) -> str:
             f"Parallel, on an embedded proving cluster (tuned-kzg, single window): {par['workers']} worker(s), {par['proofs_per_minute']:.1f} proofs/min ({par['proofs']} proofs in {par['wall_s']:.1f} s), peak RSS per worker {par['peak_rss_bytes_per_worker'] / 1e9:.2f} GB.",
         ]
         if par.get("runs"):
-            lines += ["", *scaling_table(par["runs"])]
+            lines += ["", *scaling_table(par["runs"]), "", *efficiency_lines(par)]
     same = (p.get("tuned", {}).get("same_scores_as") or {}).get("tuned-kzg")
     lines += [
         "",
