@@ -1359,8 +1359,11 @@ def evaluate_cmd(
         ),
     ] = None,
     workdir: WorkdirOpt = None,
+    cluster: ClusterOpt = None,
+    workers: ProveWorkersOpt = None,
 ) -> None:
-    """Detection quality of the detector next to a PCA T²/Q baseline, and in-circuit parity."""
+    """Detection quality of the detector next to a PCA T²/Q baseline, and in-circuit parity
+    (witnesses on the proving cluster: embedded on this machine, or --cluster)."""
     from zkalert.data import datasets
 
     kinds = ("te", "edge-iiotset", "csv")
@@ -1385,7 +1388,7 @@ def evaluate_cmd(
         dataset = datasets.from_plant(plant)
         _echo_data(plant)
         _evaluate(dataset, epochs, seed, threshold, target_far, compare_far,
-                  parity, parity_windows, workdir, detector_from, out)  # fmt: skip
+                  parity, parity_windows, workdir, detector_from, out, cluster, workers)  # fmt: skip
         return
     if any(option is not None for option in plant_options):
         raise ConfigError(
@@ -1417,7 +1420,7 @@ def evaluate_cmd(
             max_train_windows=max_train_windows, seed=seed,
         )  # fmt: skip
     _evaluate(dataset, epochs, seed, threshold, target_far, compare_far, parity, parity_windows,
-              workdir, detector_from, out)  # fmt: skip
+              workdir, detector_from, out, cluster, workers)  # fmt: skip
 
 
 def _evaluate(
@@ -1432,13 +1435,15 @@ def _evaluate(
     workdir: Path | None,
     detector_from: Path | None,
     out: Path | None,
+    cluster: str | None = None,
+    workers: int | None = None,
 ) -> None:
     from zkalert.lab import evaluate
 
     options = evaluate.EvaluateOptions(
         epochs=epochs, seed=seed, threshold_rule=threshold, target_far=target_far, compare_far=compare_far,
         parity=parity, parity_windows=parity_windows, workspace=workdir, detector_from=detector_from,
-        out_dir=out or reports_dir("evaluate"),
+        out_dir=out or reports_dir("evaluate"), cluster=cluster, workers=workers,
     )  # fmt: skip
     report = evaluate.run(dataset, options, echo=typer.echo)
     typer.echo("")

@@ -29,7 +29,7 @@ from concurrent.futures import CancelledError
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from zkalert.cluster.sizing import TaskNeeds, plan_workers, record_rss_bytes
 from zkalert.cluster.worker import (
@@ -42,8 +42,10 @@ from zkalert.cluster.worker import (
     noop_task,
     plugin_name,
     prove_task,
+    statements_task,
 )
 from zkalert.config import Workspace
+from zkalert.data.loaders import FloatArray
 from zkalert.errors import ClusterError, ClusterUnavailable, ZkAlertError
 from zkalert.zk.circuit import CircuitInfo
 
@@ -51,6 +53,7 @@ if TYPE_CHECKING:
     from distributed import Client, Future, LocalCluster
 
 log = logging.getLogger("zkalert.cluster")
+T = TypeVar("T")
 
 #: How many worker deaths one proof survives before it is given up (KilledWorker): a proof
 #: whose worker dies three times in a row is more likely the cause than the victim.
@@ -351,7 +354,7 @@ class ProvingCluster:
 
         return replace(result, proven=proven)
 
-    def completed(self, futures: list[Future[ProofResult]]) -> Iterator[Future[ProofResult]]:
+    def completed(self, futures: list[Future[T]]) -> Iterator[Future[T]]:
         """The futures as each is done (its result then leaves the worker at once: a worker lost
         afterwards does not take a finished proof with it)."""
         from distributed import as_completed
@@ -381,6 +384,45 @@ class ProvingCluster:
         for i, result in self.prove_each(workspace, jobs):
             out[i] = result
         return [r for r in out if r is not None]
+
+    def statements(
+        self, workspace: Workspace, scaled: FloatArray, chunk: int = 64
+    ) -> Iterator[tuple[int, list[tuple[tuple[int, ...] | None, str]]]]:
+        """Witness-only statements of single windows in chunks of ``chunk`` on the workers:
+        ``(first row of the chunk, [(instances or None, error), ...])`` as each chunk is done."""
+        from distributed import KilledWorker
+
+        handle = self.circuit(workspace)
+        try:
+            futures = {
+                self.client.submit(
+                    statements_task,
+                    handle.model_id,
+                    scaled[start : start + chunk],
+                    f"statements-{start}",
+                    resources=handle.resources or None,
+                    pure=False,
+                ): start
+                for start in range(0, len(scaled), chunk)
+            }
+        except (OSError, TimeoutError, CancelledError) as exc:
+            raise self._gone(exc, "submitting witness tasks") from None
+        try:
+            for future in self.completed(list(futures)):
+                try:
+                    rows = future.result()
+                except KilledWorker:
+                    raise ClusterError(
+                        f"the witnesses of rows {futures[future]}.. were on "
+                        f"{ALLOWED_FAILURES + 1} workers that died running them"
+                    ) from None
+                except (OSError, TimeoutError, CancelledError) as exc:
+                    raise self._gone(exc, "running witnesses") from None
+                yield futures[future], rows
+                future.release()
+        finally:
+            for future in futures:
+                future.release()
 
     def overhead_ms(self, tasks: int = 50) -> float:
         """The mean round trip of a task that does nothing (submit to result), in ms."""

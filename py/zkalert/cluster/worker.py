@@ -245,6 +245,29 @@ def prove_task(model_id: str, job: ProofJob) -> ProofResult:
     )
 
 
+def statements_task(
+    model_id: str, scaled: FloatArray, name: str
+) -> list[tuple[tuple[int, ...] | None, str]]:
+    """The statement each single window of ``scaled`` would prove (witness only, no proof), or
+    why the circuit could not take it: ``(instances, "")`` or ``(None, error)`` per window."""
+    from distributed import get_worker
+
+    lower_priority()
+    prover = _PROVERS.get(model_id.lower())
+    if prover is None:
+        raise ClusterError(
+            f"worker {get_worker().address} has no circuit {model_id[:18]}..: its plugin did not "
+            "install (see the worker's log)"
+        )
+    out: list[tuple[tuple[int, ...] | None, str]] = []
+    for k in range(len(scaled)):
+        try:
+            out.append((prover.statement_instances(scaled[k : k + 1], name), ""))
+        except Exception as exc:  # noqa: BLE001 - a window the circuit cannot take, reported by row
+            out.append((None, str(exc)[:200]))
+    return out
+
+
 def lower_priority() -> None:
     """Every thread of this process at the niceness ``$ZKALERT_PROVER_NICE`` (unset or 0: as is).
 
@@ -287,4 +310,5 @@ __all__ = [
     "noop_task",
     "plugin_name",
     "prove_task",
+    "statements_task",
 ]

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -76,6 +76,8 @@ class EvaluateOptions:
     )
     out_dir: Path = field(default_factory=lambda: reports_dir("evaluate"))
     progress: bool = True
+    cluster: str | None = None  # the parity witnesses' Dask scheduler; None: an embedded cluster
+    workers: int | None = None  # the embedded cluster's workers (1: witnesses in this process)
 
 
 def check_data(data: EvaluationData) -> None:
@@ -169,6 +171,30 @@ def _whitened_distance_threshold(
     return scaler, threshold, stats
 
 
+def _statements(
+    workspace: Workspace, scaled: FloatArray, options: EvaluateOptions
+) -> Iterator[tuple[int, list[tuple[tuple[int, ...] | None, str]]]]:
+    """The witness-only statement of every window, ``(first row, rows)`` per chunk: on the
+    proving cluster, or in this process with ``workers == 1`` and no cluster address."""
+    if options.cluster is None and options.workers == 1:
+        from zkalert.zk.prover import Prover
+
+        prover = Prover(workspace)
+        for k in range(len(scaled)):
+            try:
+                yield k, [(prover.statement_instances(scaled[k : k + 1], "parity"), "")]
+            except Exception as exc:  # noqa: BLE001 - reported by row as a parity failure
+                yield k, [(None, str(exc)[:200])]
+        return
+    from zkalert.cluster.backend import ProvingCluster, quiet_dask_logs
+
+    quiet_dask_logs()
+    with ProvingCluster.open(
+        options.cluster, workspace=workspace, workers=options.workers
+    ) as cluster:
+        yield from cluster.statements(workspace, scaled)
+
+
 def parity_check(
     detector: Detector,
     data: EvaluationData,
@@ -179,14 +205,12 @@ def parity_check(
 ) -> dict[str, Any]:
     """Witness generation on test windows through the compiled circuit; decisions compared with the float model."""
     from zkalert.zk.circuit import CircuitConfig, compile_circuit
-    from zkalert.zk.prover import Prover
 
     echo("parity: compiling the detector's EZKL circuit (witness generation only, no proofs) ...")
     info = compile_circuit(
         detector, workspace, data.train, CircuitConfig(), contract_name="EvaluateVerifier",
         verifier_dir=workspace.root / "generated", echo=lambda m: echo("      " + m),
     )  # fmt: skip
-    prover = Prover(workspace)
     n = len(data.test)
     if options.parity_windows is None or options.parity_windows >= n:
         chosen = np.arange(n)
@@ -200,19 +224,23 @@ def parity_check(
     proven_felt = np.zeros(len(chosen), dtype=object)
     failures: list[dict[str, Any]] = []
     started = time.perf_counter()
-    for k in tqdm(
-        range(len(chosen)),
+    bar = tqdm(
+        total=len(chosen),
         desc="parity",
         unit="window",
         disable=not options.progress,
         mininterval=2.0,
-    ):
-        try:
-            instances = prover.statement_instances(scaled[k : k + 1], "parity")
-            proven_felt[k] = instances[info.windows_per_proof]
-        except Exception as exc:  # noqa: BLE001 - a window the circuit cannot take is a parity failure, reported by row
-            proven_felt[k] = None
-            failures.append({"test_index": int(chosen[k]), "error": str(exc)[:200]})
+    )
+    for start, rows in _statements(workspace, scaled, options):
+        for j, (instances, error) in enumerate(rows):
+            k = start + j
+            if instances is None:  # a window the circuit cannot take is a parity failure
+                proven_felt[k] = None
+                failures.append({"test_index": int(chosen[k]), "error": error})
+            else:
+                proven_felt[k] = instances[info.windows_per_proof]
+        bar.update(len(rows))
+    bar.close()
     elapsed = time.perf_counter() - started
     ok = np.array([f is not None for f in proven_felt])
     proven_scores = np.array(
