@@ -551,3 +551,35 @@ def test_the_outbox_proves_scored_rows_on_a_cluster_at_once_and_sends_each_once(
     ]
     assert [e.window_index for e in entries] == [0, 1, 2, 3]
     assert all(c.ok for c in check_chain(registry, entries))
+
+
+def test_a_worker_proves_at_the_niceness_it_was_started_with():
+    """Every thread of the worker process (those already running, and those started after, as
+    halo2's pool is) takes ZKALERT_PROVER_NICE; a thread already nicer keeps its niceness."""
+    script = (
+        "import os, threading, time\n"
+        "from zkalert.cluster.worker import lower_priority\n"
+        "before = threading.Thread(target=time.sleep, args=(2,)); before.start()\n"
+        "nicer = threading.Thread(target=lambda: (os.setpriority(os.PRIO_PROCESS, 0, 15), time.sleep(2)))\n"
+        "nicer.start(); time.sleep(0.2)\n"
+        "lower_priority()\n"
+        "after = threading.Thread(target=lambda: print('after', os.getpriority(os.PRIO_PROCESS, 0)))\n"
+        "after.start(); after.join()\n"
+        "for tid in sorted(int(t) for t in os.listdir('/proc/self/task')):\n"
+        "    print('thread', os.getpriority(os.PRIO_PROCESS, tid))\n"
+    )
+    env = dict(os.environ, ZKALERT_PROVER_NICE="7")
+    out = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+    ).stdout.split("\n")
+    niceness = sorted(int(line.split()[1]) for line in out if line.startswith("thread"))
+    # the main thread, the sleeper started before and any thread an import started: 7; the
+    # thread that was already nicer: 15
+    assert niceness.count(15) == 1 and set(niceness) == {7, 15} and len(niceness) >= 3, out
+    assert "after 7" in out
+    unset = dict(os.environ, ZKALERT_PROVER_NICE="0")
+    out = subprocess.run(
+        [sys.executable, "-c", script], env=unset, capture_output=True, text=True, check=True
+    ).stdout.split("\n")
+    niceness = sorted(int(line.split()[1]) for line in out if line.startswith("thread"))
+    assert niceness.count(15) == 1 and set(niceness) == {0, 15}, out
