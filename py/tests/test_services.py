@@ -24,6 +24,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import httpx
+import numpy as np
 import pytest
 from conftest import OWNER_KEY
 from eth_utils import keccak
@@ -1314,3 +1315,40 @@ def test_postgresql_store_serves_the_utility_and_keeps_its_windows(
     with pytest.raises(StoreError, match="cannot connect to PostgreSQL") as refused:
         WindowStore.open("postgresql://zkalert:secret@127.0.0.1:9/none")
     assert "secret" not in str(refused.value)
+
+
+def test_ingest_from_concurrent_gateways_stores_the_statements_one_at_a_time_would_and_no_files(
+    utility_api, tokens, stream_windows, compiled
+):
+    """Witnesses at ingestion run several at once: each gateway's windows get the statement a
+    lone ingest gives them, and the service keeps no witness or input file per window."""
+    import threading
+
+    client, core = utility_api
+    workspace, detector, _ = compiled
+    before = sorted(p.name for p in workspace.proofs.iterdir())
+    ingest = _auth(tokens["ingest"])
+    answers: dict[str, object] = {}
+
+    def send(stream: str) -> None:
+        body = {"windows": [{"index": i, "values": w} for i, w in enumerate(stream_windows[:3])]}
+        answers[stream] = client.post(f"/v1/windows?stream={stream}", json=body, headers=ingest)
+
+    streams = [f"concurrent/{k}" for k in range(4)]
+    threads = [threading.Thread(target=send, args=(s,)) for s in streams]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for stream in streams:
+        response = answers[stream]
+        assert response.status_code == 201, response.text
+        for window in response.json()["windows"]:
+            lone = core.prover.statement_instances(
+                detector.scale(np.asarray([stream_windows[window["window"]]])),
+                "lone",
+                core.binding(window["stream_id"], window["window"]),
+            )
+            assert int(window["input_commitment"], 16) == lone[0]
+            assert int(window["score"]) == lone[1]
+    assert sorted(p.name for p in workspace.proofs.iterdir()) == before

@@ -33,6 +33,7 @@ import hashlib
 import itertools
 import json
 import logging
+import os
 import re
 import threading
 import time
@@ -206,7 +207,8 @@ class UtilityCore:
         self.limiter = RateLimiter()
         self.counters = Counters()
         self.worker = WorkerStatus()
-        self._ezkl = threading.Lock()  # statements at ingestion: one EZKL witness at a time
+        # statements at ingestion: as many EZKL witnesses at once as there are cores
+        self._witness_slots = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
         self._prover: Any = None
         self.chain: dict[str, Any] = {}
         self._cluster: Any = None  # ProvingCluster, opened on the first proof (or by warm_up)
@@ -257,7 +259,7 @@ class UtilityCore:
         stored = []
         now = time.time()
         tag = stream_id[2:14]
-        with self._ezkl:
+        with self._witness_slots:
             for k, idx in enumerate(indexes):
                 instances = self.prover.statement_instances(
                     scaled[k : k + 1],

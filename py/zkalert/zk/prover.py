@@ -201,7 +201,13 @@ class Prover:
             if not path.is_file():
                 raise ProofError(f"{path} is missing: run `zkalert compile` again")
 
-    def _input_file(self, scaled_windows: FloatArray, name: str, binding: Binding | None) -> Path:
+    def _input_file(
+        self,
+        scaled_windows: FloatArray,
+        name: str,
+        binding: Binding | None,
+        folder: Path | None = None,
+    ) -> Path:
         windows = check_matrix(scaled_windows, self.info.width, f"proof {name}")
         expected = self.info.windows_per_proof
         if windows.shape[0] != expected:
@@ -209,7 +215,7 @@ class Prover:
                 f"proof {name}: this circuit proves {expected} window(s) at a time, got {windows.shape[0]}"
             )
         limbs = binding.limbs(expected) if binding is not None else [UNBOUND_LIMBS] * expected
-        path = self.workspace.proofs / f"{name}.input.json"
+        path = (folder or self.workspace.proofs) / f"{name}.input.json"
         path.write_text(json.dumps({"input_data": bound_input_rows(windows, limbs)}))
         return path
 
@@ -325,10 +331,12 @@ class Prover:
     ) -> tuple[int, ...]:
         """The statement ``(c_1..c_B, s_1..s_B)`` a proof of these windows for ``binding`` would make
         (witness only, no proof). Without a binding the scores are right, the commitments are those
-        of an unbound statement (nothing the registry takes)."""
-        input_path = self._input_file(scaled_window, name, binding)
-        witness_path = self.workspace.proofs / f"{name}.witness.json"
-        witness = self._witness(input_path, witness_path)
+        of an unbound statement (nothing the registry takes). Its files live in a temporary folder
+        of their own, removed after: callers on several threads never share one, and a service
+        computing a statement per ingested window leaves nothing behind."""
+        with tempfile.TemporaryDirectory(prefix=".statement-", dir=self.workspace.proofs) as tmp:
+            input_path = self._input_file(scaled_window, name, binding, Path(tmp))
+            witness = self._witness(input_path, Path(tmp) / "witness.json")
         if self.info.commitment == "kzg":
             points = _witness_points(witness)
             commitments = list(kzg_commitments(b"".join(points), len(points)))
