@@ -59,6 +59,8 @@ T = TypeVar("T")
 #: whose worker dies three times in a row is more likely the cause than the victim.
 ALLOWED_FAILURES = 2
 CONNECT_TIMEOUT_S = 10.0
+#: How long the workers listed by :meth:`ProvingCluster.status` may be old.
+STATUS_TTL_S = 2.0
 #: The embedded cluster's share of this machine's memory when no budget is given.
 EMBEDDED_MEMORY_SHARE = 0.8
 #: The embedded cluster's workers prove at this niceness ($ZKALERT_PROVER_NICE overrides; 0: none).
@@ -126,6 +128,7 @@ class ProvingCluster:
         self._cluster: LocalCluster | None = None
         self._handles: dict[str, CircuitHandle] = {}
         self.plan: dict[str, Any] = {}
+        self._workers_seen: tuple[float, list[dict[str, Any]]] | None = None
         self._connect()
 
     # ------------------------------------------------------------------ opening
@@ -466,8 +469,16 @@ class ProvingCluster:
         client = self._client
         out["connected"] = client is not None and client.status == "running"
         if out["connected"]:
+            # the workers as the scheduler saw them at most STATUS_TTL_S ago: a status page
+            # polled many times a second asks the scheduler once
+            now = time.monotonic()
+            cached = self._workers_seen
+            if cached is not None and now - cached[0] < STATUS_TTL_S:
+                out["workers_now"] = cached[1]
+                return out
             try:
                 out["workers_now"] = self.workers()
+                self._workers_seen = (now, out["workers_now"])
             except (ZkAlertError, OSError, TimeoutError) as exc:
                 out["error"] = str(exc)
         return out
