@@ -30,6 +30,8 @@ ROOT = Path(__file__).resolve().parents[2]
 #: The measured reports shown in the site: source under the project root -> page in the site.
 REPORTS = {
     "reports/bench/bench.md": "reports/bench/bench.md",
+    "reports/bench/cluster.md": "reports/bench/cluster.md",
+    "reports/load/load.md": "reports/load/load.md",
     "reports/evaluate/report.md": "reports/evaluate/report.md",
     "reports/soak/results/all-faults.md": "reports/soak/all-faults.md",
     "reports/soak/results/without-restore.md": "reports/soak/without-restore.md",
@@ -178,11 +180,15 @@ def generated_pages() -> dict[str, str]:
 
 
 def report_assets() -> Iterator[tuple[Path, str]]:
-    """The figures next to each report, at the same place relative to its page."""
+    """The figures next to each report, at the same place relative to its page (once for a
+    folder of several reports)."""
+    seen: set[str] = set()
     for source, uri in REPORTS.items():
         folder, target = (ROOT / source).parent, uri.rsplit("/", 1)[0]
         for png in sorted(folder.glob("*.png")):
-            yield png, f"{target}/{png.name}"
+            if f"{target}/{png.name}" not in seen:
+                seen.add(f"{target}/{png.name}")
+                yield png, f"{target}/{png.name}"
 
 
 def _cell(text: str) -> str:
