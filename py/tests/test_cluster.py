@@ -27,6 +27,7 @@ from test_services import _auth, _port, _service, _stop, _wait, compiled, tokens
 
 from zkalert.config import PROJECT_ROOT, Workspace
 from zkalert.data.loaders import load_te_file
+from zkalert.lab.nodes import DASK, kill_group
 from zkalert.zk.prover import felt_hex_to_int, verify_proof
 
 pytestmark = [pytest.mark.ezkl, pytest.mark.slow]
@@ -35,7 +36,6 @@ __all__ = ["compiled", "tokens"]  # fixtures of the services' module, used here 
 
 STREAM = "plant-b/unit-7"
 WINDOWS = 8
-DASK = Path(sys.executable).parent / "dask"
 
 
 def _dask(args: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -50,18 +50,6 @@ def _dask(args: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen[b
         cwd=PROJECT_ROOT,
         start_new_session=True,
     )
-
-
-def _kill_group(proc: subprocess.Popen[bytes], sig: int = signal.SIGKILL) -> None:
-    try:
-        os.killpg(proc.pid, sig)
-    except ProcessLookupError:
-        pass
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -119,7 +107,7 @@ def dask_cluster(tmp_path_factory) -> Iterator[dict[str, object]]:
         yield {"address": address, "procs": procs, "addresses": names, "folder": folder}
     finally:
         for proc in procs.values():
-            _kill_group(proc, signal.SIGTERM)
+            kill_group(proc, signal.SIGTERM)
 
 
 def _connects(address: str) -> bool:
@@ -213,7 +201,7 @@ def test_a_range_proves_on_a_dask_cluster_and_survives_losing_a_worker_mid_proof
             time.sleep(1.5)  # mid-proof: a proof here takes several seconds
             lost = held()
             assert lost, "big-a should still hold windows of the range"
-            _kill_group(dask_cluster["procs"]["big-a"])
+            kill_group(dask_cluster["procs"]["big-a"])
             killed_at = time.monotonic() - started
             _wait(
                 lambda: victim not in client.scheduler_info(n_workers=-1)["workers"],
@@ -287,7 +275,7 @@ def test_a_range_proves_on_a_dask_cluster_and_survives_losing_a_worker_mid_proof
         )
         procs = dask_cluster["procs"]
         for name in ("scheduler", "big-b", "small"):
-            _kill_group(procs[name])
+            kill_group(procs[name])
         tail = f"{url}/v1/proofs?stream={STREAM}&first={WINDOWS}&last={WINDOWS + 1}"
         gone = httpx.get(tail, headers=regulator, timeout=120)
         assert gone.status_code == 503 and gone.headers["retry-after"] == "10", gone.text

@@ -43,7 +43,7 @@ import numpy as np
 import numpy.typing as npt
 
 from zkalert.cluster.backend import ProvingCluster
-from zkalert.cluster.worker import NICE_ENV, ProofJob
+from zkalert.cluster.worker import NICE_ENV, ProofJob, ProofResult
 from zkalert.config import GENERATED_DIR, PROJECT_ROOT, Workspace, configured, reports_dir
 from zkalert.data.loaders import FloatArray, load_tennessee_eastman
 from zkalert.detector.model import Detector, TrainConfig, train
@@ -405,24 +405,15 @@ def cluster_scaling(
                 [ProofJob(j.windows, f"{j.name}-w{count}", j.binding, j.float_score) for j in jobs],
             )
             wall = time.perf_counter() - started
-        busy = sum(o.task_s for o in outcomes)
         runs.append(
-            {
-                "where": "embedded cluster",
-                "workers": workers,
-                "threads_per_worker": cluster.plan["threads_per_worker"],
-                "proofs": len(jobs),
-                "wall_s": wall,
-                "proofs_per_minute": 60.0 * len(jobs) / wall,
-                "noop_task_ms": noop_ms,
-                # the wall time the workers were not proving, per proof (all workers busy: 0)
-                "overhead_ms_per_proof": max(0.0, 1000 * (wall * workers - busy) / len(jobs)),
-                "peak_rss_bytes_per_worker": max(o.peak_rss_bytes for o in outcomes),
-                "by_worker": {
-                    w: sum(o.worker == w for o in outcomes)
-                    for w in sorted({o.worker for o in outcomes})
-                },
-            }
+            _cluster_run(
+                "embedded cluster",
+                workers,
+                int(cluster.plan["threads_per_worker"]),
+                wall,
+                noop_ms,
+                outcomes,
+            )
         )
         echo(
             f"    {workers} worker(s): {runs[-1]['proofs_per_minute']:.1f} proofs/min, "
@@ -442,6 +433,33 @@ def cluster_scaling(
         "proofs_per_minute": best["proofs_per_minute"],
         "peak_rss_bytes_per_worker": best["peak_rss_bytes_per_worker"],
         "runs": runs,
+    }
+
+
+def _cluster_run(
+    where: str,
+    workers: int,
+    threads: int,
+    wall: float,
+    noop_ms: float,
+    outcomes: list[ProofResult],
+) -> dict[str, Any]:
+    """One run's figures: rate, per-task overhead, memory and who proved what."""
+    busy = sum(o.task_s for o in outcomes)
+    return {
+        "where": where,
+        "workers": workers,
+        "threads_per_worker": threads,
+        "proofs": len(outcomes),
+        "wall_s": wall,
+        "proofs_per_minute": 60.0 * len(outcomes) / wall,
+        "noop_task_ms": noop_ms,
+        # the wall time the workers were not proving, per proof (all workers busy: 0)
+        "overhead_ms_per_proof": max(0.0, 1000 * (wall * workers - busy) / len(outcomes)),
+        "peak_rss_bytes_per_worker": max(o.peak_rss_bytes for o in outcomes),
+        "by_worker": {
+            w: sum(o.worker == w for o in outcomes) for w in sorted({o.worker for o in outcomes})
+        },
     }
 
 
@@ -489,23 +507,8 @@ def multi_node_scaling(
                         ],
                     )
                     wall = time.perf_counter() - started
-                busy = sum(o.task_s for o in outcomes)
                 runs.append(
-                    {
-                        "where": "worker nodes, 1 CPU each",
-                        "workers": count,
-                        "threads_per_worker": 1,
-                        "proofs": len(jobs),
-                        "wall_s": wall,
-                        "proofs_per_minute": 60.0 * len(jobs) / wall,
-                        "noop_task_ms": noop_ms,
-                        "overhead_ms_per_proof": max(0.0, 1000 * (wall * count - busy) / len(jobs)),
-                        "peak_rss_bytes_per_worker": max(o.peak_rss_bytes for o in outcomes),
-                        "by_worker": {
-                            w: sum(o.worker == w for o in outcomes)
-                            for w in sorted({o.worker for o in outcomes})
-                        },
-                    }
+                    _cluster_run("worker nodes, 1 CPU each", count, 1, wall, noop_ms, outcomes)
                 )
                 echo(
                     f"    {count} node(s): {runs[-1]['proofs_per_minute']:.1f} proofs/min, "

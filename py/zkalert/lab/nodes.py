@@ -40,6 +40,19 @@ def _pinned(cpu: int | None) -> list[str]:
     return [taskset, "-c", str(cpu)]
 
 
+def kill_group(proc: subprocess.Popen[bytes], sig: int = signal.SIGKILL) -> None:
+    """``sig`` to a node's whole process group (nanny and worker), then SIGKILL if it lingers."""
+    try:
+        os.killpg(proc.pid, sig)
+    except ProcessLookupError:
+        pass
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+
 class LocalNodes:
     """A scheduler and named worker nodes, logs under ``folder``."""
 
@@ -128,16 +141,7 @@ class LocalNodes:
             client.wait_for_workers(count, timeout=timeout_s)
 
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
-        proc = self.procs.pop(name)
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
+        kill_group(self.procs.pop(name), sig)
 
     def close(self) -> None:
         for name in [n for n in self.procs if n != "scheduler"] + ["scheduler"]:
@@ -151,4 +155,4 @@ class LocalNodes:
         self.close()
 
 
-__all__ = ["DASK", "LocalNodes"]
+__all__ = ["DASK", "LocalNodes", "kill_group"]
