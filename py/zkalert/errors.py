@@ -175,6 +175,10 @@ class UtilityError(ServiceError):
     """The utility cannot be reached or answered with an error."""
 
 
+class LoadTestError(ServiceError):
+    """The services' load test could not run, or what it checks after the load did not hold."""
+
+
 class AuditError(ServiceError):
     """The audit cannot run: bad block range, unknown stream, no deployment."""
 

@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from zkalert.config import PROJECT_ROOT, Workspace, configured, reports_dir
-from zkalert.errors import CircuitError, ZkAlertError
+from zkalert.errors import CircuitError, LoadTestError
 from zkalert.evm.ids import stream_id
 from zkalert.evm.localnode import Anvil, free_port
 from zkalert.keys import ANVIL_KEY_0, DEV_CHAINS_ENV, resolve_signer
@@ -53,10 +53,6 @@ LIMITED_RATE_PER_MINUTE, LIMITED_BURST = 6.0, 2.0
 LIMITED_REQUESTS = 8
 #: The target the latency of ingest and status is held to while proofs are served.
 TARGET_P95_MS = 500.0
-
-
-class LoadTestError(ZkAlertError):
-    """The load test could not run, or what it checks after the load did not hold."""
 
 
 @dataclass(frozen=True)
