@@ -214,6 +214,10 @@ class _Service:
                     return dict(status)
             except (httpx.HTTPError, ValueError):
                 pass
+            # the service logs why its cluster could not be opened: that line, not a wait
+            for line in self.log.read_text(errors="replace").splitlines():
+                if "WARNING proving cluster:" in line:
+                    raise LoadTestError(line.split("WARNING ", 1)[1])
             time.sleep(0.5)
         raise LoadTestError(f"the utility service was not ready in {timeout_s:.0f} s ({self.log})")
 
