@@ -148,9 +148,13 @@ class _Service:
         self.anvil = Anvil(free_port(), LOAD_CHAIN_ID, log_file=folder / "anvil.log").start()
         signer = resolve_signer(LOAD_CHAIN_ID, key=ANVIL_KEY_0, dev_chains=[LOAD_CHAIN_ID])
         deployments = folder / "deployments"
-        with configured(deployments=deployments):
-            chainmod.deploy(info, self.anvil.url, key=signer, allow_dev_srs=True)
-            deploy_window_log(self.anvil.url, signer)
+        try:
+            with configured(deployments=deployments):
+                chainmod.deploy(info, self.anvil.url, key=signer, allow_dev_srs=True)
+                deploy_window_log(self.anvil.url, signer)
+        except BaseException:
+            self.anvil.stop()
+            raise
         echo(f"chain {LOAD_CHAIN_ID} at {self.anvil.url}: model and WindowLog deployed")
         tokens = folder / "tokens.json"
         tokens.unlink(missing_ok=True)
