@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -27,7 +26,7 @@ from test_services import _auth, _port, _service, _stop, _wait, compiled, tokens
 
 from zkalert.config import PROJECT_ROOT, Workspace
 from zkalert.data.loaders import load_te_file
-from zkalert.lab.nodes import DASK, kill_group
+from zkalert.lab.nodes import LocalNodes, kill_group
 from zkalert.zk.prover import felt_hex_to_int, verify_proof
 
 pytestmark = [pytest.mark.ezkl, pytest.mark.slow]
@@ -38,20 +37,6 @@ STREAM = "plant-b/unit-7"
 WINDOWS = 8
 
 
-def _dask(args: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    """A Dask command line in a process group of its own (a worker's nanny and its worker die
-    together when the group is killed, as when the machine is lost)."""
-    handle = log.open("wb")
-    return subprocess.Popen(
-        [str(DASK), *args],
-        stdout=handle,
-        stderr=subprocess.STDOUT,
-        env=env,
-        cwd=PROJECT_ROOT,
-        start_new_session=True,
-    )
-
-
 @pytest.fixture(scope="module")
 def dask_cluster(tmp_path_factory) -> Iterator[dict[str, object]]:
     """`dask scheduler` and three `dask worker`s: big-a and big-b hold 2 GB, small 0.1 GB."""
@@ -60,63 +45,24 @@ def dask_cluster(tmp_path_factory) -> Iterator[dict[str, object]]:
     folder = tmp_path_factory.mktemp("dask")
     env = dict(
         os.environ,
-        RAYON_NUM_THREADS="1",  # two provers on two cores
-        DASK_DISTRIBUTED__WORKER__MEMORY__PAUSE="False",  # as docs/guides/cluster.md runs them
         ZKALERT_WORKER_CACHE=str(folder / "cache"),
         DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES="2",
     )
-    port = _port()
-    address = f"tcp://127.0.0.1:{port}"
-    procs: dict[str, subprocess.Popen[bytes]] = {
-        "scheduler": _dask(
-            ["scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
-            folder / "scheduler.log",
-            env,
-        )
-    }
-    for name, memory in (("big-a", "2e9"), ("big-b", "2e9"), ("small", "1e8")):
-        procs[name] = _dask(
-            [
-                "worker",
-                address,
-                "--name",
-                name,
-                "--nthreads",
-                "1",
-                "--nworkers",
-                "1",
-                "--resources",
-                f"MEMORY={memory}",
-                "--memory-limit",
-                "4GB",
-                "--host",
-                "127.0.0.1",
-                "--no-dashboard",
-            ],
-            folder / f"{name}.log",
-            env,
-        )
+    # each worker: one proof at a time with one halo2 thread (two provers on two cores), memory
+    # pausing off, as docs/guides/cluster.md runs them
+    nodes = LocalNodes(folder, env=env)
     try:
-        _wait(lambda: _connects(address), 60, f"the scheduler at {address}")
-        with Client(address, timeout=20) as client:
+        for name, memory in (("big-a", 2e9), ("big-b", 2e9), ("small", 1e8)):
+            nodes.add_worker(name, memory_bytes=int(memory), memory_limit=int(4e9))
+        with Client(nodes.address, timeout=20) as client:
             client.wait_for_workers(3, timeout=90)
             names = {
                 w["name"]: a for a, w in client.scheduler_info(n_workers=-1)["workers"].items()
             }
         assert set(names) == {"big-a", "big-b", "small"}, names
-        yield {"address": address, "procs": procs, "addresses": names, "folder": folder}
+        yield {"address": nodes.address, "procs": nodes.procs, "addresses": names, "folder": folder}
     finally:
-        for proc in procs.values():
-            kill_group(proc, signal.SIGTERM)
-
-
-def _connects(address: str) -> bool:
-    import socket
-
-    host, port = address.removeprefix("tcp://").split(":")
-    with socket.socket() as s:
-        s.settimeout(1)
-        return s.connect_ex((host, int(port))) == 0
+        nodes.close()
 
 
 def _windows(count: int) -> list[list[float]]:
@@ -293,38 +239,14 @@ def test_a_range_proves_on_a_dask_cluster_and_survives_losing_a_worker_mid_proof
         # back at the same address (a new scheduler and a new worker): the queued windows are
         # proven there, the circuit shipped to the new scheduler again
         folder = dask_cluster["folder"]
-        env = dict(os.environ, RAYON_NUM_THREADS="2", ZKALERT_WORKER_CACHE=str(folder / "cache"))
-        procs["scheduler-2"] = _dask(
-            [
-                "scheduler",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                address.rsplit(":", 1)[1],
-                "--no-dashboard",
-            ],
-            folder / "scheduler-2.log",
-            env,
+        again = LocalNodes(
+            folder / "again",
+            env=dict(os.environ, ZKALERT_WORKER_CACHE=str(folder / "cache")),
+            port=int(address.rsplit(":", 1)[1]),
         )
-        procs["big-c"] = _dask(
-            [
-                "worker",
-                address,
-                "--name",
-                "big-c",
-                "--nthreads",
-                "1",
-                "--nworkers",
-                "1",
-                "--resources",
-                "MEMORY=2e9",
-                "--host",
-                "127.0.0.1",
-                "--no-dashboard",
-            ],
-            folder / "big-c.log",
-            env,
-        )
+        again.add_worker("big-c", memory_bytes=int(2e9), threads=2)
+        # the fixture's teardown stops these with the rest
+        procs["scheduler-2"], procs["big-c"] = again.procs["scheduler"], again.procs["big-c"]
         back = _wait(
             lambda: (r := httpx.get(tail, headers=regulator, timeout=300)).status_code == 200 and r,
             180,
@@ -360,27 +282,14 @@ def test_an_unreachable_cluster_is_one_line_and_nothing_is_proven(compiled, toke
         + "\n"
     )
     before = sorted(p.name for p in workspace.proofs.iterdir())
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "zkalert",
-            "--set",
-            "cluster.connect_timeout_s=2",
-            "prove",
-            str(csv),
-            "--stream",
-            "s",
-            "--workdir",
-            str(workspace.root),
-            "--cluster",
-            nobody,
-        ],
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_ROOT,
-        check=False,
-    )
+    prove = [sys.executable, "-m", "zkalert", "prove", str(csv), "--stream", "s", "--workdir", str(workspace.root)]  # fmt: skip
+
+    def run(args: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            args, capture_output=True, text=True, cwd=PROJECT_ROOT, check=False, env=env
+        )
+
+    out = run([*prove[:3], "--set", "cluster.connect_timeout_s=2", *prove[3:], "--cluster", nobody])
     assert out.returncode == 4, out.stderr
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1, out.stderr
@@ -389,23 +298,9 @@ def test_an_unreachable_cluster_is_one_line_and_nothing_is_proven(compiled, toke
     assert sorted(p.name for p in workspace.proofs.iterdir()) == before
 
     # the same address from the environment (ZKALERT_CLUSTER_ADDRESS): the same line
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "zkalert",
-            "prove",
-            str(csv),
-            "--stream",
-            "s",
-            "--workdir",
-            str(workspace.root),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_ROOT,
-        check=False,
-        env=dict(os.environ, ZKALERT_CLUSTER_ADDRESS=nobody, ZKALERT_CLUSTER_CONNECT_TIMEOUT_S="2"),
+    out = run(
+        prove,
+        dict(os.environ, ZKALERT_CLUSTER_ADDRESS=nobody, ZKALERT_CLUSTER_CONNECT_TIMEOUT_S="2"),
     )
     assert out.returncode == 4 and out.stderr.strip().splitlines() == lines
 

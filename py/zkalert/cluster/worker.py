@@ -219,12 +219,7 @@ def prove_task(model_id: str, job: ProofJob) -> ProofResult:
     started = time.perf_counter()
     lower_priority()
     worker = get_worker()
-    prover = _PROVERS.get(model_id.lower())
-    if prover is None:
-        raise ClusterError(
-            f"worker {worker.address} has no circuit {model_id[:18]}..: its plugin did not install "
-            "(see the worker's log)"
-        )
+    prover = _installed_prover(model_id)
     proven = prover.prove(job.windows, job.name, job.binding, job.float_score)
     proofs = prover.workspace.proofs
     files = {
@@ -250,15 +245,14 @@ def statements_task(
 ) -> list[tuple[tuple[int, ...] | None, str]]:
     """The statement each single window of ``scaled`` would prove (witness only, no proof), or
     why the circuit could not take it: ``(instances, "")`` or ``(None, error)`` per window."""
-    from distributed import get_worker
-
     lower_priority()
-    prover = _PROVERS.get(model_id.lower())
-    if prover is None:
-        raise ClusterError(
-            f"worker {get_worker().address} has no circuit {model_id[:18]}..: its plugin did not "
-            "install (see the worker's log)"
-        )
+    return window_statements(_installed_prover(model_id), scaled, name)
+
+
+def window_statements(
+    prover: Prover, scaled: FloatArray, name: str
+) -> list[tuple[tuple[int, ...] | None, str]]:
+    """Each single window's unbound statement, or why the circuit could not take it."""
     out: list[tuple[tuple[int, ...] | None, str]] = []
     for k in range(len(scaled)):
         try:
@@ -266,6 +260,19 @@ def statements_task(
         except Exception as exc:  # noqa: BLE001 - a window the circuit cannot take, reported by row
             out.append((None, str(exc)[:200]))
     return out
+
+
+def _installed_prover(model_id: str) -> Prover:
+    """This worker's prover of the circuit its plugin installed."""
+    from distributed import get_worker
+
+    prover = _PROVERS.get(model_id.lower())
+    if prover is None:
+        raise ClusterError(
+            f"worker {get_worker().address} has no circuit {model_id[:18]}..: its plugin did not "
+            "install (see the worker's log)"
+        )
+    return prover
 
 
 def lower_priority() -> None:
@@ -311,4 +318,5 @@ __all__ = [
     "plugin_name",
     "prove_task",
     "statements_task",
+    "window_statements",
 ]

@@ -177,14 +177,12 @@ def _statements(
     """The witness-only statement of every window, ``(first row, rows)`` per chunk: on the
     proving cluster, or in this process with ``workers == 1`` and no cluster address."""
     if options.cluster is None and options.workers == 1:
+        from zkalert.cluster.worker import window_statements
         from zkalert.zk.prover import Prover
 
         prover = Prover(workspace)
         for k in range(len(scaled)):
-            try:
-                yield k, [(prover.statement_instances(scaled[k : k + 1], "parity"), "")]
-            except Exception as exc:  # noqa: BLE001 - reported by row as a parity failure
-                yield k, [(None, str(exc)[:200])]
+            yield k, window_statements(prover, scaled[k : k + 1], "parity")
         return
     from zkalert.cluster.backend import ProvingCluster, quiet_dask_logs
 

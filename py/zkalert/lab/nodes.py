@@ -56,11 +56,13 @@ def kill_group(proc: subprocess.Popen[bytes], sig: int = signal.SIGKILL) -> None
 class LocalNodes:
     """A scheduler and named worker nodes, logs under ``folder``."""
 
-    def __init__(self, folder: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, folder: Path, env: dict[str, str] | None = None, port: int | None = None
+    ) -> None:
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
         self.env = dict(env if env is not None else os.environ)
-        self.port = _free_port()
+        self.port = port or _free_port()
         self.address = f"tcp://127.0.0.1:{self.port}"
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self._start(
@@ -99,12 +101,14 @@ class LocalNodes:
         name: str,
         *,
         memory_bytes: int,
+        memory_limit: int | None = None,
         cpu: int | None = None,
         threads: int = 1,
         env: dict[str, str] | None = None,
     ) -> None:
         """``dask worker`` named ``name``: one task at a time, ``threads`` halo2 threads, declaring
-        ``memory_bytes`` as its MEMORY resource and limit; pinned to ``cpu`` when given."""
+        ``memory_bytes`` as its MEMORY resource and its memory limit (``memory_limit`` when
+        given); pinned to ``cpu`` when given."""
         self._start(
             name,
             [
@@ -119,7 +123,7 @@ class LocalNodes:
                 "--resources",
                 f"MEMORY={memory_bytes}",
                 "--memory-limit",
-                str(memory_bytes),
+                str(memory_limit or memory_bytes),
                 "--host",
                 "127.0.0.1",
                 "--no-dashboard",
