@@ -101,8 +101,12 @@ test-sol:
 	forge snapshot $(SNAPSHOT_FILTER) --snap build/gas-snapshot.now > /dev/null
 	@diff -u .gas-snapshot build/gas-snapshot.now || { echo "gas moved from .gas-snapshot (above); if intended: make snapshot" >&2; exit 1; }
 
+# The test modules run side by side on TEST_WORKERS processes (pytest-xdist), each module whole on
+# one of them (its fixtures are built once), longest first (conftest.py); TEST_WORKERS=0 runs them
+# in this process.
+TEST_WORKERS ?= 2
 test-py:
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder)
 
 demo: setup
 	$(VENV)/bin/zkalert demo

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,16 +15,23 @@ from zkalert.config import PROJECT_ROOT
 from zkalert.evm.localnode import Anvil, free_port
 from zkalert.keys import ANVIL_KEY_0, ANVIL_KEY_1, DEV_CHAINS_ENV
 
-TEST_CHAIN_ID = 31999  # not anvil's default, so tests never touch a developer's deployments/31337
+#: The session chain of each pytest-xdist worker (gw0, gw1, ...; gw0 also without xdist): not
+#: anvil's default, so tests never touch a developer's deployments/31337, and one per worker, so
+#: two workers never share a deployments/<id>/ folder
+SESSION_CHAINS = (31999, 31995, 31994, 31993, 31992, 31991, 31990)
+WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+if WORKER >= len(SESSION_CHAINS):
+    raise pytest.UsageError(f"at most {len(SESSION_CHAINS)} test workers (pytest -n)")
+TEST_CHAIN_ID = SESSION_CHAINS[WORKER]
 FIXTURES = PROJECT_ROOT / "test" / "fixtures"
 
 #: test_keys.py's development chain (its other chain, 4242, is deliberately not one)
 KEYS_CHAIN_ID = 31989
-#: The chains the tests start their own anvil on: this session's, the services' (31996),
+#: The chains the tests start their own anvil on: the sessions', the services' (31996),
 #: test_keys.py's and the durability tests' (one of 32100-32179). They are development chains,
 #: declared as any local test chain is (ZKALERT_DEV_CHAINS), so anvil's well-known keys sign
 #: there and nowhere else.
-TEST_DEV_CHAINS = (TEST_CHAIN_ID, 31996, KEYS_CHAIN_ID, *range(32100, 32180))
+TEST_DEV_CHAINS = (*SESSION_CHAINS, 31996, KEYS_CHAIN_ID, *range(32100, 32180))
 
 # anvil's well-known development keys (accounts 0 and 1)
 OWNER_KEY = ANVIL_KEY_0
@@ -98,6 +106,20 @@ def isolated(w3: Web3) -> Iterator[None]:
 
 NOT_UNIT = ("anvil", "ezkl", "slow")
 
+#: The modules that take a minute or more, longest first (see the durations pytest lists after a
+#: run): run first, they let the test workers (make test-py) finish close together.
+LONGEST_FIRST = (
+    "test_dist.py",
+    "test_srs.py",
+    "test_cluster.py",
+    "test_plant.py",
+    "test_services.py",
+    "test_timeseries.py",
+    "test_batching.py",
+    "test_accept.py",
+    "test_durability.py",
+)
+
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark ``unit`` every test that is neither anvil, ezkl nor slow, and refuse a test that
@@ -110,3 +132,5 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             )
         if not marks & set(NOT_UNIT):
             item.add_marker(pytest.mark.unit)
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable within a module

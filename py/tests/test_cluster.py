@@ -440,16 +440,19 @@ def test_a_worker_proves_at_the_niceness_it_was_started_with():
     """Every thread of the worker process (those already running, and those started after, as
     halo2's pool is) takes ZKALERT_PROVER_NICE; a thread already nicer keeps its niceness."""
     script = (
-        "import os, threading, time\n"
+        "import os, threading\n"
         "from zkalert.cluster.worker import lower_priority\n"
-        "before = threading.Thread(target=time.sleep, args=(2,)); before.start()\n"
-        "nicer = threading.Thread(target=lambda: (os.setpriority(os.PRIO_PROCESS, 0, 15), time.sleep(2)))\n"
-        "nicer.start(); time.sleep(0.2)\n"
+        "done, niced = threading.Event(), threading.Event()\n"  # the threads live until the end
+        "before = threading.Thread(target=done.wait); before.start()\n"
+        "nicer = threading.Thread(target=lambda: (os.setpriority(os.PRIO_PROCESS, 0, 15), "
+        "niced.set(), done.wait()))\n"
+        "nicer.start(); niced.wait()\n"
         "lower_priority()\n"
         "after = threading.Thread(target=lambda: print('after', os.getpriority(os.PRIO_PROCESS, 0)))\n"
         "after.start(); after.join()\n"
         "for tid in sorted(int(t) for t in os.listdir('/proc/self/task')):\n"
         "    print('thread', os.getpriority(os.PRIO_PROCESS, tid))\n"
+        "done.set()\n"
     )
     env = dict(os.environ, ZKALERT_PROVER_NICE="7")
     out = subprocess.run(

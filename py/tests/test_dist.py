@@ -30,7 +30,10 @@ def run(args: list[str], cwd: Path, timeout: float = 1200) -> subprocess.Complet
 def test_the_wheel_installs_outside_the_project_and_zkalert_doctor_runs_there(
     tmp_path: Path,
 ) -> None:
-    built = run(["make", "-o", "setup", "dist"], PROJECT_ROOT)
+    from zkalert.evm.rpc import forge_lock
+
+    with forge_lock():  # make dist runs forge build, maybe beside another test's deployment
+        built = run(["make", "-o", "setup", "dist"], PROJECT_ROOT)
     assert built.returncode == 0, built.stdout[-2000:] + built.stderr[-2000:]
     wheels = sorted((PROJECT_ROOT / "dist").glob("zkalert-*.whl"))
     assert len(wheels) == 1, wheels
@@ -38,7 +41,8 @@ def test_the_wheel_installs_outside_the_project_and_zkalert_doctor_runs_there(
     venv = tmp_path / "venv"
     made = run([sys.executable, "-m", "venv", str(venv)], tmp_path)
     assert made.returncode == 0, made.stderr
-    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q"]
+    # --no-compile: the byte-code is compiled at first import instead (a minute less)
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-compile"]
     lock = str(PROJECT_ROOT / "requirements.lock")
     # torch first and pinned, as make setup does: an unpinned torch pulls a CUDA build
     for target in (["torch"], [str(wheels[0])]):

@@ -11,6 +11,7 @@ else from their environment variable, else from the defaults under :data:`HOME`.
 
 from __future__ import annotations
 
+import fcntl
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -163,6 +164,20 @@ def srs_dir() -> Path:
     path = shared_path("srs_dir")
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+@contextmanager
+def exclusive(lock: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the file ``lock`` (created) while the block runs: one process at
+    a time, across processes, makes what several may need at once (a development SRS, a forge
+    build)."""
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def development_srs(logrows: int) -> Path:

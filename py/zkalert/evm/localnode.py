@@ -11,6 +11,7 @@ restart is a fresh chain, and deployments are redone).
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -39,8 +40,12 @@ PORT_RANGE = (8700, 8799)
 def free_port(
     lo: int = PORT_RANGE[0], hi: int = PORT_RANGE[1], exclude: set[int] | None = None
 ) -> int:
-    """A port in [lo, hi] nobody listens on (the project keeps its anvils in 8700-8799)."""
-    for port in range(lo, hi + 1):
+    """A port in [lo, hi] nobody listens on (the project keeps its anvils in 8700-8799). The
+    search starts at a random port: two processes looking at once (two test workers, two
+    nodes started side by side) would otherwise both find the lowest free port."""
+    start: int = random.randint(lo, hi)
+    ports: list[int] = [*range(start, hi + 1), *range(lo, start)]
+    for port in ports:
         if exclude and port in exclude:
             continue
         with socket.socket() as sock:

@@ -12,7 +12,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, cast
 
@@ -26,7 +26,7 @@ from web3.contract import Contract
 from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
 from web3.types import TxParams
 
-from zkalert.config import PROJECT_ROOT, rpc_url, shared_path
+from zkalert.config import PROJECT_ROOT, exclusive, rpc_url, shared_path
 from zkalert.errors import ChainError, RevertedError
 from zkalert.toolchain import tool
 
@@ -62,6 +62,13 @@ def require_version(contract: Contract, name: str, expected: str, why: str, rede
         )
 
 
+def forge_lock() -> AbstractContextManager[None]:
+    """One forge run at a time in this checkout, across processes: forge build and forge script
+    compile into the same ``out/`` and ``cache/``, and two at once can leave a half-written
+    artifact for the other (two deployments, or a compile beside a deployment, run at once)."""
+    return exclusive(PROJECT_ROOT / "build" / "forge.lock")
+
+
 def run_forge(args: list[str], env: dict[str, str]) -> str:
     if args[:1] in (["script"], ["build"]):
         args = [
@@ -69,14 +76,15 @@ def run_forge(args: list[str], env: dict[str, str]) -> str:
             "--skip",
             "test",
         ]  # a deployment compiles the contracts and scripts, never the test suite
-    proc = subprocess.run(
-        [str(tool("forge")), *args],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    with forge_lock():
+        proc = subprocess.run(
+            [str(tool("forge")), *args],
+            cwd=PROJECT_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
     if proc.returncode != 0:
         tail = (proc.stdout + proc.stderr).strip().splitlines()[-15:]
         raise ChainError("forge " + " ".join(args[:2]) + " failed:\n" + "\n".join(tail))

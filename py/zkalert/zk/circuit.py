@@ -42,6 +42,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from collections.abc import Sequence
@@ -59,6 +60,7 @@ from zkalert.config import (
     StrPath,
     Workspace,
     development_srs,
+    exclusive,
     key_cache_dir,
 )
 from zkalert.data.loaders import FloatArray
@@ -333,13 +335,16 @@ def srs_file(
     if published_hash:
         raise CircuitError("a published SRS hash was given without an SRS file (--srs)")
     path = development_srs(logrows)
-    if not path.is_file():
-        echo(
-            f"generating a DEVELOPMENT SRS for logrows={logrows} (gen_srs: not for production; pass --srs for a ceremony transcript)"
-        )
-        tmp = path.with_suffix(".tmp")
-        ezkl.gen_srs(str(tmp), logrows)
-        tmp.replace(path)
+    # one maker at a time: another process's SRS replacing this one after its keys were made
+    # would leave keys and SRS with different τ
+    with exclusive(path.with_suffix(".lock")):
+        if not path.is_file():
+            echo(
+                f"generating a DEVELOPMENT SRS for logrows={logrows} (gen_srs: not for production; pass --srs for a ceremony transcript)"
+            )
+            tmp = path.with_suffix(".tmp")
+            ezkl.gen_srs(str(tmp), logrows)
+            tmp.replace(path)
     return SrsChoice(path, "development", ezkl_srs_tau_g2(path).srs_id_hex)
 
 
@@ -563,16 +568,19 @@ def _same_device(a: Path, b: Path) -> bool:
 
 def _store_keys(workspace: Workspace, cached: Path) -> None:
     """Copy fresh keys into the cache atomically (a crash leaves no half-written entry)."""
-    tmp = cached.with_name(cached.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=cached.name + ".", suffix=".tmp", dir=cached.parent))
     for name, source in (("pk.key", workspace.pk), ("vk.key", workspace.vk)):
         if _same_device(source.parent, tmp):
             os.link(source, tmp / name)
         else:
             shutil.copy(source, tmp / name)
-    shutil.rmtree(cached, ignore_errors=True)
-    tmp.rename(cached)
+    with exclusive(cached.with_name(cached.name + ".lock")):
+        if (cached / "pk.key").is_file() and (cached / "vk.key").is_file():
+            shutil.rmtree(tmp)  # another process stored the same circuit's keys meanwhile
+            return
+        shutil.rmtree(cached, ignore_errors=True)
+        tmp.rename(cached)
 
 
 def compile_runtime(source_text: str, file_name: str, contract_name: str) -> bytes:
