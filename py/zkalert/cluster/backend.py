@@ -576,6 +576,8 @@ class TaskSet(Generic[J, R]):
 
     def each(self) -> Iterator[tuple[J, R]]:
         """``(tag, result)`` of every task as it comes back, until none is left."""
+        if not self._tasks:
+            return
         try:
             for future in self.cluster.completed(list(self._tasks)):
                 yield self._take(future)

@@ -78,7 +78,6 @@ class Operator:
     echo: Any = print
     #: Prove on this cluster (None: in this process).
     cluster: ProvingCluster | None = None
-    _handles: dict[str, CircuitHandle] = field(default_factory=dict, repr=False)
     #: Proofs handed to the cluster and not recorded yet.
     _pending: TaskSet[TsProofJob, TsProofResult] | None = field(default=None, repr=False)
 
@@ -313,13 +312,11 @@ class Operator:
         return self._record(job, proof)
 
     def _handle(self, kind: str) -> CircuitHandle:
+        """The TC or SC circuit on the cluster (installed on its workers on first use)."""
         from zkalert.timeseries.proving import cluster_circuit
 
         assert self.cluster is not None
-        if kind not in self._handles:
-            folder = self.tc if kind == "tc" else self.sc
-            self._handles[kind] = self.cluster.circuit(cluster_circuit(folder))
-        return self._handles[kind]
+        return self.cluster.circuit(cluster_circuit(self.tc if kind == "tc" else self.sc))
 
     def _prove(self, job: TsProofJob) -> None:
         """Prove here, or hand the proof to the cluster (recorded when it is back: the ones
@@ -332,14 +329,15 @@ class Operator:
 
         handle = self._handle(job.kind)
         key = call_key(handle.model_id, f"ts-{job.name}", job.key_data())
-        if self._pending is None:
+        if self._pending is None or self._pending.cluster is not self.cluster:
+            self._drop_pending()
             self._pending = TaskSet(self.cluster)
         self._pending.submit(job, handle, prove_ts_task, job, name=job.name, key=key)
         self._collect(wait=False)
 
     def _collect(self, wait: bool) -> None:
         """Record the cluster's proofs that are back (``wait``: all of them, as each comes)."""
-        if self._pending is None:
+        if not self._pending:
             return
         for job, result in self._pending.each() if wait else self._pending.back():
             self._record_result(job, result)
