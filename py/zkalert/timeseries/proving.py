@@ -63,7 +63,7 @@ class TsProofJob:
 class TsProofResult:
     """A TC or SC proof made on a worker: the witness's instances, the proof file's text, timings."""
 
-    job: TsProofJob
+    name: str
     witness_instances: tuple[int, ...]
     proof_text: str = field(repr=False)
     witness_s: float
@@ -88,7 +88,7 @@ def prove_ts_task(model_id: str, job: TsProofJob) -> TsProofResult:
         proof = prove(folder, witness.path, Path(tmp) / f"{job.name}.proof.json")
         text = proof.path.read_text()
     return TsProofResult(
-        job,
+        job.name,
         witness.instances,
         text,
         witness.witness_s,
