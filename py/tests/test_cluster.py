@@ -340,14 +340,18 @@ def test_a_circuit_reaches_a_worker_that_does_not_see_its_files_as_bytes(
 ):
     """A worker on another host: the plugin's bytes are installed into the worker's cache folder
     (the SRS path rewritten to the copy) and a proof made from there verifies."""
+    from dataclasses import replace
+
     from zkalert.cluster import worker
-    from zkalert.cluster.worker import CircuitPlugin, circuit_manifest, ezkl_version
+    from zkalert.cluster.folder import workspace_circuit
+    from zkalert.cluster.worker import CircuitPlugin, ezkl_version
     from zkalert.evm.ids import stream_id
     from zkalert.zk.circuit import CircuitInfo
     from zkalert.zk.statement import Binding
 
     workspace, detector, info = compiled
-    manifest = circuit_manifest(workspace, info)
+    circuit = workspace_circuit(workspace, info)
+    manifest = circuit.manifest()
     payload = {name: Path(path).read_bytes() for name, (path, _) in manifest.items()}
     elsewhere = {
         name: (f"/nonexistent-host-path/{name}", size) for name, (_, size) in manifest.items()
@@ -357,9 +361,8 @@ def test_a_circuit_reaches_a_worker_that_does_not_see_its_files_as_bytes(
     class Worker:  # what the plugin reads of the worker it is set up on
         address = "tcp://other-host:1234"
 
-    plugin = CircuitPlugin(
-        info.model_id, "/nonexistent-host-path", elsewhere, payload, ezkl_version()
-    )
+    other_host = replace(circuit, root=Path("/nonexistent-host-path"))
+    plugin = CircuitPlugin(other_host, elsewhere, payload, ezkl_version())
     plugin.setup(Worker())
     installed = tmp_path / "cache" / info.model_id.lower()
     assert plugin.payload is None  # the worker keeps no copy of the keys in memory
@@ -369,12 +372,10 @@ def test_a_circuit_reaches_a_worker_that_does_not_see_its_files_as_bytes(
 
     # a second worker of the host finds the installed copy and writes nothing
     stamp = (installed / "pk.key").stat().st_mtime_ns
-    CircuitPlugin(
-        info.model_id, "/nonexistent-host-path", elsewhere, payload, ezkl_version()
-    ).setup(Worker())
+    CircuitPlugin(other_host, elsewhere, payload, ezkl_version()).setup(Worker())
     assert (installed / "pk.key").stat().st_mtime_ns == stamp
 
-    prover = worker._PROVERS[info.model_id.lower()]
+    prover = worker.installed_prover(info.model_id)
     scaled = detector.scale(np.asarray(_windows(1)))
     proven = prover.prove(scaled, "shipped", Binding("0x" + "22" * 20, stream_id("s"), 0))
     assert proven.proof_path.parent == installed / "proofs"

@@ -404,13 +404,16 @@ def test_owner_opens_and_approves_gateway_rotates_rival_cannot_take_the_stream(
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory: pytest.TempPathFactory):
-    """A tiny real detector and its TC (D = 1) and SC (W = 2) circuits, compiled once for the module."""
-    from zkalert.timeseries.circuits import CircuitDir, Precision, compile_circuit
+    """A tiny real detector and its TC (D = 1) and SC (W = 2) circuits, compiled once for the
+    module, where `zkalert ts` finds them (reactor, --steps 1 --psf 12)."""
+    from zkalert.timeseries.circuits import Precision, compile_circuit, detector_dir, sc_dir, tc_dir
 
     root = tmp_path_factory.mktemp("tiny-ts")
     workspace = Workspace.at(root)
     detector = train(EKFConfig(window_steps=2, epochs=15), progress=False)
-    tc, sc = CircuitDir(root / "tc"), CircuitDir(root / "sc")
+    detector.save(detector_dir(workspace, detector.config.subsystem))
+    tc = tc_dir(workspace, detector.config.subsystem, 1, 12)
+    sc = sc_dir(workspace, detector.config.subsystem, 12)
     out = root / "generated"
     compile_circuit(
         detector,
@@ -435,15 +438,19 @@ def tiny(tmp_path_factory: pytest.TempPathFactory):
     return workspace, detector, tc, sc
 
 
-def test_lazy_stream_store_prove_window(tmp_path: Path, tiny) -> None:
+def test_lazy_stream_store_prove_window_here_and_on_a_cluster(tiny) -> None:
+    """Operation stores every interval; a window is proven later from the stored rows, in this
+    process, then again with `zkalert ts prove --workers 2`: its two TC intervals and its SC at
+    once on an embedded cluster of two workers, each proof verified with EZKL, written where the
+    in-process proof was, recorded in the store, and proving the same instances."""
     from zkalert.data.loaders import load_te_file
     from zkalert.timeseries.circuits import verify
     from zkalert.timeseries.store import Store
-    from zkalert.timeseries.stream import Operator, tensor_commitment
+    from zkalert.timeseries.stream import Operator, store_path, tensor_commitment
 
     workspace, detector, tc, sc = tiny
     ys = detector.measurements(load_te_file("d04_te.dat"))[150:156]
-    store = Store(tmp_path / "store.sqlite")
+    store = Store(store_path(workspace))
     operator = Operator.open("pytest", detector, tc, sc, store, workspace, echo=lambda *_: None)
     assert operator.feed(ys[:3]) == 3 and operator.feed(ys) == 3, "feeding is incremental"
     intervals = store.intervals("pytest")
@@ -459,15 +466,92 @@ def test_lazy_stream_store_prove_window(tmp_path: Path, tiny) -> None:
     assert all(abs(w.t2 - w.float_t2) <= 0.02 * max(1.0, w.float_t2) for w in windows)
 
     store.close()
-    reopened = Store(
-        tmp_path / "store.sqlite"
-    )  # durable: a new process proves from the stored rows
+    reopened = Store(store_path(workspace))  # durable: a new process proves from the stored rows
     operator = Operator.open("pytest", detector, tc, sc, reopened, workspace, echo=lambda *_: None)
     operator.prove_window(1)
     proven = reopened.intervals("pytest", 2, 4)
     assert all(i.proof and verify(tc, Path(i.proof)) for i in proven)
     assert verify(sc, Path(reopened.window("pytest", 1).proof or ""))
     assert Proof.load(Path(proven[0].proof or "")).instances == proven[0].instances
+    assert operator.unproven(1) == []
+    folder = operator.folder
+    paths = [folder / "tc-00002.proof.json", folder / "tc-00003.proof.json"]
+    paths.append(folder / "sc-00001.proof.json")
+    in_process = [Proof.load(path).instances for path in paths]
+    assert in_process == [*(i.instances for i in proven), reopened.window("pytest", 1).instances]
+    reopened.close()
+
+    # the same window on an embedded cluster of two workers, from the same stored inputs
+    for path in paths:
+        path.rename(path.with_suffix(".in-process"))
+    out = _ts("ts", "prove", "pytest", "--window", "1", "--steps", "1", "--workers", "2",
+              "--workdir", str(workspace.root))  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "(3 proofs) on an embedded cluster of 2 worker(s)" in out.stderr, out.stderr
+    assert out.stdout.count(" on tcp://127.0.0.1:") == 3, out.stdout
+    store = Store(store_path(workspace))
+    intervals, window = store.intervals("pytest", 2, 4), store.window("pytest", 1)
+    assert [Path(i.proof or "") for i in [*intervals, window]] == paths
+    assert all((row.prove_s or 0) > 0 for row in [*intervals, window])
+    assert all(verify(tc, path) for path in paths[:2]) and verify(sc, paths[2])
+    assert [Proof.load(path).instances for path in paths] == in_process
+    assert not list(folder.glob(".*.tmp"))
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def tiny_stream(tiny):
+    """A stream of one window (two intervals) of the tiny circuits, witnessed and stored in the
+    workspace's own store (where `zkalert ts prove` reads it), nothing proven."""
+    from zkalert.data.loaders import load_te_file
+    from zkalert.timeseries.store import Store
+    from zkalert.timeseries.stream import Operator, store_path
+
+    workspace, detector, tc, sc = tiny
+    ys = detector.measurements(load_te_file("d04_te.dat"))[150:152]
+    store = Store(store_path(workspace))
+    operator = Operator.open("queued", detector, tc, sc, store, workspace, echo=lambda *_: None)
+    assert operator.feed(ys) == 2 and len(store.windows("queued")) == 1
+    store.close()
+    return "queued", operator.folder
+
+
+def _ts(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "zkalert", *args],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        check=False,
+    )
+
+
+def test_ts_prove_to_an_unreachable_cluster_is_one_line_and_writes_no_proof(
+    tiny, tiny_stream
+) -> None:
+    from zkalert.evm.localnode import free_port
+    from zkalert.timeseries.store import Store
+    from zkalert.timeseries.stream import store_path
+
+    workspace = tiny[0]
+    name, folder = tiny_stream
+    nobody = f"tcp://127.0.0.1:{free_port()}"
+    before = sorted(p.name for p in folder.iterdir())
+    out = _ts(
+        "--set", "cluster.connect_timeout_s=2", "ts", "prove", name, "--window", "0",
+        "--steps", "1", "--workdir", str(workspace.root), "--cluster", nobody,
+    )  # fmt: skip
+    assert out.returncode == 4, out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1, out.stderr
+    assert lines[0].startswith(f"error: the proving cluster at {nobody} cannot be reached")
+    assert "nothing was proven" in lines[0]
+    assert sorted(p.name for p in folder.iterdir()) == before
+    assert not any(p.name.endswith(".proof.json") for p in folder.iterdir())
+    store = Store(store_path(workspace))
+    assert all(i.proof is None for i in store.intervals(name))
+    assert store.window(name, 0).proof is None
+    store.close()
 
 
 def _set_code(w3: Web3, code: bytes) -> str:

@@ -7,7 +7,7 @@ writes to ``os.environ``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # imported when a command signs
 
 if TYPE_CHECKING:  # imported when a command proves
     from zkalert.cluster.backend import ProvingCluster
+    from zkalert.cluster.folder import CircuitFolder
     from zkalert.config import Workspace
 
 WorkdirOpt = Annotated[
@@ -184,15 +185,23 @@ def cluster_timeout_s() -> float:
 
 
 def proving_cluster(
-    address: str | None, workspace: Workspace, workers: int | None = None
+    address: str | None,
+    workspace: Workspace | None,
+    workers: int | None = None,
+    circuits: Sequence[CircuitFolder] = (),
 ) -> ProvingCluster:
-    """The cluster at ``address``, or an embedded one sized for ``workspace``'s circuit; Dask's
-    own logging is kept out of the command's output (its errors come back as one line)."""
+    """The cluster at ``address``, or an embedded one sized for ``workspace``'s circuit and
+    ``circuits``; Dask's own logging is kept out of the command's output (its errors come back
+    as one line)."""
     from zkalert.cluster.backend import ProvingCluster, quiet_dask_logs
 
     quiet_dask_logs()
     return ProvingCluster.open(
-        address, workspace=workspace, workers=workers, timeout_s=cluster_timeout_s()
+        address,
+        workspace=workspace,
+        circuits=circuits,
+        workers=workers,
+        timeout_s=cluster_timeout_s(),
     )
 
 

@@ -3,8 +3,10 @@
     zkalert ts train [--subsystem S]          fit the EKF of one plant subsystem on TE normal data
     zkalert ts compile [--steps D] [--psf P]  TC (D steps) and SC circuits, keys, Solidity verifiers
     zkalert ts run NAME --fault N [--eager]   operate a stream over a TE test run: witness + store
-                                              every interval (lazy), or prove as it goes (eager)
-    zkalert ts prove NAME --window J          prove one window on demand from the store
+                                              every interval (lazy), or prove as it goes (eager,
+                                              on the proving cluster)
+    zkalert ts prove NAME --window J          prove one window on demand from the store, its
+                                              intervals and SC at once on the proving cluster
     zkalert ts deploy                         TimeSeriesRegistry + the model's verifiers
     zkalert ts submit NAME                    open the stream on-chain and submit its proven windows in order
     zkalert ts audit [--stream NAME] [--json] the regulator's check, read back from the chain
@@ -20,6 +22,7 @@ own detector, circuits, model id and streams.
 from __future__ import annotations
 
 import json
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -29,12 +32,15 @@ from zkalert.cli.options import (
     AcceptedSrsOpt,
     AccountOpt,
     AllowDevSrsOpt,
+    ClusterOpt,
     KeystoreOpt,
     PasswordFileOpt,
+    ProveWorkersOpt,
     RpcOpt,
     SrsIdOpt,
     WorkdirOpt,
     key_settings,
+    proving_cluster,
     rpc_or_default,
     signer,
     warn_line,
@@ -43,6 +49,7 @@ from zkalert.config import Workspace, reports_dir
 from zkalert.errors import CircuitError, ConfigError
 
 if TYPE_CHECKING:  # the commands import these when they run
+    from zkalert.cluster.backend import ProvingCluster
     from zkalert.timeseries.circuits import CircuitDir, Kind
     from zkalert.timeseries.ekf import Detector
 
@@ -78,6 +85,18 @@ def _circuits(
                 f"no compiled circuit in {folder.root}: run `zkalert ts compile --subsystem {subsystem} --steps {steps} --psf {psf}`"
             )
     return detector, tc, sc
+
+
+def _proving(
+    address: str | None, workers: int | None, tc: CircuitDir, sc: CircuitDir
+) -> AbstractContextManager[ProvingCluster | None]:
+    """The cluster the TC and SC proofs are made on: the one at ``address``, else an embedded one
+    sized for the TC circuit (the larger); none (this process) with --workers 1 and no address."""
+    from zkalert.timeseries.proving import cluster_circuit
+
+    if address is None and workers == 1:
+        return nullcontext(None)
+    return proving_cluster(address, None, workers, [cluster_circuit(tc), cluster_circuit(sc)])
 
 
 @ts_app.command("train")
@@ -175,11 +194,20 @@ def run_cmd(
     steps: StepsOpt = 16,
     psf: PsfOpt = 12,
     eager: Annotated[
-        bool, typer.Option(help="Prove every interval and window as it completes.")
+        bool,
+        typer.Option(
+            help="Prove every interval and window as it completes, on the proving cluster "
+            "(--cluster, --workers)."
+        ),
     ] = False,
     workdir: WorkdirOpt = None,
+    cluster: ClusterOpt = None,
+    workers: ProveWorkersOpt = None,
 ) -> None:
-    """Operate a stream: per interval, gains offline + fresh nonces + witness, stored durably."""
+    """Operate a stream: per interval, gains offline + fresh nonces + witness, stored durably.
+
+    With --eager each proof is handed to a Dask cluster as its interval or window completes (an
+    embedded one on this machine, or a plant's with --cluster; --workers 1: in this process)."""
     from zkalert.data.loaders import load_csv, load_te_file
     from zkalert.timeseries.store import Store
     from zkalert.timeseries.stream import Operator, store_path
@@ -187,17 +215,21 @@ def run_cmd(
     workspace = Workspace.at(workdir)
     detector, tc, sc = _circuits(workspace, subsystem, steps, psf)
     raw = load_csv(rows)[0] if rows is not None else load_te_file(f"d{fault:02d}_te.dat")
-    operator = Operator.open(
-        name,
-        detector,
-        tc,
-        sc,
-        Store(store_path(workspace)),
-        workspace,
-        eager=eager,
-        echo=typer.echo,
-    )
-    added = operator.feed(detector.measurements(raw))
+    with _proving(cluster, workers, tc, sc) if eager else nullcontext(None) as proving:
+        if proving is not None:
+            typer.echo(f"proving on {proving.describe()}", err=True)
+        operator = Operator.open(
+            name,
+            detector,
+            tc,
+            sc,
+            Store(store_path(workspace)),
+            workspace,
+            eager=eager,
+            echo=typer.echo,
+            cluster=proving,
+        )
+        added = operator.feed(detector.measurements(raw))
     for w in operator.store.windows(name):
         typer.echo(
             f"window {w.idx}: T² {w.t2:.2f} (float {w.float_t2:.2f}) alarm {w.alarm} (float {w.float_alarm}){' proven' if w.proof else ''}"
@@ -213,17 +245,33 @@ def prove_cmd(
     steps: StepsOpt = 16,
     psf: PsfOpt = 12,
     workdir: WorkdirOpt = None,
+    cluster: ClusterOpt = None,
+    workers: ProveWorkersOpt = None,
 ) -> None:
-    """Prove one window (its TC intervals and its SC) from the stored witness inputs."""
+    """Prove one window (its TC intervals and its SC) from the stored witness inputs.
+
+    The window's proofs are made at once on a Dask cluster: an embedded one on this machine, or
+    a plant's with --cluster (--workers 1: one after another in this process). Each is checked
+    against the stored instances, written to the stream's folder and recorded in the store."""
     from zkalert.timeseries.store import Store
     from zkalert.timeseries.stream import Operator, store_path
 
     workspace = Workspace.at(workdir)
     detector, tc, sc = _circuits(workspace, subsystem, steps, psf)
-    operator = Operator.open(
-        name, detector, tc, sc, Store(store_path(workspace)), workspace, echo=typer.echo
-    )
-    operator.prove_window(window)
+    store = Store(store_path(workspace))
+    store.stream(name)  # one line for a stream that was never run, before any cluster starts
+    operator = Operator.open(name, detector, tc, sc, store, workspace, echo=typer.echo)
+    todo = operator.unproven(window)
+    if not todo:
+        typer.echo(f"window {window} of {name} is proven already")
+        return
+    with _proving(cluster, workers, tc, sc) as proving:
+        if proving is not None:
+            typer.echo(
+                f"proving window {window} ({len(todo)} proofs) on {proving.describe()}", err=True
+            )
+        operator.cluster = proving
+        operator.prove_window(window)
 
 
 @ts_app.command("deploy")

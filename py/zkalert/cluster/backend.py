@@ -6,7 +6,9 @@ far as the memory allows, each proving one proof at a time with its share of the
 (``RAYON_NUM_THREADS``) and declaring its memory as the ``MEMORY`` resource. With an address
 (``tcp://host:8786``) it joins a cluster started with ``dask scheduler`` and ``dask worker``.
 
-Every proof is a task that asks for the memory its circuit needs (``TaskNeeds``: the measured
+A circuit is a :class:`~zkalert.cluster.folder.CircuitFolder`: the window detector's (a
+workspace), or a time-series TC or SC circuit. Every proof is a task that asks for the memory
+its circuit needs (``TaskNeeds``: the measured
 peak RSS, or an estimate) as the ``MEMORY`` resource and for one ``CPU`` where workers declare
 them, so a large proof never lands on a worker that cannot hold it. A circuit reaches workers
 once per model id (:class:`~zkalert.cluster.worker.CircuitPlugin`). A task runs again
@@ -24,20 +26,20 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import CancelledError
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, Self, TypeVar
 
+from zkalert.cluster.folder import CircuitFolder, as_circuit
 from zkalert.cluster.sizing import TaskNeeds, plan_workers, record_rss_bytes
 from zkalert.cluster.worker import (
     NICE_ENV,
     CircuitPlugin,
     ProofJob,
     ProofResult,
-    circuit_manifest,
     ezkl_version,
     noop_task,
     plugin_name,
@@ -47,13 +49,23 @@ from zkalert.cluster.worker import (
 from zkalert.config import Workspace
 from zkalert.data.loaders import FloatArray
 from zkalert.errors import ClusterError, ClusterUnavailable, ZkAlertError
-from zkalert.zk.circuit import CircuitInfo
 
 if TYPE_CHECKING:
     from distributed import Client, Future, LocalCluster
 
 log = logging.getLogger("zkalert.cluster")
 T = TypeVar("T")
+
+
+class Measured(Protocol):
+    """A task's result that carries its worker's peak RSS (recorded as its circuit's need)."""
+
+    @property
+    def peak_rss_bytes(self) -> int: ...
+
+
+R = TypeVar("R", bound=Measured)
+J = TypeVar("J")
 
 #: How many worker deaths one proof survives before it is given up (KilledWorker): a proof
 #: whose worker dies three times in a row is more likely the cause than the victim.
@@ -76,26 +88,32 @@ def total_memory_bytes() -> int:
 
 @dataclass(frozen=True)
 class CircuitHandle:
-    """A circuit installed on the cluster: what its tasks ask for and where results are saved."""
+    """A circuit installed on the cluster: what its tasks ask for and where it is here."""
 
-    workspace: Workspace
-    info: CircuitInfo
+    circuit: CircuitFolder
     needs: TaskNeeds
     resources: dict[str, float]  # the task resources asked for (empty: workers declare none)
 
     @property
     def model_id(self) -> str:
-        return self.info.model_id.lower()
+        return self.circuit.key
+
+
+def call_key(model_id: str, name: str, data: bytes) -> str:
+    """``prove-<name>-<digest>``: the same circuit, name and data (what the task proves) make the
+    same key, and Dask runs one task for every asker of it; the name shows in the scheduler's
+    task lists."""
+    digest = hashlib.sha256(model_id.lower().encode())
+    digest.update(data)
+    digest.update(name.encode())
+    return f"prove-{name}-{digest.hexdigest()[:16]}"
 
 
 def task_key(model_id: str, job: ProofJob) -> str:
-    """``prove-<name>-<digest>``: the same windows, binding, name and circuit make the same key,
-    and Dask runs one task for every asker of it; the name shows in the scheduler's task lists."""
-    digest = hashlib.sha256(model_id.lower().encode())
-    digest.update(job.windows.tobytes())
-    digest.update(repr(job.binding.to_json()).encode())
-    digest.update(job.name.encode())
-    return f"prove-{job.name}-{digest.hexdigest()[:16]}"
+    """The key of a detector proof: its windows and binding are what it proves."""
+    return call_key(
+        model_id, job.name, job.windows.tobytes() + repr(job.binding.to_json()).encode()
+    )
 
 
 def quiet_dask_logs(level: int = logging.CRITICAL) -> None:
@@ -139,13 +157,16 @@ class ProvingCluster:
         address: str | None = None,
         *,
         workspace: Workspace | None = None,
+        circuits: Sequence[CircuitFolder] = (),
         workers: int | None = None,
         memory_budget_bytes: int | None = None,
         timeout_s: float = CONNECT_TIMEOUT_S,
     ) -> ProvingCluster:
         """Join the cluster at ``address``, or start an embedded one sized for ``workspace``'s
-        circuit (workers = cores, as far as ``memory_budget_bytes`` holds that many of its proofs)."""
-        needs = TaskNeeds.of(workspace) if workspace is not None and address is None else None
+        circuit and ``circuits`` (workers = cores, as far as ``memory_budget_bytes`` holds that
+        many of the largest of their proofs)."""
+        sized: list[Workspace | CircuitFolder] = [*([workspace] if workspace else []), *circuits]
+        needs = TaskNeeds.most(sized) if address is None else None
         return cls(
             address,
             workers=workers,
@@ -240,38 +261,37 @@ class ProvingCluster:
 
     # ------------------------------------------------------------------ circuits
 
-    def circuit(self, workspace: Workspace) -> CircuitHandle:
-        """Install ``workspace``'s circuit on every worker (once per model id) and decide what
-        its tasks ask for; refused when no worker can hold one of its proofs."""
-        info = CircuitInfo.load(workspace)
+    def circuit(self, circuit: Workspace | CircuitFolder) -> CircuitHandle:
+        """Install a circuit (a workspace's detector circuit, or any circuit folder) on every
+        worker, once per model id, and decide what its tasks ask for; refused when no worker can
+        hold one of its proofs."""
+        folder = as_circuit(circuit)
         with self._lock:
             client = self.client
-            handle = self._handles.get(info.model_id.lower())
+            handle = self._handles.get(folder.key)
             if handle is not None:
                 return handle
-            needs = TaskNeeds.of(workspace, info)
+            needs = TaskNeeds.of(folder)
             workers = self._wait_for_workers(client)
             resources = self._resources_for(needs, workers)
-            manifest = circuit_manifest(workspace, info)
+            manifest = folder.manifest()
             payload = (
                 None
                 if self.embedded
                 else {name: Path(path).read_bytes() for name, (path, _) in manifest.items()}
             )
-            plugin = CircuitPlugin(
-                info.model_id, str(workspace.root), manifest, payload, ezkl_version()
-            )
+            plugin = CircuitPlugin(folder, manifest, payload, ezkl_version())
             try:
-                client.register_plugin(plugin, name=plugin_name(info.model_id))
+                client.register_plugin(plugin, name=plugin_name(folder.model_id))
             except ZkAlertError:
                 raise
             except (OSError, TimeoutError, CancelledError) as exc:
                 raise self._gone(exc, "installing the circuit") from None
-            handle = CircuitHandle(workspace, info, needs, resources)
+            handle = CircuitHandle(folder, needs, resources)
             self._handles[handle.model_id] = handle
             log.info(
                 "circuit %s on %s: each proof asks %s",
-                info.model_id[:18],
+                folder.model_id[:18],
                 self.describe(),
                 needs.describe(),
             )
@@ -314,48 +334,66 @@ class ProvingCluster:
 
     # ------------------------------------------------------------------ proving
 
-    def submit(self, handle: CircuitHandle, job: ProofJob) -> Future[ProofResult]:
+    def submit_task(
+        self, handle: CircuitHandle, fn: Callable[..., R], *args: Any, name: str, key: str
+    ) -> Future[R]:
+        """``fn(model id, *args)`` as a task on a worker that holds ``handle``'s circuit, asking
+        for the resources one of its proofs needs; ``key`` names what it proves (one task for
+        every asker of the same key)."""
         try:
-            future: Future[ProofResult] = self.client.submit(
-                prove_task,
+            future: Future[R] = self.client.submit(
+                fn,
                 handle.model_id,
-                job,
-                key=task_key(handle.model_id, job),
+                *args,
+                key=key,
                 resources=handle.resources or None,
                 pure=False,
             )
         except (OSError, TimeoutError, CancelledError) as exc:
-            raise self._gone(exc, f"submitting proof {job.name}") from None
+            raise self._gone(exc, f"submitting proof {name}") from None
         return future
 
-    def result(
-        self, handle: CircuitHandle, job: ProofJob, future: Future[ProofResult]
-    ) -> ProofResult:
-        """The task's result, its files saved in the handle's workspace; errors translated."""
+    def outcome(self, handle: CircuitHandle, name: str, future: Future[R]) -> R:
+        """A task's result, its worker's peak RSS recorded for the circuit; errors translated
+        into one line (the proof named ``name``)."""
         from distributed import KilledWorker
 
         try:
-            result: ProofResult = future.result()
+            result: R = future.result()
         except KilledWorker:
             raise ClusterError(
-                f"proof {job.name} was on {ALLOWED_FAILURES + 1} workers that died while proving "
+                f"proof {name} was on {ALLOWED_FAILURES + 1} workers that died while proving "
                 f"it: it may need more memory than they have ({handle.needs.describe()} asked)"
             ) from None
         except ZkAlertError:
             raise
         except (OSError, TimeoutError, CancelledError) as exc:
-            raise self._gone(exc, f"proving {job.name}") from None
+            raise self._gone(exc, f"proving {name}") from None
         except Exception as exc:  # noqa: BLE001 - anything EZKL or the worker raised, named
             raise ClusterError(
-                f"proof {job.name} failed on the cluster: {type(exc).__name__}: "
+                f"proof {name} failed on the cluster: {type(exc).__name__}: "
                 f"{str(exc).splitlines()[0][:200] if str(exc) else ''}"
             ) from None
         if result.peak_rss_bytes:
-            record_rss_bytes(handle.workspace, handle.info, result.peak_rss_bytes)
-        proven = result.save(handle.workspace)
-        from dataclasses import replace
+            record_rss_bytes(handle.circuit, result.peak_rss_bytes)
+        return result
 
-        return replace(result, proven=proven)
+    def submit(self, handle: CircuitHandle, job: ProofJob) -> Future[ProofResult]:
+        """A detector proof as a task."""
+        return self.submit_task(
+            handle, prove_task, job, name=job.name, key=task_key(handle.model_id, job)
+        )
+
+    def result(
+        self, handle: CircuitHandle, job: ProofJob, future: Future[ProofResult]
+    ) -> ProofResult:
+        """A detector proof's result, its files saved in the circuit's workspace."""
+        return self._saved(handle, self.outcome(handle, job.name, future))
+
+    @staticmethod
+    def _saved(handle: CircuitHandle, result: ProofResult) -> ProofResult:
+        """A detector proof's files saved in its circuit's workspace."""
+        return replace(result, proven=result.save(Workspace(handle.circuit.root)))
 
     def completed(self, futures: list[Future[T]]) -> Iterator[Future[T]]:
         """The futures as each is done (its result then leaves the worker at once: a worker lost
@@ -369,16 +407,16 @@ class ProvingCluster:
     ) -> Iterator[tuple[int, ProofResult]]:
         """``(position in jobs, result)`` as each proof is done, all proving at once."""
         handle = self.circuit(workspace)
-        jobs = list(jobs)
-        futures = {self.submit(handle, job): i for i, job in enumerate(jobs)}
+        tasks: TaskSet[int, ProofResult] = TaskSet(self)
         try:
-            for future in self.completed(list(futures)):
-                i = futures[future]
-                yield i, self.result(handle, jobs[i], future)
-                future.release()
-        finally:
-            for future in futures:
-                future.release()
+            for i, job in enumerate(jobs):
+                key = task_key(handle.model_id, job)
+                tasks.submit(i, handle, prove_task, job, name=job.name, key=key)
+        except BaseException:
+            tasks.drop()
+            raise
+        for i, result in tasks.each():
+            yield i, self._saved(handle, result)
 
     def prove_all(self, workspace: Workspace, jobs: Iterable[ProofJob]) -> list[ProofResult]:
         """Every job's result, in job order."""
@@ -505,6 +543,61 @@ class ProvingCluster:
         self.close()
 
 
+class TaskSet(Generic[J, R]):
+    """Tasks handed to a cluster and not yet collected, each with a tag (what it is for): the
+    ones back so far are collected while more are submitted, or every one as it comes back.
+    A collected task leaves the cluster at once (a worker lost afterwards takes nothing with it);
+    results come through :meth:`ProvingCluster.outcome` (errors as one line, peak RSS recorded)."""
+
+    def __init__(self, cluster: ProvingCluster) -> None:
+        self.cluster = cluster
+        self._tasks: dict[Future[R], tuple[J, CircuitHandle, str]] = {}
+
+    def __len__(self) -> int:
+        return len(self._tasks)
+
+    def submit(
+        self,
+        tag: J,
+        handle: CircuitHandle,
+        fn: Callable[..., R],
+        *args: Any,
+        name: str,
+        key: str,
+    ) -> None:
+        """``fn(model id, *args)`` on a worker of ``handle``'s circuit (:meth:`submit_task`)."""
+        future = self.cluster.submit_task(handle, fn, *args, name=name, key=key)
+        self._tasks[future] = (tag, handle, name)
+
+    def back(self) -> Iterator[tuple[J, R]]:
+        """``(tag, result)`` of each task back so far, without waiting for the others."""
+        for future in [f for f in self._tasks if f.done()]:
+            yield self._take(future)
+
+    def each(self) -> Iterator[tuple[J, R]]:
+        """``(tag, result)`` of every task as it comes back, until none is left."""
+        if not self._tasks:
+            return
+        try:
+            for future in self.cluster.completed(list(self._tasks)):
+                yield self._take(future)
+        finally:
+            self.drop()
+
+    def drop(self) -> None:
+        """Forget the tasks not collected (the cluster drops those no one else asked for)."""
+        for future in self._tasks:
+            future.release()
+        self._tasks.clear()
+
+    def _take(self, future: Future[R]) -> tuple[J, R]:
+        tag, handle, name = self._tasks.pop(future)
+        try:
+            return tag, self.cluster.outcome(handle, name, future)
+        finally:
+            future.release()
+
+
 @contextmanager
 def _started_or_error(workers: int) -> Iterator[None]:
     """A LocalCluster that does not start (no port, workers that die at once) is one line."""
@@ -526,9 +619,12 @@ __all__ = [
     "ALLOWED_FAILURES",
     "CONNECT_TIMEOUT_S",
     "CircuitHandle",
+    "Measured",
     "ProofJob",
     "ProofResult",
     "ProvingCluster",
+    "TaskSet",
+    "call_key",
     "quiet_dask_logs",
     "task_key",
     "total_memory_bytes",

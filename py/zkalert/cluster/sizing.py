@@ -2,7 +2,7 @@
 
 A proof's memory is the prover's peak resident set, which grows with the circuit's table
 (2^logrows rows). Once a circuit has been proven, its measured peak is recorded next to it
-(``<workspace>/prover-memory.json``, written by the cluster backend from every result, so a
+(``<circuit folder>/prover-memory.json``, written by the cluster backend from every result, so a
 benchmark or any earlier run measures it); until then an estimate from logrows stands in.
 """
 
@@ -11,12 +11,13 @@ from __future__ import annotations
 import json
 import os
 import resource
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from zkalert.cluster.folder import CircuitFolder, as_circuit
 from zkalert.config import Workspace
 from zkalert.errors import ConfigError
-from zkalert.zk.circuit import CircuitInfo
 
 #: Measured prover peak RSS grows with the table size: about 22 KB per row of
 #: 2^logrows (1.43 GB at logrows 16, 2-core x86_64, ezkl 23.0.5) plus the interpreter.
@@ -27,8 +28,8 @@ MEASURED_MARGIN = 1.15
 MEMORY_RECORD = "prover-memory.json"
 
 
-def estimated_rss_bytes(info: CircuitInfo) -> int:
-    return int(RSS_BASE_BYTES + RSS_PER_ROW_BYTES * 2**info.logrows)
+def estimated_rss_bytes(logrows: int) -> int:
+    return int(RSS_BASE_BYTES + RSS_PER_ROW_BYTES * 2**logrows)
 
 
 def peak_rss_bytes() -> int:
@@ -46,25 +47,25 @@ def peak_rss_bytes() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-def measured_rss_bytes(workspace: Workspace, info: CircuitInfo) -> int | None:
+def measured_rss_bytes(circuit: CircuitFolder) -> int | None:
     """The largest prover peak recorded for this circuit (its model id), if any."""
     try:
-        record = json.loads((workspace.root / MEMORY_RECORD).read_text())
-        if str(record["model_id"]).lower() == info.model_id.lower():
+        record = json.loads((circuit.root / MEMORY_RECORD).read_text())
+        if str(record["model_id"]).lower() == circuit.key:
             return int(record["peak_rss_bytes"])
     except (OSError, ValueError, KeyError, TypeError):
         pass
     return None
 
 
-def record_rss_bytes(workspace: Workspace, info: CircuitInfo, peak: int) -> None:
+def record_rss_bytes(circuit: CircuitFolder, peak: int) -> None:
     """Keep the largest peak measured for this circuit (a record of another circuit is replaced)."""
-    known = measured_rss_bytes(workspace, info)
+    known = measured_rss_bytes(circuit)
     if known is not None and known >= peak:
         return
-    path = workspace.root / MEMORY_RECORD
+    path = circuit.root / MEMORY_RECORD
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps({"model_id": info.model_id, "peak_rss_bytes": int(peak)}) + "\n")
+    tmp.write_text(json.dumps({"model_id": circuit.model_id, "peak_rss_bytes": int(peak)}) + "\n")
     tmp.replace(path)
 
 
@@ -77,12 +78,19 @@ class TaskNeeds:
     measured: bool = False  # from a recorded peak (else the logrows estimate)
 
     @classmethod
-    def of(cls, workspace: Workspace, info: CircuitInfo | None = None) -> TaskNeeds:
-        info = info or CircuitInfo.load(workspace)
-        measured = measured_rss_bytes(workspace, info)
+    def of(cls, circuit: Workspace | CircuitFolder) -> TaskNeeds:
+        """A circuit's need: its measured peak with a margin, else the estimate from logrows."""
+        circuit = as_circuit(circuit)
+        measured = measured_rss_bytes(circuit)
         if measured is not None:
             return cls(int(measured * MEASURED_MARGIN), measured=True)
-        return cls(estimated_rss_bytes(info))
+        return cls(estimated_rss_bytes(circuit.logrows))
+
+    @classmethod
+    def most(cls, circuits: Iterable[Workspace | CircuitFolder]) -> TaskNeeds | None:
+        """The largest need of ``circuits`` (None for none): what a worker for all of them holds."""
+        needs = [cls.of(c) for c in circuits]
+        return max(needs, key=lambda n: n.memory_bytes) if needs else None
 
     def describe(self) -> str:
         return (

@@ -1,13 +1,15 @@
-"""What runs on the cluster's workers: the circuit, installed once per model id, and the proof task.
+"""What runs on the cluster's workers: circuits, installed once per model id, and the proof tasks.
 
-A circuit reaches a worker as a :class:`CircuitPlugin` (a Dask worker plugin, registered once
-per model id at the scheduler, which hands it to every worker, those that join later too).
+A circuit (a :class:`~zkalert.cluster.folder.CircuitFolder`: the detector's, or a time-series TC
+or SC circuit) reaches a worker as a :class:`CircuitPlugin` (a Dask worker plugin, registered
+once per model id at the scheduler, which hands it to every worker, those that join later too).
 The plugin names the files where the client has them; a worker that finds them there with the
-same sizes (the same machine, or a shared filesystem) proves from that folder. Otherwise it
-installs the bytes the plugin carries into a local cache folder, ``$ZKALERT_WORKER_CACHE`` or
-``<tmp>/zkalert-circuits/<model id>/`` (shared by the workers of one host, kept between runs), and
-drops them from memory. Each worker process keeps one :class:`~zkalert.zk.prover.Prover` per
-model id; its first proof does not pay for loading EZKL and torch, the plugin did.
+same sizes and verifying key (the same machine, or a shared filesystem) proves from that folder.
+Otherwise it installs the bytes the plugin carries into a local cache folder,
+``$ZKALERT_WORKER_CACHE`` or ``<tmp>/zkalert-circuits/<model id>/`` (shared by the workers of one
+host, kept between runs), and drops them from memory. Each worker process keeps what the
+circuit's loader made of the folder per model id (:func:`installed`: for the detector's circuit a
+:class:`~zkalert.zk.prover.Prover`); its first proof does not pay for loading EZKL, the plugin did.
 """
 
 from __future__ import annotations
@@ -24,10 +26,10 @@ from typing import Any
 
 from distributed import WorkerPlugin
 
+from zkalert.cluster.folder import RECORD, CircuitFolder, model_id_of
 from zkalert.config import Workspace
 from zkalert.data.loaders import FloatArray
 from zkalert.errors import ClusterError
-from zkalert.zk.circuit import CircuitInfo
 from zkalert.zk.prover import ProvenWindow, Prover, binding_file
 from zkalert.zk.statement import Binding
 
@@ -35,12 +37,9 @@ CACHE_ENV = "ZKALERT_WORKER_CACHE"
 #: A worker started with this variable (a niceness, 1-19) proves at that lower CPU priority: a
 #: web service or a gateway on the same machine keeps answering while proofs run.
 NICE_ENV = "ZKALERT_PROVER_NICE"
-#: The workspace files a prover reads (the SRS is added under its own name).
-CIRCUIT_FILES = ("circuit.json", "detector.compiled", "pk.key", "vk.key", "settings.json")
 
-#: This worker process's circuits: model id -> the folder it proves from.
-_INSTALLED: dict[str, Path] = {}
-_PROVERS: dict[str, Prover] = {}
+#: This worker process's circuits: model id -> what the circuit's loader made of its folder.
+_INSTALLED: dict[str, Any] = {}
 
 
 def plugin_name(model_id: str) -> str:
@@ -51,19 +50,6 @@ def ezkl_version() -> str:
     from importlib.metadata import version
 
     return version("ezkl")
-
-
-def circuit_manifest(workspace: Workspace, info: CircuitInfo) -> dict[str, tuple[str, int]]:
-    """Every file a prover of this circuit reads: name in the bundle -> (path here, size)."""
-    files = {name: workspace.root / name for name in CIRCUIT_FILES}
-    srs = Path(info.srs_path)
-    files[f"srs-{srs.name}"] = srs
-    manifest = {}
-    for name, path in files.items():
-        if not path.is_file():
-            raise ClusterError(f"{path} is missing: run `zkalert compile` again")
-        manifest[name] = (str(path), path.stat().st_size)
-    return manifest
 
 
 def cache_root() -> Path:
@@ -85,23 +71,24 @@ def _files_match(manifest: dict[str, tuple[str, int]], folder: Path | None = Non
 class CircuitPlugin(WorkerPlugin):
     """Installs one circuit on every worker of the cluster.
 
-    ``payload`` (the files' bytes) is None for a cluster on this machine; a worker that finds
-    the files at their paths never writes the payload anywhere.
+    ``manifest`` is the circuit's files as the client has them (:meth:`CircuitFolder.manifest`);
+    ``payload`` (their bytes) is None for a cluster on this machine; a worker that finds the files
+    at their paths never writes the payload anywhere.
     """
 
     idempotent = True  # a second client registering the same model id ships nothing again
 
     def __init__(
         self,
-        model_id: str,
-        source_root: str,
+        circuit: CircuitFolder,
         manifest: dict[str, tuple[str, int]],
         payload: dict[str, bytes] | None,
         ezkl: str,
     ) -> None:
-        self.model_id = model_id.lower()
-        self.name = plugin_name(model_id)
-        self.source_root = source_root
+        self.model_id = circuit.key
+        self.name = plugin_name(circuit.model_id)
+        self.source_root = str(circuit.root)
+        self.loader = circuit.loader
         self.manifest = manifest
         self.payload = payload
         self.ezkl = ezkl
@@ -114,17 +101,15 @@ class CircuitPlugin(WorkerPlugin):
             )
         root = self._install()
         self.payload = None  # installed: the worker keeps no copy of the keys in memory
-        _INSTALLED[self.model_id] = root
-        _PROVERS[self.model_id] = Prover(Workspace(root))  # loads EZKL and torch now
+        _INSTALLED[self.model_id] = self.loader(root)  # loads EZKL (and the circuit's own) now
         lower_priority()
 
     def teardown(self, worker: Any) -> None:
         _INSTALLED.pop(self.model_id, None)
-        _PROVERS.pop(self.model_id, None)
 
     def _install(self) -> Path:
         source = Path(self.source_root)
-        if _files_match(self.manifest) and _model_of(source) == self.model_id:
+        if _files_match(self.manifest) and model_id_of(source) == self.model_id:
             return source
         folder = cache_root() / self.model_id
         if _files_match_bundle(self.manifest, folder):
@@ -140,9 +125,9 @@ class CircuitPlugin(WorkerPlugin):
             for name, data in self.payload.items():
                 (tmp / name).write_bytes(data)
             srs = next(name for name in self.manifest if name.startswith("srs-"))
-            meta = json.loads((tmp / "circuit.json").read_text())
+            meta = json.loads((tmp / RECORD).read_text())
             meta["srs_path"] = str(folder / srs)
-            (tmp / "circuit.json").write_text(json.dumps(meta, indent=2))
+            (tmp / RECORD).write_text(json.dumps(meta, indent=2))
             try:
                 tmp.rename(folder)
             except OSError:  # another worker of this host installed it meanwhile
@@ -153,17 +138,10 @@ class CircuitPlugin(WorkerPlugin):
         return folder
 
 
-def _model_of(root: Path) -> str | None:
-    try:
-        return str(json.loads((root / "circuit.json").read_text())["model_id"]).lower()
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
 def _files_match_bundle(manifest: dict[str, tuple[str, int]], folder: Path) -> bool:
-    """An installed bundle: every file but circuit.json (its SRS path is rewritten) at its size."""
-    rest = {k: v for k, v in manifest.items() if k != "circuit.json"}
-    return (folder / "circuit.json").is_file() and _files_match(rest, folder)
+    """An installed bundle: every file but the record (its SRS path is rewritten) at its size."""
+    rest = {k: v for k, v in manifest.items() if k != RECORD}
+    return (folder / RECORD).is_file() and _files_match(rest, folder)
 
 
 @dataclass(frozen=True)
@@ -214,12 +192,9 @@ class ProofResult:
 
 def prove_task(model_id: str, job: ProofJob) -> ProofResult:
     """One proof on this worker, with the circuit its plugin installed."""
-    from distributed import get_worker
-
     started = time.perf_counter()
     lower_priority()
-    worker = get_worker()
-    prover = _installed_prover(model_id)
+    prover = installed_prover(model_id)
     proven = prover.prove(job.windows, job.name, job.binding, job.float_score)
     proofs = prover.workspace.proofs
     files = {
@@ -227,17 +202,16 @@ def prove_task(model_id: str, job: ProofJob) -> ProofResult:
         "input.json": (proofs / f"{job.name}.input.json").read_text(),
         "binding.json": binding_file(proven.proof_path).read_text(),
     }
+    return ProofResult(job.name, proven, files, *where_run(), time.perf_counter() - started)
+
+
+def where_run() -> tuple[str, str, int]:
+    """For a task's result: this worker's address, its host and its peak RSS so far."""
+    from distributed import get_worker
+
     from zkalert.cluster.sizing import peak_rss_bytes
 
-    return ProofResult(
-        job.name,
-        proven,
-        files,
-        worker.address,
-        socket.gethostname(),
-        peak_rss_bytes(),
-        time.perf_counter() - started,
-    )
+    return get_worker().address, socket.gethostname(), peak_rss_bytes()
 
 
 def statements_task(
@@ -246,7 +220,7 @@ def statements_task(
     """The statement each single window of ``scaled`` would prove (witness only, no proof), or
     why the circuit could not take it: ``(instances, "")`` or ``(None, error)`` per window."""
     lower_priority()
-    return window_statements(_installed_prover(model_id), scaled, name)
+    return window_statements(installed_prover(model_id), scaled, name)
 
 
 def window_statements(
@@ -262,16 +236,24 @@ def window_statements(
     return out
 
 
-def _installed_prover(model_id: str) -> Prover:
-    """This worker's prover of the circuit its plugin installed."""
+def installed(model_id: str) -> Any:
+    """What this worker's loader made of the circuit its plugin installed (for a task)."""
     from distributed import get_worker
 
-    prover = _PROVERS.get(model_id.lower())
-    if prover is None:
+    loaded = _INSTALLED.get(model_id.lower())
+    if loaded is None:
         raise ClusterError(
             f"worker {get_worker().address} has no circuit {model_id[:18]}..: its plugin did not "
             "install (see the worker's log)"
         )
+    return loaded
+
+
+def installed_prover(model_id: str) -> Prover:
+    """This worker's prover of the detector circuit its plugin installed."""
+    prover = installed(model_id)
+    if not isinstance(prover, Prover):
+        raise ClusterError(f"circuit {model_id[:18]}.. is no detector circuit: it has no prover")
     return prover
 
 
@@ -312,11 +294,13 @@ __all__ = [
     "ProofJob",
     "ProofResult",
     "cache_root",
-    "circuit_manifest",
+    "installed",
+    "installed_prover",
     "lower_priority",
     "noop_task",
     "plugin_name",
     "prove_task",
     "statements_task",
+    "where_run",
     "window_statements",
 ]

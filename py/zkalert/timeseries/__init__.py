@@ -13,6 +13,7 @@ Modules, in pipeline order:
 * :mod:`.circuits` TC and SC ONNX graphs, EZKL compile/setup, witness and proof
 * :mod:`.store`    durable per-interval witness inputs (lazy proving)
 * :mod:`.stream`   operating a stream: interval by interval, eager or lazy
+* :mod:`.proving`  TC and SC proofs as tasks on the proving cluster
 * :mod:`.chain`    deploy the companion contract, submit TC/SC proofs
 * :mod:`.audit`    the regulator's check, read back from the chain
 
@@ -20,4 +21,4 @@ Its demo, bench and fixtures are lab tooling (:mod:`zkalert.lab.timeseries`);
 its commands are ``zkalert ts`` (:mod:`zkalert.cli.timeseries`).
 """
 
-__all__ = ["audit", "chain", "circuits", "ekf", "graphs", "store", "stream"]
+__all__ = ["audit", "chain", "circuits", "ekf", "graphs", "proving", "store", "stream"]

@@ -6,15 +6,20 @@ steps gets its Kalman gains computed offline, fresh nonces, and an EZKL witness
 and is stored durably (:mod:`.store`). Every complete window of L = W·D steps
 gets its SC witness. In eager mode each is proven at once; in lazy mode
 :meth:`Operator.prove_window` proves any window on demand from the stored rows.
+
+Proofs are made in this process, or, given a proving cluster, as tasks on its workers
+(:mod:`.proving`): a window's TC intervals and its SC at once, and in eager mode each proof is
+handed to the cluster while operation goes on. Either way every proof is checked against the
+stored instances before it is written and recorded.
 """
 
 from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -34,7 +39,11 @@ from zkalert.timeseries.circuits import (
 )
 from zkalert.timeseries.ekf import Detector, t2_statistic
 from zkalert.timeseries.graphs import NONCE_BITS, NONCE_LEN
+from zkalert.timeseries.proving import TsProofJob, TsProofResult
 from zkalert.timeseries.store import IntervalRow, Store, StreamRow, WindowRow
+
+if TYPE_CHECKING:  # a cluster is opened by whoever proves on it
+    from zkalert.cluster.backend import CircuitHandle, ProvingCluster, TaskSet
 
 
 def fresh_nonce() -> list[float]:
@@ -67,6 +76,10 @@ class Operator:
     folder: Path
     eager: bool = False
     echo: Any = print
+    #: Prove on this cluster (None: in this process).
+    cluster: ProvingCluster | None = None
+    #: Proofs handed to the cluster and not recorded yet.
+    _pending: TaskSet[TsProofJob, TsProofResult] | None = field(default=None, repr=False)
 
     @property
     def stream(self) -> StreamRow:
@@ -87,8 +100,10 @@ class Operator:
         workspace: Workspace,
         eager: bool = False,
         echo: Any = print,
+        cluster: ProvingCluster | None = None,
     ) -> Operator:
-        """Start a new stream (genesis state = the detector's x0, P0) or resume a stored one."""
+        """Start a new stream (genesis state = the detector's x0, P0) or resume a stored one;
+        with ``cluster``, its proofs are made there."""
         tc_info = tc.info
         steps = tc_info.steps
         window_steps = detector.config.window_steps
@@ -137,7 +152,7 @@ class Operator:
             raise ConfigError(
                 f"stream {name!r} was started with {row.subsystem}, D={row.steps}, PSF {row.psf}; the circuit given is {tc_info.subsystem}, D={steps}, PSF {tc_info.psf}"
             )
-        return cls(name, detector, tc, sc, store, folder, eager, echo)
+        return cls(name, detector, tc, sc, store, folder, eager, echo, cluster)
 
     # ------------------------------------------------------------ operation
 
@@ -145,8 +160,18 @@ class Operator:
         """Process every complete interval of the stream's scaled measurements not yet stored.
 
         ``measurements`` is the whole stream so far (scaled, clipped: Detector.measurements);
-        returns the number of intervals added.
+        returns the number of intervals added. In eager mode on a cluster, the proofs are handed
+        to it as each interval and window is witnessed, and are all back when this returns.
         """
+        try:
+            added = self._feed(measurements)
+        except BaseException:
+            self._drop_pending()  # whatever was not back is proven later, from the store
+            raise
+        self._collect(wait=True)
+        return added
+
+    def _feed(self, measurements: FloatArray) -> int:
         row = self.stream
         D, W = row.steps, row.intervals_per_window
         precision = self.precision
@@ -178,7 +203,7 @@ class Operator:
                 witness.witness_s,
             )
             if self.eager:
-                self._prove_interval(self.store.intervals(self.name, idx, idx + 1)[0])
+                self._prove(TsProofJob("tc", idx, inputs))
             done += 1
             added += 1
             if done % W == 0:
@@ -218,7 +243,7 @@ class Operator:
             witness.witness_s,
         )
         if self.eager:
-            self._prove_window_sc(self.store.window(self.name, j))
+            self._prove(TsProofJob("sc", j, inputs))
 
     def float_window_t2(self, measurements: FloatArray, j: int) -> float:
         """The float (non-ZK) detector's T² of window j: the same EKF from the same start, in float64."""
@@ -240,43 +265,122 @@ class Operator:
     def _path(self, kind: str, idx: int, what: str) -> Path:
         return self.folder / f"{kind}-{idx:05d}.{what}.json"
 
-    def _prove_interval(self, interval: IntervalRow) -> Proof:
+    def _stored(self, job: TsProofJob) -> IntervalRow | WindowRow:
+        if job.kind == "tc":
+            return self.store.intervals(self.name, job.idx, job.idx + 1)[0]
+        return self.store.window(self.name, job.idx)
+
+    def _check_witness(self, job: TsProofJob, instances: tuple[int, ...]) -> None:
+        if instances == self._stored(job).instances:
+            return
+        if job.kind == "tc":
+            raise ProofError(
+                f"interval {job.idx}: the stored inputs no longer give the stored instances (circuit or keys changed since operation)"
+            )
+        raise ProofError(
+            f"window {job.idx}: the stored SC inputs no longer give the stored instances"
+        )
+
+    def _check_proof(self, job: TsProofJob, proof: Proof) -> None:
+        """A proof of a witness that gave the stored instances: its own instances are those."""
+        if proof.instances != self._stored(job).instances:
+            what = "interval" if job.kind == "tc" else "window"
+            raise ProofError(f"{what} {job.idx}: proof instances differ from the witness")
+
+    def _record(self, job: TsProofJob, proof: Proof, where: str = "") -> Proof:
+        stored = self._stored(job)
+        on = f" on {where}" if where else ""
+        if isinstance(stored, IntervalRow):
+            self.store.set_interval_proof(self.name, job.idx, proof.path, proof.prove_s)
+            self.echo(f"  TC interval {job.idx}: proven in {proof.prove_s:.1f} s{on}")
+        else:
+            self.store.set_window_proof(self.name, job.idx, proof.path, proof.prove_s)
+            self.echo(
+                f"  SC window {job.idx}: proven in {proof.prove_s:.1f} s{on} (T² {stored.t2:.2f}, alarm {stored.alarm})"
+            )
+        return proof
+
+    def _prove_here(self, job: TsProofJob) -> Proof:
+        """Witness and proof in this process, next to the stream's other files."""
+        folder = self.tc if job.kind == "tc" else self.sc
         witness = run_witness(
-            self.tc, "tc", interval.inputs, self._path("tc", interval.idx, "witness")
+            folder, job.kind, job.inputs, self._path(job.kind, job.idx, "witness")
         )
-        if witness.instances != interval.instances:
-            raise ProofError(
-                f"interval {interval.idx}: the stored inputs no longer give the stored instances (circuit or keys changed since operation)"
-            )
-        proof = prove(self.tc, witness.path, self._path("tc", interval.idx, "proof"))
-        if proof.instances != interval.instances:
-            raise ProofError(f"interval {interval.idx}: proof instances differ from the witness")
-        self.store.set_interval_proof(self.name, interval.idx, proof.path, proof.prove_s)
-        self.echo(f"  TC interval {interval.idx}: proven in {proof.prove_s:.1f} s")
-        return proof
+        self._check_witness(job, witness.instances)
+        proof = prove(folder, witness.path, self._path(job.kind, job.idx, "proof"))
+        self._check_proof(job, proof)
+        return self._record(job, proof)
 
-    def _prove_window_sc(self, window: WindowRow) -> Proof:
-        witness = run_witness(self.sc, "sc", window.inputs, self._path("sc", window.idx, "witness"))
-        if witness.instances != window.instances:
-            raise ProofError(
-                f"window {window.idx}: the stored SC inputs no longer give the stored instances"
-            )
-        proof = prove(self.sc, witness.path, self._path("sc", window.idx, "proof"))
-        self.store.set_window_proof(self.name, window.idx, proof.path, proof.prove_s)
-        self.echo(
-            f"  SC window {window.idx}: proven in {proof.prove_s:.1f} s (T² {window.t2:.2f}, alarm {window.alarm})"
-        )
-        return proof
+    def _handle(self, kind: str) -> CircuitHandle:
+        """The TC or SC circuit on the cluster (installed on its workers on first use)."""
+        from zkalert.timeseries.proving import cluster_circuit
 
-    def prove_window(self, j: int) -> None:
-        """Prove window j's TC intervals and its SC (whatever is not proven yet)."""
+        assert self.cluster is not None
+        return self.cluster.circuit(cluster_circuit(self.tc if kind == "tc" else self.sc))
+
+    def _prove(self, job: TsProofJob) -> None:
+        """Prove here, or hand the proof to the cluster (recorded when it is back: the ones
+        already back are recorded now)."""
+        if self.cluster is None:
+            self._prove_here(job)
+            return
+        from zkalert.cluster.backend import TaskSet, call_key
+        from zkalert.timeseries.proving import prove_ts_task
+
+        handle = self._handle(job.kind)
+        key = call_key(handle.model_id, f"ts-{job.name}", job.key_data())
+        if self._pending is None or self._pending.cluster is not self.cluster:
+            self._drop_pending()
+            self._pending = TaskSet(self.cluster)
+        self._pending.submit(job, handle, prove_ts_task, job, name=job.name, key=key)
+        self._collect(wait=False)
+
+    def _collect(self, wait: bool) -> None:
+        """Record the cluster's proofs that are back (``wait``: all of them, as each comes)."""
+        if not self._pending:
+            return
+        for job, result in self._pending.each() if wait else self._pending.back():
+            self._record_result(job, result)
+
+    def _record_result(self, job: TsProofJob, result: TsProofResult) -> None:
+        """Check a proof made on the cluster, write it where an in-process proof goes (a proof
+        that fails a check is not written), record it."""
+        self._check_witness(job, result.witness_instances)
+        path = self._path(job.kind, job.idx, "proof")
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(result.proof_text)
+        try:
+            proof = Proof.load(tmp, result.prove_s)
+            self._check_proof(job, proof)
+            tmp.replace(path)
+        finally:
+            tmp.unlink(missing_ok=True)
+        self._record(job, Proof(path, proof.proof, proof.instances, proof.prove_s), result.worker)
+
+    def _drop_pending(self) -> None:
+        if self._pending is not None:
+            self._pending.drop()
+
+    def unproven(self, j: int) -> list[TsProofJob]:
+        """What window j still needs proven: its TC intervals and its SC, from the stored inputs
+        (a recorded proof whose file is gone is proven again)."""
         W = self.stream.intervals_per_window
         window = self.store.window(self.name, j)
-        for interval in self.store.intervals(self.name, j * W, (j + 1) * W):
-            if interval.proof is None or not Path(interval.proof).is_file():
-                self._prove_interval(interval)
+        jobs = [
+            TsProofJob("tc", interval.idx, interval.inputs)
+            for interval in self.store.intervals(self.name, j * W, (j + 1) * W)
+            if interval.proof is None or not Path(interval.proof).is_file()
+        ]
         if window.proof is None or not Path(window.proof).is_file():
-            self._prove_window_sc(window)
+            jobs.append(TsProofJob("sc", j, window.inputs))
+        return jobs
+
+    def prove_window(self, j: int) -> None:
+        """Prove window j's TC intervals and its SC (whatever is not proven yet): one after
+        another in this process, or all at once on the cluster."""
+        for job in self.unproven(j):
+            self._prove(job)
+        self._collect(wait=True)
 
     def verify_offchain(self, proof_path: Path, kind: str) -> bool:
         return verify(self.tc if kind == "tc" else self.sc, proof_path)
