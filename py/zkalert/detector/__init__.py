@@ -5,4 +5,4 @@
 * :mod:`.quality`  detection-quality metrics of scores, labels and a threshold
 """
 
-__all__ = ["baseline", "model", "quality"]
+__all__ = ["baseline", "family", "model", "quality"]
