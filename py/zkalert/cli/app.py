@@ -86,6 +86,7 @@ from zkalert.cli.options import (
     warn_line,
 )
 from zkalert.config import GENERATED_DIR, Workspace, reports_dir
+from zkalert.detector.kinds import DEFAULT_DETECTOR, check_kind, circuit_scale
 from zkalert.errors import (
     ChainError,
     ClusterUnavailable,
@@ -142,14 +143,23 @@ def train_cmd(
     normal_label: NormalLabelOpt = None,
     order_column: OrderColumnOpt = None,
     sampling_s: SamplingOpt = None,
+    detector_kind: Annotated[
+        str,
+        typer.Option(
+            "--detector",
+            help="The family member: autoencoder (the paper's), autoencoder-small, whitened-l1, "
+            "whitened-sq or pca-t2q (the last three whiten inside the circuit).",
+        ),
+    ] = DEFAULT_DETECTOR,
 ) -> None:
-    """Train the sparse denoising autoencoder on normal rows and choose its alarm threshold.
+    """Train a detector on normal rows and choose its alarm threshold.
 
     The threshold is the best-F1 cut on the validation split when it holds anomalous rows
     (a label column), else the 99th percentile of held-out normal scores (1% false alarms).
     """
     from zkalert.data.source import load
 
+    check_kind(detector_kind)
     source = data_source(
         data, columns, column_pattern, label_column, order_column, normal_label, sampling_s
     )
@@ -158,7 +168,9 @@ def train_cmd(
     _echo_data(plant)
     from zkalert.detector.model import TrainConfig, train  # torch: once the data is known good
 
-    config = TrainConfig(epochs=epochs, seed=seed, threshold_rule=plant.threshold_rule)
+    config = TrainConfig(
+        epochs=epochs, seed=seed, threshold_rule=plant.threshold_rule, kind=detector_kind
+    )
     detector = train(plant.train, plant.validation.windows, plant.validation.labels, config)
     detector.trained_on(plant.source, plant.columns)
     detector.save(workspace)
@@ -170,7 +182,7 @@ def train_cmd(
         f"(target {config.target_far:.0%}; no anomalous validation rows)"
     )
     typer.echo(
-        f"detector saved to {workspace.detector}: {detector.width} columns; threshold {detector.threshold:.4f}; {quality}"
+        f"detector ({detector.kind}) saved to {workspace.detector}: {detector.width} columns; threshold {detector.threshold:.4f}; {quality}"
     )
 
 
@@ -243,8 +255,15 @@ def compile_cmd(
         bool, typer.Option("--tuned", help="Use the circuit chosen by `zkalert tune`.")
     ] = False,
     scale: Annotated[
-        int, typer.Option(min=1, max=20, help="Fixed-point scale (bits) of inputs and weights.")
-    ] = 10,
+        int | None,
+        typer.Option(
+            min=1,
+            max=20,
+            help="Fixed-point scale (bits) of inputs and weights (default: the detector's own, "
+            "10 for the autoencoders, 13 for the linear detectors).",
+            show_default=False,
+        ),
+    ] = None,
     windows_per_proof: Annotated[
         int,
         typer.Option(
@@ -285,6 +304,7 @@ def compile_cmd(
     elif tuned:
         config = tuned_config(workspace)
     else:
+        scale = scale or circuit_scale(detector.kind)
         config = CircuitConfig(input_scale=scale, param_scale=scale)
     config = config.with_commitment(commitment)
     plant = _detector_data(

@@ -36,31 +36,15 @@ import torch
 from torch import nn
 
 from zkalert.data.loaders import FloatArray
+from zkalert.detector.kinds import HIDDEN, check_kind
 from zkalert.errors import DetectorError
 
-#: The members, the paper's autoencoder first.
-DETECTORS = ("autoencoder", "autoencoder-small", "whitened-l1", "whitened-sq", "pca-t2q")
-#: The paper's detector, what ``zkalert train`` gives unless told otherwise.
-DEFAULT_DETECTOR = "autoencoder"
-#: The autoencoders' (wide, code) layer widths.
-HIDDEN = {"autoencoder": (32, 12), "autoencoder-small": (16, 4)}
 #: Share of the training variance the PCA monitor's T² components explain (bibmon's default).
 PCA_VARIANCE = 0.9
 #: The percentile of the training windows' own T² and Q that normalises each in ``pca-t2q``.
 PCA_NORMALISER = 0.99
 #: Eigenvalues below this share of the largest are rounding noise: not whitened, not kept.
 RANK_TOLERANCE = 1e-9
-
-
-def check_kind(kind: str) -> str:
-    if kind not in DETECTORS:
-        raise DetectorError(f"detector {kind!r} is not one of {', '.join(DETECTORS)}")
-    return kind
-
-
-def is_linear(kind: str) -> bool:
-    """A member whose whitening or projection is in the circuit (fitted in closed form)."""
-    return check_kind(kind) not in HIDDEN
 
 
 class Scorer(nn.Module):

@@ -33,16 +33,8 @@ from tqdm import tqdm
 from zkalert.config import Workspace
 from zkalert.data.loaders import FloatArray, Scaler, check_matrix
 from zkalert.data.source import DataSource, load_windows
-from zkalert.detector.family import (
-    DEFAULT_DETECTOR,
-    HIDDEN,
-    Scorer,
-    SparseDenoisingAutoencoder,
-    check_kind,
-    fit_linear,
-    is_linear,
-    new_scorer,
-)
+from zkalert.detector.family import Scorer, SparseDenoisingAutoencoder, fit_linear, new_scorer
+from zkalert.detector.kinds import DEFAULT_DETECTOR, HIDDEN, check_kind, is_linear
 from zkalert.errors import DataError, DetectorError
 
 THRESHOLD_RULES = ("best-f1", "far")
