@@ -1381,6 +1381,18 @@ def evaluate_cmd(
     workdir: WorkdirOpt = None,
     cluster: ClusterOpt = None,
     workers: ProveWorkersOpt = None,
+    family: Annotated[
+        bool,
+        typer.Option(
+            "--family",
+            help="Then every member of the detector family on the same windows: detection, "
+            "parity, rows, proving time, peak memory, the default rule (family.md, pareto.png).",
+        ),
+    ] = False,
+    family_windows: Annotated[
+        int,
+        typer.Option(min=1, help="Test windows (seeded sample) each member's parity checks."),
+    ] = 2000,
 ) -> None:
     """Detection quality of the detector next to a PCA T²/Q baseline, and in-circuit parity
     (witnesses on the proving cluster: embedded on this machine, or --cluster)."""
@@ -1408,7 +1420,8 @@ def evaluate_cmd(
         dataset = datasets.from_plant(plant)
         _echo_data(plant)
         _evaluate(dataset, epochs, seed, threshold, target_far, compare_far,
-                  parity, parity_windows, workdir, detector_from, out, cluster, workers)  # fmt: skip
+                  parity, parity_windows, workdir, detector_from, out, cluster, workers,
+                  family_windows if family else None)  # fmt: skip
         return
     if any(option is not None for option in plant_options):
         raise ConfigError(
@@ -1440,7 +1453,8 @@ def evaluate_cmd(
             max_train_windows=max_train_windows, seed=seed,
         )  # fmt: skip
     _evaluate(dataset, epochs, seed, threshold, target_far, compare_far, parity, parity_windows,
-              workdir, detector_from, out, cluster, workers)  # fmt: skip
+              workdir, detector_from, out, cluster, workers,
+              family_windows if family else None)  # fmt: skip
 
 
 def _evaluate(
@@ -1457,6 +1471,7 @@ def _evaluate(
     out: Path | None,
     cluster: str | None = None,
     workers: int | None = None,
+    family_windows: int | None = None,
 ) -> None:
     from zkalert.lab import evaluate
 
@@ -1473,6 +1488,13 @@ def _evaluate(
         typer.echo(
             f"\nin-circuit parity: {p['windows_checked'] - p['differing']:,} of {p['windows_checked']:,} decisions identical"
         )
+    if family_windows is not None:
+        from zkalert.lab import family
+
+        chosen = family.run(
+            dataset, options, family.FamilyOptions(parity_windows=family_windows), typer.echo
+        )["default"]["chosen"]
+        typer.echo(f"family: the default rule picks {chosen or 'no member'}")
 
 
 # ---------------------------------------------------------------------------

@@ -38,6 +38,7 @@ from zkalert.config import PROJECT_ROOT, Workspace, reports_dir
 from zkalert.data.datasets import EvaluationData
 from zkalert.data.loaders import FloatArray, Scaler
 from zkalert.detector.baseline import PcaMonitor, fit_baseline
+from zkalert.detector.kinds import circuit_scale
 from zkalert.detector.model import (
     Detector,
     TrainConfig,
@@ -105,7 +106,7 @@ def check_data(data: EvaluationData) -> None:
         raise DataError(f"{data.name}: training windows contain NaN/inf (row {row}, column {col})")
 
 
-def _detector_summary(
+def detector_summary(
     name: str,
     scores: FloatArray,
     threshold: float,
@@ -200,14 +201,18 @@ def parity_check(
     float_scores: FloatArray,
     options: EvaluateOptions,
     echo: Echo,
+    contract: str = "EvaluateVerifier",
 ) -> dict[str, Any]:
-    """Witness generation on test windows through the compiled circuit; decisions compared with the float model."""
+    """Witness generation on test windows through the compiled circuit (at the detector's own
+    scale); decisions compared with the float model."""
     from zkalert.zk.circuit import CircuitConfig, compile_circuit
 
     echo("parity: compiling the detector's EZKL circuit (witness generation only, no proofs) ...")
+    scale = circuit_scale(detector.kind)
     info = compile_circuit(
-        detector, workspace, data.train, CircuitConfig(), contract_name="EvaluateVerifier",
-        verifier_dir=workspace.root / "generated", echo=lambda m: echo("      " + m),
+        detector, workspace, data.train, CircuitConfig(input_scale=scale, param_scale=scale),
+        contract_name=contract, verifier_dir=workspace.root / "generated",
+        echo=lambda m: echo("      " + m),
     )  # fmt: skip
     n = len(data.test)
     if options.parity_windows is None or options.parity_windows >= n:
@@ -366,21 +371,21 @@ def run(
     pca_scores = pca.score(test_windows)
     white_scores = np.abs(white_scaler.transform(test_windows)).mean(axis=1)
     detectors = {
-        "autoencoder": _detector_summary(
+        "autoencoder": detector_summary(
             "sparse denoising autoencoder (whitened input)",
             ae_scores,
             detector.threshold,
             data,
             options.compare_far,
         ),
-        "pca": _detector_summary(
+        "pca": detector_summary(
             f"PCA T²/Q, {pca.components} components, combined statistic",
             pca_scores,
             pca.threshold,
             data,
             options.compare_far,
         ),
-        "pca_textbook": _detector_summary(
+        "pca_textbook": detector_summary(
             f"PCA T²/Q, {pca.components} components, textbook 99% limits",
             pca_scores,
             pca.threshold,
@@ -388,7 +393,7 @@ def run(
             options.compare_far,
             alarm=pca.textbook_alarm(test_windows),
         ),
-        "whitened_distance": _detector_summary(
+        "whitened_distance": detector_summary(
             "ablation: whitened window, no network",
             white_scores,
             white_threshold,
@@ -785,13 +790,13 @@ def write_report(
 ) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     tmp = out_dir / "metrics.json.tmp"
-    tmp.write_text(json.dumps(report, indent=2, allow_nan=False, default=_json_default) + "\n")
+    tmp.write_text(json.dumps(report, indent=2, allow_nan=False, default=json_default) + "\n")
     tmp.replace(out_dir / "metrics.json")
     (out_dir / "report.md").write_text(markdown(report))
     write_plots(report, data, scores, out_dir)
 
 
-def _json_default(value: Any) -> Any:
+def json_default(value: Any) -> Any:
     if isinstance(value, (np.integer,)):
         return int(value)
     if isinstance(value, (np.floating,)):
