@@ -86,7 +86,7 @@ from zkalert.cli.options import (
     warn_line,
 )
 from zkalert.config import GENERATED_DIR, Workspace, reports_dir
-from zkalert.detector.kinds import DEFAULT_DETECTOR, check_kind, circuit_scale
+from zkalert.detector.kinds import DEFAULT_DETECTOR, check_kind
 from zkalert.errors import (
     ChainError,
     ClusterUnavailable,
@@ -304,8 +304,7 @@ def compile_cmd(
     elif tuned:
         config = tuned_config(workspace)
     else:
-        scale = scale or circuit_scale(detector.kind)
-        config = CircuitConfig(input_scale=scale, param_scale=scale)
+        config = CircuitConfig.for_detector(detector.kind, scale)
     config = config.with_commitment(commitment)
     plant = _detector_data(
         detector,

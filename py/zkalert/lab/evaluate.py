@@ -38,7 +38,6 @@ from zkalert.config import PROJECT_ROOT, Workspace, reports_dir
 from zkalert.data.datasets import EvaluationData
 from zkalert.data.loaders import FloatArray, Scaler
 from zkalert.detector.baseline import PcaMonitor, fit_baseline
-from zkalert.detector.kinds import circuit_scale
 from zkalert.detector.model import (
     Detector,
     TrainConfig,
@@ -208,9 +207,8 @@ def parity_check(
     from zkalert.zk.circuit import CircuitConfig, compile_circuit
 
     echo("parity: compiling the detector's EZKL circuit (witness generation only, no proofs) ...")
-    scale = circuit_scale(detector.kind)
     info = compile_circuit(
-        detector, workspace, data.train, CircuitConfig(input_scale=scale, param_scale=scale),
+        detector, workspace, data.train, CircuitConfig.for_detector(detector.kind),
         contract_name=contract, verifier_dir=workspace.root / "generated",
         echo=lambda m: echo("      " + m),
     )  # fmt: skip
@@ -255,7 +253,11 @@ def parity_check(
     labels = data.test.labels[chosen]
     proven_threshold = info.felt_to_score(info.threshold_felt)
     float_metrics = binary_metrics(float_scores[chosen], labels, detector.threshold)
-    proven_metrics = binary_metrics(np.where(ok, proven_scores, np.inf), labels, proven_threshold)
+    # a window the circuit cannot take counts as an alarm in the proven metrics (finite, for AUC)
+    unprovable = max(float(np.nanmax(proven_scores[ok])) if ok.any() else 0.0, proven_threshold) + 1
+    proven_metrics = binary_metrics(
+        np.where(ok, proven_scores, unprovable), labels, proven_threshold
+    )
     score_error = np.abs(proven_scores[ok] - float_scores[chosen][ok])
     relative_error = score_error / np.maximum(np.abs(float_scores[chosen][ok]), 1e-9)
     differing = np.flatnonzero(float_alarm != proven_alarm)

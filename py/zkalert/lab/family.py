@@ -191,6 +191,7 @@ def run(
                 "rows": int(settings["num_rows"]),
                 "logrows": int(settings["run_args"]["logrows"]),
                 "scale": circuit_scale(kind),
+                "legs": int(settings["run_args"]["decomp_legs"]),
                 "model_id": parity["circuit"]["model_id"],
             },
         }
@@ -270,8 +271,8 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         (
             f"| detector | detection (deployable threshold) | false alarms, normal run | detection at "
-            f"{o['compare_far']:.0%} false alarms | ROC-AUC | parity | rows | logrows | scale | "
-            "proving, median | peak RSS |"
+            f"{o['compare_far']:.0%} false alarms | ROC-AUC | parity | rows | logrows | scale, legs "
+            "| proving, median | peak RSS |"
         ),
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
@@ -282,7 +283,7 @@ def markdown(report: dict[str, Any]) -> str:
             f"| {kind} | {_pct(q['mean_detection_rate'])} | {_pct(q['far_normal_run'])} | "
             f"{_pct(matched['mean_detection_rate'] if matched else None)} | "
             f"{q['roc_auc']:.4f} | {p['windows_checked'] - p['differing']:,}/"
-            f"{p['windows_checked']:,} | {c['rows']:,} | {c['logrows']} | {c['scale']} | "
+            f"{p['windows_checked']:,} | {c['rows']:,} | {c['logrows']} | {c['scale']}, {c['legs']} | "
             f"{r['prove_s_median']:.2f} s | {r['peak_rss_bytes'] / 2**20:,.0f} MiB |"
         )
     d = report["default"]

@@ -62,6 +62,7 @@ from zkalert.config import (
     key_cache_dir,
 )
 from zkalert.data.loaders import FloatArray
+from zkalert.detector.kinds import circuit_legs, circuit_scale
 from zkalert.detector.model import BatchScoreModel, Detector
 from zkalert.errors import CircuitError
 from zkalert.toolchain import link_solc_for_consumers
@@ -98,6 +99,13 @@ class CircuitConfig:
             raise CircuitError(
                 f"input visibility {self.input_visibility!r}: expected one of {', '.join(_COMMITMENTS)}"
             )
+
+    @classmethod
+    def for_detector(cls, kind: str, scale: int | None = None) -> CircuitConfig:
+        """The hand-set circuit at the family member's own scale and range-check legs (or at
+        ``scale``)."""
+        scale = scale or circuit_scale(kind)
+        return cls(input_scale=scale, param_scale=scale, decomp_legs=circuit_legs(kind))
 
     @property
     def commitment(self) -> str:
