@@ -43,8 +43,15 @@ from zkalert.errors import DetectorError
 PCA_VARIANCE = 0.9
 #: The percentile of the training windows' own T² and Q that normalises each in ``pca-t2q``.
 PCA_NORMALISER = 0.99
-#: Eigenvalues below this share of the largest are rounding noise: not whitened, not kept.
+#: Eigenvalues below this share of the largest are rounding noise: not kept as T² components.
 RANK_TOLERANCE = 1e-9
+#: Added to every variance before whitening (standardised units). Sensors that move together
+#: leave directions of almost no variance (3.8e-8 on Tennessee Eastman): whitened exactly, they
+#: multiply the window by gains in the thousands (3,174), and with it the fixed-point rounding of
+#: the inputs (a normal window's squared norm off by 7% at 13 bits). With the ridge the largest
+#: gain is 195, the rounding error at most 0.16% (L1) and 0.12% (squared), and detection at 5%
+#: false alarms moves by less than 0.05 points (measured on the Tennessee Eastman test runs).
+WHITEN_RIDGE = 1e-5
 
 
 class Scorer(nn.Module):
@@ -153,11 +160,8 @@ class Spectrum:
         return np.asarray(self.variances > RANK_TOLERANCE * max(float(self.variances[0]), 1e-300))
 
     def whitening(self) -> FloatArray:
-        """``d x d``: row i is direction i divided by its standard deviation (rounding-noise
-        directions left unscaled)."""
-        kept = self.kept
-        inverse_sd = np.where(kept, 1.0 / np.sqrt(np.where(kept, self.variances, 1.0)), 1.0)
-        return np.asarray((self.vectors * inverse_sd).T)
+        """``d x d``: row i is direction i divided by ``sqrt(variance_i + WHITEN_RIDGE)``."""
+        return np.asarray((self.vectors / np.sqrt(np.maximum(self.variances, 0) + WHITEN_RIDGE)).T)
 
     def t2_components(self, variance: float = PCA_VARIANCE) -> int:
         share = np.cumsum(self.variances) / max(float(np.sum(self.variances)), 1e-300)

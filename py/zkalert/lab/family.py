@@ -119,7 +119,7 @@ def choose_default(members: dict[str, dict[str, Any]]) -> dict[str, Any]:
     reasons = {
         kind: (
             f"detection at 5% false alarms {at_far(m):.1%} is more than "
-            f"{DETECTION_MARGIN:.0%} below the best {best:.1%}"
+            f"{DETECTION_MARGIN * 100:.0f} point below the best {best:.1%}"
             if at_far(m) < best - DETECTION_MARGIN
             else f"parity {m['parity']['agreement']:.3%} is under {PARITY_FLOOR:.1%}"
         )
@@ -290,7 +290,7 @@ def markdown(report: dict[str, Any]) -> str:
     out += [""]
     if d["chosen"]:
         out.append(
-            f"**Default by the rule** (fastest member within {DETECTION_MARGIN:.0%} of the best "
+            f"**Default by the rule** (fastest member within {DETECTION_MARGIN * 100:.0f} point of the best "
             f"detection at {o['compare_far']:.0%} false alarms, {_pct(d['best_detection_at_far'])}, "
             f"with parity of at least {PARITY_FLOOR:.1%}): **{d['chosen']}**."
         )
