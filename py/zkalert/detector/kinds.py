@@ -27,6 +27,10 @@ LINEAR_SCALE = 13
 CIRCUIT_LEGS = {"whitened-sq": 4}
 
 
+#: Advice columns per row of a member's circuit where EZKL's default 2 is not the fastest.
+CIRCUIT_COLUMNS: dict[str, int] = {}
+
+
 def circuit_scale(kind: str) -> int:
     return CIRCUIT_SCALE.get(check_kind(kind), LINEAR_SCALE)
 
@@ -44,3 +48,8 @@ def check_kind(kind: str) -> str:
 def is_linear(kind: str) -> bool:
     """A member whose whitening or projection is in the circuit (fitted in closed form)."""
     return check_kind(kind) not in HIDDEN
+
+
+def circuit_columns(kind: str) -> int | None:
+    """None: EZKL's default."""
+    return CIRCUIT_COLUMNS.get(check_kind(kind))

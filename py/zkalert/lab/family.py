@@ -192,6 +192,7 @@ def run(
                 "logrows": int(settings["run_args"]["logrows"]),
                 "scale": circuit_scale(kind),
                 "legs": int(settings["run_args"]["decomp_legs"]),
+                "columns": int(settings["run_args"]["num_inner_cols"]),
                 "model_id": parity["circuit"]["model_id"],
             },
         }
@@ -271,7 +272,7 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         (
             f"| detector | detection (deployable threshold) | false alarms, normal run | detection at "
-            f"{o['compare_far']:.0%} false alarms | ROC-AUC | parity | rows | logrows | scale, legs "
+            f"{o['compare_far']:.0%} false alarms | ROC-AUC | parity | rows | logrows | scale, legs, columns "
             "| proving, median | peak RSS |"
         ),
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
@@ -283,7 +284,7 @@ def markdown(report: dict[str, Any]) -> str:
             f"| {kind} | {_pct(q['mean_detection_rate'])} | {_pct(q['far_normal_run'])} | "
             f"{_pct(matched['mean_detection_rate'] if matched else None)} | "
             f"{q['roc_auc']:.4f} | {p['windows_checked'] - p['differing']:,}/"
-            f"{p['windows_checked']:,} | {c['rows']:,} | {c['logrows']} | {c['scale']}, {c['legs']} | "
+            f"{p['windows_checked']:,} | {c['rows']:,} | {c['logrows']} | {c['scale']}, {c['legs']}, {c['columns']} | "
             f"{r['prove_s_median']:.2f} s | {r['peak_rss_bytes'] / 2**20:,.0f} MiB |"
         )
     d = report["default"]
