@@ -118,7 +118,7 @@ bench: setup
 # Detection quality vs the PCA T²/Q baseline, and every TE test window through the circuit
 # (witness only, about 15-30 minutes): $(REPORTS)/evaluate/
 evaluate: setup
-	$(VENV)/bin/zkalert evaluate
+	$(VENV)/bin/zkalert evaluate --family
 
 anvil: setup
 	$(VENV)/bin/zkalert node start

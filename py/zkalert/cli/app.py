@@ -86,6 +86,7 @@ from zkalert.cli.options import (
     warn_line,
 )
 from zkalert.config import GENERATED_DIR, Workspace, reports_dir
+from zkalert.detector.kinds import DEFAULT_DETECTOR, check_kind
 from zkalert.errors import (
     ChainError,
     ClusterUnavailable,
@@ -142,14 +143,23 @@ def train_cmd(
     normal_label: NormalLabelOpt = None,
     order_column: OrderColumnOpt = None,
     sampling_s: SamplingOpt = None,
+    detector_kind: Annotated[
+        str,
+        typer.Option(
+            "--detector",
+            help="The family member: autoencoder (the paper's), autoencoder-small, whitened-l1, "
+            "whitened-sq or pca-t2q (the last three whiten inside the circuit).",
+        ),
+    ] = DEFAULT_DETECTOR,
 ) -> None:
-    """Train the sparse denoising autoencoder on normal rows and choose its alarm threshold.
+    """Train a detector on normal rows and choose its alarm threshold.
 
     The threshold is the best-F1 cut on the validation split when it holds anomalous rows
     (a label column), else the 99th percentile of held-out normal scores (1% false alarms).
     """
     from zkalert.data.source import load
 
+    check_kind(detector_kind)
     source = data_source(
         data, columns, column_pattern, label_column, order_column, normal_label, sampling_s
     )
@@ -158,7 +168,9 @@ def train_cmd(
     _echo_data(plant)
     from zkalert.detector.model import TrainConfig, train  # torch: once the data is known good
 
-    config = TrainConfig(epochs=epochs, seed=seed, threshold_rule=plant.threshold_rule)
+    config = TrainConfig(
+        epochs=epochs, seed=seed, threshold_rule=plant.threshold_rule, kind=detector_kind
+    )
     detector = train(plant.train, plant.validation.windows, plant.validation.labels, config)
     detector.trained_on(plant.source, plant.columns)
     detector.save(workspace)
@@ -170,7 +182,7 @@ def train_cmd(
         f"(target {config.target_far:.0%}; no anomalous validation rows)"
     )
     typer.echo(
-        f"detector saved to {workspace.detector}: {detector.width} columns; threshold {detector.threshold:.4f}; {quality}"
+        f"detector ({detector.kind}) saved to {workspace.detector}: {detector.width} columns; threshold {detector.threshold:.4f}; {quality}"
     )
 
 
@@ -243,8 +255,15 @@ def compile_cmd(
         bool, typer.Option("--tuned", help="Use the circuit chosen by `zkalert tune`.")
     ] = False,
     scale: Annotated[
-        int, typer.Option(min=1, max=20, help="Fixed-point scale (bits) of inputs and weights.")
-    ] = 10,
+        int | None,
+        typer.Option(
+            min=1,
+            max=20,
+            help="Fixed-point scale (bits) of inputs and weights (default: the detector's own, "
+            "10 for the autoencoders, 13 for the linear detectors).",
+            show_default=False,
+        ),
+    ] = None,
     windows_per_proof: Annotated[
         int,
         typer.Option(
@@ -285,7 +304,7 @@ def compile_cmd(
     elif tuned:
         config = tuned_config(workspace)
     else:
-        config = CircuitConfig(input_scale=scale, param_scale=scale)
+        config = CircuitConfig.for_detector(detector.kind, scale)
     config = config.with_commitment(commitment)
     plant = _detector_data(
         detector,
@@ -1361,6 +1380,18 @@ def evaluate_cmd(
     workdir: WorkdirOpt = None,
     cluster: ClusterOpt = None,
     workers: ProveWorkersOpt = None,
+    family: Annotated[
+        bool,
+        typer.Option(
+            "--family",
+            help="Then every member of the detector family on the same windows: detection, "
+            "parity, rows, proving time, peak memory, the default rule (family.md, pareto.png).",
+        ),
+    ] = False,
+    family_windows: Annotated[
+        int,
+        typer.Option(min=1, help="Test windows (seeded sample) each member's parity checks."),
+    ] = 2000,
 ) -> None:
     """Detection quality of the detector next to a PCA T²/Q baseline, and in-circuit parity
     (witnesses on the proving cluster: embedded on this machine, or --cluster)."""
@@ -1388,7 +1419,8 @@ def evaluate_cmd(
         dataset = datasets.from_plant(plant)
         _echo_data(plant)
         _evaluate(dataset, epochs, seed, threshold, target_far, compare_far,
-                  parity, parity_windows, workdir, detector_from, out, cluster, workers)  # fmt: skip
+                  parity, parity_windows, workdir, detector_from, out, cluster, workers,
+                  family_windows if family else None)  # fmt: skip
         return
     if any(option is not None for option in plant_options):
         raise ConfigError(
@@ -1420,7 +1452,8 @@ def evaluate_cmd(
             max_train_windows=max_train_windows, seed=seed,
         )  # fmt: skip
     _evaluate(dataset, epochs, seed, threshold, target_far, compare_far, parity, parity_windows,
-              workdir, detector_from, out, cluster, workers)  # fmt: skip
+              workdir, detector_from, out, cluster, workers,
+              family_windows if family else None)  # fmt: skip
 
 
 def _evaluate(
@@ -1437,6 +1470,7 @@ def _evaluate(
     out: Path | None,
     cluster: str | None = None,
     workers: int | None = None,
+    family_windows: int | None = None,
 ) -> None:
     from zkalert.lab import evaluate
 
@@ -1453,6 +1487,13 @@ def _evaluate(
         typer.echo(
             f"\nin-circuit parity: {p['windows_checked'] - p['differing']:,} of {p['windows_checked']:,} decisions identical"
         )
+    if family_windows is not None:
+        from zkalert.lab import family
+
+        chosen = family.run(
+            dataset, options, family.FamilyOptions(parity_windows=family_windows), typer.echo
+        )["default"]["chosen"]
+        typer.echo(f"family: the default rule picks {chosen or 'no member'}")
 
 
 # ---------------------------------------------------------------------------

@@ -71,8 +71,15 @@ class PathsSection(Section):
 
 
 class DetectorSection(Section):
-    """Training of the window detector (an autoencoder scorer)."""
+    """Training of the window detector (a member of the detector family)."""
 
+    kind: Literal["autoencoder", "autoencoder-small", "whitened-l1", "whitened-sq", "pca-t2q"] = (
+        Field(
+            "autoencoder",
+            description="The family member: autoencoder (the paper's), autoencoder-small, "
+            "whitened-l1, whitened-sq or pca-t2q.",
+        )
+    )
     epochs: int = Field(200, ge=1, description="Training epochs.")
     seed: int = Field(0, ge=0, description="Random seed of training and data splits.")
 
@@ -86,7 +93,13 @@ class CircuitSection(Section):
         "or kzg (the proof's G1 point; about 2x faster to prove).",
     )
     windows_per_proof: int = Field(1, ge=1, le=64, description="Windows covered by one proof.")
-    scale: int = Field(10, ge=1, le=20, description="Fixed-point scale (bits) of inputs/weights.")
+    scale: int | None = Field(
+        None,
+        ge=1,
+        le=20,
+        description="Fixed-point scale (bits) of inputs/weights (default: the detector's own, "
+        "10 for the autoencoders, 13 for the linear detectors).",
+    )
     tuned: bool = Field(False, description="Build the circuit `zkalert tune` chose.")
     tune_scales: list[int] = Field(
         [7, 8, 9, 10, 11], min_length=1, description="Fixed-point scales `zkalert tune` tries."
@@ -242,6 +255,7 @@ LEGACY_ENV: dict[str, str] = {
 OPTION_KEYS: dict[str, list[tuple[str, str]]] = {
     "paths.workdir": [("*", "workdir")],
     "paths.deployments": [("doctor", "deployments")],
+    "detector.kind": [("train", "detector_kind")],
     "detector.epochs": [("train", "epochs")],
     "detector.seed": [("train", "seed")],
     "circuit.commitment": [("compile", "commitment")],

@@ -1,18 +1,18 @@
-"""Detector: the sparse denoising autoencoder of the PureChain paper.
+"""Detector: a member of the family (:mod:`.family`), its scaler and its alarm threshold.
 
-Architecture ``d -> 32 -> 12 -> 32 -> d`` (d follows the data: the number of
-sensor columns, 52 on Tennessee Eastman), trained on normal windows only with Gaussian input noise,
-dropout, an L1 activity penalty on the code (sparsity) and L2 weight decay.
-The anomaly score of a window is its mean absolute reconstruction error; the
-alarm threshold is the validation score that maximises F1 (or, as an option,
-the lowest one with a target false-alarm rate on normal windows). The window
-is standardised and PCA-whitened first (fitted on training rows only), and
-the training rows are also scored out-of-fold so the threshold sweep has
-honest normal scores even when normal data are scarce.
+The default member is the sparse denoising autoencoder of the PureChain paper, ``d -> 32 -> 12
+-> 32 -> d`` (d follows the data: the number of sensor columns, 52 on Tennessee Eastman), trained
+on normal windows only with Gaussian input noise, dropout, an L1 activity penalty on the code
+(sparsity) and L2 weight decay; its score is the mean absolute reconstruction error of the
+standardised, PCA-whitened window (the whitening fitted on training rows only, before the
+circuit). The linear members whiten or project inside the circuit and read the standardised
+window. The alarm threshold is the validation score that maximises F1 (or, as an option, the
+lowest one with a target false-alarm rate on normal windows); the training rows are also scored
+out-of-fold so the threshold sweep has honest normal scores even when normal data are scarce.
 
-What the circuit proves is :class:`ScoreModel`: window in, score out, in eval
-mode (no noise, no dropout), so the float reference and the proven function
-are the same computation.
+What the circuit proves is :class:`CircuitScoreModel`: window in, ``width x`` score out, in
+eval mode (no noise, no dropout), so the float reference and the proven function are the same
+computation.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ from tqdm import tqdm
 from zkalert.config import Workspace
 from zkalert.data.loaders import FloatArray, Scaler, check_matrix
 from zkalert.data.source import DataSource, load_windows
+from zkalert.detector.family import Scorer, SparseDenoisingAutoencoder, fit_linear, new_scorer
+from zkalert.detector.kinds import DEFAULT_DETECTOR, HIDDEN, check_kind, is_linear
 from zkalert.errors import DataError, DetectorError
 
 THRESHOLD_RULES = ("best-f1", "far")
@@ -57,8 +59,14 @@ class TrainConfig:
         "best-f1"  # or "far": the lowest threshold with at most target_far on normals
     )
     target_far: float = 0.01
+    #: the family member (zkalert.detector.family.DETECTORS); the linear members ignore the
+    #: network settings above and whiten inside the circuit
+    kind: str = DEFAULT_DETECTOR
 
     def __post_init__(self) -> None:
+        check_kind(self.kind)
+        if self.kind in HIDDEN and self.hidden == HIDDEN[DEFAULT_DETECTOR]:
+            object.__setattr__(self, "hidden", HIDDEN[self.kind])  # the member's own widths
         if self.threshold_rule not in THRESHOLD_RULES:
             raise DetectorError(
                 f"threshold rule {self.threshold_rule!r} is not one of {', '.join(THRESHOLD_RULES)}"
@@ -69,38 +77,21 @@ class TrainConfig:
             raise DetectorError(f"cv_folds must be at least 1, got {self.cv_folds}")
 
 
-class SparseDenoisingAutoencoder(nn.Module):
-    def __init__(
-        self, width: int, hidden: tuple[int, int] = (32, 12), dropout: float = 0.1
-    ) -> None:
-        super().__init__()
-        wide, code = hidden
-        self.encoder = nn.Sequential(
-            nn.Linear(width, wide), nn.ReLU(), nn.Dropout(dropout), nn.Linear(wide, code), nn.ReLU()
-        )
-        self.decoder = nn.Sequential(
-            nn.Linear(code, wide), nn.ReLU(), nn.Dropout(dropout), nn.Linear(wide, width)
-        )
-
-    def forward(self, window: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        code = self.encoder(window)
-        return self.decoder(code), code
-
-
 class ScoreModel(nn.Module):
-    """The proven function: window -> mean absolute reconstruction error, shape (n, 1)."""
+    """The float score: window -> ``total / width`` (for the autoencoder the mean absolute
+    reconstruction error), shape (n, 1)."""
 
-    def __init__(self, autoencoder: SparseDenoisingAutoencoder) -> None:
+    def __init__(self, scorer: Scorer, width: int) -> None:
         super().__init__()
-        self.autoencoder = autoencoder
+        self.scorer = scorer
+        self.width = width
 
     def forward(self, window: torch.Tensor) -> torch.Tensor:
-        reconstruction, _ = self.autoencoder(window)
-        return torch.mean(torch.abs(window - reconstruction), dim=1, keepdim=True)
+        return self.scorer.total(window) / self.width
 
 
 class CircuitScoreModel(nn.Module):
-    """What the circuit computes: the SUM of absolute errors, i.e. ``width x`` the score.
+    """What the circuit computes: the member's ``total``, i.e. ``width x`` the score.
 
     EZKL turns a mean (or a division by a constant) into a multiplication by a
     quantized ``1/width``: at scale 10, 1/52 is off by 1.6%, which biases every
@@ -112,16 +103,14 @@ class CircuitScoreModel(nn.Module):
     returned unchanged as a second output, so the proof makes them public.
     """
 
-    def __init__(self, autoencoder: SparseDenoisingAutoencoder, width: int) -> None:
+    def __init__(self, scorer: Scorer, width: int) -> None:
         super().__init__()
-        self.autoencoder = autoencoder
+        self.scorer = scorer
         self.width = width
 
     def forward(self, bound_window: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         window = bound_window[:, : self.width]
-        reconstruction, _ = self.autoencoder(window)
-        score = torch.sum(torch.abs(window - reconstruction), dim=1, keepdim=True)
-        return score, bound_window[:, self.width :]
+        return self.scorer.total(window), bound_window[:, self.width :]
 
 
 class BatchScoreModel(nn.Module):
@@ -149,7 +138,7 @@ class Detector:
     its ``source`` and the ``columns`` it reads, by name and in input order (None for a
     detector trained on bare arrays: it reads windows by position)."""
 
-    model: SparseDenoisingAutoencoder
+    model: Scorer  # a member of zkalert.detector.family
     scaler: Scaler
     threshold: float
     config: TrainConfig
@@ -200,8 +189,12 @@ class Detector:
             self.source.order_column if self.source is not None else None,
         )
 
+    @property
+    def kind(self) -> str:
+        return self.config.kind
+
     def score_model(self) -> ScoreModel:
-        return ScoreModel(self.model).eval()
+        return ScoreModel(self.model, self.width).eval()
 
     def circuit_model(self) -> CircuitScoreModel:
         return CircuitScoreModel(self.model, self.width).eval()
@@ -241,8 +234,13 @@ class Detector:
                 f"no trained detector in {workspace.root}: run `zkalert train` first"
             )
         meta = json.loads(workspace.detector_meta.read_text())
-        config = TrainConfig(**{**meta["config"], "hidden": tuple(meta["config"]["hidden"])})
-        model = SparseDenoisingAutoencoder(meta["width"], config.hidden, config.dropout)
+        try:
+            config = TrainConfig(**{**meta["config"], "hidden": tuple(meta["config"]["hidden"])})
+        except (TypeError, KeyError, DetectorError) as exc:
+            raise DetectorError(
+                f"{workspace.detector_meta}: its training record is not readable ({exc}): run `zkalert train` again"
+            ) from None
+        model = new_scorer(config.kind, meta["width"], config.dropout, config.hidden)
         model.load_state_dict(torch.load(workspace.detector, weights_only=True))
         model.eval()
         detector = cls(
@@ -449,8 +447,14 @@ def _fit_autoencoder_1(
 def fit_detector(
     train_windows: FloatArray, config: TrainConfig, progress: bool = False, desc: str = "train"
 ) -> Detector:
-    """Scaler and autoencoder fitted on normal windows; no threshold yet."""
+    """Scaler and scorer fitted on normal windows; no threshold yet. A linear member's scaler
+    only standardises: its whitening is part of the scorer, inside the circuit."""
     train_windows = check_matrix(train_windows, None, "training windows")
+    if is_linear(config.kind):
+        scaler = Scaler.fit(train_windows)
+        return Detector(
+            fit_linear(config.kind, scaler.transform(train_windows)), scaler, 0.0, config
+        )
     scaler = Scaler.fit(train_windows, whiten=config.whiten)
     model = _fit_autoencoder(scaler.transform(train_windows), config, progress, desc)
     return Detector(model, scaler, threshold=0.0, config=config)

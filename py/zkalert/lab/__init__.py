@@ -12,6 +12,7 @@ __all__ = [
     "ceremony",
     "demo",
     "evaluate",
+    "family",
     "faults",
     "fixtures",
     "metrics",

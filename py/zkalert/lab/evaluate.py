@@ -105,7 +105,7 @@ def check_data(data: EvaluationData) -> None:
         raise DataError(f"{data.name}: training windows contain NaN/inf (row {row}, column {col})")
 
 
-def _detector_summary(
+def detector_summary(
     name: str,
     scores: FloatArray,
     threshold: float,
@@ -200,14 +200,17 @@ def parity_check(
     float_scores: FloatArray,
     options: EvaluateOptions,
     echo: Echo,
+    contract: str = "EvaluateVerifier",
 ) -> dict[str, Any]:
-    """Witness generation on test windows through the compiled circuit; decisions compared with the float model."""
+    """Witness generation on test windows through the compiled circuit (at the detector's own
+    scale); decisions compared with the float model."""
     from zkalert.zk.circuit import CircuitConfig, compile_circuit
 
     echo("parity: compiling the detector's EZKL circuit (witness generation only, no proofs) ...")
     info = compile_circuit(
-        detector, workspace, data.train, CircuitConfig(), contract_name="EvaluateVerifier",
-        verifier_dir=workspace.root / "generated", echo=lambda m: echo("      " + m),
+        detector, workspace, data.train, CircuitConfig.for_detector(detector.kind),
+        contract_name=contract, verifier_dir=workspace.root / "generated",
+        echo=lambda m: echo("      " + m),
     )  # fmt: skip
     n = len(data.test)
     if options.parity_windows is None or options.parity_windows >= n:
@@ -250,7 +253,11 @@ def parity_check(
     labels = data.test.labels[chosen]
     proven_threshold = info.felt_to_score(info.threshold_felt)
     float_metrics = binary_metrics(float_scores[chosen], labels, detector.threshold)
-    proven_metrics = binary_metrics(np.where(ok, proven_scores, np.inf), labels, proven_threshold)
+    # a window the circuit cannot take counts as an alarm in the proven metrics (finite, for AUC)
+    unprovable = max(float(np.nanmax(proven_scores[ok])) if ok.any() else 0.0, proven_threshold) + 1
+    proven_metrics = binary_metrics(
+        np.where(ok, proven_scores, unprovable), labels, proven_threshold
+    )
     score_error = np.abs(proven_scores[ok] - float_scores[chosen][ok])
     relative_error = score_error / np.maximum(np.abs(float_scores[chosen][ok]), 1e-9)
     differing = np.flatnonzero(float_alarm != proven_alarm)
@@ -366,21 +373,21 @@ def run(
     pca_scores = pca.score(test_windows)
     white_scores = np.abs(white_scaler.transform(test_windows)).mean(axis=1)
     detectors = {
-        "autoencoder": _detector_summary(
+        "autoencoder": detector_summary(
             "sparse denoising autoencoder (whitened input)",
             ae_scores,
             detector.threshold,
             data,
             options.compare_far,
         ),
-        "pca": _detector_summary(
+        "pca": detector_summary(
             f"PCA T²/Q, {pca.components} components, combined statistic",
             pca_scores,
             pca.threshold,
             data,
             options.compare_far,
         ),
-        "pca_textbook": _detector_summary(
+        "pca_textbook": detector_summary(
             f"PCA T²/Q, {pca.components} components, textbook 99% limits",
             pca_scores,
             pca.threshold,
@@ -388,7 +395,7 @@ def run(
             options.compare_far,
             alarm=pca.textbook_alarm(test_windows),
         ),
-        "whitened_distance": _detector_summary(
+        "whitened_distance": detector_summary(
             "ablation: whitened window, no network",
             white_scores,
             white_threshold,
@@ -785,13 +792,13 @@ def write_report(
 ) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     tmp = out_dir / "metrics.json.tmp"
-    tmp.write_text(json.dumps(report, indent=2, allow_nan=False, default=_json_default) + "\n")
+    tmp.write_text(json.dumps(report, indent=2, allow_nan=False, default=json_default) + "\n")
     tmp.replace(out_dir / "metrics.json")
     (out_dir / "report.md").write_text(markdown(report))
     write_plots(report, data, scores, out_dir)
 
 
-def _json_default(value: Any) -> Any:
+def json_default(value: Any) -> Any:
     if isinstance(value, (np.integer,)):
         return int(value)
     if isinstance(value, (np.floating,)):

@@ -64,6 +64,7 @@ from zkalert.config import (
     key_cache_dir,
 )
 from zkalert.data.loaders import FloatArray
+from zkalert.detector.kinds import circuit_columns, circuit_legs, circuit_scale
 from zkalert.detector.model import BatchScoreModel, Detector
 from zkalert.errors import CircuitError
 from zkalert.toolchain import link_solc_for_consumers
@@ -94,12 +95,27 @@ class CircuitConfig:
     #: window's column, carried in the proof). "private" commits to nothing and is only used by the
     #: benchmark to measure what a commitment costs.
     input_visibility: str = "hashed"
+    #: advice columns per row of EZKL's einsum layout (EZKL's default 2): more columns, fewer
+    #: rows, so a circuit may fit the next smaller power of two
+    inner_columns: int | None = None
 
     def __post_init__(self) -> None:
         if self.input_visibility not in _COMMITMENTS:
             raise CircuitError(
                 f"input visibility {self.input_visibility!r}: expected one of {', '.join(_COMMITMENTS)}"
             )
+
+    @classmethod
+    def for_detector(cls, kind: str, scale: int | None = None) -> CircuitConfig:
+        """The hand-set circuit at the family member's own scale and range-check legs (or at
+        ``scale``)."""
+        scale = scale or circuit_scale(kind)
+        return cls(
+            input_scale=scale,
+            param_scale=scale,
+            decomp_legs=circuit_legs(kind),
+            inner_columns=circuit_columns(kind),
+        )
 
     @property
     def commitment(self) -> str:
@@ -274,6 +290,8 @@ def run_args(config: CircuitConfig) -> Any:
         args.decomp_legs = config.decomp_legs
     if config.logrows is not None:
         args.logrows = config.logrows
+    if config.inner_columns is not None:
+        args.num_inner_cols = config.inner_columns
     return args
 
 

@@ -1,0 +1,182 @@
+"""The detector family: every member through the same train/save/load/score interface, the
+in-circuit PCA monitor equal to the float baseline, the default rule, and a linear member's
+circuit proving its score from the standardised window."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from zkalert.config import Workspace
+from zkalert.data.datasets import tennessee_eastman
+from zkalert.detector.baseline import PcaMonitor
+from zkalert.detector.family import WHITEN_RIDGE, PcaT2Q, Spectrum, WhitenedNorm, new_scorer
+from zkalert.detector.kinds import DETECTORS, circuit_legs, circuit_scale, is_linear
+from zkalert.detector.model import Detector, TrainConfig, fit_detector, train
+from zkalert.errors import DetectorError
+from zkalert.lab.family import choose_default
+
+
+@pytest.fixture(scope="module")
+def te():  # type: ignore[no-untyped-def]
+    return tennessee_eastman()
+
+
+def test_the_names_are_the_members_and_the_settings_offer_exactly_them():
+    from zkalert.cli.settings import DetectorSection
+
+    kinds = DetectorSection.model_fields["kind"].annotation.__args__  # type: ignore[union-attr]
+    assert tuple(kinds) == DETECTORS
+    assert DetectorSection().kind == "autoencoder"
+    with pytest.raises(DetectorError, match="detector 'svm' is not one of autoencoder"):
+        TrainConfig(kind="svm")
+    assert TrainConfig(kind="autoencoder-small").hidden == (16, 4)
+    assert TrainConfig().hidden == (32, 12)
+
+
+@pytest.mark.parametrize("kind", DETECTORS)
+def test_every_member_trains_saves_loads_and_scores_the_same(kind, te, tmp_path):
+    config = TrainConfig(kind=kind, epochs=2, cv_folds=2)
+    detector = train(te.train, te.validation.windows, te.validation.labels, config, progress=False)
+    workspace = Workspace.at(tmp_path)
+    detector.save(workspace)
+    loaded = Detector.load(workspace)
+    assert loaded.kind == kind and type(loaded.model) is type(detector.model)
+    windows = te.test.windows[:50]
+    np.testing.assert_allclose(loaded.score(windows), detector.score(windows), rtol=1e-6)
+    # the circuit's function is width x the float score, for every member
+    scaled = torch.as_tensor(detector.scale(windows), dtype=torch.float32)
+    bound = torch.cat([scaled, torch.zeros(len(windows), 3)], dim=1)
+    with torch.no_grad():
+        total, limbs = detector.circuit_model()(bound)
+    np.testing.assert_allclose(
+        total.numpy().ravel() / detector.width, detector.score(windows), rtol=1e-4
+    )
+    assert limbs.shape == (50, 3)
+    # a linear member reads the standardised window: its scaler does not whiten
+    assert (detector.scaler.rotation is None) == is_linear(kind)
+
+
+def test_the_in_circuit_pca_monitor_is_the_float_baseline(te):
+    """pca-t2q scores exactly what the PCA T²/Q baseline scores (max(T²/t, Q/q), the same
+    components, the same normalisers), as one network the circuit can prove."""
+    detector = fit_detector(te.train, TrainConfig(kind="pca-t2q"))
+    assert isinstance(detector.model, PcaT2Q)
+    baseline = PcaMonitor.fit(te.train)
+    windows = te.test.windows[::40]
+    np.testing.assert_allclose(detector.score(windows), baseline.score(windows), rtol=2e-4)
+
+
+def test_whitened_sq_is_hotellings_t2_over_every_component_with_a_ridge(te):
+    detector = fit_detector(te.train, TrainConfig(kind="whitened-sq"))
+    assert isinstance(detector.model, WhitenedNorm) and detector.model.norm == "sq"
+    standardised = detector.scale(te.test.windows[:100])
+    covariance = np.cov(detector.scale(te.train), rowvar=False)
+    inverse = np.linalg.inv(covariance + WHITEN_RIDGE * np.eye(52))
+    t2 = np.einsum("ij,jk,ik->i", standardised, inverse, standardised)
+    np.testing.assert_allclose(detector.score(te.test.windows[:100]), t2 / 52, rtol=1e-3)
+
+
+def test_the_spectrum_is_refitted_to_the_same_matrix_and_refuses_too_few_rows(te):
+    a = Spectrum.of(te.train[:, :5]).whitening()
+    b = Spectrum.of(te.train[:, :5].copy()).whitening()
+    np.testing.assert_array_equal(a, b)
+    with pytest.raises(DetectorError, match="at least 3 normal training windows, got 2"):
+        Spectrum.of(te.train[:2])
+    with pytest.raises(DetectorError, match="whitened norm 'l2'"):
+        WhitenedNorm(4, "l2")
+    assert circuit_scale("whitened-l1") == 13 and circuit_scale("autoencoder") == 10
+    assert circuit_legs("whitened-sq") == 4 and circuit_legs("pca-t2q") == 3
+    assert (
+        type(new_scorer("autoencoder", 5, hidden=(4, 2))).__name__ == "SparseDenoisingAutoencoder"
+    )
+
+
+def _member(at_far: float, agreement: float, prove_s: float) -> dict[str, object]:
+    return {
+        "quality": {"at_compare_far": {"mean_detection_rate": at_far}},
+        "parity": {"agreement": agreement},
+        "prove_s_median": prove_s,
+    }
+
+
+def test_the_default_is_the_fastest_member_within_a_point_of_the_best_with_parity():
+    members = {
+        "best": _member(0.830, 1.0, 2.0),
+        "close-and-fast": _member(0.821, 0.9995, 1.0),
+        "fastest-but-worse": _member(0.815, 1.0, 0.5),
+        "fast-but-unfaithful": _member(0.829, 0.998, 0.4),
+    }
+    chosen = choose_default(members)  # type: ignore[arg-type]
+    assert chosen["chosen"] == "close-and-fast"
+    assert set(chosen["excluded"]) == {"fastest-but-worse", "fast-but-unfaithful"}
+    assert "parity 99.800% is under 99.9%" in chosen["excluded"]["fast-but-unfaithful"]
+
+
+def test_train_refuses_an_unknown_member_in_one_line(tmp_path):
+    out = subprocess.run(
+        [sys.executable, "-m", "zkalert", "train", "--workdir", str(tmp_path), "--detector", "svm"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert out.returncode == 1
+    assert out.stderr.strip().splitlines() == [
+        (
+            "error: detector 'svm' is not one of autoencoder, autoencoder-small, whitened-l1, "
+            "whitened-sq, pca-t2q"
+        )
+    ]
+    assert not (tmp_path / "detector.pt").exists()
+
+
+@pytest.mark.ezkl
+@pytest.mark.slow
+def test_a_linear_member_proves_its_score_from_the_standardised_window(te, tmp_path):
+    """whitened-sq: the whitening is in the circuit, the proof commits to the standardised
+    window, the proven score matches the float one, and the window that drives the whitened
+    values highest on the test runs (a fault) is still inside the circuit's range."""
+    from zkalert.config import TEST_GENERATED_DIR
+    from zkalert.zk.circuit import CircuitConfig, compile_circuit
+    from zkalert.zk.prover import Prover
+    from zkalert.zk.statement import Binding
+
+    detector = fit_detector(te.train, TrainConfig(kind="whitened-sq"))
+    detector.threshold = 2.0
+    workspace = Workspace.at(tmp_path)
+    detector.save(workspace)
+    info = compile_circuit(
+        detector,
+        workspace,
+        te.train,
+        CircuitConfig.for_detector("whitened-sq"),
+        contract_name="PytestFamilyVerifier",
+        verifier_dir=TEST_GENERATED_DIR,
+        echo=lambda _m: None,
+    )
+    try:
+        settings = json.loads(workspace.settings.read_text())["run_args"]
+        assert (settings["input_scale"], settings["decomp_legs"]) == (13, 4)
+        with torch.no_grad():
+            whitened = detector.model.whiten(  # type: ignore[operator]
+                torch.as_tensor(detector.scale(te.test.windows), dtype=torch.float32)
+            )
+        extreme = int(torch.abs(whitened).max(dim=1).values.argmax())
+        normal = int(np.flatnonzero(te.test.labels == 0)[0])
+        prover = Prover(workspace)
+        for i, index in enumerate((normal, extreme)):
+            window = te.test.windows[index : index + 1]
+            proven = prover.prove(
+                detector.scale(window), f"w{i}", Binding("0x" + "22" * 20, b"f" * 32, i)
+            )
+            assert prover.verify_offchain(proven)
+            score = proven.score_felt / (2**info.output_scale * detector.width)
+            assert score == pytest.approx(float(detector.score(window)[0]), rel=5e-3)
+            assert (score >= detector.threshold) == (index == extreme)
+    finally:
+        (TEST_GENERATED_DIR / "PytestFamilyVerifier.sol").unlink(missing_ok=True)
