@@ -16,7 +16,13 @@ from zkalert.config import Workspace
 from zkalert.data.datasets import tennessee_eastman
 from zkalert.detector.baseline import PcaMonitor
 from zkalert.detector.family import WHITEN_RIDGE, PcaT2Q, Spectrum, WhitenedNorm, new_scorer
-from zkalert.detector.kinds import DETECTORS, circuit_legs, circuit_scale, is_linear
+from zkalert.detector.kinds import (
+    DEFAULT_DETECTOR,
+    DETECTORS,
+    circuit_legs,
+    circuit_scale,
+    is_linear,
+)
 from zkalert.detector.model import Detector, TrainConfig, fit_detector, train
 from zkalert.errors import DetectorError
 from zkalert.lab.family import choose_default
@@ -32,7 +38,7 @@ def test_the_names_are_the_members_and_the_settings_offer_exactly_them():
 
     kinds = DetectorSection.model_fields["kind"].annotation.__args__  # type: ignore[union-attr]
     assert tuple(kinds) == DETECTORS
-    assert DetectorSection().kind == "autoencoder"
+    assert DetectorSection().kind == DEFAULT_DETECTOR == "whitened-sq"
     with pytest.raises(DetectorError, match="detector 'svm' is not one of autoencoder"):
         TrainConfig(kind="svm")
     assert TrainConfig(kind="autoencoder-small").hidden == (16, 4)

@@ -147,8 +147,8 @@ def train_cmd(
         str,
         typer.Option(
             "--detector",
-            help="The family member: autoencoder (the paper's), autoencoder-small, whitened-l1, "
-            "whitened-sq or pca-t2q (the last three whiten inside the circuit).",
+            help="The family member: whitened-sq (the default), whitened-l1, pca-t2q (these "
+            "three whiten inside the circuit), autoencoder (the paper's) or autoencoder-small.",
         ),
     ] = DEFAULT_DETECTOR,
 ) -> None:
@@ -808,6 +808,9 @@ def demo_cmd(
             "two-party ceremony here (utility, regulator, beacon; kept for later runs)."
         ),
     ] = None,
+    detector_kind: Annotated[
+        str, typer.Option("--detector", help="The member of the detector family to run.")
+    ] = DEFAULT_DETECTOR,
 ) -> None:
     """Train, compile, deploy, prove and submit real TE fault alerts; print Table I.
 
@@ -815,6 +818,7 @@ def demo_cmd(
     from zkalert.evm import localnode
     from zkalert.lab import demo
 
+    check_kind(detector_kind)
     url = rpc_or_default(rpc_url_opt)
     # no endpoint given: the demo's own local node; an endpoint given: start one there only if none answers
     if (rpc_url_opt is None or not localnode.answers(url)) and localnode.start(url):
@@ -827,6 +831,7 @@ def demo_cmd(
             rpc_url=url,
             allow_dev_srs=allow_dev_srs,
             srs=srs,
+            detector=detector_kind,
         ),
         echo=typer.echo,
     )

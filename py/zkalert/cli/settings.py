@@ -75,9 +75,9 @@ class DetectorSection(Section):
 
     kind: Literal["autoencoder", "autoencoder-small", "whitened-l1", "whitened-sq", "pca-t2q"] = (
         Field(
-            "autoencoder",
-            description="The family member: autoencoder (the paper's), autoencoder-small, "
-            "whitened-l1, whitened-sq or pca-t2q.",
+            "whitened-sq",
+            description="The family member: whitened-sq (the default), whitened-l1, pca-t2q, "
+            "autoencoder (the paper's) or autoencoder-small.",
         )
     )
     epochs: int = Field(200, ge=1, description="Training epochs.")

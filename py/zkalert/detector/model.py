@@ -34,7 +34,7 @@ from zkalert.config import Workspace
 from zkalert.data.loaders import FloatArray, Scaler, check_matrix
 from zkalert.data.source import DataSource, load_windows
 from zkalert.detector.family import Scorer, SparseDenoisingAutoencoder, fit_linear, new_scorer
-from zkalert.detector.kinds import DEFAULT_DETECTOR, HIDDEN, check_kind, is_linear
+from zkalert.detector.kinds import HIDDEN, PAPER_DETECTOR, check_kind, is_linear
 from zkalert.errors import DataError, DetectorError
 
 THRESHOLD_RULES = ("best-f1", "far")
@@ -61,11 +61,11 @@ class TrainConfig:
     target_far: float = 0.01
     #: the family member (zkalert.detector.family.DETECTORS); the linear members ignore the
     #: network settings above and whiten inside the circuit
-    kind: str = DEFAULT_DETECTOR
+    kind: str = PAPER_DETECTOR
 
     def __post_init__(self) -> None:
         check_kind(self.kind)
-        if self.kind in HIDDEN and self.hidden == HIDDEN[DEFAULT_DETECTOR]:
+        if self.kind in HIDDEN and self.hidden == HIDDEN[PAPER_DETECTOR]:
             object.__setattr__(self, "hidden", HIDDEN[self.kind])  # the member's own widths
         if self.threshold_rule not in THRESHOLD_RULES:
             raise DetectorError(

@@ -18,6 +18,7 @@ from tqdm import tqdm
 
 from zkalert.config import Workspace, reports_dir, rpc_url
 from zkalert.data.loaders import FloatArray, TennesseeEastman, load_tennessee_eastman
+from zkalert.detector.kinds import DEFAULT_DETECTOR
 from zkalert.detector.model import Detector, TrainConfig, train
 from zkalert.errors import DataError, RevertedError
 from zkalert.evm import registry as chainmod
@@ -51,6 +52,8 @@ class DemoOptions:
     srs: Path | None = None
     #: the two-party ceremony's power (the demo circuit needs logrows 13)
     ceremony_power: int = DEMO_CEREMONY_POWER
+    #: the member of the detector family (zkalert.detector.kinds.DETECTORS)
+    detector: str = DEFAULT_DETECTOR
 
 
 def run(options: DemoOptions, echo: Callable[[str], None] = print) -> dict[str, Any]:
@@ -65,9 +68,12 @@ def run(options: DemoOptions, echo: Callable[[str], None] = print) -> dict[str, 
         f"      train {te.train.shape[0]} normal rows, validation {len(te.validation)}, test {len(te.test)} rows x {te.width} variables"
     )
 
-    echo("[2/6] detector: sparse denoising autoencoder")
+    echo(f"[2/6] detector: {options.detector}")
     detector = train(
-        te.train, te.validation.windows, te.validation.labels, TrainConfig(epochs=options.epochs)
+        te.train,
+        te.validation.windows,
+        te.validation.labels,
+        TrainConfig(epochs=options.epochs, kind=options.detector),
     )
     detector.save(workspace)
     echo(
@@ -88,7 +94,7 @@ def run(options: DemoOptions, echo: Callable[[str], None] = print) -> dict[str, 
             options.ceremony_power, beacon, echo=lambda m: echo("      " + m)
         )
     info = compile_circuit(
-        detector, workspace, te.train, CircuitConfig(), ceremony_srs=srs,
+        detector, workspace, te.train, CircuitConfig.for_detector(detector.kind), ceremony_srs=srs,
         echo=lambda m: echo("      " + m),
     )  # fmt: skip
     echo(f"      SRS: {srs_summary(info.srs_kind, info.srs_id, info.srs_transcript_hash)}")

@@ -445,7 +445,7 @@ def compile_circuit(
     detector: Detector,
     workspace: Workspace,
     calibration_windows: FloatArray,
-    config: CircuitConfig = CircuitConfig(),
+    config: CircuitConfig | None = None,
     contract_name: str = "DetectorVerifier",
     ceremony_srs: StrPath | None = None,
     verifier_dir: Path = GENERATED_DIR,
@@ -453,9 +453,11 @@ def compile_circuit(
     windows_per_proof: int = 1,
     srs_hash: str | None = None,
 ) -> CircuitInfo:
-    """ONNX export, settings (+ calibration), compile, SRS, setup (cached by circuit) and verifier."""
+    """ONNX export, settings (+ calibration), compile, SRS, setup (cached by circuit) and verifier.
+    Without ``config``: the hand-set circuit at the detector's own scale, legs and columns."""
     import ezkl
 
+    config = config or CircuitConfig.for_detector(detector.kind)
     export_onnx(detector, workspace.onnx, windows_per_proof)
     scaled = detector.scale(calibration_windows)
     # EZKL splits a long input into chunks of the input shape: calibration sees many windows.
