@@ -412,10 +412,14 @@ def bench_cmd(
         ),
     ] = False,
     workdir: WorkdirOpt = None,
+    detector_kind: Annotated[
+        str, typer.Option("--detector", help="The member of the detector family to prove.")
+    ] = DEFAULT_DETECTOR,
 ) -> None:
     """Naive EZKL pipeline vs the tuned one, single and batched, on the same windows: build/reports/bench/ ($ZKALERT_REPORTS/bench/)."""
     from zkalert.lab import bench
 
+    check_kind(detector_kind)
     if cluster_scaling:
         bench.run_cluster_scaling(
             Workspace.at(workdir),
@@ -441,6 +445,7 @@ def bench_cmd(
         batch_sizes=sizes,
         agreement_windows=agreement_windows,
         memory_budget_bytes=int(memory_budget_gb * 1e9),
+        detector=detector_kind,
     )
     bench.run(options, echo=typer.echo)
 

@@ -46,6 +46,7 @@ from zkalert.cluster.backend import ProvingCluster
 from zkalert.cluster.worker import NICE_ENV, ProofJob, ProofResult
 from zkalert.config import GENERATED_DIR, PROJECT_ROOT, Workspace, configured, reports_dir
 from zkalert.data.loaders import FloatArray, load_tennessee_eastman
+from zkalert.detector.kinds import DEFAULT_DETECTOR, is_linear
 from zkalert.detector.model import Detector, TrainConfig, train
 from zkalert.evm import registry as chainmod
 from zkalert.evm import rpc
@@ -97,6 +98,9 @@ class BenchOptions:
     tune_scales: tuple[int, ...] = (8, 9, 10)
     tune_decompositions: tuple[tuple[int, int], ...] = ((1024, 2), (1024, 3))
     epochs: int = 200
+    #: the member of the detector family every pipeline proves; an autoencoder's circuit is
+    #: tuned (zkalert tune), a linear member's is its own hand-set one
+    detector: str = DEFAULT_DETECTOR
 
 
 @dataclass
@@ -822,12 +826,12 @@ def run(
     load_at_start = os.getloadavg()
     options.report_dir.mkdir(parents=True, exist_ok=True)
     te = load_tennessee_eastman()
-    echo("training the detector (the same model for every pipeline)")
+    echo(f"training the detector, {options.detector} (the same model for every pipeline)")
     detector = train(
         te.train,
         te.validation.windows,
         te.validation.labels,
-        TrainConfig(epochs=options.epochs),
+        TrainConfig(epochs=options.epochs, kind=options.detector),
         progress=False,
     )
 
@@ -839,24 +843,35 @@ def run(
     )
     agreement_set = (te.test.windows[sample], te.test.labels[sample])
 
-    echo("tuning the circuit on training + validation windows")
-    tune_ws = Workspace.at(PROJECT_ROOT / "build" / "bench" / "tune")
-    detector.save(tune_ws)
-    tuning = tune(
-        detector,
-        tune_ws,
-        tuning_windows(te),
-        options.tune_scales,
-        options.tune_decompositions,
-        echo=lambda m: echo("  " + m),
-    )
-    chosen = tuning["chosen"]
-    tuned = CircuitConfig(
-        input_scale=chosen["input_scale"],
-        param_scale=chosen["input_scale"],
-        decomp_base=chosen["decomp_base"],
-        decomp_legs=chosen["decomp_legs"],
-    )
+    if is_linear(options.detector):
+        tuned = CircuitConfig.for_detector(options.detector)
+        chosen = {
+            "input_scale": tuned.input_scale,
+            "decomp_base": tuned.decomp_base,
+            "decomp_legs": tuned.decomp_legs,
+            "inner_columns": tuned.inner_columns,
+        }
+        tuning: dict[str, Any] = {"chosen": chosen, "tune_s": 0.0, "candidates": []}
+        echo(f"the member's own circuit: {chosen}")
+    else:
+        echo("tuning the circuit on training + validation windows")
+        tune_ws = Workspace.at(PROJECT_ROOT / "build" / "bench" / "tune")
+        detector.save(tune_ws)
+        tuning = tune(
+            detector,
+            tune_ws,
+            tuning_windows(te),
+            options.tune_scales,
+            options.tune_decompositions,
+            echo=lambda m: echo("  " + m),
+        )
+        chosen = tuning["chosen"]
+        tuned = CircuitConfig(
+            input_scale=chosen["input_scale"],
+            param_scale=chosen["input_scale"],
+            decomp_base=chosen["decomp_base"],
+            decomp_legs=chosen["decomp_legs"],
+        )
 
     key_cache = tempfile.mkdtemp(prefix="zkalert-bench-keys-")
     previous_cache = os.environ.get("ZKALERT_KEY_CACHE")
@@ -940,6 +955,7 @@ def run(
             "agreement_windows": len(sample),
         },
         "detector": {
+            "kind": detector.kind,
             "threshold": detector.threshold,
             "validation": detector.validation,
             "width": detector.width,
@@ -1109,7 +1125,12 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         f"Machine: {m['platform']}, {m['cpus']} CPUs; Python {m['python']}, ezkl {m['ezkl']}, torch {m['torch']}, web3 {m['web3']}; {report['forge']}.",
         f"Windows: {report['data']['proved_windows']}; decision agreement on {report['data']['agreement_windows']} random test windows.",
-        f"Tuned circuit: scale {report['tuning']['chosen']['input_scale']}, decomposition {report['tuning']['chosen']['decomp_base']} x {report['tuning']['chosen']['decomp_legs']} (tuning took {report['tuning']['tune_s']:.0f} s over {report['tuning']['candidates']} candidates).",
+        f"Detector: {report['detector'].get('kind', 'autoencoder')}. "
+        + (
+            f"Tuned circuit: scale {report['tuning']['chosen']['input_scale']}, decomposition {report['tuning']['chosen']['decomp_base']} x {report['tuning']['chosen']['decomp_legs']} (tuning took {report['tuning']['tune_s']:.0f} s over {report['tuning']['candidates']} candidates)."
+            if report["tuning"]["candidates"]
+            else f"Circuit: the member's own, scale {report['tuning']['chosen']['input_scale']}, decomposition {report['tuning']['chosen']['decomp_base']} x {report['tuning']['chosen']['decomp_legs']}, {report['tuning']['chosen'].get('inner_columns') or 2} advice columns."
+        ),
         "Single-window pipelines proved interleaved (one proof of each per round, same window), so speed drifts of the shared machine hit them alike.",
         f"Whole run: {report['bench_s']:.0f} s. Load average (1/5/15 min) at start {', '.join(f'{x:.1f}' for x in report['load_average']['start'])}, at end {', '.join(f'{x:.1f}' for x in report['load_average']['end'])} ({report['machine']['cpus']} CPUs: above that, other work shared the cores).",
         "",
