@@ -19,6 +19,7 @@ from zkalert.detector.family import WHITEN_RIDGE, PcaT2Q, Spectrum, WhitenedNorm
 from zkalert.detector.kinds import (
     DEFAULT_DETECTOR,
     DETECTORS,
+    circuit_columns,
     circuit_legs,
     circuit_scale,
     is_linear,
@@ -98,6 +99,7 @@ def test_the_spectrum_is_refitted_to_the_same_matrix_and_refuses_too_few_rows(te
         WhitenedNorm(4, "l2")
     assert circuit_scale("whitened-l1") == 13 and circuit_scale("autoencoder") == 10
     assert circuit_legs("whitened-sq") == 4 and circuit_legs("pca-t2q") == 3
+    assert circuit_columns("whitened-sq") == 3 and circuit_columns("autoencoder") is None
     assert (
         type(new_scorer("autoencoder", 5, hidden=(4, 2))).__name__ == "SparseDenoisingAutoencoder"
     )
@@ -167,7 +169,12 @@ def test_a_linear_member_proves_its_score_from_the_standardised_window(te, tmp_p
     )
     try:
         settings = json.loads(workspace.settings.read_text())["run_args"]
-        assert (settings["input_scale"], settings["decomp_legs"]) == (13, 4)
+        assert (settings["input_scale"], settings["decomp_legs"], settings["num_inner_cols"]) == (
+            13,
+            4,
+            3,
+        )
+        assert info.logrows == 12
         with torch.no_grad():
             whitened = detector.model.whiten(  # type: ignore[operator]
                 torch.as_tensor(detector.scale(te.test.windows), dtype=torch.float32)
