@@ -188,23 +188,41 @@ def decision_agreement(
     windows: FloatArray,
     labels: npt.NDArray[np.int64],
 ) -> dict[str, Any]:
-    """Run the single-window circuit (witness only) on ``windows``; compare with the float model."""
+    """Run the single-window circuit (witness only) on ``windows``; compare with the float model.
+    A window the circuit cannot take (its values outside the circuit's range) has no decision: it
+    counts as a disagreement, and as an alarm in the circuit's ROC-AUC."""
     prover = Prover(workspace)
     info = prover.info
     scaled = detector.scale(windows)
     float_scores = detector.score_scaled(scaled)
-    circuit_felts = np.array(
-        [prover.statement_instances(scaled[i : i + 1], "agreement")[1] for i in range(len(scaled))]
+    felts: list[int | None] = []
+    for i in range(len(scaled)):
+        try:
+            felts.append(prover.statement_instances(scaled[i : i + 1], "agreement")[1])
+        except Exception:  # noqa: BLE001 - EZKL raises a bare RuntimeError when the range is too small
+            felts.append(None)
+    failed = np.array([f is None for f in felts])
+    circuit_felts = np.array([0 if f is None else f for f in felts], dtype=object)
+    circuit_scores = np.array(
+        [np.inf if f is None else f / (info.score_divisor * 2**info.output_scale) for f in felts]
     )
-    circuit_scores = circuit_felts / (info.score_divisor * 2**info.output_scale)
     float_alarm = float_scores >= detector.threshold
-    circuit_alarm = circuit_felts >= info.threshold_felt
-    auc_float, auc_circuit = _roc_auc(float_scores, labels), _roc_auc(circuit_scores, labels)
+    circuit_alarm = np.array(
+        [not bad and int(f) >= info.threshold_felt for bad, f in zip(failed, circuit_felts)]
+    )
+    agree = (float_alarm == circuit_alarm) & ~failed
+    finite = circuit_scores[~failed]
+    ceiling = float(finite.max()) + 1 if len(finite) else 1.0
+    auc_float = _roc_auc(float_scores, labels)
+    auc_circuit = _roc_auc(np.where(failed, ceiling, circuit_scores), labels)
     return {
         "windows": len(scaled),
-        "agreement": float((float_alarm == circuit_alarm).mean()),
-        "disagreements": int((float_alarm != circuit_alarm).sum()),
-        "max_abs_score_error": float(np.abs(circuit_scores - float_scores).max()),
+        "agreement": float(agree.mean()),
+        "disagreements": int((~agree).sum()),
+        "unprovable_windows": int(failed.sum()),
+        "max_abs_score_error": float(np.abs(finite - float_scores[~failed]).max())
+        if len(finite)
+        else None,
         "roc_auc_float": auc_float,
         "roc_auc_circuit": auc_circuit,
         "roc_auc_change": None
