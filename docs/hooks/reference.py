@@ -33,6 +33,7 @@ REPORTS = {
     "reports/bench/cluster.md": "reports/bench/cluster.md",
     "reports/load/load.md": "reports/load/load.md",
     "reports/evaluate/report.md": "reports/evaluate/report.md",
+    "reports/evaluate/family.md": "reports/evaluate/family.md",
     "reports/soak/results/all-faults.md": "reports/soak/all-faults.md",
     "reports/soak/results/without-restore.md": "reports/soak/without-restore.md",
     "reports/timeseries/README.md": "reports/timeseries/report.md",
