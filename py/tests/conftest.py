@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -55,6 +56,16 @@ def anvil_url() -> Iterator[str]:
     finally:
         node.stop()
         shutil.rmtree(PROJECT_ROOT / "deployments" / str(TEST_CHAIN_ID), ignore_errors=True)
+
+
+@pytest.fixture
+def dead_port() -> Iterator[int]:
+    """A local port bound here and never listened on, for the test's duration: connecting to it
+    is refused, and no other process (another test worker's node) can take it meanwhile, as it
+    could take a port free_port found free."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="session")

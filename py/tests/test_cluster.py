@@ -264,7 +264,9 @@ def test_a_range_proves_on_a_dask_cluster_and_survives_losing_a_worker_mid_proof
         _stop(utility)
 
 
-def test_an_unreachable_cluster_is_one_line_and_nothing_is_proven(compiled, tokens, tmp_path):
+def test_an_unreachable_cluster_is_one_line_and_nothing_is_proven(
+    compiled, tokens, tmp_path, dead_port
+):
     """`zkalert prove --cluster` to an address nobody listens on: exit 4, one line, no proof file;
     the utility answers 503 with one line and keeps the window to prove when the cluster is back."""
     from fastapi.testclient import TestClient
@@ -272,7 +274,7 @@ def test_an_unreachable_cluster_is_one_line_and_nothing_is_proven(compiled, toke
     from zkalert.services.utility import UtilityConfig, UtilityCore, create_app
 
     workspace, _, _ = compiled
-    nobody = f"tcp://127.0.0.1:{_port()}"
+    nobody = f"tcp://127.0.0.1:{dead_port}"
     csv = tmp_path / "two.csv"
     rows = _windows(2)
     csv.write_text(

@@ -18,7 +18,6 @@ import pytest
 from conftest import OWNER_KEY
 
 from zkalert.config import PROJECT_ROOT
-from zkalert.evm.localnode import free_port
 from zkalert.evm.registry import Deployment, ModelSpec, deploy
 from zkalert.gateway.doctor import CHECKS, Check, DoctorOptions, run
 
@@ -51,8 +50,10 @@ def by_name(checks: list[Check]) -> dict[str, Check]:
     return {c.name: c for c in checks}
 
 
-def test_node_down_is_named_and_every_check_that_needs_it_is_skipped(tmp_path: Path) -> None:
-    url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+def test_node_down_is_named_and_every_check_that_needs_it_is_skipped(
+    tmp_path: Path, dead_port: int
+) -> None:
+    url = f"http://127.0.0.1:{dead_port}"  # nothing listens there
     text = doctor_cli("--rpc-url", url, "--workdir", str(tmp_path))
     assert text.returncode == 2, text.stderr
     assert "Traceback" not in text.stderr

@@ -557,11 +557,11 @@ def test_rpc_outage_and_hung_node_are_ridden_out(chain, deployment, tmp_path):
 
 
 def test_rpc_gone_longer_than_the_budget_stops_with_one_line_and_the_outbox_intact(
-    chain, deployment, tmp_path
+    chain, deployment, tmp_path, dead_port
 ):
     outbox = _open(tmp_path / "outbox.sqlite", deployment)
     _fill(outbox, {"plant/a": [0, 1]})
-    port = free_port(exclude={chain.port})
+    port = dead_port
     sender = _sender(
         outbox,
         _network(f"http://127.0.0.1:{port}", outage_budget_s=1.5, rpc_timeout_s=0.5),

@@ -527,15 +527,14 @@ def _ts(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_ts_prove_to_an_unreachable_cluster_is_one_line_and_writes_no_proof(
-    tiny, tiny_stream
+    tiny, tiny_stream, dead_port
 ) -> None:
-    from zkalert.evm.localnode import free_port
     from zkalert.timeseries.store import Store
     from zkalert.timeseries.stream import store_path
 
     workspace = tiny[0]
     name, folder = tiny_stream
-    nobody = f"tcp://127.0.0.1:{free_port()}"
+    nobody = f"tcp://127.0.0.1:{dead_port}"
     before = sorted(p.name for p in folder.iterdir())
     out = _ts(
         "--set", "cluster.connect_timeout_s=2", "ts", "prove", name, "--window", "0",
