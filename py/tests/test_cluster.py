@@ -446,20 +446,28 @@ def test_a_worker_proves_at_the_niceness_it_was_started_with():
         "import os, threading\n"
         "from zkalert.cluster.worker import lower_priority\n"
         "done, niced = threading.Event(), threading.Event()\n"  # the threads live until the end
-        "before = threading.Thread(target=done.wait); before.start()\n"
+        "before = threading.Thread(target=done.wait, daemon=True); before.start()\n"
         "nicer = threading.Thread(target=lambda: (os.setpriority(os.PRIO_PROCESS, 0, 15), "
-        "niced.set(), done.wait()))\n"
+        "niced.set(), done.wait()), daemon=True)\n"
         "nicer.start(); niced.wait()\n"
         "lower_priority()\n"
         "after = threading.Thread(target=lambda: print('after', os.getpriority(os.PRIO_PROCESS, 0)))\n"
         "after.start(); after.join()\n"
         "for tid in sorted(int(t) for t in os.listdir('/proc/self/task')):\n"
-        "    print('thread', os.getpriority(os.PRIO_PROCESS, tid))\n"
+        "    try:\n"
+        "        print('thread', os.getpriority(os.PRIO_PROCESS, tid))\n"
+        "    except ProcessLookupError:\n"  # a thread an import started, ended meanwhile
+        "        pass\n"
         "done.set()\n"
     )
     env = dict(os.environ, ZKALERT_PROVER_NICE="7")
     out = subprocess.run(
-        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+        [sys.executable, "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
     ).stdout.split("\n")
     niceness = sorted(int(line.split()[1]) for line in out if line.startswith("thread"))
     # the main thread, the sleeper started before and any thread an import started: 7; the
@@ -468,7 +476,12 @@ def test_a_worker_proves_at_the_niceness_it_was_started_with():
     assert "after 7" in out
     unset = dict(os.environ, ZKALERT_PROVER_NICE="0")
     out = subprocess.run(
-        [sys.executable, "-c", script], env=unset, capture_output=True, text=True, check=True
+        [sys.executable, "-c", script],
+        env=unset,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
     ).stdout.split("\n")
     niceness = sorted(int(line.split()[1]) for line in out if line.startswith("thread"))
     assert niceness.count(15) == 1 and set(niceness) == {0, 15}, out
