@@ -114,6 +114,17 @@ def load_csv(
 WHITEN_RANK_TOLERANCE = 1e-12
 
 
+def principal_directions(standardised: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """The variances and directions (columns) of the rows' covariance, largest first, each
+    direction's sign fixed (an eigenvector's is arbitrary) so that a refit gives the same ones."""
+    covariance = np.atleast_2d(np.cov(standardised, rowvar=False))
+    variances, vectors = np.linalg.eigh(covariance)
+    order = np.argsort(variances)[::-1]
+    variances, vectors = variances[order], vectors[:, order]
+    signs = np.sign(vectors[np.argmax(np.abs(vectors), axis=0), np.arange(vectors.shape[1])])
+    return variances, vectors * signs
+
+
 @dataclass(frozen=True)
 class Scaler:
     """Per-variable standardisation, optionally followed by PCA whitening; fitted on training rows only.
@@ -139,15 +150,10 @@ class Scaler:
             return cls(mean=mean, std=std)
         if rows.shape[0] < 2:
             raise DataError("whitening needs at least 2 training windows")
-        covariance = np.atleast_2d(np.cov((rows - mean) / std, rowvar=False))
-        eigenvalues, vectors = np.linalg.eigh(covariance)
-        order = np.argsort(eigenvalues)[::-1]
-        eigenvalues, vectors = eigenvalues[order], vectors[:, order]
+        eigenvalues, vectors = principal_directions((rows - mean) / std)
         kept = eigenvalues > WHITEN_RANK_TOLERANCE * max(float(eigenvalues[0]), 1e-300)
         inverse_sd = np.where(kept, 1.0 / np.sqrt(np.where(kept, eigenvalues, 1.0)), 1.0)
-        # the sign of an eigenvector is arbitrary: fix it so a refit gives the same rotation
-        signs = np.sign(vectors[np.argmax(np.abs(vectors), axis=0), np.arange(vectors.shape[1])])
-        return cls(mean=mean, std=std, rotation=vectors * signs * inverse_sd)
+        return cls(mean=mean, std=std, rotation=vectors * inverse_sd)
 
     @property
     def width(self) -> int:

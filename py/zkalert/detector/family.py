@@ -35,7 +35,7 @@ import numpy.typing as npt
 import torch
 from torch import nn
 
-from zkalert.data.loaders import FloatArray
+from zkalert.data.loaders import FloatArray, principal_directions
 from zkalert.detector.kinds import HIDDEN, check_kind
 from zkalert.errors import DetectorError
 
@@ -148,12 +148,8 @@ class Spectrum:
             raise DetectorError(
                 f"the linear detectors need at least 3 normal training windows, got {standardised.shape[0]}"
             )
-        covariance = np.atleast_2d(np.cov(standardised, rowvar=False))
-        variances, vectors = np.linalg.eigh(covariance)
-        order = np.argsort(variances)[::-1]
-        variances, vectors = variances[order], vectors[:, order]
-        signs = np.sign(vectors[np.argmax(np.abs(vectors), axis=0), np.arange(vectors.shape[1])])
-        return cls(vectors * signs, variances)
+        variances, vectors = principal_directions(standardised)
+        return cls(vectors, variances)
 
     @property
     def kept(self) -> npt.NDArray[np.bool_]:

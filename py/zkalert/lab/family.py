@@ -25,7 +25,7 @@ import statistics
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -168,7 +168,7 @@ def run(
             data,
             workspace,
             scores,
-            EvaluateOptions(**{**options.__dict__, "parity_windows": family.parity_windows}),
+            replace(options, parity_windows=family.parity_windows),
             _prefixed(echo, f"family: {kind}: "),
             contract=f"Family{''.join(p.title() for p in kind.split('-'))}Verifier",
         )
