@@ -460,28 +460,22 @@ def test_a_worker_proves_at_the_niceness_it_was_started_with():
         "        pass\n"
         "done.set()\n"
     )
-    env = dict(os.environ, ZKALERT_PROVER_NICE="7")
-    out = subprocess.run(
-        [sys.executable, "-c", script],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    ).stdout.split("\n")
-    niceness = sorted(int(line.split()[1]) for line in out if line.startswith("thread"))
+
+    def run(nice: str) -> tuple[list[str], list[int]]:
+        out = subprocess.run(
+            [sys.executable, "-c", script],
+            env=dict(os.environ, ZKALERT_PROVER_NICE=nice),
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        ).stdout.split("\n")
+        return out, sorted(int(line.split()[1]) for line in out if line.startswith("thread"))
+
+    out, niceness = run("7")
     # the main thread, the sleeper started before and any thread an import started: 7; the
     # thread that was already nicer: 15
     assert niceness.count(15) == 1 and set(niceness) == {7, 15} and len(niceness) >= 3, out
     assert "after 7" in out
-    unset = dict(os.environ, ZKALERT_PROVER_NICE="0")
-    out = subprocess.run(
-        [sys.executable, "-c", script],
-        env=unset,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    ).stdout.split("\n")
-    niceness = sorted(int(line.split()[1]) for line in out if line.startswith("thread"))
+    out, niceness = run("0")
     assert niceness.count(15) == 1 and set(niceness) == {0, 15}, out
