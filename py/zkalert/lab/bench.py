@@ -55,7 +55,7 @@ from zkalert.evm.localnode import Anvil, free_port
 from zkalert.keys import ANVIL_KEY_0, resolve_signer
 from zkalert.lab.metrics import machine
 from zkalert.toolchain import tool
-from zkalert.zk.circuit import CircuitConfig, CircuitInfo, compile_circuit
+from zkalert.zk.circuit import EIP170_LIMIT, CircuitConfig, CircuitInfo, compile_circuit
 from zkalert.zk.prover import Prover
 from zkalert.zk.statement import Binding
 from zkalert.zk.tuning import tune, tuning_windows
@@ -63,16 +63,23 @@ from zkalert.zk.tuning import tune, tuning_windows
 BENCH_CHAIN_ID = 31998
 BENCH_KEY = ANVIL_KEY_0
 
+#: what the default detector's pipelines aim for on 2 cores (the single-window figures on
+#: tuned-kzg, the fastest pipeline with a public input commitment)
 TARGETS = {
     "single_median_prove_s": 1.0,
-    "single_speedup_vs_naive": 5.0,
-    "batched_prove_s_per_window": 0.5,
-    "batched_gas_per_alert": 150_000,
+    "single_speedup_vs_naive": 10.0,
+    "batched_prove_s_per_window": 0.5,  # at TARGET_BATCH
+    "batched_gas_per_alert": 100_000,  # at TARGET_BATCH, registry write included
+    "largest_batch_gas_per_alert": 75_000,  # at the largest B measured
     "batched_calldata_bytes_per_alert": 1_000,
     "prover_peak_rss_bytes": 2_000_000_000,
     "decision_agreement": 0.999,
     "roc_auc_change": 0.002,
 }
+TARGET_BATCH = 16
+#: the bench's node accepts verifiers over EIP-170 (a private PoA chain can lift the limit), so a
+#: batch whose verifier is too large for a public chain is still measured, and marked as such
+BENCH_CODE_SIZE_LIMIT = 100_000
 
 
 @dataclass(frozen=True)
@@ -81,7 +88,8 @@ class BenchOptions:
         16  # real TE windows proved by every pipeline (the naive one: the first naive_windows)
     )
     naive_windows: int = 8  # the naive pipeline is slow and steady: fewer proofs keep the run short
-    batch_sizes: tuple[int, ...] = (8, 16)
+    #: each batched pipeline proves max(windows, B) windows, B per proof
+    batch_sizes: tuple[int, ...] = (8, 16, 32)
     floor_proofs: int = (
         4  # rounds that also prove the measurement-only circuits (no commitment; trivial)
     )
@@ -163,7 +171,14 @@ class _Anvil:
 
     def __init__(self) -> None:
         self.node = Anvil(
-            free_port(), BENCH_CHAIN_ID, extra_args=["--gas-limit", "60000000"]
+            free_port(),
+            BENCH_CHAIN_ID,
+            extra_args=[
+                "--gas-limit",
+                "60000000",
+                "--code-size-limit",
+                str(BENCH_CODE_SIZE_LIMIT),
+            ],
         ).start()
         self.url = self.node.url
         #: the run's own fresh node is a development chain: anvil's funded account signs there
@@ -274,6 +289,7 @@ def _prepare(
         contract,
         echo=lambda m: echo("    " + m),
         windows_per_proof=windows_per_proof,
+        max_verifier_bytes=BENCH_CODE_SIZE_LIMIT,
     )
     setup_s = time.perf_counter() - started  # settings, calibration, compile, SRS, setup, verifier
     result = PipelineResult(
@@ -285,6 +301,11 @@ def _prepare(
     )
     echo(
         f"    logrows {info.logrows}, {info.num_rows} rows, setup {setup_s:.1f} s, verifier {info.verifier_runtime_bytes:,} B"
+        + (
+            f" (over EIP-170's {EIP170_LIMIT:,}: measured on a node without the limit)"
+            if info.verifier_runtime_bytes > EIP170_LIMIT
+            else ""
+        )
     )
 
     deployment = chainmod.deploy(info, anvil.url, key=anvil.signer)
@@ -854,7 +875,9 @@ def run(
     )
 
     run_ids = np.flatnonzero(te.test.fault_ids == options.fault)
-    proved = te.test.windows[run_ids[options.first_row : options.first_row + options.windows]]
+    batch_windows = max([options.windows, *options.batch_sizes])
+    from_run = te.test.windows[run_ids[options.first_row : options.first_row + batch_windows]]
+    proved = from_run[: options.windows]
     rng = np.random.default_rng(0)
     sample = rng.choice(
         len(te.test), size=min(options.agreement_windows, len(te.test)), replace=False
@@ -929,7 +952,7 @@ def run(
                     te,
                     kzg,
                     b,
-                    proved,
+                    from_run[: max(options.windows, b)],
                     anvil,
                     options,
                     echo,
@@ -970,6 +993,7 @@ def run(
         },
         "data": {
             "proved_windows": f"Tennessee Eastman d{options.fault:02d}_te rows {options.first_row}..{options.first_row + options.windows - 1} (fault from row 160)",
+            "batched_windows": f"max({options.windows}, B) windows from row {options.first_row} of the same run, B per proof",
             "agreement_windows": len(sample),
         },
         "detector": {
@@ -1052,76 +1076,96 @@ def _ratios(s: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 
 def _targets(s: dict[str, dict[str, Any]], batch_sizes: tuple[int, ...]) -> list[dict[str, Any]]:
-    """Targets on the fastest pipeline with a public input commitment (tuned-kzg); Poseidon (tuned) alongside."""
+    """:data:`TARGETS` on the fastest pipeline with a public input commitment (tuned-kzg), Poseidon
+    (tuned) alongside; the batched ones at :data:`TARGET_BATCH` windows and at the largest B."""
+    t = TARGETS
     fast, poseidon = s["tuned-kzg"], s["tuned"]
     speedup, speedup_poseidon = fast["paired_speedup_vs_naive"], poseidon["paired_speedup_vs_naive"]
     auc_change = abs((fast["roc_auc_circuit"] or 0) - (fast["roc_auc_float"] or 0))
-    batches = [s[f"tuned-kzg-b{b}"] for b in batch_sizes if f"tuned-kzg-b{b}" in s]
-    rows = [
-        (
-            "single-window median prove (s), tuned-kzg",
-            "<= 1.0",
-            fast["prove_s"]["median"],
-            fast["prove_s"]["median"] <= 1.0,
-        ),
-        (
-            "single-window median prove (s), tuned (Poseidon)",
-            "<= 1.0",
-            poseidon["prove_s"]["median"],
-            poseidon["prove_s"]["median"] <= 1.0,
-        ),
-        ("speed-up vs naive (prove, paired rounds), tuned-kzg", ">= 5x", speedup, speedup >= 5.0),
-        (
-            "speed-up vs naive (prove, paired rounds), tuned (Poseidon)",
-            ">= 5x",
-            speedup_poseidon,
-            speedup_poseidon >= 5.0,
-        ),
+    rss_gb = t["prover_peak_rss_bytes"] / 1e9
+    rows: list[tuple[str, str, Any, bool]] = []
+    for label, x in (("tuned-kzg", fast), ("tuned (Poseidon)", poseidon)):
+        median = x["prove_s"]["median"]
+        rows.append(
+            (
+                f"single-window median prove (s), {label}",
+                f"<= {t['single_median_prove_s']}",
+                median,
+                median <= t["single_median_prove_s"],
+            )
+        )
+    for label, value in (("tuned-kzg", speedup), ("tuned (Poseidon)", speedup_poseidon)):
+        rows.append(
+            (
+                f"speed-up vs naive (prove, paired rounds), {label}",
+                f">= {t['single_speedup_vs_naive']:g}x",
+                value,
+                value >= t["single_speedup_vs_naive"],
+            )
+        )
+    rows += [
         (
             "decision agreement with float, tuned-kzg",
-            ">= 99.9%",
+            f">= {t['decision_agreement']:.1%}",
             fast["decision_agreement"],
-            (fast["decision_agreement"] or 0) >= 0.999,
+            (fast["decision_agreement"] or 0) >= t["decision_agreement"],
         ),
-        ("ROC-AUC change, tuned-kzg", "<= 0.002", auc_change, auc_change <= 0.002),
+        (
+            "ROC-AUC change, tuned-kzg",
+            f"<= {t['roc_auc_change']}",
+            auc_change,
+            auc_change <= t["roc_auc_change"],
+        ),
         (
             "prover peak RSS, default config (GB), tuned (Poseidon)",
-            "<= 2.0",
+            f"<= {rss_gb:.1f}",
             poseidon["peak_rss_bytes"] / 1e9,
-            poseidon["peak_rss_bytes"] <= 2e9,
+            poseidon["peak_rss_bytes"] <= t["prover_peak_rss_bytes"],
         ),
         (
             "prover peak RSS (GB), tuned-kzg",
-            "<= 2.0",
+            f"<= {rss_gb:.1f}",
             fast["peak_rss_bytes"] / 1e9,
-            fast["peak_rss_bytes"] <= 2e9,
+            fast["peak_rss_bytes"] <= t["prover_peak_rss_bytes"],
         ),
     ]
-    if batches:
-        cheapest = min(batches, key=lambda x: x["gas_per_alert"])
-        fastest = min(batches, key=lambda x: x["prove_s_per_window"])
-        b = cheapest["windows_per_proof"]
+    batches = {b: s[f"tuned-kzg-b{b}"] for b in batch_sizes if f"tuned-kzg-b{b}" in s}
+    at = batches.get(TARGET_BATCH)
+    if at is not None:
         rows += [
             (
-                f"batched (B={fastest['windows_per_proof']}, KZG) proving per window (s)",
-                "<= 0.5",
-                fastest["prove_s_per_window"],
-                fastest["prove_s_per_window"] <= 0.5,
+                f"batched (B={TARGET_BATCH}, KZG) proving per window (s)",
+                f"<= {t['batched_prove_s_per_window']}",
+                at["prove_s_per_window"],
+                at["prove_s_per_window"] <= t["batched_prove_s_per_window"],
             ),
             (
-                f"batched (B={b}, KZG) gas per alert",
-                "<= 150,000",
-                cheapest["gas_per_alert"],
-                cheapest["gas_per_alert"] <= 150_000,
+                f"batched (B={TARGET_BATCH}, KZG) gas per alert",
+                f"<= {t['batched_gas_per_alert']:,}",
+                at["gas_per_alert"],
+                at["gas_per_alert"] <= t["batched_gas_per_alert"],
             ),
             (
-                f"batched (B={b}, KZG) calldata per alert (B)",
-                "<= 1,000",
-                cheapest["calldata_bytes_per_alert"],
-                cheapest["calldata_bytes_per_alert"] <= 1_000,
+                f"batched (B={TARGET_BATCH}, KZG) calldata per alert (B)",
+                f"<= {t['batched_calldata_bytes_per_alert']:,}",
+                at["calldata_bytes_per_alert"],
+                at["calldata_bytes_per_alert"] <= t["batched_calldata_bytes_per_alert"],
             ),
         ]
-    return [{"target": t, "goal": g, "measured": m, "met": bool(ok)} for t, g, m, ok in rows]
+    if batches:
+        largest = max(batches)
+        x = batches[largest]
+        over = x["verifier_runtime_bytes"] > EIP170_LIMIT
+        rows.append(
+            (
+                f"largest batch (B={largest}, KZG) gas per alert"
+                + (" (verifier over EIP-170)" if over else ""),
+                f"<= {t['largest_batch_gas_per_alert']:,}",
+                x["gas_per_alert"],
+                x["gas_per_alert"] <= t["largest_batch_gas_per_alert"],
+            )
+        )
+    return [{"target": n, "goal": g, "measured": m, "met": bool(ok)} for n, g, m, ok in rows]
 
 
 def _fmt(value: Any, digits: int = 3) -> str:
@@ -1142,7 +1186,8 @@ def markdown(report: dict[str, Any]) -> str:
         "# zkalert benchmark: naive EZKL vs tuned (Poseidon and KZG commitments) vs batched",
         "",
         f"Machine: {m['platform']}, {m['cpus']} CPUs; Python {m['python']}, ezkl {m['ezkl']}, torch {m['torch']}, web3 {m['web3']}; {report['forge']}.",
-        f"Windows: {report['data']['proved_windows']}; decision agreement on {report['data']['agreement_windows']} random test windows.",
+        f"Windows: {report['data']['proved_windows']}; batched: {report['data'].get('batched_windows', 'the same windows')}; decision agreement on {report['data']['agreement_windows']} random test windows.",
+        f"The run's node accepts verifiers up to {BENCH_CODE_SIZE_LIMIT:,} bytes: one over EIP-170's {EIP170_LIMIT:,} is marked (over) and deploys only on a chain that lifts the limit.",
         f"Detector: {report['detector'].get('kind', 'autoencoder')}. "
         + (
             f"Tuned circuit: scale {report['tuning']['chosen']['input_scale']}, decomposition {report['tuning']['chosen']['decomp_base']} x {report['tuning']['chosen']['decomp_legs']} (tuning took {report['tuning']['tune_s']:.0f} s over {report['tuning']['candidates']} candidates)."
@@ -1176,7 +1221,13 @@ def markdown(report: dict[str, Any]) -> str:
     row("calldata bytes per alert", lambda x: int(x["calldata_bytes_per_alert"]))
     row("proof bytes", lambda x: x["proof_bytes"])
     row("eth_call TRUE rate", lambda x: f"{x['eth_call_true_rate']:.0%}")
-    row("verifier runtime bytes (EIP-170: 24,576)", lambda x: x["verifier_runtime_bytes"])
+    row(
+        "verifier runtime bytes (EIP-170: 24,576)",
+        lambda x: (
+            f"{x['verifier_runtime_bytes']:,}"
+            + (" (over)" if x["verifier_runtime_bytes"] > EIP170_LIMIT else "")
+        ),
+    )
     row("setup s (settings..verifier)", lambda x: x["setup_s"], 1)
     row("pk / vk MB", lambda x: f"{x['pk_bytes'] / 1e6:.0f} / {x['vk_bytes'] / 1e6:.2f}")
     row("prover peak RSS (GB)", lambda x: x["peak_rss_bytes"] / 1e9, 2)

@@ -452,9 +452,12 @@ def compile_circuit(
     echo: Any = print,
     windows_per_proof: int = 1,
     srs_hash: str | None = None,
+    max_verifier_bytes: int | None = None,
 ) -> CircuitInfo:
     """ONNX export, settings (+ calibration), compile, SRS, setup (cached by circuit) and verifier.
-    Without ``config``: the hand-set circuit at the detector's own scale, legs and columns."""
+    Without ``config``: the hand-set circuit at the detector's own scale, legs and columns.
+    A verifier whose runtime code is over ``max_verifier_bytes`` (by default EIP-170's limit, which
+    public chains enforce) is refused; a measurement on a node without the limit passes a larger one."""
     import ezkl
 
     config = config or CircuitConfig.for_detector(detector.kind)
@@ -525,11 +528,13 @@ def compile_circuit(
     echo("generating the Solidity verifier ...")
     source = generate_verifier(workspace, srs_path, contract_name, verifier_dir)
     runtime_bytes = verifier_runtime_size(source, contract_name)
-    if runtime_bytes > EIP170_LIMIT:
+    limit = EIP170_LIMIT if max_verifier_bytes is None else max_verifier_bytes
+    if runtime_bytes > limit:
         source.unlink()
         raise CircuitError(
             f"the plain verifier for this circuit is {runtime_bytes:,} bytes of runtime code, over the "
-            f"EIP-170 limit of {EIP170_LIMIT:,}: use fewer windows per proof or the hand-set circuit"
+            + (f"EIP-170 limit of {limit:,}" if limit == EIP170_LIMIT else f"limit of {limit:,}")
+            + ": use fewer windows per proof or the hand-set circuit"
         )
     output_scale = int(settings["model_output_scales"][0])
     info = CircuitInfo(
