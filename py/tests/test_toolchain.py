@@ -89,3 +89,27 @@ def test_the_environment_is_installed_from_the_lock() -> None:
     declared = [*project["dependencies"], *project["optional-dependencies"]["dev"]]
     names = {canonical(re.split(r"[<>=!\[; ]", d, maxsplit=1)[0]) for d in declared}
     assert names <= set(locked), f"declared but not locked: {sorted(names - set(locked))}"
+
+
+def test_a_solc_that_does_not_run_is_one_line_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The solcjs adapter without its npm package (node: `Cannot find module`) is a toolchain
+    error naming the compiler and `make setup`, not a subprocess traceback."""
+    from zkalert import toolchain
+    from zkalert.errors import ToolchainError
+
+    broken = tmp_path / "solc"
+    broken.write_text("#!/bin/sh\necho \"Error: Cannot find module 'solc'\" >&2\nexit 1\n")
+    broken.chmod(0o755)
+    monkeypatch.setattr(toolchain, "solc", lambda: broken)
+    with pytest.raises(ToolchainError) as info:
+        toolchain.solc_version()
+    message = str(info.value)
+    assert "\n" not in message
+    assert message == (
+        f"solc at {broken} failed `--version` (exit 1: Error: Cannot find module 'solc'): "
+        "run `make setup`"
+    )
+    monkeypatch.setattr(toolchain, "solc", lambda: toolchain.SOLC_ADAPTER)
+    assert toolchain.solc_version().count(".") == 2  # the installed adapter: 0.8.x

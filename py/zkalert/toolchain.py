@@ -90,11 +90,22 @@ def solc() -> Path:
 
 
 def solc_version() -> str:
-    out = subprocess.run(
-        [str(solc()), "--version"], capture_output=True, text=True, check=True
-    ).stdout
-    line = [ln for ln in out.splitlines() if ln.startswith("Version:")][-1]
-    return line.split()[1].split("+")[0]
+    """The version of :func:`solc`, e.g. ``0.8.30``; a compiler that does not run or does not say
+    its version is one line (the solcjs adapter without its npm package: `make setup`)."""
+    compiler = solc()
+    try:
+        proc = subprocess.run(
+            [str(compiler), "--version"], capture_output=True, text=True, timeout=60, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise ToolchainError(f"solc at {compiler} does not run ({exc})") from None
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("Version:")]
+    if proc.returncode != 0 or not lines:
+        why = (proc.stderr.strip().splitlines() or ["no version printed"])[-1][:200]
+        raise ToolchainError(
+            f"solc at {compiler} failed `--version` (exit {proc.returncode}: {why}): run `make setup`"
+        )
+    return lines[-1].split()[1].split("+")[0]
 
 
 def link_solc_for_consumers() -> list[Path]:
