@@ -177,6 +177,7 @@ def deploy(
     gateway: str | None = None,
     allow_dev_srs: bool = False,
     warn: Callable[[str], None] = warn_stderr,
+    code_size_limit: int | None = None,
 ) -> Deployment:
     """Deploy the registry if this chain has none, then the model's verifier, and register it
     with the SRS id of the SRS its verifier was generated with.
@@ -186,6 +187,7 @@ def deploy(
     forge's own wallet options, a raw key through its environment.
     A circuit built on a development SRS is refused (:class:`~zkalert.errors.DevelopmentSrsRefused`)
     on a chain that is not a development chain, unless ``allow_dev_srs`` (then ``warn`` says so).
+    ``code_size_limit`` raises forge's EIP-170 check, for a chain that lifted the limit.
     Idempotent: a model already registered with live code is left as it is.
     """
     if isinstance(spec, CircuitInfo):
@@ -233,7 +235,8 @@ def deploy(
     else:  # a new registry: the model records of the one it replaces describe nothing live
         shutil.rmtree(deployments_dir(chain_id) / "models", ignore_errors=True)
     with signer.forge_wallet(env) as wallet, deployment_records(env, chain_id):
-        run_forge(["script", script, "--rpc-url", url, "--broadcast", *wallet], env)
+        size = [] if code_size_limit is None else ["--code-size-limit", str(code_size_limit)]
+        run_forge(["script", script, "--rpc-url", url, "--broadcast", *size, *wallet], env)
     return Deployment.load(chain_id)
 
 

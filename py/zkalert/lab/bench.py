@@ -308,7 +308,9 @@ def _prepare(
         )
     )
 
-    deployment = chainmod.deploy(info, anvil.url, key=anvil.signer)
+    deployment = chainmod.deploy(
+        info, anvil.url, key=anvil.signer, code_size_limit=BENCH_CODE_SIZE_LIMIT
+    )
     gateway = chainmod.Gateway(rpc.connect(anvil.url), deployment, key=anvil.signer)
     scaled = detector.scale(proved_windows)
     float_scores = detector.score_scaled(scaled)
