@@ -389,11 +389,14 @@ def test_a_circuit_reaches_a_worker_that_does_not_see_its_files_as_bytes(
 
 
 @pytest.mark.anvil
-def test_the_outbox_proves_scored_rows_on_a_cluster_at_once_and_sends_each_once(
-    compiled, anvil_url, w3, isolated, tmp_path
+@pytest.mark.parametrize("where", ["cluster", "in-process"])
+def test_the_outbox_proves_scored_rows_sends_each_once_and_refuses_an_unprovable_one(
+    compiled, anvil_url, w3, isolated, tmp_path, where
 ):
-    """`outbox run --workers 2`'s prover: scored rows proven two at a time on an embedded
-    cluster, marked proven as each proof is back, sent in stream order, each recorded once."""
+    """`outbox run`'s prover, on an embedded cluster of 2 workers (rows proven two at a time,
+    marked proven as each proof is back) and in the worker's process (`--workers 1`): rows sent
+    in stream order, each recorded once. One window a sensor pushed far outside the circuit's
+    range has no witness: its row is refused with the reason and the rows behind it still land."""
     from conftest import OWNER_KEY, TEST_CHAIN_ID
     from eth_account import Account
     from eth_utils import keccak
@@ -403,13 +406,15 @@ def test_the_outbox_proves_scored_rows_on_a_cluster_at_once_and_sends_each_once(
     from zkalert.evm.registry import ModelSpec, deploy
     from zkalert.gateway.networks import Network, web3_for
     from zkalert.gateway.outbox import Outbox
-    from zkalert.gateway.sender import ClusterProver, Sender
+    from zkalert.gateway.sender import ClusterProver, Sender, workspace_prover
 
     workspace, detector, info = compiled
     gateway = Account.from_key(OWNER_KEY).address
     deployment = deploy(ModelSpec.of(info), anvil_url, key=OWNER_KEY)
-    stream = "cluster/outbox"
-    scaled = detector.scale(np.asarray(_windows(4)))
+    stream = f"outbox/{where}"
+    raw = np.asarray(_windows(5))
+    raw[2, 0] *= 1e6  # a failed transmitter's reading
+    scaled = detector.scale(raw)
     outbox = Outbox.open(
         tmp_path / "outbox.sqlite",
         chain_id=TEST_CHAIN_ID,
@@ -421,13 +426,32 @@ def test_the_outbox_proves_scored_rows_on_a_cluster_at_once_and_sends_each_once(
     network = Network(
         "cluster-test", anvil_url, TEST_CHAIN_ID, confirmations=1, poll_s=0.05, rpc_timeout_s=5.0
     )
-    with ProvingCluster.open(workspace=workspace, workers=2) as cluster:
-        prover = ClusterProver(workspace.root, gateway, cluster)
-        assert prover.slots() == 2
-        sender = Sender(outbox, network, deployment, OWNER_KEY, w3=web3_for(network), prover=prover)
+    if where == "cluster":
+        with ProvingCluster.open(workspace=workspace, workers=2) as cluster:
+            prover = ClusterProver(workspace.root, gateway, cluster)
+            assert prover.slots() == 2
+            sender = Sender(
+                outbox, network, deployment, OWNER_KEY, w3=web3_for(network), prover=prover
+            )
+            stats = sender.run(timeout_s=300)
+    else:
+        sender = Sender(
+            outbox,
+            network,
+            deployment,
+            OWNER_KEY,
+            w3=web3_for(network),
+            prover=workspace_prover(workspace.root, gateway),
+        )
         stats = sender.run(timeout_s=300)
-    assert outbox.counts()["confirmed"] == 4
+    assert outbox.counts()["confirmed"] == 4 and outbox.counts()["refused"] == 1
     assert stats.proven == 4 and stats.sent == 4 and stats.reverted == 0
+    assert stats.unprovable == 1 and stats.refused == 1
+    (refused,) = outbox.rows("refused")
+    assert refused.window_index == 2
+    assert refused.error is not None and refused.error.startswith(
+        "unprovable: no witness: a value leaves the circuit's fixed-point range"
+    ), refused.error
     outbox.close()
     registry = w3.eth.contract(address=deployment.registry_address, abi=deployment.registry_abi)
     entries = [
@@ -435,7 +459,7 @@ def test_the_outbox_proves_scored_rows_on_a_cluster_at_once_and_sends_each_once(
         for e in fetch_alerts(registry, deployment.block)
         if e.stream_id == "0x" + keccak(text=stream).hex()
     ]
-    assert [e.window_index for e in entries] == [0, 1, 2, 3]
+    assert [e.window_index for e in entries] == [0, 1, 3, 4]
     assert all(c.ok for c in check_chain(registry, entries))
 
 

@@ -25,7 +25,7 @@ from zkalert.detector.kinds import (
     is_linear,
 )
 from zkalert.detector.model import Detector, TrainConfig, fit_detector, train
-from zkalert.errors import DetectorError
+from zkalert.errors import DetectorError, ProofError, WitnessOutOfRange
 from zkalert.lab.family import choose_default
 
 
@@ -148,7 +148,8 @@ def test_train_refuses_an_unknown_member_in_one_line(tmp_path):
 def test_a_linear_member_proves_its_score_from_the_standardised_window(te, tmp_path):
     """whitened-sq: the whitening is in the circuit, the proof commits to the standardised
     window, the proven score matches the float one, and the window that drives the whitened
-    values highest on the test runs (a fault) is still inside the circuit's range."""
+    values highest on the test runs (a fault) is still inside the circuit's range; a value far
+    past it has no witness, said as such."""
     from zkalert.config import TEST_GENERATED_DIR
     from zkalert.zk.circuit import CircuitConfig, compile_circuit
     from zkalert.zk.prover import Prover
@@ -191,5 +192,20 @@ def test_a_linear_member_proves_its_score_from_the_standardised_window(te, tmp_p
             score = proven.score_felt / (2**info.output_scale * detector.width)
             assert score == pytest.approx(float(detector.score(window)[0]), rel=5e-3)
             assert (score >= detector.threshold) == (index == extreme)
+
+        # far past it (a failed transmitter), no witness exists: said as such, with the value
+        wild = te.test.windows[normal : normal + 1].copy()
+        wild[0, 0] *= 1e6
+        with pytest.raises(WitnessOutOfRange) as out:
+            prover.statement_instances(detector.scale(wild), "wild")
+        assert str(out.value).startswith(
+            "no witness: a value leaves the circuit's fixed-point range (largest standardized input "
+        ), out.value
+        # a circuit file that is gone is not the windows' fault: a plain proof error
+        workspace.compiled.rename(workspace.compiled.with_suffix(".gone"))
+        with pytest.raises(ProofError) as gone:
+            prover.statement_instances(detector.scale(te.test.windows[normal : normal + 1]), "n")
+        assert not isinstance(gone.value, WitnessOutOfRange)
+        assert str(gone.value).startswith("EZKL could not make the witness: "), gone.value
     finally:
         (TEST_GENERATED_DIR / "PytestFamilyVerifier.sol").unlink(missing_ok=True)

@@ -782,6 +782,88 @@ def test_lazy_audit_catches_one_window_committed_and_proven_for_another_index(
     assert any(f.startswith(f"window {copy_index} ") and "invalid" in f for f in findings), findings
 
 
+def test_a_window_the_circuit_cannot_take_is_refused_in_one_line_and_audited_as_a_gap(
+    services, tokens, stream_windows, tmp_path
+):
+    """A sensor value far beyond the circuit's fixed-point range (a failed transmitter, or a
+    gateway pushing a window past the range to keep it off the record) has no witness, so no
+    commitment or proof of it can exist: the utility refuses the request in one 422 line naming
+    the window and stores none of it, and the index stays a gap the audit reports as withheld,
+    the utility holding no window there."""
+    utility = str(services["utility"])
+    name = "plant-a/range"
+    ingest, regulator = _auth(tokens["ingest"]), _auth(tokens["regulator"])
+    wild = list(stream_windows[4])
+    wild[0] *= 1e6
+
+    def post(*windows: tuple[int, list[float]]) -> httpx.Response:
+        return httpx.post(
+            f"{utility}/v1/windows",
+            params={"stream": name},
+            json={"windows": [{"index": i, "values": v} for i, v in windows]},
+            headers=ingest,
+            timeout=60,
+        )
+
+    before = httpx.get(f"{utility}/v1/status", headers=regulator, timeout=5).json()
+    refused = post((0, stream_windows[0]), (1, wild))
+    assert refused.status_code == 422, refused.text
+    error = refused.json()["error"]
+    assert "\n" not in error and "Traceback" not in error
+    assert error.startswith(
+        f"window 1 of stream {name!r} cannot be proven, no witness: a value leaves the circuit's "
+        "fixed-point range (largest standardized input "
+    ), error
+    assert error.endswith("nothing of this request was stored"), error
+    listed = httpx.get(
+        f"{utility}/v1/windows", params={"stream": name}, headers=regulator, timeout=10
+    )
+    assert listed.status_code == 404 or listed.json() == [], listed.text  # window 0 not kept
+
+    assert post((0, stream_windows[0])).status_code == 201
+    assert post((2, stream_windows[2])).status_code == 201
+    status = _wait(
+        lambda: (
+            (s := httpx.get(f"{utility}/v1/status", headers=regulator, timeout=5).json())["store"][
+                "committed"
+            ]
+            == before["store"]["committed"] + 2
+            and s
+        ),
+        60,
+        "the utility to commit windows 0 and 2",
+    )
+    assert status["out_of_range"] == before["out_of_range"] + 1
+
+    cli = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "zkalert",
+            "audit",
+            "--stream",
+            name,
+            "--utility",
+            utility,
+            "--folder",
+            str(tmp_path / "audit"),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        env=services["env"],
+        cwd=PROJECT_ROOT,
+        timeout=240,
+        check=False,
+    )
+    assert cli.returncode == 2, cli.stderr
+    report = json.loads(cli.stdout)
+    assert report["summary"]["withheld_windows"] == [1]
+    (gap,) = report["gaps"]
+    assert gap["between"] == [0, 2] and "HTTP 404" in gap["utility"], gap
+    assert {w["window"]: w["status"] for w in report["windows"]} == {0: "verified", 2: "verified"}
+
+
 def test_lazy_audit_counts_the_largest_gap_a_gateway_can_open_without_listing_it(
     services, chain, compiled, tmp_path
 ):

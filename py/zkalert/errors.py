@@ -18,6 +18,7 @@ want to handle a domain catch its class, and callers that do not catch the root:
     ├── CircuitError         the circuit, its keys, settings or SRS
     │   ├── CeremonyError        a powers-of-tau transcript that cannot be made, checked or imported
     │   └── ProofError           a witness, proof or statement that is not what it must be
+    │       ├── WitnessOutOfRange    windows outside the circuit's fixed-point range: no proof exists
     │       └── ReceiptError         an alert receipt that is missing or not a receipt
     ├── ChainError           the node, a deployment, a transaction
     │   ├── RevertedError        a contract refused a call (the decoded custom error)
@@ -112,6 +113,11 @@ class CeremonyError(CircuitError):
 
 class ProofError(CircuitError):
     """A witness, proof or public statement is missing, malformed or not what it must be."""
+
+
+class WitnessOutOfRange(ProofError):
+    """Windows the circuit has no witness for: a value, or one computed from it, is outside the
+    circuit's fixed-point range, so no proof of them can exist."""
 
 
 class ReceiptError(ProofError):

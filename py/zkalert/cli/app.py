@@ -1054,7 +1054,7 @@ def outbox_run_cmd(
     typer.echo(json.dumps({"outbox": counts, "stats": stats.as_dict()}))
     if counts["refused"]:
         raise ChainError(
-            f"{counts['refused']} alert(s) were refused by the registry: `zkalert outbox status` lists them"
+            f"{counts['refused']} alert(s) were refused (by the registry, or unprovable): `zkalert outbox status` lists them"
         )
 
 

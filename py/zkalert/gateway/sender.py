@@ -55,7 +55,7 @@ from web3.exceptions import (
 )
 from web3.types import TxParams
 
-from zkalert.errors import ChainError, SenderStopped
+from zkalert.errors import ChainError, SenderStopped, WitnessOutOfRange
 from zkalert.evm.log import alert_hash
 from zkalert.evm.registry import Deployment, Gateway
 from zkalert.evm.rpc import decode_revert, fee_fields, revert_data
@@ -131,7 +131,8 @@ class SenderStats:
     confirmed_without_tx: int = 0  # recorded already (a twin, or an earlier run)
     requeued: int = 0
     rolled_back: int = 0
-    refused: int = 0
+    refused: int = 0  # by the registry, or unprovable
+    unprovable: int = 0  # windows the circuit cannot take (no witness): refused before sending
     rpc_errors: int = 0
     outages: int = 0
     longest_outage_s: float = 0.0
@@ -697,17 +698,37 @@ class Sender:
             return
         if isinstance(self.prover, ClusterProver):
             rows = self.outbox.rows("scored")[: self.prover.slots()]
-            for row, (proof, instances, commitment) in self.prover.prove_rows(rows):
-                self.outbox.mark_proven(row.id, proof, instances, commitment)
-                self.stats.proven += 1
+            try:
+                for row, (proof, instances, commitment) in self.prover.prove_rows(rows):
+                    self.outbox.mark_proven(row.id, proof, instances, commitment)
+                    self.stats.proven += 1
+            except WitnessOutOfRange:
+                # which row it was: each on its own (those proven meanwhile come from the cache)
+                for row in rows:
+                    if self.outbox.get(row.id).state == "scored":
+                        self._prove_row(row)
             return
         started = time.monotonic()
         for row in self.outbox.rows("scored"):
-            proof, instances, commitment = self.prover(row)
-            self.outbox.mark_proven(row.id, proof, instances, commitment)
-            self.stats.proven += 1
+            self._prove_row(row)
             if time.monotonic() - started > 1.0:
                 return
+
+    def _prove_row(self, row: OutboxRow) -> None:
+        """Prove one scored row; a window the circuit cannot take (no witness, so no proof can
+        ever exist) is refused with the reason, so it does not hold up the rows behind it."""
+        assert self.prover is not None
+        try:
+            proof, instances, commitment = self.prover(row)
+        except WitnessOutOfRange as exc:
+            reason = f"unprovable: {exc}"
+            self.outbox.mark_refused(row.id, reason)
+            self.stats.refused += 1
+            self.stats.unprovable += 1
+            self.echo(f"REFUSED row {row.id} ({row.window_key}): {reason}")
+            return
+        self.outbox.mark_proven(row.id, proof, instances, commitment)
+        self.stats.proven += 1
 
 
 def statement_hex(statement: bytes) -> str:

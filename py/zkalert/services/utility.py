@@ -157,6 +157,8 @@ class WorkerStatus:
 @dataclass
 class Counters:
     ingested: int = 0
+    #: windows refused because the circuit cannot take them (no witness: no proof can exist)
+    out_of_range: int = 0
     proofs_made: int = 0
     proofs_served: int = 0
     prove_s_total: float = 0.0
@@ -237,7 +239,7 @@ class UtilityCore:
         self, stream: str, stream_id: str, windows: list[tuple[int, list[float]]]
     ) -> list[StoredWindow]:
         from zkalert.data.loaders import check_matrix
-        from zkalert.errors import DataError
+        from zkalert.errors import DataError, WitnessOutOfRange
 
         indexes = [i for i, _ in windows]
         if any(b <= a for a, b in itertools.pairwise(indexes)):
@@ -261,11 +263,21 @@ class UtilityCore:
         tag = stream_id[2:14]
         with self._witness_slots:
             for k, idx in enumerate(indexes):
-                instances = self.prover.statement_instances(
-                    scaled[k : k + 1],
-                    f"utility-{tag}-{idx}-statement",
-                    self.binding(stream_id, idx),
-                )
+                try:
+                    instances = self.prover.statement_instances(
+                        scaled[k : k + 1],
+                        f"utility-{tag}-{idx}-statement",
+                        self.binding(stream_id, idx),
+                    )
+                except WitnessOutOfRange as exc:
+                    # no commitment can be made for it: refused whole, so the index stays a gap
+                    # on-chain that the audit reports, and the gateway sends the rest again
+                    self.counters.out_of_range += 1
+                    raise HTTPException(
+                        422,
+                        f"window {idx} of stream {stream!r} cannot be proven, {exc}; "
+                        "nothing of this request was stored",
+                    ) from None
                 stored.append(
                     StoredWindow(
                         stream_id=stream_id,
@@ -501,6 +513,7 @@ class UtilityCore:
                 "prove_s_total": round(self.counters.prove_s_total, 3),
             },
             "ingested": self.counters.ingested,
+            "out_of_range": self.counters.out_of_range,
             "rate_limited": self.limiter.refused,
             "uptime_s": round(time.time() - self.counters.started_at, 1),
         }
@@ -950,6 +963,8 @@ def create_app(core: UtilityCore, start_worker: bool = True) -> FastAPI:
             f"zkalert_proofs_served_total {core.counters.proofs_served}",
             "# TYPE zkalert_prove_seconds_total counter",
             f"zkalert_prove_seconds_total {core.counters.prove_s_total:.3f}",
+            "# TYPE zkalert_windows_out_of_range_total counter",
+            f"zkalert_windows_out_of_range_total {core.counters.out_of_range}",
             "# TYPE zkalert_rate_limited_total counter",
             f"zkalert_rate_limited_total {core.limiter.refused}",
             "# TYPE zkalert_window_commits_total counter",

@@ -25,7 +25,7 @@ import numpy as np
 
 from zkalert.config import BN254_R, Workspace
 from zkalert.data.loaders import FloatArray, check_matrix
-from zkalert.errors import ProofError, ZkAlertError
+from zkalert.errors import ProofError, WitnessOutOfRange, ZkAlertError
 from zkalert.zk.circuit import CircuitInfo, bound_input_rows
 from zkalert.zk.statement import (
     UNBOUND_LIMBS,
@@ -187,6 +187,15 @@ def assemble_batch(windows: list[StreamWindow], width: int, size: int) -> FloatA
     return np.stack(rows)
 
 
+def _largest_input(input_path: Path, width: int) -> float:
+    """The largest |standardized value| among the windows of an EZKL input file (not the binding)."""
+    try:
+        rows = json.loads(input_path.read_text())["input_data"]
+        return float(np.abs(np.asarray([row[:width] for row in rows], dtype=float)).max())
+    except (OSError, ValueError, KeyError, IndexError, TypeError):
+        return float("nan")
+
+
 class Prover:
     """Proves windows of one compiled circuit. Keys are loaded by EZKL per call."""
 
@@ -305,26 +314,38 @@ class Prover:
         )
 
     def _witness(self, input_path: Path, witness_path: Path) -> dict[str, Any]:
-        """EZKL witness; for a KZG circuit with the inputs' commitments (needs the vk and SRS)."""
+        """EZKL witness; for a KZG circuit with the inputs' commitments (needs the vk and SRS).
+        Windows the circuit cannot take are a :class:`WitnessOutOfRange`."""
         import ezkl
 
-        if self.info.commitment == "kzg":
+        try:
+            if self.info.commitment == "kzg":
+                return cast(
+                    dict[str, Any],
+                    ezkl.gen_witness(
+                        str(input_path),
+                        str(self.workspace.compiled),
+                        str(witness_path),
+                        vk_path=str(self.workspace.vk),
+                        srs_path=self.info.srs_path,
+                    ),
+                )
             return cast(
                 dict[str, Any],
-                ezkl.gen_witness(
-                    str(input_path),
-                    str(self.workspace.compiled),
-                    str(witness_path),
-                    vk_path=str(self.workspace.vk),
-                    srs_path=self.info.srs_path,
+                ezkl.gen_witness(  # type: ignore[call-arg]  # ezkl's stub omits its defaults
+                    str(input_path), str(self.workspace.compiled), str(witness_path)
                 ),
             )
-        return cast(
-            dict[str, Any],
-            ezkl.gen_witness(  # type: ignore[call-arg]  # ezkl's stub omits its defaults
-                str(input_path), str(self.workspace.compiled), str(witness_path)
-            ),
-        )
+        except RuntimeError as exc:  # EZKL's one error type, for a missing file as for a value
+            first = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+            if "synthesis error" not in first:  # not the windows: a file, a shape, the build
+                raise ProofError(f"EZKL could not make the witness: {first}") from None
+            # a decomposition or lookup had no row for a value: the windows are out of range
+            largest = _largest_input(input_path, self.info.width)
+            raise WitnessOutOfRange(
+                f"no witness: a value leaves the circuit's fixed-point range (largest standardized "
+                f"input {largest:,.1f}; EZKL: {first})"
+            ) from None
 
     def statement_instances(
         self, scaled_window: FloatArray, name: str, binding: Binding | None = None
