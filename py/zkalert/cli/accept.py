@@ -98,12 +98,14 @@ IssuedForOpt = Annotated[
     ),
 ]
 WorkersOpt = Annotated[
-    int,
+    int | None,
     typer.Option(
         min=1,
         max=256,
-        help="Provers in parallel, on an embedded proving cluster (cluster.workers; 1: one prover "
-        "in this process using every core, as EZKL does by itself).",
+        help="Provers in parallel, on an embedded proving cluster (cluster.workers; default: one "
+        "per core, as far as the memory holds the circuit's proofs; 1: one prover in this process "
+        "using every core, as EZKL does by itself).",
+        show_default=False,
     ),
 ]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Replace an existing bundle folder.")]
@@ -302,7 +304,7 @@ def prove_cmd(
             show_default=False,
         ),
     ] = None,
-    workers: WorkersOpt = 1,
+    workers: WorkersOpt = None,
     force: ForceOpt = False,
     cluster: ClusterOpt = None,
 ) -> None:
@@ -447,7 +449,7 @@ def run_cmd(
     normal: NormalOpt = 32,
     anomalous: AnomalousOpt = 64,
     faults: FaultsOpt = None,
-    workers: WorkersOpt = 1,
+    workers: WorkersOpt = None,
     cluster: ClusterOpt = None,
     srs: SrsOpt = None,
     min_detection_rate: MinDrOpt = None,

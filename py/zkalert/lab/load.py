@@ -562,6 +562,13 @@ def run(options: LoadOptions, echo: Callable[[str], None] = print) -> dict[str, 
         "options": {k: (str(v) if isinstance(v, Path) else v) for k, v in options.__dict__.items()},
         "machine": at_start,
         "load_average_at_end": os.getloadavg(),
+        "circuit": {
+            "detector": _detector_kind(service.workspace),
+            "model_id": service.info.model_id,
+            "logrows": service.info.logrows,
+            "rows": service.info.num_rows,
+            "commitment": service.info.commitment,
+        },
         "cluster": final.get("cluster"),
         "phase_seconds": {k: round(v, 1) for k, v in recorder.phase_s.items()},
         "endpoints": table,
@@ -598,6 +605,15 @@ def run(options: LoadOptions, echo: Callable[[str], None] = print) -> dict[str, 
     return report
 
 
+def _detector_kind(workspace: Workspace) -> str:
+    """The detector family member of a workspace (its detector.json), without loading torch."""
+    try:
+        config = json.loads(workspace.detector_meta.read_text())["config"]
+        return str(config.get("kind", "autoencoder"))
+    except (OSError, ValueError, KeyError, TypeError):
+        return "unknown"
+
+
 def markdown(report: dict[str, Any]) -> str:
     m, o, c = report["machine"], report["options"], report["checks"]
     lines = [
@@ -612,6 +628,13 @@ def markdown(report: dict[str, Any]) -> str:
             if m.get(k)
         )
         + ".",
+        "",
+        (
+            "Circuit: {detector}, model {model_id}, {rows:,} rows at logrows {logrows}, {commitment} "
+            "input commitment.".format(**report["circuit"])
+            if report.get("circuit")
+            else "Circuit: not recorded."
+        ),
         "",
         (
             f"{o['writers']} gateway writers (one window per POST, one stream each), {o['readers']} "

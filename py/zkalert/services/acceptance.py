@@ -569,7 +569,7 @@ def prove_reference(
     reference: ReferenceSet,
     out: Path,
     echo: Callable[[str], None] = lambda _m: None,
-    workers: int = 1,
+    workers: int | None = None,
     force: bool = False,
     cluster: ProvingCluster | None = None,
 ) -> Bundle:
@@ -577,7 +577,8 @@ def prove_reference(
     ``out`` (complete, or not at all).
 
     The proofs are made on ``cluster`` when one is given, else on an embedded cluster of
-    ``workers`` provers when that is more than one, else one after another in this process.
+    ``workers`` provers (None: as many as the machine holds), or one after another in this
+    process when ``workers`` is 1.
 
     Proofs are made under <workspace>/proofs/accept-<reference>-<position>.*, so a run that
     was stopped resumes where it was: a window already proven for the same binding is not
@@ -651,7 +652,7 @@ def prove_reference(
         )
 
     provers = 1
-    if todo and (cluster is not None or workers > 1):
+    if todo and (cluster is not None or workers != 1):
         from contextlib import nullcontext
 
         from zkalert.cluster.backend import ProvingCluster
