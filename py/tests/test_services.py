@@ -21,6 +21,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import httpx
@@ -207,6 +208,31 @@ def utility_api(compiled, tokens, tmp_path_factory):
     )
     with TestClient(create_app(core, start_worker=False), raise_server_exceptions=False) as client:
         yield client, core
+
+
+def _cli_audit(
+    services: dict[str, Any], stream: str, folder: Path, *args: str
+) -> subprocess.CompletedProcess[str]:
+    """`zkalert audit --stream STREAM --folder FOLDER ARGS...` against the module's chain."""
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "zkalert",
+            "audit",
+            "--stream",
+            stream,
+            "--folder",
+            str(folder),
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        env=services["env"],
+        cwd=PROJECT_ROOT,
+        timeout=240,
+        check=False,
+    )
 
 
 def _auth(secret: object) -> dict[str, str]:
@@ -547,26 +573,8 @@ def test_lazy_audit_end_to_end_pinpoints_the_withheld_window_and_the_page_shows_
     _check_page_in_chromium(regulator, stream_id, tmp_path)
 
     # the CLI audit reads the same chain and utility (proofs are cached there now) and exits 2 on findings
-    cli = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "zkalert",
-            "audit",
-            "--stream",
-            STREAM,
-            "--utility",
-            utility,
-            "--folder",
-            str(Path(str(services["folder"])) / "cli"),
-            "--json",
-        ],
-        capture_output=True,
-        text=True,
-        env=services["env"],
-        cwd=PROJECT_ROOT,
-        timeout=240,
-        check=False,
+    cli = _cli_audit(
+        services, STREAM, Path(str(services["folder"])) / "cli", "--utility", utility, "--json"
     )
     assert cli.returncode == 2, cli.stderr
     cli_report = json.loads(cli.stdout)
@@ -740,27 +748,7 @@ def test_lazy_audit_catches_one_window_committed_and_proven_for_another_index(
         str(services["utility"]), stand_in=copy_index, source=entries[0].window_index
     )
     try:
-        cli = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "zkalert",
-                "audit",
-                "--stream",
-                STREAM,
-                "--utility",
-                liar.url,
-                "--folder",
-                str(tmp_path / "audit"),
-                "--json",
-            ],
-            capture_output=True,
-            text=True,
-            env=services["env"],
-            cwd=PROJECT_ROOT,
-            timeout=240,
-            check=False,
-        )
+        cli = _cli_audit(services, STREAM, tmp_path / "audit", "--utility", liar.url, "--json")
     finally:
         liar.server.shutdown()
     assert cli.returncode == 2, cli.stderr
@@ -835,27 +823,7 @@ def test_a_window_the_circuit_cannot_take_is_refused_in_one_line_and_audited_as_
     )
     assert status["out_of_range"] == before["out_of_range"] + 1
 
-    cli = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "zkalert",
-            "audit",
-            "--stream",
-            name,
-            "--utility",
-            utility,
-            "--folder",
-            str(tmp_path / "audit"),
-            "--json",
-        ],
-        capture_output=True,
-        text=True,
-        env=services["env"],
-        cwd=PROJECT_ROOT,
-        timeout=240,
-        check=False,
-    )
+    cli = _cli_audit(services, name, tmp_path / "audit", "--utility", utility, "--json")
     assert cli.returncode == 2, cli.stderr
     report = json.loads(cli.stdout)
     assert report["summary"]["withheld_windows"] == [1]
@@ -880,26 +848,8 @@ def test_lazy_audit_counts_the_largest_gap_a_gateway_can_open_without_listing_it
     committer.commit(stream, info.model_id, [(0, 11, 1)])
     committer.commit(stream, info.model_id, [(2**32, 12, 2)])
 
-    cli = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "zkalert",
-            "audit",
-            "--stream",
-            name,
-            "--utility",
-            str(services["utility"]),
-            "--folder",
-            str(tmp_path / "audit"),
-            "--json",
-        ],
-        capture_output=True,
-        text=True,
-        env=services["env"],
-        cwd=PROJECT_ROOT,
-        timeout=240,
-        check=False,
+    cli = _cli_audit(
+        services, name, tmp_path / "audit", "--utility", str(services["utility"]), "--json"
     )
     assert cli.returncode == 2, cli.stderr
     report = json.loads(cli.stdout)
@@ -923,26 +873,7 @@ def test_lazy_audit_counts_the_largest_gap_a_gateway_can_open_without_listing_it
     assert report["summary"]["verdict"] == "FAIL"
 
     # the records the audited party writes are read up to a bound, and a longer history is refused in one line
-    capped = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "zkalert",
-            "audit",
-            "--stream",
-            name,
-            "--max-records",
-            "1",
-            "--folder",
-            str(tmp_path / "capped"),
-        ],
-        capture_output=True,
-        text=True,
-        env=services["env"],
-        cwd=PROJECT_ROOT,
-        timeout=240,
-        check=False,
-    )
+    capped = _cli_audit(services, name, tmp_path / "capped", "--max-records", "1")
     lines = [line for line in capped.stderr.splitlines() if line.startswith("error: ")]
     assert capped.returncode == 1 and len(lines) == 1, capped.stderr
     assert (
