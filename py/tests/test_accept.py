@@ -591,7 +591,7 @@ def test_kzg_commitments_are_recomputed_from_the_reference_windows(
     reference = build_reference(
         te_plant, seed=11, normal=1, anomalous=1, faults=[6], model_id=info.model_id
     )
-    bundle = prove_reference(workspace, reference, tmp_path / "bundle")
+    bundle = prove_reference(workspace, reference, tmp_path / "bundle", workers=1)
     assert bundle.commitment == "kzg" and len(bundle.proofs) == 2
     report = check_bundle(
         reference, load_bundle(tmp_path / "bundle"), CheckOptions(srs=Path(info.srs_path))

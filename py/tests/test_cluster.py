@@ -389,14 +389,14 @@ def test_a_circuit_reaches_a_worker_that_does_not_see_its_files_as_bytes(
 
 
 @pytest.mark.anvil
-@pytest.mark.parametrize("where", ["cluster", "in-process"])
 def test_the_outbox_proves_scored_rows_sends_each_once_and_refuses_an_unprovable_one(
-    compiled, anvil_url, w3, isolated, tmp_path, where
+    compiled, anvil_url, w3, isolated, tmp_path
 ):
-    """`outbox run`'s prover, on an embedded cluster of 2 workers (rows proven two at a time,
-    marked proven as each proof is back) and in the worker's process (`--workers 1`): rows sent
-    in stream order, each recorded once. One window a sensor pushed far outside the circuit's
-    range has no witness: its row is refused with the reason and the rows behind it still land."""
+    """`outbox run`'s prover on an embedded cluster of 2 workers: rows proven two at a time,
+    marked proven as each proof is back, sent in stream order, each recorded once. One window a
+    sensor pushed far outside the circuit's range has no witness: after the cluster's error the
+    rows of that pass are proven one at a time (those done meanwhile come from the cache), that
+    row is refused with the reason, and the rows behind it still land."""
     from conftest import OWNER_KEY, TEST_CHAIN_ID
     from eth_account import Account
     from eth_utils import keccak
@@ -406,12 +406,12 @@ def test_the_outbox_proves_scored_rows_sends_each_once_and_refuses_an_unprovable
     from zkalert.evm.registry import ModelSpec, deploy
     from zkalert.gateway.networks import Network, web3_for
     from zkalert.gateway.outbox import Outbox
-    from zkalert.gateway.sender import ClusterProver, Sender, workspace_prover
+    from zkalert.gateway.sender import ClusterProver, Sender
 
     workspace, detector, info = compiled
     gateway = Account.from_key(OWNER_KEY).address
     deployment = deploy(ModelSpec.of(info), anvil_url, key=OWNER_KEY)
-    stream = f"outbox/{where}"
+    stream = "cluster/outbox"
     raw = np.asarray(_windows(5))
     raw[2, 0] *= 1e6  # a failed transmitter's reading
     scaled = detector.scale(raw)
@@ -426,23 +426,10 @@ def test_the_outbox_proves_scored_rows_sends_each_once_and_refuses_an_unprovable
     network = Network(
         "cluster-test", anvil_url, TEST_CHAIN_ID, confirmations=1, poll_s=0.05, rpc_timeout_s=5.0
     )
-    if where == "cluster":
-        with ProvingCluster.open(workspace=workspace, workers=2) as cluster:
-            prover = ClusterProver(workspace.root, gateway, cluster)
-            assert prover.slots() == 2
-            sender = Sender(
-                outbox, network, deployment, OWNER_KEY, w3=web3_for(network), prover=prover
-            )
-            stats = sender.run(timeout_s=300)
-    else:
-        sender = Sender(
-            outbox,
-            network,
-            deployment,
-            OWNER_KEY,
-            w3=web3_for(network),
-            prover=workspace_prover(workspace.root, gateway),
-        )
+    with ProvingCluster.open(workspace=workspace, workers=2) as cluster:
+        prover = ClusterProver(workspace.root, gateway, cluster)
+        assert prover.slots() == 2
+        sender = Sender(outbox, network, deployment, OWNER_KEY, w3=web3_for(network), prover=prover)
         stats = sender.run(timeout_s=300)
     assert outbox.counts()["confirmed"] == 4 and outbox.counts()["refused"] == 1
     assert stats.proven == 4 and stats.sent == 4 and stats.reverted == 0

@@ -293,7 +293,11 @@ def test_gateway_killed_between_send_and_receipt_resumes_without_loss_or_duplica
 
     worker = _worker(path, chain.url, tmp_path, confirmations=2)
     try:
-        _wait(lambda: _states(path)["sent"] == 1, what="the first transaction to be sent")
+        # the row is marked sent before its transaction is broadcast (write-ahead): wait for both
+        _wait(
+            lambda: _states(path)["sent"] == 1 and len(chain.pending_hashes()) == 1,
+            what="the first transaction to be sent and in the node's mempool",
+        )
     finally:
         kill_process(worker)  # SIGKILL after the send, before any receipt
     assert len(chain.pending_hashes()) == 1
