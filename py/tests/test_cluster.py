@@ -437,7 +437,8 @@ def test_the_outbox_proves_scored_rows_sends_each_once_and_refuses_an_unprovable
     (refused,) = outbox.rows("refused")
     assert refused.window_index == 2
     assert refused.error is not None and refused.error.startswith(
-        "unprovable: no witness: a value leaves the circuit's fixed-point range"
+        "unprovable: proof cluster_outbox_2: no witness: a value leaves the circuit's fixed-point "
+        "range"
     ), refused.error
     outbox.close()
     registry = w3.eth.contract(address=deployment.registry_address, abi=deployment.registry_abi)

@@ -201,6 +201,9 @@ def test_a_linear_member_proves_its_score_from_the_standardised_window(te, tmp_p
         assert str(out.value).startswith(
             "no witness: a value leaves the circuit's fixed-point range (largest standardized input "
         ), out.value
+        with pytest.raises(WitnessOutOfRange) as named:  # a proof names its window
+            prover.prove(detector.scale(wild), "wild-7", Binding("0x" + "22" * 20, b"f" * 32, 7))
+        assert str(named.value).startswith("proof wild-7: no witness: "), named.value
         # a circuit file that is gone is not the windows' fault: a plain proof error
         workspace.compiled.rename(workspace.compiled.with_suffix(".gone"))
         with pytest.raises(ProofError) as gone:

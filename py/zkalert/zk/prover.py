@@ -246,7 +246,10 @@ class Prover:
         proof_path = self.workspace.proofs / f"{name}.proof.json"
 
         started = time.perf_counter()
-        witness = self._witness(input_path, witness_path)
+        try:
+            witness = self._witness(input_path, witness_path)
+        except WitnessOutOfRange as exc:  # named, so a file of windows says which one
+            raise WitnessOutOfRange(f"proof {name}: {exc}") from None
         witness_s = time.perf_counter() - started
 
         cpu_started = process_cpu_s()
