@@ -187,15 +187,6 @@ def assemble_batch(windows: list[StreamWindow], width: int, size: int) -> FloatA
     return np.stack(rows)
 
 
-def _largest_input(input_path: Path, width: int) -> float:
-    """The largest |standardized value| among the windows of an EZKL input file (not the binding)."""
-    try:
-        rows = json.loads(input_path.read_text())["input_data"]
-        return float(np.abs(np.asarray([row[:width] for row in rows], dtype=float)).max())
-    except (OSError, ValueError, KeyError, IndexError, TypeError):
-        return float("nan")
-
-
 class Prover:
     """Proves windows of one compiled circuit. Keys are loaded by EZKL per call."""
 
@@ -247,7 +238,7 @@ class Prover:
 
         started = time.perf_counter()
         try:
-            witness = self._witness(input_path, witness_path)
+            witness = self._witness(input_path, witness_path, scaled_windows)
         except WitnessOutOfRange as exc:  # named, so a file of windows says which one
             raise WitnessOutOfRange(f"proof {name}: {exc}") from None
         witness_s = time.perf_counter() - started
@@ -316,9 +307,12 @@ class Prover:
             scaled_windows, name, binding, float_score
         )
 
-    def _witness(self, input_path: Path, witness_path: Path) -> dict[str, Any]:
-        """EZKL witness; for a KZG circuit with the inputs' commitments (needs the vk and SRS).
-        Windows the circuit cannot take are a :class:`WitnessOutOfRange`."""
+    def _witness(
+        self, input_path: Path, witness_path: Path, scaled_windows: FloatArray
+    ) -> dict[str, Any]:
+        """EZKL witness of ``scaled_windows`` (written to ``input_path``); for a KZG circuit with
+        the inputs' commitments (needs the vk and SRS). Windows the circuit cannot take are a
+        :class:`WitnessOutOfRange`."""
         import ezkl
 
         try:
@@ -344,7 +338,7 @@ class Prover:
             if "synthesis error" not in first:  # not the windows: a file, a shape, the build
                 raise ProofError(f"EZKL could not make the witness: {first}") from None
             # a decomposition or lookup had no row for a value: the windows are out of range
-            largest = _largest_input(input_path, self.info.width)
+            largest = float(np.abs(np.asarray(scaled_windows, dtype=float)).max())
             raise WitnessOutOfRange(
                 f"no witness: a value leaves the circuit's fixed-point range (largest standardized "
                 f"input {largest:,.1f}; EZKL: {first})"
@@ -360,7 +354,7 @@ class Prover:
         computing a statement per ingested window leaves nothing behind."""
         with tempfile.TemporaryDirectory(prefix=".statement-", dir=self.workspace.proofs) as tmp:
             input_path = self._input_file(scaled_window, name, binding, Path(tmp))
-            witness = self._witness(input_path, Path(tmp) / "witness.json")
+            witness = self._witness(input_path, Path(tmp) / "witness.json", scaled_window)
         if self.info.commitment == "kzg":
             points = _witness_points(witness)
             commitments = list(kzg_commitments(b"".join(points), len(points)))
