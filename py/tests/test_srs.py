@@ -3,7 +3,8 @@ development SRS, and checked by the regulator's audits against the verifiers' de
 
 The unit tests read [τ]G2 out of bytecode that is empty, garbage or carries a point off the curve.
 The chain tests run a two-party powers-of-tau ceremony with the real snarkjs (utility, regulator,
-beacon) and compile a freshly trained detector on it (SRS A); an anvil on chain 4343, which nothing
+beacon) and compile the default detector on it (SRS A; its KZG-committed circuit with six
+columns, so the ceremony needs only power 11); an anvil on chain 4343, which nothing
 declares a development chain, takes that circuit without any flag, while the same detector's
 circuit on a development SRS is refused there, then registered with --allow-dev-srs. A second
 verifier of the ceremony circuit's verifying key generated from another SRS (B, a gen_srs run)
@@ -218,7 +219,7 @@ def test_an_audit_refuses_a_malformed_accepted_srs_in_one_line() -> None:
 #: A chain that is not a development chain (no test declares it one).
 CHAIN_ID = 4343
 #: The ceremony's power: the detector circuit's logrows.
-CEREMONY_POWER = 13
+CEREMONY_POWER = 11
 #: The operator's own key (no mnemonic anyone knows): it owns the registry and is its gateway.
 OPERATOR_KEY = "0x" + "5e5".rjust(64, "0")
 OPERATOR = Account.from_key(OPERATOR_KEY).address
@@ -250,12 +251,9 @@ def _zkalert(*args: str) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def detector(tmp_path_factory: pytest.TempPathFactory) -> object:
     from zkalert.data.loaders import load_tennessee_eastman
-    from zkalert.detector.model import TrainConfig, train
+    from zkalert.detector.model import TrainConfig, fit_detector
 
-    te = load_tennessee_eastman()
-    return train(
-        te.train, te.validation.windows, te.validation.labels, TrainConfig(epochs=5), progress=False
-    )
+    return fit_detector(load_tennessee_eastman().train, TrainConfig(kind="whitened-sq"))
 
 
 def _compile(detector: Any, root: Path, contract: str, srs: Path | None) -> tuple[Workspace, Any]:
@@ -268,7 +266,7 @@ def _compile(detector: Any, root: Path, contract: str, srs: Path | None) -> tupl
         detector,
         workspace,
         load_tennessee_eastman().train,
-        CircuitConfig(),
+        CircuitConfig(input_visibility="polycommit", inner_columns=6),
         contract_name=contract,
         ceremony_srs=srs,
         verifier_dir=TEST_GENERATED_DIR,
@@ -428,10 +426,12 @@ def test_the_audit_checks_every_verifiers_srs_against_its_record_and_the_accepte
     owner = gateway.account
     verifier_a = deployment.model(info.model_id).verifier
 
+    scheme = {"poseidon": 0, "kzg": 1}[info.commitment]  # IAlertRegistry.CommitmentScheme
+
     def register(name: str, verifier: str, srs: str) -> str:
         mid = "0x" + keccak(text=name).hex()
         call = gateway.registry.functions.registerModel(
-            bytes.fromhex(mid[2:]), verifier, info.threshold_felt, 1, 0, bytes.fromhex(srs[2:])
+            bytes.fromhex(mid[2:]), verifier, info.threshold_felt, 1, scheme, bytes.fromhex(srs[2:])
         )
         send_call(w3, owner, CHAIN_ID, call, deployment.registry_abi)
         return mid
