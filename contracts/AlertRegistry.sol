@@ -53,9 +53,9 @@ contract AlertRegistry is IAlertRegistry, Owned2Step {
     mapping(bytes32 modelId => ModelRecord record) private _models;
     mapping(address gateway => bool allowed) private _gateways;
     mapping(bytes32 streamId => Stream stream) private _streams;
-    mapping(bytes32 streamId => mapping(uint64 seq => bytes32 alertHash)) private _alertHashes;
-    /// @dev A recorded statement maps to the alert hash it was recorded under (never zero).
-    mapping(bytes32 statement => bytes32 alertHash) private _statements;
+    /// @dev One record per proof: the alert hash of its last window, under its first window index.
+    /// The windows before it are in the events, and the hash chain ties them to this record.
+    mapping(bytes32 streamId => mapping(uint64 firstIndex => bytes32 lastAlertHash)) private _proofs;
     /// @dev The model each verifier code hash is registered under: one circuit, one model.
     mapping(bytes32 codehash => bytes32 modelId) private _verifierModels;
     /// @dev Each model's SRS id, apart from {ModelRecord} so a submission does not read it.
@@ -144,14 +144,9 @@ contract AlertRegistry is IAlertRegistry, Owned2Step {
 
         (uint256[] memory commitments, uint256[] calldata scores) = _splitInstances(record, proof, instances);
         Batch memory batch = _openBatch(streamId, modelId, prevHash, firstIndex, record.threshold);
+        // Every window's commitment covers its binding, so a statement can be recorded once only:
+        // at its own index, which the stream has then passed. No per-statement storage is needed.
         _checkBindings(batch, instances[instances.length - BINDING_LIMBS * scores.length:]);
-
-        // Cheap rejection of replays before paying for verification; duplicates inside this batch
-        // are caught again when the statements are written below.
-        for (uint256 i; i < scores.length; ++i) {
-            bytes32 statement = _statementOf(modelId, commitments[i], scores[i]);
-            if (_statements[statement] != bytes32(0)) revert AlertRegistryReplay(statement);
-        }
 
         // key invariance: the verifier still has the code registered under this model
         bytes32 codehash = record.verifier.codehash;
@@ -211,8 +206,9 @@ contract AlertRegistry is IAlertRegistry, Owned2Step {
         }
     }
 
-    /// @dev Appends the verified windows in order and stores the stream's new head, count and next
-    /// index (the stream keeps the gateway the owner opened it for, who is the caller).
+    /// @dev Appends the verified windows in order, records the proof's last alert hash under its
+    /// first index and stores the stream's new head, count and next index (the stream keeps the
+    /// gateway the owner opened it for, who is the caller).
     function _appendWindows(Batch memory batch, uint256[] memory commitments, uint256[] calldata scores)
         private
         returns (bytes32 newHead)
@@ -224,6 +220,7 @@ contract AlertRegistry is IAlertRegistry, Owned2Step {
             newHead = _recordWindow(batch, newHead, seq, batch.firstIndex + uint64(i), commitments[i], scores[i]);
             ++seq;
         }
+        _proofs[batch.streamId][batch.firstIndex] = newHead;
         // forge-lint: disable-next-line(unsafe-typecast)
         uint64 next = batch.firstIndex + uint64(scores.length);
         _streams[batch.streamId] = Stream({head: newHead, count: seq, nextIndex: next, gateway: msg.sender});
@@ -280,7 +277,8 @@ contract AlertRegistry is IAlertRegistry, Owned2Step {
         }
     }
 
-    /// @dev Appends one window's alert after `prevHead` and returns its alert hash.
+    /// @dev Appends one window's alert after `prevHead` (an event, no storage) and returns its alert
+    /// hash.
     function _recordWindow(
         Batch memory batch,
         bytes32 prevHead,
@@ -289,17 +287,12 @@ contract AlertRegistry is IAlertRegistry, Owned2Step {
         uint256 inputCommitment,
         uint256 score
     ) private returns (bytes32 alertHash) {
-        bytes32 statement = _statementOf(batch.modelId, inputCommitment, score);
-        if (_statements[statement] != bytes32(0)) revert AlertRegistryReplay(statement);
-
         bool alarm = score >= batch.threshold;
         alertHash = keccak256(
             abi.encode(
                 prevHead, batch.streamId, seq, windowIndex, batch.modelId, msg.sender, inputCommitment, score, alarm
             )
         );
-        _alertHashes[batch.streamId][seq] = alertHash;
-        _statements[statement] = alertHash;
         emit AlertRecorded(
             batch.streamId,
             seq,
@@ -360,37 +353,16 @@ contract AlertRegistry is IAlertRegistry, Owned2Step {
     }
 
     /// @inheritdoc IAlertRegistry
-    function alertHashAt(bytes32 streamId, uint64 seq) external view returns (bytes32) {
-        uint64 streamCount = _streams[streamId].count;
-        if (seq >= streamCount) revert AlertRegistrySeqOutOfRange(streamId, seq, streamCount);
-        return _alertHashes[streamId][seq];
-    }
-
-    /// @inheritdoc IAlertRegistry
-    function isRecorded(bytes32 statement) external view returns (bool) {
-        return _statements[statement] != bytes32(0);
-    }
-
-    /// @inheritdoc IAlertRegistry
-    function alertHashOf(bytes32 statement) external view returns (bytes32) {
-        return _statements[statement];
-    }
-
-    /// @inheritdoc IAlertRegistry
-    function statementOf(bytes32 modelId, uint256 inputCommitment, uint256 score) external pure returns (bytes32) {
-        return _statementOf(modelId, inputCommitment, score);
+    function proofRecord(bytes32 streamId, uint64 firstIndex) external view returns (bytes32) {
+        return _proofs[streamId][firstIndex];
     }
 
     /// @inheritdoc IAlertRegistry
     function version() external pure returns (string memory) {
-        return "0.8.0";
+        return "0.9.0";
     }
 
     function _bindingOf(address gateway, bytes32 streamId, uint64 windowIndex) private pure returns (uint256) {
         return uint256(keccak256(abi.encode(gateway, streamId, windowIndex))) & ((1 << (BINDING_LIMBS * BINDING_LIMB_BITS)) - 1);
-    }
-
-    function _statementOf(bytes32 modelId, uint256 inputCommitment, uint256 score) private pure returns (bytes32) {
-        return keccak256(abi.encode(modelId, inputCommitment, score));
     }
 }

@@ -157,7 +157,7 @@ contract AlertRegistryAttacksTest is ProofFixtures {
 
     function _assertUntouched(bytes32 streamId) internal view {
         _assertStream(streamId, bytes32(0), 0, 0);
-        assertFalse(registry.isRecorded(_statement(alertFixture)), "statement recorded");
+        assertEq(registry.proofRecord(streamId, 0), bytes32(0), "proof recorded");
     }
 
     function _assertStream(bytes32 streamId, bytes32 head, uint64 streamCount, uint64 next) internal view {
@@ -583,11 +583,9 @@ contract AlertRegistryAttacksTest is ProofFixtures {
 
     /// @dev A re-randomised proof of a recorded statement carries the same binding: the one place
     /// it could go is the window already recorded, which the stream has passed; any other
-    /// window, stream or gateway is not the binding's. (The registry's replay check stays behind
-    /// these, see AlertRegistry.t.sol.)
+    /// window, stream or gateway is not the binding's.
     function test_RevertWhen_rerandomisedProofReplaysARecordedStatement() public {
         bytes32 head = _submitAs(gateway, STREAM, alertFixture, bytes32(0));
-        bytes32 statement = _statement(alertFixture);
         vm.prank(owner);
         registry.setStreamGateway(SECOND_STREAM, gateway);
 
@@ -605,7 +603,7 @@ contract AlertRegistryAttacksTest is ProofFixtures {
         _assertStream(STREAM, head, 1, 1);
         _assertStream(SECOND_STREAM, bytes32(0), 0, 0);
         _assertStream(OTHER_STREAM, bytes32(0), 0, 0);
-        assertEq(registry.alertHashOf(statement), head, "recorded under the first proof");
+        assertEq(registry.proofRecord(STREAM, 0), head, "recorded under the first proof");
     }
 
     function test_RevertWhen_originalProofReplaysARerandomisedRecord() public {
@@ -703,7 +701,7 @@ contract AlertRegistryAttacksTest is ProofFixtures {
         );
         assertEq(_submitAs(gateway, STREAM, alertFixture, bytes32(0)), expected, "victim's head");
         _assertStream(STREAM, expected, 1, 1);
-        assertEq(registry.alertHashOf(_statement(alertFixture)), expected, "recorded for the victim");
+        assertEq(registry.proofRecord(STREAM, 0), expected, "recorded for the victim");
     }
 
     /// @dev A rival with a stream of its own copies the gateway's pending proof (the gateway's

@@ -13,10 +13,14 @@ import {TEST_SRS_ID} from "./utils/SrsIds.sol";
 /// models, and keeps its own copy of every chain (ghost_ state) folded off-chain: heads, counts,
 /// alert hashes with their window indexes, and the index each stream takes next.
 contract AlertRegistryHandler is Test {
+    /// @dev A recorded window and the binding its proof was made for.
     struct Window {
         bytes32 modelId;
         uint256 inputCommitment;
         uint256 score;
+        address sender;
+        bytes32 streamId;
+        uint64 windowIndex;
     }
 
     /// @dev One submission as the handler sends it.
@@ -48,9 +52,11 @@ contract AlertRegistryHandler is Test {
     mapping(bytes32 streamId => bytes32 head) public ghost_head;
     mapping(bytes32 streamId => uint64 count) public ghost_count;
     mapping(bytes32 streamId => uint64 nextIndex) public ghost_nextIndex;
-    mapping(bytes32 streamId => mapping(uint64 seq => bytes32 alertHash)) public ghost_alertHash;
     mapping(bytes32 streamId => mapping(uint64 seq => uint64 windowIndex)) public ghost_windowIndex;
     mapping(bytes32 statement => bool recorded) public ghost_recorded;
+    /// @dev Each accepted proof's last alert hash under its first index, and those first indexes.
+    mapping(bytes32 streamId => mapping(uint64 firstIndex => bytes32 lastAlertHash)) public ghost_proofRecord;
+    mapping(bytes32 streamId => uint64[] firstIndexes) internal _proofFirstIndexes;
     /// @dev The gateway each stream is bound to: the owner's choice (zero: not open).
     mapping(bytes32 streamId => address gateway) public ghost_streamGateway;
     bytes32[] public ghost_statements;
@@ -77,8 +83,9 @@ contract AlertRegistryHandler is Test {
     // ============================================================ actions
 
     /// @dev A well-formed submission at the stream's next index or after a skip (now and then the
-    /// largest allowed). Commitments come from a small seed space, so statements collide now and
-    /// then and the registry must refuse those as replays.
+    /// largest allowed). As in the real circuit, each window's commitment covers its binding; the
+    /// window data come from a small seed space, so identical readings recur at other indexes and
+    /// must be recorded there as statements of their own.
     function submitValid(
         uint256 streamSeed,
         bool threeWindows,
@@ -91,25 +98,12 @@ contract AlertRegistryHandler is Test {
         Submission memory submission = _submission(
             _gatewayFor(streamId, gatewaySeed), streamId, threeWindows ? MODEL_3 : MODEL_1, _skip(gatewaySeed), windows
         );
+        _bind(submission);
         for (uint256 i; i < windows; ++i) {
-            submission.commitments[i] = uint256(keccak256(abi.encode(commitmentSeed % 64, i))) % R;
+            submission.commitments[i] = _commitment(commitmentSeed % 64, submission, i);
             submission.scores[i] = bound(scoreSeed, 0, 2 * THRESHOLD) + i;
         }
-        _bind(submission);
-
-        bytes32 firstReplay;
-        for (uint256 i; i < windows; ++i) {
-            bytes32 statement =
-                AlertChain.statement(submission.modelId, submission.commitments[i], submission.scores[i]);
-            if (ghost_recorded[statement]) {
-                firstReplay = statement;
-                break;
-            }
-        }
-        bytes memory expectedError = firstReplay == bytes32(0)
-            ? bytes("")
-            : abi.encodeWithSelector(IAlertRegistry.AlertRegistryReplay.selector, firstReplay);
-        _submit(submission, expectedError);
+        _submit(submission, "");
     }
 
     /// @dev The owner opens the streams, two for gateway 0 and one for gateway 1.
@@ -131,25 +125,41 @@ contract AlertRegistryHandler is Test {
         ghost_streamGateway[streamId] = gateway;
     }
 
-    /// @dev Resubmits a recorded statement, with fresh proof bytes and a binding that fits, to any
-    /// stream.
+    /// @dev Resubmits a recorded window with fresh proof bytes, as its gateway: the proof carries the
+    /// binding it was made for, so at its own index the stream has passed it, and at the next index
+    /// or in another stream the binding is not the one required.
     function submitReplay(uint256 windowSeed, uint256 streamSeed, uint256 freshSeed) external {
         if (_recordedWindows.length == 0) return;
         Window memory window = _recordedWindows[windowSeed % _recordedWindows.length];
-        bytes32 streamId = _stream(streamSeed);
+        bytes32 streamId = freshSeed % 3 == 0 ? window.streamId : _stream(streamSeed);
         uint256 windows = window.modelId == MODEL_3 ? 3 : 1;
-        Submission memory submission =
-            _submission(_gatewayFor(streamId, freshSeed), streamId, window.modelId, _skip(freshSeed), windows);
-        submission.commitments[0] = window.inputCommitment;
-        submission.scores[0] = window.score;
+        Submission memory submission = _submission(window.sender, streamId, window.modelId, 0, windows);
+        if (freshSeed % 3 == 0) submission.firstIndex = window.windowIndex;
+        _bind(submission);
         for (uint256 i = 1; i < windows; ++i) {
-            // never-seen companions, so the recorded window is the one that is refused
-            submission.commitments[i] = uint256(keccak256(abi.encode("fresh", freshSeed, i))) % R;
+            // fresh companions, so the recorded window is the one that is refused
+            submission.commitments[i] = _commitment(uint256(keccak256(abi.encode("fresh", freshSeed))), submission, i);
             submission.scores[i] = i;
         }
-        _bind(submission);
-        bytes32 statement = AlertChain.statement(window.modelId, window.inputCommitment, window.score);
-        _submit(submission, abi.encodeWithSelector(IAlertRegistry.AlertRegistryReplay.selector, statement));
+        submission.commitments[0] = window.inputCommitment;
+        submission.scores[0] = window.score;
+        uint256 own = AlertChain.binding(window.sender, window.streamId, window.windowIndex);
+        uint256[] memory ownLimbs = AlertChain.limbs(own);
+        for (uint256 k; k < AlertChain.BINDING_LIMBS; ++k) {
+            submission.bindingLimbs[k] = ownLimbs[k];
+        }
+        uint64 next = ghost_nextIndex[streamId];
+        bytes memory expectedError = submission.firstIndex < next
+            ? abi.encodeWithSelector(
+                IAlertRegistry.AlertRegistryIndexNotIncreasing.selector, streamId, next, submission.firstIndex
+            )
+            : abi.encodeWithSelector(
+                IAlertRegistry.AlertRegistryBindingMismatch.selector,
+                0,
+                AlertChain.binding(window.sender, streamId, submission.firstIndex),
+                own
+            );
+        _submit(submission, expectedError);
     }
 
     /// @dev Extends something other than the stream's head.
@@ -276,6 +286,10 @@ contract AlertRegistryHandler is Test {
         return ghost_statements.length;
     }
 
+    function proofFirstIndexes(bytes32 streamId) external view returns (uint64[] memory) {
+        return _proofFirstIndexes[streamId];
+    }
+
     function gateways() external view returns (address[2] memory) {
         return _gateways;
     }
@@ -353,7 +367,6 @@ contract AlertRegistryHandler is Test {
                 score,
                 score >= THRESHOLD
             );
-            ghost_alertHash[streamId][seq] = head;
             ghost_windowIndex[streamId][seq] = windowIndex;
             ++seq;
 
@@ -361,8 +374,12 @@ contract AlertRegistryHandler is Test {
             if (ghost_recorded[statement]) ++ghost_duplicateStatements;
             ghost_recorded[statement] = true;
             ghost_statements.push(statement);
-            _recordedWindows.push(Window(submission.modelId, commitment, score));
+            _recordedWindows.push(
+                Window(submission.modelId, commitment, score, submission.sender, streamId, windowIndex)
+            );
         }
+        ghost_proofRecord[streamId][submission.firstIndex] = head;
+        _proofFirstIndexes[streamId].push(submission.firstIndex);
         ghost_head[streamId] = head;
         ghost_count[streamId] = seq;
         // forge-lint: disable-next-line(unsafe-typecast)
@@ -393,6 +410,16 @@ contract AlertRegistryHandler is Test {
                 submission.sender, submission.streamId, submission.firstIndex, submission.commitments.length
             )
         );
+    }
+
+    /// @dev Window i's commitment as the circuit makes it: of the window's data (`seed`) and of
+    /// its binding limbs, so the same readings at another index are another statement.
+    function _commitment(uint256 seed, Submission memory submission, uint256 i) internal pure returns (uint256) {
+        uint256[] memory limbs = submission.bindingLimbs;
+        uint256 at = AlertChain.BINDING_LIMBS * i;
+        return uint256(
+            keccak256(abi.encode(seed, limbs[at], limbs[at + 1], limbs[at + 2], limbs[at + 3], limbs[at + 4]))
+        ) % R;
     }
 
     /// @dev Mostly no skip, sometimes a few windows, one call in sixteen the largest allowed.
@@ -494,14 +521,23 @@ contract AlertRegistryInvariantTest is Test {
         assertEq(total, handler.statementCount(), "alerts vs statements");
     }
 
-    function invariant_alertHashesMatchGhostChain() public view {
+    /// @dev One record per accepted proof, the ghost chain's hash of its last window, under its
+    /// first index; none at the index of a window inside a batch.
+    function invariant_proofRecordsMatchGhostChain() public view {
         bytes32[3] memory streamIds = handler.streams();
         for (uint256 i; i < streamIds.length; ++i) {
+            uint64[] memory firstIndexes = handler.proofFirstIndexes(streamIds[i]);
+            for (uint256 p; p < firstIndexes.length; ++p) {
+                bytes32 expected = handler.ghost_proofRecord(streamIds[i], firstIndexes[p]);
+                assertTrue(expected != bytes32(0), "ghost record");
+                assertEq(registry.proofRecord(streamIds[i], firstIndexes[p]), expected, "proofRecord");
+            }
             uint64 streamCount = registry.count(streamIds[i]);
             for (uint64 seq; seq < streamCount; ++seq) {
-                assertEq(
-                    registry.alertHashAt(streamIds[i], seq), handler.ghost_alertHash(streamIds[i], seq), "alertHashAt"
-                );
+                uint64 windowIndex = handler.ghost_windowIndex(streamIds[i], seq);
+                if (handler.ghost_proofRecord(streamIds[i], windowIndex) == bytes32(0)) {
+                    assertEq(registry.proofRecord(streamIds[i], windowIndex), bytes32(0), "record inside a batch");
+                }
             }
         }
     }
@@ -525,10 +561,6 @@ contract AlertRegistryInvariantTest is Test {
 
     function invariant_noStatementRecordedTwice() public view {
         assertEq(handler.ghost_duplicateStatements(), 0, "a recorded statement was accepted again");
-        uint256 statements = handler.statementCount();
-        for (uint256 i; i < statements; ++i) {
-            assertTrue(registry.isRecorded(handler.ghost_statements(i)), "statement not recorded");
-        }
     }
 
     function invariant_streamsBoundAsSpecified() public view {

@@ -294,10 +294,8 @@ contract AlertRegistryTest is Test {
 
         assertEq(newHead, expected, "returned head");
         _assertStream(STREAM_A, expected, 1, 1);
-        assertEq(registry.alertHashAt(STREAM_A, 0), expected, "alertHashAt");
-        bytes32 statement = AlertChain.statement(MODEL_1, 11, 1_500);
-        assertTrue(registry.isRecorded(statement), "isRecorded");
-        assertEq(registry.alertHashOf(statement), expected, "alertHashOf");
+        assertEq(registry.proofRecord(STREAM_A, 0), expected, "proofRecord");
+        assertEq(registry.proofRecord(STREAM_A, 1), bytes32(0), "no proof from index 1");
     }
 
     function test_submitAlert_emitsAlertRecorded() public {
@@ -323,8 +321,8 @@ contract AlertRegistryTest is Test {
 
         assertEq(second, expected);
         _assertStream(STREAM_A, expected, 2, 2);
-        assertEq(registry.alertHashAt(STREAM_A, 0), first);
-        assertEq(registry.alertHashAt(STREAM_A, 1), second);
+        assertEq(registry.proofRecord(STREAM_A, 0), first);
+        assertEq(registry.proofRecord(STREAM_A, 1), second);
     }
 
     function test_submitAlert_recordsThreeWindows() public {
@@ -350,12 +348,10 @@ contract AlertRegistryTest is Test {
 
         assertEq(newHead, hashes[2], "returned head");
         _assertStream(STREAM_A, hashes[2], 3, 3);
-        for (uint64 i; i < 3; ++i) {
-            assertEq(registry.alertHashAt(STREAM_A, i), hashes[i], "alertHashAt");
-            assertEq(
-                registry.alertHashOf(AlertChain.statement(MODEL_3, commitments[i], scores[i])), hashes[i], "alertHashOf"
-            );
-        }
+        // one record for the proof: its last window's alert hash, under its first index
+        assertEq(registry.proofRecord(STREAM_A, 0), hashes[2], "proofRecord");
+        assertEq(registry.proofRecord(STREAM_A, 1), bytes32(0), "no record inside the proof");
+        assertEq(registry.proofRecord(STREAM_A, 2), bytes32(0), "no record inside the proof");
     }
 
     function test_submitAlert_mixesModelsInOneStream() public {
@@ -512,15 +508,14 @@ contract AlertRegistryTest is Test {
         _assertNothingRecorded(STREAM_A);
     }
 
-    /// @dev The order of the checks after the stream: head, index, gap, binding, replay. Each
-    /// submission below is wrong in one thing fewer than the one before it.
-    function test_RevertWhen_submitAlertChecksHeadThenIndexThenBindingThenReplay() public {
+    /// @dev The order of the checks after the stream: head, index, gap, binding. Each submission
+    /// below is wrong in one thing fewer than the one before it.
+    function test_RevertWhen_submitAlertChecksHeadThenIndexThenBinding() public {
         bytes32 head = _submitSingle(STREAM_A, bytes32(0), 11, 10);
         bytes32 stale = keccak256("stale head");
         uint256 wrongBinding = AlertChain.binding(gateway, STREAM_B, 1);
         uint256 rightBinding = AlertChain.binding(gateway, STREAM_A, 1);
         uint256[] memory wrong = AlertChain.single(11, 10, wrongBinding);
-        uint256[] memory replayed = AlertChain.single(11, 10, rightBinding);
         uint64 maxGap = registry.MAX_INDEX_GAP();
         uint64 tooFar = 2 + maxGap;
 
@@ -537,10 +532,6 @@ contract AlertRegistryTest is Test {
             abi.encodeWithSelector(IAlertRegistry.AlertRegistryBindingMismatch.selector, 0, rightBinding, wrongBinding)
         );
         registry.submitAlert(STREAM_A, MODEL_1, head, 1, PROOF, wrong);
-        vm.expectRevert(
-            abi.encodeWithSelector(IAlertRegistry.AlertRegistryReplay.selector, AlertChain.statement(MODEL_1, 11, 10))
-        );
-        registry.submitAlert(STREAM_A, MODEL_1, head, 1, PROOF, replayed);
         vm.stopPrank();
         _assertStream(STREAM_A, head, 1, 1);
     }
@@ -867,38 +858,30 @@ contract AlertRegistryTest is Test {
         registry.submitAlert(STREAM_B, MODEL_1, madeUp, 0, PROOF, instances);
     }
 
-    /// @dev With a real circuit a window's commitment covers its binding, so a recorded statement
-    /// cannot come back under another binding; against this verifier it can, and the registry's
-    /// own replay check refuses it.
-    function test_RevertWhen_submitAlertStatementReplayed() public {
+    /// @dev A recorded window's statement, sent again with other proof bytes (as a re-randomised
+    /// proof would be): at its own index the stream has passed it, at the next its binding is the
+    /// wrong one. (With a real circuit the commitment covers the binding, so the statement cannot
+    /// come under another binding at all; the fixture and attack tests check that on real proofs.)
+    function test_RevertWhen_submitAlertRecordedWindowSentAgain() public {
         bytes32 first = _submitSingle(STREAM_A, bytes32(0), 11, 10);
-        bytes32 statement = AlertChain.statement(MODEL_1, 11, 10);
+        uint256[] memory instances = AlertChain.single(11, 10, gateway, STREAM_A, 0);
 
-        // different proof bytes for the same statement (as a re-randomised proof would be)
-        uint256[] memory instances = AlertChain.single(11, 10, gateway, STREAM_A, 1);
-        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryReplay.selector, statement));
-        vm.prank(gateway);
+        vm.startPrank(gateway);
+        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryIndexNotIncreasing.selector, STREAM_A, 1, 0));
+        registry.submitAlert(STREAM_A, MODEL_1, first, 0, hex"deadbeef", instances);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IAlertRegistry.AlertRegistryBindingMismatch.selector,
+                0,
+                AlertChain.binding(gateway, STREAM_A, 1),
+                AlertChain.binding(gateway, STREAM_A, 0)
+            )
+        );
         registry.submitAlert(STREAM_A, MODEL_1, first, 1, hex"deadbeef", instances);
-
-        // nor can it be moved to another stream
-        instances = AlertChain.single(11, 10, gateway, STREAM_B, 0);
-        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryReplay.selector, statement));
-        vm.prank(gateway);
-        registry.submitAlert(STREAM_B, MODEL_1, bytes32(0), 0, PROOF, instances);
+        vm.stopPrank();
 
         _assertStream(STREAM_A, first, 1, 1);
-        _assertNothingRecorded(STREAM_B);
-    }
-
-    function test_RevertWhen_submitAlertStatementReplayedInsideBatch() public {
-        _submitSingle(STREAM_A, bytes32(0), 11, 10);
-        uint256[] memory instances = AlertChain.instances(_three(21, 22, 21), _three(5, 6, 5), gateway, STREAM_B, 0);
-        bytes32 statement = AlertChain.statement(MODEL_3, 21, 5);
-
-        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryReplay.selector, statement));
-        vm.prank(gateway);
-        registry.submitAlert(STREAM_B, MODEL_3, bytes32(0), 0, PROOF, instances);
-        _assertNothingRecorded(STREAM_B);
+        assertEq(registry.proofRecord(STREAM_A, 1), bytes32(0), "nothing recorded from index 1");
     }
 
     function test_RevertWhen_submitAlertVerifierReturnsFalse() public {
@@ -909,7 +892,7 @@ contract AlertRegistryTest is Test {
         registry.submitAlert(STREAM_A, MODEL_1, bytes32(0), 0, PROOF, instances);
 
         _assertNothingRecorded(STREAM_A);
-        assertFalse(registry.isRecorded(AlertChain.statement(MODEL_1, 11, 10)));
+        assertEq(registry.proofRecord(STREAM_A, 0), bytes32(0), "no proof record");
     }
 
     function test_RevertWhen_submitAlertVerifierReverts() public {
@@ -924,25 +907,16 @@ contract AlertRegistryTest is Test {
 
     // ============================================================ views
 
-    function test_RevertWhen_alertHashAtSeqOutOfRange() public {
-        vm.expectRevert(
-            abi.encodeWithSelector(IAlertRegistry.AlertRegistrySeqOutOfRange.selector, STREAM_A, uint64(0), uint64(0))
-        );
-        registry.alertHashAt(STREAM_A, 0);
-
-        _submitSingle(STREAM_A, bytes32(0), 11, 10);
-        vm.expectRevert(
-            abi.encodeWithSelector(IAlertRegistry.AlertRegistrySeqOutOfRange.selector, STREAM_A, uint64(1), uint64(1))
-        );
-        registry.alertHashAt(STREAM_A, 1);
-    }
-
-    function test_statementOf_matchesSpecification() public view {
-        assertEq(registry.statementOf(MODEL_1, 11, 10), AlertChain.statement(MODEL_1, 11, 10));
+    function test_proofRecord_isZeroWhereNoProofStarts() public {
+        assertEq(registry.proofRecord(STREAM_A, 0), bytes32(0), "empty stream");
+        bytes32 head = _submitSingle(STREAM_A, bytes32(0), 11, 10);
+        assertEq(registry.proofRecord(STREAM_A, 0), head, "the recorded proof");
+        assertEq(registry.proofRecord(STREAM_B, 0), bytes32(0), "another stream");
+        assertEq(registry.proofRecord(STREAM_A, type(uint64).max), bytes32(0), "far index");
     }
 
     function test_version_returnsSemver() public view {
-        assertEq(registry.version(), "0.8.0");
+        assertEq(registry.version(), "0.9.0");
     }
 
     /// @dev Golden vectors shared with the Python side; computed independently with
@@ -957,7 +931,7 @@ contract AlertRegistryTest is Test {
             0x617747470e6cf396ab6b30dc7fdcae391c8f16fe27c39de0f6bb6bc9a03d1391
         );
         assertEq(
-            registry.statementOf(modelId, 12345678901234567890, 4242),
+            AlertChain.statement(modelId, 12345678901234567890, 4242),
             0x81227a1644ded7a10320ed8572169eb74be37234302f25b4c591a2eb0c5008a8
         );
     }

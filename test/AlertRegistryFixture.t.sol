@@ -78,12 +78,7 @@ contract AlertRegistryFixtureTest is ProofFixtures {
         assertEq(registry.head(STREAM), bytes32(0), "head moved");
         assertEq(registry.count(STREAM), 0, "count moved");
         assertEq(registry.nextIndex(STREAM), 0, "nextIndex moved");
-        assertFalse(
-            registry.isRecorded(
-                AlertChain.statement(alertFixture.modelId, alertFixture.inputCommitment, alertFixture.score)
-            ),
-            "statement recorded"
-        );
+        assertEq(registry.proofRecord(STREAM, alertFixture.index), bytes32(0), "proof recorded");
     }
 
     // ============================================================ the fixtures themselves
@@ -164,14 +159,7 @@ contract AlertRegistryFixtureTest is ProofFixtures {
         assertEq(registry.head(STREAM), alertHash, "head");
         assertEq(registry.count(STREAM), 1, "count");
         assertEq(registry.nextIndex(STREAM), alertFixture.index + 1, "nextIndex");
-        assertEq(registry.alertHashAt(STREAM, 0), alertHash, "alertHashAt");
-        assertEq(
-            registry.alertHashOf(
-                AlertChain.statement(alertFixture.modelId, alertFixture.inputCommitment, alertFixture.score)
-            ),
-            alertHash,
-            "alertHashOf"
-        );
+        assertEq(registry.proofRecord(STREAM, alertFixture.index), alertHash, "proofRecord");
 
         // a normal window extends the chain without an alarm
         bytes32 normalHash = AlertChain.alertHash(

@@ -165,11 +165,7 @@ contract AlertRegistryKzgTest is ProofFixtures {
             STREAM, 0, alertFixture.modelId, 0, alertHash, bytes32(0), gateway, commitment, alertFixture.scores[0], true
         );
         assertEq(_submit(alertFixture, bytes32(0)), alertHash, "head");
-        assertEq(
-            registry.alertHashOf(AlertChain.statement(alertFixture.modelId, commitment, alertFixture.scores[0])),
-            alertHash,
-            "statement"
-        );
+        assertEq(registry.proofRecord(STREAM, alertFixture.index), alertHash, "proofRecord");
 
         bytes32 normalHash = AlertChain.alertHash(
             alertHash,
@@ -228,8 +224,9 @@ contract AlertRegistryKzgTest is ProofFixtures {
         );
         assertEq(_submit(batch, bytes32(0)), second, "head after the batch");
         assertEq(registry.nextIndex(STREAM), 4, "nextIndex");
-        assertEq(registry.alertHashAt(STREAM, 0), first, "window 0");
-        assertEq(registry.alertHashAt(STREAM, 1), second, "window 1");
+        // one record for the batch: its last window's alert hash, under its first index
+        assertEq(registry.proofRecord(STREAM, batch.index), second, "the batch's record");
+        assertEq(registry.proofRecord(STREAM, batch.index + 1), bytes32(0), "none inside the batch");
         assertTrue(batch.inputCommitments[0] != batch.inputCommitments[1], "distinct windows");
     }
 

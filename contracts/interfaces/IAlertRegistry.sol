@@ -163,10 +163,6 @@ interface IAlertRegistry is IOwned2Step {
     /// @param got The submitted prevHash.
     error AlertRegistryStalePrevHash(bytes32 expected, bytes32 got);
 
-    /// @notice This (model, input commitment, score) statement has already been recorded.
-    /// @param statement The statement key, see {statementOf}.
-    error AlertRegistryReplay(bytes32 statement);
-
     /// @notice The verifier rejected the proof (it returned false or reverted).
     /// @param modelId The model whose verifier rejected the proof.
     error AlertRegistryInvalidProof(bytes32 modelId);
@@ -190,12 +186,6 @@ interface IAlertRegistry is IOwned2Step {
     /// @param got The submitted first index.
     /// @param maxGap The largest skip allowed.
     error AlertRegistryIndexGap(bytes32 streamId, uint64 nextIndex, uint64 got, uint64 maxGap);
-
-    /// @notice No alert with this sequence number exists in the stream yet.
-    /// @param streamId The stream.
-    /// @param seq The requested sequence number.
-    /// @param count The stream's alert count.
-    error AlertRegistrySeqOutOfRange(bytes32 streamId, uint64 seq, uint64 count);
 
     // ---------------------------------------------------------------- events
 
@@ -301,9 +291,11 @@ interface IAlertRegistry is IOwned2Step {
     /// or to another index is refused. Indexes strictly increase per stream; a skip (windows not
     /// recorded) is allowed up to {MAX_INDEX_GAP} and visible in the events. The verifier is called
     /// with STATICCALL and canonical ABI encoding, whatever encoding the caller used.
-    /// Replays are detected per statement `(modelId, c_i, s_i)`, not per proof bytes, so a
-    /// re-randomised proof of a recorded statement is refused too. Emits {AlertRecorded} once per
-    /// window, in window order.
+    /// Each window's input commitment covers its binding, so a statement `(modelId, c_i, s_i)`, also
+    /// re-proven with fresh randomness, holds at one index only, which the stream has passed once it
+    /// is recorded: a replay is refused ({AlertRegistryIndexNotIncreasing}, or past it
+    /// {AlertRegistryBindingMismatch}). Stores one record per proof ({proofRecord}) and emits
+    /// {AlertRecorded} once per window, in window order.
     /// @param streamId The stream to append to.
     /// @param modelId The registered model whose verifier checks the proof.
     /// @param prevHash The stream head the gateway extends; must equal {head} (bytes32(0) for a new
@@ -379,29 +371,15 @@ interface IAlertRegistry is IOwned2Step {
     /// @return The gap bound.
     function MAX_INDEX_GAP() external view returns (uint64);
 
-    /// @notice The alert hash at a position in a stream.
-    /// @dev Reverts with {AlertRegistrySeqOutOfRange} when seq >= count(streamId).
+    /// @notice The record of a proof: the alert hash of its last window.
+    /// @dev A proof of B windows recorded from `firstIndex` on stores one record; the alert hashes of
+    /// its other windows are in its {AlertRecorded} events, which the hash chain ties to this one.
+    /// Window indexes strictly increase per stream, so a first index names at most one proof.
     /// @param streamId The stream.
-    /// @param seq The 0-based sequence number.
-    /// @return The alert hash.
-    function alertHashAt(bytes32 streamId, uint64 seq) external view returns (bytes32);
-
-    /// @notice Whether a statement has been recorded.
-    /// @param statement The statement key, see {statementOf}.
-    /// @return True when recorded.
-    function isRecorded(bytes32 statement) external view returns (bool);
-
-    /// @notice The alert hash a statement was recorded under.
-    /// @param statement The statement key, see {statementOf}.
-    /// @return The alert hash; bytes32(0) when the statement is not recorded.
-    function alertHashOf(bytes32 statement) external view returns (bytes32);
-
-    /// @notice The replay key of one window: `keccak256(abi.encode(modelId, inputCommitment, score))`.
-    /// @param modelId The model.
-    /// @param inputCommitment The window's input commitment c_i.
-    /// @param score The window's score s_i.
-    /// @return The statement key.
-    function statementOf(bytes32 modelId, uint256 inputCommitment, uint256 score) external pure returns (bytes32);
+    /// @param firstIndex The window index of the proof's first window.
+    /// @return The alert hash of the proof's last window; bytes32(0) when no proof was recorded from
+    /// this index.
+    function proofRecord(bytes32 streamId, uint64 firstIndex) external view returns (bytes32);
 
     /// @notice The implementation's semantic version.
     /// @return The version string.
