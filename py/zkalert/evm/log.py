@@ -12,11 +12,12 @@ replayed record cannot match.
 
 The registry's storage, not the node's event index, is the authority: when the
 events of a stream do not fold (two events for one sequence number, or one past
-the stored count), each contested event is compared with the stored
-``alertHashAt(stream, seq)``. Events the storage does not hold are set aside as
-*orphans* and reported (a node that served them has an event index that
-disagrees with its own state); the chain is then refolded from the events the
-storage confirms. Nothing is dropped silently.
+the stored count), the chain is walked back from the stored ``head``: each
+event names its predecessor's alert hash, and only events whose own hash
+recomputes are followed. Events off that path are set aside as *orphans* and
+reported (a node that served them has an event index that disagrees with its
+own state); the chain is then refolded from the events the storage confirms.
+Nothing is dropped silently.
 """
 
 from __future__ import annotations
@@ -215,7 +216,7 @@ def check_chain(
         problems, head = _fold(stream_entries, onchain_head, onchain_count, complete_history)
         orphans: list[AlertEntry] = []
         if problems:
-            kept, orphans = _reconcile(registry, stream, stream_entries, onchain_count)
+            kept, orphans = _reconcile(onchain_head, stream_entries, onchain_count)
             if orphans:
                 problems, head = _fold(kept, onchain_head, onchain_count, complete_history)
                 stream_entries = kept
@@ -264,30 +265,34 @@ def _fold(
 
 
 def _reconcile(
-    registry: Contract, stream: bytes, entries: list[AlertEntry], onchain_count: int
+    stream_head: str, entries: list[AlertEntry], onchain_count: int
 ) -> tuple[list[AlertEntry], list[AlertEntry]]:
-    """Split a stream's events into those the registry's storage holds and orphans.
+    """Split a stream's events into those on the stored head's chain and orphans.
 
-    Only contested events are looked up: those sharing a sequence number with
-    another event, and those at or past the stored count. An event is kept when
-    its alert hash equals ``alertHashAt(stream, seq)``; of byte-identical
-    duplicates the first is kept. When no event of a contested sequence number
-    matches, all of them are kept so the fold reports the break.
+    The walk starts at the stored head and follows each event's ``prev_hash`` down to the
+    genesis (or to the first event the node did not serve), through events whose alert hash
+    recomputes from their fields. A sequence number the walk reached keeps its event and loses
+    the others; at or past the stored count every event off the walk is an orphan. Where the
+    walk did not reach, all events are kept, so the fold reports the break.
     """
-    by_seq: dict[int, list[AlertEntry]] = {}
+    by_hash: dict[str, AlertEntry] = {}
     for e in entries:
-        by_seq.setdefault(e.seq, []).append(e)
-    orphan_ids: set[int] = set()
-    for seq, group in by_seq.items():
-        if len(group) == 1 and seq < onchain_count:
-            continue
-        if seq >= onchain_count:
-            orphan_ids.update(id(e) for e in group)
-            continue
-        stored = "0x" + bytes(registry.functions.alertHashAt(stream, seq).call()).hex()
-        matching = [e for e in group if e.alert_hash == stored]
-        if matching:
-            orphan_ids.update(id(e) for e in group if e is not matching[0])
+        if e.recomputed_hash() == e.alert_hash:
+            by_hash.setdefault(e.alert_hash, e)
+    on_path: dict[int, AlertEntry] = {}
+    cursor = stream_head
+    while cursor in by_hash and len(on_path) < onchain_count:
+        e = by_hash[cursor]
+        if e.seq in on_path:
+            break  # a loop no honest chain has; the fold reports what is left
+        on_path[e.seq] = e
+        cursor = e.prev_hash
+    orphan_ids = {
+        id(e)
+        for e in entries
+        if (e.seq in on_path and e is not on_path[e.seq])
+        or (e.seq >= onchain_count and e.seq not in on_path)
+    }
     kept = [e for e in entries if id(e) not in orphan_ids]
     orphans = [e for e in entries if id(e) in orphan_ids]
     return kept, orphans

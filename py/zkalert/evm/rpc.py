@@ -132,7 +132,7 @@ def _error_table(abi: list[dict[str, Any]]) -> dict[bytes, tuple[str, list[str],
 
 
 def decode_revert(abi: list[dict[str, Any]], data: str | bytes | None) -> str:
-    """A custom error's name and arguments, e.g. AlertRegistryReplay(statement=0x..)."""
+    """A custom error's name and arguments, e.g. AlertRegistryStalePrevHash(expected=0x.., got=0x..)."""
     if data is None:
         return "reverted without data"
     raw = bytes.fromhex(data.removeprefix("0x")) if isinstance(data, str) else bytes(data)

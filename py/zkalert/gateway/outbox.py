@@ -8,9 +8,11 @@ A window moves through recorded states, each change one committed transaction
                         └── reverted, nonce taken, reorged ─┘          (refused: the registry
                                                                         rejects the proof itself)
 
-The idempotency key of an alert is its *statement* ``keccak256(modelId, c, s)``
-(what the registry's replay check uses), not the proof bytes: before sending,
-the sender asks the registry whether the statement is already recorded.
+An alert is identified by its stream and first window index (the index its
+proof is bound to) and its *statements* ``keccak256(modelId, c, s)``, not by
+the proof bytes: before sending, the sender asks the registry whether a proof
+is already recorded from that index (``proofRecord``), and confirms the row
+only if that record is this row's windows.
 A signed transaction is written to the outbox *before* it is broadcast, so a
 crash between the two leaves a transaction the sender rebroadcasts, never one
 it forgets.
@@ -136,7 +138,7 @@ _ATTEMPT_COLUMNS = (
 
 
 def statement_of(model_id: str, input_commitment: int, score: int) -> bytes:
-    """The registry's replay key of one window (IAlertRegistry.statementOf)."""
+    """What one window's proof states: ``keccak256(abi.encode(modelId, c, s))``."""
     return keccak(
         abi_encode(
             ["bytes32", "uint256", "uint256"],

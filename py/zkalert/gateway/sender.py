@@ -5,19 +5,19 @@ One pass (:meth:`Sender.step`) does, in order:
 1. watch the chain tip; a lower tip or a changed block hash means a reorg or a
    node restored from an older state, and triggers a reconcile;
 2. sync every ``sent`` row: a receipt at the configured depth on the canonical
-   chain confirms it; a reverted transaction is requeued unless its statements
-   were recorded by another transaction (a twin gateway); a nonce used by some
+   chain confirms it; a reverted transaction is requeued unless its proof was
+   recorded by another transaction (a twin gateway); a nonce used by some
    other transaction is treated the same way; a transaction the node no longer
    knows (dropped, reorged out, node restarted) is rebroadcast from the signed
    bytes in the outbox; one pending longer than ``stuck_after_s`` is replaced
    (same nonce, fees x ``fee_bump``, capped);
-3. reconcile: a confirmed row whose statement the registry no longer knows
+3. reconcile: a confirmed row whose proof record the registry no longer holds
    (a reorg deeper than the confirmation depth, a node restored from a dump) is
    requeued, with the stream's later rows;
 4. send, per stream in outbox order: the next proven row goes out only when its
    predecessor is recorded on-chain, and only after asking the registry whether
-   its statement is recorded already (then it is confirmed without a
-   transaction). Nonces come from the chain's pending count, skipping the
+   its proof is recorded already (``proofRecord`` at its first index; then it
+   is confirmed without a transaction). Nonces come from the chain's pending count, skipping the
    nonces of the outbox's own live transactions (and filling gaps first);
 5. prove one scored row, if a prover was given.
 
@@ -56,7 +56,7 @@ from web3.exceptions import (
 from web3.types import TxParams
 
 from zkalert.errors import ChainError, SenderStopped, WitnessOutOfRange
-from zkalert.evm.log import alert_hash
+from zkalert.evm.log import alert_hash, fetch_alerts
 from zkalert.evm.registry import Deployment, Gateway
 from zkalert.evm.rpc import decode_revert, fee_fields, revert_data
 from zkalert.gateway.networks import Network, check_chain_id, web3_for
@@ -96,7 +96,7 @@ REFUSED_FOREVER = (
     "AlertRegistryIndexNotIncreasing",
 )
 #: Refusals another pass will resolve (the row is recorded meanwhile, or the head moved).
-RETRY_LATER = ("AlertRegistryReplay", "AlertRegistryStalePrevHash")
+RETRY_LATER = ("AlertRegistryStalePrevHash",)
 #: Broadcast errors that mean "a transaction with this nonce exists already"; sync sorts it out.
 NONCE_TAKEN_MARKERS = (
     "nonce too low",
@@ -344,10 +344,50 @@ class Sender:
     # ------------------------------------------------------------------ registry reads
 
     def _recorded_hashes(self, row: OutboxRow) -> tuple[bytes, ...] | None:
-        """The alert hashes the registry holds for the row's statements, or None if any is missing."""
-        assert row.statements is not None
-        hashes = tuple(bytes(self.registry.functions.alertHashOf(s).call()) for s in row.statements)
-        return None if any(h == ZERO32 for h in hashes) else hashes
+        """The alert hashes the registry recorded for the row's windows, or None if it holds no
+        record of this row's proof.
+
+        The registry keeps one record per proof: its last window's alert hash, under its first
+        index. The hashes predicted when the row was sent are the answer when their last one is
+        that record (the hash chain ties every window to it); otherwise (a row recorded by another
+        process, or sent from another head) the stream's events are read and must give the row's
+        own windows, folding to the record."""
+        last = bytes(self.registry.functions.proofRecord(row.stream_id, row.window_index).call())
+        if last == ZERO32:
+            return None
+        if row.alert_hashes and row.alert_hashes[-1] == last:
+            return row.alert_hashes
+        return self._hashes_from_events(row, last)
+
+    def _hashes_from_events(self, row: OutboxRow, last: bytes) -> tuple[bytes, ...] | None:
+        """The row's windows among the stream's events, if they fold to ``last``."""
+        first, windows = row.window_index, row.windows
+        entries = [
+            e
+            for e in fetch_alerts(self.registry, self.deployment.block, stream=row.stream_id)
+            if first <= e.window_index < first + windows
+        ]
+        commitments, scores = row.statement_parts()
+        candidates = [e for e in entries if e.alert_hash == "0x" + last.hex()]
+        if not candidates:
+            return None
+        end = candidates[0]
+        chain = [e for e in entries if e.tx_hash == end.tx_hash and e.seq <= end.seq]
+        chain = chain[-windows:]
+        if len(chain) != windows:
+            return None
+        for i, e in enumerate(chain):
+            linked = i == 0 or e.prev_hash == chain[i - 1].alert_hash
+            if not (
+                linked
+                and e.window_index == first + i
+                and e.recomputed_hash() == e.alert_hash
+                and int(e.input_commitment, 16) == commitments[i]
+                and e.score == scores[i]
+                and e.model_id == row.model_id.lower()
+            ):
+                return None  # another proof holds the index: not this row's record
+        return tuple(bytes.fromhex(e.alert_hash[2:]) for e in chain)
 
     def _confirm_if_recorded(
         self, row: OutboxRow, tx_hash: str | None, block: int | None, how: str
@@ -396,9 +436,10 @@ class Sender:
                         row = self.outbox.mark_mined(row.id, tx_hash, mined)
                     depth = latest - mined + 1
                     # A successful receipt whose effects the node's state lacks (the account nonce has
-                    # not passed it, or the registry does not hold the statements) happened on anvil
-                    # when a reorg raced its interval miner. Seen on three passes in a row, the receipt
-                    # is not trusted: the row is sent again (a replay would just confirm it).
+                    # not passed it, or the registry does not hold the proof's record) happened on
+                    # anvil when a reorg raced its interval miner. Seen on three passes in a row, the
+                    # receipt is not trusted: the row is sent again (if it was recorded after all, the
+                    # registry refuses the index and the row is confirmed from its record).
                     phantom = row.nonce is not None and row.nonce >= chain_nonce
                     if not phantom and depth >= self.network.confirmations:
                         try:

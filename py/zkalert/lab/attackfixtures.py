@@ -5,7 +5,7 @@ proving key behind ``test/generated/FixtureVerifier.sol``. Writes:
 
 - ``test/fixtures/alert_proof_rerandomised.json``: a second, independently
   randomised proof of the *same* statement as ``alert_proof.json`` (Halo2
-  blinds every proof), so the registry's replay check is tested against
+  blinds every proof), so the registry's refusal of a replay is tested against
   different proof bytes, not just a resubmission;
 - ``test/fixtures/stream_proofs.json``: more real proofs of distinct TE fault
   windows under the fixture circuit, bound to anvil's account 2 and windows

@@ -463,8 +463,8 @@ def _verify(
         address=deployment.registry_address, abi=deployment.registry_abi
     )
     all_entries = fetch_alerts(registry, deployment.block)
-    # Events the registry's storage does not hold (log.check_chain reconciles contested ones
-    # with alertHashAt) are reported as orphans of the node's event index, never counted.
+    # Events the registry's storage does not hold (log.check_chain walks each stream back from its
+    # stored head) are reported as orphans of the node's event index, never counted.
     checks = check_chain(registry, all_entries)
     orphans = [o for c in checks for o in c.orphans]
     entries = without_orphans(all_entries, checks)
@@ -472,20 +472,24 @@ def _verify(
         statement_of(e.model_id, int(e.input_commitment, 16), e.score) for e in entries
     )
     by_stream: dict[str, list[bytes]] = {}
+    event_hash: dict[tuple[str, int], bytes] = {}
     for e in entries:
         by_stream.setdefault(e.stream_id, []).append(
             statement_of(e.model_id, int(e.input_commitment, 16), e.score)
         )
+        event_hash[(e.stream_id, e.window_index)] = bytes.fromhex(e.alert_hash[2:])
 
     with Outbox.open(outboxes["gateway"], readonly=True) as box:
         rows = box.rows()
-    # Two independent counts. (1) The registry's state: each planned statement's alert hash
-    # (alertHashOf), and per stream the stored chain (alertHashAt 0..count-1), which must be
-    # exactly the planned alerts' hashes in outbox order: nothing missing, nothing extra, no
-    # reordering. (2) The AlertRecorded events: each planned statement exactly once, per stream
-    # in outbox order, and every hash chain refolded (log.check_chain).
+    # Two independent counts. (1) The registry's state: each planned proof's record (proofRecord at
+    # its first index), and per stream the stored head and count, which must be the last planned
+    # proof's record and the planned windows: nothing missing, nothing extra. (2) The
+    # AlertRecorded events: each planned statement exactly once, per stream in outbox order, every
+    # hash chain refolded (log.check_chain), and each proof's last event the registry's record of
+    # that proof (no reordering).
     expected: dict[str, list[bytes]] = {}
-    expected_hashes: dict[str, list[bytes]] = {}
+    stored_records: dict[str, list[bytes]] = {}
+    event_records: dict[str, list[bytes | None]] = {}
     planned_statements: set[bytes] = set()
     lost, duplicated, recorded = [], [], 0
     for row in rows:
@@ -494,33 +498,34 @@ def _verify(
             lost.append(row.window_key)  # never proven
             continue
         sid = "0x" + row.stream_id.hex()
+        record = bytes(registry.functions.proofRecord(row.stream_id, row.window_index).call())
         for statement in statements:
             planned_statements.add(statement)
-            alert = bytes(registry.functions.alertHashOf(statement).call())
             n = on_chain.get(statement, 0)
-            if alert == b"\x00" * 32:
+            if record == b"\x00" * 32:
                 lost.append(row.window_key)
             elif n > 1:
                 duplicated.append(row.window_key)
             else:
                 recorded += 1
-            expected_hashes.setdefault(sid, []).append(alert)
+        stored_records.setdefault(sid, []).append(record)
+        last_index = row.window_index + len(statements) - 1
+        event_records.setdefault(sid, []).append(event_hash.get((sid, last_index)))
         expected.setdefault(sid, []).extend(statements)
-    stored_chains = {
-        sid: [
-            bytes(registry.functions.alertHashAt(bytes.fromhex(sid[2:]), i).call())
-            for i in range(int(registry.functions.count(bytes.fromhex(sid[2:])).call()))
-        ]
-        for sid in expected_hashes
-    }
+    heads = {sid: bytes(registry.functions.head(bytes.fromhex(sid[2:])).call()) for sid in expected}
+    counts = {sid: int(registry.functions.count(bytes.fromhex(sid[2:])).call()) for sid in expected}
     out_of_order = sorted(
-        sid for sid, hashes in expected_hashes.items() if stored_chains[sid] != hashes
+        sid
+        for sid, records in stored_records.items()
+        if records != event_records[sid]
+        or heads[sid] != records[-1]
+        or counts[sid] != len(expected[sid])
     )
     events_differ = sorted(
         sid for sid, statements in expected.items() if by_stream.get(sid, []) != statements
     )
     foreign = sum(n for s, n in on_chain.items() if s not in planned_statements)
-    records_in_registry = sum(len(v) for v in stored_chains.values())
+    records_in_registry = sum(counts.values())
 
     outbox_report: dict[str, Any] = {}
     tx_total, tx_reverted, tx_unmined = 0, 0, 0
