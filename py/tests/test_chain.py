@@ -96,7 +96,7 @@ def test_a_registry_of_another_version_is_refused_in_one_line(w3, deployment, mo
     monkeypatch.setattr(chain, "REGISTRY_VERSION", "9.9.9")
     with pytest.raises(
         ChainError,
-        match=r"is version 0\.8\.0; this zkalert speaks 9\.9\.9 .*run `zkalert deploy` for a new registry",
+        match=r"is version 0\.9\.0; this zkalert speaks 9\.9\.9 .*run `zkalert deploy` for a new registry",
     ):
         deployment.registry(w3)
 

@@ -48,7 +48,7 @@ from zkalert.zk.prover import ProvenWindow
 from zkalert.zk.statement import Binding, check_binding
 
 #: The AlertRegistry version this code speaks (IAlertRegistry.version()).
-REGISTRY_VERSION = "0.8.0"
+REGISTRY_VERSION = "0.9.0"
 
 
 @dataclass(frozen=True)
@@ -121,7 +121,7 @@ class Deployment:
             contract,
             "AlertRegistry",
             REGISTRY_VERSION,
-            "statements, events and alert hashes differ",
+            "its views, storage or events differ",
             "zkalert deploy",
         )
         return contract
