@@ -8,6 +8,7 @@ window, so the whole path store -> witness -> proof -> chain is exercised on fre
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from itertools import pairwise
@@ -63,6 +64,41 @@ def test_jacobians_match_autodiff() -> None:
         x = torch.randn(4, dtype=torch.float64)
         assert torch.allclose(model.F(x), torch.func.jacrev(model.f)(x), atol=1e-12)
         assert torch.allclose(model.H(x), torch.func.jacrev(model.h)(x), atol=1e-12)
+
+
+def test_the_ucl_is_the_quantile_of_held_out_normal_windows(tmp_path: Path) -> None:
+    """The filter is fitted on the first 70 % of the normal run; the UCL is the 99th percentile of
+    T² over the windows of the other 30 %, which no fitting saw; a detector saved before this
+    field existed loads as calibrated on its fitted rows."""
+    import numpy as np
+
+    from zkalert.data.loaders import load_te_file
+    from zkalert.errors import DetectorError
+    from zkalert.timeseries.ekf import Detector, t2_statistic
+
+    detector = train(EKFConfig(window_steps=4, epochs=5), progress=False)
+    assert detector.training["rows"] == 350 and detector.training["calibration_rows"] == 150
+    assert detector.training["windows_for_ucl"] == 150 - 4 + 1
+    trajectory = detector.run(detector.measurements(load_te_file("d00.dat")))
+    held_out = [
+        t2_statistic(trajectory.residuals[s : s + 4].sum(0), trajectory.S[s : s + 4].sum(0))
+        for s in range(350, 500 - 4 + 1)
+    ]
+    # from the detector's x0 and P0 over the whole run, as training ran it
+    assert detector.ucl == pytest.approx(float(np.quantile(held_out, 0.99)), rel=1e-9)
+    on_fitted = train(EKFConfig(window_steps=4, epochs=5, calibration_share=0.0), progress=False)
+    assert on_fitted.training["calibration_rows"] == 0 and on_fitted.training["rows"] == 500
+
+    for share, needs in ((1.0, "is not in [0, 1)"), (0.99, "leaves 5 to fit")):
+        with pytest.raises(DetectorError, match=re.escape(needs)):
+            train(EKFConfig(window_steps=4, epochs=1, calibration_share=share), progress=False)
+
+    detector.save(tmp_path / "new")
+    assert Detector.load(tmp_path / "new").config.calibration_share == 0.3
+    meta = json.loads((tmp_path / "new" / "ekf.json").read_text())
+    del meta["config"]["calibration_share"]
+    (tmp_path / "new" / "ekf.json").write_text(json.dumps(meta))
+    assert Detector.load(tmp_path / "new").config.calibration_share == 0.0
 
 
 def test_tc_graph_is_the_float_ekf() -> None:

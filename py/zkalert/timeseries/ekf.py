@@ -83,6 +83,10 @@ class EKFConfig:
     batch: int = 16
     learning_rate: float = 5e-3
     ucl_quantile: float = 0.99
+    #: The last share of the normal training run (d00.dat) held out of fitting: the UCL is the
+    #: quantile of T² over its windows, which the filter has not been fitted to. 0 calibrates on
+    #: the fitted rows themselves (optimistic: their residuals are the smallest the filter makes).
+    calibration_share: float = 0.3
     seed: int = 0
 
 
@@ -278,7 +282,8 @@ class Detector:
         if not (path / "ekf.pt").is_file() or not (path / "ekf.json").is_file():
             raise DetectorError(f"no trained EKF detector in {path}: run `zkalert ts train` first")
         meta = json.loads((path / "ekf.json").read_text())
-        config = EKFConfig(**meta["config"])
+        # detectors saved before the held-out calibration were calibrated on their fitted rows
+        config = EKFConfig(**{"calibration_share": 0.0, **meta["config"]})
         model = EKFModel(meta["n"], meta["m"], config.hidden)
         model.load_state_dict(torch.load(path / "ekf.pt", weights_only=True))
         model.eval()
@@ -312,14 +317,17 @@ def _sequence_nll(
 
 
 def train(config: EKFConfig = EKFConfig(), progress: bool = True) -> Detector:
-    """Fit the EKF on the normal Tennessee Eastman run (d00.dat) of one subsystem; set the UCL."""
+    """Fit the EKF on the normal Tennessee Eastman run (d00.dat) of one subsystem and set the UCL
+    on the run's held-out end (``config.calibration_share``)."""
     torch.manual_seed(config.seed)
     # Tiny tensors: one thread avoids contention overhead on a shared 2-core machine.
     torch.set_num_threads(1)
     rng = np.random.default_rng(config.seed)
     raw = load_te_file("d00.dat")[:, subsystem_columns(config.subsystem)]
-    scaler = Scaler.fit(raw)
-    ys = np.clip(scaler.transform(raw), -CLIP, CLIP)
+    fitted = _fitted_rows(len(raw), config)
+    scaler = Scaler.fit(raw[:fitted])
+    all_ys = np.clip(scaler.transform(raw), -CLIP, CLIP)
+    ys = all_ys[:fitted]
     m, n = ys.shape[1], config.state_dim
     model = EKFModel(n, m, config.hidden)
     # Start from the least-squares AR(1) of the measurements: x ≈ y, x_k ≈ A x_{k-1}.
@@ -352,20 +360,39 @@ def train(config: EKFConfig = EKFConfig(), progress: bool = True) -> Detector:
     detector = Detector(config, model, scaler, x0.numpy(), P0.numpy(), float("inf"))
     warm = detector.run(ys)
     detector.x0, detector.P0 = warm.x.mean(0), warm.P[-1]
-    trajectory = detector.run(ys)
-    # UCL from sliding windows (stride 1) of the normal run, after a warm-up of one window.
+    trajectory = detector.run(all_ys)
+    # UCL from sliding windows (stride 1) of the held-out rows, the filter running on from the
+    # fitted ones; without held-out rows, of the fitted rows after a warm-up of one window.
     L = config.window_steps
+    first = fitted if fitted < len(all_ys) else L
     t2 = np.array(
         [
             t2_statistic(trajectory.residuals[s : s + L].sum(0), trajectory.S[s : s + L].sum(0))
-            for s in range(L, len(ys) - L + 1)
+            for s in range(first, len(all_ys) - L + 1)
         ]
     )
     detector.ucl = float(np.quantile(t2, config.ucl_quantile))
     detector.training = {
         "nll": nll,
         "rows": len(ys),
+        "calibration_rows": len(all_ys) - fitted,
         "t2_median": float(np.median(t2)),
         "windows_for_ucl": len(t2),
     }
     return detector
+
+
+def _fitted_rows(rows: int, config: EKFConfig) -> int:
+    """How many rows of the normal run the filter is fitted on; the rest calibrate the UCL."""
+    share = config.calibration_share
+    if not 0.0 <= share < 1.0:
+        raise DetectorError(f"calibration share {share} is not in [0, 1)")
+    fitted = rows - round(rows * share)
+    held_out = rows - fitted
+    if fitted <= config.sequence_steps or (held_out and held_out < 2 * config.window_steps):
+        raise DetectorError(
+            f"calibration share {share} of {rows} normal rows leaves {fitted} to fit (more than "
+            f"{config.sequence_steps} needed) and {held_out} to calibrate (0, or at least "
+            f"{2 * config.window_steps})"
+        )
+    return fitted
