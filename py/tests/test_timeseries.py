@@ -101,6 +101,26 @@ def test_the_ucl_is_the_quantile_of_held_out_normal_windows(tmp_path: Path) -> N
     assert Detector.load(tmp_path / "new").config.calibration_share == 0.0
 
 
+def test_detection_figures_and_the_plant_fusion() -> None:
+    """Rates, the first alarm's delay (at the end of the first alarming window after row 160) and
+    pre-fault alarms of one run; the plant alarm of a window is any subsystem's, or two of them."""
+    import numpy as np
+
+    from zkalert.lab.timeseries.detection import _fault_figures, fuse
+
+    alarms = np.zeros(60, dtype=bool)
+    alarms[[3, 12, 13, 40]] = True  # window 10 is the first in the fault (rows 160-175)
+    figures = _fault_figures(alarms, 16)
+    assert figures["windows_before_fault"] == 10 and figures["alarms_before_fault"] == 1
+    assert figures["detection_rate"] == pytest.approx(3 / 50)
+    assert figures["first_alarm_delay_min"] == (13 * 16 - 160) * 3  # window 12 ends at row 208
+    assert _fault_figures(np.zeros(60, dtype=bool), 16)["first_alarm_delay_min"] is None
+
+    a, b, c = (np.array(v, dtype=bool) for v in ([1, 0, 0, 1], [0, 0, 1, 1], [0, 0, 1, 0, 1]))
+    assert fuse([a, b, c], "any").tolist() == [True, False, True, True]
+    assert fuse([a, b, c], "two").tolist() == [False, False, True, True]
+
+
 def test_tc_graph_is_the_float_ekf() -> None:
     """The module exported to ONNX computes the same D steps as the float reference."""
     torch.manual_seed(4)

@@ -515,6 +515,34 @@ def cells_cmd(subsystem: SubsystemOpt = "reactor", workdir: WorkdirOpt = None) -
     typer.echo(f"wrote {run(Detector.load(detector_dir(Workspace.at(workdir), subsystem)))}")
 
 
+@ts_app.command("detection")
+def detection_cmd(
+    subsystems: Annotated[
+        list[str],
+        typer.Option("--subsystem", help="Subsystems (repeatable; default all three)."),
+    ] = [],  # noqa: B006
+    workdir: WorkdirOpt = None,
+) -> None:
+    """False alarms on the normal test run and detection of faults 1-21, per subsystem and for the plant alarm (float EKF)."""
+    from zkalert.lab.timeseries.detection import run
+    from zkalert.lab.timeseries.report import write_report
+    from zkalert.timeseries.ekf import SUBSYSTEMS, subsystem_columns
+
+    chosen = tuple(subsystems) or tuple(SUBSYSTEMS)
+    for subsystem in chosen:
+        subsystem_columns(subsystem)  # a clear error for an unknown subsystem before any work
+    result = run(Workspace.at(workdir), chosen, echo=typer.echo)
+    for name, figures in [
+        *result["subsystems"].items(),
+        *((k, v) for k, v in result.items() if k.startswith("plant_")),
+    ]:
+        typer.echo(
+            f"{name}: false alarms on d00_te {figures['far_d00_te']:.1%}, mean detection "
+            f"{figures['mean_detection_rate']:.1%} over faults 1-21"
+        )
+    typer.echo(f"-> {result['path']}; report: {write_report()}")
+
+
 @ts_app.command("agreement")
 def agreement_cmd(
     subsystem: SubsystemOpt = "reactor",

@@ -1,3 +1,4 @@
-"""Lab tooling of time-series mode: demo, bench, alarm agreement, cell counts, reports, fixtures."""
+"""Lab tooling of time-series mode: demo, bench, alarm agreement, detection rates, cell counts,
+reports, fixtures."""
 
-__all__ = ["agreement", "bench", "cells", "demo", "fixtures", "report"]
+__all__ = ["agreement", "bench", "cells", "demo", "detection", "fixtures", "report"]

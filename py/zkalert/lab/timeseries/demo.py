@@ -72,17 +72,22 @@ def verifier_names(subsystem: str, steps: int) -> tuple[str, str]:
     return f"TsTcVerifier{title}D{steps}", f"TsScVerifier{title}"
 
 
+def trained_detector(workspace: Workspace, subsystem: str, echo: Callable[..., Any]) -> Detector:
+    """The workspace's detector of ``subsystem``, trained with the defaults when it has none."""
+    folder = detector_dir(workspace, subsystem)
+    if (folder / "ekf.pt").is_file():
+        return Detector.load(folder)
+    echo(f"training the {subsystem} EKF on d00.dat ...")
+    detector = train(EKFConfig(subsystem=subsystem), progress=False)
+    detector.save(folder)
+    return detector
+
+
 def prepare(
     workspace: Workspace, subsystem: str, steps: int, psf: int, echo: Callable[..., Any]
 ) -> tuple[Detector, CircuitDir, CircuitDir]:
     """The trained detector and compiled circuits (reused when already in the workspace)."""
-    folder = detector_dir(workspace, subsystem)
-    if (folder / "ekf.pt").is_file():
-        detector = Detector.load(folder)
-    else:
-        echo(f"training the {subsystem} EKF on d00.dat ...")
-        detector = train(EKFConfig(subsystem=subsystem), progress=False)
-        detector.save(folder)
+    detector = trained_detector(workspace, subsystem, echo)
     tc_name, sc_name = verifier_names(subsystem, steps)
     precision = Precision(psf=psf)
     tc, sc = tc_dir(workspace, subsystem, steps, psf), sc_dir(workspace, subsystem, psf)

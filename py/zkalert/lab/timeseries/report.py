@@ -1,5 +1,5 @@
-"""The time-series report, README.md (+ prove_time.png), from bench.json, agreement*.json, cells.json
-and demo.json in the reports folder (:func:`zkalert.config.reports_dir`)."""
+"""The time-series report, README.md (+ prove_time.png), from detection.json, bench.json,
+agreement*.json, cells.json and demo.json in the reports folder (:func:`zkalert.config.reports_dir`)."""
 
 from __future__ import annotations
 
@@ -33,8 +33,9 @@ def _mib(n: float) -> str:
 
 def write_report() -> Path:
     bench, agreement, demo = _load("bench.json"), _load("agreement.json"), _load("demo.json")
+    detection = _load("detection.json")
     lines = ["# Time-series mode: measured figures", ""]
-    source = bench or agreement or demo
+    source = bench or agreement or demo or detection
     if source:
         m = source["machine"]
         lines += [
@@ -42,6 +43,10 @@ def write_report() -> Path:
             f"Load average when the run started: {', '.join(f'{x:.1f}' for x in m['load_average_at_start'])} (the machine was shared with other jobs: timings are noisy).",
             "",
         ]
+    if detection:
+        from zkalert.lab.timeseries.detection import report_lines
+
+        lines += report_lines(detection, reports_dir("evaluate") / "family.json")
     if bench:
         rows = [r for r in bench["results"] if "error" not in r]
         lines += [
