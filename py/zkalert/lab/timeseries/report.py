@@ -190,7 +190,7 @@ def write_report() -> Path:
 
 OTHER_SUBSYSTEMS = ("separator", "stripper")
 FALSE_ALARM_FLAG = (
-    0.05  # flagged above 5x the 1% the UCL (99th percentile of training windows) is set for
+    0.05  # flagged above 5x the 1% the UCL (a 99th percentile of normal windows) is set for
 )
 
 
