@@ -719,6 +719,10 @@ def test_ts_audit_checks_each_models_verifiers_and_registration_against_its_keys
         ),
         (["ts", "bench", "--subsystem", "boiler", "--steps", "16"], "unknown subsystem 'boiler'"),
         (
+            ["ts", "detection", "--subsystem", "reactor", "--subsystem", "boiler"],
+            "unknown subsystem 'boiler'",
+        ),
+        (
             ["ts", "prove", "nothing", "--window", "0", "--workdir", "/tmp/zkalert-ts-empty"],
             "run `zkalert ts train` first",
         ),
