@@ -113,3 +113,21 @@ def test_a_solc_that_does_not_run_is_one_line_naming_it(
     )
     monkeypatch.setattr(toolchain, "solc", lambda: toolchain.SOLC_ADAPTER)
     assert toolchain.solc_version().count(".") == 2  # the installed adapter: 0.8.x
+
+
+def test_a_forge_run_that_does_not_finish_is_stopped_in_one_line(monkeypatch) -> None:
+    """forge script waits for its receipts without a bound: a node that never mines them would
+    hang the deployment, so the run is stopped and named."""
+    from pathlib import Path
+
+    from zkalert.errors import ChainError
+    from zkalert.evm import rpc
+
+    monkeypatch.setattr(rpc, "tool", lambda _name: Path("/bin/sleep"))
+    monkeypatch.setattr(rpc, "FORGE_TIMEOUT_S", 0.5)
+    with pytest.raises(ChainError) as stopped:
+        rpc.run_forge(["30"], {})
+    assert str(stopped.value) == (
+        "forge 30 did not finish in 0.5 s (a node that does not mine the broadcast transactions?): "
+        "stopped"
+    )

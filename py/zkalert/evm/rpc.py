@@ -69,6 +69,11 @@ def forge_lock() -> AbstractContextManager[None]:
     return exclusive(PROJECT_ROOT / "build" / "forge.lock")
 
 
+#: How long one forge build or deployment script may run before it is stopped: a cold compile of
+#: the contracts takes a few minutes on 2 cores; forge script waits for its receipts unboundedly.
+FORGE_TIMEOUT_S = 900.0
+
+
 def run_forge(args: list[str], env: dict[str, str]) -> str:
     if args[:1] in (["script"], ["build"]):
         args = [
@@ -77,14 +82,21 @@ def run_forge(args: list[str], env: dict[str, str]) -> str:
             "test",
         ]  # a deployment compiles the contracts and scripts, never the test suite
     with forge_lock():
-        proc = subprocess.run(
-            [str(tool("forge")), *args],
-            cwd=PROJECT_ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        try:
+            proc = subprocess.run(
+                [str(tool("forge")), *args],
+                cwd=PROJECT_ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=FORGE_TIMEOUT_S,
+            )
+        except subprocess.TimeoutExpired:
+            raise ChainError(
+                f"forge {' '.join(args[:2])} did not finish in {FORGE_TIMEOUT_S:g} s (a node that "
+                "does not mine the broadcast transactions?): stopped"
+            ) from None
     if proc.returncode != 0:
         tail = (proc.stdout + proc.stderr).strip().splitlines()[-15:]
         raise ChainError("forge " + " ".join(args[:2]) + " failed:\n" + "\n".join(tail))
