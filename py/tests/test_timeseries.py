@@ -101,12 +101,14 @@ def test_the_ucl_is_the_quantile_of_held_out_normal_windows(tmp_path: Path) -> N
     assert Detector.load(tmp_path / "new").config.calibration_share == 0.0
 
 
-def test_detection_figures_and_the_plant_fusion() -> None:
+def test_detection_figures_and_the_plant_rule() -> None:
     """Rates, the first alarm's delay (at the end of the first alarming window after row 160) and
-    pre-fault alarms of one run; the plant alarm of a window is any subsystem's, or two of them."""
+    pre-fault alarms of one run; the plant alarm of a window is any subsystem's held alarm, or
+    two of them."""
     import numpy as np
 
-    from zkalert.lab.timeseries.detection import _fault_figures, fuse
+    from zkalert.lab.timeseries.detection import _fault_figures, plant
+    from zkalert.timeseries.plant import PlantRule
 
     alarms = np.zeros(60, dtype=bool)
     alarms[[3, 12, 13, 40]] = True  # window 10 is the first in the fault (rows 160-175)
@@ -117,8 +119,11 @@ def test_detection_figures_and_the_plant_fusion() -> None:
     assert _fault_figures(np.zeros(60, dtype=bool), 16)["first_alarm_delay_min"] is None
 
     a, b, c = (np.array(v, dtype=bool) for v in ([1, 0, 0, 1], [0, 0, 1, 1], [0, 0, 1, 0, 1]))
-    assert fuse([a, b, c], "any").tolist() == [True, False, True, True]
-    assert fuse([a, b, c], "two").tolist() == [False, False, True, True]
+    assert plant([a, b, c], PlantRule(1, "any")).tolist() == [True, False, True, True]
+    assert plant([a, b, c], PlantRule(1, "two")).tolist() == [False, False, True, True]
+    # on-delay 2: a subsystem holds an alarm from its second alarming window in a row
+    assert plant([a, b, c], PlantRule(2, "any")).tolist() == [False, False, False, True]
+    assert plant([a, b, c], PlantRule(2, "two")).tolist() == [False, False, False, False]
 
 
 def test_tc_graph_is_the_float_ekf() -> None:

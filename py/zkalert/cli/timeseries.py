@@ -532,9 +532,11 @@ def detection_cmd(
     for subsystem in chosen:
         subsystem_columns(subsystem)  # a clear error for an unknown subsystem before any work
     result = run(Workspace.at(workdir), chosen, echo=typer.echo)
+    rule = result["rule"]
+    plant = result.get("plant", {}).get(f"{rule['fusion']}/{rule['on_delay']}")
     for name, figures in [
         *result["subsystems"].items(),
-        *((k, v) for k, v in result.items() if k.startswith("plant_")),
+        *([(f"plant (on-delay {rule['on_delay']}, fusion {rule['fusion']})", plant)] if plant else []),
     ]:
         typer.echo(
             f"{name}: false alarms on d00_te {figures['far_d00_te']:.1%}, mean detection "
