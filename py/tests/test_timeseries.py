@@ -338,6 +338,120 @@ def test_attacks_refused_and_pinpointed_by_the_audit(
         audit(w3, ts_deployment, stream, max_records=3)
 
 
+def test_plant_view_fuses_proven_alarms_and_keeps_withheld_windows_unknown(
+    w3: Web3, ts_deployment, model_json: dict, anvil_url: str, isolated: None
+) -> None:
+    """Two streams of one plant: the reactor's records are real proofs, its second SC proof first
+    withheld; the separator's gateway never submits. A withheld or missing window is unknown,
+    never "no alarm"; it decides the plant alarm only where it could change it. A stream named for
+    a subsystem its model was not compiled for counts for nothing."""
+    from zkalert.timeseries.plant import PlantRule, format_plant, plant_view
+
+    gateway = TsGateway(w3, ts_deployment)
+    tag = w3.eth.block_number
+    names = {"reactor": f"plant-{tag}/reactor", "separator": f"plant-{tag}/separator"}
+    genesis_state = int(model_json["genesis_state"], 16)
+    genesis_acc = int(model_json["genesis_acc"], 16)
+    gateway.open_stream(
+        Web3.keccak(text=names["reactor"]), model_json["model_id"], genesis_state, genesis_acc
+    )
+    # a genesis nobody holds a state for: no interval of it can ever be proven
+    gateway.open_stream(
+        Web3.keccak(text=names["separator"]), model_json["model_id"], 12345, genesis_acc
+    )
+    reactor = Web3.keccak(text=names["reactor"])
+    for name in ("tc0", "tc1"):
+        gateway.submit_interval(reactor, _proof(name))
+    gateway.submit_window(reactor, 0, _proof("sc0"))
+    for name in ("tc2", "tc3"):
+        gateway.submit_interval(reactor, _proof(name))
+
+    def view(rule: PlantRule, plant: tuple[str, ...] = ("reactor", "separator"), **kw):
+        reports = {s: audit(w3, ts_deployment, Web3.keccak(text=names[s]))[0] for s in plant}
+        return plant_view(reports, rule, **kw)
+
+    assert model_json["alarms"] == [False, True]
+    single = PlantRule(1, "any")
+    withheld = view(single)
+    assert [w.proven for w in withheld.windows] == [
+        {"reactor": False, "separator": None},
+        {"reactor": None, "separator": None},
+    ]
+    assert withheld.alarms == [None, None] and not withheld.ok
+    assert any(
+        p.startswith("reactor (")
+        and p.endswith("window 1 unknown: no SC proof recorded for this window")
+        for p in withheld.problems
+    ), withheld.problems
+    assert any(
+        p.startswith("separator (") and p.endswith("windows 0-1 unknown: not recorded on chain")
+        for p in withheld.problems
+    ), withheld.problems
+    assert view(single, ("reactor",)).alarms == [False, None]
+
+    gateway.submit_window(reactor, 1, _proof("sc1"))
+    alone = view(single, ("reactor",))
+    assert alone.alarms == [False, True] and alone.ok, alone.problems
+    both = view(single)
+    assert both.alarms == [None, True], (
+        "the reactor's proven alarm decides whatever the separator hid"
+    )
+    # two of two: the reactor's quiet window 0 settles it; window 1 waits for the separator's
+    assert view(PlantRule(1, "two")).alarms == [False, None]
+    # on-delay 2: nobody can hold an alarm at window 0, and window 1 needs the separator's
+    assert view(PlantRule(2, "any")).alarms == [False, None]
+    assert view(PlantRule(2, "any"), ("reactor",)).alarms == [False, False]
+    lines = format_plant(both)
+    assert "| 1 | ALARM / ALARM | unknown / unknown | ALARM |" in lines
+    assert lines[-1] == "Plant view: INCOMPLETE"
+
+    # the regulator's circuits say the model is a reactor model: named as the separator it counts
+    # for nothing; a model none of the circuits make neither
+    mid = model_json["model_id"].lower()
+    misnamed = plant_view(
+        {"separator": audit(w3, ts_deployment, reactor)[0]}, single, {mid: "reactor"}
+    )
+    assert misnamed.alarms == [None, None]
+    assert misnamed.problems[0].endswith(
+        f"windows 0-1 unknown: ran model {mid}, compiled for the reactor"
+    )
+    unknown_model = plant_view({"reactor": audit(w3, ts_deployment, reactor)[0]}, single, {})
+    assert unknown_model.alarms == [None, None]
+
+    # the command line: the plant view in the JSON, exit 2 while a window is unknown; a stream the
+    # registry never opened is one line
+    out = _ts(
+        "ts", "audit", "--rpc-url", anvil_url, "--json", "--on-delay", "1",
+        "--plant", f"reactor={names['reactor']}", "--plant", f"separator={names['separator']}",
+    )  # fmt: skip
+    assert out.returncode == 2, out.stderr
+    plant = json.loads(out.stdout)["plant"]
+    assert plant["plant_alarm_windows"] == [1] and plant["unknown_windows"] == [0]
+    assert plant["rule"] == {"on_delay": 1, "fusion": "any", "text": single.describe()}
+    out = _ts(
+        "ts",
+        "audit",
+        "--rpc-url",
+        anvil_url,
+        "--on-delay",
+        "1",
+        "--plant",
+        f"reactor={names['reactor']}",
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert (
+        "Plant view: OK" in out.stdout
+        and "Plant alarms at windows: 1; unknown: none." in out.stdout
+    )
+    out = _ts(
+        "ts", "audit", "--rpc-url", anvil_url, "--plant", f"reactor={names['reactor']}",
+        "--plant", "stripper=never-opened",
+    )  # fmt: skip
+    assert out.returncode == 1 and out.stderr.strip().splitlines() == [
+        "error: --plant: the registry never opened stripper=never-opened (check the stream names)"
+    ], out.stderr
+
+
 RIVAL_KEY = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a"  # anvil account 2
 
 

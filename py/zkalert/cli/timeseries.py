@@ -47,6 +47,7 @@ from zkalert.cli.options import (
 )
 from zkalert.config import Workspace, reports_dir
 from zkalert.errors import CircuitError, ConfigError
+from zkalert.timeseries.plant import PlantRule
 
 if TYPE_CHECKING:  # the commands import these when they run
     from zkalert.cluster.backend import ProvingCluster
@@ -387,19 +388,45 @@ def audit_cmd(
     ] = 1_000_000,
     srs_id: SrsIdOpt = None,
     accepted_srs: AcceptedSrsOpt = None,
+    plant: Annotated[
+        list[str],
+        typer.Option(
+            "--plant",
+            metavar="SUBSYSTEM=STREAM",
+            help="The plant view: name each subsystem's stream (repeatable); its proven window alarms are fused into one plant alarm per window.",
+        ),
+    ] = [],  # noqa: B006
+    on_delay: Annotated[
+        int,
+        typer.Option(
+            "--on-delay",
+            help="Plant view: windows in a row a subsystem must alarm before it holds an alarm.",
+        ),
+    ] = PlantRule().on_delay,
+    fusion: Annotated[
+        str,
+        typer.Option(
+            "--fusion", help="Plant view: 'any' subsystem holding an alarm, or 'two' of them."
+        ),
+    ] = PlantRule().fusion,
     json_out: Annotated[bool, typer.Option("--json")] = False,
     rpc_url_opt: RpcOpt = None,
 ) -> None:
     """The regulator's check of every stream (or one): per window verified, linked, keys, alarm;
-    and the SRS behind every registered model's verifiers."""
+    the SRS behind every registered model's verifiers; with --plant, the plant view."""
     from zkalert.evm.ids import stream_id
     from zkalert.evm.rpc import connect
     from zkalert.evm.srs import accepted_srs_id
     from zkalert.lab.timeseries.demo import format_audit, format_srs
     from zkalert.timeseries.audit import audit, find_circuits, registry_srs_checks
     from zkalert.timeseries.chain import TsDeployment
+    from zkalert.timeseries.plant import format_plant, parse_plant, plant_view, subsystems_of_models
 
     accepted = accepted_srs_id(srs_id, accepted_srs)
+    rule = PlantRule(on_delay, fusion)
+    named = parse_plant(plant) if plant else {}
+    if named and stream:
+        raise ConfigError("--plant audits the plant's streams; leave out --stream")
 
     try:
         found = None if circuits is None else find_circuits(circuits)
@@ -407,15 +434,31 @@ def audit_cmd(
         raise ConfigError(f"--circuits: {exc}") from None
     w3 = connect(rpc_or_default(rpc_url_opt))
     deployment = TsDeployment.load(w3.eth.chain_id)
-    reports = audit(
-        w3,
-        deployment,
-        stream_id(stream) if stream else None,
-        scan_blocks,
-        found,
-        max_records,
-        accepted,
-    )
+    reports = []
+    wanted: list[str | None] = [*named.values()] if named else [stream]
+    for one in wanted:
+        reports += audit(
+            w3,
+            deployment,
+            stream_id(one) if one else None,
+            scan_blocks,
+            found,
+            max_records,
+            accepted,
+        )
+    view = None
+    if named:
+        by_id = {r.stream_id: r for r in reports}
+        missing = [f"{s}={n}" for s, n in named.items() if "0x" + stream_id(n).hex() not in by_id]
+        if missing:
+            raise ConfigError(
+                f"--plant: the registry never opened {', '.join(missing)} (check the stream names)"
+            )
+        view = plant_view(
+            {s: by_id["0x" + stream_id(n).hex()] for s, n in named.items()},
+            rule,
+            None if found is None else subsystems_of_models(found),
+        )
     srs = registry_srs_checks(w3, deployment, accepted, max_records)
     if json_out:
         out = {
@@ -425,6 +468,7 @@ def audit_cmd(
                 "models": [c.to_json() for c in srs],
                 "findings": [p for c in srs for p in c.problems],
             },
+            **({"plant": view.to_json()} if view else {}),
         }
         typer.echo(json.dumps(out, indent=2))
     else:
@@ -433,7 +477,13 @@ def audit_cmd(
                 typer.echo(line)
         for line in format_srs(srs, accepted):
             typer.echo(line)
-    if not all(r.ok for r in reports) or any(c.problems for c in srs):
+        for line in format_plant(view) if view else []:
+            typer.echo(line)
+    if (
+        not all(r.ok for r in reports)
+        or any(c.problems for c in srs)
+        or (view is not None and not view.ok)
+    ):
         raise typer.Exit(2)
 
 
@@ -536,7 +586,11 @@ def detection_cmd(
     plant = result.get("plant", {}).get(f"{rule['fusion']}/{rule['on_delay']}")
     for name, figures in [
         *result["subsystems"].items(),
-        *([(f"plant (on-delay {rule['on_delay']}, fusion {rule['fusion']})", plant)] if plant else []),
+        *(
+            [(f"plant (on-delay {rule['on_delay']}, fusion {rule['fusion']})", plant)]
+            if plant
+            else []
+        ),
     ]:
         typer.echo(
             f"{name}: false alarms on d00_te {figures['far_d00_te']:.1%}, mean detection "

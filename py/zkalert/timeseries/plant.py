@@ -25,10 +25,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zkalert.errors import ConfigError
-from zkalert.timeseries.audit import StreamAudit, WindowReport, circuits_by_model
+
+if TYPE_CHECKING:  # the rule itself is light: the command line builds it before web3 loads
+    from zkalert.timeseries.audit import StreamAudit, WindowReport
 
 #: Fusions of the subsystems' held alarms: how many must hold one for the plant alarm.
 FUSIONS = {"any": 1, "two": 2}
@@ -43,7 +45,9 @@ class PlantRule:
 
     def __post_init__(self) -> None:
         if self.on_delay < 1:
-            raise ConfigError(f"plant rule: on-delay must be at least 1 window, got {self.on_delay}")
+            raise ConfigError(
+                f"plant rule: on-delay must be at least 1 window, got {self.on_delay}"
+            )
         if self.fusion not in FUSIONS:
             raise ConfigError(
                 f"plant rule: unknown fusion {self.fusion!r}; choose one of {', '.join(FUSIONS)}"
@@ -167,17 +171,17 @@ def _unknown_because(
         return "not recorded on chain"
     if not window.ok or window.alarm is None:
         failed = [
-            name
-            for name, good in (
-                ("TC verified", window.tc_verified),
-                ("linkage intact", window.linkage_intact),
-                ("SC recorded", window.sc_recorded),
-                ("SC verified", window.sc_verified),
-                ("keys unchanged", window.keys_unchanged),
+            text
+            for text, good in (
+                ("a TC proof does not verify", window.tc_verified),
+                ("the hash linkage is broken", window.linkage_intact),
+                ("no SC proof recorded", window.sc_recorded),
+                ("the SC proof does not verify", window.sc_verified),
+                ("a verifier's code changed", window.keys_unchanged),
             )
             if not good
         ]
-        return "not " + ", not ".join(failed) if failed else "; ".join(window.problems) or "no alarm"
+        return "; ".join(window.problems or failed) or "no proven alarm"
     if subsystem_of_model is not None:
         compiled_for = subsystem_of_model.get(window.model_id.lower())
         if compiled_for is None:
@@ -271,8 +275,10 @@ def format_plant(view: PlantView) -> list[str]:
     unknown = [w.window for w in view.windows if w.alarm is None]
     lines += [
         "",
-        f"Plant alarms at windows: {', '.join(map(str, alarms)) or 'none'}; "
-        f"unknown: {', '.join(map(str, unknown)) or 'none'}.",
+        (
+            f"Plant alarms at windows: {', '.join(map(str, alarms)) or 'none'}; "
+            f"unknown: {', '.join(map(str, unknown)) or 'none'}."
+        ),
     ]
     if view.problems:
         lines += ["", "Findings:", *(f"- {p}" for p in view.problems)]
@@ -282,6 +288,8 @@ def format_plant(view: PlantView) -> list[str]:
 
 def subsystems_of_models(circuits: Sequence[Any]) -> dict[str, str]:
     """Model id -> subsystem, over every (TC, SC) pair of the regulator's circuits that agree on it."""
+    from zkalert.timeseries.audit import circuits_by_model
+
     return {
         mid: tc.info.subsystem
         for mid, (tc, sc) in circuits_by_model(list(circuits)).items()

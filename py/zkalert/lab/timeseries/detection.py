@@ -123,7 +123,11 @@ def run(
             **_summary(per_run, L),
         }
     default = PlantRule()
-    result["rule"] = {"on_delay": default.on_delay, "fusion": default.fusion, "text": default.describe()}
+    result["rule"] = {
+        "on_delay": default.on_delay,
+        "fusion": default.fusion,
+        "text": default.describe(),
+    }
     if len(steps) == 1:
         (L,) = steps
         for subsystem in subsystems:
@@ -137,7 +141,10 @@ def run(
                     "on_delay": rule.on_delay,
                     "fusion": rule.fusion,
                     **_summary(
-                        {r: plant([alarms[s][r] for s in subsystems], rule) for r in (0, *TE_FAULTS)},
+                        {
+                            r: plant([alarms[s][r] for s in subsystems], rule)
+                            for r in (0, *TE_FAULTS)
+                        },
                         L,
                     ),
                 }
@@ -151,7 +158,9 @@ def run(
     return result
 
 
-def _row(label: str, columns: list[str], figures: dict[str, Any], cell: Callable[[Any], str]) -> str:
+def _row(
+    label: str, columns: list[str], figures: dict[str, Any], cell: Callable[[Any], str]
+) -> str:
     return f"| {label} | " + " | ".join(cell(figures[c]) for c in columns) + " |"
 
 
@@ -249,7 +258,7 @@ def report_lines(detection: dict[str, Any], evaluate: Path | None = None) -> lis
             + " | ".join("---:" for _ in subsystems)
             + " |",
         ]
-        for key, f in plant_rules.items():
+        for f in plant_rules.values():
             kk = f["on_delay"]
             held_far = [
                 _far(subsystems[s]) if kk == 1 else _far(subsystems[s]["held"][str(kk)])
