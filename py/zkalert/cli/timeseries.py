@@ -501,13 +501,28 @@ def demo_cmd(
         typer.Option("--rpc-url", help="Use this node instead of a fresh anvil on port 8877."),
     ] = None,
     allow_dev_srs: AllowDevSrsOpt = False,
+    plant: Annotated[
+        bool,
+        typer.Option(
+            help="Then run the plant's other two subsystems over the same rows, one gateway withholding a window, and show the plant view."
+        ),
+    ] = True,
 ) -> None:
-    """A TE fault scenario through time-series mode on a local chain, with every attack."""
+    """A TE fault scenario through time-series mode on a local chain, with every attack, and the plant view."""
     from zkalert.lab.timeseries.demo import DemoOptions, run
 
     run(
         DemoOptions(
-            subsystem, fault, steps, psf, start_row, windows, workdir, rpc_url_opt, allow_dev_srs
+            subsystem,
+            fault,
+            steps,
+            psf,
+            start_row,
+            windows,
+            workdir,
+            rpc_url_opt,
+            allow_dev_srs,
+            plant,
         ),
         echo=typer.echo,
     )

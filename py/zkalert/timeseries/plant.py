@@ -89,6 +89,14 @@ def fuse(held: Sequence[Alarm], fusion: str) -> Alarm:
     return None
 
 
+def plant_alarms(alarms: Sequence[Sequence[Alarm]], rule: PlantRule) -> list[Alarm]:
+    """The plant alarm of each window from the subsystems' window alarms (one sequence each,
+    cut to the shortest): held by the on-delay, then fused."""
+    n = min(len(a) for a in alarms)
+    held = [held_alarms(a[:n], rule.on_delay) for a in alarms]
+    return [fuse([h[w] for h in held], rule.fusion) for w in range(n)]
+
+
 @dataclass
 class PlantWindow:
     window: int

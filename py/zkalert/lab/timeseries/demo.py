@@ -29,7 +29,7 @@ from zkalert.evm.srs import SrsCheck
 from zkalert.keys import resolve_signer
 from zkalert.lab.metrics import machine
 from zkalert.timeseries import audit as audit_mod
-from zkalert.timeseries.chain import TsGateway, deploy
+from zkalert.timeseries.chain import TsDeployment, TsGateway, deploy
 from zkalert.timeseries.circuits import (
     CircuitDir,
     Kind,
@@ -44,8 +44,16 @@ from zkalert.timeseries.circuits import (
     tc_block,
     tc_dir,
 )
-from zkalert.timeseries.ekf import Detector, EKFConfig, train
+from zkalert.timeseries.ekf import SUBSYSTEMS, Detector, EKFConfig, train
 from zkalert.timeseries.graphs import NONCE_LEN
+from zkalert.timeseries.plant import (
+    PlantRule,
+    PlantView,
+    format_plant,
+    plant_alarms,
+    plant_view,
+    subsystems_of_models,
+)
 from zkalert.timeseries.store import Store
 from zkalert.timeseries.stream import Operator, fresh_nonce, store_path
 
@@ -65,6 +73,8 @@ class DemoOptions:
     rpc_url: str | None = None
     #: register the demo's development-SRS circuits on a chain that is not a development chain
     allow_dev_srs: bool = False
+    #: then run the plant's other two subsystems over the same rows and show the plant view
+    plant: bool = True
 
 
 def verifier_names(subsystem: str, steps: int) -> tuple[str, str]:
@@ -154,7 +164,8 @@ def _run(
 
     # Operation (lazy): witnesses and durable storage for every interval of the scenario.
     store = Store(store_path(workspace))
-    name = f"te/{options.subsystem}/fault-{options.fault:02d}/{int(time.time())}"
+    stamp = int(time.time())
+    name = f"te/{options.subsystem}/fault-{options.fault:02d}/{stamp}"
     operator = Operator.open(name, detector, tc, sc, store, workspace, eager=False, echo=echo)
     rows = load_te_file(f"d{options.fault:02d}_te.dat")[
         options.start_row : options.start_row + options.windows * detector.config.window_steps
@@ -331,7 +342,7 @@ def _run(
         "operate_s": operate_s,
         "total_s": time.perf_counter() - started_all,
     }
-    result = {
+    result: dict[str, Any] = {
         "machine": machine(),
         "options": {k: str(v) if isinstance(v, Path) else v for k, v in options.__dict__.items()},
         "stream": name,
@@ -355,13 +366,115 @@ def _run(
         "audit_meanings": sorted(found),
         "summary": summary,
     }
+    plant_ok = True
+    if options.plant:
+        echo("the plant: the other subsystems' streams over the same rows")
+        result["plant"] = _plant(
+            options, workspace, url, signer, {options.subsystem: (name, tc, sc)}, stamp, echo
+        )
+        plant_ok = result["plant"]["ok"]
+        summary["plant_view_ok"] = plant_ok
     (reports_dir("timeseries") / "demo.json").write_text(json.dumps(result, indent=2))
     echo(f"summary: {json.dumps(summary)}")
-    if not (report.ok and summary["attacks_refused"] and expected_found):
+    if not (report.ok and summary["attacks_refused"] and expected_found and plant_ok):
         raise ChainError(
-            "time-series demo: the honest stream did not pass or an attack was not refused and found (see build/reports/timeseries/demo.json, or $ZKALERT_REPORTS)"
+            "time-series demo: the honest stream did not pass, an attack was not refused and found, or the plant view was wrong (see build/reports/timeseries/demo.json, or $ZKALERT_REPORTS)"
         )
     return result
+
+
+def _plant(
+    options: DemoOptions,
+    workspace: Workspace,
+    url: str,
+    signer: Any,
+    streams: dict[str, tuple[str, CircuitDir, CircuitDir]],
+    stamp: int,
+    echo: Callable[..., Any],
+) -> dict[str, Any]:
+    """Operate, prove and record the plant's other subsystems over the demo's rows, with the
+    last window of one of them first withheld by its gateway; the regulator's plant view (with
+    the circuits) must show that window unknown, then, once recorded, the plant alarm the float
+    filters give under the same rule."""
+    w3 = connect(url)
+    store = Store(store_path(workspace))
+    started = time.perf_counter()
+    others = [s for s in SUBSYSTEMS if s not in streams]
+    withheld_by, withheld = others[-1], options.windows - 1
+    pending: tuple[Any, ...] = ()
+    for subsystem in others:
+        detector, tc, sc = prepare(workspace, subsystem, options.steps, options.psf, echo)
+        deployment, mid = deploy(
+            tc, sc, url, key=signer, allow_dev_srs=options.allow_dev_srs, warn=echo
+        )
+        gateway = TsGateway(w3, deployment, signer)
+        name = f"te/{subsystem}/fault-{options.fault:02d}/{stamp}"
+        operator = Operator.open(name, detector, tc, sc, store, workspace, eager=False, echo=echo)
+        rows = load_te_file(f"d{options.fault:02d}_te.dat")[
+            options.start_row : options.start_row + options.windows * detector.config.window_steps
+        ]
+        operator.feed(detector.measurements(rows))
+        for j in range(options.windows):
+            operator.prove_window(j)
+        sid = stream_id(name)
+        genesis = store.stream(name).genesis_instances
+        gateway.open_stream(sid, mid, genesis[0], genesis[1])
+        for interval in store.intervals(name):
+            gateway.submit_interval(sid, Proof.load(Path(interval.proof or "")))
+        for window in store.windows(name):
+            proof = Proof.load(Path(window.proof or ""))
+            if subsystem == withheld_by and window.idx == withheld:
+                pending = (gateway, sid, window.idx, proof)
+                continue
+            gateway.submit_window(sid, window.idx, proof)
+        streams[subsystem] = (name, tc, sc)
+        echo(f"  {subsystem}: {options.windows} windows proven and recorded as {name}")
+    deployment = TsDeployment.load(w3.eth.chain_id)
+    circuits = [c for _, tc, sc in streams.values() for c in (tc, sc)]
+    models = subsystems_of_models(circuits)
+    rule = PlantRule()
+
+    def view() -> PlantView:
+        reports = {
+            s: audit_mod.audit(w3, deployment, stream_id(n), circuits=circuits)[0]
+            for s, (n, _, _) in streams.items()
+        }
+        return plant_view(reports, rule, models)
+
+    hidden = view()
+    caught = (
+        hidden.windows[withheld].proven[withheld_by] is None
+        and any(
+            p.startswith(withheld_by) and f"window {withheld} unknown" in p for p in hidden.problems
+        )
+        and not hidden.ok
+    )
+    echo(
+        f"  the {withheld_by} gateway withholds window {withheld}: the plant view shows it "
+        + ("unknown" if caught else "as something else (!)")
+    )
+    gateway, sid, idx, proof = pending
+    gateway.submit_window(sid, idx, proof)
+    final = view()
+    expected = plant_alarms(
+        [[w.float_alarm for w in store.windows(n)] for n, _, _ in streams.values()], rule
+    )
+    agrees = final.alarms == expected
+    for line in format_plant(final):
+        echo(line)
+    echo(
+        f"  the float filters' plant alarms under the same rule: {'the same' if agrees else expected}"
+    )
+    return {
+        "streams": {s: n for s, (n, _, _) in streams.items()},
+        "withheld": {"subsystem": withheld_by, "window": withheld, "view": hidden.to_json()},
+        "withheld_shown_unknown": caught,
+        "view": final.to_json(),
+        "float_plant_alarms": expected,
+        "agrees_with_float": agrees,
+        "seconds": time.perf_counter() - started,
+        "ok": caught and final.ok and agrees,
+    }
 
 
 def _prove_inputs(folder: CircuitDir, kind: Kind, inputs: list[list[float]], stem: Path) -> Proof:

@@ -33,7 +33,7 @@ from zkalert.data.loaders import TE_FAULT_START_ROW, TE_FAULTS, load_te_file
 from zkalert.lab.metrics import machine
 from zkalert.lab.timeseries.demo import trained_detector
 from zkalert.timeseries.ekf import SUBSYSTEMS, Detector
-from zkalert.timeseries.plant import FUSIONS, PlantRule, fuse, held_alarms
+from zkalert.timeseries.plant import FUSIONS, PlantRule, held_alarms, plant_alarms
 
 BoolArray = npt.NDArray[np.bool_]
 
@@ -91,11 +91,9 @@ def held(alarms: BoolArray, on_delay: int) -> BoolArray:
 
 
 def plant(alarms: list[BoolArray], rule: PlantRule) -> BoolArray:
-    """One plant alarm per window from the subsystems' single-window alarms, by ``rule``: the
-    functions the audit's plant view applies to the proven alarms on chain."""
-    n = min(len(a) for a in alarms)
-    kept = [held(a[:n], rule.on_delay) for a in alarms]
-    return np.array([bool(fuse([bool(k[w]) for k in kept], rule.fusion)) for w in range(n)])
+    """One plant alarm per window from the subsystems' single-window alarms, by ``rule``: what
+    the audit's plant view gives for the same alarms proven on chain."""
+    return np.array(plant_alarms([[bool(a) for a in x] for x in alarms], rule), dtype=bool)
 
 
 def run(
