@@ -339,12 +339,13 @@ def test_attacks_refused_and_pinpointed_by_the_audit(
 
 
 def test_plant_view_fuses_proven_alarms_and_keeps_withheld_windows_unknown(
-    w3: Web3, ts_deployment, model_json: dict, anvil_url: str, isolated: None
+    w3: Web3, ts_deployment, model_json: dict, anvil_url: str, tmp_path: Path, isolated: None
 ) -> None:
     """Two streams of one plant: the reactor's records are real proofs, its second SC proof first
     withheld; the separator's gateway never submits. A withheld or missing window is unknown,
     never "no alarm"; it decides the plant alarm only where it could change it. A stream named for
-    a subsystem its model was not compiled for counts for nothing."""
+    a subsystem its model was not compiled for counts for nothing. The command line and the
+    regulator's service show the same view."""
     from zkalert.timeseries.plant import PlantRule, format_plant, plant_view
 
     gateway = TsGateway(w3, ts_deployment)
@@ -450,6 +451,29 @@ def test_plant_view_fuses_proven_alarms_and_keeps_withheld_windows_unknown(
     assert out.returncode == 1 and out.stderr.strip().splitlines() == [
         "error: --plant: the registry never opened stripper=never-opened (check the stream names)"
     ], out.stderr
+
+    # the regulator's service: the same view as JSON and as a page; 404 when no plant is named
+    from fastapi.testclient import TestClient
+
+    from zkalert.services.regulator import Regulator, RegulatorConfig, create_app
+
+    config = RegulatorConfig(tmp_path / "regulator", anvil_url, plant=names, plant_rule=single)
+    with TestClient(create_app(Regulator(config)), raise_server_exceptions=False) as client:
+        data = client.get("/api/plant").json()
+        assert data["plant"] == both.to_json() and data["circuits_checked"] is False
+        assert [(s["subsystem"], s["name"], s["windows"]) for s in data["streams"]] == [
+            ("reactor", names["reactor"], 2),
+            ("separator", names["separator"], 0),
+        ]
+        html = client.get("/plant").text
+        assert 'class="badge FAIL">INCOMPLETE' in html
+        assert '<tr class="alarm" data-window="1">' in html
+        assert '<tr class="unknown" data-window="0">' in html
+        assert "windows 0-1 unknown: not recorded on chain" in html
+    config = RegulatorConfig(tmp_path / "regulator", anvil_url)
+    with TestClient(create_app(Regulator(config)), raise_server_exceptions=False) as client:
+        answer = client.get("/api/plant")
+        assert answer.status_code == 404 and "no plant configured" in answer.text
 
 
 RIVAL_KEY = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a"  # anvil account 2

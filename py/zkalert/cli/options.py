@@ -141,6 +141,28 @@ SrsIdOpt = Annotated[
         show_default=False,
     ),
 ]
+PlantOpt = Annotated[
+    list[str],
+    typer.Option(
+        "--plant",
+        metavar="SUBSYSTEM=STREAM",
+        help="The plant view: name each subsystem's stream (repeatable); its proven window "
+        "alarms are fused into one plant alarm per window.",
+    ),
+]
+OnDelayOpt = Annotated[
+    int,
+    typer.Option(
+        "--on-delay",
+        help="Plant view: windows in a row a subsystem must alarm before it holds an alarm.",
+    ),
+]
+FusionOpt = Annotated[
+    str,
+    typer.Option(
+        "--fusion", help="Plant view: 'any' subsystem holding an alarm, or 'two' of them."
+    ),
+]
 AcceptedSrsOpt = Annotated[
     Path | None,
     typer.Option(

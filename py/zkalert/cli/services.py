@@ -23,8 +23,11 @@ from zkalert.cli.options import (
     AccountOpt,
     ClusterOpt,
     ColumnsOpt,
+    FusionOpt,
     KeystoreOpt,
+    OnDelayOpt,
     PasswordFileOpt,
+    PlantOpt,
     ProveWorkersOpt,
     RpcOpt,
     SrsIdOpt,
@@ -35,6 +38,7 @@ from zkalert.cli.options import (
 )
 from zkalert.config import PROJECT_ROOT, Workspace
 from zkalert.errors import ChainError, ConfigError, UtilityError
+from zkalert.timeseries.plant import DEFAULT_FUSION, DEFAULT_ON_DELAY, PlantRule
 
 serve_app = typer.Typer(
     no_args_is_help=True, help="Run the utility or regulator service; manage tokens; push windows."
@@ -200,10 +204,23 @@ def serve_regulator_cmd(
     log_level: Annotated[str, typer.Option(help="debug, info, warning.")] = "info",
     srs_id: SrsIdOpt = None,
     accepted_srs: AcceptedSrsOpt = None,
+    plant: PlantOpt = [],  # noqa: B006
+    on_delay: OnDelayOpt = DEFAULT_ON_DELAY,
+    fusion: FusionOpt = DEFAULT_FUSION,
+    plant_circuits: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--plant-circuits",
+            help="Folder(s) with the compiled TC and SC circuits: the plant page checks each model against its keys and subsystem.",
+        ),
+    ] = None,
 ) -> None:
-    """The regulator's service: audits on request (POST /api/audits) and a read-only web view at /."""
+    """The regulator's service: audits on request (POST /api/audits), a read-only web view at /,
+    and with --plant the plant view of time-series streams at /plant."""
     from zkalert.evm.srs import accepted_srs_id
     from zkalert.services import regulator
+    from zkalert.timeseries.audit import find_circuits
+    from zkalert.timeseries.plant import parse_plant
 
     if utility_url and not utility_token:
         raise ConfigError("--utility needs --utility-token (or $ZKALERT_UTILITY_TOKEN)")
@@ -214,7 +231,15 @@ def serve_regulator_cmd(
         utility_token=utility_token,
         tokens=tokens,
         accepted_srs=accepted_srs_id(srs_id, accepted_srs),
+        plant=parse_plant(plant) if plant else {},
+        plant_rule=PlantRule(on_delay, fusion),
+        plant_circuits=plant_circuits,
     )
+    if plant_circuits is not None:
+        try:
+            find_circuits(plant_circuits)
+        except FileNotFoundError as exc:
+            raise ConfigError(f"--plant-circuits: {exc}") from None
     typer.echo(
         f"regulator service on http://{host}:{_port(port)}; folder {config.folder}; utility {utility_url or '(none: chain checks only)'}",
         err=True,

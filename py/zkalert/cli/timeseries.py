@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -33,8 +33,11 @@ from zkalert.cli.options import (
     AccountOpt,
     AllowDevSrsOpt,
     ClusterOpt,
+    FusionOpt,
     KeystoreOpt,
+    OnDelayOpt,
     PasswordFileOpt,
+    PlantOpt,
     ProveWorkersOpt,
     RpcOpt,
     SrsIdOpt,
@@ -47,7 +50,7 @@ from zkalert.cli.options import (
 )
 from zkalert.config import Workspace, reports_dir
 from zkalert.errors import CircuitError, ConfigError
-from zkalert.timeseries.plant import PlantRule
+from zkalert.timeseries.plant import DEFAULT_FUSION, DEFAULT_ON_DELAY, PlantRule
 
 if TYPE_CHECKING:  # the commands import these when they run
     from zkalert.cluster.backend import ProvingCluster
@@ -388,27 +391,9 @@ def audit_cmd(
     ] = 1_000_000,
     srs_id: SrsIdOpt = None,
     accepted_srs: AcceptedSrsOpt = None,
-    plant: Annotated[
-        list[str],
-        typer.Option(
-            "--plant",
-            metavar="SUBSYSTEM=STREAM",
-            help="The plant view: name each subsystem's stream (repeatable); its proven window alarms are fused into one plant alarm per window.",
-        ),
-    ] = [],  # noqa: B006
-    on_delay: Annotated[
-        int,
-        typer.Option(
-            "--on-delay",
-            help="Plant view: windows in a row a subsystem must alarm before it holds an alarm.",
-        ),
-    ] = PlantRule().on_delay,
-    fusion: Annotated[
-        str,
-        typer.Option(
-            "--fusion", help="Plant view: 'any' subsystem holding an alarm, or 'two' of them."
-        ),
-    ] = PlantRule().fusion,
+    plant: PlantOpt = [],  # noqa: B006
+    on_delay: OnDelayOpt = DEFAULT_ON_DELAY,
+    fusion: FusionOpt = DEFAULT_FUSION,
     json_out: Annotated[bool, typer.Option("--json")] = False,
     rpc_url_opt: RpcOpt = None,
 ) -> None:
@@ -420,7 +405,7 @@ def audit_cmd(
     from zkalert.lab.timeseries.demo import format_audit, format_srs
     from zkalert.timeseries.audit import audit, find_circuits, registry_srs_checks
     from zkalert.timeseries.chain import TsDeployment
-    from zkalert.timeseries.plant import format_plant, parse_plant, plant_view, subsystems_of_models
+    from zkalert.timeseries.plant import audit_plant, format_plant, parse_plant
 
     accepted = accepted_srs_id(srs_id, accepted_srs)
     rule = PlantRule(on_delay, fusion)
@@ -434,30 +419,17 @@ def audit_cmd(
         raise ConfigError(f"--circuits: {exc}") from None
     w3 = connect(rpc_or_default(rpc_url_opt))
     deployment = TsDeployment.load(w3.eth.chain_id)
-    reports = []
-    wanted: list[str | None] = [*named.values()] if named else [stream]
-    for one in wanted:
-        reports += audit(
-            w3,
-            deployment,
-            stream_id(one) if one else None,
-            scan_blocks,
-            found,
-            max_records,
-            accepted,
-        )
+    options: dict[str, Any] = {
+        "scan_blocks": scan_blocks,
+        "max_records": max_records,
+        "accepted_srs": accepted,
+    }
     view = None
     if named:
-        by_id = {r.stream_id: r for r in reports}
-        missing = [f"{s}={n}" for s, n in named.items() if "0x" + stream_id(n).hex() not in by_id]
-        if missing:
-            raise ConfigError(
-                f"--plant: the registry never opened {', '.join(missing)} (check the stream names)"
-            )
-        view = plant_view(
-            {s: by_id["0x" + stream_id(n).hex()] for s, n in named.items()},
-            rule,
-            None if found is None else subsystems_of_models(found),
+        view, reports = audit_plant(w3, deployment, named, rule, found, **options)
+    else:
+        reports = audit(
+            w3, deployment, stream_id(stream) if stream else None, circuits=found, **options
         )
     srs = registry_srs_checks(w3, deployment, accepted, max_records)
     if json_out:

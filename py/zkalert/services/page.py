@@ -24,6 +24,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 code { font-size: .8rem; }
 tr.gap td { background: #fff1d6; font-weight: 600; }
 tr.invalid td, tr.proof-missing td { background: #fde2e1; }
+tr.unknown td { background: #fff1d6; } tr.alarm td { background: #fde2e1; font-weight: 600; }
 .badge { display: inline-block; padding: .05rem .45rem; border-radius: .6rem; font-size: .75rem; }
 .badge.verified { background: #d9f2df; color: #14632b; }
 .badge.invalid, .badge.proof-missing { background: #f8c9c6; color: #8a1c14; }
@@ -251,3 +252,57 @@ def render_stream(view: dict[str, Any]) -> str:
         )
     )
     return _page(f"zkalert stream {view.get('name') or view['stream_id'][:12]}", body)
+
+
+_MARK = {True: "ALARM", False: "–", None: "unknown"}
+
+
+def render_plant(data: dict[str, Any]) -> str:
+    """The plant view: per window each subsystem's proven and held alarm, and the plant alarm."""
+    view = data["plant"]
+    subsystems = list(view["streams"])
+    verdict = "PASS" if view["ok"] else "FAIL"
+    streams = "".join(
+        f"<tr><td>{_e(s['subsystem'])}</td><td>{_e(s['name'])}</td><td>{_short(s['stream_id'])}</td>"
+        f'<td class="num">{s["windows"]}</td><td>{"checks out" if s["ok"] else "<b>FAILS</b>"}</td></tr>'
+        for s in data["streams"]
+    )
+    rows = []
+    for w in view["windows"]:
+        css = "alarm" if w["alarm"] is True else "unknown" if w["alarm"] is None else ""
+        cells = "".join(
+            f"<td>{_MARK[w['proven'][s]]} / {_MARK[w['held'][s]]}</td>" for s in subsystems
+        )
+        rows.append(
+            f'<tr class="{css}" data-window="{w["window"]}"><td class="num">{w["window"]}</td>'
+            f"{cells}<td><b>{_MARK[w['alarm']]}</b></td></tr>"
+        )
+    findings = "".join(f"<li>{_e(p)}</li>" for p in view["problems"])
+    body = (
+        "<h1>zkalert: plant view</h1>"
+        f'<p class="meta">Chain {_e(data["chain_id"])} · TimeSeriesRegistry {_short(data["registry"])} · '
+        f"block {_e(data['block'])} · models "
+        + (
+            "checked against the regulator's circuits"
+            if data["circuits_checked"]
+            else "not checked against keys (no circuits given)"
+        )
+        + f' · read-only view</p><p><span class="badge {verdict}">{"complete" if view["ok"] else "INCOMPLETE"}</span> '
+        f"{_e(view['rule']['text'])} (on-delay {_e(view['rule']['on_delay'])}, fusion {_e(view['rule']['fusion'])}).</p>"
+        '<div class="cards">'
+        f'<div class="card"><b>{len(view["windows"])}</b>windows</div>'
+        f'<div class="card"><b>{len(view["plant_alarm_windows"])}</b>plant alarms</div>'
+        f'<div class="card"><b>{len(view["unknown_windows"])}</b>unknown</div></div>'
+        "<h2>Streams</h2><table><thead><tr><th>subsystem</th><th>stream</th><th>id</th>"
+        "<th>windows</th><th>audit</th></tr></thead><tbody>" + streams + "</tbody></table>"
+        '<h2>Windows</h2><table id="plant"><thead><tr><th>window</th>'
+        + "".join(f"<th>{_e(s)} proven / held</th>" for s in subsystems)
+        + "<th>plant</th></tr></thead><tbody>"
+        + (
+            "".join(rows)
+            or f'<tr><td colspan="{len(subsystems) + 2}">no windows recorded yet</td></tr>'
+        )
+        + "</tbody></table>"
+        + (f'<h2>Findings</h2><ul class="findings">{findings}</ul>' if findings else "")
+    )
+    return _page("zkalert plant view", body)

@@ -4,6 +4,7 @@
     GET  /streams/{stream_id}           one stream: chain, gaps, verification, timeline   (web page)
     GET  /api/streams                   the same, JSON
     GET  /api/streams/{stream_id}
+    GET  /plant, /api/plant             the plant view of the time-series streams named at start (--plant)
     POST /api/audits                    {"stream", "from_block"?, "to_block"?, "proofs"?} -> 202 {"id"}
     GET  /api/audits                    recent audits
     GET  /api/audits/{id}               state and report (JSON); /report.md the Markdown
@@ -23,7 +24,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -32,7 +33,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, PlainTextResponse
 from pydantic import BaseModel, Field
 
-from zkalert.errors import ZkAlertError
+from zkalert.errors import ConfigError, ZkAlertError
 from zkalert.services import page
 from zkalert.services.access import (
     TOKEN,
@@ -44,6 +45,7 @@ from zkalert.services.access import (
     require,
 )
 from zkalert.services.docs import service_app
+from zkalert.timeseries.plant import PlantRule
 
 log = logging.getLogger("zkalert.regulator")
 STREAM_ID = r"^0x[0-9a-fA-F]{64}$"
@@ -62,6 +64,11 @@ class RegulatorConfig:
     cache_s: float = 3.0
     #: the SRS id every audit checks the registered verifiers against (None: not judged)
     accepted_srs: str | None = None
+    #: the plant's time-series streams, {subsystem: stream name}; empty: no plant page
+    plant: dict[str, str] = field(default_factory=dict)
+    plant_rule: PlantRule = field(default_factory=PlantRule)
+    #: the regulator's compiled TC and SC circuits (None: models not checked against keys)
+    plant_circuits: list[Path] | None = None
 
     @property
     def db_path(self) -> Path:
@@ -260,6 +267,8 @@ class Regulator:
         self.tokens = TokenBook.load(config.tokens) if config.tokens else None
         self._audit_lock = threading.Lock()
         self._names_at = 0.0
+        self._plant_lock = threading.Lock()
+        self._plant: tuple[float, dict[str, Any]] | None = None
 
     def client(self) -> Any:
         from zkalert.services.client import UtilityClient
@@ -353,6 +362,59 @@ class Regulator:
         streams.sort(key=lambda s: (s["name"] or "~", s["stream_id"]))
         return {"chain": snap["chain"], "streams": streams}
 
+    def plant(self) -> dict[str, Any]:
+        """The plant view of the configured time-series streams, read from the chain now
+        (cached for ``cache_s``); 404 without a plant, 409 when a stream was never opened."""
+        from zkalert.evm.rpc import connect
+        from zkalert.timeseries.audit import find_circuits
+        from zkalert.timeseries.chain import TsDeployment
+        from zkalert.timeseries.plant import audit_plant
+
+        config = self.config
+        if not config.plant:
+            raise HTTPException(
+                404, "no plant configured: start the service with --plant SUBSYSTEM=STREAM"
+            )
+        with self._plant_lock:
+            if self._plant is not None and time.monotonic() - self._plant[0] < config.cache_s:
+                return self._plant[1]
+            w3 = connect(config.rpc_url)
+            deployment = TsDeployment.load(int(w3.eth.chain_id))
+            circuits = (
+                None if config.plant_circuits is None else find_circuits(config.plant_circuits)
+            )
+            try:
+                view, reports = audit_plant(
+                    w3,
+                    deployment,
+                    config.plant,
+                    config.plant_rule,
+                    circuits,
+                    accepted_srs=config.accepted_srs,
+                )
+            except ConfigError as exc:
+                raise HTTPException(409, str(exc)) from None
+            names = {r.stream_id: n for r, n in zip(reports, config.plant.values(), strict=True)}
+            data = {
+                "chain_id": int(w3.eth.chain_id),
+                "registry": deployment.address,
+                "block": int(w3.eth.block_number),
+                "circuits_checked": circuits is not None,
+                "plant": view.to_json(),
+                "streams": [
+                    {
+                        "subsystem": subsystem,
+                        "name": names[r.stream_id],
+                        "stream_id": r.stream_id,
+                        "windows": len(r.windows),
+                        "ok": r.ok,
+                    }
+                    for subsystem, r in zip(config.plant, reports, strict=True)
+                ],
+            }
+            self._plant = (time.monotonic(), data)
+            return data
+
     def stream_view(self, stream_id: str) -> dict[str, Any]:
         self._learn_names()
         view = self.chain.stream(stream_id.lower())
@@ -398,6 +460,15 @@ def create_app(regulator: Regulator) -> FastAPI:
     @app.get("/streams/{stream_id}", response_class=HTMLResponse, tags=["page"])
     def stream_page(stream_id: StreamIdParam) -> str:
         return page.render_stream(regulator.stream_view(stream_id))
+
+    @app.get("/plant", response_class=HTMLResponse, tags=["page"])
+    def plant_page() -> str:
+        return page.render_plant(regulator.plant())
+
+    @app.get("/api/plant", tags=["api"])
+    def api_plant() -> dict[str, Any]:
+        """The plant view: the named time-series streams' proven window alarms, fused."""
+        return regulator.plant()
 
     @app.get("/api/streams", tags=["api"])
     def api_streams() -> dict[str, Any]:

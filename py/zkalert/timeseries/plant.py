@@ -38,10 +38,15 @@ FUSIONS = {"any": 1, "two": 2}
 Alarm = bool | None  # None: unknown (not proven)
 
 
+#: The plant rule's defaults (``--on-delay``, ``--fusion``).
+DEFAULT_ON_DELAY = 2
+DEFAULT_FUSION = "any"
+
+
 @dataclass(frozen=True)
 class PlantRule:
-    on_delay: int = 2
-    fusion: str = "any"
+    on_delay: int = DEFAULT_ON_DELAY
+    fusion: str = DEFAULT_FUSION
 
     def __post_init__(self) -> None:
         if self.on_delay < 1:
@@ -261,6 +266,41 @@ def plant_view(
     ]
     streams = {s: r.stream_id for s, r in reports.items()}
     return PlantView(rule, streams, windows, problems)
+
+
+def audit_plant(
+    w3: Any,
+    deployment: Any,
+    named: Mapping[str, str],
+    rule: PlantRule = PlantRule(),
+    circuits: Sequence[Any] | None = None,
+    **audit_options: Any,
+) -> tuple[PlantView, list[StreamAudit]]:
+    """Audit the plant's streams ({subsystem: stream name}) and fuse them; ``circuits``: the
+    regulator's compiled TC and SC circuits (model checks and each model's subsystem)."""
+    from zkalert.evm.ids import stream_id
+    from zkalert.timeseries.audit import audit
+
+    reports: dict[str, StreamAudit] = {}
+    missing = []
+    for subsystem, name in named.items():
+        found = audit(
+            w3,
+            deployment,
+            stream_id(name),
+            circuits=None if circuits is None else list(circuits),
+            **audit_options,
+        )
+        if found:
+            reports[subsystem] = found[0]
+        else:
+            missing.append(f"{subsystem}={name}")
+    if missing:
+        raise ConfigError(
+            f"--plant: the registry never opened {', '.join(missing)} (check the stream names)"
+        )
+    models = None if circuits is None else subsystems_of_models(circuits)
+    return plant_view(reports, rule, models), list(reports.values())
 
 
 def format_plant(view: PlantView) -> list[str]:
