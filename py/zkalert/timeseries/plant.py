@@ -59,13 +59,13 @@ class PlantRule:
             )
 
     def describe(self) -> str:
-        held = (
-            "its proven alarm of that window"
-            if self.on_delay == 1
-            else f"its proven alarms of that window and the {self.on_delay - 1} before it"
+        who = "any subsystem has" if self.fusion == "any" else "at least two subsystems have"
+        if self.on_delay == 1:
+            return f"the plant alarms at a window when {who} a proven alarm in it"
+        before = {2: "the window before it", 3: "the two windows before it"}.get(
+            self.on_delay, f"the {self.on_delay - 1} windows before it"
         )
-        who = "any subsystem" if self.fusion == "any" else "at least two subsystems"
-        return f"the plant alarms at a window when {who} holds an alarm: {held} all raised"
+        return f"the plant alarms at a window when {who} proven alarms in it and in {before}"
 
 
 def held_alarms(proven: Sequence[Alarm], on_delay: int) -> list[Alarm]:
