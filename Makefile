@@ -6,7 +6,7 @@
 #   make bench   naive EZKL vs tuned vs batched proofs, same windows: $(REPORTS)/bench/
 #   make load-test  the utility service under ingest and proof requests: $(REPORTS)/load/
 #   make evaluate  detection quality vs a PCA T²/Q baseline + in-circuit parity: $(REPORTS)/evaluate/
-#   make demo-ts / bench-ts  time-series mode: EKF, chained TC/SC proofs, attacks; $(REPORTS)/timeseries/
+#   make demo-ts / bench-ts  time-series mode: EKF, chained TC/SC proofs, attacks, the plant view; $(REPORTS)/timeseries/
 #   make dist    a wheel of the package, compiled contracts inside: dist/
 SHELL := /bin/bash
 PYTHON ?= python3.11
