@@ -470,6 +470,10 @@ def test_plant_view_fuses_proven_alarms_and_keeps_withheld_windows_unknown(
         assert '<tr class="alarm" data-window="1">' in html
         assert '<tr class="unknown" data-window="0">' in html
         assert "windows 0-1 unknown: not recorded on chain" in html
+    from zkalert.services.page import render_index
+
+    assert '<a href="/plant">' in render_index({}, [], names)  # the front page links to it
+    assert "/plant" not in render_index({}, [], {})
     config = RegulatorConfig(tmp_path / "regulator", anvil_url)
     with TestClient(create_app(Regulator(config)), raise_server_exceptions=False) as client:
         answer = client.get("/api/plant")

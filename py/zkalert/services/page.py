@@ -55,7 +55,9 @@ def _page(title: str, body: str) -> str:
     )
 
 
-def render_index(chain: dict[str, Any], streams: list[dict[str, Any]]) -> str:
+def render_index(
+    chain: dict[str, Any], streams: list[dict[str, Any]], plant: dict[str, str] | None = None
+) -> str:
     rows = []
     for s in streams:
         audit = s.get("audit")
@@ -77,6 +79,13 @@ def render_index(chain: dict[str, Any], streams: list[dict[str, Any]]) -> str:
         "<th>alarms</th><th>gaps</th><th>hash chain</th><th>last audit</th></tr></thead><tbody>"
         + ("".join(rows) or '<tr><td colspan="7">no streams on this chain yet</td></tr>')
         + "</tbody></table>"
+        + (
+            '<h2>Plant</h2><p><a href="/plant">The plant view</a> of the time-series streams '
+            + ", ".join(f"{_e(s)} <code>{_e(n)}</code>" for s, n in plant.items())
+            + ".</p>"
+            if plant
+            else ""
+        )
     )
     return _page("zkalert alert log", body)
 

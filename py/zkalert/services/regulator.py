@@ -455,7 +455,7 @@ def create_app(regulator: Regulator) -> FastAPI:
     @app.get("/", response_class=HTMLResponse, tags=["page"])
     def index() -> str:
         overview = regulator.overview()
-        return page.render_index(overview["chain"], overview["streams"])
+        return page.render_index(overview["chain"], overview["streams"], regulator.config.plant)
 
     @app.get("/streams/{stream_id}", response_class=HTMLResponse, tags=["page"])
     def stream_page(stream_id: StreamIdParam) -> str:
