@@ -3,6 +3,7 @@ pragma solidity ^0.8.24;
 
 import {Script} from "../test/utils/Script.sol";
 import {IAlertRegistry} from "../contracts/interfaces/IAlertRegistry.sol";
+import {VkaVerifier} from "../contracts/VkaVerifier.sol";
 
 /// @dev Shared by the deploy scripts: the broadcaster, the broadcast modifier (after sablier's
 /// `Base.s.sol`) and the `deployments/<chainid>/` records the Python side reads.
@@ -139,12 +140,23 @@ abstract contract BaseScript is Script {
         config.srs = vm.envBytes32("SRS_ID");
     }
 
-    /// @dev Must run inside `broadcast`: the verifier is created by the broadcaster.
+    /// @dev EZKL's reusable verifier, the same code for every circuit (contracts/generated).
+    string internal constant REUSABLE_VERIFIER_ARTIFACT = "Halo2VerifierReusable.sol:Halo2VerifierReusable";
+
+    /// @dev Must run inside `broadcast`: the verifier is created by the broadcaster. With VKA_WORDS
+    /// (the circuit's VKA, comma-separated bytes32 words) the model's verifier is a VkaVerifier over
+    /// EZKL's reusable verifier: REUSABLE_VERIFIER when it names one with code, else a new one.
     function _deployAndRegisterModel(IAlertRegistry registry, ModelConfig memory config)
         internal
         returns (address verifier)
     {
-        verifier = vm.deployCode(config.verifierArtifact);
+        if (vm.envExists("VKA_WORDS")) {
+            address reusable = vm.envOr("REUSABLE_VERIFIER", address(0));
+            if (reusable.code.length == 0) reusable = vm.deployCode(REUSABLE_VERIFIER_ARTIFACT);
+            verifier = address(new VkaVerifier(reusable, vm.envBytes32("VKA_WORDS", ",")));
+        } else {
+            verifier = vm.deployCode(config.verifierArtifact);
+        }
         registry.registerModel(
             config.modelId, verifier, config.threshold, config.windowsPerProof, config.commitment, config.srs
         );
@@ -194,6 +206,10 @@ abstract contract BaseScript is Script {
             key, "commitment", config.commitment == IAlertRegistry.CommitmentScheme.Kzg ? "kzg" : "poseidon"
         );
         vm.serializeBytes32(key, "srs_id", config.srs);
+        if (vm.envExists("VKA_WORDS")) {
+            vm.serializeAddress(key, "reusable_verifier", VkaVerifier(verifier).reusableVerifier());
+            vm.serializeBytes32(key, "vka_digest", VkaVerifier(verifier).vkaDigest());
+        }
         string memory json = vm.serializeUint(key, "chain_id", block.chainid);
 
         string memory dir = string.concat(_deploymentsDir(), "/models");

@@ -7,6 +7,9 @@ import {AlertRegistry} from "../contracts/AlertRegistry.sol";
 /// @notice Deploys an AlertRegistry owned by the broadcaster, optionally one model's verifier, and
 /// allows a gateway; records everything under deployments/<chainid>/.
 /// @dev Environment:
+///   VKA_WORDS          optional: the circuit's VKA (bytes32 words, comma-separated); the model's
+///                      verifier is then a VkaVerifier over EZKL's reusable verifier
+///                      (REUSABLE_VERIFIER, or a new one), VERIFIER_ARTIFACT naming VkaVerifier
 ///   PRIVATE_KEY        raw broadcaster key, when forge has no wallet (see Base.s.sol: a wallet
 ///                      --keystore/--account, else PRIVATE_KEY, else anvil account 0 on a dev chain)
 ///   GATEWAY            gateway to allow (default: the broadcaster)

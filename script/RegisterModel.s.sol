@@ -14,6 +14,9 @@ import {IAlertRegistry} from "../contracts/interfaces/IAlertRegistry.sol";
 ///   WINDOWS_PER_PROOF  uint (default 1)
 ///   COMMITMENT         "poseidon" (default) or "kzg": how the circuit commits to each window
 ///   SRS_ID             bytes32: the SRS id (keccak256 of [τ]G2) of the SRS the verifier was made with
+///   VKA_WORDS          optional: the circuit's VKA (bytes32 words, comma-separated); the model's
+///                      verifier is then a VkaVerifier over EZKL's reusable verifier
+///                      (REUSABLE_VERIFIER, or a new one), VERIFIER_ARTIFACT naming VkaVerifier
 ///   PRIVATE_KEY        raw broadcaster key, when forge has no wallet (see Base.s.sol)
 ///   GATEWAY            optional: also allow this gateway
 /// Usage: forge script script/RegisterModel.s.sol --rpc-url $RPC_URL --broadcast --account NAME

@@ -45,6 +45,7 @@ interface Vm {
     function parseJsonBytes32(string calldata json, string calldata key) external pure returns (bytes32);
     function parseJsonUint(string calldata json, string calldata key) external pure returns (uint256);
     function parseJsonUintArray(string calldata json, string calldata key) external pure returns (uint256[] memory);
+    function parseJsonBytes32Array(string calldata json, string calldata key) external pure returns (bytes32[] memory);
     function serializeAddress(string calldata objectKey, string calldata valueKey, address value)
         external
         returns (string memory json);
@@ -80,6 +81,7 @@ interface Vm {
         returns (uint256[] memory value);
     function envAddress(string calldata name) external view returns (address value);
     function envBytes32(string calldata name) external view returns (bytes32 value);
+    function envBytes32(string calldata name, string calldata delim) external view returns (bytes32[] memory value);
     function envUint(string calldata name) external view returns (uint256 value);
     function envString(string calldata name) external view returns (string memory value);
 }

@@ -16,7 +16,7 @@ from zkalert.config import PROJECT_ROOT
 from zkalert.errors import ConfigError
 
 #: The contracts the package ships.
-CONTRACTS = ("AlertRegistry", "WindowLog", "TimeSeriesRegistry")
+CONTRACTS = ("AlertRegistry", "WindowLog", "TimeSeriesRegistry", "VkaVerifier")
 PACKAGED = Path(__file__).with_name("contracts")
 FORGE_OUT = PROJECT_ROOT / "out"
 
@@ -84,3 +84,33 @@ if __name__ == "__main__":
     target = Path(sys.argv[1]) if len(sys.argv) > 1 else PACKAGED
     for path in export(target):
         print(f"artifact: {path}")
+
+
+def _masked(code: bytes, ranges: list[dict[str, int]]) -> bytes:
+    out = bytearray(code)
+    for r in ranges:
+        start, length = int(r["start"]), int(r["length"])
+        if start + length <= len(out):
+            out[start : start + length] = bytes(length)
+    return bytes(out)
+
+
+def code_against_build(deployed: bytes, artifact: str) -> bool | None:
+    """Whether ``deployed`` is the runtime code forge built for ``artifact`` ("File.sol:Contract"):
+    solc's metadata trailer and immutable values left out; None when there is no build of it."""
+    from zkalert.zk.verifiercode import strip_metadata
+
+    source, _, contract = artifact.partition(":")
+    name = contract or Path(source).stem
+    path = FORGE_OUT / Path(source).name / f"{name}.json"
+    if path.is_file():
+        built = json.loads(path.read_text())["deployedBytecode"]
+        code, immutables = str(built["object"]), built.get("immutableReferences") or {}
+    elif name in CONTRACTS and PACKAGED.is_dir():  # an installed package
+        shipped = load(name)
+        code, immutables = shipped["deployedBytecode"], shipped["immutableReferences"]
+    else:
+        return None
+    expected = bytes.fromhex(code.removeprefix("0x"))
+    ranges = [r for refs in immutables.values() for r in refs]
+    return strip_metadata(_masked(deployed, ranges)) == strip_metadata(_masked(expected, ranges))

@@ -57,6 +57,7 @@ from zkalert.config import (
     shared_path,
 )
 from zkalert.errors import CircuitError, ConfigError, ZkAlertError
+from zkalert.evm.artifacts import FORGE_OUT, code_against_build
 from zkalert.keys import ANVIL_KEY_0, KeySettings
 
 if TYPE_CHECKING:  # imported by the checks that need them (torch comes with the circuit)
@@ -67,7 +68,7 @@ Status = Literal["ok", "warn", "fail", "skip"]
 STATUS_LABEL: dict[Status, str] = {"ok": "ok", "warn": "warn", "fail": "FAIL", "skip": "skip"}
 
 #: forge's build output (foundry.toml ``out``): the code each deployed contract should run.
-BUILD_DIR = PROJECT_ROOT / "out"
+BUILD_DIR = FORGE_OUT
 #: IAlertRegistry.CommitmentScheme by the name circuit records use.
 COMMITMENTS = {"poseidon": 0, "kzg": 1}
 #: Node clients whose chains are development chains (their well-known keys are expected there).
@@ -544,37 +545,6 @@ def _version(contract: Contract) -> str:
         return str(contract.functions.version().call())
     except Exception:  # noqa: BLE001 - no version(): not one of our contracts
         return "unknown"
-
-
-def _masked(code: bytes, ranges: list[dict[str, int]]) -> bytes:
-    out = bytearray(code)
-    for r in ranges:
-        start, length = int(r["start"]), int(r["length"])
-        if start + length <= len(out):
-            out[start : start + length] = bytes(length)
-    return bytes(out)
-
-
-def code_against_build(deployed: bytes, artifact: str) -> bool | None:
-    """Whether ``deployed`` is the runtime code forge built for ``artifact`` ("File.sol:Contract"):
-    solc's metadata trailer and immutable values left out; None when there is no build of it."""
-    from zkalert.evm import artifacts
-    from zkalert.zk.verifiercode import strip_metadata
-
-    source, _, contract = artifact.partition(":")
-    name = contract or Path(source).stem
-    path = BUILD_DIR / Path(source).name / f"{name}.json"
-    if path.is_file():
-        built = json.loads(path.read_text())["deployedBytecode"]
-        code, immutables = str(built["object"]), built.get("immutableReferences") or {}
-    elif name in artifacts.CONTRACTS and artifacts.PACKAGED.is_dir():  # an installed package
-        shipped = artifacts.load(name)
-        code, immutables = shipped["deployedBytecode"], shipped["immutableReferences"]
-    else:
-        return None
-    expected = bytes.fromhex(code.removeprefix("0x"))
-    ranges = [r for refs in immutables.values() for r in refs]
-    return strip_metadata(_masked(deployed, ranges)) == strip_metadata(_masked(expected, ranges))
 
 
 def _contract_code(d: Doctor, what: str, address: str) -> bytes:

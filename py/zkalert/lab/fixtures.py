@@ -10,6 +10,9 @@ each fixture): anvil's account 0 (:data:`FIXTURE_GATEWAY`), the stream named
 ``fixture/te`` (``fixture/te-kzg`` for the KZG fixtures), the alert window at
 index 0 and the normal one at index 1, so a test records them in that order.
 
+``python -m zkalert.lab.fixtures vka`` writes a two-window KZG proof of a circuit
+verified through EZKL's reusable verifier and the circuit's VKA (:func:`main_vka`).
+
 ``python -m zkalert.lab.fixtures kzg`` writes the KZG-commitment fixtures from the
 same detector: ``FixtureKzgVerifier.sol`` with ``test/fixtures/kzg/alert_proof.json``
 and ``normal_proof.json`` (one window per proof), ``FixtureKzgBatchVerifier.sol``
@@ -24,6 +27,7 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -210,5 +214,63 @@ def main_kzg() -> None:
     )
 
 
+def main_vka() -> None:
+    """A two-window KZG proof for a circuit verified through EZKL's reusable verifier and its
+    VKA (``test/fixtures/kzg/vka_batch_proof.json``, its VKA ``vka_batch.vka.json``), from the
+    detector of ``make fixtures`` (build/fixture): the circuit's own verifier is not committed,
+    the reusable one is ``contracts/generated/Halo2VerifierReusable.sol``."""
+    from zkalert.zk.vka import vka_digest, vka_words, write_reusable_verifier
+
+    te = load_tennessee_eastman()
+    source_ws = Workspace.at(PROJECT_ROOT / "build" / "fixture")
+    if source_ws.detector.is_file():
+        detector = Detector.load(source_ws)
+    else:  # as `make fixtures` trains it; its other fixtures are left as they are
+        detector = train(
+            te.train, te.validation.windows, te.validation.labels, TrainConfig(epochs=60)
+        )
+        detector.save(source_ws)
+    scores = detector.score(te.test.windows)
+    alarm_rows = np.flatnonzero(
+        (te.test.fault_ids == 1) & (te.test.labels == 1) & (scores >= detector.threshold)
+    )
+    workspace = Workspace.at(PROJECT_ROOT / "build" / "fixture-vka-2")
+    detector.save(workspace)
+    info = compile_circuit(
+        detector,
+        workspace,
+        te.train,
+        CircuitConfig().with_commitment("kzg"),
+        contract_name="FixtureVkaOwnVerifier",
+        verifier_dir=workspace.root,
+        windows_per_proof=2,
+    )
+    srs = Path(info.srs_path)
+    write_reusable_verifier(workspace.vk, workspace.settings, srs, workspace.root)
+    words = vka_words(workspace.vk, workspace.settings, srs, workspace.root / "vka.bin")
+    index = int(alarm_rows[2])
+    source = {
+        "data": "Tennessee Eastman d01_te",
+        "rows": [int(te.test.rows[index]), int(te.test.rows[index + 1])],
+    }
+    fixture = _kzg_fixture(
+        Prover(workspace),
+        info,
+        detector.scale(te.test.windows[index : index + 2]),
+        "vka_batch_proof",
+        source,
+        0,
+    )
+    out = FIXTURE_DIR / "kzg"
+    (out / "vka_batch_proof.json").write_text(json.dumps(fixture, indent=2) + "\n")
+    vka = {
+        "model_id": info.model_id,
+        "digest": vka_digest(words),
+        "words": ["0x" + w.hex() for w in words],
+    }
+    (out / "vka_batch.vka.json").write_text(json.dumps(vka, indent=2) + "\n")
+    print(f"wrote {out}/vka_batch_proof.json and vka_batch.vka.json ({len(words)} words)")
+
+
 if __name__ == "__main__":
-    main_kzg() if sys.argv[1:] == ["kzg"] else main()
+    {"kzg": main_kzg, "vka": main_vka}.get(sys.argv[1] if sys.argv[1:] else "", main)()

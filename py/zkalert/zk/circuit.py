@@ -57,6 +57,7 @@ from eth_utils import keccak
 from zkalert.config import (
     BN254_R,
     GENERATED_DIR,
+    PROJECT_ROOT,
     StrPath,
     Workspace,
     development_srs,
@@ -191,6 +192,10 @@ class CircuitInfo:
     srs_id: str = ""
     #: A ceremony's transcript, by its blake2b-512 (hex).
     srs_transcript_hash: str = ""
+    #: "own" (the circuit's generated verifier) or "vka" (a VkaVerifier: EZKL's reusable verifier
+    #: and the circuit's VKA at ``vka_path``, for a verifier past EIP-170; :mod:`zkalert.zk.vka`)
+    verifier_kind: str = "own"
+    vka_path: str = ""
 
     def save(self, workspace: Workspace) -> None:
         workspace.circuit_meta.write_text(json.dumps(asdict(self), indent=2))
@@ -441,6 +446,10 @@ def generate_verifier(
     return target
 
 
+#: How a compiled circuit's proofs are verified on chain (see :func:`compile_circuit`).
+VERIFIER_KINDS = ("auto", "own", "vka")
+
+
 def compile_circuit(
     detector: Detector,
     workspace: Workspace,
@@ -453,11 +462,15 @@ def compile_circuit(
     windows_per_proof: int = 1,
     srs_hash: str | None = None,
     max_verifier_bytes: int | None = None,
+    verifier: str = "auto",
 ) -> CircuitInfo:
     """ONNX export, settings (+ calibration), compile, SRS, setup (cached by circuit) and verifier.
     Without ``config``: the hand-set circuit at the detector's own scale, legs and columns.
-    A verifier whose runtime code is over ``max_verifier_bytes`` (by default EIP-170's limit, which
-    public chains enforce) is refused; a measurement on a node without the limit passes a larger one."""
+    ``verifier``: "own" deploys the circuit's generated verifier, refused when its runtime code is
+    over ``max_verifier_bytes`` (by default EIP-170's limit, which public chains enforce; a
+    measurement on a node without the limit passes a larger one); "vka" deploys EZKL's reusable
+    verifier and the circuit's VKA instead (:mod:`zkalert.zk.vka`); "auto" (the default) the own
+    verifier when it fits, else the VKA."""
     import ezkl
 
     config = config or CircuitConfig.for_detector(detector.kind)
@@ -525,17 +538,39 @@ def compile_circuit(
         _store_keys(workspace, cached)
     setup_s = time.perf_counter() - started
 
+    if verifier not in VERIFIER_KINDS:
+        raise CircuitError(f"verifier {verifier!r}: expected one of {', '.join(VERIFIER_KINDS)}")
     echo("generating the Solidity verifier ...")
     source = generate_verifier(workspace, srs_path, contract_name, verifier_dir)
     runtime_bytes = verifier_runtime_size(source, contract_name)
     limit = EIP170_LIMIT if max_verifier_bytes is None else max_verifier_bytes
-    if runtime_bytes > limit:
+    if runtime_bytes > limit and verifier == "own":
         source.unlink()
         raise CircuitError(
             f"the plain verifier for this circuit is {runtime_bytes:,} bytes of runtime code, over the "
             + (f"EIP-170 limit of {limit:,}" if limit == EIP170_LIMIT else f"limit of {limit:,}")
-            + ": use fewer windows per proof or the hand-set circuit"
+            + ": use fewer windows per proof, or the reusable verifier and the circuit's VKA"
+            ' (verifier "vka")'
         )
+    verifier_kind, vka_path = "own", ""
+    if verifier == "vka" or runtime_bytes > limit:
+        from zkalert.zk.vka import (
+            VKA_FILE,
+            VKA_VERIFIER_CONTRACT,
+            vka_words,
+            write_reusable_verifier,
+        )
+
+        echo(
+            f"the circuit's own verifier is {runtime_bytes:,} bytes of runtime code: verifying "
+            "through EZKL's reusable verifier and the circuit's VKA instead"
+        )
+        source.unlink()
+        write_reusable_verifier(workspace.vk, workspace.settings, srs_path, workspace.root)
+        vka_words(workspace.vk, workspace.settings, srs_path, workspace.root / VKA_FILE)
+        verifier_kind, vka_path = "vka", str(workspace.root / VKA_FILE)
+        contract_name = VKA_VERIFIER_CONTRACT
+        source = PROJECT_ROOT / "contracts" / f"{VKA_VERIFIER_CONTRACT}.sol"
     output_scale = int(settings["model_output_scales"][0])
     info = CircuitInfo(
         model_id="0x" + keccak(workspace.vk.read_bytes()).hex(),
@@ -566,6 +601,8 @@ def compile_circuit(
         srs_kind=srs.kind,
         srs_id=srs.srs_id,
         srs_transcript_hash=srs.transcript_hash,
+        verifier_kind=verifier_kind,
+        vka_path=vka_path,
     )
     info.save(workspace)
     return info

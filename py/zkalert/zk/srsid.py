@@ -153,10 +153,7 @@ def _pushed_words(code: bytes) -> list[int]:
     return values
 
 
-def verifier_tau_g2(code: bytes) -> G2Point | None:
-    """[τ]G2 of the SRS an EZKL verifier's bytecode was generated with, or None when the code
-    does not embed BN254's G2 generator followed by a G2 point (not an EZKL KZG verifier)."""
-    values = _pushed_words(code)
+def _tau_after_generator(values: list[int]) -> G2Point | None:
     gen = list(G2_GENERATOR.words)
     for i in range(len(values) - 7):
         if values[i : i + 4] == gen:
@@ -165,3 +162,18 @@ def verifier_tau_g2(code: bytes) -> G2Point | None:
             if point.on_curve():
                 return point
     return None
+
+
+def vka_tau_g2(words: bytes) -> G2Point | None:
+    """[τ]G2 of the SRS an EZKL verifying-key artifact (VKA, its 32-byte words) was made with:
+    the reusable verifier takes G2's generator and -[τ]G2 from it, in the order the generated
+    verifier pushes them."""
+    return _tau_after_generator(
+        [int.from_bytes(words[i : i + 32], "big") for i in range(0, len(words) - 31, 32)]
+    )
+
+
+def verifier_tau_g2(code: bytes) -> G2Point | None:
+    """[τ]G2 of the SRS an EZKL verifier's bytecode was generated with, or None when the code
+    does not embed BN254's G2 generator followed by a G2 point (not an EZKL KZG verifier)."""
+    return _tau_after_generator(_pushed_words(code))
