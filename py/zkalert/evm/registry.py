@@ -23,7 +23,7 @@ from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCErro
 from web3.types import TxParams
 
 from zkalert.config import deployments_dir, rpc_url
-from zkalert.errors import ChainError, RevertedError, ZkAlertError
+from zkalert.errors import ChainError, CircuitError, RevertedError, ZkAlertError
 from zkalert.evm.ids import model_id_bytes
 from zkalert.evm.rpc import (
     connect,
@@ -60,6 +60,8 @@ class ModelDeployment:
     commitment: str = "poseidon"
     #: The SRS id the model was registered with (keccak256 of its SRS's [τ]G2).
     srs_id: str = ""
+    #: For a VkaVerifier model: the reusable verifier it calls ("" otherwise).
+    reusable_verifier: str = ""
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,7 @@ class Deployment:
                 windows_per_proof=int(m.get("windows_per_proof", 1)),
                 commitment=str(m.get("commitment", "poseidon")),
                 srs_id=str(m.get("srs_id", "")).lower(),
+                reusable_verifier=str(m.get("reusable_verifier", "")),
             )
             models[model.model_id] = model
         return cls(
@@ -126,6 +129,15 @@ class Deployment:
         )
         return contract
 
+    def reusable_verifier(self, w3: Web3) -> str:
+        """The reusable verifier this chain's VKA models call ("" when none is deployed)."""
+        for model in self.models.values():
+            if model.reusable_verifier and w3.eth.get_code(
+                Web3.to_checksum_address(model.reusable_verifier)
+            ):
+                return Web3.to_checksum_address(model.reusable_verifier)
+        return ""
+
     def model(self, model_id: str) -> ModelDeployment:
         try:
             return self.models[model_id.lower()]
@@ -151,9 +163,17 @@ class ModelSpec:
     commitment: str = "poseidon"  # how the circuit commits to each window: "poseidon" or "kzg"
     srs_id: str = ""
     srs_development_only: bool = False
+    #: The circuit's VKA (0x words) when it is verified through EZKL's reusable verifier: the
+    #: model's verifier is then a VkaVerifier (:mod:`zkalert.zk.vka`).
+    vka_words: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, info: CircuitInfo) -> ModelSpec:
+        words: tuple[str, ...] = ()
+        if info.verifier_kind == "vka":
+            from zkalert.zk.vka import read_vka
+
+            words = tuple("0x" + w.hex() for w in read_vka(Path(info.vka_path)))
         return cls(
             info.verifier_contract,
             info.model_id,
@@ -162,12 +182,29 @@ class ModelSpec:
             info.commitment,
             srs_id_of_file(Path(info.srs_path)),
             info.srs_development_only,
+            words,
         )
 
     @property
     def circuit(self) -> str:
         """The circuit as messages name it."""
         return f"circuit {self.verifier_contract} (model {self.model_id})"
+
+
+def vka_srs_id(spec: ModelSpec) -> str:
+    """The SRS id a VKA model is registered with: the [τ]G2 its VKA carries, which must be its
+    circuit's SRS."""
+    from zkalert.zk.srsid import vka_tau_g2
+
+    point = vka_tau_g2(b"".join(bytes.fromhex(w[2:]) for w in spec.vka_words))
+    if point is None:
+        raise CircuitError(f"the VKA of {spec.circuit} carries no [τ]G2 of a BN254 KZG SRS")
+    if spec.srs_id and point.srs_id_hex != spec.srs_id.lower():
+        raise CircuitError(
+            f"the VKA of {spec.circuit} was made from SRS {point.srs_id_hex}, but its circuit's SRS "
+            f"is {spec.srs_id}: compile the circuit again"
+        )
+    return point.srs_id_hex
 
 
 def deploy(
@@ -214,7 +251,11 @@ def deploy(
     if gateway:
         env["GATEWAY"] = gateway
     run_forge(["build"], env)
-    env["SRS_ID"] = registration_srs_id(spec.verifier_contract, None, spec.srs_id)
+    if spec.vka_words:
+        env["VKA_WORDS"] = ",".join(spec.vka_words)
+        env["SRS_ID"] = vka_srs_id(spec)
+    else:
+        env["SRS_ID"] = registration_srs_id(spec.verifier_contract, None, spec.srs_id)
 
     existing: Deployment | None = None
     try:
@@ -222,6 +263,10 @@ def deploy(
         existing.registry(w3)
     except ChainError:
         existing = None  # none, gone, or of another version: a new registry is deployed (the old one stays on-chain)
+    if spec.vka_words and existing is not None:
+        reusable = existing.reusable_verifier(w3)
+        if reusable:  # one reusable verifier per chain: every VKA model calls the same code
+            env["REUSABLE_VERIFIER"] = reusable
     if (
         existing is not None
         and spec.model_id.lower() in existing.models
