@@ -127,3 +127,29 @@ def test_a_vka_model_records_a_real_proof_and_the_audit_names_the_owners_tricks(
         f"calls {Web3.to_checksum_address(fake)}" in p and "not EZKL's reusable verifier" in p
         for p in problems
     ), problems
+
+
+def test_an_unknown_verifier_kind_is_one_line_before_any_work(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "zkalert",
+            "compile",
+            "--verifier",
+            "big",
+            "--workdir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines() == [
+        "error: --verifier 'big': expected one of auto, own, vka"
+    ]
+    assert list(tmp_path.iterdir()) == []

@@ -279,6 +279,13 @@ def compile_cmd(
             help="How proofs commit to each window: 'poseidon' (hash in the public instances) or 'kzg' (the proof's G1 point; about 2x faster to prove)."
         ),
     ] = "poseidon",
+    verifier: Annotated[
+        str,
+        typer.Option(
+            "--verifier",
+            help="'own' (the circuit's generated verifier), 'vka' (EZKL's reusable verifier and the circuit's VKA), or 'auto': own when it fits EIP-170's 24,576 bytes, else vka.",
+        ),
+    ] = "auto",
     data: DataOpt = None,
     columns: ColumnsOpt = None,
     column_pattern: ColumnPatternOpt = None,
@@ -292,9 +299,11 @@ def compile_cmd(
     The circuit's width is the detector's; its training rows (from the data it was trained on,
     or --data with the same columns) calibrate the circuit."""
     from zkalert.detector.model import Detector
-    from zkalert.zk.circuit import CircuitConfig, compile_circuit, srs_summary
+    from zkalert.zk.circuit import VERIFIER_KINDS, CircuitConfig, compile_circuit, srs_summary
     from zkalert.zk.tuning import tuned_config
 
+    if verifier not in VERIFIER_KINDS:
+        raise ConfigError(f"--verifier {verifier!r}: expected one of {', '.join(VERIFIER_KINDS)}")
     if ezkl_default and tuned:
         raise ConfigError("--ezkl-default and --tuned exclude each other")
     workspace = Workspace.at(workdir)
@@ -327,11 +336,19 @@ def compile_cmd(
         echo=typer.echo,
         windows_per_proof=windows_per_proof,
         srs_hash=srs_hash,
+        verifier=verifier,
     )
     typer.echo(
         f"circuit: {info.width} values per window, {info.windows_per_proof} window(s)/proof, {info.commitment} input commitments, logrows {info.logrows}, setup {info.setup_s:.1f} s{' (keys from cache)' if info.keys_cached else ''}, model id {info.model_id}"
     )
-    typer.echo(f"verifier: {info.verifier_source}")
+    typer.echo(
+        f"verifier: {info.verifier_source}"
+        + (
+            f" over EZKL's reusable verifier, with the circuit's VKA {info.vka_path}"
+            if info.verifier_kind == "vka"
+            else ""
+        )
+    )
     typer.echo(f"SRS: {srs_summary(info.srs_source, info.srs_id, info.srs_transcript_hash)}")
     if info.srs_development_only:
         typer.secho(
