@@ -25,10 +25,10 @@ from zkalert.evm.ids import stream_id
 from zkalert.evm.log import fetch_alerts
 from zkalert.evm.registry import Gateway, ModelSpec, deploy
 from zkalert.evm.srs import verifier_srs
+from zkalert.evm.vkaverifier import verifier_problems
 from zkalert.zk.circuit import CircuitConfig, compile_circuit
 from zkalert.zk.prover import Prover
 from zkalert.zk.statement import Binding
-from zkalert.zk.verifiercode import verifier_code_problems
 
 pytestmark = [pytest.mark.anvil, pytest.mark.ezkl, pytest.mark.slow]
 
@@ -92,8 +92,7 @@ def test_a_vka_model_records_a_real_proof_and_the_audit_names_the_owners_tricks(
 
     # the regulator's checks with its own key material
     assert (
-        verifier_code_problems(w3, verifier, workspace.vk, workspace.settings, Path(info.srs_path))
-        == []
+        verifier_problems(w3, verifier, workspace.vk, workspace.settings, Path(info.srs_path)) == []
     )
     assert verifier_srs(w3, verifier).srs_id == info.srs_id
 
@@ -104,9 +103,7 @@ def test_a_vka_model_records_a_real_proof_and_the_audit_names_the_owners_tricks(
     other = _deploy_contract(
         w3, "VkaVerifier", model.reusable_verifier, [bytes.fromhex(w[2:]) for w in other_words]
     )
-    problems = verifier_code_problems(
-        w3, other, workspace.vk, workspace.settings, Path(info.srs_path)
-    )
+    problems = verifier_problems(w3, other, workspace.vk, workspace.settings, Path(info.srs_path))
     assert (
         len(problems) == 1
         and "not the one EZKL makes from the registered verifying key" in problems[0]
@@ -120,7 +117,7 @@ def test_a_vka_model_records_a_real_proof_and_the_audit_names_the_owners_tricks(
         for i in range((len(Path(info.vka_path).read_bytes()) - 8) // 32)
     ]
     accepting = _deploy_contract(w3, "VkaVerifier", fake, words)
-    problems = verifier_code_problems(
+    problems = verifier_problems(
         w3, accepting, workspace.vk, workspace.settings, Path(info.srs_path)
     )
     assert any(

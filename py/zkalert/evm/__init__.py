@@ -6,6 +6,7 @@
 * :mod:`.receipts`  one offline-checkable receipt per recorded alert
 * :mod:`.localnode` a local anvil that outlives the command
 * :mod:`.srs`       the SRS each model records, the development-SRS rule, the audits' SRS check
+* :mod:`.vkaverifier` a model's verifier against its key, VkaVerifiers (past EIP-170) included
 """
 
-__all__ = ["localnode", "log", "receipts", "registry", "srs", "windowlog"]
+__all__ = ["localnode", "log", "receipts", "registry", "srs", "vkaverifier", "windowlog"]

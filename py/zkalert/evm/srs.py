@@ -23,10 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from eth_typing import HexStr
-from eth_utils import keccak
 from web3 import Web3
-from web3.exceptions import Web3Exception
 
 from zkalert.errors import CircuitError, ConfigError, DevelopmentSrsRefused
 from zkalert.evm.artifacts import forge_runtime
@@ -42,7 +39,6 @@ __all__ = [
     "srs_check",
     "srs_id_of_file",
     "verifier_srs",
-    "vka_of",
     "warn_stderr",
 ]
 
@@ -183,30 +179,11 @@ def verifier_srs(w3: Web3, verifier: str) -> VerifierSrs:
     code = bytes(w3.eth.get_code(address))
     point = verifier_tau_g2(code) if code else None
     if point is None and code:  # a VkaVerifier: the key, [τ]G2 with it, is in its VKA
+        from zkalert.evm.vkaverifier import vka_of
+
         words = vka_of(w3, address)
         point = vka_tau_g2(words) if words else None
     return VerifierSrs(address, len(code), point.srs_id_hex if point else None)
-
-
-#: VkaVerifier's ``vka()``: the data contract holding its VKA.
-_VKA_SELECTOR = HexStr("0x" + keccak(text="vka()")[:4].hex())
-
-
-def vka_of(w3: Web3, verifier: str) -> bytes | None:
-    """The VKA words a VkaVerifier at ``verifier`` holds (None: not a VkaVerifier). Never raises
-    for what the chain answers."""
-    try:
-        answer = bytes(
-            w3.eth.call({"to": Web3.to_checksum_address(verifier), "data": _VKA_SELECTOR})
-        )
-        if len(answer) != 32 or any(answer[:12]):
-            return None
-        data = bytes(w3.eth.get_code(Web3.to_checksum_address(answer[12:])))
-    except (Web3Exception, ValueError, TypeError):
-        return None
-    if len(data) < 33 or data[0] != 0 or (len(data) - 1) % 32:
-        return None
-    return data[1:]
 
 
 @dataclass

@@ -54,11 +54,12 @@ from zkalert.evm.log import (
 from zkalert.evm.registry import Deployment
 from zkalert.evm.rpc import verifier_calldata, verifier_eth_call
 from zkalert.evm.srs import SrsCheck, parse_srs_id, srs_check, srs_id_of_file, verifier_srs
+from zkalert.evm.vkaverifier import verifier_problems
 from zkalert.evm.windowlog import WindowLogDeployment, check_window_chain, fetch_windows
 from zkalert.services.client import UtilityClient
 from zkalert.zk.prover import ezkl_proof_json
 from zkalert.zk.statement import binding_of, split_bound_statement
-from zkalert.zk.verifiercode import registration_problems, verifier_code_problems
+from zkalert.zk.verifiercode import registration_problems
 
 PROOF_POLICIES = ("all", "alarms", "none")
 
@@ -326,7 +327,7 @@ def run_audit(
     code_matches: bool | None = None
     registration_matches: bool | None = None
     if material.can_verify_offchain and int(verifier, 16) != 0:
-        code = verifier_code_problems(w3, verifier, material.vk, material.settings, material.srs)
+        code = verifier_problems(w3, verifier, material.vk, material.settings, material.srs)
         shape = registration_problems(
             json.loads(material.settings.read_text()), int(registered[2]), int(registered[4])
         )

@@ -10,9 +10,8 @@ and SRS (the same files the audit verifies proofs with):
   with EZKL, compile it with the project's pinned solc and settings, and compare
   its runtime bytecode with the code at the verifier's address (solc's trailing
   metadata, which hashes the source text, is left out of the comparison);
-  a model whose verifier is a VkaVerifier (EZKL's reusable verifier and the circuit's VKA, for
-  circuits past EIP-170) is checked piece by piece: its own code is this project's VkaVerifier,
-  the reusable verifier behind it is EZKL's, and its VKA is the one EZKL makes from the key;
+  (a model whose verifier is a VkaVerifier is checked piece by piece:
+  :mod:`zkalert.evm.vkaverifier`);
 * :func:`registration_problems`: the registered windows per proof and
   commitment scheme against the circuit's settings, and that the circuit makes
   each window's binding public.
@@ -61,15 +60,10 @@ def expected_runtime(vk: Path, settings: Path, srs: Path) -> bytes:
 def verifier_code_problems(
     w3: Web3, verifier: str, vk: Path, settings: Path, srs: Path
 ) -> list[str]:
-    """Empty when the code at ``verifier`` is exactly EZKL's verifier for ``vk`` (metadata aside),
-    or a VkaVerifier whose pieces are EZKL's for ``vk``."""
-    from zkalert.evm.artifacts import code_against_build
-
+    """Empty when the code at ``verifier`` is exactly EZKL's verifier for ``vk`` (metadata aside)."""
     deployed = bytes(w3.eth.get_code(Web3.to_checksum_address(verifier)))
     if not deployed:
         return [f"the verifier {verifier} has no code"]
-    if code_against_build(deployed, "VkaVerifier.sol:VkaVerifier"):
-        return vka_verifier_problems(w3, verifier, vk, settings, srs)
     try:
         expected = expected_runtime(vk, settings, srs)
     except (OSError, ZkAlertError) as exc:
@@ -82,66 +76,6 @@ def verifier_code_problems(
             )
         ]
     return []
-
-
-def vka_verifier_problems(
-    w3: Web3, verifier: str, vk: Path, settings: Path, srs: Path
-) -> list[str]:
-    """The pieces of the VkaVerifier at ``verifier`` against what EZKL makes from ``vk``: the
-    reusable verifier's code and the VKA (its words and the digest it is registered under)."""
-    from eth_utils import keccak
-
-    from zkalert.evm.srs import vka_of
-    from zkalert.zk.circuit import compile_runtime
-    from zkalert.zk.vka import REUSABLE_CONTRACT, reusable_verifier_source, vka_words
-
-    problems: list[str] = []
-    contract = w3.eth.contract(address=Web3.to_checksum_address(verifier), abi=_VKA_VERIFIER_ABI)
-    reusable = str(contract.functions.reusableVerifier().call())
-    digest = bytes(contract.functions.vkaDigest().call())
-    held = vka_of(w3, verifier) or b""
-    with tempfile.TemporaryDirectory() as folder:
-        try:
-            source = reusable_verifier_source(vk, settings, srs, Path(folder))
-            expected_code = compile_runtime(source, "Halo2VerifierReusable.sol", REUSABLE_CONTRACT)
-            expected_words = b"".join(vka_words(vk, settings, srs, Path(folder) / "vka.bin"))
-        except (OSError, ZkAlertError) as exc:
-            return [
-                f"could not regenerate the reusable verifier and VKA from the verifying key: {exc}"
-            ]
-    reusable_code = bytes(w3.eth.get_code(Web3.to_checksum_address(reusable)))
-    if strip_metadata(reusable_code) != strip_metadata(expected_code):
-        problems.append(
-            f"the VkaVerifier {verifier} calls {reusable}, whose {len(reusable_code):,} bytes of code "
-            "are not EZKL's reusable verifier"
-        )
-    if held != expected_words:
-        problems.append(
-            f"the VkaVerifier {verifier} holds a VKA of {len(held) // 32} words that is not the one "
-            "EZKL makes from the registered verifying key (another circuit's key)"
-        )
-    if digest != keccak(held):
-        problems.append(
-            f"the VkaVerifier {verifier} records VKA digest 0x{digest.hex()}, not keccak256 of the VKA it holds"
-        )
-    return problems
-
-
-#: What the audit asks a VkaVerifier.
-_VKA_VERIFIER_ABI = [
-    {
-        "type": "function",
-        "name": name,
-        "stateMutability": "view",
-        "inputs": [],
-        "outputs": [{"type": kind, "name": ""}],
-    }
-    for name, kind in (
-        ("reusableVerifier", "address"),
-        ("vka", "address"),
-        ("vkaDigest", "bytes32"),
-    )
-]
 
 
 def registration_problems(
