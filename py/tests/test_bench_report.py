@@ -54,8 +54,17 @@ def test_targets_judge_the_batch_of_the_target_size_and_the_largest_batch() -> N
     assert verdicts[f"batched (B={TARGET_BATCH}, KZG) gas per alert"] is True
     assert verdicts[f"batched (B={TARGET_BATCH}, KZG) proving per window (s)"] is True
     # the largest batch is B=32 whatever its order in the options, and its oversize verifier is said
-    assert verdicts["largest batch (B=32, KZG) gas per alert (verifier over EIP-170)"] is False
+    own = "largest batch (B=32, KZG) gas per alert (own verifier over EIP-170, limit lifted)"
+    assert verdicts[own] is False
     assert _verdicts(summaries, (32, 16, 8)) == verdicts
+    # its proofs recorded again through the reusable verifier and the VKA, EIP-170 enforced
+    through_vka = (
+        "largest batch (B=32, KZG) gas per alert through the reusable verifier and its VKA, "
+        "EIP-170 enforced"
+    )
+    assert through_vka not in verdicts
+    summaries["tuned-kzg-b32"]["vka"] = {"gas_per_alert": TARGETS["largest_batch_gas_per_alert"]}
+    assert _verdicts(summaries, (8, 16, 32))[through_vka] is True
 
 
 def test_without_the_target_batch_only_the_largest_batch_is_judged() -> None:
