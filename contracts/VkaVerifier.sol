@@ -63,8 +63,8 @@ contract VkaVerifier is IHalo2Verifier {
     }
 
     /// @inheritdoc IHalo2Verifier
-    /// @dev True only when the reusable verifier answers 1 and this VKA's digest; a revert of the
-    /// reusable verifier (an invalid proof) reverts here too, which callers count as a refusal.
+    /// @dev True only when the reusable verifier answers 1 and this VKA's digest; its revert (an
+    /// invalid proof) or any other answer is false.
     function verifyProof(bytes calldata proof, uint256[] calldata instances) external view returns (bool) {
         bytes32[] memory words = _words();
         (bool ok, bytes memory result) = reusableVerifier.staticcall(
