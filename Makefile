@@ -127,10 +127,12 @@ anvil-stop:
 	$(VENV)/bin/zkalert node stop
 
 # Regenerate the committed proof fixtures and their verifiers (test/generated/FixtureVerifier.sol,
-# FixtureKzg*Verifier.sol, ForeignVerifier.sol: verifiers of test circuits, for tests only).
+# FixtureKzg*Verifier.sol, ForeignVerifier.sol: verifiers of test circuits, for tests only; the
+# VKA fixture's circuit is verified by the committed contracts/generated/Halo2VerifierReusable.sol).
 fixtures: setup
 	$(PY) -m zkalert.lab.fixtures
 	$(PY) -m zkalert.lab.fixtures kzg
+	$(PY) -m zkalert.lab.fixtures vka
 	$(PY) -m zkalert.lab.attackfixtures
 
 snapshot:
