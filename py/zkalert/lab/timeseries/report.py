@@ -223,9 +223,9 @@ def _other_subsystems(
         "",
         (
             "Each subsystem has its own EKF (`zkalert ts train --subsystem S`, default settings), its own TC and SC circuits (`zkalert ts compile --subsystem S`) "
-            "and its own agreement file (`agreement-S.json`, from `zkalert ts agreement --subsystem S`). Measured on a subset of the TE runs; circuit alarms are the "
-            "SC witness outputs, as above. The false-alarm rate is the share of alarmed windows over the whole normal run d00; the UCL is the 99th percentile "
-            "of the training run's window T², so about 0.01 is what a calibrated detector gives."
+            "and its own agreement file (`agreement-S.json`, from `zkalert ts agreement --subsystem S`), over the TE runs listed; circuit alarms are the "
+            "SC witness outputs, as above. The false-alarm rate is the share of alarmed windows over the whole normal test run d00_te; the UCL is the "
+            "99th percentile of window T² over the detector's held-out normal training rows (see the detection section for what that gives on the test runs)."
             + (
                 f" The reactor's file records d00 before window {reactor['fault_starts_at_window']} only: {reactor_normal['circuit_alarm_rate_before_fault']:.2f} (circuit) / {reactor_normal['float_alarm_rate_before_fault']:.2f} (float)."
                 if reactor and reactor_normal
