@@ -2,7 +2,7 @@
 
 A small circuit compiled with ``verifier="vka"``: deployed as a VkaVerifier model, it records a
 real proof through the registry, and the regulator's checks (the verifier's code, the SRS it was
-made with) pass. Then the owner's tricks the chain cannot see: a VkaVerifier holding another
+made with) and the operator's `zkalert doctor --deep` pass. Then the owner's tricks the chain cannot see: a VkaVerifier holding another
 circuit's VKA, and one in front of a contract that accepts every proof (the registry then
 records a forged score); the audit's code check names both.
 """
@@ -95,6 +95,15 @@ def test_a_vka_model_records_a_real_proof_and_the_audit_names_the_owners_tricks(
         verifier_problems(w3, verifier, workspace.vk, workspace.settings, Path(info.srs_path)) == []
     )
     assert verifier_srs(w3, verifier).srs_id == info.srs_id
+    # and the operator's `zkalert doctor --deep`
+    from zkalert.gateway.doctor import DoctorOptions, run
+
+    options = DoctorOptions(workdir=workspace.root, rpc_url=anvil_url, deep=True)
+    verifiers = {c.name: c for c in run(options)}["verifiers"]
+    assert verifiers.status in ("ok", "warn"), verifiers.line
+    assert "its verifier is EZKL's for its verifying key (reusable verifier and VKA)" in (
+        verifiers.detail
+    )
 
     # another circuit's VKA behind a VkaVerifier: the audit says so
     other_words = json.loads(

@@ -656,12 +656,15 @@ def check_verifiers(d: Doctor) -> Check:
                     f"windows per proof, commitment) {got}, its circuit has {wanted}"
                 )
             elif d.options.deep:
-                from zkalert.zk.verifiercode import verifier_code_problems
+                from zkalert.evm.vkaverifier import verifier_problems
 
-                problems += verifier_code_problems(
+                problems += verifier_problems(
                     d.chain, verifier, d.workspace.vk, d.workspace.settings, Path(info.srs_path)
                 )
-                notes.append("its verifier is EZKL's for its verifying key")
+                notes.append(
+                    "its verifier is EZKL's for its verifying key"
+                    + (" (reusable verifier and VKA)" if info.verifier_kind == "vka" else "")
+                )
             notes.insert(0, f"the workspace's model {_short(model_id)} registered")
     data = {"models": checked, "not_compared": unbuilt, "problems": problems}
     if problems:
