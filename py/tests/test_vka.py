@@ -29,6 +29,7 @@ from zkalert.evm.vkaverifier import verifier_problems
 from zkalert.zk.circuit import CircuitConfig, compile_circuit
 from zkalert.zk.prover import Prover
 from zkalert.zk.statement import Binding
+from zkalert.zk.vka import read_vka
 
 pytestmark = [pytest.mark.anvil, pytest.mark.ezkl, pytest.mark.slow]
 
@@ -121,10 +122,7 @@ def test_a_vka_model_records_a_real_proof_and_the_audit_names_the_owners_tricks(
     # a VkaVerifier in front of a contract that accepts everything: the chain records a forged
     # score; the audit names the contract
     fake = _deploy_contract(w3, "AcceptAllReusableVerifier")
-    words = [
-        Path(info.vka_path).read_bytes()[8 + 32 * i : 40 + 32 * i]
-        for i in range((len(Path(info.vka_path).read_bytes()) - 8) // 32)
-    ]
+    words = read_vka(Path(info.vka_path))
     accepting = _deploy_contract(w3, "VkaVerifier", fake, words)
     problems = verifier_problems(
         w3, accepting, workspace.vk, workspace.settings, Path(info.srs_path)

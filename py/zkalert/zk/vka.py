@@ -26,8 +26,6 @@ from eth_utils import keccak
 from zkalert.config import PROJECT_ROOT
 from zkalert.errors import CircuitError
 
-#: EIP-170: the largest runtime code most EVM chains accept.
-EIP170_LIMIT = 24_576
 REUSABLE_CONTRACT = "Halo2VerifierReusable"
 REUSABLE_SOURCE = PROJECT_ROOT / "contracts" / "generated" / f"{REUSABLE_CONTRACT}.sol"
 VKA_VERIFIER_CONTRACT = "VkaVerifier"
@@ -95,8 +93,3 @@ def write_reusable_verifier(vk: Path, settings: Path, srs: Path, scratch: Path) 
     if not REUSABLE_SOURCE.is_file():
         REUSABLE_SOURCE.write_text(source)
     return REUSABLE_SOURCE
-
-
-def words_env(words: list[bytes]) -> str:
-    """The VKA as forge scripts read it (``vm.envBytes32(name, ",")``)."""
-    return ",".join("0x" + w.hex() for w in words)
