@@ -83,6 +83,34 @@ contract VkaVerifierTest is ProofFixtures {
         new VkaVerifier(reusable, new bytes32[](0));
     }
 
+    /// @dev The owner's choice the code-hash rule cannot see: a second VkaVerifier of the same VKA
+    /// (another address for its data, so another code hash) registered under a second model id and
+    /// threshold. The proof recorded under the first model is still refused under the second: its
+    /// binding holds it to its stream and indexes, which the stream has passed.
+    function test_RevertWhen_recordedProofResentUnderASecondModelOfTheSameVka() public {
+        address owner = makeAddr("owner");
+        address gateway = vm.parseJsonAddress(vm.readFile(string.concat(KZG_FIXTURES, "vka_batch_proof.json")), ".binding.gateway");
+        AlertRegistry registry = new AlertRegistry(owner);
+        VkaVerifier twin = new VkaVerifier(reusable, words);
+        bytes32 twinModel = keccak256("the same circuit, another model id");
+        vm.startPrank(owner);
+        registry.registerModel(
+            batch.modelId, address(verifier), batch.threshold, 2, IAlertRegistry.CommitmentScheme.Kzg, TEST_SRS_ID
+        );
+        registry.registerModel(twinModel, address(twin), 0, 2, IAlertRegistry.CommitmentScheme.Kzg, TEST_SRS_ID);
+        registry.setGateway(gateway, true);
+        registry.setStreamGateway(STREAM, gateway);
+        vm.stopPrank();
+        assertTrue(address(twin).codehash != address(verifier).codehash, "two code hashes for one VKA");
+
+        vm.prank(gateway);
+        bytes32 head = registry.submitAlert(STREAM, batch.modelId, bytes32(0), 0, batch.proof, batch.instances);
+        vm.prank(gateway);
+        vm.expectRevert(abi.encodeWithSelector(IAlertRegistry.AlertRegistryIndexNotIncreasing.selector, STREAM, 2, 0));
+        registry.submitAlert(STREAM, twinModel, head, 0, batch.proof, batch.instances);
+        assertEq(registry.nextIndex(STREAM), 2, "recorded once");
+    }
+
     /// @dev Registered as a model's verifier, the batch is recorded as with a generated verifier;
     /// gas of the submission is in the snapshot.
     function test_submitAlert_recordsTheBatchThroughTheVkaVerifier() public {
