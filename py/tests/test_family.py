@@ -15,12 +15,20 @@ import torch
 from zkalert.config import Workspace
 from zkalert.data.datasets import tennessee_eastman
 from zkalert.detector.baseline import PcaMonitor
-from zkalert.detector.family import WHITEN_RIDGE, PcaT2Q, Spectrum, WhitenedNorm, new_scorer
+from zkalert.detector.family import (
+    WHITEN_RIDGE,
+    PcaT2Q,
+    Spectrum,
+    TriangularSquares,
+    WhitenedNorm,
+    cholesky_factor,
+    new_scorer,
+)
 from zkalert.detector.kinds import (
     DEFAULT_DETECTOR,
     DETECTORS,
     circuit_columns,
-    circuit_legs,
+    circuit_exact,
     circuit_scale,
     is_linear,
 )
@@ -98,11 +106,33 @@ def test_the_spectrum_is_refitted_to_the_same_matrix_and_refuses_too_few_rows(te
     with pytest.raises(DetectorError, match="whitened norm 'l2'"):
         WhitenedNorm(4, "l2")
     assert circuit_scale("whitened-l1") == 13 and circuit_scale("autoencoder") == 10
-    assert circuit_legs("whitened-sq") == 4 and circuit_legs("pca-t2q") == 3
+    assert circuit_exact("whitened-sq") and not circuit_exact("whitened-l1")
     assert circuit_columns("whitened-sq") == 3 and circuit_columns("autoencoder") is None
     assert (
         type(new_scorer("autoencoder", 5, hidden=(4, 2))).__name__ == "SparseDenoisingAutoencoder"
     )
+
+
+def test_whitened_sq_proves_the_same_score_through_its_triangular_factor(te):
+    """The circuit form of whitened-sq (``sum (R x)²``, ``RᵀR = WᵀW``, in bands that skip the
+    zeros below the diagonal) scores every window as the whitening does."""
+    detector = fit_detector(te.train, TrainConfig(kind="whitened-sq"))
+    form = detector.model.circuit_form()
+    assert isinstance(form, TriangularSquares) and form.edges == [0, 13, 26, 39, 52]
+    assert [tuple(b.weight.shape) for b in form.bands] == [(13, 52), (13, 39), (13, 26), (13, 13)]
+    windows = torch.as_tensor(detector.scale(te.test.windows[::50]), dtype=torch.float32)
+    with torch.no_grad():
+        np.testing.assert_allclose(
+            form.double().total(windows.double()).numpy(),
+            detector.model.double().total(windows.double()).numpy(),
+            rtol=1e-5,
+        )
+    l1 = fit_detector(te.train, TrainConfig(kind="whitened-l1")).model
+    assert l1.circuit_form() is l1
+    with pytest.raises(DetectorError, match="square upper-triangular"):
+        TriangularSquares(np.ones((3, 3)))
+    with pytest.raises(DetectorError, match="not positive definite"):
+        cholesky_factor(-np.eye(3))
 
 
 def _member(at_far: float, agreement: float, prove_s: float) -> dict[str, object]:
@@ -143,14 +173,30 @@ def test_train_refuses_an_unknown_member_in_one_line(tmp_path):
     assert not (tmp_path / "detector.pt").exists()
 
 
+def _exact_total(factor: np.ndarray, scaled: np.ndarray, scale: int) -> int:
+    """``sum (R_q x_q)²`` in integers, with the weights and the window rounded as EZKL rounds them
+    (float32 weights and values; half away from zero): what an exact circuit proves, at scale
+    ``4 x scale``."""
+    unit = 2.0**scale
+    weights = np.float64(np.float32(factor)) * unit
+    rounded = (np.sign(weights) * np.floor(np.abs(weights) + 0.5)).astype(object)
+    window = np.float64(np.float32(scaled)) * unit
+    x = (np.sign(window) * np.floor(np.abs(window) + 0.5)).astype(object)
+    return int(sum(int(v) ** 2 for v in rounded.dot(x)))
+
+
 @pytest.mark.ezkl
 @pytest.mark.slow
 def test_a_linear_member_proves_its_score_from_the_standardised_window(te, tmp_path):
     """whitened-sq: the whitening is in the circuit, the proof commits to the standardised
-    window, the proven score matches the float one, and the window that drives the whitened
-    values highest on the test runs (a fault) is still inside the circuit's range; a value far
-    past it has no witness, said as such."""
+    window (KZG), and the circuit is exact: no rescaling, no range check, 2^10 rows, and the proven
+    score is the integer sum of squares of the quantised triangular factor times the quantised
+    window, on a normal window, on the window that drives the whitened values highest on the
+    test runs (a fault), and on one a million times past it (which a rounded circuit's range
+    refused, leaving a gap). Past the exact circuit's input bound the prover refuses the window,
+    said as such."""
     from zkalert.config import TEST_GENERATED_DIR
+    from zkalert.detector.kinds import EXACT_INPUT_BOUND
     from zkalert.zk.circuit import CircuitConfig, compile_circuit
     from zkalert.zk.prover import Prover
     from zkalert.zk.statement import Binding
@@ -163,47 +209,58 @@ def test_a_linear_member_proves_its_score_from_the_standardised_window(te, tmp_p
         detector,
         workspace,
         te.train,
-        CircuitConfig.for_detector("whitened-sq"),
+        CircuitConfig.for_detector("whitened-sq").with_commitment("kzg"),
         contract_name="PytestFamilyVerifier",
         verifier_dir=TEST_GENERATED_DIR,
         echo=lambda _m: None,
     )
     try:
-        settings = json.loads(workspace.settings.read_text())["run_args"]
-        assert (settings["input_scale"], settings["decomp_legs"], settings["num_inner_cols"]) == (
+        settings = json.loads(workspace.settings.read_text())
+        run = settings["run_args"]
+        assert (run["input_scale"], run["num_inner_cols"], run["scale_rebase_multiplier"]) == (
             13,
-            4,
             3,
+            4,
         )
-        assert info.logrows == 12
+        assert run["ignore_range_check_inputs_outputs"] is True
+        assert settings["required_range_checks"] == [] and settings["required_lookups"] == []
+        assert (info.logrows, info.output_scale, info.input_bound) == (10, 52, EXACT_INPUT_BOUND)
+        factor = detector.model.circuit_form()  # type: ignore[operator]
+        upper = np.zeros((detector.width, detector.width))
+        for a, band in zip(factor.edges, factor.bands):
+            rows = band.weight.detach().numpy()
+            upper[a : a + rows.shape[0], a:] = rows
         with torch.no_grad():
             whitened = detector.model.whiten(  # type: ignore[operator]
                 torch.as_tensor(detector.scale(te.test.windows), dtype=torch.float32)
             )
         extreme = int(torch.abs(whitened).max(dim=1).values.argmax())
         normal = int(np.flatnonzero(te.test.labels == 0)[0])
+        wild = te.test.windows[extreme : extreme + 1].copy()
+        wild[0, 0] *= 1e6
         prover = Prover(workspace)
-        for i, index in enumerate((normal, extreme)):
-            window = te.test.windows[index : index + 1]
-            proven = prover.prove(
-                detector.scale(window), f"w{i}", Binding("0x" + "22" * 20, b"f" * 32, i)
-            )
+        cases = [te.test.windows[i : i + 1] for i in (normal, extreme)] + [wild]
+        for i, window in enumerate(cases):
+            scaled = detector.scale(window)
+            proven = prover.prove(scaled, f"w{i}", Binding("0x" + "22" * 20, b"f" * 32, i))
             assert prover.verify_offchain(proven)
+            assert proven.score_felt == _exact_total(upper, scaled[0], 13), i
             score = proven.score_felt / (2**info.output_scale * detector.width)
             assert score == pytest.approx(float(detector.score(window)[0]), rel=5e-3)
-            assert (score >= detector.threshold) == (index == extreme)
+            assert (score >= detector.threshold) == (i > 0)
 
-        # far past it (a failed transmitter), no witness exists: said as such, with the value
-        wild = te.test.windows[normal : normal + 1].copy()
-        wild[0, 0] *= 1e6
+        # past the bound (a value of 10^15 standard deviations) the prover refuses the window
+        past = te.test.windows[normal : normal + 1].copy()
+        past[0, 0] = detector.scaler.mean[0] + 1e15 * detector.scaler.std[0]
+        assert float(np.abs(detector.scale(past)).max()) > EXACT_INPUT_BOUND
         with pytest.raises(WitnessOutOfRange) as out:
-            prover.statement_instances(detector.scale(wild), "wild")
+            prover.statement_instances(detector.scale(past), "past")
         assert str(out.value).startswith(
             "no witness: a value leaves the circuit's fixed-point range (largest standardized input "
         ), out.value
         with pytest.raises(WitnessOutOfRange) as named:  # a proof names its window
-            prover.prove(detector.scale(wild), "wild-7", Binding("0x" + "22" * 20, b"f" * 32, 7))
-        assert str(named.value).startswith("proof wild-7: no witness: "), named.value
+            prover.prove(detector.scale(past), "past-7", Binding("0x" + "22" * 20, b"f" * 32, 7))
+        assert str(named.value).startswith("proof past-7: no witness: "), named.value
         # a circuit file that is gone is not the windows' fault: a plain proof error
         workspace.compiled.rename(workspace.compiled.with_suffix(".gone"))
         with pytest.raises(ProofError) as gone:

@@ -105,7 +105,7 @@ class CircuitScoreModel(nn.Module):
 
     def __init__(self, scorer: Scorer, width: int) -> None:
         super().__init__()
-        self.scorer = scorer
+        self.scorer = scorer.circuit_form()
         self.width = width
 
     def forward(self, bound_window: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -116,8 +116,11 @@ class CircuitScoreModel(nn.Module):
 class BatchScoreModel(nn.Module):
     """B bound windows in, B scores and B bindings out: one proof covers B consecutive windows.
 
-    Each window is its own input tensor, so EZKL gives each its own Poseidon
-    commitment; the public instances are then ``[c_1..c_B, s_1..s_B, b_1..b_B]``.
+    Each window is its own input tensor, so EZKL gives each its own commitment; the public
+    instances are then ``[c_1..c_B, s_1..s_B, b_1..b_B]``. The windows are stacked into one
+    B-row matrix before the network: each weight matrix is then one matrix product, which EZKL
+    checks at a random point (Freivalds) instead of multiplying out, and used once (a weight
+    shared by B separate products is laid out and range-checked as a value of its own).
     """
 
     def __init__(self, score_model: nn.Module, windows: int) -> None:
@@ -126,10 +129,8 @@ class BatchScoreModel(nn.Module):
         self.windows = windows
 
     def forward(self, *windows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        outputs = [self.score_model(w) for w in windows]
-        return torch.cat([score for score, _ in outputs], dim=0), torch.cat(
-            [tag for _, tag in outputs], dim=0
-        )
+        scores, tags = self.score_model(torch.cat(windows, dim=0))
+        return scores, tags
 
 
 @dataclass

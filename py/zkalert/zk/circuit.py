@@ -65,7 +65,12 @@ from zkalert.config import (
     key_cache_dir,
 )
 from zkalert.data.loaders import FloatArray
-from zkalert.detector.kinds import circuit_columns, circuit_legs, circuit_scale
+from zkalert.detector.kinds import (
+    EXACT_INPUT_BOUND,
+    circuit_columns,
+    circuit_exact,
+    circuit_scale,
+)
 from zkalert.detector.model import BatchScoreModel, Detector
 from zkalert.errors import CircuitError
 from zkalert.toolchain import link_solc_for_consumers
@@ -99,6 +104,10 @@ class CircuitConfig:
     #: advice columns per row of EZKL's einsum layout (EZKL's default 2): more columns, fewer
     #: rows, so a circuit may fit the next smaller power of two
     inner_columns: int | None = None
+    #: an exact circuit (:data:`zkalert.detector.kinds.EXACT_DETECTORS`): no rescaling (the
+    #: score's scale is four times the input's) and none of EZKL's range checks on inputs and
+    #: outputs; compiling refuses a network that would still round or range-check a value
+    exact: bool = False
 
     def __post_init__(self) -> None:
         if self.input_visibility not in _COMMITMENTS:
@@ -114,8 +123,8 @@ class CircuitConfig:
         return cls(
             input_scale=scale,
             param_scale=scale,
-            decomp_legs=circuit_legs(kind),
             inner_columns=circuit_columns(kind),
+            exact=circuit_exact(kind),
         )
 
     @property
@@ -196,6 +205,10 @@ class CircuitInfo:
     #: and the circuit's VKA at ``vka_path``, for a verifier past EIP-170; :mod:`zkalert.zk.vka`)
     verifier_kind: str = "own"
     vka_path: str = ""
+    #: The largest standardised value the prover gives the circuit (an exact circuit's bound,
+    #: :data:`zkalert.detector.kinds.EXACT_INPUT_BOUND`); None: the circuit's own range checks
+    #: decide, a window past them has no witness.
+    input_bound: float | None = None
 
     def save(self, workspace: Workspace) -> None:
         workspace.circuit_meta.write_text(json.dumps(asdict(self), indent=2))
@@ -297,7 +310,34 @@ def run_args(config: CircuitConfig) -> Any:
         args.logrows = config.logrows
     if config.inner_columns is not None:
         args.num_inner_cols = config.inner_columns
+    if config.exact:
+        # a product of weights and window, squared, is at four times the input scale: keep it
+        args.scale_rebase_multiplier = EXACT_SCALE_MULTIPLIER
+        args.ignore_range_check_inputs_outputs = True
     return args
+
+
+#: The score of an exact circuit is at this many times the input scale (a degree-2 polynomial
+#: in the window, with weights at the input's scale): EZKL rescales nothing below it.
+EXACT_SCALE_MULTIPLIER = 4
+
+
+def check_exact(settings: dict[str, Any]) -> None:
+    """Refuse an exact circuit that still rounds or range-checks a value (EZKL would then need a
+    range the exact circuit does not check)."""
+    scales = [int(s) for s in settings["model_output_scales"]]
+    input_scale = int(settings["run_args"]["input_scale"])
+    if (
+        settings.get("required_range_checks")
+        or settings.get("required_lookups")
+        or scales[0] != EXACT_SCALE_MULTIPLIER * input_scale
+    ):
+        raise CircuitError(
+            "this network is not exact: EZKL rescales or range-checks a value in it "
+            f"(score scale {scales[0]}, range checks {settings.get('required_range_checks')}, "
+            f"lookups {settings.get('required_lookups')}), so its circuit needs the range checks "
+            "an exact circuit leaves out"
+        )
 
 
 @dataclass(frozen=True)
@@ -509,6 +549,8 @@ def compile_circuit(
         settings = json.loads(workspace.settings.read_text())
         settings["run_args"]["logrows"] = smallest_logrows(settings)
         workspace.settings.write_text(json.dumps(settings))
+    if config.exact:
+        check_exact(json.loads(workspace.settings.read_text()))
     if not ezkl.compile_circuit(
         str(workspace.onnx), str(workspace.compiled), str(workspace.settings)
     ):
@@ -596,6 +638,7 @@ def compile_circuit(
         keys_cached=keys_cached,
         verifier_runtime_bytes=runtime_bytes,
         score_divisor=detector.width,
+        input_bound=EXACT_INPUT_BOUND if config.exact else None,
         commitment=config.commitment,
         bound=True,
         srs_kind=srs.kind,

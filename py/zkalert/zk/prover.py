@@ -315,6 +315,13 @@ class Prover:
         :class:`WitnessOutOfRange`."""
         import ezkl
 
+        largest = float(np.abs(np.asarray(scaled_windows, dtype=float)).max())
+        bound = self.info.input_bound
+        if bound is not None and not largest <= bound:
+            raise WitnessOutOfRange(
+                f"no witness: a value leaves the circuit's fixed-point range (largest standardized "
+                f"input {largest:,.1f}; the exact circuit takes values up to {bound:,.0f})"
+            )
         try:
             if self.info.commitment == "kzg":
                 return cast(
@@ -338,7 +345,6 @@ class Prover:
             if "synthesis error" not in first:  # not the windows: a file, a shape, the build
                 raise ProofError(f"EZKL could not make the witness: {first}") from None
             # a decomposition or lookup had no row for a value: the windows are out of range
-            largest = float(np.abs(np.asarray(scaled_windows, dtype=float)).max())
             raise WitnessOutOfRange(
                 f"no witness: a value leaves the circuit's fixed-point range (largest standardized "
                 f"input {largest:,.1f}; EZKL: {first})"
