@@ -185,25 +185,15 @@ def _exact_total(factor: np.ndarray, scaled: np.ndarray, scale: int) -> int:
     return int(sum(int(v) ** 2 for v in rounded.dot(x)))
 
 
-@pytest.mark.ezkl
-@pytest.mark.slow
-def test_a_linear_member_proves_its_score_from_the_standardised_window(te, tmp_path):
-    """whitened-sq: the whitening is in the circuit, the proof commits to the standardised
-    window (KZG), and the circuit is exact: no rescaling, no range check, 2^10 rows, and the proven
-    score is the integer sum of squares of the quantised triangular factor times the quantised
-    window, on a normal window, on the window that drives the whitened values highest on the
-    test runs (a fault), and on one a million times past it (which a rounded circuit's range
-    refused, leaving a gap). Past the exact circuit's input bound the prover refuses the window,
-    said as such."""
+@pytest.fixture(scope="module")
+def exact(te, tmp_path_factory):  # type: ignore[no-untyped-def]
+    """whitened-sq's exact circuit with a KZG commitment, and its triangular factor as a matrix."""
     from zkalert.config import TEST_GENERATED_DIR
-    from zkalert.detector.kinds import EXACT_INPUT_BOUND
     from zkalert.zk.circuit import CircuitConfig, compile_circuit
-    from zkalert.zk.prover import Prover
-    from zkalert.zk.statement import Binding
 
     detector = fit_detector(te.train, TrainConfig(kind="whitened-sq"))
     detector.threshold = 2.0
-    workspace = Workspace.at(tmp_path)
+    workspace = Workspace.at(tmp_path_factory.mktemp("exact"))
     detector.save(workspace)
     info = compile_circuit(
         detector,
@@ -214,58 +204,138 @@ def test_a_linear_member_proves_its_score_from_the_standardised_window(te, tmp_p
         verifier_dir=TEST_GENERATED_DIR,
         echo=lambda _m: None,
     )
-    try:
-        settings = json.loads(workspace.settings.read_text())
-        run = settings["run_args"]
-        assert (run["input_scale"], run["num_inner_cols"], run["scale_rebase_multiplier"]) == (
-            13,
-            3,
-            4,
-        )
-        assert run["ignore_range_check_inputs_outputs"] is True
-        assert settings["required_range_checks"] == [] and settings["required_lookups"] == []
-        assert (info.logrows, info.output_scale, info.input_bound) == (10, 52, EXACT_INPUT_BOUND)
-        factor = detector.model.circuit_form()  # type: ignore[operator]
-        upper = np.zeros((detector.width, detector.width))
-        for a, band in zip(factor.edges, factor.bands):
-            rows = band.weight.detach().numpy()
-            upper[a : a + rows.shape[0], a:] = rows
-        with torch.no_grad():
-            whitened = detector.model.whiten(  # type: ignore[operator]
-                torch.as_tensor(detector.scale(te.test.windows), dtype=torch.float32)
-            )
-        extreme = int(torch.abs(whitened).max(dim=1).values.argmax())
-        normal = int(np.flatnonzero(te.test.labels == 0)[0])
-        wild = te.test.windows[extreme : extreme + 1].copy()
-        wild[0, 0] *= 1e6
-        prover = Prover(workspace)
-        cases = [te.test.windows[i : i + 1] for i in (normal, extreme)] + [wild]
-        for i, window in enumerate(cases):
-            scaled = detector.scale(window)
-            proven = prover.prove(scaled, f"w{i}", Binding("0x" + "22" * 20, b"f" * 32, i))
-            assert prover.verify_offchain(proven)
-            assert proven.score_felt == _exact_total(upper, scaled[0], 13), i
-            score = proven.score_felt / (2**info.output_scale * detector.width)
-            assert score == pytest.approx(float(detector.score(window)[0]), rel=5e-3)
-            assert (score >= detector.threshold) == (i > 0)
+    form = detector.model.circuit_form()
+    upper = np.zeros((detector.width, detector.width))
+    for a, band in zip(form.edges, form.bands):
+        rows = band.weight.detach().numpy()
+        upper[a : a + rows.shape[0], a:] = rows
+    yield workspace, detector, info, upper
+    (TEST_GENERATED_DIR / "PytestFamilyVerifier.sol").unlink(missing_ok=True)
 
-        # past the bound (a value of 10^15 standard deviations) the prover refuses the window
-        past = te.test.windows[normal : normal + 1].copy()
-        past[0, 0] = detector.scaler.mean[0] + 1e15 * detector.scaler.std[0]
-        assert float(np.abs(detector.scale(past)).max()) > EXACT_INPUT_BOUND
-        with pytest.raises(WitnessOutOfRange) as out:
-            prover.statement_instances(detector.scale(past), "past")
-        assert str(out.value).startswith(
-            "no witness: a value leaves the circuit's fixed-point range (largest standardized input "
-        ), out.value
-        with pytest.raises(WitnessOutOfRange) as named:  # a proof names its window
-            prover.prove(detector.scale(past), "past-7", Binding("0x" + "22" * 20, b"f" * 32, 7))
-        assert str(named.value).startswith("proof past-7: no witness: "), named.value
-        # a circuit file that is gone is not the windows' fault: a plain proof error
-        workspace.compiled.rename(workspace.compiled.with_suffix(".gone"))
+
+@pytest.mark.ezkl
+@pytest.mark.slow
+def test_a_linear_member_proves_its_score_from_the_standardised_window(te, exact):
+    """whitened-sq: the whitening is in the circuit, the proof commits to the standardised
+    window (KZG), and the circuit is exact: no rescaling, no range check, 2^10 rows, and the proven
+    score is the integer sum of squares of the quantised triangular factor times the quantised
+    window, on a normal window, on the window that drives the whitened values highest on the
+    test runs (a fault), and on one a million times past it (which a rounded circuit's range
+    refused, leaving a gap). Past the exact circuit's input bound the prover refuses the window,
+    said as such."""
+    from zkalert.detector.kinds import EXACT_INPUT_BOUND
+    from zkalert.zk.prover import Prover
+    from zkalert.zk.statement import Binding
+
+    workspace, detector, info, upper = exact
+    settings = json.loads(workspace.settings.read_text())
+    run = settings["run_args"]
+    assert (run["input_scale"], run["num_inner_cols"], run["scale_rebase_multiplier"]) == (
+        13,
+        3,
+        4,
+    )
+    assert run["ignore_range_check_inputs_outputs"] is True
+    assert settings["required_range_checks"] == [] and settings["required_lookups"] == []
+    assert (info.logrows, info.output_scale, info.input_bound) == (10, 52, EXACT_INPUT_BOUND)
+    with torch.no_grad():
+        whitened = detector.model.whiten(  # type: ignore[operator]
+            torch.as_tensor(detector.scale(te.test.windows), dtype=torch.float32)
+        )
+    extreme = int(torch.abs(whitened).max(dim=1).values.argmax())
+    normal = int(np.flatnonzero(te.test.labels == 0)[0])
+    wild = te.test.windows[extreme : extreme + 1].copy()
+    wild[0, 0] *= 1e6
+    prover = Prover(workspace)
+    cases = [te.test.windows[i : i + 1] for i in (normal, extreme)] + [wild]
+    for i, window in enumerate(cases):
+        scaled = detector.scale(window)
+        proven = prover.prove(scaled, f"w{i}", Binding("0x" + "22" * 20, b"f" * 32, i))
+        assert prover.verify_offchain(proven)
+        assert proven.score_felt == _exact_total(upper, scaled[0], 13), i
+        score = proven.score_felt / (2**info.output_scale * detector.width)
+        assert score == pytest.approx(float(detector.score(window)[0]), rel=5e-3)
+        assert (score >= detector.threshold) == (i > 0)
+
+    # past the bound (a value of 10^15 standard deviations) the prover refuses the window
+    past = te.test.windows[normal : normal + 1].copy()
+    past[0, 0] = detector.scaler.mean[0] + 1e15 * detector.scaler.std[0]
+    assert float(np.abs(detector.scale(past)).max()) > EXACT_INPUT_BOUND
+    with pytest.raises(WitnessOutOfRange) as out:
+        prover.statement_instances(detector.scale(past), "past")
+    assert str(out.value).startswith(
+        "no witness: a value leaves the circuit's fixed-point range (largest standardized input "
+    ), out.value
+    with pytest.raises(WitnessOutOfRange) as named:  # a proof names its window
+        prover.prove(detector.scale(past), "past-7", Binding("0x" + "22" * 20, b"f" * 32, 7))
+    assert str(named.value).startswith("proof past-7: no witness: "), named.value
+    # a circuit file that is gone is not the windows' fault: a plain proof error
+    workspace.compiled.rename(workspace.compiled.with_suffix(".gone"))
+    try:
         with pytest.raises(ProofError) as gone:
             prover.statement_instances(detector.scale(te.test.windows[normal : normal + 1]), "n")
-        assert not isinstance(gone.value, WitnessOutOfRange)
-        assert str(gone.value).startswith("EZKL could not make the witness: "), gone.value
     finally:
-        (TEST_GENERATED_DIR / "PytestFamilyVerifier.sol").unlink(missing_ok=True)
+        workspace.compiled.with_suffix(".gone").rename(workspace.compiled)
+    assert not isinstance(gone.value, WitnessOutOfRange)
+    assert str(gone.value).startswith("EZKL could not make the witness: "), gone.value
+
+
+@pytest.mark.ezkl
+@pytest.mark.slow
+def test_field_elements_no_window_quantises_to_prove_a_wrapped_low_score_the_prover_never_makes(
+    exact,
+):
+    """The exact circuit checks no range, so a gateway driving EZKL itself can commit to field
+    elements that are no reading: here ``t`` in the last value with ``c t² = s (mod p)``, the
+    score wrapped around the field's modulus to a handful of units. The proof verifies and the
+    score is below the threshold; what stops it is what stops any fabricated window (the
+    threat model's "What no proof can stop"): the commitment is of those field elements, and no
+    window the prover takes quantises to them (read as a value, ``t`` is past the input bound)."""
+    import ezkl
+    from sympy.ntheory.residue_ntheory import sqrt_mod
+
+    from zkalert.config import BN254_R
+    from zkalert.detector.kinds import EXACT_INPUT_BOUND
+    from zkalert.zk.circuit import felt_to_le_hex
+    from zkalert.zk.prover import Prover, felt_hex_to_int
+    from zkalert.zk.statement import BINDING_LIMBS
+
+    workspace, detector, info, upper = exact
+    unit = 2.0**info.input_scale
+    last = np.float64(np.float32(upper[:, -1])) * unit
+    c = sum(int(v) ** 2 for v in np.sign(last) * np.floor(np.abs(last) + 0.5))
+    small, t = next(
+        (s, root)
+        for s in range(1, 100)
+        if (root := sqrt_mod(s * pow(c, -1, BN254_R) % BN254_R, BN254_R)) is not None
+    )
+    assert c * t * t % BN254_R == small
+    values = [0.0] * (detector.width - 1) + [felt_to_le_hex(t)]
+    data = workspace.root / "wrapped.input.json"
+    data.write_text(json.dumps({"input_data": [values + [felt_to_le_hex(0)] * BINDING_LIMBS]}))
+    witness_path, proof_path = (
+        workspace.root / "wrapped.witness.json",
+        workspace.root / "wrapped.pf",
+    )
+    srs = info.srs_path
+    witness = ezkl.gen_witness(
+        str(data),
+        str(workspace.compiled),
+        str(witness_path),
+        vk_path=str(workspace.vk),
+        srs_path=srs,
+    )
+    assert felt_hex_to_int(witness["outputs"][0][0]) == small
+    ezkl.prove(
+        str(witness_path), str(workspace.compiled), str(workspace.pk), str(proof_path), srs_path=srs
+    )
+    assert ezkl.verify(str(proof_path), str(workspace.settings), str(workspace.vk), srs_path=srs)
+    assert small < info.threshold_felt  # a valid proof of "no alarm"
+
+    # read as a window, t is astronomically far past what the prover takes
+    read_as_value = min(t, BN254_R - t) / unit
+    assert read_as_value > 1e40 * EXACT_INPUT_BOUND
+    window = np.zeros((1, detector.width))
+    window[0, -1] = read_as_value
+    with pytest.raises(WitnessOutOfRange):
+        Prover(workspace).statement_instances(window, "wrapped")

@@ -41,8 +41,9 @@ EXACT_INPUT_BOUND = float(2**40)
 
 
 #: Advice columns per row of a member's circuit where EZKL's default 2 is not the fastest:
-#: whitened-sq's exact circuit is 1,08x rows at 2 columns (2^11) and 737 at 3 (2^10), which proves
-#: in about half the time (KZG commitment, 2 cores).
+#: whitened-sq's exact circuit is 1,085 rows at 2 columns (2^11), 737 at 3 (2^10) and 557 at 4
+#: (2^10, each row wider): 3 proves fastest (KZG commitment, 2 cores; a Poseidon commitment of
+#: the window alone needs 2,339 rows, 2^12, at any width).
 CIRCUIT_COLUMNS: dict[str, int] = {"whitened-sq": 3}
 
 
