@@ -94,7 +94,8 @@ def test_batched_proof_records_each_window_in_order(
     assert (
         info.windows_per_proof == 2 and info.instance_count == 14
     )  # c, s and five binding limbs per window
-    assert info.verifier_runtime_bytes < 24_576
+    # a circuit whose own verifier is past EIP-170 deploys through EZKL's reusable verifier
+    assert info.verifier_runtime_bytes <= 24_576 or info.verifier_kind == "vka"
     prover = Prover(batch_workspace)
     windows = _windows(te, 1, 300, 2)
     batch = assemble_batch(windows, detector.width, 2)
