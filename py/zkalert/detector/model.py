@@ -105,7 +105,7 @@ class CircuitScoreModel(nn.Module):
 
     def __init__(self, scorer: Scorer, width: int) -> None:
         super().__init__()
-        self.scorer = scorer.circuit_form()
+        self.scorer = scorer
         self.width = width
 
     def forward(self, bound_window: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -197,8 +197,11 @@ class Detector:
     def score_model(self) -> ScoreModel:
         return ScoreModel(self.model, self.width).eval()
 
-    def circuit_model(self) -> CircuitScoreModel:
-        return CircuitScoreModel(self.model, self.width).eval()
+    def circuit_model(self, exact: bool = False) -> CircuitScoreModel:
+        """What the circuit computes; ``exact``: the member's circuit form
+        (:meth:`Scorer.circuit_form`), else the network as trained."""
+        scorer = self.model.circuit_form() if exact else self.model
+        return CircuitScoreModel(scorer, self.width).eval()
 
     def scale(self, raw_windows: FloatArray) -> FloatArray:
         return self.scaler.transform(raw_windows)

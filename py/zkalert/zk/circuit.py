@@ -245,15 +245,18 @@ class CircuitInfo:
         return float(felt / (self.score_divisor * 2**self.output_scale))
 
 
-def export_onnx(detector: Detector, path: StrPath, windows_per_proof: int = 1) -> None:
+def export_onnx(
+    detector: Detector, path: StrPath, windows_per_proof: int = 1, exact: bool = False
+) -> None:
     """Export the score model (eval mode): one input tensor of shape (1, width + BINDING_LIMBS) per
-    window, the window and its binding's limbs; outputs the scores and the limbs."""
+    window, the window and its binding's limbs; outputs the scores and the limbs. ``exact``: the
+    member's exact circuit form (whitened-sq: its triangular factor), else the trained network."""
     if windows_per_proof < 1:
         raise CircuitError(f"windows per proof must be at least 1, got {windows_per_proof}")
-    model: torch.nn.Module = detector.circuit_model()
+    model: torch.nn.Module = detector.circuit_model(exact)
     names = ["window"]
     if windows_per_proof > 1:
-        model = BatchScoreModel(detector.circuit_model(), windows_per_proof).eval()
+        model = BatchScoreModel(detector.circuit_model(exact), windows_per_proof).eval()
         names = [f"window_{i}" for i in range(windows_per_proof)]
     examples = tuple(torch.zeros(1, detector.width + BINDING_LIMBS) for _ in names)
     # The TorchScript exporter gives the plain Gemm/Relu/Abs/ReduceMean graph EZKL expects;
@@ -514,7 +517,7 @@ def compile_circuit(
     import ezkl
 
     config = config or CircuitConfig.for_detector(detector.kind)
-    export_onnx(detector, workspace.onnx, windows_per_proof)
+    export_onnx(detector, workspace.onnx, windows_per_proof, config.exact)
     scaled = detector.scale(calibration_windows)
     # EZKL splits a long input into chunks of the input shape: calibration sees many windows.
     calib_path = workspace.calibration_input
