@@ -118,9 +118,9 @@ class BatchScoreModel(nn.Module):
 
     Each window is its own input tensor, so EZKL gives each its own commitment; the public
     instances are then ``[c_1..c_B, s_1..s_B, b_1..b_B]``. The windows are stacked into one
-    B-row matrix before the network: each weight matrix is then one matrix product, which EZKL
-    checks at a random point (Freivalds) instead of multiplying out, and used once (a weight
-    shared by B separate products is laid out and range-checked as a value of its own).
+    B-row matrix before the network, so each weight matrix is used by one matrix product: a
+    weight shared by B separate products is laid out and range-checked as a value of its own
+    (whitened-sq, 2 windows: 8,800 rows, against 1,658 stacked).
     """
 
     def __init__(self, score_model: nn.Module, windows: int) -> None:

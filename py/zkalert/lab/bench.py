@@ -982,7 +982,9 @@ def run(
     singles: list[_Live] = []
     try:
         kzg = tuned.with_commitment("kzg")
-        shape = f"scale {tuned.input_scale}, decomposition {tuned.decomp_base}x{tuned.decomp_legs}"
+        shape = f"scale {tuned.input_scale}, " + (
+            "exact" if tuned.exact else f"decomposition {tuned.decomp_base}x{tuned.decomp_legs}"
+        )
         for name, description, config, windows in (
             (
                 "naive",
@@ -1370,8 +1372,7 @@ def markdown(report: dict[str, Any]) -> str:
         exact = bool(report["tuning"]["chosen"].get("exact"))
         batched = [n for n in names if p[n]["windows_per_proof"] > 1]
         batch_rows = (
-            " The batched proofs stack their windows into one matrix per weight, which EZKL checks "
-            "at a random point (Freivalds) instead of multiplying out: "
+            " The batched proofs stack their windows into one matrix per weight: "
             + ", ".join(
                 f"{p[n]['windows_per_proof']} windows need {p[n]['num_rows']:,} rows"
                 for n in batched

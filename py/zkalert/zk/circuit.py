@@ -313,6 +313,12 @@ def run_args(config: CircuitConfig) -> Any:
         args.logrows = config.logrows
     if config.inner_columns is not None:
         args.num_inner_cols = config.inner_columns
+    # EZKL may check a matrix product at a random point (Freivalds) instead of multiplying it out:
+    # a batch of stacked windows then needs a fraction of the rows (whitened-sq, 16 windows: 2,847
+    # rows against 13,246), but its verifier grows past EIP-170 (31,929 bytes against 16,782) and
+    # costs more gas per alert (98,276 with the limit lifted, 120,489 through the reusable
+    # verifier); multiplied out, every batch up to 32 windows deploys its own verifier.
+    args.disable_freivalds = True
     if config.exact:
         # a product of weights and window, squared, is at four times the input scale: keep it
         args.scale_rebase_multiplier = EXACT_SCALE_MULTIPLIER
