@@ -49,7 +49,9 @@ contract WindowLog is IWindowLog {
         }
         Batch memory batch = _openBatch(streamId, modelId, prevHash);
         for (uint256 i; i < windowIndexes.length; ++i) {
-            if (inputCommitments[i] >= BN254.FIELD_MODULUS) {
+            // a Poseidon commitment is a public instance, a field element; a KZG commitment is the
+            // keccak256 of the proof's G1 point (as the registry records it), any 256-bit value
+            if (!batch.kzg && inputCommitments[i] >= BN254.FIELD_MODULUS) {
                 revert WindowLogInstanceOutOfField(2 * i, inputCommitments[i]);
             }
             if (scores[i] >= BN254.FIELD_MODULUS) revert WindowLogInstanceOutOfField(2 * i + 1, scores[i]);
@@ -65,6 +67,7 @@ contract WindowLog is IWindowLog {
         bytes32 streamId;
         bytes32 modelId;
         uint256 threshold;
+        bool kzg;
         Stream stream;
     }
 
@@ -82,7 +85,13 @@ contract WindowLog is IWindowLog {
             revert WindowLogStreamGateway(streamId, bound, msg.sender);
         }
         if (prevHash != stream.head) revert WindowLogStalePrevHash(stream.head, prevHash);
-        batch = Batch({streamId: streamId, modelId: modelId, threshold: registered.threshold, stream: stream});
+        batch = Batch({
+            streamId: streamId,
+            modelId: modelId,
+            threshold: registered.threshold,
+            kzg: registered.commitment == IAlertRegistry.CommitmentScheme.Kzg,
+            stream: stream
+        });
     }
 
     /// @dev Appends one window to the batch's stream (in memory) and emits it.
@@ -154,6 +163,6 @@ contract WindowLog is IWindowLog {
 
     /// @inheritdoc IWindowLog
     function version() external pure returns (string memory) {
-        return "0.2.0";
+        return "0.3.0";
     }
 }

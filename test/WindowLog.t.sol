@@ -232,8 +232,28 @@ contract WindowLogTest is Test {
         _commitOne(gateway, bytes32(0), 0, 1, R + 1);
     }
 
+    function test_commitWindows_kzgModelTakesAnyCommitmentButScoresStayInTheField() public {
+        bytes32 kzgModel = keccak256("model/kzg");
+        MockHalo2Verifier verifier = new MockHalo2Verifier();
+        vm.prank(owner);
+        registry.registerModel(
+            kzgModel, address(verifier), THRESHOLD, 1, IAlertRegistry.CommitmentScheme.Kzg, TEST_SRS_ID
+        );
+        uint256 above = type(uint256).max; // keccak256 of a G1 point can be any 256-bit value
+        vm.prank(gateway);
+        windowLog.commitWindows(STREAM, kzgModel, bytes32(0), _one(0), _oneU(above), _oneU(1));
+        assertEq(windowLog.count(STREAM), 1);
+        bytes32 head = windowLog.head(STREAM);
+        vm.expectRevert(abi.encodeWithSelector(IWindowLog.WindowLogInstanceOutOfField.selector, 1, R));
+        vm.prank(gateway);
+        windowLog.commitWindows(STREAM, kzgModel, head, _one(1), _oneU(above), _oneU(R));
+        // the Poseidon model of the same log still refuses a commitment outside the field
+        vm.expectRevert(abi.encodeWithSelector(IWindowLog.WindowLogInstanceOutOfField.selector, 0, above));
+        _commitOne(gateway, head, 1, above, 1);
+    }
+
     function test_version() public view {
-        assertEq(windowLog.version(), "0.2.0");
+        assertEq(windowLog.version(), "0.3.0");
         assertEq(windowLog.MAX_BATCH(), 64);
     }
 }

@@ -58,7 +58,8 @@ interface IWindowLog {
     /// inputCommitment, score, alarm)).
     /// @param prevHash The stream head before this window.
     /// @param gateway The committing gateway.
-    /// @param inputCommitment The Poseidon commitment of the window (the proof's instance 0).
+    /// @param inputCommitment The window's commitment as the registry records it: the Poseidon hash
+    /// (the proof's instance 0) or, for a KZG-committed model, keccak256 of the proof's G1 point.
     /// @param score The claimed fixed-point score (the proof's instance 1); unproven until a proof is
     /// checked against it.
     /// @param alarm `score >= threshold` of the model, as registered in the registry.
@@ -83,7 +84,8 @@ interface IWindowLog {
     /// @param prevHash The stream head the batch extends; must equal {head}.
     /// @param windowIndexes The windows' indexes, strictly increasing and above {lastIndex} (any
     /// value for a stream's first window).
-    /// @param inputCommitments The windows' Poseidon input commitments.
+    /// @param inputCommitments The windows' input commitments, in the model's commitment scheme
+    /// (Poseidon: field elements; KZG: keccak256 of the proof's G1 point, any 256-bit value).
     /// @param scores The windows' claimed fixed-point scores.
     /// @return newHead The stream head after the last window.
     function commitWindows(

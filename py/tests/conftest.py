@@ -28,11 +28,19 @@ FIXTURES = PROJECT_ROOT / "test" / "fixtures"
 
 #: test_keys.py's development chain (its other chain, 4242, is deliberately not one)
 KEYS_CHAIN_ID = 31989
+#: test_utility_kzg.py's chain
+KZG_UTILITY_CHAIN_ID = 31988
 #: The chains the tests start their own anvil on: the sessions', the services' (31996),
-#: test_keys.py's and the durability tests' (one of 32100-32179). They are development chains,
+#: test_keys.py's, test_utility_kzg.py's and the durability tests' (one of 32100-32179). They are development chains,
 #: declared as any local test chain is (ZKALERT_DEV_CHAINS), so anvil's well-known keys sign
 #: there and nowhere else.
-TEST_DEV_CHAINS = (*SESSION_CHAINS, 31996, KEYS_CHAIN_ID, *range(32100, 32180))
+TEST_DEV_CHAINS = (
+    *SESSION_CHAINS,
+    31996,
+    KEYS_CHAIN_ID,
+    KZG_UTILITY_CHAIN_ID,
+    *range(32100, 32180),
+)
 
 # anvil's well-known development keys (accounts 0 and 1)
 OWNER_KEY = ANVIL_KEY_0

@@ -280,6 +280,6 @@ def test_poseidon_only_paths_refuse_kzg_circuits_by_name(kzg_batch_workspace):
     info = CircuitInfo.load(kzg_batch_workspace)
     with pytest.raises(
         ZkAlertError,
-        match=r"the utility service supports circuits with Poseidon input commitments only; this circuit commits with 'kzg'",
+        match=r"the soak supports circuits with Poseidon input commitments only; this circuit commits with 'kzg'",
     ):
-        info.require_poseidon("the utility service")
+        info.require_poseidon("the soak")

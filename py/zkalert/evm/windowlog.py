@@ -41,7 +41,7 @@ from zkalert.toolchain import env_with_tools
 MAX_BATCH = 64
 
 #: The WindowLog version this code speaks (IWindowLog.version()).
-WINDOW_LOG_VERSION = "0.2.0"
+WINDOW_LOG_VERSION = "0.3.0"
 
 
 #: A commitment's hash in WindowLog's chain: the same fields and encoding as an alert's hash in

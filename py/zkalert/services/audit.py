@@ -58,7 +58,7 @@ from zkalert.evm.vkaverifier import verifier_problems
 from zkalert.evm.windowlog import WindowLogDeployment, check_window_chain, fetch_windows
 from zkalert.services.client import UtilityClient
 from zkalert.zk.prover import ezkl_proof_json
-from zkalert.zk.statement import binding_of, split_bound_statement
+from zkalert.zk.statement import SCHEMES, binding_of, split_bound_statement
 from zkalert.zk.verifiercode import registration_problems
 
 PROOF_POLICIES = ("all", "alarms", "none")
@@ -128,6 +128,8 @@ class ModelMaterial:
         self.srs_id: str | None = None
         self.srs_development: bool | None = None
         self.vk_matches: bool | None = None
+        #: how the model's proofs commit to windows, as registered ("poseidon" or "kzg")
+        self.commitment = "poseidon"
 
     @property
     def vk(self) -> Path:
@@ -321,6 +323,8 @@ def run_audit(
     elif not w3.eth.get_code(verifier):
         key_problems.append(f"model {model_id}'s verifier {verifier} has no code")
     material = ModelMaterial(regulator_dir / "models" / model_id, model_id, verifier, w3)
+    if int(registered[4]) < len(SCHEMES):
+        material.commitment = SCHEMES[int(registered[4])]
     material.fetch(client, options.srs)
     key_problems.extend(material.problems)
     # what the owner registered, against the circuit: the verifier's code and the registration's shape
@@ -624,7 +628,9 @@ def _check_window_proof(
         )
         return
     try:
-        (commitment,), (score,), (bound,) = split_bound_statement(tuple(instances))
+        (commitment,), (score,), (bound,) = split_bound_statement(
+            tuple(instances), proof, material.commitment
+        )
     except (ValueError, ZkAlertError):
         commitment = score = bound = -1
     if (commitment, score) != expected[:2]:

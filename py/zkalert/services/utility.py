@@ -176,7 +176,6 @@ class UtilityCore:
         self.workspace = Workspace.at(config.workdir)
         self.detector = Detector.load(self.workspace)
         self.info = CircuitInfo.load(self.workspace)
-        self.info.require_poseidon("the utility service")
         if self.info.width != self.detector.width:
             raise CircuitError(
                 f"the detector in {self.workspace.root} takes {self.detector.width} values per window "
@@ -698,6 +697,7 @@ class ChainWorker(threading.Thread):
                 instances,
                 window.float_score or float("nan"),
                 index=window.idx,
+                commitment=self.core.info.commitment,
             )
             self.core.store.set_alert_state(window.stream_id, window.idx, "queued")
             self.core.worker.alerts_queued += 1
