@@ -44,7 +44,7 @@ def test_precedence_set_over_env_over_file_over_default(tmp_path: Path) -> None:
     )
     s = loaded.settings
     assert (s.circuit.scale, s.circuit.windows_per_proof, s.detector.epochs) == (11, 4, 9)
-    assert s.detector.seed == 3 and s.circuit.commitment == "poseidon"
+    assert s.detector.seed == 3 and s.circuit.commitment == "kzg"
     assert loaded.sources["circuit.scale"] == "--set"
     assert loaded.sources["detector.seed"] == "$ZKALERT_DETECTOR_SEED"
     assert loaded.sources["circuit.windows_per_proof"] == str(path)

@@ -190,6 +190,7 @@ def compiled(trained, tmp_path_factory) -> Path:
 @pytest.mark.slow
 def test_a_plant_window_is_proven_by_column_name_and_verifies_with_ezkl(compiled, plant, tmp_path):
     from zkalert.detector.model import Detector
+    from zkalert.zk.circuit import CircuitInfo
     from zkalert.zk.prover import ProvenWindow, Prover
 
     frame = pd.read_csv(plant.path)
@@ -206,7 +207,9 @@ def test_a_plant_window_is_proven_by_column_name_and_verifies_with_ezkl(compiled
 
     workspace = Workspace.at(compiled)
     prover = Prover(workspace)
-    proven = ProvenWindow.from_proof_file(Path(result["proof"]))
+    proven = ProvenWindow.from_proof_file(
+        Path(result["proof"]), commitment=CircuitInfo.load(Workspace.at(compiled)).commitment
+    )
     assert prover.verify_offchain(proven)
     detector = Detector.load(workspace)
     float_score = float(detector.score(frame.loc[[row], list(plant.sensors)].to_numpy(float))[0])
