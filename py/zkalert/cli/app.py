@@ -85,7 +85,7 @@ from zkalert.cli.options import (
     signer,
     warn_line,
 )
-from zkalert.config import GENERATED_DIR, Workspace, reports_dir
+from zkalert.config import DEFAULT_SCHEME, GENERATED_DIR, Workspace, reports_dir
 from zkalert.detector.kinds import DEFAULT_DETECTOR, check_kind
 from zkalert.errors import (
     ChainError,
@@ -278,7 +278,7 @@ def compile_cmd(
         typer.Option(
             help="How proofs commit to each window: 'kzg' (the proof's G1 point; for the default detector about 4x faster to prove) or 'poseidon' (a hash in the public instances)."
         ),
-    ] = "kzg",
+    ] = DEFAULT_SCHEME,
     verifier: Annotated[
         str,
         typer.Option(

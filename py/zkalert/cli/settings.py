@@ -30,7 +30,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from zkalert.config import DEFAULT_RPC_URL, HOME, SHARED_PATHS, configure
+from zkalert.config import DEFAULT_RPC_URL, DEFAULT_SCHEME, HOME, SHARED_PATHS, configure
 from zkalert.data.source import DataSource
 from zkalert.errors import ConfigError
 from zkalert.keys import (
@@ -88,7 +88,7 @@ class CircuitSection(Section):
     """The EZKL circuit the detector is compiled to."""
 
     commitment: Literal["poseidon", "kzg"] = Field(
-        "kzg",
+        DEFAULT_SCHEME,
         description="How proofs commit to each window: kzg (the proof's G1 point; for the default "
         "detector about 4x faster to prove) or poseidon (a hash in the public instances).",
     )

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from zkalert.config import Workspace, reports_dir, rpc_url
+from zkalert.config import DEFAULT_SCHEME, Workspace, reports_dir, rpc_url
 from zkalert.data.loaders import FloatArray, TennesseeEastman, load_tennessee_eastman
 from zkalert.detector.kinds import DEFAULT_DETECTOR
 from zkalert.detector.model import Detector, TrainConfig, train
@@ -94,7 +94,8 @@ def run(options: DemoOptions, echo: Callable[[str], None] = print) -> dict[str, 
             options.ceremony_power, beacon, echo=lambda m: echo("      " + m)
         )
     info = compile_circuit(
-        detector, workspace, te.train, CircuitConfig.for_detector(detector.kind), ceremony_srs=srs,
+        detector, workspace, te.train, CircuitConfig.for_detector(detector.kind).with_commitment(DEFAULT_SCHEME),
+        ceremony_srs=srs,
         echo=lambda m: echo("      " + m),
     )  # fmt: skip
     echo(f"      SRS: {srs_summary(info.srs_kind, info.srs_id, info.srs_transcript_hash)}")
