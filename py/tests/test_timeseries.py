@@ -702,6 +702,88 @@ def test_lazy_stream_store_prove_window_here_and_on_a_cluster(tiny) -> None:
     store.close()
 
 
+def test_gains_the_circuit_rejects_are_recomputed_from_its_own_fixed_point_states(
+    tiny, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Deep in a fault the float filter's state drifts from the circuit's fixed-point one, and
+    its gains can fail the circuit's KRC check: an honest stream would stop there. The operator
+    then recomputes each step's gain from the circuit's own state (the one-step graph's witness,
+    chained), which is exactly the state the D-step circuit holds between its steps. Here the
+    float gains are made 1.5 times too large, so every interval's check fails with them."""
+    import ezkl
+    import numpy as np
+
+    from zkalert.data.loaders import load_te_file
+    from zkalert.timeseries import stream as stream_module
+    from zkalert.timeseries.circuits import (
+        CircuitDir,
+        Precision,
+        compile_stepper,
+        exact_tc_block,
+        export_graph,
+        run_args,
+        step_outputs,
+        tc_block,
+    )
+    from zkalert.timeseries.store import Store
+    from zkalert.timeseries.stream import Operator, fresh_nonce
+
+    workspace, detector, tc, sc = tiny
+    precision = Precision(num_inner_cols=2)
+    ys = precision.quantize(detector.measurements(load_te_file("d06_te.dat"))[400:404])
+    state = [
+        *precision.quantize(detector.x0).tolist(),
+        *precision.quantize(detector.P0).ravel().tolist(),
+        *fresh_nonce(),
+    ]
+    acc = [0.0] * (detector.m + detector.m**2) + fresh_nonce()
+    nonces = fresh_nonce() + fresh_nonce()
+
+    # the one-step graph chained four times is the four-step graph, to the last bit
+    stepper = compile_stepper(detector, precision, CircuitDir(tmp_path / "stepper"))
+    four = CircuitDir(tmp_path / "four")
+    export_graph(detector, "tc", 4, precision, four.onnx)
+    args = run_args("tc", precision)
+    args.input_visibility = args.output_visibility = "private"
+    assert ezkl.gen_settings(str(four.onnx), str(four.settings), py_run_args=args)
+    assert ezkl.compile_circuit(str(four.onnx), str(four.compiled), str(four.settings))
+    block = exact_tc_block(detector, precision, stepper, state, acc, ys, nonces)
+    whole = step_outputs(four, [state, acc, block, [1.0]], tmp_path / "four.witness.json")
+    stepped = list(state)
+    n, m, hid = detector.n, detector.m, detector.model.hidden
+    for k in range(4):
+        one = [
+            *ys[k].tolist(),
+            *block[4 * m + k * n * m : 4 * m + (k + 1) * n * m],
+            *block[4 * m + 4 * n * m + k * 2 * hid : 4 * m + 4 * n * m + (k + 1) * 2 * hid],
+            *nonces,
+        ]
+        stepped = step_outputs(stepper, [stepped, acc, one, [0.0]], tmp_path / "s.json")[0]
+    assert whole[0] == stepped and whole[2] == [1.0]
+    bad = tc_block(detector, precision, state, ys, nonces, gain_factor=1.5)
+    assert step_outputs(four, [state, acc, bad, [1.0]], tmp_path / "bad.json")[2] == [0.0]
+
+    # an operator given such gains recomputes them and every interval passes
+    monkeypatch.setattr(
+        stream_module,
+        "tc_block",
+        lambda *a, **kw: tc_block(*a, **kw, gain_factor=1.5),
+    )
+    lines: list[str] = []
+    store = Store(tmp_path / "store.sqlite")
+    operator = Operator.open("drift", detector, tc, sc, store, workspace, echo=lines.append)
+    assert operator.feed(ys) == 4
+    assert len(lines) == 4 and all("recomputed" in x and x.endswith("passes") for x in lines)
+    intervals = store.intervals("drift")
+    assert all(i.instances[6] == pass_commitment() for i in intervals)
+    for prev, nxt in pairwise(intervals):
+        assert prev.instances[4] == nxt.instances[0]
+    assert all(w.svd_ok for w in store.windows("drift"))
+    float_t2 = np.array([w.float_t2 for w in store.windows("drift")])
+    assert np.allclose([w.t2 for w in store.windows("drift")], float_t2, rtol=0.02, atol=0.02)
+    store.close()
+
+
 @pytest.fixture(scope="module")
 def tiny_stream(tiny):
     """A stream of one window (two intervals) of the tiny circuits, witnessed and stored in the

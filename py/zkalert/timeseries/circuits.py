@@ -521,6 +521,78 @@ def tc_block(
     ]
 
 
+def compile_stepper(detector: Detector, precision: Precision, folder: CircuitDir) -> CircuitDir:
+    """The TC graph of one step with private inputs and outputs, compiled for witnesses only (no
+    keys: it is never proven). Its witness is the TC circuit's own fixed-point arithmetic for that
+    step (each step of a D-step circuit is the same layout), so chained step by step it gives the
+    exact state the D-step circuit holds between its steps (:func:`exact_tc_block`)."""
+    import ezkl
+
+    # the values do not depend on the layout's columns: any number will do
+    precision = replace(precision, num_inner_cols=precision.num_inner_cols or TC_COLUMN_CHOICES[0])
+    export_graph(detector, "tc", 1, precision, folder.onnx)
+    args = run_args("tc", precision)
+    args.input_visibility = args.output_visibility = "private"
+    if not ezkl.gen_settings(str(folder.onnx), str(folder.settings), py_run_args=args):
+        raise CircuitError("ezkl.gen_settings failed for the one-step TC graph")
+    settings = json.loads(folder.settings.read_text())
+    settings["run_args"]["logrows"] = smallest_logrows(settings)
+    folder.settings.write_text(json.dumps(settings))
+    if not ezkl.compile_circuit(str(folder.onnx), str(folder.compiled), str(folder.settings)):
+        raise CircuitError("ezkl.compile_circuit failed for the one-step TC graph")
+    return folder
+
+
+def step_outputs(stepper: CircuitDir, inputs: list[list[float]], path: Path) -> list[list[float]]:
+    """The one-step graph's outputs ``[state_out, acc_out, krc_ok]`` for ``inputs`` (a witness only)."""
+    import ezkl
+
+    input_path = path.with_suffix(".input.json")
+    input_path.write_text(json.dumps({"input_data": inputs}))
+    try:
+        ezkl.gen_witness(  # type: ignore[call-arg]  # ezkl's stub omits its defaults
+            str(input_path), str(stepper.compiled), str(path)
+        )
+    except RuntimeError as exc:
+        raise ProofError(f"one-step TC witness failed ({path.name}): {exc}") from None
+    data = json.loads(path.read_text())
+    return [[float(v) for v in group] for group in data["pretty_elements"]["rescaled_outputs"]]
+
+
+def exact_tc_block(
+    detector: Detector,
+    precision: Precision,
+    stepper: CircuitDir,
+    state: list[float],
+    acc: list[float],
+    ys: FloatArray,
+    nonces: list[float],
+) -> list[float]:
+    """The block input of a TC proof with each step's gain and activation pattern computed from
+    the state the circuit itself holds at that step (:func:`compile_stepper`), not from the float
+    filter's state: the fixed-point and float runs drift apart over an interval, and where they
+    do the float gains can fail the circuit's KRC check. Same layout as :func:`tc_block`."""
+    gains, patterns = [], []
+    scratch = stepper.root / "step.witness.json"
+    for k in range(len(ys)):
+        gain, pattern = interval_advice(detector, state, ys[k : k + 1])
+        block = [
+            *np.asarray(ys[k : k + 1]).ravel().tolist(),
+            *precision.quantize(gain).ravel().tolist(),
+            *pattern.ravel().tolist(),
+            *nonces,
+        ]
+        state, acc = step_outputs(stepper, [state, acc, block, [0.0]], scratch)[:2]
+        gains.append(gain)
+        patterns.append(pattern)
+    return [
+        *np.asarray(ys).ravel().tolist(),
+        *precision.quantize(np.concatenate(gains)).ravel().tolist(),
+        *np.concatenate(patterns).ravel().tolist(),
+        *nonces,
+    ]
+
+
 def svd_advice(acc_end: list[float], m: int) -> tuple[FloatArray, FloatArray, FloatArray]:
     """U, s, w = 1/√s of the window's accumulated innovation covariance (symmetric: eigh)."""
     covariance = np.asarray(acc_end[m : m + m * m]).reshape(m, m)
