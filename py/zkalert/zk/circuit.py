@@ -256,7 +256,7 @@ def export_onnx(
     model: torch.nn.Module = detector.circuit_model(exact)
     names = ["window"]
     if windows_per_proof > 1:
-        model = BatchScoreModel(detector.circuit_model(exact), windows_per_proof).eval()
+        model = BatchScoreModel(model, windows_per_proof).eval()
         names = [f"window_{i}" for i in range(windows_per_proof)]
     examples = tuple(torch.zeros(1, detector.width + BINDING_LIMBS) for _ in names)
     # The TorchScript exporter gives the plain Gemm/Relu/Abs/ReduceMean graph EZKL expects;
