@@ -158,9 +158,10 @@ load-test: setup
 demo-ts: setup
 	$(VENV)/bin/zkalert ts demo
 
-# Real-size runs: per D (1, 4, 8, 16) setup/prove/verify/sizes/RSS, then alarm agreement over all
-# 22 TE test runs (witness outputs vs the float EKF); $(REPORTS)/timeseries/README.md.
-TS_BENCH_ARGS ?= --steps 1 --steps 4 --steps 8 --steps 16 --psf 12 --proofs 3
+# Real-size runs: per D (1, 4, 8, 16) and PSF (8, 10, 12, the zkSTAR sweep) setup/prove/verify/
+# sizes/RSS, then alarm agreement over all 22 TE test runs at D = 16, PSF 12 (witness outputs vs the
+# float EKF); $(REPORTS)/timeseries/README.md.
+TS_BENCH_ARGS ?= --steps 1 --steps 4 --steps 8 --steps 16 --psf 8 --psf 10 --psf 12 --proofs 3
 bench-ts: setup
 	$(VENV)/bin/zkalert ts bench $(TS_BENCH_ARGS)
 	$(VENV)/bin/zkalert ts agreement --steps 16 --psf 12
