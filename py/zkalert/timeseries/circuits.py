@@ -423,21 +423,29 @@ def _instances(witness: dict[str, Any], kind: Kind) -> tuple[int, ...]:
 
 def run_witness(folder: CircuitDir, kind: Kind, inputs: list[list[float]], path: Path) -> Witness:
     """EZKL witness generation for already-quantised inputs; files go next to ``path``."""
+    started = time.perf_counter()
+    data = _gen_witness(folder, inputs, path, kind.upper())
+    witness_s = time.perf_counter() - started
+    return Witness(path, _instances(data, kind), _rescaled_outputs(data), witness_s)
+
+
+def _gen_witness(folder: CircuitDir, inputs: list[list[float]], path: Path, what: str) -> Any:
+    """The witness file EZKL writes at ``path`` for ``inputs`` (written next to it), parsed."""
     import ezkl
 
     input_path = path.with_suffix(".input.json")
     input_path.write_text(json.dumps({"input_data": inputs}))
-    started = time.perf_counter()
     try:
         ezkl.gen_witness(  # type: ignore[call-arg]  # ezkl's stub omits its defaults
             str(input_path), str(folder.compiled), str(path)
         )
     except RuntimeError as exc:
-        raise ProofError(f"{kind.upper()} witness generation failed ({path.name}): {exc}") from None
-    witness_s = time.perf_counter() - started
-    data = json.loads(path.read_text())
-    outputs = [[float(v) for v in group] for group in data["pretty_elements"]["rescaled_outputs"]]
-    return Witness(path, _instances(data, kind), outputs, witness_s)
+        raise ProofError(f"{what} witness generation failed ({path.name}): {exc}") from None
+    return json.loads(path.read_text())
+
+
+def _rescaled_outputs(data: Any) -> list[list[float]]:
+    return [[float(v) for v in group] for group in data["pretty_elements"]["rescaled_outputs"]]
 
 
 @dataclass(frozen=True)
@@ -545,18 +553,7 @@ def compile_stepper(detector: Detector, precision: Precision, folder: CircuitDir
 
 def step_outputs(stepper: CircuitDir, inputs: list[list[float]], path: Path) -> list[list[float]]:
     """The one-step graph's outputs ``[state_out, acc_out, krc_ok]`` for ``inputs`` (a witness only)."""
-    import ezkl
-
-    input_path = path.with_suffix(".input.json")
-    input_path.write_text(json.dumps({"input_data": inputs}))
-    try:
-        ezkl.gen_witness(  # type: ignore[call-arg]  # ezkl's stub omits its defaults
-            str(input_path), str(stepper.compiled), str(path)
-        )
-    except RuntimeError as exc:
-        raise ProofError(f"one-step TC witness failed ({path.name}): {exc}") from None
-    data = json.loads(path.read_text())
-    return [[float(v) for v in group] for group in data["pretty_elements"]["rescaled_outputs"]]
+    return _rescaled_outputs(_gen_witness(stepper, inputs, path, "one-step TC"))
 
 
 def exact_tc_block(
