@@ -974,6 +974,31 @@ def test_cli_mistakes_are_one_line(args: list[str], message: str) -> None:
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], proc.stderr
 
 
+def test_the_window_length_is_the_trained_detectors_and_the_interval_must_divide_it(
+    tmp_path: Path,
+) -> None:
+    def zk(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "zkalert", "ts", *args, "--workdir", str(tmp_path)],
+            capture_output=True,
+            text=True,
+            cwd=PROJECT_ROOT,
+            check=False,
+        )
+
+    trained = zk("train", "--epochs", "1", "--window-steps", "4")
+    assert trained.returncode == 0, trained.stderr
+    assert (
+        json.loads((tmp_path / "ts" / "reactor" / "ekf.json").read_text())["config"]["window_steps"]
+        == 4
+    )
+    refused = zk("compile")  # D = 8 by default
+    assert refused.returncode == 1
+    lines = [line for line in refused.stderr.strip().splitlines() if line]
+    assert lines == ["error: --steps 8 must divide the window length 4"], refused.stderr
+    assert not (tmp_path / "ts" / "reactor" / "tc-d8-psf12").exists()
+
+
 def test_reports_per_subsystem_keep_the_reactor_names() -> None:
     from zkalert.lab.timeseries import agreement, bench
 

@@ -81,6 +81,10 @@ DEFAULT_RPC_URL = "http://127.0.0.1:8545"
 #: faster to prove than "poseidon", a hash among the public instances.
 DEFAULT_SCHEME: Final = "kzg"
 
+#: Steps per detection window of a time-series detector unless told otherwise (`zkalert ts
+#: train`), and D, steps per TC proof (one proof per window): 8 TE samples, 24 minutes.
+DEFAULT_WINDOW_STEPS: Final = 8
+
 
 def rpc_url() -> str:
     return os.environ.get("RPC_URL", DEFAULT_RPC_URL)

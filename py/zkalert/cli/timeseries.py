@@ -48,7 +48,7 @@ from zkalert.cli.options import (
     signer,
     warn_line,
 )
-from zkalert.config import Workspace, reports_dir
+from zkalert.config import DEFAULT_WINDOW_STEPS, Workspace, reports_dir
 from zkalert.errors import CircuitError, ConfigError
 from zkalert.timeseries.plant import DEFAULT_FUSION, DEFAULT_ON_DELAY, PlantRule
 
@@ -67,9 +67,14 @@ SubsystemOpt = Annotated[
 StepsOpt = Annotated[
     int,
     typer.Option(
-        "--steps", min=1, max=16, help="D, EKF steps per TC proof (must divide the window of 16)."
+        "--steps",
+        min=1,
+        max=16,
+        help="D, EKF steps per TC proof (must divide the detector's window, 8 steps by default).",
     ),
 ]
+#: D by default: one TC proof per window of the default detector.
+DEFAULT_STEPS = DEFAULT_WINDOW_STEPS
 PsfOpt = Annotated[
     int, typer.Option("--psf", min=8, max=16, help="Precision scale factor (fixed-point bits).")
 ]
@@ -108,6 +113,12 @@ def train_cmd(
     subsystem: SubsystemOpt = "reactor",
     epochs: Annotated[int, typer.Option(min=1)] = 200,
     seed: int = 0,
+    window_steps: Annotated[
+        int,
+        typer.Option(
+            min=1, max=64, help="L, EKF steps per detection window (the TC's D must divide it)."
+        ),
+    ] = DEFAULT_WINDOW_STEPS,
     workdir: WorkdirOpt = None,
 ) -> None:
     """Fit the EKF (f, h, Q, R) on the normal TE run and set the UCL."""
@@ -115,7 +126,9 @@ def train_cmd(
     from zkalert.timeseries.ekf import EKFConfig, subsystem_columns, train
 
     subsystem_columns(subsystem)  # a clear error for an unknown subsystem before any work
-    detector = train(EKFConfig(subsystem=subsystem, epochs=epochs, seed=seed))
+    detector = train(
+        EKFConfig(subsystem=subsystem, epochs=epochs, seed=seed, window_steps=window_steps)
+    )
     folder = detector_dir(Workspace.at(workdir), subsystem)
     detector.save(folder)
     typer.echo(
@@ -126,7 +139,7 @@ def train_cmd(
 @ts_app.command("compile")
 def compile_cmd(
     subsystem: SubsystemOpt = "reactor",
-    steps: StepsOpt = 16,
+    steps: StepsOpt = DEFAULT_STEPS,
     psf: PsfOpt = 12,
     workdir: WorkdirOpt = None,
     srs: Annotated[
@@ -195,7 +208,7 @@ def run_cmd(
         ),
     ] = None,
     subsystem: SubsystemOpt = "reactor",
-    steps: StepsOpt = 16,
+    steps: StepsOpt = DEFAULT_STEPS,
     psf: PsfOpt = 12,
     eager: Annotated[
         bool,
@@ -246,7 +259,7 @@ def prove_cmd(
     name: Annotated[str, typer.Argument()],
     window: Annotated[int, typer.Option(min=0)],
     subsystem: SubsystemOpt = "reactor",
-    steps: StepsOpt = 16,
+    steps: StepsOpt = DEFAULT_STEPS,
     psf: PsfOpt = 12,
     workdir: WorkdirOpt = None,
     cluster: ClusterOpt = None,
@@ -281,7 +294,7 @@ def prove_cmd(
 @ts_app.command("deploy")
 def deploy_cmd(
     subsystem: SubsystemOpt = "reactor",
-    steps: StepsOpt = 16,
+    steps: StepsOpt = DEFAULT_STEPS,
     psf: PsfOpt = 12,
     workdir: WorkdirOpt = None,
     rpc_url_opt: RpcOpt = None,
@@ -307,7 +320,7 @@ def deploy_cmd(
 def submit_cmd(
     name: Annotated[str, typer.Argument()],
     subsystem: SubsystemOpt = "reactor",
-    steps: StepsOpt = 16,
+    steps: StepsOpt = DEFAULT_STEPS,
     psf: PsfOpt = 12,
     workdir: WorkdirOpt = None,
     rpc_url_opt: RpcOpt = None,
@@ -463,10 +476,16 @@ def audit_cmd(
 def demo_cmd(
     subsystem: SubsystemOpt = "reactor",
     fault: Annotated[int, typer.Option(min=1, max=21)] = 4,
-    steps: StepsOpt = 16,
+    steps: StepsOpt = DEFAULT_STEPS,
     psf: PsfOpt = 12,
     windows: Annotated[int, typer.Option(min=4, max=60)] = 6,
-    start_row: Annotated[int, typer.Option(min=0)] = 112,
+    start_row: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="First TE row streamed [default: three normal windows before the fault starts].",
+        ),
+    ] = None,
     workdir: WorkdirOpt = None,
     rpc_url_opt: Annotated[
         str | None,
@@ -589,7 +608,7 @@ def detection_cmd(
 @ts_app.command("agreement")
 def agreement_cmd(
     subsystem: SubsystemOpt = "reactor",
-    steps: StepsOpt = 16,
+    steps: StepsOpt = DEFAULT_STEPS,
     psf: PsfOpt = 12,
     faults: Annotated[
         list[int], typer.Option("--fault", help="TE runs (repeatable; default all 0-21).")

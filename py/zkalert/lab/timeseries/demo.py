@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from zkalert.config import Workspace, deployments_dir, reports_dir
-from zkalert.data.loaders import load_te_file
+from zkalert.config import DEFAULT_WINDOW_STEPS, Workspace, deployments_dir, reports_dir
+from zkalert.data.loaders import TE_FAULT_START_ROW, load_te_file
 from zkalert.errors import ChainError, ConfigError, RevertedError
 from zkalert.evm.ids import stream_id
 from zkalert.evm.localnode import Anvil
@@ -65,9 +65,10 @@ DEMO_CHAIN_ID = 31777
 class DemoOptions:
     subsystem: str = "reactor"
     fault: int = 4
-    steps: int = 16
+    steps: int = DEFAULT_WINDOW_STEPS
     psf: int = 12
-    start_row: int = 112  # windows 0-2 normal (rows 112-159), the fault starts at row 160
+    #: the first row streamed; None: three normal windows before the fault starts (row 160)
+    start_row: int | None = None
     windows: int = 6
     workspace: Path | None = None
     rpc_url: str | None = None
@@ -75,6 +76,12 @@ class DemoOptions:
     allow_dev_srs: bool = False
     #: then run the plant's other two subsystems over the same rows and show the plant view
     plant: bool = True
+
+    def first_row(self, window_steps: int) -> int:
+        """The first TE row streamed: ``start_row``, or three normal windows before the fault."""
+        if self.start_row is not None:
+            return self.start_row
+        return max(0, TE_FAULT_START_ROW - 3 * window_steps)
 
 
 def verifier_names(subsystem: str, steps: int) -> tuple[str, str]:
@@ -150,7 +157,9 @@ def _run(
     started_all = time.perf_counter()
     workspace = Workspace.at(options.workspace)
     detector, tc, sc = prepare(workspace, options.subsystem, options.steps, options.psf, echo)
-    W = detector.config.window_steps // options.steps
+    L = detector.config.window_steps
+    W = L // options.steps
+    first = options.first_row(L)
     if options.windows < 4:
         raise ConfigError("the demo needs at least 4 windows to stage every attack")
 
@@ -167,9 +176,7 @@ def _run(
     stamp = int(time.time())
     name = f"te/{options.subsystem}/fault-{options.fault:02d}/{stamp}"
     operator = Operator.open(name, detector, tc, sc, store, workspace, eager=False, echo=echo)
-    rows = load_te_file(f"d{options.fault:02d}_te.dat")[
-        options.start_row : options.start_row + options.windows * detector.config.window_steps
-    ]
+    rows = load_te_file(f"d{options.fault:02d}_te.dat")[first : first + options.windows * L]
     measurements = detector.measurements(rows)
     started = time.perf_counter()
     operator.feed(measurements)
@@ -350,8 +357,8 @@ def _run(
             {
                 "window": w.idx,
                 "rows": [
-                    options.start_row + w.idx * detector.config.window_steps,
-                    options.start_row + (w.idx + 1) * detector.config.window_steps,
+                    first + w.idx * L,
+                    first + (w.idx + 1) * L,
                 ],
                 "t2": w.t2,
                 "alarm": w.alarm,
@@ -410,9 +417,9 @@ def _plant(
         gateway = TsGateway(w3, deployment, signer)
         name = f"te/{subsystem}/fault-{options.fault:02d}/{stamp}"
         operator = Operator.open(name, detector, tc, sc, store, workspace, eager=False, echo=echo)
-        rows = load_te_file(f"d{options.fault:02d}_te.dat")[
-            options.start_row : options.start_row + options.windows * detector.config.window_steps
-        ]
+        L = detector.config.window_steps
+        first = options.first_row(L)
+        rows = load_te_file(f"d{options.fault:02d}_te.dat")[first : first + options.windows * L]
         operator.feed(detector.measurements(rows))
         for j in range(options.windows):
             operator.prove_window(j)
