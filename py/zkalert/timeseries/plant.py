@@ -7,8 +7,8 @@ windows against the others). The rule, :class:`PlantRule`:
 
 - **on-delay** ``k``: a subsystem holds an alarm at window ``w`` when its proven alarms of
   windows ``w-k+1 .. w`` are all raised (windows before a stream's first count as not raised).
-  One window of 16 samples is 48 minutes of Tennessee Eastman data, so ``k = 2`` answers after
-  96 minutes at the earliest.
+  One window of the default 8 samples is 24 minutes of Tennessee Eastman data, so ``k = 2``
+  answers after 48 minutes at the earliest.
 - **fusion**: the plant alarms at ``w`` when ``any`` subsystem holds an alarm, or with ``two``,
   when at least two do.
 

@@ -185,6 +185,7 @@ def _median_delay(f: dict[str, Any]) -> str:
 def report_lines(detection: dict[str, Any], evaluate: Path | None = None) -> list[str]:
     """The report's section: per subsystem and plant, the plant rule's trade-off, per fault."""
     subsystems = detection["subsystems"]
+    L = next(iter(subsystems.values()))["window_steps"]
     rule = detection["rule"]
     k = rule["on_delay"]
     columns = [*subsystems]
@@ -230,7 +231,7 @@ def report_lines(detection: dict[str, Any], evaluate: Path | None = None) -> lis
             lambda f: f"{f['faults_detected']}/21",
         ),
         _row(
-            "false alarms before the faults start (21 runs × 10 windows)",
+            f"false alarms before the faults start (21 runs × {TE_FAULT_START_ROW // L} windows)",
             columns,
             figures,
             _pre_fault,
@@ -246,7 +247,7 @@ def report_lines(detection: dict[str, Any], evaluate: Path | None = None) -> lis
     ]
     if plant_rules:
         lines += [
-            "The plant rule's trade-off (one window is 48 minutes):",
+            f"The plant rule's trade-off (one window is {L} samples, {L * SAMPLE_MINUTES} minutes):",
             "",
             "| on-delay, windows | fusion | plant false alarms on d00_te | mean detection rate | "
             "faults detected | false alarms in every normal test window | median first-alarm delay, min | "
