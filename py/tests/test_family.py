@@ -339,3 +339,47 @@ def test_field_elements_no_window_quantises_to_prove_a_wrapped_low_score_the_pro
     window[0, -1] = read_as_value
     with pytest.raises(WitnessOutOfRange):
         Prover(workspace).statement_instances(window, "wrapped")
+
+
+def test_recompiling_a_workspace_leaves_the_key_cache_of_its_earlier_circuit_intact(te, tmp_path):  # type: ignore[no-untyped-def]
+    """A compile leaves the workspace's keys hard-linked into the key cache, and EZKL writes its
+    keys in place: compiling another circuit into the same workspace must not overwrite the
+    cached keys of the first (every later compile of the first circuit would get wrong keys)."""
+    import hashlib
+
+    from zkalert.config import TEST_GENERATED_DIR, configured
+    from zkalert.zk.circuit import CircuitConfig, compile_circuit
+
+    detector = fit_detector(te.train, TrainConfig(kind="whitened-sq"))
+    config = CircuitConfig.for_detector("whitened-sq")
+
+    def build(commitment: str, into: Workspace) -> dict[str, str]:
+        compile_circuit(
+            detector,
+            into,
+            te.train,
+            config.with_commitment(commitment),
+            contract_name="PytestKeyCacheVerifier",
+            verifier_dir=TEST_GENERATED_DIR,
+            echo=lambda _m: None,
+        )
+        return {k: hashlib.sha256(p.read_bytes()).hexdigest() for k, p in keys(into).items()}
+
+    def keys(into: Workspace):  # type: ignore[no-untyped-def]
+        return {"pk.key": into.pk, "vk.key": into.vk}
+
+    cache = tmp_path / "keys"
+    try:
+        with configured(key_cache=cache):
+            workspace = Workspace.at(tmp_path / "ws")
+            detector.save(workspace)
+            first = build("kzg", workspace)
+            (entry,) = [p for p in cache.iterdir() if p.is_dir()]
+            build("poseidon", workspace)  # another circuit into the same workspace: a setup
+            cached = {k: hashlib.sha256((entry / k).read_bytes()).hexdigest() for k in first}
+            assert cached == first
+            again = Workspace.at(tmp_path / "again")
+            detector.save(again)
+            assert build("kzg", again) == first  # the first circuit, keys from the cache
+    finally:
+        (TEST_GENERATED_DIR / "PytestKeyCacheVerifier.sol").unlink(missing_ok=True)

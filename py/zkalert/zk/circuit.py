@@ -582,6 +582,11 @@ def compile_circuit(
             )
     else:
         echo(f"setup: logrows={logrows}, {settings['num_rows']} rows ...")
+        # The workspace's keys of an earlier compile are hard links into the key cache: EZKL
+        # writes its keys in place, so it must get new files, or it would overwrite the cached
+        # keys of the earlier circuit with this one's.
+        workspace.pk.unlink(missing_ok=True)
+        workspace.vk.unlink(missing_ok=True)
         if not ezkl.setup(  # type: ignore[call-arg]  # ezkl's stub omits its defaults
             str(workspace.compiled), str(workspace.vk), str(workspace.pk), srs_path=str(srs_path)
         ):
