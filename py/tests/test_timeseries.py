@@ -784,6 +784,65 @@ def test_gains_the_circuit_rejects_are_recomputed_from_its_own_fixed_point_state
     store.close()
 
 
+def test_a_relu_bit_the_circuit_refutes_near_zero_is_flipped_with_its_own_gain(
+    tiny, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Deep in a fault (states of magnitude 20) a ReLU input the float filter puts just above
+    zero can be just below it in the circuit's fixed point, beyond the activation check's
+    tolerance: that step's KRC verdict fails with the float pattern. The operator then flips the
+    bits of near-zero units, each with the gain of its own Jacobians, and keeps the one the
+    circuit accepts. Here the float advice is given the wrong bit for a unit whose input is
+    -0.01 (the circuit tolerates 2^-8)."""
+    import numpy as np
+
+    from zkalert.data.loaders import load_te_file
+    from zkalert.timeseries import circuits
+    from zkalert.timeseries.circuits import (
+        CircuitDir,
+        Precision,
+        compile_stepper,
+        exact_tc_block,
+        preactivations,
+        step_outputs,
+    )
+    from zkalert.timeseries.stream import fresh_nonce
+
+    _, detector, _, _ = tiny
+    precision = Precision(num_inner_cols=2)
+    model, m = detector.model, detector.m
+    # a state whose f-unit 0 has input -0.01 (moved along that unit's weights)
+    w, bias = model.W1[0].detach().numpy(), float(model.b1[0].detach())
+    x = np.asarray(detector.x0, dtype=float)
+    x = x + (-0.01 - (w @ x + bias)) * w / (w @ w)
+    state = [
+        *precision.quantize(x).tolist(),
+        *precision.quantize(detector.P0).ravel().tolist(),
+        *fresh_nonce(),
+    ]
+    assert abs(preactivations(detector, state)[0] + 0.01) < 1e-3
+    acc = [0.0] * (m + m * m) + fresh_nonce()
+    ys = precision.quantize(detector.measurements(load_te_file("d00_te.dat"))[:1])
+    nonces = fresh_nonce() + fresh_nonce()
+    stepper = compile_stepper(detector, precision, CircuitDir(tmp_path / "stepper"))
+
+    honest = circuits.interval_advice
+    honest_block = circuits.tc_block(detector, precision, state, ys, nonces)
+
+    def wrong_bit(detector, state, ys):  # the float sign the circuit's value contradicts
+        gains, patterns = honest(detector, state, ys)
+        patterns = patterns.copy()
+        patterns[0, 0] = 1.0
+        return gains, patterns
+
+    monkeypatch.setattr(circuits, "interval_advice", wrong_bit)
+    refuted = circuits.tc_block(detector, precision, state, ys, nonces)
+    assert step_outputs(stepper, [state, acc, refuted, [0.0]], tmp_path / "r.json")[2] == [0.0]
+    block = exact_tc_block(detector, precision, stepper, state, acc, ys, nonces)
+    # the flipped bit, and the gain of its Jacobians (to the last fixed-point bit)
+    assert refuted != honest_block and block == honest_block
+    assert step_outputs(stepper, [state, acc, block, [0.0]], tmp_path / "b.json")[2] == [1.0]
+
+
 @pytest.fixture(scope="module")
 def tiny_stream(tiny):
     """A stream of one window (two intervals) of the tiny circuits, witnessed and stored in the

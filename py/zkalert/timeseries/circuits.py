@@ -511,6 +511,54 @@ def interval_advice(
     return trajectory.K, trajectory.patterns
 
 
+#: A ReLU input this close to zero may have the other sign in the circuit's fixed point: the
+#: error of a product of a state of magnitude 20 (a plant deep in a fault) with weights of
+#: magnitude 1 at 12 fractional bits reaches 1e-2.
+AMBIGUOUS_PREACTIVATION = 2**-4
+
+
+def preactivations(detector: Detector, state: list[float]) -> FloatArray:
+    """The ReLU inputs of one step from ``state``: f's (at x) then h's (at the prediction f(x))."""
+    model = detector.model
+    x = torch.as_tensor(state[: detector.n], dtype=torch.float64)
+    with torch.no_grad():
+        return cast(
+            FloatArray,
+            torch.cat([x @ model.W1.T + model.b1, model.f(x) @ model.V1.T + model.c1]).numpy(),
+        )
+
+
+def ambiguous_patterns(
+    detector: Detector, state: list[float], pattern: FloatArray
+) -> list[FloatArray]:
+    """``pattern`` with the bits of near-zero ReLU inputs flipped: each alone (nearest zero
+    first), then all of them together."""
+    pre = np.abs(preactivations(detector, state))
+    near = [int(i) for i in np.argsort(pre) if pre[i] < AMBIGUOUS_PREACTIVATION]
+    flips = [[i] for i in near] + ([near] if len(near) > 1 else [])
+    out = []
+    for units in flips:
+        flipped = np.array(pattern, dtype=float)
+        flipped[units] = 1.0 - flipped[units]
+        out.append(flipped)
+    return out
+
+
+def pattern_gain(detector: Detector, state: list[float], pattern: FloatArray) -> FloatArray:
+    """The Kalman gain of one step from ``state`` with the Jacobians of the given ReLU pattern
+    (f's bits then h's), as the circuit builds them from the supplied bits."""
+    model, n, hidden = detector.model, detector.n, detector.model.hidden
+    P = torch.as_tensor(state[n : n + n * n], dtype=torch.float64).reshape(n, n)
+    bits = torch.as_tensor(pattern, dtype=torch.float64)
+    with torch.no_grad():
+        F = model.A + (model.W2 * bits[:hidden]) @ model.W1
+        H = model.C + (model.V2 * bits[hidden:]) @ model.V1
+        P_pred = F @ P @ F.T + model.Q
+        HP = H @ P_pred
+        S = HP @ H.T + model.R
+        return cast(FloatArray, torch.linalg.solve(S, HP).T.numpy())
+
+
 def tc_block(
     detector: Detector,
     precision: Precision,
@@ -571,15 +619,30 @@ def exact_tc_block(
     do the float gains can fail the circuit's KRC check. Same layout as :func:`tc_block`."""
     gains, patterns = [], []
     scratch = stepper.root / "step.witness.json"
-    for k in range(len(ys)):
-        gain, pattern = interval_advice(detector, state, ys[k : k + 1])
+
+    def step(gain: FloatArray, pattern: FloatArray) -> list[list[float]]:
         block = [
             *np.asarray(ys[k : k + 1]).ravel().tolist(),
             *precision.quantize(gain).ravel().tolist(),
             *pattern.ravel().tolist(),
             *nonces,
         ]
-        state, acc = step_outputs(stepper, [state, acc, block, [0.0]], scratch)[:2]
+        return step_outputs(stepper, [state, acc, block, [0.0]], scratch)
+
+    for k in range(len(ys)):
+        gain, pattern = interval_advice(detector, state, ys[k : k + 1])
+        outputs = step(gain, pattern)
+        if outputs[2][0] < 0.5:
+            # A ReLU whose input is within the fixed-point error of zero: the float filter's
+            # activation bit can be the one the circuit's own value refutes. Its other bit is
+            # the same function there (the unit's output is ~0 either way), with its own gain.
+            for flipped in ambiguous_patterns(detector, state, pattern[0]):
+                other_gain = pattern_gain(detector, state, flipped)[None]
+                other = step(other_gain, flipped[None])
+                if other[2][0] > 0.5:
+                    gain, pattern, outputs = other_gain, flipped[None], other
+                    break
+        state, acc = outputs[0], outputs[1]
         gains.append(gain)
         patterns.append(pattern)
     return [
