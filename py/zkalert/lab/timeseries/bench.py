@@ -29,6 +29,7 @@ from eth_typing import HexStr
 from zkalert.config import PROJECT_ROOT, Workspace, reports_dir
 from zkalert.data.loaders import load_te_file
 from zkalert.lab.metrics import machine
+from zkalert.lab.timeseries.demo import trained_detector
 from zkalert.timeseries.circuits import (
     CircuitDir,
     Precision,
@@ -40,7 +41,6 @@ from zkalert.timeseries.circuits import (
     sc_dir,
     verify,
 )
-from zkalert.timeseries.ekf import Detector, EKFConfig, train
 from zkalert.timeseries.store import Store
 from zkalert.timeseries.stream import Operator
 
@@ -48,19 +48,6 @@ BENCH_ROOT = PROJECT_ROOT / "build" / "ts-bench"
 #: The bench's detector has windows of 16 steps, so that every D of the zkSTAR sweep (1, 4, 8,
 #: 16) divides them. What a TC or SC proof costs does not depend on the window length.
 BENCH_WINDOW_STEPS = 16
-
-
-def _detector(workspace: Workspace, subsystem: str) -> Detector:
-    folder = detector_dir(workspace, subsystem)
-    if (folder / "ekf.pt").is_file():
-        detector = Detector.load(folder)
-        if detector.config.window_steps == BENCH_WINDOW_STEPS:
-            return detector
-    detector = train(
-        EKFConfig(subsystem=subsystem, window_steps=BENCH_WINDOW_STEPS), progress=False
-    )
-    detector.save(folder)
-    return detector
 
 
 def _file_bytes(path: Path) -> int:
@@ -72,7 +59,7 @@ def run_one(
 ) -> dict[str, Any]:
     """One configuration, in this process: compile, set up, prove ``proofs`` intervals (+ SC windows)."""
     workspace = Workspace.at(BENCH_ROOT)
-    detector = _detector(workspace, subsystem)
+    detector = trained_detector(workspace, subsystem, lambda *_: None, BENCH_WINDOW_STEPS)
     precision = Precision(psf=psf, num_inner_cols=cols)
     name = f"TsBenchTcD{steps}P{psf}C{cols}"
     tc = CircuitDir(detector_dir(workspace, subsystem) / f"tc-d{steps}-psf{psf}-c{cols}")
@@ -217,7 +204,9 @@ def run(
     if any(
         cols == 0 for _, _, cols in configs
     ):  # TC inner columns chosen per D, as `zkalert ts compile` does
-        detector = _detector(Workspace.at(BENCH_ROOT), subsystem)
+        detector = trained_detector(
+            Workspace.at(BENCH_ROOT), subsystem, lambda *_: None, BENCH_WINDOW_STEPS
+        )
         configs = [
             (d, p, c or resolve_columns(detector, "tc", d, Precision(psf=p)).num_inner_cols)
             for d, p, c in configs

@@ -15,7 +15,7 @@ import json
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -89,13 +89,24 @@ def verifier_names(subsystem: str, steps: int) -> tuple[str, str]:
     return f"TsTcVerifier{title}D{steps}", f"TsScVerifier{title}"
 
 
-def trained_detector(workspace: Workspace, subsystem: str, echo: Callable[..., Any]) -> Detector:
-    """The workspace's detector of ``subsystem``, trained with the defaults when it has none."""
+def trained_detector(
+    workspace: Workspace,
+    subsystem: str,
+    echo: Callable[..., Any],
+    window_steps: int | None = None,
+) -> Detector:
+    """The workspace's detector of ``subsystem``, trained with the defaults when it has none
+    (or, with ``window_steps``, when its windows are another length)."""
     folder = detector_dir(workspace, subsystem)
     if (folder / "ekf.pt").is_file():
-        return Detector.load(folder)
+        detector = Detector.load(folder)
+        if window_steps in (None, detector.config.window_steps):
+            return detector
     echo(f"training the {subsystem} EKF on d00.dat ...")
-    detector = train(EKFConfig(subsystem=subsystem), progress=False)
+    config = EKFConfig(subsystem=subsystem)
+    if window_steps is not None:
+        config = replace(config, window_steps=window_steps)
+    detector = train(config, progress=False)
     detector.save(folder)
     return detector
 
