@@ -40,7 +40,7 @@ def write_report() -> Path:
         m = source["machine"]
         lines += [
             f"Machine: {m['cpus']} × {m['cpu']}, {m['memory_gb']} GB RAM, {m['platform']}; Python {m['python']}, ezkl {m['ezkl']}, torch {m['torch']}.",
-            f"Load average when the run started: {', '.join(f'{x:.1f}' for x in m['load_average_at_start'])} (the machine was shared with other jobs: timings are noisy).",
+            f"Load average when the run started: {', '.join(f'{x:.1f}' for x in m['load_average_at_start'])} (the measurement itself keeps the 2 cores busy, a load of about 2; above that, other jobs shared the machine and timings are noisy).",
             "",
         ]
     if detection:
@@ -54,7 +54,7 @@ def write_report() -> Path:
             "",
             f"Reactor subsystem (n = 4 states, m = 4 measurements, hidden 4), windows of 16 steps, {bench['proofs_per_config']} real TE intervals per configuration. Development SRS.",
             "",
-            "Wall times are what the shared machine gave; CPU seconds (all threads of the proving process) show how much of it was contention: on an idle 2-core machine a proof cannot take less than about CPU / 2.",
+            "Wall times are what the machine gave (the load when each row started is below the table); CPU seconds (all threads of the proving process) show how much of it was waiting: on an idle 2-core machine a proof cannot take less than about CPU / 2.",
             "",
             "| D | PSF | logrows | rows | export s | settings s | compile s | setup s | pk MiB | vk KiB | circuit KiB | witness KiB | proof B | TC prove s (mean ± std) | prove CPU s | per step s | verify s | eth_call s | verify gas | verifier B | peak RSS GB |",
             "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
@@ -65,23 +65,28 @@ def write_report() -> Path:
                 f"| {r['steps']} | {r['psf']} | {t['logrows']} | {t['num_rows']:,} | {t['export_s']:.2f} | {t['settings_s']:.2f} | {t['compile_s']:.2f} | {t['setup_s']:.1f} | {_mib(t['pk_bytes'])} | {t['vk_bytes'] / 1024:.0f} | {t['circuit_bytes'] / 1024:.0f} | {t['witness_bytes'] / 1024:.0f} | {t['proof_bytes']:,} | {t['prove_mean_s']:.1f} ± {t['prove_std_s']:.1f} | {_opt(t, 'prove_cpu_mean_s', '.1f')} | {t['prove_mean_s'] / r['steps']:.2f} | {t['verify_mean_s']:.2f} | {_opt(t, 'eth_call_mean_s', '.3f')} | {_opt(t, 'verify_gas_mean', ',.0f')} | {_opt(t, 'verifier_runtime_bytes', ',')} | {r['peak_rss_bytes'] / 2**30:.2f} |"
             )
         reused = [r for r in rows if r.get("reused")]
-        if reused:
-            reused_d = ", ".join(str(r["steps"]) for r in reused)
-            columns = ", ".join(f"D = {r['steps']}: {r['cols']}" for r in rows)
-            loads = "; ".join(
-                f"D = {r['steps']}: {r['load_average_at_start'][0]:.1f}"
-                for r in rows
-                if "load_average_at_start" in r
+        columns = ", ".join(
+            f"D = {d}: {c}" for d, c in sorted({r["steps"]: r["cols"] for r in rows}.items())
+        )
+        loads = "; ".join(
+            f"D = {r['steps']}, PSF {r['psf']}: {r['load_average_at_start'][0]:.1f}"
+            for r in rows
+            if "load_average_at_start" in r
+        )
+        lines += [
+            "",
+            (
+                f"Rows of D = {', '.join(str(r['steps']) for r in reused)}: measured in an earlier run of the same code and reused (`--reuse`). "
+                if reused
+                else ""
             )
-            lines += [
-                "",
-                f"Rows of D = {reused_d}: measured in an earlier run of the same code and reused (`--reuse`). TC inner columns: {columns}."
-                + (
-                    f" 1-minute load average when each row's measurement started: {loads}."
-                    if loads
-                    else ""
-                ),
-            ]
+            + f"TC inner columns: {columns}."
+            + (
+                f" 1-minute load average when each row's measurement started: {loads}."
+                if loads
+                else ""
+            ),
+        ]
         by_d = {(r["steps"], r["psf"], r["cols"]): r for r in rows}
         lines += [
             "",
