@@ -36,7 +36,7 @@ from eth_utils import keccak
 from zkalert.config import GENERATED_DIR, StrPath, Workspace
 from zkalert.data.loaders import FloatArray
 from zkalert.errors import CircuitError, DetectorError, ProofError
-from zkalert.timeseries.ekf import Detector
+from zkalert.timeseries.ekf import Detector, ekf_step
 from zkalert.timeseries.graphs import Layout, StatisticalConsistency, TemporalConsistency
 from zkalert.zk.circuit import generate_verifier, smallest_logrows, srs_file
 from zkalert.zk.prover import felt_hex_to_int
@@ -519,13 +519,9 @@ AMBIGUOUS_PREACTIVATION = 2**-4
 
 def preactivations(detector: Detector, state: list[float]) -> FloatArray:
     """The ReLU inputs of one step from ``state``: f's (at x) then h's (at the prediction f(x))."""
-    model = detector.model
     x = torch.as_tensor(state[: detector.n], dtype=torch.float64)
     with torch.no_grad():
-        return cast(
-            FloatArray,
-            torch.cat([x @ model.W1.T + model.b1, model.f(x) @ model.V1.T + model.c1]).numpy(),
-        )
+        return cast(FloatArray, detector.model.preactivations(x).numpy())
 
 
 def ambiguous_patterns(
@@ -544,19 +540,23 @@ def ambiguous_patterns(
     return out
 
 
-def pattern_gain(detector: Detector, state: list[float], pattern: FloatArray) -> FloatArray:
-    """The Kalman gain of one step from ``state`` with the Jacobians of the given ReLU pattern
-    (f's bits then h's), as the circuit builds them from the supplied bits."""
-    model, n, hidden = detector.model, detector.n, detector.model.hidden
+def pattern_gain(
+    detector: Detector, state: list[float], y: FloatArray, pattern: FloatArray
+) -> FloatArray:
+    """The Kalman gain of one step from ``state`` (measurement ``y``) with the Jacobians of the
+    given ReLU pattern (f's bits then h's), as the circuit builds them from the supplied bits."""
+    n = detector.n
+    x = torch.as_tensor(state[:n], dtype=torch.float64)
     P = torch.as_tensor(state[n : n + n * n], dtype=torch.float64).reshape(n, n)
-    bits = torch.as_tensor(pattern, dtype=torch.float64)
     with torch.no_grad():
-        F = model.A + (model.W2 * bits[:hidden]) @ model.W1
-        H = model.C + (model.V2 * bits[hidden:]) @ model.V1
-        P_pred = F @ P @ F.T + model.Q
-        HP = H @ P_pred
-        S = HP @ H.T + model.R
-        return cast(FloatArray, torch.linalg.solve(S, HP).T.numpy())
+        step = ekf_step(
+            detector.model,
+            x,
+            P,
+            torch.as_tensor(y, dtype=torch.float64),
+            pattern=torch.as_tensor(pattern, dtype=torch.float64),
+        )
+    return cast(FloatArray, step.K.numpy())
 
 
 def tc_block(
@@ -637,7 +637,7 @@ def exact_tc_block(
             # activation bit can be the one the circuit's own value refutes. Its other bit is
             # the same function there (the unit's output is ~0 either way), with its own gain.
             for flipped in ambiguous_patterns(detector, state, pattern[0]):
-                other_gain = pattern_gain(detector, state, flipped)[None]
+                other_gain = pattern_gain(detector, state, ys[k], flipped)[None]
                 other = step(other_gain, flipped[None])
                 if other[2][0] > 0.5:
                     gain, pattern, outputs = other_gain, flipped[None], other

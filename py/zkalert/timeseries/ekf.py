@@ -123,12 +123,20 @@ class EKFModel(nn.Module):
     def h(self, x: torch.Tensor) -> torch.Tensor:
         return x @ self.C.T + self.c + torch.relu(x @ self.V1.T + self.c1) @ self.V2.T
 
-    def F(self, x: torch.Tensor) -> torch.Tensor:
-        mask = (x @ self.W1.T + self.b1 > 0).to(x.dtype)  # (..., hidden)
+    def preactivations(self, x: torch.Tensor) -> torch.Tensor:
+        """The ReLU inputs of one step from x: f's (at x), then h's (at the prediction f(x))."""
+        return torch.cat([x @ self.W1.T + self.b1, self.f(x) @ self.V1.T + self.c1], dim=-1)
+
+    # The Jacobians of a ReLU activation pattern (1 = active): by default the one at x; the
+    # circuit builds them from supplied bits, which near a kink may be the other valid pattern.
+    def F(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        if mask is None:
+            mask = (x @ self.W1.T + self.b1 > 0).to(x.dtype)  # (..., hidden)
         return self.A + (self.W2 * mask.unsqueeze(-2)) @ self.W1
 
-    def H(self, x: torch.Tensor) -> torch.Tensor:
-        mask = (x @ self.V1.T + self.c1 > 0).to(x.dtype)
+    def H(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        if mask is None:
+            mask = (x @ self.V1.T + self.c1 > 0).to(x.dtype)
         return self.C + (self.V2 * mask.unsqueeze(-2)) @ self.V1
 
     @property
@@ -157,12 +165,15 @@ def ekf_step(
     P: torch.Tensor,
     y: torch.Tensor,
     K: torch.Tensor | None = None,
+    pattern: torch.Tensor | None = None,
 ) -> Step:
-    """The float EKF step; ``K`` given means "use this gain" (as the circuit does)."""
+    """The float EKF step; ``K`` given means "use this gain" (as the circuit does), ``pattern``
+    (f's activation bits, then h's) the Jacobians of that pattern instead of the one at x."""
+    hidden = model.hidden
     x_pred = model.f(x)
-    F = model.F(x)
+    F = model.F(x, None if pattern is None else pattern[..., :hidden])
     P_pred = F @ P @ F.transpose(-1, -2) + model.Q
-    H = model.H(x_pred)
+    H = model.H(x_pred, None if pattern is None else pattern[..., hidden:])
     HP = H @ P_pred
     S = HP @ H.transpose(-1, -2) + model.R
     if K is None:
@@ -235,10 +246,7 @@ class Detector:
         m = self.model
         with torch.no_grad():
             for y in torch.as_tensor(ys, dtype=torch.float64):
-                pattern = torch.cat([x @ m.W1.T + m.b1 > 0, m.f(x) @ m.V1.T + m.c1 > 0]).to(
-                    torch.float64
-                )
-                out["patterns"].append(pattern.numpy())
+                out["patterns"].append((m.preactivations(x) > 0).to(torch.float64).numpy())
                 step = ekf_step(self.model, x, P, y)
                 x, P = step.x, step.P
                 for key, value in (
