@@ -159,12 +159,15 @@ demo-ts: setup
 	$(VENV)/bin/zkalert ts demo
 
 # Real-size runs: per D (1, 4, 8, 16) and PSF (8, 10, 12, the zkSTAR sweep) setup/prove/verify/
-# sizes/RSS, then alarm agreement over all 22 TE test runs of each subsystem with the default
-# detectors (windows of 8 steps, D = 8, PSF 12; witness outputs vs the float EKF), about 1.3 min
-# per run on a quiet machine; $(REPORTS)/timeseries/README.md.
+# sizes/RSS; false alarms and detection of the default detectors and the plant alarm over all 22
+# TE test runs (float); the TC circuit's cells per EKF step; then alarm agreement over the same
+# runs of each subsystem (windows of 8 steps, D = 8, PSF 12; witness outputs vs the float EKF),
+# 0.6-1.3 min per run on a quiet machine; $(REPORTS)/timeseries/README.md.
 TS_BENCH_ARGS ?= --steps 1 --steps 4 --steps 8 --steps 16 --psf 8 --psf 10 --psf 12 --proofs 3
 bench-ts: setup
 	$(VENV)/bin/zkalert ts bench $(TS_BENCH_ARGS)
+	$(VENV)/bin/zkalert ts detection
+	$(VENV)/bin/zkalert ts cells
 	for s in reactor separator stripper; do \
 	  $(VENV)/bin/zkalert ts agreement --subsystem $$s --steps 8 --psf 12 || exit 1; done
 

@@ -565,10 +565,12 @@ def bench_cmd(
 def cells_cmd(subsystem: SubsystemOpt = "reactor", workdir: WorkdirOpt = None) -> None:
     """Where the TC circuit's cells go (EZKL primitives, cells per EKF step): build/reports/timeseries/cells.json."""
     from zkalert.lab.timeseries.cells import run
+    from zkalert.lab.timeseries.report import write_report
     from zkalert.timeseries.circuits import detector_dir
     from zkalert.timeseries.ekf import Detector
 
-    typer.echo(f"wrote {run(Detector.load(detector_dir(Workspace.at(workdir), subsystem)))}")
+    path = run(Detector.load(detector_dir(Workspace.at(workdir), subsystem)))
+    typer.echo(f"wrote {path}; report: {write_report()}")
 
 
 @ts_app.command("detection")
