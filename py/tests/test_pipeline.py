@@ -85,8 +85,10 @@ def test_proven_score_matches_the_float_detector_and_decisions_agree(compiled):
 
 
 def test_fresh_proof_verifies_offchain_by_eth_call_and_through_the_registry(
-    compiled, anvil_url, w3
+    compiled, anvil_url, w3, isolated
 ):
+    # isolated: the registration is undone, so a later module on this worker that registers the
+    # same model id (test_vka.py compiles the same detector with a VKA verifier) registers its own
     workspace, detector, info, te = compiled
     prover = Prover(workspace)
     row = int(np.flatnonzero((te.test.fault_ids == 2) & (te.test.labels == 1))[50])
