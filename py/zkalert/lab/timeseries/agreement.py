@@ -78,7 +78,8 @@ def run(
     }
     sessions.append(session)
     started = time.perf_counter()
-    for fault in (f for f in faults if f not in {r["fault"] for r in runs}):
+    todo = [f for f in faults if f not in {r["fault"] for r in runs}]
+    for done, fault in enumerate(todo, start=1):
         name = f"agreement/{subsystem}/d{steps}/psf{psf}/fault-{fault:02d}"
         if name in store.streams():
             store.drop_stream(name)
@@ -123,8 +124,10 @@ def run(
             ],
         }
         runs.append(row)
+        spent = time.perf_counter() - started
         echo(
             f"  fault {fault:2d}: {agree}/{len(windows)} windows agree; in-fault alarm rate circuit {row['circuit_alarm_rate_in_fault']} float {row['float_alarm_rate_in_fault']}"
+            f"  [{done}/{len(todo)}, {spent / 60:.1f} min, about {spent / done * (len(todo) - done) / 60:.0f} min left]"
         )
         # Written after every run, so an interrupted measurement keeps the runs it finished.
         session["elapsed_s"], session["faults"] = (

@@ -215,7 +215,7 @@ def run(
     for index, (steps, psf, cols) in enumerate(configs):
         with_sc = index == 0 or psf not in {c[1] for c in configs[:index]}
         echo(
-            f"bench: D={steps} PSF={psf} cols={cols} ({proofs} proofs{', with SC' if with_sc else ''}) ..."
+            f"bench [{index + 1}/{len(configs)}]: D={steps} PSF={psf} cols={cols} ({proofs} proofs{', with SC' if with_sc else ''}) ..."
         )
         out = BENCH_ROOT / f"result-{_tag(subsystem)}{steps}-{psf}-{cols}.json"
         if reuse and out.is_file():
