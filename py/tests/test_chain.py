@@ -90,6 +90,33 @@ def test_deploy_records_addresses_and_is_idempotent(anvil_url, deployment, alert
     assert deployment.registry(w3).functions.version().call() == chain.REGISTRY_VERSION
 
 
+def test_registering_a_registered_model_on_other_terms_is_refused_by_name(
+    anvil_url, deployment, alert_fixture, w3
+):
+    """A careless owner who recompiles with a new threshold (or batch size, commitment, verifier
+    kind) but keeps the model id is told the registration stands, not handed the old record as if
+    the new terms had been registered."""
+    model_id, threshold = alert_fixture["model_id"], int(alert_fixture["threshold"])
+    before = deployment.model(model_id)
+    asks = {
+        r"threshold \d+ \(asked: \d+\)": ModelSpec("FixtureVerifier", model_id, threshold + 1),
+        r"windows per proof 1 \(asked: 8\)": ModelSpec("FixtureVerifier", model_id, threshold, 8),
+        r"commitment poseidon \(asked: kzg\)": ModelSpec(
+            "FixtureVerifier", model_id, threshold, 1, "kzg"
+        ),
+        r"verifier its own verifier \(asked: a VKA verifier\)": ModelSpec(
+            "FixtureVerifier", model_id, threshold, vka_words=("0x" + "00" * 32,)
+        ),
+    }
+    for message, spec in asks.items():
+        with pytest.raises(ChainError, match=rf"already registered on chain \d+ with {message}"):
+            deploy(spec, anvil_url, key=OWNER_KEY)
+    after = Deployment.load(deployment.chain_id).model(model_id)
+    assert after == before
+    on_chain = deployment.registry(w3).functions.model(bytes.fromhex(model_id[2:])).call()
+    assert (on_chain[0], int(on_chain[1])) == (before.verifier, threshold)
+
+
 def test_a_registry_of_another_version_is_refused_in_one_line(w3, deployment, monkeypatch):
     """A deployment record left from an older zkalert (other statements, events and alert hashes)
     is refused by name instead of failing later with a decoding error."""

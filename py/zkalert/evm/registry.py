@@ -251,11 +251,6 @@ def deploy(
     if gateway:
         env["GATEWAY"] = gateway
     run_forge(["build"], env)
-    if spec.vka_words:
-        env["VKA_WORDS"] = ",".join(spec.vka_words)
-        env["SRS_ID"] = vka_srs_id(spec)
-    else:
-        env["SRS_ID"] = registration_srs_id(spec.verifier_contract, None, spec.srs_id)
 
     existing: Deployment | None = None
     try:
@@ -263,16 +258,21 @@ def deploy(
         existing.registry(w3)
     except ChainError:
         existing = None  # none, gone, or of another version: a new registry is deployed (the old one stays on-chain)
-    if spec.vka_words and existing is not None:
-        reusable = existing.reusable_verifier(w3)
-        if reusable:  # one reusable verifier per chain: every VKA model calls the same code
-            env["REUSABLE_VERIFIER"] = reusable
     if (
         existing is not None
         and spec.model_id.lower() in existing.models
         and w3.eth.get_code(existing.models[spec.model_id.lower()].verifier)
     ):
+        _check_same_terms(existing.models[spec.model_id.lower()], spec, chain_id)
         return existing
+    if spec.vka_words:
+        env["VKA_WORDS"] = ",".join(spec.vka_words)
+        env["SRS_ID"] = vka_srs_id(spec)
+        reusable = existing.reusable_verifier(w3) if existing is not None else ""
+        if reusable:  # one reusable verifier per chain: every VKA model calls the same code
+            env["REUSABLE_VERIFIER"] = reusable
+    else:
+        env["SRS_ID"] = registration_srs_id(spec.verifier_contract, None, spec.srs_id)
     script = "script/DeployAlertRegistry.s.sol"
     if existing is not None:
         env["REGISTRY"] = existing.registry_address
@@ -283,6 +283,29 @@ def deploy(
         size = [] if code_size_limit is None else ["--code-size-limit", str(code_size_limit)]
         run_forge(["script", script, "--rpc-url", url, "--broadcast", *size, *wallet], env)
     return Deployment.load(chain_id)
+
+
+def _check_same_terms(registered: ModelDeployment, spec: ModelSpec, chain_id: int) -> None:
+    """A model id is registered once: asking again with other terms (a new threshold, batch size,
+    commitment or verifier kind) is refused by name rather than answered with the old record."""
+    kind = "a VKA verifier" if registered.reusable_verifier else "its own verifier"
+    asked = "a VKA verifier" if spec.vka_words else "its own verifier"
+    differences = [
+        f"{name} {have} (asked: {want})"
+        for name, have, want in (
+            ("threshold", registered.threshold, spec.threshold_felt),
+            ("windows per proof", registered.windows_per_proof, spec.windows_per_proof),
+            ("commitment", registered.commitment, spec.commitment),
+            ("verifier", kind, asked),
+        )
+        if have != want
+    ]
+    if differences:
+        raise ChainError(
+            f"model {spec.model_id} is already registered on chain {chain_id} with "
+            f"{', '.join(differences)}: a registered model's terms do not change; deploy it as "
+            "registered, or compile a new model"
+        )
 
 
 # --- reverts -----------------------------------------------------------------
