@@ -246,8 +246,10 @@ class Detector:
         m = self.model
         with torch.no_grad():
             for y in torch.as_tensor(ys, dtype=torch.float64):
-                out["patterns"].append((m.preactivations(x) > 0).to(torch.float64).numpy())
-                step = ekf_step(self.model, x, P, y)
+                # the pattern recorded is the one whose Jacobians the step uses
+                pattern = (m.preactivations(x) > 0).to(torch.float64)
+                out["patterns"].append(pattern.numpy())
+                step = ekf_step(m, x, P, y, pattern=pattern)
                 x, P = step.x, step.P
                 for key, value in (
                     ("x", x),
