@@ -101,6 +101,54 @@ def test_the_ucl_is_the_quantile_of_held_out_normal_windows(tmp_path: Path) -> N
     assert Detector.load(tmp_path / "new").config.calibration_share == 0.0
 
 
+def test_training_fits_the_window_sums_the_detector_is_judged_by(tmp_path: Path) -> None:
+    """The training loss's window term is the likelihood of each window's (Σ r, Σ S), the pair
+    the T² statistic is made of, as the float run computes them; a detector saved before the
+    term existed loads as fitted without it; a weight that cannot apply is refused by name."""
+    import numpy as np
+
+    from zkalert.data.loaders import load_te_file
+    from zkalert.errors import DetectorError
+    from zkalert.timeseries.ekf import Detector, _sequence_nll
+
+    detector = train(EKFConfig(window_steps=4, epochs=5), progress=False)
+    assert np.isfinite(detector.training["window_nll"])
+    ys = detector.measurements(load_te_file("d00.dat"))[:12]
+    trajectory = detector.run(ys)
+    step_nll, window_nll = _sequence_nll(
+        detector.model,
+        torch.as_tensor(ys)[None],
+        torch.as_tensor(detector.x0),
+        torch.as_tensor(detector.P0),
+        4,
+    )
+
+    def nll(r: np.ndarray, S: np.ndarray) -> float:
+        return 0.5 * float(np.linalg.slogdet(S)[1] + r @ np.linalg.solve(S, r))
+
+    windows = [
+        nll(trajectory.residuals[s : s + 4].sum(0), trajectory.S[s : s + 4].sum(0))
+        for s in (0, 4, 8)
+    ]
+    steps = [nll(r, S) for r, S in zip(trajectory.residuals, trajectory.S, strict=True)]
+    assert float(window_nll) == pytest.approx(np.mean(windows), rel=1e-9)
+    assert float(step_nll) == pytest.approx(np.mean(steps), rel=1e-9)
+
+    detector.save(tmp_path / "new")
+    assert Detector.load(tmp_path / "new").config.window_weight == 1.0
+    meta = json.loads((tmp_path / "new" / "ekf.json").read_text())
+    del meta["config"]["window_weight"]
+    (tmp_path / "new" / "ekf.json").write_text(json.dumps(meta))
+    assert Detector.load(tmp_path / "new").config.window_weight == 0.0
+
+    for config, needs in (
+        (EKFConfig(window_steps=4, epochs=1, window_weight=-1.0), "window weight -1.0 needs"),
+        (EKFConfig(window_steps=40, epochs=1), "sequences of 32 steps to hold a window of 40"),
+    ):
+        with pytest.raises(DetectorError, match=re.escape(needs)):
+            train(config, progress=False)
+
+
 def test_detection_figures_and_the_plant_rule() -> None:
     """Rates, the first alarm's delay (at the end of the first alarming window after row 160) and
     pre-fault alarms of one run; the plant alarm of a window is any subsystem's held alarm, or

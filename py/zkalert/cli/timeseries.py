@@ -119,6 +119,14 @@ def train_cmd(
             min=1, max=64, help="L, EKF steps per detection window (the TC's D must divide it)."
         ),
     ] = DEFAULT_WINDOW_STEPS,
+    window_weight: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            help="Weight of the window sums' likelihood in the training loss, beside the "
+            "per-step one (0: per-step only).",
+        ),
+    ] = 1.0,
     workdir: WorkdirOpt = None,
 ) -> None:
     """Fit the EKF (f, h, Q, R) on the normal TE run and set the UCL."""
@@ -127,7 +135,13 @@ def train_cmd(
 
     subsystem_columns(subsystem)  # a clear error for an unknown subsystem before any work
     detector = train(
-        EKFConfig(subsystem=subsystem, epochs=epochs, seed=seed, window_steps=window_steps)
+        EKFConfig(
+            subsystem=subsystem,
+            epochs=epochs,
+            seed=seed,
+            window_steps=window_steps,
+            window_weight=window_weight,
+        )
     )
     folder = detector_dir(Workspace.at(workdir), subsystem)
     detector.save(folder)
