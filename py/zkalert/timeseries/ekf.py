@@ -342,19 +342,22 @@ def _sequence_nll(
     ``window_steps`` (0 when no window fits)."""
     x, P = x0.expand(ys.shape[0], -1), P0.expand(ys.shape[0], -1, -1)
     steps = ys.new_zeros(())
-    windows = ys.new_zeros(())
-    residual_sum, S_sum = ys.new_zeros(ys.shape[::2]), ys.new_zeros(P.shape[:1] + ys.shape[2:] * 2)
-    count = 0
+    windows: list[torch.Tensor] = []
+    window: list[Step] = []
     for t in range(ys.shape[1]):
         step = ekf_step(model, x, P, ys[:, t])
         steps = steps + _gaussian_nll(step.residual, step.S)
-        residual_sum, S_sum = residual_sum + step.residual, S_sum + step.S
-        if t % window_steps == window_steps - 1:
-            windows = windows + _gaussian_nll(residual_sum, S_sum)
-            residual_sum, S_sum = torch.zeros_like(residual_sum), torch.zeros_like(S_sum)
-            count += 1
+        window.append(step)
+        if len(window) == window_steps:
+            windows.append(
+                _gaussian_nll(
+                    sum((s.residual for s in window[1:]), window[0].residual),
+                    sum((s.S for s in window[1:]), window[0].S),
+                )
+            )
+            window = []
         x, P = step.x, step.P
-    return steps / ys.shape[1], windows / max(count, 1)
+    return steps / ys.shape[1], sum(windows, ys.new_zeros(())) / max(len(windows), 1)
 
 
 def train(config: EKFConfig = EKFConfig(), progress: bool = True) -> Detector:
